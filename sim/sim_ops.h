@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The seam between the command processor and the op kernels.
+ *
+ * The command processor (sim_cp.c) snapshots a stream, checks its structure
+ * and every tensor descriptor generically (dtype known, flags/reserved zero,
+ * shape >= 1, strides, alignment, extent overflow, translation through the
+ * page tables with the right permission), resolves step-parameter scalars,
+ * and hands each op to its class here as a struct sim_op whose tensors are
+ * host pointers into device memory that are known to be in bounds. An op
+ * class then checks what is specific to the op (dtypes per role, how shapes
+ * relate, parameter ranges) before any op of the job runs, and runs it.
+ */
+#ifndef SIM_OPS_H
+#define SIM_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../hw/anpu_hw.h"
+
+struct sim_pool;
+
+/* A validated tensor operand: every byte of it is mapped and in bounds. */
+struct sim_tensor {
+	uint8_t *data;		/* host address of element (0,0,0,0) */
+	uint64_t npu_addr;	/* for fault reports */
+	uint32_t dtype;		/* enum anpu_dtype */
+	uint32_t ne[ANPU_MAX_DIMS];
+	size_t nb[ANPU_MAX_DIMS]; /* nb[0]: bytes per block; nb[1..3]: strides */
+	size_t row_bytes;	/* bytes of one row of ne[0] elements */
+	size_t extent;		/* bytes from data to one past the last byte */
+};
+
+/* A decoded op, ready to check and run. */
+struct sim_op {
+	uint32_t index;		/* position in the stream */
+	uint16_t opcode;
+	uint32_t flags;
+	unsigned int n_tensors;
+	struct sim_tensor t[ANPU_OP_MAX_TENSORS];
+	union {
+		uint32_t raw[8];
+		struct anpu_params_rmsnorm rmsnorm;
+		struct anpu_params_rope rope;
+		struct anpu_params_kv_store kv_store;
+		struct anpu_params_attention attention;
+		struct anpu_params_scale scale;
+		struct anpu_params_softmax softmax;
+	} params;
+	uint32_t pos;		/* the op's step scalar, resolved (0 if none) */
+};
+
+/* What an op needs while it runs. */
+struct sim_exec {
+	struct sim_pool *pool;
+	/* device clock for TIMESTAMP */
+	uint64_t (*clock_ns)(void *clock_ctx);
+	void *clock_ctx;
+	/* set by a run() that fails */
+	uint64_t fault_addr;
+};
+
+/* Modeled work of an op, for the profiling cost profile. */
+struct sim_op_cost {
+	uint64_t macs;
+	uint64_t bytes;
+	unsigned int macs_per_cycle;	/* ANPU_COST_MACS_PER_CYCLE_* */
+};
+
+struct sim_op_class {
+	const char *name;
+	uint8_t min_tensors;
+	uint8_t max_tensors;
+	uint8_t out_mask;	/* bit i set: tensor i is written */
+	uint8_t params_bytes;	/* bytes of params used; the rest must be zero */
+	int8_t pos_offset;	/* offset of a struct anpu_scalar in params, or -1 */
+	uint32_t valid_flags;
+	/*
+	 * Op-specific checks. Return 0 or an ANPU_CAUSE_*; may set
+	 * *fault_addr to the offending tensor's NPU address.
+	 */
+	uint32_t (*check)(const struct sim_op *op, uint64_t *fault_addr);
+	/* Execute. Return 0 or an ANPU_CAUSE_* (e.g. INDEX), ex->fault_addr set. */
+	uint32_t (*run)(struct sim_exec *ex, const struct sim_op *op);
+	void (*cost)(const struct sim_op *op, struct sim_op_cost *cost);
+};
+
+/* Indexed by opcode; entries with run == NULL are not ops. */
+extern const struct sim_op_class sim_op_classes[ANPU_OP_COUNT];
+
+/* One class per op, defined in sim/ops/op_*.c and gathered in sim_ops.c. */
+extern const struct sim_op_class sim_op_nop, sim_op_timestamp, sim_op_embed,
+	sim_op_matmul, sim_op_rmsnorm, sim_op_rope, sim_op_kv_store,
+	sim_op_attention, sim_op_swiglu, sim_op_add, sim_op_mul, sim_op_scale,
+	sim_op_softmax, sim_op_argmax;
+
+/* Shape helpers for op classes. */
+static inline uint64_t sim_tensor_nrows(const struct sim_tensor *t)
+{
+	return (uint64_t)t->ne[1] * t->ne[2] * t->ne[3];
+}
+
+static inline int sim_tensor_same_shape(const struct sim_tensor *a,
+					const struct sim_tensor *b)
+{
+	return a->ne[0] == b->ne[0] && a->ne[1] == b->ne[1] &&
+	       a->ne[2] == b->ne[2] && a->ne[3] == b->ne[3];
+}
+
+/* Host address of row (i1, i2, i3). */
+static inline uint8_t *sim_tensor_row(const struct sim_tensor *t, uint32_t i1,
+				      uint32_t i2, uint32_t i3)
+{
+	return t->data + i1 * t->nb[1] + i2 * t->nb[2] + i3 * t->nb[3];
+}
+
+/* Host address of flat row r (r < nrows), rows ordered i1 fastest. */
+static inline uint8_t *sim_tensor_flat_row(const struct sim_tensor *t, uint64_t r)
+{
+	uint32_t i1 = (uint32_t)(r % t->ne[1]);
+	uint64_t q = r / t->ne[1];
+	uint32_t i2 = (uint32_t)(q % t->ne[2]);
+	uint32_t i3 = (uint32_t)(q / t->ne[2]);
+
+	return sim_tensor_row(t, i1, i2, i3);
+}
+
+#endif /* SIM_OPS_H */
