@@ -69,4 +69,7 @@ $(OBJ)/%.o: %.c
 clean:
 	rm -rf $(BUILD) build-asan
 
+# Per-part rules (daemon, tools, kmod, bench, fuzz) live in mk/*.mk.
+-include $(sort $(wildcard mk/*.mk))
+
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
