@@ -86,8 +86,8 @@ struct sim_op_class {
 	void (*cost)(const struct sim_op *op, struct sim_op_cost *cost);
 };
 
-/* Indexed by opcode; entries with run == NULL are not ops. */
-extern const struct sim_op_class sim_op_classes[ANPU_OP_COUNT];
+/* Indexed by opcode (every opcode below ANPU_OP_COUNT has a class). */
+extern const struct sim_op_class *const sim_op_classes[ANPU_OP_COUNT];
 
 /* One class per op, defined in sim/ops/op_*.c and gathered in sim_ops.c. */
 extern const struct sim_op_class sim_op_nop, sim_op_timestamp, sim_op_embed,
