@@ -1,0 +1,13 @@
+# Virtual platform: anpu-vp (QEMU + anpu-sim + anpu.ko), VM tests.
+#   make vm          build/bin/anpu-vp (and anpu-sim, anpu.ko when buildable)
+#   make check-vm    the VM tests (tests/vm/*.sh) in one guest boot each
+ANPU_VP := $(BUILD)/bin/anpu-vp
+
+$(ANPU_VP): tools/anpu-vp/anpu-vp
+	@mkdir -p $(@D)
+	install -m 0755 $< $@
+
+all: $(ANPU_VP)
+
+.PHONY: vm check-vm
+vm: $(ANPU_VP)
