@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Weight row decoders (ggml's dequantize_row_* semantics, same float
+ * expressions, same order) and the activation quantizers of the integer
+ * matmul path.
+ */
+#include "quant.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "hw/anpu_hw.h"
+#include "sim/sim_fp16.h"
+
+unsigned int sim_weight_block_elems(uint32_t dtype)
+{
+	unsigned int e, b;
+
+	if (!anpu_dtype_is_weight(dtype) || !anpu_dtype_layout(dtype, &e, &b))
+		return 0;
+	return e;
+}
+
+size_t sim_weight_row_bytes(uint32_t dtype, size_t n)
+{
+	unsigned int e, b;
+
+	if (!anpu_dtype_layout(dtype, &e, &b))
+		return 0;
+	return n / e * b;
+}
+
+static void dequant_q4_0(const struct sim_block_q4_0 *x, float *y, size_t nb)
+{
+	for (size_t i = 0; i < nb; i++, y += SIM_QK) {
+		const float d = sim_f16_to_f32(x[i].d);
+
+		for (int j = 0; j < SIM_QK / 2; j++) {
+			y[j] = (float)((x[i].qs[j] & 0x0f) - 8) * d;
+			y[j + SIM_QK / 2] = (float)((x[i].qs[j] >> 4) - 8) * d;
+		}
+	}
+}
+
+static void dequant_q5_0(const struct sim_block_q5_0 *x, float *y, size_t nb)
+{
+	for (size_t i = 0; i < nb; i++, y += SIM_QK) {
+		const float d = sim_f16_to_f32(x[i].d);
+		uint32_t qh;
+
+		memcpy(&qh, x[i].qh, sizeof(qh));
+		for (int j = 0; j < SIM_QK / 2; j++) {
+			int h0 = ((qh >> j) << 4) & 0x10;
+			int h1 = (qh >> (j + 12)) & 0x10;
+
+			y[j] = (float)(((x[i].qs[j] & 0x0f) | h0) - 16) * d;
+			y[j + SIM_QK / 2] = (float)(((x[i].qs[j] >> 4) | h1) - 16) * d;
+		}
+	}
+}
+
+static void dequant_q8_0(const struct sim_block_q8_0 *x, float *y, size_t nb)
+{
+	for (size_t i = 0; i < nb; i++, y += SIM_QK) {
+		const float d = sim_f16_to_f32(x[i].d);
+
+		for (int j = 0; j < SIM_QK; j++)
+			y[j] = (float)x[i].qs[j] * d;
+	}
+}
+
+static void dequant_q4_K(const struct sim_block_q4_K *x, float *y, size_t nb)
+{
+	for (size_t i = 0; i < nb; i++) {
+		const float d = sim_f16_to_f32(x[i].d);
+		const float min = sim_f16_to_f32(x[i].dmin);
+		const uint8_t *q = x[i].qs;
+
+		for (unsigned int c = 0; c < 4; c++, q += 32) {
+			uint8_t sc, m;
+
+			sim_q4k_scale_min(2 * c, x[i].scales, &sc, &m);
+			const float d1 = d * sc, m1 = min * m;
+
+			sim_q4k_scale_min(2 * c + 1, x[i].scales, &sc, &m);
+			const float d2 = d * sc, m2 = min * m;
+
+			for (int l = 0; l < 32; l++)
+				*y++ = d1 * (float)(q[l] & 0xf) - m1;
+			for (int l = 0; l < 32; l++)
+				*y++ = d2 * (float)(q[l] >> 4) - m2;
+		}
+	}
+}
+
+static void dequant_q5_K(const struct sim_block_q5_K *x, float *y, size_t nb)
+{
+	for (size_t i = 0; i < nb; i++) {
+		const float d = sim_f16_to_f32(x[i].d);
+		const float min = sim_f16_to_f32(x[i].dmin);
+		const uint8_t *ql = x[i].qs, *qh = x[i].qh;
+		unsigned int u1 = 1, u2 = 2;
+
+		for (unsigned int c = 0; c < 4; c++, ql += 32, u1 <<= 2, u2 <<= 2) {
+			uint8_t sc, m;
+
+			sim_q4k_scale_min(2 * c, x[i].scales, &sc, &m);
+			const float d1 = d * sc, m1 = min * m;
+
+			sim_q4k_scale_min(2 * c + 1, x[i].scales, &sc, &m);
+			const float d2 = d * sc, m2 = min * m;
+
+			for (int l = 0; l < 32; l++)
+				*y++ = d1 * (float)((ql[l] & 0xf) + (qh[l] & u1 ? 16 : 0)) - m1;
+			for (int l = 0; l < 32; l++)
+				*y++ = d2 * (float)((ql[l] >> 4) + (qh[l] & u2 ? 16 : 0)) - m2;
+		}
+	}
+}
+
+static void dequant_q6_K(const struct sim_block_q6_K *x, float *y, size_t nb)
+{
+	for (size_t i = 0; i < nb; i++) {
+		const float d = sim_f16_to_f32(x[i].d);
+		const uint8_t *ql = x[i].ql, *qh = x[i].qh;
+		const int8_t *sc = x[i].scales;
+
+		for (int half = 0; half < 2; half++) {
+			for (int l = 0; l < 32; l++) {
+				int is = l / 16;
+				int q1 = ((ql[l] & 0xf) | (((qh[l] >> 0) & 3) << 4)) - 32;
+				int q2 = ((ql[l + 32] & 0xf) | (((qh[l] >> 2) & 3) << 4)) - 32;
+				int q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+				int q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+
+				y[l] = d * (float)sc[is + 0] * (float)q1;
+				y[l + 32] = d * (float)sc[is + 2] * (float)q2;
+				y[l + 64] = d * (float)sc[is + 4] * (float)q3;
+				y[l + 96] = d * (float)sc[is + 6] * (float)q4;
+			}
+			y += 128;
+			ql += 64;
+			qh += 32;
+			sc += 8;
+		}
+	}
+}
+
+void sim_dequant_row(uint32_t dtype, const void *src, float *dst, size_t n)
+{
+	const uint16_t *h = src;
+
+	switch (dtype) {
+	case ANPU_DTYPE_F32:
+		memcpy(dst, src, n * sizeof(float));
+		break;
+	case ANPU_DTYPE_F16:
+		for (size_t i = 0; i < n; i++)
+			dst[i] = sim_f16_to_f32(h[i]);
+		break;
+	case ANPU_DTYPE_BF16:
+		for (size_t i = 0; i < n; i++)
+			dst[i] = sim_bf16_to_f32(h[i]);
+		break;
+	case ANPU_DTYPE_Q4_0:
+		dequant_q4_0(src, dst, n / SIM_QK);
+		break;
+	case ANPU_DTYPE_Q5_0:
+		dequant_q5_0(src, dst, n / SIM_QK);
+		break;
+	case ANPU_DTYPE_Q8_0:
+		dequant_q8_0(src, dst, n / SIM_QK);
+		break;
+	case ANPU_DTYPE_Q4_K:
+		dequant_q4_K(src, dst, n / SIM_QK_K);
+		break;
+	case ANPU_DTYPE_Q5_K:
+		dequant_q5_K(src, dst, n / SIM_QK_K);
+		break;
+	case ANPU_DTYPE_Q6_K:
+		dequant_q6_K(src, dst, n / SIM_QK_K);
+		break;
+	default:
+		memset(dst, 0, n * sizeof(float));
+		break;
+	}
+}
+
+/* round half away from zero, like ggml's quantizers */
+static inline int8_t quant_round(float v)
+{
+	return (int8_t)lroundf(v);
+}
+
+void sim_quantize_row_q8(const float *x, struct sim_xblock_q8 *y, size_t n)
+{
+	for (size_t i = 0; i < n / SIM_QK; i++, x += SIM_QK) {
+		float amax = 0.0f;
+
+		for (int j = 0; j < SIM_QK; j++)
+			amax = fmaxf(amax, fabsf(x[j]));
+		const float d = amax / 127.0f;
+		const float id = d != 0.0f ? 1.0f / d : 0.0f;
+		int32_t sum = 0;
+
+		for (int j = 0; j < SIM_QK; j++) {
+			y[i].qs[j] = quant_round(x[j] * id);
+			sum += y[i].qs[j];
+		}
+		y[i].d = d;
+		y[i].sum = sum;
+	}
+}
+
+void sim_quantize_row_q8K(const float *x, struct sim_xblock_q8K *y, size_t n)
+{
+	for (size_t i = 0; i < n / SIM_QK_K; i++, x += SIM_QK_K) {
+		float amax = 0.0f;
+
+		for (int j = 0; j < SIM_QK_K; j++)
+			amax = fmaxf(amax, fabsf(x[j]));
+		const float d = amax / 127.0f;
+		const float id = d != 0.0f ? 1.0f / d : 0.0f;
+
+		for (int j = 0; j < SIM_QK_K; j++)
+			y[i].qs[j] = quant_round(x[j] * id);
+		for (int g = 0; g < SIM_QK_K / 16; g++) {
+			int sum = 0;
+
+			for (int j = 0; j < 16; j++)
+				sum += y[i].qs[16 * g + j];
+			y[i].bsums[g] = (int16_t)sum;
+		}
+		y[i].d = d;
+	}
+}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * GGUF/ggml weight block formats and their row decoders.
+ *
+ * The block layouts are ggml's, byte for byte (a GGUF tensor is used as is,
+ * never converted at load). Decoders evaluate the same float expressions in
+ * the same order as ggml's dequantize_row_*, so they give the same bits.
+ */
+#ifndef SIM_KERNELS_QUANT_H
+#define SIM_KERNELS_QUANT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIM_QK 32	/* elements of a Q4_0/Q5_0/Q8_0 block */
+#define SIM_QK_K 256	/* elements of a K-quant super-block */
+
+/* All fp16 fields are IEEE half bit patterns. */
+struct sim_block_q4_0 {
+	uint16_t d;
+	uint8_t qs[SIM_QK / 2];	/* element j: low nibble of qs[j], j+16: high */
+};
+
+struct sim_block_q5_0 {
+	uint16_t d;
+	uint8_t qh[4];		/* bit j: 5th bit of element j (little endian u32) */
+	uint8_t qs[SIM_QK / 2];
+};
+
+struct sim_block_q8_0 {
+	uint16_t d;
+	int8_t qs[SIM_QK];
+};
+
+struct sim_block_q4_K {
+	uint16_t d;
+	uint16_t dmin;
+	uint8_t scales[12];	/* 8 x (6-bit scale, 6-bit min) */
+	uint8_t qs[SIM_QK_K / 2];
+};
+
+struct sim_block_q5_K {
+	uint16_t d;
+	uint16_t dmin;
+	uint8_t scales[12];
+	uint8_t qh[SIM_QK_K / 8];
+	uint8_t qs[SIM_QK_K / 2];
+};
+
+struct sim_block_q6_K {
+	uint8_t ql[SIM_QK_K / 2];
+	uint8_t qh[SIM_QK_K / 4];
+	int8_t scales[SIM_QK_K / 16];
+	uint16_t d;
+};
+
+_Static_assert(sizeof(struct sim_block_q4_0) == 18, "q4_0 block");
+_Static_assert(sizeof(struct sim_block_q5_0) == 22, "q5_0 block");
+_Static_assert(sizeof(struct sim_block_q8_0) == 34, "q8_0 block");
+_Static_assert(sizeof(struct sim_block_q4_K) == 144, "q4_K block");
+_Static_assert(sizeof(struct sim_block_q5_K) == 176, "q5_K block");
+_Static_assert(sizeof(struct sim_block_q6_K) == 210, "q6_K block");
+
+/*
+ * Activations quantized once per op for the integer dot products.
+ * q8_0-style for the 32-element weight blocks: d = amax / 127, and the sum of
+ * the quants so a weight offset (q4_0's -8, q5_0's -16) folds into the
+ * integer sum exactly.
+ */
+struct sim_xblock_q8 {
+	float d;
+	int32_t sum;
+	int8_t qs[SIM_QK];
+};
+
+/* q8_K-style for K-quants: one scale per 256, sums per 16 elements. */
+struct sim_xblock_q8K {
+	float d;
+	int8_t qs[SIM_QK_K];
+	int16_t bsums[SIM_QK_K / 16];
+};
+
+/* 6-bit scale and min of sub-block j (0..7) of a Q4_K/Q5_K super-block. */
+static inline void sim_q4k_scale_min(unsigned int j, const uint8_t *s,
+				     uint8_t *sc, uint8_t *m)
+{
+	if (j < 4) {
+		*sc = s[j] & 63;
+		*m = s[j + 4] & 63;
+	} else {
+		*sc = (uint8_t)((s[j + 4] & 0xf) | ((s[j - 4] >> 6) << 4));
+		*m = (uint8_t)((s[j + 4] >> 4) | ((s[j] >> 6) << 4));
+	}
+}
+
+/* Elements per block and bytes per block of a weight dtype (0 if not one). */
+unsigned int sim_weight_block_elems(uint32_t dtype);
+size_t sim_weight_row_bytes(uint32_t dtype, size_t n);
+
+/*
+ * Decode n elements (a whole number of blocks) of a weight row of @dtype.
+ * Unknown dtypes write zeros (op check() rejects them before any run).
+ */
+void sim_dequant_row(uint32_t dtype, const void *src, float *dst, size_t n);
+
+/* Activation quantizers (portable; exact same results on every path). */
+void sim_quantize_row_q8(const float *x, struct sim_xblock_q8 *y, size_t n);
+void sim_quantize_row_q8K(const float *x, struct sim_xblock_q8K *y, size_t n);
+
+#endif /* SIM_KERNELS_QUANT_H */
