@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ROPE: x F32 [head_dim, n_heads, M, 1], y[w] F32 same shape; y may be the
+ * very same tensor as x (in place).
+ *
+ * Params: mode (NORMAL 0, NEOX 1), n_rot (even, 2..head_dim), theta_base and
+ * freq_scale (finite, > 0), pos (immediate or step parameter).
+ * Row m of every head is at position p = pos + m. For i in [0, n_rot/2):
+ *   theta_i = p * freq_scale * theta_base^(-2i / n_rot)
+ *   NORMAL rotates the pair (x[2i], x[2i+1]), NEOX the pair (x[i], x[i + n_rot/2]):
+ *     y[a] = x[a] cos(theta_i) - x[b] sin(theta_i)
+ *     y[b] = x[a] sin(theta_i) + x[b] cos(theta_i)
+ *   Elements n_rot..head_dim-1 are copied unchanged.
+ * Precision: the angle, its cosine and sine and the rotation are computed in
+ * double and each output is rounded to float once, so positions up to 2^32
+ * keep an angle error far below float resolution (about p * 2^-53 rad).
+ * Positions are spread over the worker pool; results do not depend on the
+ * thread count.
+ * Errors: DTYPE if x or y is not F32; SHAPE if x.ne[3] != 1 or y's shape
+ * differs; PARAM for an unknown mode, an odd n_rot, n_rot < 2 or n_rot >
+ * head_dim, or theta_base / freq_scale not finite or <= 0; STEP_PARAM if
+ * pos + M - 1 does not fit in 32 bits.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "../sim_ops.h"
+#include "../sim_pool.h"
+
+/* Pairs whose cos/sin are computed at once (stack buffer, any n_rot). */
+#define ROPE_CHUNK	128u
+
+static uint32_t rope_check(const struct sim_op *op, uint64_t *fault_addr)
+{
+	const struct sim_tensor *x = &op->t[0], *y = &op->t[1];
+	const struct anpu_params_rope *p = &op->params.rope;
+
+	for (unsigned int i = 0; i < 2; i++) {
+		if (op->t[i].dtype != ANPU_DTYPE_F32) {
+			*fault_addr = op->t[i].npu_addr;
+			return ANPU_CAUSE_DTYPE;
+		}
+	}
+	if (x->ne[3] != 1) {
+		*fault_addr = x->npu_addr;
+		return ANPU_CAUSE_SHAPE;
+	}
+	if (!sim_tensor_same_shape(x, y)) {
+		*fault_addr = y->npu_addr;
+		return ANPU_CAUSE_SHAPE;
+	}
+	if (p->mode != ANPU_ROPE_NORMAL && p->mode != ANPU_ROPE_NEOX)
+		return ANPU_CAUSE_PARAM;
+	if (p->n_rot < 2 || (p->n_rot & 1) || p->n_rot > x->ne[0])
+		return ANPU_CAUSE_PARAM;
+	if (!isfinite(p->theta_base) || !(p->theta_base > 0.0f) ||
+	    !isfinite(p->freq_scale) || !(p->freq_scale > 0.0f))
+		return ANPU_CAUSE_PARAM;
+	if ((uint64_t)op->pos + x->ne[2] - 1 > UINT32_MAX)
+		return ANPU_CAUSE_STEP_PARAM;
+	return 0;
+}
+
+struct rope_job {
+	const struct sim_op *op;
+};
+
+/* Rotate pairs [i0, i1) of every head of row m. */
+static void rope_chunk(const struct sim_op *op, uint32_t m, uint32_t i0,
+		       uint32_t i1)
+{
+	const struct anpu_params_rope *p = &op->params.rope;
+	const struct sim_tensor *x = &op->t[0], *y = &op->t[1];
+	double c[ROPE_CHUNK], s[ROPE_CHUNK];
+	double pf = (double)((uint64_t)op->pos + m) * (double)p->freq_scale;
+	uint32_t half = p->n_rot / 2;
+
+	for (uint32_t i = i0; i < i1; i++) {
+		double theta = pf * pow((double)p->theta_base,
+					-2.0 * (double)i / (double)p->n_rot);
+
+		c[i - i0] = cos(theta);
+		s[i - i0] = sin(theta);
+	}
+	for (uint32_t h = 0; h < x->ne[1]; h++) {
+		const float *xr = (const float *)sim_tensor_row(x, h, m, 0);
+		float *yr = (float *)sim_tensor_row(y, h, m, 0);
+
+		for (uint32_t i = i0; i < i1; i++) {
+			uint32_t a = p->mode == ANPU_ROPE_NEOX ? i : 2 * i;
+			uint32_t b = p->mode == ANPU_ROPE_NEOX ? i + half : 2 * i + 1;
+			double xa = xr[a], xb = xr[b];
+
+			yr[a] = (float)(xa * c[i - i0] - xb * s[i - i0]);
+			yr[b] = (float)(xa * s[i - i0] + xb * c[i - i0]);
+		}
+	}
+}
+
+static void rope_task(void *ctx, uint32_t m, unsigned int thread)
+{
+	const struct rope_job *job = ctx;
+	const struct sim_op *op = job->op;
+	const struct sim_tensor *x = &op->t[0], *y = &op->t[1];
+	uint32_t n_rot = op->params.rope.n_rot, half = n_rot / 2;
+
+	(void)thread;
+	for (uint32_t i0 = 0; i0 < half; i0 += ROPE_CHUNK)
+		rope_chunk(op, m, i0, i0 + ROPE_CHUNK < half ? i0 + ROPE_CHUNK : half);
+	if (n_rot == x->ne[0])
+		return;
+	for (uint32_t h = 0; h < x->ne[1]; h++) {
+		const uint8_t *xr = sim_tensor_row(x, h, m, 0);
+		uint8_t *yr = sim_tensor_row(y, h, m, 0);
+
+		if (xr != yr)
+			memmove(yr + 4 * n_rot, xr + 4 * n_rot,
+				4 * (size_t)(x->ne[0] - n_rot));
+	}
+}
+
+static uint32_t rope_run(struct sim_exec *ex, const struct sim_op *op)
+{
+	struct rope_job job = { .op = op };
+
+	sim_pool_run(ex->pool, op->t[0].ne[2], rope_task, &job);
+	return 0;
+}
+
+static void rope_cost(const struct sim_op *op, struct sim_op_cost *cost)
+{
+	uint64_t elems = sim_tensor_nrows(&op->t[0]) * op->t[0].ne[0];
+
+	cost->macs = 3 * elems;		/* two products and a sum per element */
+	cost->bytes = 8 * elems;
+	cost->macs_per_cycle = (unsigned int)ANPU_COST_MACS_PER_CYCLE_F32;
+}
+
+const struct sim_op_class sim_op_rope = {
+	.name = "ROPE",
+	.min_tensors = 2,
+	.max_tensors = 2,
+	.out_mask = 1u << 1,
+	.params_bytes = sizeof(struct anpu_params_rope),
+	.pos_offset = offsetof(struct anpu_params_rope, pos),
+	.valid_flags = 0,
+	.check = rope_check,
+	.run = rope_run,
+	.cost = rope_cost,
+};

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+/*
+ * SWIGLU: gate F32, up F32, y[w] F32, all one shape:
+ *   y = silu(gate) * up,  silu(g) = g / (1 + expf(-g))   (float, this order)
+ * y may be the very same tensor as gate or as up. For g -> -inf, expf
+ * overflows to inf and silu gives -0 (g / inf), never NaN.
+ * Rows are spread over the worker pool; results do not depend on the
+ * thread count.
+ * Errors: DTYPE if any tensor is not F32; SHAPE if up's or y's shape differs
+ * from gate's.
+ */
+#include <math.h>
+
+#include "../sim_ops.h"
+#include "../sim_pool.h"
+
+#define SWIGLU_TASK_ELEMS	16384u
+#define SWIGLU_MAX_TASKS	1024u
+
+static uint32_t swiglu_check(const struct sim_op *op, uint64_t *fault_addr)
+{
+	for (unsigned int i = 0; i < 3; i++) {
+		if (op->t[i].dtype != ANPU_DTYPE_F32) {
+			*fault_addr = op->t[i].npu_addr;
+			return ANPU_CAUSE_DTYPE;
+		}
+	}
+	for (unsigned int i = 1; i < 3; i++) {
+		if (!sim_tensor_same_shape(&op->t[0], &op->t[i])) {
+			*fault_addr = op->t[i].npu_addr;
+			return ANPU_CAUSE_SHAPE;
+		}
+	}
+	return 0;
+}
+
+struct swiglu_job {
+	const struct sim_op *op;
+	uint64_t rows;
+	uint32_t n_tasks;
+};
+
+static void swiglu_task(void *ctx, uint32_t task, unsigned int thread)
+{
+	const struct swiglu_job *job = ctx;
+	const struct sim_op *op = job->op;
+	uint64_t r0 = job->rows * task / job->n_tasks;
+	uint64_t r1 = job->rows * (task + 1) / job->n_tasks;
+	uint32_t n = op->t[0].ne[0];
+
+	(void)thread;
+	for (uint64_t r = r0; r < r1; r++) {
+		const float *g = (const float *)sim_tensor_flat_row(&op->t[0], r);
+		const float *u = (const float *)sim_tensor_flat_row(&op->t[1], r);
+		float *y = (float *)sim_tensor_flat_row(&op->t[2], r);
+
+		for (uint32_t i = 0; i < n; i++) {
+			float gv = g[i];
+
+			y[i] = gv / (1.0f + expf(-gv)) * u[i];
+		}
+	}
+}
+
+static uint32_t swiglu_run(struct sim_exec *ex, const struct sim_op *op)
+{
+	struct swiglu_job job = { .op = op, .rows = sim_tensor_nrows(&op->t[0]) };
+	uint64_t n = job.rows * op->t[0].ne[0] / SWIGLU_TASK_ELEMS;
+
+	if (n > job.rows)
+		n = job.rows;
+	if (n > SWIGLU_MAX_TASKS)
+		n = SWIGLU_MAX_TASKS;
+	job.n_tasks = n ? (uint32_t)n : 1;
+	sim_pool_run(ex->pool, job.n_tasks, swiglu_task, &job);
+	return 0;
+}
+
+static void swiglu_cost(const struct sim_op *op, struct sim_op_cost *cost)
+{
+	uint64_t elems = sim_tensor_nrows(&op->t[0]) * op->t[0].ne[0];
+
+	cost->macs = 4 * elems;		/* exp, add, divide, multiply */
+	cost->bytes = 12 * elems;
+	cost->macs_per_cycle = (unsigned int)ANPU_COST_MACS_PER_CYCLE_F32;
+}
+
+const struct sim_op_class sim_op_swiglu = {
+	.name = "SWIGLU",
+	.min_tensors = 3,
+	.max_tensors = 3,
+	.out_mask = 1u << 2,
+	.params_bytes = 0,
+	.pos_offset = -1,
+	.valid_flags = 0,
+	.check = swiglu_check,
+	.run = swiglu_run,
+	.cost = swiglu_cost,
+};
