@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+/* Command processor: validate everything, then run the ops in order. */
+#include "sim_cp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_cp_validate.h"
+#include "sim_mmu.h"
+#include "sim_profile.h"
+
+void sim_cp_init(struct sim_cp *cp)
+{
+	memset(cp, 0, sizeof(*cp));
+}
+
+void sim_cp_fini(struct sim_cp *cp)
+{
+	free(cp->stream);
+	free(cp->ops);
+	memset(cp, 0, sizeof(*cp));
+}
+
+/* Translate the profiling buffer (writable by the job). Returns 0 or PROFILE_BUFFER. */
+static uint32_t profile_buffer(const struct sim_cp_job *job, uint8_t **host, uint64_t *fault_addr)
+{
+	struct sim_mmu mmu = { .bar = job->bar, .bar_size = job->bar_size, .root = job->root };
+	uint64_t dpa;
+
+	*fault_addr = job->profile_addr;
+	if ((job->profile_addr & 7) || job->profile_size < SIM_PROFILE_MIN_SIZE)
+		return ANPU_CAUSE_PROFILE_BUFFER;
+	if (sim_mmu_translate(&mmu, job->profile_addr, job->profile_size, true, &dpa, fault_addr))
+		return ANPU_CAUSE_PROFILE_BUFFER;
+	*host = job->bar + dpa;
+	return 0;
+}
+
+static uint64_t job_now(const struct sim_cp_job *job)
+{
+	return job->clock_ns ? job->clock_ns(job->clock_ctx) : 0;
+}
+
+void sim_cp_run(struct sim_cp *cp, const struct sim_cp_job *job, struct sim_cp_result *res)
+{
+	struct sim_profile prof = { 0 };
+	struct sim_cp_error err;
+	struct sim_exec ex = {
+		.pool = job->pool,
+		.clock_ns = job->clock_ns,
+		.clock_ctx = job->clock_ctx,
+	};
+	uint8_t *prof_buf = NULL;
+	uint32_t n;
+
+	memset(res, 0, sizeof(*res));
+	if (job->flags & ANPU_DESC_F_PROFILE) {
+		res->cause = profile_buffer(job, &prof_buf, &res->fault_addr);
+		if (res->cause) {
+			res->result = ANPU_RESULT_INVALID;
+			return;
+		}
+	}
+	n = sim_cp_validate(cp, job, &err);
+	if (!n) {
+		res->result = ANPU_RESULT_INVALID;
+		res->cause = err.cause;
+		res->fault_addr = err.fault_addr;
+		res->op_index = err.op_index;
+		return;
+	}
+	if (prof_buf)
+		sim_profile_begin(&prof, prof_buf, job->profile_size);
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct sim_op *op = &cp->ops[i];
+		uint64_t start = prof_buf ? job_now(job) : 0;
+		uint32_t cause;
+
+		ex.fault_addr = 0;
+		cause = sim_op_classes[op->opcode]->run(&ex, op);
+		if (prof_buf)
+			sim_profile_record(&prof, op, start, job_now(job));
+		if (cause) {
+			res->result = ANPU_RESULT_FAULT;
+			res->cause = cause;
+			res->fault_addr = ex.fault_addr;
+			res->op_index = i;
+			res->ops_done = i;
+			sim_profile_end(&prof);
+			return;
+		}
+		if (job->op_done)
+			job->op_done(job->op_done_ctx);
+	}
+	sim_profile_end(&prof);
+	res->result = ANPU_RESULT_OK;
+	res->op_index = n;
+	res->ops_done = n;
+}
