@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ATTENTION and KV_STORE against the double-precision reference.
+ *
+ * Tolerance (attention): the kernel accumulates scores and the weighted sum
+ * of V in float. With inputs in [-1, 1], a dot of head_dim terms is off by
+ * at most ~head_dim * 2^-24 (< 1e-5 for 128), which moves a softmax weight
+ * by the same relative amount; the V accumulation over kv_len <= ~400 rows
+ * of weights summing to 1 adds < kv_len * 2^-24 relative in the worst case.
+ * Outputs are <= 1 in magnitude, so atol 3e-5 plus rtol 1e-4 bounds both
+ * with margin while still catching any masking/GQA/indexing mistake (those
+ * give errors of order 0.1). F16 caches are compared against the reference
+ * fed with the same F16-rounded values, so F16 adds no tolerance.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../sim/sim_fp16.h"
+#include "../ref/ref_ops.h"
+
+struct att_case {
+	uint32_t head_dim, n_head, n_kv_head, m_rows, ctx, pos;
+	uint32_t k_dtype, v_dtype;
+	uint32_t pad;
+};
+
+static void make_attention(struct sim_op *op, const struct att_case *c)
+{
+	const uint32_t q_ne[4] = { c->head_dim, c->n_head, c->m_rows, 1 };
+	const uint32_t kv_ne[4] = { c->head_dim * c->n_kv_head, c->ctx, 1, 1 };
+
+	memset(op, 0, sizeof(*op));
+	op->opcode = ANPU_OP_ATTENTION;
+	op->n_tensors = 4;
+	op->params.attention.scale = 1.0f / sqrtf((float)c->head_dim);
+	op->pos = c->pos;
+	assert_int_equal(ref_tensor_alloc(&op->t[0], ANPU_DTYPE_F32, q_ne, c->pad, 0x10000), 0);
+	assert_int_equal(ref_tensor_alloc(&op->t[1], c->k_dtype, kv_ne, c->pad, 0x20000), 0);
+	assert_int_equal(ref_tensor_alloc(&op->t[2], c->v_dtype, kv_ne, c->pad, 0x30000), 0);
+	assert_int_equal(ref_tensor_alloc(&op->t[3], ANPU_DTYPE_F32, q_ne, c->pad + 1, 0x40000), 0);
+}
+
+static void free_op(struct sim_op *op)
+{
+	for (unsigned int i = 0; i < op->n_tensors; i++)
+		ref_tensor_free(&op->t[i]);
+}
+
+/*
+ * Fill q and the cache rows 0..pos+M-1 with random values and the cache
+ * rows beyond with NaN, so reading past the causal limit poisons the output.
+ */
+static void fill_attention(struct sim_op *op, const struct att_case *c,
+			   uint64_t seed, float *k_used, float *v_used)
+{
+	uint64_t nq = ref_tensor_nelems(&op->t[0]);
+	uint64_t nkv = ref_tensor_nelems(&op->t[1]);
+	uint64_t used = (uint64_t)(c->pos + c->m_rows) * op->t[1].ne[0];
+	float *q = malloc(nq * 4), *k = malloc(nkv * 4), *v = malloc(nkv * 4);
+
+	ref_fill_uniform(q, nq, seed, -1.0f, 1.0f);
+	ref_fill_uniform(k, nkv, seed + 1, -1.0f, 1.0f);
+	ref_fill_uniform(v, nkv, seed + 2, -1.0f, 1.0f);
+	for (uint64_t i = used; i < nkv; i++)
+		k[i] = v[i] = NAN;
+	ref_tensor_store(&op->t[0], q);
+	ref_tensor_store(&op->t[1], k);
+	ref_tensor_store(&op->t[2], v);
+	/* the reference sees exactly what the cache holds (F16-rounded) */
+	if (k_used)
+		ref_tensor_load(&op->t[1], k_used);
+	if (v_used)
+		ref_tensor_load(&op->t[2], v_used);
+	free(q);
+	free(k);
+	free(v);
+}
+
+static void check_attention(const struct att_case *c, unsigned int threads)
+{
+	struct sim_op op;
+	uint64_t nq, nkv;
+	float *q, *k, *v, *want, *got;
+
+	make_attention(&op, c);
+	nq = ref_tensor_nelems(&op.t[0]);
+	nkv = ref_tensor_nelems(&op.t[1]);
+	q = malloc(nq * 4);
+	k = malloc(nkv * 4);
+	v = malloc(nkv * 4);
+	want = malloc(nq * 4);
+	got = malloc(nq * 4);
+	fill_attention(&op, c, 11, k, v);
+	ref_tensor_load(&op.t[0], q);
+	ref_attention(q, k, v, want, c->head_dim, c->n_head, c->n_kv_head,
+		      c->m_rows, c->pos, op.params.attention.scale);
+	assert_int_equal(ref_run_op(&sim_op_attention, &op, threads), 0);
+	ref_tensor_load(&op.t[3], got);
+	assert_true(ref_close(got, want, nq, 3e-5, 1e-4));
+	assert_true(ref_tensor_gaps_intact(&op.t[3]));
+	free_op(&op);
+	free(q);
+	free(k);
+	free(v);
+	free(want);
+	free(got);
+}
+
+static void test_attention_decode_f32_cache_mha(void **state)
+{
+	const struct att_case c = { 64, 4, 4, 1, 256, 200,
+				    ANPU_DTYPE_F32, ANPU_DTYPE_F32, 0 };
+
+	(void)state;
+	check_attention(&c, 2);
+}
+
+static void test_attention_decode_f16_cache_gqa2(void **state)
+{
+	const struct att_case c = { 128, 8, 4, 1, 300, 299,
+				    ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 };
+
+	(void)state;
+	check_attention(&c, 2);
+}
+
+static void test_attention_prefill_causal_with_pos(void **state)
+{
+	const struct att_case c = { 64, 4, 2, 6, 160, 70,
+				    ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 };
+
+	(void)state;
+	check_attention(&c, 3);
+}
+
+static void test_attention_prefill_from_zero(void **state)
+{
+	const struct att_case c = { 32, 2, 1, 9, 9, 0,
+				    ANPU_DTYPE_F32, ANPU_DTYPE_F32, 0 };
+
+	(void)state;
+	check_attention(&c, 1);
+}
+
+static void test_attention_gqa7_mixed_cache_dtypes(void **state)
+{
+	const struct att_case c = { 128, 14, 2, 3, 200, 130,
+				    ANPU_DTYPE_F16, ANPU_DTYPE_F32, 0 };
+
+	(void)state;
+	check_attention(&c, 2);
+}
+
+static void test_attention_odd_head_dim_strided(void **state)
+{
+	const struct att_case c = { 21, 6, 3, 4, 90, 65,
+				    ANPU_DTYPE_F32, ANPU_DTYPE_F16, 5 };
+
+	(void)state;
+	check_attention(&c, 2);
+}
+
+static void run_attention_threads(unsigned int threads, float *out)
+{
+	const struct att_case c = { 64, 8, 2, 4, 400, 300,
+				    ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 };
+	struct sim_op op;
+
+	make_attention(&op, &c);
+	fill_attention(&op, &c, 21, NULL, NULL);
+	assert_int_equal(ref_run_op(&sim_op_attention, &op, threads), 0);
+	ref_tensor_load(&op.t[3], out);
+	free_op(&op);
+}
+
+static void test_attention_bit_identical_for_1_2_3_threads(void **state)
+{
+	size_t n = 64 * 8 * 4;
+	float *a = malloc(n * 4), *b = malloc(n * 4);
+
+	(void)state;
+	run_attention_threads(1, a);
+	for (unsigned int t = 2; t <= 3; t++) {
+		run_attention_threads(t, b);
+		assert_memory_equal(a, b, n * 4);
+	}
+	free(a);
+	free(b);
+}
+
+static uint32_t check_case(const struct att_case *c,
+			   void (*mutate)(struct sim_op *op), uint64_t *fa)
+{
+	struct sim_op op;
+	uint32_t cause;
+
+	make_attention(&op, c);
+	if (mutate)
+		mutate(&op);
+	cause = ref_check_op(&sim_op_attention, &op, fa);
+	free_op(&op);
+	return cause;
+}
+
+static const struct att_case small = { 16, 4, 2, 2, 8, 6,
+				       ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 };
+
+static void test_attention_accepts_last_cache_row(void **state)
+{
+	uint64_t fa;
+
+	(void)state;
+	assert_int_equal(check_case(&small, NULL, &fa), 0);
+}
+
+static void pos_past_cache(struct sim_op *op)
+{
+	op->pos = 7;		/* 7 + 2 > 8 rows */
+}
+
+static void test_attention_rejects_pos_past_cache(void **state)
+{
+	uint64_t fa;
+
+	(void)state;
+	assert_int_equal(check_case(&small, pos_past_cache, &fa),
+			 ANPU_CAUSE_STEP_PARAM);
+	assert_int_equal(fa, 0x20000);
+}
+
+static void heads_not_multiple(struct sim_op *op)
+{
+	op->t[0].ne[1] = 3;
+	op->t[3].ne[1] = 3;
+}
+
+static void test_attention_rejects_n_head_not_multiple_of_kv_heads(void **state)
+{
+	uint64_t fa;
+
+	(void)state;
+	assert_int_equal(check_case(&small, heads_not_multiple, &fa),
+			 ANPU_CAUSE_SHAPE);
+	assert_int_equal(fa, 0x10000);
+}
+
+static void kv_dim_not_multiple(struct sim_op *op)
+{
+	op->t[1].ne[0] = 40;
+	op->t[2].ne[0] = 40;
+}
+
+static void test_attention_rejects_head_dim_mismatch(void **state)
+{
+	uint64_t fa;
+
+	(void)state;
+	assert_int_equal(check_case(&small, kv_dim_not_multiple, &fa),
+			 ANPU_CAUSE_SHAPE);
+	assert_int_equal(fa, 0x20000);
+}
+
+static void v_shape_differs(struct sim_op *op)
+{
+	op->t[2].ne[1] = 7;
+}
+
+static void test_attention_rejects_v_shape(void **state)
+{
+	uint64_t fa;
+
+	(void)state;
+	assert_int_equal(check_case(&small, v_shape_differs, &fa), ANPU_CAUSE_SHAPE);
+	assert_int_equal(fa, 0x30000);
+}
+
+static void reserved_set(struct sim_op *op)
+{
+	op->params.attention.reserved = 1;
+}
+
+static void test_attention_rejects_reserved_nonzero(void **state)
+{
+	uint64_t fa;
+
+	(void)state;
+	assert_int_equal(check_case(&small, reserved_set, &fa),
+			 ANPU_CAUSE_RESERVED_NONZERO);
+}
+
+static void scale_nan(struct sim_op *op)
+{
+	op->params.attention.scale = NAN;
+}
+
+static void test_attention_rejects_nan_scale(void **state)
+{
+	uint64_t fa;
+
+	(void)state;
+	assert_int_equal(check_case(&small, scale_nan, &fa), ANPU_CAUSE_PARAM);
+}
+
+static void k_i32(struct sim_op *op)
+{
+	op->t[1].dtype = ANPU_DTYPE_I32;
+}
+
+static void test_attention_rejects_i32_cache(void **state)
+{
+	uint64_t fa;
+
+	(void)state;
+	assert_int_equal(check_case(&small, k_i32, &fa), ANPU_CAUSE_DTYPE);
+	assert_int_equal(fa, 0x20000);
+}
+
+/* ---- KV_STORE ---- */
+
+static void make_kv_store(struct sim_op *op, uint32_t kv_dim, uint32_t m_rows,
+			  uint32_t ctx, uint32_t dtype, uint32_t pos, uint32_t pad)
+{
+	const uint32_t src_ne[4] = { kv_dim, m_rows, 1, 1 };
+	const uint32_t cache_ne[4] = { kv_dim, ctx, 1, 1 };
+
+	memset(op, 0, sizeof(*op));
+	op->opcode = ANPU_OP_KV_STORE;
+	op->n_tensors = 2;
+	op->pos = pos;
+	assert_int_equal(ref_tensor_alloc(&op->t[0], ANPU_DTYPE_F32, src_ne, pad, 0x10000), 0);
+	assert_int_equal(ref_tensor_alloc(&op->t[1], dtype, cache_ne, pad, 0x20000), 0);
+}
+
+static void check_kv_store(uint32_t dtype, uint32_t pad)
+{
+	const uint32_t kv_dim = 35, m_rows = 3, ctx = 10, pos = 6;
+	struct sim_op op;
+	float src[35 * 3], before[35 * 10], after[35 * 10];
+
+	make_kv_store(&op, kv_dim, m_rows, ctx, dtype, pos, pad);
+	ref_fill_uniform(src, kv_dim * m_rows, 7, -70000.0f, 70000.0f);
+	src[4] = 1.0f + 1.0f / 2048.0f;		/* tie: rounds to even (1.0) */
+	ref_fill_uniform(before, kv_dim * ctx, 8, -1.0f, 1.0f);
+	ref_tensor_store(&op.t[0], src);
+	ref_tensor_store(&op.t[1], before);
+	ref_tensor_load(&op.t[1], before);
+	assert_int_equal(ref_run_op(&sim_op_kv_store, &op, 2), 0);
+	ref_tensor_load(&op.t[1], after);
+	for (uint32_t r = 0; r < ctx; r++) {
+		for (uint32_t i = 0; i < kv_dim; i++) {
+			float got = after[r * kv_dim + i], want;
+
+			if (r < pos || r >= pos + m_rows)
+				want = before[r * kv_dim + i];
+			else if (dtype == ANPU_DTYPE_F16)
+				want = sim_f16_to_f32(sim_f32_to_f16(src[(r - pos) * kv_dim + i]));
+			else
+				want = src[(r - pos) * kv_dim + i];
+			assert_memory_equal(&got, &want, 4);
+		}
+	}
+	if (dtype == ANPU_DTYPE_F16)
+		assert_true(after[pos * kv_dim + 4] == 1.0f);
+	assert_true(ref_tensor_gaps_intact(&op.t[1]));
+	free_op(&op);
+}
+
+static void test_kv_store_f32_cache_rows_at_pos(void **state)
+{
+	(void)state;
+	check_kv_store(ANPU_DTYPE_F32, 0);
+}
+
+static void test_kv_store_f16_cache_rounds_nearest_even(void **state)
+{
+	(void)state;
+	check_kv_store(ANPU_DTYPE_F16, 3);
+}
+
+static void test_kv_store_rejects_pos_past_cache(void **state)
+{
+	struct sim_op op;
+	uint64_t fa;
+
+	(void)state;
+	make_kv_store(&op, 8, 3, 10, ANPU_DTYPE_F16, 8, 0);
+	assert_int_equal(ref_check_op(&sim_op_kv_store, &op, &fa),
+			 ANPU_CAUSE_STEP_PARAM);
+	assert_int_equal(fa, 0x20000);
+	op.pos = 7;
+	assert_int_equal(ref_check_op(&sim_op_kv_store, &op, &fa), 0);
+	free_op(&op);
+}
+
+static void test_kv_store_rejects_row_length_mismatch(void **state)
+{
+	struct sim_op op;
+	uint64_t fa;
+
+	(void)state;
+	make_kv_store(&op, 8, 3, 10, ANPU_DTYPE_F32, 0, 0);
+	op.t[1].ne[0] = 9;
+	assert_int_equal(ref_check_op(&sim_op_kv_store, &op, &fa), ANPU_CAUSE_SHAPE);
+	assert_int_equal(fa, 0x20000);
+	free_op(&op);
+}
+
+static void test_kv_store_rejects_bf16_cache(void **state)
+{
+	struct sim_op op;
+	uint64_t fa;
+
+	(void)state;
+	make_kv_store(&op, 8, 3, 10, ANPU_DTYPE_F16, 0, 0);
+	op.t[1].dtype = ANPU_DTYPE_BF16;
+	assert_int_equal(ref_check_op(&sim_op_kv_store, &op, &fa), ANPU_CAUSE_DTYPE);
+	assert_int_equal(fa, 0x20000);
+	free_op(&op);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_attention_decode_f32_cache_mha),
+		cmocka_unit_test(test_attention_decode_f16_cache_gqa2),
+		cmocka_unit_test(test_attention_prefill_causal_with_pos),
+		cmocka_unit_test(test_attention_prefill_from_zero),
+		cmocka_unit_test(test_attention_gqa7_mixed_cache_dtypes),
+		cmocka_unit_test(test_attention_odd_head_dim_strided),
+		cmocka_unit_test(test_attention_bit_identical_for_1_2_3_threads),
+		cmocka_unit_test(test_attention_accepts_last_cache_row),
+		cmocka_unit_test(test_attention_rejects_pos_past_cache),
+		cmocka_unit_test(test_attention_rejects_n_head_not_multiple_of_kv_heads),
+		cmocka_unit_test(test_attention_rejects_head_dim_mismatch),
+		cmocka_unit_test(test_attention_rejects_v_shape),
+		cmocka_unit_test(test_attention_rejects_reserved_nonzero),
+		cmocka_unit_test(test_attention_rejects_nan_scale),
+		cmocka_unit_test(test_attention_rejects_i32_cache),
+		cmocka_unit_test(test_kv_store_f32_cache_rows_at_pos),
+		cmocka_unit_test(test_kv_store_f16_cache_rounds_nearest_even),
+		cmocka_unit_test(test_kv_store_rejects_pos_past_cache),
+		cmocka_unit_test(test_kv_store_rejects_row_length_mismatch),
+		cmocka_unit_test(test_kv_store_rejects_bf16_cache),
+	};
+
+	return cmocka_run_group_tests_name("ops_attention", tests, NULL, NULL);
+}
