@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ROPE against the double-precision reference.
+ *
+ * Tolerance: kernel and reference both compute angle, cos/sin and rotation
+ * in double and round once; they differ only in how base^(-2i/n_rot) is
+ * formed (pow vs exp(log)), a relative angle difference ~1e-16, i.e. at
+ * position 32768 an absolute angle difference ~1e-11 rad. Outputs in
+ * [-1.5, 1.5] may therefore differ by one float rounding: atol 2e-7
+ * (= 1.7 ulp at 1.5) covers it; a wrong angle or pairing is off by > 1e-3.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../ref/ref_ops.h"
+
+struct rope_case {
+	uint32_t head_dim, n_heads, m_rows;
+	uint32_t mode, n_rot;
+	float theta_base, freq_scale;
+	uint32_t pos, pad;
+	int in_place;
+};
+
+static void make_rope(struct sim_op *op, const struct rope_case *c)
+{
+	const uint32_t ne[4] = { c->head_dim, c->n_heads, c->m_rows, 1 };
+
+	memset(op, 0, sizeof(*op));
+	op->opcode = ANPU_OP_ROPE;
+	op->n_tensors = 2;
+	op->params.rope.mode = c->mode;
+	op->params.rope.n_rot = c->n_rot;
+	op->params.rope.theta_base = c->theta_base;
+	op->params.rope.freq_scale = c->freq_scale;
+	op->pos = c->pos;
+	assert_int_equal(ref_tensor_alloc(&op->t[0], ANPU_DTYPE_F32, ne, c->pad, 0x10000), 0);
+	if (c->in_place)
+		op->t[1] = op->t[0];
+	else
+		assert_int_equal(ref_tensor_alloc(&op->t[1], ANPU_DTYPE_F32, ne,
+						  c->pad + 1, 0x20000), 0);
+}
+
+static void free_op(struct sim_op *op, int in_place)
+{
+	ref_tensor_free(&op->t[0]);
+	if (!in_place)
+		ref_tensor_free(&op->t[1]);
+}
+
+static void run_rope(const struct rope_case *c, unsigned int threads,
+		     float *got, float *want)
+{
+	struct sim_op op;
+	uint64_t n = (uint64_t)c->head_dim * c->n_heads * c->m_rows;
+	float *x = malloc(n * 4);
+
+	make_rope(&op, c);
+	ref_fill_uniform(x, n, 9, -1.5f, 1.5f);
+	ref_tensor_store(&op.t[0], x);
+	if (want)
+		ref_rope(x, want, c->head_dim, c->n_heads, c->m_rows, c->mode,
+			 c->n_rot, c->theta_base, c->freq_scale, c->pos);
+	assert_int_equal(ref_run_op(&sim_op_rope, &op, threads), 0);
+	ref_tensor_load(&op.t[1], got);
+	assert_true(ref_tensor_gaps_intact(&op.t[1]));
+	free_op(&op, c->in_place);
+	free(x);
+}
+
+static void check_rope(const struct rope_case *c, unsigned int threads)
+{
+	uint64_t n = (uint64_t)c->head_dim * c->n_heads * c->m_rows;
+	float *got = malloc(n * 4), *want = malloc(n * 4);
+
+	run_rope(c, threads, got, want);
+	assert_true(ref_close(got, want, n, 2e-7, 0.0));
+	free(got);
+	free(want);
+}
+
+static void test_rope_neox_full_rotation(void **state)
+{
+	const struct rope_case c = { 64, 4, 5, ANPU_ROPE_NEOX, 64, 1e6f, 1.0f,
+				     17, 0, 0 };
+
+	(void)state;
+	check_rope(&c, 2);
+}
+
+static void test_rope_normal_full_rotation(void **state)
+{
+	const struct rope_case c = { 64, 3, 4, ANPU_ROPE_NORMAL, 64, 10000.0f,
+				     1.0f, 3, 0, 0 };
+
+	(void)state;
+	check_rope(&c, 2);
+}
+
+static void test_rope_neox_partial_rotation_copies_tail(void **state)
+{
+	const struct rope_case c = { 80, 3, 3, ANPU_ROPE_NEOX, 32, 10000.0f,
+				     1.0f, 100, 2, 0 };
+
+	(void)state;
+	check_rope(&c, 3);
+}
+
+static void test_rope_normal_partial_rotation_strided(void **state)
+{
+	const struct rope_case c = { 70, 2, 3, ANPU_ROPE_NORMAL, 22, 10000.0f,
+				     0.25f, 9, 3, 0 };
+
+	(void)state;
+	check_rope(&c, 1);
+}
+
+static void test_rope_in_place(void **state)
+{
+	const struct rope_case c = { 128, 5, 7, ANPU_ROPE_NEOX, 96, 1e6f, 1.0f,
+				     40, 1, 1 };
+
+	(void)state;
+	check_rope(&c, 2);
+}
+
+static void test_rope_long_position_accurate(void **state)
+{
+	const struct rope_case c = { 128, 2, 2, ANPU_ROPE_NEOX, 128, 1e6f, 1.0f,
+				     32767, 0, 0 };
+
+	(void)state;
+	check_rope(&c, 1);
+}
+
+static void test_rope_position_zero_is_identity(void **state)
+{
+	const struct rope_case c = { 16, 2, 1, ANPU_ROPE_NORMAL, 16, 10000.0f,
+				     1.0f, 0, 0, 0 };
+	float got[32], x[32];
+
+	(void)state;
+	run_rope(&c, 1, got, NULL);
+	ref_fill_uniform(x, 32, 9, -1.5f, 1.5f);
+	assert_memory_equal(got, x, sizeof(x));
+}
+
+static void test_rope_bit_identical_for_1_2_3_threads(void **state)
+{
+	const struct rope_case c = { 128, 8, 33, ANPU_ROPE_NEOX, 128, 1e6f, 1.0f,
+				     500, 0, 0 };
+	size_t n = 128 * 8 * 33;
+	float *a = malloc(n * 4), *b = malloc(n * 4);
+
+	(void)state;
+	run_rope(&c, 1, a, NULL);
+	for (unsigned int t = 2; t <= 3; t++) {
+		run_rope(&c, t, b, NULL);
+		assert_memory_equal(a, b, n * 4);
+	}
+	free(a);
+	free(b);
+}
+
+static uint32_t check_params(uint32_t mode, uint32_t n_rot, float base,
+			     float freq_scale, uint32_t pos)
+{
+	const struct rope_case c = { 16, 2, 3, mode, n_rot, base, freq_scale, pos,
+				     0, 0 };
+	struct sim_op op;
+	uint64_t fa;
+	uint32_t cause;
+
+	make_rope(&op, &c);
+	cause = ref_check_op(&sim_op_rope, &op, &fa);
+	free_op(&op, 0);
+	return cause;
+}
+
+static void test_rope_rejects_odd_n_rot(void **state)
+{
+	(void)state;
+	assert_int_equal(check_params(0, 15, 1e4f, 1.0f, 0), ANPU_CAUSE_PARAM);
+}
+
+static void test_rope_rejects_n_rot_above_head_dim(void **state)
+{
+	(void)state;
+	assert_int_equal(check_params(0, 18, 1e4f, 1.0f, 0), ANPU_CAUSE_PARAM);
+	assert_int_equal(check_params(0, 0, 1e4f, 1.0f, 0), ANPU_CAUSE_PARAM);
+	assert_int_equal(check_params(0, 16, 1e4f, 1.0f, 0), 0);
+}
+
+static void test_rope_rejects_unknown_mode(void **state)
+{
+	(void)state;
+	assert_int_equal(check_params(2, 16, 1e4f, 1.0f, 0), ANPU_CAUSE_PARAM);
+}
+
+static void test_rope_rejects_bad_theta_and_freq_scale(void **state)
+{
+	(void)state;
+	assert_int_equal(check_params(1, 16, 0.0f, 1.0f, 0), ANPU_CAUSE_PARAM);
+	assert_int_equal(check_params(1, 16, INFINITY, 1.0f, 0), ANPU_CAUSE_PARAM);
+	assert_int_equal(check_params(1, 16, 1e4f, -1.0f, 0), ANPU_CAUSE_PARAM);
+	assert_int_equal(check_params(1, 16, 1e4f, NAN, 0), ANPU_CAUSE_PARAM);
+}
+
+static void test_rope_rejects_position_overflow(void **state)
+{
+	(void)state;
+	assert_int_equal(check_params(1, 16, 1e4f, 1.0f, UINT32_MAX - 1),
+			 ANPU_CAUSE_STEP_PARAM);
+	assert_int_equal(check_params(1, 16, 1e4f, 1.0f, UINT32_MAX - 2), 0);
+}
+
+static void test_rope_rejects_four_dims(void **state)
+{
+	const struct rope_case c = { 16, 2, 3, 0, 16, 1e4f, 1.0f, 0, 0, 0 };
+	struct sim_op op;
+	uint64_t fa;
+
+	(void)state;
+	make_rope(&op, &c);
+	op.t[0].ne[3] = 2;
+	op.t[1].ne[3] = 2;
+	assert_int_equal(ref_check_op(&sim_op_rope, &op, &fa), ANPU_CAUSE_SHAPE);
+	assert_int_equal(fa, 0x10000);
+	free_op(&op, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rope_neox_full_rotation),
+		cmocka_unit_test(test_rope_normal_full_rotation),
+		cmocka_unit_test(test_rope_neox_partial_rotation_copies_tail),
+		cmocka_unit_test(test_rope_normal_partial_rotation_strided),
+		cmocka_unit_test(test_rope_in_place),
+		cmocka_unit_test(test_rope_long_position_accurate),
+		cmocka_unit_test(test_rope_position_zero_is_identity),
+		cmocka_unit_test(test_rope_bit_identical_for_1_2_3_threads),
+		cmocka_unit_test(test_rope_rejects_odd_n_rot),
+		cmocka_unit_test(test_rope_rejects_n_rot_above_head_dim),
+		cmocka_unit_test(test_rope_rejects_unknown_mode),
+		cmocka_unit_test(test_rope_rejects_bad_theta_and_freq_scale),
+		cmocka_unit_test(test_rope_rejects_position_overflow),
+		cmocka_unit_test(test_rope_rejects_four_dims),
+	};
+
+	return cmocka_run_group_tests_name("ops_rope", tests, NULL, NULL);
+}
