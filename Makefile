@@ -1,17 +1,42 @@
-# ANPU stack: top-level build.
-#   make            build all userspace into build/ (programs in build/bin/)
-#   make check      build and run every test; ends with "N passed, N failed, N skipped"
-#   make asan       the userspace tests under ASan + UBSan (build-asan/)
-#   make bench      benchmarks (JSON lines in build/bench/)
-#   make deps       install the Debian packages the project needs
+# ANPU stack: top-level build.  (docs/building-and-testing.md explains all of this.)
+#
+#   make              build all userspace into build/ (programs in build/bin/); no network
+#   make deps         install the Debian packages the project needs (scripts/packages.txt)
+#   make check        build and run every test; the last line is "N passed, N failed, N skipped"
+#   make check-unit   only the unit tests in build/ (quick; no sanitizer/valgrind/extra suites)
+#   make asan         the userspace tests under ASan + UBSan (built in build-asan/)
+#   make valgrind     the in-process unit tests under valgrind (ANPU_SIM_SIMD=portable)
+#   make bench        every benchmark part (JSON lines in build/bench/<part>.jsonl)
+#   make clean
+# Variables: BUILD=dir (default build), CC, OPT, EXTRA_CFLAGS, EXTRA_LDFLAGS,
+#   SUITE_TIMEOUT (seconds per test suite, default 600), TEST_FILTER (regex on unit suites),
+#   CHECK_SANITIZERS (default "asan valgrind": the extra passes `make check` runs).
 # Never -march=native: SIMD paths are chosen by cpuid at run time.
+#
+# ---- Registration hooks for per-part rules in mk/*.mk (included below) ----
+#   all: <files>                    add programs/libraries to the default build
+#   CHECK_DEPS    += <targets>      built before `make check` runs any test
+#   CHECK_SUITES  += <target>       `make check` runs `$(MAKE) -s <target>` as one test suite
+#                                   (under a timeout, output in build/test-logs/<target>.log).
+#                                   The target must print a summary the runner understands:
+#                                   a plain "N passed, N failed, N skipped" line (preferred),
+#                                   kselftest "# Totals: ..." or cmocka/TAP output; or exit 77
+#                                   to skip itself as a whole (last line = reason).
+#   CHECK_TIMEOUT_<target> := <s>   that suite's timeout (default $(SUITE_TIMEOUT))
+#   ASAN_SUITES   += <target>       also run by `make asan` (with BUILD=build-asan)
+#   BENCH_PARTS   += bench-<part>   `make bench` runs these one after another; each writes
+#                                   $(BENCH_DIR)/<part>.jsonl (scripts/bench-record.sh helps)
+#   HAVE_CLANG                      non-empty when $(CLANG) exists: guard clang-only rules
+#                                   with it, so that plain `make` works without clang.
+#   Unit-test sources may contain "anpu-test: valgrind-skip: <reason>" (or asan-skip) to
+#   be skipped, with that reason, in that pass.
 
 BUILD     ?= build
 CC        ?= cc
 CLANG     ?= clang
 OPT       ?= -O2
 SANITIZE  ?=
-CSTD      := -std=c11 -D_GNU_SOURCE
+CSTD      := -std=c11 -D_GNU_SOURCE=
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS    := $(CSTD) $(OPT) -g $(WARN) -fno-strict-aliasing -pthread $(SANITIZE) $(EXTRA_CFLAGS)
 CPPFLAGS  := -I. -Isim/include -MMD -MP
@@ -21,10 +46,29 @@ LDFLAGS   := -pthread $(SANITIZE) $(EXTRA_LDFLAGS)
 AVX2_FLAGS   := -mavx2 -mfma -mf16c
 AVX512_FLAGS := $(AVX2_FLAGS) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni
 
-OBJ := $(BUILD)/obj
+OBJ        := $(BUILD)/obj
+BIN        := $(BUILD)/bin
+BENCH_DIR  := $(BUILD)/bench
+HAVE_CLANG := $(shell command -v $(CLANG) 2>/dev/null)
 
-.PHONY: all check asan bench bench-sim fuzz deps clean
-all:
+SUITE_TIMEOUT    ?= 600
+CHECK_SANITIZERS ?= asan valgrind
+CHECK_DEPS   :=
+CHECK_SUITES :=
+ASAN_SUITES  :=
+BENCH_PARTS  :=
+
+ASAN_BUILD   := build-asan
+ASAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+export ASAN_OPTIONS  ?= detect_leaks=1:halt_on_error=1:abort_on_error=0:strict_string_checks=1
+export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+VALGRIND     := valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite \
+                --errors-for-leak-kinds=definite --track-fds=no --fair-sched=yes
+
+.DEFAULT_GOAL := all
+.PHONY: all deps check-deps check check-unit asan asan-build asan-tests valgrind bench \
+        bench-dir clean
+.DELETE_ON_ERROR:
 
 # ---- libanpusim: the reference model ----
 SIM_SRC := $(wildcard sim/*.c sim/ops/*.c sim/kernels/*.c)
@@ -33,16 +77,19 @@ LIBSIM  := $(BUILD)/lib/libanpusim.a
 
 $(LIBSIM): $(SIM_OBJ)
 	@mkdir -p $(@D)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 all: $(LIBSIM)
 
-# ---- tests ----
+# ---- unit tests: tests/unit/test_*.c, each a cmocka suite ----
 TEST_LIB_SRC := $(wildcard tests/lib/*.c tests/ref/*.c)
 TEST_LIB_OBJ := $(TEST_LIB_SRC:%.c=$(OBJ)/%.o)
 TEST_SRC     := $(wildcard tests/unit/test_*.c)
 TEST_BIN     := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_OBJ     := $(TEST_SRC:%.c=$(OBJ)/%.o)
 TEST_LIBS    := -lcmocka -lm
+.SECONDARY:
 
 $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(TEST_LIB_OBJ) $(LIBSIM)
 	@mkdir -p $(@D)
@@ -50,8 +97,9 @@ $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(TEST_LIB_OBJ) $(LIBSIM)
 
 all: $(TEST_BIN)
 
-check: all
-	@tests/run-tests.sh $(BUILD)
+ifeq ($(wildcard /usr/include/cmocka.h),)
+$(warning cmocka.h not found: the unit tests need libcmocka-dev (run `make deps`))
+endif
 
 # ---- compile rules ----
 $(OBJ)/%_avx2.o: %_avx2.c
@@ -66,10 +114,59 @@ $(OBJ)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-clean:
-	rm -rf $(BUILD) build-asan
-
-# Per-part rules (daemon, tools, kmod, bench, fuzz) live in mk/*.mk.
+# ---- per-part rules (daemon, tools, kmod, vm, bench, fuzz) live in mk/*.mk ----
 -include $(sort $(wildcard mk/*.mk))
+
+# ---- setup ----
+deps:
+	@scripts/deps.sh
+
+check-deps:
+	@scripts/deps.sh --check || { \
+	  echo "make check: install the missing packages first (make deps)" >&2; exit 1; }
+
+# ---- tests ----
+# One runner argument per registered suite: NAME:TIMEOUT=COMMAND.
+suite_args = $(foreach s,$(1),'$(s):$(or $(CHECK_TIMEOUT_$(s)),$(SUITE_TIMEOUT))=$(MAKE) -s --no-print-directory BUILD=$(2) $(s)')
+
+check: check-deps all $(CHECK_DEPS) $(if $(filter asan,$(CHECK_SANITIZERS)),asan-build)
+	+@SUITE_TIMEOUT=$(SUITE_TIMEOUT) tests/run-tests.sh $(BUILD) \
+	  $(call suite_args,$(CHECK_SUITES),$(BUILD)) \
+	  $(if $(filter asan,$(CHECK_SANITIZERS)),'asan:$(or $(CHECK_TIMEOUT_asan),3600)=$(MAKE) -s --no-print-directory asan-tests') \
+	  $(if $(filter valgrind,$(CHECK_SANITIZERS)),'valgrind:$(or $(CHECK_TIMEOUT_valgrind),3600)=$(MAKE) -s --no-print-directory BUILD=$(BUILD) valgrind')
+
+check-unit: $(TEST_BIN)
+	@SUITE_TIMEOUT=$(SUITE_TIMEOUT) tests/run-tests.sh $(BUILD)
+
+asan-build:
+	+@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) SANITIZE="$(ASAN_FLAGS)" all
+
+ASAN_RUN = TEST_MODE=asan RUN_LABEL=asan/ SUITE_TIMEOUT=$(SUITE_TIMEOUT) \
+	  tests/run-tests.sh $(ASAN_BUILD) $(call suite_args,$(ASAN_SUITES),$(ASAN_BUILD))
+
+asan-tests:
+	+@$(ASAN_RUN)
+
+asan: asan-build
+	+@$(ASAN_RUN)
+
+# The in-process unit tests under valgrind, portable SIMD path (valgrind cannot decode
+# AVX-512). Suites marked "anpu-test: valgrind-skip: <reason>" are skipped.
+valgrind: $(TEST_BIN)
+	@ANPU_SIM_SIMD=portable TEST_MODE=valgrind RUN_LABEL=valgrind/ \
+	  TEST_WRAPPER="$(VALGRIND)" SUITE_TIMEOUT=$(or $(CHECK_TIMEOUT_valgrind),3600) \
+	  LOG_DIR=$(BUILD)/test-logs/valgrind tests/run-tests.sh $(BUILD)
+
+# ---- benchmarks ----
+bench-dir:
+	@mkdir -p $(BENCH_DIR)
+
+bench: all bench-dir
+	+@set -e; [ -n "$(strip $(BENCH_PARTS))" ] || { echo "make bench: no benchmark part registered (BENCH_PARTS)"; exit 0; }; \
+	for p in $(BENCH_PARTS); do echo "== $$p"; $(MAKE) --no-print-directory BUILD=$(BUILD) $$p; done; \
+	echo "benchmark results: $(BENCH_DIR)/*.jsonl"
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
