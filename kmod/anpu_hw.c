@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ANPU hardware layer: registers, control commands, rings, doorbells and
+ * interrupts. The only file that touches the device.
+ *
+ * BAR2 is shared memory: a register write takes effect when the device reads
+ * it, on a doorbell. Doorbells go through the ivshmem Doorbell register of
+ * BAR0: (peer 0 << 16) | vector, peer 0 being the anpu-sim daemon.
+ */
+
+#include <linux/bitfield.h>
+#include <linux/cleanup.h>
+#include <linux/delay.h>
+#include <linux/device.h>
+#include <linux/io.h>
+#include <linux/io-64-nonatomic-lo-hi.h>
+#include <linux/jiffies.h>
+#include <linux/sizes.h>
+
+#include "anpu_hw.h"
+
+/* ivshmem BAR0 */
+#define IVSHMEM_REG_DOORBELL		0x0c
+#define IVSHMEM_DOORBELL_PEER		GENMASK(31, 16)
+#define IVSHMEM_DOORBELL_VECTOR		GENMASK(15, 0)
+#define ANPU_SIM_PEER_ID		0
+
+#define ANPU_CTRL_TIMEOUT		msecs_to_jiffies(2000)
+#define ANPU_SELFTEST_TIMEOUT		msecs_to_jiffies(2000)
+
+/* Layout of the kernel area (offsets into it) */
+#define KAREA_RINGS			0x0000	/* ANPU_HW_NUM_QUEUES rings */
+#define KAREA_RING_SIZE			(ANPU_HW_RING_ENTRIES * sizeof(struct anpu_hw_job_desc))
+#define KAREA_ST_STATUS			0x4000	/* self-test status record */
+#define KAREA_ST_PT0			0x5000	/* self-test page tables */
+#define KAREA_ST_PT1			0x6000
+#define KAREA_ST_PT2			0x7000
+#define KAREA_ST_STREAM			0x8000	/* self-test command stream */
+#define ANPU_ST_ASID			(ANPU_HW_NUM_AS - 1)
+#define ANPU_ST_VA			SZ_64K
+#define ANPU_ST_QUEUE			ANPU_PRIO_NORMAL
+
+static_assert(KAREA_RINGS + ANPU_HW_NUM_QUEUES * KAREA_RING_SIZE <= KAREA_ST_STATUS);
+static_assert(KAREA_ST_STREAM + SZ_4K <= ANPU_HW_KAREA_SIZE);
+
+static u32 reg_read(struct anpu_hw *hw, u32 reg)
+{
+	return readl(hw->regs + reg);
+}
+
+static u64 reg_read64(struct anpu_hw *hw, u32 reg)
+{
+	return readq(hw->regs + reg);
+}
+
+static void reg_write(struct anpu_hw *hw, u32 reg, u32 val)
+{
+	writel(val, hw->regs + reg);
+}
+
+static void reg_write64(struct anpu_hw *hw, u32 reg, u64 val)
+{
+	writeq(val, hw->regs + reg);
+}
+
+static u64 karea_dpa(u32 offset)
+{
+	return ANPU_DEVMEM_BASE + offset;
+}
+
+static void doorbell(struct anpu_hw *hw, unsigned int vector)
+{
+	/* register and ring writes must reach the device before it wakes */
+	wmb();
+	writel(FIELD_PREP(IVSHMEM_DOORBELL_PEER, ANPU_SIM_PEER_ID) |
+	       FIELD_PREP(IVSHMEM_DOORBELL_VECTOR, vector),
+	       hw->db + IVSHMEM_REG_DOORBELL);
+}
+
+static bool ctrl_done(struct anpu_hw *hw, u32 seq)
+{
+	return reg_read(hw, ANPU_REG_CTRL_ACK_SEQ) == seq;
+}
+
+static int anpu_hw_ctrl_locked(struct anpu_hw *hw, u32 cmd, u32 arg)
+{
+	u32 seq, result;
+
+	lockdep_assert_held(&hw->ctrl_lock);
+
+	seq = reg_read(hw, ANPU_REG_CTRL_ACK_SEQ) + 1;
+	reg_write(hw, ANPU_REG_CTRL_CMD, cmd);
+	reg_write(hw, ANPU_REG_CTRL_ARG, arg);
+	reg_write(hw, ANPU_REG_CTRL_SEQ, seq);
+	doorbell(hw, ANPU_DB_CTRL);
+
+	/* the interrupt wakes us; the condition reads the register itself */
+	if (!wait_event_timeout(hw->ctrl_wq, ctrl_done(hw, seq), ANPU_CTRL_TIMEOUT)) {
+		dev_err(hw->dev, "control command %u timed out\n", cmd);
+		return -ETIMEDOUT;
+	}
+	rmb(); /* CTRL_RESULT is written before CTRL_ACK_SEQ */
+	result = reg_read(hw, ANPU_REG_CTRL_RESULT);
+	switch (result) {
+	case ANPU_CTRL_R_OK:
+		return 0;
+	case ANPU_CTRL_R_BUSY:
+		return -EBUSY;
+	case ANPU_CTRL_R_INVALID:
+		dev_err(hw->dev, "control command %u (%u) rejected\n", cmd, arg);
+		return -EINVAL;
+	default:
+		dev_err(hw->dev, "control command %u (%u) failed: %u\n", cmd, arg, result);
+		return -EIO;
+	}
+}
+
+static int anpu_hw_ctrl(struct anpu_hw *hw, u32 cmd, u32 arg)
+{
+	guard(mutex)(&hw->ctrl_lock);
+	return anpu_hw_ctrl_locked(hw, cmd, arg);
+}
+
+int anpu_hw_power_up(struct anpu_hw *hw)
+{
+	return anpu_hw_ctrl(hw, ANPU_CTRL_POWER_UP, 0);
+}
+
+int anpu_hw_power_down(struct anpu_hw *hw)
+{
+	return anpu_hw_ctrl(hw, ANPU_CTRL_POWER_DOWN, 0);
+}
+
+int anpu_hw_reset_queue(struct anpu_hw *hw, unsigned int q)
+{
+	if (q >= ANPU_HW_NUM_QUEUES)
+		return -EINVAL;
+	return anpu_hw_ctrl(hw, ANPU_CTRL_RESET_QUEUE, q);
+}
+
+int anpu_hw_clock_ns(struct anpu_hw *hw, u64 *ns)
+{
+	int ret;
+
+	guard(mutex)(&hw->ctrl_lock);
+	ret = anpu_hw_ctrl_locked(hw, ANPU_CTRL_LATCH_CLOCK, 0);
+	if (ret)
+		return ret;
+	*ns = reg_read64(hw, ANPU_REG_CLOCK);
+	return 0;
+}
+
+int anpu_hw_probe(struct anpu_hw *hw, struct device *dev, void __iomem *db,
+		  void __iomem *regs, void __iomem *karea, u64 bar_size)
+{
+	u32 id, version, nq;
+	int ret;
+
+	hw->dev = dev;
+	hw->db = db;
+	hw->regs = regs;
+	hw->karea = karea;
+	hw->bar_size = bar_size;
+
+	id = reg_read(hw, ANPU_REG_ID);
+	if (id != ANPU_HW_ID_MAGIC) {
+		dev_info(dev, "not an ANPU (ID %#010x)\n", id);
+		return -ENODEV;
+	}
+	version = reg_read(hw, ANPU_REG_VERSION);
+	if (version >> 16 != ANPU_HW_VERSION_MAJOR) {
+		dev_err(dev, "unsupported ANPU version %u.%u (driver: %u.x)\n",
+			version >> 16, version & 0xffff, ANPU_HW_VERSION_MAJOR);
+		return -ENODEV;
+	}
+	nq = reg_read(hw, ANPU_REG_NUM_QUEUES);
+	if (nq < ANPU_HW_NUM_QUEUES) {
+		dev_err(dev, "device has %u queues, need %u\n", nq, ANPU_HW_NUM_QUEUES);
+		return -ENODEV;
+	}
+	hw->version = version;
+	hw->caps = reg_read(hw, ANPU_REG_CAPS);
+	hw->devmem_size = reg_read64(hw, ANPU_REG_DEVMEM_SIZE);
+	if (hw->devmem_size < ANPU_HW_KAREA_SIZE ||
+	    hw->devmem_size > bar_size - ANPU_DEVMEM_BASE) {
+		dev_err(dev, "bad device memory size %llu\n", hw->devmem_size);
+		return -ENODEV;
+	}
+
+	ret = devm_mutex_init(dev, &hw->ctrl_lock);
+	if (ret)
+		return ret;
+	init_waitqueue_head(&hw->ctrl_wq);
+	init_waitqueue_head(&hw->job_wq);
+	for (unsigned int q = 0; q < ANPU_HW_NUM_QUEUES; q++) {
+		ret = devm_mutex_init(dev, &hw->queue[q].lock);
+		if (ret)
+			return ret;
+		hw->queue[q].next_seqno = 1;
+	}
+	return 0;
+}
+
+static void anpu_hw_setup_rings(struct anpu_hw *hw)
+{
+	for (unsigned int q = 0; q < ANPU_HW_NUM_QUEUES; q++) {
+		struct anpu_hw_queue *queue = &hw->queue[q];
+		u32 off = KAREA_RINGS + q * KAREA_RING_SIZE;
+
+		guard(mutex)(&queue->lock);
+		queue->ring_dpa = karea_dpa(off);
+		queue->ring = hw->karea + off;
+		queue->tail = 0;
+		memset_io(queue->ring, 0, KAREA_RING_SIZE);
+		reg_write64(hw, ANPU_QREG(q, ANPU_QREG_RING_BASE), queue->ring_dpa);
+		reg_write(hw, ANPU_QREG(q, ANPU_QREG_RING_ENTRIES), ANPU_HW_RING_ENTRIES);
+		reg_write(hw, ANPU_QREG(q, ANPU_QREG_FI_MODE), ANPU_FI_NONE);
+		/* the device's head is 0 after a device reset */
+		reg_write(hw, ANPU_QREG(q, ANPU_QREG_RING_TAIL),
+			  reg_read(hw, ANPU_QREG(q, ANPU_QREG_RING_HEAD)));
+		queue->tail = reg_read(hw, ANPU_QREG(q, ANPU_QREG_RING_TAIL));
+	}
+}
+
+int anpu_hw_init(struct anpu_hw *hw)
+{
+	u64 clock;
+	int ret;
+
+	ret = anpu_hw_ctrl(hw, ANPU_CTRL_RESET_DEVICE, 0);
+	if (ret)
+		return ret;
+	for (unsigned int i = 0; i < ANPU_HW_NUM_AS; i++)
+		reg_write64(hw, ANPU_REG_AS_ROOT(i), 0);
+	anpu_hw_setup_rings(hw);
+	ret = anpu_hw_power_up(hw);
+	if (ret)
+		return ret;
+	ret = anpu_hw_clock_ns(hw, &clock);
+	if (ret)
+		return ret;
+	dev_dbg(hw->dev, "ANPU %u.%u up, %llu MiB device memory, clock %llu ns\n",
+		hw->version >> 16, hw->version & 0xffff, hw->devmem_size >> 20, clock);
+	return 0;
+}
+
+void anpu_hw_fini(struct anpu_hw *hw)
+{
+	int ret;
+
+	ret = anpu_hw_ctrl(hw, ANPU_CTRL_RESET_DEVICE, 0);
+	if (!ret)
+		ret = anpu_hw_power_down(hw);
+	if (ret)
+		dev_warn(hw->dev, "device did not power down: %d\n", ret);
+}
+
+irqreturn_t anpu_hw_irq_job(int irq, void *arg)
+{
+	struct anpu_hw *hw = arg;
+
+	atomic_inc(&hw->irq_job);
+	wake_up_all(&hw->job_wq);
+	return IRQ_HANDLED;
+}
+
+irqreturn_t anpu_hw_irq_error(int irq, void *arg)
+{
+	struct anpu_hw *hw = arg;
+
+	atomic_inc(&hw->irq_error);
+	wake_up_all(&hw->job_wq);
+	return IRQ_HANDLED;
+}
+
+irqreturn_t anpu_hw_irq_ctrl(int irq, void *arg)
+{
+	struct anpu_hw *hw = arg;
+
+	atomic_inc(&hw->irq_ctrl);
+	wake_up_all(&hw->ctrl_wq);
+	return IRQ_HANDLED;
+}
+
+u64 anpu_hw_completed_seqno(struct anpu_hw *hw, unsigned int q)
+{
+	return reg_read64(hw, ANPU_QREG(q, ANPU_QREG_COMPLETED_SEQ));
+}
+
+/**
+ * anpu_hw_submit() - put a job on a hardware queue and ring its doorbell
+ * @hw: the hardware
+ * @q: queue (= priority)
+ * @desc: the descriptor; its seqno is assigned here
+ *
+ * Return: 0, -EBUSY when the ring is full, -EINVAL for a bad queue.
+ */
+int anpu_hw_submit(struct anpu_hw *hw, unsigned int q,
+		   struct anpu_hw_job_desc *desc)
+{
+	struct anpu_hw_queue *queue;
+	u32 head;
+
+	if (q >= ANPU_HW_NUM_QUEUES)
+		return -EINVAL;
+	queue = &hw->queue[q];
+
+	guard(mutex)(&queue->lock);
+	head = reg_read(hw, ANPU_QREG(q, ANPU_QREG_RING_HEAD));
+	if (queue->tail - head >= ANPU_HW_RING_ENTRIES)
+		return -EBUSY;
+	desc->seqno = queue->next_seqno++;
+	memcpy_toio(queue->ring + (queue->tail % ANPU_HW_RING_ENTRIES) * sizeof(*desc),
+		    desc, sizeof(*desc));
+	queue->tail++;
+	wmb(); /* the descriptor before the tail */
+	reg_write(hw, ANPU_QREG(q, ANPU_QREG_RING_TAIL), queue->tail);
+	doorbell(hw, ANPU_DB_QUEUE(q));
+	return 0;
+}
+
+/* ---- self-tests (debugfs): one NOP job through a ring ---- */
+
+static void st_write64(struct anpu_hw *hw, u32 off, u64 val)
+{
+	writeq(val, hw->karea + off);
+}
+
+/* Map the self-test stream read-only at ANPU_ST_VA in ANPU_ST_ASID. */
+static u32 st_build(struct anpu_hw *hw)
+{
+	struct anpu_stream_header hdr = {
+		.magic = ANPU_STREAM_MAGIC,
+		.version_major = ANPU_ISA_VERSION_MAJOR,
+		.version_minor = 0,
+		.size = sizeof(hdr) + ANPU_OP_SIZE(0),
+		.op_count = 1,
+	};
+	struct anpu_op op = { .opcode = ANPU_OP_NOP };
+
+	memset_io(hw->karea + KAREA_ST_PT0, 0, 3 * SZ_4K);
+	st_write64(hw, KAREA_ST_PT0 + 8 * anpu_va_index(ANPU_ST_VA, 0),
+		   anpu_pte_table(karea_dpa(KAREA_ST_PT1)));
+	st_write64(hw, KAREA_ST_PT1 + 8 * anpu_va_index(ANPU_ST_VA, 1),
+		   anpu_pte_table(karea_dpa(KAREA_ST_PT2)));
+	st_write64(hw, KAREA_ST_PT2 + 8 * anpu_va_index(ANPU_ST_VA, 2),
+		   anpu_pte_page(karea_dpa(KAREA_ST_STREAM), 0));
+	memset_io(hw->karea + KAREA_ST_STREAM, 0, SZ_4K);
+	memcpy_toio(hw->karea + KAREA_ST_STREAM, &hdr, sizeof(hdr));
+	memcpy_toio(hw->karea + KAREA_ST_STREAM + sizeof(hdr), &op, sizeof(op));
+	memset_io(hw->karea + KAREA_ST_STATUS, 0, sizeof(struct anpu_hw_job_status));
+	reg_write64(hw, ANPU_REG_AS_ROOT(ANPU_ST_ASID), karea_dpa(KAREA_ST_PT0));
+	return hdr.size;
+}
+
+static int st_run(struct anpu_hw *hw, bool inject_fault)
+{
+	const unsigned int q = ANPU_ST_QUEUE;
+	struct anpu_hw_job_desc desc = {
+		.cmd_addr = ANPU_ST_VA,
+		.asid = ANPU_ST_ASID,
+		.status_addr = karea_dpa(KAREA_ST_STATUS),
+	};
+	struct anpu_hw_job_status st;
+	int job_irqs, err_irqs, ret;
+	long left;
+
+	lockdep_assert_held(&hw->ctrl_lock);
+
+	desc.cmd_size = st_build(hw);
+	if (inject_fault) {
+		reg_write(hw, ANPU_QREG(q, ANPU_QREG_FI_MODE), ANPU_FI_FAULT);
+		reg_write(hw, ANPU_QREG(q, ANPU_QREG_FI_SEQ),
+			  reg_read(hw, ANPU_QREG(q, ANPU_QREG_FI_ACK)) + 1);
+	}
+	job_irqs = atomic_read(&hw->irq_job);
+	err_irqs = atomic_read(&hw->irq_error);
+	ret = anpu_hw_submit(hw, q, &desc);
+	if (ret)
+		goto out;
+
+	left = wait_event_timeout(hw->job_wq,
+				  anpu_hw_completed_seqno(hw, q) >= desc.seqno &&
+				  atomic_read(&hw->irq_job) != job_irqs &&
+				  (!inject_fault || atomic_read(&hw->irq_error) != err_irqs),
+				  ANPU_SELFTEST_TIMEOUT);
+	if (!left) {
+		dev_err(hw->dev, "self-test: job %llu: no %s interrupt (completed %llu)\n",
+			desc.seqno, inject_fault ? "error" : "completion",
+			anpu_hw_completed_seqno(hw, q));
+		ret = -ETIMEDOUT;
+		goto out;
+	}
+	rmb(); /* the status record is written before COMPLETED_SEQ */
+	memcpy_fromio(&st, hw->karea + KAREA_ST_STATUS, sizeof(st));
+	if (st.seqno != desc.seqno) {
+		dev_err(hw->dev, "self-test: status seqno %llu, expected %llu\n",
+			st.seqno, desc.seqno);
+		ret = -EIO;
+	} else if (inject_fault && (st.result != ANPU_RESULT_FAULT ||
+				    st.cause != ANPU_CAUSE_INJECTED)) {
+		dev_err(hw->dev, "self-test: fault job result %u cause %u, expected %u/%u\n",
+			st.result, st.cause, ANPU_RESULT_FAULT, ANPU_CAUSE_INJECTED);
+		ret = -EIO;
+	} else if (!inject_fault && st.result != ANPU_RESULT_OK) {
+		dev_err(hw->dev, "self-test: NOP job result %u cause %u\n",
+			st.result, st.cause);
+		ret = -EIO;
+	}
+out:
+	reg_write(hw, ANPU_QREG(q, ANPU_QREG_FI_MODE), ANPU_FI_NONE);
+	reg_write64(hw, ANPU_REG_AS_ROOT(ANPU_ST_ASID), 0);
+	return ret;
+}
+
+int anpu_hw_selftest_nop(struct anpu_hw *hw)
+{
+	guard(mutex)(&hw->ctrl_lock);
+	return st_run(hw, false);
+}
+
+int anpu_hw_selftest_fault(struct anpu_hw *hw)
+{
+	guard(mutex)(&hw->ctrl_lock);
+	return st_run(hw, true);
+}
