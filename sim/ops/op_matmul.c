@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "sim/kernels/kernels.h"
 #include "sim/kernels/quant.h"
 #include "sim/sim_ops.h"
 #include "sim/sim_pool.h"
@@ -61,59 +62,127 @@ static uint32_t matmul_check(const struct sim_op *op, uint64_t *fault_addr)
 	return ANPU_CAUSE_NONE;
 }
 
-/* Output columns per task: small enough to balance, large enough to stream. */
-#define MM_CHUNK 16u
+/*
+ * Execution: x rows are converted once per op into the activation form of
+ * the weight dtype (8-bit blocks for quantized weights, see kernels.h), in
+ * batches of MM_ROW_BATCH rows that live in thread 0's scratch. Then output
+ * columns are split into chunks, one pool task each; a task walks its x rows
+ * in groups of SIM_DOT_MAX_ROWS and, per group, every weight row of its
+ * chunk, so one unpacked weight block serves up to 4 x rows. Each output
+ * element is one kernel call with a fixed reduction order, whatever the
+ * thread count or chunk size.
+ */
+#define MM_ROW_BATCH 64u
 
 struct mm_ctx {
-	struct sim_pool *pool;
+	const struct sim_kernels *kern;
 	const struct sim_op *op;
-	uint32_t n;
-	uint64_t rows;
+	enum sim_act act;
+	size_t act_bytes;	/* bytes of one converted x row */
+	uint8_t *xbuf;		/* converted rows of this batch (quantized dtypes) */
+	uint64_t row0;		/* first x row of this batch */
+	uint32_t nrows;		/* rows in this batch */
+	uint32_t chunk;		/* output columns per task */
 };
 
-static void mm_task(void *arg, uint32_t task, unsigned int thread)
+static const void *mm_xrow(const struct mm_ctx *c, uint32_t r)
+{
+	if (c->act == SIM_ACT_F32)
+		return sim_tensor_flat_row(&c->op->t[MM_X], c->row0 + r);
+	return c->xbuf + (size_t)r * c->act_bytes;
+}
+
+static void mm_quantize_row(const struct mm_ctx *c, uint32_t r)
+{
+	const float *xr = (const float *)sim_tensor_flat_row(&c->op->t[MM_X], c->row0 + r);
+	size_t k = c->op->t[MM_X].ne[0];
+	void *dst = c->xbuf + (size_t)r * c->act_bytes;
+
+	if (c->act == SIM_ACT_Q8)
+		sim_quantize_row_q8(xr, dst, k);
+	else
+		sim_quantize_row_q8K(xr, dst, k);
+}
+
+static void mm_quantize_task(void *arg, uint32_t task, unsigned int thread)
+{
+	(void)thread;
+	mm_quantize_row(arg, task);
+}
+
+static void mm_dot_task(void *arg, uint32_t task, unsigned int thread)
 {
 	const struct mm_ctx *c = arg;
 	const struct sim_op *op = c->op;
-	const struct sim_tensor *x = &op->t[MM_X];
 	const struct sim_tensor *w = &op->t[MM_W];
 	const struct sim_tensor *y = &op->t[MM_Y];
 	const float *bias = op->n_tensors > MM_BIAS ? (const float *)op->t[MM_BIAS].data : NULL;
+	const int accumulate = (op->flags & ANPU_MATMUL_ACCUMULATE) != 0;
+	const sim_dot_fn dot = c->kern->dot[w->dtype];
 	size_t k = w->ne[0];
-	uint32_t n0 = task * MM_CHUNK;
-	uint32_t n1 = n0 + MM_CHUNK < c->n ? n0 + MM_CHUNK : c->n;
-	float *wrow = sim_pool_scratch(c->pool, thread, k * sizeof(float));
+	uint32_t n0 = task * c->chunk;
+	uint32_t n1 = n0 + c->chunk < w->ne[1] ? n0 + c->chunk : w->ne[1];
 
-	if (!wrow)
-		return;
-	for (uint32_t j = n0; j < n1; j++) {
-		sim_dequant_row(w->dtype, sim_tensor_row(w, j, 0, 0), wrow, k);
-		for (uint64_t r = 0; r < c->rows; r++) {
-			const float *xr = (const float *)sim_tensor_flat_row(x, r);
-			float *yr = (float *)sim_tensor_flat_row(y, r);
-			float s = 0.0f;
+	(void)thread;
+	for (uint32_t r0 = 0; r0 < c->nrows; r0 += SIM_DOT_MAX_ROWS) {
+		unsigned int nx = c->nrows - r0 < SIM_DOT_MAX_ROWS ? c->nrows - r0 : SIM_DOT_MAX_ROWS;
+		const void *xr[SIM_DOT_MAX_ROWS];
+		float *yr[SIM_DOT_MAX_ROWS];
 
-			for (size_t i = 0; i < k; i++)
-				s += xr[i] * wrow[i];
-			if (bias)
-				s += bias[j];
-			if (op->flags & ANPU_MATMUL_ACCUMULATE)
-				s += yr[j];
-			yr[j] = s;
+		for (unsigned int i = 0; i < nx; i++) {
+			xr[i] = mm_xrow(c, r0 + i);
+			yr[i] = (float *)sim_tensor_flat_row(y, c->row0 + r0 + i);
+		}
+		for (uint32_t j = n0; j < n1; j++) {
+			float out[SIM_DOT_MAX_ROWS];
+
+			dot(k, sim_tensor_row(w, j, 0, 0), xr, nx, out);
+			for (unsigned int i = 0; i < nx; i++) {
+				float s = out[i];
+
+				if (bias)
+					s += bias[j];
+				if (accumulate)
+					s += yr[i][j];
+				yr[i][j] = s;
+			}
 		}
 	}
 }
 
 static uint32_t matmul_run(struct sim_exec *ex, const struct sim_op *op)
 {
+	const struct sim_tensor *w = &op->t[MM_W];
+	uint64_t rows = sim_tensor_nrows(&op->t[MM_X]);
+	unsigned int threads = sim_pool_threads(ex->pool);
+	uint32_t n = w->ne[1];
 	struct mm_ctx c = {
-		.pool = ex->pool,
+		.kern = sim_kernels_get(),
 		.op = op,
-		.n = op->t[MM_W].ne[1],
-		.rows = sim_tensor_nrows(&op->t[MM_X]),
+		.act = sim_act_for(w->dtype),
 	};
 
-	sim_pool_run(ex->pool, (c.n + MM_CHUNK - 1) / MM_CHUNK, mm_task, &c);
+	/* ~16 tasks per thread: balance without paying a claim per row */
+	c.chunk = n / (threads * 16u);
+	c.chunk = c.chunk < 16 ? 16 : (c.chunk + 3) & ~3u;
+	c.act_bytes = sim_act_row_bytes(c.act, w->ne[0]);
+	if (c.act != SIM_ACT_F32) {
+		uint64_t batch = rows < MM_ROW_BATCH ? rows : MM_ROW_BATCH;
+
+		c.xbuf = sim_pool_scratch(ex->pool, 0, batch * c.act_bytes);
+		if (!c.xbuf)	/* host out of memory: nothing fits the ISA better */
+			return ANPU_CAUSE_SIZE_OVERFLOW;
+	}
+	for (c.row0 = 0; c.row0 < rows; c.row0 += c.nrows) {
+		c.nrows = rows - c.row0 < MM_ROW_BATCH ? (uint32_t)(rows - c.row0) : MM_ROW_BATCH;
+		if (c.act != SIM_ACT_F32) {
+			if (c.nrows == 1)
+				mm_quantize_row(&c, 0);
+			else
+				sim_pool_run(ex->pool, c.nrows, mm_quantize_task, &c);
+		}
+		sim_pool_run(ex->pool, (n + c.chunk - 1) / c.chunk, mm_dot_task, &c);
+	}
 	return ANPU_CAUSE_NONE;
 }
 

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Chooses the kernel path once from cpuid or ANPU_SIM_SIMD.
+ *
+ * Global state: `current`, written once by pthread_once (and again only by
+ * sim_kernels_select(), which tests call between runs).
+ */
+#include "kernels.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anpusim.h"
+
+static const struct sim_kernels *current;
+static pthread_once_t choose_once = PTHREAD_ONCE_INIT;
+
+static const struct sim_kernels *by_name(const char *name)
+{
+	if (!strcmp(name, "portable"))
+		return &sim_kernels_portable;
+	if (!strcmp(name, "avx2"))
+		return &sim_kernels_avx2;
+	if (!strcmp(name, "avx512"))
+		return &sim_kernels_avx512;
+	return NULL;
+}
+
+static int cpu_has(const struct sim_kernels *k)
+{
+	__builtin_cpu_init();
+	if (k == &sim_kernels_avx2)
+		return __builtin_cpu_supports("avx2") &&
+		       __builtin_cpu_supports("fma") &&
+		       __builtin_cpu_supports("f16c");
+	if (k == &sim_kernels_avx512)
+		return __builtin_cpu_supports("avx2") &&
+		       __builtin_cpu_supports("fma") &&
+		       __builtin_cpu_supports("f16c") &&
+		       __builtin_cpu_supports("avx512f") &&
+		       __builtin_cpu_supports("avx512bw") &&
+		       __builtin_cpu_supports("avx512vl") &&
+		       __builtin_cpu_supports("avx512dq") &&
+		       __builtin_cpu_supports("avx512vnni");
+	return 1;
+}
+
+static void choose(void)
+{
+	const char *env = getenv("ANPU_SIM_SIMD");
+	const struct sim_kernels *k = env ? by_name(env) : NULL;
+
+	if (k && cpu_has(k)) {
+		current = k;
+		return;
+	}
+	if (cpu_has(&sim_kernels_avx512))
+		current = &sim_kernels_avx512;
+	else if (cpu_has(&sim_kernels_avx2))
+		current = &sim_kernels_avx2;
+	else
+		current = &sim_kernels_portable;
+}
+
+const struct sim_kernels *sim_kernels_get(void)
+{
+	pthread_once(&choose_once, choose);
+	return current;
+}
+
+int sim_kernels_supported(const char *name)
+{
+	const struct sim_kernels *k = by_name(name);
+
+	return k && cpu_has(k);
+}
+
+int sim_kernels_select(const char *name)
+{
+	const struct sim_kernels *k = by_name(name);
+
+	if (!k)
+		return -EINVAL;
+	if (!cpu_has(k))
+		return -ENOTSUP;
+	pthread_once(&choose_once, choose);
+	current = k;
+	return 0;
+}
+
+const char *anpusim_simd_path(void)
+{
+	return sim_kernels_get()->name;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SIMD kernel dispatch for the weight ops.
+ *
+ * One struct sim_kernels per code path (portable C, AVX2, AVX-512 VNNI).
+ * The path is chosen once, on first use, from cpuid (or ANPU_SIM_SIMD =
+ * portable|avx2|avx512); that choice is the only global mutable state of
+ * the kernels. sim_kernels_select() lets tests force a path: it is not
+ * thread-safe against ops running at the same time (call it between runs).
+ *
+ * A dot kernel computes, for one weight row of n elements, its dot products
+ * with nx (1..4) activation rows. Activation rows are in the form
+ * sim_act_for(dtype) says: F32 for float weights, struct sim_xblock_q8 rows
+ * for Q4_0/Q5_0/Q8_0, struct sim_xblock_q8K rows for K-quants. Each row's
+ * result depends only on that row (not on nx): a fixed reduction order, so
+ * the op gives the same bits for any thread count and row grouping.
+ */
+#ifndef SIM_KERNELS_KERNELS_H
+#define SIM_KERNELS_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hw/anpu_hw.h"
+#include "quant.h"
+
+#define SIM_DOT_MAX_ROWS 4
+
+typedef void (*sim_dot_fn)(size_t n, const void *w, const void *const *x,
+			   unsigned int nx, float *out);
+
+struct sim_kernels {
+	const char *name;		/* "portable", "avx2", "avx512" */
+	sim_dot_fn dot[ANPU_DTYPE_COUNT];	/* by weight dtype */
+};
+
+enum sim_act {
+	SIM_ACT_F32,	/* x rows used as they are */
+	SIM_ACT_Q8,	/* struct sim_xblock_q8 per 32 */
+	SIM_ACT_Q8K,	/* struct sim_xblock_q8K per 256 */
+};
+
+static inline enum sim_act sim_act_for(uint32_t dtype)
+{
+	switch (dtype) {
+	case ANPU_DTYPE_Q4_0:
+	case ANPU_DTYPE_Q5_0:
+	case ANPU_DTYPE_Q8_0:
+		return SIM_ACT_Q8;
+	case ANPU_DTYPE_Q4_K:
+	case ANPU_DTYPE_Q5_K:
+	case ANPU_DTYPE_Q6_K:
+		return SIM_ACT_Q8K;
+	default:
+		return SIM_ACT_F32;
+	}
+}
+
+/* Bytes of one activation row of n elements in form @act. */
+static inline size_t sim_act_row_bytes(enum sim_act act, size_t n)
+{
+	switch (act) {
+	case SIM_ACT_Q8:
+		return n / SIM_QK * sizeof(struct sim_xblock_q8);
+	case SIM_ACT_Q8K:
+		return n / SIM_QK_K * sizeof(struct sim_xblock_q8K);
+	default:
+		return n * sizeof(float);
+	}
+}
+
+extern const struct sim_kernels sim_kernels_portable;
+extern const struct sim_kernels sim_kernels_avx2;
+extern const struct sim_kernels sim_kernels_avx512;
+
+/* The path in use (chosen on first call). */
+const struct sim_kernels *sim_kernels_get(void);
+
+/*
+ * Force a path by name. Returns 0, -EINVAL for an unknown name, -ENOTSUP if
+ * this CPU cannot run it. Not safe while ops run.
+ */
+int sim_kernels_select(const char *name);
+
+/* Whether this CPU can run path @name. */
+int sim_kernels_supported(const char *name);
+
+#endif /* SIM_KERNELS_KERNELS_H */

@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Portable C dot kernels: the same integer sums as the SIMD paths. For the
+ * K-quants the float steps are the same too (one scalar update per
+ * super-block), so every path gives the same bits there; for the 32-element
+ * blocks and float weights the SIMD paths sum in vector lanes instead.
+ */
+#include "kernels.h"
+
+#include <string.h>
+
+#include "sim/sim_fp16.h"
+
+static void dot_f32(size_t n, const void *w, const void *const *x,
+		    unsigned int nx, float *out)
+{
+	const float *wf = w;
+
+	for (unsigned int r = 0; r < nx; r++) {
+		const float *xf = x[r];
+		float s = 0.0f;
+
+		for (size_t i = 0; i < n; i++)
+			s += wf[i] * xf[i];
+		out[r] = s;
+	}
+}
+
+static void dot_f16(size_t n, const void *w, const void *const *x,
+		    unsigned int nx, float *out)
+{
+	const uint16_t *wh = w;
+
+	for (unsigned int r = 0; r < nx; r++) {
+		const float *xf = x[r];
+		float s = 0.0f;
+
+		for (size_t i = 0; i < n; i++)
+			s += sim_f16_to_f32(wh[i]) * xf[i];
+		out[r] = s;
+	}
+}
+
+static void dot_bf16(size_t n, const void *w, const void *const *x,
+		     unsigned int nx, float *out)
+{
+	const uint16_t *wh = w;
+
+	for (unsigned int r = 0; r < nx; r++) {
+		const float *xf = x[r];
+		float s = 0.0f;
+
+		for (size_t i = 0; i < n; i++)
+			s += sim_bf16_to_f32(wh[i]) * xf[i];
+		out[r] = s;
+	}
+}
+
+static void dot_q4_0(size_t n, const void *w, const void *const *x,
+		     unsigned int nx, float *out)
+{
+	const struct sim_block_q4_0 *b = w;
+
+	for (unsigned int r = 0; r < nx; r++) {
+		const struct sim_xblock_q8 *xb = x[r];
+		float s = 0.0f;
+
+		for (size_t i = 0; i < n / SIM_QK; i++) {
+			int32_t sumi = -8 * xb[i].sum;
+
+			for (int j = 0; j < SIM_QK / 2; j++)
+				sumi += (b[i].qs[j] & 0xf) * xb[i].qs[j] +
+					(b[i].qs[j] >> 4) * xb[i].qs[j + 16];
+			s += sim_f16_to_f32(b[i].d) * xb[i].d * (float)sumi;
+		}
+		out[r] = s;
+	}
+}
+
+static void dot_q5_0(size_t n, const void *w, const void *const *x,
+		     unsigned int nx, float *out)
+{
+	const struct sim_block_q5_0 *b = w;
+
+	for (unsigned int r = 0; r < nx; r++) {
+		const struct sim_xblock_q8 *xb = x[r];
+		float s = 0.0f;
+
+		for (size_t i = 0; i < n / SIM_QK; i++) {
+			int32_t sumi = -16 * xb[i].sum;
+			uint32_t qh;
+
+			memcpy(&qh, b[i].qh, sizeof(qh));
+			for (int j = 0; j < SIM_QK / 2; j++) {
+				int lo = (b[i].qs[j] & 0xf) | (int)(((qh >> j) & 1) << 4);
+				int hi = (b[i].qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1) << 4);
+
+				sumi += lo * xb[i].qs[j] + hi * xb[i].qs[j + 16];
+			}
+			s += sim_f16_to_f32(b[i].d) * xb[i].d * (float)sumi;
+		}
+		out[r] = s;
+	}
+}
+
+static void dot_q8_0(size_t n, const void *w, const void *const *x,
+		     unsigned int nx, float *out)
+{
+	const struct sim_block_q8_0 *b = w;
+
+	for (unsigned int r = 0; r < nx; r++) {
+		const struct sim_xblock_q8 *xb = x[r];
+		float s = 0.0f;
+
+		for (size_t i = 0; i < n / SIM_QK; i++) {
+			int32_t sumi = 0;
+
+			for (int j = 0; j < SIM_QK; j++)
+				sumi += b[i].qs[j] * xb[i].qs[j];
+			s += sim_f16_to_f32(b[i].d) * xb[i].d * (float)sumi;
+		}
+		out[r] = s;
+	}
+}
+
+/* sum over sub-blocks of min * (sum of x over the 32 elements) */
+static int32_t kquant_mins(const uint8_t *m, const int16_t *bsums)
+{
+	int32_t s = 0;
+
+	for (int j = 0; j < 8; j++)
+		s += m[j] * (bsums[2 * j] + bsums[2 * j + 1]);
+	return s;
+}
+
+static void dot_q4_K(size_t n, const void *w, const void *const *x,
+		     unsigned int nx, float *out)
+{
+	const struct sim_block_q4_K *b = w;
+
+	for (unsigned int r = 0; r < nx; r++) {
+		const struct sim_xblock_q8K *xb = x[r];
+		float s = 0.0f;
+
+		for (size_t i = 0; i < n / SIM_QK_K; i++) {
+			uint8_t sc[8], m[8];
+			int32_t sumi = 0;
+
+			for (unsigned int j = 0; j < 8; j++)
+				sim_q4k_scale_min(j, b[i].scales, &sc[j], &m[j]);
+			for (int c = 0; c < 4; c++) {
+				const uint8_t *q = b[i].qs + 32 * c;
+				const int8_t *xq = xb[i].qs + 64 * c;
+				int32_t lo = 0, hi = 0;
+
+				for (int l = 0; l < 32; l++) {
+					lo += (q[l] & 0xf) * xq[l];
+					hi += (q[l] >> 4) * xq[l + 32];
+				}
+				sumi += sc[2 * c] * lo + sc[2 * c + 1] * hi;
+			}
+			const float dd = sim_f16_to_f32(b[i].d) * xb[i].d;
+			const float dm = sim_f16_to_f32(b[i].dmin) * xb[i].d;
+
+			s += dd * (float)sumi - dm * (float)kquant_mins(m, xb[i].bsums);
+		}
+		out[r] = s;
+	}
+}
+
+static void dot_q5_K(size_t n, const void *w, const void *const *x,
+		     unsigned int nx, float *out)
+{
+	const struct sim_block_q5_K *b = w;
+
+	for (unsigned int r = 0; r < nx; r++) {
+		const struct sim_xblock_q8K *xb = x[r];
+		float s = 0.0f;
+
+		for (size_t i = 0; i < n / SIM_QK_K; i++) {
+			uint8_t sc[8], m[8];
+			int32_t sumi = 0;
+
+			for (unsigned int j = 0; j < 8; j++)
+				sim_q4k_scale_min(j, b[i].scales, &sc[j], &m[j]);
+			for (int c = 0; c < 4; c++) {
+				const uint8_t *q = b[i].qs + 32 * c;
+				const int8_t *xq = xb[i].qs + 64 * c;
+				int32_t lo = 0, hi = 0;
+
+				for (int l = 0; l < 32; l++) {
+					int h = b[i].qh[l] >> (2 * c);
+
+					lo += ((q[l] & 0xf) | ((h & 1) << 4)) * xq[l];
+					hi += ((q[l] >> 4) | ((h & 2) << 3)) * xq[l + 32];
+				}
+				sumi += sc[2 * c] * lo + sc[2 * c + 1] * hi;
+			}
+			const float dd = sim_f16_to_f32(b[i].d) * xb[i].d;
+			const float dm = sim_f16_to_f32(b[i].dmin) * xb[i].d;
+
+			s += dd * (float)sumi - dm * (float)kquant_mins(m, xb[i].bsums);
+		}
+		out[r] = s;
+	}
+}
+
+static void dot_q6_K(size_t n, const void *w, const void *const *x,
+		     unsigned int nx, float *out)
+{
+	const struct sim_block_q6_K *b = w;
+
+	for (unsigned int r = 0; r < nx; r++) {
+		const struct sim_xblock_q8K *xb = x[r];
+		float s = 0.0f;
+
+		for (size_t i = 0; i < n / SIM_QK_K; i++) {
+			int32_t sumi = 0, offs = 0;
+
+			for (int h = 0; h < 2; h++) {
+				const uint8_t *ql = b[i].ql + 64 * h;
+				const uint8_t *qh = b[i].qh + 32 * h;
+				const int8_t *sc = b[i].scales + 8 * h;
+				const int8_t *xq = xb[i].qs + 128 * h;
+				int32_t g[8] = { 0 };
+
+				for (int l = 0; l < 32; l++) {
+					int is = l / 16;
+
+					g[is + 0] += ((ql[l] & 0xf) | ((qh[l] & 3) << 4)) * xq[l];
+					g[is + 2] += ((ql[l + 32] & 0xf) | (((qh[l] >> 2) & 3) << 4)) * xq[l + 32];
+					g[is + 4] += ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) * xq[l + 64];
+					g[is + 6] += ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) * xq[l + 96];
+				}
+				for (int k = 0; k < 8; k++)
+					sumi += sc[k] * g[k];
+			}
+			for (int k = 0; k < 16; k++)
+				offs += b[i].scales[k] * xb[i].bsums[k];
+			const float dd = sim_f16_to_f32(b[i].d) * xb[i].d;
+
+			s += dd * (float)(sumi - 32 * offs);
+		}
+		out[r] = s;
+	}
+}
+
+const struct sim_kernels sim_kernels_portable = {
+	.name = "portable",
+	.dot = {
+		[ANPU_DTYPE_F32] = dot_f32,
+		[ANPU_DTYPE_F16] = dot_f16,
+		[ANPU_DTYPE_BF16] = dot_bf16,
+		[ANPU_DTYPE_Q4_0] = dot_q4_0,
+		[ANPU_DTYPE_Q5_0] = dot_q5_0,
+		[ANPU_DTYPE_Q8_0] = dot_q8_0,
+		[ANPU_DTYPE_Q4_K] = dot_q4_K,
+		[ANPU_DTYPE_Q5_K] = dot_q5_K,
+		[ANPU_DTYPE_Q6_K] = dot_q6_K,
+	},
+};

@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * x86 dot kernels, written once and compiled twice: kernels_avx2.c and
+ * kernels_avx512.c include this after defining
+ *   DOT_U8S8(acc, u, s)   acc(i32x8) += sum of 4 u8*s8 products per lane
+ *   MADD_I16(acc, p, sc)  acc(i32x8) += p(i16x16) * sc(i16x16), pairwise
+ *   KERNELS_NAME          the path's name and KERNELS_SYM the table symbol.
+ * AVX2 builds them from maddubs/madd, AVX-512 from VNNI vpdpbusd/vpdpwssd.
+ * All operands stay small enough that maddubs never saturates: weights are
+ * unsigned (<= 63, or |w| <= 128 with the sign moved onto x for Q8_0) and
+ * activations are in [-127, 127].
+ *
+ * Every kernel unpacks a weight block once and uses it for all nx rows; each
+ * row has its own accumulators, so a row's result never depends on nx.
+ */
+#ifndef SIM_KERNELS_X86_H
+#define SIM_KERNELS_X86_H
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "kernels.h"
+
+#define R SIM_DOT_MAX_ROWS
+
+static inline float hsum_ps(__m256 v)
+{
+	__m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+
+	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+	s = _mm_add_ss(s, _mm_movehdup_ps(s));
+	return _mm_cvtss_f32(s);
+}
+
+static inline int32_t hsum_epi32(__m256i v)
+{
+	__m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+
+	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+	return _mm_cvtsi128_si32(s);
+}
+
+static inline float f16_to_f32(uint16_t h)
+{
+	return _cvtsh_ss(h);
+}
+
+static inline __m256i load256(const void *p)
+{
+	return _mm256_loadu_si256((const __m256i *)p);
+}
+
+/* ---- float weights ---- */
+
+#define FLOAT_DOT(fn, LOAD8, SCALAR)						\
+static void fn(size_t n, const void *w, const void *const *x,			\
+	       unsigned int nx, float *out)					\
+{										\
+	size_t n8 = n & ~(size_t)31;						\
+	for (unsigned int r = 0; r < nx; r++) {					\
+		const float *xf = x[r];						\
+		__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;	\
+		size_t i;							\
+		for (i = 0; i < n8; i += 32) {					\
+			a0 = _mm256_fmadd_ps(LOAD8(w, i), _mm256_loadu_ps(xf + i), a0); \
+			a1 = _mm256_fmadd_ps(LOAD8(w, i + 8), _mm256_loadu_ps(xf + i + 8), a1); \
+			a2 = _mm256_fmadd_ps(LOAD8(w, i + 16), _mm256_loadu_ps(xf + i + 16), a2); \
+			a3 = _mm256_fmadd_ps(LOAD8(w, i + 24), _mm256_loadu_ps(xf + i + 24), a3); \
+		}								\
+		float s = hsum_ps(_mm256_add_ps(_mm256_add_ps(a0, a1),		\
+						_mm256_add_ps(a2, a3)));	\
+		for (; i < n; i++)						\
+			s += SCALAR(w, i) * xf[i];				\
+		out[r] = s;							\
+	}									\
+}
+
+#define LOAD8_F32(w, i) _mm256_loadu_ps((const float *)(w) + (i))
+#define LOAD8_F16(w, i) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)(w) + (i))))
+#define LOAD8_BF16(w, i) _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32( \
+	_mm_loadu_si128((const __m128i *)((const uint16_t *)(w) + (i)))), 16))
+#define SCALAR_F32(w, i) (((const float *)(w))[i])
+#define SCALAR_F16(w, i) f16_to_f32(((const uint16_t *)(w))[i])
+#define SCALAR_BF16(w, i) sim_bits_f32((uint32_t)((const uint16_t *)(w))[i] << 16)
+
+static inline float sim_bits_f32(uint32_t u)
+{
+	float f;
+
+	memcpy(&f, &u, sizeof(f));
+	return f;
+}
+
+FLOAT_DOT(dot_f32, LOAD8_F32, SCALAR_F32)
+FLOAT_DOT(dot_f16, LOAD8_F16, SCALAR_F16)
+FLOAT_DOT(dot_bf16, LOAD8_BF16, SCALAR_BF16)
+
+/* ---- 32-element blocks against struct sim_xblock_q8 ---- */
+
+/* 32 bits -> 32 bytes of 0x10 where the bit is set (ggml's bytes_from_bits) */
+static inline __m256i bits_to_0x10(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	const __m256i shuf = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
+					       0x0101010101010101, 0x0000000000000000);
+	__m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32((int)v), shuf);
+
+	bytes = _mm256_or_si256(bytes, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe));
+	bytes = _mm256_cmpeq_epi8(bytes, _mm256_set1_epi64x(-1));
+	return _mm256_and_si256(bytes, _mm256_set1_epi8(0x10));
+}
+
+static inline __m256i nibbles_lo_hi(const uint8_t *qs)
+{
+	__m128i q = _mm_loadu_si128((const __m128i *)qs);
+
+	return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q),
+				_mm256_set1_epi8(0x0f));
+}
+
+/*
+ * Unsigned weights u with offset: block sum = dot(u, xq) - off * sum(xq);
+ * the offset enters as the start value of lane 0, so it is exact.
+ */
+#define Q_0_DOT(fn, BLOCK, UNPACK, OFF)						\
+static void fn(size_t n, const void *w, const void *const *x,			\
+	       unsigned int nx, float *out)					\
+{										\
+	const BLOCK *b = w;							\
+	const struct sim_xblock_q8 *xb[R];					\
+	__m256 acc[R];								\
+	for (unsigned int r = 0; r < nx; r++) {					\
+		xb[r] = x[r];							\
+		acc[r] = _mm256_setzero_ps();					\
+	}									\
+	for (size_t i = 0; i < n / SIM_QK; i++) {				\
+		const __m256i u = UNPACK(&b[i]);				\
+		const float dw = f16_to_f32(b[i].d);				\
+		for (unsigned int r = 0; r < nx; r++) {				\
+			const struct sim_xblock_q8 *xr = &xb[r][i];		\
+			__m256i s = _mm256_setr_epi32(-(OFF) * xr->sum, 0, 0, 0, 0, 0, 0, 0);	\
+			s = DOT_U8S8(s, u, load256(xr->qs));			\
+			acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s),		\
+				_mm256_set1_ps(dw * xr->d), acc[r]);		\
+		}								\
+	}									\
+	for (unsigned int r = 0; r < nx; r++)					\
+		out[r] = hsum_ps(acc[r]);					\
+}
+
+#define UNPACK_Q4_0(blk) nibbles_lo_hi((blk)->qs)
+#define UNPACK_Q5_0(blk) _mm256_or_si256(nibbles_lo_hi((blk)->qs), bits_to_0x10((blk)->qh))
+
+Q_0_DOT(dot_q4_0, struct sim_block_q4_0, UNPACK_Q4_0, 8)
+Q_0_DOT(dot_q5_0, struct sim_block_q5_0, UNPACK_Q5_0, 16)
+
+/* Q8_0: signed weights; move the sign onto x so the u8 operand is |w|. */
+static void dot_q8_0(size_t n, const void *w, const void *const *x,
+		     unsigned int nx, float *out)
+{
+	const struct sim_block_q8_0 *b = w;
+	const struct sim_xblock_q8 *xb[R];
+	__m256 acc[R];
+
+	for (unsigned int r = 0; r < nx; r++) {
+		xb[r] = x[r];
+		acc[r] = _mm256_setzero_ps();
+	}
+	for (size_t i = 0; i < n / SIM_QK; i++) {
+		const __m256i q = load256(b[i].qs);
+		const __m256i u = _mm256_sign_epi8(q, q);
+		const float dw = f16_to_f32(b[i].d);
+
+		for (unsigned int r = 0; r < nx; r++) {
+			const struct sim_xblock_q8 *xr = &xb[r][i];
+			__m256i s = DOT_U8S8(_mm256_setzero_si256(), u,
+					     _mm256_sign_epi8(load256(xr->qs), q));
+
+			acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s),
+						 _mm256_set1_ps(dw * xr->d), acc[r]);
+		}
+	}
+	for (unsigned int r = 0; r < nx; r++)
+		out[r] = hsum_ps(acc[r]);
+}
+
+/* ---- K-quants against struct sim_xblock_q8K ---- */
+
+static inline int32_t kquant_mins(const uint8_t *m, const int16_t *bsums)
+{
+	int32_t s = 0;
+
+	for (int j = 0; j < 8; j++)
+		s += m[j] * (bsums[2 * j] + bsums[2 * j + 1]);
+	return s;
+}
+
+/* Q4_K and Q5_K: u[2c], u[2c+1] are the 64 weights of chunk c. */
+#define KQ45_DOT(fn, BLOCK, UNPACK)						\
+static void fn(size_t n, const void *w, const void *const *x,			\
+	       unsigned int nx, float *out)					\
+{										\
+	const BLOCK *b = w;							\
+	const struct sim_xblock_q8K *xb[R];					\
+	float acc[R];								\
+	for (unsigned int r = 0; r < nx; r++) {					\
+		xb[r] = x[r];							\
+		acc[r] = 0.0f;							\
+	}									\
+	for (size_t i = 0; i < n / SIM_QK_K; i++) {				\
+		uint8_t sc[8], m[8];						\
+		__m256i u[8], scv[8];						\
+		for (unsigned int j = 0; j < 8; j++) {				\
+			sim_q4k_scale_min(j, b[i].scales, &sc[j], &m[j]);	\
+			scv[j] = _mm256_set1_epi16(sc[j]);			\
+		}								\
+		UNPACK(&b[i], u);						\
+		const float d = f16_to_f32(b[i].d);				\
+		const float dmin = f16_to_f32(b[i].dmin);			\
+		for (unsigned int r = 0; r < nx; r++) {				\
+			const struct sim_xblock_q8K *xr = &xb[r][i];		\
+			__m256i s = _mm256_setzero_si256();			\
+			for (int j = 0; j < 8; j++)				\
+				s = MADD_I16(s, _mm256_maddubs_epi16(u[j],	\
+					load256(xr->qs + 32 * j)), scv[j]);	\
+			const float dd = d * xr->d;				\
+			const float dm = dmin * xr->d;				\
+			acc[r] += dd * (float)hsum_epi32(s) -			\
+				  dm * (float)kquant_mins(m, xr->bsums);	\
+		}								\
+	}									\
+	for (unsigned int r = 0; r < nx; r++)					\
+		out[r] = acc[r];						\
+}
+
+static inline void unpack_q4_K(const struct sim_block_q4_K *blk, __m256i u[8])
+{
+	const __m256i m4 = _mm256_set1_epi8(0x0f);
+
+	for (int c = 0; c < 4; c++) {
+		__m256i q = load256(blk->qs + 32 * c);
+
+		u[2 * c] = _mm256_and_si256(q, m4);
+		u[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+	}
+}
+
+static inline void unpack_q5_K(const struct sim_block_q5_K *blk, __m256i u[8])
+{
+	const __m256i m4 = _mm256_set1_epi8(0x0f);
+	const __m256i one = _mm256_set1_epi8(1);
+	const __m256i qh = load256(blk->qh);
+
+	for (int c = 0; c < 4; c++) {
+		__m256i q = load256(blk->qs + 32 * c);
+		__m256i h0 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one);
+		__m256i h1 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one);
+
+		u[2 * c] = _mm256_or_si256(_mm256_and_si256(q, m4),
+					   _mm256_slli_epi16(h0, 4));
+		u[2 * c + 1] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4),
+					       _mm256_slli_epi16(h1, 4));
+	}
+}
+
+KQ45_DOT(dot_q4_K, struct sim_block_q4_K, unpack_q4_K)
+KQ45_DOT(dot_q5_K, struct sim_block_q5_K, unpack_q5_K)
+
+/* Q6_K: u[k] holds elements 32k..32k+31 (0..63); scales per 16 elements. */
+static void dot_q6_K(size_t n, const void *w, const void *const *x,
+		     unsigned int nx, float *out)
+{
+	const struct sim_block_q6_K *b = w;
+	const struct sim_xblock_q8K *xb[R];
+	float acc[R];
+	const __m256i m4 = _mm256_set1_epi8(0x0f);
+	const __m256i m3 = _mm256_set1_epi8(3);
+
+	for (unsigned int r = 0; r < nx; r++) {
+		xb[r] = x[r];
+		acc[r] = 0.0f;
+	}
+	for (size_t i = 0; i < n / SIM_QK_K; i++) {
+		__m256i u[8], scv[8];
+
+		for (int h = 0; h < 2; h++) {
+			__m256i ql0 = load256(b[i].ql + 64 * h);
+			__m256i ql1 = load256(b[i].ql + 64 * h + 32);
+			__m256i qh = load256(b[i].qh + 32 * h);
+
+			u[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(ql0, m4),
+				_mm256_slli_epi16(_mm256_and_si256(qh, m3), 4));
+			u[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(ql1, m4),
+				_mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m3), 4));
+			u[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4),
+				_mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m3), 4));
+			u[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+				_mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m3), 4));
+		}
+		for (int k = 0; k < 8; k++)
+			scv[k] = _mm256_set_m128i(_mm_set1_epi16(b[i].scales[2 * k + 1]),
+						  _mm_set1_epi16(b[i].scales[2 * k]));
+		const float d = f16_to_f32(b[i].d);
+
+		for (unsigned int r = 0; r < nx; r++) {
+			const struct sim_xblock_q8K *xr = &xb[r][i];
+			__m256i s = _mm256_setzero_si256();
+			int32_t offs = 0;
+
+			for (int k = 0; k < 8; k++)
+				s = MADD_I16(s, _mm256_maddubs_epi16(u[k],
+					load256(xr->qs + 32 * k)), scv[k]);
+			for (int k = 0; k < 16; k++)
+				offs += b[i].scales[k] * xr->bsums[k];
+			acc[r] += (d * xr->d) * (float)(hsum_epi32(s) - 32 * offs);
+		}
+	}
+	for (unsigned int r = 0; r < nx; r++)
+		out[r] = acc[r];
+}
+
+#undef R
+
+const struct sim_kernels KERNELS_SYM = {
+	.name = KERNELS_NAME,
+	.dot = {
+		[ANPU_DTYPE_F32] = dot_f32,
+		[ANPU_DTYPE_F16] = dot_f16,
+		[ANPU_DTYPE_BF16] = dot_bf16,
+		[ANPU_DTYPE_Q4_0] = dot_q4_0,
+		[ANPU_DTYPE_Q5_0] = dot_q5_0,
+		[ANPU_DTYPE_Q8_0] = dot_q8_0,
+		[ANPU_DTYPE_Q4_K] = dot_q4_K,
+		[ANPU_DTYPE_Q5_K] = dot_q5_K,
+		[ANPU_DTYPE_Q6_K] = dot_q6_K,
+	},
+};
+
+#endif /* SIM_KERNELS_X86_H */

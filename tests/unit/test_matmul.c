@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: MIT
+/*
+ * MATMUL against the independent reference (tests/ref/ref_quant.c) for every
+ * weight dtype, shape class (M = 1, 3, 37; K = 32..768 as the block allows;
+ * N below, at and past a task chunk), bias and ACCUMULATE, on every SIMD path
+ * this CPU runs. Tolerances: the bound ref_matmul() derives per element (see
+ * ref_quant.h): 8-bit activation rounding plus the float summation bound.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/kernels/kernels.h"
+#include "sim/sim_ops.h"
+#include "sim/sim_pool.h"
+#include "tests/ref/ref_quant.h"
+
+static const char *const paths[] = { "portable", "avx2", "avx512" };
+#define N_PATHS 3
+
+#define X_ADDR 0x100000ull
+#define W_ADDR 0x200000ull
+#define Y_ADDR 0x300000ull
+#define B_ADDR 0x400000ull
+
+static void mk_tensor(struct sim_tensor *t, uint32_t dtype, uint32_t ne0,
+		      uint32_t ne1, uint32_t ne2, uint32_t ne3, void *data,
+		      uint64_t addr)
+{
+	unsigned int be = 1, bb = 1;
+
+	assert_true(anpu_dtype_layout(dtype, &be, &bb));
+	memset(t, 0, sizeof(*t));
+	t->data = data;
+	t->npu_addr = addr;
+	t->dtype = dtype;
+	t->ne[0] = ne0;
+	t->ne[1] = ne1;
+	t->ne[2] = ne2;
+	t->ne[3] = ne3;
+	t->row_bytes = (size_t)ne0 / be * bb;
+	t->nb[0] = bb;
+	t->nb[1] = t->row_bytes;
+	t->nb[2] = t->nb[1] * ne1;
+	t->nb[3] = t->nb[2] * ne2;
+	t->extent = t->nb[3] * ne3;
+}
+
+struct mm_case {
+	uint32_t dtype;
+	size_t k, n, m;
+	uint8_t *w;
+	float *x, *bias, *y0;
+	double *ref, *bound;	/* without bias and y0 */
+};
+
+static void case_init(struct mm_case *c, uint32_t dtype, size_t k, size_t n,
+		      size_t m, uint64_t seed)
+{
+	size_t rb = ref_row_bytes(dtype, k);
+
+	c->dtype = dtype;
+	c->k = k;
+	c->n = n;
+	c->m = m;
+	c->w = malloc(rb * n);
+	c->x = malloc(sizeof(float) * k * m);
+	c->bias = malloc(sizeof(float) * n);
+	c->y0 = malloc(sizeof(float) * n * m);
+	c->ref = malloc(sizeof(double) * n * m);
+	c->bound = malloc(sizeof(double) * n * m);
+	assert_non_null(c->w);
+	assert_non_null(c->bound);
+	for (size_t j = 0; j < n; j++)
+		ref_fill_weight_row(dtype, c->w + j * rb, k, &seed);
+	for (size_t i = 0; i < k * m; i++)
+		c->x[i] = ref_rand_float(&seed) * (i % 7 == 0 ? 4.0f : 1.0f);
+	for (size_t j = 0; j < n; j++)
+		c->bias[j] = ref_rand_float(&seed);
+	for (size_t i = 0; i < n * m; i++)
+		c->y0[i] = ref_rand_float(&seed);
+	ref_matmul(dtype, c->w, rb, c->x, NULL, NULL, k, n, m, c->ref, c->bound);
+}
+
+static void case_free(struct mm_case *c)
+{
+	free(c->w);
+	free(c->x);
+	free(c->bias);
+	free(c->y0);
+	free(c->ref);
+	free(c->bound);
+}
+
+/* Run the op on path @path with @threads threads; y gets the result. */
+static uint32_t case_run(const struct mm_case *c, const char *path,
+			 unsigned int threads, int with_bias, int accumulate,
+			 float *y)
+{
+	struct sim_op op;
+	struct sim_exec ex = { 0 };
+	uint64_t fault = 0;
+	uint32_t cause;
+
+	assert_int_equal(sim_kernels_select(path), 0);
+	memset(&op, 0, sizeof(op));
+	op.opcode = ANPU_OP_MATMUL;
+	op.n_tensors = with_bias ? 4 : 3;
+	op.flags = accumulate ? ANPU_MATMUL_ACCUMULATE : 0;
+	mk_tensor(&op.t[0], ANPU_DTYPE_F32, (uint32_t)c->k, (uint32_t)c->m, 1, 1, c->x, X_ADDR);
+	mk_tensor(&op.t[1], c->dtype, (uint32_t)c->k, (uint32_t)c->n, 1, 1, c->w, W_ADDR);
+	mk_tensor(&op.t[2], ANPU_DTYPE_F32, (uint32_t)c->n, (uint32_t)c->m, 1, 1, y, Y_ADDR);
+	mk_tensor(&op.t[3], ANPU_DTYPE_F32, (uint32_t)c->n, 1, 1, 1, c->bias, B_ADDR);
+	if (accumulate)
+		memcpy(y, c->y0, sizeof(float) * c->n * c->m);
+	else
+		for (size_t i = 0; i < c->n * c->m; i++)
+			y[i] = NAN;	/* must be overwritten */
+	cause = sim_op_matmul.check(&op, &fault);
+	if (cause)
+		return cause;
+	ex.pool = sim_pool_create(threads, 0);
+	assert_non_null(ex.pool);
+	cause = sim_op_matmul.run(&ex, &op);
+	sim_pool_destroy(ex.pool);
+	return cause;
+}
+
+static void check_case(const struct mm_case *c, const char *path,
+		       int with_bias, int accumulate)
+{
+	float *y = malloc(sizeof(float) * c->n * c->m);
+	const double u = ldexp(1, -24);
+
+	assert_non_null(y);
+	assert_int_equal(case_run(c, path, 2, with_bias, accumulate, y), 0);
+	for (size_t r = 0; r < c->m; r++) {
+		for (size_t j = 0; j < c->n; j++) {
+			size_t i = r * c->n + j;
+			double want = c->ref[i], bound = c->bound[i];
+
+			if (with_bias) {
+				want += c->bias[j];
+				bound += 2 * u * fabs(want) + u * fabs(c->bias[j]);
+			}
+			if (accumulate) {
+				want += c->y0[i];
+				bound += 2 * u * fabs(want) + u * fabs(c->y0[i]);
+			}
+			if (!(fabs(y[i] - want) <= bound)) {
+				print_error("%s dtype %u K %zu N %zu M %zu bias %d acc %d: "
+					    "y[%zu][%zu] = %.9g want %.9g bound %.3g\n",
+					    path, c->dtype, c->k, c->n, c->m, with_bias,
+					    accumulate, r, j, y[i], want, bound);
+				free(y);
+				fail();
+			}
+		}
+	}
+	free(y);
+}
+
+static void matches_reference(uint32_t dtype)
+{
+	static const size_t ks[] = { 32, 64, 256, 512, 768 };
+	static const size_t ns[] = { 7, 16, 33, 130 };
+	static const size_t ms[] = { 1, 3, 37 };
+	unsigned int be = sim_weight_block_elems(dtype);
+	uint64_t seed = 0x9e3779b97f4a7c15ull ^ dtype;
+
+	for (size_t a = 0; a < sizeof(ks) / sizeof(ks[0]); a++) {
+		if (ks[a] % be)
+			continue;
+		for (size_t b = 0; b < sizeof(ns) / sizeof(ns[0]); b++) {
+			for (size_t d = 0; d < sizeof(ms) / sizeof(ms[0]); d++) {
+				struct mm_case c;
+
+				case_init(&c, dtype, ks[a], ns[b], ms[d], seed++);
+				for (int p = 0; p < N_PATHS; p++) {
+					if (!sim_kernels_supported(paths[p]))
+						continue;
+					for (int v = 0; v < 4; v++)
+						check_case(&c, paths[p], v & 1, v >> 1);
+				}
+				case_free(&c);
+			}
+		}
+	}
+}
+
+#define DTYPE_TEST(name, dt) \
+	static void matmul_##name##_matches_reference(void **state) \
+	{ (void)state; matches_reference(dt); }
+
+DTYPE_TEST(f32, ANPU_DTYPE_F32)
+DTYPE_TEST(f16, ANPU_DTYPE_F16)
+DTYPE_TEST(bf16, ANPU_DTYPE_BF16)
+DTYPE_TEST(q8_0, ANPU_DTYPE_Q8_0)
+DTYPE_TEST(q4_0, ANPU_DTYPE_Q4_0)
+DTYPE_TEST(q5_0, ANPU_DTYPE_Q5_0)
+DTYPE_TEST(q4_k, ANPU_DTYPE_Q4_K)
+DTYPE_TEST(q5_k, ANPU_DTYPE_Q5_K)
+DTYPE_TEST(q6_k, ANPU_DTYPE_Q6_K)
+
+static const uint32_t all_dtypes[] = {
+	ANPU_DTYPE_F32, ANPU_DTYPE_F16, ANPU_DTYPE_BF16, ANPU_DTYPE_Q8_0,
+	ANPU_DTYPE_Q4_0, ANPU_DTYPE_Q5_0, ANPU_DTYPE_Q4_K, ANPU_DTYPE_Q5_K,
+	ANPU_DTYPE_Q6_K,
+};
+
+static void matmul_is_bit_identical_for_1_2_3_threads(void **state)
+{
+	(void)state;
+	for (size_t t = 0; t < sizeof(all_dtypes) / sizeof(all_dtypes[0]); t++) {
+		struct mm_case c;
+		size_t ny = 1100 * 37;
+		float *y1 = malloc(ny * 4), *y2 = malloc(ny * 4), *y3 = malloc(ny * 4);
+
+		case_init(&c, all_dtypes[t], 256, 1100, 37, 42 + t);
+		for (int p = 0; p < N_PATHS; p++) {
+			if (!sim_kernels_supported(paths[p]))
+				continue;
+			assert_int_equal(case_run(&c, paths[p], 1, 1, 0, y1), 0);
+			assert_int_equal(case_run(&c, paths[p], 2, 1, 0, y2), 0);
+			assert_int_equal(case_run(&c, paths[p], 3, 1, 0, y3), 0);
+			assert_memory_equal(y1, y2, ny * 4);
+			assert_memory_equal(y1, y3, ny * 4);
+		}
+		free(y1);
+		free(y2);
+		free(y3);
+		case_free(&c);
+	}
+}
+
+static void matmul_simd_paths_are_available(void **state)
+{
+	(void)state;
+	for (int p = 1; p < N_PATHS; p++) {
+		if (!sim_kernels_supported(paths[p])) {
+			printf("this CPU cannot run the %s path: its tests were skipped\n",
+			       paths[p]);
+			skip();
+		}
+	}
+}
+
+/* ---- check() ---- */
+
+struct bad_op {
+	struct sim_op op;
+	float x[64 * 2], y[16 * 2], bias[16];
+	uint8_t w[34 * 2 * 16];
+};
+
+static void bad_op_init(struct bad_op *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->op.opcode = ANPU_OP_MATMUL;
+	b->op.n_tensors = 4;
+	mk_tensor(&b->op.t[0], ANPU_DTYPE_F32, 64, 2, 1, 1, b->x, X_ADDR);
+	mk_tensor(&b->op.t[1], ANPU_DTYPE_Q8_0, 64, 16, 1, 1, b->w, W_ADDR);
+	mk_tensor(&b->op.t[2], ANPU_DTYPE_F32, 16, 2, 1, 1, b->y, Y_ADDR);
+	mk_tensor(&b->op.t[3], ANPU_DTYPE_F32, 16, 1, 1, 1, b->bias, B_ADDR);
+}
+
+static void expect_fault(const struct bad_op *b, uint32_t cause, uint64_t addr)
+{
+	uint64_t fault = 0;
+
+	assert_int_equal(sim_op_matmul.check(&b->op, &fault), cause);
+	assert_int_equal(fault, addr);
+}
+
+static void matmul_check_accepts_valid_op(void **state)
+{
+	struct bad_op b;
+	uint64_t fault = 0;
+
+	(void)state;
+	bad_op_init(&b);
+	assert_int_equal(sim_op_matmul.check(&b.op, &fault), 0);
+	b.op.n_tensors = 3;
+	assert_int_equal(sim_op_matmul.check(&b.op, &fault), 0);
+}
+
+static void matmul_check_rejects_wrong_dtypes(void **state)
+{
+	struct bad_op b;
+
+	(void)state;
+	bad_op_init(&b);
+	b.op.t[0].dtype = ANPU_DTYPE_F16;
+	expect_fault(&b, ANPU_CAUSE_DTYPE, X_ADDR);
+	bad_op_init(&b);
+	b.op.t[1].dtype = ANPU_DTYPE_I32;
+	expect_fault(&b, ANPU_CAUSE_DTYPE, W_ADDR);
+	bad_op_init(&b);
+	b.op.t[2].dtype = ANPU_DTYPE_F16;
+	expect_fault(&b, ANPU_CAUSE_DTYPE, Y_ADDR);
+	bad_op_init(&b);
+	b.op.t[3].dtype = ANPU_DTYPE_F16;
+	expect_fault(&b, ANPU_CAUSE_DTYPE, B_ADDR);
+}
+
+static void matmul_check_rejects_mismatched_shapes(void **state)
+{
+	struct bad_op b;
+
+	(void)state;
+	bad_op_init(&b);
+	b.op.t[0].ne[0] = 32;			/* K differs */
+	expect_fault(&b, ANPU_CAUSE_SHAPE, X_ADDR);
+	bad_op_init(&b);
+	b.op.t[1].ne[2] = 2;			/* batched weights */
+	expect_fault(&b, ANPU_CAUSE_SHAPE, W_ADDR);
+	bad_op_init(&b);
+	b.op.t[2].ne[0] = 15;			/* N differs */
+	expect_fault(&b, ANPU_CAUSE_SHAPE, Y_ADDR);
+	bad_op_init(&b);
+	b.op.t[2].ne[1] = 1;			/* M differs */
+	expect_fault(&b, ANPU_CAUSE_SHAPE, Y_ADDR);
+	bad_op_init(&b);
+	b.op.t[3].ne[0] = 8;			/* bias not [N] */
+	expect_fault(&b, ANPU_CAUSE_SHAPE, B_ADDR);
+	bad_op_init(&b);
+	b.op.t[3].ne[1] = 2;
+	expect_fault(&b, ANPU_CAUSE_SHAPE, B_ADDR);
+}
+
+static void matmul_check_rejects_partial_block_rows(void **state)
+{
+	struct bad_op b;
+
+	(void)state;
+	bad_op_init(&b);
+	b.op.t[0].ne[0] = 48;
+	b.op.t[1].ne[0] = 48;			/* 1.5 Q8_0 blocks */
+	expect_fault(&b, ANPU_CAUSE_SHAPE, W_ADDR);
+}
+
+static void matmul_accepts_batch_dims_of_x_and_y(void **state)
+{
+	struct mm_case c;
+	float y[7 * 6];
+	struct sim_op op;
+	struct sim_exec ex = { 0 };
+	uint64_t fault = 0;
+
+	(void)state;
+	case_init(&c, ANPU_DTYPE_Q4_0, 64, 7, 6, 7);
+	memset(&op, 0, sizeof(op));
+	op.n_tensors = 3;
+	mk_tensor(&op.t[0], ANPU_DTYPE_F32, 64, 2, 3, 1, c.x, X_ADDR);
+	mk_tensor(&op.t[1], ANPU_DTYPE_Q4_0, 64, 7, 1, 1, c.w, W_ADDR);
+	mk_tensor(&op.t[2], ANPU_DTYPE_F32, 7, 2, 3, 1, y, Y_ADDR);
+	assert_int_equal(sim_op_matmul.check(&op, &fault), 0);
+	ex.pool = sim_pool_create(2, 0);
+	assert_int_equal(sim_op_matmul.run(&ex, &op), 0);
+	sim_pool_destroy(ex.pool);
+	for (size_t i = 0; i < 7 * 6; i++)
+		assert_true(fabs(y[i] - c.ref[i]) <= c.bound[i]);
+	case_free(&c);
+}
+
+static void matmul_cost_counts_macs_and_bytes(void **state)
+{
+	struct bad_op b;
+	struct sim_op_cost cost;
+
+	(void)state;
+	bad_op_init(&b);
+	sim_op_matmul.cost(&b.op, &cost);
+	assert_int_equal(cost.macs, 64 * 16 * 2);
+	assert_int_equal(cost.macs_per_cycle, ANPU_COST_MACS_PER_CYCLE_INT8);
+	/* weights + x + y + bias */
+	assert_int_equal(cost.bytes, 16 * 68 + 2 * 256 + 2 * 64 + 64);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(matmul_f32_matches_reference),
+		cmocka_unit_test(matmul_f16_matches_reference),
+		cmocka_unit_test(matmul_bf16_matches_reference),
+		cmocka_unit_test(matmul_q8_0_matches_reference),
+		cmocka_unit_test(matmul_q4_0_matches_reference),
+		cmocka_unit_test(matmul_q5_0_matches_reference),
+		cmocka_unit_test(matmul_q4_k_matches_reference),
+		cmocka_unit_test(matmul_q5_k_matches_reference),
+		cmocka_unit_test(matmul_q6_k_matches_reference),
+		cmocka_unit_test(matmul_is_bit_identical_for_1_2_3_threads),
+		cmocka_unit_test(matmul_simd_paths_are_available),
+		cmocka_unit_test(matmul_check_accepts_valid_op),
+		cmocka_unit_test(matmul_check_rejects_wrong_dtypes),
+		cmocka_unit_test(matmul_check_rejects_mismatched_shapes),
+		cmocka_unit_test(matmul_check_rejects_partial_block_rows),
+		cmocka_unit_test(matmul_accepts_batch_dims_of_x_and_y),
+		cmocka_unit_test(matmul_cost_counts_macs_and_bytes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
