@@ -18,8 +18,10 @@
  * interleaved float partial sums (lane d % 8) combined pairwise. F16 cache
  * values convert exactly to float. Non-finite inputs give unspecified (but
  * in-bounds) results.
- * One pool task computes one output row (h, m) in this fixed order, so the
- * result does not depend on the thread count.
+ * One pool task computes, for query row m, up to ATT_HEADS query heads that
+ * share a kv head (so each cache row is converted once for all of them);
+ * every output row is computed in the fixed order above whatever the
+ * grouping, so the result does not depend on the thread count.
  * Errors: DTYPE (q/out not F32, caches not F16/F32); SHAPE if q.ne[3] != 1,
  * a cache has ne[2] or ne[3] != 1, v's shape differs from k's, k.ne[0] is
  * not a multiple of head_dim, n_head is not a multiple of n_kv_head,
@@ -28,6 +30,7 @@
  * STEP_PARAM (fault address: the k cache) if pos + M > ctx.
  */
 #include <math.h>
+#include <string.h>
 
 #include "../sim_fp16.h"
 #include "../sim_ops.h"
@@ -36,6 +39,10 @@
 #define ATT_MAX_HEAD_DIM	1024u
 #define ATT_BLOCK		64u
 #define ATT_LANES		8u
+/* query heads one task serves, and floats of converted cache rows it holds:
+ * with the accumulators about 100 KiB of stack per task */
+#define ATT_HEADS		8u
+#define ATT_CHUNK_FLOATS	8192u
 
 static uint32_t fault(uint64_t *fault_addr, const struct sim_tensor *t,
 		      uint32_t cause)
@@ -84,100 +91,230 @@ static uint32_t attention_check(const struct sim_op *op, uint64_t *fault_addr)
 	return 0;
 }
 
-/* Cache row -> float, exactly. */
-static void load_row(float *dst, const uint8_t *src, uint32_t dtype, uint32_t n)
+/*
+ * GCC/Clang vector extensions: element-wise IEEE float arithmetic, so the
+ * results are those of the scalar loops they replace, on any target (one
+ * SSE2 / NEON instruction per 4-wide operation).
+ */
+typedef float v4f __attribute__((vector_size(16)));
+typedef uint32_t v4u __attribute__((vector_size(16)));
+typedef uint16_t v4h __attribute__((vector_size(8)));
+
+static inline v4f load4(const float *p)
 {
-	if (dtype == ANPU_DTYPE_F32) {
-		const float *s = (const float *)src;
+	v4f v;
 
-		for (uint32_t i = 0; i < n; i++)
-			dst[i] = s[i];
-	} else {
-		const uint16_t *s = (const uint16_t *)src;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
 
-		for (uint32_t i = 0; i < n; i++)
-			dst[i] = sim_f16_to_f32(s[i]);
+static inline void store4(float *p, v4f v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+/*
+ * F16 -> F32, exactly (same bits as sim_f16_to_f32): shifting exponent and
+ * mantissa into place and multiplying by 2^112 rebiases normals and
+ * normalises subnormals exactly; exponent 31 (inf/NaN) gets the all-ones
+ * float exponent; the sign is ORed back.
+ */
+static void f16_to_f32_row(float *dst, const uint8_t *src, uint32_t n)
+{
+	uint32_t i = 0;
+
+	for (; i + 4 <= n; i += 4) {
+		v4h h16;
+		v4u h, em, b;
+		v4f f;
+
+		memcpy(&h16, src + 2 * (size_t)i, sizeof(h16));
+		h = __builtin_convertvector(h16, v4u);
+		em = (h & 0x7fffu) << 13;
+		memcpy(&f, &em, sizeof(f));
+		f *= 0x1p112f;
+		memcpy(&b, &f, sizeof(b));
+		b |= (h & 0x8000u) << 16;
+		b |= (v4u)((h & 0x7c00u) == 0x7c00u) & 0x7f800000u;
+		memcpy(dst + i, &b, sizeof(b));
+	}
+	for (; i < n; i++) {
+		uint16_t h;
+
+		memcpy(&h, src + 2 * (size_t)i, sizeof(h));
+		dst[i] = sim_f16_to_f32(h);
 	}
 }
 
-static float dot_lanes(const float *a, const float *b, uint32_t n)
+/* 8 partial sums, lane d % 8, combined ((l0+l4)+(l1+l5))+((l2+l6)+(l3+l7)). */
+static float dot8(const float *a, const float *b, uint32_t n)
 {
-	float l[ATT_LANES] = { 0 };
-	uint32_t i;
+	v4f lo = { 0 }, hi = { 0 }, t;
+	float l[ATT_LANES];
+	uint32_t i = 0;
 
-	for (i = 0; i + ATT_LANES <= n; i += ATT_LANES)
-		for (uint32_t j = 0; j < ATT_LANES; j++)
-			l[j] += a[i + j] * b[i + j];
+	for (; i + 8 <= n; i += 8) {
+		lo += load4(a + i) * load4(b + i);
+		hi += load4(a + i + 4) * load4(b + i + 4);
+	}
+	memcpy(l, &lo, sizeof(lo));
+	memcpy(l + 4, &hi, sizeof(hi));
 	for (; i < n; i++)
 		l[i % ATT_LANES] += a[i] * b[i];
-	return ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7]));
+	t = load4(l) + load4(l + 4);
+	return (t[0] + t[1]) + (t[2] + t[3]);
 }
 
+/* acc[d] *= c, and acc[d] += p * v[d]: element-wise, so exact scalar order. */
+static void scale_row(float *acc, float c, uint32_t n)
+{
+	uint32_t i = 0;
+
+	for (; i + 4 <= n; i += 4)
+		store4(acc + i, load4(acc + i) * c);
+	for (; i < n; i++)
+		acc[i] *= c;
+}
+
+static void axpy_row(float *acc, float p, const float *v, uint32_t n)
+{
+	uint32_t i = 0;
+
+	for (; i + 4 <= n; i += 4)
+		store4(acc + i, load4(acc + i) + p * load4(v + i));
+	for (; i < n; i++)
+		acc[i] += p * v[i];
+}
+
+/*
+ * One task: query row m of up to ATT_HEADS query heads that share kv head g.
+ * They share the cache rows, so each row is converted once per task; the
+ * arithmetic of every output row is exactly the one-row algorithm above.
+ */
 struct attention_job {
 	const struct sim_op *op;
 	uint32_t group;		/* query heads per kv head */
+	uint32_t batches;	/* tasks per (kv head, row): ceil(group / ATT_HEADS) */
+	uint32_t chunk_rows;	/* cache rows converted at once */
 };
+
+struct attention_state {
+	const float *q[ATT_HEADS];
+	float *out[ATT_HEADS];
+	float acc[ATT_HEADS][ATT_MAX_HEAD_DIM];
+	float s[ATT_HEADS][ATT_BLOCK];
+	float max[ATT_HEADS], sum[ATT_HEADS];
+	float rows[ATT_CHUNK_FLOATS];	/* converted cache rows */
+};
+
+/*
+ * Point rowp[0..n) at cache rows j0.. of the kv head at element @off, as
+ * floats: F32 rows in place, F16 rows converted into @buf.
+ */
+static void cache_rows(const struct sim_tensor *c, size_t off, uint32_t j0,
+		       uint32_t n, uint32_t hd, float *buf, const float **rowp)
+{
+	for (uint32_t j = 0; j < n; j++) {
+		const uint8_t *src = c->data + (size_t)(j0 + j) * c->nb[1];
+
+		if (c->dtype == ANPU_DTYPE_F16) {
+			f16_to_f32_row(buf + (size_t)j * hd, src + 2 * off, hd);
+			rowp[j] = buf + (size_t)j * hd;
+		} else {
+			rowp[j] = (const float *)src + off;
+		}
+	}
+}
+
+static void attention_block(const struct attention_job *job,
+			    struct attention_state *st, uint32_t nh,
+			    size_t off, uint32_t j0, uint32_t nb)
+{
+	const struct sim_op *op = job->op;
+	uint32_t hd = op->t[0].ne[0];
+	float scale = op->params.attention.scale;
+	uint32_t step = job->chunk_rows;
+	const float *rowp[ATT_BLOCK];
+
+	for (uint32_t c0 = 0; c0 < nb; c0 += step) {
+		uint32_t n = nb - c0 < step ? nb - c0 : step;
+
+		cache_rows(&op->t[1], off, j0 + c0, n, hd, st->rows, rowp);
+		for (uint32_t h = 0; h < nh; h++)
+			for (uint32_t j = 0; j < n; j++)
+				st->s[h][c0 + j] = scale * dot8(st->q[h], rowp[j], hd);
+	}
+	for (uint32_t h = 0; h < nh; h++) {
+		float bmax = -INFINITY;
+
+		for (uint32_t j = 0; j < nb; j++)
+			if (st->s[h][j] > bmax)
+				bmax = st->s[h][j];
+		if (bmax > st->max[h]) {
+			float corr = expf(st->max[h] - bmax);
+
+			st->sum[h] *= corr;
+			scale_row(st->acc[h], corr, hd);
+			st->max[h] = bmax;
+		}
+		for (uint32_t j = 0; j < nb; j++) {
+			st->s[h][j] = expf(st->s[h][j] - st->max[h]);
+			st->sum[h] += st->s[h][j];
+		}
+	}
+	for (uint32_t c0 = 0; c0 < nb; c0 += step) {
+		uint32_t n = nb - c0 < step ? nb - c0 : step;
+
+		cache_rows(&op->t[2], off, j0 + c0, n, hd, st->rows, rowp);
+		for (uint32_t h = 0; h < nh; h++)
+			for (uint32_t j = 0; j < n; j++)
+				axpy_row(st->acc[h], st->s[h][c0 + j], rowp[j], hd);
+	}
+}
 
 static void attention_task(void *ctx, uint32_t task, unsigned int thread)
 {
 	const struct attention_job *job = ctx;
 	const struct sim_op *op = job->op;
-	const struct sim_tensor *q = &op->t[0], *k = &op->t[1], *v = &op->t[2];
-	uint32_t hd = q->ne[0], n_head = q->ne[1];
-	uint32_t h = task % n_head, m = task / n_head;
-	size_t kv_off = (size_t)(h / job->group) * hd;
-	size_t k_es = k->dtype == ANPU_DTYPE_F16 ? 2 : 4;
-	size_t v_es = v->dtype == ANPU_DTYPE_F16 ? 2 : 4;
+	const struct sim_tensor *q = &op->t[0];
+	uint32_t hd = q->ne[0], n_kv = op->t[1].ne[0] / hd;
+	uint32_t batch = task % job->batches;
+	uint32_t g = task / job->batches % n_kv;
+	uint32_t m = task / job->batches / n_kv;
+	uint32_t h0 = g * job->group + batch * ATT_HEADS;
+	uint32_t nh = job->group - batch * ATT_HEADS;
 	uint32_t kv_len = op->pos + m + 1;
-	float scale = op->params.attention.scale;
-	const float *qr = (const float *)sim_tensor_row(q, h, m, 0);
-	float *out = (float *)sim_tensor_row(&op->t[3], h, m, 0);
-	float acc[ATT_MAX_HEAD_DIM], row[ATT_MAX_HEAD_DIM], s[ATT_BLOCK];
-	float run_max = -INFINITY, sum = 0.0f;
+	size_t off = (size_t)g * hd;
+	struct attention_state st;
 
 	(void)thread;
-	for (uint32_t d = 0; d < hd; d++)
-		acc[d] = 0.0f;
-	for (uint32_t j0 = 0; j0 < kv_len; j0 += ATT_BLOCK) {
-		uint32_t nb = kv_len - j0 < ATT_BLOCK ? kv_len - j0 : ATT_BLOCK;
-		float bmax = -INFINITY;
-
-		for (uint32_t j = 0; j < nb; j++) {
-			load_row(row, k->data + (size_t)(j0 + j) * k->nb[1] + kv_off * k_es,
-				 k->dtype, hd);
-			s[j] = scale * dot_lanes(qr, row, hd);
-			if (s[j] > bmax)
-				bmax = s[j];
-		}
-		if (bmax > run_max) {
-			float corr = expf(run_max - bmax);
-
-			sum *= corr;
-			for (uint32_t d = 0; d < hd; d++)
-				acc[d] *= corr;
-			run_max = bmax;
-		}
-		for (uint32_t j = 0; j < nb; j++) {
-			float pj = expf(s[j] - run_max);
-
-			sum += pj;
-			load_row(row, v->data + (size_t)(j0 + j) * v->nb[1] + kv_off * v_es,
-				 v->dtype, hd);
-			for (uint32_t d = 0; d < hd; d++)
-				acc[d] += pj * row[d];
-		}
+	if (nh > ATT_HEADS)
+		nh = ATT_HEADS;
+	for (uint32_t h = 0; h < nh; h++) {
+		st.q[h] = (const float *)sim_tensor_row(q, h0 + h, m, 0);
+		st.out[h] = (float *)sim_tensor_row(&op->t[3], h0 + h, m, 0);
+		st.max[h] = -INFINITY;
+		st.sum[h] = 0.0f;
+		memset(st.acc[h], 0, 4 * (size_t)hd);
 	}
-	for (uint32_t d = 0; d < hd; d++)
-		out[d] = acc[d] / sum;
+	for (uint32_t j0 = 0; j0 < kv_len; j0 += ATT_BLOCK)
+		attention_block(job, &st, nh, off, j0,
+				kv_len - j0 < ATT_BLOCK ? kv_len - j0 : ATT_BLOCK);
+	for (uint32_t h = 0; h < nh; h++)
+		for (uint32_t d = 0; d < hd; d++)
+			st.out[h][d] = st.acc[h][d] / st.sum[h];
 }
 
 static uint32_t attention_run(struct sim_exec *ex, const struct sim_op *op)
 {
-	uint32_t n_kv = op->t[1].ne[0] / op->t[0].ne[0];
+	uint32_t hd = op->t[0].ne[0], n_kv = op->t[1].ne[0] / hd;
 	struct attention_job job = { .op = op, .group = op->t[0].ne[1] / n_kv };
+	uint32_t rows = ATT_CHUNK_FLOATS / hd;
 
-	sim_pool_run(ex->pool, op->t[0].ne[1] * op->t[0].ne[2], attention_task,
-		     &job);
+	job.batches = (job.group + ATT_HEADS - 1) / ATT_HEADS;
+	job.chunk_rows = rows > ATT_BLOCK ? ATT_BLOCK : rows;
+	sim_pool_run(ex->pool, job.batches * n_kv * op->t[0].ne[2],
+		     attention_task, &job);
 	return 0;
 }
 

@@ -194,6 +194,42 @@ static void test_attention_bit_identical_for_1_2_3_threads(void **state)
 	free(b);
 }
 
+/*
+ * With one cache row (pos 0, M 1) every softmax weight is exactly 1, so the
+ * output is the V row as the kernel converts it. 64 heads of 1024 cover all
+ * 65536 F16 bit patterns; each must convert exactly (NaN stays NaN; the
+ * sign of zero is lost in 0 + 1 * -0).
+ */
+static void test_attention_converts_every_f16_value_exactly(void **state)
+{
+	const struct att_case c = { 1024, 64, 64, 1, 1, 0,
+				    ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 };
+	struct sim_op op;
+	float *got = malloc(65536 * 4);
+
+	(void)state;
+	make_attention(&op, &c);
+	memset(op.t[0].data, 0, op.t[0].extent);
+	memset(op.t[1].data, 0, op.t[1].extent);
+	for (uint32_t i = 0; i < 65536; i++) {
+		uint16_t h = (uint16_t)i;
+
+		memcpy(op.t[2].data + 2 * i, &h, 2);
+	}
+	assert_int_equal(ref_run_op(&sim_op_attention, &op, 2), 0);
+	ref_tensor_load(&op.t[3], got);
+	for (uint32_t i = 0; i < 65536; i++) {
+		float want = sim_f16_to_f32((uint16_t)i);
+
+		if (isnan(want))
+			assert_true(isnan(got[i]));
+		else if (got[i] != want)
+			fail_msg("f16 0x%04x: got %a want %a", i, got[i], want);
+	}
+	free_op(&op);
+	free(got);
+}
+
 static uint32_t check_case(const struct att_case *c,
 			   void (*mutate)(struct sim_op *op), uint64_t *fa)
 {
@@ -434,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_attention_gqa7_mixed_cache_dtypes),
 		cmocka_unit_test(test_attention_odd_head_dim_strided),
 		cmocka_unit_test(test_attention_bit_identical_for_1_2_3_threads),
+		cmocka_unit_test(test_attention_converts_every_f16_value_exactly),
 		cmocka_unit_test(test_attention_accepts_last_cache_row),
 		cmocka_unit_test(test_attention_rejects_pos_past_cache),
 		cmocka_unit_test(test_attention_rejects_n_head_not_multiple_of_kv_heads),
