@@ -22,6 +22,9 @@
  * share a kv head (so each cache row is converted once for all of them);
  * every output row is computed in the fixed order above whatever the
  * grouping, so the result does not depend on the thread count.
+ * Inner loops: portable GCC vector extensions, or AVX2 + F16C
+ * (op_attention_avx2.c) chosen per op by cpuid unless the environment sets
+ * ANPU_SIM_SIMD=portable; both give identical bits (no FMA).
  * Errors: DTYPE (q/out not F32, caches not F16/F32); SHAPE if q.ne[3] != 1,
  * a cache has ne[2] or ne[3] != 1, v's shape differs from k's, k.ne[0] is
  * not a multiple of head_dim, n_head is not a multiple of n_kv_head,
@@ -30,11 +33,13 @@
  * STEP_PARAM (fault address: the k cache) if pos + M > ctx.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../sim_fp16.h"
 #include "../sim_ops.h"
 #include "../sim_pool.h"
+#include "op_attention_simd.h"
 
 #define ATT_MAX_HEAD_DIM	1024u
 #define ATT_BLOCK		64u
@@ -196,6 +201,7 @@ struct attention_job {
 	uint32_t group;		/* query heads per kv head */
 	uint32_t batches;	/* tasks per (kv head, row): ceil(group / ATT_HEADS) */
 	uint32_t chunk_rows;	/* cache rows converted at once */
+	int avx2;		/* use op_attention_avx2.c */
 };
 
 struct attention_state {
@@ -212,13 +218,19 @@ struct attention_state {
  * floats: F32 rows in place, F16 rows converted into @buf.
  */
 static void cache_rows(const struct sim_tensor *c, size_t off, uint32_t j0,
-		       uint32_t n, uint32_t hd, float *buf, const float **rowp)
+		       uint32_t n, uint32_t hd, float *buf, const float **rowp,
+		       int avx2)
 {
 	for (uint32_t j = 0; j < n; j++) {
 		const uint8_t *src = c->data + (size_t)(j0 + j) * c->nb[1];
 
 		if (c->dtype == ANPU_DTYPE_F16) {
-			f16_to_f32_row(buf + (size_t)j * hd, src + 2 * off, hd);
+			if (avx2)
+				att_f16_to_f32_avx2(buf + (size_t)j * hd,
+						    src + 2 * off, hd);
+			else
+				f16_to_f32_row(buf + (size_t)j * hd,
+					       src + 2 * off, hd);
 			rowp[j] = buf + (size_t)j * hd;
 		} else {
 			rowp[j] = (const float *)src + off;
@@ -239,10 +251,13 @@ static void attention_block(const struct attention_job *job,
 	for (uint32_t c0 = 0; c0 < nb; c0 += step) {
 		uint32_t n = nb - c0 < step ? nb - c0 : step;
 
-		cache_rows(&op->t[1], off, j0 + c0, n, hd, st->rows, rowp);
+		cache_rows(&op->t[1], off, j0 + c0, n, hd, st->rows, rowp,
+			   job->avx2);
 		for (uint32_t h = 0; h < nh; h++)
 			for (uint32_t j = 0; j < n; j++)
-				st->s[h][c0 + j] = scale * dot8(st->q[h], rowp[j], hd);
+				st->s[h][c0 + j] = scale * (job->avx2 ?
+					att_dot8_avx2(st->q[h], rowp[j], hd) :
+					dot8(st->q[h], rowp[j], hd));
 	}
 	for (uint32_t h = 0; h < nh; h++) {
 		float bmax = -INFINITY;
@@ -265,10 +280,16 @@ static void attention_block(const struct attention_job *job,
 	for (uint32_t c0 = 0; c0 < nb; c0 += step) {
 		uint32_t n = nb - c0 < step ? nb - c0 : step;
 
-		cache_rows(&op->t[2], off, j0 + c0, n, hd, st->rows, rowp);
+		cache_rows(&op->t[2], off, j0 + c0, n, hd, st->rows, rowp,
+			   job->avx2);
 		for (uint32_t h = 0; h < nh; h++)
 			for (uint32_t j = 0; j < n; j++)
-				axpy_row(st->acc[h], st->s[h][c0 + j], rowp[j], hd);
+				if (job->avx2)
+					att_axpy_avx2(st->acc[h], st->s[h][c0 + j],
+						      rowp[j], hd);
+				else
+					axpy_row(st->acc[h], st->s[h][c0 + j],
+						 rowp[j], hd);
 	}
 }
 
@@ -305,12 +326,31 @@ static void attention_task(void *ctx, uint32_t task, unsigned int thread)
 			st.out[h][d] = st.acc[h][d] / st.sum[h];
 }
 
+/*
+ * AVX2 + F16C when the host has them, unless ANPU_SIM_SIMD=portable. Read
+ * per op (cheap) rather than cached, so there is no global state.
+ */
+static int attention_use_avx2(void)
+{
+	const char *simd = getenv("ANPU_SIM_SIMD");
+
+	if (simd && strcmp(simd, "portable") == 0)
+		return 0;
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+#else
+	return 0;
+#endif
+}
+
 static uint32_t attention_run(struct sim_exec *ex, const struct sim_op *op)
 {
 	uint32_t hd = op->t[0].ne[0], n_kv = op->t[1].ne[0] / hd;
 	struct attention_job job = { .op = op, .group = op->t[0].ne[1] / n_kv };
 	uint32_t rows = ATT_CHUNK_FLOATS / hd;
 
+	job.avx2 = attention_use_avx2();
 	job.batches = (job.group + ATT_HEADS - 1) / ATT_HEADS;
 	job.chunk_rows = rows > ATT_BLOCK ? ATT_BLOCK : rows;
 	sim_pool_run(ex->pool, job.batches * n_kv * op->t[0].ne[2],

@@ -230,6 +230,36 @@ static void test_attention_converts_every_f16_value_exactly(void **state)
 	free(got);
 }
 
+/* The AVX2/F16C inner loops must give the portable loops' bits exactly. */
+static void test_attention_avx2_and_portable_bit_identical(void **state)
+{
+	size_t n = 64 * 8 * 4;
+	float *a = malloc(n * 4), *b = malloc(n * 4);
+
+	(void)state;
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_cpu_init();
+	if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("f16c")) {
+		print_message("host lacks AVX2/F16C: only the portable path exists\n");
+		free(a);
+		free(b);
+		skip();
+	}
+#else
+	print_message("not x86: only the portable path exists\n");
+	free(a);
+	free(b);
+	skip();
+#endif
+	setenv("ANPU_SIM_SIMD", "portable", 1);
+	run_attention_threads(2, a);
+	unsetenv("ANPU_SIM_SIMD");
+	run_attention_threads(2, b);
+	assert_memory_equal(a, b, n * 4);
+	free(a);
+	free(b);
+}
+
 static uint32_t check_case(const struct att_case *c,
 			   void (*mutate)(struct sim_op *op), uint64_t *fa)
 {
@@ -471,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_attention_odd_head_dim_strided),
 		cmocka_unit_test(test_attention_bit_identical_for_1_2_3_threads),
 		cmocka_unit_test(test_attention_converts_every_f16_value_exactly),
+		cmocka_unit_test(test_attention_avx2_and_portable_bit_identical),
 		cmocka_unit_test(test_attention_accepts_last_cache_row),
 		cmocka_unit_test(test_attention_rejects_pos_past_cache),
 		cmocka_unit_test(test_attention_rejects_n_head_not_multiple_of_kv_heads),
