@@ -4,8 +4,9 @@
  * y row r = the index of the largest element of x row r. Ties: the first
  * (lowest index) maximum wins. NaN never wins: NaN elements are skipped; a
  * row of only NaN gives 0. -0 and +0 compare equal (the first wins).
- * Errors: DTYPE if x is not F32 or y not I32; SHAPE if y.ne[0] != 1 or
- * y.ne[1..3] differ from x's.
+ * Errors: DTYPE if x is not F32 or y not I32; SHAPE if y.ne[0] != 1,
+ * y.ne[1..3] differ from x's, or N > INT32_MAX (an index must fit in I32;
+ * fault address: x).
  */
 #include <math.h>
 
@@ -26,6 +27,10 @@ static uint32_t argmax_check(const struct sim_op *op, uint64_t *fault_addr)
 	if (y->dtype != ANPU_DTYPE_I32) {
 		*fault_addr = y->npu_addr;
 		return ANPU_CAUSE_DTYPE;
+	}
+	if (x->ne[0] > INT32_MAX) {
+		*fault_addr = x->npu_addr;
+		return ANPU_CAUSE_SHAPE;
 	}
 	if (y->ne[0] != 1 || y->ne[1] != x->ne[1] || y->ne[2] != x->ne[2] ||
 	    y->ne[3] != x->ne[3]) {

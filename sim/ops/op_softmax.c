@@ -5,7 +5,9 @@
  *   e_i = expf(z_i - max_j z_j)              (float; stable: e_i <= 1)
  *   y_i = (float)(e_i / sum_i e_i)           (sum in double, ascending i)
  * scale must be finite (negative and zero allowed). y may be the very same
- * tensor as x. A row containing NaN gives NaN; a row of +inf gives NaN.
+ * tensor as x. A row containing NaN gives NaN in every element; so does a
+ * row whose maximum z is +inf or whose every z is -inf (inf - inf). A row
+ * with some finite z gives 0 for z = -inf.
  * Rows are spread over the worker pool; results do not depend on the
  * thread count.
  * Errors: DTYPE if x or y is not F32; SHAPE if the shapes differ; PARAM if

@@ -155,6 +155,10 @@ static void test_argmax_rejects_bad_output(void **state)
 	assert_int_equal(ref_check_op(&sim_op_argmax, &op, &fa), ANPU_CAUSE_SHAPE);
 	assert_int_equal(fa, 0x20000);
 	op.t[1].ne[1] = 3;
+	op.t[0].ne[0] = 0x80000000u;	/* index would not fit in I32 */
+	assert_int_equal(ref_check_op(&sim_op_argmax, &op, &fa), ANPU_CAUSE_SHAPE);
+	assert_int_equal(fa, 0x10000);
+	op.t[0].ne[0] = 8;
 	op.t[1].dtype = ANPU_DTYPE_F32;
 	assert_int_equal(ref_check_op(&sim_op_argmax, &op, &fa), ANPU_CAUSE_DTYPE);
 	assert_int_equal(fa, 0x20000);
