@@ -35,7 +35,7 @@ struct device;
  * @next_seqno: seqno of the next job (never 0, increasing).
  */
 struct anpu_hw_queue {
-	struct mutex lock;
+	struct mutex lock; /* the producer side of the ring, see above */
 	u64 ring_dpa;
 	void __iomem *ring;
 	u32 tail;
@@ -69,7 +69,7 @@ struct anpu_hw {
 	u32 version;
 	u32 caps;
 	u64 devmem_size;
-	struct mutex ctrl_lock;
+	struct mutex ctrl_lock; /* control commands and self-tests */
 	wait_queue_head_t ctrl_wq;
 	wait_queue_head_t job_wq;
 	atomic_t irq_job;

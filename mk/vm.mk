@@ -11,3 +11,8 @@ all: $(ANPU_VP)
 
 .PHONY: vm check-vm
 vm: $(ANPU_VP)
+
+# The VM tests need the daemon and the module; make check runs them when
+# check depends on check-vm (SKIP_VM=1 leaves them out).
+check-vm: $(ANPU_VP) $(ANPU_SIM) kmod
+	@tests/vm/run.sh $(BUILD)

@@ -94,7 +94,8 @@ static void run_queue(struct anpusim *s, unsigned int q)
 	if (rd32(s, ANPU_REG_POWER_STATE) != ANPU_POWER_ON)
 		return;
 	if (entries < 2 || entries > 4096 || (entries & (entries - 1)) || base & 63 ||
-	    base < ANPU_DEVMEM_BASE || base + (uint64_t)entries * 64 > s->size) {
+	    base < ANPU_DEVMEM_BASE || base > s->size - (uint64_t)entries * 64 ||
+	    tail - head > entries) {
 		wr32(s, ANPU_QREG(q, ANPU_QREG_STATE), ANPU_QSTATE_ERROR);
 		device_error(s, ANPU_DEVERR_RING_CONFIG);
 		return;
@@ -123,7 +124,7 @@ static void run_queue(struct anpusim *s, unsigned int q)
 		}
 		head++;
 		if (desc.status_addr < ANPU_DEVMEM_BASE || desc.status_addr & 63 ||
-		    desc.status_addr + sizeof(st) > s->size) {
+		    desc.status_addr > s->size - sizeof(st)) {
 			device_error(s, ANPU_DEVERR_STATUS_ADDR);
 		} else {
 			memcpy(s->bar + desc.status_addr, &st, sizeof(st));
