@@ -166,6 +166,26 @@ static void test_attention_odd_head_dim_strided(void **state)
 	check_attention(&c, 2);
 }
 
+/* 12 query heads on one kv head: a task serves at most 8, so two tasks share it. */
+static void test_attention_group_larger_than_task_batch(void **state)
+{
+	const struct att_case c = { 32, 12, 1, 2, 100, 80,
+				    ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 };
+
+	(void)state;
+	check_attention(&c, 3);
+}
+
+/* head_dim 256: cache rows are converted 32 at a time within a 64-row block. */
+static void test_attention_head_dim_256(void **state)
+{
+	const struct att_case c = { 256, 4, 2, 2, 140, 100,
+				    ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 };
+
+	(void)state;
+	check_attention(&c, 2);
+}
+
 static void run_attention_threads(unsigned int threads, float *out)
 {
 	const struct att_case c = { 64, 8, 2, 4, 400, 300,
@@ -499,6 +519,8 @@ int main(void)
 		cmocka_unit_test(test_attention_prefill_from_zero),
 		cmocka_unit_test(test_attention_gqa7_mixed_cache_dtypes),
 		cmocka_unit_test(test_attention_odd_head_dim_strided),
+		cmocka_unit_test(test_attention_group_larger_than_task_batch),
+		cmocka_unit_test(test_attention_head_dim_256),
 		cmocka_unit_test(test_attention_bit_identical_for_1_2_3_threads),
 		cmocka_unit_test(test_attention_converts_every_f16_value_exactly),
 		cmocka_unit_test(test_attention_avx2_and_portable_bit_identical),
