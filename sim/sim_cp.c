@@ -55,9 +55,12 @@ void sim_cp_run(struct sim_cp *cp, const struct sim_cp_job *job, struct sim_cp_r
 
 	memset(res, 0, sizeof(*res));
 	if (job->flags & ANPU_DESC_F_PROFILE) {
-		res->cause = profile_buffer(job, &prof_buf, &res->fault_addr);
+		uint64_t fault_addr;
+
+		res->cause = profile_buffer(job, &prof_buf, &fault_addr);
 		if (res->cause) {
 			res->result = ANPU_RESULT_INVALID;
+			res->fault_addr = fault_addr;
 			return;
 		}
 	}

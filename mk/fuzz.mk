@@ -1,0 +1,63 @@
+# libFuzzer targets (clang, ASan + UBSan) in $(BUILD)/fuzz/.
+#   make fuzz-smoke   regressions + >= 30 s of fuzz_cp from the committed corpus
+#   make fuzz         FUZZ_SECONDS (600) of fuzz_cp
+#   make fuzz-seeds   regenerate tests/fuzz/corpus/cp/ (committed)
+FUZZ_DIR      := $(BUILD)/fuzz
+FUZZ_SECONDS  ?= 600
+FUZZ_SMOKE_SECONDS ?= 30
+FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+# clang 14 rejects some cpu feature names (f16c) that gcc accepts, and the
+# sanitizers want the portable kernels anyway: the fuzz build sees no SIMD.
+FUZZ_NO_SIMD  := '-D__builtin_cpu_supports(x)=0'
+FUZZ_CFLAGS   := $(CSTD) -O1 -g $(WARN) -fno-strict-aliasing -pthread -I. -Isim/include $(FUZZ_SAN) \
+		 $(FUZZ_NO_SIMD)
+FUZZ_SIM_OBJ  := $(SIM_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_CP       := $(FUZZ_DIR)/fuzz_cp
+FUZZ_GEN      := $(FUZZ_DIR)/gen_seeds
+FUZZ_CORPUS   := tests/fuzz/corpus/cp
+FUZZ_REGRESS  := tests/fuzz/regressions/cp
+FUZZ_ARGS     := -max_len=65552 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+
+$(FUZZ_DIR)/obj/%_avx2.o: %_avx2.c
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(AVX2_FLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/obj/%_avx512.o: %_avx512.c
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(AVX512_FLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_CP): tests/fuzz/fuzz_cp.c tests/fuzz/fuzz_layout.h $(FUZZ_SIM_OBJ)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ tests/fuzz/fuzz_cp.c $(FUZZ_SIM_OBJ) -lm
+
+$(FUZZ_GEN): tests/fuzz/gen_seeds.c tests/fuzz/fuzz_layout.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
+
+.PHONY: fuzz-build fuzz-seeds fuzz-smoke fuzz-regressions
+fuzz-build: $(FUZZ_CP)
+
+fuzz-seeds: $(FUZZ_GEN)
+	@mkdir -p $(FUZZ_CORPUS)
+	$(FUZZ_GEN) $(FUZZ_CORPUS)
+
+# Every committed crash input must now pass.
+fuzz-regressions: $(FUZZ_CP)
+	@set -e; for f in $(wildcard $(FUZZ_REGRESS)/*); do $(FUZZ_CP) $$f; done
+
+# New inputs go to a scratch corpus under build/, never into the committed one.
+fuzz-smoke: $(FUZZ_CP) fuzz-regressions
+	@mkdir -p $(FUZZ_DIR)/corpus-cp $(FUZZ_DIR)/artifacts/
+	$(FUZZ_CP) $(FUZZ_ARGS) -max_total_time=$(FUZZ_SMOKE_SECONDS) \
+		-artifact_prefix=$(FUZZ_DIR)/artifacts/ $(FUZZ_DIR)/corpus-cp $(FUZZ_CORPUS)
+
+fuzz: $(FUZZ_CP) fuzz-regressions
+	@mkdir -p $(FUZZ_DIR)/corpus-cp $(FUZZ_DIR)/artifacts/
+	$(FUZZ_CP) $(FUZZ_ARGS) -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=$(FUZZ_DIR)/artifacts/ $(FUZZ_DIR)/corpus-cp $(FUZZ_CORPUS)
+
+-include $(shell find $(FUZZ_DIR)/obj -name '*.d' 2>/dev/null)
