@@ -337,7 +337,7 @@ static int attention_use_avx2(void)
 	if (simd && strcmp(simd, "portable") == 0)
 		return 0;
 #if defined(__x86_64__) || defined(__i386__)
-	__builtin_cpu_init();
+	/* libgcc's constructor has run cpuid; no __builtin_cpu_init() race */
 	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
 #else
 	return 0;

@@ -55,7 +55,7 @@ void ref_fill_uniform(float *x, size_t n, uint64_t seed, float lo, float hi);
 
 void ref_rmsnorm(const float *x, const float *w, float *y, size_t d,
 		 size_t rows, float eps);
-/* x, y [head_dim, n_heads, m_rows]; mode: enum anpu_rope_mode */
+/* x, y [head_dim, n_heads, m_rows], head_dim <= 4096; mode: enum anpu_rope_mode */
 void ref_rope(const float *x, float *y, size_t head_dim, size_t n_heads,
 	      size_t m_rows, uint32_t mode, uint32_t n_rot, float theta_base,
 	      float freq_scale, uint32_t pos);

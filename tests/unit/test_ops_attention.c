@@ -258,7 +258,6 @@ static void test_attention_avx2_and_portable_bit_identical(void **state)
 
 	(void)state;
 #if defined(__x86_64__) || defined(__i386__)
-	__builtin_cpu_init();
 	if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("f16c")) {
 		print_message("host lacks AVX2/F16C: only the portable path exists\n");
 		free(a);
