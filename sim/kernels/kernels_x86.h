@@ -122,34 +122,67 @@ static inline __m256i nibbles_lo_hi(const uint8_t *qs)
 }
 
 /*
+ * Two accumulators per row (even and odd blocks) break the add chain; the
+ * body is instantiated for nx = 1 and nx = 4 so accumulators stay in
+ * registers. Rows of a 2- or 3-row group run one at a time: same result.
+ */
+#define Q_ROWS(fn, BLOCK, XBLOCK)						\
+static inline __attribute__((always_inline)) void				\
+fn##_rows(size_t n, const void *w, const void *const *x, float *out,		\
+	  const unsigned int nx)						\
+{										\
+	const BLOCK *b = w;							\
+	const XBLOCK *xb[R];							\
+	__m256 a0[R], a1[R];							\
+	size_t nb = n / SIM_QK, i;						\
+	for (unsigned int r = 0; r < nx; r++) {					\
+		xb[r] = x[r];							\
+		a0[r] = _mm256_setzero_ps();					\
+		a1[r] = _mm256_setzero_ps();					\
+	}									\
+	for (i = 0; i + 1 < nb; i += 2) {					\
+		fn##_block(&b[i], xb, i, a0, nx);				\
+		fn##_block(&b[i + 1], xb, i + 1, a1, nx);			\
+	}									\
+	if (i < nb)								\
+		fn##_block(&b[i], xb, i, a0, nx);				\
+	for (unsigned int r = 0; r < nx; r++)					\
+		out[r] = hsum_ps(_mm256_add_ps(a0[r], a1[r]));			\
+}										\
+NX_DISPATCH(fn)
+
+#define NX_DISPATCH(fn)								\
+static void fn(size_t n, const void *w, const void *const *x,			\
+	       unsigned int nx, float *out)					\
+{										\
+	if (nx == R) {								\
+		fn##_rows(n, w, x, out, R);					\
+		return;								\
+	}									\
+	for (unsigned int r = 0; r < nx; r++)					\
+		fn##_rows(n, w, x + r, out + r, 1);				\
+}
+
+/*
  * Unsigned weights u with offset: block sum = dot(u, xq) - off * sum(xq);
  * the offset enters as the start value of lane 0, so it is exact.
  */
 #define Q_0_DOT(fn, BLOCK, UNPACK, OFF)						\
-static void fn(size_t n, const void *w, const void *const *x,			\
-	       unsigned int nx, float *out)					\
+static inline __attribute__((always_inline)) void				\
+fn##_block(const BLOCK *blk, const struct sim_xblock_q8 *const *xb, size_t i,	\
+	   __m256 *acc, const unsigned int nx)					\
 {										\
-	const BLOCK *b = w;							\
-	const struct sim_xblock_q8 *xb[R];					\
-	__m256 acc[R];								\
+	const __m256i u = UNPACK(blk);						\
+	const float dw = f16_to_f32(blk->d);					\
 	for (unsigned int r = 0; r < nx; r++) {					\
-		xb[r] = x[r];							\
-		acc[r] = _mm256_setzero_ps();					\
+		const struct sim_xblock_q8 *xr = &xb[r][i];			\
+		__m256i s = _mm256_setr_epi32(-(OFF) * xr->sum, 0, 0, 0, 0, 0, 0, 0); \
+		s = DOT_U8S8(s, u, load256(xr->qs));				\
+		acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s),			\
+					 _mm256_set1_ps(dw * xr->d), acc[r]);	\
 	}									\
-	for (size_t i = 0; i < n / SIM_QK; i++) {				\
-		const __m256i u = UNPACK(&b[i]);				\
-		const float dw = f16_to_f32(b[i].d);				\
-		for (unsigned int r = 0; r < nx; r++) {				\
-			const struct sim_xblock_q8 *xr = &xb[r][i];		\
-			__m256i s = _mm256_setr_epi32(-(OFF) * xr->sum, 0, 0, 0, 0, 0, 0, 0);	\
-			s = DOT_U8S8(s, u, load256(xr->qs));			\
-			acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s),		\
-				_mm256_set1_ps(dw * xr->d), acc[r]);		\
-		}								\
-	}									\
-	for (unsigned int r = 0; r < nx; r++)					\
-		out[r] = hsum_ps(acc[r]);					\
-}
+}										\
+Q_ROWS(fn, BLOCK, struct sim_xblock_q8)
 
 #define UNPACK_Q4_0(blk) nibbles_lo_hi((blk)->qs)
 #define UNPACK_Q5_0(blk) _mm256_or_si256(nibbles_lo_hi((blk)->qs), bits_to_0x10((blk)->qh))
@@ -158,34 +191,25 @@ Q_0_DOT(dot_q4_0, struct sim_block_q4_0, UNPACK_Q4_0, 8)
 Q_0_DOT(dot_q5_0, struct sim_block_q5_0, UNPACK_Q5_0, 16)
 
 /* Q8_0: signed weights; move the sign onto x so the u8 operand is |w|. */
-static void dot_q8_0(size_t n, const void *w, const void *const *x,
-		     unsigned int nx, float *out)
+static inline __attribute__((always_inline)) void
+dot_q8_0_block(const struct sim_block_q8_0 *blk, const struct sim_xblock_q8 *const *xb,
+	       size_t i, __m256 *acc, const unsigned int nx)
 {
-	const struct sim_block_q8_0 *b = w;
-	const struct sim_xblock_q8 *xb[R];
-	__m256 acc[R];
+	const __m256i q = load256(blk->qs);
+	const __m256i u = _mm256_sign_epi8(q, q);
+	const float dw = f16_to_f32(blk->d);
 
 	for (unsigned int r = 0; r < nx; r++) {
-		xb[r] = x[r];
-		acc[r] = _mm256_setzero_ps();
-	}
-	for (size_t i = 0; i < n / SIM_QK; i++) {
-		const __m256i q = load256(b[i].qs);
-		const __m256i u = _mm256_sign_epi8(q, q);
-		const float dw = f16_to_f32(b[i].d);
+		const struct sim_xblock_q8 *xr = &xb[r][i];
+		__m256i s = DOT_U8S8(_mm256_setzero_si256(), u,
+				     _mm256_sign_epi8(load256(xr->qs), q));
 
-		for (unsigned int r = 0; r < nx; r++) {
-			const struct sim_xblock_q8 *xr = &xb[r][i];
-			__m256i s = DOT_U8S8(_mm256_setzero_si256(), u,
-					     _mm256_sign_epi8(load256(xr->qs), q));
-
-			acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s),
-						 _mm256_set1_ps(dw * xr->d), acc[r]);
-		}
+		acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s),
+					 _mm256_set1_ps(dw * xr->d), acc[r]);
 	}
-	for (unsigned int r = 0; r < nx; r++)
-		out[r] = hsum_ps(acc[r]);
 }
+
+Q_ROWS(dot_q8_0, struct sim_block_q8_0, struct sim_xblock_q8)
 
 /* ---- K-quants against struct sim_xblock_q8K ---- */
 
@@ -200,8 +224,9 @@ static inline int32_t kquant_mins(const uint8_t *m, const int16_t *bsums)
 
 /* Q4_K and Q5_K: u[2c], u[2c+1] are the 64 weights of chunk c. */
 #define KQ45_DOT(fn, BLOCK, UNPACK)						\
-static void fn(size_t n, const void *w, const void *const *x,			\
-	       unsigned int nx, float *out)					\
+static inline __attribute__((always_inline)) void				\
+fn##_rows(size_t n, const void *w, const void *const *x, float *out,		\
+	  const unsigned int nx)						\
 {										\
 	const BLOCK *b = w;							\
 	const struct sim_xblock_q8K *xb[R];					\
@@ -234,9 +259,10 @@ static void fn(size_t n, const void *w, const void *const *x,			\
 	}									\
 	for (unsigned int r = 0; r < nx; r++)					\
 		out[r] = acc[r];						\
-}
+}										\
+NX_DISPATCH(fn)
 
-static inline void unpack_q4_K(const struct sim_block_q4_K *blk, __m256i u[8])
+static inline __attribute__((always_inline)) void unpack_q4_K(const struct sim_block_q4_K *blk, __m256i u[8])
 {
 	const __m256i m4 = _mm256_set1_epi8(0x0f);
 
@@ -248,7 +274,7 @@ static inline void unpack_q4_K(const struct sim_block_q4_K *blk, __m256i u[8])
 	}
 }
 
-static inline void unpack_q5_K(const struct sim_block_q5_K *blk, __m256i u[8])
+static inline __attribute__((always_inline)) void unpack_q5_K(const struct sim_block_q5_K *blk, __m256i u[8])
 {
 	const __m256i m4 = _mm256_set1_epi8(0x0f);
 	const __m256i one = _mm256_set1_epi8(1);
@@ -270,8 +296,9 @@ KQ45_DOT(dot_q4_K, struct sim_block_q4_K, unpack_q4_K)
 KQ45_DOT(dot_q5_K, struct sim_block_q5_K, unpack_q5_K)
 
 /* Q6_K: u[k] holds elements 32k..32k+31 (0..63); scales per 16 elements. */
-static void dot_q6_K(size_t n, const void *w, const void *const *x,
-		     unsigned int nx, float *out)
+static inline __attribute__((always_inline)) void
+dot_q6_K_rows(size_t n, const void *w, const void *const *x, float *out,
+	      const unsigned int nx)
 {
 	const struct sim_block_q6_K *b = w;
 	const struct sim_xblock_q8K *xb[R];
@@ -321,6 +348,8 @@ static void dot_q6_K(size_t n, const void *w, const void *const *x,
 	for (unsigned int r = 0; r < nx; r++)
 		out[r] = acc[r];
 }
+
+NX_DISPATCH(dot_q6_K)
 
 #undef R
 

@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: MIT
+/*
+ * anpu-bench-sim: memory read bandwidth of this machine and how close the
+ * simulator's MATMUL gets to it.
+ *
+ *   sim.bw.read_gbs                         all online threads, widest loads,
+ *                                           1 GiB buffer, best of 5
+ *   sim.matmul.decode.<dt>.bw_fraction      one Qwen2.5-0.5B decode step's
+ *                                           matmuls (24 layers + lm head), M=1,
+ *                                           weight bytes / time / read_gbs
+ *   sim.matmul.decode.<dt>.<K>x<N>.gbs      per shape (24 distinct copies)
+ *   sim.matmul.prefill.<dt>.<K>x<N>.gflops  M = 128
+ * Output: JSON lines on stdout and, with --out FILE, in FILE (rewritten).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "anpusim.h"
+#include "bench/bw_read.h"
+#include "sim/sim_ops.h"
+#include "sim/sim_pool.h"
+
+#define GIB (1ull << 30)
+#define N_LAYERS 24
+#define HIDDEN 896
+#define FFN 4864
+#define VOCAB 151936
+#define PREFILL_M 128
+#define BENCH_THREADS 2
+
+static FILE *out_file;
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void emit(const char *name, double value, const char *unit, const char *note)
+{
+	char line[512];
+
+	if (note)
+		snprintf(line, sizeof(line),
+			 "{\"name\":\"%s\",\"value\":%.4f,\"unit\":\"%s\",\"note\":\"%s\"}",
+			 name, value, unit, note);
+	else
+		snprintf(line, sizeof(line), "{\"name\":\"%s\",\"value\":%.4f,\"unit\":\"%s\"}",
+			 name, value, unit);
+	puts(line);
+	fflush(stdout);
+	if (out_file) {
+		fprintf(out_file, "%s\n", line);
+		fflush(out_file);
+	}
+}
+
+/* ---- read bandwidth ---- */
+
+struct bw_slice {
+	const uint8_t *p;
+	size_t n;
+	uint64_t sink;
+};
+
+static int have_avx512;
+
+static void *bw_thread(void *arg)
+{
+	struct bw_slice *s = arg;
+
+	s->sink = have_avx512 ? bw_read_avx512(s->p, s->n) : bw_read_avx2(s->p, s->n);
+	return NULL;
+}
+
+static double measure_read_gbs(void)
+{
+	long nthreads = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t size = GIB;
+	uint8_t *buf = aligned_alloc(4096, size);
+	double best = 0;
+
+	if (nthreads < 1)
+		nthreads = 1;
+	if (nthreads > 64)
+		nthreads = 64;
+	if (!buf)
+		return 0;
+	memset(buf, 1, size);
+	__builtin_cpu_init();
+	have_avx512 = __builtin_cpu_supports("avx512f");
+	for (int rep = 0; rep < 5; rep++) {
+		pthread_t tid[64];
+		struct bw_slice sl[64];
+		size_t per = size / (size_t)nthreads & ~(size_t)255;
+		double t0 = now_s();
+
+		for (long i = 0; i < nthreads; i++) {
+			sl[i].p = buf + (size_t)i * per;
+			sl[i].n = per;
+			pthread_create(&tid[i], NULL, bw_thread, &sl[i]);
+		}
+		for (long i = 0; i < nthreads; i++)
+			pthread_join(tid[i], NULL);
+		double gbs = (double)per * (double)nthreads / (now_s() - t0) / 1e9;
+
+		if (gbs > best)
+			best = gbs;
+	}
+	free(buf);
+	return best;
+}
+
+/* ---- matmul ops ---- */
+
+static void mk_tensor(struct sim_tensor *t, uint32_t dtype, uint32_t ne0,
+		      uint32_t ne1, void *data, uint64_t addr)
+{
+	unsigned int be = 1, bb = 4;
+
+	anpu_dtype_layout(dtype, &be, &bb);
+	memset(t, 0, sizeof(*t));
+	t->data = data;
+	t->npu_addr = addr;
+	t->dtype = dtype;
+	t->ne[0] = ne0;
+	t->ne[1] = ne1;
+	t->ne[2] = t->ne[3] = 1;
+	t->row_bytes = (size_t)ne0 / be * bb;
+	t->nb[0] = bb;
+	t->nb[1] = t->row_bytes;
+	t->nb[2] = t->nb[3] = t->row_bytes * ne1;
+	t->extent = t->row_bytes * ne1;
+}
+
+static uint64_t rng = 0x243f6a8885a308d3ull;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* Random quants; every fp16 scale or weight a normal number near 2^-7. */
+static void fill_weights(uint32_t dtype, uint8_t *w, size_t k, size_t n)
+{
+	unsigned int be = 1, bb = 4;
+	size_t bytes;
+
+	anpu_dtype_layout(dtype, &be, &bb);
+	bytes = k / be * bb * n;
+	for (size_t i = 0; i + 8 <= bytes; i += 8) {
+		uint64_t v = rnd();
+
+		memcpy(w + i, &v, 8);
+	}
+	if (dtype == ANPU_DTYPE_F16) {
+		uint16_t *h = (uint16_t *)w;
+
+		for (size_t i = 0; i < k * n; i++)
+			h[i] = (uint16_t)((h[i] & 0x83ff) | 0x2000);
+		return;
+	}
+	for (size_t b = 0; b < bytes / bb; b++) {
+		uint8_t *blk = w + b * bb;
+		uint16_t d = 0x2000 | (uint16_t)(rnd() & 0x3ff);
+
+		if (dtype == ANPU_DTYPE_Q6_K) {
+			memcpy(blk + 208, &d, 2);
+		} else {
+			memcpy(blk, &d, 2);
+			if (dtype == ANPU_DTYPE_Q4_K || dtype == ANPU_DTYPE_Q5_K)
+				memcpy(blk + 2, &d, 2);
+		}
+	}
+}
+
+struct shape {
+	const char *what;
+	uint32_t k, n;
+};
+
+static const struct shape layer_shapes[] = {
+	{ "q", HIDDEN, HIDDEN }, { "k", HIDDEN, 128 }, { "v", HIDDEN, 128 },
+	{ "o", HIDDEN, HIDDEN }, { "gate", HIDDEN, FFN }, { "up", HIDDEN, FFN },
+	{ "down", FFN, HIDDEN },
+};
+#define N_LAYER_SHAPES (sizeof(layer_shapes) / sizeof(layer_shapes[0]))
+static const struct shape lm_head = { "lm_head", HIDDEN, VOCAB };
+/* distinct shapes, in report order */
+static const struct shape distinct[] = {
+	{ "q/o", HIDDEN, HIDDEN }, { "k/v", HIDDEN, 128 }, { "gate/up", HIDDEN, FFN },
+	{ "down", FFN, HIDDEN }, { "lm_head", HIDDEN, VOCAB },
+};
+
+struct bench_dtype {
+	const char *name;
+	uint32_t dtype;
+	uint32_t fallback;	/* for K % 256 != 0 */
+	const char *note;
+};
+
+static const struct bench_dtype dtypes[] = {
+	{ "f16", ANPU_DTYPE_F16, ANPU_DTYPE_F16, NULL },
+	{ "q8_0", ANPU_DTYPE_Q8_0, ANPU_DTYPE_Q8_0, NULL },
+	{ "q4_0", ANPU_DTYPE_Q4_0, ANPU_DTYPE_Q4_0, NULL },
+	{ "q4_k", ANPU_DTYPE_Q4_K, ANPU_DTYPE_Q5_0,
+	  "K=896 tensors use q5_0 (llama.cpp Q4_K_M fallback); ffn_down is q4_k" },
+	{ "q6_k", ANPU_DTYPE_Q6_K, ANPU_DTYPE_Q8_0,
+	  "K=896 tensors use q8_0 (llama.cpp fallback); ffn_down is q6_k" },
+};
+
+static uint32_t weight_dtype(const struct bench_dtype *bd, uint32_t k)
+{
+	return k % 256 ? bd->fallback : bd->dtype;
+}
+
+static size_t weight_bytes(uint32_t dtype, uint32_t k, uint32_t n)
+{
+	unsigned int be = 1, bb = 4;
+
+	anpu_dtype_layout(dtype, &be, &bb);
+	return (size_t)k / be * bb * n;
+}
+
+#define N_STEP_OPS (N_LAYERS * N_LAYER_SHAPES + 1)
+
+struct step {
+	struct sim_op ops[N_STEP_OPS];
+	uint8_t *weights;
+	size_t bytes;
+	float *x, *y;
+};
+
+static int step_build(struct step *s, const struct bench_dtype *bd, uint32_t m)
+{
+	size_t off = 0;
+
+	s->bytes = 0;
+	for (unsigned int i = 0; i < N_STEP_OPS; i++) {
+		const struct shape *sh = i < N_LAYERS * N_LAYER_SHAPES ?
+			&layer_shapes[i % N_LAYER_SHAPES] : &lm_head;
+
+		s->bytes += (weight_bytes(weight_dtype(bd, sh->k), sh->k, sh->n) + 63) & ~(size_t)63;
+	}
+	s->weights = aligned_alloc(64, s->bytes);
+	s->x = aligned_alloc(64, sizeof(float) * FFN * m);
+	s->y = aligned_alloc(64, sizeof(float) * (size_t)VOCAB * m);
+	if (!s->weights || !s->x || !s->y)
+		return -ENOMEM;
+	for (size_t i = 0; i < (size_t)FFN * m; i++)
+		s->x[i] = (float)((int)(rnd() % 2001) - 1000) / 1000.0f;
+	memset(s->y, 0, sizeof(float) * (size_t)VOCAB * m);
+	for (unsigned int i = 0; i < N_STEP_OPS; i++) {
+		const struct shape *sh = i < N_LAYERS * N_LAYER_SHAPES ?
+			&layer_shapes[i % N_LAYER_SHAPES] : &lm_head;
+		uint32_t dt = weight_dtype(bd, sh->k);
+		struct sim_op *op = &s->ops[i];
+
+		memset(op, 0, sizeof(*op));
+		op->index = i;
+		op->opcode = ANPU_OP_MATMUL;
+		op->n_tensors = 3;
+		fill_weights(dt, s->weights + off, sh->k, sh->n);
+		mk_tensor(&op->t[0], ANPU_DTYPE_F32, sh->k, m, s->x, 0x10000);
+		mk_tensor(&op->t[1], dt, sh->k, sh->n, s->weights + off, 0x20000000 + off);
+		mk_tensor(&op->t[2], ANPU_DTYPE_F32, sh->n, m, s->y, 0x10000000);
+		off += (weight_bytes(dt, sh->k, sh->n) + 63) & ~(size_t)63;
+	}
+	return 0;
+}
+
+static void step_free(struct step *s)
+{
+	free(s->weights);
+	free(s->x);
+	free(s->y);
+}
+
+/* Seconds to run the ops whose shape is (k, n) (all when k == 0), best of reps. */
+static double time_ops(struct sim_exec *ex, struct step *s, uint32_t k,
+		       uint32_t n, int reps)
+{
+	double best = 1e30;
+
+	for (int rep = 0; rep < reps; rep++) {
+		double t0 = now_s();
+
+		for (unsigned int i = 0; i < N_STEP_OPS; i++) {
+			const struct sim_op *op = &s->ops[i];
+
+			if (k && (op->t[1].ne[0] != k || op->t[1].ne[1] != n))
+				continue;
+			sim_op_matmul.run(ex, op);
+		}
+		double t = now_s() - t0;
+
+		if (t < best)
+			best = t;
+	}
+	return best;
+}
+
+static void bench_decode(struct sim_exec *ex, const struct bench_dtype *bd, double read_gbs)
+{
+	struct step s;
+	char name[128];
+
+	if (step_build(&s, bd, 1)) {
+		fprintf(stderr, "bench: out of memory for %s\n", bd->name);
+		step_free(&s);
+		return;
+	}
+	double t = time_ops(ex, &s, 0, 0, 5);
+
+	snprintf(name, sizeof(name), "sim.matmul.decode.%s.bw_fraction", bd->name);
+	emit(name, (double)s.bytes / t / 1e9 / read_gbs, "fraction", bd->note);
+	snprintf(name, sizeof(name), "sim.matmul.decode.%s.step_ms", bd->name);
+	emit(name, t * 1e3, "ms", NULL);
+	for (size_t i = 0; i < sizeof(distinct) / sizeof(distinct[0]); i++) {
+		const struct shape *sh = &distinct[i];
+		uint32_t dt = weight_dtype(bd, sh->k);
+		size_t copies = sh->n == VOCAB ? 1 : N_LAYERS * (sh->n == HIDDEN && sh->k == HIDDEN ? 2 :
+				 sh->n == 128 ? 2 : sh->n == FFN ? 2 : 1);
+		double ts = time_ops(ex, &s, sh->k, sh->n, 3);
+
+		snprintf(name, sizeof(name), "sim.matmul.decode.%s.%ux%u.gbs", bd->name,
+			 sh->k, sh->n);
+		emit(name, (double)weight_bytes(dt, sh->k, sh->n) * (double)copies / ts / 1e9,
+		     "GB/s", NULL);
+	}
+	step_free(&s);
+}
+
+static void bench_prefill(struct sim_exec *ex, const struct bench_dtype *bd)
+{
+	char name[128];
+
+	for (size_t i = 0; i < sizeof(distinct) / sizeof(distinct[0]); i++) {
+		const struct shape *sh = &distinct[i];
+		uint32_t dt = weight_dtype(bd, sh->k);
+		size_t wb = weight_bytes(dt, sh->k, sh->n);
+		uint8_t *w = aligned_alloc(64, (wb + 63) & ~(size_t)63);
+		float *x = aligned_alloc(64, sizeof(float) * sh->k * PREFILL_M);
+		float *y = aligned_alloc(64, sizeof(float) * (size_t)sh->n * PREFILL_M);
+		struct sim_op op;
+		double best = 1e30;
+		int reps = sh->n == VOCAB ? 2 : 4;
+
+		if (!w || !x || !y) {
+			free(w);
+			free(x);
+			free(y);
+			continue;
+		}
+		fill_weights(dt, w, sh->k, sh->n);
+		for (size_t j = 0; j < (size_t)sh->k * PREFILL_M; j++)
+			x[j] = (float)((int)(rnd() % 2001) - 1000) / 1000.0f;
+		memset(&op, 0, sizeof(op));
+		op.opcode = ANPU_OP_MATMUL;
+		op.n_tensors = 3;
+		mk_tensor(&op.t[0], ANPU_DTYPE_F32, sh->k, PREFILL_M, x, 0x10000);
+		mk_tensor(&op.t[1], dt, sh->k, sh->n, w, 0x20000000);
+		mk_tensor(&op.t[2], ANPU_DTYPE_F32, sh->n, PREFILL_M, y, 0x10000000);
+		for (int rep = 0; rep < reps; rep++) {
+			double t0 = now_s();
+
+			sim_op_matmul.run(ex, &op);
+			double t = now_s() - t0;
+
+			if (t < best)
+				best = t;
+		}
+		snprintf(name, sizeof(name), "sim.matmul.prefill.%s.%ux%u.gflops", bd->name,
+			 sh->k, sh->n);
+		emit(name, 2.0 * sh->k * sh->n * PREFILL_M / best / 1e9, "GFLOP/s",
+		     dt != bd->dtype ? bd->note : NULL);
+		free(w);
+		free(x);
+		free(y);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct sim_exec ex = { 0 };
+	double read_gbs;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--out") && i + 1 < argc) {
+			out_file = fopen(argv[++i], "w");
+			if (!out_file) {
+				perror(argv[i]);
+				return 1;
+			}
+		} else {
+			fprintf(stderr, "usage: %s [--out FILE]\n", argv[0]);
+			return 2;
+		}
+	}
+	read_gbs = measure_read_gbs();
+	emit("sim.bw.read_gbs", read_gbs, "GB/s", NULL);
+	if (read_gbs <= 0)
+		return 1;
+	ex.pool = sim_pool_create(BENCH_THREADS, 50);
+	if (!ex.pool) {
+		perror("sim_pool_create");
+		return 1;
+	}
+	fprintf(stderr, "bench: simd path %s, %d threads\n", anpusim_simd_path(), BENCH_THREADS);
+	for (size_t i = 0; i < sizeof(dtypes) / sizeof(dtypes[0]); i++)
+		bench_decode(&ex, &dtypes[i], read_gbs);
+	for (size_t i = 0; i < sizeof(dtypes) / sizeof(dtypes[0]); i++)
+		bench_prefill(&ex, &dtypes[i]);
+	sim_pool_destroy(ex.pool);
+	if (out_file)
+		fclose(out_file);
+	return 0;
+}

@@ -1,0 +1,17 @@
+# Simulator benchmark: build/bin/anpu-bench-sim; `make bench-sim` runs it and
+# writes build/bench/sim.jsonl (rewritten every run).
+BENCH_SIM_SRC := bench/bench_sim.c bench/bw_read_avx2.c bench/bw_read_avx512.c
+BENCH_SIM_OBJ := $(BENCH_SIM_SRC:%.c=$(OBJ)/%.o)
+BENCH_SIM_BIN := $(BUILD)/bin/anpu-bench-sim
+
+$(BENCH_SIM_BIN): $(BENCH_SIM_OBJ) $(LIBSIM)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -lm
+
+all: $(BENCH_SIM_BIN)
+
+bench-sim: $(BENCH_SIM_BIN)
+	@mkdir -p $(BUILD)/bench
+	$(BENCH_SIM_BIN) --out $(BUILD)/bench/sim.jsonl
+
+bench: bench-sim
