@@ -45,7 +45,7 @@
 #define ATT_BLOCK		64u
 #define ATT_LANES		8u
 /* query heads one task serves, and floats of converted cache rows it holds:
- * with the accumulators about 100 KiB of stack per task */
+ * with the accumulators about 70 KiB of stack per task */
 #define ATT_HEADS		8u
 #define ATT_CHUNK_FLOATS	8192u
 
