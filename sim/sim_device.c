@@ -63,7 +63,8 @@ static void init_registers(struct anpusim *sim)
 	sim_reg_write32(bar, ANPU_REG_DEVICE_ERRORS, 0);
 	sim_reg_write32(bar, ANPU_REG_LAST_ERROR, ANPU_DEVERR_NONE);
 	sim_reg_write32(bar, ANPU_REG_BAD_DOORBELLS, 0);
-	sim_reg_write32(bar, ANPU_REG_CTRL_ACK_SEQ, sim_reg_read32(bar, ANPU_REG_CTRL_SEQ));
+	sim->ctrl_ack = sim_reg_read32(bar, ANPU_REG_CTRL_SEQ);
+	sim_reg_write32(bar, ANPU_REG_CTRL_ACK_SEQ, sim->ctrl_ack);
 	sim_reg_write32(bar, ANPU_REG_CTRL_RESULT, ANPU_CTRL_R_OK);
 	sim_reg_write32(bar, ANPU_REG_RESETS, 0);
 	sim_reg_write32(bar, ANPU_REG_MODEL_THREADS, sim->threads);

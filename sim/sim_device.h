@@ -59,6 +59,7 @@ struct anpusim {
 	/* device thread state */
 	bool powered;
 	uint32_t device_errors, resets, bad_doorbells;
+	uint32_t ctrl_ack;	/* CTRL_ACK_SEQ (never read back from BAR2) */
 	struct sim_queue q[ANPU_HW_NUM_QUEUES];
 
 	/* doorbells not yet seen by the device thread; futex word */

@@ -83,7 +83,7 @@ void sim_device_ctrl(struct anpusim *sim)
 	uint32_t cmd, arg, result;
 
 	/* a doorbell without a new CTRL_SEQ has nothing to do */
-	if (seq == sim_reg_read32(bar, ANPU_REG_CTRL_ACK_SEQ))
+	if (seq == sim->ctrl_ack)
 		return;
 	atomic_thread_fence(memory_order_acquire);
 	cmd = sim_reg_read32(bar, ANPU_REG_CTRL_CMD);
@@ -114,6 +114,7 @@ void sim_device_ctrl(struct anpusim *sim)
 		break;
 	}
 	sim_reg_write32(bar, ANPU_REG_CTRL_RESULT, result);
+	sim->ctrl_ack = seq;
 	sim_reg_publish32(bar, ANPU_REG_CTRL_ACK_SEQ, seq);
 	atomic_thread_fence(memory_order_seq_cst);
 	sim_device_raise(sim, ANPU_IRQ_CTRL);

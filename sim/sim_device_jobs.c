@@ -131,24 +131,20 @@ static uint32_t check_desc(const struct anpu_hw_job_desc *d)
 	return 0;
 }
 
-static void progress(void *ctx)
-{
-	struct sim_queue *sq = ctx;
-
-	sq->progress++;
-}
-
 struct progress_ctx {
 	struct anpusim *sim;
 	unsigned int q;
 };
 
+/* PROGRESS advances after every op that ran to completion (hang detection). */
 static void progress_reg(void *ctx)
 {
 	struct progress_ctx *pc = ctx;
 
-	progress(&pc->sim->q[pc->q]);
-	sim_reg_write32(pc->sim->bar, qreg(pc->q, ANPU_QREG_PROGRESS), pc->sim->q[pc->q].progress);
+	struct sim_queue *sq = &pc->sim->q[pc->q];
+
+	sq->progress++;
+	sim_reg_write32(pc->sim->bar, qreg(pc->q, ANPU_QREG_PROGRESS), sq->progress);
 }
 
 /* Validate the descriptor and run the stream; fills everything of *st but times/queue. */
