@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: MIT
+/*
+ * EMBED: every table dtype into F32 and F16 rows, checked against the
+ * independent reference decoder; out-of-range ids stop the op with
+ * ANPU_CAUSE_INDEX at the address of the offending id; check() rejects
+ * wrong dtypes and shapes.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/sim_fp16.h"
+#include "sim/sim_ops.h"
+#include "sim/sim_pool.h"
+#include "tests/ref/ref_quant.h"
+
+#define TAB_ADDR 0x100000ull
+#define IDS_ADDR 0x200000ull
+#define DST_ADDR 0x300000ull
+#define DIM 512
+#define VOCAB 5
+
+static void mk_tensor(struct sim_tensor *t, uint32_t dtype, uint32_t ne0,
+		      uint32_t ne1, void *data, uint64_t addr)
+{
+	unsigned int be = 1, bb = 4;
+
+	assert_true(anpu_dtype_layout(dtype, &be, &bb));
+	memset(t, 0, sizeof(*t));
+	t->data = data;
+	t->npu_addr = addr;
+	t->dtype = dtype;
+	t->ne[0] = ne0;
+	t->ne[1] = ne1;
+	t->ne[2] = t->ne[3] = 1;
+	t->row_bytes = (size_t)ne0 / be * bb;
+	t->nb[0] = bb;
+	t->nb[1] = t->row_bytes;
+	t->nb[2] = t->nb[3] = t->row_bytes * ne1;
+	t->extent = t->row_bytes * ne1;
+}
+
+struct emb {
+	struct sim_op op;
+	uint8_t table[DIM * 4 * VOCAB];
+	int32_t ids[4];
+	float dst[DIM * 4];
+};
+
+static void emb_init(struct emb *e, uint32_t tab_dtype, uint32_t dst_dtype, uint64_t seed)
+{
+	size_t rb = ref_row_bytes(tab_dtype, DIM);
+
+	memset(e, 0, sizeof(*e));
+	for (int v = 0; v < VOCAB; v++)
+		ref_fill_weight_row(tab_dtype, e->table + v * rb, DIM, &seed);
+	e->ids[0] = 3;
+	e->ids[1] = 0;
+	e->ids[2] = 4;
+	e->ids[3] = 3;
+	e->op.opcode = ANPU_OP_EMBED;
+	e->op.n_tensors = 3;
+	mk_tensor(&e->op.t[0], tab_dtype, DIM, VOCAB, e->table, TAB_ADDR);
+	mk_tensor(&e->op.t[1], ANPU_DTYPE_I32, 4, 1, e->ids, IDS_ADDR);
+	mk_tensor(&e->op.t[2], dst_dtype, DIM, 4, e->dst, DST_ADDR);
+}
+
+static uint32_t emb_run(struct emb *e, uint64_t *fault)
+{
+	struct sim_exec ex = { 0 };
+	uint32_t cause = sim_op_embed.check(&e->op, fault);
+
+	if (cause)
+		return cause;
+	ex.pool = sim_pool_create(2, 0);
+	assert_non_null(ex.pool);
+	cause = sim_op_embed.run(&ex, &e->op);
+	*fault = ex.fault_addr;
+	sim_pool_destroy(ex.pool);
+	return cause;
+}
+
+static const uint32_t all_dtypes[] = {
+	ANPU_DTYPE_F32, ANPU_DTYPE_F16, ANPU_DTYPE_BF16, ANPU_DTYPE_Q8_0,
+	ANPU_DTYPE_Q4_0, ANPU_DTYPE_Q5_0, ANPU_DTYPE_Q4_K, ANPU_DTYPE_Q5_K,
+	ANPU_DTYPE_Q6_K,
+};
+
+/*
+ * F32 rows: the decoder's float evaluation of d * sc * q - dmin * m is within
+ * a few ulps of the exact value (1e-6 relative). F16 rows add the rounding
+ * to half: 2^-11 relative, or 2^-25 absolute in the subnormal range.
+ */
+static void embed_rows(uint32_t dst_dtype)
+{
+	for (size_t t = 0; t < sizeof(all_dtypes) / sizeof(all_dtypes[0]); t++) {
+		struct emb *e = malloc(sizeof(*e));
+		size_t rb = ref_row_bytes(all_dtypes[t], DIM);
+		uint64_t fault = 0;
+
+		assert_non_null(e);
+		emb_init(e, all_dtypes[t], dst_dtype, 99 + t);
+		assert_int_equal(emb_run(e, &fault), 0);
+		for (int r = 0; r < 4; r++) {
+			for (int i = 0; i < DIM; i++) {
+				double want = ref_weight_elem(all_dtypes[t],
+							      e->table + e->ids[r] * rb, i);
+				double got, tol;
+
+				if (dst_dtype == ANPU_DTYPE_F32) {
+					got = e->dst[r * DIM + i];
+					tol = 1e-6 * fabs(want) + 1e-12;
+				} else {
+					got = sim_f16_to_f32(((uint16_t *)e->dst)[r * DIM + i]);
+					tol = ldexp(fabs(want), -11) * 1.0001 + ldexp(1, -25);
+				}
+				if (!(fabs(got - want) <= tol))
+					fail_msg("dtype %u row %d elem %d: %.9g want %.9g",
+						 all_dtypes[t], r, i, got, want);
+			}
+		}
+		free(e);
+	}
+}
+
+static void embed_decodes_every_dtype_into_f32(void **state)
+{
+	(void)state;
+	embed_rows(ANPU_DTYPE_F32);
+}
+
+static void embed_decodes_every_dtype_into_f16(void **state)
+{
+	(void)state;
+	embed_rows(ANPU_DTYPE_F16);
+}
+
+static void embed_id_past_vocab_faults_at_that_id(void **state)
+{
+	struct emb *e = malloc(sizeof(*e));
+	uint64_t fault = 0;
+
+	(void)state;
+	emb_init(e, ANPU_DTYPE_Q8_0, ANPU_DTYPE_F32, 1);
+	e->ids[2] = VOCAB;
+	assert_int_equal(emb_run(e, &fault), ANPU_CAUSE_INDEX);
+	assert_int_equal(fault, IDS_ADDR + 4 * 2);
+	free(e);
+}
+
+static void embed_negative_id_faults_at_that_id(void **state)
+{
+	struct emb *e = malloc(sizeof(*e));
+	uint64_t fault = 0;
+
+	(void)state;
+	emb_init(e, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 1);
+	e->ids[1] = -1;
+	e->ids[3] = 1000;	/* later bad ids do not matter: the first one is reported */
+	assert_int_equal(emb_run(e, &fault), ANPU_CAUSE_INDEX);
+	assert_int_equal(fault, IDS_ADDR + 4 * 1);
+	free(e);
+}
+
+static void assert_check_fault(struct emb *e, uint32_t cause, uint64_t addr)
+{
+	uint64_t fault = 0;
+
+	assert_int_equal(sim_op_embed.check(&e->op, &fault), cause);
+	assert_int_equal(fault, addr);
+}
+
+static void embed_check_rejects_wrong_dtypes(void **state)
+{
+	struct emb *e = malloc(sizeof(*e));
+
+	(void)state;
+	emb_init(e, ANPU_DTYPE_Q4_0, ANPU_DTYPE_F32, 1);
+	e->op.t[0].dtype = ANPU_DTYPE_I32;
+	assert_check_fault(e, ANPU_CAUSE_DTYPE, TAB_ADDR);
+	emb_init(e, ANPU_DTYPE_Q4_0, ANPU_DTYPE_F32, 1);
+	e->op.t[1].dtype = ANPU_DTYPE_F32;
+	assert_check_fault(e, ANPU_CAUSE_DTYPE, IDS_ADDR);
+	emb_init(e, ANPU_DTYPE_Q4_0, ANPU_DTYPE_F32, 1);
+	e->op.t[2].dtype = ANPU_DTYPE_BF16;
+	assert_check_fault(e, ANPU_CAUSE_DTYPE, DST_ADDR);
+	free(e);
+}
+
+static void embed_check_rejects_mismatched_shapes(void **state)
+{
+	struct emb *e = malloc(sizeof(*e));
+
+	(void)state;
+	emb_init(e, ANPU_DTYPE_F32, ANPU_DTYPE_F32, 1);
+	e->op.t[2].ne[0] = DIM - 1;		/* dim differs */
+	assert_check_fault(e, ANPU_CAUSE_SHAPE, DST_ADDR);
+	emb_init(e, ANPU_DTYPE_F32, ANPU_DTYPE_F32, 1);
+	e->op.t[2].ne[1] = 3;			/* M differs */
+	assert_check_fault(e, ANPU_CAUSE_SHAPE, DST_ADDR);
+	emb_init(e, ANPU_DTYPE_F32, ANPU_DTYPE_F32, 1);
+	e->op.t[1].ne[1] = 2;			/* ids not [M] */
+	assert_check_fault(e, ANPU_CAUSE_SHAPE, IDS_ADDR);
+	emb_init(e, ANPU_DTYPE_F32, ANPU_DTYPE_F32, 1);
+	e->op.t[0].ne[2] = 2;			/* table not 2-d */
+	assert_check_fault(e, ANPU_CAUSE_SHAPE, TAB_ADDR);
+	free(e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(embed_decodes_every_dtype_into_f32),
+		cmocka_unit_test(embed_decodes_every_dtype_into_f16),
+		cmocka_unit_test(embed_id_past_vocab_faults_at_that_id),
+		cmocka_unit_test(embed_negative_id_faults_at_that_id),
+		cmocka_unit_test(embed_check_rejects_wrong_dtypes),
+		cmocka_unit_test(embed_check_rejects_mismatched_shapes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Weight decoders (sim_dequant_row) against hand-built blocks with values
+ * worked out by hand from the format table, then every dtype against the
+ * independent reference decoder on random rows.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <string.h>
+
+#include "hw/anpu_hw.h"
+#include "sim/kernels/quant.h"
+#include "tests/ref/ref_quant.h"
+
+#define H_ONE 0x3c00	/* 1.0 */
+#define H_HALF 0x3800	/* 0.5 */
+#define H_TWO 0x4000	/* 2.0 */
+#define H_QUARTER 0x3400	/* 0.25 */
+
+static void decode_f32_f16_bf16_exactly(void **state)
+{
+	float f[3] = { 1.5f, -2.25f, 0.0f }, y[3];
+	uint16_t h[3] = { H_ONE, 0xc000 /* -2 */, 0x0001 /* 2^-24 */ };
+	uint16_t b[3] = { 0x3f80 /* 1 */, 0xc040 /* -3 */, 0x7f80 /* inf */ };
+
+	(void)state;
+	sim_dequant_row(ANPU_DTYPE_F32, f, y, 3);
+	assert_memory_equal(f, y, sizeof(f));
+	sim_dequant_row(ANPU_DTYPE_F16, h, y, 3);
+	assert_true(y[0] == 1.0f && y[1] == -2.0f && y[2] == ldexpf(1, -24));
+	sim_dequant_row(ANPU_DTYPE_BF16, b, y, 3);
+	assert_true(y[0] == 1.0f && y[1] == -3.0f && isinf(y[2]));
+}
+
+static void decode_q8_0_scales_signed_quants(void **state)
+{
+	struct sim_block_q8_0 blk = { .d = H_HALF };
+	float y[32];
+
+	(void)state;
+	for (int j = 0; j < 32; j++)
+		blk.qs[j] = (int8_t)(j == 0 ? -128 : j == 31 ? 127 : j - 16);
+	sim_dequant_row(ANPU_DTYPE_Q8_0, &blk, y, 32);
+	assert_true(y[0] == -64.0f);
+	assert_true(y[31] == 63.5f);
+	for (int j = 1; j < 31; j++)
+		assert_true(y[j] == (float)(j - 16) * 0.5f);
+}
+
+static void decode_q4_0_low_nibbles_first_then_high(void **state)
+{
+	struct sim_block_q4_0 blk = { .d = H_TWO };
+	float y[32];
+
+	(void)state;
+	for (int j = 0; j < 16; j++)
+		blk.qs[j] = (uint8_t)(j | (15 - j) << 4);
+	sim_dequant_row(ANPU_DTYPE_Q4_0, &blk, y, 32);
+	for (int j = 0; j < 16; j++) {
+		assert_true(y[j] == (float)(j - 8) * 2.0f);
+		assert_true(y[j + 16] == (float)(15 - j - 8) * 2.0f);
+	}
+	assert_true(y[0] == -16.0f && y[16] == 14.0f);
+}
+
+static void decode_q5_0_takes_fifth_bit_from_qh(void **state)
+{
+	struct sim_block_q5_0 blk = { .d = H_ONE };
+	const uint32_t qh = 0xaaaa5555u;	/* bits: even set below 16, odd above */
+	float y[32];
+
+	(void)state;
+	memcpy(blk.qh, &qh, 4);
+	memset(blk.qs, 0x0f, sizeof(blk.qs));	/* low 15, high 0 */
+	sim_dequant_row(ANPU_DTYPE_Q5_0, &blk, y, 32);
+	assert_true(y[0] == 15.0f);	/* 15 | 16 - 16 */
+	assert_true(y[1] == -1.0f);	/* 15 - 16 */
+	assert_true(y[16] == -16.0f);	/* 0 - 16, bit 16 clear */
+	assert_true(y[17] == 0.0f);	/* 16 - 16, bit 17 set */
+}
+
+/* Pack 6-bit scales and mins the way the format table describes. */
+static void pack_k_scales(uint8_t s[12], const uint8_t sc[8], const uint8_t m[8])
+{
+	for (int j = 0; j < 4; j++) {
+		s[j] = (uint8_t)((sc[j] & 63) | ((sc[j + 4] >> 4) << 6));
+		s[j + 4] = (uint8_t)((m[j] & 63) | ((m[j + 4] >> 4) << 6));
+		s[j + 8] = (uint8_t)((sc[j + 4] & 15) | ((m[j + 4] & 15) << 4));
+	}
+}
+
+static const uint8_t k_sc[8] = { 1, 63, 0, 32, 63, 17, 48, 5 };
+static const uint8_t k_m[8] = { 0, 63, 7, 1, 62, 33, 16, 63 };
+
+static void decode_q4_k_unpacks_6bit_scales_and_mins(void **state)
+{
+	struct sim_block_q4_K blk = { .d = H_ONE, .dmin = H_HALF };
+	float y[256];
+
+	(void)state;
+	pack_k_scales(blk.scales, k_sc, k_m);
+	for (int i = 0; i < 128; i++)
+		blk.qs[i] = (uint8_t)((i & 15) | (15 - (i & 15)) << 4);
+	sim_dequant_row(ANPU_DTYPE_Q4_K, &blk, y, 256);
+	assert_true(y[0] == 0.0f);			/* sub 0: 1*0 - 0 */
+	assert_true(y[32] == 913.5f);			/* sub 1: 63*15 - 31.5 */
+	assert_true(y[97] == 447.5f);			/* sub 3: 32*14 - 0.5 */
+	assert_true(y[130] == 95.0f);			/* sub 4: 63*2 - 31 */
+	assert_true(y[255] == -31.5f);			/* sub 7: 5*0 - 31.5 */
+	for (int e = 0; e < 256; e++) {
+		int c = e / 64, hi = (e % 64) >= 32, l = e % 32, sub = 2 * c + hi;
+		int q = hi ? 15 - (l & 15) : l & 15;
+
+		assert_true(y[e] == (float)(k_sc[sub] * q) - 0.5f * k_m[sub]);
+	}
+}
+
+static void decode_q5_k_adds_fifth_bit_per_sub_block(void **state)
+{
+	struct sim_block_q5_K blk = { .d = H_ONE, .dmin = H_HALF };
+	float y[256];
+
+	(void)state;
+	pack_k_scales(blk.scales, k_sc, k_m);
+	for (int i = 0; i < 128; i++)
+		blk.qs[i] = (uint8_t)((i & 15) | (15 - (i & 15)) << 4);
+	for (int l = 0; l < 32; l++)
+		blk.qh[l] = (uint8_t)(l & 1 ? 0xaa : 0x55);	/* odd l: odd subs */
+	sim_dequant_row(ANPU_DTYPE_Q5_K, &blk, y, 256);
+	assert_true(y[0] == 16.0f);		/* sub 0, l 0 even: (0+16)*1 - 0 */
+	assert_true(y[33] == 63 * 30 - 31.5f);	/* sub 1, l 1 odd: (14+16)*63 - 31.5 */
+	for (int e = 0; e < 256; e++) {
+		int c = e / 64, hi = (e % 64) >= 32, l = e % 32, sub = 2 * c + hi;
+		int q = (hi ? 15 - (l & 15) : l & 15) + ((sub & 1) == (l & 1) ? 16 : 0);
+
+		assert_true(y[e] == (float)(k_sc[sub] * q) - 0.5f * k_m[sub]);
+	}
+}
+
+static void decode_q6_k_signed_scales_and_2bit_highs(void **state)
+{
+	struct sim_block_q6_K blk;
+	float y[256];
+
+	(void)state;
+	memset(&blk, 0, sizeof(blk));
+	blk.d = H_QUARTER;
+	for (int k = 0; k < 16; k++)
+		blk.scales[k] = (int8_t)(k == 0 ? -128 : k == 15 ? 127 : k - 8);
+	blk.ql[0] = 0x0f;		/* y[0] low nibble 15 */
+	blk.qh[0] = 0x03 | 0x40;	/* y[0] high bits 3; y[96] high bits 1 */
+	blk.ql[32] = 0xa0;		/* y[96] low nibble 10 */
+	blk.ql[64 + 31] = 0x05;		/* second half, y[128 + 31] low 5 */
+	sim_dequant_row(ANPU_DTYPE_Q6_K, &blk, y, 256);
+	assert_true(y[0] == 0.25f * -128 * 31);		/* q 63 - 32 */
+	assert_true(y[96] == 0.25f * (6 - 8) * -6);	/* q 26 - 32, scale[6] */
+	assert_true(y[1] == 0.25f * -128 * -32);	/* q 0 - 32 */
+	assert_true(y[159] == 0.25f * (9 - 8) * -27);	/* scale[8 + 1], q 5 - 32 */
+	assert_true(y[255] == 0.25f * 127 * -32);	/* scale[15] */
+}
+
+static void decode_every_dtype_like_the_reference(void **state)
+{
+	static const uint32_t dts[] = {
+		ANPU_DTYPE_F32, ANPU_DTYPE_F16, ANPU_DTYPE_BF16, ANPU_DTYPE_Q8_0,
+		ANPU_DTYPE_Q4_0, ANPU_DTYPE_Q5_0, ANPU_DTYPE_Q4_K, ANPU_DTYPE_Q5_K,
+		ANPU_DTYPE_Q6_K,
+	};
+	uint8_t row[1024 * 4];
+	float y[1024];
+	uint64_t seed = 12345;
+
+	(void)state;
+	for (size_t t = 0; t < sizeof(dts) / sizeof(dts[0]); t++) {
+		for (int rep = 0; rep < 20; rep++) {
+			ref_fill_weight_row(dts[t], row, 1024, &seed);
+			sim_dequant_row(dts[t], row, y, 1024);
+			for (size_t i = 0; i < 1024; i++) {
+				double want = ref_weight_elem(dts[t], row, i);
+
+				/* float evaluation of d * sc * q - dmin * m: a few ulps */
+				if (!(fabs(y[i] - want) <= 1e-6 * fabs(want) + 1e-12))
+					fail_msg("dtype %u elem %zu: %.9g want %.9g",
+						 dts[t], i, y[i], want);
+			}
+		}
+	}
+}
+
+static void quantize_q8_rounds_to_nearest_and_sums(void **state)
+{
+	float x[32];
+	struct sim_xblock_q8 q;
+
+	(void)state;
+	for (int j = 0; j < 32; j++)
+		x[j] = (float)(j - 16) / 16.0f * 1.27f;	/* amax 1.27: d = 0.01 */
+	sim_quantize_row_q8(x, &q, 32);
+	int sum = 0;
+
+	for (int j = 0; j < 32; j++) {
+		assert_int_equal(q.qs[j], (int)lround((j - 16) / 16.0 * 127));
+		sum += q.qs[j];
+	}
+	assert_int_equal(q.sum, sum);
+	assert_true(fabsf(q.d - 0.01f) < 1e-8f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(decode_f32_f16_bf16_exactly),
+		cmocka_unit_test(decode_q8_0_scales_signed_quants),
+		cmocka_unit_test(decode_q4_0_low_nibbles_first_then_high),
+		cmocka_unit_test(decode_q5_0_takes_fifth_bit_from_qh),
+		cmocka_unit_test(decode_q4_k_unpacks_6bit_scales_and_mins),
+		cmocka_unit_test(decode_q5_k_adds_fifth_bit_per_sub_block),
+		cmocka_unit_test(decode_q6_k_signed_scales_and_2bit_highs),
+		cmocka_unit_test(decode_every_dtype_like_the_reference),
+		cmocka_unit_test(quantize_q8_rounds_to_nearest_and_sums),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
