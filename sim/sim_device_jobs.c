@@ -154,7 +154,7 @@ static void execute(struct anpusim *sim, unsigned int q, const struct anpu_hw_jo
 	struct progress_ctx pc = { sim, q };
 	struct sim_cp_result res;
 	struct sim_cp_job job;
-	uint64_t root;
+	uint64_t root = 0;
 
 	if (sim_device_fi_fire(sim, q, ANPU_FI_FAULT)) {
 		st->result = ANPU_RESULT_FAULT;
