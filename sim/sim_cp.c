@@ -41,6 +41,25 @@ static uint64_t job_now(const struct sim_cp_job *job)
 	return job->clock_ns ? job->clock_ns(job->clock_ctx) : 0;
 }
 
+/*
+ * A translation failure is an MMU fault (RESULT_FAULT, so a driver can mark
+ * the context guilty of touching memory it does not own) even though the
+ * model finds it while validating; every other validation cause means the
+ * job was malformed (RESULT_INVALID). Either way no op ran.
+ */
+static uint32_t validation_result(uint32_t cause)
+{
+	switch (cause) {
+	case ANPU_CAUSE_UNMAPPED:
+	case ANPU_CAUSE_PERMISSION:
+	case ANPU_CAUSE_STRADDLE:
+	case ANPU_CAUSE_PAGE_TABLE:
+		return ANPU_RESULT_FAULT;
+	default:
+		return ANPU_RESULT_INVALID;
+	}
+}
+
 void sim_cp_run(struct sim_cp *cp, const struct sim_cp_job *job, struct sim_cp_result *res)
 {
 	struct sim_profile prof = { 0 };
@@ -66,7 +85,7 @@ void sim_cp_run(struct sim_cp *cp, const struct sim_cp_job *job, struct sim_cp_r
 	}
 	n = sim_cp_validate(cp, job, &err);
 	if (!n) {
-		res->result = ANPU_RESULT_INVALID;
+		res->result = validation_result(err.cause);
 		res->cause = err.cause;
 		res->fault_addr = err.fault_addr;
 		res->op_index = err.op_index;

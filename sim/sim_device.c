@@ -3,6 +3,7 @@
 #include "sim_device.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <linux/futex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,9 @@ void sim_device_error(struct anpusim *sim, uint32_t deverr)
 	sim->device_errors++;
 	sim_reg_write32(sim->bar, ANPU_REG_DEVICE_ERRORS, sim->device_errors);
 	sim_reg_write32(sim->bar, ANPU_REG_LAST_ERROR, deverr);
+	/* no job to blame: without the interrupt a driver would only notice at a timeout */
+	atomic_thread_fence(memory_order_seq_cst);
+	sim_device_raise(sim, ANPU_IRQ_ERROR);
 }
 
 /* Read-only and model-owned registers at power-on. */

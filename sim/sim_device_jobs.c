@@ -61,7 +61,7 @@ static bool engine_hung(const struct anpusim *sim)
 	return false;
 }
 
-/* Status record, counters, COMPLETED_SEQ, RING_HEAD, then the interrupts. */
+/* Status record, counters, queue state, COMPLETED_SEQ, then the interrupts. */
 static void complete(struct anpusim *sim, unsigned int q, uint64_t seqno, uint64_t status_addr,
 		     const struct anpu_hw_job_status *st, bool ok)
 {
@@ -74,11 +74,12 @@ static void complete(struct anpusim *sim, unsigned int q, uint64_t seqno, uint64
 		sq->errors++;
 	sim_reg_write32(sim->bar, qreg(q, ANPU_QREG_ERRORS), sq->errors);
 	sim_reg_write32(sim->bar, qreg(q, ANPU_QREG_JOBS_DONE), sq->jobs_done);
-	sim_reg_publish64(sim->bar, qreg(q, ANPU_QREG_COMPLETED_SEQ), seqno);
+	/* a driver that sees the new COMPLETED_SEQ also sees the queue settled */
 	sim_reg_write64(sim->bar, qreg(q, ANPU_QREG_CURRENT_SEQ), 0);
 	sq->head++;
 	sim_reg_write32(sim->bar, qreg(q, ANPU_QREG_RING_HEAD), sq->head);
 	set_state(sim, q, ANPU_QSTATE_IDLE);
+	sim_reg_publish64(sim->bar, qreg(q, ANPU_QREG_COMPLETED_SEQ), seqno);
 	atomic_thread_fence(memory_order_seq_cst);
 	sim_device_raise(sim, ANPU_IRQ_JOB);
 	if (!ok)

@@ -9,9 +9,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tests/lib/simdev.h"
 
@@ -423,6 +425,24 @@ static void test_bad_ring_config_puts_queue_in_error_until_reset(void **state)
 	assert_int_equal(qrd32(f, 0, ANPU_QREG_STATE), ANPU_QSTATE_IDLE);
 }
 
+static void test_device_level_error_raises_the_error_interrupt(void **state)
+{
+	struct fx *f = *state;
+	int fd = anpusim_irq_fd(f->d.sim, ANPU_IRQ_ERROR);
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	uint64_t n;
+
+	/* drain what earlier tests raised */
+	while (poll(&pfd, 1, 0) == 1)
+		assert_int_equal(read(fd, &n, sizeof(n)), sizeof(n));
+	simdev_wr32(&f->d, ANPU_QREG(0, ANPU_QREG_RING_ENTRIES), 3);
+	simdev_doorbell(&f->d, ANPU_DB_QUEUE(0));
+	assert_int_equal(poll(&pfd, 1, TIMEOUT_MS), 1);
+	assert_int_equal(simdev_rd32(&f->d, ANPU_REG_LAST_ERROR), ANPU_DEVERR_RING_CONFIG);
+	simdev_wr32(&f->d, ANPU_QREG(0, ANPU_QREG_RING_ENTRIES), SIMDEV_RING_ENTRIES);
+	assert_int_equal(simdev_ctrl(&f->d, ANPU_CTRL_RESET_QUEUE, 0, TIMEOUT_MS), ANPU_CTRL_R_OK);
+}
+
 static void test_unusable_status_address_still_completes_the_job(void **state)
 {
 	struct fx *f = *state;
@@ -504,6 +524,7 @@ int main(void)
 		cmocka_unit_test(test_sticky_fail_reset_fails_every_reset),
 		cmocka_unit_test(test_unknown_control_command_is_invalid),
 		cmocka_unit_test(test_bad_ring_config_puts_queue_in_error_until_reset),
+		cmocka_unit_test(test_device_level_error_raises_the_error_interrupt),
 		cmocka_unit_test(test_unusable_status_address_still_completes_the_job),
 		cmocka_unit_test(test_reserved_doorbells_are_counted),
 		cmocka_unit_test(test_idle_device_does_not_spin),

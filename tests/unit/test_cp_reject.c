@@ -141,10 +141,19 @@ static struct anpu_hw_job_status run(struct fx *f, struct simdev_stream *s,
 	return st;
 }
 
+/* Spec: translation failures are MMU faults; other validation causes mean a malformed job. */
+static uint32_t rejected_result(uint32_t cause)
+{
+	return cause == ANPU_CAUSE_UNMAPPED || cause == ANPU_CAUSE_PERMISSION ||
+	       cause == ANPU_CAUSE_STRADDLE || cause == ANPU_CAUSE_PAGE_TABLE ?
+	       ANPU_RESULT_FAULT : ANPU_RESULT_INVALID;
+}
+
+/* Rejected before any op ran, with @cause at @op_index / @fault_addr. */
 static void assert_invalid(const struct anpu_hw_job_status *st, uint32_t cause,
 			   uint32_t op_index, uint64_t fault_addr)
 {
-	assert_int_equal(st->result, ANPU_RESULT_INVALID);
+	assert_int_equal(st->result, rejected_result(cause));
 	assert_int_equal(st->cause, cause);
 	assert_int_equal(st->op_index, op_index);
 	assert_int_equal(st->ops_done, 0);
@@ -686,7 +695,10 @@ static void test_rejected_job_writes_nothing(void **state)
 	assert_int_equal(simdev_submit(&f->d, 1, &desc, &job), 0);
 	assert_int_equal(simdev_wait(&f->d, &job, 5000), 0);
 	simdev_status(&f->d, &job, &st);
-	assert_int_equal(st.result, ANPU_RESULT_INVALID);
+	/* the write to a read-only input is an MMU fault found before any op ran */
+	assert_int_equal(st.result, ANPU_RESULT_FAULT);
+	assert_int_equal(st.cause, ANPU_CAUSE_PERMISSION);
+	assert_int_equal(st.ops_done, 0);
 	{
 		uint64_t skip[] = { desc.status_addr, 64,
 				    f->d.q[1].ring_dpa, SIMDEV_RING_ENTRIES * 64 };
