@@ -24,6 +24,8 @@
 #                                   to skip itself as a whole (last line = reason).
 #   CHECK_TIMEOUT_<target> := <s>   that suite's timeout (default $(SUITE_TIMEOUT))
 #   ASAN_SUITES   += <target>       also run by `make asan` (with BUILD=build-asan)
+#   UNIT_TESTS    += $(BUILD)/tests/test_x   a cmocka binary built by an mk rule (add it
+#                                   to `all:` too); tests/unit/test_*.c are there already
 #   BENCH_PARTS   += bench-<part>   `make bench` runs these one after another; each writes
 #                                   $(BENCH_DIR)/<part>.jsonl (scripts/bench-record.sh helps)
 #   HAVE_CLANG                      non-empty when $(CLANG) exists: guard clang-only rules
@@ -100,6 +102,10 @@ $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(TEST_LIB_OBJ) $(LIBSIM)
 
 all: $(TEST_BIN)
 
+# The unit-test binaries the runner runs (mk files may append binaries built elsewhere
+# under $(BUILD)/tests/; stale binaries of deleted sources are not run).
+UNIT_TESTS := $(TEST_BIN)
+
 ifeq ($(wildcard /usr/include/cmocka.h),)
 $(warning cmocka.h not found: the unit tests need libcmocka-dev (run `make deps`))
 endif
@@ -133,19 +139,20 @@ check-deps:
 suite_args = $(foreach s,$(1),'$(s):$(or $(CHECK_TIMEOUT_$(s)),$(SUITE_TIMEOUT))=$(MAKE) -s --no-print-directory BUILD=$(2) $(s)')
 
 check: check-deps all $(CHECK_DEPS) $(if $(filter asan,$(CHECK_SANITIZERS)),asan-build)
-	+@SUITE_TIMEOUT=$(SUITE_TIMEOUT) tests/run-tests.sh $(BUILD) \
+	+@SUITE_TIMEOUT=$(SUITE_TIMEOUT) TEST_BINS="$(UNIT_TESTS)" tests/run-tests.sh $(BUILD) \
 	  $(call suite_args,$(CHECK_SUITES),$(BUILD)) \
 	  $(if $(filter asan,$(CHECK_SANITIZERS)),'asan:$(or $(CHECK_TIMEOUT_asan),3600)=$(MAKE) -s --no-print-directory asan-tests') \
 	  $(if $(filter valgrind,$(CHECK_SANITIZERS)),'valgrind:$(or $(CHECK_TIMEOUT_valgrind),3600)=$(MAKE) -s --no-print-directory BUILD=$(BUILD) valgrind')
 
-check-unit: $(TEST_BIN)
-	@SUITE_TIMEOUT=$(SUITE_TIMEOUT) tests/run-tests.sh $(BUILD)
+check-unit: $(UNIT_TESTS)
+	@SUITE_TIMEOUT=$(SUITE_TIMEOUT) TEST_BINS="$(UNIT_TESTS)" tests/run-tests.sh $(BUILD)
 
 asan-build:
 	+@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) SANITIZE="$(ASAN_FLAGS)" \
 	  EXTRA_CFLAGS="$(strip $(ASAN_EXTRA) $(EXTRA_CFLAGS))" all
 
 ASAN_RUN = TEST_MODE=asan RUN_LABEL=asan/ SUITE_TIMEOUT=$(SUITE_TIMEOUT) \
+	  TEST_BINS="$(patsubst $(BUILD)/%,$(ASAN_BUILD)/%,$(UNIT_TESTS))" \
 	  tests/run-tests.sh $(ASAN_BUILD) $(call suite_args,$(ASAN_SUITES),$(ASAN_BUILD))
 
 asan-tests:
@@ -156,8 +163,8 @@ asan: asan-build
 
 # The in-process unit tests under valgrind, portable SIMD path (valgrind cannot decode
 # AVX-512). Suites marked "anpu-test: valgrind-skip: <reason>" are skipped.
-valgrind: $(TEST_BIN)
-	@ANPU_SIM_SIMD=portable TEST_MODE=valgrind RUN_LABEL=valgrind/ \
+valgrind: $(UNIT_TESTS)
+	@ANPU_SIM_SIMD=portable TEST_MODE=valgrind RUN_LABEL=valgrind/ TEST_BINS="$(UNIT_TESTS)" \
 	  TEST_WRAPPER="$(VALGRIND)" SUITE_TIMEOUT=$(or $(CHECK_TIMEOUT_valgrind),3600) \
 	  LOG_DIR=$(BUILD)/test-logs/valgrind tests/run-tests.sh $(BUILD)
 

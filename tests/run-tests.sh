@@ -39,6 +39,7 @@
 #   TEST_MODE       name of this run (plain, asan, valgrind): a unit-test source with a
 #                   line containing "anpu-test: <TEST_MODE>-skip: <reason>" is skipped
 #                   as a whole in that mode (e.g. "anpu-test: valgrind-skip: too slow")
+#   TEST_BINS       the unit-test binaries to run (default: BUILD_DIR/tests/test_*)
 #   TEST_FILTER     extended regex: only unit suites whose name matches run
 #   NO_UNIT=1       run only the SUITE arguments
 #   RUN_LABEL       prefix printed before suite names (e.g. "asan/")
@@ -152,11 +153,15 @@ run_suite() { # NAME TIMEOUT COMMAND...
 	rc=$?
 	t1=$(now)
 	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+	# a suite run through make that exits 77 makes make exit 2: look through it
+	if [ "$rc" -eq 2 ] && tail -n 1 "$log" | grep -q -E '^g?make(\[[0-9]+\])?: \*\*\* .*Error 77$'; then
+		rc=77
+	fi
 	read -r p f s how < <(parse "$log" "$rc")
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 		f=$((f + 1)); note="timed out after ${t}s"
 	elif [ "$rc" -eq 77 ] && [ "$how" = none ]; then
-		s=1; note="skipped: $(grep -v '^[[:space:]]*$' "$log" | tail -n 1)"
+		s=1; note="skipped: $(grep -v -E '^[[:space:]]*$|^g?make(\[[0-9]+\])?: ' "$log" | tail -n 1)"
 	elif [ "$how" = none ]; then
 		f=$((f + 1)); note="no recognisable test summary (exit status $rc)"
 	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
@@ -193,9 +198,14 @@ skip_suite() { # NAME REASON
 
 # ---- unit suites: BUILD/tests/test_* ----
 if [ "${NO_UNIT:-0}" != 1 ]; then
-	for bin in "$build"/tests/test_*; do
-		[ -f "$bin" ] && [ -x "$bin" ] || continue
+	if [ -n "${TEST_BINS+set}" ]; then bins=(${TEST_BINS}); else bins=("$build"/tests/test_*); fi
+	for bin in "${bins[@]}"; do
 		name=$(basename "$bin")
+		if [ -n "${TEST_BINS+set}" ] && ! [ -x "$bin" ]; then
+			run_suite "$name" 5 bash -c "echo 'run-tests.sh: $bin: not built'; exit 1"
+			continue
+		fi
+		[ -f "$bin" ] && [ -x "$bin" ] || continue
 		if [ -n "$filter" ] && ! [[ $name =~ $filter ]]; then continue; fi
 		src=tests/unit/$name.c
 		if [ -f "$src" ]; then
@@ -216,7 +226,7 @@ for spec in "$@"; do
 	fi
 	# (this run's settings must not leak into a suite that runs a runner itself)
 	run_suite "${BASH_REMATCH[1]}" "${BASH_REMATCH[3]:-$timeout_default}" \
-		env -u TEST_WRAPPER -u TEST_MODE -u NO_UNIT -u LOG_DIR -u RUN_LABEL \
+		env -u TEST_WRAPPER -u TEST_MODE -u NO_UNIT -u LOG_DIR -u RUN_LABEL -u TEST_BINS \
 		bash -c "${BASH_REMATCH[4]}"
 done
 
