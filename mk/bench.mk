@@ -15,3 +15,12 @@ bench-sim: $(BENCH_SIM_BIN)
 	$(BENCH_SIM_BIN) --out $(BUILD)/bench/sim.jsonl
 
 bench: bench-sim
+
+# Single-thread kernel micro-benchmark (build/bin/anpu-bench-kernels).
+BENCH_KERN_BIN := $(BUILD)/bin/anpu-bench-kernels
+
+$(BENCH_KERN_BIN): $(OBJ)/bench/bench_kernels.o $(LIBSIM)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -lm
+
+all: $(BENCH_KERN_BIN)

@@ -46,6 +46,17 @@ static inline float f16_to_f32(uint16_t h)
 	return _cvtsh_ss(h);
 }
 
+/* Software prefetch distance in bytes of weights (the row kernels stream
+ * weights; hardware prefetch alone leaves the slower kernels latency bound). */
+#ifndef PF_DIST
+#define PF_DIST 1024
+#endif
+
+static inline void prefetch_w(const void *p)
+{
+	_mm_prefetch((const char *)p + PF_DIST, _MM_HINT_T0);
+}
+
 static inline __m256i load256(const void *p)
 {
 	return _mm256_loadu_si256((const __m256i *)p);
@@ -141,6 +152,7 @@ fn##_rows(size_t n, const void *w, const void *const *x, float *out,		\
 		a1[r] = _mm256_setzero_ps();					\
 	}									\
 	for (i = 0; i + 1 < nb; i += 2) {					\
+		prefetch_w(&b[i]);						\
 		fn##_block(&b[i], xb, i, a0, nx);				\
 		fn##_block(&b[i + 1], xb, i + 1, a1, nx);			\
 	}									\
@@ -242,6 +254,9 @@ fn##_rows(size_t n, const void *w, const void *const *x, float *out,		\
 			sim_q4k_scale_min(j, b[i].scales, &sc[j], &m[j]);	\
 			scv[j] = _mm256_set1_epi16(sc[j]);			\
 		}								\
+		prefetch_w(&b[i]);						\
+		prefetch_w((const uint8_t *)&b[i] + 64);			\
+		prefetch_w((const uint8_t *)&b[i] + 128);			\
 		UNPACK(&b[i], u);						\
 		const float d = f16_to_f32(b[i].d);				\
 		const float dmin = f16_to_f32(b[i].dmin);			\
@@ -313,6 +328,10 @@ dot_q6_K_rows(size_t n, const void *w, const void *const *x, float *out,
 	for (size_t i = 0; i < n / SIM_QK_K; i++) {
 		__m256i u[8], scv[8];
 
+		prefetch_w(&b[i]);
+		prefetch_w((const uint8_t *)&b[i] + 64);
+		prefetch_w((const uint8_t *)&b[i] + 128);
+		prefetch_w((const uint8_t *)&b[i] + 192);
 		for (int h = 0; h < 2; h++) {
 			__m256i ql0 = load256(b[i].ql + 64 * h);
 			__m256i ql1 = load256(b[i].ql + 64 * h + 32);

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+/*
+ * anpu-bench-kernels: single-thread ns per 32 weights of each dot kernel,
+ * M = 1, on every SIMD path this CPU runs; "hot" = weights in L2 (compute
+ * bound), "stream" = 256 MiB of weights (memory bound). A tool for kernel
+ * work on a loaded machine (quote the load average with its numbers).
+ *   anpu-bench-kernels [dtype...]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sim/kernels/kernels.h"
+#include "sim/kernels/quant.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static uint64_t rng = 0x243f6a8885a308d3ull;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static void fill(uint32_t dtype, uint8_t *w, size_t bytes, size_t bb)
+{
+	for (size_t i = 0; i + 8 <= bytes; i += 8) {
+		uint64_t v = rnd();
+
+		memcpy(w + i, &v, 8);
+	}
+	for (size_t b = 0; b < bytes / bb; b++) {
+		uint16_t d = 0x2000 | (uint16_t)(rnd() & 0x3ff);
+
+		if (dtype == ANPU_DTYPE_F16)
+			continue;
+		memcpy(w + b * bb + (dtype == ANPU_DTYPE_Q6_K ? 208 : 0), &d, 2);
+		if (dtype == ANPU_DTYPE_Q4_K || dtype == ANPU_DTYPE_Q5_K)
+			memcpy(w + b * bb + 2, &d, 2);
+	}
+	if (dtype == ANPU_DTYPE_F16)
+		for (size_t i = 0; i < bytes / 2; i++)
+			((uint16_t *)w)[i] = (uint16_t)((((uint16_t *)w)[i] & 0x83ff) | 0x2000);
+}
+
+struct dt { const char *name; uint32_t dtype; size_t k; };
+
+static const struct dt dts[] = {
+	{ "f16", ANPU_DTYPE_F16, 896 }, { "q8_0", ANPU_DTYPE_Q8_0, 896 },
+	{ "q4_0", ANPU_DTYPE_Q4_0, 896 }, { "q5_0", ANPU_DTYPE_Q5_0, 896 },
+	{ "q4_k", ANPU_DTYPE_Q4_K, 4864 }, { "q5_k", ANPU_DTYPE_Q5_K, 4864 },
+	{ "q6_k", ANPU_DTYPE_Q6_K, 4864 },
+};
+
+static double run(const struct sim_kernels *kn, const struct dt *d, const uint8_t *w,
+		  size_t rb, size_t rows, const void *xr, int reps, float *sink)
+{
+	double best = 1e30;
+
+	for (int r = 0; r < reps; r++) {
+		double t0 = now_s();
+
+		for (size_t j = 0; j < rows; j++) {
+			float out;
+
+			kn->dot[d->dtype](d->k, w + j * rb, &xr, 1, &out);
+			*sink += out;
+		}
+		double t = now_s() - t0;
+
+		if (t < best)
+			best = t;
+	}
+	return best * 1e9 / ((double)rows * (double)d->k / 32.0);
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const paths[] = { "portable", "avx2", "avx512" };
+	float sink = 0;
+
+	for (size_t i = 0; i < sizeof(dts) / sizeof(dts[0]); i++) {
+		const struct dt *d = &dts[i];
+		int want = argc < 2;
+
+		for (int a = 1; a < argc; a++)
+			want |= !strcmp(argv[a], d->name);
+		if (!want)
+			continue;
+		size_t rb = sim_weight_row_bytes(d->dtype, d->k);
+		size_t bb = rb / (d->k / sim_weight_block_elems(d->dtype));
+		size_t rows = (256u << 20) / rb, hot = (256u << 10) / rb;
+		uint8_t *w = aligned_alloc(64, (rows * rb + 63) & ~(size_t)63);
+		float *xf = malloc(sizeof(float) * d->k);
+		void *xq = aligned_alloc(64, sim_act_row_bytes(SIM_ACT_Q8K, d->k) +
+					 sim_act_row_bytes(SIM_ACT_Q8, d->k) + 64);
+		const void *xr;
+
+		fill(d->dtype, w, rows * rb, bb);
+		for (size_t j = 0; j < d->k; j++)
+			xf[j] = (float)((int)(rnd() % 2001) - 1000) / 1000.0f;
+		switch (sim_act_for(d->dtype)) {
+		case SIM_ACT_Q8: sim_quantize_row_q8(xf, xq, d->k); xr = xq; break;
+		case SIM_ACT_Q8K: sim_quantize_row_q8K(xf, xq, d->k); xr = xq; break;
+		default: xr = xf; break;
+		}
+		for (int p = 0; p < 3; p++) {
+			if (!sim_kernels_supported(paths[p]) || sim_kernels_select(paths[p]))
+				continue;
+			const struct sim_kernels *kn = sim_kernels_get();
+			double h = run(kn, d, w, rb, hot, xr, 200, &sink);
+			double s = run(kn, d, w, rb, rows, xr, 3, &sink);
+
+			printf("%-5s %-8s hot %6.3f ns/32  stream %6.3f ns/32 (%5.2f GB/s)\n",
+			       d->name, paths[p], h, s, (double)bb * 32 /
+			       sim_weight_block_elems(d->dtype) / s);
+		}
+		free(w);
+		free(xf);
+		free(xq);
+	}
+	return sink == 12345.0f;
+}
