@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../kernels/kernels.h"
 #include "../sim_fp16.h"
 #include "../sim_ops.h"
 #include "../sim_pool.h"
@@ -327,21 +328,13 @@ static void attention_task(void *ctx, uint32_t task, unsigned int thread)
 }
 
 /*
- * AVX2 + F16C when the host has them, unless ANPU_SIM_SIMD=portable. Read
- * per op (cheap) rather than cached, so there is no global state.
+ * The AVX2/F16C loops whenever the model's kernel path is a SIMD one (chosen
+ * once from cpuid or ANPU_SIM_SIMD, see sim/kernels/dispatch.c), so forcing
+ * the portable path forces it here too.
  */
 static int attention_use_avx2(void)
 {
-	const char *simd = getenv("ANPU_SIM_SIMD");
-
-	if (simd && strcmp(simd, "portable") == 0)
-		return 0;
-#if defined(__x86_64__) || defined(__i386__)
-	/* libgcc's constructor has run cpuid; no __builtin_cpu_init() race */
-	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
-#else
-	return 0;
-#endif
+	return sim_kernels_get() != &sim_kernels_portable;
 }
 
 static uint32_t attention_run(struct sim_exec *ex, const struct sim_op *op)

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../../sim/kernels/kernels.h"
 #include "../../sim/sim_fp16.h"
 #include "../ref/ref_ops.h"
 
@@ -257,22 +258,15 @@ static void test_attention_avx2_and_portable_bit_identical(void **state)
 	float *a = malloc(n * 4), *b = malloc(n * 4);
 
 	(void)state;
-#if defined(__x86_64__) || defined(__i386__)
-	if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("f16c")) {
+	if (!sim_kernels_supported("avx2")) {
 		print_message("host lacks AVX2/F16C: only the portable path exists\n");
 		free(a);
 		free(b);
 		skip();
 	}
-#else
-	print_message("not x86: only the portable path exists\n");
-	free(a);
-	free(b);
-	skip();
-#endif
-	setenv("ANPU_SIM_SIMD", "portable", 1);
+	assert_int_equal(sim_kernels_select("portable"), 0);
 	run_attention_threads(2, a);
-	unsetenv("ANPU_SIM_SIMD");
+	assert_int_equal(sim_kernels_select("avx2"), 0);
 	run_attention_threads(2, b);
 	assert_memory_equal(a, b, n * 4);
 	free(a);
