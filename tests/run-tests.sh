@@ -26,7 +26,9 @@
 #   3. cmocka's summaries "[  PASSED  ] N test(s)." / "[  FAILED  ] N test(s)..." /
 #      "[  SKIPPED ] N test(s)..." (summed over groups; a failed group setup/teardown or
 #      a group that started and never finished counts 1 failed);
-#   4. TAP lines "ok ..." / "not ok ..." ("# SKIP" = skipped).
+#   4. TAP lines "ok ..." / "not ok ..." ("# SKIP" = skipped);
+#   5. libFuzzer: each "Done N runs in S second(s)" (a fuzzing run) and each
+#      "Executed FILE in N ms" (a replayed input) is 1 passed; a crash exits nonzero.
 # A suite that exits nonzero without a counted failure (crash, sanitizer report, valgrind
 # error, ...) gets 1 failed; one that times out gets 1 failed; one that prints nothing
 # recognisable, or runs no test at all, counts as 1 failed. A suite that exits with status
@@ -95,6 +97,8 @@ parse() {
 	/^\[  FAILED  \] [0-9]+ test\(s\)/           { cm = 1; cf += num($4) }
 	/^\[  SKIPPED \] [0-9]+ test\(s\)/           { cm = 1; cs += num($4) }
 	/^\[  FAILED  \] GROUP (SETUP|TEARDOWN)/     { cm = 1; cf++ }
+	/^Done [0-9]+ runs in [0-9]+ second/          { lf = 1; lp++ }   # libFuzzer run
+	/^Executed .* in [0-9]+ ms$/                  { lf = 1; lp++ }   # libFuzzer replay
 	/^ok [0-9]/      { tap = 1; if ($0 ~ /# [Ss][Kk][Ii][Pp]/) ts++; else tp++ }
 	/^not ok [0-9]/  { tap = 1; if ($0 ~ /# [Ss][Kk][Ii][Pp]/) ts++; else if ($0 ~ /# TODO/) tp++; else tf++ }
 	END {
@@ -106,6 +110,7 @@ parse() {
 		                if (running > done) cf += running - done
 		                print cp + 0, cf + 0, cs + 0, "cmocka"; exit }
 		if (tap)      { print tp + 0, tf + 0, ts + 0, "tap"; exit }
+		if (lf)       { print lp + 0, 0, 0, "libfuzzer"; exit }
 		print 0, 0, 0, "none"
 	}' "$1"
 }
