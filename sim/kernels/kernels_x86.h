@@ -164,7 +164,7 @@ fn##_rows(size_t n, const void *w, const void *const *x, float *out,		\
 NX_DISPATCH(fn)
 
 #define NX_DISPATCH(fn)								\
-static void fn(size_t n, const void *w, const void *const *x,			\
+static __attribute__((unused)) void fn(size_t n, const void *w, const void *const *x,			\
 	       unsigned int nx, float *out)					\
 {										\
 	if (nx == R) {								\
@@ -370,6 +370,274 @@ dot_q6_K_rows(size_t n, const void *w, const void *const *x, float *out,
 
 NX_DISPATCH(dot_q6_K)
 
+#ifdef __AVX512BW__
+/*
+ * AVX-512 variants (this header compiled with -mavx512*): 64 weights per
+ * zmm, so two 32-element blocks or one 64-element K-quant chunk per
+ * instruction, and the K-quant scales and mins unpacked with vector ops.
+ * Integer sums are exact as above; float accumulation is per row in zmm
+ * lanes (a fixed order for a row, whatever nx).
+ */
+static inline __m512i load512(const void *p)
+{
+	return _mm512_loadu_si512(p);
+}
+
+static inline __m512i join256(__m256i lo, __m256i hi)
+{
+	return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+static inline __m512 scale_pair(float s0, float s1)
+{
+	return _mm512_insertf32x8(_mm512_set1_ps(s0), _mm256_set1_ps(s1), 1);
+}
+
+/* two q4_0/q5_0 blocks -> 64 u8 in x order: [b0 0..31, b1 0..31] */
+static inline __m512i nibbles_pair(const uint8_t *qs0, const uint8_t *qs1)
+{
+	__m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(
+			_mm_loadu_si128((const __m128i *)qs0)),
+			_mm_loadu_si128((const __m128i *)qs1), 1);
+	__m512i z = join256(q, _mm256_srli_epi16(q, 4));
+
+	/* lanes: b0 lo, b1 lo, b0 hi, b1 hi -> b0 lo, b0 hi, b1 lo, b1 hi */
+	z = _mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0));
+	return _mm512_and_si512(z, _mm512_set1_epi8(0x0f));
+}
+
+#define Q_0_DOT512(fn, BLOCK, OFF, HIBITS)					\
+static inline __attribute__((always_inline)) void				\
+fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
+	     const unsigned int nx)						\
+{										\
+	const BLOCK *b = w;							\
+	const struct sim_xblock_q8 *xb[R];					\
+	__m512 acc[R];								\
+	__m256 acc1[R];								\
+	const __m512i off = _mm512_set1_epi8(OFF);				\
+	size_t nb = n / SIM_QK, i;						\
+	for (unsigned int r = 0; r < nx; r++) {					\
+		xb[r] = x[r];							\
+		acc[r] = _mm512_setzero_ps();					\
+		acc1[r] = _mm256_setzero_ps();					\
+	}									\
+	for (i = 0; i + 1 < nb; i += 2) {					\
+		prefetch_w(&b[i]);						\
+		__m512i u = nibbles_pair(b[i].qs, b[i + 1].qs);			\
+		HIBITS;								\
+		const float d0 = f16_to_f32(b[i].d), d1 = f16_to_f32(b[i + 1].d); \
+		for (unsigned int r = 0; r < nx; r++) {				\
+			const struct sim_xblock_q8 *x0 = &xb[r][i];		\
+			__m512i xq = join256(load256(x0[0].qs), load256(x0[1].qs)); \
+			__m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, xq); \
+			__m512i t = _mm512_dpbusd_epi32(_mm512_setzero_si512(), off, xq); \
+			acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(s, t)), \
+				scale_pair(d0 * x0[0].d, d1 * x0[1].d), acc[r]); \
+		}								\
+	}									\
+	if (i < nb)								\
+		fn##_block(&b[i], xb, i, acc1, nx);				\
+	for (unsigned int r = 0; r < nx; r++)					\
+		out[r] = _mm512_reduce_add_ps(acc[r]) + hsum_ps(acc1[r]);	\
+}
+
+#define HIBITS_NONE (void)0
+#define HIBITS_Q5_0 do {							\
+		uint32_t h0, h1;						\
+		memcpy(&h0, b[i].qh, 4);					\
+		memcpy(&h1, b[i + 1].qh, 4);					\
+		u = _mm512_mask_add_epi8(u, _cvtu64_mask64(h0 | (uint64_t)h1 << 32), \
+					u, _mm512_set1_epi8(0x10));		\
+	} while (0)
+
+Q_0_DOT512(dot_q4_0, struct sim_block_q4_0, 8, HIBITS_NONE)
+Q_0_DOT512(dot_q5_0, struct sim_block_q5_0, 16, HIBITS_Q5_0)
+
+/* Q4_K / Q5_K: 8 scales then 8 mins (6 bits each) as 16 bytes, ggml's trick */
+static inline __m128i kq45_scales_mins(const uint8_t *sc12)
+{
+	uint32_t u[4];
+
+	memcpy(u, sc12, 12);
+	u[3] = ((u[2] >> 4) & 0x0f0f0f0f) | (((u[1] >> 6) & 0x03030303) << 4);
+	const uint32_t m = u[1] & 0x3f3f3f3f;
+	u[1] = (u[2] & 0x0f0f0f0f) | (((u[0] >> 6) & 0x03030303) << 4);
+	u[2] = m;
+	u[0] &= 0x3f3f3f3f;
+	return _mm_loadu_si128((const __m128i *)u);
+}
+
+/* index vectors for vpermw: chunk c takes word 2c (low 256) and 2c+1 (high) */
+static inline __m512i kq45_idx(int c)
+{
+	return join256(_mm256_set1_epi16((short)(2 * c)), _mm256_set1_epi16((short)(2 * c + 1)));
+}
+
+#define KQ45_DOT512(fn, BLOCK, HIBITS)						\
+static inline __attribute__((always_inline)) void				\
+fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
+	     const unsigned int nx)						\
+{										\
+	const BLOCK *b = w;							\
+	const struct sim_xblock_q8K *xb[R];					\
+	__m512 acc[R];								\
+	__m128 accm[R];								\
+	const __m512i m4 = _mm512_set1_epi8(0x0f);				\
+	const __m512i idx0 = kq45_idx(0), idx1 = kq45_idx(1);			\
+	const __m512i idx2 = kq45_idx(2), idx3 = kq45_idx(3);			\
+	for (unsigned int r = 0; r < nx; r++) {					\
+		xb[r] = x[r];							\
+		acc[r] = _mm512_setzero_ps();					\
+		accm[r] = _mm_setzero_ps();					\
+	}									\
+	for (size_t i = 0; i < n / SIM_QK_K; i++) {				\
+		__m512i u[4], scv[4];						\
+		prefetch_w(&b[i]);						\
+		prefetch_w((const uint8_t *)&b[i] + 64);			\
+		prefetch_w((const uint8_t *)&b[i] + 128);			\
+		const __m128i sm = kq45_scales_mins(b[i].scales);		\
+		const __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm)); \
+		const __m128i mins16 = _mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)); \
+		scv[0] = _mm512_permutexvar_epi16(idx0, sc16);			\
+		scv[1] = _mm512_permutexvar_epi16(idx1, sc16);			\
+		scv[2] = _mm512_permutexvar_epi16(idx2, sc16);			\
+		scv[3] = _mm512_permutexvar_epi16(idx3, sc16);			\
+		for (int c = 0; c < 4; c++) {					\
+			__m256i q = load256(b[i].qs + 32 * c);			\
+			u[c] = _mm512_and_si512(join256(q, _mm256_srli_epi16(q, 4)), m4); \
+		}								\
+		HIBITS;								\
+		const float d = f16_to_f32(b[i].d);				\
+		const float dmin = f16_to_f32(b[i].dmin);			\
+		for (unsigned int r = 0; r < nx; r++) {				\
+			const struct sim_xblock_q8K *xr = &xb[r][i];		\
+			__m512i s = _mm512_setzero_si512();			\
+			for (int c = 0; c < 4; c++)				\
+				s = _mm512_dpwssd_epi32(s, _mm512_maddubs_epi16(u[c], \
+					load512(xr->qs + 64 * c)), scv[c]);	\
+			__m256i bs = load256(xr->bsums);			\
+			__m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), \
+						       _mm256_extracti128_si256(bs, 1)); \
+			__m128i mp = _mm_madd_epi16(mins16, pairs);		\
+			acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s),		\
+						 _mm512_set1_ps(d * xr->d), acc[r]); \
+			accm[r] = _mm_fmadd_ps(_mm_cvtepi32_ps(mp),		\
+					       _mm_set1_ps(dmin * xr->d), accm[r]); \
+		}								\
+	}									\
+	for (unsigned int r = 0; r < nx; r++) {					\
+		__m128 m = accm[r];						\
+		m = _mm_add_ps(m, _mm_movehl_ps(m, m));				\
+		m = _mm_add_ss(m, _mm_movehdup_ps(m));				\
+		out[r] = _mm512_reduce_add_ps(acc[r]) - _mm_cvtss_f32(m);	\
+	}									\
+}
+
+#define HIBITS_Q5_K do {							\
+		const __m256i qh = load256(b[i].qh);				\
+		for (int c = 0; c < 4; c++) {					\
+			__mmask32 lo = _mm256_test_epi8_mask(qh, _mm256_set1_epi8((char)(1 << (2 * c)))); \
+			__mmask32 hi = _mm256_test_epi8_mask(qh, _mm256_set1_epi8((char)(2 << (2 * c)))); \
+			u[c] = _mm512_mask_add_epi8(u[c], _mm512_kunpackd((__mmask64)hi, (__mmask64)lo), \
+						   u[c], _mm512_set1_epi8(0x10)); \
+		}								\
+	} while (0)
+
+KQ45_DOT512(dot_q4_K, struct sim_block_q4_K, HIBITS_NONE)
+KQ45_DOT512(dot_q5_K, struct sim_block_q5_K, HIBITS_Q5_K)
+
+static inline __m512i q6_idx(int g)
+{
+	return _mm512_set_epi64((long long)(0x0001000100010001ull * (uint64_t)(4 * g + 3)),
+				(long long)(0x0001000100010001ull * (uint64_t)(4 * g + 3)),
+				(long long)(0x0001000100010001ull * (uint64_t)(4 * g + 2)),
+				(long long)(0x0001000100010001ull * (uint64_t)(4 * g + 2)),
+				(long long)(0x0001000100010001ull * (uint64_t)(4 * g + 1)),
+				(long long)(0x0001000100010001ull * (uint64_t)(4 * g + 1)),
+				(long long)(0x0001000100010001ull * (uint64_t)(4 * g)),
+				(long long)(0x0001000100010001ull * (uint64_t)(4 * g)));
+}
+
+static inline __attribute__((always_inline)) void
+dot_q6_K_rows512(size_t n, const void *w, const void *const *x, float *out,
+		 const unsigned int nx)
+{
+	const struct sim_block_q6_K *b = w;
+	const struct sim_xblock_q8K *xb[R];
+	__m512 acc[R];
+	const __m512i m4 = _mm512_set1_epi8(0x0f);
+	const __m512i m3 = _mm512_set1_epi8(3);
+	const __m512i idx[4] = { q6_idx(0), q6_idx(1), q6_idx(2), q6_idx(3) };
+
+	for (unsigned int r = 0; r < nx; r++) {
+		xb[r] = x[r];
+		acc[r] = _mm512_setzero_ps();
+	}
+	for (size_t i = 0; i < n / SIM_QK_K; i++) {
+		__m512i u[4], scv[4];
+
+		prefetch_w(&b[i]);
+		prefetch_w((const uint8_t *)&b[i] + 64);
+		prefetch_w((const uint8_t *)&b[i] + 128);
+		prefetch_w((const uint8_t *)&b[i] + 192);
+		for (int h = 0; h < 2; h++) {
+			const __m512i ql = load512(b[i].ql + 64 * h);
+			const __m256i qh = load256(b[i].qh + 32 * h);
+			const __m512i qh2 = join256(qh, _mm256_srli_epi16(qh, 2));
+
+			u[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, m4),
+				_mm512_slli_epi16(_mm512_and_si512(qh2, m3), 4));
+			u[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), m4),
+				_mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(qh2, 4), m3), 4));
+		}
+		const __m256i sc16y = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b[i].scales));
+		const __m512i sc16 = _mm512_castsi256_si512(sc16y);
+
+		for (int g = 0; g < 4; g++)
+			scv[g] = _mm512_permutexvar_epi16(idx[g], sc16);
+		const float d = f16_to_f32(b[i].d);
+
+		for (unsigned int r = 0; r < nx; r++) {
+			const struct sim_xblock_q8K *xr = &xb[r][i];
+			__m512i s = _mm512_setzero_si512();
+
+			for (int g = 0; g < 4; g++)
+				s = _mm512_dpwssd_epi32(s, _mm512_maddubs_epi16(u[g],
+					load512(xr->qs + 64 * g)), scv[g]);
+			__m256i offs = _mm256_madd_epi16(sc16y, load256(xr->bsums));
+
+			s = _mm512_sub_epi32(s, _mm512_castsi256_si512(_mm256_slli_epi32(offs, 5)));
+			acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s),
+						 _mm512_set1_ps(d * xr->d), acc[r]);
+		}
+	}
+	for (unsigned int r = 0; r < nx; r++)
+		out[r] = _mm512_reduce_add_ps(acc[r]);
+}
+
+#define NX_DISPATCH512(fn)							\
+static void fn##_512(size_t n, const void *w, const void *const *x,		\
+		     unsigned int nx, float *out)				\
+{										\
+	if (nx == R) {								\
+		fn##_rows512(n, w, x, out, R);					\
+		return;								\
+	}									\
+	for (unsigned int r = 0; r < nx; r++)					\
+		fn##_rows512(n, w, x + r, out + r, 1);				\
+}
+
+NX_DISPATCH512(dot_q4_0)
+NX_DISPATCH512(dot_q5_0)
+NX_DISPATCH512(dot_q4_K)
+NX_DISPATCH512(dot_q5_K)
+NX_DISPATCH512(dot_q6_K)
+#define DOT512(fn) fn##_512
+#else
+#define DOT512(fn) fn
+#endif /* __AVX512BW__ */
+
 #undef R
 
 const struct sim_kernels KERNELS_SYM = {
@@ -378,12 +646,12 @@ const struct sim_kernels KERNELS_SYM = {
 		[ANPU_DTYPE_F32] = dot_f32,
 		[ANPU_DTYPE_F16] = dot_f16,
 		[ANPU_DTYPE_BF16] = dot_bf16,
-		[ANPU_DTYPE_Q4_0] = dot_q4_0,
-		[ANPU_DTYPE_Q5_0] = dot_q5_0,
+		[ANPU_DTYPE_Q4_0] = DOT512(dot_q4_0),
+		[ANPU_DTYPE_Q5_0] = DOT512(dot_q5_0),
 		[ANPU_DTYPE_Q8_0] = dot_q8_0,
-		[ANPU_DTYPE_Q4_K] = dot_q4_K,
-		[ANPU_DTYPE_Q5_K] = dot_q5_K,
-		[ANPU_DTYPE_Q6_K] = dot_q6_K,
+		[ANPU_DTYPE_Q4_K] = DOT512(dot_q4_K),
+		[ANPU_DTYPE_Q5_K] = DOT512(dot_q5_K),
+		[ANPU_DTYPE_Q6_K] = DOT512(dot_q6_K),
 	},
 };
 
