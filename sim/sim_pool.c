@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * Worker pool: a generation counter publishes each parallel loop; workers
- * poll it for spin_us, then sleep on it with a futex. The caller works too
- * and then waits for the workers still inside the loop.
+ * poll it for spin_us, then sleep on it with a futex. The caller works too,
+ * then closes the loop and waits only for the workers that joined it: a
+ * worker joins by incrementing busy while it is open, so a worker that was
+ * not scheduled in time (a loaded host) costs the caller nothing.
  */
 #define _GNU_SOURCE
 #include "sim_pool.h"
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #define SIM_POOL_MAX_THREADS 256
+#define POOL_CLOSED 0x80000000u	/* busy: the caller is done, no more joins */
 
 struct sim_scratch {
 	void *buf;
@@ -39,7 +42,8 @@ struct sim_pool {
 
 	_Alignas(64) atomic_uint gen;		/* bumped per loop; futex word */
 	_Alignas(64) atomic_uint next_task;	/* next task to claim */
-	_Alignas(64) atomic_uint busy;		/* workers inside the loop; futex word */
+	_Alignas(64) atomic_uint busy;		/* workers inside the loop | POOL_CLOSED;
+						 * futex word */
 	atomic_bool stop;
 };
 
@@ -109,8 +113,20 @@ static void *worker_main(void *p)
 		seen = atomic_load_explicit(&pool->gen, memory_order_acquire);
 		if (atomic_load_explicit(&pool->stop, memory_order_acquire))
 			break;
+		/* join the loop unless the caller closed it already */
+		unsigned int b = atomic_load_explicit(&pool->busy, memory_order_acquire);
+
+		do {
+			if (b & POOL_CLOSED)
+				break;
+		} while (!atomic_compare_exchange_weak_explicit(&pool->busy, &b, b + 1,
+								memory_order_acq_rel,
+								memory_order_acquire));
+		if (b & POOL_CLOSED)
+			continue;
 		run_tasks(pool, thread);
-		if (atomic_fetch_sub_explicit(&pool->busy, 1, memory_order_acq_rel) == 1)
+		if (atomic_fetch_sub_explicit(&pool->busy, 1, memory_order_acq_rel) ==
+		    (POOL_CLOSED | 1))
 			futex(&pool->busy, FUTEX_WAKE_PRIVATE, INT_MAX);
 	}
 	return NULL;
@@ -202,14 +218,16 @@ void sim_pool_run(struct sim_pool *pool, uint32_t n_tasks, sim_task_fn fn, void 
 	pool->ctx = ctx;
 	pool->n_tasks = n_tasks;
 	atomic_store_explicit(&pool->next_task, 0, memory_order_relaxed);
-	atomic_store_explicit(&pool->busy, pool->threads - 1, memory_order_relaxed);
+	/* open the loop: a worker that joins sees fn, ctx, n_tasks, next_task */
+	atomic_store_explicit(&pool->busy, 0, memory_order_release);
 	atomic_fetch_add_explicit(&pool->gen, 1, memory_order_release);
 	futex(&pool->gen, FUTEX_WAKE_PRIVATE, INT_MAX);
 
 	run_tasks(pool, 0);
 
-	busy = atomic_load_explicit(&pool->busy, memory_order_acquire);
-	while (busy) {
+	busy = atomic_fetch_or_explicit(&pool->busy, POOL_CLOSED, memory_order_acq_rel) |
+	       POOL_CLOSED;
+	while (busy != POOL_CLOSED) {
 		wait_change(&pool->busy, busy, pool->spin_us);
 		busy = atomic_load_explicit(&pool->busy, memory_order_acquire);
 	}
