@@ -52,9 +52,10 @@ static inline float f16_to_f32(uint16_t h)
 #define PF_DIST 1024
 #endif
 
+/* inline asm: gcc 12 drops _mm_prefetch/__builtin_prefetch in these loops */
 static inline void prefetch_w(const void *p)
 {
-	_mm_prefetch((const char *)p + PF_DIST, _MM_HINT_T0);
+	__asm__ volatile("prefetcht0 %0" : : "m"(*((const char *)p + PF_DIST)));
 }
 
 static inline __m256i load256(const void *p)
@@ -152,7 +153,6 @@ fn##_rows(size_t n, const void *w, const void *const *x, float *out,		\
 		a1[r] = _mm256_setzero_ps();					\
 	}									\
 	for (i = 0; i + 1 < nb; i += 2) {					\
-		prefetch_w(&b[i]);						\
 		fn##_block(&b[i], xb, i, a0, nx);				\
 		fn##_block(&b[i + 1], xb, i + 1, a1, nx);			\
 	}									\
@@ -408,38 +408,52 @@ static inline __m512i nibbles_pair(const uint8_t *qs0, const uint8_t *qs1)
 
 #define Q_0_DOT512(fn, BLOCK, OFF, HIBITS)					\
 static inline __attribute__((always_inline)) void				\
+fn##_pair512(const BLOCK *b, const struct sim_xblock_q8 *const *xb, size_t i,	\
+	     __m512 *acc, const unsigned int nx)				\
+{										\
+	const __m512i off = _mm512_set1_epi8(OFF);				\
+	__m512i u = nibbles_pair(b[i].qs, b[i + 1].qs);				\
+	HIBITS;									\
+	const float d0 = f16_to_f32(b[i].d), d1 = f16_to_f32(b[i + 1].d);	\
+	for (unsigned int r = 0; r < nx; r++) {					\
+		const struct sim_xblock_q8 *x0 = &xb[r][i];			\
+		__m512i xq = join256(load256(x0[0].qs), load256(x0[1].qs));	\
+		__m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, xq);	\
+		__m512i t = _mm512_dpbusd_epi32(_mm512_setzero_si512(), off, xq); \
+		acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(s, t)), \
+			scale_pair(d0 * x0[0].d, d1 * x0[1].d), acc[r]);	\
+	}									\
+}										\
+static inline __attribute__((always_inline)) void				\
 fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 	     const unsigned int nx)						\
 {										\
 	const BLOCK *b = w;							\
 	const struct sim_xblock_q8 *xb[R];					\
-	__m512 acc[R];								\
-	__m256 acc1[R];								\
-	const __m512i off = _mm512_set1_epi8(OFF);				\
+	__m512 acc0[R], acc1[R];						\
+	__m256 acc2[R];								\
 	size_t nb = n / SIM_QK, i;						\
 	for (unsigned int r = 0; r < nx; r++) {					\
 		xb[r] = x[r];							\
-		acc[r] = _mm512_setzero_ps();					\
-		acc1[r] = _mm256_setzero_ps();					\
+		acc0[r] = _mm512_setzero_ps();					\
+		acc1[r] = _mm512_setzero_ps();					\
+		acc2[r] = _mm256_setzero_ps();					\
 	}									\
-	for (i = 0; i + 1 < nb; i += 2) {					\
+	for (i = 0; i + 3 < nb; i += 4) {					\
 		prefetch_w(&b[i]);						\
-		__m512i u = nibbles_pair(b[i].qs, b[i + 1].qs);			\
-		HIBITS;								\
-		const float d0 = f16_to_f32(b[i].d), d1 = f16_to_f32(b[i + 1].d); \
-		for (unsigned int r = 0; r < nx; r++) {				\
-			const struct sim_xblock_q8 *x0 = &xb[r][i];		\
-			__m512i xq = join256(load256(x0[0].qs), load256(x0[1].qs)); \
-			__m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, xq); \
-			__m512i t = _mm512_dpbusd_epi32(_mm512_setzero_si512(), off, xq); \
-			acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(s, t)), \
-				scale_pair(d0 * x0[0].d, d1 * x0[1].d), acc[r]); \
-		}								\
+		prefetch_w((const uint8_t *)&b[i] + 64);			\
+		fn##_pair512(b, xb, i, acc0, nx);				\
+		fn##_pair512(b, xb, i + 2, acc1, nx);				\
+	}									\
+	if (i + 1 < nb) {							\
+		fn##_pair512(b, xb, i, acc0, nx);				\
+		i += 2;								\
 	}									\
 	if (i < nb)								\
-		fn##_block(&b[i], xb, i, acc1, nx);				\
+		fn##_block(&b[i], xb, i, acc2, nx);				\
 	for (unsigned int r = 0; r < nx; r++)					\
-		out[r] = _mm512_reduce_add_ps(acc[r]) + hsum_ps(acc1[r]);	\
+		out[r] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[r], acc1[r])) + \
+			 hsum_ps(acc2[r]);					\
 }
 
 #define HIBITS_NONE (void)0
