@@ -65,8 +65,8 @@ ASAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-saniti
 # gcc's -Wmaybe-uninitialized gives false positives under -fsanitize=address (the plain
 # build keeps the warning); clang does not know the option.
 ASAN_EXTRA   := $(if $(shell $(CC) --version 2>/dev/null | grep -i clang),,-Wno-maybe-uninitialized)
-export ASAN_OPTIONS  ?= detect_leaks=1:halt_on_error=1:abort_on_error=0:strict_string_checks=1
-export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+ASAN_ENV     := ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:strict_string_checks=1} \
+                UBSAN_OPTIONS=$${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 VALGRIND     := valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite \
                 --errors-for-leak-kinds=definite --track-fds=no --fair-sched=yes
 
@@ -151,7 +151,7 @@ asan-build:
 	+@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) SANITIZE="$(ASAN_FLAGS)" \
 	  EXTRA_CFLAGS="$(strip $(ASAN_EXTRA) $(EXTRA_CFLAGS))" all
 
-ASAN_RUN = TEST_MODE=asan RUN_LABEL=asan/ SUITE_TIMEOUT=$(SUITE_TIMEOUT) \
+ASAN_RUN = $(ASAN_ENV) TEST_MODE=asan RUN_LABEL=asan/ SUITE_TIMEOUT=$(SUITE_TIMEOUT) \
 	  TEST_BINS="$(patsubst $(BUILD)/%,$(ASAN_BUILD)/%,$(UNIT_TESTS))" \
 	  tests/run-tests.sh $(ASAN_BUILD) $(call suite_args,$(ASAN_SUITES),$(ASAN_BUILD))
 
