@@ -9,7 +9,8 @@
 #   make bench        every benchmark part (JSON lines in build/bench/<part>.jsonl)
 #   make clean
 # Variables: BUILD=dir (default build), CC, OPT, EXTRA_CFLAGS, EXTRA_LDFLAGS,
-#   SUITE_TIMEOUT (seconds per test suite, default 600), TEST_FILTER (regex on unit suites),
+#   SUITE_TIMEOUT (seconds per test suite, default 600; VALGRIND_SUITE_TIMEOUT 1200),
+#   TEST_FILTER (regex on unit suites),
 #   CHECK_SANITIZERS (default "asan valgrind": the extra passes `make check` runs).
 # Never -march=native: SIMD paths are chosen by cpuid at run time.
 #
@@ -54,6 +55,7 @@ BENCH_DIR  := $(BUILD)/bench
 HAVE_CLANG := $(shell command -v $(CLANG) 2>/dev/null)
 
 SUITE_TIMEOUT    ?= 600
+VALGRIND_SUITE_TIMEOUT ?= 1200
 CHECK_SANITIZERS ?= asan valgrind
 CHECK_DEPS   :=
 CHECK_SUITES :=
@@ -141,8 +143,8 @@ suite_args = $(foreach s,$(1),'$(s):$(or $(CHECK_TIMEOUT_$(s)),$(SUITE_TIMEOUT))
 check: check-deps all $(CHECK_DEPS) $(if $(filter asan,$(CHECK_SANITIZERS)),asan-build)
 	+@SUITE_TIMEOUT=$(SUITE_TIMEOUT) TEST_BINS="$(UNIT_TESTS)" tests/run-tests.sh $(BUILD) \
 	  $(call suite_args,$(CHECK_SUITES),$(BUILD)) \
-	  $(if $(filter asan,$(CHECK_SANITIZERS)),'asan:$(or $(CHECK_TIMEOUT_asan),3600)=$(MAKE) -s --no-print-directory asan-tests') \
-	  $(if $(filter valgrind,$(CHECK_SANITIZERS)),'valgrind:$(or $(CHECK_TIMEOUT_valgrind),3600)=$(MAKE) -s --no-print-directory BUILD=$(BUILD) valgrind')
+	  $(if $(filter asan,$(CHECK_SANITIZERS)),'asan:$(or $(CHECK_TIMEOUT_asan),1800)=$(MAKE) -s --no-print-directory asan-tests') \
+	  $(if $(filter valgrind,$(CHECK_SANITIZERS)),'valgrind:$(or $(CHECK_TIMEOUT_valgrind),2400)=$(MAKE) -s --no-print-directory BUILD=$(BUILD) valgrind')
 
 check-unit: $(UNIT_TESTS)
 	@SUITE_TIMEOUT=$(SUITE_TIMEOUT) TEST_BINS="$(UNIT_TESTS)" tests/run-tests.sh $(BUILD)
@@ -165,7 +167,7 @@ asan: asan-build
 # AVX-512). Suites marked "anpu-test: valgrind-skip: <reason>" are skipped.
 valgrind: $(UNIT_TESTS)
 	@ANPU_SIM_SIMD=portable TEST_MODE=valgrind RUN_LABEL=valgrind/ TEST_BINS="$(UNIT_TESTS)" \
-	  TEST_WRAPPER="$(VALGRIND)" SUITE_TIMEOUT=$(or $(CHECK_TIMEOUT_valgrind),3600) \
+	  TEST_WRAPPER="$(VALGRIND)" SUITE_TIMEOUT=$(VALGRIND_SUITE_TIMEOUT) \
 	  LOG_DIR=$(BUILD)/test-logs/valgrind tests/run-tests.sh $(BUILD)
 
 # ---- benchmarks ----
