@@ -32,6 +32,9 @@ typedef void (*sim_dot_fn)(size_t n, const void *w, const void *const *x,
 struct sim_kernels {
 	const char *name;		/* "portable", "avx2", "avx512" */
 	sim_dot_fn dot[ANPU_DTYPE_COUNT];	/* by weight dtype */
+	/* activation quantizers: the same bytes as sim_quantize_row_q8/_q8K */
+	void (*quantize_q8)(const float *x, struct sim_xblock_q8 *y, size_t n);
+	void (*quantize_q8K)(const float *x, struct sim_xblock_q8K *y, size_t n);
 };
 
 enum sim_act {

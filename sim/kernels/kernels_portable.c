@@ -258,4 +258,6 @@ const struct sim_kernels sim_kernels_portable = {
 		[ANPU_DTYPE_Q5_K] = dot_q5_K,
 		[ANPU_DTYPE_Q6_K] = dot_q6_K,
 	},
+	.quantize_q8 = sim_quantize_row_q8,
+	.quantize_q8K = sim_quantize_row_q8K,
 };

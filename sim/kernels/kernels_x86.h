@@ -370,6 +370,126 @@ dot_q6_K_rows(size_t n, const void *w, const void *const *x, float *out,
 
 NX_DISPATCH(dot_q6_K)
 
+
+/* ---- activation quantizers, bit-identical to quant.c ---- */
+
+/* (int)lroundf(v) per lane for |v| < 2^23: round half away from zero */
+static inline __m256i lround8(__m256 v)
+{
+	const __m256 sign = _mm256_set1_ps(-0.0f);
+	const __m256 a = _mm256_andnot_ps(sign, v);
+	const __m256 t = _mm256_round_ps(a, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+	const __m256 up = _mm256_and_ps(_mm256_cmp_ps(_mm256_sub_ps(a, t),
+						      _mm256_set1_ps(0.5f), _CMP_GE_OQ),
+					_mm256_set1_ps(1.0f));
+
+	return _mm256_cvttps_epi32(_mm256_or_ps(_mm256_add_ps(t, up),
+						_mm256_and_ps(v, sign)));
+}
+
+/* 32 int8 from four int32x8 in order */
+static inline __m256i pack4_i8(__m256i a, __m256i b, __m256i c, __m256i d)
+{
+	__m256i p = _mm256_packs_epi16(_mm256_packs_epi32(a, b), _mm256_packs_epi32(c, d));
+
+	return _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+/*
+ * amax of n8 ymm of x; returns -1 if some x is NaN, amax is not finite or
+ * tiny (those blocks take the portable code, whatever lroundf does there).
+ */
+static inline float block_amax(const float *x, unsigned int n8)
+{
+	const __m256 sign = _mm256_set1_ps(-0.0f);
+	__m256 m = _mm256_setzero_ps(), bad = _mm256_setzero_ps();
+
+	for (unsigned int j = 0; j < n8; j++) {
+		__m256 v = _mm256_loadu_ps(x + 8 * j);
+
+		m = _mm256_max_ps(_mm256_andnot_ps(sign, v), m);
+		bad = _mm256_or_ps(bad, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+	}
+	__m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+
+	h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+	h = _mm_max_ss(h, _mm_movehdup_ps(h));
+	float amax = _mm_cvtss_f32(h);
+
+	if (_mm256_movemask_ps(bad) || !(amax <= 3.0e38f) ||
+	    (amax != 0.0f && amax < 1.0e-30f))	/* 1 / d could overflow */
+		return -1.0f;
+	return amax;
+}
+
+/* sum of 16-byte halves of 32 int8: lo in [0], hi in [1] */
+static inline void sum16x2(__m256i q, int32_t s[2])
+{
+	__m256i t = _mm256_sad_epu8(_mm256_xor_si256(q, _mm256_set1_epi8((char)0x80)),
+				    _mm256_setzero_si256());
+	__m128i lo = _mm256_castsi256_si128(t), hi = _mm256_extracti128_si256(t, 1);
+
+	s[0] = _mm_cvtsi128_si32(lo) + _mm_extract_epi32(lo, 2) - 16 * 128;
+	s[1] = _mm_cvtsi128_si32(hi) + _mm_extract_epi32(hi, 2) - 16 * 128;
+}
+
+static void quantize_q8(const float *x, struct sim_xblock_q8 *y, size_t n)
+{
+	for (size_t i = 0; i < n / SIM_QK; i++, x += SIM_QK) {
+		const float amax = block_amax(x, SIM_QK / 8);
+
+		if (amax < 0) {
+			sim_quantize_row_q8(x, &y[i], SIM_QK);
+			continue;
+		}
+		const float d = amax / 127.0f;
+		const float id = d != 0.0f ? 1.0f / d : 0.0f;
+		const __m256 vid = _mm256_set1_ps(id);
+		__m256i q[4];
+		int32_t s[2];
+
+		for (int j = 0; j < 4; j++)
+			q[j] = lround8(_mm256_mul_ps(_mm256_loadu_ps(x + 8 * j), vid));
+		__m256i b = pack4_i8(q[0], q[1], q[2], q[3]);
+
+		_mm256_storeu_si256((__m256i *)y[i].qs, b);
+		sum16x2(b, s);
+		y[i].d = d;
+		y[i].sum = s[0] + s[1];
+	}
+}
+
+static void quantize_q8K(const float *x, struct sim_xblock_q8K *y, size_t n)
+{
+	for (size_t i = 0; i < n / SIM_QK_K; i++, x += SIM_QK_K) {
+		const float amax = block_amax(x, SIM_QK_K / 8);
+
+		if (amax < 0) {
+			sim_quantize_row_q8K(x, &y[i], SIM_QK_K);
+			continue;
+		}
+		const float d = amax / 127.0f;
+		const float id = d != 0.0f ? 1.0f / d : 0.0f;
+		const __m256 vid = _mm256_set1_ps(id);
+
+		for (int c = 0; c < SIM_QK_K / 32; c++) {
+			const float *xc = x + 32 * c;
+			__m256i q[4];
+			int32_t s[2];
+
+			for (int j = 0; j < 4; j++)
+				q[j] = lround8(_mm256_mul_ps(_mm256_loadu_ps(xc + 8 * j), vid));
+			__m256i b = pack4_i8(q[0], q[1], q[2], q[3]);
+
+			_mm256_storeu_si256((__m256i *)(y[i].qs + 32 * c), b);
+			sum16x2(b, s);
+			y[i].bsums[2 * c] = (int16_t)s[0];
+			y[i].bsums[2 * c + 1] = (int16_t)s[1];
+		}
+		y[i].d = d;
+	}
+}
+
 #ifdef __AVX512BW__
 /*
  * AVX-512 variants (this header compiled with -mavx512*): 64 weights per
@@ -667,6 +787,8 @@ const struct sim_kernels KERNELS_SYM = {
 		[ANPU_DTYPE_Q5_K] = DOT512(dot_q5_K),
 		[ANPU_DTYPE_Q6_K] = DOT512(dot_q6_K),
 	},
+	.quantize_q8 = quantize_q8,
+	.quantize_q8K = quantize_q8K,
 };
 
 #endif /* SIM_KERNELS_X86_H */

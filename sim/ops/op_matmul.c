@@ -99,9 +99,9 @@ static void mm_quantize_row(const struct mm_ctx *c, uint32_t r)
 	void *dst = c->xbuf + (size_t)r * c->act_bytes;
 
 	if (c->act == SIM_ACT_Q8)
-		sim_quantize_row_q8(xr, dst, k);
+		c->kern->quantize_q8(xr, dst, k);
 	else
-		sim_quantize_row_q8K(xr, dst, k);
+		c->kern->quantize_q8K(xr, dst, k);
 }
 
 static void mm_quantize_task(void *arg, uint32_t task, unsigned int thread)

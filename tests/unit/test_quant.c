@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "hw/anpu_hw.h"
+#include "sim/kernels/kernels.h"
 #include "sim/kernels/quant.h"
 #include "tests/ref/ref_quant.h"
 
@@ -211,6 +212,51 @@ static void quantize_q8_rounds_to_nearest_and_sums(void **state)
 	assert_true(fabsf(q.d - 0.01f) < 1e-8f);
 }
 
+/* The SIMD activation quantizers give the portable quantizers' bytes. */
+static void quantize_simd_paths_match_portable(void **state)
+{
+	static const struct sim_kernels *const ks[] = { &sim_kernels_avx2, &sim_kernels_avx512 };
+	enum { N = 256 * 24 };
+	static float x[N];
+	static struct sim_xblock_q8 a8[N / 32], b8[N / 32];
+	static struct sim_xblock_q8K aK[N / 256], bK[N / 256];
+	uint64_t seed = 12345;
+
+	(void)state;
+	for (size_t i = 0; i < N; i++) {
+		size_t blk = i / 256;
+		float v = ref_rand_float(&seed);
+
+		switch (blk % 8) {
+		case 0: v *= 1e3f; break;
+		case 1: v = 0.0f; break;			/* all-zero block */
+		case 2: v = (i % 32 == 0) ? 127.0f : (float)((int)(v * 250.0f)) * 0.5f; break; /* x.5 */
+		case 3: v *= 1e-35f; break;			/* tiny */
+		case 4: if (i % 97 == 0) v = NAN; break;
+		case 5: if (i % 101 == 0) v = INFINITY; break;
+		case 6: v = (i % 32 == 0) ? 127.0f : (float)((int)(v * 127.0f)); break;
+		default: break;
+		}
+		x[i] = v;
+	}
+	for (size_t p = 0; p < sizeof(ks) / sizeof(ks[0]); p++) {
+		if (!sim_kernels_supported(ks[p]->name))
+			continue;
+		for (size_t n = 256; n <= N; n += 256 * 7) {
+			memset(a8, 0, sizeof(a8));
+			memset(b8, 0, sizeof(b8));
+			memset(aK, 0, sizeof(aK));
+			memset(bK, 0, sizeof(bK));
+			sim_quantize_row_q8(x, a8, n);
+			ks[p]->quantize_q8(x, b8, n);
+			assert_memory_equal(a8, b8, sizeof(a8));
+			sim_quantize_row_q8K(x, aK, n);
+			ks[p]->quantize_q8K(x, bK, n);
+			assert_memory_equal(aK, bK, sizeof(aK));
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +269,7 @@ int main(void)
 		cmocka_unit_test(decode_q6_k_signed_scales_and_2bit_highs),
 		cmocka_unit_test(decode_every_dtype_like_the_reference),
 		cmocka_unit_test(quantize_q8_rounds_to_nearest_and_sums),
+		cmocka_unit_test(quantize_simd_paths_match_portable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
