@@ -144,6 +144,8 @@ skip_lines() {
 		print name ": " reason
 	}
 	/^(not )?ok [0-9].*# [Ss][Kk][Ii][Pp]/ { print $0 }
+	/^ +skip: /      { sub(/^ +skip: /, ""); print }       # from a nested runner
+	/^SKIP /         { print }
 	{ prev = $0 }' "$1" | head -n 20
 }
 
@@ -206,12 +208,12 @@ if [ "${NO_UNIT:-0}" != 1 ]; then
 	if [ -n "${TEST_BINS+set}" ]; then bins=(${TEST_BINS}); else bins=("$build"/tests/test_*); fi
 	for bin in "${bins[@]}"; do
 		name=$(basename "$bin")
+		if [ -n "$filter" ] && ! [[ $name =~ $filter ]]; then continue; fi
 		if [ -n "${TEST_BINS+set}" ] && ! [ -x "$bin" ]; then
 			run_suite "$name" 5 bash -c "echo 'run-tests.sh: $bin: not built'; exit 1"
 			continue
 		fi
 		[ -f "$bin" ] && [ -x "$bin" ] || continue
-		if [ -n "$filter" ] && ! [[ $name =~ $filter ]]; then continue; fi
 		src=tests/unit/$name.c
 		if [ -f "$src" ]; then
 			reason=$(grep -m1 -o "anpu-test: $mode-skip:.*" "$src" | sed "s/^anpu-test: $mode-skip: *//; s/ *\*\/.*//")
