@@ -516,13 +516,11 @@ static inline __m512 scale_pair(float s0, float s1)
 /* two q4_0/q5_0 blocks -> 64 u8 in x order: [b0 0..31, b1 0..31] */
 static inline __m512i nibbles_pair(const uint8_t *qs0, const uint8_t *qs1)
 {
-	__m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(
-			_mm_loadu_si128((const __m128i *)qs0)),
-			_mm_loadu_si128((const __m128i *)qs1), 1);
-	__m512i z = join256(q, _mm256_srli_epi16(q, 4));
+	/* 128-bit lanes b0, b0, b1, b1; lanes 1 and 3 take the high nibbles */
+	__m512i z = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)qs0));
 
-	/* lanes: b0 lo, b1 lo, b0 hi, b1 hi -> b0 lo, b0 hi, b1 lo, b1 hi */
-	z = _mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0));
+	z = _mm512_mask_broadcast_i32x4(z, 0xff00, _mm_loadu_si128((const __m128i *)qs1));
+	z = _mm512_mask_srli_epi16(z, 0xff00ff00u, z, 4);
 	return _mm512_and_si512(z, _mm512_set1_epi8(0x0f));
 }
 
