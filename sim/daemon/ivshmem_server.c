@@ -210,8 +210,10 @@ int ivs_server_accept(struct ivs_server *s)
 	for (unsigned int i = 0; i < s->vectors && !err; i++)
 		err = send_msg(sock, id, fds[i]);
 	if (err) {
-		fprintf(stderr, "anpu-sim: handshake with peer %u failed: %s\n", id,
-			strerror(-err));
+		/* a client that hangs up at once only probed the socket */
+		if (s->verbose || (err != -EPIPE && err != -ECONNRESET))
+			fprintf(stderr, "anpu-sim: handshake with peer %u failed: %s\n",
+				id, strerror(-err));
 		close_fds(fds, s->vectors);
 		close(sock);
 		return 0;
