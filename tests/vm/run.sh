@@ -50,7 +50,15 @@ rc=$?
 echo "  $out"
 if [[ $rc -eq 0 && $out == 0x1af4 ]]; then ok "accel0 vendor is 0x1af4"; else ko "accel0 vendor ($rc: $out)"; fi
 
-# 3. the daemon survives garbage in BAR2 and a guest killed mid-job; the next boot works
+# 3. anpu-vp's kernel-log check: a warning in the guest log fails the run
+echo "== anpu-vp fails a run whose kernel log shows a warning"
+out=$("$VP" run --no-device --kmod none --timeout "$TIMEOUT" -- sh -c \
+	'echo "WARNING: CPU: 0 PID: 1 at anpu-vp-selftest" > /dev/kmsg' 2>&1)
+rc=$?
+if [[ $rc -ne 0 && $out == *"anpu-vp-selftest"* ]]; then ok "a WARNING in the guest log fails the run"
+else ko "log check (status $rc)"; printf '%s\n' "$out" | tail -n 5; fi
+
+# 4. the daemon survives garbage in BAR2 and a guest killed mid-job; the next boot works
 echo "== anpu-sim robustness (one daemon, three guests)"
 SOCK=$TMP/anpu-sim.sock
 "$SIM" --socket "$SOCK" -v >"$TMP/anpu-sim.log" 2>&1 &
