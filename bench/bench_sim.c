@@ -31,7 +31,7 @@
 #define FFN 4864
 #define VOCAB 151936
 #define PREFILL_M 128
-#define BENCH_THREADS 2
+#define BENCH_THREADS 2	/* --threads N to diagnose */
 
 static FILE *out_file;
 
@@ -394,6 +394,8 @@ int main(int argc, char **argv)
 {
 	struct sim_exec ex = { 0 };
 	double read_gbs;
+	unsigned int threads = BENCH_THREADS;
+	int decode_only = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--out") && i + 1 < argc) {
@@ -402,8 +404,13 @@ int main(int argc, char **argv)
 				perror(argv[i]);
 				return 1;
 			}
+		} else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+			threads = (unsigned int)atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--decode-only")) {
+			decode_only = 1;
 		} else {
-			fprintf(stderr, "usage: %s [--out FILE]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--out FILE] [--threads N] [--decode-only]\n",
+				argv[0]);
 			return 2;
 		}
 	}
@@ -411,15 +418,15 @@ int main(int argc, char **argv)
 	emit("sim.bw.read_gbs", read_gbs, "GB/s", NULL);
 	if (read_gbs <= 0)
 		return 1;
-	ex.pool = sim_pool_create(BENCH_THREADS, 50);
+	ex.pool = sim_pool_create(threads, 50);
 	if (!ex.pool) {
 		perror("sim_pool_create");
 		return 1;
 	}
-	fprintf(stderr, "bench: simd path %s, %d threads\n", anpusim_simd_path(), BENCH_THREADS);
+	fprintf(stderr, "bench: simd path %s, %u threads\n", anpusim_simd_path(), threads);
 	for (size_t i = 0; i < sizeof(dtypes) / sizeof(dtypes[0]); i++)
 		bench_decode(&ex, &dtypes[i], read_gbs);
-	for (size_t i = 0; i < sizeof(dtypes) / sizeof(dtypes[0]); i++)
+	for (size_t i = 0; i < sizeof(dtypes) / sizeof(dtypes[0]) && !decode_only; i++)
 		bench_prefill(&ex, &dtypes[i]);
 	sim_pool_destroy(ex.pool);
 	if (out_file)
