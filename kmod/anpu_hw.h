@@ -53,6 +53,7 @@ struct anpu_hw_queue {
  * @caps: ANPU_REG_CAPS.
  * @devmem_size: bytes of device memory (including @karea).
  * @ctrl_lock: serialises control commands (CTRL_CMD/ARG/SEQ) and self-tests.
+ *	Lock order: @ctrl_lock, then a queue's lock (a self-test submits).
  * @ctrl_wq: woken by the control interrupt.
  * @job_wq: woken by the job and error interrupts.
  * @irq_job: job interrupts seen.
