@@ -2,6 +2,7 @@
 #   make fuzz-smoke   regressions + >= 30 s of fuzz_cp from the committed corpus
 #   make fuzz         FUZZ_SECONDS (600) of fuzz_cp
 #   make fuzz-seeds   regenerate tests/fuzz/corpus/cp/ (committed)
+ifneq ($(HAVE_CLANG),)
 FUZZ_DIR      := $(BUILD)/fuzz
 FUZZ_SECONDS  ?= 600
 FUZZ_SMOKE_SECONDS ?= 30
@@ -60,4 +61,14 @@ fuzz: $(FUZZ_CP) fuzz-regressions
 	$(FUZZ_CP) $(FUZZ_ARGS) -max_total_time=$(FUZZ_SECONDS) \
 		-artifact_prefix=$(FUZZ_DIR)/artifacts/ $(FUZZ_DIR)/corpus-cp $(FUZZ_CORPUS)
 
+# `make check` runs the smoke run as one suite (the runner reads libFuzzer's output).
+CHECK_SUITES += fuzz-smoke
+CHECK_DEPS   += $(FUZZ_CP)
+CHECK_TIMEOUT_fuzz-smoke := 300
+
 -include $(shell find $(FUZZ_DIR)/obj -name '*.d' 2>/dev/null)
+else
+.PHONY: fuzz fuzz-smoke
+fuzz fuzz-smoke:
+	@echo "clang is not installed (make deps installs it): cannot build the libFuzzer targets"; exit 77
+endif
