@@ -10,6 +10,7 @@ SIM=$BUILD/bin/anpu-sim
 TIMEOUT=${ANPU_VM_TIMEOUT:-240}
 pass=0 fail=0 skip=0
 SIM_PID=
+mkdir -p "$BUILD/vp"
 TMP=$(mktemp -d "$BUILD/vp/vmtest.XXXXXX")
 
 cleanup() {
