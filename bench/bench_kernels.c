@@ -2,8 +2,7 @@
 /*
  * anpu-bench-kernels: single-thread ns per 32 weights of each dot kernel,
  * M = 1, on every SIMD path this CPU runs; "hot" = weights in L2 (compute
- * bound), "stream" = 256 MiB of weights (memory bound); two rows per call
- * where the path has a dot_w2 kernel (as MATMUL does for M = 1). A tool for kernel
+ * bound), "stream" = 256 MiB of weights (memory bound). A tool for kernel
  * work on a loaded machine (quote the load average with its numbers).
  *   anpu-bench-kernels [dtype...]
  */
@@ -67,19 +66,11 @@ static double run(const struct sim_kernels *kn, const struct dt *d, const uint8_
 		  size_t rb, size_t rows, const void *xr, int reps, float *sink)
 {
 	double best = 1e30;
-	sim_dot_w2_fn w2 = kn->dot_w2[d->dtype];
 
 	for (int r = 0; r < reps; r++) {
 		double t0 = now_s();
-		size_t j = 0;
 
-		for (; w2 && j + 1 < rows; j += 2) {
-			float out[2];
-
-			w2(d->k, w + j * rb, w + (j + 1) * rb, xr, out);
-			*sink += out[0] + out[1];
-		}
-		for (; j < rows; j++) {
+		for (size_t j = 0; j < rows; j++) {
 			float out;
 
 			kn->dot[d->dtype](d->k, w + j * rb, &xr, 1, &out);

@@ -526,18 +526,21 @@ static inline __m512i nibbles_pair(const uint8_t *qs0, const uint8_t *qs1)
 
 #define Q_0_DOT512(fn, BLOCK, OFF, HIBITS)					\
 static inline __attribute__((always_inline)) void				\
-fn##_one512(const BLOCK *b, const struct sim_xblock_q8 *x0, size_t i,		\
-	    __m512 *acc)							\
+fn##_pair512(const BLOCK *b, const struct sim_xblock_q8 *const *xb, size_t i,	\
+	     __m512 *acc, const unsigned int nx)				\
 {										\
 	const __m512i off = _mm512_set1_epi8(OFF);				\
 	__m512i u = nibbles_pair(b[i].qs, b[i + 1].qs);				\
 	HIBITS;									\
 	const float d0 = f16_to_f32(b[i].d), d1 = f16_to_f32(b[i + 1].d);	\
-	__m512i xq = join256(load256(x0[i].qs), load256(x0[i + 1].qs));		\
-	__m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, xq);		\
-	__m512i t = _mm512_dpbusd_epi32(_mm512_setzero_si512(), off, xq);	\
-	*acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(s, t)),	\
-			       scale_pair(d0 * x0[i].d, d1 * x0[i + 1].d), *acc); \
+	for (unsigned int r = 0; r < nx; r++) {					\
+		const struct sim_xblock_q8 *x0 = &xb[r][i];			\
+		__m512i xq = join256(load256(x0[0].qs), load256(x0[1].qs));	\
+		__m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, xq);	\
+		__m512i t = _mm512_dpbusd_epi32(_mm512_setzero_si512(), off, xq); \
+		acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(s, t)), \
+			scale_pair(d0 * x0[0].d, d1 * x0[1].d), acc[r]);	\
+	}									\
 }										\
 static inline __attribute__((always_inline)) void				\
 fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
@@ -557,14 +560,11 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 	for (i = 0; i + 3 < nb; i += 4) {					\
 		prefetch_w(&b[i]);						\
 		prefetch_w((const uint8_t *)&b[i] + 64);			\
-		for (unsigned int r = 0; r < nx; r++) {				\
-			fn##_one512(b, xb[r], i, &acc0[r]);			\
-			fn##_one512(b, xb[r], i + 2, &acc1[r]);			\
-		}								\
+		fn##_pair512(b, xb, i, acc0, nx);				\
+		fn##_pair512(b, xb, i + 2, acc1, nx);				\
 	}									\
 	if (i + 1 < nb) {							\
-		for (unsigned int r = 0; r < nx; r++)				\
-			fn##_one512(b, xb[r], i, &acc0[r]);			\
+		fn##_pair512(b, xb, i, acc0, nx);				\
 		i += 2;								\
 	}									\
 	if (i < nb)								\
@@ -572,38 +572,6 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 	for (unsigned int r = 0; r < nx; r++)					\
 		out[r] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[r], acc1[r])) + \
 			 hsum_ps(acc2[r]);					\
-}										\
-/* two weight rows, one x row: the same steps per row as _rows512 */		\
-static void fn##_w2_512(size_t n, const void *w0, const void *w1,		\
-			const void *x, float *out)				\
-{										\
-	const BLOCK *ba = w0, *bc = w1;						\
-	const struct sim_xblock_q8 *xr = x;					\
-	__m512 a0 = _mm512_setzero_ps(), a1 = a0, c0 = a0, c1 = a0;		\
-	__m256 a2 = _mm256_setzero_ps(), c2 = a2;				\
-	size_t nb = n / SIM_QK, i;						\
-	for (i = 0; i + 3 < nb; i += 4) {					\
-		/* rows are adjacent in the usual layout: one stream, further */ \
-		prefetch_w((const uint8_t *)&ba[i] + 2 * PF_DIST);			\
-		prefetch_w((const uint8_t *)&ba[i] + 2 * PF_DIST + 64);		\
-		prefetch_w((const uint8_t *)&bc[i] + 2 * PF_DIST);			\
-		prefetch_w((const uint8_t *)&bc[i] + 2 * PF_DIST + 64);		\
-		fn##_one512(ba, xr, i, &a0);					\
-		fn##_one512(bc, xr, i, &c0);					\
-		fn##_one512(ba, xr, i + 2, &a1);				\
-		fn##_one512(bc, xr, i + 2, &c1);				\
-	}									\
-	if (i + 1 < nb) {							\
-		fn##_one512(ba, xr, i, &a0);					\
-		fn##_one512(bc, xr, i, &c0);					\
-		i += 2;								\
-	}									\
-	if (i < nb) {								\
-		fn##_block(&ba[i], &xr, i, &a2, 1);				\
-		fn##_block(&bc[i], &xr, i, &c2, 1);				\
-	}									\
-	out[0] = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1)) + hsum_ps(a2);	\
-	out[1] = _mm512_reduce_add_ps(_mm512_add_ps(c0, c1)) + hsum_ps(c2);	\
 }
 
 #define HIBITS_NONE (void)0
@@ -798,10 +766,8 @@ NX_DISPATCH512(dot_q4_K)
 NX_DISPATCH512(dot_q5_K)
 NX_DISPATCH512(dot_q6_K)
 #define DOT512(fn) fn##_512
-#define DOT512_W2(fn) fn##_w2_512
 #else
 #define DOT512(fn) fn
-#define DOT512_W2(fn) NULL
 #endif /* __AVX512BW__ */
 
 #undef R
@@ -818,10 +784,6 @@ const struct sim_kernels KERNELS_SYM = {
 		[ANPU_DTYPE_Q4_K] = DOT512(dot_q4_K),
 		[ANPU_DTYPE_Q5_K] = DOT512(dot_q5_K),
 		[ANPU_DTYPE_Q6_K] = DOT512(dot_q6_K),
-	},
-	.dot_w2 = {
-		[ANPU_DTYPE_Q4_0] = DOT512_W2(dot_q4_0),
-		[ANPU_DTYPE_Q5_0] = DOT512_W2(dot_q5_0),
 	},
 	.quantize_q8 = quantize_q8,
 	.quantize_q8K = quantize_q8K,

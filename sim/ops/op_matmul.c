@@ -119,7 +119,6 @@ static void mm_dot_task(void *arg, uint32_t task, unsigned int thread)
 	const float *bias = op->n_tensors > MM_BIAS ? (const float *)op->t[MM_BIAS].data : NULL;
 	const int accumulate = (op->flags & ANPU_MATMUL_ACCUMULATE) != 0;
 	const sim_dot_fn dot = c->kern->dot[w->dtype];
-	const sim_dot_w2_fn dot_w2 = c->kern->dot_w2[w->dtype];
 	size_t k = w->ne[0];
 	uint32_t n0 = task * c->chunk;
 	uint32_t n1 = n0 + c->chunk < w->ne[1] ? n0 + c->chunk : w->ne[1];
@@ -134,26 +133,7 @@ static void mm_dot_task(void *arg, uint32_t task, unsigned int thread)
 			xr[i] = mm_xrow(c, r0 + i);
 			yr[i] = (float *)sim_tensor_flat_row(y, c->row0 + r0 + i);
 		}
-		uint32_t j = n0;
-
-		if (nx == 1 && dot_w2) {
-			for (; j + 1 < n1; j += 2) {
-				float out[2];
-
-				dot_w2(k, sim_tensor_row(w, j, 0, 0),
-				       sim_tensor_row(w, j + 1, 0, 0), xr[0], out);
-				for (unsigned int i = 0; i < 2; i++) {
-					float s = out[i];
-
-					if (bias)
-						s += bias[j + i];
-					if (accumulate)
-						s += yr[0][j + i];
-					yr[0][j + i] = s;
-				}
-			}
-		}
-		for (; j < n1; j++) {
+		for (uint32_t j = n0; j < n1; j++) {
 			float out[SIM_DOT_MAX_ROWS];
 
 			dot(k, sim_tensor_row(w, j, 0, 0), xr, nx, out);

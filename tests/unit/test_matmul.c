@@ -240,50 +240,6 @@ static void matmul_is_bit_identical_for_1_2_3_threads(void **state)
 	}
 }
 
-/* dot_w2 (two weight rows per call, M = 1) gives dot()'s bits for each row. */
-static void matmul_dot_w2_matches_dot(void **state)
-{
-	static const size_t ks[] = { 32, 64, 96, 160, 896 };
-	uint64_t seed = 77;
-
-	(void)state;
-	for (int p = 0; p < N_PATHS; p++) {
-		if (!sim_kernels_supported(paths[p]))
-			continue;
-		assert_int_equal(sim_kernels_select(paths[p]), 0);
-		const struct sim_kernels *kn = sim_kernels_get();
-
-		for (size_t t = 0; t < sizeof(all_dtypes) / sizeof(all_dtypes[0]); t++) {
-			uint32_t dt = all_dtypes[t];
-
-			if (!kn->dot_w2[dt])
-				continue;
-			for (size_t a = 0; a < sizeof(ks) / sizeof(ks[0]); a++) {
-				size_t k = ks[a], rb = ref_row_bytes(dt, k);
-				uint8_t *w = malloc(rb * 2);
-				float *x = malloc(sizeof(float) * k);
-				void *xq = malloc(sim_act_row_bytes(sim_act_for(dt), k));
-				const void *xr = xq;
-				float o2[2], o1[2];
-
-				assert_non_null(xq);
-				ref_fill_weight_row(dt, w, k, &seed);
-				ref_fill_weight_row(dt, w + rb, k, &seed);
-				for (size_t i = 0; i < k; i++)
-					x[i] = ref_rand_float(&seed);
-				sim_quantize_row_q8(x, xq, k);
-				kn->dot_w2[dt](k, w, w + rb, xq, o2);
-				kn->dot[dt](k, w, &xr, 1, &o1[0]);
-				kn->dot[dt](k, w + rb, &xr, 1, &o1[1]);
-				assert_memory_equal(o1, o2, sizeof(o1));
-				free(w);
-				free(x);
-				free(xq);
-			}
-		}
-	}
-}
-
 static void matmul_simd_paths_are_available(void **state)
 {
 	(void)state;
@@ -441,7 +397,6 @@ int main(void)
 		cmocka_unit_test(matmul_q5_k_matches_reference),
 		cmocka_unit_test(matmul_q6_k_matches_reference),
 		cmocka_unit_test(matmul_is_bit_identical_for_1_2_3_threads),
-		cmocka_unit_test(matmul_dot_w2_matches_dot),
 		cmocka_unit_test(matmul_simd_paths_are_available),
 		cmocka_unit_test(matmul_check_accepts_valid_op),
 		cmocka_unit_test(matmul_check_rejects_wrong_dtypes),
