@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * Portable C dot kernels: the same integer sums as the SIMD paths. For the
- * K-quants the float steps are the same too (one scalar update per
- * super-block), so every path gives the same bits there; for the 32-element
- * blocks and float weights the SIMD paths sum in vector lanes instead.
+ * K-quants the AVX2 path does the same float steps too (one scalar update
+ * per super-block), so those two give the same bits there; the AVX-512 path
+ * and, for the 32-element blocks and float weights, every SIMD path sum in
+ * vector lanes instead (each path is deterministic on its own).
  */
 #include "kernels.h"
 

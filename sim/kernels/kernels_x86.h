@@ -12,6 +12,10 @@
  *
  * Every kernel unpacks a weight block once and uses it for all nx rows; each
  * row has its own accumulators, so a row's result never depends on nx.
+ * With -mavx512bw (kernels_avx512.c) the Q4_0/Q5_0 and K-quant kernels are
+ * replaced by the 512-bit ones at the end of this file. Weight rows are
+ * software-prefetched PF_DIST bytes ahead (except Q8_0, which streams well
+ * without). The activation quantizers here give quant.c's bytes exactly.
  */
 #ifndef SIM_KERNELS_X86_H
 #define SIM_KERNELS_X86_H
