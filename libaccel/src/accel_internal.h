@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libaccel internals shared by the front end (handles, command buffers,
+ * validation) and the backends (kernel, in-process), which plug in through
+ * struct accel_backend_ops.
+ */
+#ifndef ACCEL_INTERNAL_H
+#define ACCEL_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "libaccel/include/accel.h"
+
+/* Object kinds; a live object's magic is its kind's, a freed one's ACCEL_MAGIC_DEAD. */
+#define ACCEL_MAGIC_DEVICE	0x41444556u	/* "ADEV" */
+#define ACCEL_MAGIC_BO		0x41424f5fu
+#define ACCEL_MAGIC_CONTEXT	0x41435458u
+#define ACCEL_MAGIC_CMDBUF	0x41434d44u
+#define ACCEL_MAGIC_PROFILE	0x41505246u
+#define ACCEL_MAGIC_DEAD	0xdeadacc1u
+
+/* Freed objects kept recognisable per device (see accel.h, "Misuse"). */
+#define ACCEL_QUARANTINE	1024
+#define ACCEL_MAX_DEPS		16
+
+/* Header of every object: what it is, whose it is, and its place in the device's lists. */
+struct accel_obj {
+	_Atomic uint32_t magic;
+	uint32_t kind;			/* ACCEL_MAGIC_* of the live object */
+	struct accel_device *dev;
+	struct accel_obj *prev, *next;	/* live list or quarantine of dev */
+};
+
+struct accel_bo {
+	struct accel_obj obj;
+	uint64_t size;			/* bytes the caller asked for */
+	uint64_t npu_addr;
+	uint32_t flags;
+	void *host;
+	atomic_int refs;		/* the handle + command buffers that use the BO */
+	bool handle_live;		/* the caller's handle is not freed yet */
+	bool imported;			/* memory belongs to an exporter (not charged to dev) */
+	void *priv;			/* backend */
+};
+
+struct accel_context {
+	struct accel_obj obj;
+	struct accel_context_params params;
+	void *priv;			/* backend */
+};
+
+struct accel_cmdbuf {
+	struct accel_obj obj;
+	unsigned int step_params;
+	char label[32];
+	uint8_t *stream;		/* host copy while recording */
+	size_t size, cap;
+	uint32_t op_count;
+	bool finished;
+	char err[192];
+	struct accel_bo *stream_bo;	/* after finish: header + ops + step slots */
+	uint64_t step_addr;		/* NPU address of the step-parameter slots */
+	uint32_t stream_size;
+	struct accel_bo **bos;		/* BOs referenced (each holds one ref) */
+	unsigned int n_bos, cap_bos;
+	atomic_int refs;		/* the handle + jobs in flight */
+	bool handle_live;
+	/* last submission, for serialising step-parameter writes (backend, under its lock) */
+	struct accel_fence last_submit;
+};
+
+struct accel_profile {
+	struct accel_obj obj;
+	struct accel_bo *bo;
+	unsigned int max_ops;
+	atomic_int refs;		/* the handle + the job filling it */
+	atomic_int busy;		/* a job that fills it is in flight */
+	atomic_int written;
+	bool handle_live;
+};
+
+/*
+ * Backend operations. Functions return 0 or a negative errno. The front end
+ * validates handles and arguments; backends do the device work.
+ */
+struct accel_backend_ops {
+	const char *name;
+	int (*open)(struct accel_device *dev, const char *path,
+		    const struct accel_device_params *params);
+	void (*close)(struct accel_device *dev);
+	/* Allocate and map bo->size bytes with bo->flags: sets npu_addr, host, priv. */
+	int (*bo_alloc)(struct accel_device *dev, struct accel_bo *bo);
+	void (*bo_release)(struct accel_device *dev, struct accel_bo *bo);
+	int (*bo_export)(struct accel_bo *bo, int64_t *token);
+	/* Map the exported memory @token: sets size, flags, npu_addr, host, priv. */
+	int (*bo_import)(struct accel_device *dev, int64_t token, struct accel_bo *bo);
+	int (*context_create)(struct accel_device *dev, struct accel_context *ctx);
+	/* Waits until the context's jobs are finished and delivered. */
+	void (*context_destroy)(struct accel_device *dev, struct accel_context *ctx);
+	/* The front end holds a cmdbuf ref (and profile ref) for the job; the backend
+	 * drops them through accel_job_delivered() when the job is finished. */
+	int (*submit)(struct accel_context *ctx, struct accel_cmdbuf *cb,
+		      const struct accel_submit_params *p, struct accel_fence *out,
+		      int64_t submit_ns);
+	int (*fence_wait)(struct accel_device *dev, const struct accel_fence *f,
+			  int64_t timeout_ns);
+	int (*fence_poll)(struct accel_device *dev, const struct accel_fence *f);
+	int (*fence_status)(struct accel_device *dev, const struct accel_fence *f,
+			    struct accel_job_status *st);
+	int (*fence_export_fd)(struct accel_device *dev, const struct accel_fence *f, int *fd);
+	int (*inject_fault)(struct accel_device *dev, unsigned int queue, uint32_t mode);
+	int (*stats)(struct accel_device *dev, struct accel_device_stats *stats);
+};
+
+extern const struct accel_backend_ops accel_sim_backend;
+extern const struct accel_backend_ops accel_kernel_backend;
+
+struct accel_device {
+	struct accel_obj obj;
+	const struct accel_backend_ops *ops;
+	void *priv;				/* backend */
+	struct accel_device_info info;
+	uint64_t mem_limit;
+	/* lock protects: mem_used, the live lists, the quarantine */
+	pthread_mutex_t lock;
+	uint64_t mem_used;
+	struct accel_obj live;			/* list head of live objects */
+	struct accel_obj quarantine;		/* list head of freed objects, oldest first */
+	unsigned int n_quarantine;
+	/* the observer: replaced as a whole, old copies freed at close */
+	_Atomic(struct accel_observer *) observer;
+	struct accel_observer *old_observers[8];
+	unsigned int n_old_observers;
+};
+
+/* ---- object helpers (device.c) ---- */
+void accel_obj_init(struct accel_device *dev, struct accel_obj *obj, uint32_t kind);
+/* Mark dead and move to the quarantine (frees the oldest beyond the bound). */
+void accel_obj_bury(struct accel_obj *obj);
+/* 0 if @obj is a live object of @kind; -EBADF otherwise. */
+int accel_obj_check(const void *obj, uint32_t kind);
+
+/* ---- called by backends when a job finished (completion thread) ---- */
+struct accel_done {
+	struct accel_device *dev;
+	struct accel_cmdbuf *cb;
+	struct accel_profile *prof;
+	enum accel_priority priority;
+	struct accel_fence fence;
+	struct accel_job_status status;
+	accel_complete_fn fn;
+	void *user;
+};
+/* Observer, callback, then drops the job's cmdbuf/profile references. */
+void accel_job_delivered(const struct accel_done *d);
+
+/* ---- buffer objects (bo.c) ---- */
+void accel_bo_unref(struct accel_bo *bo);
+/* Front-end BO creation for internal users (the command stream). */
+int accel_bo_create_internal(struct accel_device *dev, uint64_t size, uint32_t flags,
+			     struct accel_bo **out);
+
+void accel_cmdbuf_unref(struct accel_cmdbuf *cb);
+void accel_profile_unref(struct accel_profile *prof);
+
+/* CLOCK_MONOTONIC in ns. */
+int64_t accel_now_ns(void);
+
+/* Map a hardware status record's result/cause to an errno (accel_job_status.error). */
+int accel_status_errno(uint32_t result, uint32_t cause);
+
+#endif /* ACCEL_INTERNAL_H */

@@ -1,0 +1,842 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Userspace scheduling of the in-process NPU: the job pool, contexts,
+ * submission onto the hardware rings, dependency tracking, the completion
+ * thread, the hang watchdog with queue/device recovery, and fences.
+ *
+ * Submission never waits for dependencies on the caller's thread: a job
+ * whose dependencies are not met is held on its context's pending list (and
+ * holds back later jobs of the context, so a context runs in submit order);
+ * the completion thread releases it. A dependency on a job of the same
+ * hardware queue that is already on the ring counts as met (the ring runs in
+ * order), so chains on one queue flow without a round trip through the host.
+ *
+ * The only syscalls of a submit are the doorbell's futex wake (skipped by the
+ * model when it is busy) and, when the completion thread sleeps without a
+ * timeout, one eventfd write to start the watchdog.
+ */
+#include "sim_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RING_MASK		(ASIM_RING_ENTRIES - 1)
+#define STATUS_UNWRITTEN	0xffffffffu
+#define WATCHDOG_TICK_MS	10
+#define BATCH			64
+
+static struct asim_ctx *ctx_lookup(struct asim_hw *hw, uint32_t id)
+{
+	struct asim_ctx *c = hw->ctx[id & (ASIM_MAX_CONTEXTS - 1)];
+
+	return (c && c->id == id) ? c : NULL;
+}
+
+static struct asim_hw *dev_hw(struct accel_device *dev)
+{
+	return ((struct asim_file *)dev->priv)->hw;
+}
+
+/* ---- rings ---- */
+
+static void write_desc(struct asim_hw *hw, struct asim_queue *q, unsigned int qi,
+		       struct asim_job *job)
+{
+	struct accel_cmdbuf *cb = job->cb;
+	struct anpu_hw_job_desc desc = {
+		.seqno = q->next_seqno++,
+		.cmd_addr = cb->stream_bo->npu_addr,
+		.cmd_size = cb->stream_size,
+		.asid = (uint16_t)job->ctx->file->asid,
+		.status_addr = job->status_dpa,
+	};
+
+	(void)hw;
+	(void)qi;
+	if (job->prof) {
+		desc.flags = ANPU_DESC_F_PROFILE;
+		desc.profile_addr = job->prof->bo->npu_addr;
+		desc.profile_size = (uint32_t)job->prof->bo->size;
+	}
+	job->hw_seqno = desc.seqno;
+	job->status->seqno = 0;
+	job->status->result = STATUS_UNWRITTEN;
+	q->ring[q->tail & RING_MASK] = desc;
+	q->jobs[desc.seqno & RING_MASK] = job;
+	q->tail++;
+}
+
+static void publish_tail(struct asim_hw *hw, unsigned int qi)
+{
+	atomic_thread_fence(memory_order_release);
+	asim_wr32(hw, ANPU_QREG(qi, ANPU_QREG_RING_TAIL), hw->q[qi].tail);
+}
+
+/* Put @job on its queue's ring (not yet the doorbell). Returns the queue. */
+static unsigned int ring_push(struct asim_hw *hw, struct asim_job *job)
+{
+	struct asim_ctx *c = job->ctx;
+	unsigned int qi = c->queue;
+
+	if (job->n_step)
+		memcpy((uint8_t *)job->cb->stream_bo->host + job->cb->stream_size, job->step,
+		       job->n_step * sizeof(uint32_t));
+	write_desc(hw, &hw->q[qi], qi, job);
+	publish_tail(hw, qi);
+	c->ringed_seq = job->ctx_seq;
+	hw->ringed++;
+	return qi;
+}
+
+static void ring_doorbells(struct asim_hw *hw, unsigned int mask)
+{
+	if (!mask)
+		return;
+	atomic_thread_fence(memory_order_seq_cst);
+	for (unsigned int qi = 0; qi < ANPU_HW_NUM_QUEUES; qi++)
+		if (mask & (1u << qi))
+			anpusim_doorbell(hw->sim, ANPU_DB_QUEUE(qi));
+}
+
+static bool deps_ready(struct asim_hw *hw, const struct asim_job *job)
+{
+	for (unsigned int i = 0; i < job->n_deps; i++) {
+		const struct asim_dep *d = &job->deps[i];
+		struct asim_ctx *c = ctx_lookup(hw, d->ctx_id);
+
+		if (!c || c->completed_seq >= d->seqno)
+			continue;
+		if (!d->strict && c->queue == job->ctx->queue && c->ringed_seq >= d->seqno)
+			continue;
+		return false;
+	}
+	return true;
+}
+
+/* Release held-back jobs whose dependencies are met. Returns queues to ring. */
+static unsigned int release_pending(struct asim_hw *hw)
+{
+	unsigned int mask = 0;
+	bool progress = true;
+
+	while (progress && hw->pending) {
+		struct asim_ctx **link = &hw->pending;
+
+		progress = false;
+		while (*link) {
+			struct asim_ctx *c = *link;
+
+			while (c->pend_head && deps_ready(hw, c->pend_head)) {
+				struct asim_job *job = c->pend_head;
+
+				c->pend_head = job->next;
+				if (!c->pend_head)
+					c->pend_tail = NULL;
+				job->next = NULL;
+				mask |= 1u << ring_push(hw, job);
+				progress = true;
+			}
+			if (!c->pend_head) {
+				*link = c->pend_next;
+				c->pend_next = NULL;
+				c->on_pending_list = false;
+			} else {
+				link = &c->pend_next;
+			}
+		}
+	}
+	return mask;
+}
+
+/* ---- retiring finished jobs ---- */
+
+static void make_status(struct asim_hw *hw, const struct asim_job *job,
+			struct accel_job_status *st)
+{
+	struct anpu_hw_job_status s;
+
+	atomic_thread_fence(memory_order_acquire);
+	memcpy(&s, job->status, sizeof(s));
+	memset(st, 0, sizeof(*st));
+	if (s.result == STATUS_UNWRITTEN || s.seqno != job->hw_seqno) {
+		/* no usable status record (docs/hardware.md 6.3 step 2) */
+		st->result = ACCEL_RESULT_FAULT;
+		st->error = -EIO;
+	} else {
+		st->result = s.result;
+		st->cause = s.cause;
+		st->error = accel_status_errno(s.result, s.cause);
+		st->fault_addr = s.fault_addr;
+		st->op_index = s.op_index;
+		st->ops_done = s.ops_done;
+		st->device_start_ns = s.start_ns;
+		st->device_end_ns = s.end_ns;
+		st->start_ns = (int64_t)s.start_ns + hw->clock_offset_ns;
+		st->end_ns = (int64_t)s.end_ns + hw->clock_offset_ns;
+	}
+	st->queue = job->ctx->queue;
+	st->submit_ns = job->submit_ns;
+}
+
+static void signal_fd_waiters(struct asim_hw *hw, struct asim_ctx *c)
+{
+	struct asim_fd_waiter **link = &hw->fd_waiters;
+
+	while (*link) {
+		struct asim_fd_waiter *w = *link;
+
+		if (w->ctx_id == c->id && w->seqno <= c->completed_seq) {
+			uint64_t one = 1;
+
+			if (write(w->fd, &one, sizeof(one)) < 0) {
+				/* an eventfd write fails only on overflow: it is readable then */
+			}
+			close(w->fd);
+			*link = w->next;
+			free(w);
+		} else {
+			link = &w->next;
+		}
+	}
+}
+
+/* Finish @job with @st: record, account, free its slot, queue its delivery. */
+static void finish_job(struct asim_hw *hw, struct asim_job *job, const struct accel_job_status *st,
+		       struct accel_done *batch, unsigned int *nb)
+{
+	struct asim_ctx *c = job->ctx;
+	struct asim_hist *h = &c->hist[job->ctx_seq % ASIM_HISTORY];
+
+	c->completed_seq = job->ctx_seq;
+	h->seqno = job->ctx_seq;
+	h->status = *st;
+	hw->stats.jobs_completed++;
+	if (st->error)
+		hw->stats.jobs_failed++;
+	if (hw->fd_waiters)
+		signal_fd_waiters(hw, c);
+	batch[(*nb)++] = (struct accel_done){
+		.dev = c->front->obj.dev, .cb = job->cb, .prof = job->prof,
+		.priority = (enum accel_priority)c->queue,
+		.fence = { .seqno = job->ctx_seq, .context_id = c->id, .device_id = hw->id },
+		.status = *st, .fn = job->fn, .user = job->user,
+	};
+	job->cb = NULL;
+	job->prof = NULL;
+	job->next = hw->free_jobs;
+	hw->free_jobs = job;
+	hw->ringed--;
+}
+
+/* Retire up to BATCH finished jobs. Returns true if more may be waiting. */
+static bool retire(struct asim_hw *hw, struct accel_done *batch, unsigned int *nb)
+{
+	for (unsigned int qi = 0; qi < ANPU_HW_NUM_QUEUES; qi++) {
+		struct asim_queue *q = &hw->q[qi];
+		uint64_t done = asim_rd64(hw, ANPU_QREG(qi, ANPU_QREG_COMPLETED_SEQ));
+
+		while (q->retired_seqno < done && q->retired_seqno + 1 < q->next_seqno) {
+			struct asim_job *job;
+			struct accel_job_status st;
+
+			if (*nb == BATCH)
+				return true;
+			job = q->jobs[++q->retired_seqno & RING_MASK];
+			make_status(hw, job, &st);
+			finish_job(hw, job, &st, batch, nb);
+		}
+	}
+	return false;
+}
+
+/* ---- recovery ---- */
+
+/* Move the ring jobs with seqno in (@after, next_seqno) to fresh seqnos at the tail. */
+static unsigned int resubmit_from(struct asim_hw *hw, unsigned int qi, uint64_t after,
+				  struct asim_job **tmp)
+{
+	struct asim_queue *q = &hw->q[qi];
+	unsigned int n = 0;
+
+	for (uint64_t s = after + 1; s < q->next_seqno; s++)
+		tmp[n++] = q->jobs[s & RING_MASK];
+	return n;
+}
+
+static void requeue(struct asim_hw *hw, unsigned int qi, struct asim_job **tmp, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		write_desc(hw, &hw->q[qi], qi, tmp[i]);
+	publish_tail(hw, qi);
+	hw->stats.jobs_resubmitted += n;
+}
+
+static void device_reset(struct asim_hw *hw, struct accel_done *batch, unsigned int *nb)
+{
+	struct asim_job *(*tmp)[ASIM_MAX_JOBS] = hw->tmp_jobs;
+	unsigned int n[ANPU_HW_NUM_QUEUES];
+	uint64_t hung[ANPU_HW_NUM_QUEUES];
+
+	for (unsigned int qi = 0; qi < ANPU_HW_NUM_QUEUES; qi++)
+		hung[qi] = asim_rd32(hw, ANPU_QREG(qi, ANPU_QREG_STATE)) == ANPU_QSTATE_HUNG ?
+			   asim_rd64(hw, ANPU_QREG(qi, ANPU_QREG_CURRENT_SEQ)) : 0;
+	if (asim_ctrl(hw, ANPU_CTRL_RESET_DEVICE, 0, 2000) != ANPU_CTRL_R_OK)
+		return;	/* the watchdog tries again at its next tick */
+	hw->stats.device_resets++;
+	for (unsigned int qi = 0; qi < ANPU_HW_NUM_QUEUES; qi++) {
+		struct asim_queue *q = &hw->q[qi];
+
+		/* the hung job got an ABORTED status record; the rest were dropped */
+		if (hung[qi] && hung[qi] == q->retired_seqno + 1) {
+			struct asim_job *job = q->jobs[hung[qi] & RING_MASK];
+			struct accel_job_status st;
+
+			q->retired_seqno++;
+			make_status(hw, job, &st);
+			finish_job(hw, job, &st, batch, nb);
+		}
+		n[qi] = resubmit_from(hw, qi, q->retired_seqno, tmp[qi]);
+		q->tail = 0;
+		q->next_seqno = 1;
+		q->retired_seqno = 0;
+		asim_wr32(hw, ANPU_QREG(qi, ANPU_QREG_FI_MODE), ANPU_FI_NONE);
+		requeue(hw, qi, tmp[qi], n[qi]);
+		q->wd_since_ns = 0;
+	}
+}
+
+/* Reset hung queue @qi; escalate to a device reset if that fails. */
+static void recover_queue(struct asim_hw *hw, unsigned int qi, struct accel_done *batch,
+			  unsigned int *nb)
+{
+	struct asim_job **tmp = hw->tmp_jobs[qi];
+	struct asim_queue *q = &hw->q[qi];
+	uint64_t done;
+	unsigned int n;
+
+	if (asim_ctrl(hw, ANPU_CTRL_RESET_QUEUE, qi, 2000) != ANPU_CTRL_R_OK) {
+		device_reset(hw, batch, nb);
+		return;
+	}
+	hw->stats.queue_resets++;
+	/* the hung job completed ABORTED (retired below); the queued ones were dropped */
+	done = asim_rd64(hw, ANPU_QREG(qi, ANPU_QREG_COMPLETED_SEQ));
+	if (done < q->retired_seqno)
+		done = q->retired_seqno;
+	n = resubmit_from(hw, qi, done, tmp);
+	q->next_seqno = done + 1;
+	requeue(hw, qi, tmp, n);
+	q->wd_since_ns = 0;
+}
+
+/* Returns queues to ring after a recovery (0: nothing recovered). */
+static unsigned int watchdog(struct asim_hw *hw, struct accel_done *batch, unsigned int *nb)
+{
+	int64_t now = accel_now_ns();
+
+	for (unsigned int qi = 0; qi < ANPU_HW_NUM_QUEUES; qi++) {
+		struct asim_queue *q = &hw->q[qi];
+		uint32_t progress;
+		struct asim_job *head;
+
+		if (q->retired_seqno + 1 >= q->next_seqno) {
+			q->wd_since_ns = 0;
+			continue;
+		}
+		progress = asim_rd32(hw, ANPU_QREG(qi, ANPU_QREG_PROGRESS));
+		if (!q->wd_since_ns || progress != q->wd_progress ||
+		    q->retired_seqno != q->wd_retired) {
+			q->wd_progress = progress;
+			q->wd_retired = q->retired_seqno;
+			q->wd_since_ns = now;
+			continue;
+		}
+		head = q->jobs[(q->retired_seqno + 1) & RING_MASK];
+		if (now - q->wd_since_ns < (int64_t)head->ctx->hang_timeout_ms * 1000000)
+			continue;
+		/* a queue starved by another queue's hung job is not hung itself */
+		if (asim_rd32(hw, ANPU_QREG(qi, ANPU_QREG_STATE)) != ANPU_QSTATE_HUNG &&
+		    !asim_rd64(hw, ANPU_QREG(qi, ANPU_QREG_CURRENT_SEQ))) {
+			q->wd_since_ns = now;
+			continue;
+		}
+		recover_queue(hw, qi, batch, nb);
+		return (1u << ANPU_HW_NUM_QUEUES) - 1;
+	}
+	return 0;
+}
+
+/* ---- the completion thread ---- */
+
+static void drain(int fd)
+{
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: nothing raised since the last read */
+	}
+}
+
+/* Deliver @batch with the lock dropped, then mark it delivered. */
+static void deliver(struct asim_hw *hw, struct accel_done *batch, unsigned int nb,
+		    unsigned int doorbells)
+{
+	if (hw->done_waiters)
+		pthread_cond_broadcast(&hw->done_cond);
+	if (hw->slot_waiters && nb)
+		pthread_cond_broadcast(&hw->slot_cond);
+	hw->delivering++;
+	pthread_mutex_unlock(&hw->lock);
+	ring_doorbells(hw, doorbells);
+	for (unsigned int i = 0; i < nb; i++)
+		accel_job_delivered(&batch[i]);
+	pthread_mutex_lock(&hw->lock);
+	for (unsigned int i = 0; i < nb; i++) {
+		struct asim_ctx *c = ctx_lookup(hw, batch[i].fence.context_id);
+
+		if (c && c->delivered_seq < batch[i].fence.seqno)
+			c->delivered_seq = batch[i].fence.seqno;
+	}
+	hw->delivering--;
+	if (hw->done_waiters)
+		pthread_cond_broadcast(&hw->done_cond);
+}
+
+static void *completion_thread(void *arg)
+{
+	struct asim_hw *hw = arg;
+	struct accel_done batch[BATCH];
+
+	pthread_mutex_lock(&hw->lock);
+	while (!hw->stop) {
+		struct pollfd pfd[2] = { { .fd = hw->irq_fd, .events = POLLIN },
+					 { .fd = hw->wake_fd, .events = POLLIN } };
+		int timeout = hw->ringed ? WATCHDOG_TICK_MS : -1;
+		unsigned int nb, doorbells;
+		bool more;
+
+		hw->thread_sleeping = timeout < 0;
+		pthread_mutex_unlock(&hw->lock);
+		if (poll(pfd, 2, timeout) > 0) {
+			if (pfd[0].revents)
+				drain(hw->irq_fd);
+			if (pfd[1].revents)
+				drain(hw->wake_fd);
+		}
+		pthread_mutex_lock(&hw->lock);
+		hw->thread_sleeping = false;
+		do {
+			nb = 0;
+			more = retire(hw, batch, &nb);
+			doorbells = release_pending(hw);
+			if (!more)
+				doorbells |= watchdog(hw, batch, &nb);
+			if (nb || doorbells)
+				deliver(hw, batch, nb, doorbells);
+		} while (more || nb);
+	}
+	pthread_mutex_unlock(&hw->lock);
+	return NULL;
+}
+
+int asim_sched_init(struct asim_hw *hw)
+{
+	uint64_t status_dpa, ring_bytes = ASIM_RING_ENTRIES * sizeof(struct anpu_hw_job_desc);
+	pthread_condattr_t ca;
+	int ret;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_destroy(&hw->done_cond);
+	pthread_cond_init(&hw->done_cond, &ca);
+	pthread_condattr_destroy(&ca);
+
+	hw->jobs = calloc(hw->max_jobs, sizeof(*hw->jobs));
+	if (!hw->jobs)
+		return -ENOMEM;
+	ret = asim_mem_alloc_locked(hw, (uint64_t)hw->max_jobs * 64, 64, &status_dpa);
+	if (ret)
+		goto fail;
+	for (unsigned int i = hw->max_jobs; i-- > 0;) {
+		struct asim_job *job = &hw->jobs[i];
+
+		job->status_dpa = status_dpa + 64ull * i;
+		job->status = (void *)(hw->bar + job->status_dpa);
+		job->next = hw->free_jobs;
+		hw->free_jobs = job;
+	}
+	for (unsigned int qi = 0; qi < ANPU_HW_NUM_QUEUES; qi++) {
+		struct asim_queue *q = &hw->q[qi];
+
+		ret = asim_mem_alloc_locked(hw, ring_bytes, 64, &q->ring_dpa);
+		if (ret)
+			goto fail;
+		q->ring = (void *)(hw->bar + q->ring_dpa);
+		memset(q->ring, 0, ring_bytes);
+		q->next_seqno = 1;
+		q->tail = asim_rd32(hw, ANPU_QREG(qi, ANPU_QREG_RING_HEAD));
+		asim_wr64(hw, ANPU_QREG(qi, ANPU_QREG_RING_BASE), q->ring_dpa);
+		asim_wr32(hw, ANPU_QREG(qi, ANPU_QREG_RING_ENTRIES), ASIM_RING_ENTRIES);
+		asim_wr32(hw, ANPU_QREG(qi, ANPU_QREG_FI_MODE), ANPU_FI_NONE);
+		asim_wr32(hw, ANPU_QREG(qi, ANPU_QREG_RING_TAIL), q->tail);
+	}
+	hw->irq_fd = anpusim_irq_fd(hw->sim, ANPU_IRQ_JOB);
+	hw->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (hw->irq_fd < 0 || hw->wake_fd < 0) {
+		ret = -EIO;
+		goto fail;
+	}
+	ret = -pthread_create(&hw->thread, NULL, completion_thread, hw);
+	if (ret)
+		goto fail;
+	return 0;
+fail:
+	if (hw->wake_fd >= 0)
+		close(hw->wake_fd);
+	hw->wake_fd = -1;
+	free(hw->jobs);
+	hw->jobs = NULL;
+	return ret;
+}
+
+void asim_sched_fini(struct asim_hw *hw)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&hw->lock);
+	hw->stop = true;
+	pthread_mutex_unlock(&hw->lock);
+	if (write(hw->wake_fd, &one, sizeof(one)) < 0) {
+		/* cannot fail for a fresh eventfd */
+	}
+	pthread_join(hw->thread, NULL);
+	close(hw->wake_fd);
+	while (hw->fd_waiters) {
+		struct asim_fd_waiter *w = hw->fd_waiters;
+
+		hw->fd_waiters = w->next;
+		close(w->fd);
+		free(w);
+	}
+	free(hw->jobs);
+}
+
+/* ---- contexts ---- */
+
+int asim_context_create(struct accel_device *dev, struct accel_context *ctx)
+{
+	struct asim_file *f = dev->priv;
+	struct asim_hw *hw = f->hw;
+	struct asim_ctx *c = calloc(1, sizeof(*c));
+	int ret = -ENOSPC;
+
+	if (!c)
+		return -ENOMEM;
+	c->queue = (unsigned int)ctx->params.priority;
+	c->hang_timeout_ms = ctx->params.hang_timeout_ms;
+	c->file = f;
+	c->front = ctx;
+	pthread_mutex_lock(&hw->lock);
+	for (unsigned int slot = 0; slot < ASIM_MAX_CONTEXTS; slot++) {
+		if (hw->ctx[slot])
+			continue;
+		if (++hw->ctx_gen[slot] >= (1u << 22))
+			hw->ctx_gen[slot] = 1;
+		c->id = hw->ctx_gen[slot] << 10 | slot;
+		hw->ctx[slot] = c;
+		ret = 0;
+		break;
+	}
+	pthread_mutex_unlock(&hw->lock);
+	if (ret) {
+		free(c);
+		return ret;
+	}
+	ctx->priv = c;
+	return 0;
+}
+
+void asim_context_destroy(struct accel_device *dev, struct accel_context *ctx)
+{
+	struct asim_hw *hw = dev_hw(dev);
+	struct asim_ctx *c = ctx->priv;
+
+	pthread_mutex_lock(&hw->lock);
+	hw->done_waiters++;
+	while (c->delivered_seq < c->submitted_seq || hw->delivering)
+		pthread_cond_wait(&hw->done_cond, &hw->lock);
+	hw->done_waiters--;
+	hw->ctx[c->id & (ASIM_MAX_CONTEXTS - 1)] = NULL;
+	pthread_mutex_unlock(&hw->lock);
+	free(c);
+	ctx->priv = NULL;
+}
+
+/* ---- submit ---- */
+
+int asim_submit(struct accel_context *ctx, struct accel_cmdbuf *cb,
+		const struct accel_submit_params *p, struct accel_fence *out, int64_t submit_ns)
+{
+	struct asim_hw *hw = dev_hw(ctx->obj.dev);
+	struct asim_ctx *c = ctx->priv;
+	struct asim_job *job;
+	unsigned int doorbell = 0;
+	bool wake = false;
+
+	pthread_mutex_lock(&hw->lock);
+	for (unsigned int i = 0; i < p->n_deps; i++) {
+		const struct accel_fence *f = &p->deps[i];
+		struct asim_ctx *dc;
+
+		if (f->device_id != hw->id) {
+			pthread_mutex_unlock(&hw->lock);
+			return -EXDEV;
+		}
+		dc = ctx_lookup(hw, f->context_id);
+		if (!f->seqno || (dc && f->seqno > dc->submitted_seq)) {
+			pthread_mutex_unlock(&hw->lock);
+			return -EINVAL;
+		}
+	}
+	while (!hw->free_jobs) {
+		if (p->flags & ACCEL_SUBMIT_NONBLOCK) {
+			pthread_mutex_unlock(&hw->lock);
+			return -EAGAIN;
+		}
+		hw->slot_waiters++;
+		pthread_cond_wait(&hw->slot_cond, &hw->lock);
+		hw->slot_waiters--;
+	}
+	job = hw->free_jobs;
+	hw->free_jobs = job->next;
+	job->next = NULL;
+	job->ctx = c;
+	job->cb = cb;
+	job->prof = p->profile;
+	job->fn = p->on_complete;
+	job->user = p->user;
+	job->submit_ns = submit_ns;
+	job->n_deps = 0;
+	for (unsigned int i = 0; i < p->n_deps; i++)
+		job->deps[job->n_deps++] = (struct asim_dep){ .ctx_id = p->deps[i].context_id,
+							      .seqno = p->deps[i].seqno };
+	job->n_step = p->n_step_params;
+	if (job->n_step)
+		memcpy(job->step, p->step_params, job->n_step * sizeof(uint32_t));
+	job->ctx_seq = ++c->submitted_seq;
+	if (cb->step_params) {
+		/* the step slots are rewritten when the job goes on the ring */
+		if (cb->last_submit.seqno)
+			job->deps[job->n_deps++] = (struct asim_dep){
+				.ctx_id = cb->last_submit.context_id, .strict = true,
+				.seqno = cb->last_submit.seqno };
+		cb->last_submit = (struct accel_fence){ .seqno = job->ctx_seq, .context_id = c->id,
+							.device_id = hw->id };
+	}
+	hw->stats.jobs_submitted++;
+	if (!c->pend_head && deps_ready(hw, job)) {
+		doorbell = 1u << ring_push(hw, job);
+		if (hw->thread_sleeping) {
+			hw->thread_sleeping = false;
+			wake = true;
+		}
+	} else {
+		if (c->pend_tail)
+			c->pend_tail->next = job;
+		else
+			c->pend_head = job;
+		c->pend_tail = job;
+		if (!c->on_pending_list) {
+			c->on_pending_list = true;
+			c->pend_next = hw->pending;
+			hw->pending = c;
+		}
+	}
+	*out = (struct accel_fence){ .seqno = job->ctx_seq, .context_id = c->id,
+				     .device_id = hw->id };
+	pthread_mutex_unlock(&hw->lock);
+	ring_doorbells(hw, doorbell);
+	if (wake) {
+		uint64_t one = 1;
+
+		if (write(hw->wake_fd, &one, sizeof(one)) < 0) {
+			/* overflow only: the thread is awake then */
+		}
+	}
+	return 0;
+}
+
+/* ---- fences ---- */
+
+/* Under hw->lock: 1 finished (then *err = the job's error), 0 not yet, < 0 bad fence. */
+static int fence_state(struct asim_hw *hw, const struct accel_fence *f, int *err)
+{
+	struct asim_ctx *c;
+
+	if (f->device_id != hw->id)
+		return -EXDEV;
+	c = ctx_lookup(hw, f->context_id);
+	*err = 0;
+	if (!c)
+		return 1;	/* its context is freed: every job of it finished */
+	if (f->seqno > c->submitted_seq)
+		return -EINVAL;
+	if (c->completed_seq < f->seqno)
+		return 0;
+	if (c->hist[f->seqno % ASIM_HISTORY].seqno == f->seqno)
+		*err = c->hist[f->seqno % ASIM_HISTORY].status.error;
+	return 1;
+}
+
+int asim_fence_wait(struct accel_device *dev, const struct accel_fence *f, int64_t timeout_ns)
+{
+	struct asim_hw *hw = dev_hw(dev);
+	struct timespec deadline;
+	int err, ret;
+
+	if (timeout_ns > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += timeout_ns / 1000000000;
+		deadline.tv_nsec += timeout_ns % 1000000000;
+		if (deadline.tv_nsec >= 1000000000) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000;
+		}
+	}
+	pthread_mutex_lock(&hw->lock);
+	for (;;) {
+		ret = fence_state(hw, f, &err);
+		if (ret)
+			break;
+		if (timeout_ns == 0) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		hw->done_waiters++;
+		if (timeout_ns < 0) {
+			pthread_cond_wait(&hw->done_cond, &hw->lock);
+		} else if (pthread_cond_timedwait(&hw->done_cond, &hw->lock, &deadline) == ETIMEDOUT) {
+			hw->done_waiters--;
+			ret = fence_state(hw, f, &err);
+			if (!ret)
+				ret = -ETIMEDOUT;
+			break;
+		}
+		hw->done_waiters--;
+	}
+	pthread_mutex_unlock(&hw->lock);
+	if (ret < 0)
+		return ret;
+	return err ? -EIO : 0;
+}
+
+int asim_fence_poll(struct accel_device *dev, const struct accel_fence *f)
+{
+	struct asim_hw *hw = dev_hw(dev);
+	int err, ret;
+
+	pthread_mutex_lock(&hw->lock);
+	ret = fence_state(hw, f, &err);
+	pthread_mutex_unlock(&hw->lock);
+	return ret;
+}
+
+int asim_fence_status(struct accel_device *dev, const struct accel_fence *f,
+		      struct accel_job_status *st)
+{
+	struct asim_hw *hw = dev_hw(dev);
+	struct asim_ctx *c;
+	int err, ret;
+
+	pthread_mutex_lock(&hw->lock);
+	ret = fence_state(hw, f, &err);
+	if (ret == 0) {
+		ret = -EAGAIN;
+	} else if (ret == 1) {
+		c = ctx_lookup(hw, f->context_id);
+		if (c && c->hist[f->seqno % ASIM_HISTORY].seqno == f->seqno) {
+			*st = c->hist[f->seqno % ASIM_HISTORY].status;
+			ret = 0;
+		} else {
+			ret = -ENOENT;
+		}
+	}
+	pthread_mutex_unlock(&hw->lock);
+	return ret;
+}
+
+int asim_fence_export_fd(struct accel_device *dev, const struct accel_fence *f, int *fd)
+{
+	struct asim_hw *hw = dev_hw(dev);
+	struct asim_fd_waiter *w;
+	int err, ret, efd;
+
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (efd < 0)
+		return -errno;
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		close(efd);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&hw->lock);
+	ret = fence_state(hw, f, &err);
+	if (ret == 0) {
+		/* our own dup: the caller may close its fd before the job ends */
+		w->fd = fcntl(efd, F_DUPFD_CLOEXEC, 0);
+		if (w->fd < 0) {
+			ret = -errno;
+		} else {
+			w->ctx_id = f->context_id;
+			w->seqno = f->seqno;
+			w->next = hw->fd_waiters;
+			hw->fd_waiters = w;
+			w = NULL;
+		}
+	} else if (ret == 1) {
+		uint64_t one = 1;
+
+		if (write(efd, &one, sizeof(one)) < 0)
+			ret = -errno;
+		else
+			ret = 0;
+	}
+	pthread_mutex_unlock(&hw->lock);
+	free(w);
+	if (ret < 0) {
+		close(efd);
+		return ret;
+	}
+	*fd = efd;
+	return 0;
+}
+
+/* ---- test support ---- */
+
+int asim_inject_fault(struct accel_device *dev, unsigned int queue, uint32_t mode)
+{
+	struct asim_hw *hw = dev_hw(dev);
+
+	pthread_mutex_lock(&hw->lock);
+	asim_wr32(hw, ANPU_QREG(queue, ANPU_QREG_FI_MODE), mode);
+	asim_wr32(hw, ANPU_QREG(queue, ANPU_QREG_FI_SEQ),
+		  asim_rd32(hw, ANPU_QREG(queue, ANPU_QREG_FI_SEQ)) + 1);
+	pthread_mutex_unlock(&hw->lock);
+	return 0;
+}
+
+int asim_stats(struct accel_device *dev, struct accel_device_stats *stats)
+{
+	struct asim_hw *hw = dev_hw(dev);
+
+	pthread_mutex_lock(&hw->lock);
+	*stats = hw->stats;
+	pthread_mutex_unlock(&hw->lock);
+	return 0;
+}

@@ -1,0 +1,58 @@
+# libaccel: the userspace driver library (libaccel/), its conformance tests
+# (tests/accel/), the example program (examples/) and benchmark (bench/bench_accel.c).
+LIBACCEL_SRC := $(wildcard libaccel/src/*.c libaccel/src/sim/*.c)
+LIBACCEL_OBJ := $(LIBACCEL_SRC:%.c=$(OBJ)/%.o)
+LIBACCEL     := $(BUILD)/lib/libaccel.a
+# a program using libaccel links these (the in-process NPU is libanpusim)
+LIBACCEL_LIBS := $(LIBACCEL) $(LIBSIM) -lm
+
+$(LIBACCEL): $(LIBACCEL_OBJ)
+	@mkdir -p $(@D)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+all: $(LIBACCEL)
+
+# ---- conformance tests: tests/accel/test_accel_*.c, each a cmocka suite ----
+ACCEL_TEST_COMMON := $(OBJ)/tests/accel/accel_test_util.o
+ACCEL_TEST_SRC := $(wildcard tests/accel/test_accel_*.c)
+ACCEL_TEST_BIN := $(ACCEL_TEST_SRC:tests/accel/%.c=$(BUILD)/tests/%)
+
+$(BUILD)/tests/test_accel_%: $(OBJ)/tests/accel/test_accel_%.o $(ACCEL_TEST_COMMON) \
+		$(OBJ)/tests/ref/ref_quant.o $(LIBACCEL) $(LIBSIM)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lm
+
+all: $(ACCEL_TEST_BIN)
+UNIT_TESTS += $(ACCEL_TEST_BIN)
+
+# ---- example program, run by make check as a suite ----
+ACCEL_EXAMPLE := $(BUILD)/bin/accel-example
+
+$(ACCEL_EXAMPLE): $(OBJ)/examples/accel_example.o $(LIBACCEL) $(LIBSIM)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -lm
+
+all: $(ACCEL_EXAMPLE)
+
+.PHONY: accel-example bench-accel
+accel-example: $(ACCEL_EXAMPLE)
+	@if out=$$(ANPU_DEVICE=$${ANPU_DEVICE:-} $(ACCEL_EXAMPLE) 2>&1); then \
+	  printf '%s\n' "$$out"; echo "1 passed, 0 failed, 0 skipped"; \
+	else printf '%s\n' "$$out"; echo "0 passed, 1 failed, 0 skipped"; fi
+
+CHECK_SUITES += accel-example
+ASAN_SUITES  += accel-example
+
+# ---- benchmark: build/bin/anpu-bench-accel -> build/bench/accel.jsonl ----
+BENCH_ACCEL_BIN := $(BUILD)/bin/anpu-bench-accel
+
+$(BENCH_ACCEL_BIN): $(OBJ)/bench/bench_accel.o $(LIBACCEL) $(LIBSIM)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -lm
+
+all: $(BENCH_ACCEL_BIN)
+
+BENCH_PARTS += bench-accel
+bench-accel: $(BENCH_ACCEL_BIN)
+	scripts/bench-record.sh $(BENCH_DIR) accel $(BENCH_ACCEL_BIN)
