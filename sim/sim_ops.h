@@ -39,15 +39,7 @@ struct sim_op {
 	uint32_t flags;
 	unsigned int n_tensors;
 	struct sim_tensor t[ANPU_OP_MAX_TENSORS];
-	union {
-		uint32_t raw[8];
-		struct anpu_params_rmsnorm rmsnorm;
-		struct anpu_params_rope rope;
-		struct anpu_params_kv_store kv_store;
-		struct anpu_params_attention attention;
-		struct anpu_params_scale scale;
-		struct anpu_params_softmax softmax;
-	} params;
+	union anpu_op_params params;
 	uint32_t pos;		/* the op's step scalar, resolved (0 if none) */
 };
 

@@ -248,6 +248,17 @@ struct anpu_params_softmax {
 	float scale;			/* finite */
 };
 
+/* The 32 parameter bytes of an op, one layout per opcode. */
+union anpu_op_params {
+	__u32 raw[8];
+	struct anpu_params_rmsnorm rmsnorm;
+	struct anpu_params_rope rope;
+	struct anpu_params_kv_store kv_store;
+	struct anpu_params_attention attention;
+	struct anpu_params_scale scale;
+	struct anpu_params_softmax softmax;
+};
+
 /**
  * struct anpu_op - one op in a command stream
  * @opcode: enum anpu_opcode.
@@ -286,15 +297,7 @@ struct anpu_op {
 	__u8 n_tensors;
 	__u8 reserved0;
 	__u32 flags;
-	union {
-		__u32 raw[8];
-		struct anpu_params_rmsnorm rmsnorm;
-		struct anpu_params_rope rope;
-		struct anpu_params_kv_store kv_store;
-		struct anpu_params_attention attention;
-		struct anpu_params_scale scale;
-		struct anpu_params_softmax softmax;
-	} params;
+	union anpu_op_params params;
 	/* followed by struct anpu_tensor tensors[n_tensors] */
 };
 
