@@ -19,7 +19,7 @@ ACCEL_TEST_SRC := $(wildcard tests/accel/test_accel_*.c)
 ACCEL_TEST_BIN := $(ACCEL_TEST_SRC:tests/accel/%.c=$(BUILD)/tests/%)
 
 $(BUILD)/tests/test_accel_%: $(OBJ)/tests/accel/test_accel_%.o $(ACCEL_TEST_COMMON) \
-		$(OBJ)/tests/ref/ref_quant.o $(LIBACCEL) $(LIBSIM)
+		$(OBJ)/tests/ref/ref_quant.o $(OBJ)/tests/ref/ref_ops.o $(LIBACCEL) $(LIBSIM)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lm
 

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+#include "accel_test_util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct accel_device *accel_test_open(const struct accel_device_params *params)
+{
+	const char *want = getenv("ANPU_DEVICE");
+	struct accel_device_info info;
+	struct accel_device *dev = NULL;
+
+	if (!want || !*want)
+		want = "sim";
+	assert_int_equal(accel_device_open(want, params, &dev), 0);
+	assert_int_equal(accel_device_info(dev, &info), 0);
+	assert_int_equal(info.backend, strcmp(want, "sim") ? ACCEL_BACKEND_KERNEL : ACCEL_BACKEND_SIM);
+	return dev;
+}
+
+struct accel_cmdbuf *accel_test_nops(struct accel_device *dev, unsigned int n)
+{
+	struct accel_cmdbuf *cb;
+
+	assert_int_equal(accel_cmdbuf_create(dev, NULL, &cb), 0);
+	for (unsigned int i = 0; i < n; i++)
+		assert_int_equal(accel_cmd_nop(cb), 0);
+	assert_int_equal(accel_cmdbuf_finish(cb), 0);
+	return cb;
+}
+
+struct accel_cmdbuf *accel_test_slow(struct accel_device *dev, struct accel_bo **bos)
+{
+	enum { K = 1024, N = 1024, M = 32 };
+	struct accel_cmdbuf *cb;
+
+	assert_int_equal(accel_bo_create(dev, (uint64_t)K * N * 4, ACCEL_BO_NPU_READ_ONLY, &bos[0]), 0);
+	assert_int_equal(accel_bo_create(dev, (uint64_t)(K + N) * M * 4, 0, &bos[1]), 0);
+	struct accel_tensor w = accel_tensor_packed(bos[0], 0, ACCEL_F32, K, N, 1, 1);
+	struct accel_tensor x = accel_tensor_packed(bos[1], 0, ACCEL_F32, K, M, 1, 1);
+	struct accel_tensor y = accel_tensor_packed(bos[1], (uint64_t)K * M * 4, ACCEL_F32, N, M, 1, 1);
+
+	assert_int_equal(accel_cmdbuf_create(dev, NULL, &cb), 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(accel_cmd_matmul(cb, &x, &w, NULL, &y, 0), 0);
+	assert_int_equal(accel_cmdbuf_finish(cb), 0);
+	return cb;
+}
