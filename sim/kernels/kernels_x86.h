@@ -574,8 +574,8 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 	if (i < nb)								\
 		fn##_block(&b[i], xb, i, acc2, nx);				\
 	for (unsigned int r = 0; r < nx; r++)					\
-		out[r] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[r], acc1[r])) + \
-			 hsum_ps(acc2[r]);					\
+		out[r] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0[r], acc1[r]), \
+					      _mm512_zextps256_ps512(acc2[r]))); \
 }
 
 #define HIBITS_NONE (void)0
