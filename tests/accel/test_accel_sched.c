@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libaccel conformance: submission, fences, dependencies, priorities,
+ * concurrency, back-pressure, profiling, observers, device errors and hang
+ * recovery (fault injection).
+ */
+#include "accel_test_util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SEC 1000000000ll
+
+static struct accel_device *dev;
+
+static int setup(void **state)
+{
+	(void)state;
+	dev = accel_test_open(NULL);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return accel_device_close(dev);
+}
+
+static struct accel_context *new_ctx(enum accel_priority prio, unsigned int hang_ms)
+{
+	struct accel_context_params p = accel_context_default_params();
+	struct accel_context *ctx;
+
+	p.priority = prio;
+	p.hang_timeout_ms = hang_ms;
+	assert_int_equal(accel_context_create(dev, &p, &ctx), 0);
+	return ctx;
+}
+
+/* Completion order, recorded by on_complete callbacks. */
+static pthread_mutex_t order_lock = PTHREAD_MUTEX_INITIALIZER;
+static int order[64], n_order;
+
+static void record(void *user, const struct accel_fence *f, const struct accel_job_status *st)
+{
+	(void)f;
+	(void)st;
+	pthread_mutex_lock(&order_lock);
+	order[n_order++] = (int)(intptr_t)user;
+	pthread_mutex_unlock(&order_lock);
+}
+
+static int position(int tag)
+{
+	for (int i = 0; i < n_order; i++)
+		if (order[i] == tag)
+			return i;
+	return -1;
+}
+
+static struct accel_fence submit_tagged(struct accel_context *ctx, struct accel_cmdbuf *cb,
+					int tag, const struct accel_fence *deps,
+					unsigned int n_deps)
+{
+	struct accel_submit_params p = accel_submit_default_params();
+	struct accel_fence f;
+
+	p.on_complete = record;
+	p.user = (void *)(intptr_t)tag;
+	p.deps = deps;
+	p.n_deps = n_deps;
+	assert_int_equal(accel_submit(ctx, cb, &p, &f), 0);
+	return f;
+}
+
+static void nop_job_finishes_ok_with_device_times(void **state)
+{
+	struct accel_context *ctx = new_ctx(ACCEL_PRIORITY_NORMAL, 0);
+	struct accel_cmdbuf *cb = accel_test_nops(dev, 3);
+	struct accel_job_status st;
+	struct accel_fence f;
+
+	(void)state;
+	assert_int_equal(accel_submit(ctx, cb, NULL, &f), 0);
+	assert_int_equal(f.seqno, 1);
+	assert_int_equal(accel_fence_wait(dev, &f, 5 * SEC), 0);
+	assert_int_equal(accel_fence_poll(dev, &f), 1);
+	assert_int_equal(accel_fence_status(dev, &f, &st), 0);
+	assert_int_equal(st.error, 0);
+	assert_int_equal(st.result, ACCEL_RESULT_OK);
+	assert_int_equal(st.op_index, 3);
+	assert_int_equal(st.ops_done, 3);
+	assert_int_equal(st.queue, ACCEL_PRIORITY_NORMAL);
+	assert_true(st.device_start_ns <= st.device_end_ns);
+	/* calibrated: the job ran after it was submitted (within the clock uncertainty) */
+	assert_true(st.end_ns + 1000000 >= st.submit_ns);
+	accel_cmdbuf_free(cb);
+	accel_context_free(ctx);
+}
+
+static void exported_fence_fd_becomes_readable(void **state)
+{
+	struct accel_context *ctx = new_ctx(ACCEL_PRIORITY_NORMAL, 0);
+	struct accel_bo *bos[2];
+	struct accel_cmdbuf *cb = accel_test_slow(dev, bos);
+	struct accel_fence f;
+	struct pollfd pfd = { .events = POLLIN };
+
+	(void)state;
+	assert_int_equal(accel_submit(ctx, cb, NULL, &f), 0);
+	assert_int_equal(accel_fence_export_fd(dev, &f, &pfd.fd), 0);
+	assert_int_equal(poll(&pfd, 1, 5000), 1);
+	assert_int_equal(accel_fence_poll(dev, &f), 1);
+	close(pfd.fd);
+	/* an already finished fence gives a readable fd at once */
+	assert_int_equal(accel_fence_export_fd(dev, &f, &pfd.fd), 0);
+	assert_int_equal(poll(&pfd, 1, 0), 1);
+	close(pfd.fd);
+	accel_cmdbuf_free(cb);
+	accel_bo_free(bos[0]);
+	accel_bo_free(bos[1]);
+	accel_context_free(ctx);
+}
+
+static void wait_times_out_on_an_unfinished_job(void **state)
+{
+	struct accel_context *ctx = new_ctx(ACCEL_PRIORITY_NORMAL, 0);
+	struct accel_bo *bos[2];
+	struct accel_cmdbuf *cb = accel_test_slow(dev, bos);
+	struct accel_job_status st;
+	struct accel_fence f;
+
+	(void)state;
+	assert_int_equal(accel_submit(ctx, cb, NULL, &f), 0);
+	assert_int_equal(accel_fence_wait(dev, &f, 1000), -ETIMEDOUT);
+	assert_int_equal(accel_fence_status(dev, &f, &st), -EAGAIN);
+	assert_int_equal(accel_fence_wait(dev, &f, 10 * SEC), 0);
+	accel_cmdbuf_free(cb);
+	accel_bo_free(bos[0]);
+	accel_bo_free(bos[1]);
+	accel_context_free(ctx);
+}
+
+static void step_parameters_change_between_resubmissions(void **state)
+{
+	struct accel_cmdbuf_params cp = accel_cmdbuf_default_params();
+	struct accel_submit_params sp = accel_submit_default_params();
+	struct accel_context *ctx = new_ctx(ACCEL_PRIORITY_NORMAL, 0);
+	struct accel_cmdbuf *cb;
+	struct accel_fence f[3];
+	struct accel_bo *bo;
+	float *p;
+
+	(void)state;
+	cp.step_params = 1;
+	assert_int_equal(accel_bo_create(dev, 4096, 0, &bo), 0);
+	p = accel_bo_map(bo);
+	for (int i = 0; i < 4; i++)
+		p[i] = 1.0f + (float)i;
+	struct accel_tensor src = accel_tensor_packed(bo, 0, ACCEL_F32, 4, 1, 1, 1);
+	struct accel_tensor cache = accel_tensor_packed(bo, 64, ACCEL_F32, 4, 8, 1, 1);
+
+	assert_int_equal(accel_cmdbuf_create(dev, &cp, &cb), 0);
+	assert_int_equal(accel_cmd_kv_store(cb, &src, &cache, accel_step(0)), 0);
+	assert_int_equal(accel_cmdbuf_finish(cb), 0);
+	/* submitted back to back: each submission sees its own value */
+	for (uint32_t i = 0; i < 3; i++) {
+		uint32_t pos = 2 * i + 1;
+
+		sp.step_params = &pos;
+		sp.n_step_params = 1;
+		assert_int_equal(accel_submit(ctx, cb, &sp, &f[i]), 0);
+	}
+	assert_int_equal(accel_fence_wait_all(dev, f, 3, 5 * SEC), 0);
+	for (int row = 0; row < 8; row++)
+		assert_true(p[16 + row * 4 + 2] == ((row % 2 && row < 6) ? 3.0f : 0.0f));
+	accel_cmdbuf_free(cb);
+	accel_bo_free(bo);
+	accel_context_free(ctx);
+}
+
+static void diamond_across_contexts_and_queues_runs_in_dependency_order(void **state)
+{
+	struct accel_context *a = new_ctx(ACCEL_PRIORITY_LOW, 0);
+	struct accel_context *b = new_ctx(ACCEL_PRIORITY_HIGH, 0);
+	struct accel_context *c = new_ctx(ACCEL_PRIORITY_REALTIME, 0);
+	struct accel_context *d = new_ctx(ACCEL_PRIORITY_NORMAL, 0);
+	struct accel_bo *bos[2];
+	struct accel_cmdbuf *slow = accel_test_slow(dev, bos), *nop = accel_test_nops(dev, 1);
+	struct accel_fence fa, fb, fc, fd, bc[2];
+
+	(void)state;
+	n_order = 0;
+	fa = submit_tagged(a, slow, 1, NULL, 0);
+	fb = submit_tagged(b, nop, 2, &fa, 1);
+	fc = submit_tagged(c, nop, 3, &fa, 1);
+	bc[0] = fb;
+	bc[1] = fc;
+	fd = submit_tagged(d, nop, 4, bc, 2);
+	assert_int_equal(accel_fence_wait(dev, &fd, 10 * SEC), 0);
+	assert_int_equal(accel_fence_wait_all(dev, bc, 2, 10 * SEC), 0);
+	/* callbacks run on the completion thread before the context is freed */
+	accel_context_free(a);
+	accel_context_free(b);
+	accel_context_free(c);
+	accel_context_free(d);
+	assert_int_equal(n_order, 4);
+	assert_int_equal(position(1), 0);
+	assert_int_equal(position(4), 3);
+	accel_cmdbuf_free(slow);
+	accel_cmdbuf_free(nop);
+	accel_bo_free(bos[0]);
+	accel_bo_free(bos[1]);
+}
+
+static void realtime_job_overtakes_queued_low_priority_job(void **state)
+{
+	struct accel_context *busy = new_ctx(ACCEL_PRIORITY_NORMAL, 0);
+	struct accel_context *low = new_ctx(ACCEL_PRIORITY_LOW, 0);
+	struct accel_context *rt = new_ctx(ACCEL_PRIORITY_REALTIME, 0);
+	struct accel_bo *bos[2];
+	struct accel_cmdbuf *slow = accel_test_slow(dev, bos), *nop = accel_test_nops(dev, 1);
+	struct accel_fence f[3];
+
+	(void)state;
+	n_order = 0;
+	f[0] = submit_tagged(busy, slow, 1, NULL, 0);
+	f[1] = submit_tagged(low, nop, 2, NULL, 0);
+	f[2] = submit_tagged(rt, nop, 3, NULL, 0);
+	assert_int_equal(accel_fence_wait_all(dev, f, 3, 10 * SEC), 0);
+	accel_context_free(busy);
+	accel_context_free(low);
+	accel_context_free(rt);
+	assert_true(position(3) < position(2));
+	accel_cmdbuf_free(slow);
+	accel_cmdbuf_free(nop);
+	accel_bo_free(bos[0]);
+	accel_bo_free(bos[1]);
+}
+
+struct thread_arg {
+	struct accel_context *ctx;
+	struct accel_cmdbuf *cb;
+	int failures;
+};
+
+static void *submitter(void *p)
+{
+	struct thread_arg *a = p;
+	struct accel_fence f;
+
+	for (int i = 0; i < 300; i++)
+		if (accel_submit(a->ctx, a->cb, NULL, &f) || (i % 50 == 49 && accel_fence_wait(dev, &f, 10 * SEC)))
+			a->failures++;
+	if (accel_fence_wait(dev, &f, 10 * SEC))
+		a->failures++;
+	return NULL;
+}
+
+static void threads_submitting_to_a_shared_context_all_complete_in_order(void **state)
+{
+	struct accel_context *ctx = new_ctx(ACCEL_PRIORITY_NORMAL, 0);
+	struct accel_cmdbuf *cb = accel_test_nops(dev, 1);
+	struct accel_device_stats before, after;
+	struct thread_arg args[4];
+	pthread_t t[4];
+	struct accel_fence last = { 0 };
+
+	(void)state;
+	accel_device_stats(dev, &before);
+	for (int i = 0; i < 4; i++) {
+		args[i] = (struct thread_arg){ .ctx = ctx, .cb = cb };
+		pthread_create(&t[i], NULL, submitter, &args[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(args[i].failures, 0);
+	}
+	/* one context = one timeline: job 1200 finished means all did */
+	last.seqno = 1200;
+	assert_int_equal(accel_submit(ctx, cb, NULL, &last), 0);
+	assert_int_equal(last.seqno, 1201);
+	assert_int_equal(accel_fence_wait(dev, &last, 10 * SEC), 0);
+	accel_device_stats(dev, &after);
+	assert_int_equal(after.jobs_submitted - before.jobs_submitted, 1201);
+	accel_cmdbuf_free(cb);
+	accel_context_free(ctx);
+}
+
+static void injected_fault_is_reported_with_cause(void **state)
+{
+	struct accel_context *ctx = new_ctx(ACCEL_PRIORITY_HIGH, 0);
+	struct accel_cmdbuf *cb = accel_test_nops(dev, 2);
+	struct accel_job_status st;
+	struct accel_fence f[2];
+
+	(void)state;
+	assert_int_equal(accel_device_inject_fault(dev, ACCEL_PRIORITY_HIGH, ACCEL_FAULT_FAULT), 0);
+	assert_int_equal(accel_submit(ctx, cb, NULL, &f[0]), 0);
+	assert_int_equal(accel_submit(ctx, cb, NULL, &f[1]), 0);
+	assert_int_equal(accel_fence_wait(dev, &f[0], 5 * SEC), -EIO);
+	assert_int_equal(accel_fence_status(dev, &f[0], &st), 0);
+	assert_int_equal(st.result, ACCEL_RESULT_FAULT);
+	assert_string_equal(accel_cause_name(st.cause), "INJECTED");
+	assert_int_equal(st.error, -EIO);
+	assert_int_equal(accel_fence_wait(dev, &f[1], 5 * SEC), 0);
+	accel_cmdbuf_free(cb);
+	accel_context_free(ctx);
+}
+
+static void execution_error_reports_op_and_fault_address(void **state)
+{
+	struct accel_context *ctx = new_ctx(ACCEL_PRIORITY_NORMAL, 0);
+	struct accel_job_status st;
+	struct accel_cmdbuf *cb;
+	struct accel_fence f;
+	struct accel_bo *bo;
+	int32_t *ids;
+
+	(void)state;
+	assert_int_equal(accel_bo_create(dev, 8192, 0, &bo), 0);
+	ids = (int32_t *)((uint8_t *)accel_bo_map(bo) + 4096);
+	ids[0] = 1;
+	ids[1] = 99;	/* the table has 4 rows */
+	struct accel_tensor table = accel_tensor_packed(bo, 0, ACCEL_F32, 8, 4, 1, 1);
+	struct accel_tensor tid = accel_tensor_packed(bo, 4096, ACCEL_I32, 2, 1, 1, 1);
+	struct accel_tensor dst = accel_tensor_packed(bo, 6144, ACCEL_F32, 8, 2, 1, 1);
+
+	assert_int_equal(accel_cmdbuf_create(dev, NULL, &cb), 0);
+	assert_int_equal(accel_cmd_nop(cb), 0);
+	assert_int_equal(accel_cmd_embed(cb, &table, &tid, &dst), 0);
+	assert_int_equal(accel_cmdbuf_finish(cb), 0);
+	assert_int_equal(accel_submit(ctx, cb, NULL, &f), 0);
+	assert_int_equal(accel_fence_wait(dev, &f, 5 * SEC), -EIO);
+	assert_int_equal(accel_fence_status(dev, &f, &st), 0);
+	assert_int_equal(st.result, ACCEL_RESULT_FAULT);
+	assert_string_equal(accel_cause_name(st.cause), "INDEX");
+	assert_int_equal(st.op_index, 1);
+	assert_int_equal(st.fault_addr, accel_bo_npu_addr(bo) + 4096 + 4);
+	accel_cmdbuf_free(cb);
+	accel_bo_free(bo);
+	accel_context_free(ctx);
+}
+
+static void hung_job_is_aborted_and_innocent_jobs_are_resubmitted(void **state)
+{
+	struct accel_context *ctx = new_ctx(ACCEL_PRIORITY_NORMAL, 100);
+	struct accel_cmdbuf *cb = accel_test_nops(dev, 1);
+	struct accel_device_stats before, after;
+	struct accel_job_status st;
+	struct accel_fence f[3];
+
+	(void)state;
+	accel_device_stats(dev, &before);
+	assert_int_equal(accel_device_inject_fault(dev, ACCEL_PRIORITY_NORMAL, ACCEL_FAULT_HANG), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(accel_submit(ctx, cb, NULL, &f[i]), 0);
+	assert_int_equal(accel_fence_wait(dev, &f[0], 5 * SEC), -EIO);
+	assert_int_equal(accel_fence_status(dev, &f[0], &st), 0);
+	assert_int_equal(st.error, -ETIMEDOUT);
+	assert_int_equal(st.result, ACCEL_RESULT_ABORTED);
+	assert_string_equal(accel_cause_name(st.cause), "QUEUE_RESET");
+	assert_int_equal(accel_fence_wait(dev, &f[1], 5 * SEC), 0);
+	assert_int_equal(accel_fence_wait(dev, &f[2], 5 * SEC), 0);
+	accel_device_stats(dev, &after);
+	assert_true(after.queue_resets > before.queue_resets);
+	assert_true(after.jobs_resubmitted >= before.jobs_resubmitted + 2);
+	accel_cmdbuf_free(cb);
+	accel_context_free(ctx);
+}
+
+static void failed_queue_reset_escalates_to_device_reset(void **state)
+{
+	struct accel_context *ctx = new_ctx(ACCEL_PRIORITY_LOW, 400);
+	struct accel_cmdbuf *cb = accel_test_nops(dev, 1);
+	struct accel_device_stats before, after;
+	struct accel_job_status st;
+	struct accel_fence f[2];
+
+	(void)state;
+	accel_device_stats(dev, &before);
+	/* a queue has one fault mode: hang the job, then make its reset fail */
+	assert_int_equal(accel_device_inject_fault(dev, ACCEL_PRIORITY_LOW, ACCEL_FAULT_HANG), 0);
+	assert_int_equal(accel_submit(ctx, cb, NULL, &f[0]), 0);
+	assert_int_equal(accel_submit(ctx, cb, NULL, &f[1]), 0);
+	usleep(100000);
+	assert_int_equal(accel_fence_poll(dev, &f[0]), 0);
+	assert_int_equal(accel_device_inject_fault(dev, ACCEL_PRIORITY_LOW,
+						   ACCEL_FAULT_FAIL_RESET | ACCEL_FAULT_STICKY), 0);
+	assert_int_equal(accel_fence_wait(dev, &f[0], 5 * SEC), -EIO);
+	assert_int_equal(accel_fence_status(dev, &f[0], &st), 0);
+	assert_int_equal(st.result, ACCEL_RESULT_ABORTED);
+	assert_string_equal(accel_cause_name(st.cause), "DEVICE_RESET");
+	assert_int_equal(accel_fence_wait(dev, &f[1], 5 * SEC), 0);
+	accel_device_stats(dev, &after);
+	assert_true(after.device_resets > before.device_resets);
+	accel_cmdbuf_free(cb);
+	accel_context_free(ctx);
+}
+
+static void nonblocking_submit_reports_back_pressure(void **state)
+{
+	struct accel_context *hold = new_ctx(ACCEL_PRIORITY_REALTIME, 300);
+	struct accel_context *ctx = new_ctx(ACCEL_PRIORITY_LOW, 0);
+	struct accel_cmdbuf *cb = accel_test_nops(dev, 1);
+	struct accel_submit_params p = accel_submit_default_params();
+	struct accel_device_info info;
+	struct accel_fence f, last = { 0 };
+	unsigned int n = 0;
+	int ret;
+
+	(void)state;
+	accel_device_info(dev, &info);
+	/* a hung realtime job holds the engine until the watchdog recovers it */
+	assert_int_equal(accel_device_inject_fault(dev, ACCEL_PRIORITY_REALTIME, ACCEL_FAULT_HANG), 0);
+	assert_int_equal(accel_submit(hold, cb, NULL, &f), 0);
+	p.flags = ACCEL_SUBMIT_NONBLOCK;
+	while ((ret = accel_submit(ctx, cb, &p, &last)) == 0)
+		n++;
+	assert_int_equal(ret, -EAGAIN);
+	assert_int_equal(n, info.max_jobs_in_flight - 1);
+	assert_int_equal(accel_fence_wait(dev, &last, 10 * SEC), 0);
+	assert_int_equal(accel_fence_wait(dev, &f, 10 * SEC), -EIO);
+	accel_cmdbuf_free(cb);
+	accel_context_free(hold);
+	accel_context_free(ctx);
+}
+
+static int submits_seen, completions_seen;
+
+static void on_submit(void *user, const struct accel_submit_event *ev)
+{
+	(void)user;
+	submits_seen += ev->op_count == 2;
+}
+
+static void on_complete(void *user, const struct accel_complete_event *ev)
+{
+	(void)user;
+	completions_seen += ev->status.error == 0;
+}
+
+static void profiling_and_observer_see_every_op_and_job(void **state)
+{
+	struct accel_observer obs = { .on_submit = on_submit, .on_complete = on_complete };
+	struct accel_submit_params p = accel_submit_default_params();
+	struct accel_context *ctx = new_ctx(ACCEL_PRIORITY_NORMAL, 0);
+	struct accel_cmdbuf *cb = accel_test_nops(dev, 2);
+	struct accel_op_profile rec[4];
+	struct accel_profile *prof;
+	struct accel_fence f;
+	unsigned int dropped;
+
+	(void)state;
+	submits_seen = completions_seen = 0;
+	assert_int_equal(accel_device_set_observer(dev, &obs), 0);
+	assert_int_equal(accel_profile_create(dev, 4, &prof), 0);
+	assert_int_equal(accel_profile_read(prof, rec, 4, NULL), -ENODATA);
+	p.profile = prof;
+	assert_int_equal(accel_submit(ctx, cb, &p, &f), 0);
+	assert_int_equal(accel_fence_wait(dev, &f, 5 * SEC), 0);
+	accel_context_free(ctx);	/* waits for the delivery */
+	assert_int_equal(accel_profile_read(prof, rec, 4, &dropped), 2);
+	assert_int_equal(dropped, 0);
+	assert_string_equal(accel_op_name(rec[1].opcode), "NOP");
+	assert_int_equal(rec[1].op_index, 1);
+	assert_true(rec[0].device_start_ns <= rec[0].device_end_ns);
+	assert_true(rec[0].device_end_ns <= rec[1].device_end_ns);
+	assert_int_equal(submits_seen, 1);
+	assert_int_equal(completions_seen, 1);
+	assert_int_equal(accel_device_set_observer(dev, NULL), 0);
+	accel_profile_free(prof);
+	accel_cmdbuf_free(cb);
+}
+
+static void fence_of_a_freed_context_counts_as_signaled(void **state)
+{
+	struct accel_context *ctx = new_ctx(ACCEL_PRIORITY_NORMAL, 0);
+	struct accel_cmdbuf *cb = accel_test_nops(dev, 1);
+	struct accel_job_status st;
+	struct accel_fence f;
+
+	(void)state;
+	assert_int_equal(accel_submit(ctx, cb, NULL, &f), 0);
+	accel_context_free(ctx);
+	assert_int_equal(accel_fence_poll(dev, &f), 1);
+	assert_int_equal(accel_fence_wait(dev, &f, 0), 0);
+	assert_int_equal(accel_fence_status(dev, &f, &st), -ENOENT);
+	accel_cmdbuf_free(cb);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(nop_job_finishes_ok_with_device_times),
+		cmocka_unit_test(exported_fence_fd_becomes_readable),
+		cmocka_unit_test(wait_times_out_on_an_unfinished_job),
+		cmocka_unit_test(step_parameters_change_between_resubmissions),
+		cmocka_unit_test(diamond_across_contexts_and_queues_runs_in_dependency_order),
+		cmocka_unit_test(realtime_job_overtakes_queued_low_priority_job),
+		cmocka_unit_test(threads_submitting_to_a_shared_context_all_complete_in_order),
+		cmocka_unit_test(injected_fault_is_reported_with_cause),
+		cmocka_unit_test(execution_error_reports_op_and_fault_address),
+		cmocka_unit_test(hung_job_is_aborted_and_innocent_jobs_are_resubmitted),
+		cmocka_unit_test(failed_queue_reset_escalates_to_device_reset),
+		cmocka_unit_test(nonblocking_submit_reports_back_pressure),
+		cmocka_unit_test(profiling_and_observer_see_every_op_and_job),
+		cmocka_unit_test(fence_of_a_freed_context_counts_as_signaled),
+	};
+
+	return cmocka_run_group_tests_name("accel_sched", tests, setup, teardown);
+}
