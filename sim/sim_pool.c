@@ -41,9 +41,11 @@ struct sim_pool {
 	uint32_t n_tasks;
 
 	_Alignas(64) atomic_uint gen;		/* bumped per loop; futex word */
+	atomic_uint gen_sleepers;		/* workers in futex wait on gen */
 	_Alignas(64) atomic_uint next_task;	/* next task to claim */
 	_Alignas(64) atomic_uint busy;		/* workers inside the loop | POOL_CLOSED;
 						 * futex word */
+	atomic_uint busy_sleepers;		/* caller in futex wait on busy */
 	atomic_bool stop;
 };
 
@@ -67,8 +69,20 @@ static inline void cpu_relax(void)
 #endif
 }
 
+/*
+ * Wake the sleepers on *word after changing it (with a seq_cst RMW). The
+ * syscall is skipped when nobody sleeps: a sleeper counts itself (seq_cst)
+ * before it re-reads *word, so it sees the change or is seen here.
+ */
+static void wake(atomic_uint *word, atomic_uint *sleepers)
+{
+	if (atomic_load(sleepers))
+		futex(word, FUTEX_WAKE_PRIVATE, INT_MAX);
+}
+
 /* Wait until *word != val: poll for spin_us, then sleep. */
-static void wait_change(atomic_uint *word, unsigned int val, unsigned int spin_us)
+static void wait_change(atomic_uint *word, unsigned int val, unsigned int spin_us,
+			atomic_uint *sleepers)
 {
 	if (spin_us) {
 		uint64_t until = now_us() + spin_us;
@@ -80,8 +94,12 @@ static void wait_change(atomic_uint *word, unsigned int val, unsigned int spin_u
 				break;
 		}
 	}
-	while (atomic_load_explicit(word, memory_order_acquire) == val)
+	if (atomic_load_explicit(word, memory_order_acquire) != val)
+		return;
+	atomic_fetch_add(sleepers, 1);
+	while (atomic_load(word) == val)
 		futex(word, FUTEX_WAIT_PRIVATE, val);
+	atomic_fetch_sub(sleepers, 1);
 }
 
 static void run_tasks(struct sim_pool *pool, unsigned int thread)
@@ -109,7 +127,7 @@ static void *worker_main(void *p)
 
 	free(arg);
 	for (;;) {
-		wait_change(&pool->gen, seen, pool->spin_us);
+		wait_change(&pool->gen, seen, pool->spin_us, &pool->gen_sleepers);
 		seen = atomic_load_explicit(&pool->gen, memory_order_acquire);
 		if (atomic_load_explicit(&pool->stop, memory_order_acquire))
 			break;
@@ -125,9 +143,8 @@ static void *worker_main(void *p)
 		if (b & POOL_CLOSED)
 			continue;
 		run_tasks(pool, thread);
-		if (atomic_fetch_sub_explicit(&pool->busy, 1, memory_order_acq_rel) ==
-		    (POOL_CLOSED | 1))
-			futex(&pool->busy, FUTEX_WAKE_PRIVATE, INT_MAX);
+		if (atomic_fetch_sub(&pool->busy, 1) == (POOL_CLOSED | 1))
+			wake(&pool->busy, &pool->busy_sleepers);
 	}
 	return NULL;
 }
@@ -220,15 +237,15 @@ void sim_pool_run(struct sim_pool *pool, uint32_t n_tasks, sim_task_fn fn, void 
 	atomic_store_explicit(&pool->next_task, 0, memory_order_relaxed);
 	/* open the loop: a worker that joins sees fn, ctx, n_tasks, next_task */
 	atomic_store_explicit(&pool->busy, 0, memory_order_release);
-	atomic_fetch_add_explicit(&pool->gen, 1, memory_order_release);
-	futex(&pool->gen, FUTEX_WAKE_PRIVATE, INT_MAX);
+	atomic_fetch_add(&pool->gen, 1);
+	wake(&pool->gen, &pool->gen_sleepers);
 
 	run_tasks(pool, 0);
 
 	busy = atomic_fetch_or_explicit(&pool->busy, POOL_CLOSED, memory_order_acq_rel) |
 	       POOL_CLOSED;
 	while (busy != POOL_CLOSED) {
-		wait_change(&pool->busy, busy, pool->spin_us);
+		wait_change(&pool->busy, busy, pool->spin_us, &pool->busy_sleepers);
 		busy = atomic_load_explicit(&pool->busy, memory_order_acquire);
 	}
 }
