@@ -113,7 +113,7 @@ static void exported_fence_fd_becomes_readable(void **state)
 	(void)state;
 	assert_int_equal(accel_submit(ctx, cb, NULL, &f), 0);
 	assert_int_equal(accel_fence_export_fd(dev, &f, &pfd.fd), 0);
-	assert_int_equal(poll(&pfd, 1, 5000), 1);
+	assert_int_equal(poll(&pfd, 1, 60000), 1);
 	assert_int_equal(accel_fence_poll(dev, &f), 1);
 	close(pfd.fd);
 	/* an already finished fence gives a readable fd at once */
@@ -138,7 +138,7 @@ static void wait_times_out_on_an_unfinished_job(void **state)
 	assert_int_equal(accel_submit(ctx, cb, NULL, &f), 0);
 	assert_int_equal(accel_fence_wait(dev, &f, 1000), -ETIMEDOUT);
 	assert_int_equal(accel_fence_status(dev, &f, &st), -EAGAIN);
-	assert_int_equal(accel_fence_wait(dev, &f, 10 * SEC), 0);
+	assert_int_equal(accel_fence_wait(dev, &f, 60 * SEC), 0);
 	accel_cmdbuf_free(cb);
 	accel_bo_free(bos[0]);
 	accel_bo_free(bos[1]);
@@ -201,8 +201,8 @@ static void diamond_across_contexts_and_queues_runs_in_dependency_order(void **s
 	bc[0] = fb;
 	bc[1] = fc;
 	fd = submit_tagged(d, nop, 4, bc, 2);
-	assert_int_equal(accel_fence_wait(dev, &fd, 10 * SEC), 0);
-	assert_int_equal(accel_fence_wait_all(dev, bc, 2, 10 * SEC), 0);
+	assert_int_equal(accel_fence_wait(dev, &fd, 60 * SEC), 0);
+	assert_int_equal(accel_fence_wait_all(dev, bc, 2, 60 * SEC), 0);
 	/* callbacks run on the completion thread before the context is freed */
 	accel_context_free(a);
 	accel_context_free(b);
@@ -224,6 +224,7 @@ static void realtime_job_overtakes_queued_low_priority_job(void **state)
 	struct accel_context *rt = new_ctx(ACCEL_PRIORITY_REALTIME, 0);
 	struct accel_bo *bos[2];
 	struct accel_cmdbuf *slow = accel_test_slow(dev, bos), *nop = accel_test_nops(dev, 1);
+	struct accel_job_status st_low, st_rt;
 	struct accel_fence f[3];
 
 	(void)state;
@@ -231,11 +232,14 @@ static void realtime_job_overtakes_queued_low_priority_job(void **state)
 	f[0] = submit_tagged(busy, slow, 1, NULL, 0);
 	f[1] = submit_tagged(low, nop, 2, NULL, 0);
 	f[2] = submit_tagged(rt, nop, 3, NULL, 0);
-	assert_int_equal(accel_fence_wait_all(dev, f, 3, 10 * SEC), 0);
+	assert_int_equal(accel_fence_wait_all(dev, f, 3, 60 * SEC), 0);
+	/* device times, not callback order: one completion batch retires queue by queue */
+	assert_int_equal(accel_fence_status(dev, &f[1], &st_low), 0);
+	assert_int_equal(accel_fence_status(dev, &f[2], &st_rt), 0);
+	assert_true(st_rt.device_end_ns <= st_low.device_start_ns);
 	accel_context_free(busy);
 	accel_context_free(low);
 	accel_context_free(rt);
-	assert_true(position(3) < position(2));
 	accel_cmdbuf_free(slow);
 	accel_cmdbuf_free(nop);
 	accel_bo_free(bos[0]);
@@ -254,9 +258,9 @@ static void *submitter(void *p)
 	struct accel_fence f;
 
 	for (int i = 0; i < 300; i++)
-		if (accel_submit(a->ctx, a->cb, NULL, &f) || (i % 50 == 49 && accel_fence_wait(dev, &f, 10 * SEC)))
+		if (accel_submit(a->ctx, a->cb, NULL, &f) || (i % 50 == 49 && accel_fence_wait(dev, &f, 60 * SEC)))
 			a->failures++;
-	if (accel_fence_wait(dev, &f, 10 * SEC))
+	if (accel_fence_wait(dev, &f, 60 * SEC))
 		a->failures++;
 	return NULL;
 }
@@ -284,7 +288,7 @@ static void threads_submitting_to_a_shared_context_all_complete_in_order(void **
 	last.seqno = 1200;
 	assert_int_equal(accel_submit(ctx, cb, NULL, &last), 0);
 	assert_int_equal(last.seqno, 1201);
-	assert_int_equal(accel_fence_wait(dev, &last, 10 * SEC), 0);
+	assert_int_equal(accel_fence_wait(dev, &last, 60 * SEC), 0);
 	accel_device_stats(dev, &after);
 	assert_int_equal(after.jobs_submitted - before.jobs_submitted, 1201);
 	accel_cmdbuf_free(cb);
@@ -423,8 +427,8 @@ static void nonblocking_submit_reports_back_pressure(void **state)
 		n++;
 	assert_int_equal(ret, -EAGAIN);
 	assert_int_equal(n, info.max_jobs_in_flight - 1);
-	assert_int_equal(accel_fence_wait(dev, &last, 10 * SEC), 0);
-	assert_int_equal(accel_fence_wait(dev, &f, 10 * SEC), -EIO);
+	assert_int_equal(accel_fence_wait(dev, &last, 60 * SEC), 0);
+	assert_int_equal(accel_fence_wait(dev, &f, 60 * SEC), -EIO);
 	accel_cmdbuf_free(cb);
 	accel_context_free(hold);
 	accel_context_free(ctx);
