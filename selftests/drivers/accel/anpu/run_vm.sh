@@ -1,0 +1,32 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# make check-selftests: runs every ANPU selftest program in one anpu-vp boot and
+# ends with "N passed, N failed, N skipped" (the kselftest totals of all programs,
+# plus one test for a clean guest kernel log, which anpu-vp checks).
+#   run_vm.sh BUILD_DIR PROG...
+# ANPU_SELFTEST_TIMEOUT bounds the guest run (default 1100 s).
+set -u
+BUILD=$1
+shift
+VP=$BUILD/bin/anpu-vp
+TIMEOUT=${ANPU_SELFTEST_TIMEOUT:-1100}
+for f in "$VP" "$BUILD/bin/anpu-sim" "$BUILD/kmod/anpu.ko"; do
+	[[ -e $f ]] || { echo "check-selftests: $f missing"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+done
+dir=$(cd "$(dirname "$0")" && pwd)
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+"$VP" run --timeout "$TIMEOUT" -- "$dir/run_guest.sh" "$BUILD/selftests" "$@" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+read -r _ p f s < <(grep -E '^GUEST-SUMMARY ' "$log" | tail -n 1)
+p=${p:-0} f=${f:-0} s=${s:-0}
+if [[ $rc -eq 0 ]]; then
+	echo "ok: guest run finished with a clean kernel log"
+	p=$((p + 1))
+else
+	echo "not ok: guest run failed (anpu-vp status $rc: 1 = dirty kernel log, 124 = timeout)"
+	f=$((f + 1))
+fi
+echo "# Totals: pass:$p fail:$f xfail:0 xpass:0 skip:$s error:0"
+echo "$p passed, $f failed, $s skipped"
+[[ $f -eq 0 ]]
