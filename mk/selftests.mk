@@ -23,7 +23,7 @@ ST_DRM_LIBS   := $(or $(shell pkg-config --libs libdrm 2>/dev/null),-ldrm)
 ST_CPPFLAGS := $(CPPFLAGS) -I$(ST_OUT)/include $(ST_DRM_CFLAGS)
 # kselftest_harness.h is written for -Wall (as in the kernel's selftests): no
 # -Wextra sign/unused-parameter warnings for code that expands its macros.
-ST_CFLAGS   := -std=gnu11 $(OPT) -g -Wall -Wextra -Wno-sign-compare -Wno-unused-parameter -Wno-clobbered \
+ST_CFLAGS   := -std=gnu11 $(OPT) -g -Wall -Wextra -Wno-sign-compare -Wno-unused-parameter -Wno-clobbered -Wno-misleading-indentation \
                -Wshadow -Werror -fno-strict-aliasing -pthread $(SANITIZE) $(EXTRA_CFLAGS)
 BENCH_KMOD_BIN := $(ST_OUT)/bench_kmod
 

@@ -435,6 +435,53 @@ void anpu_stream_copy(struct simdev_stream *s, uint64_t src, uint64_t dst, uint3
 	simdev_stream_op(s, ANPU_OP_SCALE, 0, &p, sizeof(p), t, 2);
 }
 
+int anpu_heavy_new(int fd, unsigned int reps, struct anpu_heavy *h)
+{
+	const uint32_t K = 1024, N = 1024, M = 16;
+	struct simdev_stream s;
+	struct anpu_tensor t[3];
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	r = anpu_bo_new(fd, 4ull * K * M, 0, &h->x);
+	if (!r)
+		r = anpu_bo_new(fd, 4ull * K * N, DRM_ANPU_BO_NPU_READONLY, &h->w);
+	if (!r)
+		r = anpu_bo_new(fd, 4ull * N * M, 0, &h->y);
+	if (r) {
+		anpu_heavy_free(fd, h);
+		return r;
+	}
+	for (uint32_t i = 0; i < K * M; i++)
+		((float *)h->x.map)[i] = (float)(i % 13) * 0.125f;
+	for (uint32_t i = 0; i < K * N; i += 61)
+		((float *)h->w.map)[i] = 0.5f;
+	simdev_stream_init(&s);
+	t[0] = simdev_tensor(h->x.addr, ANPU_DTYPE_F32, K, M, 1, 1);
+	t[1] = simdev_tensor(h->w.addr, ANPU_DTYPE_F32, K, N, 1, 1);
+	t[2] = simdev_tensor(h->y.addr, ANPU_DTYPE_F32, N, M, 1, 1);
+	for (unsigned int i = 0; i < reps; i++)
+		simdev_stream_op(&s, ANPU_OP_MATMUL, 0, NULL, 0, t, 3);
+	r = simdev_stream_finish(&s, 0, 0) ? anpu_stream_bo(fd, &s, &h->cmd) : -ENOMEM;
+	simdev_stream_free(&s);
+	if (r) {
+		anpu_heavy_free(fd, h);
+		return r;
+	}
+	h->refs[0] = (struct drm_anpu_bo_ref){ .handle = h->x.handle };
+	h->refs[1] = (struct drm_anpu_bo_ref){ .handle = h->w.handle };
+	h->refs[2] = (struct drm_anpu_bo_ref){ .handle = h->y.handle, .flags = DRM_ANPU_BO_REF_WRITE };
+	return 0;
+}
+
+void anpu_heavy_free(int fd, struct anpu_heavy *h)
+{
+	anpu_bo_free(fd, &h->x);
+	anpu_bo_free(fd, &h->w);
+	anpu_bo_free(fd, &h->y);
+	anpu_bo_free(fd, &h->cmd);
+}
+
 /* ---- submit ---- */
 
 int anpu_submit(int fd, const struct anpu_submit_args *a, uint64_t *seqno)

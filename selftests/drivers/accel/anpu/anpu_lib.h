@@ -83,6 +83,18 @@ int anpu_nop_bo(int fd, unsigned int nops, struct anpu_bo *bo, uint32_t *size);
 /* SCALE by 1.0 (a copy) of @n floats from @src to @dst: a stream. */
 void anpu_stream_copy(struct simdev_stream *s, uint64_t src, uint64_t dst, uint32_t n);
 
+/*
+ * A job that keeps the NPU busy for a while (@reps F32 MATMULs of
+ * [1024 x 16] by [1024 x 1024], tens of ms on the model): its own x, w and
+ * y BOs, the stream in @cmd, and the BO list (x, w read; y written).
+ */
+struct anpu_heavy {
+	struct anpu_bo x, w, y, cmd;
+	struct drm_anpu_bo_ref refs[3];
+};
+int anpu_heavy_new(int fd, unsigned int reps, struct anpu_heavy *h);
+void anpu_heavy_free(int fd, struct anpu_heavy *h);
+
 /* ---- submit ---- */
 struct anpu_submit_args {
 	uint32_t ctx_id;
