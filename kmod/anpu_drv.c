@@ -1,29 +1,190 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * anpu.ko DRM layer: the accel device (/dev/accel/accelN) and the module.
- * The ioctls, GEM, MMU and scheduler come with the full DRM driver.
+ * anpu.ko DRM layer: the accel device (/dev/accel/accelN), its ioctl table,
+ * per-file state, GET_PARAM, CLOCK_SAMPLE and the module.
  */
 
 #include <linux/module.h>
+#include <linux/slab.h>
 
 #include <drm/drm_accel.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_ioctl.h>
+#include <drm/drm_managed.h>
 
 #include "anpu_drv.h"
 
-DEFINE_DRM_ACCEL_FOPS(anpu_accel_fops);
+struct anpu_file *anpu_file_get(struct anpu_file *af)
+{
+	kref_get(&af->ref);
+	return af;
+}
+
+static void anpu_file_release(struct kref *ref)
+{
+	struct anpu_file *af = container_of(ref, struct anpu_file, ref);
+
+	anpu_as_put(af->as);
+	kfree(af);
+}
+
+void anpu_file_put(struct anpu_file *af)
+{
+	kref_put(&af->ref, anpu_file_release);
+}
+
+static int anpu_open(struct drm_device *dev, struct drm_file *file)
+{
+	struct anpu_device *adev = to_anpu(dev);
+	struct anpu_file *af;
+	int idx;
+
+	if (!drm_dev_enter(dev, &idx))
+		return -ENODEV;
+	af = kzalloc(sizeof(*af), GFP_KERNEL);
+	if (!af) {
+		drm_dev_exit(idx);
+		return -ENOMEM;
+	}
+	kref_init(&af->ref);
+	af->adev = adev;
+	af->drm_file = file;
+	xa_init_flags(&af->ctxs, XA_FLAGS_ALLOC1);
+	af->as = anpu_as_create(adev);
+	drm_dev_exit(idx);
+	if (IS_ERR(af->as)) {
+		int ret = PTR_ERR(af->as);
+
+		kfree(af);
+		return ret;
+	}
+	file->driver_priv = af;
+	scoped_guard(mutex, &adev->files_lock)
+		list_add_tail(&af->link, &adev->files);
+	return 0;
+}
+
+static void anpu_postclose(struct drm_device *dev, struct drm_file *file)
+{
+	struct anpu_device *adev = to_anpu(dev);
+	struct anpu_file *af = file->driver_priv;
+
+	scoped_guard(mutex, &adev->files_lock)
+		list_del(&af->link);
+	anpu_ctx_release_all(af);
+	af->drm_file = NULL;
+	/* the address space goes when the last job of the file is freed */
+	anpu_file_put(af);
+}
+
+static int anpu_ioctl_get_param(struct drm_device *dev, void *data, struct drm_file *file)
+{
+	struct anpu_device *adev = to_anpu(dev);
+	struct drm_anpu_get_param *args = data;
+
+	if (args->pad)
+		return -EINVAL;
+	switch (args->param) {
+	case DRM_ANPU_PARAM_HW_VERSION:
+		args->value = adev->hw.version;
+		break;
+	case DRM_ANPU_PARAM_ISA_VERSION:
+		args->value = (ANPU_ISA_VERSION_MAJOR << 16) | ANPU_ISA_VERSION_MINOR;
+		break;
+	case DRM_ANPU_PARAM_CAPS:
+		args->value = adev->hw.caps;
+		break;
+	case DRM_ANPU_PARAM_NUM_QUEUES:
+		args->value = ANPU_HW_NUM_QUEUES;
+		break;
+	case DRM_ANPU_PARAM_DEVMEM_SIZE:
+		args->value = anpu_hw_mem_size(&adev->hw);
+		break;
+	case DRM_ANPU_PARAM_DEVMEM_FREE:
+		args->value = anpu_devmem_free_bytes(adev);
+		break;
+	case DRM_ANPU_PARAM_VA_BITS:
+		args->value = ANPU_VA_BITS;
+		break;
+	case DRM_ANPU_PARAM_MAX_BO_SIZE:
+		args->value = rounddown(anpu_hw_mem_size(&adev->hw), ANPU_LARGE_PAGE_SIZE);
+		break;
+	case DRM_ANPU_PARAM_JOB_INFO_DEPTH:
+		args->value = ANPU_JOB_INFO_DEPTH;
+		break;
+	case DRM_ANPU_PARAM_JOB_TIMEOUT_MS:
+		args->value = ANPU_JOB_TIMEOUT_MS;
+		break;
+	default:
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int anpu_ioctl_clock_sample(struct drm_device *dev, void *data, struct drm_file *file)
+{
+	struct anpu_device *adev = to_anpu(dev);
+	struct drm_anpu_clock_sample *args = data;
+	u64 dev_ns, t0, t1;
+	int ret, idx;
+
+	if (args->reserved)
+		return -EINVAL;
+	if (!drm_dev_enter(dev, &idx))
+		return -ENODEV;
+	ret = anpu_hw_clock_sample(&adev->hw, &dev_ns, &t0, &t1);
+	drm_dev_exit(idx);
+	if (ret)
+		return ret;
+	args->device_ns = dev_ns;
+	args->monotonic_ns = t0 + (t1 - t0) / 2;
+	args->uncertainty_ns = (t1 - t0 + 1) / 2;
+	return 0;
+}
+
+static const struct drm_ioctl_desc anpu_ioctls[] = {
+	DRM_IOCTL_DEF_DRV(ANPU_GET_PARAM, anpu_ioctl_get_param, 0),
+	DRM_IOCTL_DEF_DRV(ANPU_BO_CREATE, anpu_ioctl_bo_create, 0),
+	DRM_IOCTL_DEF_DRV(ANPU_BO_INFO, anpu_ioctl_bo_info, 0),
+	DRM_IOCTL_DEF_DRV(ANPU_CTX_CREATE, anpu_ioctl_ctx_create, 0),
+	DRM_IOCTL_DEF_DRV(ANPU_CTX_DESTROY, anpu_ioctl_ctx_destroy, 0),
+	DRM_IOCTL_DEF_DRV(ANPU_SUBMIT, anpu_ioctl_submit, 0),
+	DRM_IOCTL_DEF_DRV(ANPU_JOB_INFO, anpu_ioctl_job_info, 0),
+	DRM_IOCTL_DEF_DRV(ANPU_CLOCK_SAMPLE, anpu_ioctl_clock_sample, 0),
+};
+
+/* DRM_ACCEL_FOPS has no show_fdinfo */
+static const struct file_operations anpu_accel_fops = {
+	.owner = THIS_MODULE,
+	DRM_ACCEL_FOPS,
+	.show_fdinfo = drm_show_fdinfo,
+};
 
 static const struct drm_driver anpu_drm_driver = {
-	.driver_features = DRIVER_COMPUTE_ACCEL,
+	.driver_features = DRIVER_COMPUTE_ACCEL | DRIVER_GEM | DRIVER_SYNCOBJ |
+			   DRIVER_SYNCOBJ_TIMELINE,
+	.open = anpu_open,
+	.postclose = anpu_postclose,
+	.ioctls = anpu_ioctls,
+	.num_ioctls = ARRAY_SIZE(anpu_ioctls),
+	.gem_prime_import = anpu_gem_prime_import,
+	.show_fdinfo = anpu_show_fdinfo,
 	.fops = &anpu_accel_fops,
 	.name = ANPU_DRIVER_NAME,
 	.desc = "ANPU neural processing unit",
-	.major = 0,
-	.minor = 1,
+	.major = 1,
+	.minor = 0,
 };
+
+static void anpu_mm_fini(struct drm_device *drm, void *arg)
+{
+	struct anpu_device *adev = to_anpu(drm);
+
+	drm_mm_takedown(&adev->mm);
+	ida_destroy(&adev->asids);
+}
 
 struct anpu_device *anpu_device_alloc(struct device *parent)
 {
@@ -32,23 +193,47 @@ struct anpu_device *anpu_device_alloc(struct device *parent)
 
 int anpu_device_register(struct anpu_device *adev)
 {
+	struct drm_device *drm = &adev->drm;
 	int ret;
+
+	ret = drmm_mutex_init(drm, &adev->mm_lock);
+	if (!ret)
+		ret = drmm_mutex_init(drm, &adev->vm_lock);
+	if (!ret)
+		ret = drmm_mutex_init(drm, &adev->files_lock);
+	if (ret)
+		return ret;
+	INIT_LIST_HEAD(&adev->files);
+	ida_init(&adev->asids);
+	drm_mm_init(&adev->mm, anpu_hw_mem_first(&adev->hw), anpu_hw_mem_size(&adev->hw));
+	ret = drmm_add_action_or_reset(drm, anpu_mm_fini, NULL);
+	if (ret)
+		return ret;
 
 	ret = anpu_hw_init(&adev->hw);
 	if (ret)
 		return ret;
-	ret = drm_dev_register(&adev->drm, 0);
-	if (ret) {
-		anpu_hw_fini(&adev->hw);
-		return ret;
-	}
+	ret = anpu_sched_init(adev);
+	if (ret)
+		goto err_hw;
+	ret = drm_dev_register(drm, 0);
+	if (ret)
+		goto err_sched;
 	anpu_debugfs_init(adev);
-	return 0;
+	return anpu_pm_init(adev);
+
+err_sched:
+	anpu_sched_fini(adev);
+err_hw:
+	anpu_hw_fini(&adev->hw);
+	return ret;
 }
 
 void anpu_device_unregister(struct anpu_device *adev)
 {
+	anpu_pm_fini(adev);
 	drm_dev_unplug(&adev->drm);
+	anpu_sched_fini(adev);
 	anpu_hw_fini(&adev->hw);
 }
 
@@ -67,3 +252,4 @@ module_exit(anpu_exit);
 
 MODULE_DESCRIPTION("ANPU neural processing unit (DRM accel)");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(DMA_BUF);

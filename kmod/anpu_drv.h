@@ -1,27 +1,91 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * anpu.ko: the device structure shared by the DRM layer, the hardware layer
- * and the bus glue.
+ * anpu.ko: the device and file structures shared by the DRM layer (drv, gem,
+ * mmu, ctx, job, pm, fdinfo, debugfs), the hardware layer and the bus glue.
+ *
+ * Lock order (outer first):
+ *   anpu_ctx.lock -> dma_resv locks -> anpu_device.mm_lock
+ *   anpu_device.vm_lock -> anpu_device.mm_lock
+ *   anpu_queue.ring_lock -> anpu_hw.queue[].lock
+ *   anpu_hw.ctrl_lock -> anpu_hw.queue[].lock
+ *   anpu_queue.ring_lock -> anpu_ctx.info_lock (spinlock)
  */
 #ifndef __ANPU_DRV_H__
 #define __ANPU_DRV_H__
 
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/xarray.h>
+
 #include <drm/drm_device.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_mm.h>
+#include <drm/gpu_scheduler.h>
 
 #include "anpu_hw.h"
+#include "uapi/drm/anpu_accel.h"
+
+struct anpu_pt;
+struct dma_buf;
+struct seq_file;
 
 #define ANPU_DRIVER_NAME	"anpu"
+
+#define ANPU_JOB_TIMEOUT_MS	2000
+#define ANPU_JOB_INFO_DEPTH	64	/* power of two */
+#define ANPU_AUTOSUSPEND_MS	100
+#define ANPU_RESET_MIN_GAP_MS	100	/* resets are at least this far apart */
+#define ANPU_MAX_BOS		4096
+#define ANPU_MAX_SYNCS		64
+#define ANPU_VA_START		SZ_2M	/* first NPU address handed out */
+#define ANPU_VA_GUARD		ANPU_PAGE_SIZE	/* unmapped gap after every BO */
 
 /**
  * struct anpu_counters - live objects, for leak checks (debugfs "counters")
  * @bos: buffer objects.
  * @jobs: jobs not yet freed.
  * @contexts: scheduling contexts.
+ * @address_spaces: NPU address spaces (one per open file until its jobs end).
+ * @resets_queue: queue resets done by recovery.
+ * @resets_device: device resets done by recovery.
  */
 struct anpu_counters {
 	atomic_t bos;
 	atomic_t jobs;
 	atomic_t contexts;
+	atomic_t address_spaces;
+	atomic_t resets_queue;
+	atomic_t resets_device;
+};
+
+/**
+ * struct anpu_queue - the DRM side of one hardware queue
+ * @adev: the device.
+ * @index: queue index (= priority).
+ * @sched: the scheduler feeding this queue's ring.
+ * @fence_context: dma-fence context of the hardware fences.
+ * @fence_lock: the hardware fences' dma_fence lock.
+ * @ring_lock: protects @inflight and orders pushes to the ring with it.
+ * @inflight: jobs on the ring, in ring order (struct anpu_job.ring_link).
+ * @fence_seqno: seqno of the last hardware fence (under @ring_lock).
+ * @hc_seqno: hang check: hardware seqno seen running at the last timeout.
+ * @hc_progress: hang check: PROGRESS at the last timeout.
+ * @fi_mode: fault injection armed through debugfs (ANPU_FI_*).
+ */
+struct anpu_queue {
+	struct anpu_device *adev;
+	unsigned int index;
+	struct drm_gpu_scheduler sched;
+	u64 fence_context;
+	spinlock_t fence_lock; /* hardware fences (dma_fence lock) */
+	struct mutex ring_lock; /* @inflight, ring pushes */
+	struct list_head inflight;
+	u64 fence_seqno;
+	u64 hc_seqno;
+	u32 hc_progress;
+	u32 fi_mode;
 };
 
 /**
@@ -29,11 +93,143 @@ struct anpu_counters {
  * @drm: the DRM (accel) device.
  * @hw: hardware layer state.
  * @count: live object counters.
+ * @devmem_phys: CPU physical address of device memory (DPA ANPU_DEVMEM_BASE).
+ * @mm_lock: protects @mm and @mm_used.
+ * @mm: device-memory allocator (BOs and page tables), in DPAs.
+ * @mm_used: bytes allocated from @mm.
+ * @vm_lock: protects every address space's page tables and VA allocator and
+ *	every BO's and address space's mapping lists.
+ * @asids: address-space ids in use.
+ * @files_lock: protects @files.
+ * @files: open files (struct anpu_file.link), for debugfs.
+ * @queue: the hardware queues.
+ * @tdr_wq: ordered workqueue of the four schedulers' timeout handlers (one
+ *	recovery at a time).
+ * @last_reset: jiffies of the last reset (rate limit).
  */
 struct anpu_device {
 	struct drm_device drm;
 	struct anpu_hw hw;
 	struct anpu_counters count;
+	phys_addr_t devmem_phys;
+	struct mutex mm_lock; /* @mm, @mm_used */
+	struct drm_mm mm;
+	u64 mm_used;
+	struct mutex vm_lock; /* page tables, VA allocators, mapping lists */
+	struct ida asids;
+	struct mutex files_lock; /* @files */
+	struct list_head files;
+	struct anpu_queue queue[ANPU_HW_NUM_QUEUES];
+	struct workqueue_struct *tdr_wq;
+	unsigned long last_reset;
+};
+
+/**
+ * struct anpu_as - an NPU address space (one per open file)
+ * @adev: the device.
+ * @ref: the file and each of its jobs.
+ * @asid: hardware address-space id.
+ * @root: level-0 page table.
+ * @va: NPU address allocator (under anpu_device.vm_lock).
+ * @mappings: struct anpu_mapping.as_link (under anpu_device.vm_lock).
+ */
+struct anpu_as {
+	struct anpu_device *adev;
+	struct kref ref;
+	u32 asid;
+	struct anpu_pt *root;
+	struct drm_mm va;
+	struct list_head mappings;
+};
+
+/**
+ * struct anpu_bo - a buffer object in device memory
+ * @base: the GEM object.
+ * @node: its device memory.
+ * @flags: DRM_ANPU_BO_*.
+ * @mappings: struct anpu_mapping.bo_link (under anpu_device.vm_lock).
+ */
+struct anpu_bo {
+	struct drm_gem_object base;
+	struct drm_mm_node node;
+	u32 flags;
+	struct list_head mappings;
+};
+
+/**
+ * struct anpu_mapping - a BO mapped into an address space
+ * @bo: the BO (not referenced: the mapping goes before the BO).
+ * @as: the address space (not referenced: the mapping goes before it).
+ * @va: its NPU address range (with the guard gap).
+ * @bo_link: in anpu_bo.mappings.
+ * @as_link: in anpu_as.mappings.
+ */
+struct anpu_mapping {
+	struct anpu_bo *bo;
+	struct anpu_as *as;
+	struct drm_mm_node va;
+	struct list_head bo_link;
+	struct list_head as_link;
+};
+
+/**
+ * struct anpu_job_record - what JOB_INFO reports of a recent job
+ * @seqno: the job's seqno on its context (0: free).
+ * @info: the reply (ctx_id, pad and seqno fields unused).
+ */
+struct anpu_job_record {
+	u64 seqno;
+	struct drm_anpu_job_info info;
+};
+
+/**
+ * struct anpu_ctx - a scheduling context
+ * @ref: the file's id table and each job.
+ * @file: the file (not referenced; valid while the context is in its table).
+ * @id: id within the file.
+ * @queue: its hardware queue (= priority).
+ * @entity: its scheduler entity on @queue.
+ * @lock: protects @next_seqno and orders job arm + push (entity order).
+ * @next_seqno: seqno of the next job.
+ * @guilty: a job of this context faulted or hung: later submits fail.
+ * @info_lock: protects @records (taken in the job-completion path).
+ * @records: the last ANPU_JOB_INFO_DEPTH jobs, by seqno.
+ */
+struct anpu_ctx {
+	struct kref ref;
+	struct anpu_file *file;
+	u32 id;
+	struct anpu_queue *queue;
+	struct drm_sched_entity entity;
+	struct mutex lock; /* @next_seqno, arm + push order */
+	u64 next_seqno;
+	atomic_t guilty;
+	spinlock_t info_lock; /* @records */
+	struct anpu_job_record records[ANPU_JOB_INFO_DEPTH];
+};
+
+/**
+ * struct anpu_file - per open file
+ * @ref: the DRM file and each job (the address space goes with the last).
+ * @adev: the device.
+ * @drm_file: the DRM file (NULL once it is closed).
+ * @as: its NPU address space.
+ * @ctxs: contexts by id (xarray's own lock).
+ * @busy_ns: sum of its jobs' device times.
+ * @jobs_submitted: jobs submitted.
+ * @faults: jobs that faulted or hung.
+ * @link: in anpu_device.files.
+ */
+struct anpu_file {
+	struct kref ref;
+	struct anpu_device *adev;
+	struct drm_file *drm_file;
+	struct anpu_as *as;
+	struct xarray ctxs;
+	atomic64_t busy_ns;
+	atomic64_t jobs_submitted;
+	atomic64_t faults;
+	struct list_head link;
 };
 
 static inline struct anpu_device *to_anpu(struct drm_device *drm)
@@ -41,12 +237,73 @@ static inline struct anpu_device *to_anpu(struct drm_device *drm)
 	return container_of(drm, struct anpu_device, drm);
 }
 
+static inline struct anpu_bo *to_anpu_bo(struct drm_gem_object *obj)
+{
+	return container_of(obj, struct anpu_bo, base);
+}
+
+/* anpu_drv.c */
 struct anpu_device *anpu_device_alloc(struct device *parent);
 int anpu_device_register(struct anpu_device *adev);
 void anpu_device_unregister(struct anpu_device *adev);
 
+struct anpu_file *anpu_file_get(struct anpu_file *af);
+void anpu_file_put(struct anpu_file *af);
+
+/* anpu_gem.c */
+int anpu_devmem_alloc(struct anpu_device *adev, struct drm_mm_node *node,
+		      u64 size, u64 align);
+void anpu_devmem_free(struct anpu_device *adev, struct drm_mm_node *node);
+u64 anpu_devmem_free_bytes(struct anpu_device *adev);
+struct drm_gem_object *anpu_gem_prime_import(struct drm_device *dev,
+					     struct dma_buf *dma_buf);
+int anpu_ioctl_bo_create(struct drm_device *dev, void *data, struct drm_file *file);
+int anpu_ioctl_bo_info(struct drm_device *dev, void *data, struct drm_file *file);
+int anpu_bo_npu_addr(struct anpu_bo *bo, struct anpu_as *as, u64 *addr);
+void anpu_debugfs_bos(struct anpu_device *adev, struct seq_file *m);
+
+/* anpu_mmu.c */
+struct anpu_as *anpu_as_create(struct anpu_device *adev);
+void anpu_as_put(struct anpu_as *as);
+int anpu_as_map(struct anpu_as *as, struct anpu_bo *bo);
+void anpu_as_unmap_bo(struct anpu_bo *bo);
+struct anpu_mapping *anpu_as_find_locked(struct anpu_as *as, struct anpu_bo *bo);
+
+/* anpu_ctx.c */
+int anpu_ioctl_ctx_create(struct drm_device *dev, void *data, struct drm_file *file);
+int anpu_ioctl_ctx_destroy(struct drm_device *dev, void *data, struct drm_file *file);
+int anpu_ioctl_job_info(struct drm_device *dev, void *data, struct drm_file *file);
+struct anpu_ctx *anpu_ctx_lookup(struct anpu_file *af, u32 id);
+void anpu_ctx_put(struct anpu_ctx *ctx);
+void anpu_ctx_release_all(struct anpu_file *af);
+void anpu_ctx_record(struct anpu_ctx *ctx, u64 seqno,
+		     const struct drm_anpu_job_info *info);
+
+/* anpu_job.c */
+int anpu_sched_init(struct anpu_device *adev);
+void anpu_sched_fini(struct anpu_device *adev);
+int anpu_ioctl_submit(struct drm_device *dev, void *data, struct drm_file *file);
+void anpu_jobs_done(struct anpu_hw *hw);
+int anpu_recover(struct anpu_device *adev, int queue);
+void anpu_queues_kick(struct anpu_device *adev);
+
+/* anpu_pm.c */
+int anpu_pm_init(struct anpu_device *adev);
+void anpu_pm_fini(struct anpu_device *adev);
+int anpu_pm_get(struct anpu_device *adev);
+void anpu_pm_put(struct anpu_device *adev);
+extern const struct dev_pm_ops anpu_pm_ops;
+
+/* anpu_fdinfo.c */
+void anpu_show_fdinfo(struct drm_printer *p, struct drm_file *file);
+
+/* anpu_debugfs.c */
 void anpu_debugfs_init(struct anpu_device *adev);
 
+/* anpu_coredump.c */
+void anpu_coredump(struct anpu_device *adev, unsigned int queue, u64 seqno);
+
+/* anpu_pci.c */
 int anpu_pci_register(void);
 void anpu_pci_unregister(void);
 

@@ -14,6 +14,8 @@
 #include <linux/device.h>
 #include <linux/io.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
+#include <linux/iopoll.h>
+#include <linux/ktime.h>
 #include <linux/jiffies.h>
 #include <linux/sizes.h>
 
@@ -36,12 +38,16 @@
 #define KAREA_ST_PT1			0x6000
 #define KAREA_ST_PT2			0x7000
 #define KAREA_ST_STREAM			0x8000	/* self-test command stream */
-#define ANPU_ST_ASID			(ANPU_HW_NUM_AS - 1)
+#define KAREA_STATUS			0x9000	/* status record per queue and ring slot */
+#define KAREA_STATUS_SIZE		(ANPU_HW_NUM_QUEUES * ANPU_HW_RING_ENTRIES * \
+					 sizeof(struct anpu_hw_job_status))
+#define ANPU_ST_ASID			ANPU_HW_SELFTEST_ASID
 #define ANPU_ST_VA			SZ_64K
 #define ANPU_ST_QUEUE			ANPU_PRIO_NORMAL
 
 static_assert(KAREA_RINGS + ANPU_HW_NUM_QUEUES * KAREA_RING_SIZE <= KAREA_ST_STATUS);
-static_assert(KAREA_ST_STREAM + SZ_4K <= ANPU_HW_KAREA_SIZE);
+static_assert(KAREA_ST_STREAM + SZ_4K <= KAREA_STATUS);
+static_assert(KAREA_STATUS + KAREA_STATUS_SIZE <= ANPU_HW_KAREA_SIZE);
 
 static u32 reg_read(struct anpu_hw *hw, u32 reg)
 {
@@ -138,6 +144,44 @@ int anpu_hw_reset_queue(struct anpu_hw *hw, unsigned int q)
 	return anpu_hw_ctrl(hw, ANPU_CTRL_RESET_QUEUE, q);
 }
 
+bool anpu_hw_powered(struct anpu_hw *hw)
+{
+	return reg_read(hw, ANPU_REG_POWER_STATE) == ANPU_POWER_ON;
+}
+
+/**
+ * anpu_hw_clock_sample() - latch the device clock, timed by CLOCK_MONOTONIC
+ * @hw: the hardware
+ * @dev_ns: the latched device clock
+ * @t0: ktime_get_ns() right before the command
+ * @t1: ktime_get_ns() right after its acknowledgement (polled, not the IRQ)
+ *
+ * Return: 0 or the control command's error.
+ */
+int anpu_hw_clock_sample(struct anpu_hw *hw, u64 *dev_ns, u64 *t0, u64 *t1)
+{
+	u32 seq, ack;
+	int ret;
+
+	guard(mutex)(&hw->ctrl_lock);
+	seq = reg_read(hw, ANPU_REG_CTRL_ACK_SEQ) + 1;
+	reg_write(hw, ANPU_REG_CTRL_CMD, ANPU_CTRL_LATCH_CLOCK);
+	reg_write(hw, ANPU_REG_CTRL_ARG, 0);
+	reg_write(hw, ANPU_REG_CTRL_SEQ, seq);
+	*t0 = ktime_get_ns();
+	doorbell(hw, ANPU_DB_CTRL);
+	ret = readl_poll_timeout(hw->regs + ANPU_REG_CTRL_ACK_SEQ, ack, ack == seq, 1,
+				 jiffies_to_usecs(ANPU_CTRL_TIMEOUT));
+	*t1 = ktime_get_ns();
+	if (ret)
+		return ret;
+	rmb(); /* CTRL_RESULT and CLOCK are written before CTRL_ACK_SEQ */
+	if (reg_read(hw, ANPU_REG_CTRL_RESULT) != ANPU_CTRL_R_OK)
+		return -EIO;
+	*dev_ns = reg_read64(hw, ANPU_REG_CLOCK);
+	return 0;
+}
+
 int anpu_hw_clock_ns(struct anpu_hw *hw, u64 *ns)
 {
 	int ret;
@@ -212,6 +256,9 @@ static void anpu_hw_setup_rings(struct anpu_hw *hw)
 		queue->ring = hw->karea + off;
 		queue->tail = 0;
 		memset_io(queue->ring, 0, KAREA_RING_SIZE);
+		memset_io(hw->karea + KAREA_STATUS +
+			  q * ANPU_HW_RING_ENTRIES * sizeof(struct anpu_hw_job_status),
+			  0, ANPU_HW_RING_ENTRIES * sizeof(struct anpu_hw_job_status));
 		reg_write64(hw, ANPU_QREG(q, ANPU_QREG_RING_BASE), queue->ring_dpa);
 		reg_write(hw, ANPU_QREG(q, ANPU_QREG_RING_ENTRIES), ANPU_HW_RING_ENTRIES);
 		reg_write(hw, ANPU_QREG(q, ANPU_QREG_FI_MODE), ANPU_FI_NONE);
@@ -220,6 +267,26 @@ static void anpu_hw_setup_rings(struct anpu_hw *hw)
 			  reg_read(hw, ANPU_QREG(q, ANPU_QREG_RING_HEAD)));
 		queue->tail = reg_read(hw, ANPU_QREG(q, ANPU_QREG_RING_TAIL));
 	}
+}
+
+/**
+ * anpu_hw_reset_device() - reset the whole device and set the rings up again
+ * @hw: the hardware
+ *
+ * Every queue's pending work is dropped; a hung job ends ABORTED. The
+ * address-space roots are kept. Fault injection is disarmed.
+ *
+ * Return: 0 or the control command's error.
+ */
+int anpu_hw_reset_device(struct anpu_hw *hw)
+{
+	int ret;
+
+	ret = anpu_hw_ctrl(hw, ANPU_CTRL_RESET_DEVICE, 0);
+	if (ret)
+		return ret;
+	anpu_hw_setup_rings(hw);
+	return anpu_hw_power_up(hw);
 }
 
 int anpu_hw_init(struct anpu_hw *hw)
@@ -261,6 +328,15 @@ irqreturn_t anpu_hw_irq_job(int irq, void *arg)
 
 	atomic_inc(&hw->irq_job);
 	wake_up_all(&hw->job_wq);
+	return hw->jobs_done ? IRQ_WAKE_THREAD : IRQ_HANDLED;
+}
+
+irqreturn_t anpu_hw_irq_job_thread(int irq, void *arg)
+{
+	struct anpu_hw *hw = arg;
+
+	if (hw->jobs_done)
+		hw->jobs_done(hw);
 	return IRQ_HANDLED;
 }
 
@@ -317,6 +393,170 @@ int anpu_hw_submit(struct anpu_hw *hw, unsigned int q,
 	reg_write(hw, ANPU_QREG(q, ANPU_QREG_RING_TAIL), queue->tail);
 	doorbell(hw, ANPU_DB_QUEUE(q));
 	return 0;
+}
+
+static u32 status_offset(unsigned int q, u32 slot)
+{
+	return KAREA_STATUS + (q * ANPU_HW_RING_ENTRIES + slot) *
+	       sizeof(struct anpu_hw_job_status);
+}
+
+/**
+ * anpu_hw_queue_push() - put a job on a ring with its status record
+ * @hw: the hardware
+ * @q: queue
+ * @desc: the descriptor; seqno and status_addr are filled in here
+ * @slot: the ring slot used (its status record is read back by
+ *	anpu_hw_queue_status())
+ *
+ * The slot's status record is cleared first (seqno 0 never matches a job).
+ * Does not allocate; callable from the scheduler's run_job.
+ *
+ * Return: 0, -EBUSY when the ring is full, -EINVAL for a bad queue.
+ */
+int anpu_hw_queue_push(struct anpu_hw *hw, unsigned int q,
+		       struct anpu_hw_job_desc *desc, u32 *slot)
+{
+	struct anpu_hw_queue *queue;
+	u32 head;
+
+	if (q >= ANPU_HW_NUM_QUEUES)
+		return -EINVAL;
+	queue = &hw->queue[q];
+
+	guard(mutex)(&queue->lock);
+	head = reg_read(hw, ANPU_QREG(q, ANPU_QREG_RING_HEAD));
+	if (queue->tail - head >= ANPU_HW_RING_ENTRIES)
+		return -EBUSY;
+	*slot = queue->tail % ANPU_HW_RING_ENTRIES;
+	desc->seqno = queue->next_seqno++;
+	desc->status_addr = karea_dpa(status_offset(q, *slot));
+	memset_io(hw->karea + status_offset(q, *slot), 0,
+		  sizeof(struct anpu_hw_job_status));
+	memcpy_toio(queue->ring + *slot * sizeof(*desc), desc, sizeof(*desc));
+	queue->tail++;
+	wmb(); /* the descriptor and status record before the tail */
+	reg_write(hw, ANPU_QREG(q, ANPU_QREG_RING_TAIL), queue->tail);
+	doorbell(hw, ANPU_DB_QUEUE(q));
+	return 0;
+}
+
+void anpu_hw_queue_status(struct anpu_hw *hw, unsigned int q, u32 slot,
+			  struct anpu_hw_job_status *st)
+{
+	rmb(); /* the status record is written before COMPLETED_SEQ */
+	memcpy_fromio(st, hw->karea + status_offset(q, slot % ANPU_HW_RING_ENTRIES),
+		      sizeof(*st));
+}
+
+void anpu_hw_queue_state(struct anpu_hw *hw, unsigned int q,
+			 struct anpu_hw_queue_state *qs)
+{
+	qs->completed_seq = reg_read64(hw, ANPU_QREG(q, ANPU_QREG_COMPLETED_SEQ));
+	rmb(); /* the rest is written before COMPLETED_SEQ */
+	qs->state = reg_read(hw, ANPU_QREG(q, ANPU_QREG_STATE));
+	qs->head = reg_read(hw, ANPU_QREG(q, ANPU_QREG_RING_HEAD));
+	qs->tail = reg_read(hw, ANPU_QREG(q, ANPU_QREG_RING_TAIL));
+	qs->progress = reg_read(hw, ANPU_QREG(q, ANPU_QREG_PROGRESS));
+	qs->jobs_done = reg_read(hw, ANPU_QREG(q, ANPU_QREG_JOBS_DONE));
+	qs->errors = reg_read(hw, ANPU_QREG(q, ANPU_QREG_ERRORS));
+	qs->fi_mode = reg_read(hw, ANPU_QREG(q, ANPU_QREG_FI_MODE));
+	qs->current_seq = reg_read64(hw, ANPU_QREG(q, ANPU_QREG_CURRENT_SEQ));
+}
+
+/* Ring a queue's doorbell again when it has work (after a power-up). */
+void anpu_hw_queue_kick(struct anpu_hw *hw, unsigned int q)
+{
+	struct anpu_hw_queue *queue = &hw->queue[q];
+
+	guard(mutex)(&queue->lock);
+	if (queue->tail != reg_read(hw, ANPU_QREG(q, ANPU_QREG_RING_HEAD)))
+		doorbell(hw, ANPU_DB_QUEUE(q));
+}
+
+/**
+ * anpu_hw_fault_inject() - arm fault injection on a queue
+ * @hw: the hardware
+ * @q: queue
+ * @mode: ANPU_FI_* action, | ANPU_FI_STICKY for every time; ANPU_FI_NONE
+ *	disarms
+ */
+void anpu_hw_fault_inject(struct anpu_hw *hw, unsigned int q, u32 mode)
+{
+	guard(mutex)(&hw->queue[q].lock);
+	reg_write(hw, ANPU_QREG(q, ANPU_QREG_FI_MODE), mode);
+	if ((mode & ANPU_FI_ACTION_MASK) != ANPU_FI_NONE && !(mode & ANPU_FI_STICKY))
+		reg_write(hw, ANPU_QREG(q, ANPU_QREG_FI_SEQ),
+			  reg_read(hw, ANPU_QREG(q, ANPU_QREG_FI_ACK)) + 1);
+}
+
+u64 anpu_hw_mem_first(struct anpu_hw *hw)
+{
+	return karea_dpa(ANPU_HW_KAREA_SIZE);
+}
+
+u64 anpu_hw_mem_size(struct anpu_hw *hw)
+{
+	return hw->devmem_size - ANPU_HW_KAREA_SIZE;
+}
+
+void anpu_hw_mem_zero(struct anpu_hw *hw, u64 dpa, u64 size)
+{
+	memset_io(hw->karea + (dpa - ANPU_DEVMEM_BASE), 0, size);
+}
+
+void anpu_hw_mem_write64(struct anpu_hw *hw, u64 dpa, u64 val)
+{
+	writeq(val, hw->karea + (dpa - ANPU_DEVMEM_BASE));
+}
+
+void anpu_hw_set_as_root(struct anpu_hw *hw, unsigned int asid, u64 dpa)
+{
+	wmb(); /* the tables before the root */
+	reg_write64(hw, ANPU_REG_AS_ROOT(asid), dpa);
+}
+
+/**
+ * anpu_hw_dump() - registers, rings and status records as text (coredump)
+ * @hw: the hardware
+ * @buf: where to write
+ * @len: its size
+ *
+ * Return: bytes written.
+ */
+size_t anpu_hw_dump(struct anpu_hw *hw, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	n += scnprintf(buf + n, len - n,
+		       "version %#x caps %#x power %u device_errors %u last_error %u resets %u\n",
+		       hw->version, hw->caps, reg_read(hw, ANPU_REG_POWER_STATE),
+		       reg_read(hw, ANPU_REG_DEVICE_ERRORS), reg_read(hw, ANPU_REG_LAST_ERROR),
+		       reg_read(hw, ANPU_REG_RESETS));
+	for (unsigned int q = 0; q < ANPU_HW_NUM_QUEUES; q++) {
+		struct anpu_hw_queue_state qs;
+
+		anpu_hw_queue_state(hw, q, &qs);
+		n += scnprintf(buf + n, len - n,
+			       "queue %u: state %u head %u tail %u completed %llu current %llu progress %u jobs %u errors %u fi %#x\n",
+			       q, qs.state, qs.head, qs.tail, qs.completed_seq, qs.current_seq,
+			       qs.progress, qs.jobs_done, qs.errors, qs.fi_mode);
+		for (u32 i = 0; i < ANPU_HW_RING_ENTRIES; i++) {
+			struct anpu_hw_job_desc d;
+			struct anpu_hw_job_status st;
+
+			memcpy_fromio(&d, hw->queue[q].ring + i * sizeof(d), sizeof(d));
+			if (!d.seqno)
+				continue;
+			anpu_hw_queue_status(hw, q, i, &st);
+			n += scnprintf(buf + n, len - n,
+				       " slot %2u: seq %llu as %u cmd %#llx+%u flags %#x | status seq %llu result %u cause %u addr %#llx op %u done %u\n",
+				       i, d.seqno, d.asid, d.cmd_addr, d.cmd_size, d.flags,
+				       st.seqno, st.result, st.cause, st.fault_addr,
+				       st.op_index, st.ops_done);
+		}
+	}
+	return n;
 }
 
 /* ---- self-tests (debugfs): one NOP job through a ring ---- */

@@ -19,11 +19,12 @@
 static const struct {
 	unsigned int vector;
 	irq_handler_t handler;
+	irq_handler_t thread;
 	const char *name;
 } anpu_irqs[] = {
-	{ ANPU_IRQ_JOB, anpu_hw_irq_job, "anpu-job" },
-	{ ANPU_IRQ_ERROR, anpu_hw_irq_error, "anpu-error" },
-	{ ANPU_IRQ_CTRL, anpu_hw_irq_ctrl, "anpu-ctrl" },
+	{ ANPU_IRQ_JOB, anpu_hw_irq_job, anpu_hw_irq_job_thread, "anpu-job" },
+	{ ANPU_IRQ_ERROR, anpu_hw_irq_error, NULL, "anpu-error" },
+	{ ANPU_IRQ_CTRL, anpu_hw_irq_ctrl, NULL, "anpu-ctrl" },
 };
 
 static int anpu_pci_setup_irqs(struct pci_dev *pdev, struct anpu_device *adev)
@@ -39,10 +40,10 @@ static int anpu_pci_setup_irqs(struct pci_dev *pdev, struct anpu_device *adev)
 		return ret;
 	}
 	for (unsigned int i = 0; i < ARRAY_SIZE(anpu_irqs); i++) {
-		ret = devm_request_irq(&pdev->dev,
-				       pci_irq_vector(pdev, anpu_irqs[i].vector),
-				       anpu_irqs[i].handler, 0, anpu_irqs[i].name,
-				       &adev->hw);
+		ret = devm_request_threaded_irq(&pdev->dev,
+						pci_irq_vector(pdev, anpu_irqs[i].vector),
+						anpu_irqs[i].handler, anpu_irqs[i].thread,
+						0, anpu_irqs[i].name, &adev->hw);
 		if (ret)
 			return ret;
 	}
@@ -74,12 +75,12 @@ static int anpu_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = pcim_request_region(pdev, IVSHMEM_BAR_SHM, ANPU_DRIVER_NAME);
 	if (ret)
 		return ret;
-	/* registers uncached; the rest of BAR2 is mapped write-combined */
+	/* registers uncached; device memory (the rest of BAR2) write-combined */
 	regs = pcim_iomap_range(pdev, IVSHMEM_BAR_SHM, 0, ANPU_REG_PAGE_SIZE);
 	if (IS_ERR(regs))
 		return PTR_ERR(regs);
 	karea = devm_ioremap_wc(&pdev->dev, bar_start + ANPU_DEVMEM_BASE,
-				ANPU_HW_KAREA_SIZE);
+				bar_size - ANPU_DEVMEM_BASE);
 	if (!karea)
 		return -ENOMEM;
 
@@ -87,6 +88,7 @@ static int anpu_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (IS_ERR(adev))
 		return PTR_ERR(adev);
 	pci_set_drvdata(pdev, adev);
+	adev->devmem_phys = bar_start + ANPU_DEVMEM_BASE;
 
 	ret = anpu_hw_probe(&adev->hw, &pdev->dev, db, regs, karea, bar_size);
 	if (ret)
@@ -117,6 +119,7 @@ static struct pci_driver anpu_pci_driver = {
 	.id_table = anpu_pci_ids,
 	.probe = anpu_pci_probe,
 	.remove = anpu_pci_remove,
+	.driver.pm = pm_ptr(&anpu_pm_ops),
 };
 
 int anpu_pci_register(void)
