@@ -142,8 +142,11 @@ TEST_F_TIMEOUT(anpu, prime_shares_a_bo_between_two_processes, 60)
 		_exit(prime_child(dmabuf, pattern));
 	EXPECT_EQ(0, anpu_wait_child(pid))
 		TH_LOG("child step: 11 import, 12 info, 13 mmap/contents, 15 stream, 16 job, 17 data");
-	for (int i = 0; i < 16; i++)
-		EXPECT_EQ(0x3f800000, ((uint32_t *)bo.map)[1024 + i]) TH_LOG("word %d", i);
+	for (int i = 0; i < 16; i++) {
+		uint32_t w = ((uint32_t *)bo.map)[1024 + i];
+
+		EXPECT_EQ(0x3f800000, w) TH_LOG("word %d", i);
+	}
 	close(dmabuf);
 	anpu_bo_free(self->fd, &bo);
 }

@@ -4,19 +4,20 @@
 # ends with "N passed, N failed, N skipped" (the kselftest totals of all programs,
 # plus one test for a clean guest kernel log, which anpu-vp checks).
 #   run_vm.sh BUILD_DIR PROG...
-# ANPU_SELFTEST_TIMEOUT bounds the guest run (default 1100 s).
+# ANPU_SELFTEST_TIMEOUT bounds the guest run (default 1100 s); ANPU_SELFTEST_KMOD
+# names another anpu.ko to load (default: anpu-vp's, $BUILD/kmod/anpu.ko).
 set -u
 BUILD=$1
 shift
 VP=$BUILD/bin/anpu-vp
 TIMEOUT=${ANPU_SELFTEST_TIMEOUT:-1100}
-for f in "$VP" "$BUILD/bin/anpu-sim" "$BUILD/kmod/anpu.ko"; do
+for f in "$VP" "$BUILD/bin/anpu-sim" "${ANPU_SELFTEST_KMOD:-$BUILD/kmod/anpu.ko}"; do
 	[[ -e $f ]] || { echo "check-selftests: $f missing"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 done
 dir=$(cd "$(dirname "$0")" && pwd)
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-"$VP" run --timeout "$TIMEOUT" -- "$dir/run_guest.sh" "$BUILD/selftests" "$@" 2>&1 | tee "$log"
+"$VP" run --timeout "$TIMEOUT" ${ANPU_SELFTEST_KMOD:+--kmod "$ANPU_SELFTEST_KMOD"} -- "$dir/run_guest.sh" "$BUILD/selftests" "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 read -r _ p f s < <(grep -E '^GUEST-SUMMARY ' "$log" | tail -n 1)
 p=${p:-0} f=${f:-0} s=${s:-0}
