@@ -536,14 +536,18 @@ fn##_pair512(const BLOCK *b, const struct sim_xblock_q8 *const *xb, size_t i,	\
 	const __m512i off = _mm512_set1_epi8(OFF);				\
 	__m512i u = nibbles_pair(b[i].qs, b[i + 1].qs);				\
 	HIBITS;									\
-	const float d0 = f16_to_f32(b[i].d), d1 = f16_to_f32(b[i + 1].d);	\
+	/* [dw0 x 8, dw1 x 8]: exact fp16 -> fp32 in vector lanes */		\
+	const __m512 dw = _mm512_cvtph_ps(_mm256_mask_set1_epi16(		\
+		_mm256_set1_epi16((short)b[i].d), 0xff00, (short)b[i + 1].d));	\
 	for (unsigned int r = 0; r < nx; r++) {					\
 		const struct sim_xblock_q8 *x0 = &xb[r][i];			\
 		__m512i xq = join256(load256(x0[0].qs), load256(x0[1].qs));	\
 		__m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, xq);	\
 		__m512i t = _mm512_dpbusd_epi32(_mm512_setzero_si512(), off, xq); \
 		acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(s, t)), \
-			scale_pair(d0 * x0[0].d, d1 * x0[1].d), acc[r]);	\
+			_mm512_mul_ps(dw, _mm512_mask_broadcastss_ps(		\
+				_mm512_set1_ps(x0[0].d), 0xff00,		\
+				_mm_load_ss(&x0[1].d))), acc[r]);		\
 	}									\
 }										\
 static inline __attribute__((always_inline)) void				\
