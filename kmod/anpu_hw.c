@@ -255,10 +255,8 @@ static void anpu_hw_setup_rings(struct anpu_hw *hw)
 		queue->ring_dpa = karea_dpa(off);
 		queue->ring = hw->karea + off;
 		queue->tail = 0;
+		/* status records are kept: a device reset writes the hung job's */
 		memset_io(queue->ring, 0, KAREA_RING_SIZE);
-		memset_io(hw->karea + KAREA_STATUS +
-			  q * ANPU_HW_RING_ENTRIES * sizeof(struct anpu_hw_job_status),
-			  0, ANPU_HW_RING_ENTRIES * sizeof(struct anpu_hw_job_status));
 		reg_write64(hw, ANPU_QREG(q, ANPU_QREG_RING_BASE), queue->ring_dpa);
 		reg_write(hw, ANPU_QREG(q, ANPU_QREG_RING_ENTRIES), ANPU_HW_RING_ENTRIES);
 		reg_write(hw, ANPU_QREG(q, ANPU_QREG_FI_MODE), ANPU_FI_NONE);
@@ -299,6 +297,7 @@ int anpu_hw_init(struct anpu_hw *hw)
 		return ret;
 	for (unsigned int i = 0; i < ANPU_HW_NUM_AS; i++)
 		reg_write64(hw, ANPU_REG_AS_ROOT(i), 0);
+	memset_io(hw->karea + KAREA_STATUS, 0, KAREA_STATUS_SIZE);
 	anpu_hw_setup_rings(hw);
 	ret = anpu_hw_power_up(hw);
 	if (ret)
