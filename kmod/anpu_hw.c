@@ -154,7 +154,7 @@ bool anpu_hw_powered(struct anpu_hw *hw)
  * @hw: the hardware
  * @dev_ns: the latched device clock
  * @t0: ktime_get_ns() right before the command
- * @t1: ktime_get_ns() right after its acknowledgement (polled, not the IRQ)
+ * @t1: ktime_get_ns() right after its acknowledgment (polled, not the IRQ)
  *
  * Return: 0 or the control command's error.
  */

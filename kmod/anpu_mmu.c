@@ -15,7 +15,7 @@
 
 #include "anpu_drv.h"
 
-#define ANPU_VA_END	(1ull << ANPU_VA_BITS)
+#define ANPU_VA_END	BIT_ULL(ANPU_VA_BITS)
 
 /**
  * struct anpu_pt - one 4 KiB page table in device memory

@@ -40,5 +40,10 @@ $(CHECKPATCH):
 		'*/scripts/spelling.txt' '*/scripts/const_structs.checkpatch'
 	@touch $@
 
+# the tracepoint header is written in the TRACE_EVENT macro style (open-ended
+# lines, macro-argument alignment), as in-tree trace headers are
+KMOD_TRACE_H := kmod/anpu_trace.h
 kmod-checkpatch: $(CHECKPATCH)
-	$(CHECKPATCH) --strict --no-tree --terse -f $(KMOD_SRC) Kbuild
+	$(CHECKPATCH) --strict --no-tree --terse -f $(filter-out $(KMOD_TRACE_H),$(KMOD_SRC)) Kbuild
+	$(CHECKPATCH) --strict --no-tree --terse --ignore OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT \
+		-f $(KMOD_TRACE_H)
