@@ -1,10 +1,14 @@
 # libaccel: the userspace driver library (libaccel/), its conformance tests
 # (tests/accel/), the example program (examples/) and benchmark (bench/bench_accel.c).
-LIBACCEL_SRC := $(wildcard libaccel/src/*.c libaccel/src/sim/*.c)
+LIBACCEL_SRC := $(wildcard libaccel/src/*.c libaccel/src/sim/*.c libaccel/src/kernel/*.c)
 LIBACCEL_OBJ := $(LIBACCEL_SRC:%.c=$(OBJ)/%.o)
 LIBACCEL     := $(BUILD)/lib/libaccel.a
+# the kernel backend uses libdrm (its drm.h also serves uapi/drm/anpu_accel.h)
+LIBDRM_CFLAGS := $(shell pkg-config --cflags libdrm 2>/dev/null || echo -I/usr/include/libdrm)
+LIBDRM_LIBS   := $(shell pkg-config --libs libdrm 2>/dev/null || echo -ldrm)
+$(OBJ)/libaccel/src/kernel/%.o: CPPFLAGS += $(LIBDRM_CFLAGS)
 # a program using libaccel links these (the in-process NPU is libanpusim)
-LIBACCEL_LIBS := $(LIBACCEL) $(LIBSIM) -lm
+LIBACCEL_LIBS := $(LIBACCEL) $(LIBSIM) $(LIBDRM_LIBS) -lm
 
 $(LIBACCEL): $(LIBACCEL_OBJ)
 	@mkdir -p $(@D)
@@ -21,7 +25,7 @@ ACCEL_TEST_BIN := $(ACCEL_TEST_SRC:tests/accel/%.c=$(BUILD)/tests/%)
 $(BUILD)/tests/test_accel_%: $(OBJ)/tests/accel/test_accel_%.o $(ACCEL_TEST_COMMON) \
 		$(OBJ)/tests/ref/ref_quant.o $(OBJ)/tests/ref/ref_ops.o $(LIBACCEL) $(LIBSIM)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lm
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBDRM_LIBS) -lm
 
 all: $(ACCEL_TEST_BIN)
 UNIT_TESTS += $(ACCEL_TEST_BIN)
@@ -31,7 +35,7 @@ ACCEL_EXAMPLE := $(BUILD)/bin/accel-example
 
 $(ACCEL_EXAMPLE): $(OBJ)/examples/accel_example.o $(LIBACCEL) $(LIBSIM)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBDRM_LIBS) -lm
 
 all: $(ACCEL_EXAMPLE)
 
@@ -49,7 +53,7 @@ BENCH_ACCEL_BIN := $(BUILD)/bin/anpu-bench-accel
 
 $(BENCH_ACCEL_BIN): $(OBJ)/bench/bench_accel.o $(LIBACCEL) $(LIBSIM)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBDRM_LIBS) -lm
 
 all: $(BENCH_ACCEL_BIN)
 

@@ -64,6 +64,7 @@ struct accel_cmdbuf {
 	uint64_t step_addr;		/* NPU address of the step-parameter slots */
 	uint32_t stream_size;
 	struct accel_bo **bos;		/* BOs referenced (each holds one ref) */
+	uint8_t *bo_written;		/* per BO: an op writes it (an output) */
 	unsigned int n_bos, cap_bos;
 	atomic_int refs;		/* the handle + jobs in flight */
 	bool handle_live;

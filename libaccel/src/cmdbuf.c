@@ -26,6 +26,7 @@ struct enc {
 	uint32_t opcode;
 	struct anpu_tensor t[ANPU_OP_MAX_TENSORS];
 	struct accel_bo *bo[ANPU_OP_MAX_TENSORS];
+	bool out[ANPU_OP_MAX_TENSORS];
 	unsigned int n;
 };
 
@@ -222,6 +223,7 @@ static int add_tensor(struct enc *e, const char *role, const struct accel_tensor
 		.nb = { t->nb[0], t->nb[1], t->nb[2] },
 		.dtype = (uint16_t)t->dtype,
 	};
+	e->out[e->n] = output;
 	e->bo[e->n++] = t->bo;
 	return 0;
 }
@@ -284,21 +286,30 @@ static int begin(struct enc *e, struct accel_cmdbuf *cb, uint32_t opcode)
 	return 0;
 }
 
-static int hold_bo(struct accel_cmdbuf *cb, struct accel_bo *bo)
+static int hold_bo(struct accel_cmdbuf *cb, struct accel_bo *bo, bool written)
 {
-	for (unsigned int i = 0; i < cb->n_bos; i++)
-		if (cb->bos[i] == bo)
+	for (unsigned int i = 0; i < cb->n_bos; i++) {
+		if (cb->bos[i] == bo) {
+			cb->bo_written[i] |= written;
 			return 0;
+		}
+	}
 	if (cb->n_bos == cb->cap_bos) {
 		unsigned int cap = cb->cap_bos ? cb->cap_bos * 2 : 16;
 		struct accel_bo **v = realloc(cb->bos, cap * sizeof(*v));
+		uint8_t *w;
 
 		if (!v)
 			return -ENOMEM;
 		cb->bos = v;
+		w = realloc(cb->bo_written, cap);
+		if (!w)
+			return -ENOMEM;
+		cb->bo_written = w;
 		cb->cap_bos = cap;
 	}
 	atomic_fetch_add(&bo->refs, 1);
+	cb->bo_written[cb->n_bos] = written;
 	cb->bos[cb->n_bos++] = bo;
 	return 0;
 }
@@ -326,7 +337,7 @@ static int emit(struct enc *e, uint32_t flags, const void *params, size_t plen)
 		cb->cap = cap;
 	}
 	for (unsigned int i = 0; i < e->n; i++)
-		if (hold_bo(cb, e->bo[i]))
+		if (hold_bo(cb, e->bo[i], e->out[i]))
 			return fail(e, -ENOMEM, "out of memory");
 	if (params)
 		memcpy(op.params.raw, params, plen);

@@ -69,6 +69,7 @@ static void obj_free_memory(struct accel_obj *o)
 
 		free(cb->stream);
 		free(cb->bos);
+		free(cb->bo_written);
 	}
 	free(o);
 }

@@ -1,0 +1,1271 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Kernel backend: /dev/accel/accelN driven by anpu.ko (uapi/drm/anpu_accel.h),
+ * through libdrm (version, GEM close, PRIME, syncobjs) and drmIoctl for the
+ * driver's own ioctls.
+ *
+ * Design (docs/libaccel.md, "Kernel backend"):
+ *  - One open fd per device handle = one NPU address space. BOs are GEM
+ *    objects: BO_CREATE, BO_INFO for the mmap offset, mmap of the fd
+ *    (write-combined). Export/import are PRIME fds.
+ *  - Each context is a kernel context plus ONE timeline syncobj; a job's
+ *    fence is the timeline point = its seqno on the context (the kernel's
+ *    SUBMIT seqno: the library serialises the submits of a context, so the
+ *    point it names before the ioctl is the seqno the kernel hands out).
+ *    Dependencies become SUBMIT in_syncs on those timeline points (a context
+ *    of another device handle of the same NPU: its timeline syncobj imported
+ *    into this fd once, cached). Nothing waits in userspace and there is no
+ *    thread: the kernel's scheduler holds a job until its in-fences signal.
+ *  - Completions are delivered (callbacks, observer, command-buffer and
+ *    profile references dropped) by the library call that observes them:
+ *    fence wait/poll/status on the context, a submit that meets the
+ *    in-flight bound, and context free (which waits for its jobs). accel.h
+ *    documents this ("on the thread that observes the completion").
+ *  - Job status comes from DRM_ANPU_JOB_INFO (the kernel remembers the last
+ *    DRM_ANPU_PARAM_JOB_INFO_DEPTH jobs of a context); statuses fetched for a
+ *    delivery are kept in a userspace history as well.
+ *  - Fence fds are sync_files: the timeline point is transferred into a
+ *    temporary binary syncobj and exported.
+ *  - A command buffer with step parameters: the values live in its stream
+ *    BO and are read by the NPU when the job starts, so a submission waits
+ *    (on the submitting thread) for the previous submission of the same
+ *    command buffer to finish before writing them. Command buffers without
+ *    step parameters never wait.
+ *  - Fault injection and recovery counters: debugfs
+ *    (/sys/kernel/debug/accel/<device>/fault_inject, counters); without
+ *    access (not root, no debugfs) the capability is not reported.
+ */
+#include "libaccel/src/accel_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <xf86drm.h>
+
+#include "uapi/drm/anpu_accel.h"
+
+#define KMAX_JOBS	256	/* unfinished jobs per device handle */
+#define KHIST		256	/* job statuses remembered per context */
+#define KIMPORTS	64	/* foreign timeline syncobjs cached per device handle */
+#define KCTX_HASH	256
+#define KDEVICE_ID_BASE	0x4b000000u	/* accel_fence.device_id = base | minor */
+
+/* A GEM handle shared by the accel_bos of one file that name it (imports). */
+struct kgem {
+	uint32_t handle;
+	int refs;			/* under kdev.lock */
+};
+
+struct kbo {
+	struct kgem *gem;
+	void *map;
+	size_t map_size;
+};
+
+struct kjob {
+	uint64_t seqno;
+	struct accel_cmdbuf *cb;
+	struct accel_profile *prof;
+	accel_complete_fn fn;
+	void *user;
+	int64_t submit_ns;
+};
+
+struct khist {
+	uint64_t seqno;
+	bool valid;			/* @st holds the status */
+	int64_t submit_ns;
+	struct accel_job_status st;
+};
+
+struct kdev;
+
+struct kctx {
+	uint32_t id;			/* accel_fence.context_id, unique in the process */
+	uint32_t kid;			/* kernel context id (per file) */
+	uint32_t syncobj;		/* timeline, on kd->fd */
+	unsigned int queue;
+	struct kdev *kd;
+	struct kctx *hash_next;		/* under reg_lock */
+	int refs;			/* under reg_lock: the context + lookups */
+	bool dead;			/* removed from the registry */
+	/* submit_lock orders SUBMIT ioctls: timeline points in order */
+	pthread_mutex_t submit_lock;
+	/* lock protects: jobs, hist, completed, delivering */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	_Atomic uint64_t last_point;	/* last seqno submitted */
+	uint64_t completed;		/* every seqno <= this finished */
+	struct kjob *jobs;		/* undelivered, by seqno: ring */
+	unsigned int head, n, cap;
+	unsigned int delivering;
+	struct khist hist[KHIST];
+};
+
+struct kimport {
+	uint32_t ctx_id, handle;
+};
+
+struct kdev {
+	int fd;
+	uint32_t device_id;
+	char debugfs[160];		/* /sys/kernel/debug/accel/<unique> or "" */
+	struct accel_device *front;
+	unsigned int max_jobs;
+	/* lock protects: inflight, ctxs, imports, gem refs, stats */
+	pthread_mutex_t lock;
+	unsigned int inflight;
+	struct kctx **ctxs;
+	unsigned int n_ctxs, cap_ctxs;
+	struct kimport imports[KIMPORTS];
+	unsigned int n_imports, next_import;
+	uint64_t submitted, completed, failed;
+};
+
+/* ---- the process's contexts (fences name contexts of any device handle) ---- */
+
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct kctx *reg[KCTX_HASH];
+static uint32_t next_ctx_id;
+static pthread_mutex_t step_locks[16] = {
+	PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+	PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+	PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+	PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+	PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+	PTHREAD_MUTEX_INITIALIZER,
+};
+
+static void reg_add(struct kctx *c)
+{
+	pthread_mutex_lock(&reg_lock);
+	do {
+		c->id = ++next_ctx_id;
+	} while (!c->id);
+	c->refs = 1;
+	c->hash_next = reg[c->id % KCTX_HASH];
+	reg[c->id % KCTX_HASH] = c;
+	pthread_mutex_unlock(&reg_lock);
+}
+
+/* The live context @id with a reference, or NULL (never existed or freed). */
+static struct kctx *ctx_get(uint32_t id)
+{
+	struct kctx *c;
+
+	pthread_mutex_lock(&reg_lock);
+	for (c = reg[id % KCTX_HASH]; c && c->id != id; c = c->hash_next)
+		;
+	if (c)
+		c->refs++;
+	pthread_mutex_unlock(&reg_lock);
+	return c;
+}
+
+static pthread_cond_t reg_cond = PTHREAD_COND_INITIALIZER;
+
+static void ctx_put(struct kctx *c)
+{
+	pthread_mutex_lock(&reg_lock);
+	if (--c->refs == 1 && c->dead)
+		pthread_cond_broadcast(&reg_cond);
+	pthread_mutex_unlock(&reg_lock);
+}
+
+/* Remove @c from the registry and wait until no lookup holds it. */
+static void reg_remove(struct kctx *c)
+{
+	struct kctx **link;
+
+	pthread_mutex_lock(&reg_lock);
+	for (link = &reg[c->id % KCTX_HASH]; *link; link = &(*link)->hash_next) {
+		if (*link == c) {
+			*link = c->hash_next;
+			break;
+		}
+	}
+	c->dead = true;
+	while (c->refs > 1)
+		pthread_cond_wait(&reg_cond, &reg_lock);
+	pthread_mutex_unlock(&reg_lock);
+}
+
+/* ---- helpers ---- */
+
+static int kioctl(int fd, unsigned long req, void *arg)
+{
+	return drmIoctl(fd, req, arg) ? -errno : 0;
+}
+
+static struct kdev *kd_of(struct accel_device *dev)
+{
+	return dev->priv;
+}
+
+static int get_param(int fd, uint32_t param, uint64_t *value)
+{
+	struct drm_anpu_get_param gp = { .param = param };
+	int ret = kioctl(fd, DRM_IOCTL_ANPU_GET_PARAM, &gp);
+
+	if (!ret)
+		*value = gp.value;
+	return ret;
+}
+
+/* ---- open / close ---- */
+
+static void calibrate(struct kdev *kd, struct accel_device_info *info)
+{
+	uint64_t best = UINT64_MAX;
+
+	for (int i = 0; i < 8; i++) {
+		struct drm_anpu_clock_sample cs = { 0 };
+
+		if (kioctl(kd->fd, DRM_IOCTL_ANPU_CLOCK_SAMPLE, &cs))
+			break;
+		if (cs.uncertainty_ns < best) {
+			best = cs.uncertainty_ns;
+			info->clock_offset_ns = (int64_t)(cs.monotonic_ns - cs.device_ns);
+			info->clock_uncertainty_ns = cs.uncertainty_ns;
+		}
+	}
+}
+
+static void find_debugfs(struct kdev *kd, unsigned int minor)
+{
+	char link[96], target[PATH_MAX], path[sizeof(kd->debugfs)];
+	const char *base;
+	ssize_t n;
+
+	kd->debugfs[0] = '\0';
+	snprintf(link, sizeof(link), "/sys/class/accel/accel%u/device", minor);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0)
+		return;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	if (strlen(base) > 100)
+		return;
+	snprintf(path, sizeof(path), "/sys/kernel/debug/accel/%.100s", base);
+	if (access(path, F_OK) == 0)
+		snprintf(kd->debugfs, sizeof(kd->debugfs), "%s", path);
+}
+
+static int kernel_open(struct accel_device *dev, const char *path,
+		       const struct accel_device_params *params)
+{
+	struct accel_device_info *info = &dev->info;
+	uint64_t v[10] = { 0 };
+	drmVersionPtr ver;
+	struct kdev *kd;
+	struct stat st;
+	char fi[sizeof(kd->debugfs) + 16];
+	int fd, ret;
+
+	(void)params;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ENXIO ? -ENODEV : -errno;
+	ver = drmGetVersion(fd);
+	if (!ver || strcmp(ver->name, "anpu") || fstat(fd, &st) || !S_ISCHR(st.st_mode)) {
+		if (ver)
+			drmFreeVersion(ver);
+		close(fd);
+		return -ENODEV;
+	}
+	drmFreeVersion(ver);
+	for (uint32_t p = 0; p <= DRM_ANPU_PARAM_JOB_TIMEOUT_MS; p++) {
+		ret = get_param(fd, p, &v[p]);
+		if (ret) {
+			close(fd);
+			return ret;
+		}
+	}
+	kd = calloc(1, sizeof(*kd));
+	if (!kd) {
+		close(fd);
+		return -ENOMEM;
+	}
+	kd->fd = fd;
+	kd->front = dev;
+	kd->device_id = KDEVICE_ID_BASE | (minor(st.st_rdev) & 0xffffff);
+	kd->max_jobs = KMAX_JOBS;
+	pthread_mutex_init(&kd->lock, NULL);
+	find_debugfs(kd, minor(st.st_rdev));
+	dev->priv = kd;
+
+	info->backend = ACCEL_BACKEND_KERNEL;
+	snprintf(info->path, sizeof(info->path), "%s", path);
+	snprintf(info->name, sizeof(info->name), "accel%u", minor(st.st_rdev));
+	info->hw_version = (uint32_t)v[DRM_ANPU_PARAM_HW_VERSION];
+	info->isa_version = (uint32_t)v[DRM_ANPU_PARAM_ISA_VERSION];
+	info->caps = (uint32_t)v[DRM_ANPU_PARAM_CAPS];
+	info->num_queues = (uint32_t)v[DRM_ANPU_PARAM_NUM_QUEUES];
+	info->mem_total = v[DRM_ANPU_PARAM_DEVMEM_SIZE];
+	info->max_jobs_in_flight = kd->max_jobs;
+	info->max_deps = ACCEL_MAX_DEPS;
+	info->model_threads = 0;
+	info->simd[0] = '\0';
+	/* fault injection needs the driver's debugfs file (root) */
+	snprintf(fi, sizeof(fi), "%s/fault_inject", kd->debugfs);
+	if (!kd->debugfs[0] || access(fi, W_OK))
+		info->caps &= ~ACCEL_CAP_FAULT_INJECTION;
+	calibrate(kd, info);
+	return 0;
+}
+
+static void kernel_close(struct accel_device *dev)
+{
+	struct kdev *kd = kd_of(dev);
+
+	if (!kd)
+		return;
+	/* contexts are gone (the front end destroys them first); imports die with the fd */
+	close(kd->fd);
+	free(kd->ctxs);
+	pthread_mutex_destroy(&kd->lock);
+	free(kd);
+	dev->priv = NULL;
+}
+
+/* ---- buffer objects ---- */
+
+static int bo_map(struct kdev *kd, uint32_t handle, struct drm_anpu_bo_info *bi, struct kbo *kb)
+{
+	void *p;
+	int ret;
+
+	*bi = (struct drm_anpu_bo_info){ .handle = handle };
+	ret = kioctl(kd->fd, DRM_IOCTL_ANPU_BO_INFO, bi);
+	if (ret)
+		return ret;
+	p = mmap(NULL, bi->size, PROT_READ | PROT_WRITE, MAP_SHARED, kd->fd, (off_t)bi->mmap_offset);
+	if (p == MAP_FAILED)
+		return -errno;
+	kb->map = p;
+	kb->map_size = bi->size;
+	return 0;
+}
+
+static int kernel_bo_alloc(struct accel_device *dev, struct accel_bo *bo)
+{
+	struct kdev *kd = kd_of(dev);
+	struct drm_anpu_bo_create bc = {
+		.size = bo->size,
+		.flags = (bo->flags & ACCEL_BO_NPU_READ_ONLY) ? DRM_ANPU_BO_NPU_READONLY : 0,
+	};
+	struct drm_anpu_bo_info bi;
+	struct kbo *kb;
+	int ret;
+
+	kb = calloc(1, sizeof(*kb));
+	if (!kb)
+		return -ENOMEM;
+	kb->gem = calloc(1, sizeof(*kb->gem));
+	if (!kb->gem) {
+		free(kb);
+		return -ENOMEM;
+	}
+	ret = kioctl(kd->fd, DRM_IOCTL_ANPU_BO_CREATE, &bc);
+	if (ret)
+		goto fail;
+	kb->gem->handle = bc.handle;
+	kb->gem->refs = 1;
+	ret = bo_map(kd, bc.handle, &bi, kb);
+	if (ret) {
+		drmCloseBufferHandle(kd->fd, bc.handle);
+		goto fail;
+	}
+	bo->npu_addr = bc.npu_addr;
+	bo->host = kb->map;
+	bo->priv = kb;
+	return 0;
+fail:
+	free(kb->gem);
+	free(kb);
+	return ret;
+}
+
+static void kernel_bo_release(struct accel_device *dev, struct accel_bo *bo)
+{
+	struct kdev *kd = kd_of(dev);
+	struct kbo *kb = bo->priv;
+	int last;
+
+	if (!kb)
+		return;
+	munmap(kb->map, kb->map_size);
+	pthread_mutex_lock(&kd->lock);
+	last = --kb->gem->refs == 0;
+	pthread_mutex_unlock(&kd->lock);
+	if (last) {
+		drmCloseBufferHandle(kd->fd, kb->gem->handle);
+		free(kb->gem);
+	}
+	free(kb);
+	bo->priv = NULL;
+	bo->host = NULL;
+}
+
+static int kernel_bo_export(struct accel_bo *bo, int64_t *token)
+{
+	struct kdev *kd = kd_of(bo->obj.dev);
+	struct kbo *kb = bo->priv;
+	int fd;
+
+	if (drmPrimeHandleToFD(kd->fd, kb->gem->handle, DRM_CLOEXEC | DRM_RDWR, &fd))
+		return -errno;
+	*token = fd;
+	return 0;
+}
+
+static int kernel_bo_import(struct accel_device *dev, int64_t token, struct accel_bo *bo)
+{
+	struct kdev *kd = kd_of(dev);
+	struct drm_anpu_bo_info bi;
+	struct kgem *gem = NULL;
+	struct accel_obj *o;
+	struct kbo *kb;
+	uint32_t handle;
+	int ret;
+
+	if (token < 0 || token > INT_MAX)
+		return -EXDEV;		/* not a PRIME fd: another backend's token */
+	if (drmPrimeFDToHandle(kd->fd, (int)token, &handle)) {
+		ret = -errno;
+		/* a closed fd is a stale token; another driver's dma-buf is another device */
+		return ret == -EBADF ? -ENOENT : (ret == -ENOMEM ? ret : -EXDEV);
+	}
+	kb = calloc(1, sizeof(*kb));
+	if (!kb)
+		return -ENOMEM;
+	/* the same GEM handle when this file already has the BO: share it */
+	pthread_mutex_lock(&dev->lock);
+	pthread_mutex_lock(&kd->lock);
+	for (o = dev->live.next; o != &dev->live; o = o->next) {
+		struct accel_bo *other = (struct accel_bo *)o;
+
+		if (o->kind == ACCEL_MAGIC_BO && other->priv &&
+		    ((struct kbo *)other->priv)->gem->handle == handle) {
+			gem = ((struct kbo *)other->priv)->gem;
+			gem->refs++;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&kd->lock);
+	pthread_mutex_unlock(&dev->lock);
+	if (!gem) {
+		gem = calloc(1, sizeof(*gem));
+		if (!gem) {
+			drmCloseBufferHandle(kd->fd, handle);
+			free(kb);
+			return -ENOMEM;
+		}
+		gem->handle = handle;
+		gem->refs = 1;
+	}
+	kb->gem = gem;
+	ret = bo_map(kd, handle, &bi, kb);
+	if (ret) {
+		kb->map = NULL;
+		bo->priv = kb;
+		kernel_bo_release(dev, bo);
+		return ret;
+	}
+	bo->size = bi.size;
+	bo->flags = (bi.flags & DRM_ANPU_BO_NPU_READONLY) ? ACCEL_BO_NPU_READ_ONLY : 0;
+	bo->npu_addr = bi.npu_addr;
+	bo->host = kb->map;
+	bo->priv = kb;
+	return 0;
+}
+
+static uint32_t bo_handle(const struct accel_bo *bo)
+{
+	return ((const struct kbo *)bo->priv)->gem->handle;
+}
+
+/* ---- job status ---- */
+
+static void status_from_info(const struct kctx *c, const struct drm_anpu_job_info *ji,
+			     struct accel_job_status *st)
+{
+	int64_t offset = c->kd->front->info.clock_offset_ns;
+
+	memset(st, 0, sizeof(*st));
+	st->result = ji->result;
+	st->cause = ji->cause;
+	st->error = ji->result != ACCEL_RESULT_OK ? accel_status_errno(ji->result, ji->cause) : 0;
+	if (ji->error == ECANCELED)
+		st->error = -ECANCELED;
+	else if (!st->error && ji->error)
+		st->error = -(int)ji->error;
+	st->op_index = ji->op_index;
+	st->ops_done = ji->ops_done;
+	st->fault_addr = ji->fault_addr;
+	st->queue = c->queue;
+	st->device_start_ns = ji->start_ns;
+	st->device_end_ns = ji->end_ns;
+	st->start_ns = (int64_t)ji->start_ns + offset;
+	st->end_ns = (int64_t)ji->end_ns + offset;
+}
+
+/*
+ * Status of finished job @seqno of @c: the history, else JOB_INFO. 0,
+ * -ENOENT (forgotten), -EAGAIN (the kernel does not call it done yet).
+ */
+static int job_status(struct kctx *c, uint64_t seqno, struct accel_job_status *st)
+{
+	struct khist *h = &c->hist[seqno % KHIST];
+	struct drm_anpu_job_info ji = { .ctx_id = c->kid, .seqno = seqno };
+	int64_t submit_ns = 0;
+	int ret;
+
+	pthread_mutex_lock(&c->lock);
+	if (h->seqno == seqno) {
+		submit_ns = h->submit_ns;
+		if (h->valid) {
+			*st = h->st;
+			pthread_mutex_unlock(&c->lock);
+			return 0;
+		}
+	} else {
+		for (unsigned int i = 0; i < c->n; i++) {
+			const struct kjob *j = &c->jobs[(c->head + i) % c->cap];
+
+			if (j->seqno == seqno)
+				submit_ns = j->submit_ns;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	ret = kioctl(c->kd->fd, DRM_IOCTL_ANPU_JOB_INFO, &ji);
+	if (ret)
+		return ret == -ENOENT ? -ENOENT : ret;
+	if (ji.state != DRM_ANPU_JOB_DONE)
+		return -EAGAIN;
+	status_from_info(c, &ji, st);
+	st->submit_ns = submit_ns;
+	pthread_mutex_lock(&c->lock);
+	if (h->seqno <= seqno) {
+		h->seqno = seqno;
+		h->valid = true;
+		h->submit_ns = submit_ns;
+		h->st = *st;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+/* ---- completion delivery ---- */
+
+#define DELIVER_BATCH	64
+
+/*
+ * Deliver the jobs of @c up to seqno @done (0: ask the kernel how far the
+ * timeline is). Callbacks run on this thread, with no lock held.
+ */
+static void retire(struct kctx *c, uint64_t done)
+{
+	struct kdev *kd = c->kd;
+	struct kjob batch[DELIVER_BATCH];
+	unsigned int nb;
+
+	if (!done) {
+		uint64_t v = 0;
+		uint32_t h = c->syncobj;
+
+		if (drmSyncobjQuery(kd->fd, &h, &v, 1))
+			return;
+		done = v;
+	}
+	do {
+		struct accel_observer *obs;
+		unsigned int failed = 0;
+
+		pthread_mutex_lock(&c->lock);
+		if (done > c->completed)
+			c->completed = done;
+		nb = 0;
+		while (c->n && nb < DELIVER_BATCH && c->jobs[c->head].seqno <= c->completed) {
+			const struct kjob *j = &c->jobs[c->head];
+			struct khist *h = &c->hist[j->seqno % KHIST];
+
+			batch[nb++] = *j;
+			if (h->seqno < j->seqno) {
+				h->seqno = j->seqno;
+				h->valid = false;
+				h->submit_ns = j->submit_ns;
+			}
+			c->head = (c->head + 1) % c->cap;
+			c->n--;
+		}
+		if (nb)
+			c->delivering++;
+		pthread_mutex_unlock(&c->lock);
+		if (!nb)
+			break;
+		obs = atomic_load_explicit(&kd->front->observer, memory_order_acquire);
+		for (unsigned int i = 0; i < nb; i++) {
+			struct accel_done d = {
+				.dev = kd->front, .cb = batch[i].cb, .prof = batch[i].prof,
+				.priority = (enum accel_priority)c->queue,
+				.fence = { .seqno = batch[i].seqno, .context_id = c->id,
+					   .device_id = kd->device_id },
+				.fn = batch[i].fn, .user = batch[i].user,
+			};
+
+			if (d.fn || d.prof || obs) {
+				if (job_status(c, d.fence.seqno, &d.status)) {
+					/* forgotten by the kernel: finished, outcome unknown */
+					memset(&d.status, 0, sizeof(d.status));
+					d.status.queue = c->queue;
+					d.status.submit_ns = batch[i].submit_ns;
+				}
+				failed += d.status.error != 0;
+			} else {
+				d.status.queue = c->queue;
+				d.status.submit_ns = batch[i].submit_ns;
+			}
+			accel_job_delivered(&d);
+		}
+		pthread_mutex_lock(&kd->lock);
+		kd->inflight -= nb;
+		kd->completed += nb;
+		kd->failed += failed;
+		pthread_mutex_unlock(&kd->lock);
+		pthread_mutex_lock(&c->lock);
+		c->delivering--;
+		pthread_cond_broadcast(&c->cond);
+		pthread_mutex_unlock(&c->lock);
+	} while (nb == DELIVER_BATCH);
+}
+
+/* Snapshot the contexts of @kd with undelivered jobs (referenced). */
+static unsigned int busy_contexts(struct kdev *kd, struct kctx **out, unsigned int max)
+{
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&kd->lock);
+	pthread_mutex_lock(&reg_lock);
+	for (unsigned int i = 0; i < kd->n_ctxs && n < max; i++) {
+		if (kd->ctxs[i]->n && !kd->ctxs[i]->dead) {
+			kd->ctxs[i]->refs++;
+			out[n++] = kd->ctxs[i];
+		}
+	}
+	pthread_mutex_unlock(&reg_lock);
+	pthread_mutex_unlock(&kd->lock);
+	return n;
+}
+
+static void retire_all(struct kdev *kd)
+{
+	struct kctx *busy[256];
+	unsigned int n = busy_contexts(kd, busy, 256);
+
+	for (unsigned int i = 0; i < n; i++) {
+		retire(busy[i], 0);
+		ctx_put(busy[i]);
+	}
+}
+
+/* Block until some job of @kd finishes (back-pressure). */
+static void wait_any(struct kdev *kd)
+{
+	struct kctx *busy[256];
+	uint32_t handles[256];
+	uint64_t points[256];
+	unsigned int n = busy_contexts(kd, busy, 256), m = 0;
+	uint32_t first;
+
+	for (unsigned int i = 0; i < n; i++) {
+		pthread_mutex_lock(&busy[i]->lock);
+		if (busy[i]->n) {
+			handles[m] = busy[i]->syncobj;
+			points[m++] = busy[i]->jobs[busy[i]->head].seqno;
+		}
+		pthread_mutex_unlock(&busy[i]->lock);
+	}
+	if (m)
+		drmSyncobjTimelineWait(kd->fd, handles, points, m, INT64_MAX,
+				       DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT, &first);
+	for (unsigned int i = 0; i < n; i++)
+		ctx_put(busy[i]);
+}
+
+/* ---- contexts ---- */
+
+static int kernel_context_create(struct accel_device *dev, struct accel_context *ctx)
+{
+	struct kdev *kd = kd_of(dev);
+	struct drm_anpu_ctx_create cc = { .priority = (uint32_t)ctx->params.priority };
+	struct drm_anpu_ctx_destroy cd = { 0 };
+	struct kctx *c;
+	int ret;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->cap = 64;
+	c->jobs = calloc(c->cap, sizeof(*c->jobs));
+	if (!c->jobs) {
+		free(c);
+		return -ENOMEM;
+	}
+	ret = kioctl(kd->fd, DRM_IOCTL_ANPU_CTX_CREATE, &cc);
+	if (ret)
+		goto fail;
+	if (drmSyncobjCreate(kd->fd, 0, &c->syncobj)) {
+		ret = -errno;
+		cd.ctx_id = cc.ctx_id;
+		kioctl(kd->fd, DRM_IOCTL_ANPU_CTX_DESTROY, &cd);
+		goto fail;
+	}
+	c->kid = cc.ctx_id;
+	c->queue = (unsigned int)ctx->params.priority;
+	c->kd = kd;
+	pthread_mutex_init(&c->submit_lock, NULL);
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->cond, NULL);
+	pthread_mutex_lock(&kd->lock);
+	if (kd->n_ctxs == kd->cap_ctxs) {
+		unsigned int cap = kd->cap_ctxs ? 2 * kd->cap_ctxs : 16;
+		struct kctx **v = realloc(kd->ctxs, cap * sizeof(*v));
+
+		if (!v) {
+			pthread_mutex_unlock(&kd->lock);
+			drmSyncobjDestroy(kd->fd, c->syncobj);
+			cd.ctx_id = cc.ctx_id;
+			kioctl(kd->fd, DRM_IOCTL_ANPU_CTX_DESTROY, &cd);
+			ret = -ENOMEM;
+			goto fail;
+		}
+		kd->ctxs = v;
+		kd->cap_ctxs = cap;
+	}
+	kd->ctxs[kd->n_ctxs++] = c;
+	pthread_mutex_unlock(&kd->lock);
+	reg_add(c);
+	ctx->priv = c;
+	return 0;
+fail:
+	free(c->jobs);
+	free(c);
+	return ret;
+}
+
+static void kernel_context_destroy(struct accel_device *dev, struct accel_context *ctx)
+{
+	struct kdev *kd = kd_of(dev);
+	struct kctx *c = ctx->priv;
+	struct drm_anpu_ctx_destroy cd = { .ctx_id = c->kid };
+	uint64_t last = atomic_load(&c->last_point);
+
+	/* wait for every job (the kernel's watchdog ends hung ones), deliver them */
+	if (last) {
+		uint32_t h = c->syncobj;
+
+		while (drmSyncobjTimelineWait(kd->fd, &h, &last, 1, INT64_MAX,
+					      DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT, NULL) == -EINTR)
+			;
+		retire(c, last);
+	}
+	pthread_mutex_lock(&c->lock);
+	while (c->delivering || c->n)
+		pthread_cond_wait(&c->cond, &c->lock);
+	pthread_mutex_unlock(&c->lock);
+	reg_remove(c);
+	pthread_mutex_lock(&kd->lock);
+	for (unsigned int i = 0; i < kd->n_ctxs; i++) {
+		if (kd->ctxs[i] == c) {
+			kd->ctxs[i] = kd->ctxs[--kd->n_ctxs];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&kd->lock);
+	kioctl(kd->fd, DRM_IOCTL_ANPU_CTX_DESTROY, &cd);
+	drmSyncobjDestroy(kd->fd, c->syncobj);
+	pthread_cond_destroy(&c->cond);
+	pthread_mutex_destroy(&c->lock);
+	pthread_mutex_destroy(&c->submit_lock);
+	free(c->jobs);
+	free(c);
+	ctx->priv = NULL;
+}
+
+/* ---- fences ---- */
+
+/*
+ * The live context of @f with a reference (*out = NULL: freed, so finished).
+ * -EXDEV for another NPU's fence, -EINVAL for a seqno never submitted.
+ */
+static int fence_ctx(struct kdev *kd, const struct accel_fence *f, struct kctx **out)
+{
+	struct kctx *c;
+
+	*out = NULL;
+	if (f->device_id != kd->device_id)
+		return -EXDEV;
+	c = ctx_get(f->context_id);
+	if (!c)
+		return 0;
+	if (f->seqno > atomic_load(&c->last_point)) {
+		ctx_put(c);
+		return -EINVAL;
+	}
+	*out = c;
+	return 0;
+}
+
+static uint64_t completed_of(struct kctx *c)
+{
+	uint64_t v;
+
+	pthread_mutex_lock(&c->lock);
+	v = c->completed;
+	pthread_mutex_unlock(&c->lock);
+	return v;
+}
+
+/* 0 finished, -ETIMEDOUT not in time (@deadline absolute CLOCK_MONOTONIC ns). */
+static int ctx_wait(struct kctx *c, uint64_t seqno, int64_t deadline)
+{
+	uint32_t h = c->syncobj;
+	uint64_t point = seqno;
+	int ret;
+
+	if (completed_of(c) >= seqno)
+		return 0;
+	do {
+		ret = drmSyncobjTimelineWait(c->kd->fd, &h, &point, 1, deadline,
+					     DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT, NULL);
+	} while (ret == -EINTR);
+	if (ret == -ETIME || ret == -ETIMEDOUT)
+		return -ETIMEDOUT;
+	if (ret)
+		return ret;
+	retire(c, seqno);
+	return 0;
+}
+
+static int job_error(struct kctx *c, uint64_t seqno)
+{
+	struct accel_job_status st;
+
+	/* a job the kernel no longer remembers counts as successful */
+	if (job_status(c, seqno, &st))
+		return 0;
+	return st.error ? -EIO : 0;
+}
+
+static int kernel_fence_wait(struct accel_device *dev, const struct accel_fence *f,
+			     int64_t timeout_ns)
+{
+	int64_t deadline;
+	struct kctx *c;
+	int ret = fence_ctx(kd_of(dev), f, &c);
+
+	if (ret || !c)
+		return ret;
+	if (timeout_ns < 0)
+		deadline = INT64_MAX;
+	else if (timeout_ns > INT64_MAX - accel_now_ns())
+		deadline = INT64_MAX;
+	else
+		deadline = timeout_ns ? accel_now_ns() + timeout_ns : 0;
+	ret = ctx_wait(c, f->seqno, deadline);
+	if (!ret)
+		ret = job_error(c, f->seqno);
+	ctx_put(c);
+	return ret;
+}
+
+static int kernel_fence_poll(struct accel_device *dev, const struct accel_fence *f)
+{
+	struct kctx *c;
+	int ret = fence_ctx(kd_of(dev), f, &c);
+
+	if (ret)
+		return ret;
+	if (!c)
+		return 1;
+	if (completed_of(c) < f->seqno)
+		retire(c, 0);
+	ret = completed_of(c) >= f->seqno;
+	ctx_put(c);
+	return ret;
+}
+
+static int kernel_fence_status(struct accel_device *dev, const struct accel_fence *f,
+			       struct accel_job_status *st)
+{
+	struct kctx *c;
+	int ret = fence_ctx(kd_of(dev), f, &c);
+
+	if (ret)
+		return ret;
+	if (!c)
+		return -ENOENT;
+	if (completed_of(c) < f->seqno)
+		retire(c, 0);
+	if (completed_of(c) < f->seqno)
+		ret = -EAGAIN;
+	else
+		ret = job_status(c, f->seqno, st);
+	ctx_put(c);
+	return ret;
+}
+
+static int signaled_sync_file(int fd, int *out)
+{
+	uint32_t h;
+	int ret;
+
+	if (drmSyncobjCreate(fd, DRM_SYNCOBJ_CREATE_SIGNALED, &h))
+		return -errno;
+	ret = drmSyncobjExportSyncFile(fd, h, out) ? -errno : 0;
+	drmSyncobjDestroy(fd, h);
+	return ret;
+}
+
+static int kernel_fence_export_fd(struct accel_device *dev, const struct accel_fence *f, int *fd)
+{
+	struct kdev *kd = kd_of(dev);
+	struct kctx *c;
+	uint32_t tmp;
+	int ret = fence_ctx(kd, f, &c);
+
+	if (ret)
+		return ret;
+	if (!c)
+		return signaled_sync_file(kd->fd, fd);
+	if (completed_of(c) >= f->seqno) {
+		ret = signaled_sync_file(c->kd->fd, fd);
+		ctx_put(c);
+		return ret;
+	}
+	/* the timeline point into a binary syncobj, exported as a sync_file */
+	if (drmSyncobjCreate(c->kd->fd, 0, &tmp)) {
+		ctx_put(c);
+		return -errno;
+	}
+	ret = drmSyncobjTransfer(c->kd->fd, tmp, 0, c->syncobj, f->seqno, 0) ? -errno : 0;
+	if (!ret && drmSyncobjExportSyncFile(c->kd->fd, tmp, fd))
+		ret = -errno;
+	drmSyncobjDestroy(c->kd->fd, tmp);
+	ctx_put(c);
+	return ret;
+}
+
+/* ---- submit ---- */
+
+/* @c's timeline syncobj as a handle of @kd's file (imported once, cached). */
+static int timeline_handle(struct kdev *kd, struct kctx *c, uint32_t *out)
+{
+	uint32_t h;
+	int sfd, ret = 0;
+
+	if (c->kd == kd) {
+		*out = c->syncobj;
+		return 0;
+	}
+	pthread_mutex_lock(&kd->lock);
+	for (unsigned int i = 0; i < kd->n_imports; i++) {
+		if (kd->imports[i].ctx_id == c->id) {
+			*out = kd->imports[i].handle;
+			pthread_mutex_unlock(&kd->lock);
+			return 0;
+		}
+	}
+	if (drmSyncobjHandleToFD(c->kd->fd, c->syncobj, &sfd)) {
+		ret = -errno;
+	} else {
+		if (drmSyncobjFDToHandle(kd->fd, sfd, &h))
+			ret = -errno;
+		close(sfd);
+	}
+	if (!ret) {
+		unsigned int slot;
+
+		if (kd->n_imports < KIMPORTS) {
+			slot = kd->n_imports++;
+		} else {
+			slot = kd->next_import++ % KIMPORTS;
+			drmSyncobjDestroy(kd->fd, kd->imports[slot].handle);
+		}
+		kd->imports[slot] = (struct kimport){ .ctx_id = c->id, .handle = h };
+		*out = h;
+	}
+	pthread_mutex_unlock(&kd->lock);
+	return ret;
+}
+
+static int push_job(struct kctx *c, const struct kjob *j)
+{
+	if (c->n == c->cap) {
+		unsigned int cap = c->cap * 2;
+		struct kjob *v = malloc(cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		for (unsigned int i = 0; i < c->n; i++)
+			v[i] = c->jobs[(c->head + i) % c->cap];
+		free(c->jobs);
+		c->jobs = v;
+		c->head = 0;
+		c->cap = cap;
+	}
+	c->jobs[(c->head + c->n) % c->cap] = *j;
+	c->n++;
+	return 0;
+}
+
+/* Take a job slot of @kd (back-pressure): 0 or -EAGAIN. */
+static int reserve_slot(struct kdev *kd, bool nonblock)
+{
+	for (int tries = 0;; tries++) {
+		pthread_mutex_lock(&kd->lock);
+		if (kd->inflight < kd->max_jobs) {
+			kd->inflight++;
+			pthread_mutex_unlock(&kd->lock);
+			return 0;
+		}
+		pthread_mutex_unlock(&kd->lock);
+		if (tries == 0) {
+			retire_all(kd);
+			continue;
+		}
+		if (nonblock)
+			return -EAGAIN;
+		wait_any(kd);
+		retire_all(kd);
+	}
+}
+
+static void release_slot(struct kdev *kd)
+{
+	pthread_mutex_lock(&kd->lock);
+	kd->inflight--;
+	pthread_mutex_unlock(&kd->lock);
+}
+
+static int do_submit(struct kctx *c, struct accel_cmdbuf *cb, const struct accel_submit_params *p,
+		     struct drm_anpu_sync *in, unsigned int n_in, struct accel_fence *out,
+		     int64_t submit_ns)
+{
+	struct kdev *kd = c->kd;
+	struct drm_anpu_bo_ref stack_refs[64], *refs = stack_refs;
+	struct drm_anpu_sync out_sync = { .handle = c->syncobj, .flags = DRM_ANPU_SYNC_TIMELINE };
+	struct drm_anpu_submit s = {
+		.ctx_id = c->kid,
+		.cmd_handle = bo_handle(cb->stream_bo),
+		.cmd_size = cb->stream_size,
+	};
+	unsigned int n_refs = 0;
+	struct kjob job;
+	int ret;
+
+	if (cb->n_bos > 64) {
+		refs = malloc(cb->n_bos * sizeof(*refs));
+		if (!refs)
+			return -ENOMEM;
+	}
+	for (unsigned int i = 0; i < cb->n_bos; i++) {
+		uint32_t h = bo_handle(cb->bos[i]);
+		uint32_t fl = cb->bo_written[i] ? DRM_ANPU_BO_REF_WRITE : 0;
+		unsigned int k;
+
+		/* an imported BO may share a GEM handle with another: name it once */
+		for (k = 0; k < n_refs && ((struct kbo *)cb->bos[i]->priv)->gem->refs > 1; k++)
+			if (refs[k].handle == h)
+				break;
+		if (k < n_refs && refs[k].handle == h) {
+			refs[k].flags |= fl;
+			continue;
+		}
+		refs[n_refs++] = (struct drm_anpu_bo_ref){ .handle = h, .flags = fl };
+	}
+	s.bos = (struct drm_anpu_obj_array)DRM_ANPU_OBJ_ARRAY(n_refs, refs);
+	s.in_syncs = (struct drm_anpu_obj_array)DRM_ANPU_OBJ_ARRAY(n_in, in);
+	if (p->profile) {
+		s.flags |= DRM_ANPU_SUBMIT_PROFILE;
+		s.profile_handle = bo_handle(p->profile->bo);
+		s.profile_size = (uint32_t)p->profile->bo->size;
+	}
+	pthread_mutex_lock(&c->submit_lock);
+	out_sync.point = atomic_load(&c->last_point) + 1;
+	s.out_syncs = (struct drm_anpu_obj_array)DRM_ANPU_OBJ_ARRAY(1, &out_sync);
+	ret = kioctl(kd->fd, DRM_IOCTL_ANPU_SUBMIT, &s);
+	if (!ret && s.seqno != out_sync.point)
+		ret = -EPROTO;	/* the kernel's seqnos must be the timeline points */
+	if (!ret) {
+		job = (struct kjob){ .seqno = s.seqno, .cb = cb, .prof = p->profile,
+				     .fn = p->on_complete, .user = p->user, .submit_ns = submit_ns };
+		pthread_mutex_lock(&c->lock);
+		ret = push_job(c, &job);
+		pthread_mutex_unlock(&c->lock);
+		if (ret) {
+			/* no memory to track it: the job runs, its references stay (leak) */
+			ret = 0;
+		}
+		atomic_store(&c->last_point, s.seqno);
+	}
+	pthread_mutex_unlock(&c->submit_lock);
+	if (refs != stack_refs)
+		free(refs);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&kd->lock);
+	kd->submitted++;
+	pthread_mutex_unlock(&kd->lock);
+	*out = (struct accel_fence){ .seqno = s.seqno, .context_id = c->id,
+				     .device_id = kd->device_id };
+	return 0;
+}
+
+static int kernel_submit(struct accel_context *ctx, struct accel_cmdbuf *cb,
+			 const struct accel_submit_params *p, struct accel_fence *out,
+			 int64_t submit_ns)
+{
+	struct kdev *kd = kd_of(ctx->obj.dev);
+	struct kctx *c = ctx->priv, *deps[ACCEL_MAX_DEPS];
+	struct drm_anpu_sync in[ACCEL_MAX_DEPS];
+	pthread_mutex_t *step_lock = NULL;
+	unsigned int n_deps = 0, n_in = 0;
+	int ret = 0;
+
+	for (unsigned int i = 0; i < p->n_deps; i++) {
+		const struct accel_fence *f = &p->deps[i];
+		struct kctx *dc;
+
+		if (!f->seqno) {
+			ret = -EINVAL;
+			goto out;
+		}
+		ret = fence_ctx(kd, f, &dc);
+		if (ret)
+			goto out;
+		if (!dc)
+			continue;		/* freed context: finished */
+		deps[n_deps++] = dc;
+		if (dc == c || completed_of(dc) >= f->seqno)
+			continue;		/* a context runs in order */
+		in[n_in] = (struct drm_anpu_sync){ .flags = DRM_ANPU_SYNC_TIMELINE,
+						   .point = f->seqno };
+		ret = timeline_handle(kd, dc, &in[n_in].handle);
+		if (ret)
+			goto out;
+		n_in++;
+	}
+	ret = reserve_slot(kd, p->flags & ACCEL_SUBMIT_NONBLOCK);
+	if (ret)
+		goto out;
+	if (cb->step_params) {
+		/* the step slots are read when the job starts: one submission at a time */
+		step_lock = &step_locks[((uintptr_t)cb >> 6) % 16];
+		pthread_mutex_lock(step_lock);
+		if (cb->last_submit.seqno) {
+			struct kctx *pc;
+
+			if (!fence_ctx(kd, &cb->last_submit, &pc) && pc) {
+				ctx_wait(pc, cb->last_submit.seqno, INT64_MAX);
+				ctx_put(pc);
+			}
+		}
+		if (p->n_step_params)
+			memcpy((uint8_t *)cb->stream_bo->host + cb->stream_size, p->step_params,
+			       p->n_step_params * sizeof(uint32_t));
+		atomic_thread_fence(memory_order_seq_cst);	/* drain write-combining */
+	}
+	ret = do_submit(c, cb, p, in, n_in, out, submit_ns);
+	if (step_lock) {
+		if (!ret)
+			cb->last_submit = *out;
+		pthread_mutex_unlock(step_lock);
+	}
+	if (ret)
+		release_slot(kd);
+out:
+	for (unsigned int i = 0; i < n_deps; i++)
+		ctx_put(deps[i]);
+	return ret;
+}
+
+/* ---- test support ---- */
+
+static int kernel_inject_fault(struct accel_device *dev, unsigned int queue, uint32_t mode)
+{
+	static const char *const names[] = { "none", "hang", "fault", "fail_reset" };
+	struct kdev *kd = kd_of(dev);
+	char path[sizeof(kd->debugfs) + 16], cmd[64];
+	int fd, n, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/fault_inject", kd->debugfs);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == EACCES || errno == EPERM ? -EPERM : -EOPNOTSUPP;
+	n = snprintf(cmd, sizeof(cmd), "%u %s%s", queue, names[mode & 0xf],
+		     (mode & ACCEL_FAULT_STICKY) ? " sticky" : "");
+	if (write(fd, cmd, (size_t)n) != n)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int kernel_stats(struct accel_device *dev, struct accel_device_stats *stats)
+{
+	struct kdev *kd = kd_of(dev);
+	char path[sizeof(kd->debugfs) + 16], key[64];
+	unsigned long long v;
+	FILE *f;
+
+	pthread_mutex_lock(&kd->lock);
+	stats->jobs_submitted = kd->submitted;
+	stats->jobs_completed = kd->completed;
+	stats->jobs_failed = kd->failed;
+	pthread_mutex_unlock(&kd->lock);
+	/* recovery counters: the driver's (debugfs "counters"), device-wide */
+	snprintf(path, sizeof(path), "%s/counters", kd->debugfs);
+	f = kd->debugfs[0] ? fopen(path, "re") : NULL;
+	if (!f)
+		return 0;
+	while (fscanf(f, "%63s %llu", key, &v) == 2) {
+		if (!strcmp(key, "resets_queue"))
+			stats->queue_resets = v;
+		else if (!strcmp(key, "resets_device"))
+			stats->device_resets = v;
+		else if (!strcmp(key, "jobs_resubmitted"))
+			stats->jobs_resubmitted = v;
+	}
+	fclose(f);
+	return 0;
+}
+
+const struct accel_backend_ops accel_kernel_backend = {
+	.name = "kernel",
+	.open = kernel_open,
+	.close = kernel_close,
+	.bo_alloc = kernel_bo_alloc,
+	.bo_release = kernel_bo_release,
+	.bo_export = kernel_bo_export,
+	.bo_import = kernel_bo_import,
+	.context_create = kernel_context_create,
+	.context_destroy = kernel_context_destroy,
+	.submit = kernel_submit,
+	.fence_wait = kernel_fence_wait,
+	.fence_poll = kernel_fence_poll,
+	.fence_status = kernel_fence_status,
+	.fence_export_fd = kernel_fence_export_fd,
+	.inject_fault = kernel_inject_fault,
+	.stats = kernel_stats,
+};
