@@ -1059,6 +1059,19 @@ static void release_slot(struct kdev *kd)
 	pthread_mutex_unlock(&kd->lock);
 }
 
+/* An ioctl array; an empty one is all zero (the ABI requires it). */
+static struct drm_anpu_obj_array obj_array(unsigned int n, size_t stride, const void *p)
+{
+	struct drm_anpu_obj_array a = { 0 };
+
+	if (n) {
+		a.stride = (uint32_t)stride;
+		a.count = n;
+		a.array = (uint64_t)(uintptr_t)p;
+	}
+	return a;
+}
+
 static int do_submit(struct kctx *c, struct accel_cmdbuf *cb, const struct accel_submit_params *p,
 		     struct drm_anpu_sync *in, unsigned int n_in, struct accel_fence *out,
 		     int64_t submit_ns)
@@ -1095,8 +1108,8 @@ static int do_submit(struct kctx *c, struct accel_cmdbuf *cb, const struct accel
 		}
 		refs[n_refs++] = (struct drm_anpu_bo_ref){ .handle = h, .flags = fl };
 	}
-	s.bos = (struct drm_anpu_obj_array)DRM_ANPU_OBJ_ARRAY(n_refs, refs);
-	s.in_syncs = (struct drm_anpu_obj_array)DRM_ANPU_OBJ_ARRAY(n_in, in);
+	s.bos = obj_array(n_refs, sizeof(*refs), refs);
+	s.in_syncs = obj_array(n_in, sizeof(*in), in);
 	if (p->profile) {
 		s.flags |= DRM_ANPU_SUBMIT_PROFILE;
 		s.profile_handle = bo_handle(p->profile->bo);
@@ -1104,7 +1117,7 @@ static int do_submit(struct kctx *c, struct accel_cmdbuf *cb, const struct accel
 	}
 	pthread_mutex_lock(&c->submit_lock);
 	out_sync.point = atomic_load(&c->last_point) + 1;
-	s.out_syncs = (struct drm_anpu_obj_array)DRM_ANPU_OBJ_ARRAY(1, &out_sync);
+	s.out_syncs = obj_array(1, sizeof(out_sync), &out_sync);
 	ret = kioctl(kd->fd, DRM_IOCTL_ANPU_SUBMIT, &s);
 	if (!ret && s.seqno != out_sync.point)
 		ret = -EPROTO;	/* the kernel's seqnos must be the timeline points */
