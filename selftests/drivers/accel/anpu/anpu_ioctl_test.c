@@ -105,7 +105,10 @@ TEST_F(anpu, get_param_devmem_free_drops_by_the_bo_size)
 	after = param(_metadata, self->fd, DRM_ANPU_PARAM_DEVMEM_FREE);
 	EXPECT_LE(1 << 20, before - after);
 	anpu_bo_close(self->fd, h);
-	EXPECT_EQ(before, param(_metadata, self->fd, DRM_ANPU_PARAM_DEVMEM_FREE));
+	/* back, but for page tables the driver may keep for this address space */
+	after = param(_metadata, self->fd, DRM_ANPU_PARAM_DEVMEM_FREE);
+	EXPECT_GE(64 << 10, before - after) TH_LOG("%llu bytes not given back",
+						   (unsigned long long)(before - after));
 }
 
 TEST_F(anpu, get_param_unknown_param_fails_einval)
@@ -247,7 +250,8 @@ TEST_F_TIMEOUT(anpu, bo_create_beyond_free_device_memory_fails_enomem, 120)
 	}
 	EXPECT_COUNTERS(self, 0, 0, 0);
 	EXPECT_MEM_BASELINE(self);
-	EXPECT_EQ(free_, param(_metadata, self->fd, DRM_ANPU_PARAM_DEVMEM_FREE));
+	EXPECT_GE(64 << 10, free_ - param(_metadata, self->fd, DRM_ANPU_PARAM_DEVMEM_FREE))
+		TH_LOG("device memory not given back (beyond page tables)");
 }
 
 TEST_F(anpu, bo_create_undefined_flags_fail_einval)
@@ -569,6 +573,8 @@ FIXTURE_TEARDOWN(sub)
 	anpu_bo_free(self->fd, &self->cmd);
 	anpu_bo_free(self->fd, &self->data);
 	close(self->fd);
+	if (_metadata->exit_code)
+		return;	/* a failed test may still hold mappings */
 	EXPECT_EQ(0, anpu_counters_settle(&self->base, &now, 5000))
 		TH_LOG("counters bos %ld jobs %ld contexts %ld", now.bos, now.jobs, now.contexts);
 }
@@ -581,7 +587,7 @@ static int submit(FIXTURE_DATA(sub) *self, struct drm_anpu_submit *s)
 /* Nothing of a refused submit stays: no job, no memory. */
 #define EXPECT_NOTHING_LEAKED(self) do { \
 	struct anpu_counters __b = (self)->base, __n; \
-	__b.bos += 3; __b.contexts += 1; \
+	__b.bos += 2; __b.contexts += 1; \
 	EXPECT_EQ(0, anpu_counters_settle(&__b, &__n, 5000)) \
 		TH_LOG("counters bos %ld jobs %ld contexts %ld", __n.bos, __n.jobs, __n.contexts); \
 	EXPECT_EQ((self)->mem0, anpu_fdinfo_total((self)->fd)); \

@@ -147,7 +147,8 @@ FIXTURE_TEARDOWN(mm)
 	if (self->fd < 0)
 		return;
 	close(self->fd);
-	EXPECT_EQ(0, anpu_counters_settle(&self->base, &now, 5000));
+	if (!_metadata->exit_code)
+		EXPECT_EQ(0, anpu_counters_settle(&self->base, &now, 5000));
 }
 
 TEST_F_TIMEOUT(mm, matmul_with_bias_equals_the_in_process_model_bit_for_bit, 120)
@@ -216,7 +217,8 @@ FIXTURE_TEARDOWN(att)
 	if (self->fd < 0)
 		return;
 	close(self->fd);
-	EXPECT_EQ(0, anpu_counters_settle(&self->base, &now, 5000));
+	if (!_metadata->exit_code)
+		EXPECT_EQ(0, anpu_counters_settle(&self->base, &now, 5000));
 }
 
 TEST_F_TIMEOUT(att, attention_equals_the_in_process_model_bit_for_bit, 120)
@@ -301,6 +303,7 @@ TEST_F_TIMEOUT(anpu, op_chain_matmul_rmsnorm_softmax_argmax_equals_the_model, 12
 	t[2] = simdev_tensor(j.bo[iz].addr, ANPU_DTYPE_F32, N, M, 1, 1);
 	simdev_stream_op(&j.s, ANPU_OP_RMSNORM, 0, &rn, sizeof(rn), t, 3);
 	t[0] = t[2];
+	t[1] = t[2];	/* in place */
 	simdev_stream_op(&j.s, ANPU_OP_SOFTMAX, 0, &sm, sizeof(sm), t, 2);
 	t[1] = simdev_tensor(j.bo[ia].addr, ANPU_DTYPE_I32, 1, M, 1, 1);
 	simdev_stream_op(&j.s, ANPU_OP_ARGMAX, 0, NULL, 0, t, 2);

@@ -595,7 +595,7 @@ int anpu_force_reset(const char *what)
 
 	if (r)
 		return r;
-	snprintf(path, sizeof(path), "%s/force_reset", dir);
+	snprintf(path, sizeof(path), "%s/reset", dir);
 	snprintf(cmd, sizeof(cmd), "%s\n", what);
 	return anpu_write_file(path, cmd);
 }

@@ -10,7 +10,7 @@
  * and kmod/anpu_debugfs.c):
  *   counters          "bos N", "jobs N", "contexts N" lines (live objects)
  *   fault_inject      write "<queue> <none|hang|fault|fail_reset> [sticky]"
- *   force_reset       write "<queue>" (or "device") to reset a queue
+ *   reset             write "<queue>" or "device": reset it now
  */
 #ifndef ANPU_SELFTEST_LIB_H
 #define ANPU_SELFTEST_LIB_H
