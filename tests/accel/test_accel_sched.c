@@ -30,6 +30,23 @@ static int teardown(void **state)
 	return accel_device_close(dev);
 }
 
+static struct accel_device_info dev_info(void)
+{
+	struct accel_device_info info;
+
+	assert_int_equal(accel_device_info(dev, &info), 0);
+	return info;
+}
+
+/* Fault injection is test support a kernel may hide (no debugfs, not root): skip then. */
+static void need_fault_injection(void)
+{
+	if (!(dev_info().caps & ACCEL_CAP_FAULT_INJECTION)) {
+		print_message("skipped: the device offers no fault injection\n");
+		skip();
+	}
+}
+
 static struct accel_context *new_ctx(enum accel_priority prio, unsigned int hang_ms)
 {
 	struct accel_context_params p = accel_context_default_params();
@@ -303,6 +320,7 @@ static void injected_fault_is_reported_with_cause(void **state)
 	struct accel_fence f[2];
 
 	(void)state;
+	need_fault_injection();
 	assert_int_equal(accel_device_inject_fault(dev, ACCEL_PRIORITY_HIGH, ACCEL_FAULT_FAULT), 0);
 	assert_int_equal(accel_submit(ctx, cb, NULL, &f[0]), 0);
 	assert_int_equal(accel_submit(ctx, cb, NULL, &f[1]), 0);
@@ -359,6 +377,7 @@ static void hung_job_is_aborted_and_innocent_jobs_are_resubmitted(void **state)
 	struct accel_fence f[3];
 
 	(void)state;
+	need_fault_injection();
 	accel_device_stats(dev, &before);
 	assert_int_equal(accel_device_inject_fault(dev, ACCEL_PRIORITY_NORMAL, ACCEL_FAULT_HANG), 0);
 	for (int i = 0; i < 3; i++)
@@ -372,7 +391,12 @@ static void hung_job_is_aborted_and_innocent_jobs_are_resubmitted(void **state)
 	assert_int_equal(accel_fence_wait(dev, &f[2], 5 * SEC), 0);
 	accel_device_stats(dev, &after);
 	assert_true(after.queue_resets > before.queue_resets);
-	assert_true(after.jobs_resubmitted >= before.jobs_resubmitted + 2);
+	/*
+	 * anpu.ko counts resets but not resubmitted jobs (debugfs "counters"):
+	 * there f[1] and f[2] finishing OK above is what shows they were resubmitted.
+	 */
+	if (dev_info().backend == ACCEL_BACKEND_SIM || after.jobs_resubmitted)
+		assert_true(after.jobs_resubmitted >= before.jobs_resubmitted + 2);
 	accel_cmdbuf_free(cb);
 	accel_context_free(ctx);
 }
@@ -386,6 +410,7 @@ static void failed_queue_reset_escalates_to_device_reset(void **state)
 	struct accel_fence f[2];
 
 	(void)state;
+	need_fault_injection();
 	accel_device_stats(dev, &before);
 	/* a queue has one fault mode: hang the job, then make its reset fail */
 	assert_int_equal(accel_device_inject_fault(dev, ACCEL_PRIORITY_LOW, ACCEL_FAULT_HANG), 0);
@@ -418,6 +443,7 @@ static void nonblocking_submit_reports_back_pressure(void **state)
 	int ret;
 
 	(void)state;
+	need_fault_injection();
 	accel_device_info(dev, &info);
 	/* a hung realtime job holds the engine until the watchdog recovers it */
 	assert_int_equal(accel_device_inject_fault(dev, ACCEL_PRIORITY_REALTIME, ACCEL_FAULT_HANG), 0);

@@ -89,9 +89,24 @@ struct khist {
 
 struct kdev;
 
+/*
+ * A kernel context behind a library context. A job that faults or hangs
+ * makes its kernel context guilty (later SUBMITs fail with -ECANCELED); the
+ * library context then goes on on a fresh kernel context, whose seqno 1 is
+ * library seqno base + 1, like the in-process NPU, where a context survives
+ * its faults.
+ */
+struct kgen {
+	uint32_t kid;
+	uint64_t base;
+};
+
+#define KGENS		8	/* kernel contexts kept per context (JOB_INFO of old jobs) */
+
 struct kctx {
 	uint32_t id;			/* accel_fence.context_id, unique in the process */
-	uint32_t kid;			/* kernel context id (per file) */
+	struct kgen gens[KGENS];	/* oldest first; the last one takes submits */
+	unsigned int n_gens;		/* written under submit_lock and lock */
 	uint32_t syncobj;		/* timeline, on kd->fd */
 	unsigned int queue;
 	struct kdev *kd;
@@ -100,7 +115,7 @@ struct kctx {
 	bool dead;			/* removed from the registry */
 	/* submit_lock orders SUBMIT ioctls: timeline points in order */
 	pthread_mutex_t submit_lock;
-	/* lock protects: jobs, hist, completed, delivering */
+	/* lock protects: jobs, hist, completed, delivering, gens (read) */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	_Atomic uint64_t last_point;	/* last seqno submitted */
@@ -527,11 +542,18 @@ static void status_from_info(const struct kctx *c, const struct drm_anpu_job_inf
 static int job_status(struct kctx *c, uint64_t seqno, struct accel_job_status *st)
 {
 	struct khist *h = &c->hist[seqno % KHIST];
-	struct drm_anpu_job_info ji = { .ctx_id = c->kid, .seqno = seqno };
+	struct drm_anpu_job_info ji = { .seqno = 0 };
 	int64_t submit_ns = 0;
 	int ret;
 
 	pthread_mutex_lock(&c->lock);
+	for (unsigned int g = c->n_gens; g-- > 0;) {
+		if (seqno > c->gens[g].base) {
+			ji.ctx_id = c->gens[g].kid;
+			ji.seqno = seqno - c->gens[g].base;
+			break;
+		}
+	}
 	if (h->seqno == seqno) {
 		submit_ns = h->submit_ns;
 		if (h->valid) {
@@ -548,6 +570,8 @@ static int job_status(struct kctx *c, uint64_t seqno, struct accel_job_status *s
 		}
 	}
 	pthread_mutex_unlock(&c->lock);
+	if (!ji.seqno)
+		return -ENOENT;
 	ret = kioctl(c->kd->fd, DRM_IOCTL_ANPU_JOB_INFO, &ji);
 	if (ret)
 		return ret == -ENOENT ? -ENOENT : ret;
@@ -570,84 +594,123 @@ static int job_status(struct kctx *c, uint64_t seqno, struct accel_job_status *s
 
 #define DELIVER_BATCH	64
 
+struct kdone {
+	struct accel_done d;
+	struct kctx *c;
+	uint64_t key;			/* device end time (0: status not fetched) */
+};
+
 /*
- * Deliver the jobs of @c up to seqno @done (0: ask the kernel how far the
- * timeline is). Callbacks run on this thread, with no lock held.
+ * Deliver the finished jobs of contexts @cs[0..n): those up to @done[i]
+ * (0: ask the kernel how far the timeline is). Callbacks and observers run
+ * on this thread, with no lock held; jobs observed together are delivered in
+ * the order the NPU finished them.
  */
-static void retire(struct kctx *c, uint64_t done)
+static void deliver(struct kdev *kd, struct kctx *const *cs, const uint64_t *done, unsigned int n)
 {
-	struct kdev *kd = c->kd;
-	struct kjob batch[DELIVER_BATCH];
-	unsigned int nb;
+	struct kdone items[DELIVER_BATCH];
+	bool popped[256];
+	unsigned int ni;
 
-	if (!done) {
-		uint64_t v = 0;
-		uint32_t h = c->syncobj;
+	if (n > 256)
+		n = 256;
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t v = done[i];
+		uint32_t h = cs[i]->syncobj;
 
-		if (drmSyncobjQuery(kd->fd, &h, &v, 1))
-			return;
-		done = v;
+		if (!v && drmSyncobjQuery(kd->fd, &h, &v, 1))
+			v = 0;
+		pthread_mutex_lock(&cs[i]->lock);
+		if (v > cs[i]->completed)
+			cs[i]->completed = v;
+		pthread_mutex_unlock(&cs[i]->lock);
 	}
 	do {
 		struct accel_observer *obs;
 		unsigned int failed = 0;
 
-		pthread_mutex_lock(&c->lock);
-		if (done > c->completed)
-			c->completed = done;
-		nb = 0;
-		while (c->n && nb < DELIVER_BATCH && c->jobs[c->head].seqno <= c->completed) {
-			const struct kjob *j = &c->jobs[c->head];
-			struct khist *h = &c->hist[j->seqno % KHIST];
+		ni = 0;
+		for (unsigned int i = 0; i < n; i++) {
+			struct kctx *c = cs[i];
 
-			batch[nb++] = *j;
-			if (h->seqno < j->seqno) {
-				h->seqno = j->seqno;
-				h->valid = false;
-				h->submit_ns = j->submit_ns;
+			popped[i] = false;
+			pthread_mutex_lock(&c->lock);
+			while (c->n && ni < DELIVER_BATCH && c->jobs[c->head].seqno <= c->completed) {
+				const struct kjob *j = &c->jobs[c->head];
+				struct khist *h = &c->hist[j->seqno % KHIST];
+
+				items[ni++] = (struct kdone){
+					.c = c,
+					.d = {
+						.dev = kd->front, .cb = j->cb, .prof = j->prof,
+						.priority = (enum accel_priority)c->queue,
+						.fence = { .seqno = j->seqno, .context_id = c->id,
+							   .device_id = kd->device_id },
+						.fn = j->fn, .user = j->user,
+						.status = { .queue = c->queue, .submit_ns = j->submit_ns },
+					},
+				};
+				if (h->seqno < j->seqno) {
+					h->seqno = j->seqno;
+					h->valid = false;
+					h->submit_ns = j->submit_ns;
+				}
+				c->head = (c->head + 1) % c->cap;
+				c->n--;
+				popped[i] = true;
 			}
-			c->head = (c->head + 1) % c->cap;
-			c->n--;
+			if (popped[i])
+				c->delivering++;
+			pthread_mutex_unlock(&c->lock);
 		}
-		if (nb)
-			c->delivering++;
-		pthread_mutex_unlock(&c->lock);
-		if (!nb)
+		if (!ni)
 			break;
 		obs = atomic_load_explicit(&kd->front->observer, memory_order_acquire);
-		for (unsigned int i = 0; i < nb; i++) {
-			struct accel_done d = {
-				.dev = kd->front, .cb = batch[i].cb, .prof = batch[i].prof,
-				.priority = (enum accel_priority)c->queue,
-				.fence = { .seqno = batch[i].seqno, .context_id = c->id,
-					   .device_id = kd->device_id },
-				.fn = batch[i].fn, .user = batch[i].user,
-			};
+		for (unsigned int k = 0; k < ni; k++) {
+			struct kdone *it = &items[k];
+			struct accel_job_status st;
 
-			if (d.fn || d.prof || obs) {
-				if (job_status(c, d.fence.seqno, &d.status)) {
-					/* forgotten by the kernel: finished, outcome unknown */
-					memset(&d.status, 0, sizeof(d.status));
-					d.status.queue = c->queue;
-					d.status.submit_ns = batch[i].submit_ns;
-				}
-				failed += d.status.error != 0;
-			} else {
-				d.status.queue = c->queue;
-				d.status.submit_ns = batch[i].submit_ns;
+			if (!(it->d.fn || it->d.prof || obs))
+				continue;
+			/* a job the kernel forgot: finished, outcome unknown */
+			if (!job_status(it->c, it->d.fence.seqno, &st)) {
+				it->d.status = st;
+				it->key = st.device_end_ns;
 			}
-			accel_job_delivered(&d);
+			failed += it->d.status.error != 0;
 		}
+		/* insertion sort by device end time (stable; small batches) */
+		for (unsigned int k = 1; k < ni; k++) {
+			struct kdone t = items[k];
+			unsigned int m = k;
+
+			while (m > 0 && items[m - 1].key > t.key) {
+				items[m] = items[m - 1];
+				m--;
+			}
+			items[m] = t;
+		}
+		for (unsigned int k = 0; k < ni; k++)
+			accel_job_delivered(&items[k].d);
 		pthread_mutex_lock(&kd->lock);
-		kd->inflight -= nb;
-		kd->completed += nb;
+		kd->inflight -= ni;
+		kd->completed += ni;
 		kd->failed += failed;
 		pthread_mutex_unlock(&kd->lock);
-		pthread_mutex_lock(&c->lock);
-		c->delivering--;
-		pthread_cond_broadcast(&c->cond);
-		pthread_mutex_unlock(&c->lock);
-	} while (nb == DELIVER_BATCH);
+		for (unsigned int i = 0; i < n; i++) {
+			if (!popped[i])
+				continue;
+			pthread_mutex_lock(&cs[i]->lock);
+			cs[i]->delivering--;
+			pthread_cond_broadcast(&cs[i]->cond);
+			pthread_mutex_unlock(&cs[i]->lock);
+		}
+	} while (ni == DELIVER_BATCH);
+}
+
+static void retire(struct kctx *c, uint64_t done)
+{
+	deliver(c->kd, &c, &done, 1);
 }
 
 /* Snapshot the contexts of @kd with undelivered jobs (referenced). */
@@ -668,15 +731,18 @@ static unsigned int busy_contexts(struct kdev *kd, struct kctx **out, unsigned i
 	return n;
 }
 
-static void retire_all(struct kdev *kd)
+/* Deliver what finished on every context of @kd (@known: up to @seqno, no query). */
+static void retire_all(struct kdev *kd, const struct kctx *known, uint64_t seqno)
 {
 	struct kctx *busy[256];
+	uint64_t done[256] = { 0 };
 	unsigned int n = busy_contexts(kd, busy, 256);
 
-	for (unsigned int i = 0; i < n; i++) {
-		retire(busy[i], 0);
+	for (unsigned int i = 0; i < n; i++)
+		done[i] = busy[i] == known ? seqno : 0;
+	deliver(kd, busy, done, n);
+	for (unsigned int i = 0; i < n; i++)
 		ctx_put(busy[i]);
-	}
 }
 
 /* Block until some job of @kd finishes (back-pressure). */
@@ -731,7 +797,8 @@ static int kernel_context_create(struct accel_device *dev, struct accel_context 
 		kioctl(kd->fd, DRM_IOCTL_ANPU_CTX_DESTROY, &cd);
 		goto fail;
 	}
-	c->kid = cc.ctx_id;
+	c->gens[0].kid = cc.ctx_id;
+	c->n_gens = 1;
 	c->queue = (unsigned int)ctx->params.priority;
 	c->kd = kd;
 	pthread_mutex_init(&c->submit_lock, NULL);
@@ -768,7 +835,6 @@ static void kernel_context_destroy(struct accel_device *dev, struct accel_contex
 {
 	struct kdev *kd = kd_of(dev);
 	struct kctx *c = ctx->priv;
-	struct drm_anpu_ctx_destroy cd = { .ctx_id = c->kid };
 	uint64_t last = atomic_load(&c->last_point);
 
 	/* wait for every job (the kernel's watchdog ends hung ones), deliver them */
@@ -793,7 +859,11 @@ static void kernel_context_destroy(struct accel_device *dev, struct accel_contex
 		}
 	}
 	pthread_mutex_unlock(&kd->lock);
-	kioctl(kd->fd, DRM_IOCTL_ANPU_CTX_DESTROY, &cd);
+	for (unsigned int g = 0; g < c->n_gens; g++) {
+		struct drm_anpu_ctx_destroy cd = { .ctx_id = c->gens[g].kid };
+
+		kioctl(kd->fd, DRM_IOCTL_ANPU_CTX_DESTROY, &cd);
+	}
 	drmSyncobjDestroy(kd->fd, c->syncobj);
 	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->lock);
@@ -854,7 +924,8 @@ static int ctx_wait(struct kctx *c, uint64_t seqno, int64_t deadline)
 		return -ETIMEDOUT;
 	if (ret)
 		return ret;
-	retire(c, seqno);
+	retire_all(c->kd, c, seqno);
+	retire(c, seqno);	/* (when @c had nothing to deliver before) */
 	return 0;
 }
 
@@ -1042,13 +1113,13 @@ static int reserve_slot(struct kdev *kd, bool nonblock)
 		}
 		pthread_mutex_unlock(&kd->lock);
 		if (tries == 0) {
-			retire_all(kd);
+			retire_all(kd, NULL, 0);
 			continue;
 		}
 		if (nonblock)
 			return -EAGAIN;
 		wait_any(kd);
-		retire_all(kd);
+		retire_all(kd, NULL, 0);
 	}
 }
 
@@ -1057,6 +1128,29 @@ static void release_slot(struct kdev *kd)
 	pthread_mutex_lock(&kd->lock);
 	kd->inflight--;
 	pthread_mutex_unlock(&kd->lock);
+}
+
+/* Under submit_lock: @c goes on on a fresh kernel context (the last is guilty). */
+static int new_generation(struct kctx *c)
+{
+	struct drm_anpu_ctx_create cc = { .priority = c->queue };
+	struct drm_anpu_ctx_destroy cd = { 0 };
+	int ret = kioctl(c->kd->fd, DRM_IOCTL_ANPU_CTX_CREATE, &cc);
+
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&c->lock);
+	if (c->n_gens == KGENS) {
+		cd.ctx_id = c->gens[0].kid;
+		memmove(&c->gens[0], &c->gens[1], (KGENS - 1) * sizeof(c->gens[0]));
+		c->n_gens--;
+	}
+	c->gens[c->n_gens++] = (struct kgen){ .kid = cc.ctx_id,
+					      .base = atomic_load(&c->last_point) };
+	pthread_mutex_unlock(&c->lock);
+	if (cd.ctx_id)
+		kioctl(c->kd->fd, DRM_IOCTL_ANPU_CTX_DESTROY, &cd);
+	return 0;
 }
 
 /* An ioctl array; an empty one is all zero (the ABI requires it). */
@@ -1080,7 +1174,6 @@ static int do_submit(struct kctx *c, struct accel_cmdbuf *cb, const struct accel
 	struct drm_anpu_bo_ref stack_refs[64], *refs = stack_refs;
 	struct drm_anpu_sync out_sync = { .handle = c->syncobj, .flags = DRM_ANPU_SYNC_TIMELINE };
 	struct drm_anpu_submit s = {
-		.ctx_id = c->kid,
 		.cmd_handle = bo_handle(cb->stream_bo),
 		.cmd_size = cb->stream_size,
 	};
@@ -1118,11 +1211,16 @@ static int do_submit(struct kctx *c, struct accel_cmdbuf *cb, const struct accel
 	pthread_mutex_lock(&c->submit_lock);
 	out_sync.point = atomic_load(&c->last_point) + 1;
 	s.out_syncs = obj_array(1, sizeof(out_sync), &out_sync);
+	s.ctx_id = c->gens[c->n_gens - 1].kid;
 	ret = kioctl(kd->fd, DRM_IOCTL_ANPU_SUBMIT, &s);
-	if (!ret && s.seqno != out_sync.point)
-		ret = -EPROTO;	/* the kernel's seqnos must be the timeline points */
+	if (ret == -ECANCELED && !new_generation(c)) {
+		s.ctx_id = c->gens[c->n_gens - 1].kid;
+		ret = kioctl(kd->fd, DRM_IOCTL_ANPU_SUBMIT, &s);
+	}
+	if (!ret && s.seqno + c->gens[c->n_gens - 1].base != out_sync.point)
+		ret = -EPROTO;	/* the kernel's seqnos must follow the timeline points */
 	if (!ret) {
-		job = (struct kjob){ .seqno = s.seqno, .cb = cb, .prof = p->profile,
+		job = (struct kjob){ .seqno = out_sync.point, .cb = cb, .prof = p->profile,
 				     .fn = p->on_complete, .user = p->user, .submit_ns = submit_ns };
 		pthread_mutex_lock(&c->lock);
 		ret = push_job(c, &job);
@@ -1131,7 +1229,7 @@ static int do_submit(struct kctx *c, struct accel_cmdbuf *cb, const struct accel
 			/* no memory to track it: the job runs, its references stay (leak) */
 			ret = 0;
 		}
-		atomic_store(&c->last_point, s.seqno);
+		atomic_store(&c->last_point, out_sync.point);
 	}
 	pthread_mutex_unlock(&c->submit_lock);
 	if (refs != stack_refs)
@@ -1141,7 +1239,7 @@ static int do_submit(struct kctx *c, struct accel_cmdbuf *cb, const struct accel
 	pthread_mutex_lock(&kd->lock);
 	kd->submitted++;
 	pthread_mutex_unlock(&kd->lock);
-	*out = (struct accel_fence){ .seqno = s.seqno, .context_id = c->id,
+	*out = (struct accel_fence){ .seqno = out_sync.point, .context_id = c->id,
 				     .device_id = kd->device_id };
 	return 0;
 }
