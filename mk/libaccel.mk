@@ -60,3 +60,24 @@ all: $(BENCH_ACCEL_BIN)
 BENCH_PARTS += bench-accel
 bench-accel: $(BENCH_ACCEL_BIN)
 	scripts/bench-record.sh $(BENCH_DIR) accel $(BENCH_ACCEL_BIN)
+
+# ---- the conformance suite and the example in the VM, against the kernel backend ----
+# One guest boot (anpu-vp run) runs tests/accel/vm/guest.sh; skips itself
+# without Debian's 6.12 kernel image or headers. SKIP_VM=1 leaves it out.
+ACCEL_VM_KERNEL := $(lastword $(sort $(wildcard /boot/vmlinuz-6.12*)))
+.PHONY: check-accel-vm
+ifneq ($(and $(KDIR),$(ACCEL_VM_KERNEL)),)
+check-accel-vm: $(ACCEL_TEST_BIN) $(ACCEL_EXAMPLE) $(BUILD)/bin/anpu-vp $(ANPU_SIM) kmod
+	@tests/accel/vm/run.sh $(BUILD)
+ACCEL_VM_CHECK_DEPS := $(ACCEL_TEST_BIN) $(ACCEL_EXAMPLE) $(BUILD)/bin/anpu-vp $(ANPU_SIM) kmod
+else
+check-accel-vm:
+	@echo "check-accel-vm: no Debian 6.12 kernel image or headers (make deps)"; exit 77
+ACCEL_VM_CHECK_DEPS :=
+endif
+
+ifneq ($(SKIP_VM),1)
+CHECK_DEPS   += $(ACCEL_VM_CHECK_DEPS)
+CHECK_SUITES += check-accel-vm
+CHECK_TIMEOUT_check-accel-vm := 900
+endif

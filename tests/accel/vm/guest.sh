@@ -1,0 +1,45 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# In the guest (anpu-vp run): the libaccel conformance suite and the example
+# program against the kernel backend. Prints TAP-style lines the host side
+# (tests/accel/vm/run.sh) counts.   guest.sh BUILD_DIR
+B=${1:-build}
+DEV=/dev/accel/accel0
+if [ ! -c "$DEV" ]; then
+	echo "not ok - $DEV exists (anpu.ko bound the device)"
+	exit 0
+fi
+for t in "$B"/tests/test_accel_*; do
+	[ -x "$t" ] || continue
+	echo "# $(basename "$t") (ANPU_DEVICE=$DEV)"
+	ANPU_DEVICE=$DEV CMOCKA_MESSAGE_OUTPUT=TAP timeout 400 "$t" 2>&1
+	rc=$?
+	[ $rc -eq 124 ] && echo "not ok - $(basename "$t") timed out"
+done
+# the example: the backend chosen explicitly, then by default (enumeration
+# finds the ANPU among /dev/accel/accel*, so the default is the kernel device)
+echo "# accel-example"
+out=$(ANPU_DEVICE=$DEV timeout 120 "$B"/bin/accel-example 2>&1)
+rc=$?
+printf '%s\n' "$out" | sed 's/^/#   /'
+case "$rc:$out" in
+0:*"(kernel backend)"*"matches the CPU reference"*) echo "ok - accel-example on $DEV" ;;
+*) echo "not ok - accel-example on $DEV (status $rc)" ;;
+esac
+out=$(env -u ANPU_DEVICE timeout 120 "$B"/bin/accel-example 2>&1)
+rc=$?
+case "$rc:$out" in
+0:*"device: $DEV (kernel backend)"*"matches the CPU reference"*)
+	echo "ok - accel-example default open enumerates $DEV" ;;
+*) printf '%s\n' "$out" | sed 's/^/#   /'; echo "not ok - accel-example default open (status $rc)" ;;
+esac
+# nothing leaked in the driver once every program exited
+c=$(cat /sys/kernel/debug/accel/*/counters 2>/dev/null)
+if [ -z "$c" ]; then
+	echo "ok - driver objects released # SKIP no debugfs counters"
+elif printf '%s\n' "$c" | grep -Eq '^(bos|jobs|contexts) [1-9]'; then
+	printf '%s\n' "$c" | sed 's/^/#   /'
+	echo "not ok - driver objects released after the programs exited"
+else
+	echo "ok - driver objects released after the programs exited"
+fi
