@@ -562,6 +562,13 @@ FIXTURE_SETUP(sub)
 		.bos = DRM_ANPU_OBJ_ARRAY(1, &self->ref),
 		.out_syncs = DRM_ANPU_OBJ_ARRAY(1, &self->out),
 	};
+	/* SUBMIT must work at all, or every bad-input test would pass on -EINVAL */
+	{
+		struct drm_anpu_submit s = self->s;
+
+		ASSERT_EQ(0, anpu_ioctl(self->fd, DRM_IOCTL_ANPU_SUBMIT, &s)) TH_LOG("SUBMIT does not work");
+		ASSERT_EQ(0, anpu_syncobj_wait(self->fd, self->so, 0, ANPU_JOB_WAIT_MS));
+	}
 }
 
 FIXTURE_TEARDOWN(sub)

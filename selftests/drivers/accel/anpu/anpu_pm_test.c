@@ -164,8 +164,17 @@ TEST_F(anpu, prime_reimport_into_the_exporting_file_gives_the_same_handle)
 	anpu_bo_close(self->fd, h);
 }
 
-/* Last: unbind the device with files open, then rebind it. */
-TEST(unbind_with_open_files_gives_enodev_and_rebind_works)
+/*
+ * Last: unbind the device with files open, then rebind it. Its own fixture,
+ * registered after "anpu", so that the harness runs it after every other test.
+ */
+FIXTURE(unplug) {
+	int unused;
+};
+FIXTURE_SETUP(unplug) { }
+FIXTURE_TEARDOWN(unplug) { }
+
+TEST_F_TIMEOUT(unplug, unbind_with_open_files_gives_enodev_and_rebind_works, 60)
 {
 	char bdf[64], st[64];
 	struct anpu_bo bo, cmd;
