@@ -68,7 +68,7 @@ test_selftest_fault() {
 test_counters_zero() {
 	local d n
 	d=$(debugfs_dir) || return 1
-	for n in bos jobs contexts; do
+	for n in bos jobs contexts address_spaces; do
 		grep -qx "$n 0" "$d/counters" || { cat "$d/counters"; return 1; }
 	done
 }
@@ -101,6 +101,40 @@ test_reload() {
 	test_counters_zero
 }
 
+test_smoke() {
+	local smoke=${ANPU_SMOKE:-}
+	[[ -x $smoke ]] || { echo "no anpu-smoke"; return 4; }
+	local f
+	"$smoke" "$(debugfs_dir)" || return 1
+	# the hangs left devcoredumps (each holds the module): read, then dismiss them
+	for f in /sys/class/devcoredump/devcd*/data; do
+		[[ -e $f ]] || continue
+		grep -q '^ANPU hang' "$f" || { echo "coredump without the ANPU header"; return 1; }
+		echo 1 >"$f"
+	done
+	test_counters_zero
+}
+
+test_runtime_pm() {
+	local bdf st
+	bdf=$(anpu_bdf) || return 1
+	sleep 0.5
+	st=$(cat /sys/bus/pci/devices/$bdf/power/runtime_status)
+	[[ $st == suspended ]] || { echo "idle device is $st"; return 1; }
+	test_selftest_nop
+}
+
+test_unbind_open_fd() {
+	local bdf rc=0
+	bdf=$(anpu_bdf) || return 1
+	exec 3<>/dev/accel/accel0 || return 1
+	echo "$bdf" >"$DRV/unbind" || rc=1
+	exec 3>&-
+	echo "$bdf" >"$DRV/bind" || return 1
+	test_accel_node && test_selftest_nop && test_counters_zero && return $rc
+	return 1
+}
+
 test_foreign_refused() {
 	local dev found=0
 	for dev in /sys/bus/pci/devices/*; do
@@ -117,6 +151,9 @@ run "accel node and PCI vendor" test_accel_node
 run "debugfs self-test: NOP job, completion interrupt" test_selftest_nop
 run "debugfs self-test: injected fault, error interrupt and status" test_selftest_fault
 run "object counters at zero" test_counters_zero
+run "ioctls: BOs, SCALE job, fault, hang, failing reset, PRIME, fdinfo" test_smoke
+run "runtime PM: suspended when idle, resumes for a job" test_runtime_pm
+run "unbind with an open file" test_unbind_open_fd
 run "unbind/rebind x$CYCLES" test_unbind_rebind
 run "rmmod/insmod x$CYCLES" test_reload
 run "foreign ivshmem device refused" test_foreign_refused

@@ -30,9 +30,14 @@ for f in "$VP" "$SIM" "$BUILD/kmod/anpu.ko"; do
 	[[ -e $f ]] || { echo "tests/vm: $f missing (make vm kmod)"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 done
 
+# the ioctl smoke test runs in the guest from the host's build directory
+mkdir -p "$BUILD/tests"
+gcc -O1 -Wall -I uapi -I /usr/include/libdrm -o "$BUILD/tests/anpu-smoke" tests/vm/anpu-smoke.c ||
+	echo "tests/vm: anpu-smoke not built"
+
 # 1. the driver tests, in one guest with a foreign ivshmem device too
 echo "== guest: driver tests"
-out=$("$VP" run --foreign --timeout "$TIMEOUT" -- tests/vm/guest-driver.sh 2>&1)
+out=$(ANPU_SMOKE=$BUILD/tests/anpu-smoke "$VP" run --foreign --timeout "$TIMEOUT" -- tests/vm/guest-driver.sh 2>&1)
 rc=$?
 printf '%s\n' "$out" | sed 's/^/  /'
 while read -r line; do
