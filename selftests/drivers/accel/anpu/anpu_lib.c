@@ -491,12 +491,17 @@ int anpu_submit(int fd, const struct anpu_submit_args *a, uint64_t *seqno)
 		.ctx_id = a->ctx_id,
 		.cmd_handle = a->cmd->handle,
 		.cmd_size = a->cmd_size ? a->cmd_size : h->size,
-		.bos = { sizeof(struct drm_anpu_bo_ref), a->n_bos, (uintptr_t)a->bos },
-		.in_syncs = { sizeof(struct drm_anpu_sync), a->n_in, (uintptr_t)a->in },
-		.out_syncs = { sizeof(struct drm_anpu_sync), a->n_out, (uintptr_t)a->out },
 	};
-	int r = anpu_ioctl(fd, DRM_IOCTL_ANPU_SUBMIT, &s);
+	int r;
 
+	/* an empty array is all zero (docs/kernel-abi.md) */
+	if (a->n_bos)
+		s.bos = (struct drm_anpu_obj_array){ sizeof(*a->bos), a->n_bos, (uintptr_t)a->bos };
+	if (a->n_in)
+		s.in_syncs = (struct drm_anpu_obj_array){ sizeof(*a->in), a->n_in, (uintptr_t)a->in };
+	if (a->n_out)
+		s.out_syncs = (struct drm_anpu_obj_array){ sizeof(*a->out), a->n_out, (uintptr_t)a->out };
+	r = anpu_ioctl(fd, DRM_IOCTL_ANPU_SUBMIT, &s);
 	if (!r && seqno)
 		*seqno = s.seqno;
 	return r;
