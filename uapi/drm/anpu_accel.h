@@ -162,9 +162,12 @@ struct drm_anpu_ctx_destroy {
 /**
  * struct drm_anpu_obj_array - an array of structs passed to an ioctl
  * @stride: bytes per element as userspace knows the element (use
- *	DRM_ANPU_OBJ_ARRAY()); must be > 0.
+ *	DRM_ANPU_OBJ_ARRAY()); > 0 when @count > 0.
  * @count: elements.
  * @array: user pointer to the first element.
+ *
+ * An empty array is all zero (stride, count and array); anything else with
+ * @count == 0 gives -EINVAL.
  */
 struct drm_anpu_obj_array {
 	__u32 stride;
