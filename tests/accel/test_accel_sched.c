@@ -234,6 +234,41 @@ static void diamond_across_contexts_and_queues_runs_in_dependency_order(void **s
 	accel_bo_free(bos[1]);
 }
 
+static void dependency_on_a_job_of_another_device_handle(void **state)
+{
+	struct accel_device *d2 = accel_test_open(NULL);
+	struct accel_context *a = new_ctx(ACCEL_PRIORITY_NORMAL, 0), *b;
+	struct accel_bo *bos[2];
+	struct accel_cmdbuf *slow = accel_test_slow(dev, bos), *nop = accel_test_nops(d2, 1);
+	struct accel_submit_params p = accel_submit_default_params();
+	struct accel_job_status sa, sb;
+	struct accel_fence fa, fb;
+	struct pollfd pfd = { .events = POLLIN };
+
+	(void)state;
+	assert_int_equal(accel_context_create(d2, NULL, &b), 0);
+	assert_int_equal(accel_submit(a, slow, NULL, &fa), 0);
+	p.deps = &fa;
+	p.n_deps = 1;
+	assert_int_equal(accel_submit(b, nop, &p, &fb), 0);
+	/* either handle waits for and exports either job's fence */
+	assert_int_equal(accel_fence_export_fd(d2, &fa, &pfd.fd), 0);
+	assert_int_equal(accel_fence_wait(dev, &fb, 60 * SEC), 0);
+	assert_int_equal(poll(&pfd, 1, 0), 1);
+	close(pfd.fd);
+	assert_int_equal(accel_fence_poll(d2, &fa), 1);
+	assert_int_equal(accel_fence_status(d2, &fa, &sa), 0);
+	assert_int_equal(accel_fence_status(dev, &fb, &sb), 0);
+	assert_true(sa.device_end_ns <= sb.device_start_ns);
+	accel_context_free(b);
+	accel_cmdbuf_free(nop);
+	assert_int_equal(accel_device_close(d2), 0);
+	accel_context_free(a);
+	accel_cmdbuf_free(slow);
+	accel_bo_free(bos[0]);
+	accel_bo_free(bos[1]);
+}
+
 static void realtime_job_overtakes_queued_low_priority_job(void **state)
 {
 	struct accel_context *busy = new_ctx(ACCEL_PRIORITY_NORMAL, 0);
@@ -330,6 +365,12 @@ static void injected_fault_is_reported_with_cause(void **state)
 	assert_string_equal(accel_cause_name(st.cause), "INJECTED");
 	assert_int_equal(st.error, -EIO);
 	assert_int_equal(accel_fence_wait(dev, &f[1], 5 * SEC), 0);
+	/* the context survives its fault: new jobs run, the faulted one's status stays */
+	assert_int_equal(accel_submit(ctx, cb, NULL, &f[1]), 0);
+	assert_int_equal(f[1].seqno, 3);
+	assert_int_equal(accel_fence_wait(dev, &f[1], 5 * SEC), 0);
+	assert_int_equal(accel_fence_status(dev, &f[0], &st), 0);
+	assert_string_equal(accel_cause_name(st.cause), "INJECTED");
 	accel_cmdbuf_free(cb);
 	accel_context_free(ctx);
 }
@@ -531,6 +572,7 @@ int main(void)
 		cmocka_unit_test(wait_times_out_on_an_unfinished_job),
 		cmocka_unit_test(step_parameters_change_between_resubmissions),
 		cmocka_unit_test(diamond_across_contexts_and_queues_runs_in_dependency_order),
+		cmocka_unit_test(dependency_on_a_job_of_another_device_handle),
 		cmocka_unit_test(realtime_job_overtakes_queued_low_priority_job),
 		cmocka_unit_test(threads_submitting_to_a_shared_context_all_complete_in_order),
 		cmocka_unit_test(injected_fault_is_reported_with_cause),
