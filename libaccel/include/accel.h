@@ -458,7 +458,8 @@ struct accel_submit_params accel_submit_default_params(void);
  * max_jobs_in_flight unfinished jobs (back-pressure), or returns -EAGAIN
  * with ACCEL_SUBMIT_NONBLOCK. A command buffer with step parameters runs its
  * submissions one after another (each waits for the previous one to finish,
- * because the values are read by the NPU when the job starts).
+ * because the values are read by the NPU when the job starts; the kernel
+ * backend waits for that on the submitting thread).
  * @params may be NULL. On success *@out (may be NULL) names the job.
  * A dependency on a fence that is not known (never submitted) is -EINVAL.
  */
@@ -479,7 +480,9 @@ int accel_fence_wait_all(struct accel_device *dev, const struct accel_fence *fen
 int accel_fence_poll(struct accel_device *dev, const struct accel_fence *fence);
 /*
  * The finished job's status. -EAGAIN if it has not finished, -ENOENT if its
- * record is gone (each context keeps its last 256 jobs; a freed context none).
+ * record is gone (each context keeps its last 256 jobs; a freed context none;
+ * kernel backend: the kernel's last 64 per context, plus the statuses the
+ * library fetched when it delivered completions).
  */
 int accel_fence_status(struct accel_device *dev, const struct accel_fence *fence,
 		       struct accel_job_status *status);
