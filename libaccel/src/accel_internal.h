@@ -70,6 +70,7 @@ struct accel_cmdbuf {
 	bool handle_live;
 	/* last submission, for serialising step-parameter writes (backend, under its lock) */
 	struct accel_fence last_submit;
+	void *priv;			/* backend (released by ops->cmdbuf_release) */
 };
 
 struct accel_profile {
@@ -111,6 +112,8 @@ struct accel_backend_ops {
 	int (*fence_status)(struct accel_device *dev, const struct accel_fence *f,
 			    struct accel_job_status *st);
 	int (*fence_export_fd)(struct accel_device *dev, const struct accel_fence *f, int *fd);
+	/* Optional: the last reference to @cb goes (before its stream BO is freed). */
+	void (*cmdbuf_release)(struct accel_cmdbuf *cb);
 	int (*inject_fault)(struct accel_device *dev, unsigned int queue, uint32_t mode);
 	int (*stats)(struct accel_device *dev, struct accel_device_stats *stats);
 };

@@ -88,6 +88,8 @@ void accel_cmdbuf_unref(struct accel_cmdbuf *cb)
 	for (unsigned int i = 0; i < cb->n_bos; i++)
 		accel_bo_unref(cb->bos[i]);
 	cb->n_bos = 0;
+	if (cb->obj.dev->ops->cmdbuf_release)
+		cb->obj.dev->ops->cmdbuf_release(cb);
 	if (cb->stream_bo)
 		accel_bo_free(cb->stream_bo);
 	cb->stream_bo = NULL;

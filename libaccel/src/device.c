@@ -70,6 +70,7 @@ static void obj_free_memory(struct accel_obj *o)
 		free(cb->stream);
 		free(cb->bos);
 		free(cb->bo_written);
+		free(cb->priv);	/* at device close: its BOs are on the device's list */
 	}
 	free(o);
 }

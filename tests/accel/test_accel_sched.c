@@ -167,9 +167,9 @@ static void step_parameters_change_between_resubmissions(void **state)
 	struct accel_cmdbuf_params cp = accel_cmdbuf_default_params();
 	struct accel_submit_params sp = accel_submit_default_params();
 	struct accel_context *ctx = new_ctx(ACCEL_PRIORITY_NORMAL, 0);
-	struct accel_cmdbuf *cb;
-	struct accel_fence f[3];
-	struct accel_bo *bo;
+	struct accel_cmdbuf *cb, *slow;
+	struct accel_fence f[3], fs;
+	struct accel_bo *bo, *sbos[2];
 	float *p;
 
 	(void)state;
@@ -184,7 +184,10 @@ static void step_parameters_change_between_resubmissions(void **state)
 	assert_int_equal(accel_cmdbuf_create(dev, &cp, &cb), 0);
 	assert_int_equal(accel_cmd_kv_store(cb, &src, &cache, accel_step(0)), 0);
 	assert_int_equal(accel_cmdbuf_finish(cb), 0);
-	/* submitted back to back: each submission sees its own value */
+	/* queued behind a slow job, back to back: each submission sees its own value,
+	 * and none waits on the caller's thread */
+	slow = accel_test_slow(dev, sbos);
+	assert_int_equal(accel_submit(ctx, slow, NULL, &fs), 0);
 	for (uint32_t i = 0; i < 3; i++) {
 		uint32_t pos = 2 * i + 1;
 
@@ -192,11 +195,15 @@ static void step_parameters_change_between_resubmissions(void **state)
 		sp.n_step_params = 1;
 		assert_int_equal(accel_submit(ctx, cb, &sp, &f[i]), 0);
 	}
-	assert_int_equal(accel_fence_wait_all(dev, f, 3, 5 * SEC), 0);
+	assert_int_equal(accel_fence_poll(dev, &fs), 0);
+	assert_int_equal(accel_fence_wait_all(dev, f, 3, 60 * SEC), 0);
 	for (int row = 0; row < 8; row++)
 		assert_true(p[16 + row * 4 + 2] == ((row % 2 && row < 6) ? 3.0f : 0.0f));
 	accel_cmdbuf_free(cb);
+	accel_cmdbuf_free(slow);
 	accel_bo_free(bo);
+	accel_bo_free(sbos[0]);
+	accel_bo_free(sbos[1]);
 	accel_context_free(ctx);
 }
 

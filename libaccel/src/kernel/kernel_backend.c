@@ -26,11 +26,14 @@
  *    delivery are kept in a userspace history as well.
  *  - Fence fds are sync_files: the timeline point is transferred into a
  *    temporary binary syncobj and exported.
- *  - A command buffer with step parameters: the values live in its stream
- *    BO and are read by the NPU when the job starts, so a submission waits
- *    (on the submitting thread) for the previous submission of the same
- *    command buffer to finish before writing them. Command buffers without
- *    step parameters never wait.
+ *  - A command buffer with step parameters: the values live after the
+ *    stream and are read by the NPU when the job starts. Each submission
+ *    takes a copy of the stream whose previous job has finished (the
+ *    original, then up to KSTREAMS - 1 clones made on demand, each with its
+ *    own step slots), writes the values there and depends (in-sync) on the
+ *    previous submission, so the submissions run one after another without
+ *    waiting on the caller's thread; only with all copies busy does a submit
+ *    wait for the oldest.
  *  - Fault injection and recovery counters: debugfs
  *    (/sys/kernel/debug/accel/<device>/fault_inject, counters); without
  *    access (not root, no debugfs) the capability is not reported.
@@ -52,12 +55,24 @@
 #include <xf86drm.h>
 
 #include "uapi/drm/anpu_accel.h"
+#include "uapi/drm/anpu_isa.h"
 
 #define KMAX_JOBS	256	/* unfinished jobs per device handle */
 #define KHIST		256	/* job statuses remembered per context */
 #define KIMPORTS	64	/* foreign timeline syncobjs cached per device handle */
 #define KCTX_HASH	256
 #define KDEVICE_ID_BASE	0x4b000000u	/* accel_fence.device_id = base | minor */
+#define KSTREAMS	8	/* stream copies per command buffer with step parameters */
+
+/* cb->priv of a command buffer with step parameters (under its step lock) */
+struct kstreams {
+	unsigned int n, next;
+	struct {
+		struct accel_bo *bo;	/* [0] is cb->stream_bo */
+		struct accel_fence last;	/* its last job */
+	} s[KSTREAMS];
+	uint32_t vals[ANPU_STEP_PARAMS_MAX];	/* the values of the last submission */
+};
 
 /* A GEM handle shared by the accel_bos of one file that name it (imports). */
 struct kgem {
@@ -907,8 +922,11 @@ static uint64_t completed_of(struct kctx *c)
 	return v;
 }
 
-/* 0 finished, -ETIMEDOUT not in time (@deadline absolute CLOCK_MONOTONIC ns). */
-static int ctx_wait(struct kctx *c, uint64_t seqno, int64_t deadline)
+/*
+ * 0 finished, -ETIMEDOUT not in time (@deadline absolute CLOCK_MONOTONIC ns).
+ * With @deliver, delivers what finished (callbacks run on this thread).
+ */
+static int ctx_wait(struct kctx *c, uint64_t seqno, int64_t deadline, bool deliver)
 {
 	uint32_t h = c->syncobj;
 	uint64_t point = seqno;
@@ -924,6 +942,13 @@ static int ctx_wait(struct kctx *c, uint64_t seqno, int64_t deadline)
 		return -ETIMEDOUT;
 	if (ret)
 		return ret;
+	if (!deliver) {
+		pthread_mutex_lock(&c->lock);
+		if (seqno > c->completed)
+			c->completed = seqno;
+		pthread_mutex_unlock(&c->lock);
+		return 0;
+	}
 	retire_all(c->kd, c, seqno);
 	retire(c, seqno);	/* (when @c had nothing to deliver before) */
 	return 0;
@@ -954,7 +979,7 @@ static int kernel_fence_wait(struct accel_device *dev, const struct accel_fence 
 		deadline = INT64_MAX;
 	else
 		deadline = timeout_ns ? accel_now_ns() + timeout_ns : 0;
-	ret = ctx_wait(c, f->seqno, deadline);
+	ret = ctx_wait(c, f->seqno, deadline, true);
 	if (!ret)
 		ret = job_error(c, f->seqno);
 	ctx_put(c);
@@ -1166,15 +1191,15 @@ static struct drm_anpu_obj_array obj_array(unsigned int n, size_t stride, const 
 	return a;
 }
 
-static int do_submit(struct kctx *c, struct accel_cmdbuf *cb, const struct accel_submit_params *p,
-		     struct drm_anpu_sync *in, unsigned int n_in, struct accel_fence *out,
-		     int64_t submit_ns)
+static int do_submit(struct kctx *c, struct accel_cmdbuf *cb, struct accel_bo *stream,
+		     const struct accel_submit_params *p, struct drm_anpu_sync *in,
+		     unsigned int n_in, struct accel_fence *out, int64_t submit_ns)
 {
 	struct kdev *kd = c->kd;
 	struct drm_anpu_bo_ref stack_refs[64], *refs = stack_refs;
 	struct drm_anpu_sync out_sync = { .handle = c->syncobj, .flags = DRM_ANPU_SYNC_TIMELINE };
 	struct drm_anpu_submit s = {
-		.cmd_handle = bo_handle(cb->stream_bo),
+		.cmd_handle = bo_handle(stream),
 		.cmd_size = cb->stream_size,
 	};
 	unsigned int n_refs = 0;
@@ -1244,19 +1269,127 @@ static int do_submit(struct kctx *c, struct accel_cmdbuf *cb, const struct accel
 	return 0;
 }
 
+/* 1 if @f finished (or its context is gone), else 0. Delivers nothing (no callback
+ * may run under a step lock: it may submit the same command buffer). */
+static int fence_done(struct kdev *kd, const struct accel_fence *f)
+{
+	struct kctx *c;
+	int done;
+
+	if (fence_ctx(kd, f, &c) || !c)
+		return 1;
+	if (completed_of(c) < f->seqno) {
+		uint32_t h = c->syncobj;
+		uint64_t v = 0;
+
+		if (!drmSyncobjQuery(c->kd->fd, &h, &v, 1)) {
+			pthread_mutex_lock(&c->lock);
+			if (v > c->completed)
+				c->completed = v;
+			pthread_mutex_unlock(&c->lock);
+		}
+	}
+	done = completed_of(c) >= f->seqno;
+	ctx_put(c);
+	return done;
+}
+
+/*
+ * Under the command buffer's step lock: a copy of @cb's stream whose last job
+ * finished, holding the step values of @p. Blocks only when all KSTREAMS
+ * copies are busy.
+ */
+static int step_stream(struct kdev *kd, struct accel_cmdbuf *cb, const struct accel_submit_params *p,
+		       unsigned int *slot)
+{
+	struct kstreams *ks = cb->priv;
+	unsigned int i;
+	uint8_t *dst;
+
+	if (!ks) {
+		ks = calloc(1, sizeof(*ks));
+		if (!ks)
+			return -ENOMEM;
+		ks->s[0].bo = cb->stream_bo;
+		ks->n = 1;
+		cb->priv = ks;
+	}
+	for (i = 0; i < ks->n; i++)
+		if (!ks->s[i].last.seqno || fence_done(kd, &ks->s[i].last))
+			break;
+	if (i == ks->n && ks->n < KSTREAMS) {
+		struct anpu_stream_header h;
+		struct accel_bo *bo;
+		int ret = accel_bo_create_internal(cb->obj.dev, cb->stream_bo->size,
+						   ACCEL_BO_NPU_READ_ONLY | ACCEL_BO_NO_CLEAR, &bo);
+
+		if (!ret) {
+			memcpy(bo->host, cb->stream_bo->host, cb->stream_size);
+			memcpy(&h, bo->host, sizeof(h));
+			h.step_params_addr = bo->npu_addr + cb->stream_size;
+			memcpy(bo->host, &h, sizeof(h));
+			ks->s[ks->n++].bo = bo;
+		} else {
+			i = ks->next++ % ks->n;	/* no memory for a copy: wait for one */
+		}
+	} else if (i == ks->n) {
+		i = ks->next++ % ks->n;
+	}
+	if (ks->s[i].last.seqno && !fence_done(kd, &ks->s[i].last)) {
+		struct kctx *c;
+
+		if (!fence_ctx(kd, &ks->s[i].last, &c) && c) {
+			ctx_wait(c, ks->s[i].last.seqno, INT64_MAX, false);
+			ctx_put(c);
+		}
+	}
+	if (p->n_step_params)
+		memcpy(ks->vals, p->step_params, p->n_step_params * sizeof(uint32_t));
+	dst = (uint8_t *)ks->s[i].bo->host + cb->stream_size;
+	memcpy(dst, ks->vals, cb->step_params * sizeof(uint32_t));
+	atomic_thread_fence(memory_order_seq_cst);	/* drain write-combining */
+	*slot = i;
+	return 0;
+}
+
+static void kernel_cmdbuf_release(struct accel_cmdbuf *cb)
+{
+	struct kstreams *ks = cb->priv;
+
+	if (!ks)
+		return;
+	for (unsigned int i = 1; i < ks->n; i++)
+		accel_bo_free(ks->s[i].bo);
+	free(ks);
+	cb->priv = NULL;
+}
+
 static int kernel_submit(struct accel_context *ctx, struct accel_cmdbuf *cb,
 			 const struct accel_submit_params *p, struct accel_fence *out,
 			 int64_t submit_ns)
 {
 	struct kdev *kd = kd_of(ctx->obj.dev);
-	struct kctx *c = ctx->priv, *deps[ACCEL_MAX_DEPS];
-	struct drm_anpu_sync in[ACCEL_MAX_DEPS];
+	struct kctx *c = ctx->priv, *deps[ACCEL_MAX_DEPS + 1];
+	struct drm_anpu_sync in[ACCEL_MAX_DEPS + 1];
+	struct accel_fence all[ACCEL_MAX_DEPS + 1];
 	pthread_mutex_t *step_lock = NULL;
-	unsigned int n_deps = 0, n_in = 0;
+	struct accel_bo *stream = cb->stream_bo;
+	unsigned int n_deps = 0, n_in = 0, n_all = p->n_deps, slot = 0;
 	int ret = 0;
 
-	for (unsigned int i = 0; i < p->n_deps; i++) {
-		const struct accel_fence *f = &p->deps[i];
+	memcpy(all, p->deps, p->n_deps * sizeof(*all));
+	ret = reserve_slot(kd, p->flags & ACCEL_SUBMIT_NONBLOCK);
+	if (ret)
+		return ret;
+	if (cb->step_params) {
+		/* one submission at a time, each after the previous one */
+		step_lock = &step_locks[((uintptr_t)cb >> 6) % 16];
+		pthread_mutex_lock(step_lock);
+		if (cb->last_submit.seqno)
+			all[n_all++] = cb->last_submit;
+	}
+	for (unsigned int i = 0; i < n_all; i++) {
+		const struct accel_fence *f = &all[i];
 		struct kctx *dc;
 
 		if (!f->seqno) {
@@ -1278,35 +1411,22 @@ static int kernel_submit(struct accel_context *ctx, struct accel_cmdbuf *cb,
 			goto out;
 		n_in++;
 	}
-	ret = reserve_slot(kd, p->flags & ACCEL_SUBMIT_NONBLOCK);
-	if (ret)
-		goto out;
-	if (cb->step_params) {
-		/* the step slots are read when the job starts: one submission at a time */
-		step_lock = &step_locks[((uintptr_t)cb >> 6) % 16];
-		pthread_mutex_lock(step_lock);
-		if (cb->last_submit.seqno) {
-			struct kctx *pc;
-
-			if (!fence_ctx(kd, &cb->last_submit, &pc) && pc) {
-				ctx_wait(pc, cb->last_submit.seqno, INT64_MAX);
-				ctx_put(pc);
-			}
-		}
-		if (p->n_step_params)
-			memcpy((uint8_t *)cb->stream_bo->host + cb->stream_size, p->step_params,
-			       p->n_step_params * sizeof(uint32_t));
-		atomic_thread_fence(memory_order_seq_cst);	/* drain write-combining */
-	}
-	ret = do_submit(c, cb, p, in, n_in, out, submit_ns);
 	if (step_lock) {
-		if (!ret)
-			cb->last_submit = *out;
-		pthread_mutex_unlock(step_lock);
+		ret = step_stream(kd, cb, p, &slot);
+		if (ret)
+			goto out;
+		stream = ((struct kstreams *)cb->priv)->s[slot].bo;
 	}
+	ret = do_submit(c, cb, stream, p, in, n_in, out, submit_ns);
+	if (!ret && step_lock) {
+		cb->last_submit = *out;
+		((struct kstreams *)cb->priv)->s[slot].last = *out;
+	}
+out:
+	if (step_lock)
+		pthread_mutex_unlock(step_lock);
 	if (ret)
 		release_slot(kd);
-out:
 	for (unsigned int i = 0; i < n_deps; i++)
 		ctx_put(deps[i]);
 	return ret;
@@ -1377,6 +1497,7 @@ const struct accel_backend_ops accel_kernel_backend = {
 	.fence_poll = kernel_fence_poll,
 	.fence_status = kernel_fence_status,
 	.fence_export_fd = kernel_fence_export_fd,
+	.cmdbuf_release = kernel_cmdbuf_release,
 	.inject_fault = kernel_inject_fault,
 	.stats = kernel_stats,
 };
