@@ -458,8 +458,8 @@ struct accel_submit_params accel_submit_default_params(void);
  * max_jobs_in_flight unfinished jobs (back-pressure), or returns -EAGAIN
  * with ACCEL_SUBMIT_NONBLOCK. A command buffer with step parameters runs its
  * submissions one after another (each waits for the previous one to finish,
- * because the values are read by the NPU when the job starts; the kernel
- * backend waits for that on the submitting thread).
+ * because the values are read by the NPU when the job starts; neither backend
+ * waits for that on the caller's thread).
  * @params may be NULL. On success *@out (may be NULL) names the job.
  * A dependency on a fence that is not known (never submitted) is -EINVAL.
  */
