@@ -6,6 +6,14 @@
 #   run_vm.sh BUILD_DIR PROG...
 # ANPU_SELFTEST_TIMEOUT bounds the guest run (default 1100 s); ANPU_SELFTEST_KMOD
 # names another anpu.ko to load (default: anpu-vp's, $BUILD/kmod/anpu.ko).
+#
+# anpu_job_test compares the kernel's results with the reference model's bit for
+# bit. The model's SIMD path (portable, AVX2, AVX-512: chosen by cpuid or
+# ANPU_SIM_SIMD) changes the last bits of quantized matmuls, and anpu-sim runs on
+# this host, not in the TCG guest. So the expected outputs are recorded here first
+# (anpu_job_test --record DIR, in this environment, which anpu-vp's anpu-sim
+# inherits: same cpuid, same ANPU_SIM_SIMD, same path) into a directory under
+# BUILD_DIR that the guest reads over 9p (ANPU_SELFTEST_EXPECTED).
 set -u
 BUILD=$1
 shift
@@ -16,7 +24,19 @@ for f in "$VP" "$BUILD/bin/anpu-sim" "${ANPU_SELFTEST_KMOD:-$BUILD/kmod/anpu.ko}
 done
 dir=$(cd "$(dirname "$0")" && pwd)
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+exp=
+trap 'rm -f "$log"; [[ -z $exp ]] || rm -rf "$exp"' EXIT
+if [[ " $* " == *" anpu_job_test "* ]]; then
+	exp=$(mktemp -d "$(cd "$BUILD" && pwd)/selftests/expected.XXXXXX")
+	if ! "$BUILD/selftests/anpu_job_test" --record "$exp" >"$log" 2>&1; then
+		cat "$log"
+		echo "check-selftests: recording the model's results on the host failed"
+		echo "0 passed, 1 failed, 0 skipped"
+		exit 1
+	fi
+	echo "# anpu_job_test: expected outputs recorded on the host ($(cat "$exp/simd") path${ANPU_SIM_SIMD:+, ANPU_SIM_SIMD=$ANPU_SIM_SIMD}) in $exp"
+	export ANPU_SELFTEST_EXPECTED=$exp
+fi
 "$VP" run --timeout "$TIMEOUT" ${ANPU_SELFTEST_KMOD:+--kmod "$ANPU_SELFTEST_KMOD"} -- "$dir/run_guest.sh" "$BUILD/selftests" "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 read -r _ p f s < <(grep -E '^GUEST-SUMMARY ' "$log" | tail -n 1)
