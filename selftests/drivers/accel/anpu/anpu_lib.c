@@ -511,6 +511,7 @@ uint32_t anpu_syncobj(int fd)
 {
 	uint32_t h = 0;
 
+	errno = 0;
 	if (drmSyncobjCreate(fd, 0, &h))
 		return 0;
 	return h;
@@ -567,7 +568,7 @@ int anpu_run(int fd, uint32_t ctx_id, const struct anpu_bo *cmd,
 	int r;
 
 	if (!so)
-		return -ENOMEM;
+		return errno ? -errno : -ENOMEM;	/* SYNCOBJ_CREATE's error */
 	r = anpu_submit(fd, &a, seqno);
 	if (!r)
 		r = anpu_syncobj_wait(fd, so, 0, timeout_ms);

@@ -178,7 +178,9 @@ TEST_F_TIMEOUT(unplug, unbind_with_open_files_gives_enodev_and_rebind_works, 60)
 {
 	char bdf[64], st[64];
 	struct anpu_bo bo, cmd;
-	uint32_t ctx;
+	struct drm_anpu_sync out = { 0 };
+	struct anpu_submit_args sub;
+	uint32_t ctx, so, cmd_size;
 	uint64_t v;
 	int fd = anpu_open(), fd2;
 
@@ -186,13 +188,20 @@ TEST_F_TIMEOUT(unplug, unbind_with_open_files_gives_enodev_and_rebind_works, 60)
 	ASSERT_EQ(0, anpu_bdf(fd, bdf, sizeof(bdf)));
 	ASSERT_EQ(0, anpu_bo_new(fd, 4096, 0, &bo));
 	ASSERT_EQ(0, anpu_ctx_create(fd, DRM_ANPU_PRIORITY_NORMAL, &ctx));
-	ASSERT_EQ(0, anpu_nop_bo(fd, 1, &cmd, NULL));
+	ASSERT_EQ(0, anpu_nop_bo(fd, 1, &cmd, &cmd_size));
 	ASSERT_EQ(0, anpu_run(fd, ctx, &cmd, NULL, 0, NULL, ANPU_JOB_WAIT_MS));
+	so = anpu_syncobj(fd);
+	ASSERT_NE(0, so);
+	out.handle = so;
+	/* cmd_size given: after the unplug the BO's mapping faults (SIGBUS, docs/kernel-abi.md) */
+	sub = (struct anpu_submit_args){ .ctx_id = ctx, .cmd = &cmd, .cmd_size = cmd_size,
+					 .out = &out, .n_out = 1 };
 	ASSERT_EQ(0, anpu_write_file("/sys/bus/pci/drivers/anpu/unbind", bdf));
 	EXPECT_EQ(-ENODEV, anpu_get_param(fd, DRM_ANPU_PARAM_HW_VERSION, &v));
 	EXPECT_EQ(-ENODEV, anpu_bo_create(fd, 4096, 0, NULL, NULL));
 	EXPECT_EQ(-ENODEV, anpu_ctx_create(fd, DRM_ANPU_PRIORITY_NORMAL, NULL));
-	EXPECT_EQ(-ENODEV, anpu_run(fd, ctx, &cmd, NULL, 0, NULL, ANPU_JOB_WAIT_MS));
+	/* SUBMIT itself (its out syncobj was created before the unbind) */
+	EXPECT_EQ(-ENODEV, anpu_submit(fd, &sub, NULL));
 	/* tear down what we hold on the gone device: must not crash */
 	munmap(bo.map, bo.size);
 	munmap(cmd.map, cmd.size);
