@@ -7,8 +7,11 @@
  * its timelines at exactly the job count (nothing lost, nothing signalled
  * twice), every fence without error; the debugfs counters return to the
  * baseline once all files are closed (teardown); anpu-vp fails the run on any
- * kernel splat.
+ * kernel splat. The victim is killed once it has submitted a random 10-70 % of
+ * its jobs (a shared progress counter), so the kill always lands mid-flight,
+ * and it must have died of that SIGKILL.
  */
+#include <sys/mman.h>
 #include <time.h>
 
 #include "anpu_test.h"
@@ -33,7 +36,8 @@ static uint32_t rnd(uint64_t *s)
 }
 
 /* One worker process. Exit status 0, or the step that failed. */
-static int worker(unsigned int id, unsigned int njobs, int ready_fd)
+static int worker(unsigned int id, unsigned int njobs, int ready_fd,
+		  volatile unsigned int *progress)
 {
 	uint64_t seed = 0x9e3779b97f4a7c15ull * (id + 1) + (uint64_t)getpid();
 	uint32_t ctx[2], tl[2];
@@ -71,6 +75,7 @@ static int worker(unsigned int id, unsigned int njobs, int ready_fd)
 			if (anpu_submit(fd, &a, NULL))
 				return 14;
 			done[k]++;
+			__atomic_store_n(progress, i + 1, __ATOMIC_RELAXED);
 			if (done[k] > WINDOW &&
 			    anpu_syncobj_wait(fd, tl[k], done[k] - WINDOW, ANPU_JOB_WAIT_MS))
 				return 15;
@@ -93,36 +98,47 @@ static int worker(unsigned int id, unsigned int njobs, int ready_fd)
 TEST_F_TIMEOUT(anpu, four_processes_two_contexts_random_deps_and_a_kill, 900)
 {
 	unsigned int njobs = jobs_per_ctx();
-	int pid[NPROC], ready[2], victim;
-	uint64_t seed = (uint64_t)time(NULL);
+	int pid[NPROC], ready[2], victim, st;
+	uint64_t seed = (uint64_t)time(NULL) | 1;
+	unsigned int *progress, kill_at;
 	char c;
 
+	progress = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, progress);
 	victim = (int)(rnd(&seed) % NPROC);
+	kill_at = njobs / 10 + rnd(&seed) % (njobs * 6 / 10 + 1);
 	ASSERT_EQ(0, pipe(ready));
 	for (int p = 0; p < NPROC; p++) {
 		pid[p] = fork();
 		ASSERT_LE(0, pid[p]);
 		if (!pid[p]) {
 			close(ready[0]);
-			_exit(worker((unsigned int)p, njobs, ready[1]));
+			_exit(worker((unsigned int)p, njobs, ready[1], &progress[p]));
 		}
 	}
 	close(ready[1]);
 	for (int p = 0; p < NPROC; p++)
 		ASSERT_EQ(1, read(ready[0], &c, 1));
 	close(ready[0]);
-	/* kill one worker mid-flight */
-	usleep(200000 + rnd(&seed) % 800000);
+	/* kill one worker mid-flight, after kill_at of its jobs per context */
+	while (__atomic_load_n(&progress[victim], __ATOMIC_RELAXED) < kill_at &&
+	       waitpid(pid[victim], &st, WNOHANG) == 0)
+		usleep(1000);
 	kill(pid[victim], SIGKILL);
 	for (int p = 0; p < NPROC; p++) {
-		int st = anpu_wait_child(pid[p]);
-
-		if (p == victim)
+		if (p == victim) {
+			ASSERT_EQ(pid[p], waitpid(pid[p], &st, 0));
+			EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)
+				TH_LOG("victim %d was not killed mid-flight (status 0x%x)", p, st);
 			continue;
+		}
+		st = anpu_wait_child(pid[p]);
 		EXPECT_EQ(0, st) TH_LOG("worker %d failed at step %d (14 submit, 15/16 wait, "
 					"17 lost/extra completion, 18 fence error)", p, st);
 	}
-	TH_LOG("victim: worker %d; %u jobs per context", victim, njobs);
+	TH_LOG("victim: worker %d, killed after %u of %u jobs per context", victim,
+	       progress[victim], njobs);
+	munmap(progress, 4096);
 }
 
 TEST_HARNESS_MAIN
