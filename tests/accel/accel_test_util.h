@@ -20,7 +20,7 @@
 struct accel_device *accel_test_open(const struct accel_device_params *params);
 /* A finished command buffer of @n NOP ops. */
 struct accel_cmdbuf *accel_test_nops(struct accel_device *dev, unsigned int n);
-/* A finished command buffer with a MATMUL that keeps the NPU busy for a while. */
+/* A finished command buffer of MATMULs that keeps the NPU busy for a while. */
 struct accel_cmdbuf *accel_test_slow(struct accel_device *dev, struct accel_bo **bos);
 
 #endif /* ACCEL_TEST_UTIL_H */

@@ -11,10 +11,19 @@ if [ ! -c "$DEV" ]; then
 fi
 for t in "$B"/tests/test_accel_*; do
 	[ -x "$t" ] || continue
-	echo "# $(basename "$t") (ANPU_DEVICE=$DEV)"
-	ANPU_DEVICE=$DEV CMOCKA_MESSAGE_OUTPUT=TAP timeout 400 "$t" 2>&1
+	name=$(basename "$t")
+	echo "# $name (ANPU_DEVICE=$DEV)"
+	out=$(ANPU_DEVICE=$DEV CMOCKA_MESSAGE_OUTPUT=TAP timeout 400 "$t" 2>&1)
 	rc=$?
-	[ $rc -eq 124 ] && echo "not ok - $(basename "$t") timed out"
+	printf '%s\n' "$out"
+	# a crash or timeout must not hide the tests that did not report
+	plan=$(printf '%s\n' "$out" | sed -n 's/^1\.\.\([0-9]*\)$/\1/p' | head -n 1)
+	got=$(printf '%s\n' "$out" | grep -cE '^(not )?ok ')
+	if [ -z "$plan" ] || [ "$got" -lt "$plan" ]; then
+		echo "not ok - $name: ${got} of ${plan:-?} tests reported (status $rc)"
+	elif [ $rc -ne 0 ] && ! printf '%s\n' "$out" | grep -q '^not ok '; then
+		echo "not ok - $name exited with status $rc"
+	fi
 done
 # the example: the backend chosen explicitly, then by default (enumeration
 # finds the ANPU among /dev/accel/accel*, so the default is the kernel device)
