@@ -3,8 +3,11 @@
 #   make selftests          build $(BUILD)/selftests/anpu_*_test against kselftest_harness.h
 #                           and kselftest.h extracted from Debian's linux-source-6.12
 #                           tarball into $(BUILD)/selftests/include (never committed)
-#   make check-selftests    run them all in one anpu-vp boot (a `make check` suite);
-#                           skips itself (77) without the 6.12 kernel, headers or source
+#   make check-selftests    run them all in one anpu-vp boot (a `make check` suite, ~40 s
+#                           on 2 cores); skips itself (77) without the 6.12 kernel, headers
+#                           or source. run_vm.sh first records the model's expected job
+#                           outputs on the host (anpu_job_test --record: anpu-sim's SIMD
+#                           path, ANPU_SIM_SIMD honoured) for the guest's bit-for-bit check
 #   make bench-kmod         $(BENCH_DIR)/kmod.jsonl: ioctl and submit round trips in the VM
 # SELFTESTS=... (names without _test) picks programs; ANPU_SELFTEST_ARGS passes harness
 # options (e.g. "-t test_name") to every program.
