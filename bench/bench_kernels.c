@@ -3,8 +3,10 @@
  * anpu-bench-kernels: single-thread ns per 32 weights of each dot kernel,
  * M = 1, on every SIMD path this CPU runs; "hot" = weights in L2 (compute
  * bound), "stream" = 256 MiB of weights (memory bound). A tool for kernel
- * work on a loaded machine (quote the load average with its numbers).
- *   anpu-bench-kernels [dtype...]
+ * work on a loaded machine (quote the load average with its numbers); times
+ * are the thread's CPU time, so preemption by other load does not count
+ * (cache and memory contention still do).
+ *   [BENCH_K=K] anpu-bench-kernels [dtype...]   (K a multiple of 256)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +20,8 @@ static double now_s(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* this thread's CPU time: time it was preempted by other load is not counted */
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -90,8 +93,13 @@ int main(int argc, char **argv)
 	float sink = 0;
 
 	for (size_t i = 0; i < sizeof(dts) / sizeof(dts[0]); i++) {
-		const struct dt *d = &dts[i];
+		struct dt dk = dts[i];
+		const struct dt *d = &dk;
 		int want = argc < 2;
+		const char *ek = getenv("BENCH_K");	/* K override, e.g. 4864 */
+
+		if (ek && atoi(ek) > 0 && atoi(ek) % 256 == 0)
+			dk.k = (size_t)atoi(ek);
 
 		for (int a = 1; a < argc; a++)
 			want |= !strcmp(argv[a], d->name);
@@ -103,27 +111,29 @@ int main(int argc, char **argv)
 		uint8_t *w = aligned_alloc(64, (rows * rb + 63) & ~(size_t)63);
 		float *xf = malloc(sizeof(float) * d->k);
 		void *xq = aligned_alloc(64, sim_act_row_bytes(SIM_ACT_Q8K, d->k) +
-					 sim_act_row_bytes(SIM_ACT_Q8, d->k) + 64);
+					 sim_act_row_bytes(SIM_ACT_Q8X2, d->k) + 64);
 		const void *xr;
 
 		fill(d->dtype, w, rows * rb, bb);
 		for (size_t j = 0; j < d->k; j++)
 			xf[j] = (float)((int)(rnd() % 2001) - 1000) / 1000.0f;
-		switch (sim_act_for(d->dtype)) {
-		case SIM_ACT_Q8: sim_quantize_row_q8(xf, xq, d->k); xr = xq; break;
-		case SIM_ACT_Q8K: sim_quantize_row_q8K(xf, xq, d->k); xr = xq; break;
-		default: xr = xf; break;
-		}
 		for (int p = 0; p < 3; p++) {
 			if (!sim_kernels_supported(paths[p]) || sim_kernels_select(paths[p]))
 				continue;
 			const struct sim_kernels *kn = sim_kernels_get();
+
+			switch (sim_kernels_act(kn, d->dtype)) {
+			case SIM_ACT_Q8: kn->quantize_q8(xf, xq, d->k); xr = xq; break;
+			case SIM_ACT_Q8X2: kn->quantize_q8x2(xf, xq, d->k); xr = xq; break;
+			case SIM_ACT_Q8K: kn->quantize_q8K(xf, xq, d->k); xr = xq; break;
+			default: xr = xf; break;
+			}
 			double h = run(kn, d, w, rb, hot, xr, 200, &sink);
-			double s = run(kn, d, w, rb, rows, xr, 3, &sink);
+			double st = run(kn, d, w, rb, rows, xr, 3, &sink);
 
 			printf("%-5s %-8s hot %6.3f ns/32  stream %6.3f ns/32 (%5.2f GB/s)\n",
-			       d->name, paths[p], h, s, (double)bb * 32 /
-			       sim_weight_block_elems(d->dtype) / s);
+			       d->name, paths[p], h, st, (double)bb * 32 /
+			       sim_weight_block_elems(d->dtype) / st);
 		}
 		free(w);
 		free(xf);

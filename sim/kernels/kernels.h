@@ -10,8 +10,10 @@
  *
  * A dot kernel computes, for one weight row of n elements, its dot products
  * with nx (1..4) activation rows. Activation rows are in the form
- * sim_act_for(dtype) says: F32 for float weights, struct sim_xblock_q8 rows
- * for Q4_0/Q5_0/Q8_0, struct sim_xblock_q8K rows for K-quants. Each row's
+ * sim_kernels_act(path, dtype) says: F32 for float weights, struct
+ * sim_xblock_q8 rows for Q4_0/Q5_0/Q8_0 (struct sim_xpair_q8 rows, the same
+ * values in pair form, on the AVX-512 path), struct sim_xblock_q8K rows for
+ * K-quants. Each row's
  * result depends only on that row (not on nx): a fixed reduction order, so
  * the op gives the same bits for any thread count and row grouping.
  */
@@ -35,12 +37,18 @@ struct sim_kernels {
 	/* activation quantizers: the same bytes as sim_quantize_row_q8/_q8K */
 	void (*quantize_q8)(const float *x, struct sim_xblock_q8 *y, size_t n);
 	void (*quantize_q8K)(const float *x, struct sim_xblock_q8K *y, size_t n);
+	/*
+	 * Set when this path's Q4_0/Q5_0/Q8_0 dots take struct sim_xpair_q8
+	 * rows (SIM_ACT_Q8X2): quantize_q8's blocks in pair form.
+	 */
+	void (*quantize_q8x2)(const float *x, struct sim_xpair_q8 *y, size_t n);
 };
 
 enum sim_act {
 	SIM_ACT_F32,	/* x rows used as they are */
 	SIM_ACT_Q8,	/* struct sim_xblock_q8 per 32 */
 	SIM_ACT_Q8K,	/* struct sim_xblock_q8K per 256 */
+	SIM_ACT_Q8X2,	/* struct sim_xpair_q8 per 64 (paths with quantize_q8x2) */
 };
 
 static inline enum sim_act sim_act_for(uint32_t dtype)
@@ -59,6 +67,14 @@ static inline enum sim_act sim_act_for(uint32_t dtype)
 	}
 }
 
+/* The activation form path @k's dot kernel for @dtype takes. */
+static inline enum sim_act sim_kernels_act(const struct sim_kernels *k, uint32_t dtype)
+{
+	enum sim_act a = sim_act_for(dtype);
+
+	return a == SIM_ACT_Q8 && k->quantize_q8x2 ? SIM_ACT_Q8X2 : a;
+}
+
 /* Bytes of one activation row of n elements in form @act. */
 static inline size_t sim_act_row_bytes(enum sim_act act, size_t n)
 {
@@ -67,6 +83,8 @@ static inline size_t sim_act_row_bytes(enum sim_act act, size_t n)
 		return n / SIM_QK * sizeof(struct sim_xblock_q8);
 	case SIM_ACT_Q8K:
 		return n / SIM_QK_K * sizeof(struct sim_xblock_q8K);
+	case SIM_ACT_Q8X2:
+		return (n / SIM_QK + 1) / 2 * sizeof(struct sim_xpair_q8);
 	default:
 		return n * sizeof(float);
 	}

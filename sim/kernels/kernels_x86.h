@@ -12,8 +12,9 @@
  *
  * Every kernel unpacks a weight block once and uses it for all nx rows; each
  * row has its own accumulators, so a row's result never depends on nx.
- * With -mavx512bw (kernels_avx512.c) the Q4_0/Q5_0 and K-quant kernels are
- * replaced by the 512-bit ones at the end of this file. Weight rows are
+ * With -mavx512bw (kernels_avx512.c) the Q4_0/Q5_0/Q8_0 and K-quant kernels
+ * are replaced by the 512-bit ones at the end of this file (Q4_0/Q5_0/Q8_0
+ * against the pair form of the activations, struct sim_xpair_q8). Weight rows are
  * software-prefetched PF_DIST bytes ahead (except Q8_0, which streams well
  * without). The activation quantizers here give quant.c's bytes exactly.
  */
@@ -528,71 +529,131 @@ static inline __m512i nibbles_pair(const uint8_t *qs0, const uint8_t *qs1)
 	return _mm512_and_si512(z, _mm512_set1_epi8(0x0f));
 }
 
-#define Q_0_DOT512(fn, BLOCK, OFF, HIBITS)					\
+/*
+ * Q4_0/Q5_0/Q8_0 against struct sim_xpair_q8 rows: per pair of blocks, u =
+ * 64 unsigned weights (the weight plus OFF), integer dot started at
+ * -OFF * sum per block (from x's pair form), so the block sums are exact;
+ * then acc += float(sum) * (dw * dx) per lane as the 256-bit kernels do.
+ * Q8_0's signed weights become unsigned by w ^ 0x80 (w + 128).
+ */
+static inline __m512i unpack2_q4_0(const struct sim_block_q4_0 *b)
+{
+	return nibbles_pair(b[0].qs, b[1].qs);
+}
+
+static inline __m512i unpack2_q5_0(const struct sim_block_q5_0 *b)
+{
+	uint32_t h0, h1;
+
+	memcpy(&h0, b[0].qh, 4);
+	memcpy(&h1, b[1].qh, 4);
+	__m512i u = nibbles_pair(b[0].qs, b[1].qs);
+
+	return _mm512_mask_add_epi8(u, _cvtu64_mask64(h0 | (uint64_t)h1 << 32),
+				    u, _mm512_set1_epi8(0x10));
+}
+
+static inline __m512i unpack2_q8_0(const struct sim_block_q8_0 *b)
+{
+	return _mm512_xor_si512(join256(load256(b[0].qs), load256(b[1].qs)),
+				_mm512_set1_epi8((char)0x80));
+}
+
+static inline __m256i unpack1_q8_0(const struct sim_block_q8_0 *b)
+{
+	return _mm256_xor_si256(load256(b->qs), _mm256_set1_epi8((char)0x80));
+}
+
+/* [d of b[0] x 8, d of b[1] x 8] as floats (d is each block's first field) */
+#define DW_PAIR(b) _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(	\
+	_mm512_castsi256_si512(_mm256_mask_set1_epi16(_mm256_setzero_si256(), 0xff00,	\
+						      (short)(sizeof(*(b)) / 2))),	\
+	_mm512_maskz_loadu_epi16(1u | 1u << (sizeof(*(b)) / 2), (b)))))
+
+#define Q_X2_DOT512(fn, BLOCK, OFFI, UNPACK2, UNPACK1)				\
 static inline __attribute__((always_inline)) void				\
-fn##_pair512(const BLOCK *b, const struct sim_xblock_q8 *const *xb, size_t i,	\
-	     __m512 *acc, const unsigned int nx)				\
+fn##_x2pair(const BLOCK *b, const struct sim_xpair_q8 *const *xp, size_t p,	\
+	    __m512 *acc, const unsigned int nx)					\
 {										\
-	const __m512i off = _mm512_set1_epi8(OFF);				\
-	__m512i u = nibbles_pair(b[i].qs, b[i + 1].qs);				\
-	HIBITS;									\
-	/* [dw0 x 8, dw1 x 8]: exact fp16 -> fp32 in vector lanes */		\
-	const __m512 dw = _mm512_cvtph_ps(_mm256_mask_set1_epi16(		\
-		_mm256_set1_epi16((short)b[i].d), 0xff00, (short)b[i + 1].d));	\
+	const __m512i u = UNPACK2(&b[2 * p]);					\
+	const __m512 dw = DW_PAIR(&b[2 * p]);					\
 	for (unsigned int r = 0; r < nx; r++) {					\
-		const struct sim_xblock_q8 *x0 = &xb[r][i];			\
-		__m512i xq = join256(load256(x0[0].qs), load256(x0[1].qs));	\
-		__m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, xq);	\
-		__m512i t = _mm512_dpbusd_epi32(_mm512_setzero_si512(), off, xq); \
-		acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(s, t)), \
-			_mm512_mul_ps(dw, _mm512_mask_broadcastss_ps(		\
-				_mm512_set1_ps(x0[0].d), 0xff00,		\
-				_mm_load_ss(&x0[1].d))), acc[r]);		\
+		const struct sim_xpair_q8 *xr = &xp[r][p];			\
+		__m512i s = load512(xr->off[OFFI]);				\
+		s = _mm512_dpbusd_epi32(s, u, load512(xr->qs));			\
+		acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s),			\
+			_mm512_mul_ps(dw, _mm512_loadu_ps(xr->d)), acc[r]);	\
 	}									\
 }										\
 static inline __attribute__((always_inline)) void				\
-fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
-	     const unsigned int nx)						\
+fn##_x2rows(size_t n, const void *w, const void *const *x, float *out,	\
+	    const unsigned int nx)						\
 {										\
 	const BLOCK *b = w;							\
-	const struct sim_xblock_q8 *xb[R];					\
+	const struct sim_xpair_q8 *xp[R];					\
 	__m512 acc0[R], acc1[R];						\
 	__m256 acc2[R];								\
-	size_t nb = n / SIM_QK, i;						\
+	size_t nb = n / SIM_QK, np = nb / 2, p;					\
 	for (unsigned int r = 0; r < nx; r++) {					\
-		xb[r] = x[r];							\
+		xp[r] = x[r];							\
 		acc0[r] = _mm512_setzero_ps();					\
 		acc1[r] = _mm512_setzero_ps();					\
 		acc2[r] = _mm256_setzero_ps();					\
 	}									\
-	for (i = 0; i + 3 < nb; i += 4) {					\
-		prefetch_w(&b[i]);						\
-		prefetch_w((const uint8_t *)&b[i] + 64);			\
-		fn##_pair512(b, xb, i, acc0, nx);				\
-		fn##_pair512(b, xb, i + 2, acc1, nx);				\
+	for (p = 0; p + 1 < np; p += 2) {					\
+		if (sizeof(BLOCK) < 32) {	/* Q8_0 streams better without */ \
+			prefetch_w(&b[2 * p]);					\
+			prefetch_w((const uint8_t *)&b[2 * p] + 64);		\
+		}								\
+		fn##_x2pair(b, xp, p, acc0, nx);				\
+		fn##_x2pair(b, xp, p + 1, acc1, nx);				\
 	}									\
-	if (i + 1 < nb) {							\
-		fn##_pair512(b, xb, i, acc0, nx);				\
-		i += 2;								\
+	if (p < np) {								\
+		fn##_x2pair(b, xp, p, acc0, nx);				\
+		p++;								\
 	}									\
-	if (i < nb)								\
-		fn##_block(&b[i], xb, i, acc2, nx);				\
+	if (nb & 1) {								\
+		const __m256i u = UNPACK1(&b[nb - 1]);				\
+		const float dw = f16_to_f32(b[nb - 1].d);			\
+		for (unsigned int r = 0; r < nx; r++) {				\
+			const struct sim_xpair_q8 *xr = &xp[r][p];		\
+			__m256i s = load256(xr->off[OFFI]);			\
+			s = _mm256_dpbusd_epi32(s, u, load256(xr->qs));		\
+			acc2[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s),	\
+				_mm256_set1_ps(dw * xr->d[0]), acc2[r]);	\
+		}								\
+	}									\
 	for (unsigned int r = 0; r < nx; r++)					\
 		out[r] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0[r], acc1[r]), \
 					      _mm512_zextps256_ps512(acc2[r]))); \
+}										\
+static void fn##_x2(size_t n, const void *w, const void *const *x,		\
+		    unsigned int nx, float *out)				\
+{										\
+	if (nx == R) {								\
+		fn##_x2rows(n, w, x, out, R);					\
+		return;								\
+	}									\
+	for (unsigned int r = 0; r < nx; r++)					\
+		fn##_x2rows(n, w, x + r, out + r, 1);				\
 }
 
-#define HIBITS_NONE (void)0
-#define HIBITS_Q5_0 do {							\
-		uint32_t h0, h1;						\
-		memcpy(&h0, b[i].qh, 4);					\
-		memcpy(&h1, b[i + 1].qh, 4);					\
-		u = _mm512_mask_add_epi8(u, _cvtu64_mask64(h0 | (uint64_t)h1 << 32), \
-					u, _mm512_set1_epi8(0x10));		\
-	} while (0)
+Q_X2_DOT512(dot_q4_0, struct sim_block_q4_0, SIM_XPAIR_OFF8, unpack2_q4_0, UNPACK_Q4_0)
+Q_X2_DOT512(dot_q5_0, struct sim_block_q5_0, SIM_XPAIR_OFF16, unpack2_q5_0, UNPACK_Q5_0)
+Q_X2_DOT512(dot_q8_0, struct sim_block_q8_0, SIM_XPAIR_OFF128, unpack2_q8_0, unpack1_q8_0)
 
-Q_0_DOT512(dot_q4_0, struct sim_block_q4_0, 8, HIBITS_NONE)
-Q_0_DOT512(dot_q5_0, struct sim_block_q5_0, 16, HIBITS_Q5_0)
+static void quantize_q8x2(const float *x, struct sim_xpair_q8 *y, size_t n)
+{
+	struct sim_xblock_q8 t[2];
+	size_t nb = n / SIM_QK;
+
+	for (size_t p = 0; p < (nb + 1) / 2; p++) {
+		size_t k = 2 * p + 1 < nb ? 2 : 1;
+
+		quantize_q8(x + 2 * SIM_QK * p, t, k * SIM_QK);
+		sim_q8_to_pairs(t, &y[p], k);
+	}
+}
 
 /* Q4_K / Q5_K: 8 scales then 8 mins (6 bits each) as 16 bytes, ggml's trick */
 static inline __m128i kq45_scales_mins(const uint8_t *sc12)
@@ -674,6 +735,7 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 	}									\
 }
 
+#define HIBITS_NONE (void)0
 #define HIBITS_Q5_K do {							\
 		const __m256i qh = load256(b[i].qh);				\
 		for (int c = 0; c < 4; c++) {					\
@@ -768,14 +830,17 @@ static void fn##_512(size_t n, const void *w, const void *const *x,		\
 		fn##_rows512(n, w, x + r, out + r, 1);				\
 }
 
-NX_DISPATCH512(dot_q4_0)
-NX_DISPATCH512(dot_q5_0)
 NX_DISPATCH512(dot_q4_K)
 NX_DISPATCH512(dot_q5_K)
 NX_DISPATCH512(dot_q6_K)
 #define DOT512(fn) fn##_512
+#define DOTX2(fn) fn##_x2
+#define QUANTIZE_Q8X2 quantize_q8x2
 #else
+
 #define DOT512(fn) fn
+#define DOTX2(fn) fn
+#define QUANTIZE_Q8X2 NULL
 #endif /* __AVX512BW__ */
 
 #undef R
@@ -786,15 +851,16 @@ const struct sim_kernels KERNELS_SYM = {
 		[ANPU_DTYPE_F32] = dot_f32,
 		[ANPU_DTYPE_F16] = dot_f16,
 		[ANPU_DTYPE_BF16] = dot_bf16,
-		[ANPU_DTYPE_Q4_0] = DOT512(dot_q4_0),
-		[ANPU_DTYPE_Q5_0] = DOT512(dot_q5_0),
-		[ANPU_DTYPE_Q8_0] = dot_q8_0,
+		[ANPU_DTYPE_Q4_0] = DOTX2(dot_q4_0),
+		[ANPU_DTYPE_Q5_0] = DOTX2(dot_q5_0),
+		[ANPU_DTYPE_Q8_0] = DOTX2(dot_q8_0),
 		[ANPU_DTYPE_Q4_K] = DOT512(dot_q4_K),
 		[ANPU_DTYPE_Q5_K] = DOT512(dot_q5_K),
 		[ANPU_DTYPE_Q6_K] = DOT512(dot_q6_K),
 	},
 	.quantize_q8 = quantize_q8,
 	.quantize_q8K = quantize_q8K,
+	.quantize_q8x2 = QUANTIZE_Q8X2,
 };
 
 #endif /* SIM_KERNELS_X86_H */

@@ -234,3 +234,20 @@ void sim_quantize_row_q8K(const float *x, struct sim_xblock_q8K *y, size_t n)
 		y[i].d = d;
 	}
 }
+
+void sim_q8_to_pairs(const struct sim_xblock_q8 *b, struct sim_xpair_q8 *y, size_t nb)
+{
+	for (size_t p = 0; p < (nb + 1) / 2; p++) {
+		memset(&y[p], 0, sizeof(y[p]));
+		for (size_t h = 0; h < 2 && 2 * p + h < nb; h++) {
+			const struct sim_xblock_q8 *x = &b[2 * p + h];
+
+			memcpy(y[p].qs + SIM_QK * h, x->qs, SIM_QK);
+			for (int l = 0; l < 8; l++)
+				y[p].d[8 * h + l] = x->d;
+			y[p].off[SIM_XPAIR_OFF8][8 * h] = -8 * x->sum;
+			y[p].off[SIM_XPAIR_OFF16][8 * h] = -16 * x->sum;
+			y[p].off[SIM_XPAIR_OFF128][8 * h] = -128 * x->sum;
+		}
+	}
+}

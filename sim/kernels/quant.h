@@ -73,6 +73,24 @@ struct sim_xblock_q8 {
 	int8_t qs[SIM_QK];
 };
 
+/*
+ * Two sim_xblock_q8 (blocks 2p, 2p+1 of a row) laid out for 512-bit kernels:
+ * both blocks' quants in one zmm, each block's d in its 8 lanes, and
+ * -off * sum in the first lane of its 8 for the weight offsets off = 8
+ * (Q4_0), 16 (Q5_0), 128 (Q8_0 as w + 128): the start value of the integer
+ * dot. A row of an odd number of blocks ends with a pair whose second block
+ * is all zero. The same values as the two blocks of sim_quantize_row_q8.
+ */
+enum { SIM_XPAIR_OFF8, SIM_XPAIR_OFF16, SIM_XPAIR_OFF128, SIM_XPAIR_NOFF };
+
+struct sim_xpair_q8 {
+	int8_t qs[2 * SIM_QK];
+	float d[16];
+	int32_t off[SIM_XPAIR_NOFF][16];
+};
+
+_Static_assert(sizeof(struct sim_xpair_q8) == 320, "q8 pair");
+
 /* q8_K-style for K-quants: one scale per 256, sums per 16 elements. */
 struct sim_xblock_q8K {
 	float d;
@@ -106,5 +124,8 @@ void sim_dequant_row(uint32_t dtype, const void *src, float *dst, size_t n);
 /* Activation quantizers (portable; exact same results on every path). */
 void sim_quantize_row_q8(const float *x, struct sim_xblock_q8 *y, size_t n);
 void sim_quantize_row_q8K(const float *x, struct sim_xblock_q8K *y, size_t n);
+
+/* Pair form from q8 blocks (nb blocks -> (nb + 1) / 2 pairs). */
+void sim_q8_to_pairs(const struct sim_xblock_q8 *b, struct sim_xpair_q8 *y, size_t nb);
 
 #endif /* SIM_KERNELS_QUANT_H */

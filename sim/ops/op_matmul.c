@@ -100,6 +100,8 @@ static void mm_quantize_row(const struct mm_ctx *c, uint32_t r)
 
 	if (c->act == SIM_ACT_Q8)
 		c->kern->quantize_q8(xr, dst, k);
+	else if (c->act == SIM_ACT_Q8X2)
+		c->kern->quantize_q8x2(xr, dst, k);
 	else
 		c->kern->quantize_q8K(xr, dst, k);
 }
@@ -159,9 +161,9 @@ static uint32_t matmul_run(struct sim_exec *ex, const struct sim_op *op)
 	struct mm_ctx c = {
 		.kern = sim_kernels_get(),
 		.op = op,
-		.act = sim_act_for(w->dtype),
 	};
 
+	c.act = sim_kernels_act(c.kern, w->dtype);
 	/* ~16 tasks per thread: balance without paying a claim per row */
 	c.chunk = n / (threads * 16u);
 	c.chunk = c.chunk < 16 ? 16 : (c.chunk + 3) & ~3u;

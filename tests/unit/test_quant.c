@@ -193,6 +193,39 @@ static void decode_every_dtype_like_the_reference(void **state)
 	}
 }
 
+/* Pair form: quants side by side, d per 8 lanes, -off * sum in lanes 0 and 8. */
+static void q8_pairs_rearrange_blocks(void **state)
+{
+	struct sim_xblock_q8 b[3];
+	struct sim_xpair_q8 p[2];
+	static const int off[SIM_XPAIR_NOFF] = { 8, 16, 128 };
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		b[i].d = 0.5f * (float)(i + 1);
+		b[i].sum = 0;
+		for (int j = 0; j < 32; j++) {
+			b[i].qs[j] = (int8_t)(j * 3 - 40 * i);
+			b[i].sum += b[i].qs[j];
+		}
+	}
+	memset(p, 0x55, sizeof(p));
+	sim_q8_to_pairs(b, p, 3);
+	for (int i = 0; i < 4; i++) {
+		const struct sim_xpair_q8 *q = &p[i / 2];
+		int h = i % 2;
+
+		for (int j = 0; j < 32; j++)
+			assert_int_equal(q->qs[32 * h + j], i < 3 ? b[i].qs[j] : 0);
+		for (int l = 0; l < 8; l++) {
+			assert_true(q->d[8 * h + l] == (i < 3 ? b[i].d : 0.0f));
+			for (int o = 0; o < SIM_XPAIR_NOFF; o++)
+				assert_int_equal(q->off[o][8 * h + l],
+						 l || i == 3 ? 0 : -off[o] * b[i].sum);
+		}
+	}
+}
+
 static void quantize_q8_rounds_to_nearest_and_sums(void **state)
 {
 	float x[32];
@@ -220,6 +253,7 @@ static void quantize_simd_paths_match_portable(void **state)
 	static float x[N];
 	static struct sim_xblock_q8 a8[N / 32], b8[N / 32];
 	static struct sim_xblock_q8K aK[N / 256], bK[N / 256];
+	static struct sim_xpair_q8 aP[N / 64], bP[N / 64];
 	uint64_t seed = 12345;
 
 	(void)state;
@@ -253,6 +287,16 @@ static void quantize_simd_paths_match_portable(void **state)
 			sim_quantize_row_q8K(x, aK, n);
 			ks[p]->quantize_q8K(x, bK, n);
 			assert_memory_equal(aK, bK, sizeof(aK));
+			if (!ks[p]->quantize_q8x2)
+				continue;
+			/* pair form: the portable blocks rearranged, odd block counts too */
+			for (size_t m = n - 32; m <= n; m += 32) {
+				memset(aP, 0, sizeof(aP));
+				memset(bP, 0, sizeof(bP));
+				sim_q8_to_pairs(a8, aP, m / 32);
+				ks[p]->quantize_q8x2(x, bP, m);
+				assert_memory_equal(aP, bP, sizeof(aP));
+			}
 		}
 	}
 }
@@ -269,6 +313,7 @@ int main(void)
 		cmocka_unit_test(decode_q6_k_signed_scales_and_2bit_highs),
 		cmocka_unit_test(decode_every_dtype_like_the_reference),
 		cmocka_unit_test(quantize_q8_rounds_to_nearest_and_sums),
+		cmocka_unit_test(q8_pairs_rearrange_blocks),
 		cmocka_unit_test(quantize_simd_paths_match_portable),
 	};
 
