@@ -339,14 +339,14 @@ static void bench_shapes(struct sim_exec *ex, const struct bench_dtype *bd, stru
 }
 
 #define N_DTYPES (sizeof(dtypes) / sizeof(dtypes[0]))
-#define DECODE_BUDGET_S 40.0	/* interleaved bw / decode rounds */
+static double decode_budget_s = 40.0;	/* interleaved bw / decode rounds; --budget S */
 #define DECODE_MIN_ROUNDS 5
 #define DECODE_MAX_ROUNDS 400
 
 /*
  * Read bandwidth and the decode steps of every dtype, interleaved: each
  * round reads the bw buffer once and runs one step of each dtype, rounds
- * repeat for DECODE_BUDGET_S; each side of the ratio is the best of its
+ * repeat for decode_budget_s (--budget); each side of the ratio is the best of its
  * rounds, so both see the same stretch of machine state (other load comes
  * and goes on a scale of seconds).
  */
@@ -368,7 +368,7 @@ static int bench_decode(struct sim_exec *ex, const struct bw_buf *bw)
 		goto out;
 	for (size_t d = 0; d < N_DTYPES; d++)	/* warm-up: pool, pages, x buffers */
 		time_ops(ex, &steps[d], 0, 0, 1);
-	t_end = now_s() + DECODE_BUDGET_S;
+	t_end = now_s() + decode_budget_s;
 	while (rounds < DECODE_MAX_ROUNDS && (rounds < DECODE_MIN_ROUNDS || now_s() < t_end)) {
 		double g = bw_once(bw);
 
@@ -465,10 +465,12 @@ int main(int argc, char **argv)
 			}
 		} else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
 			threads = (unsigned int)atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--budget") && i + 1 < argc) {
+			decode_budget_s = atof(argv[++i]);
 		} else if (!strcmp(argv[i], "--decode-only")) {
 			decode_only = 1;
 		} else {
-			fprintf(stderr, "usage: %s [--out FILE] [--threads N] [--decode-only]\n",
+			fprintf(stderr, "usage: %s [--out FILE] [--threads N] [--decode-only] [--budget S]\n",
 				argv[0]);
 			return 2;
 		}

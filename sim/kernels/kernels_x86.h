@@ -627,15 +627,26 @@ fn##_x2rows(size_t n, const void *w, const void *const *x, float *out,	\
 		out[r] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0[r], acc1[r]), \
 					      _mm512_zextps256_ps512(acc2[r]))); \
 }										\
+/* separate functions: the 1-row one (decode) keeps a small frame */	\
+static __attribute__((noinline)) void fn##_x2_1(size_t n, const void *w,	\
+						const void *const *x, float *out) \
+{										\
+	fn##_x2rows(n, w, x, out, 1);						\
+}										\
+static __attribute__((noinline)) void fn##_x2_4(size_t n, const void *w,	\
+						const void *const *x, float *out) \
+{										\
+	fn##_x2rows(n, w, x, out, R);						\
+}										\
 static void fn##_x2(size_t n, const void *w, const void *const *x,		\
 		    unsigned int nx, float *out)				\
 {										\
 	if (nx == R) {								\
-		fn##_x2rows(n, w, x, out, R);					\
+		fn##_x2_4(n, w, x, out);					\
 		return;								\
 	}									\
 	for (unsigned int r = 0; r < nx; r++)					\
-		fn##_x2rows(n, w, x + r, out + r, 1);				\
+		fn##_x2_1(n, w, x + r, out + r);				\
 }
 
 Q_X2_DOT512(dot_q4_0, struct sim_block_q4_0, SIM_XPAIR_OFF8, unpack2_q4_0, UNPACK_Q4_0)
