@@ -10,6 +10,10 @@
  *                   fault injection on a queue (one-shot unless sticky)
  *   reset           write a queue number, or "device": reset it now (jobs
  *                   the reset drops are resubmitted)
+ *   power_loss      write 1: power the device down behind runtime PM's back
+ *                   (doorbells dropped, nothing progresses, no queue HUNG: a
+ *                   wedged device, ended by the wedge check's device reset);
+ *                   write 0: power it up again. -EBUSY with work pending.
  *   selftest_nop    write 1: push a NOP job through a ring, wait for its
  *                   completion interrupt and check its status record
  *   selftest_fault  write 1: the same with an injected fault; expects the
@@ -189,6 +193,29 @@ static const struct file_operations reset_fops = {
 	.write = reset_write,
 };
 
+static ssize_t power_loss_write(struct file *file, const char __user *ubuf,
+				size_t len, loff_t *pos)
+{
+	struct anpu_device *adev = file->private_data;
+	bool on;
+	int ret, idx;
+
+	ret = kstrtobool_from_user(ubuf, len, &on);
+	if (ret)
+		return ret;
+	if (!drm_dev_enter(&adev->drm, &idx))
+		return -ENODEV;
+	ret = anpu_fi_power_loss(adev, on);
+	drm_dev_exit(idx);
+	return ret ? ret : len;
+}
+
+static const struct file_operations power_loss_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = power_loss_write,
+};
+
 static ssize_t selftest_nop_write(struct file *file, const char __user *ubuf,
 				  size_t len, loff_t *pos)
 {
@@ -227,4 +254,5 @@ void anpu_debugfs_init(struct anpu_device *adev)
 	debugfs_create_file("rings", 0444, root, adev, &rings_fops);
 	debugfs_create_file("fault_inject", 0200, root, adev, &fault_inject_fops);
 	debugfs_create_file("reset", 0200, root, adev, &reset_fops);
+	debugfs_create_file("power_loss", 0200, root, adev, &power_loss_fops);
 }

@@ -37,6 +37,13 @@ struct seq_file;
 #define ANPU_JOB_INFO_DEPTH	64	/* power of two */
 #define ANPU_AUTOSUSPEND_MS	100
 #define ANPU_RESET_MIN_GAP_MS	100	/* resets are at least this far apart */
+/*
+ * A device that does nothing: a queue's waiting job times out this many
+ * times in a row with no activity anywhere on the device (every queue's
+ * PROGRESS and JOBS_DONE unchanged since the previous timeout) and no queue
+ * HUNG: the device is wedged and gets a device reset (anpu_job.c).
+ */
+#define ANPU_WEDGE_TIMEOUTS	2
 #define ANPU_MAX_BOS		4096
 #define ANPU_MAX_SYNCS		64
 #define ANPU_VA_START		SZ_2M	/* first NPU address handed out */
@@ -72,7 +79,12 @@ struct anpu_counters {
  * @fence_seqno: seqno of the last hardware fence (under @ring_lock).
  * @hc_seqno: hang check: hardware seqno seen running at the last timeout.
  * @hc_progress: hang check: PROGRESS at the last timeout.
+ * @wd_activity: wedge check: device activity at this queue's last timeout.
+ * @wd_valid: @wd_activity was sampled since the last reset.
+ * @wd_count: wedge check: consecutive timeouts with @wd_activity unchanged.
  * @fi_mode: fault injection armed through debugfs (ANPU_FI_*).
+ *
+ * The hang and wedge check fields are used on anpu_device.tdr_wq only.
  */
 struct anpu_queue {
 	struct anpu_device *adev;
@@ -85,6 +97,9 @@ struct anpu_queue {
 	u64 fence_seqno;
 	u64 hc_seqno;
 	u32 hc_progress;
+	u64 wd_activity;
+	bool wd_valid;
+	u32 wd_count;
 	u32 fi_mode;
 };
 
@@ -106,6 +121,8 @@ struct anpu_queue {
  * @tdr_wq: ordered workqueue of the four schedulers' timeout handlers (one
  *	recovery at a time).
  * @last_reset: jiffies of the last reset (rate limit).
+ * @fi_power_loss: debugfs "power_loss" holds the device powered down behind
+ *	runtime PM's back (and a runtime-PM reference): a wedge for tests.
  */
 struct anpu_device {
 	struct drm_device drm;
@@ -122,6 +139,7 @@ struct anpu_device {
 	struct anpu_queue queue[ANPU_HW_NUM_QUEUES];
 	struct workqueue_struct *tdr_wq;
 	unsigned long last_reset;
+	atomic_t fi_power_loss;
 };
 
 /**
@@ -286,6 +304,7 @@ int anpu_ioctl_submit(struct drm_device *dev, void *data, struct drm_file *file)
 void anpu_jobs_done(struct anpu_hw *hw);
 int anpu_recover(struct anpu_device *adev, int queue);
 void anpu_queues_kick(struct anpu_device *adev);
+int anpu_fi_power_loss(struct anpu_device *adev, bool on);
 
 /* anpu_pm.c */
 int anpu_pm_init(struct anpu_device *adev);

@@ -14,10 +14,20 @@
  * whose queue still advances PROGRESS is put back (the etnaviv pattern);
  * a hung one gets the queue reset (the device reset when that fails), fails
  * with -ETIMEDOUT and makes its context guilty; innocent jobs the reset
- * dropped are pushed to the ring again.
+ * dropped are pushed to the ring again. A job still waiting for the engine
+ * is put back too (the doorbell rung again), unless the whole device has
+ * shown no activity for ANPU_WEDGE_TIMEOUTS of its timeouts in a row with no
+ * queue HUNG: then the device is wedged and is reset, and every job is
+ * resubmitted.
+ *
+ * Locks taken in the fence-signalling paths (run_job, the job interrupt's
+ * thread, timedout_job): anpu_queue.ring_lock, anpu_hw.queue[].lock,
+ * anpu_hw.ctrl_lock (resets), anpu_ctx.info_lock and the fence lock. None is
+ * held around an allocation; lockdep is told so at init (anpu_sched_init()).
  */
 
 #include <linux/delay.h>
+#include <linux/sched/mm.h>
 #include <linux/dma-fence-chain.h>
 #include <linux/dma-resv.h>
 #include <linux/sort.h>
@@ -348,23 +358,28 @@ static void anpu_reset_rate_limit(struct anpu_device *adev)
 
 /*
  * Reset a queue (or, when @q < 0 or the queue reset fails, the device) and
- * resubmit the jobs the reset dropped. @bad is the hung job, if any. Runs on
- * the timeout workqueue (ordered: one recovery at a time).
+ * resubmit the jobs the reset dropped. @job is the job whose timeout led
+ * here, if any: the scheduler took it off its pending list, drm_sched_stop()
+ * puts it back; @guilty says it hung (it fails with -ETIMEDOUT, its context
+ * becomes guilty and a devcoredump is taken). Runs on the timeout workqueue
+ * (ordered: one recovery at a time).
  */
-static void anpu_recover_on_wq(struct anpu_device *adev, int q, struct anpu_job *bad)
+static void anpu_recover_on_wq(struct anpu_device *adev, int q, struct anpu_job *job,
+			       bool guilty)
 {
+	struct drm_sched_job *bad = job ? &job->base : NULL;
 	bool stopped[ANPU_HW_NUM_QUEUES] = { };
 	bool device = q < 0;
 	int ret = 0;
 
 	anpu_reset_rate_limit(adev);
-	if (bad) {
-		anpu_coredump(adev, q, bad->hw_seqno);
-		scoped_guard(mutex, &adev->queue[q].ring_lock)
-			bad->hung = true;
+	if (job && guilty) {
+		anpu_coredump(adev, job->queue->index, job->hw_seqno);
+		scoped_guard(mutex, &job->queue->ring_lock)
+			job->hung = true;
 	}
 	if (!device) {
-		drm_sched_stop(&adev->queue[q].sched, bad ? &bad->base : NULL);
+		drm_sched_stop(&adev->queue[q].sched, bad);
 		stopped[q] = true;
 		ret = anpu_hw_reset_queue(&adev->hw, q);
 		trace_anpu_reset(q, ret);
@@ -378,7 +393,7 @@ static void anpu_recover_on_wq(struct anpu_device *adev, int q, struct anpu_job 
 	if (device) {
 		for (unsigned int i = 0; i < ANPU_HW_NUM_QUEUES; i++) {
 			if (!stopped[i])
-				drm_sched_stop(&adev->queue[i].sched, NULL);
+				drm_sched_stop(&adev->queue[i].sched, bad);
 			stopped[i] = true;
 		}
 		ret = anpu_hw_reset_device(&adev->hw);
@@ -390,6 +405,8 @@ static void anpu_recover_on_wq(struct anpu_device *adev, int q, struct anpu_job 
 	for (unsigned int i = 0; i < ANPU_HW_NUM_QUEUES; i++) {
 		struct anpu_queue *queue = &adev->queue[i];
 
+		queue->wd_valid = false;
+		queue->wd_count = 0;
 		if (!stopped[i])
 			continue;
 		scoped_guard(mutex, &queue->ring_lock)
@@ -399,6 +416,33 @@ static void anpu_recover_on_wq(struct anpu_device *adev, int q, struct anpu_job 
 		drm_sched_start(&queue->sched);
 	}
 	adev->last_reset = jiffies;
+}
+
+/*
+ * Wedge check, at a timeout of @queue's job that waits for the engine: true
+ * when this is the ANPU_WEDGE_TIMEOUTS-th timeout of @queue in a row with no
+ * device activity since the previous one (every queue's PROGRESS and
+ * JOBS_DONE unchanged) and no queue HUNG (a hung queue's own timeout resets
+ * it). Runs on the timeout workqueue.
+ */
+static bool anpu_queue_wedged(struct anpu_device *adev, struct anpu_queue *queue)
+{
+	struct anpu_hw_queue_state qs;
+	bool hung = false;
+	u64 activity = 0;
+
+	for (unsigned int q = 0; q < ANPU_HW_NUM_QUEUES; q++) {
+		anpu_hw_queue_state(&adev->hw, q, &qs);
+		activity += ((u64)qs.jobs_done << 32) + qs.progress;
+		hung |= qs.state == ANPU_QSTATE_HUNG;
+	}
+	if (hung || !queue->wd_valid || activity != queue->wd_activity) {
+		queue->wd_activity = activity;
+		queue->wd_valid = true;
+		queue->wd_count = 0;
+		return false;
+	}
+	return ++queue->wd_count >= ANPU_WEDGE_TIMEOUTS;
 }
 
 static enum drm_gpu_sched_stat anpu_sched_timedout_job(struct drm_sched_job *sj)
@@ -423,11 +467,18 @@ static enum drm_gpu_sched_stat anpu_sched_timedout_job(struct drm_sched_job *sj)
 	anpu_hw_queue_state(&adev->hw, queue->index, &qs);
 	if (qs.state == ANPU_QSTATE_ERROR) {
 		dev_warn(adev->drm.dev, "queue %u in error state: resetting it\n", queue->index);
-		anpu_recover_on_wq(adev, queue->index, NULL);
+		anpu_recover_on_wq(adev, queue->index, job, false);
 		goto out;
 	}
 	if (qs.current_seq != job->hw_seqno) {
 		/* waiting behind other jobs (or a hung queue): not this job's fault */
+		if (anpu_queue_wedged(adev, queue)) {
+			dev_warn(adev->drm.dev,
+				 "queue %u: no device activity over %d timeouts and no queue hung: resetting the device\n",
+				 queue->index, ANPU_WEDGE_TIMEOUTS);
+			anpu_recover_on_wq(adev, -1, job, false);
+			goto out;
+		}
 		if (qs.state == ANPU_QSTATE_IDLE)
 			anpu_hw_queue_kick(&adev->hw, queue->index);
 		goto rearm;
@@ -442,7 +493,7 @@ static enum drm_gpu_sched_stat anpu_sched_timedout_job(struct drm_sched_job *sj)
 
 	dev_warn(adev->drm.dev, "job %llu of context %u hung on queue %u: resetting\n",
 		 job->seqno, job->ctx->id, queue->index);
-	anpu_recover_on_wq(adev, queue->index, job);
+	anpu_recover_on_wq(adev, queue->index, job, true);
 	goto out;
 
 rearm:
@@ -470,7 +521,7 @@ static void anpu_reset_work_fn(struct work_struct *work)
 {
 	struct anpu_reset_work *rw = container_of(work, struct anpu_reset_work, work);
 
-	anpu_recover_on_wq(rw->adev, rw->queue, NULL);
+	anpu_recover_on_wq(rw->adev, rw->queue, NULL, false);
 }
 
 /**
@@ -510,6 +561,26 @@ static void anpu_sched_fini_action(struct drm_device *drm, void *arg)
 	destroy_workqueue(adev->tdr_wq);
 }
 
+/*
+ * Tell lockdep that the locks of the fence-signalling paths (run_job, the job
+ * interrupt's thread, timedout_job and recovery) may be taken in memory
+ * reclaim: a shrinker may wait for a job's fence, so none of them may be held
+ * around a GFP_KERNEL allocation. Without this, lockdep only learns of such a
+ * dependency if a reclaim happens to wait on a fence while it runs.
+ */
+static void anpu_sched_prime_lockdep(struct anpu_device *adev)
+{
+	if (!IS_ENABLED(CONFIG_LOCKDEP))
+		return;
+	fs_reclaim_acquire(GFP_KERNEL);
+	for (unsigned int q = 0; q < ANPU_HW_NUM_QUEUES; q++) {
+		might_lock(&adev->queue[q].ring_lock);
+		might_lock(&adev->hw.queue[q].lock);
+	}
+	might_lock(&adev->hw.ctrl_lock);
+	fs_reclaim_release(GFP_KERNEL);
+}
+
 int anpu_sched_init(struct anpu_device *adev)
 {
 	int ret;
@@ -544,6 +615,7 @@ int anpu_sched_init(struct anpu_device *adev)
 			goto err;
 	}
 	adev->hw.jobs_done = anpu_jobs_done;
+	anpu_sched_prime_lockdep(adev);
 	return drmm_add_action_or_reset(&adev->drm, anpu_sched_fini_action, NULL);
 err:
 	anpu_sched_fini_action(&adev->drm, NULL);

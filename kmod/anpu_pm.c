@@ -71,6 +71,52 @@ void anpu_pm_fini(struct anpu_device *adev)
 	struct device *dev = adev->drm.dev;
 
 	pm_runtime_get_sync(dev);
+	if (atomic_xchg(&adev->fi_power_loss, 0)) {
+		anpu_hw_power_up(&adev->hw);
+		pm_runtime_put_noidle(dev);
+	}
 	pm_runtime_forbid(dev);
 	pm_runtime_dont_use_autosuspend(dev);
+}
+
+/**
+ * anpu_fi_power_loss() - power the device down behind runtime PM's back
+ * @adev: the device
+ * @on: start (true) or end (false) the power loss
+ *
+ * For recovery tests (debugfs "power_loss"): with @on, a runtime-PM reference
+ * is taken (so runtime PM neither suspends nor resumes the device) and
+ * POWER_DOWN is issued: the device drops every doorbell, no queue is HUNG and
+ * nothing progresses, as when a device stops taking work. Only the wedge
+ * check's device reset (or ending the power loss) brings it back. With !@on:
+ * POWER_UP, the queues are rung again and the reference is dropped.
+ *
+ * Return: 0, -EBUSY when already on or when the device has work pending, or
+ * the control command's error.
+ */
+int anpu_fi_power_loss(struct anpu_device *adev, bool on)
+{
+	int ret;
+
+	if (!on) {
+		if (!atomic_cmpxchg(&adev->fi_power_loss, 1, 0))
+			return 0;
+		ret = anpu_hw_power_up(&adev->hw);
+		anpu_queues_kick(adev);
+		anpu_pm_put(adev);
+		return ret;
+	}
+	if (atomic_cmpxchg(&adev->fi_power_loss, 0, 1))
+		return -EBUSY;
+	ret = anpu_pm_get(adev);
+	if (ret) {
+		atomic_set(&adev->fi_power_loss, 0);
+		return ret;
+	}
+	ret = anpu_hw_power_down(&adev->hw);
+	if (ret) {
+		anpu_pm_put(adev);
+		atomic_set(&adev->fi_power_loss, 0);
+	}
+	return ret;
 }

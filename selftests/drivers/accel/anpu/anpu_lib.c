@@ -605,3 +605,35 @@ int anpu_force_reset(const char *what)
 	snprintf(cmd, sizeof(cmd), "%s\n", what);
 	return anpu_write_file(path, cmd);
 }
+
+long anpu_debugfs_counter(const char *key)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16], buf[4096], *line, *save;
+	int r = anpu_debugfs_dir(dir, sizeof(dir));
+
+	if (r)
+		return r;
+	snprintf(path, sizeof(path), "%s/counters", dir);
+	r = anpu_read_file(path, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		long v;
+		char k[64];
+
+		if (sscanf(line, "%63s %ld", k, &v) == 2 && !strcmp(k, key))
+			return v;
+	}
+	return -ENOENT;
+}
+
+int anpu_power_loss(bool on)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	int r = anpu_debugfs_dir(dir, sizeof(dir));
+
+	if (r)
+		return r;
+	snprintf(path, sizeof(path), "%s/power_loss", dir);
+	return anpu_write_file(path, on ? "1\n" : "0\n");
+}

@@ -11,6 +11,9 @@
  *   counters          "bos N", "jobs N", "contexts N" lines (live objects)
  *   fault_inject      write "<queue> <none|hang|fault|fail_reset> [sticky]"
  *   reset             write "<queue>" or "device": reset it now
+ *   power_loss        write 1: power the device down behind runtime PM's back
+ *                     (a wedged device: doorbells dropped, nothing progresses);
+ *                     write 0: power it up again
  */
 #ifndef ANPU_SELFTEST_LIB_H
 #define ANPU_SELFTEST_LIB_H
@@ -125,6 +128,9 @@ int anpu_syncobj_status(int fd, uint32_t handle, uint64_t point);
 /* ---- fault injection and resets (debugfs) ---- */
 int anpu_fault_inject(unsigned int queue, const char *action, bool sticky);
 int anpu_force_reset(const char *what);
+/* Debugfs "counters" value of @key (e.g. "resets_queue"), or -errno. */
+long anpu_debugfs_counter(const char *key);
+int anpu_power_loss(bool on);
 
 /* ---- misc ---- */
 uint64_t anpu_now_ns(void);
