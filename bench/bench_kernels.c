@@ -111,7 +111,7 @@ int main(int argc, char **argv)
 		uint8_t *w = aligned_alloc(64, (rows * rb + 63) & ~(size_t)63);
 		float *xf = malloc(sizeof(float) * d->k);
 		void *xq = aligned_alloc(64, sim_act_row_bytes(SIM_ACT_Q8K, d->k) +
-					 sim_act_row_bytes(SIM_ACT_Q8X2, d->k) + 64);
+					 sim_act_row_bytes(SIM_ACT_Q8X2, d->k) + sim_act_row_bytes(SIM_ACT_Q8X4, d->k) + 64);
 		const void *xr;
 
 		fill(d->dtype, w, rows * rb, bb);
@@ -125,6 +125,7 @@ int main(int argc, char **argv)
 			switch (sim_kernels_act(kn, d->dtype)) {
 			case SIM_ACT_Q8: kn->quantize_q8(xf, xq, d->k); xr = xq; break;
 			case SIM_ACT_Q8X2: kn->quantize_q8x2(xf, xq, d->k); xr = xq; break;
+			case SIM_ACT_Q8X4: kn->quantize_q8x4(xf, xq, d->k); xr = xq; break;
 			case SIM_ACT_Q8K: kn->quantize_q8K(xf, xq, d->k); xr = xq; break;
 			default: xr = xf; break;
 			}

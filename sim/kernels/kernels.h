@@ -42,6 +42,8 @@ struct sim_kernels {
 	 * rows (SIM_ACT_Q8X2): quantize_q8's blocks in pair form.
 	 */
 	void (*quantize_q8x2)(const float *x, struct sim_xpair_q8 *y, size_t n);
+	/* Set when Q4_0/Q5_0 dots take struct sim_xquad_q8 rows (SIM_ACT_Q8X4). */
+	void (*quantize_q8x4)(const float *x, struct sim_xquad_q8 *y, size_t n);
 };
 
 enum sim_act {
@@ -49,6 +51,7 @@ enum sim_act {
 	SIM_ACT_Q8,	/* struct sim_xblock_q8 per 32 */
 	SIM_ACT_Q8K,	/* struct sim_xblock_q8K per 256 */
 	SIM_ACT_Q8X2,	/* struct sim_xpair_q8 per 64 (paths with quantize_q8x2) */
+	SIM_ACT_Q8X4,	/* struct sim_xquad_q8 per 128 (paths with quantize_q8x4) */
 };
 
 static inline enum sim_act sim_act_for(uint32_t dtype)
@@ -72,7 +75,11 @@ static inline enum sim_act sim_kernels_act(const struct sim_kernels *k, uint32_t
 {
 	enum sim_act a = sim_act_for(dtype);
 
-	return a == SIM_ACT_Q8 && k->quantize_q8x2 ? SIM_ACT_Q8X2 : a;
+	if (a != SIM_ACT_Q8)
+		return a;
+	if (k->quantize_q8x4 && (dtype == ANPU_DTYPE_Q4_0 || dtype == ANPU_DTYPE_Q5_0))
+		return SIM_ACT_Q8X4;
+	return k->quantize_q8x2 ? SIM_ACT_Q8X2 : a;
 }
 
 /* Bytes of one activation row of n elements in form @act. */
@@ -85,6 +92,8 @@ static inline size_t sim_act_row_bytes(enum sim_act act, size_t n)
 		return n / SIM_QK_K * sizeof(struct sim_xblock_q8K);
 	case SIM_ACT_Q8X2:
 		return (n / SIM_QK + 1) / 2 * sizeof(struct sim_xpair_q8);
+	case SIM_ACT_Q8X4:
+		return (n / SIM_QK + 3) / 4 * sizeof(struct sim_xquad_q8);
 	default:
 		return n * sizeof(float);
 	}

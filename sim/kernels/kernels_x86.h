@@ -56,6 +56,9 @@ static inline float f16_to_f32(uint16_t h)
 #ifndef PF_DIST
 #define PF_DIST 1024
 #endif
+#ifndef Q8_PF
+#define Q8_PF 0		/* 1: prefetch Q8_0 weights too (experiments) */
+#endif
 
 /* inline asm: gcc 12 drops _mm_prefetch/__builtin_prefetch in these loops */
 static inline void prefetch_w(const void *p)
@@ -601,9 +604,11 @@ fn##_x2rows(size_t n, const void *w, const void *const *x, float *out,	\
 		acc2[r] = _mm256_setzero_ps();					\
 	}									\
 	for (p = 0; p + 1 < np; p += 2) {					\
-		if (sizeof(BLOCK) < 32) {	/* Q8_0 streams better without */ \
+		if (sizeof(BLOCK) < 32 || Q8_PF) {	/* Q8_0 streams better without */ \
 			prefetch_w(&b[2 * p]);					\
 			prefetch_w((const uint8_t *)&b[2 * p] + 64);		\
+			if (sizeof(BLOCK) > 32)					\
+				prefetch_w((const uint8_t *)&b[2 * p] + 128);	\
 		}								\
 		fn##_x2pair(b, xp, p, acc0, nx);				\
 		fn##_x2pair(b, xp, p + 1, acc1, nx);				\
@@ -649,8 +654,143 @@ static void fn##_x2(size_t n, const void *w, const void *const *x,		\
 		fn##_x2_1(n, w, x + r, out + r);				\
 }
 
-Q_X2_DOT512(dot_q4_0, struct sim_block_q4_0, SIM_XPAIR_OFF8, unpack2_q4_0, UNPACK_Q4_0)
-Q_X2_DOT512(dot_q5_0, struct sim_block_q5_0, SIM_XPAIR_OFF16, unpack2_q5_0, UNPACK_Q5_0)
+/*
+ * Q4_0/Q5_0 four blocks at a time against struct sim_xquad_q8 rows: one
+ * vpermt2w gathers the 4 x 16 quant bytes (two loads cover the 72 or 88
+ * bytes; masked, so nothing past the row is read), their low nibbles pair
+ * with x's lo and high nibbles with x's hi, so both dots land in the same 4
+ * lanes per block; the block scales come from one more vpermt2w. Integer sums
+ * exact as above (start value -off * sum from x), then acc += float(sum) *
+ * (dw * dx) per lane. A row's last 1..3 blocks are a quad with the missing
+ * blocks zero (on both sides).
+ */
+static const uint16_t q4q_idx_qs[32] __attribute__((aligned(64))) = {
+	1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17,
+	19, 20, 21, 22, 23, 24, 25, 26, 28, 29, 30, 31, 32, 33, 34, 35,
+};
+static const uint16_t q4q_idx_d[32] __attribute__((aligned(64))) = {
+	0, 0, 0, 0, 9, 9, 9, 9, 18, 18, 18, 18, 27, 27, 27, 27,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+static const uint16_t q5q_idx_qs[32] __attribute__((aligned(64))) = {
+	3, 4, 5, 6, 7, 8, 9, 10, 14, 15, 16, 17, 18, 19, 20, 21,
+	25, 26, 27, 28, 29, 30, 31, 32, 36, 37, 38, 39, 40, 41, 42, 43,
+};
+static const uint16_t q5q_idx_d[32] __attribute__((aligned(64))) = {
+	0, 0, 0, 0, 11, 11, 11, 11, 22, 22, 22, 22, 33, 33, 33, 33,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+static const uint16_t q5q_idx_h[32] __attribute__((aligned(64))) = {
+	1, 12, 23, 34, 2, 13, 24, 35, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+#define HIBITS_NONE (void)0
+#define HIBITS_Q5_0X4 do {							\
+		const __m128i h = _mm512_castsi512_si128(			\
+			_mm512_permutex2var_epi16(t0, load512(q5q_idx_h), t1));	\
+		lo = _mm512_mask_add_epi8(lo, _cvtu64_mask64((uint64_t)_mm_cvtsi128_si64(h)), \
+					  lo, _mm512_set1_epi8(0x10));		\
+		hi = _mm512_mask_add_epi8(hi, _cvtu64_mask64((uint64_t)_mm_extract_epi64(h, 1)), \
+					  hi, _mm512_set1_epi8(0x10));		\
+	} while (0)
+
+#define Q_X4_DOT512(fn, BS, OFFI, IDXQS, IDXD, HIBITS)				\
+static inline __attribute__((always_inline)) void				\
+fn##_quad(const uint8_t *B, __mmask64 m0, __mmask64 m1,				\
+	  const struct sim_xquad_q8 *const *xq, size_t q, __m512 *acc,		\
+	  const unsigned int nx)						\
+{										\
+	const __m512i t0 = _mm512_maskz_loadu_epi8(m0, B);			\
+	const __m512i t1 = _mm512_maskz_loadu_epi8(m1, B + 64);		\
+	const __m512i z = _mm512_permutex2var_epi16(t0, load512(IDXQS), t1);	\
+	const __m512i m4 = _mm512_set1_epi8(0x0f);				\
+	__m512i lo = _mm512_and_si512(z, m4);					\
+	__m512i hi = _mm512_and_si512(_mm512_srli_epi16(z, 4), m4);		\
+	HIBITS;									\
+	const __m512 dw = _mm512_cvtph_ps(_mm512_castsi512_si256(		\
+		_mm512_permutex2var_epi16(t0, load512(IDXD), t1)));		\
+	for (unsigned int r = 0; r < nx; r++) {					\
+		const struct sim_xquad_q8 *x = &xq[r][q];			\
+		__m512i s = _mm512_dpbusd_epi32(load512(x->off[OFFI]), lo,	\
+						load512(x->lo));		\
+		s = _mm512_dpbusd_epi32(s, hi, load512(x->hi));			\
+		acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s),			\
+			_mm512_mul_ps(dw, _mm512_loadu_ps(x->d)), acc[r]);	\
+	}									\
+}										\
+static inline __attribute__((always_inline)) void				\
+fn##_x4rows(size_t n, const void *w, const void *const *x, float *out,	\
+	    const unsigned int nx)						\
+{										\
+	const uint8_t *B = w;							\
+	const struct sim_xquad_q8 *xq[R];					\
+	__m512 acc0[R], acc1[R];						\
+	const __mmask64 full1 = _cvtu64_mask64((1ull << (4 * (BS) - 64)) - 1);	\
+	size_t nb = n / SIM_QK, nq = nb / 4, q;					\
+	for (unsigned int r = 0; r < nx; r++) {					\
+		xq[r] = x[r];							\
+		acc0[r] = _mm512_setzero_ps();					\
+		acc1[r] = _mm512_setzero_ps();					\
+	}									\
+	for (q = 0; q + 1 < nq; q += 2) {					\
+		const uint8_t *bq = B + q * 4 * (BS);				\
+		prefetch_w(bq);							\
+		prefetch_w(bq + 64);						\
+		prefetch_w(bq + 128);						\
+		fn##_quad(bq, ~(__mmask64)0, full1, xq, q, acc0, nx);		\
+		fn##_quad(bq + 4 * (BS), ~(__mmask64)0, full1, xq, q + 1, acc1, nx); \
+	}									\
+	if (q < nq) {								\
+		fn##_quad(B + q * 4 * (BS), ~(__mmask64)0, full1, xq, q, acc0, nx); \
+		q++;								\
+	}									\
+	if (nb % 4) {								\
+		const size_t valid = nb % 4 * (BS);				\
+		const __mmask64 m0 = _cvtu64_mask64(valid >= 64 ? ~0ull : (1ull << valid) - 1); \
+		const __mmask64 m1 = _cvtu64_mask64(valid > 64 ? (1ull << (valid - 64)) - 1 : 0); \
+		fn##_quad(B + q * 4 * (BS), m0, m1, xq, q, acc1, nx);		\
+	}									\
+	for (unsigned int r = 0; r < nx; r++)					\
+		out[r] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[r], acc1[r]));	\
+}										\
+static __attribute__((noinline)) void fn##_x4_1(size_t n, const void *w,	\
+						const void *const *x, float *out) \
+{										\
+	fn##_x4rows(n, w, x, out, 1);						\
+}										\
+static __attribute__((noinline)) void fn##_x4_4(size_t n, const void *w,	\
+						const void *const *x, float *out) \
+{										\
+	fn##_x4rows(n, w, x, out, R);						\
+}										\
+static void fn##_x4(size_t n, const void *w, const void *const *x,		\
+		    unsigned int nx, float *out)				\
+{										\
+	if (nx == R) {								\
+		fn##_x4_4(n, w, x, out);					\
+		return;								\
+	}									\
+	for (unsigned int r = 0; r < nx; r++)					\
+		fn##_x4_1(n, w, x + r, out + r);				\
+}
+
+Q_X4_DOT512(dot_q4_0, 18, SIM_XQUAD_OFF8, q4q_idx_qs, q4q_idx_d, HIBITS_NONE)
+Q_X4_DOT512(dot_q5_0, 22, SIM_XQUAD_OFF16, q5q_idx_qs, q5q_idx_d, HIBITS_Q5_0X4)
+
+static void quantize_q8x4(const float *x, struct sim_xquad_q8 *y, size_t n)
+{
+	struct sim_xblock_q8 t[4];
+	size_t nb = n / SIM_QK;
+
+	for (size_t q = 0; q < (nb + 3) / 4; q++) {
+		size_t k = nb - 4 * q < 4 ? nb - 4 * q : 4;
+
+		quantize_q8(x + 4 * SIM_QK * q, t, k * SIM_QK);
+		sim_q8_to_quads(t, &y[q], k);
+	}
+}
+
 Q_X2_DOT512(dot_q8_0, struct sim_block_q8_0, SIM_XPAIR_OFF128, unpack2_q8_0, unpack1_q8_0)
 
 static void quantize_q8x2(const float *x, struct sim_xpair_q8 *y, size_t n)
@@ -746,7 +886,6 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 	}									\
 }
 
-#define HIBITS_NONE (void)0
 #define HIBITS_Q5_K do {							\
 		const __m256i qh = load256(b[i].qh);				\
 		for (int c = 0; c < 4; c++) {					\
@@ -847,11 +986,15 @@ NX_DISPATCH512(dot_q6_K)
 #define DOT512(fn) fn##_512
 #define DOTX2(fn) fn##_x2
 #define QUANTIZE_Q8X2 quantize_q8x2
+#define QUANTIZE_Q8X4 quantize_q8x4
+#define DOTX4(fn) fn##_x4
 #else
 
 #define DOT512(fn) fn
 #define DOTX2(fn) fn
 #define QUANTIZE_Q8X2 NULL
+#define QUANTIZE_Q8X4 NULL
+#define DOTX4(fn) fn
 #endif /* __AVX512BW__ */
 
 #undef R
@@ -862,8 +1005,8 @@ const struct sim_kernels KERNELS_SYM = {
 		[ANPU_DTYPE_F32] = dot_f32,
 		[ANPU_DTYPE_F16] = dot_f16,
 		[ANPU_DTYPE_BF16] = dot_bf16,
-		[ANPU_DTYPE_Q4_0] = DOTX2(dot_q4_0),
-		[ANPU_DTYPE_Q5_0] = DOTX2(dot_q5_0),
+		[ANPU_DTYPE_Q4_0] = DOTX4(dot_q4_0),
+		[ANPU_DTYPE_Q5_0] = DOTX4(dot_q5_0),
 		[ANPU_DTYPE_Q8_0] = DOTX2(dot_q8_0),
 		[ANPU_DTYPE_Q4_K] = DOT512(dot_q4_K),
 		[ANPU_DTYPE_Q5_K] = DOT512(dot_q5_K),
@@ -872,6 +1015,7 @@ const struct sim_kernels KERNELS_SYM = {
 	.quantize_q8 = quantize_q8,
 	.quantize_q8K = quantize_q8K,
 	.quantize_q8x2 = QUANTIZE_Q8X2,
+	.quantize_q8x4 = QUANTIZE_Q8X4,
 };
 
 #endif /* SIM_KERNELS_X86_H */

@@ -251,3 +251,20 @@ void sim_q8_to_pairs(const struct sim_xblock_q8 *b, struct sim_xpair_q8 *y, size
 		}
 	}
 }
+
+void sim_q8_to_quads(const struct sim_xblock_q8 *b, struct sim_xquad_q8 *y, size_t nb)
+{
+	for (size_t q = 0; q < (nb + 3) / 4; q++) {
+		memset(&y[q], 0, sizeof(y[q]));
+		for (size_t k = 0; k < 4 && 4 * q + k < nb; k++) {
+			const struct sim_xblock_q8 *x = &b[4 * q + k];
+
+			memcpy(y[q].lo + 16 * k, x->qs, 16);
+			memcpy(y[q].hi + 16 * k, x->qs + 16, 16);
+			for (int l = 0; l < 4; l++)
+				y[q].d[4 * k + l] = x->d;
+			y[q].off[SIM_XQUAD_OFF8][4 * k] = -8 * x->sum;
+			y[q].off[SIM_XQUAD_OFF16][4 * k] = -16 * x->sum;
+		}
+	}
+}

@@ -91,6 +91,24 @@ struct sim_xpair_q8 {
 
 _Static_assert(sizeof(struct sim_xpair_q8) == 320, "q8 pair");
 
+/*
+ * Four sim_xblock_q8 (blocks 4q..4q+3) for the 512-bit Q4_0/Q5_0 kernels,
+ * in the order of the weights' nibbles: lo holds elements 0..15 of each
+ * block, hi elements 16..31 (block b at 16 * b), d each block's d in 4 lanes,
+ * off -off * sum in the first of those lanes (off = 8 for Q4_0, 16 for Q5_0).
+ * Missing blocks at the end of a row are all zero.
+ */
+enum { SIM_XQUAD_OFF8, SIM_XQUAD_OFF16, SIM_XQUAD_NOFF };
+
+struct sim_xquad_q8 {
+	int8_t lo[64];
+	int8_t hi[64];
+	float d[16];
+	int32_t off[SIM_XQUAD_NOFF][16];
+};
+
+_Static_assert(sizeof(struct sim_xquad_q8) == 320, "q8 quad");
+
 /* q8_K-style for K-quants: one scale per 256, sums per 16 elements. */
 struct sim_xblock_q8K {
 	float d;
@@ -127,5 +145,7 @@ void sim_quantize_row_q8K(const float *x, struct sim_xblock_q8K *y, size_t n);
 
 /* Pair form from q8 blocks (nb blocks -> (nb + 1) / 2 pairs). */
 void sim_q8_to_pairs(const struct sim_xblock_q8 *b, struct sim_xpair_q8 *y, size_t nb);
+/* Quad form from q8 blocks (nb blocks -> (nb + 3) / 4 quads). */
+void sim_q8_to_quads(const struct sim_xblock_q8 *b, struct sim_xquad_q8 *y, size_t nb);
 
 #endif /* SIM_KERNELS_QUANT_H */

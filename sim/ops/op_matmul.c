@@ -102,6 +102,8 @@ static void mm_quantize_row(const struct mm_ctx *c, uint32_t r)
 		c->kern->quantize_q8(xr, dst, k);
 	else if (c->act == SIM_ACT_Q8X2)
 		c->kern->quantize_q8x2(xr, dst, k);
+	else if (c->act == SIM_ACT_Q8X4)
+		c->kern->quantize_q8x4(xr, dst, k);
 	else
 		c->kern->quantize_q8K(xr, dst, k);
 }

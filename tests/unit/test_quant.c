@@ -226,6 +226,41 @@ static void q8_pairs_rearrange_blocks(void **state)
 	}
 }
 
+/* Quad form: element j < 16 of block k in lo[16k + j], j >= 16 in hi. */
+static void q8_quads_split_blocks_by_nibble_order(void **state)
+{
+	struct sim_xblock_q8 b[5];
+	struct sim_xquad_q8 q[2];
+
+	(void)state;
+	for (int i = 0; i < 5; i++) {
+		b[i].d = 0.25f * (float)(i + 1);
+		b[i].sum = 0;
+		for (int j = 0; j < 32; j++) {
+			b[i].qs[j] = (int8_t)(j * 5 - 30 * i);
+			b[i].sum += b[i].qs[j];
+		}
+	}
+	memset(q, 0x55, sizeof(q));
+	sim_q8_to_quads(b, q, 5);
+	for (int i = 0; i < 8; i++) {
+		const struct sim_xquad_q8 *y = &q[i / 4];
+		int k = i % 4;
+
+		for (int j = 0; j < 16; j++) {
+			assert_int_equal(y->lo[16 * k + j], i < 5 ? b[i].qs[j] : 0);
+			assert_int_equal(y->hi[16 * k + j], i < 5 ? b[i].qs[16 + j] : 0);
+		}
+		for (int l = 0; l < 4; l++) {
+			assert_true(y->d[4 * k + l] == (i < 5 ? b[i].d : 0.0f));
+			assert_int_equal(y->off[SIM_XQUAD_OFF8][4 * k + l],
+					 l || i >= 5 ? 0 : -8 * b[i].sum);
+			assert_int_equal(y->off[SIM_XQUAD_OFF16][4 * k + l],
+					 l || i >= 5 ? 0 : -16 * b[i].sum);
+		}
+	}
+}
+
 static void quantize_q8_rounds_to_nearest_and_sums(void **state)
 {
 	float x[32];
@@ -254,6 +289,7 @@ static void quantize_simd_paths_match_portable(void **state)
 	static struct sim_xblock_q8 a8[N / 32], b8[N / 32];
 	static struct sim_xblock_q8K aK[N / 256], bK[N / 256];
 	static struct sim_xpair_q8 aP[N / 64], bP[N / 64];
+	static struct sim_xquad_q8 aQ[N / 128], bQ[N / 128];
 	uint64_t seed = 12345;
 
 	(void)state;
@@ -287,6 +323,16 @@ static void quantize_simd_paths_match_portable(void **state)
 			sim_quantize_row_q8K(x, aK, n);
 			ks[p]->quantize_q8K(x, bK, n);
 			assert_memory_equal(aK, bK, sizeof(aK));
+			if (ks[p]->quantize_q8x4) {
+				/* quad form, block counts 0..3 mod 4 */
+				for (size_t m = n - 96; m <= n; m += 32) {
+					memset(aQ, 0, sizeof(aQ));
+					memset(bQ, 0, sizeof(bQ));
+					sim_q8_to_quads(a8, aQ, m / 32);
+					ks[p]->quantize_q8x4(x, bQ, m);
+					assert_memory_equal(aQ, bQ, sizeof(aQ));
+				}
+			}
 			if (!ks[p]->quantize_q8x2)
 				continue;
 			/* pair form: the portable blocks rearranged, odd block counts too */
@@ -314,6 +360,7 @@ int main(void)
 		cmocka_unit_test(decode_every_dtype_like_the_reference),
 		cmocka_unit_test(quantize_q8_rounds_to_nearest_and_sums),
 		cmocka_unit_test(q8_pairs_rearrange_blocks),
+		cmocka_unit_test(q8_quads_split_blocks_by_nibble_order),
 		cmocka_unit_test(quantize_simd_paths_match_portable),
 	};
 
