@@ -855,19 +855,24 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 		scv[1] = _mm512_permutexvar_epi16(idx1, sc16);			\
 		scv[2] = _mm512_permutexvar_epi16(idx2, sc16);			\
 		scv[3] = _mm512_permutexvar_epi16(idx3, sc16);			\
-		for (int c = 0; c < 4; c++) {					\
-			__m256i q = load256(b[i].qs + 32 * c);			\
-			u[c] = _mm512_and_si512(join256(q, _mm256_srli_epi16(q, 4)), m4); \
+		for (int c = 0; c < 4; c++) {	/* [q, q >> 4] & 15 */		\
+			__m512i q = _mm512_broadcast_i64x4(load256(b[i].qs + 32 * c)); \
+			u[c] = _mm512_and_si512(_mm512_mask_srli_epi16(q, 0xffff0000u, q, 4), m4); \
 		}								\
 		HIBITS;								\
 		const float d = f16_to_f32(b[i].d);				\
 		const float dmin = f16_to_f32(b[i].dmin);			\
 		for (unsigned int r = 0; r < nx; r++) {				\
 			const struct sim_xblock_q8K *xr = &xb[r][i];		\
-			__m512i s = _mm512_setzero_si512();			\
-			for (int c = 0; c < 4; c++)				\
+			/* two integer chains (exact: any order, same sum) */	\
+			__m512i s = _mm512_setzero_si512(), s1 = s;		\
+			for (int c = 0; c < 4; c += 2) {			\
 				s = _mm512_dpwssd_epi32(s, _mm512_maddubs_epi16(u[c], \
 					load512(xr->qs + 64 * c)), scv[c]);	\
+				s1 = _mm512_dpwssd_epi32(s1, _mm512_maddubs_epi16(u[c + 1], \
+					load512(xr->qs + 64 * c + 64)), scv[c + 1]); \
+			}							\
+			s = _mm512_add_epi32(s, s1);				\
 			__m256i bs = load256(xr->bsums);			\
 			__m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), \
 						       _mm256_extracti128_si256(bs, 1)); \
@@ -952,11 +957,16 @@ dot_q6_K_rows512(size_t n, const void *w, const void *const *x, float *out,
 
 		for (unsigned int r = 0; r < nx; r++) {
 			const struct sim_xblock_q8K *xr = &xb[r][i];
-			__m512i s = _mm512_setzero_si512();
+			/* two integer chains (exact: any order, same sum) */
+			__m512i s = _mm512_setzero_si512(), s1 = s;
 
-			for (int g = 0; g < 4; g++)
+			for (int g = 0; g < 4; g += 2) {
 				s = _mm512_dpwssd_epi32(s, _mm512_maddubs_epi16(u[g],
 					load512(xr->qs + 64 * g)), scv[g]);
+				s1 = _mm512_dpwssd_epi32(s1, _mm512_maddubs_epi16(u[g + 1],
+					load512(xr->qs + 64 * g + 64)), scv[g + 1]);
+			}
+			s = _mm512_add_epi32(s, s1);
 			__m256i offs = _mm256_madd_epi16(sc16y, load256(xr->bsums));
 
 			s = _mm512_sub_epi32(s, _mm512_castsi256_si512(_mm256_slli_epi32(offs, 5)));
