@@ -27,6 +27,7 @@
 #include "anpu_hw.h"
 #include "uapi/drm/anpu_accel.h"
 
+struct anpu_dump;
 struct anpu_pt;
 struct dma_buf;
 struct seq_file;
@@ -121,6 +122,8 @@ struct anpu_queue {
  * @tdr_wq: ordered workqueue of the four schedulers' timeout handlers (one
  *	recovery at a time).
  * @last_reset: jiffies of the last reset (rate limit).
+ * @dump: a devcoredump captured by recovery, not yet handed to devcoredump.
+ * @dump_work: hands @dump to devcoredump (outside the fence-signalling path).
  * @fi_power_loss: debugfs "power_loss" holds the device powered down behind
  *	runtime PM's back (and a runtime-PM reference): a wedge for tests.
  */
@@ -139,6 +142,8 @@ struct anpu_device {
 	struct anpu_queue queue[ANPU_HW_NUM_QUEUES];
 	struct workqueue_struct *tdr_wq;
 	unsigned long last_reset;
+	struct anpu_dump *dump;
+	struct work_struct dump_work;
 	atomic_t fi_power_loss;
 };
 
@@ -320,6 +325,8 @@ void anpu_show_fdinfo(struct drm_printer *p, struct drm_file *file);
 void anpu_debugfs_init(struct anpu_device *adev);
 
 /* anpu_coredump.c */
+void anpu_coredump_init(struct anpu_device *adev);
+void anpu_coredump_fini(struct anpu_device *adev);
 void anpu_coredump(struct anpu_device *adev, unsigned int queue, u64 seqno);
 
 /* anpu_pci.c */

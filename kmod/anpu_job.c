@@ -559,6 +559,7 @@ static void anpu_sched_fini_action(struct drm_device *drm, void *arg)
 		if (adev->queue[q].sched.ready)
 			drm_sched_fini(&adev->queue[q].sched);
 	destroy_workqueue(adev->tdr_wq);
+	anpu_coredump_fini(adev);
 }
 
 /*
@@ -585,6 +586,7 @@ int anpu_sched_init(struct anpu_device *adev)
 {
 	int ret;
 
+	anpu_coredump_init(adev);
 	adev->tdr_wq = alloc_ordered_workqueue("anpu-tdr", 0);
 	if (!adev->tdr_wq)
 		return -ENOMEM;
