@@ -19,7 +19,7 @@ static void anpu_ctx_release(struct kref *ref)
 
 	mutex_destroy(&ctx->lock);
 	atomic_dec(&adev->count.contexts);
-	kfree(ctx);
+	kvfree(ctx);
 }
 
 void anpu_ctx_put(struct anpu_ctx *ctx)
@@ -56,7 +56,7 @@ int anpu_ioctl_ctx_create(struct drm_device *dev, void *data, struct drm_file *f
 	if (args->priority >= DRM_ANPU_PRIORITY_HIGH && !capable(CAP_SYS_NICE))
 		return -EPERM;
 
-	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	ctx = kvzalloc(sizeof(*ctx), GFP_KERNEL);	/* ~23 KiB of records */
 	if (!ctx)
 		return -ENOMEM;
 	kref_init(&ctx->ref);

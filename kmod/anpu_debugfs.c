@@ -2,7 +2,8 @@
 /*
  * anpu.ko debugfs, in /sys/kernel/debug/accel/<device>/:
  *   counters        live BOs, jobs, contexts and address spaces (leak checks:
- *                   back to 0 when idle), resets and interrupts seen
+ *                   back to 0 when idle), resets, jobs resubmitted after
+ *                   resets and interrupts seen
  *   bos             device-memory allocations
  *   contexts        open files and their contexts
  *   rings           every queue's registers and jobs on the ring
@@ -44,6 +45,7 @@ static int counters_show(struct seq_file *m, void *unused)
 	seq_printf(m, "address_spaces %d\n", atomic_read(&adev->count.address_spaces));
 	seq_printf(m, "resets_queue %d\n", atomic_read(&adev->count.resets_queue));
 	seq_printf(m, "resets_device %d\n", atomic_read(&adev->count.resets_device));
+	seq_printf(m, "jobs_resubmitted %d\n", atomic_read(&adev->count.jobs_resubmitted));
 	seq_printf(m, "irq_job %d\n", atomic_read(&adev->hw.irq_job));
 	seq_printf(m, "irq_error %d\n", atomic_read(&adev->hw.irq_error));
 	seq_printf(m, "irq_ctrl %d\n", atomic_read(&adev->hw.irq_ctrl));

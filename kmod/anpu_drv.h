@@ -35,7 +35,7 @@ struct seq_file;
 #define ANPU_DRIVER_NAME	"anpu"
 
 #define ANPU_JOB_TIMEOUT_MS	2000
-#define ANPU_JOB_INFO_DEPTH	64	/* power of two */
+#define ANPU_JOB_INFO_DEPTH	256	/* power of two; libaccel's accel.h promises 256 */
 #define ANPU_AUTOSUSPEND_MS	100
 #define ANPU_RESET_MIN_GAP_MS	100	/* resets are at least this far apart */
 /*
@@ -58,6 +58,8 @@ struct seq_file;
  * @address_spaces: NPU address spaces (one per open file until its jobs end).
  * @resets_queue: queue resets done by recovery.
  * @resets_device: device resets done by recovery.
+ * @jobs_resubmitted: jobs a reset dropped that recovery ran again (the hung
+ *	job itself not counted).
  */
 struct anpu_counters {
 	atomic_t bos;
@@ -66,6 +68,7 @@ struct anpu_counters {
 	atomic_t address_spaces;
 	atomic_t resets_queue;
 	atomic_t resets_device;
+	atomic_t jobs_resubmitted;
 };
 
 /**

@@ -357,6 +357,24 @@ static void anpu_reset_rate_limit(struct anpu_device *adev)
 }
 
 /*
+ * Jobs of stopped @queue that drm_sched_resubmit_jobs() runs again: the
+ * pending ones except a hung job (it fails with -ETIMEDOUT). Counted for
+ * debugfs "counters" (jobs_resubmitted).
+ */
+static int anpu_count_resubmitted(struct anpu_queue *queue)
+{
+	struct drm_sched_job *sj;
+	int n = 0;
+
+	guard(mutex)(&queue->ring_lock);	/* @hung */
+	spin_lock(&queue->sched.job_list_lock);
+	list_for_each_entry(sj, &queue->sched.pending_list, list)
+		n += !to_anpu_job(sj)->hung;
+	spin_unlock(&queue->sched.job_list_lock);
+	return n;
+}
+
+/*
  * Reset a queue (or, when @q < 0 or the queue reset fails, the device) and
  * resubmit the jobs the reset dropped. @job is the job whose timeout led
  * here, if any: the scheduler took it off its pending list, drm_sched_stop()
@@ -412,6 +430,7 @@ static void anpu_recover_on_wq(struct anpu_device *adev, int q, struct anpu_job 
 		scoped_guard(mutex, &queue->ring_lock)
 			anpu_queue_collect_locked(queue);
 		queue->hc_seqno = 0;
+		atomic_add(anpu_count_resubmitted(queue), &adev->count.jobs_resubmitted);
 		drm_sched_resubmit_jobs(&queue->sched);
 		drm_sched_start(&queue->sched);
 	}

@@ -481,7 +481,7 @@ int accel_fence_poll(struct accel_device *dev, const struct accel_fence *fence);
 /*
  * The finished job's status. -EAGAIN if it has not finished, -ENOENT if its
  * record is gone (each context keeps its last 256 jobs; a freed context none;
- * kernel backend: the kernel's last 64 per context, plus the statuses the
+ * kernel backend: the kernel's last 256 per context, plus the statuses the
  * library fetched when it delivered completions).
  */
 int accel_fence_status(struct accel_device *dev, const struct accel_fence *fence,
