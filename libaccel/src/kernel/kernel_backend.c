@@ -14,13 +14,30 @@
  *    point it names before the ioctl is the seqno the kernel hands out).
  *    Dependencies become SUBMIT in_syncs on those timeline points (a context
  *    of another device handle of the same NPU: its timeline syncobj imported
- *    into this fd once, cached). Nothing waits in userspace and there is no
- *    thread: the kernel's scheduler holds a job until its in-fences signal.
- *  - Completions are delivered (callbacks, observer, command-buffer and
- *    profile references dropped) by the library call that observes them:
- *    fence wait/poll/status on the context, a submit that meets the
- *    in-flight bound, and context free (which waits for its jobs). accel.h
- *    documents this ("on the thread that observes the completion").
+ *    into this fd once, cached). Nothing waits in userspace per job: the
+ *    kernel's scheduler holds a job until its in-fences signal.
+ *  - Completion thread: ONE per device handle, started lazily by the first
+ *    submit that has an on_complete callback or meets an installed observer
+ *    (never otherwise), stopped and joined by device close. It learns of
+ *    completions without polling: an eventfd registered with
+ *    DRM_IOCTL_SYNCOBJ_EVENTFD on each busy context's timeline syncobj at
+ *    the point of its oldest undelivered job ("armed"; by the submit that
+ *    makes a context busy, and by the thread after each delivery). It sleeps
+ *    in read(eventfd), then delivers (callbacks, observer, command-buffer
+ *    and profile references dropped, back-pressure waiters released) in
+ *    device-completion order, like the in-process completion thread. While
+ *    it runs, it is the only deliverer (fence wait/poll/status just learn
+ *    how far a timeline is; context free hands its jobs to it), so
+ *    callbacks never run on the caller's thread.
+ *  - Before the thread runs (no callback, no observer so far), completions
+ *    are delivered (references dropped) by the library call that observes
+ *    them: fence wait/poll/status on the context, a submit that meets the
+ *    in-flight bound, and context free (which waits for its jobs).
+ *  - Thread safety: kdev.lock protects the thread's start and the slot
+ *    count (back-pressure waiters sleep on kdev.slot_cond); kctx.lock
+ *    protects each context's undelivered jobs and its armed point; the
+ *    eventfd registration is made under kctx.lock so that an armed point is
+ *    never lost between a submit and the thread.
  *  - Job status comes from DRM_ANPU_JOB_INFO (the kernel remembers the last
  *    DRM_ANPU_PARAM_JOB_INFO_DEPTH jobs of a context); statuses fetched for a
  *    delivery are kept in a userspace history as well.
@@ -47,6 +64,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -56,6 +75,22 @@
 
 #include "uapi/drm/anpu_accel.h"
 #include "uapi/drm/anpu_isa.h"
+
+/*
+ * DRM_IOCTL_SYNCOBJ_EVENTFD (kernel 6.6+; the 6.12 uapi <drm/drm.h>) is
+ * missing from libdrm 2.4.114's copy of drm.h and libdrm has no wrapper:
+ * struct drm_syncobj_eventfd of the kernel ABI, under a local name, with
+ * the kernel's ioctl number.
+ */
+struct kdrm_syncobj_eventfd {
+	uint32_t handle;	/* timeline syncobj */
+	uint32_t flags;		/* 0: wait for the point to signal */
+	uint64_t point;
+	int32_t fd;		/* eventfd, incremented by one when it signals */
+	uint32_t pad;		/* 0 */
+};
+_Static_assert(sizeof(struct kdrm_syncobj_eventfd) == 24, "drm_syncobj_eventfd ABI");
+#define KDRM_IOCTL_SYNCOBJ_EVENTFD	DRM_IOWR(0xCF, struct kdrm_syncobj_eventfd)
 
 #define KMAX_JOBS	256	/* unfinished jobs per device handle */
 #define KHIST		256	/* job statuses remembered per context */
@@ -135,6 +170,7 @@ struct kctx {
 	pthread_cond_t cond;
 	_Atomic uint64_t last_point;	/* last seqno submitted */
 	uint64_t completed;		/* every seqno <= this finished */
+	uint64_t armed;			/* eventfd registered at this point */
 	struct kjob *jobs;		/* undelivered, by seqno: ring */
 	unsigned int head, n, cap;
 	unsigned int delivering;
@@ -159,7 +195,16 @@ struct kdev {
 	struct kimport imports[KIMPORTS];
 	unsigned int n_imports, next_import;
 	uint64_t submitted, completed, failed;
+	/* the completion thread (started under lock; efd fixed once thread_on) */
+	atomic_bool thread_on;
+	bool thread_failed;		/* no eventfd support: never retried */
+	atomic_bool stop;
+	int efd;
+	pthread_t thread;
+	pthread_cond_t slot_cond;	/* inflight dropped (with the thread) */
 };
+
+static void stop_thread(struct kdev *kd);
 
 /* ---- the process's contexts (fences name contexts of any device handle) ---- */
 
@@ -330,7 +375,9 @@ static int kernel_open(struct accel_device *dev, const char *path,
 	kd->front = dev;
 	kd->device_id = KDEVICE_ID_BASE | (minor(st.st_rdev) & 0xffffff);
 	kd->max_jobs = KMAX_JOBS;
+	kd->efd = -1;
 	pthread_mutex_init(&kd->lock, NULL);
+	pthread_cond_init(&kd->slot_cond, NULL);
 	find_debugfs(kd, minor(st.st_rdev));
 	dev->priv = kd;
 
@@ -361,8 +408,10 @@ static void kernel_close(struct accel_device *dev)
 	if (!kd)
 		return;
 	/* contexts are gone (the front end destroys them first); imports die with the fd */
+	stop_thread(kd);
 	close(kd->fd);
 	free(kd->ctxs);
+	pthread_cond_destroy(&kd->slot_cond);
 	pthread_mutex_destroy(&kd->lock);
 	free(kd);
 	dev->priv = NULL;
@@ -711,6 +760,8 @@ static void deliver(struct kdev *kd, struct kctx *const *cs, const uint64_t *don
 		kd->inflight -= ni;
 		kd->completed += ni;
 		kd->failed += failed;
+		if (atomic_load_explicit(&kd->thread_on, memory_order_relaxed))
+			pthread_cond_broadcast(&kd->slot_cond);
 		pthread_mutex_unlock(&kd->lock);
 		for (unsigned int i = 0; i < n; i++) {
 			if (!popped[i])
@@ -782,6 +833,145 @@ static void wait_any(struct kdev *kd)
 				       DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT, &first);
 	for (unsigned int i = 0; i < n; i++)
 		ctx_put(busy[i]);
+}
+
+/* ---- the completion thread ---- */
+
+/* True on the completion thread of @kd (a callback or observer running there). */
+static bool on_thread(struct kdev *kd)
+{
+	return atomic_load(&kd->thread_on) && pthread_equal(pthread_self(), kd->thread);
+}
+
+/*
+ * Under @c's lock, with the thread running: the eventfd registered at @c's
+ * oldest undelivered job, unless it already is (the points before it are
+ * delivered, so an older registration has fired and woken the thread).
+ */
+static void arm_locked(struct kdev *kd, struct kctx *c)
+{
+	struct kdrm_syncobj_eventfd ev = { .handle = c->syncobj, .fd = kd->efd };
+
+	if (!c->n)
+		return;
+	ev.point = c->jobs[c->head].seqno;
+	if (ev.point <= c->armed)
+		return;
+	/* (fails only without memory: the next wake-up or observing call retries) */
+	if (!kioctl(kd->fd, KDRM_IOCTL_SYNCOBJ_EVENTFD, &ev))
+		c->armed = ev.point;
+}
+
+static void kick(struct kdev *kd)
+{
+	uint64_t one = 1;
+
+	if (write(kd->efd, &one, sizeof(one)) < 0)
+		(void)0;	/* the counter is nonzero already (cannot overflow) */
+}
+
+static void *completion_main(void *arg)
+{
+	struct kdev *kd = arg;
+	struct kctx *busy[256];
+
+	/* start_thread() publishes kd->thread and thread_on under kd->lock */
+	pthread_mutex_lock(&kd->lock);
+	pthread_mutex_unlock(&kd->lock);
+	for (;;) {
+		unsigned int n = busy_contexts(kd, busy, 256);
+		uint64_t v;
+
+		for (unsigned int i = 0; i < n; i++) {
+			pthread_mutex_lock(&busy[i]->lock);
+			arm_locked(kd, busy[i]);
+			pthread_mutex_unlock(&busy[i]->lock);
+			ctx_put(busy[i]);
+		}
+		/* sleep until an armed point signals (or a kick) */
+		if (read(kd->efd, &v, sizeof(v)) < 0 && errno != EINTR)
+			break;
+		if (atomic_load(&kd->stop))
+			break;
+		retire_all(kd, NULL, 0);
+	}
+	return NULL;
+}
+
+/* Start @kd's completion thread if it is not running (once; see the top). */
+static void start_thread(struct kdev *kd)
+{
+	struct kdrm_syncobj_eventfd ev = { 0 };
+	sigset_t all, old;
+	uint32_t h;
+	int efd, ret;
+
+	pthread_mutex_lock(&kd->lock);
+	if (atomic_load(&kd->thread_on) || kd->thread_failed)
+		goto out;
+	kd->thread_failed = true;
+	efd = eventfd(0, EFD_CLOEXEC);
+	if (efd < 0)
+		goto out;
+	/* probe the ioctl on a signalled binary syncobj (an old kernel lacks it) */
+	if (drmSyncobjCreate(kd->fd, DRM_SYNCOBJ_CREATE_SIGNALED, &h)) {
+		close(efd);
+		goto out;
+	}
+	ev.handle = h;
+	ev.fd = efd;
+	ret = kioctl(kd->fd, KDRM_IOCTL_SYNCOBJ_EVENTFD, &ev);
+	drmSyncobjDestroy(kd->fd, h);
+	if (ret) {
+		close(efd);
+		goto out;
+	}
+	kd->efd = efd;
+	atomic_store(&kd->stop, false);
+	/* the application's signals are not delivered on the library's thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (!pthread_create(&kd->thread, NULL, completion_main, kd)) {
+		kd->thread_failed = false;
+		atomic_store(&kd->thread_on, true);
+	} else {
+		close(efd);
+		kd->efd = -1;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+out:
+	pthread_mutex_unlock(&kd->lock);
+}
+
+/* Device close: stop and join the thread (every context is freed already). */
+static void stop_thread(struct kdev *kd)
+{
+	if (!atomic_load(&kd->thread_on))
+		return;
+	atomic_store(&kd->stop, true);
+	kick(kd);
+	pthread_join(kd->thread, NULL);
+	close(kd->efd);
+	kd->efd = -1;
+	atomic_store(&kd->thread_on, false);
+}
+
+/* Learn how far @c's timeline is; deliver too, unless the thread does that. */
+static void observe(struct kctx *c)
+{
+	uint32_t h = c->syncobj;
+	uint64_t v = 0;
+
+	if (!atomic_load(&c->kd->thread_on)) {
+		retire(c, 0);
+		return;
+	}
+	if (drmSyncobjQuery(c->kd->fd, &h, &v, 1))
+		return;
+	pthread_mutex_lock(&c->lock);
+	if (v > c->completed)
+		c->completed = v;
+	pthread_mutex_unlock(&c->lock);
 }
 
 /* ---- contexts ---- */
@@ -859,7 +1049,16 @@ static void kernel_context_destroy(struct accel_device *dev, struct accel_contex
 		while (drmSyncobjTimelineWait(kd->fd, &h, &last, 1, INT64_MAX,
 					      DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT, NULL) == -EINTR)
 			;
-		retire(c, last);
+		if (atomic_load(&kd->thread_on) && !on_thread(kd)) {
+			/* the thread delivers (in completion order); wait for it below */
+			pthread_mutex_lock(&c->lock);
+			if (last > c->completed)
+				c->completed = last;
+			pthread_mutex_unlock(&c->lock);
+			kick(kd);
+		} else {
+			retire(c, last);
+		}
 	}
 	pthread_mutex_lock(&c->lock);
 	while (c->delivering || c->n)
@@ -942,7 +1141,8 @@ static int ctx_wait(struct kctx *c, uint64_t seqno, int64_t deadline, bool deliv
 		return -ETIMEDOUT;
 	if (ret)
 		return ret;
-	if (!deliver) {
+	if (!deliver || atomic_load(&c->kd->thread_on)) {
+		/* (with the completion thread running, it delivers) */
 		pthread_mutex_lock(&c->lock);
 		if (seqno > c->completed)
 			c->completed = seqno;
@@ -996,7 +1196,7 @@ static int kernel_fence_poll(struct accel_device *dev, const struct accel_fence 
 	if (!c)
 		return 1;
 	if (completed_of(c) < f->seqno)
-		retire(c, 0);
+		observe(c);
 	ret = completed_of(c) >= f->seqno;
 	ctx_put(c);
 	return ret;
@@ -1013,7 +1213,7 @@ static int kernel_fence_status(struct accel_device *dev, const struct accel_fenc
 	if (!c)
 		return -ENOENT;
 	if (completed_of(c) < f->seqno)
-		retire(c, 0);
+		observe(c);
 	if (completed_of(c) < f->seqno)
 		ret = -EAGAIN;
 	else
@@ -1129,6 +1329,23 @@ static int push_job(struct kctx *c, const struct kjob *j)
 /* Take a job slot of @kd (back-pressure): 0 or -EAGAIN. */
 static int reserve_slot(struct kdev *kd, bool nonblock)
 {
+	if (atomic_load(&kd->thread_on)) {
+		/* the completion thread frees slots; it must not wait for itself */
+		bool self = on_thread(kd);
+		int ret = 0;
+
+		pthread_mutex_lock(&kd->lock);
+		while (kd->inflight >= kd->max_jobs && !ret) {
+			if (nonblock || self)
+				ret = -EAGAIN;
+			else
+				pthread_cond_wait(&kd->slot_cond, &kd->lock);
+		}
+		if (!ret)
+			kd->inflight++;
+		pthread_mutex_unlock(&kd->lock);
+		return ret;
+	}
 	for (int tries = 0;; tries++) {
 		pthread_mutex_lock(&kd->lock);
 		if (kd->inflight < kd->max_jobs) {
@@ -1249,6 +1466,8 @@ static int do_submit(struct kctx *c, struct accel_cmdbuf *cb, struct accel_bo *s
 				     .fn = p->on_complete, .user = p->user, .submit_ns = submit_ns };
 		pthread_mutex_lock(&c->lock);
 		ret = push_job(c, &job);
+		if (atomic_load_explicit(&kd->thread_on, memory_order_relaxed))
+			arm_locked(kd, c);	/* @c may have been idle */
 		pthread_mutex_unlock(&c->lock);
 		if (ret) {
 			/* no memory to track it: the job runs, its references stay (leak) */
@@ -1378,6 +1597,9 @@ static int kernel_submit(struct accel_context *ctx, struct accel_cmdbuf *cb,
 	int ret = 0;
 
 	memcpy(all, p->deps, p->n_deps * sizeof(*all));
+	if (!atomic_load_explicit(&kd->thread_on, memory_order_relaxed) &&
+	    (p->on_complete || atomic_load_explicit(&kd->front->observer, memory_order_relaxed)))
+		start_thread(kd);
 	ret = reserve_slot(kd, p->flags & ACCEL_SUBMIT_NONBLOCK);
 	if (ret)
 		return ret;
