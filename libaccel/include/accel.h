@@ -26,8 +26,12 @@
  *    objects of each device). Using any handle of a closed device is
  *    undefined.
  *  - Threads: the in-process backend runs the model's worker threads and ONE
- *    completion thread per NPU; it never creates a thread per job and never
- *    waits on the caller's thread except where a function says it blocks.
+ *    completion thread per NPU; the kernel backend runs ONE completion thread
+ *    per device handle, started by the first submit with an on_complete
+ *    callback or an observer installed (it sleeps on an eventfd the kernel
+ *    signals; before it exists, completions are delivered by the library
+ *    call that observes them). Neither creates a thread per job nor waits on
+ *    the caller's thread except where a function says it blocks.
  *
  * Object lifetimes: a command buffer keeps the buffer objects it references
  * alive; a submitted job keeps its command buffer alive. So accel_bo_free()
@@ -441,8 +445,10 @@ struct accel_submit_params {
 	uint32_t flags;			/* ACCEL_SUBMIT_* */
 	/*
 	 * Called once when the job finished, on the library's completion thread
-	 * (kernel backend: on the thread that observes the completion). It must
-	 * not block; it may submit with ACCEL_SUBMIT_NONBLOCK.
+	 * (both backends; the kernel backend starts its thread with the first
+	 * submit that has a callback or meets an observer). It must not block
+	 * (nor free a context or close the device); it may submit with
+	 * ACCEL_SUBMIT_NONBLOCK.
 	 */
 	accel_complete_fn on_complete;
 	void *user;
