@@ -1466,7 +1466,7 @@ static int do_submit(struct kctx *c, struct accel_cmdbuf *cb, struct accel_bo *s
 				     .fn = p->on_complete, .user = p->user, .submit_ns = submit_ns };
 		pthread_mutex_lock(&c->lock);
 		ret = push_job(c, &job);
-		if (atomic_load_explicit(&kd->thread_on, memory_order_relaxed))
+		if (atomic_load(&kd->thread_on))	/* (acquire: kd->efd is set) */
 			arm_locked(kd, c);	/* @c may have been idle */
 		pthread_mutex_unlock(&c->lock);
 		if (ret) {
