@@ -341,7 +341,7 @@ static void bench_shapes(struct sim_exec *ex, const struct bench_dtype *bd, stru
 #define N_DTYPES (sizeof(dtypes) / sizeof(dtypes[0]))
 static double decode_budget_s = 40.0;	/* interleaved bw / decode rounds; --budget S */
 #define DECODE_MIN_ROUNDS 5
-#define DECODE_MAX_ROUNDS 400
+#define DECODE_MAX_ROUNDS 2000
 
 /*
  * Read bandwidth and the decode steps of every dtype, interleaved: each
