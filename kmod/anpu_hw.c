@@ -33,7 +33,6 @@
 /* Layout of the kernel area (offsets into it) */
 #define KAREA_RINGS			0x0000	/* ANPU_HW_NUM_QUEUES rings */
 #define KAREA_RING_SIZE			(ANPU_HW_RING_ENTRIES * sizeof(struct anpu_hw_job_desc))
-#define KAREA_ST_STATUS			0x4000	/* self-test status record */
 #define KAREA_ST_PT0			0x5000	/* self-test page tables */
 #define KAREA_ST_PT1			0x6000
 #define KAREA_ST_PT2			0x7000
@@ -45,7 +44,7 @@
 #define ANPU_ST_VA			SZ_64K
 #define ANPU_ST_QUEUE			ANPU_PRIO_NORMAL
 
-static_assert(KAREA_RINGS + ANPU_HW_NUM_QUEUES * KAREA_RING_SIZE <= KAREA_ST_STATUS);
+static_assert(KAREA_RINGS + ANPU_HW_NUM_QUEUES * KAREA_RING_SIZE <= KAREA_ST_PT0);
 static_assert(KAREA_ST_STREAM + SZ_4K <= KAREA_STATUS);
 static_assert(KAREA_STATUS + KAREA_STATUS_SIZE <= ANPU_HW_KAREA_SIZE);
 
@@ -362,38 +361,6 @@ u64 anpu_hw_completed_seqno(struct anpu_hw *hw, unsigned int q)
 	return reg_read64(hw, ANPU_QREG(q, ANPU_QREG_COMPLETED_SEQ));
 }
 
-/**
- * anpu_hw_submit() - put a job on a hardware queue and ring its doorbell
- * @hw: the hardware
- * @q: queue (= priority)
- * @desc: the descriptor; its seqno is assigned here
- *
- * Return: 0, -EBUSY when the ring is full, -EINVAL for a bad queue.
- */
-int anpu_hw_submit(struct anpu_hw *hw, unsigned int q,
-		   struct anpu_hw_job_desc *desc)
-{
-	struct anpu_hw_queue *queue;
-	u32 head;
-
-	if (q >= ANPU_HW_NUM_QUEUES)
-		return -EINVAL;
-	queue = &hw->queue[q];
-
-	guard(mutex)(&queue->lock);
-	head = reg_read(hw, ANPU_QREG(q, ANPU_QREG_RING_HEAD));
-	if (queue->tail - head >= ANPU_HW_RING_ENTRIES)
-		return -EBUSY;
-	desc->seqno = queue->next_seqno++;
-	memcpy_toio(queue->ring + (queue->tail % ANPU_HW_RING_ENTRIES) * sizeof(*desc),
-		    desc, sizeof(*desc));
-	queue->tail++;
-	wmb(); /* the descriptor before the tail */
-	reg_write(hw, ANPU_QREG(q, ANPU_QREG_RING_TAIL), queue->tail);
-	doorbell(hw, ANPU_DB_QUEUE(q));
-	return 0;
-}
-
 static u32 status_offset(unsigned int q, u32 slot)
 {
 	return KAREA_STATUS + (q * ANPU_HW_RING_ENTRIES + slot) *
@@ -587,7 +554,6 @@ static u32 st_build(struct anpu_hw *hw)
 	memset_io(hw->karea + KAREA_ST_STREAM, 0, SZ_4K);
 	memcpy_toio(hw->karea + KAREA_ST_STREAM, &hdr, sizeof(hdr));
 	memcpy_toio(hw->karea + KAREA_ST_STREAM + sizeof(hdr), &op, sizeof(op));
-	memset_io(hw->karea + KAREA_ST_STATUS, 0, sizeof(struct anpu_hw_job_status));
 	reg_write64(hw, ANPU_REG_AS_ROOT(ANPU_ST_ASID), karea_dpa(KAREA_ST_PT0));
 	return hdr.size;
 }
@@ -598,10 +564,10 @@ static int st_run(struct anpu_hw *hw, bool inject_fault)
 	struct anpu_hw_job_desc desc = {
 		.cmd_addr = ANPU_ST_VA,
 		.asid = ANPU_ST_ASID,
-		.status_addr = karea_dpa(KAREA_ST_STATUS),
 	};
 	struct anpu_hw_job_status st;
 	int job_irqs, err_irqs, ret;
+	u32 slot;
 	long left;
 
 	lockdep_assert_held(&hw->ctrl_lock);
@@ -614,7 +580,7 @@ static int st_run(struct anpu_hw *hw, bool inject_fault)
 	}
 	job_irqs = atomic_read(&hw->irq_job);
 	err_irqs = atomic_read(&hw->irq_error);
-	ret = anpu_hw_submit(hw, q, &desc);
+	ret = anpu_hw_queue_push(hw, q, &desc, &slot);
 	if (ret)
 		goto out;
 
@@ -630,8 +596,7 @@ static int st_run(struct anpu_hw *hw, bool inject_fault)
 		ret = -ETIMEDOUT;
 		goto out;
 	}
-	rmb(); /* the status record is written before COMPLETED_SEQ */
-	memcpy_fromio(&st, hw->karea + KAREA_ST_STATUS, sizeof(st));
+	anpu_hw_queue_status(hw, q, slot, &st);
 	if (st.seqno != desc.seqno) {
 		dev_err(hw->dev, "self-test: status seqno %llu, expected %llu\n",
 			st.seqno, desc.seqno);

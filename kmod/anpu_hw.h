@@ -145,8 +145,6 @@ irqreturn_t anpu_hw_irq_job_thread(int irq, void *arg);
 irqreturn_t anpu_hw_irq_error(int irq, void *arg);
 irqreturn_t anpu_hw_irq_ctrl(int irq, void *arg);
 
-int anpu_hw_submit(struct anpu_hw *hw, unsigned int q,
-		   struct anpu_hw_job_desc *desc);
 u64 anpu_hw_completed_seqno(struct anpu_hw *hw, unsigned int q);
 
 int anpu_hw_selftest_nop(struct anpu_hw *hw);
