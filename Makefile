@@ -47,7 +47,7 @@ LDFLAGS   := -pthread $(SANITIZE) $(EXTRA_LDFLAGS)
 
 # Flags for the SIMD translation units (by file-name suffix).
 AVX2_FLAGS   := -mavx2 -mfma -mf16c
-AVX512_FLAGS := $(AVX2_FLAGS) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni
+AVX512_FLAGS := $(AVX2_FLAGS) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512vbmi -mavx512bitalg
 
 OBJ        := $(BUILD)/obj
 BIN        := $(BUILD)/bin

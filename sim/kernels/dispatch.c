@@ -43,7 +43,9 @@ static int cpu_has(const struct sim_kernels *k)
 		       __builtin_cpu_supports("avx512bw") &&
 		       __builtin_cpu_supports("avx512vl") &&
 		       __builtin_cpu_supports("avx512dq") &&
-		       __builtin_cpu_supports("avx512vnni");
+		       __builtin_cpu_supports("avx512vnni") &&
+		       __builtin_cpu_supports("avx512vbmi") &&
+		       __builtin_cpu_supports("avx512bitalg");
 	return 1;
 }
 

@@ -664,34 +664,58 @@ static void fn##_x2(size_t n, const void *w, const void *const *x,		\
  * (dw * dx) per lane. A row's last 1..3 blocks are a quad with the missing
  * blocks zero (on both sides).
  */
-static const uint16_t q4q_idx_qs[32] __attribute__((aligned(64))) = {
-	1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17,
-	19, 20, 21, 22, 23, 24, 25, 26, 28, 29, 30, 31, 32, 33, 34, 35,
+static const uint8_t q4q_idx_qs[64] __attribute__((aligned(64))) = {
+	2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+	20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35,
+	38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53,
+	56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71,
 };
-static const uint16_t q4q_idx_d[32] __attribute__((aligned(64))) = {
-	0, 0, 0, 0, 9, 9, 9, 9, 18, 18, 18, 18, 27, 27, 27, 27,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+static const uint8_t q4q_idx_d[64] __attribute__((aligned(64))) = {
+	0, 1, 0, 1, 0, 1, 0, 1, 18, 19, 18, 19, 18, 19, 18, 19,
+	36, 37, 36, 37, 36, 37, 36, 37, 54, 55, 54, 55, 54, 55, 54, 55,
+	0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
+	0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
 };
-static const uint16_t q5q_idx_qs[32] __attribute__((aligned(64))) = {
-	3, 4, 5, 6, 7, 8, 9, 10, 14, 15, 16, 17, 18, 19, 20, 21,
-	25, 26, 27, 28, 29, 30, 31, 32, 36, 37, 38, 39, 40, 41, 42, 43,
+static const uint8_t q5q_idx_qs[64] __attribute__((aligned(64))) = {
+	6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+	28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43,
+	50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65,
+	72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87,
 };
-static const uint16_t q5q_idx_d[32] __attribute__((aligned(64))) = {
-	0, 0, 0, 0, 11, 11, 11, 11, 22, 22, 22, 22, 33, 33, 33, 33,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+static const uint8_t q5q_idx_d[64] __attribute__((aligned(64))) = {
+	0, 1, 0, 1, 0, 1, 0, 1, 22, 23, 22, 23, 22, 23, 22, 23,
+	44, 45, 44, 45, 44, 45, 44, 45, 66, 67, 66, 67, 66, 67, 66, 67,
+	0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
+	0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
 };
-static const uint16_t q5q_idx_h[32] __attribute__((aligned(64))) = {
-	1, 12, 23, 34, 2, 13, 24, 35, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+/* per qword of lane k: block k's qh (words 1, 2 of the block), twice */
+static const uint8_t q5q_idx_h[64] __attribute__((aligned(64))) = {
+	2, 3, 4, 5, 2, 3, 4, 5, 2, 3, 4, 5, 2, 3, 4, 5,
+	24, 25, 26, 27, 24, 25, 26, 27, 24, 25, 26, 27, 24, 25, 26, 27,
+	46, 47, 48, 49, 46, 47, 48, 49, 46, 47, 48, 49, 46, 47, 48, 49,
+	68, 69, 70, 71, 68, 69, 70, 71, 68, 69, 70, 71, 68, 69, 70, 71,
+};
+/* vpshufbitqmb selectors: byte i of a lane takes qh bit i (lo) or i + 16 (hi) */
+static const uint8_t q5q_bits_lo[64] __attribute__((aligned(64))) = {
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+};
+static const uint8_t q5q_bits_hi[64] __attribute__((aligned(64))) = {
+	16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+	16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+	16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+	16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
 };
 
 #define HIBITS_NONE (void)0
+/* fifth bits: qh per qword by one vpermt2w, then AVX512_BITALG bit gathers */
 #define HIBITS_Q5_0X4 do {							\
-		const __m128i h = _mm512_castsi512_si128(			\
-			_mm512_permutex2var_epi16(t0, load512(q5q_idx_h), t1));	\
-		lo = _mm512_mask_add_epi8(lo, _cvtu64_mask64((uint64_t)_mm_cvtsi128_si64(h)), \
+		const __m512i h = _mm512_permutex2var_epi8(t0, load512(q5q_idx_h), t1); \
+		lo = _mm512_mask_add_epi8(lo, _mm512_bitshuffle_epi64_mask(h, load512(q5q_bits_lo)), \
 					  lo, _mm512_set1_epi8(0x10));		\
-		hi = _mm512_mask_add_epi8(hi, _cvtu64_mask64((uint64_t)_mm_extract_epi64(h, 1)), \
+		hi = _mm512_mask_add_epi8(hi, _mm512_bitshuffle_epi64_mask(h, load512(q5q_bits_hi)), \
 					  hi, _mm512_set1_epi8(0x10));		\
 	} while (0)
 
@@ -701,15 +725,20 @@ fn##_quad(const uint8_t *B, __mmask64 m0, __mmask64 m1,				\
 	  const struct sim_xquad_q8 *const *xq, size_t q, __m512 *acc,		\
 	  const unsigned int nx)						\
 {										\
-	const __m512i t0 = _mm512_maskz_loadu_epi8(m0, B);			\
-	const __m512i t1 = _mm512_maskz_loadu_epi8(m1, B + 64);		\
-	const __m512i z = _mm512_permutex2var_epi16(t0, load512(IDXQS), t1);	\
+	__m512i t0 = _mm512_maskz_loadu_epi8(m0, B);				\
+	/* the quad's last 8 or 24 bytes: one 256-bit load */			\
+	const __m512i t1 = _mm512_zextsi256_si512(				\
+		_mm256_maskz_loadu_epi8((__mmask32)(m1), B + 64));		\
+	/* keep t0 in a register: gcc reloaded it for every vpermt2b, and	\
+	 * L1 load slots bound this loop */					\
+	__asm__("" : "+v"(t0));							\
+	const __m512i z = _mm512_permutex2var_epi8(t0, load512(IDXQS), t1);	\
 	const __m512i m4 = _mm512_set1_epi8(0x0f);				\
 	__m512i lo = _mm512_and_si512(z, m4);					\
 	__m512i hi = _mm512_and_si512(_mm512_srli_epi16(z, 4), m4);		\
 	HIBITS;									\
 	const __m512 dw = _mm512_cvtph_ps(_mm512_castsi512_si256(		\
-		_mm512_permutex2var_epi16(t0, load512(IDXD), t1)));		\
+		_mm512_permutex2var_epi8(t0, load512(IDXD), t1)));		\
 	for (unsigned int r = 0; r < nx; r++) {					\
 		const struct sim_xquad_q8 *x = &xq[r][q];			\
 		__m512i s = _mm512_dpbusd_epi32(load512(x->off[OFFI]), lo,	\
