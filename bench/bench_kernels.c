@@ -66,14 +66,21 @@ static const struct dt dts[] = {
 };
 
 static double run(const struct sim_kernels *kn, const struct dt *d, const uint8_t *w,
-		  size_t rb, size_t rows, const void *xr, int reps, float *sink)
+		  size_t rb, size_t rows, const void *xr, int reps, float *sink, int w2)
 {
 	double best = 1e30;
 
 	for (int r = 0; r < reps; r++) {
 		double t0 = now_s();
 
-		for (size_t j = 0; j < rows; j++) {
+		/* M = 1 matmul's path: row j with row j + rows / 2 (two long streams) */
+		for (size_t j = 0; w2 && j < rows / 2; j++) {
+			float out[2];
+
+			kn->dot_w2[d->dtype](d->k, w + j * rb, w + (j + rows / 2) * rb, xr, out);
+			*sink += out[0] + out[1];
+		}
+		for (size_t j = 0; !w2 && j < rows; j++) {
 			float out;
 
 			kn->dot[d->dtype](d->k, w + j * rb, &xr, 1, &out);
@@ -129,12 +136,14 @@ int main(int argc, char **argv)
 			case SIM_ACT_Q8K: kn->quantize_q8K(xf, xq, d->k); xr = xq; break;
 			default: xr = xf; break;
 			}
-			double h = run(kn, d, w, rb, hot, xr, 200, &sink);
-			double st = run(kn, d, w, rb, rows, xr, 3, &sink);
+			for (int w2 = 0; w2 < 1 + (kn->dot_w2[d->dtype] != NULL); w2++) {
+				double h = run(kn, d, w, rb, hot, xr, 200, &sink, w2);
+				double st = run(kn, d, w, rb, rows, xr, 3, &sink, w2);
 
-			printf("%-5s %-8s hot %6.3f ns/32  stream %6.3f ns/32 (%5.2f GB/s)\n",
-			       d->name, paths[p], h, st, (double)bb * 32 /
-			       sim_weight_block_elems(d->dtype) / st);
+				printf("%-5s %-8s hot %6.3f ns/32  stream %6.3f ns/32 (%5.2f GB/s)\n",
+				       d->name, w2 ? "avx512w2" : paths[p], h, st, (double)bb * 32 /
+				       sim_weight_block_elems(d->dtype) / st);
+			}
 		}
 		free(w);
 		free(xf);

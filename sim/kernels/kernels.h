@@ -31,9 +31,18 @@
 typedef void (*sim_dot_fn)(size_t n, const void *w, const void *const *x,
 			   unsigned int nx, float *out);
 
+/*
+ * Two weight rows w0, w1 against one activation row: out[0], out[1] are
+ * bit-identical to dot() of each row with nx = 1 (optional, per dtype; the
+ * activation loads are shared, which M = 1 is bound by).
+ */
+typedef void (*sim_dot_w2_fn)(size_t n, const void *w0, const void *w1,
+			      const void *x, float *out);
+
 struct sim_kernels {
 	const char *name;		/* "portable", "avx2", "avx512" */
 	sim_dot_fn dot[ANPU_DTYPE_COUNT];	/* by weight dtype */
+	sim_dot_w2_fn dot_w2[ANPU_DTYPE_COUNT];	/* NULL: use dot() */
 	/* activation quantizers: the same bytes as sim_quantize_row_q8/_q8K */
 	void (*quantize_q8)(const float *x, struct sim_xblock_q8 *y, size_t n);
 	void (*quantize_q8K)(const float *x, struct sim_xblock_q8K *y, size_t n);

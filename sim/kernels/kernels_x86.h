@@ -793,6 +793,45 @@ static __attribute__((noinline)) void fn##_x4_4(size_t n, const void *w,	\
 {										\
 	fn##_x4rows(n, w, x, out, R);						\
 }										\
+/* two weight rows, one x row: each row's sums in the order of fn##_x4_1 */	\
+static __attribute__((noinline)) void fn##_w2(size_t n, const void *w0,	\
+					      const void *w1, const void *x,	\
+					      float *out)			\
+{										\
+	const uint8_t *B0 = w0, *B1 = w1;					\
+	const struct sim_xquad_q8 *xq = x;					\
+	__m512 a0[1], a1[1], b0[1], b1[1];					\
+	const __mmask64 full1 = _cvtu64_mask64((1ull << (4 * (BS) - 64)) - 1);	\
+	size_t nb = n / SIM_QK, nq = nb / 4, q;					\
+	a0[0] = a1[0] = b0[0] = b1[0] = _mm512_setzero_ps();			\
+	for (q = 0; q + 1 < nq; q += 2) {					\
+		const uint8_t *p0 = B0 + q * 4 * (BS), *p1 = B1 + q * 4 * (BS);	\
+		prefetch_w(p0);							\
+		prefetch_w(p0 + 64);						\
+		prefetch_w(p0 + 128);						\
+		prefetch_w(p1);							\
+		prefetch_w(p1 + 64);						\
+		prefetch_w(p1 + 128);						\
+		fn##_quad(p0, ~(__mmask64)0, full1, &xq, q, a0, 1);		\
+		fn##_quad(p1, ~(__mmask64)0, full1, &xq, q, b0, 1);		\
+		fn##_quad(p0 + 4 * (BS), ~(__mmask64)0, full1, &xq, q + 1, a1, 1); \
+		fn##_quad(p1 + 4 * (BS), ~(__mmask64)0, full1, &xq, q + 1, b1, 1); \
+	}									\
+	if (q < nq) {								\
+		fn##_quad(B0 + q * 4 * (BS), ~(__mmask64)0, full1, &xq, q, a0, 1); \
+		fn##_quad(B1 + q * 4 * (BS), ~(__mmask64)0, full1, &xq, q, b0, 1); \
+		q++;								\
+	}									\
+	if (nb % 4) {								\
+		const size_t valid = nb % 4 * (BS);				\
+		const __mmask64 m0 = _cvtu64_mask64(valid >= 64 ? ~0ull : (1ull << valid) - 1); \
+		const __mmask64 m1 = _cvtu64_mask64(valid > 64 ? (1ull << (valid - 64)) - 1 : 0); \
+		fn##_quad(B0 + q * 4 * (BS), m0, m1, &xq, q, a1, 1);		\
+		fn##_quad(B1 + q * 4 * (BS), m0, m1, &xq, q, b1, 1);		\
+	}									\
+	out[0] = _mm512_reduce_add_ps(_mm512_add_ps(a0[0], a1[0]));		\
+	out[1] = _mm512_reduce_add_ps(_mm512_add_ps(b0[0], b1[0]));		\
+}										\
 static void fn##_x4(size_t n, const void *w, const void *const *x,		\
 		    unsigned int nx, float *out)				\
 {										\
@@ -1027,6 +1066,7 @@ NX_DISPATCH512(dot_q6_K)
 #define QUANTIZE_Q8X2 quantize_q8x2
 #define QUANTIZE_Q8X4 quantize_q8x4
 #define DOTX4(fn) fn##_x4
+#define DOTW2(fn) fn##_w2
 #else
 
 #define DOT512(fn) fn
@@ -1034,6 +1074,7 @@ NX_DISPATCH512(dot_q6_K)
 #define QUANTIZE_Q8X2 NULL
 #define QUANTIZE_Q8X4 NULL
 #define DOTX4(fn) fn
+#define DOTW2(fn) NULL
 #endif /* __AVX512BW__ */
 
 #undef R
@@ -1050,6 +1091,10 @@ const struct sim_kernels KERNELS_SYM = {
 		[ANPU_DTYPE_Q4_K] = DOT512(dot_q4_K),
 		[ANPU_DTYPE_Q5_K] = DOT512(dot_q5_K),
 		[ANPU_DTYPE_Q6_K] = DOT512(dot_q6_K),
+	},
+	.dot_w2 = {
+		[ANPU_DTYPE_Q4_0] = DOTW2(dot_q4_0),
+		[ANPU_DTYPE_Q5_0] = DOTW2(dot_q5_0),
 	},
 	.quantize_q8 = quantize_q8,
 	.quantize_q8K = quantize_q8K,

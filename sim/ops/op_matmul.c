@@ -123,6 +123,7 @@ static void mm_dot_task(void *arg, uint32_t task, unsigned int thread)
 	const float *bias = op->n_tensors > MM_BIAS ? (const float *)op->t[MM_BIAS].data : NULL;
 	const int accumulate = (op->flags & ANPU_MATMUL_ACCUMULATE) != 0;
 	const sim_dot_fn dot = c->kern->dot[w->dtype];
+	const sim_dot_w2_fn dot_w2 = c->kern->dot_w2[w->dtype];
 	size_t k = w->ne[0];
 	uint32_t n0 = task * c->chunk;
 	uint32_t n1 = n0 + c->chunk < w->ne[1] ? n0 + c->chunk : w->ne[1];
@@ -137,7 +138,35 @@ static void mm_dot_task(void *arg, uint32_t task, unsigned int thread)
 			xr[i] = mm_xrow(c, r0 + i);
 			yr[i] = (float *)sim_tensor_flat_row(y, c->row0 + r0 + i);
 		}
-		for (uint32_t j = n0; j < n1; j++) {
+		uint32_t j = n0;
+
+		/*
+		 * M = 1: rows j and j + h of the task's range per call (x loads
+		 * shared; two long sequential weight streams prefetch well, rows
+		 * j, j + 1 streamed ~30% slower); each out bit-identical to dot().
+		 */
+		if (nx == 1 && dot_w2) {
+			const uint32_t h = (n1 - n0) / 2;
+
+			for (; j < n0 + h; j++) {
+				float out[2];
+
+				dot_w2(k, sim_tensor_row(w, j, 0, 0),
+				       sim_tensor_row(w, j + h, 0, 0), xr[0], out);
+				for (unsigned int i = 0; i < 2; i++) {
+					float s = out[i];
+					const uint32_t jj = j + i * h;
+
+					if (bias)
+						s += bias[jj];
+					if (accumulate)
+						s += yr[0][jj];
+					yr[0][jj] = s;
+				}
+			}
+			j = n0 + 2 * h;
+		}
+		for (; j < n1; j++) {
 			float out[SIM_DOT_MAX_ROWS];
 
 			dot(k, sim_tensor_row(w, j, 0, 0), xr, nx, out);
