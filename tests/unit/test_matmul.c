@@ -253,6 +253,64 @@ static void matmul_simd_paths_are_available(void **state)
 	}
 }
 
+/* dot_w2 (two weight rows, M = 1) gives each row the bits of dot() */
+static void matmul_dot_w2_is_bit_identical_to_dot(void **state)
+{
+	static const uint32_t dts[] = { ANPU_DTYPE_Q4_0, ANPU_DTYPE_Q5_0 };
+	static const size_t ks[] = { 32, 64, 96, 128, 160, 224, 256, 288, 896 };
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	const char *prev = sim_kernels_get()->name;
+	int ran = 0;
+
+	(void)state;
+	for (int p = 0; p < N_PATHS; p++) {
+		if (!sim_kernels_supported(paths[p]) || sim_kernels_select(paths[p]))
+			continue;
+		const struct sim_kernels *kn = sim_kernels_get();
+
+		for (size_t t = 0; t < sizeof(dts) / sizeof(dts[0]); t++) {
+			if (!kn->dot_w2[dts[t]])
+				continue;
+			for (size_t i = 0; i < sizeof(ks) / sizeof(ks[0]); i++) {
+				const size_t k = ks[i];
+				const size_t rb = sim_weight_row_bytes(dts[t], k);
+				const size_t bb = rb / (k / 32);
+				uint8_t *w = malloc(2 * rb);
+				float xf[896], o2[2], o1[2];
+				void *xq = aligned_alloc(64, sim_act_row_bytes(SIM_ACT_Q8X4, k) + 64);
+				const void *xr = xq;
+
+				assert_non_null(w);
+				assert_non_null(xq);
+				for (size_t b = 0; b < 2 * rb; b++) {
+					rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+					w[b] = (uint8_t)rng;
+				}
+				for (size_t b = 0; b < 2 * rb / bb; b++) {
+					w[b * bb] = (uint8_t)(rng >> (b % 32));
+					w[b * bb + 1] = 0x2c;	/* f16 scale ~ 0.06 */
+				}
+				for (size_t j = 0; j < k; j++) {
+					rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+					xf[j] = (float)((int)(rng % 2001) - 1000) / 1000.0f;
+				}
+				assert_int_equal(sim_kernels_act(kn, dts[t]), SIM_ACT_Q8X4);
+				kn->quantize_q8x4(xf, xq, k);
+				kn->dot_w2[dts[t]](k, w, w + rb, xq, o2);
+				kn->dot[dts[t]](k, w, &xr, 1, &o1[0]);
+				kn->dot[dts[t]](k, w + rb, &xr, 1, &o1[1]);
+				assert_memory_equal(o1, o2, sizeof(o1));
+				ran++;
+				free(w);
+				free(xq);
+			}
+		}
+	}
+	sim_kernels_select(prev);
+	if (!ran)
+		skip();
+}
+
 /* ---- check() ---- */
 
 struct bad_op {
@@ -399,6 +457,7 @@ int main(void)
 		cmocka_unit_test(matmul_q6_k_matches_reference),
 		cmocka_unit_test(matmul_is_bit_identical_for_1_2_3_threads),
 		cmocka_unit_test(matmul_simd_paths_are_available),
+		cmocka_unit_test(matmul_dot_w2_is_bit_identical_to_dot),
 		cmocka_unit_test(matmul_check_accepts_valid_op),
 		cmocka_unit_test(matmul_check_rejects_wrong_dtypes),
 		cmocka_unit_test(matmul_check_rejects_mismatched_shapes),
