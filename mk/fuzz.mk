@@ -7,11 +7,7 @@ FUZZ_DIR      := $(BUILD)/fuzz
 FUZZ_SECONDS  ?= 600
 FUZZ_SMOKE_SECONDS ?= 30
 FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined
-# clang 14 rejects some cpu feature names (f16c) that gcc accepts, and the
-# sanitizers want the portable kernels anyway: the fuzz build sees no SIMD.
-FUZZ_NO_SIMD  := '-D__builtin_cpu_supports(x)=0'
-FUZZ_CFLAGS   := $(CSTD) -O1 -g $(WARN) -fno-strict-aliasing -pthread -I. -Isim/include $(FUZZ_SAN) \
-		 $(FUZZ_NO_SIMD)
+FUZZ_CFLAGS   := $(CSTD) -O1 -g $(WARN) -fno-strict-aliasing -pthread -I. -Isim/include $(FUZZ_SAN)
 FUZZ_SIM_OBJ  := $(SIM_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_CP       := $(FUZZ_DIR)/fuzz_cp
 FUZZ_GEN      := $(FUZZ_DIR)/gen_seeds

@@ -56,8 +56,12 @@ static void detect(void)
 				f |= SIM_CPU_AVX512BW;
 			if (b & (1u << 31))
 				f |= SIM_CPU_AVX512VL;
+			if (c & (1u << 1))
+				f |= SIM_CPU_AVX512VBMI;
 			if (c & (1u << 11))
 				f |= SIM_CPU_AVX512VNNI;
+			if (c & (1u << 12))
+				f |= SIM_CPU_AVX512BITALG;
 		}
 	}
 	features = f;

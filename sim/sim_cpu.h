@@ -16,6 +16,8 @@
 #define SIM_CPU_AVX512VL	(1u << 5)
 #define SIM_CPU_AVX512DQ	(1u << 6)
 #define SIM_CPU_AVX512VNNI	(1u << 7)
+#define SIM_CPU_AVX512VBMI	(1u << 8)
+#define SIM_CPU_AVX512BITALG	(1u << 9)
 
 /* SIM_CPU_* bits of this host; thread-safe, computed on first use. */
 unsigned int sim_cpu_features(void);

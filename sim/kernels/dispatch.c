@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "anpusim.h"
+#include "../sim_cpu.h"
 
 static const struct sim_kernels *current;
 static pthread_once_t choose_once = PTHREAD_ONCE_INIT;
@@ -28,24 +29,18 @@ static const struct sim_kernels *by_name(const char *name)
 	return NULL;
 }
 
+/* CPU features each SIMD path is compiled for (its build flags in the Makefile). */
+#define CPU_AVX2_PATH	(SIM_CPU_AVX2 | SIM_CPU_FMA | SIM_CPU_F16C)
+#define CPU_AVX512_PATH	(CPU_AVX2_PATH | SIM_CPU_AVX512F | SIM_CPU_AVX512BW | \
+			 SIM_CPU_AVX512VL | SIM_CPU_AVX512DQ | SIM_CPU_AVX512VNNI | \
+			 SIM_CPU_AVX512VBMI | SIM_CPU_AVX512BITALG)
+
 static int cpu_has(const struct sim_kernels *k)
 {
-	__builtin_cpu_init();
 	if (k == &sim_kernels_avx2)
-		return __builtin_cpu_supports("avx2") &&
-		       __builtin_cpu_supports("fma") &&
-		       __builtin_cpu_supports("f16c");
+		return sim_cpu_has(CPU_AVX2_PATH);
 	if (k == &sim_kernels_avx512)
-		return __builtin_cpu_supports("avx2") &&
-		       __builtin_cpu_supports("fma") &&
-		       __builtin_cpu_supports("f16c") &&
-		       __builtin_cpu_supports("avx512f") &&
-		       __builtin_cpu_supports("avx512bw") &&
-		       __builtin_cpu_supports("avx512vl") &&
-		       __builtin_cpu_supports("avx512dq") &&
-		       __builtin_cpu_supports("avx512vnni") &&
-		       __builtin_cpu_supports("avx512vbmi") &&
-		       __builtin_cpu_supports("avx512bitalg");
+		return sim_cpu_has(CPU_AVX512_PATH);
 	return 1;
 }
 
