@@ -17,11 +17,11 @@ FUZZ_ARGS     := -max_len=65552 -timeout=10 -rss_limit_mb=2048 -print_final_stat
 
 $(FUZZ_DIR)/obj/%_avx2.o: %_avx2.c
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(AVX2_FLAGS) -c -o $@ $<
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP $(AVX2_FLAGS) -c -o $@ $<
 
 $(FUZZ_DIR)/obj/%_avx512.o: %_avx512.c
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(AVX512_FLAGS) -c -o $@ $<
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP $(AVX512_FLAGS) -c -o $@ $<
 
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(@D)
