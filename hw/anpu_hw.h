@@ -27,7 +27,7 @@
 
 #define ANPU_HW_ID_MAGIC		0x55504e41u	/* "ANPU" */
 #define ANPU_HW_VERSION_MAJOR		1
-#define ANPU_HW_VERSION_MINOR		0
+#define ANPU_HW_VERSION_MINOR		1
 #define ANPU_HW_VERSION			((ANPU_HW_VERSION_MAJOR << 16) | ANPU_HW_VERSION_MINOR)
 
 #define ANPU_REG_PAGE_SIZE		0x10000u
@@ -79,6 +79,9 @@ enum anpu_hw_priority {
 #define ANPU_REG_CTRL_RESULT		0x050	/* M    u32  ANPU_CTRL_R_* of that one */
 #define ANPU_REG_RESETS			0x054	/* M    u32  device resets done */
 #define ANPU_REG_MODEL_THREADS		0x058	/* M,ro u32  worker threads (informative) */
+#define ANPU_REG_JOBS_FINISHED		0x05c	/* M    u32  jobs finished, all queues (wraps) */
+#define ANPU_REG_IRQ_CONFIG		0x060	/* D    u32  ANPU_IRQ_CFG_*; read at each job end */
+#define ANPU_REG_IRQ_JOB_EVENT		0x064	/* D    u32  see ANPU_IRQ_CFG_JOB_EVENT */
 #define ANPU_REG_GLOBAL_END		0x100
 
 /* ANPU_REG_CAPS */
@@ -86,6 +89,20 @@ enum anpu_hw_priority {
 #define ANPU_CAP_FAULT_INJECTION	(1u << 1)
 #define ANPU_CAP_LARGE_PAGES		(1u << 2)
 #define ANPU_CAP_KV_F16			(1u << 3)
+#define ANPU_CAP_IRQ_JOB_EVENT		(1u << 4)	/* ANPU_REG_IRQ_CONFIG/IRQ_JOB_EVENT */
+/* The capabilities userspace sees (DRM_ANPU_CAP_*, ACCEL_CAP_*: same values). */
+#define ANPU_CAP_USER_MASK		(ANPU_CAP_PROFILING | ANPU_CAP_FAULT_INJECTION | \
+					 ANPU_CAP_LARGE_PAGES | ANPU_CAP_KV_F16)
+
+/*
+ * ANPU_REG_IRQ_CONFIG. With JOB_EVENT set, the job that moves JOBS_FINISHED
+ * from n to n + 1 raises ANPU_IRQ_JOB only if IRQ_JOB_EVENT == n ("interrupt
+ * me after the jobs I have seen"), as virtio's used_event. Without it every
+ * finished job raises ANPU_IRQ_JOB. ANPU_IRQ_ERROR and ANPU_IRQ_CTRL are never
+ * suppressed.
+ */
+#define ANPU_IRQ_CFG_JOB_EVENT		(1u << 0)
+#define ANPU_IRQ_CFG_ALL		ANPU_IRQ_CFG_JOB_EVENT
 
 /* ANPU_REG_POWER_STATE */
 #define ANPU_POWER_OFF			0	/* queue doorbells are ignored */

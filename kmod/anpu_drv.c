@@ -94,7 +94,7 @@ static int anpu_ioctl_get_param(struct drm_device *dev, void *data, struct drm_f
 		args->value = (ANPU_ISA_VERSION_MAJOR << 16) | ANPU_ISA_VERSION_MINOR;
 		break;
 	case DRM_ANPU_PARAM_CAPS:
-		args->value = adev->hw.caps;
+		args->value = adev->hw.caps & ANPU_CAP_USER_MASK;
 		break;
 	case DRM_ANPU_PARAM_NUM_QUEUES:
 		args->value = ANPU_HW_NUM_QUEUES;

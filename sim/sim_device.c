@@ -57,7 +57,7 @@ static void init_registers(struct anpusim *sim)
 	sim_reg_write32(bar, ANPU_REG_ISA_VERSION,
 			(ANPU_ISA_VERSION_MAJOR << 16) | ANPU_ISA_VERSION_MINOR);
 	sim_reg_write32(bar, ANPU_REG_CAPS, ANPU_CAP_PROFILING | ANPU_CAP_FAULT_INJECTION |
-			ANPU_CAP_LARGE_PAGES | ANPU_CAP_KV_F16);
+			ANPU_CAP_LARGE_PAGES | ANPU_CAP_KV_F16 | ANPU_CAP_IRQ_JOB_EVENT);
 	sim_reg_write32(bar, ANPU_REG_NUM_QUEUES, ANPU_HW_NUM_QUEUES);
 	sim_reg_write32(bar, ANPU_REG_NUM_AS, ANPU_HW_NUM_AS);
 	sim_reg_write64(bar, ANPU_REG_DEVMEM_BASE, ANPU_DEVMEM_BASE);
@@ -72,6 +72,7 @@ static void init_registers(struct anpusim *sim)
 	sim_reg_write32(bar, ANPU_REG_CTRL_RESULT, ANPU_CTRL_R_OK);
 	sim_reg_write32(bar, ANPU_REG_RESETS, 0);
 	sim_reg_write32(bar, ANPU_REG_MODEL_THREADS, sim->threads);
+	sim_reg_write32(bar, ANPU_REG_JOBS_FINISHED, 0);
 	for (unsigned int q = 0; q < ANPU_HW_NUM_QUEUES; q++) {
 		sim_reg_write32(bar, ANPU_QREG(q, ANPU_QREG_RING_HEAD), 0);
 		sim_reg_write32(bar, ANPU_QREG(q, ANPU_QREG_STATE), ANPU_QSTATE_IDLE);
@@ -177,8 +178,13 @@ fail:
 
 static void wake(struct anpusim *sim, unsigned int bits)
 {
-	/* the device thread sleeps only while pending == 0: wake it on 0 -> nonzero */
-	if (atomic_fetch_or_explicit(&sim->pending, bits, memory_order_release) == 0)
+	/*
+	 * Only the doorbell that finds the thread asleep (pending == SLEEPING
+	 * alone) pays for the futex wake; a busy device sees the bits at its
+	 * next job boundary.
+	 */
+	if (atomic_fetch_or_explicit(&sim->pending, bits, memory_order_release) ==
+	    SIM_PENDING_SLEEPING)
 		syscall(SYS_futex, (unsigned int *)&sim->pending, FUTEX_WAKE_PRIVATE, 1,
 			NULL, NULL, 0);
 }

@@ -17,6 +17,7 @@
 #include "sim_cp.h"
 
 /* Bits of anpusim.pending: one per doorbell vector, plus these. */
+#define SIM_PENDING_SLEEPING	(1u << 29)	/* the device thread sleeps on the futex */
 #define SIM_PENDING_BAD		(1u << 30)	/* a doorbell outside the vector space */
 #define SIM_PENDING_STOP	(1u << 31)	/* anpusim_destroy() */
 
@@ -59,10 +60,11 @@ struct anpusim {
 	/* device thread state */
 	bool powered;
 	uint32_t device_errors, resets, bad_doorbells;
+	uint32_t jobs_finished;	/* JOBS_FINISHED */
 	uint32_t ctrl_ack;	/* CTRL_ACK_SEQ (never read back from BAR2) */
 	struct sim_queue q[ANPU_HW_NUM_QUEUES];
 
-	/* doorbells not yet seen by the device thread; futex word */
+	/* doorbells not yet seen by the device thread (+ SIM_PENDING_SLEEPING); futex word */
 	_Alignas(64) atomic_uint pending;
 };
 

@@ -61,6 +61,14 @@ static bool engine_hung(const struct anpusim *sim)
 	return false;
 }
 
+/* IRQ_JOB for the job that just moved JOBS_FINISHED (docs/hardware.md 4.1). */
+static bool job_irq_wanted(const struct anpusim *sim)
+{
+	if (!(sim_reg_read32(sim->bar, ANPU_REG_IRQ_CONFIG) & ANPU_IRQ_CFG_JOB_EVENT))
+		return true;
+	return sim_reg_read32(sim->bar, ANPU_REG_IRQ_JOB_EVENT) == sim->jobs_finished - 1;
+}
+
 /* Status record, counters, queue state, COMPLETED_SEQ, then the interrupts. */
 static void complete(struct anpusim *sim, unsigned int q, uint64_t seqno, uint64_t status_addr,
 		     const struct anpu_hw_job_status *st, bool ok)
@@ -80,8 +88,12 @@ static void complete(struct anpusim *sim, unsigned int q, uint64_t seqno, uint64
 	sim_reg_write32(sim->bar, qreg(q, ANPU_QREG_RING_HEAD), sq->head);
 	set_state(sim, q, ANPU_QSTATE_IDLE);
 	sim_reg_publish64(sim->bar, qreg(q, ANPU_QREG_COMPLETED_SEQ), seqno);
+	sim->jobs_finished++;
+	sim_reg_publish32(sim->bar, ANPU_REG_JOBS_FINISHED, sim->jobs_finished);
+	/* pairs with the driver's barrier between writing IRQ_JOB_EVENT and re-reading */
 	atomic_thread_fence(memory_order_seq_cst);
-	sim_device_raise(sim, ANPU_IRQ_JOB);
+	if (job_irq_wanted(sim))
+		sim_device_raise(sim, ANPU_IRQ_JOB);
 	if (!ok)
 		sim_device_raise(sim, ANPU_IRQ_ERROR);
 }

@@ -19,9 +19,15 @@
 
 static void sleep_until_doorbell(struct anpusim *sim)
 {
-	while (atomic_load_explicit(&sim->pending, memory_order_acquire) == 0)
-		syscall(SYS_futex, (unsigned int *)&sim->pending, FUTEX_WAIT_PRIVATE, 0,
-			NULL, NULL, 0);
+	unsigned int idle = 0;
+
+	/* announce the sleep: from now on a doorbell pays for a futex wake */
+	if (!atomic_compare_exchange_strong_explicit(&sim->pending, &idle, SIM_PENDING_SLEEPING,
+						     memory_order_acq_rel, memory_order_acquire))
+		return;
+	while (atomic_load_explicit(&sim->pending, memory_order_acquire) == SIM_PENDING_SLEEPING)
+		syscall(SYS_futex, (unsigned int *)&sim->pending, FUTEX_WAIT_PRIVATE,
+			SIM_PENDING_SLEEPING, NULL, NULL, 0);
 }
 
 static void count_bad_doorbells(struct anpusim *sim, unsigned int bits)
@@ -56,7 +62,8 @@ void *sim_device_thread(void *arg)
 
 	for (;;) {
 		unsigned int bits = atomic_exchange_explicit(&sim->pending, 0,
-							     memory_order_acquire);
+							     memory_order_acquire) &
+				    ~SIM_PENDING_SLEEPING;
 
 		if (!serve(sim, bits))
 			break;

@@ -443,6 +443,97 @@ static void test_device_level_error_raises_the_error_interrupt(void **state)
 	assert_int_equal(simdev_ctrl(&f->d, ANPU_CTRL_RESET_QUEUE, 0, TIMEOUT_MS), ANPU_CTRL_R_OK);
 }
 
+/* Interrupts raised on @fd since the last call (the eventfd counter). */
+static uint64_t irqs_raised(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	uint64_t n = 0;
+
+	if (poll(&pfd, 1, 0) == 1)
+		assert_int_equal(read(fd, &n, sizeof(n)), sizeof(n));
+	return n;
+}
+
+/*
+ * Poll (not the interrupt: simdev_wait() consumes it) until queue 1 finished
+ * @seqno, then give a raise that follows COMPLETED_SEQ time to land.
+ */
+static void wait_jobs_finished(struct fx *f, uint64_t seqno)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	for (int i = 0; i < TIMEOUT_MS && qrd64(f, 1, ANPU_QREG_COMPLETED_SEQ) < seqno; i++)
+		nanosleep(&ts, NULL);
+	assert_true(qrd64(f, 1, ANPU_QREG_COMPLETED_SEQ) >= seqno);
+	/* the device raises right after JOBS_FINISHED: a control command orders us after it */
+	assert_int_equal(simdev_ctrl(&f->d, ANPU_CTRL_NOP, 0, TIMEOUT_MS), ANPU_CTRL_R_OK);
+}
+
+static void test_every_job_raises_the_job_interrupt_without_moderation(void **state)
+{
+	struct fx *f = *state;
+	int fd = anpusim_irq_fd(f->d.sim, ANPU_IRQ_JOB);
+	struct simdev_job job;
+	uint32_t finished = simdev_rd32(&f->d, ANPU_REG_JOBS_FINISHED);
+
+	simdev_wr32(&f->d, ANPU_REG_IRQ_CONFIG, 0);
+	irqs_raised(fd);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(simdev_submit(&f->d, 1, &f->nop1, &job), 0);
+	wait_jobs_finished(f, job.seqno);
+	assert_int_equal(simdev_rd32(&f->d, ANPU_REG_JOBS_FINISHED), finished + 3);
+	assert_int_equal(irqs_raised(fd), 3);
+}
+
+static void test_job_event_raises_only_for_the_job_after_the_seen_ones(void **state)
+{
+	struct fx *f = *state;
+	int fd = anpusim_irq_fd(f->d.sim, ANPU_IRQ_JOB);
+	struct simdev_job job;
+	uint32_t seen = simdev_rd32(&f->d, ANPU_REG_JOBS_FINISHED);
+
+	assert_true(simdev_rd32(&f->d, ANPU_REG_CAPS) & ANPU_CAP_IRQ_JOB_EVENT);
+	simdev_wr32(&f->d, ANPU_REG_IRQ_JOB_EVENT, seen);
+	simdev_wr32(&f->d, ANPU_REG_IRQ_CONFIG, ANPU_IRQ_CFG_JOB_EVENT);
+	irqs_raised(fd);
+	/* four jobs, the driver never catches up: only the first one interrupts */
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(simdev_submit(&f->d, 1, &f->nop1, &job), 0);
+	wait_jobs_finished(f, job.seqno);
+	assert_int_equal(simdev_rd32(&f->d, ANPU_REG_JOBS_FINISHED), seen + 4);
+	assert_int_equal(irqs_raised(fd), 1);
+	/* a stale event value (behind) raises nothing */
+	assert_int_equal(simdev_submit(&f->d, 1, &f->nop1, &job), 0);
+	wait_jobs_finished(f, job.seqno);
+	assert_int_equal(irqs_raised(fd), 0);
+	/* caught up: the next job interrupts again, once */
+	simdev_wr32(&f->d, ANPU_REG_IRQ_JOB_EVENT, seen + 5);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(simdev_submit(&f->d, 1, &f->nop1, &job), 0);
+	wait_jobs_finished(f, job.seqno);
+	assert_int_equal(irqs_raised(fd), 1);
+	simdev_wr32(&f->d, ANPU_REG_IRQ_CONFIG, 0);
+}
+
+static void test_job_event_never_suppresses_the_error_interrupt(void **state)
+{
+	struct fx *f = *state;
+	int fd = anpusim_irq_fd(f->d.sim, ANPU_IRQ_ERROR);
+	struct anpu_hw_job_status st;
+	uint32_t seen = simdev_rd32(&f->d, ANPU_REG_JOBS_FINISHED);
+
+	/* an event value far behind: no job interrupt will come */
+	simdev_wr32(&f->d, ANPU_REG_IRQ_JOB_EVENT, seen - 100);
+	simdev_wr32(&f->d, ANPU_REG_IRQ_CONFIG, ANPU_IRQ_CFG_JOB_EVENT);
+	irqs_raised(fd);
+	simdev_fi_arm(&f->d, 1, ANPU_FI_FAULT);
+	assert_int_equal(simdev_run(&f->d, 1, &f->nop1, &st), 0);
+	assert_int_equal(st.result, ANPU_RESULT_FAULT);
+	assert_int_equal(irqs_raised(fd), 1);
+	assert_int_equal(irqs_raised(anpusim_irq_fd(f->d.sim, ANPU_IRQ_JOB)), 0);
+	simdev_wr32(&f->d, ANPU_REG_IRQ_CONFIG, 0);
+}
+
 static void test_unusable_status_address_still_completes_the_job(void **state)
 {
 	struct fx *f = *state;
@@ -525,6 +616,9 @@ int main(void)
 		cmocka_unit_test(test_unknown_control_command_is_invalid),
 		cmocka_unit_test(test_bad_ring_config_puts_queue_in_error_until_reset),
 		cmocka_unit_test(test_device_level_error_raises_the_error_interrupt),
+		cmocka_unit_test(test_every_job_raises_the_job_interrupt_without_moderation),
+		cmocka_unit_test(test_job_event_raises_only_for_the_job_after_the_seen_ones),
+		cmocka_unit_test(test_job_event_never_suppresses_the_error_interrupt),
 		cmocka_unit_test(test_unusable_status_address_still_completes_the_job),
 		cmocka_unit_test(test_reserved_doorbells_are_counted),
 		cmocka_unit_test(test_idle_device_does_not_spin),

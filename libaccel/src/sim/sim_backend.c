@@ -58,7 +58,7 @@ static int sim_open(struct accel_device *dev, const char *path,
 	snprintf(info->path, sizeof(info->path), "sim");
 	info->hw_version = hw->hw_version;
 	info->isa_version = hw->isa_version;
-	info->caps = hw->caps;
+	info->caps = hw->caps & ANPU_CAP_USER_MASK;
 	info->num_queues = ANPU_HW_NUM_QUEUES;
 	info->mem_total = asim_rd64(hw, ANPU_REG_DEVMEM_SIZE);
 	info->max_jobs_in_flight = hw->max_jobs;

@@ -146,9 +146,10 @@ struct asim_hw {
 	 * pending lists, fd waiters, statistics, control commands.
 	 */
 	pthread_mutex_t lock;
-	pthread_cond_t done_cond;	/* a job finished or was delivered */
+	pthread_cond_t done_cond;	/* a job finished */
+	pthread_cond_t delivered_cond;	/* a completion batch was delivered */
 	pthread_cond_t slot_cond;	/* a job slot was freed */
-	unsigned int done_waiters, slot_waiters;
+	unsigned int done_waiters, delivered_waiters, slot_waiters;
 	struct asim_queue q[ANPU_HW_NUM_QUEUES];
 	struct asim_job *jobs;		/* the pool */
 	struct asim_job *free_jobs;

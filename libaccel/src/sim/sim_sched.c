@@ -11,9 +11,10 @@
  * hardware queue that is already on the ring counts as met (the ring runs in
  * order), so chains on one queue flow without a round trip through the host.
  *
- * The only syscalls of a submit are the doorbell's futex wake (skipped by the
- * model when it is busy) and, when the completion thread sleeps without a
- * timeout, one eventfd write to start the watchdog.
+ * The only syscalls of a submit are the doorbell's futex wake (only when the
+ * device thread sleeps) and, when the completion thread has been idle long
+ * enough to sleep without a timeout, one eventfd write to start the watchdog.
+ * Completions are moderated (IRQ_JOB_EVENT): one interrupt per burst.
  */
 #include "sim_internal.h"
 
@@ -29,6 +30,7 @@
 #define RING_MASK		(ASIM_RING_ENTRIES - 1)
 #define STATUS_UNWRITTEN	0xffffffffu
 #define WATCHDOG_TICK_MS	10
+#define IDLE_GRACE_TICKS	20	/* idle ticks before the thread sleeps untimed */
 #define BATCH			64
 
 static struct asim_ctx *ctx_lookup(struct asim_hw *hw, uint32_t id)
@@ -383,16 +385,21 @@ static void drain(int fd)
 	}
 }
 
-/* Deliver @batch with the lock dropped, then mark it delivered. */
+/*
+ * Deliver @batch with the lock dropped, then mark it delivered. Waiters are
+ * woken after the unlock so they do not wake only to block on the lock.
+ */
 static void deliver(struct asim_hw *hw, struct accel_done *batch, unsigned int nb,
 		    unsigned int doorbells)
 {
-	if (hw->done_waiters)
-		pthread_cond_broadcast(&hw->done_cond);
-	if (hw->slot_waiters && nb)
-		pthread_cond_broadcast(&hw->slot_cond);
+	bool wake_done = hw->done_waiters && nb, wake_slot = hw->slot_waiters && nb;
+
 	hw->delivering++;
 	pthread_mutex_unlock(&hw->lock);
+	if (wake_done)
+		pthread_cond_broadcast(&hw->done_cond);
+	if (wake_slot)
+		pthread_cond_broadcast(&hw->slot_cond);
 	ring_doorbells(hw, doorbells);
 	for (unsigned int i = 0; i < nb; i++)
 		accel_job_delivered(&batch[i]);
@@ -404,33 +411,30 @@ static void deliver(struct asim_hw *hw, struct accel_done *batch, unsigned int n
 			c->delivered_seq = batch[i].fence.seqno;
 	}
 	hw->delivering--;
-	if (hw->done_waiters)
-		pthread_cond_broadcast(&hw->done_cond);
+	if (hw->delivered_waiters)
+		pthread_cond_broadcast(&hw->delivered_cond);
 }
 
-static void *completion_thread(void *arg)
+/*
+ * Retire, release and deliver until the device has finished nothing new.
+ * IRQ_JOB is moderated (docs/hardware.md 4.1): writing IRQ_JOB_EVENT = the
+ * JOBS_FINISHED we are about to retire asks for one interrupt at the next
+ * job end; a job that finished meanwhile raised none, so JOBS_FINISHED is
+ * read again after the barrier and the loop goes on while it moved.
+ */
+static void service(struct asim_hw *hw, struct accel_done *batch)
 {
-	struct asim_hw *hw = arg;
-	struct accel_done batch[BATCH];
+	uint32_t seen;
 
-	pthread_mutex_lock(&hw->lock);
-	while (!hw->stop) {
-		struct pollfd pfd[2] = { { .fd = hw->irq_fd, .events = POLLIN },
-					 { .fd = hw->wake_fd, .events = POLLIN } };
-		int timeout = hw->ringed ? WATCHDOG_TICK_MS : -1;
+	do {
 		unsigned int nb, doorbells;
 		bool more;
 
-		hw->thread_sleeping = timeout < 0;
-		pthread_mutex_unlock(&hw->lock);
-		if (poll(pfd, 2, timeout) > 0) {
-			if (pfd[0].revents)
-				drain(hw->irq_fd);
-			if (pfd[1].revents)
-				drain(hw->wake_fd);
+		seen = asim_rd32(hw, ANPU_REG_JOBS_FINISHED);
+		if (hw->caps & ANPU_CAP_IRQ_JOB_EVENT) {
+			asim_wr32(hw, ANPU_REG_IRQ_JOB_EVENT, seen);
+			atomic_thread_fence(memory_order_seq_cst);
 		}
-		pthread_mutex_lock(&hw->lock);
-		hw->thread_sleeping = false;
 		do {
 			nb = 0;
 			more = retire(hw, batch, &nb);
@@ -440,6 +444,42 @@ static void *completion_thread(void *arg)
 			if (nb || doorbells)
 				deliver(hw, batch, nb, doorbells);
 		} while (more || nb);
+	} while (asim_rd32(hw, ANPU_REG_JOBS_FINISHED) != seen);
+}
+
+static void *completion_thread(void *arg)
+{
+	struct asim_hw *hw = arg;
+	struct accel_done batch[BATCH];
+
+	unsigned int idle_ticks = 0;
+
+	pthread_mutex_lock(&hw->lock);
+	while (!hw->stop) {
+		struct pollfd pfd[2] = { { .fd = hw->irq_fd, .events = POLLIN },
+					 { .fd = hw->wake_fd, .events = POLLIN } };
+		/*
+		 * The watchdog ticks while jobs are on the rings and for a grace
+		 * period after: a submit finding the thread in a timed sleep needs
+		 * no wake-up of its own (one eventfd write and a context switch
+		 * per idle -> busy edge of a pipelined caller).
+		 */
+		int timeout = hw->ringed || idle_ticks < IDLE_GRACE_TICKS ? WATCHDOG_TICK_MS : -1;
+		int ready;
+
+		hw->thread_sleeping = timeout < 0;
+		pthread_mutex_unlock(&hw->lock);
+		ready = poll(pfd, 2, timeout);
+		if (ready > 0) {
+			if (pfd[0].revents)
+				drain(hw->irq_fd);
+			if (pfd[1].revents)
+				drain(hw->wake_fd);
+		}
+		pthread_mutex_lock(&hw->lock);
+		idle_ticks = ready == 0 && !hw->ringed ? idle_ticks + 1 : 0;
+		hw->thread_sleeping = false;
+		service(hw, batch);
 	}
 	pthread_mutex_unlock(&hw->lock);
 	return NULL;
@@ -485,6 +525,10 @@ int asim_sched_init(struct asim_hw *hw)
 		asim_wr32(hw, ANPU_QREG(qi, ANPU_QREG_RING_ENTRIES), ASIM_RING_ENTRIES);
 		asim_wr32(hw, ANPU_QREG(qi, ANPU_QREG_FI_MODE), ANPU_FI_NONE);
 		asim_wr32(hw, ANPU_QREG(qi, ANPU_QREG_RING_TAIL), q->tail);
+	}
+	if (hw->caps & ANPU_CAP_IRQ_JOB_EVENT) {
+		asim_wr32(hw, ANPU_REG_IRQ_JOB_EVENT, asim_rd32(hw, ANPU_REG_JOBS_FINISHED));
+		asim_wr32(hw, ANPU_REG_IRQ_CONFIG, ANPU_IRQ_CFG_JOB_EVENT);
 	}
 	hw->irq_fd = anpusim_irq_fd(hw->sim, ANPU_IRQ_JOB);
 	hw->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -568,10 +612,10 @@ void asim_context_destroy(struct accel_device *dev, struct accel_context *ctx)
 	struct asim_ctx *c = ctx->priv;
 
 	pthread_mutex_lock(&hw->lock);
-	hw->done_waiters++;
+	hw->delivered_waiters++;
 	while (c->delivered_seq < c->submitted_seq || hw->delivering)
-		pthread_cond_wait(&hw->done_cond, &hw->lock);
-	hw->done_waiters--;
+		pthread_cond_wait(&hw->delivered_cond, &hw->lock);
+	hw->delivered_waiters--;
 	hw->ctx[c->id & (ASIM_MAX_CONTEXTS - 1)] = NULL;
 	pthread_mutex_unlock(&hw->lock);
 	free(c);
