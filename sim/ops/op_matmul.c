@@ -8,6 +8,8 @@
  * x and y may have batch dims (rows = M * M2 * M3, the same for both); W and
  * bias may not. Anything else is ANPU_CAUSE_SHAPE.
  */
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "sim/kernels/kernels.h"
@@ -71,8 +73,24 @@ static uint32_t matmul_check(const struct sim_op *op, uint64_t *fault_addr)
  * chunk, so one unpacked weight block serves up to 4 x rows. Each output
  * element is one kernel call with a fixed reduction order, whatever the
  * thread count or chunk size.
+ *
+ * Decode (M = 1) is a weight stream, and what it costs is stream starts and
+ * threads idling at the op's end. Dtypes with a two-row kernel (dot_w2) run
+ * two long streams per chunk (below). The others split the columns into one
+ * contiguous range per thread: the owner claims from the front in shrinking
+ * pieces (a quarter of what is left, at least MM_STEAL_BYTES of weights), a
+ * thread that ran out steals MM_STEAL_BYTES pieces from the back of another
+ * range. One stream per thread, balanced to a piece at the end: a decode
+ * step of Q8_0 ran ~13% faster than with 4 chunks per thread (the small
+ * 896x128 ops ~60%), K-quants and F16 ~7%.
  */
 #define MM_ROW_BATCH 64u
+#define MM_STEAL_BYTES 32768u
+
+/* A thread's column range [front, back) as front | back << 32; own cache line. */
+struct mm_range {
+	_Alignas(64) _Atomic uint64_t v;
+};
 
 struct mm_ctx {
 	const struct sim_kernels *kern;
@@ -83,6 +101,9 @@ struct mm_ctx {
 	uint64_t row0;		/* first x row of this batch */
 	uint32_t nrows;		/* rows in this batch */
 	uint32_t chunk;		/* output columns per task */
+	struct mm_range *ranges;	/* M = 1 range split: one per thread */
+	unsigned int n_ranges;
+	uint32_t piece;		/* columns per stolen piece, >= 1 */
 };
 
 static const void *mm_xrow(const struct mm_ctx *c, uint32_t r)
@@ -114,14 +135,24 @@ static void mm_quantize_task(void *arg, uint32_t task, unsigned int thread)
 	mm_quantize_row(arg, task);
 }
 
+/* Output row @yr: y[j] = @s (+ bias[j]) (+ y[j] if ACCUMULATE). */
+static void mm_store(const struct mm_ctx *c, float *yr, uint32_t j, float s)
+{
+	const struct sim_op *op = c->op;
+
+	if (op->n_tensors > MM_BIAS)
+		s += ((const float *)op->t[MM_BIAS].data)[j];
+	if (op->flags & ANPU_MATMUL_ACCUMULATE)
+		s += yr[j];
+	yr[j] = s;
+}
+
 static void mm_dot_task(void *arg, uint32_t task, unsigned int thread)
 {
 	const struct mm_ctx *c = arg;
 	const struct sim_op *op = c->op;
 	const struct sim_tensor *w = &op->t[MM_W];
 	const struct sim_tensor *y = &op->t[MM_Y];
-	const float *bias = op->n_tensors > MM_BIAS ? (const float *)op->t[MM_BIAS].data : NULL;
-	const int accumulate = (op->flags & ANPU_MATMUL_ACCUMULATE) != 0;
 	const sim_dot_fn dot = c->kern->dot[w->dtype];
 	const sim_dot_w2_fn dot_w2 = c->kern->dot_w2[w->dtype];
 	size_t k = w->ne[0];
@@ -153,16 +184,8 @@ static void mm_dot_task(void *arg, uint32_t task, unsigned int thread)
 
 				dot_w2(k, sim_tensor_row(w, j, 0, 0),
 				       sim_tensor_row(w, j + h, 0, 0), xr[0], out);
-				for (unsigned int i = 0; i < 2; i++) {
-					float s = out[i];
-					const uint32_t jj = j + i * h;
-
-					if (bias)
-						s += bias[jj];
-					if (accumulate)
-						s += yr[0][jj];
-					yr[0][jj] = s;
-				}
+				mm_store(c, yr[0], j, out[0]);
+				mm_store(c, yr[0], j + h, out[1]);
 			}
 			j = n0 + 2 * h;
 		}
@@ -170,17 +193,100 @@ static void mm_dot_task(void *arg, uint32_t task, unsigned int thread)
 			float out[SIM_DOT_MAX_ROWS];
 
 			dot(k, sim_tensor_row(w, j, 0, 0), xr, nx, out);
-			for (unsigned int i = 0; i < nx; i++) {
-				float s = out[i];
-
-				if (bias)
-					s += bias[j];
-				if (accumulate)
-					s += yr[i][j];
-				yr[i][j] = s;
-			}
+			for (unsigned int i = 0; i < nx; i++)
+				mm_store(c, yr[i], j, out[i]);
 		}
 	}
+}
+
+/* Columns [j0, j1) of the single x row. */
+static void mm_columns(const struct mm_ctx *c, uint32_t j0, uint32_t j1)
+{
+	const struct sim_tensor *w = &c->op->t[MM_W];
+	const sim_dot_fn dot = c->kern->dot[w->dtype];
+	const void *xr = mm_xrow(c, 0);
+	float *yr = (float *)sim_tensor_flat_row(&c->op->t[MM_Y], c->row0);
+
+	for (uint32_t j = j0; j < j1; j++) {
+		float out[SIM_DOT_MAX_ROWS];
+
+		dot(w->ne[0], sim_tensor_row(w, j, 0, 0), &xr, 1, out);
+		mm_store(c, yr, j, out[0]);
+	}
+}
+
+/* Claim columns from the front of @r (owner): a quarter of what is left. */
+static bool claim_front(const struct mm_ctx *c, struct mm_range *r, uint32_t *j0, uint32_t *j1)
+{
+	uint64_t cur = atomic_load_explicit(&r->v, memory_order_relaxed);
+
+	for (;;) {
+		uint32_t f = (uint32_t)cur, b = (uint32_t)(cur >> 32);
+		uint32_t take = (b - f) / 4 > c->piece ? (b - f) / 4 : c->piece;
+
+		if (f >= b)
+			return false;
+		*j0 = f;
+		*j1 = b - f > take ? f + take : b;
+		if (atomic_compare_exchange_weak_explicit(&r->v, &cur, *j1 | (uint64_t)b << 32,
+							  memory_order_relaxed, memory_order_relaxed))
+			return true;
+	}
+}
+
+/* Steal a piece from the back of @r; the owner keeps at least one piece. */
+static bool claim_back(const struct mm_ctx *c, struct mm_range *r, uint32_t *j0, uint32_t *j1)
+{
+	uint64_t cur = atomic_load_explicit(&r->v, memory_order_relaxed);
+
+	for (;;) {
+		uint32_t f = (uint32_t)cur, b = (uint32_t)(cur >> 32);
+
+		if (b - f <= c->piece || f >= b)
+			return false;
+		*j0 = b - c->piece;
+		*j1 = b;
+		if (atomic_compare_exchange_weak_explicit(&r->v, &cur, f | (uint64_t)*j0 << 32,
+							  memory_order_relaxed, memory_order_relaxed))
+			return true;
+	}
+}
+
+/*
+ * Task @task owns range @task. Each column is claimed exactly once (CAS on
+ * the range word), so results do not depend on who computed what.
+ */
+static void mm_range_task(void *arg, uint32_t task, unsigned int thread)
+{
+	const struct mm_ctx *c = arg;
+	uint32_t j0, j1;
+
+	(void)thread;
+	while (claim_front(c, &c->ranges[task], &j0, &j1))
+		mm_columns(c, j0, j1);
+	for (unsigned int i = 1; i < c->n_ranges; i++) {
+		struct mm_range *r = &c->ranges[(task + i) % c->n_ranges];
+
+		while (claim_back(c, r, &j0, &j1))
+			mm_columns(c, j0, j1);
+	}
+}
+
+/* M = 1 without a two-row kernel: one range per thread, stealing at the end. */
+static void mm_run_ranges(struct sim_exec *ex, struct mm_ctx *c, unsigned int threads)
+{
+	const struct sim_tensor *w = &c->op->t[MM_W];
+	uint32_t n = w->ne[1];
+
+	c->n_ranges = threads;
+	c->piece = w->row_bytes < MM_STEAL_BYTES ? (uint32_t)(MM_STEAL_BYTES / w->row_bytes) : 1;
+	for (unsigned int t = 0; t < threads; t++) {
+		uint64_t f = (uint64_t)n * t / threads, b = (uint64_t)n * (t + 1) / threads;
+
+		atomic_store_explicit(&c->ranges[t].v, f | b << 32, memory_order_relaxed);
+	}
+	/* the pool's release of the loop publishes the ranges */
+	sim_pool_run(ex->pool, threads, mm_range_task, c);
 }
 
 static uint32_t matmul_run(struct sim_exec *ex, const struct sim_op *op)
@@ -203,12 +309,17 @@ static uint32_t matmul_run(struct sim_exec *ex, const struct sim_op *op)
 	c.chunk = n / (threads * 4u);
 	c.chunk = c.chunk < 16 ? 16 : (c.chunk + 3) & ~3u;
 	c.act_bytes = sim_act_row_bytes(c.act, w->ne[0]);
-	if (c.act != SIM_ACT_F32) {
+	{
+		/* thread 0's scratch: the range words, then the converted x rows */
 		uint64_t batch = rows < MM_ROW_BATCH ? rows : MM_ROW_BATCH;
+		size_t range_bytes = sizeof(struct mm_range) * threads;
+		size_t x_bytes = c.act != SIM_ACT_F32 ? batch * c.act_bytes : 0;
+		uint8_t *scratch = sim_pool_scratch(ex->pool, 0, range_bytes + x_bytes);
 
-		c.xbuf = sim_pool_scratch(ex->pool, 0, batch * c.act_bytes);
-		if (!c.xbuf)	/* host out of memory: nothing fits the ISA better */
+		if (!scratch)	/* host out of memory: nothing fits the ISA better */
 			return ANPU_CAUSE_SIZE_OVERFLOW;
+		c.ranges = (struct mm_range *)scratch;
+		c.xbuf = scratch + range_bytes;
 	}
 	for (c.row0 = 0; c.row0 < rows; c.row0 += c.nrows) {
 		c.nrows = rows - c.row0 < MM_ROW_BATCH ? (uint32_t)(rows - c.row0) : MM_ROW_BATCH;
@@ -218,7 +329,10 @@ static uint32_t matmul_run(struct sim_exec *ex, const struct sim_op *op)
 			else
 				sim_pool_run(ex->pool, c.nrows, mm_quantize_task, &c);
 		}
-		sim_pool_run(ex->pool, (n + c.chunk - 1) / c.chunk, mm_dot_task, &c);
+		if (c.nrows == 1 && threads > 1 && !c.kern->dot_w2[w->dtype])
+			mm_run_ranges(ex, &c, threads);
+		else
+			sim_pool_run(ex->pool, (n + c.chunk - 1) / c.chunk, mm_dot_task, &c);
 	}
 	return ANPU_CAUSE_NONE;
 }

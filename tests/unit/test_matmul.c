@@ -216,28 +216,34 @@ static const uint32_t all_dtypes[] = {
 	ANPU_DTYPE_Q6_K,
 };
 
+/* M = 37 (chunks of columns) and M = 1 (a range per thread, stolen pieces) */
 static void matmul_is_bit_identical_for_1_2_3_threads(void **state)
 {
+	static const size_t ms[] = { 37, 1 };
+
 	(void)state;
 	for (size_t t = 0; t < sizeof(all_dtypes) / sizeof(all_dtypes[0]); t++) {
-		struct mm_case c;
-		size_t ny = 1100 * 37;
-		float *y1 = malloc(ny * 4), *y2 = malloc(ny * 4), *y3 = malloc(ny * 4);
+		for (size_t mi = 0; mi < sizeof(ms) / sizeof(ms[0]); mi++) {
+			struct mm_case c;
+			size_t ny = 1100 * ms[mi];
+			float *y1 = malloc(ny * 4), *y2 = malloc(ny * 4), *y3 = malloc(ny * 4);
 
-		case_init(&c, all_dtypes[t], 256, 1100, 37, 42 + t);
-		for (int p = 0; p < N_PATHS; p++) {
-			if (!sim_kernels_supported(paths[p]))
-				continue;
-			assert_int_equal(case_run(&c, paths[p], 1, 1, 0, y1), 0);
-			assert_int_equal(case_run(&c, paths[p], 2, 1, 0, y2), 0);
-			assert_int_equal(case_run(&c, paths[p], 3, 1, 0, y3), 0);
-			assert_memory_equal(y1, y2, ny * 4);
-			assert_memory_equal(y1, y3, ny * 4);
+			case_init(&c, all_dtypes[t], 256, 1100, ms[mi], 42 + t);
+			for (int p = 0; p < N_PATHS; p++) {
+				if (!sim_kernels_supported(paths[p]))
+					continue;
+				/* bias and ACCUMULATE: every column is written exactly once */
+				assert_int_equal(case_run(&c, paths[p], 1, 1, 1, y1), 0);
+				assert_int_equal(case_run(&c, paths[p], 2, 1, 1, y2), 0);
+				assert_int_equal(case_run(&c, paths[p], 3, 1, 1, y3), 0);
+				assert_memory_equal(y1, y2, ny * 4);
+				assert_memory_equal(y1, y3, ny * 4);
+			}
+			free(y1);
+			free(y2);
+			free(y3);
+			case_free(&c);
 		}
-		free(y1);
-		free(y2);
-		free(y3);
-		case_free(&c);
 	}
 }
 
