@@ -80,7 +80,7 @@ enum anpu_hw_priority {
 #define ANPU_REG_RESETS			0x054	/* M    u32  device resets done */
 #define ANPU_REG_MODEL_THREADS		0x058	/* M,ro u32  worker threads (informative) */
 #define ANPU_REG_JOBS_FINISHED		0x05c	/* M    u32  jobs finished, all queues (wraps) */
-#define ANPU_REG_IRQ_CONFIG		0x060	/* D    u32  ANPU_IRQ_CFG_*; read at each job end */
+#define ANPU_REG_IRQ_CONFIG		0x060	/* M    u32  ANPU_IRQ_CFG_* in force (CTRL_SET_IRQ_CONFIG) */
 #define ANPU_REG_IRQ_JOB_EVENT		0x064	/* D    u32  see ANPU_IRQ_CFG_JOB_EVENT */
 #define ANPU_REG_GLOBAL_END		0x100
 
@@ -95,7 +95,9 @@ enum anpu_hw_priority {
 					 ANPU_CAP_LARGE_PAGES | ANPU_CAP_KV_F16)
 
 /*
- * ANPU_REG_IRQ_CONFIG. With JOB_EVENT set, the job that moves JOBS_FINISHED
+ * ANPU_REG_IRQ_CONFIG, set by CTRL_SET_IRQ_CONFIG and cleared by a device
+ * reset (a driver that predates it, which resets the device at probe, gets
+ * one interrupt per job). With JOB_EVENT, the job that moves JOBS_FINISHED
  * from n to n + 1 raises ANPU_IRQ_JOB only if IRQ_JOB_EVENT == n ("interrupt
  * me after the jobs I have seen"), as virtio's used_event. Without it every
  * finished job raises ANPU_IRQ_JOB. ANPU_IRQ_ERROR and ANPU_IRQ_CTRL are never
@@ -126,6 +128,7 @@ enum anpu_hw_priority {
 #define ANPU_CTRL_RESET_QUEUE		3	/* arg = queue */
 #define ANPU_CTRL_RESET_DEVICE		4
 #define ANPU_CTRL_LATCH_CLOCK		5	/* copies the device clock to ANPU_REG_CLOCK */
+#define ANPU_CTRL_SET_IRQ_CONFIG	6	/* arg = ANPU_IRQ_CFG_* (ANPU_CAP_IRQ_JOB_EVENT) */
 
 #define ANPU_CTRL_R_OK			0
 #define ANPU_CTRL_R_INVALID		1	/* unknown command or argument */

@@ -73,6 +73,7 @@ static void init_registers(struct anpusim *sim)
 	sim_reg_write32(bar, ANPU_REG_RESETS, 0);
 	sim_reg_write32(bar, ANPU_REG_MODEL_THREADS, sim->threads);
 	sim_reg_write32(bar, ANPU_REG_JOBS_FINISHED, 0);
+	sim_reg_write32(bar, ANPU_REG_IRQ_CONFIG, 0);
 	for (unsigned int q = 0; q < ANPU_HW_NUM_QUEUES; q++) {
 		sim_reg_write32(bar, ANPU_QREG(q, ANPU_QREG_RING_HEAD), 0);
 		sim_reg_write32(bar, ANPU_QREG(q, ANPU_QREG_STATE), ANPU_QSTATE_IDLE);

@@ -61,6 +61,7 @@ struct anpusim {
 	bool powered;
 	uint32_t device_errors, resets, bad_doorbells;
 	uint32_t jobs_finished;	/* JOBS_FINISHED */
+	uint32_t irq_config;	/* IRQ_CONFIG */
 	uint32_t ctrl_ack;	/* CTRL_ACK_SEQ (never read back from BAR2) */
 	struct sim_queue q[ANPU_HW_NUM_QUEUES];
 

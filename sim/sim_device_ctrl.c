@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Control commands (ANPU_CTRL_*): power, resets, clock latch. */
+/* Control commands (ANPU_CTRL_*): power, resets, clock latch, IRQ configuration. */
 #include "sim_device.h"
 
 #include "sim_regs.h"
@@ -50,6 +50,17 @@ static uint32_t reset_queue(struct anpusim *sim, uint32_t q)
 	return ANPU_CTRL_R_OK;
 }
 
+static uint32_t set_irq_config(struct anpusim *sim, uint32_t cfg)
+{
+	if (cfg & ~ANPU_IRQ_CFG_ALL) {
+		sim_device_error(sim, ANPU_DEVERR_CTRL_CMD);
+		return ANPU_CTRL_R_INVALID;
+	}
+	sim->irq_config = cfg;
+	sim_reg_write32(sim->bar, ANPU_REG_IRQ_CONFIG, cfg);
+	return ANPU_CTRL_R_OK;
+}
+
 static uint32_t reset_device(struct anpusim *sim)
 {
 	uint8_t *bar = sim->bar;
@@ -70,6 +81,8 @@ static uint32_t reset_device(struct anpusim *sim)
 		sim_reg_write32(bar, ANPU_QREG(q, ANPU_QREG_STATE), ANPU_QSTATE_IDLE);
 		sim_reg_write32(bar, ANPU_QREG(q, ANPU_QREG_FI_ACK), fi_seq);
 	}
+	sim->irq_config = 0;
+	sim_reg_write32(bar, ANPU_REG_IRQ_CONFIG, 0);
 	power_up(sim);
 	sim->resets++;
 	sim_reg_write32(bar, ANPU_REG_RESETS, sim->resets);
@@ -103,6 +116,9 @@ void sim_device_ctrl(struct anpusim *sim)
 		break;
 	case ANPU_CTRL_RESET_DEVICE:
 		result = reset_device(sim);
+		break;
+	case ANPU_CTRL_SET_IRQ_CONFIG:
+		result = set_irq_config(sim, arg);
 		break;
 	case ANPU_CTRL_LATCH_CLOCK:
 		sim_reg_write64(bar, ANPU_REG_CLOCK, sim_clock_now(&sim->clock));

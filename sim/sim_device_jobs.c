@@ -64,7 +64,7 @@ static bool engine_hung(const struct anpusim *sim)
 /* IRQ_JOB for the job that just moved JOBS_FINISHED (docs/hardware.md 4.1). */
 static bool job_irq_wanted(const struct anpusim *sim)
 {
-	if (!(sim_reg_read32(sim->bar, ANPU_REG_IRQ_CONFIG) & ANPU_IRQ_CFG_JOB_EVENT))
+	if (!(sim->irq_config & ANPU_IRQ_CFG_JOB_EVENT))
 		return true;
 	return sim_reg_read32(sim->bar, ANPU_REG_IRQ_JOB_EVENT) == sim->jobs_finished - 1;
 }

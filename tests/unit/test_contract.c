@@ -469,6 +469,13 @@ static void wait_jobs_finished(struct fx *f, uint64_t seqno)
 	assert_int_equal(simdev_ctrl(&f->d, ANPU_CTRL_NOP, 0, TIMEOUT_MS), ANPU_CTRL_R_OK);
 }
 
+static void set_irq_config(struct fx *f, uint32_t cfg)
+{
+	assert_int_equal(simdev_ctrl(&f->d, ANPU_CTRL_SET_IRQ_CONFIG, cfg, TIMEOUT_MS),
+			 ANPU_CTRL_R_OK);
+	assert_int_equal(simdev_rd32(&f->d, ANPU_REG_IRQ_CONFIG), cfg);
+}
+
 static void test_every_job_raises_the_job_interrupt_without_moderation(void **state)
 {
 	struct fx *f = *state;
@@ -476,7 +483,7 @@ static void test_every_job_raises_the_job_interrupt_without_moderation(void **st
 	struct simdev_job job;
 	uint32_t finished = simdev_rd32(&f->d, ANPU_REG_JOBS_FINISHED);
 
-	simdev_wr32(&f->d, ANPU_REG_IRQ_CONFIG, 0);
+	assert_int_equal(simdev_rd32(&f->d, ANPU_REG_IRQ_CONFIG), 0);	/* the default */
 	irqs_raised(fd);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(simdev_submit(&f->d, 1, &f->nop1, &job), 0);
@@ -494,7 +501,7 @@ static void test_job_event_raises_only_for_the_job_after_the_seen_ones(void **st
 
 	assert_true(simdev_rd32(&f->d, ANPU_REG_CAPS) & ANPU_CAP_IRQ_JOB_EVENT);
 	simdev_wr32(&f->d, ANPU_REG_IRQ_JOB_EVENT, seen);
-	simdev_wr32(&f->d, ANPU_REG_IRQ_CONFIG, ANPU_IRQ_CFG_JOB_EVENT);
+	set_irq_config(f, ANPU_IRQ_CFG_JOB_EVENT);
 	irqs_raised(fd);
 	/* four jobs, the driver never catches up: only the first one interrupts */
 	for (int i = 0; i < 4; i++)
@@ -512,7 +519,7 @@ static void test_job_event_raises_only_for_the_job_after_the_seen_ones(void **st
 		assert_int_equal(simdev_submit(&f->d, 1, &f->nop1, &job), 0);
 	wait_jobs_finished(f, job.seqno);
 	assert_int_equal(irqs_raised(fd), 1);
-	simdev_wr32(&f->d, ANPU_REG_IRQ_CONFIG, 0);
+	set_irq_config(f, 0);
 }
 
 static void test_job_event_never_suppresses_the_error_interrupt(void **state)
@@ -524,14 +531,49 @@ static void test_job_event_never_suppresses_the_error_interrupt(void **state)
 
 	/* an event value far behind: no job interrupt will come */
 	simdev_wr32(&f->d, ANPU_REG_IRQ_JOB_EVENT, seen - 100);
-	simdev_wr32(&f->d, ANPU_REG_IRQ_CONFIG, ANPU_IRQ_CFG_JOB_EVENT);
+	set_irq_config(f, ANPU_IRQ_CFG_JOB_EVENT);
 	irqs_raised(fd);
 	simdev_fi_arm(&f->d, 1, ANPU_FI_FAULT);
 	assert_int_equal(simdev_run(&f->d, 1, &f->nop1, &st), 0);
 	assert_int_equal(st.result, ANPU_RESULT_FAULT);
 	assert_int_equal(irqs_raised(fd), 1);
 	assert_int_equal(irqs_raised(anpusim_irq_fd(f->d.sim, ANPU_IRQ_JOB)), 0);
-	simdev_wr32(&f->d, ANPU_REG_IRQ_CONFIG, 0);
+	set_irq_config(f, 0);
+}
+
+static void test_irq_config_rejects_unknown_bits(void **state)
+{
+	struct fx *f = *state;
+	uint32_t errs = simdev_rd32(&f->d, ANPU_REG_DEVICE_ERRORS);
+
+	assert_int_equal(simdev_ctrl(&f->d, ANPU_CTRL_SET_IRQ_CONFIG, 1u << 7, TIMEOUT_MS),
+			 ANPU_CTRL_R_INVALID);
+	assert_int_equal(simdev_rd32(&f->d, ANPU_REG_DEVICE_ERRORS), errs + 1);
+	assert_int_equal(simdev_rd32(&f->d, ANPU_REG_LAST_ERROR), ANPU_DEVERR_CTRL_CMD);
+	assert_int_equal(simdev_rd32(&f->d, ANPU_REG_IRQ_CONFIG), 0);
+}
+
+/* A driver that predates IRQ_CONFIG resets the device at probe: one interrupt per job. */
+static void test_device_reset_turns_irq_moderation_off(void **state)
+{
+	struct fx *f = *state;
+	int fd = anpusim_irq_fd(f->d.sim, ANPU_IRQ_JOB);
+	struct simdev_job job;
+
+	/* moderation on, with an event value that suppresses every job interrupt */
+	simdev_wr32(&f->d, ANPU_REG_IRQ_JOB_EVENT, simdev_rd32(&f->d, ANPU_REG_JOBS_FINISHED) - 7);
+	set_irq_config(f, ANPU_IRQ_CFG_JOB_EVENT);
+	assert_int_equal(simdev_ctrl(&f->d, ANPU_CTRL_RESET_DEVICE, 0, TIMEOUT_MS), ANPU_CTRL_R_OK);
+	assert_int_equal(simdev_rd32(&f->d, ANPU_REG_IRQ_CONFIG), 0);
+	for (unsigned int q = 0; q < ANPU_HW_NUM_QUEUES; q++) {
+		f->d.q[q].next_seqno = 1;
+		assert_int_equal(simdev_queue_init(&f->d, q, SIMDEV_RING_ENTRIES), 0);
+	}
+	irqs_raised(fd);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(simdev_submit(&f->d, 1, &f->nop1, &job), 0);
+	wait_jobs_finished(f, job.seqno);
+	assert_int_equal(irqs_raised(fd), 2);
 }
 
 static void test_unusable_status_address_still_completes_the_job(void **state)
@@ -619,6 +661,8 @@ int main(void)
 		cmocka_unit_test(test_every_job_raises_the_job_interrupt_without_moderation),
 		cmocka_unit_test(test_job_event_raises_only_for_the_job_after_the_seen_ones),
 		cmocka_unit_test(test_job_event_never_suppresses_the_error_interrupt),
+		cmocka_unit_test(test_irq_config_rejects_unknown_bits),
+		cmocka_unit_test(test_device_reset_turns_irq_moderation_off),
 		cmocka_unit_test(test_unusable_status_address_still_completes_the_job),
 		cmocka_unit_test(test_reserved_doorbells_are_counted),
 		cmocka_unit_test(test_idle_device_does_not_spin),

@@ -279,6 +279,16 @@ static void requeue(struct asim_hw *hw, unsigned int qi, struct asim_job **tmp, 
 	hw->stats.jobs_resubmitted += n;
 }
 
+/* IRQ_JOB moderation (docs/hardware.md 4.1); a device reset turns it off. */
+static int enable_irq_moderation(struct asim_hw *hw)
+{
+	if (!(hw->caps & ANPU_CAP_IRQ_JOB_EVENT))
+		return 0;
+	asim_wr32(hw, ANPU_REG_IRQ_JOB_EVENT, asim_rd32(hw, ANPU_REG_JOBS_FINISHED));
+	return asim_ctrl(hw, ANPU_CTRL_SET_IRQ_CONFIG, ANPU_IRQ_CFG_JOB_EVENT, 2000) ==
+	       ANPU_CTRL_R_OK ? 0 : -EIO;
+}
+
 static void device_reset(struct asim_hw *hw, struct accel_done *batch, unsigned int *nb)
 {
 	struct asim_job *(*tmp)[ASIM_MAX_JOBS] = hw->tmp_jobs;
@@ -291,6 +301,8 @@ static void device_reset(struct asim_hw *hw, struct accel_done *batch, unsigned 
 	if (asim_ctrl(hw, ANPU_CTRL_RESET_DEVICE, 0, 2000) != ANPU_CTRL_R_OK)
 		return;	/* the watchdog tries again at its next tick */
 	hw->stats.device_resets++;
+	/* without it every job still interrupts: slower, never wrong */
+	(void)enable_irq_moderation(hw);
 	for (unsigned int qi = 0; qi < ANPU_HW_NUM_QUEUES; qi++) {
 		struct asim_queue *q = &hw->q[qi];
 
@@ -526,10 +538,9 @@ int asim_sched_init(struct asim_hw *hw)
 		asim_wr32(hw, ANPU_QREG(qi, ANPU_QREG_FI_MODE), ANPU_FI_NONE);
 		asim_wr32(hw, ANPU_QREG(qi, ANPU_QREG_RING_TAIL), q->tail);
 	}
-	if (hw->caps & ANPU_CAP_IRQ_JOB_EVENT) {
-		asim_wr32(hw, ANPU_REG_IRQ_JOB_EVENT, asim_rd32(hw, ANPU_REG_JOBS_FINISHED));
-		asim_wr32(hw, ANPU_REG_IRQ_CONFIG, ANPU_IRQ_CFG_JOB_EVENT);
-	}
+	ret = enable_irq_moderation(hw);
+	if (ret)
+		goto fail;
 	hw->irq_fd = anpusim_irq_fd(hw->sim, ANPU_IRQ_JOB);
 	hw->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (hw->irq_fd < 0 || hw->wake_fd < 0) {
