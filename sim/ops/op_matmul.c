@@ -77,15 +77,16 @@ static uint32_t matmul_check(const struct sim_op *op, uint64_t *fault_addr)
  * Decode (M = 1) is a weight stream, and what it costs is stream starts and
  * threads idling at the op's end. Dtypes with a two-row kernel (dot_w2) run
  * two long streams per chunk (below). The others split the columns into one
- * contiguous range per thread: the owner claims from the front in shrinking
- * pieces (a quarter of what is left, at least MM_STEAL_BYTES of weights), a
- * thread that ran out steals MM_STEAL_BYTES pieces from the back of another
- * range. One stream per thread, balanced to a piece at the end: a decode
- * step of Q8_0 ran ~13% faster than with 4 chunks per thread (the small
- * 896x128 ops ~60%), K-quants and F16 ~7%.
+ * contiguous range per thread: the owner claims pieces of MM_PIECE_BYTES of
+ * weights from the front, a thread that ran out steals pieces from the back
+ * of another range. One stream per thread, balanced to a piece at the end: a
+ * decode step of Q8_0 ran ~13% faster than with 4 chunks per thread (the
+ * small 896x128 ops ~60%), K-quants and F16 ~7%. (An owner claiming a
+ * quarter of what is left instead of a piece made no difference; the range
+ * words sharing a cache line cost ~5%.)
  */
 #define MM_ROW_BATCH 64u
-#define MM_STEAL_BYTES 32768u
+#define MM_PIECE_BYTES 32768u
 
 /* A thread's column range [front, back) as front | back << 32; own cache line. */
 struct mm_range {
@@ -103,7 +104,7 @@ struct mm_ctx {
 	uint32_t chunk;		/* output columns per task */
 	struct mm_range *ranges;	/* M = 1 range split: one per thread */
 	unsigned int n_ranges;
-	uint32_t piece;		/* columns per stolen piece, >= 1 */
+	uint32_t piece;		/* columns per claimed piece, >= 1 */
 };
 
 static const void *mm_xrow(const struct mm_ctx *c, uint32_t r)
@@ -215,19 +216,18 @@ static void mm_columns(const struct mm_ctx *c, uint32_t j0, uint32_t j1)
 	}
 }
 
-/* Claim columns from the front of @r (owner): a quarter of what is left. */
+/* Claim a piece from the front of @r (its owner). */
 static bool claim_front(const struct mm_ctx *c, struct mm_range *r, uint32_t *j0, uint32_t *j1)
 {
 	uint64_t cur = atomic_load_explicit(&r->v, memory_order_relaxed);
 
 	for (;;) {
 		uint32_t f = (uint32_t)cur, b = (uint32_t)(cur >> 32);
-		uint32_t take = (b - f) / 4 > c->piece ? (b - f) / 4 : c->piece;
 
 		if (f >= b)
 			return false;
 		*j0 = f;
-		*j1 = b - f > take ? f + take : b;
+		*j1 = b - f > c->piece ? f + c->piece : b;
 		if (atomic_compare_exchange_weak_explicit(&r->v, &cur, *j1 | (uint64_t)b << 32,
 							  memory_order_relaxed, memory_order_relaxed))
 			return true;
@@ -279,7 +279,7 @@ static void mm_run_ranges(struct sim_exec *ex, struct mm_ctx *c, unsigned int th
 	uint32_t n = w->ne[1];
 
 	c->n_ranges = threads;
-	c->piece = w->row_bytes < MM_STEAL_BYTES ? (uint32_t)(MM_STEAL_BYTES / w->row_bytes) : 1;
+	c->piece = w->row_bytes < MM_PIECE_BYTES ? (uint32_t)(MM_PIECE_BYTES / w->row_bytes) : 1;
 	for (unsigned int t = 0; t < threads; t++) {
 		uint64_t f = (uint64_t)n * t / threads, b = (uint64_t)n * (t + 1) / threads;
 
