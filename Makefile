@@ -5,13 +5,14 @@
 #   make check        build and run every test; the last line is "N passed, N failed, N skipped"
 #   make check-unit   only the unit tests in build/ (quick; no sanitizer/valgrind/extra suites)
 #   make asan         the userspace tests under ASan + UBSan (built in build-asan/)
+#   make tsan         the unit tests under ThreadSanitizer (built in build-tsan/)
 #   make valgrind     the in-process unit tests under valgrind (ANPU_SIM_SIMD=portable)
 #   make bench        every benchmark part (JSON lines in build/bench/<part>.jsonl)
 #   make clean
 # Variables: BUILD=dir (default build), CC, OPT, EXTRA_CFLAGS, EXTRA_LDFLAGS,
 #   SUITE_TIMEOUT (seconds per test suite, default 600; VALGRIND_SUITE_TIMEOUT 1200),
 #   TEST_FILTER (regex on unit suites),
-#   CHECK_SANITIZERS (default "asan valgrind": the extra passes `make check` runs).
+#   CHECK_SANITIZERS (default "asan tsan valgrind": the extra passes `make check` runs).
 # Never -march=native: SIMD paths are chosen by cpuid at run time.
 #
 # ---- Registration hooks for per-part rules in mk/*.mk (included below) ----
@@ -31,7 +32,7 @@
 #                                   $(BENCH_DIR)/<part>.jsonl (scripts/bench-record.sh helps)
 #   HAVE_CLANG                      non-empty when $(CLANG) exists: guard clang-only rules
 #                                   with it, so that plain `make` works without clang.
-#   Unit-test sources may contain "anpu-test: valgrind-skip: <reason>" (or asan-skip) to
+#   Unit-test sources may contain "anpu-test: valgrind-skip: <reason>" (or asan-/tsan-skip) to
 #   be skipped, with that reason, in that pass.
 
 BUILD     ?= build
@@ -56,7 +57,7 @@ HAVE_CLANG := $(shell command -v $(CLANG) 2>/dev/null)
 
 SUITE_TIMEOUT    ?= 600
 VALGRIND_SUITE_TIMEOUT ?= 1200
-CHECK_SANITIZERS ?= asan valgrind
+CHECK_SANITIZERS ?= asan tsan valgrind
 CHECK_DEPS   :=
 CHECK_SUITES :=
 ASAN_SUITES  :=
@@ -69,11 +70,17 @@ ASAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-saniti
 ASAN_EXTRA   := $(if $(shell $(CC) --version 2>/dev/null | grep -i clang),,-Wno-maybe-uninitialized)
 ASAN_ENV     := ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:strict_string_checks=1} \
                 UBSAN_OPTIONS=$${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+TSAN_BUILD   := build-tsan
+TSAN_FLAGS   := -fsanitize=thread
+# gcc warns (-Wtsan) that TSan does not model atomic_thread_fence: the model publishes
+# registers with release stores, which it does see (sim/sim_regs.h).
+TSAN_EXTRA   := $(if $(shell $(CC) --version 2>/dev/null | grep -i clang),,-Wno-tsan)
+TSAN_ENV     := TSAN_OPTIONS=$${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 VALGRIND     := valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite \
                 --errors-for-leak-kinds=definite --track-fds=no --fair-sched=yes
 
 .DEFAULT_GOAL := all
-.PHONY: all deps check-deps check check-unit asan asan-build asan-tests valgrind bench \
+.PHONY: all deps check-deps check check-unit asan asan-build asan-tests tsan tsan-build tsan-tests valgrind bench \
         bench-dir clean
 .DELETE_ON_ERROR:
 
@@ -140,10 +147,12 @@ check-deps:
 # One runner argument per registered suite: NAME:TIMEOUT=COMMAND.
 suite_args = $(foreach s,$(1),'$(s):$(or $(CHECK_TIMEOUT_$(s)),$(SUITE_TIMEOUT))=$(MAKE) -s --no-print-directory BUILD=$(2) $(s)')
 
-check: check-deps all $(CHECK_DEPS) $(if $(filter asan,$(CHECK_SANITIZERS)),asan-build)
+check: check-deps all $(CHECK_DEPS) $(if $(filter asan,$(CHECK_SANITIZERS)),asan-build) \
+       $(if $(filter tsan,$(CHECK_SANITIZERS)),tsan-build)
 	+@SUITE_TIMEOUT=$(SUITE_TIMEOUT) TEST_BINS="$(UNIT_TESTS)" tests/run-tests.sh $(BUILD) \
 	  $(call suite_args,$(CHECK_SUITES),$(BUILD)) \
 	  $(if $(filter asan,$(CHECK_SANITIZERS)),'asan:$(or $(CHECK_TIMEOUT_asan),1800)=$(MAKE) -s --no-print-directory asan-tests') \
+	  $(if $(filter tsan,$(CHECK_SANITIZERS)),'tsan:$(or $(CHECK_TIMEOUT_tsan),1800)=$(MAKE) -s --no-print-directory tsan-tests') \
 	  $(if $(filter valgrind,$(CHECK_SANITIZERS)),'valgrind:$(or $(CHECK_TIMEOUT_valgrind),2400)=$(MAKE) -s --no-print-directory BUILD=$(BUILD) valgrind')
 
 check-unit: $(UNIT_TESTS)
@@ -163,6 +172,22 @@ asan-tests:
 asan: asan-build
 	+@$(ASAN_RUN)
 
+# The unit tests (model threads, worker pool, libaccel's completion thread) under TSan.
+TSAN_TESTS = $(patsubst $(BUILD)/%,$(TSAN_BUILD)/%,$(UNIT_TESTS))
+
+tsan-build:
+	+@$(MAKE) --no-print-directory BUILD=$(TSAN_BUILD) SANITIZE="$(TSAN_FLAGS)" \
+	  EXTRA_CFLAGS="$(strip $(TSAN_EXTRA) $(EXTRA_CFLAGS))" $(TSAN_TESTS)
+
+TSAN_RUN = $(TSAN_ENV) TEST_MODE=tsan RUN_LABEL=tsan/ SUITE_TIMEOUT=$(SUITE_TIMEOUT) \
+	  TEST_BINS="$(TSAN_TESTS)" tests/run-tests.sh $(TSAN_BUILD)
+
+tsan-tests:
+	+@$(TSAN_RUN)
+
+tsan: tsan-build
+	+@$(TSAN_RUN)
+
 # The in-process unit tests under valgrind, portable SIMD path (valgrind cannot decode
 # AVX-512). Suites marked "anpu-test: valgrind-skip: <reason>" are skipped.
 valgrind: $(UNIT_TESTS)
@@ -181,6 +206,6 @@ bench: all bench-dir
 	echo "benchmark results: $$(ls $(BENCH_DIR)/*.jsonl 2>/dev/null | tr '\n' ' ')"
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
