@@ -874,18 +874,25 @@ static void quantize_q8x2(const float *x, struct sim_xpair_q8 *y, size_t n)
 	}
 }
 
-/* Q4_K / Q5_K: 8 scales then 8 mins (6 bits each) as 16 bytes, ggml's trick */
+/*
+ * Q4_K / Q5_K: 8 scales then 8 mins (6 bits each) as 16 bytes, ggml's trick,
+ * in registers: with 32-bit words w0, w1, w2 of the 12 bytes,
+ *   scales 0-3 = w0 & 0x3f..,  scales 4-7 = (w2 & 0x0f..) | (w0 >> 6 & 0x03..) << 4,
+ *   mins 0-3   = w1 & 0x3f..,  mins 4-7   = (w2 >> 4 & 0x0f..) | (w1 >> 6 & 0x03..) << 4.
+ * (Building them in a uint32_t[4] and loading that stalled on store forwarding.)
+ * Reads 16 bytes at sc12: the block's qs follow the scales.
+ */
 static inline __m128i kq45_scales_mins(const uint8_t *sc12)
 {
-	uint32_t u[4];
-
-	memcpy(u, sc12, 12);
-	u[3] = ((u[2] >> 4) & 0x0f0f0f0f) | (((u[1] >> 6) & 0x03030303) << 4);
-	const uint32_t m = u[1] & 0x3f3f3f3f;
-	u[1] = (u[2] & 0x0f0f0f0f) | (((u[0] >> 6) & 0x03030303) << 4);
-	u[2] = m;
-	u[0] &= 0x3f3f3f3f;
-	return _mm_loadu_si128((const __m128i *)u);
+	const __m128i v = _mm_loadu_si128((const __m128i *)sc12);	/* w0 w1 w2 - */
+	const __m128i lo = _mm_and_si128(v, _mm_set1_epi8(0x3f));	/* lanes 0, 1 */
+	/* lanes 2, 3: w2 and w2 >> 4 (low nibbles), w0 and w1 >> 6 (high 2 bits) */
+	const __m128i w22 = _mm_srlv_epi32(_mm_shuffle_epi32(v, 0xa0), _mm_set_epi32(4, 0, 0, 0));
+	const __m128i w01 = _mm_srli_epi32(_mm_shuffle_epi32(v, 0x40), 6);
+	const __m128i hi = _mm_or_si128(_mm_and_si128(w22, _mm_set1_epi8(0x0f)),
+					 _mm_slli_epi32(_mm_and_si128(w01, _mm_set1_epi8(0x03)), 4));
+	/* [w0 & 3f, w1 & 3f, hi2, hi3] -> [scales 0-3, scales 4-7, mins 0-3, mins 4-7] */
+	return _mm_shuffle_epi32(_mm_blend_epi32(lo, hi, 0xc), 0xd8);
 }
 
 /* index vectors for vpermw: chunk c takes word 2c (low 256) and 2c+1 (high) */
