@@ -247,6 +247,35 @@ static void matmul_is_bit_identical_for_1_2_3_threads(void **state)
 	}
 }
 
+/* M = 1 with >= 1 MiB of Q4_0/Q5_0 weights: chunks of two-row calls, not ranges */
+static void matmul_large_two_row_decode_is_bit_identical_for_1_2_3_threads(void **state)
+{
+	static const uint32_t dts[] = { ANPU_DTYPE_Q4_0, ANPU_DTYPE_Q5_0 };
+	const size_t k = 896, n = 2400;
+
+	(void)state;
+	for (size_t t = 0; t < sizeof(dts) / sizeof(dts[0]); t++) {
+		struct mm_case c;
+		float *y1 = malloc(n * 4), *y2 = malloc(n * 4), *y3 = malloc(n * 4);
+
+		case_init(&c, dts[t], k, n, 1, 7 + t);
+		assert_true(n * sim_weight_row_bytes(dts[t], k) >= (1u << 20));
+		for (int p = 0; p < N_PATHS; p++) {
+			if (!sim_kernels_supported(paths[p]))
+				continue;
+			assert_int_equal(case_run(&c, paths[p], 1, 1, 1, y1), 0);
+			assert_int_equal(case_run(&c, paths[p], 2, 1, 1, y2), 0);
+			assert_int_equal(case_run(&c, paths[p], 3, 1, 1, y3), 0);
+			assert_memory_equal(y1, y2, n * 4);
+			assert_memory_equal(y1, y3, n * 4);
+		}
+		free(y1);
+		free(y2);
+		free(y3);
+		case_free(&c);
+	}
+}
+
 static void matmul_simd_paths_are_available(void **state)
 {
 	(void)state;
@@ -462,6 +491,7 @@ int main(void)
 		cmocka_unit_test(matmul_q5_k_matches_reference),
 		cmocka_unit_test(matmul_q6_k_matches_reference),
 		cmocka_unit_test(matmul_is_bit_identical_for_1_2_3_threads),
+		cmocka_unit_test(matmul_large_two_row_decode_is_bit_identical_for_1_2_3_threads),
 		cmocka_unit_test(matmul_simd_paths_are_available),
 		cmocka_unit_test(matmul_dot_w2_is_bit_identical_to_dot),
 		cmocka_unit_test(matmul_check_accepts_valid_op),
