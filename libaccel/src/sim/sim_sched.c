@@ -463,8 +463,7 @@ static void *completion_thread(void *arg)
 {
 	struct asim_hw *hw = arg;
 	struct accel_done batch[BATCH];
-
-	unsigned int idle_ticks = 0;
+	unsigned int idle_ticks = 0;	/* watchdog ticks with nothing on the rings */
 
 	pthread_mutex_lock(&hw->lock);
 	while (!hw->stop) {
