@@ -216,6 +216,32 @@ static const uint32_t all_dtypes[] = {
 	ANPU_DTYPE_Q6_K,
 };
 
+/*
+ * The case gives the same bits with 1, 2 and 3 threads on every SIMD path,
+ * with bias and ACCUMULATE (so a column computed twice would show).
+ */
+static void assert_thread_count_independent(const struct mm_case *c)
+{
+	size_t ny = c->n * c->m;
+	float *y1 = malloc(ny * 4), *y2 = malloc(ny * 4), *y3 = malloc(ny * 4);
+
+	assert_non_null(y1);
+	assert_non_null(y2);
+	assert_non_null(y3);
+	for (int p = 0; p < N_PATHS; p++) {
+		if (!sim_kernels_supported(paths[p]))
+			continue;
+		assert_int_equal(case_run(c, paths[p], 1, 1, 1, y1), 0);
+		assert_int_equal(case_run(c, paths[p], 2, 1, 1, y2), 0);
+		assert_int_equal(case_run(c, paths[p], 3, 1, 1, y3), 0);
+		assert_memory_equal(y1, y2, ny * 4);
+		assert_memory_equal(y1, y3, ny * 4);
+	}
+	free(y1);
+	free(y2);
+	free(y3);
+}
+
 /* M = 37 (chunks of columns) and M = 1 (a range per thread, stolen pieces) */
 static void matmul_is_bit_identical_for_1_2_3_threads(void **state)
 {
@@ -225,23 +251,9 @@ static void matmul_is_bit_identical_for_1_2_3_threads(void **state)
 	for (size_t t = 0; t < sizeof(all_dtypes) / sizeof(all_dtypes[0]); t++) {
 		for (size_t mi = 0; mi < sizeof(ms) / sizeof(ms[0]); mi++) {
 			struct mm_case c;
-			size_t ny = 1100 * ms[mi];
-			float *y1 = malloc(ny * 4), *y2 = malloc(ny * 4), *y3 = malloc(ny * 4);
 
 			case_init(&c, all_dtypes[t], 256, 1100, ms[mi], 42 + t);
-			for (int p = 0; p < N_PATHS; p++) {
-				if (!sim_kernels_supported(paths[p]))
-					continue;
-				/* bias and ACCUMULATE: every column is written exactly once */
-				assert_int_equal(case_run(&c, paths[p], 1, 1, 1, y1), 0);
-				assert_int_equal(case_run(&c, paths[p], 2, 1, 1, y2), 0);
-				assert_int_equal(case_run(&c, paths[p], 3, 1, 1, y3), 0);
-				assert_memory_equal(y1, y2, ny * 4);
-				assert_memory_equal(y1, y3, ny * 4);
-			}
-			free(y1);
-			free(y2);
-			free(y3);
+			assert_thread_count_independent(&c);
 			case_free(&c);
 		}
 	}
@@ -256,22 +268,10 @@ static void matmul_large_two_row_decode_is_bit_identical_for_1_2_3_threads(void 
 	(void)state;
 	for (size_t t = 0; t < sizeof(dts) / sizeof(dts[0]); t++) {
 		struct mm_case c;
-		float *y1 = malloc(n * 4), *y2 = malloc(n * 4), *y3 = malloc(n * 4);
 
 		case_init(&c, dts[t], k, n, 1, 7 + t);
 		assert_true(n * sim_weight_row_bytes(dts[t], k) >= (1u << 20));
-		for (int p = 0; p < N_PATHS; p++) {
-			if (!sim_kernels_supported(paths[p]))
-				continue;
-			assert_int_equal(case_run(&c, paths[p], 1, 1, 1, y1), 0);
-			assert_int_equal(case_run(&c, paths[p], 2, 1, 1, y2), 0);
-			assert_int_equal(case_run(&c, paths[p], 3, 1, 1, y3), 0);
-			assert_memory_equal(y1, y2, n * 4);
-			assert_memory_equal(y1, y3, n * 4);
-		}
-		free(y1);
-		free(y2);
-		free(y3);
+		assert_thread_count_independent(&c);
 		case_free(&c);
 	}
 }
