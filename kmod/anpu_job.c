@@ -771,6 +771,19 @@ static int anpu_job_fill_desc(struct anpu_job *job, const struct drm_anpu_submit
 	return 0;
 }
 
+/* Element @i of a sync array, its flags checked (a point only on a timeline). */
+static int anpu_read_sync(struct drm_anpu_sync *s, const struct drm_anpu_obj_array *arr, u32 i)
+{
+	int ret = anpu_read_array_elem(s, sizeof(*s), arr, i);
+
+	if (ret)
+		return ret;
+	if (s->flags & ~DRM_ANPU_SYNC_FLAGS_ALL ||
+	    (!(s->flags & DRM_ANPU_SYNC_TIMELINE) && s->point))
+		return -EINVAL;
+	return 0;
+}
+
 static int anpu_job_add_in_syncs(struct anpu_job *job, struct drm_file *file,
 				 const struct drm_anpu_obj_array *arr)
 {
@@ -779,12 +792,9 @@ static int anpu_job_add_in_syncs(struct anpu_job *job, struct drm_file *file,
 		struct dma_fence *fence;
 		int ret;
 
-		ret = anpu_read_array_elem(&s, sizeof(s), arr, i);
+		ret = anpu_read_sync(&s, arr, i);
 		if (ret)
 			return ret;
-		if (s.flags & ~DRM_ANPU_SYNC_FLAGS_ALL ||
-		    (!(s.flags & DRM_ANPU_SYNC_TIMELINE) && s.point))
-			return -EINVAL;
 		ret = drm_syncobj_find_fence(file, s.handle, s.point, 0, &fence);
 		if (ret)
 			return ret;
@@ -826,12 +836,9 @@ static int anpu_out_syncs_get(struct drm_file *file, const struct drm_anpu_obj_a
 		struct drm_anpu_sync s;
 		int ret;
 
-		ret = anpu_read_array_elem(&s, sizeof(s), arr, i);
+		ret = anpu_read_sync(&s, arr, i);
 		if (ret)
 			return ret;
-		if (s.flags & ~DRM_ANPU_SYNC_FLAGS_ALL ||
-		    (!(s.flags & DRM_ANPU_SYNC_TIMELINE) && s.point))
-			return -EINVAL;
 		out[i].syncobj = drm_syncobj_find(file, s.handle);
 		if (!out[i].syncobj)
 			return -ENOENT;

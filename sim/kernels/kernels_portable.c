@@ -12,50 +12,27 @@
 
 #include "sim/sim_fp16.h"
 
-static void dot_f32(size_t n, const void *w, const void *const *x,
-		    unsigned int nx, float *out)
-{
-	const float *wf = w;
-
-	for (unsigned int r = 0; r < nx; r++) {
-		const float *xf = x[r];
-		float s = 0.0f;
-
-		for (size_t i = 0; i < n; i++)
-			s += wf[i] * xf[i];
-		out[r] = s;
-	}
+/* Float weights: one sequential sum per x row, weight element by element. */
+#define FLOAT_DOT(fn, T, TO_F32)						\
+static void fn(size_t n, const void *w, const void *const *x,			\
+	       unsigned int nx, float *out)					\
+{										\
+	const T *wt = w;							\
+										\
+	for (unsigned int r = 0; r < nx; r++) {					\
+		const float *xf = x[r];						\
+		float s = 0.0f;							\
+										\
+		for (size_t i = 0; i < n; i++)					\
+			s += TO_F32(wt[i]) * xf[i];				\
+		out[r] = s;							\
+	}									\
 }
 
-static void dot_f16(size_t n, const void *w, const void *const *x,
-		    unsigned int nx, float *out)
-{
-	const uint16_t *wh = w;
-
-	for (unsigned int r = 0; r < nx; r++) {
-		const float *xf = x[r];
-		float s = 0.0f;
-
-		for (size_t i = 0; i < n; i++)
-			s += sim_f16_to_f32(wh[i]) * xf[i];
-		out[r] = s;
-	}
-}
-
-static void dot_bf16(size_t n, const void *w, const void *const *x,
-		     unsigned int nx, float *out)
-{
-	const uint16_t *wh = w;
-
-	for (unsigned int r = 0; r < nx; r++) {
-		const float *xf = x[r];
-		float s = 0.0f;
-
-		for (size_t i = 0; i < n; i++)
-			s += sim_bf16_to_f32(wh[i]) * xf[i];
-		out[r] = s;
-	}
-}
+#define F32_AS_IS(v) (v)
+FLOAT_DOT(dot_f32, float, F32_AS_IS)
+FLOAT_DOT(dot_f16, uint16_t, sim_f16_to_f32)
+FLOAT_DOT(dot_bf16, uint16_t, sim_bf16_to_f32)
 
 static void dot_q4_0(size_t n, const void *w, const void *const *x,
 		     unsigned int nx, float *out)

@@ -9,6 +9,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -167,6 +168,32 @@ static void assert_out_untouched(struct fx *f)
 			fail_msg("out buffer written at byte %zu", i);
 }
 
+/* A valid pair, finished, for a test to tamper with. */
+static void tampered_pair(struct simdev_stream *s)
+{
+	valid_pair(s);
+	simdev_stream_finish(s, 0, 0);
+}
+
+/* Where a rejection's fault_addr points: into the stream (cmd_addr + off) or at a VA. */
+struct fault_at {
+	bool in_stream;
+	uint64_t addr;
+};
+#define AT_HEADER	((struct fault_at){ true, 0 })
+#define AT_OP1		((struct fault_at){ true, OP1_OFF })
+#define AT_VA(va)	((struct fault_at){ false, (va) })
+
+/* Run the tampered stream @s: rejected with @cause at @op_index and @at. */
+static void assert_tampered_rejected(struct fx *f, struct simdev_stream *s, uint32_t cause,
+				     uint32_t op_index, struct fault_at at)
+{
+	struct anpu_hw_job_desc desc;
+	struct anpu_hw_job_status st = run(f, s, &desc);
+
+	assert_invalid(&st, cause, op_index, at.in_stream ? desc.cmd_addr + at.addr : at.addr);
+}
+
 static void test_valid_stream_runs(void **state)
 {
 	struct fx *f = *state;
@@ -224,44 +251,29 @@ static void test_address_space_without_root_is_address_space(void **state)
 
 static void test_bad_magic_is_stream_magic(void **state)
 {
-	struct fx *f = *state;
 	struct simdev_stream s;
-	struct anpu_hw_job_desc desc;
-	struct anpu_hw_job_status st;
 
-	valid_pair(&s);
-	simdev_stream_finish(&s, 0, 0);
+	tampered_pair(&s);
 	hdr(&s)->magic ^= 1;
-	st = run(f, &s, &desc);
-	assert_invalid(&st, ANPU_CAUSE_STREAM_MAGIC, 0, desc.cmd_addr);
+	assert_tampered_rejected(*state, &s, ANPU_CAUSE_STREAM_MAGIC, 0, AT_HEADER);
 }
 
 static void test_newer_major_version_is_stream_version(void **state)
 {
-	struct fx *f = *state;
 	struct simdev_stream s;
-	struct anpu_hw_job_desc desc;
-	struct anpu_hw_job_status st;
 
-	valid_pair(&s);
-	simdev_stream_finish(&s, 0, 0);
+	tampered_pair(&s);
 	hdr(&s)->version_major = ANPU_ISA_VERSION_MAJOR + 1;
-	st = run(f, &s, &desc);
-	assert_invalid(&st, ANPU_CAUSE_STREAM_VERSION, 0, desc.cmd_addr);
+	assert_tampered_rejected(*state, &s, ANPU_CAUSE_STREAM_VERSION, 0, AT_HEADER);
 }
 
 static void test_header_size_beyond_cmd_size_is_stream_size(void **state)
 {
-	struct fx *f = *state;
 	struct simdev_stream s;
-	struct anpu_hw_job_desc desc;
-	struct anpu_hw_job_status st;
 
-	valid_pair(&s);
-	simdev_stream_finish(&s, 0, 0);
+	tampered_pair(&s);
 	hdr(&s)->size += 8;
-	st = run(f, &s, &desc);
-	assert_invalid(&st, ANPU_CAUSE_STREAM_SIZE, 0, desc.cmd_addr);
+	assert_tampered_rejected(*state, &s, ANPU_CAUSE_STREAM_SIZE, 0, AT_HEADER);
 }
 
 static void test_ops_ending_before_size_is_stream_size(void **state)
@@ -281,158 +293,103 @@ static void test_ops_ending_before_size_is_stream_size(void **state)
 
 static void test_op_past_stream_end_is_stream_truncated(void **state)
 {
-	struct fx *f = *state;
 	struct simdev_stream s;
-	struct anpu_hw_job_desc desc;
-	struct anpu_hw_job_status st;
 
-	valid_pair(&s);
-	simdev_stream_finish(&s, 0, 0);
+	tampered_pair(&s);
 	op1(&s)->n_tensors = 3;
-	st = run(f, &s, &desc);
-	assert_invalid(&st, ANPU_CAUSE_STREAM_TRUNCATED, 1, desc.cmd_addr + OP1_OFF);
+	assert_tampered_rejected(*state, &s, ANPU_CAUSE_STREAM_TRUNCATED, 1, AT_OP1);
 }
 
 static void test_reserved_op_byte_is_reserved_nonzero(void **state)
 {
-	struct fx *f = *state;
 	struct simdev_stream s;
-	struct anpu_hw_job_desc desc;
-	struct anpu_hw_job_status st;
 
-	valid_pair(&s);
-	simdev_stream_finish(&s, 0, 0);
+	tampered_pair(&s);
 	op1(&s)->reserved0 = 1;
-	st = run(f, &s, &desc);
-	assert_invalid(&st, ANPU_CAUSE_RESERVED_NONZERO, 1, desc.cmd_addr + OP1_OFF);
-	assert_out_untouched(f);
+	assert_tampered_rejected(*state, &s, ANPU_CAUSE_RESERVED_NONZERO, 1, AT_OP1);
+	assert_out_untouched(*state);
 }
 
 static void test_unused_param_bytes_are_reserved_nonzero(void **state)
 {
-	struct fx *f = *state;
 	struct simdev_stream s;
-	struct anpu_hw_job_desc desc;
-	struct anpu_hw_job_status st;
 
-	valid_pair(&s);
-	simdev_stream_finish(&s, 0, 0);
+	tampered_pair(&s);
 	op1(&s)->params.raw[7] = 1;
-	st = run(f, &s, &desc);
-	assert_invalid(&st, ANPU_CAUSE_RESERVED_NONZERO, 1, desc.cmd_addr + OP1_OFF);
+	assert_tampered_rejected(*state, &s, ANPU_CAUSE_RESERVED_NONZERO, 1, AT_OP1);
 }
 
 static void test_reserved_header_field_is_reserved_nonzero(void **state)
 {
-	struct fx *f = *state;
 	struct simdev_stream s;
-	struct anpu_hw_job_desc desc;
-	struct anpu_hw_job_status st;
 
-	valid_pair(&s);
-	simdev_stream_finish(&s, 0, 0);
+	tampered_pair(&s);
 	hdr(&s)->reserved[1] = 1;
-	st = run(f, &s, &desc);
-	assert_invalid(&st, ANPU_CAUSE_RESERVED_NONZERO, 0, desc.cmd_addr);
+	assert_tampered_rejected(*state, &s, ANPU_CAUSE_RESERVED_NONZERO, 0, AT_HEADER);
 }
 
 static void test_unknown_opcode_is_opcode(void **state)
 {
-	struct fx *f = *state;
 	struct simdev_stream s;
-	struct anpu_hw_job_desc desc;
-	struct anpu_hw_job_status st;
 
-	valid_pair(&s);
-	simdev_stream_finish(&s, 0, 0);
+	tampered_pair(&s);
 	op1(&s)->opcode = ANPU_OP_COUNT;
-	st = run(f, &s, &desc);
-	assert_invalid(&st, ANPU_CAUSE_OPCODE, 1, desc.cmd_addr + OP1_OFF);
+	assert_tampered_rejected(*state, &s, ANPU_CAUSE_OPCODE, 1, AT_OP1);
 }
 
 static void test_wrong_tensor_count_is_tensor_count(void **state)
 {
-	struct fx *f = *state;
 	struct simdev_stream s;
-	struct anpu_hw_job_desc desc;
-	struct anpu_hw_job_status st;
 
-	valid_pair(&s);
-	simdev_stream_finish(&s, 0, 0);
+	tampered_pair(&s);
 	op1(&s)->opcode = ANPU_OP_NOP;	/* NOP takes no tensors */
-	st = run(f, &s, &desc);
-	assert_invalid(&st, ANPU_CAUSE_TENSOR_COUNT, 1, desc.cmd_addr + OP1_OFF);
+	assert_tampered_rejected(*state, &s, ANPU_CAUSE_TENSOR_COUNT, 1, AT_OP1);
 }
 
 static void test_undefined_op_flag_is_op_flags(void **state)
 {
-	struct fx *f = *state;
 	struct simdev_stream s;
-	struct anpu_hw_job_desc desc;
-	struct anpu_hw_job_status st;
 
-	valid_pair(&s);
-	simdev_stream_finish(&s, 0, 0);
+	tampered_pair(&s);
 	op1(&s)->flags = 1;
-	st = run(f, &s, &desc);
-	assert_invalid(&st, ANPU_CAUSE_OP_FLAGS, 1, desc.cmd_addr + OP1_OFF);
+	assert_tampered_rejected(*state, &s, ANPU_CAUSE_OP_FLAGS, 1, AT_OP1);
 }
 
 static void test_tensor_flag_is_op_flags(void **state)
 {
-	struct fx *f = *state;
 	struct simdev_stream s;
-	struct anpu_hw_job_desc desc;
-	struct anpu_hw_job_status st;
 
-	valid_pair(&s);
-	simdev_stream_finish(&s, 0, 0);
+	tampered_pair(&s);
 	op1_tensor(&s, 0)->flags = 1;
-	st = run(f, &s, &desc);
-	assert_invalid(&st, ANPU_CAUSE_OP_FLAGS, 1, VA_IN);
+	assert_tampered_rejected(*state, &s, ANPU_CAUSE_OP_FLAGS, 1, AT_VA(VA_IN));
 }
 
 static void test_non_finite_scale_is_param(void **state)
 {
-	struct fx *f = *state;
 	struct simdev_stream s;
-	struct anpu_hw_job_desc desc;
-	struct anpu_hw_job_status st;
 
-	valid_pair(&s);
-	simdev_stream_finish(&s, 0, 0);
+	tampered_pair(&s);
 	op1(&s)->params.scale.s = NAN;
-	st = run(f, &s, &desc);
-	assert_invalid(&st, ANPU_CAUSE_PARAM, 1, desc.cmd_addr + OP1_OFF);
-	assert_out_untouched(f);
+	assert_tampered_rejected(*state, &s, ANPU_CAUSE_PARAM, 1, AT_OP1);
+	assert_out_untouched(*state);
 }
 
 static void test_unknown_dtype_is_dtype(void **state)
 {
-	struct fx *f = *state;
 	struct simdev_stream s;
-	struct anpu_hw_job_desc desc;
-	struct anpu_hw_job_status st;
 
-	valid_pair(&s);
-	simdev_stream_finish(&s, 0, 0);
+	tampered_pair(&s);
 	op1_tensor(&s, 0)->dtype = 3;
-	st = run(f, &s, &desc);
-	assert_invalid(&st, ANPU_CAUSE_DTYPE, 1, VA_IN);
+	assert_tampered_rejected(*state, &s, ANPU_CAUSE_DTYPE, 1, AT_VA(VA_IN));
 }
 
 static void test_zero_dimension_is_shape(void **state)
 {
-	struct fx *f = *state;
 	struct simdev_stream s;
-	struct anpu_hw_job_desc desc;
-	struct anpu_hw_job_status st;
 
-	valid_pair(&s);
-	simdev_stream_finish(&s, 0, 0);
+	tampered_pair(&s);
 	op1_tensor(&s, 1)->ne[2] = 0;
-	st = run(f, &s, &desc);
-	assert_invalid(&st, ANPU_CAUSE_SHAPE, 1, VA_OUT + 0x1000);
+	assert_tampered_rejected(*state, &s, ANPU_CAUSE_SHAPE, 1, AT_VA(VA_OUT + 0x1000));
 }
 
 static void test_overlapping_rows_are_stride(void **state)
