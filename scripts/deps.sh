@@ -39,6 +39,9 @@ if ! command -v dpkg-query >/dev/null 2>&1; then
 fi
 
 miss=$(missing | tr '\n' ' ' | sed 's/ $//')
+# node and npm (the pinned npm references: scripts/npm-fetch.sh) may come from another
+# packaging of Node.js that bundles npm; Debian's packages only when the command is missing.
+command -v npm >/dev/null 2>&1 || miss="${miss:+$miss }nodejs npm"
 [ -z "$miss" ] && exit 0
 
 if [ "$mode" = --check ]; then
