@@ -45,6 +45,96 @@ const char *anpurt_last_error(void);
 /* Model files (GGUF) and model descriptions                               */
 /* ======================================================================= */
 
+/*
+ * A model: a GGUF file mapped read-only, checked (every field of the file, then
+ * every tensor's shape against the architecture's hyper-parameters) and
+ * described. Architectures: qwen2 (Qwen2, Qwen2.5, DeepSeek-R1-Distill-Qwen),
+ * qwen3 and llama (Llama 3.x). Mixture-of-experts, vision towers, other
+ * architectures, weight types outside enum anpurt_type and RoPE scaling other
+ * than none/llama3 are refused with a message saying which.
+ */
+struct anpurt_model;
+
+/* Weight types the runtime reads (the NPU's formats). */
+enum anpurt_type {
+	ANPURT_TYPE_F32,
+	ANPURT_TYPE_F16,
+	ANPURT_TYPE_BF16,
+	ANPURT_TYPE_Q8_0,
+	ANPURT_TYPE_Q4_0,
+	ANPURT_TYPE_Q4_1,
+	ANPURT_TYPE_Q5_0,
+	ANPURT_TYPE_Q5_1,
+	ANPURT_TYPE_Q4_K,
+	ANPURT_TYPE_Q5_K,
+	ANPURT_TYPE_Q6_K,
+	ANPURT_TYPE_COUNT
+};
+
+/* ggml's name of @type ("q4_K", "f32"); "?" outside the enum. */
+const char *anpurt_type_name(enum anpurt_type type);
+
+/* How RoPE pairs dimensions: NORMAL rotates (2i, 2i+1) (llama), NEOX (i, i + d/2) (qwen). */
+enum anpurt_rope_style {
+	ANPURT_ROPE_NORMAL,
+	ANPURT_ROPE_NEOX,
+};
+
+enum anpurt_rope_scaling {
+	ANPURT_ROPE_SCALING_NONE,
+	ANPURT_ROPE_SCALING_LLAMA3,	/* per-dimension factors in rope_freqs.weight */
+};
+
+struct anpurt_model_params {
+	/*
+	 * A chat template by name (see anpurt_chat_template_names()) instead of the
+	 * one detected from the file's tokenizer.chat_template; NULL: detect.
+	 */
+	const char *chat_template;
+	/* Part 2 adds the device, the weights' upload and residency here. */
+};
+
+struct anpurt_model_params anpurt_model_default_params(void);
+
+/*
+ * Map, check and describe the GGUF file @path. @params may be NULL (defaults).
+ * On failure *@model is NULL and anpurt_last_error() names the file and the
+ * offset, key or tensor at fault.
+ */
+int anpurt_model_open(const char *path, const struct anpurt_model_params *params,
+		      struct anpurt_model **model);
+void anpurt_model_free(struct anpurt_model *model);
+
+struct anpurt_model_info {
+	const char *architecture;	/* "qwen2", "qwen3", "llama" */
+	const char *name;		/* general.name ("" when absent) */
+	uint32_t n_layer;		/* block_count */
+	uint32_t n_embd;		/* embedding_length */
+	uint32_t n_ff;			/* feed_forward_length */
+	uint32_t n_head;		/* attention.head_count */
+	uint32_t n_head_kv;		/* attention.head_count_kv (default n_head) */
+	uint32_t head_dim_k;		/* attention.key_length (default n_embd / n_head) */
+	uint32_t head_dim_v;		/* attention.value_length (default n_embd / n_head) */
+	uint32_t n_vocab;		/* rows of token_embd.weight = tokenizer.ggml.tokens */
+	uint32_t n_ctx_train;		/* context_length */
+	float rope_freq_base;		/* rope.freq_base (default 10000) */
+	float rms_norm_eps;		/* attention.layer_norm_rms_epsilon (default 1e-6) */
+	enum anpurt_rope_style rope_style;
+	enum anpurt_rope_scaling rope_scaling;
+	int tied_output;		/* no output.weight: logits use token_embd.weight */
+	int has_qkv_bias;		/* qwen2: attn_q/k/v.bias */
+	int has_qk_norm;		/* qwen3: attn_q_norm/attn_k_norm */
+	uint64_t n_params;		/* elements of all tensors */
+	uint64_t file_bytes;
+	uint64_t weight_bytes;		/* bytes of all tensors' data */
+	uint32_t n_tensors;
+	uint32_t tensor_count[ANPURT_TYPE_COUNT];	/* tensors per weight type */
+	const char *chat_template;	/* template kind (a name), "unknown" if not detected */
+};
+
+/* The description of an open model (valid until anpurt_model_free()). */
+const struct anpurt_model_info *anpurt_model_info(const struct anpurt_model *model);
+
 /* ======================================================================= */
 /* Text: tokenizer                                                         */
 /* ======================================================================= */
@@ -52,6 +142,56 @@ const char *anpurt_last_error(void);
 /* ======================================================================= */
 /* Text: chat templates                                                    */
 /* ======================================================================= */
+
+/*
+ * Conversations rendered as the model's own Jinja chat template renders them,
+ * byte for byte, for the templates of the supported models. A template is
+ * known by name:
+ *   "qwen2.5"         ChatML; Qwen2.5's default system message when none is given
+ *   "qwen3"           ChatML with thinking: earlier turns' <think> blocks dropped,
+ *                     enable_thinking = 0 adds an empty <think></think> block
+ *   "deepseek-r1"     DeepSeek-R1(-Distill): <｜User｜>/<｜Assistant｜>, the last
+ *                     system message first, <think> blocks dropped
+ *   "deepseek-r1-v2"  its later revision: all system messages joined, each user
+ *                     turn ends with <｜Assistant｜>
+ *   "llama3"          Llama 3.0 headers
+ *   "llama3.1"        Llama 3.1/3.2: a system header with the cutting-knowledge
+ *                     and today's date
+ * Templates with the tool-call parts are rendered for system/user/assistant
+ * turns (no tools).
+ */
+struct anpurt_chat_message {
+	const char *role;	/* "system", "user" or "assistant" */
+	const char *content;	/* UTF-8, NUL-terminated; user text is never markup */
+};
+
+struct anpurt_chat_params {
+	int add_generation_prompt;	/* end with the assistant's header (default 1) */
+	int enable_thinking;		/* qwen3: 0 = empty think block (default 1) */
+	const char *date;		/* llama3.1 "Today Date", e.g. "26 Jul 2024";
+					 * NULL: today (UTC) as "%d %b %Y" */
+};
+
+struct anpurt_chat_params anpurt_chat_default_params(void);
+
+/* The template names, NULL-terminated. */
+const char *const *anpurt_chat_template_names(void);
+
+/*
+ * The template whose Jinja text (tokenizer.chat_template, @len bytes) this is:
+ * 0 and *@name, or -ENOENT (message naming the choices) when not recognised.
+ */
+int anpurt_chat_template_detect(const char *text, size_t len, const char **name);
+
+/* The template called @name: 0 and *@canonical, or -EINVAL naming the choices. */
+int anpurt_chat_template_lookup(const char *name, const char **canonical);
+
+/*
+ * Render @n messages with the template @name into *@text (NUL-terminated,
+ * *@len bytes without the NUL; release with free()). @params may be NULL.
+ */
+int anpurt_chat_render(const char *name, const struct anpurt_chat_message *msgs, size_t n,
+		       const struct anpurt_chat_params *params, char **text, size_t *len);
 
 #ifdef __cplusplus
 }

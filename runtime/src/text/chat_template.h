@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* Chat templates: one renderer per template kind (chat_template_render.c). */
+#ifndef CHAT_TEMPLATE_H
+#define CHAT_TEMPLATE_H
+
+#include "anpurt.h"
+#include "common/rt_buf.h"
+
+/* What a renderer gets: messages checked (roles known), the date resolved. */
+struct chat_input {
+	const struct anpurt_chat_message *msgs;
+	size_t n;
+	int add_generation_prompt;
+	int enable_thinking;
+	const char *date;
+};
+
+void chat_render_qwen25(struct rt_buf *out, const struct chat_input *in);
+void chat_render_qwen3(struct rt_buf *out, const struct chat_input *in);
+void chat_render_deepseek_r1(struct rt_buf *out, const struct chat_input *in);
+void chat_render_deepseek_r1_v2(struct rt_buf *out, const struct chat_input *in);
+void chat_render_llama3(struct rt_buf *out, const struct chat_input *in);
+void chat_render_llama31(struct rt_buf *out, const struct chat_input *in);
+
+#endif
