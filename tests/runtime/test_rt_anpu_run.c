@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * anpu-run from the outside: the command-line conventions (--help, --version,
+ * usage errors exit 2 with one line, errors exit 1 with the library's message)
+ * and --info / --info --json on a tiny model built by lib_gguf_build.
+ */
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "lib_gguf_build.h"
+
+static char tool[PATH_MAX + 32], model[64];
+
+/* Run anpu-run @args (shell words); its stdout and stderr in @out, the exit status. */
+static int run(const char *args, char *out, size_t n)
+{
+	char cmd[PATH_MAX + 512];
+	size_t len = 0, got;
+	FILE *p;
+	int status;
+
+	snprintf(cmd, sizeof(cmd), "%s %s 2>&1", tool, args);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (len + 1 < n && (got = fread(out + len, 1, n - 1 - len, p)) > 0)
+		len += got;
+	out[len] = '\0';
+	status = pclose(p);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static int setup(void **state)
+{
+	struct gb_model_spec s = gb_model_spec_tiny("qwen2");
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	struct gb *b = gb_new();
+	int fd;
+
+	(void)state;
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	*strrchr(self, '/') = '\0';	/* BUILD/tests -> BUILD/bin/anpu-run */
+	snprintf(tool, sizeof(tool), "%s/../bin/anpu-run", self);
+	snprintf(model, sizeof(model), "/tmp/test_rt_anpu_run.XXXXXX");
+	fd = mkstemp(model);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	s.chat_template = "{{ '<|im_start|>system\\nYou are Qwen, created by Alibaba Cloud. You are a"
+			  " helpful assistant.<|im_end|>\\n' }}";
+	gb_model(b, &s);
+	n = gb_write_file(b, model);
+	gb_free(b);
+	return n ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unlink(model);
+	return 0;
+}
+
+static void test_help_lists_every_option(void **state)
+{
+	static const char *const opts[] = { "--model", "-m", "--info", "--json", "--chat-template",
+					    "--version", "--help" };
+	char out[4096];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(run("--help", out, sizeof(out)), 0);
+	assert_memory_equal(out, "Usage: anpu-run ", 16);
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (!strstr(out, opts[i]))
+			fail_msg("--help does not list %s", opts[i]);
+	assert_int_equal(run("-h", out, sizeof(out)), 0);
+	assert_int_equal(run("--version", out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "anpu-run"));
+}
+
+static void expect_usage_error(const char *args, const char *want)
+{
+	char out[1024];
+
+	assert_int_equal(run(args, out, sizeof(out)), 2);
+	assert_string_equal(out, want);
+}
+
+static void test_usage_errors(void **state)
+{
+	(void)state;
+	expect_usage_error("--frobnicate", "anpu-run: unknown option '--frobnicate' (anpu-run --help lists the options)\n");
+	expect_usage_error("-x", "anpu-run: unknown option '-x' (anpu-run --help lists the options)\n");
+	expect_usage_error("-m", "anpu-run: option '-m' needs an argument (anpu-run --help lists the options)\n");
+	expect_usage_error("-m f.gguf", "anpu-run: nothing to do: give --info (anpu-run --help lists the options)\n");
+	expect_usage_error("--info", "anpu-run: no model: give -m FILE (anpu-run --help lists the options)\n");
+	expect_usage_error("--info -m f.gguf extra", "anpu-run: unexpected argument 'extra' (anpu-run --help lists the options)\n");
+}
+
+static void test_info_text(void **state)
+{
+	char out[4096], args[256];
+
+	(void)state;
+	snprintf(args, sizeof(args), "-m %s --info", model);
+	assert_int_equal(run(args, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "architecture:    qwen2\n"));
+	assert_non_null(strstr(out, "layers:          2\n"));
+	assert_non_null(strstr(out, "heads:           4 query, 2 key/value, head size 16 (value 16)\n"));
+	assert_non_null(strstr(out, "vocabulary:      40\n"));
+	assert_non_null(strstr(out, "context length:  256\n"));
+	assert_non_null(strstr(out, "rope:            neox, base 1000000, scaling none\n"));
+	assert_non_null(strstr(out, "output:          tied (token_embd.weight)\n"));
+	assert_non_null(strstr(out, "tensors:         26: q8_0 15, f32 11\n"));
+	assert_non_null(strstr(out, "chat template:   qwen2.5\n"));
+	snprintf(args, sizeof(args), "-m %s --info --chat-template llama3", model);
+	assert_int_equal(run(args, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "chat template:   llama3\n"));
+}
+
+static void test_info_json(void **state)
+{
+	char out[4096], args[256];
+	struct json_object *j, *v, *types;
+
+	(void)state;
+	snprintf(args, sizeof(args), "--json -m %s --info", model);
+	assert_int_equal(run(args, out, sizeof(out)), 0);
+	j = json_tokener_parse(out);
+	assert_non_null(j);
+	assert_true(json_object_object_get_ex(j, "architecture", &v));
+	assert_string_equal(json_object_get_string(v), "qwen2");
+	assert_true(json_object_object_get_ex(j, "n_embd", &v));
+	assert_int_equal(json_object_get_int(v), 64);
+	assert_true(json_object_object_get_ex(j, "tied_output", &v));
+	assert_true(json_object_get_boolean(v));
+	assert_true(json_object_object_get_ex(j, "tensor_types", &types));
+	assert_true(json_object_object_get_ex(types, "q8_0", &v));
+	assert_int_equal(json_object_get_int(v), 15);
+	assert_true(json_object_object_get_ex(types, "f32", &v));
+	assert_int_equal(json_object_get_int(v), 11);
+	assert_true(json_object_object_get_ex(j, "chat_template", &v));
+	assert_string_equal(json_object_get_string(v), "qwen2.5");
+	json_object_put(j);
+}
+
+static void test_errors_are_the_library_message(void **state)
+{
+	char out[1024], args[256];
+
+	(void)state;
+	assert_int_equal(run("-m /nonexistent.gguf --info", out, sizeof(out)), 1);
+	assert_string_equal(out, "anpu-run: /nonexistent.gguf: No such file or directory\n");
+	snprintf(args, sizeof(args), "-m %s --info --chat-template x", model);
+	assert_int_equal(run(args, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "unknown chat template 'x' (the choices: qwen2.5"));
+	assert_int_equal(run("-m /etc/hostname --info", out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "anpu-run: /etc/hostname: offset 0: not a GGUF file"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_help_lists_every_option),
+		cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_info_text),
+		cmocka_unit_test(test_info_json),
+		cmocka_unit_test(test_errors_are_the_library_message),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

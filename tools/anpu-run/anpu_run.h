@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* anpu-run: what the option parser hands to the commands. */
+#ifndef ANPU_RUN_H
+#define ANPU_RUN_H
+
+#include <stdio.h>
+
+#include "anpurt.h"
+
+#define PROG "anpu-run"
+
+enum run_action {
+	ACTION_NONE,
+	ACTION_INFO,		/* --info */
+};
+
+struct run_opts {
+	const char *model_path;		/* -m */
+	enum run_action action;
+	int json;			/* --json */
+	const char *chat_template;	/* --chat-template */
+};
+
+/*
+ * Parse argv into @o. Returns -1 to go on, or the exit status to leave with
+ * (0 after --help/--version, 2 after a usage error, printed as one line).
+ */
+int run_parse_args(int argc, char **argv, struct run_opts *o);
+
+/* --info: print the model's description (text or JSON) to @out; exit status. */
+int run_info(const struct run_opts *o, FILE *out);
+
+#endif

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* anpu-run: the ANPU runtime from the command line (docs/runtime.md). */
+#include "anpu_run.h"
+
+int main(int argc, char **argv)
+{
+	struct run_opts o;
+	int ret = run_parse_args(argc, argv, &o);
+
+	if (ret >= 0)
+		return ret;
+	switch (o.action) {
+	case ACTION_INFO:
+		return run_info(&o, stdout);
+	case ACTION_NONE:
+		break;
+	}
+	return 2;
+}
