@@ -2,6 +2,9 @@
 #   make fuzz-smoke   regressions + >= 30 s of fuzz_cp from the committed corpus
 #   make fuzz         FUZZ_SECONDS (600) of fuzz_cp
 #   make fuzz-seeds   regenerate tests/fuzz/corpus/cp/ (committed)
+#   make fuzz-smoke-gguf   >= 20 s of fuzz_gguf (GGUF reader + model description)
+#   make fuzz-gguf         FUZZ_SECONDS of fuzz_gguf
+#   make fuzz-seeds-gguf   regenerate tests/fuzz/corpus/gguf/ (committed)
 ifneq ($(HAVE_CLANG),)
 FUZZ_DIR      := $(BUILD)/fuzz
 FUZZ_SECONDS  ?= 600
@@ -57,6 +60,46 @@ fuzz: $(FUZZ_CP) fuzz-regressions
 	$(FUZZ_CP) $(FUZZ_ARGS) -max_total_time=$(FUZZ_SECONDS) \
 		-artifact_prefix=$(FUZZ_DIR)/artifacts/ $(FUZZ_DIR)/corpus-cp $(FUZZ_CORPUS)
 
+# ---- fuzz_gguf: the runtime's GGUF reader and model description ----
+FUZZ_GGUF        := $(FUZZ_DIR)/fuzz_gguf
+FUZZ_GGUF_GEN    := $(FUZZ_DIR)/gen_gguf_seeds
+FUZZ_GGUF_CORPUS := tests/fuzz/corpus/gguf
+FUZZ_GGUF_SMOKE_SECONDS ?= 20
+FUZZ_GGUF_SRC    := $(sort $(wildcard runtime/src/common/*.c runtime/src/model/*.c \
+		      runtime/src/text/chat_template*.c))
+FUZZ_GGUF_OBJ    := $(FUZZ_GGUF_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+$(FUZZ_GGUF_OBJ): FUZZ_CFLAGS += -Iruntime/include -Iruntime/src
+
+$(FUZZ_GGUF): tests/fuzz/fuzz_gguf.c $(FUZZ_GGUF_OBJ)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -Iruntime/include -Iruntime/src -fsanitize=fuzzer -o $@ \
+		tests/fuzz/fuzz_gguf.c $(FUZZ_GGUF_OBJ)
+
+$(FUZZ_GGUF_GEN): tests/fuzz/gen_gguf_seeds.c tests/runtime/lib_gguf_build.c tests/runtime/lib_gguf_build.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/fuzz/gen_gguf_seeds.c tests/runtime/lib_gguf_build.c
+
+.PHONY: fuzz-seeds-gguf fuzz-smoke-gguf fuzz-gguf
+fuzz-build: $(FUZZ_GGUF)
+
+fuzz-seeds-gguf: $(FUZZ_GGUF_GEN)
+	@mkdir -p $(FUZZ_GGUF_CORPUS)
+	$(FUZZ_GGUF_GEN) $(FUZZ_GGUF_CORPUS)
+
+fuzz-smoke-gguf: $(FUZZ_GGUF)
+	@mkdir -p $(FUZZ_DIR)/corpus-gguf $(FUZZ_DIR)/artifacts/
+	$(FUZZ_GGUF) $(FUZZ_ARGS) -max_total_time=$(FUZZ_GGUF_SMOKE_SECONDS) \
+		-artifact_prefix=$(FUZZ_DIR)/artifacts/ $(FUZZ_DIR)/corpus-gguf $(FUZZ_GGUF_CORPUS)
+
+fuzz-gguf: $(FUZZ_GGUF)
+	@mkdir -p $(FUZZ_DIR)/corpus-gguf $(FUZZ_DIR)/artifacts/
+	$(FUZZ_GGUF) $(FUZZ_ARGS) -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=$(FUZZ_DIR)/artifacts/ $(FUZZ_DIR)/corpus-gguf $(FUZZ_GGUF_CORPUS)
+
+CHECK_SUITES += fuzz-smoke-gguf
+CHECK_DEPS   += $(FUZZ_GGUF)
+CHECK_TIMEOUT_fuzz-smoke-gguf := 300
+
 # `make check` runs the smoke run as one suite (the runner reads libFuzzer's output).
 CHECK_SUITES += fuzz-smoke
 CHECK_DEPS   += $(FUZZ_CP)
@@ -64,7 +107,7 @@ CHECK_TIMEOUT_fuzz-smoke := 300
 
 -include $(shell find $(FUZZ_DIR)/obj -name '*.d' 2>/dev/null)
 else
-.PHONY: fuzz fuzz-smoke
-fuzz fuzz-smoke:
+.PHONY: fuzz fuzz-smoke fuzz-gguf fuzz-smoke-gguf
+fuzz fuzz-smoke fuzz-gguf fuzz-smoke-gguf:
 	@echo "clang is not installed (make deps installs it): cannot build the libFuzzer targets"; exit 77
 endif
