@@ -40,3 +40,14 @@ endef
 $(foreach t,$(RT_TOOLS),$(eval $(call rt_tool_rule,$(notdir $(t)))))
 
 all: $(RT_TOOLS)
+
+# ---- benchmark program: build/bin/anpu-bench-runtime (subcommands, JSON lines) ----
+# `anpu-bench-runtime gguf-open FILE` gives runtime.gguf.open_ms; the bench part that
+# makes FILE with anpu-mkmodel and records it is wired in by the benchmark rules.
+BENCH_RT_BIN := $(BUILD)/bin/anpu-bench-runtime
+$(OBJ)/bench/bench_runtime.o: CPPFLAGS += $(RT_INC)
+$(BENCH_RT_BIN): $(OBJ)/bench/bench_runtime.o $(LIBRT) $(LIBACCEL) $(LIBSIM)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(RT_LIBS)
+
+all: $(BENCH_RT_BIN)

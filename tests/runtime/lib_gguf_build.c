@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib_gguf_build.h"
 
@@ -332,7 +333,8 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 	return (v + a - 1) / a * a;
 }
 
-uint8_t *gb_build(struct gb *b, size_t *size)
+/* The image; with @meta_only the bytes before the data section (*@size is still the total). */
+static uint8_t *build(struct gb *b, size_t *size, int meta_only)
 {
 	struct gb_buf out = { 0 };
 	uint64_t *offs = xrealloc(NULL, b->n_t * sizeof(uint64_t)), next = 0, end = 0;
@@ -370,11 +372,35 @@ uint8_t *gb_build(struct gb *b, size_t *size)
 	}
 	b->data_off = (size_t)align_up(out.len, b->alignment);
 	total = b->n_t ? b->data_off + (size_t)end : out.len;
-	out.p = xrealloc(out.p, total);
-	memset(out.p + out.len, 0, total - out.len);
 	free(offs);
 	*size = total;
+	if (meta_only)
+		return out.p;
+	out.p = xrealloc(out.p, total);
+	memset(out.p + out.len, 0, total - out.len);
 	return out.p;
+}
+
+uint8_t *gb_build(struct gb *b, size_t *size)
+{
+	return build(b, size, 0);
+}
+
+int gb_write_file_sparse(struct gb *b, const char *path)
+{
+	size_t size, meta = 0;
+	uint8_t *img = build(b, &size, 1);
+	FILE *f = fopen(path, "wb");
+	int ok;
+
+	meta = b->n_t ? b->data_off : size;
+	if (meta > size)
+		meta = size;
+	ok = f && fwrite(img, 1, meta, f) == meta && !ftruncate(fileno(f), (off_t)size);
+	if (f && fclose(f))
+		ok = 0;
+	free(img);
+	return ok ? 0 : -1;
 }
 
 size_t gb_kv_offset(const struct gb *b, size_t i)
@@ -516,4 +542,29 @@ void gb_model(struct gb *b, const struct gb_model_spec *s)
 	gb_tensor_1d(b, "output_norm.weight", 0, s->n_embd);
 	if (!s->tied)
 		gb_tensor_2d(b, "output.weight", s->weight_type, s->n_embd, s->n_vocab);
+}
+
+void gb_model_qwen25_05b_q4_k_m(struct gb *b)
+{
+	/* layers whose attn_v is q8_0 and ffn_down q6_K (llama.cpp's use_more_bits) */
+	static const uint8_t more_bits[24] = {
+		[0] = 1, [1] = 1, [2] = 1, [5] = 1, [8] = 1, [11] = 1, [14] = 1, [17] = 1,
+		[20] = 1, [21] = 1, [22] = 1, [23] = 1,
+	};
+	struct gb_model_spec s = {
+		.arch = "qwen2", .n_layer = 24, .n_embd = 896, .n_ff = 4864, .n_head = 14,
+		.n_head_kv = 2, .head_dim = 64, .n_vocab = 151936, .n_ctx = 32768, .tied = 1,
+		.weight_type = 6 /* q5_0 */,
+	};
+	char name[64];
+	uint32_t i;
+
+	gb_model(b, &s);
+	gb_tensor_set_type(b, "token_embd.weight", 8);
+	for (i = 0; i < 24; i++) {
+		snprintf(name, sizeof(name), "blk.%u.attn_v.weight", i);
+		gb_tensor_set_type(b, name, more_bits[i] ? 8 : 6);
+		snprintf(name, sizeof(name), "blk.%u.ffn_down.weight", i);
+		gb_tensor_set_type(b, name, more_bits[i] ? 14 : 12);
+	}
 }

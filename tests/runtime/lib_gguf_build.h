@@ -57,6 +57,8 @@ size_t gb_tensor_info_offset(const struct gb *b, size_t i);	/* after gb_build */
 size_t gb_data_offset(const struct gb *b);			/* after gb_build */
 /* gb_build() into the file @path; 0 or -1. */
 int gb_write_file(struct gb *b, const char *path);
+/* The same file with the data section left as a hole (metadata-only tests of large models). */
+int gb_write_file_sparse(struct gb *b, const char *path);
 
 /* A small but complete model of one architecture, for the model-description tests. */
 struct gb_model_spec {
@@ -74,5 +76,11 @@ struct gb_model_spec {
 /* The defaults for @arch: 2 layers, embd 64, ff 128, heads 4/2, head_dim 16 (qwen3: 32). */
 struct gb_model_spec gb_model_spec_tiny(const char *arch);
 void gb_model(struct gb *b, const struct gb_model_spec *spec);
+
+/*
+ * Qwen2.5-0.5B-Instruct's exact shapes and the tensor types of its real Q4_K_M
+ * file (qwen-and-gguf.md: q5_0 132, q8_0 13, q4_K 12, q6_K 12, f32 121).
+ */
+void gb_model_qwen25_05b_q4_k_m(struct gb *b);
 
 #endif

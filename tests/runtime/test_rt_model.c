@@ -407,6 +407,31 @@ static void test_chat_template_override(void **state)
 	assert_string_equal(anpurt_last_error(), "/nonexistent/x.gguf: No such file or directory");
 }
 
+static void test_qwen25_05b_q4_k_m_shapes_and_mix(void **state)
+{
+	const struct anpurt_model_info *in;
+	struct anpurt_model *m;
+	struct gb *b = gb_new();
+
+	(void)state;
+	gb_model_qwen25_05b_q4_k_m(b);
+	assert_int_equal(gb_write_file_sparse(b, path), 0);
+	gb_free(b);
+	assert_int_equal(anpurt_model_open(path, NULL, &m), 0);
+	in = anpurt_model_info(m);
+	assert_int_equal(in->n_tensors, 290);
+	assert_int_equal(in->tensor_count[ANPURT_TYPE_F32], 121);
+	assert_int_equal(in->tensor_count[ANPURT_TYPE_Q5_0], 132);
+	assert_int_equal(in->tensor_count[ANPURT_TYPE_Q8_0], 13);
+	assert_int_equal(in->tensor_count[ANPURT_TYPE_Q4_K], 12);
+	assert_int_equal(in->tensor_count[ANPURT_TYPE_Q6_K], 12);
+	assert_int_equal(in->n_params, 494032768);	/* Qwen2.5-0.5B's published count */
+	assert_int_equal(in->n_vocab, 151936);
+	assert_int_equal(in->head_dim_k, 64);
+	assert_true(in->tied_output);
+	anpurt_model_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_bad_hparams),
 		cmocka_unit_test(test_vocab),
 		cmocka_unit_test(test_chat_template_override),
+		cmocka_unit_test(test_qwen25_05b_q4_k_m_shapes_and_mix),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -106,9 +106,9 @@ static void print_text(FILE *out, const char *path, const struct anpurt_model_in
 		in->has_qk_norm ? ", q/k RMS norms" : "");
 	fprintf(out, "vocabulary:      %" PRIu32 "\n", in->n_vocab);
 	fprintf(out, "context length:  %" PRIu32 "\n", in->n_ctx_train);
-	fprintf(out, "rope:            %s, base %.9g, scaling %s\n", rope_style(in),
+	fprintf(out, "rope:            %s, base %.10g, scaling %s\n", rope_style(in),
 		in->rope_freq_base, rope_scaling(in));
-	fprintf(out, "rms norm eps:    %.9g\n", in->rms_norm_eps);
+	fprintf(out, "rms norm eps:    %g\n", in->rms_norm_eps);
 	fprintf(out, "output:          %s\n", in->tied_output ? "tied (token_embd.weight)" :
 		"output.weight");
 	fprintf(out, "parameters:      %" PRIu64 " (%.2f M)\n", in->n_params, in->n_params / 1e6);

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MIT
+/*
+ * anpu-bench-runtime: the runtime's benchmarks, one subcommand each, results as
+ * JSON lines (scripts/bench-record.sh's convention).
+ *
+ *   anpu-bench-runtime gguf-open FILE [RUNS]
+ *       runtime.gguf.open_ms: anpurt_model_open + anpurt_model_free of FILE (map,
+ *       check every field, bind and check every tensor, describe), median of RUNS
+ *       (default 20) after one warm-up run (page cache warm: the number is the
+ *       runtime's work, not the disk's).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "anpurt.h"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int open_once(const char *path, double *ms, struct anpurt_model_info *copy_to)
+{
+	struct anpurt_model *m;
+	double t0 = now_ms();
+
+	if (anpurt_model_open(path, NULL, &m)) {
+		fprintf(stderr, "anpu-bench-runtime: %s\n", anpurt_last_error());
+		return -1;
+	}
+	if (copy_to)
+		*copy_to = *anpurt_model_info(m);
+	anpurt_model_free(m);
+	*ms = now_ms() - t0;
+	return 0;
+}
+
+static int bench_gguf_open(const char *path, int runs)
+{
+	struct anpurt_model_info info = { 0 };
+	double *ms = calloc((size_t)runs, sizeof(*ms)), warm;
+	int i;
+
+	if (!ms || open_once(path, &warm, &info)) {
+		free(ms);
+		return 1;
+	}
+	for (i = 0; i < runs; i++)
+		if (open_once(path, &ms[i], NULL)) {
+			free(ms);
+			return 1;
+		}
+	qsort(ms, (size_t)runs, sizeof(*ms), cmp_double);
+	printf("{\"name\":\"runtime.gguf.open_ms\",\"value\":%.3f,\"unit\":\"ms\",\"min_ms\":%.3f,"
+	       "\"max_ms\":%.3f,\"runs\":%d,\"architecture\":\"%s\",\"n_tensors\":%u,"
+	       "\"file_bytes\":%llu}\n", ms[runs / 2], ms[0], ms[runs - 1], runs,
+	       info.architecture, info.n_tensors, (unsigned long long)info.file_bytes);
+	free(ms);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int runs = 20;
+
+	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		printf("Usage: anpu-bench-runtime gguf-open FILE [RUNS]\n");
+		return 0;
+	}
+	if (argc < 3 || argc > 4 || strcmp(argv[1], "gguf-open")) {
+		fprintf(stderr, "anpu-bench-runtime: usage: anpu-bench-runtime gguf-open FILE [RUNS]\n");
+		return 2;
+	}
+	if (argc == 4) {
+		char *end;
+		long v = strtol(argv[3], &end, 10);
+
+		if (*end || v < 1 || v > 100000) {
+			fprintf(stderr, "anpu-bench-runtime: RUNS must be 1 to 100000\n");
+			return 2;
+		}
+		runs = (int)v;
+	}
+	return bench_gguf_open(argv[2], runs);
+}
