@@ -78,7 +78,8 @@ static void report_difference(const char *what, const char *got, size_t got_len,
 static void test_renders_match_jinja(void **state)
 {
 	struct json_object *ref = load(REF_DIR "chat_templates.json");
-	struct json_object *convs = get(load(REF_DIR "chat_conversations.json"), "conversations");
+	struct json_object *conv_file = load(REF_DIR "chat_conversations.json");
+	struct json_object *convs = get(conv_file, "conversations");
 	struct json_object *renders = get(ref, "renders");
 	size_t i, j, n_kinds[8] = { 0 };
 	const char *const *names = anpurt_chat_template_names();
@@ -117,7 +118,7 @@ static void test_renders_match_jinja(void **state)
 	for (j = 0; names[j]; j++)
 		if (!n_kinds[j])
 			fail_msg("no reference render for %s", names[j]);
-	json_object_put(convs);
+	json_object_put(conv_file);
 	json_object_put(ref);
 }
 
