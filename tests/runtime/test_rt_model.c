@@ -20,6 +20,7 @@
 #include "anpurt.h"
 #include "lib_gguf_build.h"
 #include "model/gguf.h"
+#include "model/model.h"
 
 static char path[64];
 
@@ -432,6 +433,64 @@ static void test_qwen25_05b_q4_k_m_shapes_and_mix(void **state)
 	anpurt_model_free(m);
 }
 
+/* Describe an in-memory image the way anpurt_model_open does (without the file). */
+static int describe(const uint8_t *img, size_t size)
+{
+	struct anpurt_model m;
+	int ret;
+
+	memset(&m, 0, sizeof(m));
+	ret = gguf_parse(img, size, &m.gguf);
+	if (ret)
+		return ret;
+	ret = model_read_hparams(&m);
+	if (!ret)
+		ret = model_bind_tensors(&m);
+	if (!ret)
+		ret = model_read_vocab(&m);
+	model_free_vocab(&m);
+	free(m.layers);
+	gguf_close(m.gguf);
+	return ret;
+}
+
+/* Every metadata byte of a model flipped: described or refused with a message, never a crash. */
+static void test_mutated_models(void **state)
+{
+	static const uint8_t xors[] = { 0x01, 0x80, 0xff };
+	struct gb_model_spec s = gb_model_spec_tiny("qwen3");
+	size_t size, at, x, ok = 0, refused = 0;
+	struct gb *b = gb_new();
+	uint8_t *img;
+
+	(void)state;
+	s.n_layer = 1;
+	s.n_vocab = 4;
+	gb_model(b, &s);
+	img = gb_build(b, &size);
+	assert_int_equal(describe(img, size), 0);
+	for (at = 0; at < gb_data_offset(b); at++) {
+		for (x = 0; x < sizeof(xors); x++) {
+			uint8_t *copy = malloc(size);
+
+			assert_non_null(copy);
+			memcpy(copy, img, size);
+			copy[at] ^= xors[x];
+			if (describe(copy, size) == 0) {
+				ok++;
+			} else {
+				assert_true(anpurt_last_error()[0] != '\0');
+				refused++;
+			}
+			free(copy);
+		}
+	}
+	assert_true(ok > 0);
+	assert_true(refused > 0);
+	free(img);
+	gb_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -446,6 +505,7 @@ int main(void)
 		cmocka_unit_test(test_vocab),
 		cmocka_unit_test(test_chat_template_override),
 		cmocka_unit_test(test_qwen25_05b_q4_k_m_shapes_and_mix),
+		cmocka_unit_test(test_mutated_models),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
