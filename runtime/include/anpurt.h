@@ -150,9 +150,11 @@ const struct anpurt_model_info *anpurt_model_info(const struct anpurt_model *mod
  *   "qwen2.5"         ChatML; Qwen2.5's default system message when none is given
  *   "qwen3"           ChatML with thinking: earlier turns' <think> blocks dropped,
  *                     enable_thinking = 0 adds an empty <think></think> block
- *   "deepseek-r1"     DeepSeek-R1(-Distill): <｜User｜>/<｜Assistant｜>, the last
- *                     system message first, <think> blocks dropped
- *   "deepseek-r1-v2"  its later revision: all system messages joined, each user
+ *   "deepseek-r1"     DeepSeek-R1's first template: <｜User｜>/<｜Assistant｜>, the
+ *                     last system message first, <think> blocks dropped
+ *   "deepseek-r1-distill"  the same whose generation prompt opens <think>\n
+ *                     (DeepSeek-R1-Distill-Qwen/Llama as published)
+ *   "deepseek-r1-v2"  a later revision: all system messages joined, each user
  *                     turn ends with <｜Assistant｜>
  *   "llama3"          Llama 3.0 headers
  *   "llama3.1"        Llama 3.1/3.2: a system header with the cutting-knowledge

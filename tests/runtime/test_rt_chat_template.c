@@ -126,7 +126,7 @@ static void test_detects_every_real_template(void **state)
 {
 	char path[] = "/tmp/test_rt_chat_template.XXXXXX", cmd[256];
 	struct json_object *dump, *list;
-	size_t i, n_known = 0;
+	size_t i, n_known = 0, n_wrong = 0;
 	int fd = mkstemp(path), status;
 
 	(void)state;
@@ -145,20 +145,46 @@ static void test_detects_every_real_template(void **state)
 	list = get(dump, "templates");
 	assert_true(json_object_array_length(list) >= 10);
 	for (i = 0; i < json_object_array_length(list); i++) {
-		struct json_object *t = json_object_array_get_idx(list, i), *kind = get(t, "kind");
+		struct json_object *t = json_object_array_get_idx(list, i), *kind = NULL;
+		struct json_object *compatible = get(t, "compatible");
 		const char *text = str(t, "text"), *got = NULL;
-		int ret = anpurt_chat_template_detect(text, strlen(text), &got);
+		int ret = anpurt_chat_template_detect(text, strlen(text), &got), listed;
+		size_t k;
 
-		if (json_object_is_type(kind, json_type_null)) {
-			if (ret != -ENOENT)
-				fail_msg("%s: detected as %s, expected not recognised", str(t, "source"), got);
+		if (!json_object_object_get_ex(t, "kind", &kind)) {
+			/* undecided: refused, or a kind that renders every conversation alike */
+			for (k = 0; ret == 0 && k < json_object_array_length(compatible); k++)
+				if (!strcmp(got, json_object_get_string(
+						json_object_array_get_idx(compatible, k))))
+					break;
+			if (ret == 0 && k == json_object_array_length(compatible)) {
+				printf("%s: detected as %s, which renders it differently\n",
+				       str(t, "source"), got);
+				n_wrong++;
+			}
+			if (ret != 0 && ret != -ENOENT)
+				fail_msg("%s: detect returned %d", str(t, "source"), ret);
 			continue;
 		}
-		if (ret != 0 || strcmp(got, json_object_get_string(kind)))
-			fail_msg("%s: detected %s (%d), expected %s", str(t, "source"),
-				 ret ? "nothing" : got, ret, json_object_get_string(kind));
+		listed = !json_object_is_type(kind, json_type_null);
+		if (!listed) {
+			if (ret != -ENOENT) {
+				printf("%s: detected as %s, expected not recognised\n",
+				       str(t, "source"), got);
+				n_wrong++;
+			}
+			continue;
+		}
+		if (ret != 0 || strcmp(got, json_object_get_string(kind))) {
+			printf("%s: detected %s (%d), expected %s\n", str(t, "source"),
+			       ret ? "nothing" : got, ret, json_object_get_string(kind));
+			n_wrong++;
+		}
 		n_known++;
 	}
+	assert_int_equal(n_wrong, 0);
+	/* the undecided templates were seen too: the whole automap */
+	assert_true(json_object_array_length(list) > 50);
 	assert_true(n_known >= 8);
 	json_object_put(dump);
 }
@@ -177,14 +203,15 @@ static void test_names_and_errors(void **state)
 		assert_int_equal(anpurt_chat_template_lookup(names[n], &name), 0);
 		assert_ptr_equal(name, names[n]);
 	}
-	assert_int_equal(n, 6);
+	assert_int_equal(n, 7);
 	assert_int_equal(anpurt_chat_template_lookup("chatml", &name), -EINVAL);
 	assert_string_equal(anpurt_last_error(), "unknown chat template 'chatml' (the choices: qwen2.5,"
-			    " qwen3, deepseek-r1, deepseek-r1-v2, llama3, llama3.1)");
+			    " qwen3, deepseek-r1, deepseek-r1-distill, deepseek-r1-v2, llama3,"
+			    " llama3.1)");
 	assert_int_equal(anpurt_chat_template_detect("{{ messages }}", 14, &name), -ENOENT);
 	assert_string_equal(anpurt_last_error(), "the chat template: not a template the runtime knows"
-			    " (it renders qwen2.5, qwen3, deepseek-r1, deepseek-r1-v2, llama3,"
-			    " llama3.1; choose one by name)");
+			    " (it renders qwen2.5, qwen3, deepseek-r1, deepseek-r1-distill,"
+			    " deepseek-r1-v2, llama3, llama3.1; choose one by name)");
 	assert_int_equal(anpurt_chat_template_detect(NULL, 0, &name), -ENOENT);
 	assert_non_null(strstr(anpurt_last_error(), "no chat template in the file"));
 	assert_int_equal(anpurt_chat_render("qwen3", &bad, 1, NULL, &text, &n), -EINVAL);

@@ -23,6 +23,7 @@ static const struct chat_kind {
 	{ "qwen2.5", chat_render_qwen25 },
 	{ "qwen3", chat_render_qwen3 },
 	{ "deepseek-r1", chat_render_deepseek_r1 },
+	{ "deepseek-r1-distill", chat_render_deepseek_r1_distill },
 	{ "deepseek-r1-v2", chat_render_deepseek_r1_v2 },
 	{ "llama3", chat_render_llama3 },
 	{ "llama3.1", chat_render_llama31 },
@@ -30,10 +31,11 @@ static const struct chat_kind {
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
 
 static const char *const names[N_KINDS + 1] = {
-	"qwen2.5", "qwen3", "deepseek-r1", "deepseek-r1-v2", "llama3", "llama3.1", NULL,
+	"qwen2.5", "qwen3", "deepseek-r1", "deepseek-r1-distill", "deepseek-r1-v2", "llama3",
+	"llama3.1", NULL,
 };
 
-#define CHOICES "qwen2.5, qwen3, deepseek-r1, deepseek-r1-v2, llama3, llama3.1"
+#define CHOICES "qwen2.5, qwen3, deepseek-r1, deepseek-r1-distill, deepseek-r1-v2, llama3, llama3.1"
 
 const char *const *anpurt_chat_template_names(void)
 {
@@ -71,18 +73,28 @@ static const char *detect(const char *t, size_t len)
 			return "qwen2.5";
 		return NULL;
 	}
-	if (has(t, len, "<｜User｜>") && has(t, len, "<｜Assistant｜>")) {
-		if (has(t, len, "<｜Assistant｜><think>"))
-			return NULL;	/* a revision that opens the think block itself */
-		return has(t, len, "is_last_user") ? "deepseek-r1-v2" : "deepseek-r1";
+	/* DeepSeek-R1: drops earlier think blocks; revisions differ in system prompts */
+	if (has(t, len, "<｜User｜>") && has(t, len, "<｜Assistant｜>") &&
+	    has(t, len, "split('</think>')")) {
+		int joins_systems = has(t, len, "is_first_sp"), last_user = has(t, len, "is_last_user");
+
+		if (joins_systems && last_user)
+			return "deepseek-r1-v2";
+		if (joins_systems || last_user)
+			return NULL;
+		return has(t, len, "<｜Assistant｜><think>") ? "deepseek-r1-distill" : "deepseek-r1";
 	}
-	if (has(t, len, "<|start_header_id|>") && has(t, len, "<|eot_id|>") &&
-	    has(t, len, "add_generation_prompt") && !has(t, len, "image")) {
-		if (has(t, len, "Cutting Knowledge Date: December 2023"))
-			return "llama3.1";
-		if (!has(t, len, "Cutting Knowledge"))
-			return "llama3";
-	}
+	if (!has(t, len, "<|start_header_id|>") || !has(t, len, "<|eot_id|>") ||
+	    !has(t, len, "add_generation_prompt") || has(t, len, "image"))
+		return NULL;
+	/* Llama 3.1/3.2: the system header with both dates, nothing added to it */
+	if (has(t, len, "Cutting Knowledge Date: December 2023") && has(t, len, "Today Date: ") &&
+	    has(t, len, "date_string") && !has(t, len, "Enable deep thinking"))
+		return "llama3.1";
+	/* Llama 3.0: every message in its header, BOS before the first, no system header */
+	if (has(t, len, "bos_token + content") && has(t, len, "| trim + '<|eot_id|>'") &&
+	    !has(t, len, "<|start_header_id|>system"))
+		return "llama3";
 	return NULL;
 }
 

@@ -18,6 +18,7 @@ struct chat_input {
 void chat_render_qwen25(struct rt_buf *out, const struct chat_input *in);
 void chat_render_qwen3(struct rt_buf *out, const struct chat_input *in);
 void chat_render_deepseek_r1(struct rt_buf *out, const struct chat_input *in);
+void chat_render_deepseek_r1_distill(struct rt_buf *out, const struct chat_input *in);
 void chat_render_deepseek_r1_v2(struct rt_buf *out, const struct chat_input *in);
 void chat_render_llama3(struct rt_buf *out, const struct chat_input *in);
 void chat_render_llama31(struct rt_buf *out, const struct chat_input *in);

@@ -241,7 +241,7 @@ void chat_render_qwen3(struct rt_buf *b, const struct chat_input *in)
 #define DS_ASSISTANT	"<｜Assistant｜>"
 #define DS_EOS		"<｜end▁of▁sentence｜>"
 
-void chat_render_deepseek_r1(struct rt_buf *b, const struct chat_input *in)
+static void deepseek_r1(struct rt_buf *b, const struct chat_input *in, const char *prompt)
 {
 	const char *system = "";
 	size_t i;
@@ -264,7 +264,18 @@ void chat_render_deepseek_r1(struct rt_buf *b, const struct chat_input *in)
 		}
 	}
 	if (in->add_generation_prompt)
-		rt_buf_puts(b, DS_ASSISTANT);
+		rt_buf_puts(b, prompt);
+}
+
+void chat_render_deepseek_r1(struct rt_buf *b, const struct chat_input *in)
+{
+	deepseek_r1(b, in, DS_ASSISTANT);
+}
+
+/* The distilled models' template: the generation prompt opens the think block. */
+void chat_render_deepseek_r1_distill(struct rt_buf *b, const struct chat_input *in)
+{
+	deepseek_r1(b, in, DS_ASSISTANT "<think>\n");
 }
 
 void chat_render_deepseek_r1_v2(struct rt_buf *b, const struct chat_input *in)

