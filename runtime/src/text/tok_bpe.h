@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* BPE on one pre-token: merges by rank, lowest first, leftmost on ties (as Hugging Face). */
+#ifndef TOK_BPE_H
+#define TOK_BPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct anpurt_tokenizer;
+
+/* Where ids go: written while there is room, always counted. */
+struct tok_out {
+	int32_t *ids;
+	size_t n_max;
+	size_t n;
+};
+
+static inline void tok_out_push(struct tok_out *o, int32_t id)
+{
+	if (o->n < o->n_max)
+		o->ids[o->n] = id;
+	o->n++;
+}
+
+/* Work arrays of one tokenize call, grown to the longest pre-token. */
+struct tok_bpe_work {
+	int32_t *id;		/* symbol's token, -1 once merged into its left neighbour */
+	int32_t *prev, *next;
+	struct tok_bpe_cand *heap;
+	size_t cap;
+};
+
+void tok_bpe_work_free(struct tok_bpe_work *w);
+
+/* Append the ids of the pre-token @s (@len > 0 bytes); 0 or -ENOMEM. */
+int tok_bpe(const struct anpurt_tokenizer *tok, const uint8_t *s, size_t len,
+	    struct tok_bpe_work *w, struct tok_out *out);
+
+#endif
