@@ -21,6 +21,7 @@
 #include "anpurt.h"
 #include "lib_tokjson.h"
 #include "text/tok_internal.h"
+#include "text/tok_nfc.h"
 
 #define CORPUS_DIR "tests/runtime/data/tok-corpus"
 
@@ -437,6 +438,49 @@ static void test_small_output_array(void **state)
 	assert_int_equal(anpurt_tokenize(qwen3.tok, text, 3, 0x80, few, 3), -EINVAL);
 }
 
+/*
+ * tok_nfc normalises only around code points NFC can act on: it must agree with
+ * utf8proc_map over the whole text, on random mixes of characters that compose,
+ * reorder, decompose or pass unchanged (fixed seed).
+ */
+static void test_nfc_regions_match_whole_text_nfc(void **state)
+{
+	static const uint32_t pool[] = {
+		'a', 'e', 'A', ' ', '\n', 0xe9, 0x301, 0x300, 0x327, 0x323, 0x308, 0x338, 0x3d2,
+		0x304b, 0x3099, 0x309a, 0x30cf, 0x4e00, 0xf900, 0x2126, 0x212b, 0x1100, 0x1161,
+		0x11a8, 0xac00, 0xac01, 0xb47, 0xb3e, 0x928, 0x93c, 0x1f600, 0x1f3fd, 0x200d,
+		0xfe0f, 0x438, 0x306, 0x3b1, 0x345, 0x1e0a, 0x1e0b, 0xff21, 0x2000, 0x340, 0xf73,
+	};
+	uint64_t seed = 12345;
+
+	(void)state;
+	for (int iter = 0; iter < 20000; iter++) {
+		uint8_t text[256];
+		size_t len = 0, n_out;
+		int n_cp;
+		const uint8_t *out;
+		uint8_t *owned;
+		utf8proc_uint8_t *want;
+		utf8proc_ssize_t want_len;
+
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		n_cp = 1 + (int)((seed >> 33) % 12);
+		for (int i = 0; i < n_cp; i++) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			len += (size_t)utf8proc_encode_char(
+				(utf8proc_int32_t)pool[(seed >> 33) % (sizeof(pool) / sizeof(pool[0]))],
+				text + len);
+		}
+		assert_int_equal(tok_nfc(text, len, &out, &n_out, &owned), 0);
+		want_len = utf8proc_map(text, (utf8proc_ssize_t)len, &want, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+		assert_true(want_len >= 0);
+		assert_int_equal(n_out, (size_t)want_len);
+		assert_memory_equal(out, want, n_out);
+		free(want);
+		free(owned);
+	}
+}
+
 /* ---- small hand-built vocabularies: the 256 byte tokens plus what each test adds ---- */
 
 struct small_vocab {
@@ -617,6 +661,7 @@ int main(void)
 		cmocka_unit_test(test_streaming_invalid_utf8),
 		cmocka_unit_test(test_control_tokens_rendered_on_request),
 		cmocka_unit_test(test_small_output_array),
+		cmocka_unit_test(test_nfc_regions_match_whole_text_nfc),
 		cmocka_unit_test(test_unknown_pre_is_refused_by_name),
 		cmocka_unit_test(test_malformed_vocabularies),
 		cmocka_unit_test(test_small_vocabulary),

@@ -71,9 +71,10 @@ static int work_reserve(struct tok_bpe_work *w, size_t len)
 	w->id = malloc(cap * sizeof(*w->id));
 	w->prev = malloc(cap * sizeof(*w->prev));
 	w->next = malloc(cap * sizeof(*w->next));
+	w->result = malloc(cap * sizeof(*w->result));
 	/* each merge adds at most two candidates to the n - 1 initial ones */
 	w->heap = malloc(3 * cap * sizeof(*w->heap));
-	if (!w->id || !w->prev || !w->next || !w->heap) {
+	if (!w->id || !w->prev || !w->next || !w->result || !w->heap) {
 		tok_bpe_work_free(w);
 		return -ENOMEM;
 	}
@@ -86,6 +87,7 @@ void tok_bpe_work_free(struct tok_bpe_work *w)
 	free(w->id);
 	free(w->prev);
 	free(w->next);
+	free(w->result);
 	free(w->heap);
 	*w = (struct tok_bpe_work){ 0 };
 }
@@ -99,17 +101,17 @@ static void push_pair(const struct anpurt_tokenizer *tok, struct tok_bpe_work *w
 		heap_push(w->heap, n_heap, (struct tok_bpe_cand){ m->rank, left });
 }
 
-int tok_bpe(const struct anpurt_tokenizer *tok, const uint8_t *s, size_t len,
-	    struct tok_bpe_work *w, struct tok_out *out)
+long tok_bpe(const struct anpurt_tokenizer *tok, const uint8_t *s, size_t len, struct tok_bpe_work *w)
 {
 	size_t n_heap = 0;
+	long n = 0;
 
-	if (len == 1) {
-		tok_out_push(out, tok->byte_id[s[0]]);
-		return 0;
-	}
 	if (work_reserve(w, len))
 		return -ENOMEM;
+	if (len == 1) {
+		w->result[0] = tok->byte_id[s[0]];
+		return 1;
+	}
 	for (size_t i = 0; i < len; i++) {
 		w->id[i] = tok->byte_id[s[i]];
 		w->prev[i] = (int32_t)i - 1;
@@ -138,6 +140,6 @@ int tok_bpe(const struct anpurt_tokenizer *tok, const uint8_t *s, size_t len,
 			push_pair(tok, w, &n_heap, l, w->next[l]);
 	}
 	for (int32_t i = 0; i >= 0; i = w->next[i])
-		tok_out_push(out, w->id[i]);
-	return 0;
+		w->result[n++] = w->id[i];
+	return n;
 }

@@ -26,14 +26,14 @@ static inline void tok_out_push(struct tok_out *o, int32_t id)
 struct tok_bpe_work {
 	int32_t *id;		/* symbol's token, -1 once merged into its left neighbour */
 	int32_t *prev, *next;
+	int32_t *result;	/* the pre-token's ids, in order */
 	struct tok_bpe_cand *heap;
 	size_t cap;
 };
 
 void tok_bpe_work_free(struct tok_bpe_work *w);
 
-/* Append the ids of the pre-token @s (@len > 0 bytes); 0 or -ENOMEM. */
-int tok_bpe(const struct anpurt_tokenizer *tok, const uint8_t *s, size_t len,
-	    struct tok_bpe_work *w, struct tok_out *out);
+/* The ids of the pre-token @s (@len > 0 bytes) into w->result; their count, or -ENOMEM. */
+long tok_bpe(const struct anpurt_tokenizer *tok, const uint8_t *s, size_t len, struct tok_bpe_work *w);
 
 #endif

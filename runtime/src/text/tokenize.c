@@ -11,26 +11,57 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <utf8proc.h>
 
 #include "anpurt.h"
 #include "rt_error.h"
 #include "tok_bpe.h"
 #include "tok_internal.h"
+#include "tok_nfc.h"
 #include "tok_pre.h"
 #include "tok_utf8.h"
+
+/*
+ * Pre-token -> ids cache of one call (texts of CACHE_MIN_TEXT bytes and more):
+ * words repeat, and a hit costs one hash instead of a BPE run whose pair
+ * lookups miss the CPU caches. Direct-mapped; short pre-tokens only.
+ */
+#define CACHE_SLOTS	4096
+#define CACHE_KEY	22
+#define CACHE_IDS	7
+#define CACHE_MIN_TEXT	4096
+
+struct tok_cache_ent {
+	uint32_t tag;
+	uint8_t len;		/* 0: empty */
+	uint8_t n_ids;
+	char key[CACHE_KEY];
+	int32_t ids[CACHE_IDS];
+};
 
 struct tok_run {
 	const struct anpurt_tokenizer *tok;
 	pcre2_match_data *md;
 	struct tok_bpe_work bpe;
 	struct tok_out out;
+	struct tok_cache_ent *cache;	/* CACHE_SLOTS entries, or NULL */
 };
 
 static int pretoken(struct tok_run *run, const uint8_t *s, size_t len)
 {
 	const struct anpurt_tokenizer *tok = run->tok;
+	struct tok_cache_ent *ent = NULL;
+	uint64_t h = 0;
+	long n;
 
+	if (run->cache && len <= CACHE_KEY) {
+		h = tok_hash_bytes((const char *)s, len);
+		ent = &run->cache[h & (CACHE_SLOTS - 1)];
+		if (ent->len == len && ent->tag == (uint32_t)(h >> 32) && !memcmp(ent->key, s, len)) {
+			for (int i = 0; i < ent->n_ids; i++)
+				tok_out_push(&run->out, ent->ids[i]);
+			return 0;
+		}
+	}
 	if (tok->pre->ignore_merges) {
 		int32_t id = tok_str_map_find(&tok->regular, tok->piece, tok->piece_off,
 					      (const char *)s, len);
@@ -40,8 +71,18 @@ static int pretoken(struct tok_run *run, const uint8_t *s, size_t len)
 			return 0;
 		}
 	}
-	if (tok_bpe(tok, s, len, &run->bpe, &run->out))
+	n = tok_bpe(tok, s, len, &run->bpe);
+	if (n < 0)
 		return rt_error(-ENOMEM, "tokenize: out of memory");
+	for (long i = 0; i < n; i++)
+		tok_out_push(&run->out, run->bpe.result[i]);
+	if (ent && n <= CACHE_IDS) {
+		ent->tag = (uint32_t)(h >> 32);
+		ent->len = (uint8_t)len;
+		ent->n_ids = (uint8_t)n;
+		memcpy(ent->key, s, len);
+		memcpy(ent->ids, run->bpe.result, (size_t)n * sizeof(int32_t));
+	}
 	return 0;
 }
 
@@ -85,28 +126,20 @@ static int split(struct tok_run *run, const uint8_t *s, size_t len)
 	return err;
 }
 
-static int has_non_ascii(const uint8_t *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (s[i] & 0x80)
-			return 1;
-	return 0;
-}
-
 static int normalize_and_split(struct tok_run *run, const uint8_t *s, size_t len)
 {
-	utf8proc_uint8_t *nfc = NULL;
-	utf8proc_ssize_t n;
+	const uint8_t *nfc;
+	uint8_t *owned;
+	size_t n;
 	int err;
 
-	if (!run->tok->pre->nfc || !has_non_ascii(s, len))	/* ASCII is NFC already */
+	if (!run->tok->pre->nfc)
 		return split(run, s, len);
-	n = utf8proc_map(s, (utf8proc_ssize_t)len, &nfc, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
-	if (n < 0)
-		return rt_error(n == UTF8PROC_ERROR_NOMEM ? -ENOMEM : -EINVAL, "tokenize: NFC: %s",
-				utf8proc_errmsg(n));
-	err = split(run, nfc, (size_t)n);
-	free(nfc);
+	err = tok_nfc(s, len, &nfc, &n, &owned);
+	if (err)
+		return rt_error(err, "tokenize: NFC normalisation failed");
+	err = split(run, nfc, n);
+	free(owned);
 	return err;
 }
 
@@ -190,10 +223,13 @@ int anpurt_tokenize(const struct anpurt_tokenizer *tok, const char *text, size_t
 	    !(special && len && added_at(tok, s, len) == tok->bos_id))
 		tok_out_push(&run.out, tok->bos_id);
 	run.md = pcre2_match_data_create_from_pattern(tok->re, NULL);
+	if (len >= CACHE_MIN_TEXT)
+		run.cache = calloc(CACHE_SLOTS, sizeof(*run.cache));	/* optional: NULL is fine */
 	if (!run.md)
 		return rt_error(-ENOMEM, "tokenize: out of memory");
 	err = special ? template_text(&run, s, len) : plain_text(&run, s, len);
 	pcre2_match_data_free(run.md);
+	free(run.cache);
 	tok_bpe_work_free(&run.bpe);
 	if (err)
 		return err;
