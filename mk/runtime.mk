@@ -41,18 +41,3 @@ $(foreach t,$(RT_TOOLS),$(eval $(call rt_tool_rule,$(notdir $(t)))))
 
 all: $(RT_TOOLS)
 
-# ---- tokenizer benchmark: build/bin/anpu-bench-tokenize -> $(BENCH_DIR)/runtime-tokenize.jsonl ----
-BENCH_TOK_BIN := $(BUILD)/bin/anpu-bench-tokenize
-
-$(OBJ)/bench/bench_tokenize.o: CPPFLAGS += $(RT_INC) -Itests/runtime
-
-$(BENCH_TOK_BIN): $(OBJ)/bench/bench_tokenize.o $(OBJ)/tests/runtime/lib_tokjson.o $(LIBRT) $(LIBACCEL) $(LIBSIM)
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(RT_LIBS) -ljson-c
-
-all: $(BENCH_TOK_BIN)
-
-.PHONY: bench-runtime-tokenize
-BENCH_PARTS += bench-runtime-tokenize
-bench-runtime-tokenize: $(BENCH_TOK_BIN)
-	scripts/bench-record.sh $(BENCH_DIR) runtime-tokenize $(BENCH_TOK_BIN)

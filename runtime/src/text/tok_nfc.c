@@ -37,6 +37,8 @@ struct growbuf {
 
 static int append(struct growbuf *b, const uint8_t *s, size_t n)
 {
+	if (!n)
+		return 0;
 	if (b->n + n > b->cap) {
 		size_t cap = b->cap ? b->cap : 256;
 		uint8_t *np;
@@ -105,13 +107,13 @@ int tok_nfc(const uint8_t *s, size_t len, const uint8_t **out, size_t *out_len, 
 		free(nfc);
 		copied = i = end;
 	}
-	if (!err && b.p)
+	if (!err && copied)
 		err = append(&b, s + copied, len - copied);
 	if (err) {
 		free(b.p);
 		return err;
 	}
-	if (b.p) {
+	if (copied) {
 		*out = b.p;
 		*out_len = b.n;
 		*owned = b.p;
