@@ -101,6 +101,52 @@ static void push_pair(const struct anpurt_tokenizer *tok, struct tok_bpe_work *w
 		heap_push(w->heap, n_heap, (struct tok_bpe_cand){ m->rank, left });
 }
 
+/*
+ * Short pre-tokens (most of them): the same order without a heap. Each symbol
+ * keeps the merge of the pair it starts; every round walks the list for the
+ * lowest rank (the first one met wins ties: leftmost) and only the two pairs
+ * around the merged symbol are looked up again. O(n^2) in the worst case,
+ * fewer hash lookups and no stale candidates.
+ */
+#define LINEAR_MAX 32
+
+static long bpe_linear(const struct anpurt_tokenizer *tok, const uint8_t *s, size_t len,
+		       struct tok_bpe_work *w)
+{
+	const struct tok_merge *m[LINEAR_MAX];	/* merge of the pair (i, next[i]), or NULL */
+	int32_t *id = w->id, *next = w->next, *prev = w->prev;
+	long n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		id[i] = tok->byte_id[s[i]];
+		prev[i] = (int32_t)i - 1;
+		next[i] = i + 1 < len ? (int32_t)i + 1 : -1;
+	}
+	for (size_t i = 0; i + 1 < len; i++)
+		m[i] = tok_pair_map_find(&tok->merges, id[i], id[i + 1]);
+	m[len - 1] = NULL;
+	for (;;) {
+		int32_t best = -1, r;
+
+		for (int32_t i = 0; i >= 0; i = next[i])
+			if (m[i] && (best < 0 || m[i]->rank < m[best]->rank))
+				best = i;
+		if (best < 0)
+			break;
+		r = next[best];
+		id[best] = m[best]->id;
+		next[best] = next[r];
+		if (next[best] >= 0)
+			prev[next[best]] = best;
+		m[best] = next[best] >= 0 ? tok_pair_map_find(&tok->merges, id[best], id[next[best]]) : NULL;
+		if (prev[best] >= 0)
+			m[prev[best]] = tok_pair_map_find(&tok->merges, id[prev[best]], id[best]);
+	}
+	for (int32_t i = 0; i >= 0; i = next[i])
+		w->result[n++] = id[i];
+	return n;
+}
+
 long tok_bpe(const struct anpurt_tokenizer *tok, const uint8_t *s, size_t len, struct tok_bpe_work *w)
 {
 	size_t n_heap = 0;
@@ -112,6 +158,8 @@ long tok_bpe(const struct anpurt_tokenizer *tok, const uint8_t *s, size_t len, s
 		w->result[0] = tok->byte_id[s[0]];
 		return 1;
 	}
+	if (len <= LINEAR_MAX)
+		return bpe_linear(tok, s, len, w);
 	for (size_t i = 0; i < len; i++) {
 		w->id[i] = tok->byte_id[s[i]];
 		w->prev[i] = (int32_t)i - 1;

@@ -31,7 +31,7 @@ static size_t table_size(size_t n_keys)
 {
 	size_t size = 64;
 
-	while (size < n_keys * 2)	/* load factor at most 1/2 */
+	while (size * 7 < n_keys * 10)	/* load factor at most 0.7 */
 		size *= 2;
 	return size;
 }

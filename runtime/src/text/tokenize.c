@@ -23,11 +23,12 @@
 /*
  * Pre-token -> ids cache of one call (texts of CACHE_MIN_TEXT bytes and more):
  * words repeat, and a hit costs one hash instead of a BPE run whose pair
- * lookups miss the CPU caches. Direct-mapped; short pre-tokens only.
+ * lookups miss the CPU caches. Direct-mapped; pre-tokens up to CACHE_KEY
+ * bytes (a run of CJK characters is one pre-token: 19 of them fit).
  */
 #define CACHE_SLOTS	4096
-#define CACHE_KEY	22
-#define CACHE_IDS	7
+#define CACHE_KEY	58
+#define CACHE_IDS	16
 #define CACHE_MIN_TEXT	4096
 
 struct tok_cache_ent {
