@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <json-c/json.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -301,6 +302,45 @@ static void test_round_trip(void **state)
 				free(ids);
 			}
 		}
+	}
+}
+
+/* One tokenizer, several threads at once: each gets the reference ids (it is read-only). */
+static void *tokenize_corpus_thread(void *arg)
+{
+	const struct real_vocab *rv = arg;
+
+	for (int round = 0; round < 3; round++) {
+		for (size_t i = 0; i < json_object_array_length(corpus); i++) {
+			json_object *want;
+			size_t len;
+			const char *text = case_text(i, &len);
+			int32_t ids[4096];
+			int n = anpurt_tokenize(rv->tok, text, len, ANPURT_TOKENIZE_NO_SPECIAL, ids, 4096);
+
+			json_object_object_get_ex(json_object_array_get_idx(rv->expected, i), "user", &want);
+			if (n != (int)json_object_array_length(want))
+				return (void *)1;
+			for (int k = 0; k < n; k++)
+				if (ids[k] != json_object_get_int(json_object_array_get_idx(want, k)))
+					return (void *)1;
+		}
+	}
+	return NULL;
+}
+
+static void test_concurrent_tokenize(void **state)
+{
+	pthread_t t[3];
+	void *ret;
+
+	(void)state;
+	need(&llama3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, tokenize_corpus_thread, &llama3), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(pthread_join(t[i], &ret), 0);
+		assert_null(ret);
 	}
 }
 
@@ -657,6 +697,7 @@ int main(void)
 		cmocka_unit_test(test_llama3_bos_once),
 		cmocka_unit_test(test_user_content_never_matches_added_tokens),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_concurrent_tokenize),
 		cmocka_unit_test(test_streaming_detokenizer),
 		cmocka_unit_test(test_streaming_invalid_utf8),
 		cmocka_unit_test(test_control_tokens_rendered_on_request),
