@@ -8,20 +8,6 @@
 
 struct anpurt_tokenizer;
 
-/* Where ids go: written while there is room, always counted. */
-struct tok_out {
-	int32_t *ids;
-	size_t n_max;
-	size_t n;
-};
-
-static inline void tok_out_push(struct tok_out *o, int32_t id)
-{
-	if (o->n < o->n_max)
-		o->ids[o->n] = id;
-	o->n++;
-}
-
 /* Work arrays of one tokenize call, grown to the longest pre-token. */
 struct tok_bpe_work {
 	int32_t *id;		/* symbol's token, -1 once merged into its left neighbour */

@@ -20,6 +20,20 @@
 #include "tok_pre.h"
 #include "tok_utf8.h"
 
+/* Where ids go: written while there is room, always counted. */
+struct tok_out {
+	int32_t *ids;
+	size_t n_max;
+	size_t n;
+};
+
+static inline void tok_out_push(struct tok_out *o, int32_t id)
+{
+	if (o->n < o->n_max)
+		o->ids[o->n] = id;
+	o->n++;
+}
+
 /*
  * Pre-token -> ids cache of one call (texts of CACHE_MIN_TEXT bytes and more):
  * words repeat, and a hit costs one hash instead of a BPE run whose pair
