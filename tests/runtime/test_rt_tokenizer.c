@@ -680,6 +680,21 @@ static void test_small_vocabulary(void **state)
 	assert_int_equal(ids[1], 0xff);	/* the small vocabulary: byte b is token b */
 	tok_free(tok);
 
+	/* padding rows (UNUSED, as convert_hf_to_gguf.py pads to the embedding's rows):
+	 * never produced, never matched, rendered as nothing */
+	small_vocab_init(&sv, "qwen2");
+	small_vocab_add(&sv, "[PAD256]", TOK_TYPE_UNUSED);
+	small_vocab_add(&sv, "[PAD257]", TOK_TYPE_UNUSED);
+	assert_int_equal(tok_create(&sv.v, &tok), 0);
+	assert_int_equal(anpurt_vocab_size(tok), 258);
+	assert_int_equal(anpurt_tokenize(tok, "[PAD256]", 8, 0, ids, 16), 8);
+	for (int i = 0; i < 8; i++)
+		assert_true(ids[i] < 256);
+	ids[0] = 256;
+	assert_int_equal(anpurt_detokenize(tok, ids, 1, ANPURT_DETOK_SPECIAL, (char *)&ids[1], 8), 0);
+	assert_int_equal(anpurt_token_find(tok, "[PAD257]", 8), 257);
+	tok_free(tok);
+
 	/* qwen2 does not ignore merges: "abc" is a then bc (b c ranks first) */
 	small_vocab_init(&sv, "qwen2");
 	small_vocab_add(&sv, "ab", TOK_TYPE_NORMAL);
