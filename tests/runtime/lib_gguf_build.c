@@ -437,9 +437,31 @@ struct gb_model_spec gb_model_spec_tiny(const char *arch)
 	struct gb_model_spec s = {
 		.arch = arch, .n_layer = 2, .n_embd = 64, .n_ff = 128, .n_head = 4,
 		.n_head_kv = 2, .head_dim = qwen3 ? 32 : 16, .write_head_dim = qwen3,
-		.n_vocab = 40, .n_ctx = 256, .tied = 1, .weight_type = 8 /* q8_0 */,
+		.n_vocab = 320, .n_ctx = 256, .tied = 1, .weight_type = 8 /* q8_0 */,
 	};
 	return s;
+}
+
+/* GPT-2's bytes_to_unicode(): printable bytes stand for themselves, the others
+ * for U+0100 upwards, in byte order; written as UTF-8 into @out. */
+static void byte_level_char(uint32_t byte, char out[16])
+{
+	uint32_t cp = byte, n = 0, b;
+
+	if (!((byte >= 33 && byte <= 126) || (byte >= 161 && byte <= 172) || byte >= 174)) {
+		for (b = 0; b < byte; b++)
+			if (!((b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174))
+				n++;
+		cp = 256 + n;
+	}
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		out[1] = '\0';
+	} else {
+		out[0] = (char)(0xc0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		out[2] = '\0';
+	}
 }
 
 static void kv_arch(struct gb *b, const char *arch, const char *suffix, uint32_t v)
@@ -501,8 +523,13 @@ void gb_model(struct gb *b, const struct gb_model_spec *s)
 	}
 	gb_kv_str(b, "tokenizer.ggml.model", "gpt2");
 	gb_kv_str(b, "tokenizer.ggml.pre", qwen2 || qwen3 ? "qwen2" : "llama-bpe");
+	/* a byte-level BPE vocabulary the tokenizer accepts: the 256 byte tokens in
+	 * GPT-2's byte-to-unicode form, then "t0", "t1", ... (reachable by one merge) */
 	for (i = 0; i < s->n_vocab; i++) {
-		snprintf(text[i], sizeof(text[i]), "t%u", i);
+		if (i < 256)
+			byte_level_char(i, text[i]);
+		else
+			snprintf(text[i], sizeof(text[i]), "t%u", i - 256);
 		tokens[i] = text[i];
 		types[i] = 1;
 	}

@@ -105,7 +105,7 @@ static void test_usage_errors(void **state)
 	expect_usage_error("--frobnicate", "anpu-run: unknown option '--frobnicate' (anpu-run --help lists the options)\n");
 	expect_usage_error("-x", "anpu-run: unknown option '-x' (anpu-run --help lists the options)\n");
 	expect_usage_error("-m", "anpu-run: option '-m' needs an argument (anpu-run --help lists the options)\n");
-	expect_usage_error("-m f.gguf", "anpu-run: nothing to do: give --info (anpu-run --help lists the options)\n");
+	expect_usage_error("-m f.gguf", "anpu-run: nothing to do: give --info or --tokenize (anpu-run --help lists the options)\n");
 	expect_usage_error("--info", "anpu-run: no model: give -m FILE (anpu-run --help lists the options)\n");
 	expect_usage_error("--info -m f.gguf extra", "anpu-run: unexpected argument 'extra' (anpu-run --help lists the options)\n");
 }
@@ -120,7 +120,7 @@ static void test_info_text(void **state)
 	assert_non_null(strstr(out, "architecture:    qwen2\n"));
 	assert_non_null(strstr(out, "layers:          2\n"));
 	assert_non_null(strstr(out, "heads:           4 query, 2 key/value, head size 16 (value 16)\n"));
-	assert_non_null(strstr(out, "vocabulary:      40\n"));
+	assert_non_null(strstr(out, "vocabulary:      320\n"));
 	assert_non_null(strstr(out, "context length:  256\n"));
 	assert_non_null(strstr(out, "rope:            neox, base 1000000, scaling none\n"));
 	assert_non_null(strstr(out, "output:          tied (token_embd.weight)\n"));
@@ -129,6 +129,34 @@ static void test_info_text(void **state)
 	snprintf(args, sizeof(args), "-m %s --info --chat-template llama3", model);
 	assert_int_equal(run(args, out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "chat template:   llama3\n"));
+}
+
+/*
+ * --tokenize prints the ids as a JSON array. In the test vocabulary byte b is
+ * id b, and the Qwen pre-tokenizer splits letters from digits, so "t0t" is
+ * three byte tokens; -f reads the same text from a file.
+ */
+static void test_tokenize(void **state)
+{
+	char out[4096], args[512], path[] = "/tmp/anpu-run-prompt-XXXXXX";
+	int fd;
+
+	(void)state;
+	snprintf(args, sizeof(args), "-m %s --tokenize -p t0t", model);
+	assert_int_equal(run(args, out, sizeof(out)), 0);
+	assert_string_equal(out, "[116, 48, 116]\n");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "t0t", 3), 3);
+	close(fd);
+	snprintf(args, sizeof(args), "-m %s --tokenize --no-special -f %s", model, path);
+	assert_int_equal(run(args, out, sizeof(out)), 0);
+	assert_string_equal(out, "[116, 48, 116]\n");
+	unlink(path);
+	expect_usage_error("-m f.gguf --tokenize",
+			   "anpu-run: --tokenize needs a prompt: -p TEXT or -f FILE (anpu-run --help lists the options)\n");
+	expect_usage_error("-m f.gguf --tokenize -p a -f b",
+			   "anpu-run: give -p TEXT or -f FILE, not both (anpu-run --help lists the options)\n");
 }
 
 static void test_info_json(void **state)
@@ -178,6 +206,7 @@ int main(void)
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_info_text),
 		cmocka_unit_test(test_info_json),
+		cmocka_unit_test(test_tokenize),
 		cmocka_unit_test(test_errors_are_the_library_message),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

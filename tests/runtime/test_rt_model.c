@@ -91,7 +91,7 @@ static void test_qwen2_description(void **state)
 	assert_int_equal(in->n_head_kv, 2);
 	assert_int_equal(in->head_dim_k, 16);
 	assert_int_equal(in->head_dim_v, 16);
-	assert_int_equal(in->n_vocab, 40);
+	assert_int_equal(in->n_vocab, 320);
 	assert_int_equal(in->n_ctx_train, 256);
 	assert_true(in->rope_freq_base == 1e6f);
 	assert_true(in->rms_norm_eps == 1e-6f);
@@ -100,15 +100,15 @@ static void test_qwen2_description(void **state)
 	assert_true(in->tied_output);
 	assert_true(in->has_qkv_bias);
 	assert_false(in->has_qk_norm);
-	/* embd 64x40; per layer: 2 norms 64, q 64x64, k, v 64x32, o 64x64, biases 64+32+32,
+	/* embd 64x320; per layer: 2 norms 64, q 64x64, k, v 64x32, o 64x64, biases 64+32+32,
 	 * gate, up 64x128, down 128x64; output_norm 64 */
-	assert_int_equal(in->n_params, 64 * 40 + 2 * (2 * 64 + 4096 + 2 * 2048 + 4096 + 128 +
+	assert_int_equal(in->n_params, 64 * 320 + 2 * (2 * 64 + 4096 + 2 * 2048 + 4096 + 128 +
 						     3 * 8192) + 64);
 	assert_int_equal(in->n_tensors, 1 + 2 * 12 + 1);
 	assert_int_equal(in->tensor_count[ANPURT_TYPE_Q8_0], 1 + 2 * 7);
 	assert_int_equal(in->tensor_count[ANPURT_TYPE_F32], 2 * 5 + 1);
 	assert_int_equal(in->tensor_count[ANPURT_TYPE_Q4_K], 0);
-	assert_int_equal(in->weight_bytes, (64 * 40 + 2 * (4096 + 2 * 2048 + 4096 + 3 * 8192)) / 32 * 34 +
+	assert_int_equal(in->weight_bytes, (64 * 320 + 2 * (4096 + 2 * 2048 + 4096 + 3 * 8192)) / 32 * 34 +
 				  4 * (2 * (2 * 64 + 128) + 64));
 	assert_true(in->file_bytes > in->weight_bytes);
 	assert_string_equal(in->chat_template, "unknown");
@@ -371,18 +371,18 @@ static void test_vocab(void **state)
 	b = tiny("qwen2");
 	gb_kv_remove(b, "tokenizer.ggml.tokens");
 	gb_kv_arr_str(b, "tokenizer.ggml.tokens", 2, (const char *const[]){ "a", "b" });
-	expect_refused(b, -EINVAL, "tokenizer.ggml.tokens has 2 entries but token_embd.weight has 40 rows");
+	expect_refused(b, -EINVAL, "tokenizer.ggml.tokens has 2 entries but token_embd.weight has 320 rows");
 	b = tiny("qwen2");
 	gb_kv_remove(b, "tokenizer.ggml.tokens");
 	expect_refused(b, -EINVAL, "tokenizer.ggml.tokens is missing");
 	b = tiny("qwen2");
 	gb_kv_remove(b, "tokenizer.ggml.token_type");
 	gb_kv_arr_i32(b, "tokenizer.ggml.token_type", 1, (const int32_t[]){ 1 });
-	expect_refused(b, -EINVAL, "tokenizer.ggml.token_type has 1 entries for 40 tokens");
+	expect_refused(b, -EINVAL, "tokenizer.ggml.token_type has 1 entries for 320 tokens");
 	b = tiny("qwen2");
 	gb_kv_remove(b, "tokenizer.ggml.eos_token_id");
-	gb_kv_u32(b, "tokenizer.ggml.eos_token_id", 40);
-	expect_refused(b, -EINVAL, "tokenizer.ggml.eos_token_id is 40, past the 40 tokens");
+	gb_kv_u32(b, "tokenizer.ggml.eos_token_id", 320);
+	expect_refused(b, -EINVAL, "tokenizer.ggml.eos_token_id is 320, past the 320 tokens");
 }
 
 static void test_chat_template_override(void **state)
@@ -465,7 +465,7 @@ static void test_mutated_models(void **state)
 
 	(void)state;
 	s.n_layer = 1;
-	s.n_vocab = 4;
+	s.n_vocab = 258;	/* the 256 byte tokens and two more: small metadata */
 	gb_model(b, &s);
 	img = gb_build(b, &size);
 	assert_int_equal(describe(img, size), 0);

@@ -12,6 +12,7 @@
 enum run_action {
 	ACTION_NONE,
 	ACTION_INFO,		/* --info */
+	ACTION_TOKENIZE,	/* --tokenize */
 };
 
 struct run_opts {
@@ -19,6 +20,9 @@ struct run_opts {
 	enum run_action action;
 	int json;			/* --json */
 	const char *chat_template;	/* --chat-template */
+	const char *prompt;		/* -p TEXT */
+	const char *prompt_file;	/* -f FILE */
+	int no_special;			/* --no-special: the text is user content */
 };
 
 /*
@@ -29,5 +33,11 @@ int run_parse_args(int argc, char **argv, struct run_opts *o);
 
 /* --info: print the model's description (text or JSON) to @out; exit status. */
 int run_info(const struct run_opts *o, FILE *out);
+
+/* The prompt of -p or -f into a malloc'ed buffer (not NUL-terminated); 0 or -errno. */
+int run_read_prompt(const struct run_opts *o, char **text, size_t *len);
+
+/* --tokenize: print the prompt's token ids as a JSON array to @out; exit status. */
+int run_tokenize(const struct run_opts *o, FILE *out);
 
 #endif

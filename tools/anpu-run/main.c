@@ -12,6 +12,8 @@ int main(int argc, char **argv)
 	switch (o.action) {
 	case ACTION_INFO:
 		return run_info(&o, stdout);
+	case ACTION_TOKENIZE:
+		return run_tokenize(&o, stdout);
 	case ACTION_NONE:
 		break;
 	}

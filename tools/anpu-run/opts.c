@@ -18,6 +18,10 @@ enum opt_id {
 	OPT_INFO,
 	OPT_JSON,
 	OPT_CHAT_TEMPLATE,
+	OPT_PROMPT = 'p',
+	OPT_PROMPT_FILE = 'f',
+	OPT_TOKENIZE = 0x200,
+	OPT_NO_SPECIAL,
 };
 
 struct opt {
@@ -30,6 +34,10 @@ struct opt {
 static const struct opt opts[] = {
 	{ "model", OPT_MODEL, "FILE", "the model (GGUF: qwen2, qwen3 or llama)" },
 	{ "info", OPT_INFO, NULL, "describe the model: architecture, shapes, sizes, tensor types" },
+	{ "tokenize", OPT_TOKENIZE, NULL, "print the prompt's token ids as a JSON array" },
+	{ "prompt", OPT_PROMPT, "TEXT", "the prompt, as template text (added tokens such as <|im_start|> match)" },
+	{ "file", OPT_PROMPT_FILE, "FILE", "read the prompt from FILE (- for standard input)" },
+	{ "no-special", OPT_NO_SPECIAL, NULL, "the prompt is user content: no added token is ever matched" },
 	{ "json", OPT_JSON, NULL, "print as JSON" },
 	{ "chat-template", OPT_CHAT_TEMPLATE, "NAME", "chat template by name instead of the detected one" },
 	{ "version", OPT_VERSION, NULL, "print the version and exit" },
@@ -39,8 +47,8 @@ static const struct opt opts[] = {
 
 static void usage_line(FILE *f)
 {
-	fprintf(f, "Usage: " PROG " -m FILE --info [--json] [--chat-template NAME] [-h|--help]"
-		" [--version]\n");
+	fprintf(f, "Usage: " PROG " -m FILE (--info [--json] [--chat-template NAME] |"
+		" --tokenize [--no-special] (-p TEXT | -f FILE)) [-h|--help] [--version]\n");
 }
 
 static void help(void)
@@ -86,6 +94,18 @@ static int apply(int id, const char *arg, struct run_opts *o)
 		return -1;
 	case OPT_CHAT_TEMPLATE:
 		o->chat_template = arg;
+		return -1;
+	case OPT_TOKENIZE:
+		o->action = ACTION_TOKENIZE;
+		return -1;
+	case OPT_PROMPT:
+		o->prompt = arg;
+		return -1;
+	case OPT_PROMPT_FILE:
+		o->prompt_file = arg;
+		return -1;
+	case OPT_NO_SPECIAL:
+		o->no_special = 1;
 		return -1;
 	case OPT_HELP:
 		help();
@@ -133,7 +153,11 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (o->action == ACTION_NONE)
-		return usage_error("%s", "nothing to do: give --info");
+		return usage_error("%s", "nothing to do: give --info or --tokenize");
+	if (o->prompt && o->prompt_file)
+		return usage_error("%s", "give -p TEXT or -f FILE, not both");
+	if (o->action == ACTION_TOKENIZE && !o->prompt && !o->prompt_file)
+		return usage_error("%s", "--tokenize needs a prompt: -p TEXT or -f FILE");
 	if (!o->model_path)
 		return usage_error("%s", "no model: give -m FILE");
 	return -1;

@@ -37,6 +37,8 @@ struct anpurt_model {
 	struct tok_vocab vocab;
 	struct rt_str *vocab_tokens, *vocab_merges;
 	int32_t *vocab_types;
+	/* built from vocab by the text layer; the model owns it */
+	struct anpurt_tokenizer *tokenizer;
 };
 
 /* Architecture and hyper-parameters from the KV pairs into m->arch and m->info. */

@@ -9,6 +9,7 @@
 #include "common/rt_error.h"
 #include "model/ggml_types.h"
 #include "model/model.h"
+#include "text/tok_internal.h"
 
 static const uint32_t type_ids[ANPURT_TYPE_COUNT] = {
 	[ANPURT_TYPE_F32] = GGML_F32,	[ANPURT_TYPE_F16] = GGML_F16,
@@ -105,6 +106,8 @@ int anpurt_model_open(const char *path, const struct anpurt_model_params *params
 	if (!ret)
 		ret = model_read_vocab(m);
 	if (!ret)
+		ret = tok_create(&m->vocab, &m->tokenizer);
+	if (!ret)
 		ret = read_name_and_template(m, params);
 	if (ret) {
 		snprintf(msg, sizeof(msg), "%s", anpurt_last_error());
@@ -121,6 +124,7 @@ void anpurt_model_free(struct anpurt_model *m)
 {
 	if (!m)
 		return;
+	tok_free(m->tokenizer);
 	model_free_vocab(m);
 	free(m->layers);
 	free(m->name);
@@ -131,4 +135,9 @@ void anpurt_model_free(struct anpurt_model *m)
 const struct anpurt_model_info *anpurt_model_info(const struct anpurt_model *model)
 {
 	return &model->info;
+}
+
+const struct anpurt_tokenizer *anpurt_model_tokenizer(const struct anpurt_model *model)
+{
+	return model->tokenizer;
 }

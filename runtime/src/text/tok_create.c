@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Building a tokenizer from a struct tok_vocab: every string, type, id and
+ * merge is checked, so a malformed vocabulary is an error naming the problem.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt_error.h"
+#include "tok_internal.h"
+#include "tok_pre.h"
+#include "tok_utf8.h"
+
+#define MAX_TOKENS	(1u << 24)	/* far above any real vocabulary (Qwen: 151936) */
+#define MAX_TEXT	(UINT32_MAX / 2)
+
+static int is_regular(uint8_t type)
+{
+	return type == TOK_TYPE_NORMAL || type == TOK_TYPE_UNDEFINED || type == TOK_TYPE_BYTE ||
+	       type == TOK_TYPE_UNKNOWN;
+}
+
+static int copy_texts(struct anpurt_tokenizer *tok, const struct tok_vocab *v)
+{
+	size_t total = 0;
+	char *p;
+
+	for (size_t i = 0; i < v->n_tokens; i++) {
+		if (!v->tokens[i].ptr && v->tokens[i].len)
+			return rt_error(-EINVAL, "tokenizer: token %zu has no text", i);
+		if (v->tokens[i].len == 0)
+			return rt_error(-EINVAL, "tokenizer: token %zu is empty", i);
+		total += v->tokens[i].len + 1;
+		if (total > MAX_TEXT)
+			return rt_error(-E2BIG, "tokenizer: the token texts exceed %u bytes", MAX_TEXT);
+	}
+	tok->text = malloc(total);
+	tok->text_off = malloc((v->n_tokens + 1) * sizeof(*tok->text_off));
+	tok->types = malloc(v->n_tokens);
+	if (!tok->text || !tok->text_off || !tok->types)
+		return rt_error(-ENOMEM, "tokenizer: out of memory for %zu tokens", v->n_tokens);
+	p = tok->text;
+	for (size_t i = 0; i < v->n_tokens; i++) {
+		int32_t type = v->token_types ? v->token_types[i] : TOK_TYPE_NORMAL;
+
+		if (type < TOK_TYPE_UNDEFINED || type > TOK_TYPE_BYTE)
+			return rt_error(-EINVAL, "tokenizer: token %zu \"%.*s\" has type %d (known: 0..6)",
+					i, (int)v->tokens[i].len, v->tokens[i].ptr, type);
+		tok->types[i] = (uint8_t)type;
+		tok->text_off[i] = (uint32_t)(p - tok->text);
+		memcpy(p, v->tokens[i].ptr, v->tokens[i].len);
+		p += v->tokens[i].len;
+		*p++ = '\0';
+	}
+	tok->text_off[v->n_tokens] = (uint32_t)(p - tok->text);
+	return 0;
+}
+
+/* Regular tokens stand for the bytes their byte-level characters map back to. */
+static int build_pieces(struct anpurt_tokenizer *tok)
+{
+	size_t n = tok->n_tokens;
+	char *p;
+
+	/* a piece is never longer than its text */
+	tok->piece = malloc(tok->text_off[n] + 1);
+	tok->piece_off = malloc((n + 1) * sizeof(*tok->piece_off));
+	if (!tok->piece || !tok->piece_off)
+		return rt_error(-ENOMEM, "tokenizer: out of memory for the token pieces");
+	p = tok->piece;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *s = (const uint8_t *)tok->text + tok->text_off[i];
+		size_t len = tok->text_off[i + 1] - tok->text_off[i] - 1;
+		uint8_t type = tok->types[i];
+
+		tok->piece_off[i] = (uint32_t)(p - tok->piece);
+		if (tok_is_added(type)) {
+			memcpy(p, s, len);
+			p += len;
+			continue;
+		}
+		if (!is_regular(type))
+			continue;	/* unused padding rows stand for nothing */
+		for (size_t k = 0; k < len;) {
+			uint32_t cp;
+			int m = tok_utf8_next(s + k, len - k, &cp), b;
+
+			if (m <= 0)
+				return rt_error(-EINVAL, "tokenizer: token %zu is not valid UTF-8 (byte %zu)",
+						i, k);
+			b = tok_cp_to_byte(cp);
+			if (b < 0)
+				return rt_error(-EINVAL,
+						"tokenizer: token %zu \"%.*s\": U+%04X is not a byte-level character",
+						i, (int)len, (const char *)s, cp);
+			*p++ = (char)b;
+			k += (size_t)m;
+		}
+	}
+	tok->piece_off[n] = (uint32_t)(p - tok->piece);
+	return 0;
+}
+
+static int build_maps(struct anpurt_tokenizer *tok)
+{
+	int err = tok_str_map_init(&tok->regular, tok->n_tokens, 0);
+
+	if (!err)
+		err = tok_str_map_init(&tok->by_text, tok->n_tokens, 1);
+	if (err)
+		return rt_error(err, "tokenizer: out of memory for the token maps");
+	for (size_t i = 0; i < tok->n_tokens; i++) {
+		int32_t other = tok_str_map_add(&tok->by_text, tok->text, tok->text_off, (int32_t)i);
+
+		if (other >= 0)
+			return rt_error(-EINVAL, "tokenizer: tokens %d and %zu are both \"%s\"", other, i,
+					tok->text + tok->text_off[i]);
+		if (is_regular(tok->types[i]) &&
+		    tok_str_map_add(&tok->regular, tok->piece, tok->piece_off, (int32_t)i) >= 0)
+			return rt_error(-EINVAL, "tokenizer: token %zu \"%s\" stands for the same bytes as another",
+					i, tok->text + tok->text_off[i]);
+	}
+	for (int b = 0; b < 256; b++) {
+		char c = (char)b;
+
+		tok->byte_id[b] = tok_str_map_find(&tok->regular, tok->piece, tok->piece_off, &c, 1);
+		if (tok->byte_id[b] < 0)
+			return rt_error(-EINVAL, "tokenizer: no token for the byte 0x%02x (a byte-level "
+					"vocabulary has one for each of the 256 bytes)", b);
+	}
+	return 0;
+}
+
+static int32_t regular_by_text(const struct anpurt_tokenizer *tok, const char *s, size_t len)
+{
+	int32_t id = tok_str_map_find(&tok->by_text, tok->text, tok->text_off, s, len);
+
+	return id >= 0 && is_regular(tok->types[id]) ? id : -1;
+}
+
+static int build_merges(struct anpurt_tokenizer *tok, const struct tok_vocab *v)
+{
+	char *both = NULL;
+	size_t both_cap = 0;
+	int err = 0;
+
+	if (v->n_merges > INT32_MAX)
+		return rt_error(-E2BIG, "tokenizer: %zu merges", v->n_merges);
+	if (tok_pair_map_init(&tok->merges, v->n_merges))
+		return rt_error(-ENOMEM, "tokenizer: out of memory for %zu merges", v->n_merges);
+	for (size_t i = 0; i < v->n_merges && !err; i++) {
+		const char *s = v->merges[i].ptr;
+		size_t len = v->merges[i].len;
+		const char *sp = s ? memchr(s, ' ', len) : NULL;
+		size_t ll, rl;
+		int32_t l, r, m;
+
+		if (!sp || sp == s || sp == s + len - 1 || memchr(sp + 1, ' ', (size_t)(s + len - sp - 1))) {
+			err = rt_error(-EINVAL, "tokenizer: merge %zu \"%.*s\" is not \"left right\"", i,
+				       (int)len, s ? s : "");
+			break;
+		}
+		ll = (size_t)(sp - s);
+		rl = len - ll - 1;
+		l = regular_by_text(tok, s, ll);
+		r = regular_by_text(tok, sp + 1, rl);
+		if (l < 0 || r < 0) {
+			err = rt_error(-EINVAL, "tokenizer: merge %zu \"%.*s\" names an unknown token \"%.*s\"",
+				       i, (int)len, s, (int)(l < 0 ? ll : rl), l < 0 ? s : sp + 1);
+			break;
+		}
+		if (ll + rl > both_cap) {
+			char *nb = realloc(both, (ll + rl) * 2);
+
+			if (!nb) {
+				err = rt_error(-ENOMEM, "tokenizer: out of memory");
+				break;
+			}
+			both = nb;
+			both_cap = (ll + rl) * 2;
+		}
+		memcpy(both, s, ll);
+		memcpy(both + ll, sp + 1, rl);
+		m = regular_by_text(tok, both, ll + rl);
+		if (m < 0) {
+			err = rt_error(-EINVAL, "tokenizer: merge %zu \"%.*s\": its result \"%.*s\" is not a token",
+				       i, (int)len, s, (int)(ll + rl), both);
+			break;
+		}
+		tok_pair_map_add(&tok->merges, l, r, (int32_t)i, m);
+	}
+	free(both);
+	return err;
+}
+
+static int cmp_added(const void *a, const void *b, void *arg)
+{
+	const struct anpurt_tokenizer *tok = arg;
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+	uint8_t fx = (uint8_t)tok->piece[tok->piece_off[x]], fy = (uint8_t)tok->piece[tok->piece_off[y]];
+	uint32_t lx = tok->piece_off[x + 1] - tok->piece_off[x];
+	uint32_t ly = tok->piece_off[y + 1] - tok->piece_off[y];
+
+	if (fx != fy)
+		return fx < fy ? -1 : 1;
+	if (lx != ly)
+		return lx > ly ? -1 : 1;	/* longest first: leftmost-longest matching */
+	return x < y ? -1 : x > y;
+}
+
+static int build_added(struct anpurt_tokenizer *tok)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < tok->n_tokens; i++)
+		n += tok_is_added(tok->types[i]);
+	tok->added = malloc((n ? n : 1) * sizeof(*tok->added));
+	if (!tok->added)
+		return rt_error(-ENOMEM, "tokenizer: out of memory");
+	for (size_t i = 0; i < tok->n_tokens; i++)
+		if (tok_is_added(tok->types[i]))
+			tok->added[tok->n_added++] = (int32_t)i;
+	/* qsort_r (GNU): the comparator needs the tokenizer for the texts */
+	qsort_r(tok->added, n, sizeof(*tok->added), cmp_added, tok);
+	memset(tok->added_start, 0, sizeof(tok->added_start));
+	for (size_t i = 0; i < n; i++)
+		tok->added_start[(uint8_t)tok->piece[tok->piece_off[tok->added[i]]] + 1]++;
+	for (int b = 0; b < 256; b++)
+		tok->added_start[b + 1] += tok->added_start[b];
+	return 0;
+}
+
+static int check_id(const struct anpurt_tokenizer *tok, int32_t id, const char *what)
+{
+	if (id < -1 || (id >= 0 && (size_t)id >= tok->n_tokens))
+		return rt_error(-EINVAL, "tokenizer: %s id %d is outside the vocabulary (%zu tokens)",
+				what, id, tok->n_tokens);
+	return 0;
+}
+
+/* Like llama.cpp: without tokenizer.ggml.eot_token_id, a known end-of-turn control token. */
+static int32_t find_eot(const struct anpurt_tokenizer *tok)
+{
+	static const char *const names[] = { "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		int32_t id = tok_str_map_find(&tok->by_text, tok->text, tok->text_off, names[i],
+					      strlen(names[i]));
+
+		if (id >= 0 && tok->types[id] == TOK_TYPE_CONTROL)
+			return id;
+	}
+	return -1;
+}
+
+static int compile_regex(struct anpurt_tokenizer *tok)
+{
+	int code;
+	PCRE2_SIZE at;
+
+	tok->re = pcre2_compile((PCRE2_SPTR)tok->pre->regex, PCRE2_ZERO_TERMINATED,
+				PCRE2_UTF | PCRE2_UCP | PCRE2_NO_UTF_CHECK, &code, &at, NULL);
+	if (!tok->re) {
+		PCRE2_UCHAR msg[128];
+
+		pcre2_get_error_message(code, msg, sizeof(msg));
+		return rt_error(-EINVAL, "tokenizer: pre-tokenizer %s: regex error at %zu: %s",
+				tok->pre->name, (size_t)at, (const char *)msg);
+	}
+	/* the interpreter does the same matching, slower, where the JIT is unavailable */
+	tok->re_jit = pcre2_jit_compile(tok->re, PCRE2_JIT_COMPLETE) == 0;
+	return 0;
+}
+
+static int build(struct anpurt_tokenizer *tok, const struct tok_vocab *v)
+{
+	static const char gpt2[] = "gpt2";
+	int err;
+
+	if (v->model.len != strlen(gpt2) || memcmp(v->model.ptr, gpt2, v->model.len))
+		return rt_error(-EINVAL, "tokenizer: tokenizer.ggml.model \"%.*s\" is not supported "
+				"(known: gpt2, byte-level BPE)", (int)v->model.len,
+				v->model.ptr ? v->model.ptr : "");
+	tok->pre = tok_pre_find(v->pre.ptr ? v->pre.ptr : "", v->pre.len);
+	if (!tok->pre)
+		return rt_error(-EINVAL, "tokenizer: tokenizer.ggml.pre \"%.*s\" is not supported (known: %s)",
+				(int)v->pre.len, v->pre.ptr ? v->pre.ptr : "", tok_pre_names());
+	if (v->n_tokens == 0 || !v->tokens)
+		return rt_error(-EINVAL, "tokenizer: the vocabulary is empty");
+	if (v->n_tokens > MAX_TOKENS)
+		return rt_error(-E2BIG, "tokenizer: %zu tokens (at most %u)", v->n_tokens, MAX_TOKENS);
+	if (v->n_merges && !v->merges)
+		return rt_error(-EINVAL, "tokenizer: %zu merges without their texts", v->n_merges);
+	tok->n_tokens = v->n_tokens;
+	err = copy_texts(tok, v);
+	if (!err)
+		err = build_pieces(tok);
+	if (!err)
+		err = build_maps(tok);
+	if (!err)
+		err = build_merges(tok, v);
+	if (!err)
+		err = build_added(tok);
+	if (!err)
+		err = check_id(tok, v->bos_id, "BOS");
+	if (!err)
+		err = check_id(tok, v->eos_id, "EOS");
+	if (!err)
+		err = check_id(tok, v->eot_id, "EOT");
+	if (!err)
+		err = check_id(tok, v->pad_id, "padding");
+	if (err)
+		return err;
+	if (v->add_bos && v->bos_id < 0)
+		return rt_error(-EINVAL, "tokenizer: add_bos_token is set but there is no BOS token");
+	tok->bos_id = v->bos_id;
+	tok->eos_id = v->eos_id;
+	tok->eot_id = v->eot_id >= 0 ? v->eot_id : find_eot(tok);
+	tok->pad_id = v->pad_id;
+	tok->add_bos = !!v->add_bos;
+	return compile_regex(tok);
+}
+
+int tok_create(const struct tok_vocab *vocab, struct anpurt_tokenizer **out)
+{
+	struct anpurt_tokenizer *tok;
+	int err;
+
+	*out = NULL;
+	tok = calloc(1, sizeof(*tok));
+	if (!tok)
+		return rt_error(-ENOMEM, "tokenizer: out of memory");
+	err = build(tok, vocab);
+	if (err) {
+		tok_free(tok);
+		return err;
+	}
+	*out = tok;
+	rt_error_clear();
+	return 0;
+}
+
+void tok_free(struct anpurt_tokenizer *tok)
+{
+	if (!tok)
+		return;
+	pcre2_code_free(tok->re);
+	tok_str_map_free(&tok->regular);
+	tok_str_map_free(&tok->by_text);
+	tok_pair_map_free(&tok->merges);
+	free(tok->added);
+	free(tok->text);
+	free(tok->text_off);
+	free(tok->piece);
+	free(tok->piece_off);
+	free(tok->types);
+	free(tok);
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The tokenizer's two hash maps (open addressing, linear probing, built once
+ * and then only read): byte strings -> token id, and token-id pairs -> merge.
+ */
+#ifndef TOK_MAP_H
+#define TOK_MAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+uint64_t tok_hash_bytes(const char *s, size_t len);
+
+/*
+ * Byte strings -> id. The strings live outside the map, back to back in one
+ * buffer with offsets (string id = base + off[id], off[id + 1] - off[id] - sep
+ * bytes, sep = 1 where each is NUL-terminated); a slot keeps the id and the
+ * string's hash.
+ */
+struct tok_str_map {
+	uint64_t *slot;		/* hash high 32 bits << 32 | (id + 1); 0 = empty */
+	size_t mask;
+	uint32_t sep;
+};
+
+int tok_str_map_init(struct tok_str_map *map, size_t n_keys, uint32_t sep);
+void tok_str_map_free(struct tok_str_map *map);
+/* Insert @id; returns -1 when added, or the id already holding the same string. */
+int32_t tok_str_map_add(struct tok_str_map *map, const char *base, const uint32_t *off, int32_t id);
+/* The id of the string @s, or -1. */
+int32_t tok_str_map_find(const struct tok_str_map *map, const char *base, const uint32_t *off,
+			 const char *s, size_t len);
+
+struct tok_merge {
+	uint64_t key;		/* left id << 32 | right id; UINT64_MAX = empty */
+	int32_t rank;		/* the merge's line in the merges list: lower merges first */
+	int32_t id;		/* the merged token */
+};
+
+struct tok_pair_map {
+	struct tok_merge *slot;
+	size_t mask;
+};
+
+int tok_pair_map_init(struct tok_pair_map *map, size_t n_keys);
+void tok_pair_map_free(struct tok_pair_map *map);
+/* Insert unless present (the first, lowest-ranked merge of a pair wins); 1 if added. */
+int tok_pair_map_add(struct tok_pair_map *map, int32_t left, int32_t right, int32_t rank, int32_t id);
+
+static inline const struct tok_merge *tok_pair_map_find(const struct tok_pair_map *map,
+							int32_t left, int32_t right)
+{
+	uint64_t key = (uint64_t)(uint32_t)left << 32 | (uint32_t)right;
+	size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & map->mask;
+
+	for (;; i = (i + 1) & map->mask) {
+		const struct tok_merge *m = &map->slot[i];
+
+		if (m->key == key)
+			return m;
+		if (m->key == UINT64_MAX)
+			return NULL;
+	}
+}
+
+#endif
