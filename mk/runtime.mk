@@ -35,8 +35,10 @@ RT_TOOLS := $(foreach d,anpu-run anpu-mkmodel,$(if $(wildcard tools/$(d)/*.c),$(
 define rt_tool_rule
 $(BUILD)/bin/$(1): $(patsubst %.c,$(OBJ)/%.o,$(wildcard tools/$(1)/*.c)) $(LIBRT) $(LIBACCEL) $(LIBSIM)
 	@mkdir -p $$(@D)
-	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(RT_LIBS)
+	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(RT_LIBS) $$(RT_TOOL_LIBS_$(1))
 endef
+# extra libraries of one tool: anpu-mkmodel reads tokenizer.json with json-c
+RT_TOOL_LIBS_anpu-mkmodel := -ljson-c
 $(foreach t,$(RT_TOOLS),$(eval $(call rt_tool_rule,$(notdir $(t)))))
 
 all: $(RT_TOOLS)
