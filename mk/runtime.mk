@@ -42,3 +42,9 @@ RT_TOOL_LIBS_anpu-mkmodel := -ljson-c
 $(foreach t,$(RT_TOOLS),$(eval $(call rt_tool_rule,$(notdir $(t)))))
 
 all: $(RT_TOOLS)
+
+# anpu-mkmodel's quantizers and type choice are unit-tested directly (they are the tool's,
+# not the library's)
+MKMODEL_TEST_OBJ := $(OBJ)/tools/anpu-mkmodel/mk_quant.o $(OBJ)/tools/anpu-mkmodel/mk_model.o
+$(BUILD)/tests/test_rt_mkmodel_quant: $(MKMODEL_TEST_OBJ)
+$(OBJ)/tests/runtime/test_rt_mkmodel_quant.o: CPPFLAGS += -Itools/anpu-mkmodel
