@@ -48,3 +48,11 @@ all: $(RT_TOOLS)
 MKMODEL_TEST_OBJ := $(OBJ)/tools/anpu-mkmodel/mk_quant.o $(OBJ)/tools/anpu-mkmodel/mk_model.o
 $(BUILD)/tests/test_rt_mkmodel_quant: $(MKMODEL_TEST_OBJ)
 $(OBJ)/tests/runtime/test_rt_mkmodel_quant.o: CPPFLAGS += -Itools/anpu-mkmodel
+
+# anpu-mkmodel's files against llama.cpp (node-llama-cpp) and the reference tokenizer;
+# writes (and caches in .cache/models/) a full-size Qwen2.5-0.5B Q4_K_M file
+check-mkmodel: $(BUILD)/bin/anpu-mkmodel
+	@tests/llamacpp/check-mkmodel.sh $(BUILD)
+CHECK_SUITES += check-mkmodel
+CHECK_TIMEOUT_check-mkmodel := 1800
+.PHONY: check-mkmodel

@@ -212,14 +212,19 @@ static struct mk_tensor *add(struct list *l, const char *name, int64_t ne0, int6
 }
 
 /*
- * Weight scales. Embeddings ~N(0,1), projections that read a normalised vector
- * N(0, 1/sqrt(fan_in)) (unit-variance outputs), norm weights ~1, biases small. The two
- * projections that write into the residual stream (attn_output, ffn_down) get
- * sqrt(n_embd / n_layer) / sqrt(fan_in): the layers' sum then has an RMS of about
- * sqrt(n_embd), the embedding's norm, so the final hidden state is mostly context
- * rather than the current token. (With tied output weights a stream dominated by the
- * current token's embedding makes every random model repeat its last token forever.)
- * Every branch input is RMS-normalised, so activations stay finite at any depth.
+ * Weight scales. Embeddings ~N(0,1); projections that read a normalised vector
+ * N(0, 1/sqrt(fan_in)) (unit-variance outputs); norm weights ~1; biases small. Two
+ * failure modes of random models with tied output weights shape the rest:
+ * - if the current token's embedding dominates the final hidden state, the logits
+ *   favour that same token and the model repeats it forever;
+ * - if attention outputs dominate, the state is an average over the context, which one
+ *   more token barely changes, so the output repeats too.
+ * So ffn_down (a function of the current position's state) gets
+ * 2 sqrt(n_embd / n_layer) / sqrt(fan_in): the FFN sum has an RMS of about
+ * 1.2 sqrt(n_embd), above the embedding's norm, while attn_output stays at unit scale
+ * and perturbs it with the context. The next token is then a random function of the
+ * current one plus context: llama.cpp's greedy text has as many distinct tokens as
+ * steps. Every branch reads an RMS-normalised input: activations stay finite at any depth.
  */
 static int build(struct list *l, const struct mk_preset *p)
 {
@@ -248,7 +253,7 @@ static int build(struct list *l, const struct mk_preset *p)
 			BLK("attn_q_norm.weight", p->head_dim, 0, MK_INIT_NORM_WEIGHT, 0);
 			BLK("attn_k_norm.weight", p->head_dim, 0, MK_INIT_NORM_WEIGHT, 0);
 		}
-		BLK("attn_output.weight", qd, e, MK_INIT_NORMAL, res / sqrtf((float)qd));
+		BLK("attn_output.weight", qd, e, MK_INIT_NORMAL, 1.0f / sqrtf((float)qd));
 		BLK("ffn_norm.weight", e, 0, MK_INIT_NORM_WEIGHT, 0);
 		BLK("ffn_gate.weight", e, p->n_ff, MK_INIT_NORMAL, in_e);
 		BLK("ffn_up.weight", e, p->n_ff, MK_INIT_NORMAL, in_e);
