@@ -84,6 +84,7 @@ struct job {
 	unsigned long long seed;
 	const char *out, *tokenizer_dir, *template_file, *cache;
 	int json, quiet;
+	int last_pct; /* the progress bar's last percentage drawn */
 	struct mk_vocab vocab;
 	char *chat_template;
 	struct mk_tensor *t;
@@ -235,21 +236,20 @@ static int write_kvs(struct mk_gguf *g, const struct job *j)
 
 /* ---- data ---- */
 
-static void progress(const struct job *j, uint64_t done, uint64_t total, const char *what)
+static void progress(struct job *j, uint64_t done, uint64_t total, const char *what)
 {
-	static int last = -1;
 	int pct = total ? (int)(done * 100 / total) : 100, bar = pct / 4;
 
-	if (j->quiet || pct == last)
+	if (j->quiet || pct == j->last_pct)
 		return;
-	last = pct;
+	j->last_pct = pct;
 	fprintf(stderr, "\ranpu-mkmodel: [%.*s%*s] %3d%% %-32.32s", bar,
 		"=========================", 25 - bar, "", pct, what);
 	if (pct == 100)
 		fprintf(stderr, "\n");
 }
 
-static void write_data(struct mk_gguf *g, const struct job *j, uint64_t total)
+static void write_data(struct mk_gguf *g, struct job *j, uint64_t total)
 {
 	uint64_t done = 0;
 
@@ -356,7 +356,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 },
 	};
-	struct job j = { .ft = MK_FT_Q8_0, .seed = 1 };
+	struct job j = { .ft = MK_FT_Q8_0, .seed = 1, .last_pct = -1 };
 	const char *preset = NULL;
 	char *end;
 	int c;
