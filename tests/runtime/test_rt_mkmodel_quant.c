@@ -305,7 +305,7 @@ static void test_quantize_zero_and_constant_rows(void **state)
 	static const enum mk_type all[] = { MK_Q4_0, MK_Q4_1, MK_Q5_0, MK_Q5_1, MK_Q8_0,
 					     MK_Q4_K, MK_Q5_K, MK_Q6_K };
 	float x[256], y[256];
-	uint8_t q[256];
+	uint8_t q[8 * 34]; /* the largest: 256 elements of Q8_0 */
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
