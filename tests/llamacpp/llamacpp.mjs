@@ -21,6 +21,9 @@
  *   node tests/llamacpp/llamacpp.mjs tokenize FILE TEXT-FILE [--no-special]
  *       ids of the UTF-8 text in TEXT-FILE ("-" = stdin): [ids...]. Added/special tokens
  *       in the text are matched (template-text mode) unless --no-special. No BOS is added.
+ *   node tests/llamacpp/llamacpp.mjs tokenize-batch FILE JSON-FILE [--no-special]
+ *       JSON-FILE holds an array of strings: prints an array of id arrays (one model
+ *       load for a whole corpus)
  *   node tests/llamacpp/llamacpp.mjs detokenize FILE --ids JSON
  *       {"text": ...} of the ids (special tokens rendered)
  *   node tests/llamacpp/llamacpp.mjs greedy FILE --ids JSON [--n N] [--threads T] [--ctx C]
@@ -42,6 +45,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const cacheRoot = process.env.ANPU_CACHE || path.join(here, "..", "..", ".cache");
 const envDir = process.env.ANPU_LLAMACPP_ENV || path.join(cacheRoot, "npm", "env", "llamacpp");
 const usage = `Usage: llamacpp.mjs gguf|info FILE | tokenize FILE TEXT-FILE [--no-special] |
+       tokenize-batch FILE JSON-FILE [--no-special] |
        detokenize FILE --ids JSON | greedy FILE --ids JSON [--n N] [--threads T] [--ctx C] |
        bench-tokenize FILE TEXT-FILE [--repeat R]`;
 
@@ -159,6 +163,16 @@ const commands = {
 		if (pos.length !== 2) badUsage("tokenize wants FILE TEXT-FILE");
 		const { model } = await loadModel(pos[0], 1, true);
 		return Array.from(model.tokenize(readText(pos[1]), !opt["no-special"]));
+	},
+
+	async "tokenize-batch"(argv) {
+		const { pos, opt } = parseArgs(argv, { "no-special": "flag" });
+		if (pos.length !== 2) badUsage("tokenize-batch wants FILE JSON-FILE");
+		const texts = JSON.parse(readText(pos[1]));
+		if (!Array.isArray(texts) || !texts.every((t) => typeof t === "string"))
+			badUsage("tokenize-batch: JSON-FILE must hold an array of strings");
+		const { model } = await loadModel(pos[0], 1, true);
+		return texts.map((t) => Array.from(model.tokenize(t, !opt["no-special"])));
 	},
 
 	async detokenize(argv) {
