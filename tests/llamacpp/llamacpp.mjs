@@ -32,6 +32,9 @@
  *       temperature 1), so a caller can
  *       tell a near tie (where two implementations may legitimately differ) from a clear pick.
  *       Stops after N tokens (default 16) or at an end-of-generation token.
+ *   node tests/llamacpp/llamacpp.mjs greedy-batch FILE JSON-FILE [--n N] [--threads T] [--ctx C]
+ *       JSON-FILE holds an array of prompts (id arrays): an array of greedy results as
+ *       above, one model load and one fresh sequence per prompt
  *   node tests/llamacpp/llamacpp.mjs bench-tokenize FILE TEXT-FILE [--repeat R]
  *       {"bytes", "ms", "mb_per_s", "n_tokens"}: best of R (default 3) single-thread runs.
  *
@@ -47,6 +50,7 @@ const envDir = process.env.ANPU_LLAMACPP_ENV || path.join(cacheRoot, "npm", "env
 const usage = `Usage: llamacpp.mjs gguf|info FILE | tokenize FILE TEXT-FILE [--no-special] |
        tokenize-batch FILE JSON-FILE [--no-special] |
        detokenize FILE --ids JSON | greedy FILE --ids JSON [--n N] [--threads T] [--ctx C] |
+       greedy-batch FILE JSON-FILE [--n N] [--threads T] [--ctx C] |
        bench-tokenize FILE TEXT-FILE [--repeat R]`;
 
 function badUsage(msg) {
@@ -121,6 +125,40 @@ function flatMetadata(obj, prefix, out) {
 	return out;
 }
 
+/* greedy continuations of several prompts with one model load, one fresh sequence each */
+async function greedyRuns(file, prompts, opt) {
+	const n = opt.n ? positiveInt(opt.n, "--n") : 16;
+	const threads = opt.threads ? positiveInt(opt.threads, "--threads") : 2;
+	const longest = Math.max(...prompts.map((p) => p.length));
+	const ctxSize = opt.ctx ? positiveInt(opt.ctx, "--ctx") : Math.max(256, longest + n + 8);
+	if (prompts.some((p) => p.length === 0)) badUsage("a prompt must not be empty");
+	const { model } = await loadModel(file, threads);
+	const context = await model.createContext({ contextSize: ctxSize, threads, batchSize: 512 });
+	const results = [];
+	for (const prompt of prompts) {
+		const seq = context.getSequence();
+		const ids = [], margin = [];
+		// Sampling at temperature 1 restricted to the top 2 gives the two candidates with
+		// their renormalised probabilities; the argmax is fed back as the next token, so
+		// the sequence is exactly greedy and each step's margin comes for free.
+		const it = seq.evaluateWithMetadata(prompt, { probabilities: true },
+			{ temperature: 1, topK: 2, seed: 1, yieldEogToken: true });
+		for (let r = await it.next(); !r.done;) {
+			const top = [...r.value.probabilities.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+			const token = top[0][0];
+			ids.push(token);
+			margin.push(top[0][1] - (top[1]?.[1] ?? 0));
+			if (ids.length >= n || model.isEogToken(token)) break;
+			r = await it.next(token);
+		}
+		await it.return();
+		seq.dispose();
+		results.push({ ids, margin, text: model.detokenize(ids, true) });
+	}
+	await context.dispose();
+	return results;
+}
+
 const commands = {
 	async gguf(argv) {
 		const { pos } = parseArgs(argv, {});
@@ -185,32 +223,16 @@ const commands = {
 	async greedy(argv) {
 		const { pos, opt } = parseArgs(argv, { ids: "value", n: "value", threads: "value", ctx: "value" });
 		if (pos.length !== 1 || !opt.ids) badUsage("greedy wants FILE --ids JSON");
-		const prompt = parseIds(opt.ids);
-		const n = opt.n ? positiveInt(opt.n, "--n") : 16;
-		const threads = opt.threads ? positiveInt(opt.threads, "--threads") : 2;
-		const ctxSize = opt.ctx ? positiveInt(opt.ctx, "--ctx") : Math.max(256, prompt.length + n + 8);
-		if (prompt.length === 0) badUsage("--ids must not be empty");
-		const { model } = await loadModel(pos[0], threads);
-		const context = await model.createContext({ contextSize: ctxSize, threads, batchSize: 512 });
-		const seq = context.getSequence();
-		const ids = [], margin = [];
-		// Sampling at temperature 1 restricted to the top 2 gives the two candidates with
-		// their renormalised probabilities; the argmax is fed back as the next token, so
-		// the sequence is exactly greedy and each step's margin comes for free.
-		const it = seq.evaluateWithMetadata(prompt, { probabilities: true },
-			{ temperature: 1, topK: 2, seed: 1, yieldEogToken: true });
-		for (let r = await it.next(); !r.done;) {
-			const top = [...r.value.probabilities.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-			const token = top[0][0];
-			ids.push(token);
-			margin.push(top[0][1] - (top[1]?.[1] ?? 0));
-			if (ids.length >= n || model.isEogToken(token)) break;
-			r = await it.next(token);
-		}
-		await it.return();
-		const text = model.detokenize(ids, true);
-		await context.dispose();
-		return { ids, margin, text };
+		return (await greedyRuns(pos[0], [parseIds(opt.ids)], opt))[0];
+	},
+
+	async "greedy-batch"(argv) {
+		const { pos, opt } = parseArgs(argv, { n: "value", threads: "value", ctx: "value" });
+		if (pos.length !== 2) badUsage("greedy-batch wants FILE JSON-FILE");
+		const prompts = JSON.parse(readText(pos[1]));
+		if (!Array.isArray(prompts) || !prompts.every((p) => Array.isArray(p) && p.every(Number.isInteger)))
+			badUsage("greedy-batch: JSON-FILE must hold an array of id arrays");
+		return greedyRuns(pos[0], prompts, opt);
 	},
 
 	async "bench-tokenize"(argv) {
