@@ -239,6 +239,8 @@ struct anpurt_engine_params {
 	uint32_t n_ctx;
 	enum anpurt_kv_type kv_type;
 	unsigned int threads;
+	/* bytes of device memory the engine and its sessions may use (0: the device's) */
+	uint64_t mem_limit;
 	anpurt_progress_fn progress;	/* NULL: none */
 	void *progress_user;
 };

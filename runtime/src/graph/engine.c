@@ -68,6 +68,7 @@ static int open_device(struct anpurt_engine *e, const struct anpurt_engine_param
 	dp.sim_mem_size = device_mem_needed(e->data_end - e->data_start, &ss,
 					    p->n_sessions ? p->n_sessions : 1);
 	dp.sim_threads = p->threads;
+	dp.mem_limit = p->mem_limit;
 	ret = accel_device_open(p->device, &dp, &e->dev);
 	if (ret)
 		return rt_error(ret, "cannot open the NPU device %s: %s",
@@ -77,7 +78,7 @@ static int open_device(struct anpurt_engine *e, const struct anpurt_engine_param
 
 static int alloc_weights(struct anpurt_engine *e)
 {
-	uint64_t need = e->data_end - e->data_start, used = 0;
+	uint64_t need = e->data_end - e->data_start, used = 0, avail;
 	struct accel_device_info info;
 	int ret;
 
@@ -85,11 +86,10 @@ static int alloc_weights(struct anpurt_engine *e)
 	if (ret == -ENOMEM) {
 		accel_device_info(e->dev, &info);
 		accel_device_mem_used(e->dev, &used);
-		return rt_error(-ENOMEM, "the model's weights need %llu bytes of device memory; "
-				"%s has %llu bytes available (%llu total)",
-				(unsigned long long)need, info.path,
-				(unsigned long long)(info.mem_total > used ? info.mem_total - used : 0),
-				(unsigned long long)info.mem_total);
+		avail = info.mem_limit > used ? info.mem_limit - used : 0;
+		return rt_error(-ENOMEM, "the model does not fit: its weights need %llu bytes "
+				"of device memory, %s has %llu bytes available",
+				(unsigned long long)need, info.path, (unsigned long long)avail);
 	}
 	if (ret)
 		return rt_error(ret, "weights buffer of %llu bytes: %s", (unsigned long long)need,

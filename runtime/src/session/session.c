@@ -60,7 +60,7 @@ static int alloc_buffers(struct anpurt_session *s, const struct anpurt_model_inf
 				n_ctx, (unsigned long long)(sz.kv_bytes + sz.scratch_bytes),
 				(unsigned long long)sz.kv_bytes,
 				(unsigned long long)sz.scratch_bytes, info.path,
-				(unsigned long long)(info.mem_total > used ? info.mem_total - used : 0));
+				(unsigned long long)(info.mem_limit > used ? info.mem_limit - used : 0));
 	}
 	if (ret)
 		return rt_error(ret, "session buffers: %s", strerror(-ret));
