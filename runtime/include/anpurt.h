@@ -91,7 +91,7 @@ struct anpurt_model_params {
 	 * one detected from the file's tokenizer.chat_template; NULL: detect.
 	 */
 	const char *chat_template;
-	/* Part 2 adds the device, the weights' upload and residency here. */
+	/* The device and the weights' upload are the engine's: anpurt_engine_params. */
 };
 
 struct anpurt_model_params anpurt_model_default_params(void);

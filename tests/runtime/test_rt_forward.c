@@ -30,6 +30,7 @@
 
 #include "anpurt.h"
 #include "lib_gguf_build.h"
+#include "lib_model_file.h"
 #include "ref_forward.h"
 
 #define N_TOKENS	12
@@ -46,9 +47,8 @@ struct fw_case {
 };
 
 struct fw_run {
-	char path[64];
+	struct model_file f;
 	struct gb_model_spec spec;
-	struct gb *b;
 	struct ref_model *ref;
 	struct anpurt_model *model;
 	struct anpurt_engine *engine;
@@ -57,7 +57,7 @@ struct fw_run {
 static void fw_setup(struct fw_run *r, const struct fw_case *c)
 {
 	struct anpurt_engine_params ep = anpurt_engine_default_params();
-	int fd, kquant = c->weight_type == 12 || c->weight_type == 14;
+	int kquant = c->weight_type == 12 || c->weight_type == 14;
 
 	r->spec = gb_model_spec_tiny(c->arch);
 	r->spec.weight_type = c->weight_type;
@@ -69,17 +69,10 @@ static void fw_setup(struct fw_run *r, const struct fw_case *c)
 		r->spec.head_dim = 64;
 		r->spec.write_head_dim = 1;
 	}
-	r->b = gb_new();
-	gb_model(r->b, &r->spec);
-	gb_random_weights(r->b, 0x5eed0000u + c->weight_type * 7u + (uint32_t)c->arch[4]);
-	snprintf(r->path, sizeof(r->path), "/tmp/test_rt_forward.XXXXXX");
-	fd = mkstemp(r->path);
-	assert_true(fd >= 0);
-	close(fd);
-	assert_int_equal(gb_write_file(r->b, r->path), 0);
-	r->ref = ref_model_new(&r->spec, r->b);
+	model_file_make(&r->f, &r->spec, 0x5eed0000u + c->weight_type * 7u + (uint32_t)c->arch[4]);
+	r->ref = ref_model_new(&r->spec, r->f.b);
 	assert_non_null(r->ref);
-	if (anpurt_model_open(r->path, NULL, &r->model))
+	if (anpurt_model_open(r->f.path, NULL, &r->model))
 		fail_msg("%s", anpurt_last_error());
 	ep.device = "sim";
 	ep.n_ctx = 64;
@@ -92,8 +85,7 @@ static void fw_teardown(struct fw_run *r)
 	anpurt_engine_free(r->engine);
 	anpurt_model_free(r->model);
 	ref_model_free(r->ref);
-	gb_free(r->b);
-	unlink(r->path);
+	model_file_remove(&r->f);
 }
 
 static struct anpurt_session *new_session(struct fw_run *r, enum anpurt_kv_type kv, uint32_t chunk)
@@ -266,28 +258,19 @@ static void test_llama_rope_freqs_refused(void **state)
 	struct anpurt_engine_params ep = anpurt_engine_default_params();
 	struct anpurt_model *model;
 	struct anpurt_engine *engine = (void *)1;
-	struct gb *b = gb_new();
-	char path[64];
-	int fd;
+	struct model_file f;
 
 	(void)state;
 	spec.rope_freqs = 1;
-	gb_model(b, &spec);
-	gb_random_weights(b, 1);
-	snprintf(path, sizeof(path), "/tmp/test_rt_forward.XXXXXX");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-	assert_int_equal(gb_write_file(b, path), 0);
-	if (anpurt_model_open(path, NULL, &model))
+	model_file_make(&f, &spec, 1);
+	if (anpurt_model_open(f.path, NULL, &model))
 		fail_msg("%s", anpurt_last_error());
 	ep.device = "sim";
 	assert_int_equal(anpurt_engine_load(model, &ep, &engine), -EOPNOTSUPP);
 	assert_null(engine);
 	assert_non_null(strstr(anpurt_last_error(), "rope_freqs"));
 	anpurt_model_free(model);
-	gb_free(b);
-	unlink(path);
+	model_file_remove(&f);
 }
 
 /* A full context stops with -ENOSPC and runs nothing; bad token ids are -EINVAL. */

@@ -20,11 +20,11 @@
 #include "anpurt.h"
 #include "graph/graph.h"
 #include "lib_gguf_build.h"
+#include "lib_model_file.h"
 #include "session/session.h"
 
 struct loaded {
-	char path[64];
-	struct gb *b;
+	struct model_file f;
 	uint8_t *image;
 	size_t size;
 	struct anpurt_model *model;
@@ -47,19 +47,11 @@ static int load(struct loaded *l, const char *arch, uint64_t mem_limit)
 {
 	struct gb_model_spec spec = gb_model_spec_tiny(arch);
 	struct anpurt_engine_params ep = anpurt_engine_default_params();
-	int fd;
 
 	memset(l, 0, sizeof(*l));
-	l->b = gb_new();
-	gb_model(l->b, &spec);
-	gb_random_weights(l->b, 42);
-	snprintf(l->path, sizeof(l->path), "/tmp/test_rt_graph.XXXXXX");
-	fd = mkstemp(l->path);
-	assert_true(fd >= 0);
-	close(fd);
-	assert_int_equal(gb_write_file(l->b, l->path), 0);
-	l->image = gb_build(l->b, &l->size);
-	if (anpurt_model_open(l->path, NULL, &l->model))
+	model_file_make(&l->f, &spec, 42);
+	l->image = gb_build(l->f.b, &l->size);
+	if (anpurt_model_open(l->f.path, NULL, &l->model))
 		fail_msg("%s", anpurt_last_error());
 	ep.device = "sim";
 	ep.n_ctx = 64;
@@ -74,8 +66,7 @@ static void unload(struct loaded *l)
 	anpurt_engine_free(l->engine);
 	anpurt_model_free(l->model);
 	free(l->image);
-	gb_free(l->b);
-	unlink(l->path);
+	model_file_remove(&l->f);
 }
 
 /* The ops of one layer per architecture, in order (the label after "blk.N."). */
@@ -167,7 +158,7 @@ static void test_weights_as_in_file(void **state)
 	assert_int_equal(load(&l, "qwen3", 0), 0);
 	w = accel_bo_map(l.engine->weights);
 	assert_non_null(w);
-	assert_int_equal(l.engine->data_start, gb_data_offset(l.b));
+	assert_int_equal(l.engine->data_start, gb_data_offset(l.f.b));
 	assert_int_equal(l.engine->data_end, l.size);
 	assert_memory_equal(w, l.image + l.engine->data_start, l.size - l.engine->data_start);
 	assert_true(accel_bo_flags(l.engine->weights) & ACCEL_BO_NPU_READ_ONLY);
@@ -187,7 +178,7 @@ static void test_does_not_fit(void **state)
 	assert_int_equal(load(&l, "qwen2", 4096), -ENOMEM);
 	assert_null(l.engine);
 	snprintf(want, sizeof(want), "need %llu bytes",
-		 (unsigned long long)(l.size - gb_data_offset(l.b)));
+		 (unsigned long long)(l.size - gb_data_offset(l.f.b)));
 	assert_non_null(strstr(anpurt_last_error(), want));
 	assert_non_null(strstr(anpurt_last_error(), "4096 bytes available"));
 	unload(&l);
