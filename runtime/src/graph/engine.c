@@ -73,6 +73,9 @@ static int open_device(struct anpurt_engine *e, const struct anpurt_engine_param
 	if (ret)
 		return rt_error(ret, "cannot open the NPU device %s: %s",
 				p->device ? p->device : "(default)", strerror(-ret));
+	ret = accel_device_info(e->dev, &e->info);
+	if (ret)
+		return rt_error(ret, "accel_device_info: %s", strerror(-ret));
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 struct anpurt_engine {
 	const struct anpurt_model *model;
 	struct accel_device *dev;
+	struct accel_device_info info;	/* of dev, read at load */
 	/* the file's tensor data, [data_start, data_end) of the file, as it is */
 	struct accel_bo *weights;
 	uint64_t data_start, data_end;

@@ -83,6 +83,9 @@ int anpurt_session_create(struct anpurt_engine *engine, const struct anpurt_sess
 	ret = check_params(in, &p);
 	if (ret)
 		return ret;
+	if (p.kv_type == ANPURT_KV_F16 && !(engine->info.caps & ACCEL_CAP_KV_F16))
+		return rt_error(-EOPNOTSUPP, "session: %s has no F16 KV caches (use ANPURT_KV_F32)",
+				engine->info.path);
 	n_ctx = p.n_ctx ? p.n_ctx : DEFAULT_CTX;
 	if (in->n_ctx_train && n_ctx > in->n_ctx_train)
 		n_ctx = in->n_ctx_train;
