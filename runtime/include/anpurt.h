@@ -255,6 +255,15 @@ struct anpurt_engine_params anpurt_engine_default_params(void);
  */
 int anpurt_engine_load(const struct anpurt_model *model, const struct anpurt_engine_params *params,
 		       struct anpurt_engine **engine);
+/*
+ * Device memory (bytes) that anpurt_engine_load() with @params sizes the
+ * in-process NPU to: the weights plus n_sessions sessions of n_ctx tokens,
+ * rounded as the device allocates. Also the figure to give a virtual
+ * platform's device (anpu-vp --dev-mem). @params may be NULL.
+ */
+uint64_t anpurt_engine_mem_needed(const struct anpurt_model *model,
+				  const struct anpurt_engine_params *params);
+
 /* Frees the weights and closes the device; every session must be freed first. */
 void anpurt_engine_free(struct anpurt_engine *engine);
 

@@ -202,6 +202,39 @@ static void test_sizing(void **state)
 	assert_true(need < (400ull << 20) + 2 * (s.kv_bytes + s.scratch_bytes) + (64ull << 20));
 }
 
+/* Qwen2.5-0.5B Q4_K_M's layout (a sparse file): what the in-process NPU is sized to. */
+static void test_mem_needed_qwen25_05b(void **state)
+{
+	struct anpurt_engine_params ep = anpurt_engine_default_params();
+	const struct anpurt_model_info *in;
+	struct anpurt_model *model;
+	uint64_t need, kv, floor;
+	struct model_file f = { .path = "/tmp/test_rt_graph.XXXXXX" };
+	int fd;
+
+	(void)state;
+	f.b = gb_new();
+	gb_model_qwen25_05b_q4_k_m(f.b);
+	fd = mkstemp(f.path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(gb_write_file_sparse(f.b, f.path), 0);
+	if (anpurt_model_open(f.path, NULL, &model))
+		fail_msg("%s", anpurt_last_error());
+	in = anpurt_model_info(model);
+	ep.n_sessions = 2;
+	ep.n_ctx = 4096;
+	need = anpurt_engine_mem_needed(model, &ep);
+	kv = 2ull * 24 * 128 * 4096 * 2;	/* K and V, 24 layers, 2 KV heads of 64, F16 */
+	floor = in->weight_bytes + 2 * (kv + 4ull * 151936);
+	assert_true(need >= floor);
+	assert_true(need <= floor + (64ull << 20));
+	ep.kv_type = ANPURT_KV_F32;
+	assert_true(anpurt_engine_mem_needed(model, &ep) >= need + 2 * kv);
+	anpurt_model_free(model);
+	model_file_remove(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_weights_as_in_file),
 		cmocka_unit_test(test_does_not_fit),
 		cmocka_unit_test(test_sizing),
+		cmocka_unit_test(test_mem_needed_qwen25_05b),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,13 +8,11 @@
 #include "graph/engine.h"
 #include "graph/graph.h"
 
-#define DEFAULT_CTX	4096
-#define DEFAULT_CHUNK	64
 
 struct anpurt_engine_params anpurt_engine_default_params(void)
 {
 	struct anpurt_engine_params p = {
-		.device = NULL, .n_sessions = 2, .n_ctx = DEFAULT_CTX, .kv_type = ANPURT_KV_F16,
+		.device = NULL, .n_sessions = 2, .n_ctx = GRAPH_DEFAULT_CTX, .kv_type = ANPURT_KV_F16,
 	};
 
 	return p;
@@ -54,19 +52,29 @@ static void data_range(struct anpurt_engine *e)
 	}
 }
 
-static int open_device(struct anpurt_engine *e, const struct anpurt_engine_params *p)
+uint64_t anpurt_engine_mem_needed(const struct anpurt_model *model,
+				  const struct anpurt_engine_params *params)
 {
-	const struct anpurt_model_info *in = &e->model->info;
-	struct accel_device_params dp = accel_device_default_params();
-	uint32_t n_ctx = p->n_ctx ? p->n_ctx : DEFAULT_CTX;
+	struct anpurt_engine_params defaults = anpurt_engine_default_params();
+	const struct anpurt_engine_params *p = params ? params : &defaults;
+	const struct anpurt_model_info *in = &model->info;
+	uint32_t n_ctx = p->n_ctx ? p->n_ctx : GRAPH_DEFAULT_CTX;
+	struct anpurt_engine e = { .model = model };
 	struct session_size ss;
-	int ret;
 
+	data_range(&e);
 	if (in->n_ctx_train && n_ctx > in->n_ctx_train)
 		n_ctx = in->n_ctx_train;
-	ss = session_size(in, n_ctx, p->kv_type == ANPURT_KV_F32 ? 4 : 2, DEFAULT_CHUNK);
-	dp.sim_mem_size = device_mem_needed(e->data_end - e->data_start, &ss,
-					    p->n_sessions ? p->n_sessions : 1);
+	ss = session_size(in, n_ctx, p->kv_type == ANPURT_KV_F32 ? 4 : 2, GRAPH_DEFAULT_CHUNK);
+	return device_mem_needed(e.data_end - e.data_start, &ss, p->n_sessions ? p->n_sessions : 1);
+}
+
+static int open_device(struct anpurt_engine *e, const struct anpurt_engine_params *p)
+{
+	struct accel_device_params dp = accel_device_default_params();
+	int ret;
+
+	dp.sim_mem_size = anpurt_engine_mem_needed(e->model, p);
 	dp.sim_threads = p->threads;
 	dp.mem_limit = p->mem_limit;
 	ret = accel_device_open(p->device, &dp, &e->dev);

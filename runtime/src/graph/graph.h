@@ -16,6 +16,8 @@
 #define GRAPH_STEP_POS		0	/* step slot: position of the first token */
 #define GRAPH_STEP_COUNT	1
 #define GRAPH_LABEL_MAX		32	/* "blk.123.attn_q_norm" */
+#define GRAPH_DEFAULT_CTX	4096	/* session context unless asked (capped by the model's) */
+#define GRAPH_DEFAULT_CHUNK	64	/* prefill tokens per command buffer */
 
 /* What sets an architecture's forward pass apart. */
 struct arch_hooks {

@@ -7,8 +7,6 @@
 #include "common/rt_error.h"
 #include "session/session.h"
 
-#define DEFAULT_CTX	4096
-#define DEFAULT_CHUNK	64
 
 struct anpurt_session_params anpurt_session_default_params(void)
 {
@@ -86,7 +84,7 @@ int anpurt_session_create(struct anpurt_engine *engine, const struct anpurt_sess
 	if (p.kv_type == ANPURT_KV_F16 && !(engine->info.caps & ACCEL_CAP_KV_F16))
 		return rt_error(-EOPNOTSUPP, "session: %s has no F16 KV caches (use ANPURT_KV_F32)",
 				engine->info.path);
-	n_ctx = p.n_ctx ? p.n_ctx : DEFAULT_CTX;
+	n_ctx = p.n_ctx ? p.n_ctx : GRAPH_DEFAULT_CTX;
 	if (in->n_ctx_train && n_ctx > in->n_ctx_train)
 		n_ctx = in->n_ctx_train;
 	s = calloc(1, sizeof(*s));
@@ -99,7 +97,7 @@ int anpurt_session_create(struct anpurt_engine *engine, const struct anpurt_sess
 		ret = rt_error(ret, "accel_context_create: %s", strerror(-ret));
 	if (!ret)
 		ret = alloc_buffers(s, in, n_ctx, p.kv_type == ANPURT_KV_F32 ? 4 : 2,
-				    p.prefill_chunk ? p.prefill_chunk : DEFAULT_CHUNK);
+				    p.prefill_chunk ? p.prefill_chunk : GRAPH_DEFAULT_CHUNK);
 	if (!ret)
 		ret = graph_record(engine, &s->bufs, 1, 1, &s->decode);
 	if (ret) {
