@@ -207,7 +207,12 @@ int anpurt_chat_render(const char *name, const struct anpurt_chat_message *msgs,
  * the engine, and the engine its sessions.
  */
 struct anpurt_engine;
-/* A session: one conversation's KV cache and command buffers on the engine's device. */
+/*
+ * A session: one conversation's KV cache and command buffers on the engine's
+ * device. Threads: one session is used by one thread at a time; different
+ * sessions of an engine may run on different threads at once (each has its
+ * own libaccel context and buffers; the weights are only read).
+ */
 struct anpurt_session;
 
 enum anpurt_kv_type {
