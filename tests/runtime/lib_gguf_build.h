@@ -94,7 +94,8 @@ void gb_model_qwen25_05b_q4_k_m(struct gb *b);
  * Random weights for every tensor of @b (lib_gguf_random.c), reproducible from
  * @seed and scaled so activations stay of order one: matrices of K inputs get
  * elements of standard deviation about 1/sqrt(K) in their own type's format,
- * norm weights 1 +- 0.2, biases +- 0.1. Types: F32, F16, Q8_0, Q4_0, Q4_K, Q6_K.
+ * norm weights 1 +- 0.2, biases +- 0.1. Types: F32, F16, BF16, Q8_0, Q4_0, Q5_0,
+ * Q4_K, Q5_K, Q6_K.
  */
 void gb_random_weights(struct gb *b, uint64_t seed);
 

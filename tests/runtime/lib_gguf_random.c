@@ -72,6 +72,17 @@ static void put_f16(uint8_t *p, float f)
 	memcpy(p, &h, 2);
 }
 
+/* f32 -> bfloat16: the high half, rounded to nearest even (finite values) */
+static void put_bf16(uint8_t *p, float f)
+{
+	uint32_t x;
+	uint16_t h;
+
+	memcpy(&x, &f, 4);
+	h = (uint16_t)((x + 0x7fff + ((x >> 16) & 1)) >> 16);
+	memcpy(p, &h, 2);
+}
+
 static void fill_random_bytes(struct rng *r, uint8_t *p, size_t n)
 {
 	size_t i;
@@ -107,18 +118,23 @@ static void random_block(struct rng *r, uint32_t type, uint8_t *p, float a)
 		put_f16(p, a / 4.6f);
 		fill_random_bytes(r, p + 2, 16);
 		break;
-	case 12: {	/* Q4_K: d, dmin, scales[12], qs[128]; d*sc*q - dmin*m, m ~ 7.5 sc */
+	case 6:		/* Q5_0: f16 d, u8 qh[4], u8 qs[16]; q - 16 has std 9.2 */
+		put_f16(p, a / 9.2f);
+		fill_random_bytes(r, p + 2, 20);
+		break;
+	case 12:	/* Q4_K: d, dmin, scales[12], qs[128]; d*sc*q - dmin*m, dmin*m ~ d*sc*7.5 */
+	case 13: {	/* Q5_K: the same plus qh[32] before qs; q 0..31, dmin*m ~ d*sc*15.5 */
+		float half = type == 12 ? 7.5f : 15.5f, d = a / (36.0f * (type == 12 ? 4.6f : 9.2f));
 		uint8_t sc[8], m[8];
-		float d = a / (36.0f * 4.6f);
 
 		for (j = 0; j < 8; j++) {
 			sc[j] = (uint8_t)irand(r, 8, 63);
 			m[j] = (uint8_t)irand(r, sc[j] > 4 ? sc[j] - 4 : 0, sc[j] + 4 > 63 ? 63 : sc[j] + 4);
 		}
 		put_f16(p, d);
-		put_f16(p + 2, d * 7.5f);
+		put_f16(p + 2, d * half);
 		pack_q4k_scales(p + 4, sc, m);
-		fill_random_bytes(r, p + 16, 128);
+		fill_random_bytes(r, p + 16, type == 12 ? 128 : 160);
 		break;
 	}
 	case 14:	/* Q6_K: ql[128], qh[64], i8 scales[16], d; d*sc*(q - 32) */
@@ -134,7 +150,7 @@ static void random_block(struct rng *r, uint32_t type, uint8_t *p, float a)
 
 static uint32_t block_elems(uint32_t type)
 {
-	return type == 12 || type == 14 ? 256 : type == 0 || type == 1 ? 1 : 32;
+	return type >= 12 && type <= 14 ? 256 : type == 0 || type == 1 || type == 30 ? 1 : 32;
 }
 
 static uint32_t block_bytes(uint32_t type)
@@ -142,9 +158,12 @@ static uint32_t block_bytes(uint32_t type)
 	switch (type) {
 	case 0: return 4;
 	case 1: return 2;
+	case 30: return 2;
 	case 2: return 18;
+	case 6: return 22;
 	case 8: return 34;
 	case 12: return 144;
+	case 13: return 176;
 	case 14: return 210;
 	}
 	abort();
@@ -158,15 +177,17 @@ static void random_tensor(struct rng *r, const char *name, uint32_t type, const 
 	int norm = strstr(name, "norm") != NULL, bias = strstr(name, ".bias") != NULL;
 	float a = 1.0f / sqrtf((float)dims[0]);
 
-	if (type == 0 || type == 1) {
+	if (type == 0 || type == 1 || type == 30) {
 		for (i = 0; i < n; i++) {
 			float v = norm ? 1.0f + uniform(r, -0.2f, 0.2f) :
 				  bias ? uniform(r, -0.1f, 0.1f) : uniform(r, -1.732f, 1.732f) * a;
 
 			if (type == 0)
 				memcpy(out + 4 * i, &v, 4);
-			else
+			else if (type == 1)
 				put_f16(out + 2 * i, v);
+			else
+				put_bf16(out + 2 * i, v);
 		}
 		return;
 	}

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Inference on the NPU against the independent reference (ref_forward.c):
- * tiny qwen2, qwen3 and llama models with random weights in several weight
- * types, built by lib_gguf_build, run on the in-process NPU.
+ * tiny qwen2, qwen3 and llama models with random weights in every weight type
+ * of the ISA (F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q5_K, Q6_K), built by
+ * lib_gguf_build, run on the in-process NPU.
  *  - teacher-forced logits (both sides fed the same tokens) within a
  *    tolerance per weight type, relative to the reference logits' RMS;
  *  - the NPU's greedy token equals the reference's top-1 wherever the
@@ -57,7 +58,7 @@ struct fw_run {
 static void fw_setup(struct fw_run *r, const struct fw_case *c)
 {
 	struct anpurt_engine_params ep = anpurt_engine_default_params();
-	int kquant = c->weight_type == 12 || c->weight_type == 14;
+	int kquant = c->weight_type >= 12 && c->weight_type <= 14;
 
 	r->spec = gb_model_spec_tiny(c->arch);
 	r->spec.weight_type = c->weight_type;
@@ -226,9 +227,9 @@ static void run_case(const struct fw_case *c)
 /*
  * Tolerances (max |npu - ref| over the vocabulary, divided by the RMS of the
  * reference logits; measured worst cases of these seeds in brackets):
- *  - F32 weights, F32 cache: 1e-4 [1.6e-6]: f32 sums in another order only;
+ *  - F32 and BF16 weights, F32 cache: 1e-4 [1.6e-6]: f32 sums in another order;
  *  - F16 weights, F16 cache: 1e-2 [1.7e-3]: the cache rounds K and V to f16;
- *  - Q8_0, Q4_0: 0.10 [0.058]; Q4_K, Q6_K: 0.15 [0.089]: the NPU quantizes
+ *  - Q8_0, Q4_0, Q5_0: 0.10 [0.058]; Q4_K, Q5_K, Q6_K: 0.15 [0.089]: the NPU quantizes
  *    every activation row to 8 bits (per 32 or per 256 elements) before the
  *    integer dot products (docs/hardware.md 10.4), the reference does not.
  * A wrong dequantisation or graph gives errors of order 1.
@@ -244,6 +245,9 @@ static const struct fw_case cases[] = {
 	{ "qwen2_q4_k", "qwen2", 12, 0, ANPURT_KV_F16, 0.15f },
 	{ "qwen3_q6_k_untied", "qwen3", 14, 1, ANPURT_KV_F16, 0.15f },
 	{ "llama_q4_k_kv_f32", "llama", 12, 0, ANPURT_KV_F32, 0.15f },
+	{ "qwen2_bf16", "qwen2", 30, 0, ANPURT_KV_F32, 1e-4f },
+	{ "qwen2_q5_0", "qwen2", 6, 0, ANPURT_KV_F16, 0.10f },
+	{ "qwen3_q5_k", "qwen3", 13, 0, ANPURT_KV_F16, 0.15f },
 };
 
 static void test_case(void **state)
