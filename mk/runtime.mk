@@ -20,7 +20,7 @@ all: $(LIBRT)
 # ---- unit tests: tests/runtime/test_*.c, each a cmocka suite; helpers tests/runtime/lib_*.c ----
 RT_TEST_SRC  := $(wildcard tests/runtime/test_*.c)
 RT_TEST_BIN  := $(RT_TEST_SRC:tests/runtime/%.c=$(BUILD)/tests/%)
-RT_TEST_LIB  := $(patsubst %.c,$(OBJ)/%.o,$(wildcard tests/runtime/lib_*.c))
+RT_TEST_LIB  := $(patsubst %.c,$(OBJ)/%.o,$(wildcard tests/runtime/lib_*.c tests/runtime/ref_*.c))
 
 $(BUILD)/tests/test_rt_%: $(OBJ)/tests/runtime/test_rt_%.o $(RT_TEST_LIB) $(LIBRT) $(LIBACCEL) $(LIBSIM)
 	@mkdir -p $(@D)

@@ -91,7 +91,7 @@ struct anpurt_model_params {
 	 * one detected from the file's tokenizer.chat_template; NULL: detect.
 	 */
 	const char *chat_template;
-	/* Part 2 adds the device, the weights' upload and residency here. */
+	/* The device and the weights' upload are the engine's: anpurt_engine_params. */
 };
 
 struct anpurt_model_params anpurt_model_default_params(void);
@@ -283,6 +283,128 @@ int anpurt_chat_template_lookup(const char *name, const char **canonical);
  */
 int anpurt_chat_render(const char *name, const struct anpurt_chat_message *msgs, size_t n,
 		       const struct anpurt_chat_params *params, char **text, size_t *len);
+
+/* ======================================================================= */
+/* Sessions and generation                                                 */
+/* ======================================================================= */
+
+/*
+ * An engine: a model's weights uploaded to one NPU device (libaccel), shared
+ * by every session created on it. The weights' bytes go to read-only device
+ * memory exactly as they are in the file (read with pread, in large chunks,
+ * and dropped from the page cache behind the read). The model must outlive
+ * the engine, and the engine its sessions.
+ */
+struct anpurt_engine;
+/*
+ * A session: one conversation's KV cache and command buffers on the engine's
+ * device. Threads: one session is used by one thread at a time; different
+ * sessions of an engine may run on different threads at once (each has its
+ * own libaccel context and buffers; the weights are only read).
+ */
+struct anpurt_session;
+
+enum anpurt_kv_type {
+	ANPURT_KV_F16,		/* default: half the memory, the NPU rounds to nearest even */
+	ANPURT_KV_F32,
+};
+
+enum anpurt_priority {		/* libaccel's queues: a higher one is served first */
+	ANPURT_PRIORITY_LOW,
+	ANPURT_PRIORITY_NORMAL,
+	ANPURT_PRIORITY_HIGH,
+	ANPURT_PRIORITY_REALTIME,
+};
+
+/* Called after each chunk of the weights' upload; @done of @total bytes. */
+typedef void (*anpurt_progress_fn)(void *user, uint64_t done, uint64_t total);
+
+struct anpurt_engine_params {
+	/* libaccel device name: NULL = $ANPU_DEVICE, else a kernel device, else "sim" */
+	const char *device;
+	/*
+	 * In-process NPU ("sim") only, when this is the process's first open of
+	 * it: its device memory is sized for the weights plus @n_sessions
+	 * sessions of @n_ctx tokens with @kv_type caches (defaults 2, 4096
+	 * capped by the model's context, F16), and it runs @threads model
+	 * workers (0: online cores).
+	 */
+	unsigned int n_sessions;
+	uint32_t n_ctx;
+	enum anpurt_kv_type kv_type;
+	unsigned int threads;
+	/* bytes of device memory the engine and its sessions may use (0: the device's) */
+	uint64_t mem_limit;
+	anpurt_progress_fn progress;	/* NULL: none */
+	void *progress_user;
+};
+
+struct anpurt_engine_params anpurt_engine_default_params(void);
+
+/*
+ * Open the device and upload @model's weights. A model that does not fit is
+ * -ENOMEM with a message naming the bytes needed and available. Llama models
+ * with rope_freqs.weight (Llama 3.1+ RoPE scaling) are refused (-EOPNOTSUPP)
+ * until the ISA's ROPE takes frequency factors.
+ */
+int anpurt_engine_load(const struct anpurt_model *model, const struct anpurt_engine_params *params,
+		       struct anpurt_engine **engine);
+/*
+ * Device memory (bytes) that anpurt_engine_load() with @params sizes the
+ * in-process NPU to: the weights plus n_sessions sessions of n_ctx tokens,
+ * rounded as the device allocates. Also the figure to give a virtual
+ * platform's device (anpu-vp --dev-mem). @params may be NULL.
+ */
+uint64_t anpurt_engine_mem_needed(const struct anpurt_model *model,
+				  const struct anpurt_engine_params *params);
+
+/* Frees the weights and closes the device; every session must be freed first. */
+void anpurt_engine_free(struct anpurt_engine *engine);
+
+struct anpurt_session_params {
+	uint32_t n_ctx;			/* tokens the KV cache holds (0: 4096, capped by the model's) */
+	enum anpurt_kv_type kv_type;	/* default F16 */
+	enum anpurt_priority priority;	/* default NORMAL */
+	uint32_t prefill_chunk;		/* tokens per prefill command buffer (0: 64) */
+};
+
+struct anpurt_session_params anpurt_session_default_params(void);
+
+int anpurt_session_create(struct anpurt_engine *engine, const struct anpurt_session_params *params,
+			  struct anpurt_session **session);
+void anpurt_session_free(struct anpurt_session *session);
+
+/*
+ * Run @n tokens (n >= 1) at the session's position, in chunks of
+ * prefill_chunk tokens. *@next (may be NULL) gets the greedy next token (the
+ * NPU's argmax of the last position's logits). -ENOSPC, with nothing run,
+ * when the tokens do not fit in the context.
+ */
+int anpurt_session_prefill(struct anpurt_session *session, const int32_t *tokens, size_t n,
+			   int32_t *next);
+/* Run one token @token at the session's position (teacher forcing); *@next as above. */
+int anpurt_session_decode(struct anpurt_session *session, int32_t token, int32_t *next);
+/*
+ * Greedy generation: @n steps, each feeding the previous greedy token (the
+ * one the last prefill/decode/step produced, which stays on the device) and
+ * writing the new one to @out[i]. Each step is one submission of the
+ * session's decode command buffer and a 4-byte read-back. Returns the steps
+ * run (< n only with an error, e.g. -ENOSPC at a full context after 0 steps).
+ */
+int anpurt_session_generate_greedy(struct anpurt_session *session, size_t n, int32_t *out);
+/* Copy the last run position's logits (n_vocab F32) into @out (@n >= n_vocab). */
+int anpurt_session_logits(struct anpurt_session *session, float *out, size_t n);
+/* Tokens in the KV cache (the position of the next token). */
+uint32_t anpurt_session_position(const struct anpurt_session *session);
+
+struct anpurt_session_stats {
+	uint64_t prefill_tokens, decode_tokens;
+	uint64_t prefill_ns, decode_ns;		/* wall time of those calls */
+	uint64_t submits;			/* command buffers submitted */
+	uint64_t kv_bytes, scratch_bytes;	/* device memory of the session */
+};
+
+int anpurt_session_stats(const struct anpurt_session *session, struct anpurt_session_stats *stats);
 
 #ifdef __cplusplus
 }

@@ -22,6 +22,8 @@ struct gb_tensor {
 	uint32_t type, n_dims;
 	uint64_t dims[8];	/* more than GGUF allows, for malformed images */
 	uint64_t offset;	/* GB_AUTO or as given */
+	uint8_t *data;		/* gb_tensor_set_data(), else NULL (zeros) */
+	size_t data_len;
 };
 
 struct gb {
@@ -100,8 +102,10 @@ void gb_free(struct gb *b)
 		free(b->kv[i].key);
 		free(b->kv[i].value.p);
 	}
-	for (i = 0; i < b->n_t; i++)
+	for (i = 0; i < b->n_t; i++) {
 		free(b->t[i].name);
+		free(b->t[i].data);
+	}
 	free(b->kv);
 	free(b->t);
 	free(b->kv_off);
@@ -264,6 +268,8 @@ void gb_tensor_1d(struct gb *b, const char *name, uint32_t type, uint64_t ne0)
 	gb_tensor(b, name, type, 1, &ne0, GB_AUTO);
 }
 
+static uint64_t tensor_bytes(const struct gb_tensor *t);
+
 static struct gb_tensor *find_tensor(struct gb *b, const char *name)
 {
 	size_t i;
@@ -306,9 +312,42 @@ int gb_tensor_remove(struct gb *b, const char *name)
 		return -1;
 	i = (size_t)(t - b->t);
 	free(t->name);
+	free(t->data);
 	memmove(&b->t[i], &b->t[i + 1], (b->n_t - i - 1) * sizeof(*b->t));
 	b->n_t--;
 	return 0;
+}
+
+int gb_tensor_set_data(struct gb *b, const char *name, const void *data, size_t len)
+{
+	struct gb_tensor *t = find_tensor(b, name);
+
+	if (!t || len != tensor_bytes(t))
+		return -1;
+	free(t->data);
+	t->data = xrealloc(NULL, len);
+	memcpy(t->data, data, len);
+	t->data_len = len;
+	return 0;
+}
+
+size_t gb_tensor_count(const struct gb *b)
+{
+	return b->n_t;
+}
+
+const char *gb_tensor_get(const struct gb *b, size_t i, uint32_t *type, uint64_t dims[4],
+			  const uint8_t **data, size_t *len)
+{
+	const struct gb_tensor *t = &b->t[i];
+	uint32_t d;
+
+	*type = t->type;
+	for (d = 0; d < 4; d++)
+		dims[d] = t->dims[d];
+	*data = t->data;
+	*len = (size_t)tensor_bytes(t);
+	return t->name;
 }
 
 /* Bytes of a tensor: ggml's block layouts; other types get one byte per element. */
@@ -372,12 +411,20 @@ static uint8_t *build(struct gb *b, size_t *size, int meta_only)
 	}
 	b->data_off = (size_t)align_up(out.len, b->alignment);
 	total = b->n_t ? b->data_off + (size_t)end : out.len;
-	free(offs);
 	*size = total;
-	if (meta_only)
+	if (meta_only) {
+		free(offs);
 		return out.p;
+	}
 	out.p = xrealloc(out.p, total);
 	memset(out.p + out.len, 0, total - out.len);
+	for (i = 0; i < b->n_t; i++) {
+		const struct gb_tensor *t = &b->t[i];
+
+		if (t->data && offs[i] + t->data_len <= end)
+			memcpy(out.p + b->data_off + offs[i], t->data, t->data_len);
+	}
+	free(offs);
 	return out.p;
 }
 

@@ -50,6 +50,13 @@ int gb_tensor_set_dims(struct gb *b, const char *name, uint32_t n_dims, const ui
 int gb_tensor_set_type(struct gb *b, const char *name, uint32_t type);
 int gb_tensor_remove(struct gb *b, const char *name);
 
+/* Give tensor @name its data (@len must be its byte size; copied). 0, or -1. */
+int gb_tensor_set_data(struct gb *b, const char *name, const void *data, size_t len);
+/* Tensor @i (< gb_tensor_count): its name, type, dims, data (NULL: zeros) and byte size. */
+size_t gb_tensor_count(const struct gb *b);
+const char *gb_tensor_get(const struct gb *b, size_t i, uint32_t *type, uint64_t dims[4],
+			  const uint8_t **data, size_t *len);
+
 /* The image (malloc'ed, caller frees) and where its parts landed. */
 uint8_t *gb_build(struct gb *b, size_t *size);
 size_t gb_kv_offset(const struct gb *b, size_t i);		/* after gb_build */
@@ -82,5 +89,14 @@ void gb_model(struct gb *b, const struct gb_model_spec *spec);
  * file (qwen-and-gguf.md: q5_0 132, q8_0 13, q4_K 12, q6_K 12, f32 121).
  */
 void gb_model_qwen25_05b_q4_k_m(struct gb *b);
+
+/*
+ * Random weights for every tensor of @b (lib_gguf_random.c), reproducible from
+ * @seed and scaled so activations stay of order one: matrices of K inputs get
+ * elements of standard deviation about 1/sqrt(K) in their own type's format,
+ * norm weights 1 +- 0.2, biases +- 0.1. Types: F32, F16, BF16, Q8_0, Q4_0, Q5_0,
+ * Q4_K, Q5_K, Q6_K.
+ */
+void gb_random_weights(struct gb *b, uint64_t seed);
 
 #endif

@@ -26,6 +26,7 @@ struct model_layer {
 
 struct anpurt_model {
 	struct gguf_file *gguf;
+	char *path;				/* the file, for the weights' upload (pread) */
 	enum model_arch arch;
 	struct anpurt_model_info info;
 	char *name;				/* info.name's storage */

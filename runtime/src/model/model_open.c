@@ -100,6 +100,11 @@ int anpurt_model_open(const char *path, const struct anpurt_model_params *params
 		free(m);
 		return ret;
 	}
+	m->path = strdup(path);
+	if (!m->path) {
+		anpurt_model_free(m);
+		return rt_error(-ENOMEM, "out of memory");
+	}
 	ret = model_read_hparams(m);
 	if (!ret)
 		ret = model_bind_tensors(m);
@@ -128,6 +133,7 @@ void anpurt_model_free(struct anpurt_model *m)
 	model_free_vocab(m);
 	free(m->layers);
 	free(m->name);
+	free(m->path);
 	gguf_close(m->gguf);
 	free(m);
 }

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The forward pass as libaccel ops: one transformer builder shared by the
+ * architectures, which differ only in the hooks below. A recorded graph runs
+ * M tokens starting at the position in step-parameter slot GRAPH_STEP_POS,
+ * through every layer, and leaves the last position's logits and their argmax
+ * (the greedy next token) in the session's scratch memory.
+ */
+#ifndef RT_GRAPH_H
+#define RT_GRAPH_H
+
+#include <accel.h>
+
+#include "graph/engine.h"
+
+#define GRAPH_STEP_POS		0	/* step slot: position of the first token */
+#define GRAPH_STEP_COUNT	1
+#define GRAPH_LABEL_MAX		32	/* "blk.123.attn_q_norm" */
+#define GRAPH_DEFAULT_CTX	4096	/* session context unless asked (capped by the model's) */
+#define GRAPH_DEFAULT_CHUNK	64	/* prefill tokens per command buffer */
+
+/* What sets an architecture's forward pass apart. */
+struct arch_hooks {
+	const char *name;
+	enum accel_rope_mode rope_mode;
+	int qkv_bias;		/* attn_q/k/v.bias added by the MATMULs (qwen2) */
+	int qk_norm;		/* per-head RMSNORM of q and k before RoPE (qwen3) */
+};
+
+extern const struct arch_hooks arch_qwen2, arch_qwen3, arch_llama;
+
+/* The hooks of @m's architecture. */
+const struct arch_hooks *arch_hooks_of(const struct anpurt_model *m);
+
+/* Byte offsets of the activations in a session's scratch BO, for chunks of up to @chunk tokens. */
+struct scratch_layout {
+	uint32_t chunk;
+	uint64_t x, xn, q, k, v, att, gate, up;	/* F32 [dim, chunk] each */
+	uint64_t logits;			/* F32 [n_vocab]: last position */
+	uint64_t ids;				/* I32 [chunk]: prefill input */
+	uint64_t next;				/* I32 [1]: greedy token = decode input */
+	uint64_t size;
+};
+
+void scratch_layout(const struct anpurt_model_info *in, uint32_t chunk, struct scratch_layout *l);
+
+/* A session's device buffers, as the builder addresses them. */
+struct graph_bufs {
+	struct accel_bo *scratch;
+	struct scratch_layout lay;
+	struct accel_bo *kv;		/* layer l: K at l * 2 * kv_layer_bytes, V after it */
+	uint32_t kv_dtype;		/* ACCEL_F16 or ACCEL_F32 */
+	uint32_t n_ctx;
+	uint64_t kv_layer_bytes;
+};
+
+/* A recorded command buffer and the label of each of its ops. */
+struct graph_cmd {
+	struct accel_cmdbuf *cb;
+	char (*labels)[GRAPH_LABEL_MAX];
+	uint32_t n_ops, cap;
+};
+
+/*
+ * Record the forward pass of @m tokens (1 <= m <= chunk). @decode: the input
+ * is the single token in lay.next (what the previous run's ARGMAX wrote), else
+ * lay.ids[0..m). Errors name the op's label and libaccel's message.
+ */
+int graph_record(const struct anpurt_engine *e, const struct graph_bufs *b, uint32_t m,
+		 int decode, struct graph_cmd *out);
+void graph_cmd_free(struct graph_cmd *g);
+
+#endif

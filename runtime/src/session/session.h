@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* The session behind struct anpurt_session: its device buffers, command buffers and counters. */
+#ifndef RT_SESSION_H
+#define RT_SESSION_H
+
+#include "graph/graph.h"
+
+struct anpurt_session {
+	struct anpurt_engine *engine;
+	struct accel_context *ctx;
+	struct graph_bufs bufs;
+	struct graph_cmd decode;	/* recorded once, resubmitted every token */
+	struct graph_cmd prefill;	/* a full chunk, recorded at the first prefill */
+	uint32_t pos;			/* tokens in the KV cache */
+	int have_next;			/* lay.next holds a greedy token */
+	struct anpurt_session_stats stats;
+};
+
+/* Submit @g at position @pos and wait for it; errors name the job's failure. */
+int session_run(struct anpurt_session *s, struct graph_cmd *g, uint32_t pos);
+/* The greedy token the last run left on the device. */
+int32_t session_next_token(const struct anpurt_session *s);
+
+#endif
