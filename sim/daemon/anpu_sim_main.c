@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "anpusim.h"
-#include "hw/anpu_hw.h"
+#include "hw/anpu_hwif.h"
 #include "ivshmem_server.h"
 
 struct daemon {

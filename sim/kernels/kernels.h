@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hw/anpu_hw.h"
+#include "hw/anpu_hwif.h"
 #include "quant.h"
 
 #define SIM_DOT_MAX_ROWS 4

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The in-process backend: a userspace driver for the ANPU hardware interface
- * (hw/anpu_hw.h) of the reference model (libanpusim).
+ * (hw/anpu_hwif.h) of the reference model (libanpusim).
  *
  * One NPU per process (struct asim_hw, created by the first "sim" open and
  * destroyed by the last close), shared by every "sim" device handle. Each
@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include "anpusim.h"
-#include "hw/anpu_hw.h"
+#include "hw/anpu_hwif.h"
 #include "libaccel/src/accel_internal.h"
 
 #define ASIM_RING_ENTRIES	2048	/* >= 2 x the largest job pool */
