@@ -1,7 +1,7 @@
 # libaccel: the userspace driver library (libaccel/), its conformance tests
 # (tests/accel/), the example program (examples/) and benchmark (bench/bench_accel.c).
 ACCEL_VM_KERNEL := $(lastword $(sort $(wildcard /boot/vmlinuz-6.12*)))
-LIBACCEL_SRC := $(wildcard libaccel/src/*.c libaccel/src/sim/*.c libaccel/src/kernel/*.c)
+LIBACCEL_SRC := $(wildcard libaccel/src/*.c libaccel/src/inproc/*.c libaccel/src/kernel/*.c)
 LIBACCEL_OBJ := $(LIBACCEL_SRC:%.c=$(OBJ)/%.o)
 LIBACCEL     := $(BUILD)/lib/libaccel.a
 # the kernel backend uses libdrm (its drm.h also serves uapi/drm/anpu_accel.h)

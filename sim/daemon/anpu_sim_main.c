@@ -201,7 +201,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	anpusim_default_params(&d.params);
+	d.params = anpusim_default_params();
 	d.params.bar_size = size;
 	d.params.bar = bar;
 	d.params.threads = threads;

@@ -43,7 +43,7 @@ struct anpusim_params {
 };
 
 /* Defaults: 4 GiB lazily reserved BAR, online cores, 50 us spin, eventfds. */
-void anpusim_default_params(struct anpusim_params *params);
+struct anpusim_params anpusim_default_params(void);
 
 /* Create and power up a device. Returns 0 or a negative errno. */
 int anpusim_create(const struct anpusim_params *params, struct anpusim **out);

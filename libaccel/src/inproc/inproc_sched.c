@@ -16,7 +16,7 @@
  * enough to sleep without a timeout, one eventfd write to start the watchdog.
  * Completions are moderated (IRQ_JOB_EVENT): one interrupt per burst.
  */
-#include "sim_internal.h"
+#include "inproc_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,28 +27,28 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RING_MASK		(ASIM_RING_ENTRIES - 1)
+#define RING_MASK		(INPROC_RING_ENTRIES - 1)
 #define STATUS_UNWRITTEN	0xffffffffu
 #define WATCHDOG_TICK_MS	10
 #define IDLE_GRACE_TICKS	20	/* idle ticks before the thread sleeps untimed */
 #define BATCH			64
 
-static struct asim_ctx *ctx_lookup(struct asim_hw *hw, uint32_t id)
+static struct inproc_ctx *ctx_lookup(struct inproc_hw *hw, uint32_t id)
 {
-	struct asim_ctx *c = hw->ctx[id & (ASIM_MAX_CONTEXTS - 1)];
+	struct inproc_ctx *c = hw->ctx[id & (INPROC_MAX_CONTEXTS - 1)];
 
 	return (c && c->id == id) ? c : NULL;
 }
 
-static struct asim_hw *dev_hw(struct accel_device *dev)
+static struct inproc_hw *dev_hw(struct accel_device *dev)
 {
-	return ((struct asim_file *)dev->priv)->hw;
+	return ((struct inproc_file *)dev->priv)->hw;
 }
 
 /* ---- rings ---- */
 
-static void write_desc(struct asim_hw *hw, struct asim_queue *q, unsigned int qi,
-		       struct asim_job *job)
+static void write_desc(struct inproc_hw *hw, struct inproc_queue *q, unsigned int qi,
+		       struct inproc_job *job)
 {
 	struct accel_cmdbuf *cb = job->cb;
 	struct anpu_hw_job_desc desc = {
@@ -74,16 +74,16 @@ static void write_desc(struct asim_hw *hw, struct asim_queue *q, unsigned int qi
 	q->tail++;
 }
 
-static void publish_tail(struct asim_hw *hw, unsigned int qi)
+static void publish_tail(struct inproc_hw *hw, unsigned int qi)
 {
 	atomic_thread_fence(memory_order_release);
-	asim_wr32(hw, ANPU_QREG(qi, ANPU_QREG_RING_TAIL), hw->q[qi].tail);
+	inproc_wr32(hw, ANPU_QREG(qi, ANPU_QREG_RING_TAIL), hw->q[qi].tail);
 }
 
 /* Put @job on its queue's ring (not yet the doorbell). Returns the queue. */
-static unsigned int ring_push(struct asim_hw *hw, struct asim_job *job)
+static unsigned int ring_push(struct inproc_hw *hw, struct inproc_job *job)
 {
-	struct asim_ctx *c = job->ctx;
+	struct inproc_ctx *c = job->ctx;
 	unsigned int qi = c->queue;
 
 	if (job->n_step)
@@ -96,7 +96,7 @@ static unsigned int ring_push(struct asim_hw *hw, struct asim_job *job)
 	return qi;
 }
 
-static void ring_doorbells(struct asim_hw *hw, unsigned int mask)
+static void ring_doorbells(struct inproc_hw *hw, unsigned int mask)
 {
 	if (!mask)
 		return;
@@ -106,11 +106,11 @@ static void ring_doorbells(struct asim_hw *hw, unsigned int mask)
 			anpusim_doorbell(hw->sim, ANPU_DB_QUEUE(qi));
 }
 
-static bool deps_ready(struct asim_hw *hw, const struct asim_job *job)
+static bool deps_ready(struct inproc_hw *hw, const struct inproc_job *job)
 {
 	for (unsigned int i = 0; i < job->n_deps; i++) {
-		const struct asim_dep *d = &job->deps[i];
-		struct asim_ctx *c = ctx_lookup(hw, d->ctx_id);
+		const struct inproc_dep *d = &job->deps[i];
+		struct inproc_ctx *c = ctx_lookup(hw, d->ctx_id);
 
 		if (!c || c->completed_seq >= d->seqno)
 			continue;
@@ -122,20 +122,20 @@ static bool deps_ready(struct asim_hw *hw, const struct asim_job *job)
 }
 
 /* Release held-back jobs whose dependencies are met. Returns queues to ring. */
-static unsigned int release_pending(struct asim_hw *hw)
+static unsigned int release_pending(struct inproc_hw *hw)
 {
 	unsigned int mask = 0;
 	bool progress = true;
 
 	while (progress && hw->pending) {
-		struct asim_ctx **link = &hw->pending;
+		struct inproc_ctx **link = &hw->pending;
 
 		progress = false;
 		while (*link) {
-			struct asim_ctx *c = *link;
+			struct inproc_ctx *c = *link;
 
 			while (c->pend_head && deps_ready(hw, c->pend_head)) {
-				struct asim_job *job = c->pend_head;
+				struct inproc_job *job = c->pend_head;
 
 				c->pend_head = job->next;
 				if (!c->pend_head)
@@ -158,7 +158,7 @@ static unsigned int release_pending(struct asim_hw *hw)
 
 /* ---- retiring finished jobs ---- */
 
-static void make_status(struct asim_hw *hw, const struct asim_job *job,
+static void make_status(struct inproc_hw *hw, const struct inproc_job *job,
 			struct accel_job_status *st)
 {
 	struct anpu_hw_job_status s;
@@ -186,12 +186,12 @@ static void make_status(struct asim_hw *hw, const struct asim_job *job,
 	st->submit_ns = job->submit_ns;
 }
 
-static void signal_fd_waiters(struct asim_hw *hw, struct asim_ctx *c)
+static void signal_fd_waiters(struct inproc_hw *hw, struct inproc_ctx *c)
 {
-	struct asim_fd_waiter **link = &hw->fd_waiters;
+	struct inproc_fd_waiter **link = &hw->fd_waiters;
 
 	while (*link) {
-		struct asim_fd_waiter *w = *link;
+		struct inproc_fd_waiter *w = *link;
 
 		if (w->ctx_id == c->id && w->seqno <= c->completed_seq) {
 			uint64_t one = 1;
@@ -209,11 +209,11 @@ static void signal_fd_waiters(struct asim_hw *hw, struct asim_ctx *c)
 }
 
 /* Finish @job with @st: record, account, free its slot, queue its delivery. */
-static void finish_job(struct asim_hw *hw, struct asim_job *job, const struct accel_job_status *st,
+static void finish_job(struct inproc_hw *hw, struct inproc_job *job, const struct accel_job_status *st,
 		       struct accel_done *batch, unsigned int *nb)
 {
-	struct asim_ctx *c = job->ctx;
-	struct asim_hist *h = &c->hist[job->ctx_seq % ASIM_HISTORY];
+	struct inproc_ctx *c = job->ctx;
+	struct inproc_hist *h = &c->hist[job->ctx_seq % INPROC_HISTORY];
 
 	c->completed_seq = job->ctx_seq;
 	h->seqno = job->ctx_seq;
@@ -237,14 +237,14 @@ static void finish_job(struct asim_hw *hw, struct asim_job *job, const struct ac
 }
 
 /* Retire up to BATCH finished jobs. Returns true if more may be waiting. */
-static bool retire(struct asim_hw *hw, struct accel_done *batch, unsigned int *nb)
+static bool retire(struct inproc_hw *hw, struct accel_done *batch, unsigned int *nb)
 {
 	for (unsigned int qi = 0; qi < ANPU_HW_NUM_QUEUES; qi++) {
-		struct asim_queue *q = &hw->q[qi];
-		uint64_t done = asim_rd64(hw, ANPU_QREG(qi, ANPU_QREG_COMPLETED_SEQ));
+		struct inproc_queue *q = &hw->q[qi];
+		uint64_t done = inproc_rd64(hw, ANPU_QREG(qi, ANPU_QREG_COMPLETED_SEQ));
 
 		while (q->retired_seqno < done && q->retired_seqno + 1 < q->next_seqno) {
-			struct asim_job *job;
+			struct inproc_job *job;
 			struct accel_job_status st;
 
 			if (*nb == BATCH)
@@ -260,10 +260,10 @@ static bool retire(struct asim_hw *hw, struct accel_done *batch, unsigned int *n
 /* ---- recovery ---- */
 
 /* Move the ring jobs with seqno in (@after, next_seqno) to fresh seqnos at the tail. */
-static unsigned int resubmit_from(struct asim_hw *hw, unsigned int qi, uint64_t after,
-				  struct asim_job **tmp)
+static unsigned int resubmit_from(struct inproc_hw *hw, unsigned int qi, uint64_t after,
+				  struct inproc_job **tmp)
 {
-	struct asim_queue *q = &hw->q[qi];
+	struct inproc_queue *q = &hw->q[qi];
 	unsigned int n = 0;
 
 	for (uint64_t s = after + 1; s < q->next_seqno; s++)
@@ -271,7 +271,7 @@ static unsigned int resubmit_from(struct asim_hw *hw, unsigned int qi, uint64_t 
 	return n;
 }
 
-static void requeue(struct asim_hw *hw, unsigned int qi, struct asim_job **tmp, unsigned int n)
+static void requeue(struct inproc_hw *hw, unsigned int qi, struct inproc_job **tmp, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++)
 		write_desc(hw, &hw->q[qi], qi, tmp[i]);
@@ -280,35 +280,35 @@ static void requeue(struct asim_hw *hw, unsigned int qi, struct asim_job **tmp, 
 }
 
 /* IRQ_JOB moderation (docs/hardware.md 4.1); a device reset turns it off. */
-static int enable_irq_moderation(struct asim_hw *hw)
+static int enable_irq_moderation(struct inproc_hw *hw)
 {
 	if (!(hw->caps & ANPU_CAP_IRQ_JOB_EVENT))
 		return 0;
-	asim_wr32(hw, ANPU_REG_IRQ_JOB_EVENT, asim_rd32(hw, ANPU_REG_JOBS_FINISHED));
-	return asim_ctrl(hw, ANPU_CTRL_SET_IRQ_CONFIG, ANPU_IRQ_CFG_JOB_EVENT, 2000) ==
+	inproc_wr32(hw, ANPU_REG_IRQ_JOB_EVENT, inproc_rd32(hw, ANPU_REG_JOBS_FINISHED));
+	return inproc_ctrl(hw, ANPU_CTRL_SET_IRQ_CONFIG, ANPU_IRQ_CFG_JOB_EVENT, 2000) ==
 	       ANPU_CTRL_R_OK ? 0 : -EIO;
 }
 
-static void device_reset(struct asim_hw *hw, struct accel_done *batch, unsigned int *nb)
+static void device_reset(struct inproc_hw *hw, struct accel_done *batch, unsigned int *nb)
 {
-	struct asim_job *(*tmp)[ASIM_MAX_JOBS] = hw->tmp_jobs;
+	struct inproc_job *(*tmp)[INPROC_MAX_JOBS] = hw->tmp_jobs;
 	unsigned int n[ANPU_HW_NUM_QUEUES];
 	uint64_t hung[ANPU_HW_NUM_QUEUES];
 
 	for (unsigned int qi = 0; qi < ANPU_HW_NUM_QUEUES; qi++)
-		hung[qi] = asim_rd32(hw, ANPU_QREG(qi, ANPU_QREG_STATE)) == ANPU_QSTATE_HUNG ?
-			   asim_rd64(hw, ANPU_QREG(qi, ANPU_QREG_CURRENT_SEQ)) : 0;
-	if (asim_ctrl(hw, ANPU_CTRL_RESET_DEVICE, 0, 2000) != ANPU_CTRL_R_OK)
+		hung[qi] = inproc_rd32(hw, ANPU_QREG(qi, ANPU_QREG_STATE)) == ANPU_QSTATE_HUNG ?
+			   inproc_rd64(hw, ANPU_QREG(qi, ANPU_QREG_CURRENT_SEQ)) : 0;
+	if (inproc_ctrl(hw, ANPU_CTRL_RESET_DEVICE, 0, 2000) != ANPU_CTRL_R_OK)
 		return;	/* the watchdog tries again at its next tick */
 	hw->stats.device_resets++;
 	/* without it every job still interrupts: slower, never wrong */
 	(void)enable_irq_moderation(hw);
 	for (unsigned int qi = 0; qi < ANPU_HW_NUM_QUEUES; qi++) {
-		struct asim_queue *q = &hw->q[qi];
+		struct inproc_queue *q = &hw->q[qi];
 
 		/* the hung job got an ABORTED status record; the rest were dropped */
 		if (hung[qi] && hung[qi] == q->retired_seqno + 1) {
-			struct asim_job *job = q->jobs[hung[qi] & RING_MASK];
+			struct inproc_job *job = q->jobs[hung[qi] & RING_MASK];
 			struct accel_job_status st;
 
 			q->retired_seqno++;
@@ -319,28 +319,28 @@ static void device_reset(struct asim_hw *hw, struct accel_done *batch, unsigned 
 		q->tail = 0;
 		q->next_seqno = 1;
 		q->retired_seqno = 0;
-		asim_wr32(hw, ANPU_QREG(qi, ANPU_QREG_FI_MODE), ANPU_FI_NONE);
+		inproc_wr32(hw, ANPU_QREG(qi, ANPU_QREG_FI_MODE), ANPU_FI_NONE);
 		requeue(hw, qi, tmp[qi], n[qi]);
 		q->wd_since_ns = 0;
 	}
 }
 
 /* Reset hung queue @qi; escalate to a device reset if that fails. */
-static void recover_queue(struct asim_hw *hw, unsigned int qi, struct accel_done *batch,
+static void recover_queue(struct inproc_hw *hw, unsigned int qi, struct accel_done *batch,
 			  unsigned int *nb)
 {
-	struct asim_job **tmp = hw->tmp_jobs[qi];
-	struct asim_queue *q = &hw->q[qi];
+	struct inproc_job **tmp = hw->tmp_jobs[qi];
+	struct inproc_queue *q = &hw->q[qi];
 	uint64_t done;
 	unsigned int n;
 
-	if (asim_ctrl(hw, ANPU_CTRL_RESET_QUEUE, qi, 2000) != ANPU_CTRL_R_OK) {
+	if (inproc_ctrl(hw, ANPU_CTRL_RESET_QUEUE, qi, 2000) != ANPU_CTRL_R_OK) {
 		device_reset(hw, batch, nb);
 		return;
 	}
 	hw->stats.queue_resets++;
 	/* the hung job completed ABORTED (retired below); the queued ones were dropped */
-	done = asim_rd64(hw, ANPU_QREG(qi, ANPU_QREG_COMPLETED_SEQ));
+	done = inproc_rd64(hw, ANPU_QREG(qi, ANPU_QREG_COMPLETED_SEQ));
 	if (done < q->retired_seqno)
 		done = q->retired_seqno;
 	n = resubmit_from(hw, qi, done, tmp);
@@ -350,20 +350,20 @@ static void recover_queue(struct asim_hw *hw, unsigned int qi, struct accel_done
 }
 
 /* Returns queues to ring after a recovery (0: nothing recovered). */
-static unsigned int watchdog(struct asim_hw *hw, struct accel_done *batch, unsigned int *nb)
+static unsigned int watchdog(struct inproc_hw *hw, struct accel_done *batch, unsigned int *nb)
 {
 	int64_t now = accel_now_ns();
 
 	for (unsigned int qi = 0; qi < ANPU_HW_NUM_QUEUES; qi++) {
-		struct asim_queue *q = &hw->q[qi];
+		struct inproc_queue *q = &hw->q[qi];
 		uint32_t progress;
-		struct asim_job *head;
+		struct inproc_job *head;
 
 		if (q->retired_seqno + 1 >= q->next_seqno) {
 			q->wd_since_ns = 0;
 			continue;
 		}
-		progress = asim_rd32(hw, ANPU_QREG(qi, ANPU_QREG_PROGRESS));
+		progress = inproc_rd32(hw, ANPU_QREG(qi, ANPU_QREG_PROGRESS));
 		if (!q->wd_since_ns || progress != q->wd_progress ||
 		    q->retired_seqno != q->wd_retired) {
 			q->wd_progress = progress;
@@ -375,8 +375,8 @@ static unsigned int watchdog(struct asim_hw *hw, struct accel_done *batch, unsig
 		if (now - q->wd_since_ns < (int64_t)head->ctx->hang_timeout_ms * 1000000)
 			continue;
 		/* a queue starved by another queue's hung job is not hung itself */
-		if (asim_rd32(hw, ANPU_QREG(qi, ANPU_QREG_STATE)) != ANPU_QSTATE_HUNG &&
-		    !asim_rd64(hw, ANPU_QREG(qi, ANPU_QREG_CURRENT_SEQ))) {
+		if (inproc_rd32(hw, ANPU_QREG(qi, ANPU_QREG_STATE)) != ANPU_QSTATE_HUNG &&
+		    !inproc_rd64(hw, ANPU_QREG(qi, ANPU_QREG_CURRENT_SEQ))) {
 			q->wd_since_ns = now;
 			continue;
 		}
@@ -401,7 +401,7 @@ static void drain(int fd)
  * Deliver @batch with the lock dropped, then mark it delivered. Waiters are
  * woken after the unlock so they do not wake only to block on the lock.
  */
-static void deliver(struct asim_hw *hw, struct accel_done *batch, unsigned int nb,
+static void deliver(struct inproc_hw *hw, struct accel_done *batch, unsigned int nb,
 		    unsigned int doorbells)
 {
 	bool wake_done = hw->done_waiters && nb, wake_slot = hw->slot_waiters && nb;
@@ -417,7 +417,7 @@ static void deliver(struct asim_hw *hw, struct accel_done *batch, unsigned int n
 		accel_job_delivered(&batch[i]);
 	pthread_mutex_lock(&hw->lock);
 	for (unsigned int i = 0; i < nb; i++) {
-		struct asim_ctx *c = ctx_lookup(hw, batch[i].fence.context_id);
+		struct inproc_ctx *c = ctx_lookup(hw, batch[i].fence.context_id);
 
 		if (c && c->delivered_seq < batch[i].fence.seqno)
 			c->delivered_seq = batch[i].fence.seqno;
@@ -434,7 +434,7 @@ static void deliver(struct asim_hw *hw, struct accel_done *batch, unsigned int n
  * job end; a job that finished meanwhile raised none, so JOBS_FINISHED is
  * read again after the barrier and the loop goes on while it moved.
  */
-static void service(struct asim_hw *hw, struct accel_done *batch)
+static void service(struct inproc_hw *hw, struct accel_done *batch)
 {
 	uint32_t seen;
 
@@ -442,9 +442,9 @@ static void service(struct asim_hw *hw, struct accel_done *batch)
 		unsigned int nb, doorbells;
 		bool more;
 
-		seen = asim_rd32(hw, ANPU_REG_JOBS_FINISHED);
+		seen = inproc_rd32(hw, ANPU_REG_JOBS_FINISHED);
 		if (hw->caps & ANPU_CAP_IRQ_JOB_EVENT) {
-			asim_wr32(hw, ANPU_REG_IRQ_JOB_EVENT, seen);
+			inproc_wr32(hw, ANPU_REG_IRQ_JOB_EVENT, seen);
 			atomic_thread_fence(memory_order_seq_cst);
 		}
 		do {
@@ -456,12 +456,12 @@ static void service(struct asim_hw *hw, struct accel_done *batch)
 			if (nb || doorbells)
 				deliver(hw, batch, nb, doorbells);
 		} while (more || nb);
-	} while (asim_rd32(hw, ANPU_REG_JOBS_FINISHED) != seen);
+	} while (inproc_rd32(hw, ANPU_REG_JOBS_FINISHED) != seen);
 }
 
 static void *completion_thread(void *arg)
 {
-	struct asim_hw *hw = arg;
+	struct inproc_hw *hw = arg;
 	struct accel_done batch[BATCH];
 	unsigned int idle_ticks = 0;	/* watchdog ticks with nothing on the rings */
 
@@ -496,9 +496,9 @@ static void *completion_thread(void *arg)
 	return NULL;
 }
 
-int asim_sched_init(struct asim_hw *hw)
+int inproc_sched_init(struct inproc_hw *hw)
 {
-	uint64_t status_dpa, ring_bytes = ASIM_RING_ENTRIES * sizeof(struct anpu_hw_job_desc);
+	uint64_t status_dpa, ring_bytes = INPROC_RING_ENTRIES * sizeof(struct anpu_hw_job_desc);
 	pthread_condattr_t ca;
 	int ret;
 
@@ -511,11 +511,11 @@ int asim_sched_init(struct asim_hw *hw)
 	hw->jobs = calloc(hw->max_jobs, sizeof(*hw->jobs));
 	if (!hw->jobs)
 		return -ENOMEM;
-	ret = asim_mem_alloc_locked(hw, (uint64_t)hw->max_jobs * 64, 64, &status_dpa);
+	ret = inproc_mem_alloc_locked(hw, (uint64_t)hw->max_jobs * 64, 64, &status_dpa);
 	if (ret)
 		goto fail;
 	for (unsigned int i = hw->max_jobs; i-- > 0;) {
-		struct asim_job *job = &hw->jobs[i];
+		struct inproc_job *job = &hw->jobs[i];
 
 		job->status_dpa = status_dpa + 64ull * i;
 		job->status = (void *)(hw->bar + job->status_dpa);
@@ -523,19 +523,19 @@ int asim_sched_init(struct asim_hw *hw)
 		hw->free_jobs = job;
 	}
 	for (unsigned int qi = 0; qi < ANPU_HW_NUM_QUEUES; qi++) {
-		struct asim_queue *q = &hw->q[qi];
+		struct inproc_queue *q = &hw->q[qi];
 
-		ret = asim_mem_alloc_locked(hw, ring_bytes, 64, &q->ring_dpa);
+		ret = inproc_mem_alloc_locked(hw, ring_bytes, 64, &q->ring_dpa);
 		if (ret)
 			goto fail;
 		q->ring = (void *)(hw->bar + q->ring_dpa);
 		memset(q->ring, 0, ring_bytes);
 		q->next_seqno = 1;
-		q->tail = asim_rd32(hw, ANPU_QREG(qi, ANPU_QREG_RING_HEAD));
-		asim_wr64(hw, ANPU_QREG(qi, ANPU_QREG_RING_BASE), q->ring_dpa);
-		asim_wr32(hw, ANPU_QREG(qi, ANPU_QREG_RING_ENTRIES), ASIM_RING_ENTRIES);
-		asim_wr32(hw, ANPU_QREG(qi, ANPU_QREG_FI_MODE), ANPU_FI_NONE);
-		asim_wr32(hw, ANPU_QREG(qi, ANPU_QREG_RING_TAIL), q->tail);
+		q->tail = inproc_rd32(hw, ANPU_QREG(qi, ANPU_QREG_RING_HEAD));
+		inproc_wr64(hw, ANPU_QREG(qi, ANPU_QREG_RING_BASE), q->ring_dpa);
+		inproc_wr32(hw, ANPU_QREG(qi, ANPU_QREG_RING_ENTRIES), INPROC_RING_ENTRIES);
+		inproc_wr32(hw, ANPU_QREG(qi, ANPU_QREG_FI_MODE), ANPU_FI_NONE);
+		inproc_wr32(hw, ANPU_QREG(qi, ANPU_QREG_RING_TAIL), q->tail);
 	}
 	ret = enable_irq_moderation(hw);
 	if (ret)
@@ -559,7 +559,7 @@ fail:
 	return ret;
 }
 
-void asim_sched_fini(struct asim_hw *hw)
+void inproc_sched_fini(struct inproc_hw *hw)
 {
 	uint64_t one = 1;
 
@@ -572,7 +572,7 @@ void asim_sched_fini(struct asim_hw *hw)
 	pthread_join(hw->thread, NULL);
 	close(hw->wake_fd);
 	while (hw->fd_waiters) {
-		struct asim_fd_waiter *w = hw->fd_waiters;
+		struct inproc_fd_waiter *w = hw->fd_waiters;
 
 		hw->fd_waiters = w->next;
 		close(w->fd);
@@ -583,11 +583,11 @@ void asim_sched_fini(struct asim_hw *hw)
 
 /* ---- contexts ---- */
 
-int asim_context_create(struct accel_device *dev, struct accel_context *ctx)
+int inproc_context_create(struct accel_device *dev, struct accel_context *ctx)
 {
-	struct asim_file *f = dev->priv;
-	struct asim_hw *hw = f->hw;
-	struct asim_ctx *c = calloc(1, sizeof(*c));
+	struct inproc_file *f = dev->priv;
+	struct inproc_hw *hw = f->hw;
+	struct inproc_ctx *c = calloc(1, sizeof(*c));
 	int ret = -ENOSPC;
 
 	if (!c)
@@ -597,7 +597,7 @@ int asim_context_create(struct accel_device *dev, struct accel_context *ctx)
 	c->file = f;
 	c->front = ctx;
 	pthread_mutex_lock(&hw->lock);
-	for (unsigned int slot = 0; slot < ASIM_MAX_CONTEXTS; slot++) {
+	for (unsigned int slot = 0; slot < INPROC_MAX_CONTEXTS; slot++) {
 		if (hw->ctx[slot])
 			continue;
 		if (++hw->ctx_gen[slot] >= (1u << 22))
@@ -616,17 +616,17 @@ int asim_context_create(struct accel_device *dev, struct accel_context *ctx)
 	return 0;
 }
 
-void asim_context_destroy(struct accel_device *dev, struct accel_context *ctx)
+void inproc_context_destroy(struct accel_device *dev, struct accel_context *ctx)
 {
-	struct asim_hw *hw = dev_hw(dev);
-	struct asim_ctx *c = ctx->priv;
+	struct inproc_hw *hw = dev_hw(dev);
+	struct inproc_ctx *c = ctx->priv;
 
 	pthread_mutex_lock(&hw->lock);
 	hw->delivered_waiters++;
 	while (c->delivered_seq < c->submitted_seq || hw->delivering)
 		pthread_cond_wait(&hw->delivered_cond, &hw->lock);
 	hw->delivered_waiters--;
-	hw->ctx[c->id & (ASIM_MAX_CONTEXTS - 1)] = NULL;
+	hw->ctx[c->id & (INPROC_MAX_CONTEXTS - 1)] = NULL;
 	pthread_mutex_unlock(&hw->lock);
 	free(c);
 	ctx->priv = NULL;
@@ -634,19 +634,19 @@ void asim_context_destroy(struct accel_device *dev, struct accel_context *ctx)
 
 /* ---- submit ---- */
 
-int asim_submit(struct accel_context *ctx, struct accel_cmdbuf *cb,
+int inproc_submit(struct accel_context *ctx, struct accel_cmdbuf *cb,
 		const struct accel_submit_params *p, struct accel_fence *out, int64_t submit_ns)
 {
-	struct asim_hw *hw = dev_hw(ctx->obj.dev);
-	struct asim_ctx *c = ctx->priv;
-	struct asim_job *job;
+	struct inproc_hw *hw = dev_hw(ctx->obj.dev);
+	struct inproc_ctx *c = ctx->priv;
+	struct inproc_job *job;
 	unsigned int doorbell = 0;
 	bool wake = false;
 
 	pthread_mutex_lock(&hw->lock);
 	for (unsigned int i = 0; i < p->n_deps; i++) {
 		const struct accel_fence *f = &p->deps[i];
-		struct asim_ctx *dc;
+		struct inproc_ctx *dc;
 
 		if (f->device_id != hw->id) {
 			pthread_mutex_unlock(&hw->lock);
@@ -678,7 +678,7 @@ int asim_submit(struct accel_context *ctx, struct accel_cmdbuf *cb,
 	job->submit_ns = submit_ns;
 	job->n_deps = 0;
 	for (unsigned int i = 0; i < p->n_deps; i++)
-		job->deps[job->n_deps++] = (struct asim_dep){ .ctx_id = p->deps[i].context_id,
+		job->deps[job->n_deps++] = (struct inproc_dep){ .ctx_id = p->deps[i].context_id,
 							      .seqno = p->deps[i].seqno };
 	job->n_step = p->n_step_params;
 	if (job->n_step)
@@ -687,7 +687,7 @@ int asim_submit(struct accel_context *ctx, struct accel_cmdbuf *cb,
 	if (cb->step_params) {
 		/* the step slots are rewritten when the job goes on the ring */
 		if (cb->last_submit.seqno)
-			job->deps[job->n_deps++] = (struct asim_dep){
+			job->deps[job->n_deps++] = (struct inproc_dep){
 				.ctx_id = cb->last_submit.context_id, .strict = true,
 				.seqno = cb->last_submit.seqno };
 		cb->last_submit = (struct accel_fence){ .seqno = job->ctx_seq, .context_id = c->id,
@@ -729,9 +729,9 @@ int asim_submit(struct accel_context *ctx, struct accel_cmdbuf *cb,
 /* ---- fences ---- */
 
 /* Under hw->lock: 1 finished (then *err = the job's error), 0 not yet, < 0 bad fence. */
-static int fence_state(struct asim_hw *hw, const struct accel_fence *f, int *err)
+static int fence_state(struct inproc_hw *hw, const struct accel_fence *f, int *err)
 {
-	struct asim_ctx *c;
+	struct inproc_ctx *c;
 
 	if (f->device_id != hw->id)
 		return -EXDEV;
@@ -743,14 +743,14 @@ static int fence_state(struct asim_hw *hw, const struct accel_fence *f, int *err
 		return -EINVAL;
 	if (c->completed_seq < f->seqno)
 		return 0;
-	if (c->hist[f->seqno % ASIM_HISTORY].seqno == f->seqno)
-		*err = c->hist[f->seqno % ASIM_HISTORY].status.error;
+	if (c->hist[f->seqno % INPROC_HISTORY].seqno == f->seqno)
+		*err = c->hist[f->seqno % INPROC_HISTORY].status.error;
 	return 1;
 }
 
-int asim_fence_wait(struct accel_device *dev, const struct accel_fence *f, int64_t timeout_ns)
+int inproc_fence_wait(struct accel_device *dev, const struct accel_fence *f, int64_t timeout_ns)
 {
-	struct asim_hw *hw = dev_hw(dev);
+	struct inproc_hw *hw = dev_hw(dev);
 	struct timespec deadline;
 	int err, ret;
 
@@ -790,9 +790,9 @@ int asim_fence_wait(struct accel_device *dev, const struct accel_fence *f, int64
 	return err ? -EIO : 0;
 }
 
-int asim_fence_poll(struct accel_device *dev, const struct accel_fence *f)
+int inproc_fence_poll(struct accel_device *dev, const struct accel_fence *f)
 {
-	struct asim_hw *hw = dev_hw(dev);
+	struct inproc_hw *hw = dev_hw(dev);
 	int err, ret;
 
 	pthread_mutex_lock(&hw->lock);
@@ -801,11 +801,11 @@ int asim_fence_poll(struct accel_device *dev, const struct accel_fence *f)
 	return ret;
 }
 
-int asim_fence_status(struct accel_device *dev, const struct accel_fence *f,
+int inproc_fence_status(struct accel_device *dev, const struct accel_fence *f,
 		      struct accel_job_status *st)
 {
-	struct asim_hw *hw = dev_hw(dev);
-	struct asim_ctx *c;
+	struct inproc_hw *hw = dev_hw(dev);
+	struct inproc_ctx *c;
 	int err, ret;
 
 	pthread_mutex_lock(&hw->lock);
@@ -814,8 +814,8 @@ int asim_fence_status(struct accel_device *dev, const struct accel_fence *f,
 		ret = -EAGAIN;
 	} else if (ret == 1) {
 		c = ctx_lookup(hw, f->context_id);
-		if (c && c->hist[f->seqno % ASIM_HISTORY].seqno == f->seqno) {
-			*st = c->hist[f->seqno % ASIM_HISTORY].status;
+		if (c && c->hist[f->seqno % INPROC_HISTORY].seqno == f->seqno) {
+			*st = c->hist[f->seqno % INPROC_HISTORY].status;
 			ret = 0;
 		} else {
 			ret = -ENOENT;
@@ -825,10 +825,10 @@ int asim_fence_status(struct accel_device *dev, const struct accel_fence *f,
 	return ret;
 }
 
-int asim_fence_export_fd(struct accel_device *dev, const struct accel_fence *f, int *fd)
+int inproc_fence_export_fd(struct accel_device *dev, const struct accel_fence *f, int *fd)
 {
-	struct asim_hw *hw = dev_hw(dev);
-	struct asim_fd_waiter *w;
+	struct inproc_hw *hw = dev_hw(dev);
+	struct inproc_fd_waiter *w;
 	int err, ret, efd;
 
 	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -873,21 +873,21 @@ int asim_fence_export_fd(struct accel_device *dev, const struct accel_fence *f, 
 
 /* ---- test support ---- */
 
-int asim_inject_fault(struct accel_device *dev, unsigned int queue, uint32_t mode)
+int inproc_inject_fault(struct accel_device *dev, unsigned int queue, uint32_t mode)
 {
-	struct asim_hw *hw = dev_hw(dev);
+	struct inproc_hw *hw = dev_hw(dev);
 
 	pthread_mutex_lock(&hw->lock);
-	asim_wr32(hw, ANPU_QREG(queue, ANPU_QREG_FI_MODE), mode);
-	asim_wr32(hw, ANPU_QREG(queue, ANPU_QREG_FI_SEQ),
-		  asim_rd32(hw, ANPU_QREG(queue, ANPU_QREG_FI_SEQ)) + 1);
+	inproc_wr32(hw, ANPU_QREG(queue, ANPU_QREG_FI_MODE), mode);
+	inproc_wr32(hw, ANPU_QREG(queue, ANPU_QREG_FI_SEQ),
+		  inproc_rd32(hw, ANPU_QREG(queue, ANPU_QREG_FI_SEQ)) + 1);
 	pthread_mutex_unlock(&hw->lock);
 	return 0;
 }
 
-int asim_stats(struct accel_device *dev, struct accel_device_stats *stats)
+int inproc_stats(struct accel_device *dev, struct accel_device_stats *stats)
 {
-	struct asim_hw *hw = dev_hw(dev);
+	struct inproc_hw *hw = dev_hw(dev);
 
 	pthread_mutex_lock(&hw->lock);
 	*stats = hw->stats;
