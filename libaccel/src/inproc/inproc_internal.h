@@ -222,6 +222,26 @@ void inproc_vm_unmap_locked(struct inproc_file *f, uint64_t va, uint64_t va_byte
 /* ---- inproc_sched.c ---- */
 int inproc_sched_init(struct inproc_hw *hw);	/* job pool, rings; starts the thread */
 void inproc_sched_fini(struct inproc_hw *hw);
+/* Under hw->lock: whether @job's dependencies are met (same-queue jobs on the ring count). */
+bool inproc_deps_ready(struct inproc_hw *hw, const struct inproc_job *job);
+/* Under hw->lock: @job onto its queue's ring (not yet the doorbell); returns the queue. */
+unsigned int inproc_ring_push(struct inproc_hw *hw, struct inproc_job *job);
+/* Ring the doorbells of the queues in @mask (after unlocking). */
+void inproc_ring_doorbells(struct inproc_hw *hw, unsigned int mask);
+
+static inline struct inproc_ctx *inproc_ctx_lookup(struct inproc_hw *hw, uint32_t id)
+{
+	struct inproc_ctx *c = hw->ctx[id & (INPROC_MAX_CONTEXTS - 1)];
+
+	return (c && c->id == id) ? c : NULL;
+}
+
+static inline struct inproc_hw *inproc_dev_hw(struct accel_device *dev)
+{
+	return ((struct inproc_file *)dev->priv)->hw;
+}
+
+/* ---- inproc_submit.c ---- */
 int inproc_context_create(struct accel_device *dev, struct accel_context *ctx);
 void inproc_context_destroy(struct accel_device *dev, struct accel_context *ctx);
 int inproc_submit(struct accel_context *ctx, struct accel_cmdbuf *cb,
