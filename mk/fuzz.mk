@@ -15,17 +15,9 @@ FUZZ_CORPUS   := tests/fuzz/corpus/cp
 FUZZ_REGRESS  := tests/fuzz/regressions/cp
 FUZZ_ARGS     := -max_len=65552 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 
-$(FUZZ_DIR)/obj/%_avx2.o: %_avx2.c
-	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP $(AVX2_FLAGS) -c -o $@ $<
-
-$(FUZZ_DIR)/obj/%_avx512.o: %_avx512.c
-	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP $(AVX512_FLAGS) -c -o $@ $<
-
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP $(simd_flags) -c -o $@ $<
 
 $(FUZZ_CP): tests/fuzz/fuzz_cp.c tests/fuzz/fuzz_layout.h $(FUZZ_SIM_OBJ)
 	@mkdir -p $(@D)

@@ -7,16 +7,14 @@ LIBACCEL     := $(BUILD)/lib/libaccel.a
 # the kernel backend uses libdrm (its drm.h also serves uapi/drm/anpu_accel.h)
 LIBDRM_CFLAGS := $(shell pkg-config --cflags libdrm 2>/dev/null || echo -I/usr/include/libdrm)
 LIBDRM_LIBS   := $(shell pkg-config --libs libdrm 2>/dev/null || echo -ldrm)
-$(OBJ)/libaccel/src/kernel/%.o: CPPFLAGS += $(LIBDRM_CFLAGS)
+$(OBJ)/libaccel/src/kernel/%.o $(PIC_OBJ)/libaccel/src/kernel/%.o: CPPFLAGS += $(LIBDRM_CFLAGS)
 # a program using libaccel links these (the in-process NPU is libanpusim)
 LIBACCEL_LIBS := $(LIBACCEL) $(LIBSIM) $(LIBDRM_LIBS) -lm
+$(call static_lib,$(LIBACCEL),$(LIBACCEL_OBJ))
 
-$(LIBACCEL): $(LIBACCEL_OBJ)
-	@mkdir -p $(@D)
-	@rm -f $@
-	$(AR) rcs $@ $^
-
-all: $(LIBACCEL)
+# libaccel.so: libaccel and the model in one shared library exporting only ACCEL_API
+LIBACCEL_SO := $(BUILD)/lib/libaccel.so
+$(call shared_lib,$(LIBACCEL_SO),$(LIBACCEL_OBJ) $(SIM_OBJ),$(LIBDRM_LIBS) -lm)
 
 # ---- conformance tests: tests/accel/test_accel_*.c, each a cmocka suite ----
 ACCEL_TEST_COMMON := $(OBJ)/tests/accel/accel_test_util.o
@@ -34,11 +32,7 @@ UNIT_TESTS += $(ACCEL_TEST_BIN)
 # ---- example program, run by make check as a suite ----
 ACCEL_EXAMPLE := $(BUILD)/bin/accel-example
 
-$(ACCEL_EXAMPLE): $(OBJ)/examples/accel_example.o $(LIBACCEL) $(LIBSIM)
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBDRM_LIBS) -lm
-
-all: $(ACCEL_EXAMPLE)
+$(call program,$(ACCEL_EXAMPLE),$(OBJ)/examples/accel_example.o $(LIBACCEL) $(LIBSIM),$(LIBDRM_LIBS) -lm)
 
 .PHONY: accel-example bench-accel
 accel-example: $(ACCEL_EXAMPLE)
@@ -52,11 +46,7 @@ ASAN_SUITES  += accel-example
 # ---- benchmark: build/bin/anpu-bench-accel -> build/bench/accel.jsonl ----
 BENCH_ACCEL_BIN := $(BUILD)/bin/anpu-bench-accel
 
-$(BENCH_ACCEL_BIN): $(OBJ)/bench/bench_accel.o $(LIBACCEL) $(LIBSIM)
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBDRM_LIBS) -lm
-
-all: $(BENCH_ACCEL_BIN)
+$(call program,$(BENCH_ACCEL_BIN),$(OBJ)/bench/bench_accel.o $(LIBACCEL) $(LIBSIM),$(LIBDRM_LIBS) -lm)
 
 $(OBJ)/bench/bench_accel.o: CPPFLAGS += $(LIBDRM_CFLAGS)
 
