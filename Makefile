@@ -19,11 +19,15 @@
 #   all: <files>                    add programs/libraries to the default build
 #   CHECK_DEPS    += <targets>      built before `make check` runs any test
 #   CHECK_SUITES  += <target>       `make check` runs `$(MAKE) -s <target>` as one test suite
-#                                   (under a timeout, output in build/test-logs/<target>.log).
-#                                   The target must print a summary the runner understands:
-#                                   a plain "N passed, N failed, N skipped" line (preferred),
-#                                   kselftest "# Totals: ..." or cmocka/TAP output; or exit 77
-#                                   to skip itself as a whole (last line = reason).
+#                                   (under a timeout, judged by prove, log in
+#                                   build/test-logs/<target>.log). The target prints TAP:
+#                                   "ok - <test>" / "not ok - <test>" / "ok - <test> # SKIP
+#                                   <reason>" lines (tests/lib/tap.sh helps; several programs'
+#                                   TAP, cmocka's or kselftest's, may follow each other:
+#                                   tests/lib/tap-merge.awk makes one stream and checks
+#                                   their plans), or "1..0 # SKIP <reason>" to skip itself
+#                                   as a whole. A nonzero exit without a "not ok" line is
+#                                   one failure.
 #   CHECK_TIMEOUT_<target> := <s>   that suite's timeout (default $(SUITE_TIMEOUT))
 #   ASAN_SUITES   += <target>       also run by `make asan` (with BUILD=build-asan)
 #   UNIT_TESTS    += $(BUILD)/tests/test_x   a cmocka binary built by an mk rule (add it
@@ -32,8 +36,6 @@
 #                                   $(BENCH_DIR)/<part>.jsonl (scripts/bench-record.sh helps)
 #   HAVE_CLANG                      non-empty when $(CLANG) exists: guard clang-only rules
 #                                   with it, so that plain `make` works without clang.
-#   Unit-test sources may contain "anpu-test: valgrind-skip: <reason>" (or asan-/tsan-skip) to
-#   be skipped, with that reason, in that pass.
 #
 # ---- Build macros: a library or a program is one line (each also adds it to `all:`) ----
 #   $(call static_lib,LIB,OBJS)          LIB = $(BUILD)/lib/libX.a archived from OBJS (the
@@ -202,7 +204,7 @@ asan-build:
 	+@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) SANITIZE="$(ASAN_FLAGS)" \
 	  EXTRA_CFLAGS="$(strip $(ASAN_EXTRA) $(EXTRA_CFLAGS))" all
 
-ASAN_RUN = $(ASAN_ENV) TEST_MODE=asan RUN_LABEL=asan/ SUITE_TIMEOUT=$(SUITE_TIMEOUT) \
+ASAN_RUN = $(ASAN_ENV) RUN_LABEL=asan/ SUITE_TIMEOUT=$(SUITE_TIMEOUT) \
 	  TEST_BINS="$(patsubst $(BUILD)/%,$(ASAN_BUILD)/%,$(UNIT_TESTS))" \
 	  tests/run-tests.sh $(ASAN_BUILD) $(call suite_args,$(ASAN_SUITES),$(ASAN_BUILD))
 
@@ -219,7 +221,7 @@ tsan-build:
 	+@$(MAKE) --no-print-directory BUILD=$(TSAN_BUILD) SANITIZE="$(TSAN_FLAGS)" \
 	  EXTRA_CFLAGS="$(strip $(TSAN_EXTRA) $(EXTRA_CFLAGS))" $(TSAN_TESTS)
 
-TSAN_RUN = $(TSAN_ENV) TEST_MODE=tsan RUN_LABEL=tsan/ SUITE_TIMEOUT=$(SUITE_TIMEOUT) \
+TSAN_RUN = $(TSAN_ENV) RUN_LABEL=tsan/ SUITE_TIMEOUT=$(SUITE_TIMEOUT) \
 	  TEST_BINS="$(TSAN_TESTS)" tests/run-tests.sh $(TSAN_BUILD)
 
 tsan-tests:
@@ -229,9 +231,9 @@ tsan: tsan-build
 	+@$(TSAN_RUN)
 
 # The in-process unit tests under valgrind, portable SIMD path (valgrind cannot decode
-# AVX-512). Suites marked "anpu-test: valgrind-skip: <reason>" are skipped.
+# AVX-512).
 valgrind: $(UNIT_TESTS)
-	@ANPU_SIM_SIMD=portable TEST_MODE=valgrind RUN_LABEL=valgrind/ TEST_BINS="$(UNIT_TESTS)" \
+	@ANPU_SIM_SIMD=portable RUN_LABEL=valgrind/ TEST_BINS="$(UNIT_TESTS)" \
 	  TEST_WRAPPER="$(VALGRIND)" SUITE_TIMEOUT=$(VALGRIND_SUITE_TIMEOUT) \
 	  LOG_DIR=$(BUILD)/test-logs/valgrind tests/run-tests.sh $(BUILD)
 
