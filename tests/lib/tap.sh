@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# shellcheck shell=bash
 # tests/lib/tap.sh — TAP output for test scripts (bash). Source it, report each
 # check, end with tap_plan; the exit status is tap_status's:
 #
