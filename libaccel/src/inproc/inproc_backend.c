@@ -12,7 +12,7 @@
 #include <string.h>
 
 static int inproc_open(struct accel_device *dev, const char *path,
-		    const struct accel_device_params *params)
+		       const struct accel_device_params *params)
 {
 	struct inproc_file *f = calloc(1, sizeof(*f));
 	struct accel_device_info *info = &dev->info;
@@ -107,7 +107,7 @@ static int map_into(struct inproc_file *f, struct inproc_mem *mem, struct accel_
 	if (!m)
 		return -ENOMEM;
 	ret = inproc_vm_map_locked(f, mem, !(mem->flags & ACCEL_BO_NPU_READ_ONLY), &m->va,
-				 &m->va_bytes);
+				   &m->va_bytes);
 	if (ret) {
 		free(m);
 		return ret;

@@ -128,7 +128,7 @@ static int hw_init(struct inproc_hw *hw)
 	for (unsigned int i = 0; i < ANPU_HW_NUM_AS; i++)
 		inproc_wr64(hw, ANPU_REG_AS_ROOT(i), 0);
 	ret = inproc_ranges_init(&hw->arena, inproc_rd64(hw, ANPU_REG_DEVMEM_BASE),
-			       inproc_rd64(hw, ANPU_REG_DEVMEM_SIZE));
+				 inproc_rd64(hw, ANPU_REG_DEVMEM_SIZE));
 	if (ret)
 		return ret;
 	if (inproc_rd32(hw, ANPU_REG_POWER_STATE) != ANPU_POWER_ON &&

@@ -215,9 +215,9 @@ int inproc_file_vm_init(struct inproc_file *f);
 void inproc_file_vm_fini(struct inproc_file *f);
 /* Map @mem into @f's address space (under mem_lock). */
 int inproc_vm_map_locked(struct inproc_file *f, struct inproc_mem *mem, bool writable, uint64_t *va,
-		       uint64_t *va_bytes);
+			 uint64_t *va_bytes);
 void inproc_vm_unmap_locked(struct inproc_file *f, uint64_t va, uint64_t va_bytes,
-			  const struct inproc_mem *mem);
+			    const struct inproc_mem *mem);
 
 /* ---- inproc_sched.c ---- */
 int inproc_sched_init(struct inproc_hw *hw);	/* job pool, rings; starts the thread */
@@ -245,11 +245,11 @@ static inline struct inproc_hw *inproc_dev_hw(struct accel_device *dev)
 int inproc_context_create(struct accel_device *dev, struct accel_context *ctx);
 void inproc_context_destroy(struct accel_device *dev, struct accel_context *ctx);
 int inproc_submit(struct accel_context *ctx, struct accel_cmdbuf *cb,
-		const struct accel_submit_params *p, struct accel_fence *out, int64_t submit_ns);
+		  const struct accel_submit_params *p, struct accel_fence *out, int64_t submit_ns);
 int inproc_fence_wait(struct accel_device *dev, const struct accel_fence *f, int64_t timeout_ns);
 int inproc_fence_poll(struct accel_device *dev, const struct accel_fence *f);
 int inproc_fence_status(struct accel_device *dev, const struct accel_fence *f,
-		      struct accel_job_status *st);
+			struct accel_job_status *st);
 int inproc_fence_export_fd(struct accel_device *dev, const struct accel_fence *f, int *fd);
 int inproc_inject_fault(struct accel_device *dev, unsigned int queue, uint32_t mode);
 int inproc_stats(struct accel_device *dev, struct accel_device_stats *stats);

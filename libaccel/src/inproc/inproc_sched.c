@@ -196,8 +196,9 @@ static void signal_fd_waiters(struct inproc_hw *hw, struct inproc_ctx *c)
 }
 
 /* Finish @job with @st: record, account, free its slot, queue its delivery. */
-static void finish_job(struct inproc_hw *hw, struct inproc_job *job, const struct accel_job_status *st,
-		       struct accel_done *batch, unsigned int *nb)
+static void finish_job(struct inproc_hw *hw, struct inproc_job *job,
+		       const struct accel_job_status *st, struct accel_done *batch,
+		       unsigned int *nb)
 {
 	struct inproc_ctx *c = job->ctx;
 	struct inproc_hist *h = &c->hist[job->ctx_seq % INPROC_HISTORY];

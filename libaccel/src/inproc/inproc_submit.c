@@ -68,7 +68,7 @@ void inproc_context_destroy(struct accel_device *dev, struct accel_context *ctx)
 /* ---- submit ---- */
 
 int inproc_submit(struct accel_context *ctx, struct accel_cmdbuf *cb,
-		const struct accel_submit_params *p, struct accel_fence *out, int64_t submit_ns)
+		  const struct accel_submit_params *p, struct accel_fence *out, int64_t submit_ns)
 {
 	struct inproc_hw *hw = inproc_dev_hw(ctx->obj.dev);
 	struct inproc_ctx *c = ctx->priv;
@@ -235,7 +235,7 @@ int inproc_fence_poll(struct accel_device *dev, const struct accel_fence *f)
 }
 
 int inproc_fence_status(struct accel_device *dev, const struct accel_fence *f,
-		      struct accel_job_status *st)
+			struct accel_job_status *st)
 {
 	struct inproc_hw *hw = inproc_dev_hw(dev);
 	struct inproc_ctx *c;
@@ -313,7 +313,7 @@ int inproc_inject_fault(struct accel_device *dev, unsigned int queue, uint32_t m
 	pthread_mutex_lock(&hw->lock);
 	inproc_wr32(hw, ANPU_QREG(queue, ANPU_QREG_FI_MODE), mode);
 	inproc_wr32(hw, ANPU_QREG(queue, ANPU_QREG_FI_SEQ),
-		  inproc_rd32(hw, ANPU_QREG(queue, ANPU_QREG_FI_SEQ)) + 1);
+		    inproc_rd32(hw, ANPU_QREG(queue, ANPU_QREG_FI_SEQ)) + 1);
 	pthread_mutex_unlock(&hw->lock);
 	return 0;
 }

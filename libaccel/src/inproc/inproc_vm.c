@@ -89,8 +89,8 @@ void inproc_file_vm_fini(struct inproc_file *f)
 	inproc_ranges_fini(&f->va);
 }
 
-int inproc_vm_map_locked(struct inproc_file *f, struct inproc_mem *mem, bool writable, uint64_t *va_out,
-		       uint64_t *va_bytes_out)
+int inproc_vm_map_locked(struct inproc_file *f, struct inproc_mem *mem, bool writable,
+			 uint64_t *va_out, uint64_t *va_bytes_out)
 {
 	uint64_t page = mem->large ? ANPU_LARGE_PAGE_SIZE : ANPU_PAGE_SIZE;
 	uint64_t va_bytes = mem->bytes + ANPU_PAGE_SIZE;	/* + the guard page */
@@ -116,7 +116,7 @@ int inproc_vm_map_locked(struct inproc_file *f, struct inproc_mem *mem, bool wri
 }
 
 void inproc_vm_unmap_locked(struct inproc_file *f, uint64_t va, uint64_t va_bytes,
-			  const struct inproc_mem *mem)
+			    const struct inproc_mem *mem)
 {
 	uint64_t page = mem->large ? ANPU_LARGE_PAGE_SIZE : ANPU_PAGE_SIZE;
 
