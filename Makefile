@@ -19,11 +19,15 @@
 #   all: <files>                    add programs/libraries to the default build
 #   CHECK_DEPS    += <targets>      built before `make check` runs any test
 #   CHECK_SUITES  += <target>       `make check` runs `$(MAKE) -s <target>` as one test suite
-#                                   (under a timeout, output in build/test-logs/<target>.log).
-#                                   The target must print a summary the runner understands:
-#                                   a plain "N passed, N failed, N skipped" line (preferred),
-#                                   kselftest "# Totals: ..." or cmocka/TAP output; or exit 77
-#                                   to skip itself as a whole (last line = reason).
+#                                   (under a timeout, judged by prove, log in
+#                                   build/test-logs/<target>.log). The target prints TAP:
+#                                   "ok - <test>" / "not ok - <test>" / "ok - <test> # SKIP
+#                                   <reason>" lines (tests/lib/tap.sh helps; several programs'
+#                                   TAP, cmocka's or kselftest's, may follow each other:
+#                                   tests/lib/tap-merge.awk makes one stream and checks
+#                                   their plans), or "1..0 # SKIP <reason>" to skip itself
+#                                   as a whole. A nonzero exit without a "not ok" line is
+#                                   one failure.
 #   CHECK_TIMEOUT_<target> := <s>   that suite's timeout (default $(SUITE_TIMEOUT))
 #   ASAN_SUITES   += <target>       also run by `make asan` (with BUILD=build-asan)
 #   UNIT_TESTS    += $(BUILD)/tests/test_x   a cmocka binary built by an mk rule (add it
@@ -32,8 +36,23 @@
 #                                   $(BENCH_DIR)/<part>.jsonl (scripts/bench-record.sh helps)
 #   HAVE_CLANG                      non-empty when $(CLANG) exists: guard clang-only rules
 #                                   with it, so that plain `make` works without clang.
-#   Unit-test sources may contain "anpu-test: valgrind-skip: <reason>" (or asan-/tsan-skip) to
-#   be skipped, with that reason, in that pass.
+#
+# ---- Build macros: a library or a program is one line (each also adds it to `all:`) ----
+#   $(call static_lib,LIB,OBJS)          LIB = $(BUILD)/lib/libX.a archived from OBJS (the
+#                                        archive rule is written once, below)
+#   $(call shared_lib,LIB,OBJS,LIBS)     LIB = $(BUILD)/lib/libX.so linked from OBJS compiled
+#                                        again with -fPIC -fvisibility=hidden (under
+#                                        $(BUILD)/pic/): only what the sources mark with
+#                                        visibility("default") (libaccel: ACCEL_API) is
+#                                        exported; LIBS = link flags (-ldrm -lm ...). Left
+#                                        out of the sanitizer builds.
+#   $(call program,BIN,INPUTS,LIBS)      BIN linked from INPUTS (objects and .a files, its
+#                                        prerequisites) and LIBS (link flags)
+# OBJS are $(OBJ)/<path>.o for <path>.c; every object is compiled by one rule, which adds
+# the SIMD flags by file-name suffix (*_avx2.c, *_avx512.c). Example (runtime/):
+#   RUNTIME_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard runtime/src/*.c))
+#   $(call static_lib,$(BUILD)/lib/libanpurt.a,$(RUNTIME_OBJ))
+#   $(call program,$(BIN)/anpu-run,$(OBJ)/tools/anpu-run/main.o $(BUILD)/lib/libanpurt.a $(LIBACCEL) $(LIBSIM),$(LIBDRM_LIBS) -lm)
 
 BUILD     ?= build
 CC        ?= cc
@@ -51,6 +70,8 @@ AVX2_FLAGS   := -mavx2 -mfma -mf16c
 AVX512_FLAGS := $(AVX2_FLAGS) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512vbmi -mavx512bitalg
 
 OBJ        := $(BUILD)/obj
+PIC_OBJ    := $(BUILD)/pic
+PIC_FLAGS  := -fPIC -fvisibility=hidden
 BIN        := $(BUILD)/bin
 BENCH_DIR  := $(BUILD)/bench
 HAVE_CLANG := $(shell command -v $(CLANG) 2>/dev/null)
@@ -84,17 +105,40 @@ VALGRIND     := valgrind -q --error-exitcode=99 --leak-check=full --show-leak-ki
         bench-dir clean
 .DELETE_ON_ERROR:
 
-# ---- libanpusim: the reference model ----
-SIM_SRC := $(wildcard sim/*.c sim/ops/*.c sim/kernels/*.c)
-SIM_OBJ := $(SIM_SRC:%.c=$(OBJ)/%.o)
-LIBSIM  := $(BUILD)/lib/libanpusim.a
+# ---- build macros (see the top) ----
+define static_lib_rules
+$(1): $(2)
+all: $(1)
+endef
+static_lib = $(eval $(call static_lib_rules,$(1),$(2)))
 
-$(LIBSIM): $(SIM_OBJ)
+define shared_lib_rules
+$(1): $(patsubst $(OBJ)/%,$(PIC_OBJ)/%,$(2))
+	@mkdir -p $$(@D)
+	$$(CC) -shared $$(LDFLAGS) -Wl,-soname,$$(@F) -o $$@ $$^ $(3)
+all: $(if $(SANITIZE),,$(1))
+endef
+shared_lib = $(eval $(call shared_lib_rules,$(1),$(2),$(3)))
+
+define program_rules
+$(1): $(2)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $(3)
+all: $(1)
+endef
+program = $(eval $(call program_rules,$(1),$(2),$(3)))
+
+# The archive rule (static_lib gives each archive its objects).
+$(BUILD)/lib/%.a:
 	@mkdir -p $(@D)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-all: $(LIBSIM)
+# ---- libanpusim: the reference model ----
+SIM_SRC := $(wildcard sim/*.c sim/ops/*.c sim/kernels/*.c)
+SIM_OBJ := $(SIM_SRC:%.c=$(OBJ)/%.o)
+LIBSIM  := $(BUILD)/lib/libanpusim.a
+$(call static_lib,$(LIBSIM),$(SIM_OBJ))
 
 # ---- unit tests: tests/unit/test_*.c, each a cmocka suite ----
 TEST_LIB_SRC := $(wildcard tests/lib/*.c tests/ref/*.c)
@@ -119,18 +163,16 @@ ifeq ($(wildcard /usr/include/cmocka.h),)
 $(warning cmocka.h not found: the unit tests need libcmocka-dev (run `make deps`))
 endif
 
-# ---- compile rules ----
-$(OBJ)/%_avx2.o: %_avx2.c
-	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(AVX2_FLAGS) -c -o $@ $<
-
-$(OBJ)/%_avx512.o: %_avx512.c
-	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(AVX512_FLAGS) -c -o $@ $<
+# ---- compile rules: SIMD flags by file-name suffix; $(PIC_OBJ) for shared libraries ----
+simd_flags = $(if $(filter %_avx512.o,$@),$(AVX512_FLAGS),$(if $(filter %_avx2.o,$@),$(AVX2_FLAGS)))
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(simd_flags) -c -o $@ $<
+
+$(PIC_OBJ)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PIC_FLAGS) $(simd_flags) -c -o $@ $<
 
 # ---- per-part rules (daemon, tools, kmod, vm, bench, fuzz) live in mk/*.mk ----
 -include $(sort $(wildcard mk/*.mk))
@@ -162,7 +204,7 @@ asan-build:
 	+@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) SANITIZE="$(ASAN_FLAGS)" \
 	  EXTRA_CFLAGS="$(strip $(ASAN_EXTRA) $(EXTRA_CFLAGS))" all
 
-ASAN_RUN = $(ASAN_ENV) TEST_MODE=asan RUN_LABEL=asan/ SUITE_TIMEOUT=$(SUITE_TIMEOUT) \
+ASAN_RUN = $(ASAN_ENV) RUN_LABEL=asan/ SUITE_TIMEOUT=$(SUITE_TIMEOUT) \
 	  TEST_BINS="$(patsubst $(BUILD)/%,$(ASAN_BUILD)/%,$(UNIT_TESTS))" \
 	  tests/run-tests.sh $(ASAN_BUILD) $(call suite_args,$(ASAN_SUITES),$(ASAN_BUILD))
 
@@ -179,7 +221,7 @@ tsan-build:
 	+@$(MAKE) --no-print-directory BUILD=$(TSAN_BUILD) SANITIZE="$(TSAN_FLAGS)" \
 	  EXTRA_CFLAGS="$(strip $(TSAN_EXTRA) $(EXTRA_CFLAGS))" $(TSAN_TESTS)
 
-TSAN_RUN = $(TSAN_ENV) TEST_MODE=tsan RUN_LABEL=tsan/ SUITE_TIMEOUT=$(SUITE_TIMEOUT) \
+TSAN_RUN = $(TSAN_ENV) RUN_LABEL=tsan/ SUITE_TIMEOUT=$(SUITE_TIMEOUT) \
 	  TEST_BINS="$(TSAN_TESTS)" tests/run-tests.sh $(TSAN_BUILD)
 
 tsan-tests:
@@ -189,9 +231,9 @@ tsan: tsan-build
 	+@$(TSAN_RUN)
 
 # The in-process unit tests under valgrind, portable SIMD path (valgrind cannot decode
-# AVX-512). Suites marked "anpu-test: valgrind-skip: <reason>" are skipped.
+# AVX-512).
 valgrind: $(UNIT_TESTS)
-	@ANPU_SIM_SIMD=portable TEST_MODE=valgrind RUN_LABEL=valgrind/ TEST_BINS="$(UNIT_TESTS)" \
+	@ANPU_SIM_SIMD=portable RUN_LABEL=valgrind/ TEST_BINS="$(UNIT_TESTS)" \
 	  TEST_WRAPPER="$(VALGRIND)" SUITE_TIMEOUT=$(VALGRIND_SUITE_TIMEOUT) \
 	  LOG_DIR=$(BUILD)/test-logs/valgrind tests/run-tests.sh $(BUILD)
 
@@ -208,4 +250,4 @@ bench: all bench-dir
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
 
--include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
+-include $(shell find $(OBJ) $(PIC_OBJ) -name '*.d' 2>/dev/null)

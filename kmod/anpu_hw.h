@@ -13,7 +13,7 @@
 #include <linux/types.h>
 #include <linux/wait.h>
 
-#include "hw/anpu_hw.h"
+#include "hw/anpu_hwif.h"
 
 /*
  * Device memory the hardware layer keeps for itself at the start of device

@@ -4,11 +4,7 @@ BENCH_SIM_SRC := bench/bench_sim.c bench/bw_read_avx2.c bench/bw_read_avx512.c
 BENCH_SIM_OBJ := $(BENCH_SIM_SRC:%.c=$(OBJ)/%.o)
 BENCH_SIM_BIN := $(BUILD)/bin/anpu-bench-sim
 
-$(BENCH_SIM_BIN): $(BENCH_SIM_OBJ) $(LIBSIM)
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ -lm
-
-all: $(BENCH_SIM_BIN)
+$(call program,$(BENCH_SIM_BIN),$(BENCH_SIM_OBJ) $(LIBSIM),-lm)
 
 bench-sim: $(BENCH_SIM_BIN)
 	@mkdir -p $(BUILD)/bench
@@ -19,8 +15,4 @@ bench: bench-sim
 # Single-thread kernel micro-benchmark (build/bin/anpu-bench-kernels).
 BENCH_KERN_BIN := $(BUILD)/bin/anpu-bench-kernels
 
-$(BENCH_KERN_BIN): $(OBJ)/bench/bench_kernels.o $(LIBSIM)
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ -lm
-
-all: $(BENCH_KERN_BIN)
+$(call program,$(BENCH_KERN_BIN),$(OBJ)/bench/bench_kernels.o $(LIBSIM),-lm)

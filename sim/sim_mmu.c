@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "sim_mmu.h"
 
-#include "../hw/anpu_hw.h"
+#include "../hw/anpu_hwif.h"
 #include "sim_regs.h"
 
 #define VA_LIMIT	(1ull << ANPU_VA_BITS)

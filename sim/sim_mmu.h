@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * NPU MMU of the model: three-level page walks (4 KiB pages, 2 MiB large
- * pages) over page tables in device memory, as hw/anpu_hw.h defines them.
+ * pages) over page tables in device memory, as hw/anpu_hwif.h defines them.
  *
  * Every page-table entry is read exactly once per walk with an atomic load:
  * the guest may rewrite tables while the model walks them, and the model must

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../hw/anpu_hw.h"
+#include "../hw/anpu_hwif.h"
 
 struct sim_pool;
 

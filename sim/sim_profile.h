@@ -2,7 +2,7 @@
 /*
  * Profiling buffer writer (ANPU_DESC_F_PROFILE): a struct
  * anpu_hw_profile_header followed by one struct anpu_hw_profile_record per
- * op, with cycle counts from the cost profile in hw/anpu_hw.h.
+ * op, with cycle counts from the cost profile in hw/anpu_hwif.h.
  */
 #ifndef SIM_PROFILE_H
 #define SIM_PROFILE_H

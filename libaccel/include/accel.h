@@ -50,6 +50,17 @@ extern "C" {
 
 #define ACCEL_API_VERSION	1
 
+/*
+ * Marks the functions libaccel exports: the shared library is built with
+ * -fvisibility=hidden, so nothing else (the backends, the reference model)
+ * is visible to its users.
+ */
+#if defined(__GNUC__)
+#define ACCEL_API	__attribute__((visibility("default")))
+#else
+#define ACCEL_API
+#endif
+
 struct accel_device;	/* an open device: one NPU address space (like an open fd) */
 struct accel_bo;	/* a buffer object: device memory mapped into the device's address space */
 struct accel_context;	/* a scheduling context: an ordered stream of jobs at one priority */
@@ -101,7 +112,7 @@ struct accel_device_info {
  * @paths[0..max). Returns how many exist (may exceed @max) or a negative
  * errno. The in-process "sim" is not listed: it always exists.
  */
-int accel_device_enumerate(char paths[][64], int max);
+ACCEL_API int accel_device_enumerate(char paths[][64], int max);
 
 struct accel_device_params {
 	/*
@@ -121,7 +132,7 @@ struct accel_device_params {
 	unsigned int sim_max_jobs;
 };
 
-struct accel_device_params accel_device_default_params(void);
+ACCEL_API struct accel_device_params accel_device_default_params(void);
 
 /*
  * Open a device. @name:
@@ -139,24 +150,24 @@ struct accel_device_params accel_device_default_params(void);
  * error (-ENODEV, -EACCES, -EOPNOTSUPP ...), never a silent switch to "sim".
  * @params may be NULL (defaults).
  */
-int accel_device_open(const char *name, const struct accel_device_params *params,
-		      struct accel_device **out);
+ACCEL_API int accel_device_open(const char *name, const struct accel_device_params *params,
+				struct accel_device **out);
 
 /* Open kernel device number @index of accel_device_enumerate()'s list. */
-int accel_device_open_index(int index, const struct accel_device_params *params,
-			    struct accel_device **out);
+ACCEL_API int accel_device_open_index(int index, const struct accel_device_params *params,
+				      struct accel_device **out);
 
 /*
  * Close a device: waits for its jobs (hung jobs are recovered by the device
  * watchdog), then frees every object created on it. -EBADF for a handle that
  * is not open.
  */
-int accel_device_close(struct accel_device *dev);
+ACCEL_API int accel_device_close(struct accel_device *dev);
 
-int accel_device_info(const struct accel_device *dev, struct accel_device_info *info);
+ACCEL_API int accel_device_info(const struct accel_device *dev, struct accel_device_info *info);
 
 /* Bytes of device memory this handle has allocated now. */
-int accel_device_mem_used(struct accel_device *dev, uint64_t *bytes);
+ACCEL_API int accel_device_mem_used(struct accel_device *dev, uint64_t *bytes);
 
 /* ======================================================================= */
 /* Buffer objects                                                          */
@@ -174,20 +185,20 @@ int accel_device_mem_used(struct accel_device *dev, uint64_t *bytes);
  * -ENOMEM when the device (or this handle's mem_limit) is exhausted, -EINVAL
  * for size 0 or unknown flags.
  */
-int accel_bo_create(struct accel_device *dev, uint64_t size, uint32_t flags,
-		    struct accel_bo **out);
+ACCEL_API int accel_bo_create(struct accel_device *dev, uint64_t size, uint32_t flags,
+			      struct accel_bo **out);
 
 /*
  * Release the caller's handle. The memory is freed once no command buffer
  * references it any more. -EBADF for a freed or invalid handle.
  */
-int accel_bo_free(struct accel_bo *bo);
+ACCEL_API int accel_bo_free(struct accel_bo *bo);
 
 /* CPU pointer to the BO's memory (valid until the BO is freed); NULL for a bad handle. */
-void *accel_bo_map(struct accel_bo *bo);
-uint64_t accel_bo_size(const struct accel_bo *bo);	/* 0 for a bad handle */
-uint64_t accel_bo_npu_addr(const struct accel_bo *bo);	/* 0 for a bad handle */
-uint32_t accel_bo_flags(const struct accel_bo *bo);
+ACCEL_API void *accel_bo_map(struct accel_bo *bo);
+ACCEL_API uint64_t accel_bo_size(const struct accel_bo *bo);	/* 0 for a bad handle */
+	  uint64_t accel_bo_npu_addr(const struct accel_bo *bo);	/* 0 for a bad handle */
+	  uint32_t accel_bo_flags(const struct accel_bo *bo);
 
 /*
  * Share a BO with another device handle of the same NPU.
@@ -198,8 +209,8 @@ uint32_t accel_bo_flags(const struct accel_bo *bo);
  * backend gives -EXDEV; a stale token -ENOENT.
  * Kernel backend: the token is a PRIME (dma-buf) fd the caller must close.
  */
-int accel_bo_export(struct accel_bo *bo, int64_t *token);
-int accel_bo_import(struct accel_device *dev, int64_t token, struct accel_bo **out);
+ACCEL_API int accel_bo_export(struct accel_bo *bo, int64_t *token);
+ACCEL_API int accel_bo_import(struct accel_device *dev, int64_t token, struct accel_bo **out);
 
 /* ======================================================================= */
 /* Contexts                                                                */
@@ -222,12 +233,13 @@ struct accel_context_params {
 	unsigned int hang_timeout_ms;
 };
 
-struct accel_context_params accel_context_default_params(void);
+ACCEL_API struct accel_context_params accel_context_default_params(void);
 
-int accel_context_create(struct accel_device *dev, const struct accel_context_params *params,
-			 struct accel_context **out);
+ACCEL_API int accel_context_create(struct accel_device *dev,
+				   const struct accel_context_params *params,
+				   struct accel_context **out);
 /* Waits for the context's submitted jobs to finish, then frees it. */
-int accel_context_free(struct accel_context *ctx);
+ACCEL_API int accel_context_free(struct accel_context *ctx);
 
 /* ======================================================================= */
 /* Tensors and command buffers                                             */
@@ -248,7 +260,7 @@ enum accel_dtype {
 };
 
 /* Name of a dtype ("F32", "Q4_K", ...), "?" if unknown. */
-const char *accel_dtype_name(uint32_t dtype);
+ACCEL_API const char *accel_dtype_name(uint32_t dtype);
 
 /*
  * A tensor operand: @offset bytes into @bo, @ne elements per dimension
@@ -265,11 +277,12 @@ struct accel_tensor {
 };
 
 /* A packed tensor of shape [ne0, ne1, ne2, ne3] (pass 1 for unused dimensions). */
-struct accel_tensor accel_tensor_packed(struct accel_bo *bo, uint64_t offset, uint32_t dtype,
-					uint32_t ne0, uint32_t ne1, uint32_t ne2, uint32_t ne3);
+ACCEL_API struct accel_tensor accel_tensor_packed(struct accel_bo *bo, uint64_t offset,
+						  uint32_t dtype, uint32_t ne0, uint32_t ne1,
+						  uint32_t ne2, uint32_t ne3);
 
 /* Bytes from the first byte of @t to one past its last (its extent), 0 if malformed. */
-uint64_t accel_tensor_bytes(const struct accel_tensor *t);
+ACCEL_API uint64_t accel_tensor_bytes(const struct accel_tensor *t);
 
 /* A scalar operand: an immediate, or a step-parameter slot read at submit time. */
 struct accel_scalar {
@@ -298,12 +311,13 @@ struct accel_cmdbuf_params {
 	const char *label;
 };
 
-struct accel_cmdbuf_params accel_cmdbuf_default_params(void);
+ACCEL_API struct accel_cmdbuf_params accel_cmdbuf_default_params(void);
 
-int accel_cmdbuf_create(struct accel_device *dev, const struct accel_cmdbuf_params *params,
-			struct accel_cmdbuf **out);
+ACCEL_API int accel_cmdbuf_create(struct accel_device *dev,
+				  const struct accel_cmdbuf_params *params,
+				  struct accel_cmdbuf **out);
 /* Release the handle; a job still using the command buffer keeps it alive. */
-int accel_cmdbuf_free(struct accel_cmdbuf *cb);
+ACCEL_API int accel_cmdbuf_free(struct accel_cmdbuf *cb);
 
 /*
  * Encoders: one per ISA op. Each validates its operands against the ISA
@@ -315,21 +329,21 @@ int accel_cmdbuf_free(struct accel_cmdbuf *cb);
  *   "op 3 MATMUL: w.ne[0] = 96 != x.ne[0] = 64".
  * Outputs need a BO without ACCEL_BO_NPU_READ_ONLY.
  */
-int accel_cmd_nop(struct accel_cmdbuf *cb);
+ACCEL_API int accel_cmd_nop(struct accel_cmdbuf *cb);
 /* dst I32 [2]: the device clock (ns) when the op runs, as a little-endian u64. */
-int accel_cmd_timestamp(struct accel_cmdbuf *cb, const struct accel_tensor *dst);
+ACCEL_API int accel_cmd_timestamp(struct accel_cmdbuf *cb, const struct accel_tensor *dst);
 /* table (weight dtype) [dim, vocab], ids I32 [M], dst F32/F16 [dim, M] */
-int accel_cmd_embed(struct accel_cmdbuf *cb, const struct accel_tensor *table,
-		    const struct accel_tensor *ids, const struct accel_tensor *dst);
+ACCEL_API int accel_cmd_embed(struct accel_cmdbuf *cb, const struct accel_tensor *table,
+			      const struct accel_tensor *ids, const struct accel_tensor *dst);
 
 #define ACCEL_MATMUL_ACCUMULATE	(1u << 0)	/* y += x . w^T (+ bias) */
 /* x F32 [K, M, ...], w (weight dtype) [K, N], bias F32 [N] or NULL, y F32 [N, M, ...] */
-int accel_cmd_matmul(struct accel_cmdbuf *cb, const struct accel_tensor *x,
-		     const struct accel_tensor *w, const struct accel_tensor *bias,
-		     const struct accel_tensor *y, uint32_t flags);
+ACCEL_API int accel_cmd_matmul(struct accel_cmdbuf *cb, const struct accel_tensor *x,
+			       const struct accel_tensor *w, const struct accel_tensor *bias,
+			       const struct accel_tensor *y, uint32_t flags);
 /* y = x / sqrt(mean(x^2) + eps) * w per row; x, y F32 [D, ...], w F32 [D] */
-int accel_cmd_rmsnorm(struct accel_cmdbuf *cb, const struct accel_tensor *x,
-		      const struct accel_tensor *w, const struct accel_tensor *y, float eps);
+ACCEL_API int accel_cmd_rmsnorm(struct accel_cmdbuf *cb, const struct accel_tensor *x,
+				const struct accel_tensor *w, const struct accel_tensor *y, float eps);
 
 enum accel_rope_mode {
 	ACCEL_ROPE_NORMAL	= 0,	/* pairs (2i, 2i+1): Llama */
@@ -345,44 +359,44 @@ struct accel_rope_params {
 };
 
 /* x, y F32 [head_dim, n_heads, M] */
-int accel_cmd_rope(struct accel_cmdbuf *cb, const struct accel_tensor *x,
-		   const struct accel_tensor *y, const struct accel_rope_params *p);
+ACCEL_API int accel_cmd_rope(struct accel_cmdbuf *cb, const struct accel_tensor *x,
+			     const struct accel_tensor *y, const struct accel_rope_params *p);
 /* cache rows pos.. = src rows; src F32 [kv_dim, M], cache F16/F32 [kv_dim, ctx] */
-int accel_cmd_kv_store(struct accel_cmdbuf *cb, const struct accel_tensor *src,
-		       const struct accel_tensor *cache, struct accel_scalar pos);
+ACCEL_API int accel_cmd_kv_store(struct accel_cmdbuf *cb, const struct accel_tensor *src,
+				 const struct accel_tensor *cache, struct accel_scalar pos);
 /* causal GQA attention: q, out F32 [head_dim, n_head, M]; k, v F16/F32 [head_dim*n_kv, ctx] */
-int accel_cmd_attention(struct accel_cmdbuf *cb, const struct accel_tensor *q,
-			const struct accel_tensor *k, const struct accel_tensor *v,
-			const struct accel_tensor *out, float scale, struct accel_scalar pos);
+ACCEL_API int accel_cmd_attention(struct accel_cmdbuf *cb, const struct accel_tensor *q,
+				  const struct accel_tensor *k, const struct accel_tensor *v,
+				  const struct accel_tensor *out, float scale, struct accel_scalar pos);
 /* y = silu(gate) * up, all F32, one shape */
-int accel_cmd_swiglu(struct accel_cmdbuf *cb, const struct accel_tensor *gate,
-		     const struct accel_tensor *up, const struct accel_tensor *y);
+ACCEL_API int accel_cmd_swiglu(struct accel_cmdbuf *cb, const struct accel_tensor *gate,
+			       const struct accel_tensor *up, const struct accel_tensor *y);
 /* y = a + b / a * b, F32, b broadcasts over a */
-int accel_cmd_add(struct accel_cmdbuf *cb, const struct accel_tensor *a,
-		  const struct accel_tensor *b, const struct accel_tensor *y);
-int accel_cmd_mul(struct accel_cmdbuf *cb, const struct accel_tensor *a,
-		  const struct accel_tensor *b, const struct accel_tensor *y);
+ACCEL_API int accel_cmd_add(struct accel_cmdbuf *cb, const struct accel_tensor *a,
+			    const struct accel_tensor *b, const struct accel_tensor *y);
+ACCEL_API int accel_cmd_mul(struct accel_cmdbuf *cb, const struct accel_tensor *a,
+			    const struct accel_tensor *b, const struct accel_tensor *y);
 /* y = x * s */
-int accel_cmd_scale(struct accel_cmdbuf *cb, const struct accel_tensor *x,
-		    const struct accel_tensor *y, float s);
+ACCEL_API int accel_cmd_scale(struct accel_cmdbuf *cb, const struct accel_tensor *x,
+			      const struct accel_tensor *y, float s);
 /* y = softmax(x * scale) per row */
-int accel_cmd_softmax(struct accel_cmdbuf *cb, const struct accel_tensor *x,
-		      const struct accel_tensor *y, float scale);
+ACCEL_API int accel_cmd_softmax(struct accel_cmdbuf *cb, const struct accel_tensor *x,
+				const struct accel_tensor *y, float scale);
 /* y I32 [1, rows...] = index of the row maximum of x F32 [N, rows...] */
-int accel_cmd_argmax(struct accel_cmdbuf *cb, const struct accel_tensor *x,
-		     const struct accel_tensor *y);
+ACCEL_API int accel_cmd_argmax(struct accel_cmdbuf *cb, const struct accel_tensor *x,
+			       const struct accel_tensor *y);
 
 /*
  * End recording: the stream is written into an NPU-read-only BO. After this
  * the command buffer can be submitted any number of times and accepts no
  * more ops (-EBUSY). -EINVAL for an empty command buffer.
  */
-int accel_cmdbuf_finish(struct accel_cmdbuf *cb);
+ACCEL_API int accel_cmdbuf_finish(struct accel_cmdbuf *cb);
 
 /* The last recording error (or "" when none). Valid until the next encoder call. */
-const char *accel_cmdbuf_error(const struct accel_cmdbuf *cb);
+ACCEL_API const char *accel_cmdbuf_error(const struct accel_cmdbuf *cb);
 /* Ops recorded so far. */
-uint32_t accel_cmdbuf_op_count(const struct accel_cmdbuf *cb);
+ACCEL_API uint32_t accel_cmdbuf_op_count(const struct accel_cmdbuf *cb);
 
 /* ======================================================================= */
 /* Submission and fences                                                   */
@@ -428,7 +442,7 @@ struct accel_job_status {
 };
 
 /* Name of a hardware cause ("NONE", "UNMAPPED", "INJECTED", ...). */
-const char *accel_cause_name(uint32_t cause);
+ACCEL_API const char *accel_cause_name(uint32_t cause);
 
 typedef void (*accel_complete_fn)(void *user, const struct accel_fence *fence,
 				  const struct accel_job_status *status);
@@ -454,7 +468,7 @@ struct accel_submit_params {
 	void *user;
 };
 
-struct accel_submit_params accel_submit_default_params(void);
+ACCEL_API struct accel_submit_params accel_submit_default_params(void);
 
 /*
  * Queue @cb on @ctx. Never waits for dependencies on the caller's thread:
@@ -469,35 +483,36 @@ struct accel_submit_params accel_submit_default_params(void);
  * @params may be NULL. On success *@out (may be NULL) names the job.
  * A dependency on a fence that is not known (never submitted) is -EINVAL.
  */
-int accel_submit(struct accel_context *ctx, struct accel_cmdbuf *cb,
-		 const struct accel_submit_params *params, struct accel_fence *out);
+ACCEL_API int accel_submit(struct accel_context *ctx, struct accel_cmdbuf *cb,
+			   const struct accel_submit_params *params, struct accel_fence *out);
 
 /*
  * Wait until the job finished. @timeout_ns < 0 waits forever, 0 polls.
  * Returns 0 if it finished successfully, -EIO if it finished with an error
  * (accel_fence_status() says which), -ETIMEDOUT if not finished in time.
  */
-int accel_fence_wait(struct accel_device *dev, const struct accel_fence *fence,
-		     int64_t timeout_ns);
+ACCEL_API int accel_fence_wait(struct accel_device *dev, const struct accel_fence *fence,
+			       int64_t timeout_ns);
 /* Wait for all @n fences (same return values; the first error wins). */
-int accel_fence_wait_all(struct accel_device *dev, const struct accel_fence *fences,
-			 unsigned int n, int64_t timeout_ns);
+ACCEL_API int accel_fence_wait_all(struct accel_device *dev, const struct accel_fence *fences,
+				   unsigned int n, int64_t timeout_ns);
 /* Non-blocking: 1 finished, 0 not yet, negative errno for a bad fence. */
-int accel_fence_poll(struct accel_device *dev, const struct accel_fence *fence);
+ACCEL_API int accel_fence_poll(struct accel_device *dev, const struct accel_fence *fence);
 /*
  * The finished job's status. -EAGAIN if it has not finished, -ENOENT if its
  * record is gone (each context keeps its last 256 jobs; a freed context none;
  * kernel backend: the kernel's last 256 per context, plus the statuses the
  * library fetched when it delivered completions).
  */
-int accel_fence_status(struct accel_device *dev, const struct accel_fence *fence,
-		       struct accel_job_status *status);
+ACCEL_API int accel_fence_status(struct accel_device *dev, const struct accel_fence *fence,
+				 struct accel_job_status *status);
 /*
  * A file descriptor that becomes readable (POLLIN) when the job finished:
  * an eventfd in-process, a sync_file in the kernel backend. The caller
  * closes it.
  */
-int accel_fence_export_fd(struct accel_device *dev, const struct accel_fence *fence, int *fd);
+ACCEL_API int accel_fence_export_fd(struct accel_device *dev, const struct accel_fence *fence,
+				    int *fd);
 
 /* ======================================================================= */
 /* Profiling                                                               */
@@ -518,24 +533,24 @@ struct accel_op_profile {
 };
 
 /* Name of an ISA opcode ("MATMUL", ...), "?" if unknown. */
-const char *accel_op_name(uint32_t opcode);
+ACCEL_API const char *accel_op_name(uint32_t opcode);
 
 /*
  * A profiling buffer for jobs of up to @max_ops ops (device memory).
  * Pass it in accel_submit_params.profile; one job at a time may fill it
  * (-EBUSY while a job that uses it is in flight).
  */
-int accel_profile_create(struct accel_device *dev, unsigned int max_ops,
-			 struct accel_profile **out);
-int accel_profile_free(struct accel_profile *prof);
+ACCEL_API int accel_profile_create(struct accel_device *dev, unsigned int max_ops,
+				   struct accel_profile **out);
+ACCEL_API int accel_profile_free(struct accel_profile *prof);
 /*
  * Copy the records of the last job that filled @prof (after its fence
  * finished) into @records[0..max). Returns the number of records the job
  * wrote (may exceed @max), -EAGAIN while that job runs, -ENODATA if no job
  * wrote it. *@dropped (may be NULL) gets ops the buffer had no room for.
  */
-int accel_profile_read(struct accel_profile *prof, struct accel_op_profile *records,
-		       unsigned int max, unsigned int *dropped);
+ACCEL_API int accel_profile_read(struct accel_profile *prof, struct accel_op_profile *records,
+				 unsigned int max, unsigned int *dropped);
 
 /* ======================================================================= */
 /* Observation (tracing tools)                                             */
@@ -569,7 +584,7 @@ struct accel_observer {
 };
 
 /* Install (copied) or, with NULL, remove the device's observer. */
-int accel_device_set_observer(struct accel_device *dev, const struct accel_observer *obs);
+ACCEL_API int accel_device_set_observer(struct accel_device *dev, const struct accel_observer *obs);
 
 /* ======================================================================= */
 /* Test support                                                            */
@@ -589,8 +604,8 @@ enum accel_fault {
  * @priority. Test-only: it affects every user of the NPU. -EOPNOTSUPP on
  * a device without the capability (or a kernel that hides it).
  */
-int accel_device_inject_fault(struct accel_device *dev, enum accel_priority priority,
-			      uint32_t fault);
+ACCEL_API int accel_device_inject_fault(struct accel_device *dev, enum accel_priority priority,
+					uint32_t fault);
 
 /* Device-level recovery counters (queue resets, device resets) since the NPU was opened. */
 struct accel_device_stats {
@@ -601,7 +616,7 @@ struct accel_device_stats {
 	uint64_t device_resets;
 	uint64_t jobs_resubmitted;
 };
-int accel_device_stats(struct accel_device *dev, struct accel_device_stats *stats);
+ACCEL_API int accel_device_stats(struct accel_device *dev, struct accel_device_stats *stats);
 
 #ifdef __cplusplus
 }

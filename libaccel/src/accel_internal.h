@@ -118,7 +118,7 @@ struct accel_backend_ops {
 	int (*stats)(struct accel_device *dev, struct accel_device_stats *stats);
 };
 
-extern const struct accel_backend_ops accel_sim_backend;
+extern const struct accel_backend_ops accel_inproc_backend;
 extern const struct accel_backend_ops accel_kernel_backend;
 
 struct accel_device {

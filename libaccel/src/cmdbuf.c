@@ -6,7 +6,7 @@
  * lies inside a live BO of this device. Errors name the op and the field.
  */
 #include "accel_internal.h"
-#include "hw/anpu_hw.h"
+#include "hw/anpu_hwif.h"
 
 #include <errno.h>
 #include <math.h>

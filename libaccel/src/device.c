@@ -20,10 +20,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "uapi/drm/anpu_isa.h"
+
 #define CLOSED_DEVICES_KEPT	64
+#define OPEN_DEVICES_MAX	256	/* devices open at once in a process */
+#define ACCEL_MINORS		256	/* DRM accel minors: /dev/accel/accel0 .. accel255 */
+#define DEVICE_PATH_LEN		64	/* accel_device_enumerate()'s paths[][64] */
+#define NSEC_PER_SEC		1000000000
+#define FAULT_MODE_MASK		0xfu	/* accel_device_inject_fault(): the mode below STICKY */
 
 static pthread_mutex_t open_devices_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct accel_device *open_devices[256];
+static struct accel_device *open_devices[OPEN_DEVICES_MAX];
 static struct accel_device *closed_devices[CLOSED_DEVICES_KEPT];
 static unsigned int closed_next;
 
@@ -32,7 +39,7 @@ int64_t accel_now_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
 /* ---- objects ---- */
@@ -146,15 +153,21 @@ const char *accel_cause_name(uint32_t cause)
 	return cause < sizeof(names) / sizeof(names[0]) ? names[cause] : "?";
 }
 
+/* UNMAPPED, PERMISSION, STRADDLE, PAGE_TABLE: the address translation refused an access. */
+static bool cause_is_translation(uint32_t cause)
+{
+	return cause >= ANPU_CAUSE_UNMAPPED && cause <= ANPU_CAUSE_PAGE_TABLE;
+}
+
 int accel_status_errno(uint32_t result, uint32_t cause)
 {
 	switch (result) {
 	case ACCEL_RESULT_OK:
 		return 0;
 	case ACCEL_RESULT_INVALID:
-		return (cause >= 17 && cause <= 20) ? -EFAULT : -EINVAL;
+		return cause_is_translation(cause) ? -EFAULT : -EINVAL;
 	case ACCEL_RESULT_FAULT:
-		return (cause >= 17 && cause <= 20) ? -EFAULT : -EIO;
+		return cause_is_translation(cause) ? -EFAULT : -EIO;
 	case ACCEL_RESULT_ABORTED:
 		return -ETIMEDOUT;
 	default:
@@ -169,10 +182,13 @@ static int accel_minor(const char *name)
 	char *end;
 	long n;
 
-	if (strncmp(name, "accel", 5) || !isdigit((unsigned char)name[5]))
+	static const char prefix[] = "accel";
+	const size_t len = sizeof(prefix) - 1;
+
+	if (strncmp(name, prefix, len) || !isdigit((unsigned char)name[len]))
 		return -1;
-	n = strtol(name + 5, &end, 10);
-	return (*end || n < 0 || n > 255) ? -1 : (int)n;
+	n = strtol(name + len, &end, 10);
+	return (*end || n < 0 || n >= ACCEL_MINORS) ? -1 : (int)n;
 }
 
 static int driver_is_anpu(int minor)
@@ -196,9 +212,9 @@ static int cmp_int(const void *a, const void *b)
 	return *(const int *)a - *(const int *)b;
 }
 
-int accel_device_enumerate(char paths[][64], int max)
+int accel_device_enumerate(char paths[][DEVICE_PATH_LEN], int max)
 {
-	int minors[256], n = 0, found = 0;
+	int minors[ACCEL_MINORS], n = 0, found = 0;
 	struct dirent *de;
 	DIR *dir;
 
@@ -207,7 +223,7 @@ int accel_device_enumerate(char paths[][64], int max)
 	dir = opendir("/dev/accel");
 	if (!dir)
 		return 0;
-	while ((de = readdir(dir)) && n < 256) {
+	while ((de = readdir(dir)) && n < ACCEL_MINORS) {
 		int m = accel_minor(de->d_name);
 
 		if (m >= 0 && driver_is_anpu(m))
@@ -217,7 +233,7 @@ int accel_device_enumerate(char paths[][64], int max)
 	qsort(minors, (size_t)n, sizeof(int), cmp_int);
 	for (int i = 0; i < n; i++, found++)
 		if (i < max)
-			snprintf(paths[i], 64, "/dev/accel/accel%d", minors[i]);
+			snprintf(paths[i], DEVICE_PATH_LEN, "/dev/accel/accel%d", minors[i]);
 	return found;
 }
 
@@ -233,7 +249,7 @@ struct accel_device_params accel_device_default_params(void)
 static void registry_add(struct accel_device *dev)
 {
 	pthread_mutex_lock(&open_devices_lock);
-	for (unsigned int i = 0; i < 256; i++) {
+	for (unsigned int i = 0; i < OPEN_DEVICES_MAX; i++) {
 		if (!open_devices[i]) {
 			open_devices[i] = dev;
 			break;
@@ -248,7 +264,7 @@ static bool registry_remove(struct accel_device *dev)
 	bool found = false;
 
 	pthread_mutex_lock(&open_devices_lock);
-	for (unsigned int i = 0; i < 256 && !found; i++) {
+	for (unsigned int i = 0; i < OPEN_DEVICES_MAX && !found; i++) {
 		if (dev && open_devices[i] == dev) {
 			open_devices[i] = NULL;
 			found = true;
@@ -275,7 +291,7 @@ static unsigned int open_count(void)
 	unsigned int n = 0;
 
 	pthread_mutex_lock(&open_devices_lock);
-	for (unsigned int i = 0; i < 256; i++)
+	for (unsigned int i = 0; i < OPEN_DEVICES_MAX; i++)
 		n += open_devices[i] != NULL;
 	pthread_mutex_unlock(&open_devices_lock);
 	return n;
@@ -287,7 +303,7 @@ static int open_with(const struct accel_backend_ops *ops, const char *path,
 	struct accel_device *dev;
 	int ret;
 
-	if (open_count() >= 256)
+	if (open_count() >= OPEN_DEVICES_MAX)
 		return -EMFILE;
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
@@ -316,15 +332,16 @@ static int open_with(const struct accel_backend_ops *ops, const char *path,
 static int open_kernel_path(const char *path, const struct accel_device_params *params,
 			    struct accel_device **out)
 {
-	char full[64];
+	static const char dev_prefix[] = "/dev/";
+	char full[DEVICE_PATH_LEN];
 
-	if (strncmp(path, "/dev/", 5)) {
+	if (strncmp(path, dev_prefix, sizeof(dev_prefix) - 1)) {
 		if (accel_minor(path) < 0)
 			return -ENODEV;
 		snprintf(full, sizeof(full), "/dev/accel/%s", path);
 		path = full;
 	}
-	if (strlen(path) >= 64)
+	if (strlen(path) >= DEVICE_PATH_LEN)
 		return -ENAMETOOLONG;
 	return open_with(&accel_kernel_backend, path, params, out);
 }
@@ -333,7 +350,7 @@ int accel_device_open(const char *name, const struct accel_device_params *params
 		      struct accel_device **out)
 {
 	struct accel_device_params defaults = accel_device_default_params();
-	char paths[1][64];
+	char paths[1][DEVICE_PATH_LEN];
 
 	if (!out)
 		return -EINVAL;
@@ -348,19 +365,19 @@ int accel_device_open(const char *name, const struct accel_device_params *params
 	}
 	if (name && *name) {
 		if (!strcmp(name, "sim"))
-			return open_with(&accel_sim_backend, "sim", params, out);
+			return open_with(&accel_inproc_backend, "sim", params, out);
 		return open_kernel_path(name, params, out);
 	}
 	/* the default: first kernel device, else the in-process NPU */
 	if (accel_device_enumerate(paths, 1) > 0)
 		return open_with(&accel_kernel_backend, paths[0], params, out);
-	return open_with(&accel_sim_backend, "sim", params, out);
+	return open_with(&accel_inproc_backend, "sim", params, out);
 }
 
 int accel_device_open_index(int index, const struct accel_device_params *params,
 			    struct accel_device **out)
 {
-	char paths[ACCEL_MAX_DEVICES][64];
+	char paths[ACCEL_MAX_DEVICES][DEVICE_PATH_LEN];
 	int n = accel_device_enumerate(paths, ACCEL_MAX_DEVICES);
 
 	if (!out)
@@ -477,7 +494,8 @@ int accel_device_inject_fault(struct accel_device *dev, enum accel_priority prio
 	if (ret)
 		return ret;
 	if ((unsigned int)priority >= ACCEL_NUM_PRIORITIES ||
-	    (fault & ~(0xfu | ACCEL_FAULT_STICKY)) || (fault & 0xfu) > ACCEL_FAULT_FAIL_RESET)
+	    (fault & ~(FAULT_MODE_MASK | ACCEL_FAULT_STICKY)) ||
+	    (fault & FAULT_MODE_MASK) > ACCEL_FAULT_FAIL_RESET)
 		return -EINVAL;
 	if (!(dev->info.caps & ACCEL_CAP_FAULT_INJECTION) || !dev->ops->inject_fault)
 		return -EOPNOTSUPP;

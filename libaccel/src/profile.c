@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Profiling buffers: device memory the NPU fills with one record per op. */
 #include "accel_internal.h"
-#include "hw/anpu_hw.h"
+#include "hw/anpu_hwif.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "anpusim.h"
-#include "hw/anpu_hw.h"
+#include "hw/anpu_hwif.h"
 #include "ivshmem_server.h"
 
 struct daemon {
@@ -105,7 +105,17 @@ static int device_restart(struct daemon *d)
 	return device_start(d);
 }
 
-int main(int argc, char **argv)
+struct options {
+	const char *path;
+	uint64_t size;
+	unsigned int threads;
+	int verbose;
+};
+
+#define MAX_THREADS	256
+
+/* Returns -1 to go on, else the exit status (after --help or a usage error). */
+static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
@@ -115,36 +125,29 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = NULL;
-	uint64_t size = 1ull << 30;
-	unsigned int threads = 1;
-	struct daemon d;
-	struct pollfd pfd[3 + ANPU_HW_NUM_VECTORS];
-	sigset_t sigs;
-	void *bar;
-	int c, shm_fd, sig_fd, err, rc = 1;
+	int c;
 
-	memset(&d, 0, sizeof(d));
+	*o = (struct options){ .size = 1ull << 30, .threads = 1 };
 	while ((c = getopt_long(argc, argv, "s:m:t:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			path = optarg;
+			o->path = optarg;
 			break;
 		case 'm':
-			if (parse_size(optarg, &size)) {
+			if (parse_size(optarg, &o->size)) {
 				fprintf(stderr, "anpu-sim: bad size '%s'\n", optarg);
 				return 2;
 			}
 			break;
 		case 't':
-			threads = (unsigned int)strtoul(optarg, NULL, 0);
-			if (threads == 0 || threads > 256) {
+			o->threads = (unsigned int)strtoul(optarg, NULL, 0);
+			if (o->threads == 0 || o->threads > MAX_THREADS) {
 				fprintf(stderr, "anpu-sim: bad thread count '%s'\n", optarg);
 				return 2;
 			}
 			break;
 		case 'v':
-			d.verbose = 1;
+			o->verbose = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -154,19 +157,26 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!path || optind != argc) {
+	if (!o->path || optind != argc) {
 		usage(stderr);
 		return 2;
 	}
-	if (size < ANPU_BAR_MIN_SIZE || size > ANPU_BAR_MAX_SIZE || (size & (size - 1))) {
+	if (o->size < ANPU_BAR_MIN_SIZE || o->size > ANPU_BAR_MAX_SIZE || (o->size & (o->size - 1))) {
 		fprintf(stderr,
 			"anpu-sim: --dev-mem %" PRIu64 ": BAR2 must be a power of two between %llu MiB and %llu GiB (QEMU requires a power of two)\n",
-			size, (unsigned long long)(ANPU_BAR_MIN_SIZE >> 20),
+			o->size, (unsigned long long)(ANPU_BAR_MIN_SIZE >> 20),
 			(unsigned long long)(ANPU_BAR_MAX_SIZE >> 30));
 		return 2;
 	}
+	return -1;
+}
 
-	/* Signals arrive on a signalfd; block them before any thread starts. */
+/* SIGINT/SIGTERM/SIGHUP on a signalfd; call before any thread starts. */
+static int signals_to_fd(void)
+{
+	sigset_t sigs;
+	int fd;
+
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
@@ -177,106 +187,141 @@ int main(int argc, char **argv)
 	signal(SIGHUP, SIG_DFL);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
-	if (sig_fd < 0) {
+	fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (fd < 0)
 		perror("anpu-sim: signalfd");
-		return 1;
+	return fd;
+}
+
+/* Guest doorbells (peer-0 eventfds that poll found readable) into the model. */
+static void take_doorbells(struct daemon *d, const struct pollfd *own)
+{
+	for (unsigned int v = 0; v < ANPU_HW_NUM_VECTORS; v++) {
+		uint64_t cnt;
+
+		if (!(own[v].revents & POLLIN))
+			continue;
+		if (read(d->ivs.own_fd[v], &cnt, sizeof(cnt)) != sizeof(cnt))
+			continue;
+		d->doorbells++;
+		if (d->verbose)
+			fprintf(stderr, "anpu-sim: doorbell %u (x%" PRIu64 ")\n", v, cnt);
+		anpusim_doorbell(d->sim, v);
 	}
+}
+
+/* QEMU's socket is readable or hung up: a departed guest resets the device. */
+static int client_event(struct daemon *d, short revents)
+{
+	char buf[64];
+	ssize_t r = recv(d->ivs.client_fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	/* QEMU never sends: data is ignored, EOF/error means it is gone */
+	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR) ||
+	    (revents & (POLLHUP | POLLERR))) {
+		ivs_server_drop_client(&d->ivs);
+		if (d->verbose)
+			fprintf(stderr, "anpu-sim: guest gone (%" PRIu64 " doorbells, %" PRIu64 " interrupts); device reset\n",
+				d->doorbells, d->irqs);
+		return device_restart(d);
+	}
+	return 0;
+}
+
+/* Until a signal (returns 0) or an error (1). */
+static int serve(struct daemon *d, int sig_fd)
+{
+	enum { PFD_SIGNAL, PFD_LISTEN, PFD_CLIENT, PFD_DOORBELLS };
+	struct pollfd pfd[PFD_DOORBELLS + ANPU_HW_NUM_VECTORS];
+
+	for (;;) {
+		int err;
+
+		pfd[PFD_SIGNAL] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
+		pfd[PFD_LISTEN] = (struct pollfd){ .fd = d->ivs.listen_fd, .events = POLLIN };
+		pfd[PFD_CLIENT] = (struct pollfd){ .fd = d->ivs.client_fd, .events = POLLIN };
+		for (unsigned int v = 0; v < ANPU_HW_NUM_VECTORS; v++)
+			pfd[PFD_DOORBELLS + v] = (struct pollfd){ .fd = d->ivs.own_fd[v],
+								  .events = POLLIN };
+		if (poll(pfd, PFD_DOORBELLS + ANPU_HW_NUM_VECTORS, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			perror("anpu-sim: poll");
+			return 1;
+		}
+		if (pfd[PFD_SIGNAL].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(sig_fd, &si, sizeof(si)) == sizeof(si) && d->verbose)
+				fprintf(stderr, "anpu-sim: signal %u, shutting down\n", si.ssi_signo);
+			return 0;
+		}
+		/* Doorbells before a disconnect, so nothing rung is lost. */
+		take_doorbells(d, &pfd[PFD_DOORBELLS]);
+		if (pfd[PFD_CLIENT].revents && client_event(d, pfd[PFD_CLIENT].revents))
+			return 1;
+		if (pfd[PFD_LISTEN].revents & POLLIN) {
+			err = ivs_server_accept(&d->ivs);
+			if (err < 0) {
+				fprintf(stderr, "anpu-sim: accept: %s\n", strerror(-err));
+				return 1;
+			}
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct daemon d;
+	void *bar;
+	int shm_fd, sig_fd, err, rc = 1;
+
+	memset(&d, 0, sizeof(d));
+	rc = parse_options(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	rc = 1;
+	d.verbose = o.verbose;
+	sig_fd = signals_to_fd();
+	if (sig_fd < 0)
+		return 1;
 
 	shm_fd = memfd_create("anpu-bar2", MFD_CLOEXEC);
-	if (shm_fd < 0 || ftruncate(shm_fd, (off_t)size) < 0) {
+	if (shm_fd < 0 || ftruncate(shm_fd, (off_t)o.size) < 0) {
 		perror("anpu-sim: shared memory");
 		return 1;
 	}
-	bar = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, shm_fd, 0);
+	bar = mmap(NULL, o.size, PROT_READ | PROT_WRITE, MAP_SHARED, shm_fd, 0);
 	if (bar == MAP_FAILED) {
 		perror("anpu-sim: mmap");
 		return 1;
 	}
 
-	err = ivs_server_init(&d.ivs, path, shm_fd, ANPU_HW_NUM_VECTORS, d.verbose);
+	err = ivs_server_init(&d.ivs, o.path, shm_fd, ANPU_HW_NUM_VECTORS, d.verbose);
 	if (err) {
 		if (err != -EADDRINUSE && err != -EEXIST && err != -ENAMETOOLONG)
-			fprintf(stderr, "anpu-sim: %s: %s\n", path, strerror(-err));
+			fprintf(stderr, "anpu-sim: %s: %s\n", o.path, strerror(-err));
 		return 1;
 	}
 
-	anpusim_default_params(&d.params);
-	d.params.bar_size = size;
+	d.params = anpusim_default_params();
+	d.params.bar_size = o.size;
 	d.params.bar = bar;
-	d.params.threads = threads;
+	d.params.threads = o.threads;
 	d.params.spin_us = 0;
 	d.params.irq = irq_cb;
 	d.params.irq_ctx = &d;
-	if (device_start(&d))
-		goto out;
-	if (d.verbose)
-		fprintf(stderr, "anpu-sim: listening on %s, BAR2 %" PRIu64 " MiB, %u thread(s), simd %s\n",
-			path, size >> 20, anpusim_threads(d.sim), anpusim_simd_path());
-
-	for (;;) {
-		unsigned int n = 0, nvec = ANPU_HW_NUM_VECTORS;
-
-		pfd[n++] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = d.ivs.listen_fd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = d.ivs.client_fd, .events = POLLIN };
-		for (unsigned int v = 0; v < nvec; v++)
-			pfd[n++] = (struct pollfd){ .fd = d.ivs.own_fd[v], .events = POLLIN };
-		if (poll(pfd, n, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			perror("anpu-sim: poll");
-			goto out;
-		}
-		if (pfd[0].revents) {
-			struct signalfd_siginfo si;
-
-			if (read(sig_fd, &si, sizeof(si)) == sizeof(si) && d.verbose)
-				fprintf(stderr, "anpu-sim: signal %u, shutting down\n", si.ssi_signo);
-			rc = 0;
-			break;
-		}
-		/* Doorbells before a disconnect, so nothing rung is lost. */
-		for (unsigned int v = 0; v < nvec; v++) {
-			uint64_t cnt;
-
-			if (!(pfd[3 + v].revents & POLLIN))
-				continue;
-			if (read(d.ivs.own_fd[v], &cnt, sizeof(cnt)) != sizeof(cnt))
-				continue;
-			d.doorbells++;
-			if (d.verbose)
-				fprintf(stderr, "anpu-sim: doorbell %u (x%" PRIu64 ")\n", v, cnt);
-			anpusim_doorbell(d.sim, v);
-		}
-		if (pfd[2].revents) {
-			char buf[64];
-			ssize_t r = recv(d.ivs.client_fd, buf, sizeof(buf), MSG_DONTWAIT);
-
-			/* QEMU never sends: data is ignored, EOF/error means it is gone */
-			if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR) ||
-			    (pfd[2].revents & (POLLHUP | POLLERR))) {
-				ivs_server_drop_client(&d.ivs);
-				if (d.verbose)
-					fprintf(stderr, "anpu-sim: guest gone (%" PRIu64 " doorbells, %" PRIu64 " interrupts); device reset\n",
-						d.doorbells, d.irqs);
-				if (device_restart(&d))
-					goto out;
-			}
-		}
-		if (pfd[1].revents & POLLIN) {
-			err = ivs_server_accept(&d.ivs);
-			if (err < 0) {
-				fprintf(stderr, "anpu-sim: accept: %s\n", strerror(-err));
-				goto out;
-			}
-		}
+	if (!device_start(&d)) {
+		if (d.verbose)
+			fprintf(stderr, "anpu-sim: listening on %s, BAR2 %" PRIu64 " MiB, %u thread(s), simd %s\n",
+				o.path, o.size >> 20, anpusim_threads(d.sim), anpusim_simd_path());
+		rc = serve(&d, sig_fd);
 	}
-out:
 	if (d.sim)
 		anpusim_destroy(d.sim);
 	ivs_server_fini(&d.ivs);
-	munmap(bar, size);
+	munmap(bar, o.size);
 	close(shm_fd);
 	close(sig_fd);
 	return rc;

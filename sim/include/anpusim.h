@@ -3,7 +3,7 @@
  * libanpusim: the ANPU reference model behind its hardware interface.
  *
  * The model is a device: BAR2 memory (register page + device memory, see
- * hw/anpu_hw.h), doorbells in, interrupts out. A driver (libaccel's in-process
+ * hw/anpu_hwif.h), doorbells in, interrupts out. A driver (libaccel's in-process
  * backend, the anpu-sim daemon serving QEMU, or a test) programs it exactly
  * as it would program silicon: it writes registers and rings in BAR2, then
  * rings a doorbell. The model answers on its own device thread and raises
@@ -43,7 +43,7 @@ struct anpusim_params {
 };
 
 /* Defaults: 4 GiB lazily reserved BAR, online cores, 50 us spin, eventfds. */
-void anpusim_default_params(struct anpusim_params *params);
+struct anpusim_params anpusim_default_params(void);
 
 /* Create and power up a device. Returns 0 or a negative errno. */
 int anpusim_create(const struct anpusim_params *params, struct anpusim **out);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * SIMD kernel dispatch for the weight ops.
+ * SIMD kernel dispatch: the inner loops of the weight ops and of ATTENTION.
  *
  * One struct sim_kernels per code path (portable C, AVX2, AVX-512 VNNI).
  * The path is chosen once, on first use, from cpuid (or ANPU_SIM_SIMD =
@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hw/anpu_hw.h"
+#include "hw/anpu_hwif.h"
 #include "quant.h"
 
 #define SIM_DOT_MAX_ROWS 4
@@ -53,6 +53,18 @@ struct sim_kernels {
 	void (*quantize_q8x2)(const float *x, struct sim_xpair_q8 *y, size_t n);
 	/* Set when Q4_0/Q5_0 dots take struct sim_xquad_q8 rows (SIM_ACT_Q8X4). */
 	void (*quantize_q8x4)(const float *x, struct sim_xquad_q8 *y, size_t n);
+	/*
+	 * ATTENTION's inner loops (sim/ops/op_attention.c). Every path computes
+	 * the portable loops' bits (same lanes, same order, multiply then add,
+	 * no FMA), so results never depend on the host; only NaN payloads may
+	 * differ.
+	 */
+	/* F16 -> F32 of n values, exactly. */
+	void (*att_f16_to_f32)(float *dst, const uint8_t *src, uint32_t n);
+	/* 8 partial sums, lane d % 8, combined ((l0+l4)+(l1+l5))+((l2+l6)+(l3+l7)). */
+	float (*att_dot8)(const float *a, const float *b, uint32_t n);
+	/* acc[d] += p * v[d] */
+	void (*att_axpy)(float *acc, float p, const float *v, uint32_t n);
 };
 
 enum sim_act {

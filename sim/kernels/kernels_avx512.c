@@ -1,10 +1,567 @@
 // SPDX-License-Identifier: MIT
-/* AVX-512 VNNI dot kernels: int8 dots with vpdpbusd, scaled sums with vpdpwssd. */
+/*
+ * AVX-512 VNNI kernels: the x86 template (kernels_x86.inc) with int8 dots from
+ * vpdpbusd and scaled sums from vpdpwssd, plus the 512-bit kernels below,
+ * which this path's table uses for Q4_0/Q5_0/Q8_0 (against the pair and quad
+ * forms of the activations, struct sim_xpair_q8 / sim_xquad_q8) and the K-quants.
+ */
 #include <immintrin.h>
 
-#define KERNELS_NAME "avx512"
-#define KERNELS_SYM sim_kernels_avx512
 #define DOT_U8S8(acc, u, s) _mm256_dpbusd_epi32((acc), (u), (s))
 #define MADD_I16(acc, p, sc) _mm256_dpwssd_epi32((acc), (p), (sc))
 
-#include "kernels_x86.h"
+#include "kernels_x86.inc"
+
+/*
+ * 512-bit variants: 64 weights per
+ * zmm, so two 32-element blocks or one 64-element K-quant chunk per
+ * instruction, and the K-quant scales and mins unpacked with vector ops.
+ * Integer sums are exact as above; float accumulation is per row in zmm
+ * lanes (a fixed order for a row, whatever nx).
+ */
+static inline __m512i load512(const void *p)
+{
+	return _mm512_loadu_si512(p);
+}
+
+static inline __m512i join256(__m256i lo, __m256i hi)
+{
+	return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+/*
+ * Q8_0 against struct sim_xpair_q8 rows (Q4_0/Q5_0 take the quad form, below):
+ * per pair of blocks, u = 64 unsigned weights (w ^ 0x80, i.e. w + 128), integer
+ * dot started at -128 * sum per block (from x's pair form), so the block sums
+ * are exact; then acc += float(sum) * (dw * dx) per lane as the 256-bit
+ * kernels do.
+ */
+static inline __m512i unpack2_q8_0(const struct sim_block_q8_0 *b)
+{
+	return _mm512_xor_si512(join256(load256(b[0].qs), load256(b[1].qs)),
+				_mm512_set1_epi8((char)0x80));
+}
+
+static inline __m256i unpack1_q8_0(const struct sim_block_q8_0 *b)
+{
+	return _mm256_xor_si256(load256(b->qs), _mm256_set1_epi8((char)0x80));
+}
+
+/* [d of b[0] x 8, d of b[1] x 8] as floats (d is each block's first field) */
+#define DW_PAIR(b) _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(	\
+	_mm512_castsi256_si512(_mm256_mask_set1_epi16(_mm256_setzero_si256(), 0xff00,	\
+						      (short)(sizeof(*(b)) / 2))),	\
+	_mm512_maskz_loadu_epi16(1u | 1u << (sizeof(*(b)) / 2), (b)))))
+
+#define Q_X2_DOT512(fn, BLOCK, OFFI, UNPACK2, UNPACK1)				\
+static inline __attribute__((always_inline)) void				\
+fn##_x2pair(const BLOCK *b, const struct sim_xpair_q8 *const *xp, size_t p,	\
+	    __m512 *acc, const unsigned int nx)					\
+{										\
+	const __m512i u = UNPACK2(&b[2 * p]);					\
+	const __m512 dw = DW_PAIR(&b[2 * p]);					\
+	for (unsigned int r = 0; r < nx; r++) {					\
+		const struct sim_xpair_q8 *xr = &xp[r][p];			\
+		__m512i s = load512(xr->off[OFFI]);				\
+		s = _mm512_dpbusd_epi32(s, u, load512(xr->qs));			\
+		acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s),			\
+			_mm512_mul_ps(dw, _mm512_loadu_ps(xr->d)), acc[r]);	\
+	}									\
+}										\
+static inline __attribute__((always_inline)) void				\
+fn##_x2rows(size_t n, const void *w, const void *const *x, float *out,	\
+	    const unsigned int nx)						\
+{										\
+	const BLOCK *b = w;							\
+	const struct sim_xpair_q8 *xp[R];					\
+	__m512 acc0[R], acc1[R];						\
+	__m256 acc2[R];								\
+	size_t nb = n / SIM_QK, np = nb / 2, p;					\
+	for (unsigned int r = 0; r < nx; r++) {					\
+		xp[r] = x[r];							\
+		acc0[r] = _mm512_setzero_ps();					\
+		acc1[r] = _mm512_setzero_ps();					\
+		acc2[r] = _mm256_setzero_ps();					\
+	}									\
+	for (p = 0; p + 1 < np; p += 2) {					\
+		if (sizeof(BLOCK) < 32 || Q8_PF) {	/* Q8_0 streams better without */ \
+			prefetch_w(&b[2 * p]);					\
+			prefetch_w((const uint8_t *)&b[2 * p] + 64);		\
+			if (sizeof(BLOCK) > 32)					\
+				prefetch_w((const uint8_t *)&b[2 * p] + 128);	\
+		}								\
+		fn##_x2pair(b, xp, p, acc0, nx);				\
+		fn##_x2pair(b, xp, p + 1, acc1, nx);				\
+	}									\
+	if (p < np) {								\
+		fn##_x2pair(b, xp, p, acc0, nx);				\
+		p++;								\
+	}									\
+	if (nb & 1) {								\
+		const __m256i u = UNPACK1(&b[nb - 1]);				\
+		const float dw = f16_to_f32(b[nb - 1].d);			\
+		for (unsigned int r = 0; r < nx; r++) {				\
+			const struct sim_xpair_q8 *xr = &xp[r][p];		\
+			__m256i s = load256(xr->off[OFFI]);			\
+			s = _mm256_dpbusd_epi32(s, u, load256(xr->qs));		\
+			acc2[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s),	\
+				_mm256_set1_ps(dw * xr->d[0]), acc2[r]);	\
+		}								\
+	}									\
+	for (unsigned int r = 0; r < nx; r++)					\
+		out[r] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0[r], acc1[r]), \
+					      _mm512_zextps256_ps512(acc2[r]))); \
+}										\
+/* separate functions: the 1-row one (decode) keeps a small frame */	\
+static __attribute__((noinline)) void fn##_x2_1(size_t n, const void *w,	\
+						const void *const *x, float *out) \
+{										\
+	fn##_x2rows(n, w, x, out, 1);						\
+}										\
+static __attribute__((noinline)) void fn##_x2_4(size_t n, const void *w,	\
+						const void *const *x, float *out) \
+{										\
+	fn##_x2rows(n, w, x, out, R);						\
+}										\
+static void fn##_x2(size_t n, const void *w, const void *const *x,		\
+		    unsigned int nx, float *out)				\
+{										\
+	if (nx == R) {								\
+		fn##_x2_4(n, w, x, out);					\
+		return;								\
+	}									\
+	for (unsigned int r = 0; r < nx; r++)					\
+		fn##_x2_1(n, w, x + r, out + r);				\
+}
+
+/*
+ * Q4_0/Q5_0 four blocks at a time against struct sim_xquad_q8 rows: one
+ * vpermt2w gathers the 4 x 16 quant bytes (two loads cover the 72 or 88
+ * bytes; masked, so nothing past the row is read), their low nibbles pair
+ * with x's lo and high nibbles with x's hi, so both dots land in the same 4
+ * lanes per block; the block scales come from one more vpermt2w. Integer sums
+ * exact as above (start value -off * sum from x), then acc += float(sum) *
+ * (dw * dx) per lane. A row's last 1..3 blocks are a quad with the missing
+ * blocks zero (on both sides).
+ */
+static const uint8_t q4q_idx_qs[64] __attribute__((aligned(64))) = {
+	2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+	20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35,
+	38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53,
+	56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71,
+};
+static const uint8_t q4q_idx_d[64] __attribute__((aligned(64))) = {
+	0, 1, 0, 1, 0, 1, 0, 1, 18, 19, 18, 19, 18, 19, 18, 19,
+	36, 37, 36, 37, 36, 37, 36, 37, 54, 55, 54, 55, 54, 55, 54, 55,
+	0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
+	0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
+};
+static const uint8_t q5q_idx_qs[64] __attribute__((aligned(64))) = {
+	6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+	28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43,
+	50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65,
+	72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87,
+};
+static const uint8_t q5q_idx_d[64] __attribute__((aligned(64))) = {
+	0, 1, 0, 1, 0, 1, 0, 1, 22, 23, 22, 23, 22, 23, 22, 23,
+	44, 45, 44, 45, 44, 45, 44, 45, 66, 67, 66, 67, 66, 67, 66, 67,
+	0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
+	0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
+};
+/* per qword of lane k: block k's qh (words 1, 2 of the block), twice */
+static const uint8_t q5q_idx_h[64] __attribute__((aligned(64))) = {
+	2, 3, 4, 5, 2, 3, 4, 5, 2, 3, 4, 5, 2, 3, 4, 5,
+	24, 25, 26, 27, 24, 25, 26, 27, 24, 25, 26, 27, 24, 25, 26, 27,
+	46, 47, 48, 49, 46, 47, 48, 49, 46, 47, 48, 49, 46, 47, 48, 49,
+	68, 69, 70, 71, 68, 69, 70, 71, 68, 69, 70, 71, 68, 69, 70, 71,
+};
+/* vpshufbitqmb selectors: byte i of a lane takes qh bit i (lo) or i + 16 (hi) */
+static const uint8_t q5q_bits_lo[64] __attribute__((aligned(64))) = {
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+};
+static const uint8_t q5q_bits_hi[64] __attribute__((aligned(64))) = {
+	16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+	16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+	16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+	16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+};
+
+#define HIBITS_NONE (void)0
+/* fifth bits: qh per qword by one vpermt2w, then AVX512_BITALG bit gathers */
+#define HIBITS_Q5_0X4 do {							\
+		const __m512i h = _mm512_permutex2var_epi8(t0, load512(q5q_idx_h), t1); \
+		lo = _mm512_mask_add_epi8(lo, _mm512_bitshuffle_epi64_mask(h, load512(q5q_bits_lo)), \
+					  lo, _mm512_set1_epi8(0x10));		\
+		hi = _mm512_mask_add_epi8(hi, _mm512_bitshuffle_epi64_mask(h, load512(q5q_bits_hi)), \
+					  hi, _mm512_set1_epi8(0x10));		\
+	} while (0)
+
+#define Q_X4_DOT512(fn, BS, OFFI, IDXQS, IDXD, HIBITS)				\
+static inline __attribute__((always_inline)) void				\
+fn##_quad(const uint8_t *B, __mmask64 m0, __mmask64 m1,				\
+	  const struct sim_xquad_q8 *const *xq, size_t q, __m512 *acc,		\
+	  const unsigned int nx)						\
+{										\
+	__m512i t0 = _mm512_maskz_loadu_epi8(m0, B);				\
+	/* the quad's last 8 or 24 bytes: one 256-bit load */			\
+	const __m512i t1 = _mm512_zextsi256_si512(				\
+		_mm256_maskz_loadu_epi8((__mmask32)(m1), B + 64));		\
+	/* keep t0 in a register: gcc reloaded it for every vpermt2b, and	\
+	 * L1 load slots bound this loop */					\
+	__asm__("" : "+v"(t0));							\
+	const __m512i z = _mm512_permutex2var_epi8(t0, load512(IDXQS), t1);	\
+	const __m512i m4 = _mm512_set1_epi8(0x0f);				\
+	__m512i lo = _mm512_and_si512(z, m4);					\
+	__m512i hi = _mm512_and_si512(_mm512_srli_epi16(z, 4), m4);		\
+	HIBITS;									\
+	const __m512 dw = _mm512_cvtph_ps(_mm512_castsi512_si256(		\
+		_mm512_permutex2var_epi8(t0, load512(IDXD), t1)));		\
+	for (unsigned int r = 0; r < nx; r++) {					\
+		const struct sim_xquad_q8 *x = &xq[r][q];			\
+		__m512i s = _mm512_dpbusd_epi32(load512(x->off[OFFI]), lo,	\
+						load512(x->lo));		\
+		s = _mm512_dpbusd_epi32(s, hi, load512(x->hi));			\
+		acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s),			\
+			_mm512_mul_ps(dw, _mm512_loadu_ps(x->d)), acc[r]);	\
+	}									\
+}										\
+static inline __attribute__((always_inline)) void				\
+fn##_x4rows(size_t n, const void *w, const void *const *x, float *out,	\
+	    const unsigned int nx)						\
+{										\
+	const uint8_t *B = w;							\
+	const struct sim_xquad_q8 *xq[R];					\
+	__m512 acc0[R], acc1[R];						\
+	const __mmask64 full1 = _cvtu64_mask64((1ull << (4 * (BS) - 64)) - 1);	\
+	size_t nb = n / SIM_QK, nq = nb / 4, q;					\
+	for (unsigned int r = 0; r < nx; r++) {					\
+		xq[r] = x[r];							\
+		acc0[r] = _mm512_setzero_ps();					\
+		acc1[r] = _mm512_setzero_ps();					\
+	}									\
+	for (q = 0; q + 1 < nq; q += 2) {					\
+		const uint8_t *bq = B + q * 4 * (BS);				\
+		prefetch_w(bq);							\
+		prefetch_w(bq + 64);						\
+		prefetch_w(bq + 128);						\
+		fn##_quad(bq, ~(__mmask64)0, full1, xq, q, acc0, nx);		\
+		fn##_quad(bq + 4 * (BS), ~(__mmask64)0, full1, xq, q + 1, acc1, nx); \
+	}									\
+	if (q < nq) {								\
+		fn##_quad(B + q * 4 * (BS), ~(__mmask64)0, full1, xq, q, acc0, nx); \
+		q++;								\
+	}									\
+	if (nb % 4) {								\
+		const size_t valid = nb % 4 * (BS);				\
+		const __mmask64 m0 = _cvtu64_mask64(valid >= 64 ? ~0ull : (1ull << valid) - 1); \
+		const __mmask64 m1 = _cvtu64_mask64(valid > 64 ? (1ull << (valid - 64)) - 1 : 0); \
+		fn##_quad(B + q * 4 * (BS), m0, m1, xq, q, acc1, nx);		\
+	}									\
+	for (unsigned int r = 0; r < nx; r++)					\
+		out[r] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[r], acc1[r]));	\
+}										\
+static __attribute__((noinline)) void fn##_x4_1(size_t n, const void *w,	\
+						const void *const *x, float *out) \
+{										\
+	fn##_x4rows(n, w, x, out, 1);						\
+}										\
+static __attribute__((noinline)) void fn##_x4_4(size_t n, const void *w,	\
+						const void *const *x, float *out) \
+{										\
+	fn##_x4rows(n, w, x, out, R);						\
+}										\
+/* two weight rows, one x row: each row's sums in the order of fn##_x4_1 */	\
+static __attribute__((noinline)) void fn##_w2(size_t n, const void *w0,	\
+					      const void *w1, const void *x,	\
+					      float *out)			\
+{										\
+	const uint8_t *B0 = w0, *B1 = w1;					\
+	const struct sim_xquad_q8 *xq = x;					\
+	__m512 a0[1], a1[1], b0[1], b1[1];					\
+	const __mmask64 full1 = _cvtu64_mask64((1ull << (4 * (BS) - 64)) - 1);	\
+	size_t nb = n / SIM_QK, nq = nb / 4, q;					\
+	a0[0] = a1[0] = b0[0] = b1[0] = _mm512_setzero_ps();			\
+	for (q = 0; q + 1 < nq; q += 2) {					\
+		const uint8_t *p0 = B0 + q * 4 * (BS), *p1 = B1 + q * 4 * (BS);	\
+		prefetch_w(p0);							\
+		prefetch_w(p0 + 64);						\
+		prefetch_w(p0 + 128);						\
+		prefetch_w(p1);							\
+		prefetch_w(p1 + 64);						\
+		prefetch_w(p1 + 128);						\
+		fn##_quad(p0, ~(__mmask64)0, full1, &xq, q, a0, 1);		\
+		fn##_quad(p1, ~(__mmask64)0, full1, &xq, q, b0, 1);		\
+		fn##_quad(p0 + 4 * (BS), ~(__mmask64)0, full1, &xq, q + 1, a1, 1); \
+		fn##_quad(p1 + 4 * (BS), ~(__mmask64)0, full1, &xq, q + 1, b1, 1); \
+	}									\
+	if (q < nq) {								\
+		fn##_quad(B0 + q * 4 * (BS), ~(__mmask64)0, full1, &xq, q, a0, 1); \
+		fn##_quad(B1 + q * 4 * (BS), ~(__mmask64)0, full1, &xq, q, b0, 1); \
+		q++;								\
+	}									\
+	if (nb % 4) {								\
+		const size_t valid = nb % 4 * (BS);				\
+		const __mmask64 m0 = _cvtu64_mask64(valid >= 64 ? ~0ull : (1ull << valid) - 1); \
+		const __mmask64 m1 = _cvtu64_mask64(valid > 64 ? (1ull << (valid - 64)) - 1 : 0); \
+		fn##_quad(B0 + q * 4 * (BS), m0, m1, &xq, q, a1, 1);		\
+		fn##_quad(B1 + q * 4 * (BS), m0, m1, &xq, q, b1, 1);		\
+	}									\
+	out[0] = _mm512_reduce_add_ps(_mm512_add_ps(a0[0], a1[0]));		\
+	out[1] = _mm512_reduce_add_ps(_mm512_add_ps(b0[0], b1[0]));		\
+}										\
+static void fn##_x4(size_t n, const void *w, const void *const *x,		\
+		    unsigned int nx, float *out)				\
+{										\
+	if (nx == R) {								\
+		fn##_x4_4(n, w, x, out);					\
+		return;								\
+	}									\
+	for (unsigned int r = 0; r < nx; r++)					\
+		fn##_x4_1(n, w, x + r, out + r);				\
+}
+
+Q_X4_DOT512(dot_q4_0, 18, SIM_XQUAD_OFF8, q4q_idx_qs, q4q_idx_d, HIBITS_NONE)
+Q_X4_DOT512(dot_q5_0, 22, SIM_XQUAD_OFF16, q5q_idx_qs, q5q_idx_d, HIBITS_Q5_0X4)
+
+static void quantize_q8x4(const float *x, struct sim_xquad_q8 *y, size_t n)
+{
+	struct sim_xblock_q8 t[4];
+	size_t nb = n / SIM_QK;
+
+	for (size_t q = 0; q < (nb + 3) / 4; q++) {
+		size_t k = nb - 4 * q < 4 ? nb - 4 * q : 4;
+
+		quantize_q8(x + 4 * SIM_QK * q, t, k * SIM_QK);
+		sim_q8_to_quads(t, &y[q], k);
+	}
+}
+
+Q_X2_DOT512(dot_q8_0, struct sim_block_q8_0, SIM_XPAIR_OFF128, unpack2_q8_0, unpack1_q8_0)
+
+static void quantize_q8x2(const float *x, struct sim_xpair_q8 *y, size_t n)
+{
+	struct sim_xblock_q8 t[2];
+	size_t nb = n / SIM_QK;
+
+	for (size_t p = 0; p < (nb + 1) / 2; p++) {
+		size_t k = 2 * p + 1 < nb ? 2 : 1;
+
+		quantize_q8(x + 2 * SIM_QK * p, t, k * SIM_QK);
+		sim_q8_to_pairs(t, &y[p], k);
+	}
+}
+
+/*
+ * Q4_K / Q5_K: 8 scales then 8 mins (6 bits each) as 16 bytes, ggml's trick,
+ * in registers: with 32-bit words w0, w1, w2 of the 12 bytes,
+ *   scales 0-3 = w0 & 0x3f..,  scales 4-7 = (w2 & 0x0f..) | (w0 >> 6 & 0x03..) << 4,
+ *   mins 0-3   = w1 & 0x3f..,  mins 4-7   = (w2 >> 4 & 0x0f..) | (w1 >> 6 & 0x03..) << 4.
+ * (Building them in a uint32_t[4] and loading that stalled on store forwarding.)
+ * Reads 16 bytes at sc12: the block's qs follow the scales.
+ */
+static inline __m128i kq45_scales_mins(const uint8_t *sc12)
+{
+	const __m128i v = _mm_loadu_si128((const __m128i *)sc12);	/* w0 w1 w2 - */
+	const __m128i lo = _mm_and_si128(v, _mm_set1_epi8(0x3f));	/* lanes 0, 1 */
+	/* lanes 2, 3: w2 and w2 >> 4 (low nibbles), w0 and w1 >> 6 (high 2 bits) */
+	const __m128i w22 = _mm_srlv_epi32(_mm_shuffle_epi32(v, 0xa0), _mm_set_epi32(4, 0, 0, 0));
+	const __m128i w01 = _mm_srli_epi32(_mm_shuffle_epi32(v, 0x40), 6);
+	const __m128i hi = _mm_or_si128(_mm_and_si128(w22, _mm_set1_epi8(0x0f)),
+					 _mm_slli_epi32(_mm_and_si128(w01, _mm_set1_epi8(0x03)), 4));
+	/* [w0 & 3f, w1 & 3f, hi2, hi3] -> [scales 0-3, scales 4-7, mins 0-3, mins 4-7] */
+	return _mm_shuffle_epi32(_mm_blend_epi32(lo, hi, 0xc), 0xd8);
+}
+
+/* index vectors for vpermw: chunk c takes word 2c (low 256) and 2c+1 (high) */
+static inline __m512i kq45_idx(int c)
+{
+	return join256(_mm256_set1_epi16((short)(2 * c)), _mm256_set1_epi16((short)(2 * c + 1)));
+}
+
+#define KQ45_DOT512(fn, BLOCK, HIBITS)						\
+static inline __attribute__((always_inline)) void				\
+fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
+	     const unsigned int nx)						\
+{										\
+	const BLOCK *b = w;							\
+	const struct sim_xblock_q8K *xb[R];					\
+	__m512 acc[R];								\
+	__m128 accm[R];								\
+	const __m512i m4 = _mm512_set1_epi8(0x0f);				\
+	const __m512i idx0 = kq45_idx(0), idx1 = kq45_idx(1);			\
+	const __m512i idx2 = kq45_idx(2), idx3 = kq45_idx(3);			\
+	for (unsigned int r = 0; r < nx; r++) {					\
+		xb[r] = x[r];							\
+		acc[r] = _mm512_setzero_ps();					\
+		accm[r] = _mm_setzero_ps();					\
+	}									\
+	for (size_t i = 0; i < n / SIM_QK_K; i++) {				\
+		__m512i u[4], scv[4];						\
+		prefetch_w(&b[i]);						\
+		prefetch_w((const uint8_t *)&b[i] + 64);			\
+		prefetch_w((const uint8_t *)&b[i] + 128);			\
+		const __m128i sm = kq45_scales_mins(b[i].scales);		\
+		const __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm)); \
+		const __m128i mins16 = _mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)); \
+		scv[0] = _mm512_permutexvar_epi16(idx0, sc16);			\
+		scv[1] = _mm512_permutexvar_epi16(idx1, sc16);			\
+		scv[2] = _mm512_permutexvar_epi16(idx2, sc16);			\
+		scv[3] = _mm512_permutexvar_epi16(idx3, sc16);			\
+		for (int c = 0; c < 4; c++) {	/* [q, q >> 4] & 15 */		\
+			__m512i q = _mm512_broadcast_i64x4(load256(b[i].qs + 32 * c)); \
+			u[c] = _mm512_and_si512(_mm512_mask_srli_epi16(q, 0xffff0000u, q, 4), m4); \
+		}								\
+		HIBITS;								\
+		const float d = f16_to_f32(b[i].d);				\
+		const float dmin = f16_to_f32(b[i].dmin);			\
+		for (unsigned int r = 0; r < nx; r++) {				\
+			const struct sim_xblock_q8K *xr = &xb[r][i];		\
+			/* two integer chains (exact: any order, same sum) */	\
+			__m512i s = _mm512_setzero_si512(), s1 = s;		\
+			for (int c = 0; c < 4; c += 2) {			\
+				s = _mm512_dpwssd_epi32(s, _mm512_maddubs_epi16(u[c], \
+					load512(xr->qs + 64 * c)), scv[c]);	\
+				s1 = _mm512_dpwssd_epi32(s1, _mm512_maddubs_epi16(u[c + 1], \
+					load512(xr->qs + 64 * c + 64)), scv[c + 1]); \
+			}							\
+			s = _mm512_add_epi32(s, s1);				\
+			__m256i bs = load256(xr->bsums);			\
+			__m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), \
+						       _mm256_extracti128_si256(bs, 1)); \
+			__m128i mp = _mm_madd_epi16(mins16, pairs);		\
+			acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s),		\
+						 _mm512_set1_ps(d * xr->d), acc[r]); \
+			accm[r] = _mm_fmadd_ps(_mm_cvtepi32_ps(mp),		\
+					       _mm_set1_ps(dmin * xr->d), accm[r]); \
+		}								\
+	}									\
+	for (unsigned int r = 0; r < nx; r++) {					\
+		__m128 m = accm[r];						\
+		m = _mm_add_ps(m, _mm_movehl_ps(m, m));				\
+		m = _mm_add_ss(m, _mm_movehdup_ps(m));				\
+		out[r] = _mm512_reduce_add_ps(acc[r]) - _mm_cvtss_f32(m);	\
+	}									\
+}
+
+#define HIBITS_Q5_K do {							\
+		const __m256i qh = load256(b[i].qh);				\
+		for (int c = 0; c < 4; c++) {					\
+			__mmask32 lo = _mm256_test_epi8_mask(qh, _mm256_set1_epi8((char)(1 << (2 * c)))); \
+			__mmask32 hi = _mm256_test_epi8_mask(qh, _mm256_set1_epi8((char)(2 << (2 * c)))); \
+			u[c] = _mm512_mask_add_epi8(u[c], _mm512_kunpackd((__mmask64)hi, (__mmask64)lo), \
+						   u[c], _mm512_set1_epi8(0x10)); \
+		}								\
+	} while (0)
+
+KQ45_DOT512(dot_q4_K, struct sim_block_q4_K, HIBITS_NONE)
+KQ45_DOT512(dot_q5_K, struct sim_block_q5_K, HIBITS_Q5_K)
+
+static inline __m512i q6_idx(int g)
+{
+	return _mm512_set_epi64((long long)(0x0001000100010001ull * (uint64_t)(4 * g + 3)),
+				(long long)(0x0001000100010001ull * (uint64_t)(4 * g + 3)),
+				(long long)(0x0001000100010001ull * (uint64_t)(4 * g + 2)),
+				(long long)(0x0001000100010001ull * (uint64_t)(4 * g + 2)),
+				(long long)(0x0001000100010001ull * (uint64_t)(4 * g + 1)),
+				(long long)(0x0001000100010001ull * (uint64_t)(4 * g + 1)),
+				(long long)(0x0001000100010001ull * (uint64_t)(4 * g)),
+				(long long)(0x0001000100010001ull * (uint64_t)(4 * g)));
+}
+
+static inline __attribute__((always_inline)) void
+dot_q6_K_rows512(size_t n, const void *w, const void *const *x, float *out,
+		 const unsigned int nx)
+{
+	const struct sim_block_q6_K *b = w;
+	const struct sim_xblock_q8K *xb[R];
+	__m512 acc[R];
+	const __m512i m4 = _mm512_set1_epi8(0x0f);
+	const __m512i m3 = _mm512_set1_epi8(3);
+	const __m512i idx[4] = { q6_idx(0), q6_idx(1), q6_idx(2), q6_idx(3) };
+
+	for (unsigned int r = 0; r < nx; r++) {
+		xb[r] = x[r];
+		acc[r] = _mm512_setzero_ps();
+	}
+	for (size_t i = 0; i < n / SIM_QK_K; i++) {
+		__m512i u[4], scv[4];
+
+		prefetch_w(&b[i]);
+		prefetch_w((const uint8_t *)&b[i] + 64);
+		prefetch_w((const uint8_t *)&b[i] + 128);
+		prefetch_w((const uint8_t *)&b[i] + 192);
+		for (int h = 0; h < 2; h++) {
+			const __m512i ql = load512(b[i].ql + 64 * h);
+			const __m256i qh = load256(b[i].qh + 32 * h);
+			const __m512i qh2 = join256(qh, _mm256_srli_epi16(qh, 2));
+
+			u[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, m4),
+				_mm512_slli_epi16(_mm512_and_si512(qh2, m3), 4));
+			u[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), m4),
+				_mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(qh2, 4), m3), 4));
+		}
+		const __m256i sc16y = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b[i].scales));
+		const __m512i sc16 = _mm512_castsi256_si512(sc16y);
+
+		for (int g = 0; g < 4; g++)
+			scv[g] = _mm512_permutexvar_epi16(idx[g], sc16);
+		const float d = f16_to_f32(b[i].d);
+
+		for (unsigned int r = 0; r < nx; r++) {
+			const struct sim_xblock_q8K *xr = &xb[r][i];
+			/* two integer chains (exact: any order, same sum) */
+			__m512i s = _mm512_setzero_si512(), s1 = s;
+
+			for (int g = 0; g < 4; g += 2) {
+				s = _mm512_dpwssd_epi32(s, _mm512_maddubs_epi16(u[g],
+					load512(xr->qs + 64 * g)), scv[g]);
+				s1 = _mm512_dpwssd_epi32(s1, _mm512_maddubs_epi16(u[g + 1],
+					load512(xr->qs + 64 * g + 64)), scv[g + 1]);
+			}
+			s = _mm512_add_epi32(s, s1);
+			__m256i offs = _mm256_madd_epi16(sc16y, load256(xr->bsums));
+
+			s = _mm512_sub_epi32(s, _mm512_castsi256_si512(_mm256_slli_epi32(offs, 5)));
+			acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s),
+						 _mm512_set1_ps(d * xr->d), acc[r]);
+		}
+	}
+	for (unsigned int r = 0; r < nx; r++)
+		out[r] = _mm512_reduce_add_ps(acc[r]);
+}
+
+#define NX_DISPATCH512(fn)							\
+static void fn##_512(size_t n, const void *w, const void *const *x,		\
+		     unsigned int nx, float *out)				\
+{										\
+	if (nx == R) {								\
+		fn##_rows512(n, w, x, out, R);					\
+		return;								\
+	}									\
+	for (unsigned int r = 0; r < nx; r++)					\
+		fn##_rows512(n, w, x + r, out + r, 1);				\
+}
+
+NX_DISPATCH512(dot_q4_K)
+NX_DISPATCH512(dot_q5_K)
+NX_DISPATCH512(dot_q6_K)
+
+const struct sim_kernels sim_kernels_avx512 = {
+	.name = "avx512",
+	SIM_X86_KERNELS_COMMON,
+	.dot[ANPU_DTYPE_Q4_0] = dot_q4_0_x4,
+	.dot[ANPU_DTYPE_Q5_0] = dot_q5_0_x4,
+	.dot[ANPU_DTYPE_Q8_0] = dot_q8_0_x2,
+	.dot[ANPU_DTYPE_Q4_K] = dot_q4_K_512,
+	.dot[ANPU_DTYPE_Q5_K] = dot_q5_K_512,
+	.dot[ANPU_DTYPE_Q6_K] = dot_q6_K_512,
+	.dot_w2[ANPU_DTYPE_Q4_0] = dot_q4_0_w2,
+	.dot_w2[ANPU_DTYPE_Q5_0] = dot_q5_0_w2,
+	.quantize_q8x2 = quantize_q8x2,
+	.quantize_q8x4 = quantize_q8x4,
+};
+
+#undef R

@@ -223,6 +223,92 @@ static void dot_q6_K(size_t n, const void *w, const void *const *x,
 	}
 }
 
+/*
+ * ---- ATTENTION's inner loops ----
+ * GCC/Clang vector extensions: element-wise IEEE float arithmetic, so the
+ * results are those of the scalar loops they replace, on any target (one
+ * SSE2 / NEON instruction per 4-wide operation).
+ */
+typedef float v4f __attribute__((vector_size(16)));
+typedef uint32_t v4u __attribute__((vector_size(16)));
+typedef uint16_t v4h __attribute__((vector_size(8)));
+
+static inline v4f load4(const float *p)
+{
+	v4f v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline void store4(float *p, v4f v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+/*
+ * F16 -> F32, exactly (same bits as sim_f16_to_f32): shifting exponent and
+ * mantissa into place and multiplying by 2^112 rebiases normals and
+ * normalises subnormals exactly; exponent 31 (inf/NaN) gets the all-ones
+ * float exponent; the sign is ORed back.
+ */
+static void att_f16_to_f32(float *dst, const uint8_t *src, uint32_t n)
+{
+	uint32_t i = 0;
+
+	for (; i + 4 <= n; i += 4) {
+		v4h h16;
+		v4u h, em, b;
+		v4f f;
+
+		memcpy(&h16, src + 2 * (size_t)i, sizeof(h16));
+		h = __builtin_convertvector(h16, v4u);
+		em = (h & 0x7fffu) << 13;
+		memcpy(&f, &em, sizeof(f));
+		f *= 0x1p112f;
+		memcpy(&b, &f, sizeof(b));
+		b |= (h & 0x8000u) << 16;
+		b |= (v4u)((h & 0x7c00u) == 0x7c00u) & 0x7f800000u;
+		memcpy(dst + i, &b, sizeof(b));
+	}
+	for (; i < n; i++) {
+		uint16_t h;
+
+		memcpy(&h, src + 2 * (size_t)i, sizeof(h));
+		dst[i] = sim_f16_to_f32(h);
+	}
+}
+
+/* 8 partial sums, lane d % 8, combined ((l0+l4)+(l1+l5))+((l2+l6)+(l3+l7)). */
+static float att_dot8(const float *a, const float *b, uint32_t n)
+{
+	v4f lo = { 0 }, hi = { 0 }, t;
+	float l[8];
+	uint32_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		lo += load4(a + i) * load4(b + i);
+		hi += load4(a + i + 4) * load4(b + i + 4);
+	}
+	memcpy(l, &lo, sizeof(lo));
+	memcpy(l + 4, &hi, sizeof(hi));
+	for (; i < n; i++)
+		l[i % 8] += a[i] * b[i];
+	t = load4(l) + load4(l + 4);
+	return (t[0] + t[1]) + (t[2] + t[3]);
+}
+
+/* acc[d] += p * v[d]: element-wise, so exact scalar order. */
+static void att_axpy(float *acc, float p, const float *v, uint32_t n)
+{
+	uint32_t i = 0;
+
+	for (; i + 4 <= n; i += 4)
+		store4(acc + i, load4(acc + i) + p * load4(v + i));
+	for (; i < n; i++)
+		acc[i] += p * v[i];
+}
+
 const struct sim_kernels sim_kernels_portable = {
 	.name = "portable",
 	.dot = {
@@ -238,4 +324,7 @@ const struct sim_kernels sim_kernels_portable = {
 	},
 	.quantize_q8 = sim_quantize_row_q8,
 	.quantize_q8K = sim_quantize_row_q8K,
+	.att_f16_to_f32 = att_f16_to_f32,
+	.att_dot8 = att_dot8,
+	.att_axpy = att_axpy,
 };

@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "hw/anpu_hw.h"
+#include "hw/anpu_hwif.h"
 #include "sim/sim_fp16.h"
 
 unsigned int sim_weight_block_elems(uint32_t dtype)

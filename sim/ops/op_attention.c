@@ -22,9 +22,9 @@
  * share a kv head (so each cache row is converted once for all of them);
  * every output row is computed in the fixed order above whatever the
  * grouping, so the result does not depend on the thread count.
- * Inner loops: portable GCC vector extensions, or AVX2 + F16C
- * (op_attention_avx2.c) chosen per op by cpuid unless the environment sets
- * ANPU_SIM_SIMD=portable; both give identical bits (no FMA).
+ * Inner loops: the att_* entries of the kernel path in use (struct
+ * sim_kernels, sim/kernels/: portable GCC vector extensions, or AVX2 + F16C
+ * on both x86 paths); every path gives identical bits (no FMA).
  * Errors: DTYPE (q/out not F32, caches not F16/F32); SHAPE if q.ne[3] != 1,
  * a cache has ne[2] or ne[3] != 1, v's shape differs from k's, k.ne[0] is
  * not a multiple of head_dim, n_head is not a multiple of n_kv_head,
@@ -37,10 +37,8 @@
 #include <string.h>
 
 #include "../kernels/kernels.h"
-#include "../sim_fp16.h"
 #include "../sim_ops.h"
 #include "../sim_pool.h"
-#include "op_attention_simd.h"
 
 #define ATT_MAX_HEAD_DIM	1024u
 #define ATT_BLOCK		64u
@@ -97,99 +95,11 @@ static uint32_t attention_check(const struct sim_op *op, uint64_t *fault_addr)
 	return 0;
 }
 
-/*
- * GCC/Clang vector extensions: element-wise IEEE float arithmetic, so the
- * results are those of the scalar loops they replace, on any target (one
- * SSE2 / NEON instruction per 4-wide operation).
- */
-typedef float v4f __attribute__((vector_size(16)));
-typedef uint32_t v4u __attribute__((vector_size(16)));
-typedef uint16_t v4h __attribute__((vector_size(8)));
-
-static inline v4f load4(const float *p)
-{
-	v4f v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static inline void store4(float *p, v4f v)
-{
-	memcpy(p, &v, sizeof(v));
-}
-
-/*
- * F16 -> F32, exactly (same bits as sim_f16_to_f32): shifting exponent and
- * mantissa into place and multiplying by 2^112 rebiases normals and
- * normalises subnormals exactly; exponent 31 (inf/NaN) gets the all-ones
- * float exponent; the sign is ORed back.
- */
-static void f16_to_f32_row(float *dst, const uint8_t *src, uint32_t n)
-{
-	uint32_t i = 0;
-
-	for (; i + 4 <= n; i += 4) {
-		v4h h16;
-		v4u h, em, b;
-		v4f f;
-
-		memcpy(&h16, src + 2 * (size_t)i, sizeof(h16));
-		h = __builtin_convertvector(h16, v4u);
-		em = (h & 0x7fffu) << 13;
-		memcpy(&f, &em, sizeof(f));
-		f *= 0x1p112f;
-		memcpy(&b, &f, sizeof(b));
-		b |= (h & 0x8000u) << 16;
-		b |= (v4u)((h & 0x7c00u) == 0x7c00u) & 0x7f800000u;
-		memcpy(dst + i, &b, sizeof(b));
-	}
-	for (; i < n; i++) {
-		uint16_t h;
-
-		memcpy(&h, src + 2 * (size_t)i, sizeof(h));
-		dst[i] = sim_f16_to_f32(h);
-	}
-}
-
-/* 8 partial sums, lane d % 8, combined ((l0+l4)+(l1+l5))+((l2+l6)+(l3+l7)). */
-static float dot8(const float *a, const float *b, uint32_t n)
-{
-	v4f lo = { 0 }, hi = { 0 }, t;
-	float l[ATT_LANES];
-	uint32_t i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		lo += load4(a + i) * load4(b + i);
-		hi += load4(a + i + 4) * load4(b + i + 4);
-	}
-	memcpy(l, &lo, sizeof(lo));
-	memcpy(l + 4, &hi, sizeof(hi));
-	for (; i < n; i++)
-		l[i % ATT_LANES] += a[i] * b[i];
-	t = load4(l) + load4(l + 4);
-	return (t[0] + t[1]) + (t[2] + t[3]);
-}
-
-/* acc[d] *= c, and acc[d] += p * v[d]: element-wise, so exact scalar order. */
+/* acc[d] *= c: element-wise, so any vectorisation gives the same bits. */
 static void scale_row(float *acc, float c, uint32_t n)
 {
-	uint32_t i = 0;
-
-	for (; i + 4 <= n; i += 4)
-		store4(acc + i, load4(acc + i) * c);
-	for (; i < n; i++)
+	for (uint32_t i = 0; i < n; i++)
 		acc[i] *= c;
-}
-
-static void axpy_row(float *acc, float p, const float *v, uint32_t n)
-{
-	uint32_t i = 0;
-
-	for (; i + 4 <= n; i += 4)
-		store4(acc + i, load4(acc + i) + p * load4(v + i));
-	for (; i < n; i++)
-		acc[i] += p * v[i];
 }
 
 /*
@@ -202,7 +112,7 @@ struct attention_job {
 	uint32_t group;		/* query heads per kv head */
 	uint32_t batches;	/* tasks per (kv head, row): ceil(group / ATT_HEADS) */
 	uint32_t chunk_rows;	/* cache rows converted at once */
-	int avx2;		/* use op_attention_avx2.c */
+	const struct sim_kernels *k;	/* the inner loops */
 };
 
 struct attention_state {
@@ -220,18 +130,13 @@ struct attention_state {
  */
 static void cache_rows(const struct sim_tensor *c, size_t off, uint32_t j0,
 		       uint32_t n, uint32_t hd, float *buf, const float **rowp,
-		       int avx2)
+		       const struct sim_kernels *k)
 {
 	for (uint32_t j = 0; j < n; j++) {
 		const uint8_t *src = c->data + (size_t)(j0 + j) * c->nb[1];
 
 		if (c->dtype == ANPU_DTYPE_F16) {
-			if (avx2)
-				att_f16_to_f32_avx2(buf + (size_t)j * hd,
-						    src + 2 * off, hd);
-			else
-				f16_to_f32_row(buf + (size_t)j * hd,
-					       src + 2 * off, hd);
+			k->att_f16_to_f32(buf + (size_t)j * hd, src + 2 * off, hd);
 			rowp[j] = buf + (size_t)j * hd;
 		} else {
 			rowp[j] = (const float *)src + off;
@@ -252,13 +157,10 @@ static void attention_block(const struct attention_job *job,
 	for (uint32_t c0 = 0; c0 < nb; c0 += step) {
 		uint32_t n = nb - c0 < step ? nb - c0 : step;
 
-		cache_rows(&op->t[1], off, j0 + c0, n, hd, st->rows, rowp,
-			   job->avx2);
+		cache_rows(&op->t[1], off, j0 + c0, n, hd, st->rows, rowp, job->k);
 		for (uint32_t h = 0; h < nh; h++)
 			for (uint32_t j = 0; j < n; j++)
-				st->s[h][c0 + j] = scale * (job->avx2 ?
-					att_dot8_avx2(st->q[h], rowp[j], hd) :
-					dot8(st->q[h], rowp[j], hd));
+				st->s[h][c0 + j] = scale * job->k->att_dot8(st->q[h], rowp[j], hd);
 	}
 	for (uint32_t h = 0; h < nh; h++) {
 		float bmax = -INFINITY;
@@ -281,16 +183,10 @@ static void attention_block(const struct attention_job *job,
 	for (uint32_t c0 = 0; c0 < nb; c0 += step) {
 		uint32_t n = nb - c0 < step ? nb - c0 : step;
 
-		cache_rows(&op->t[2], off, j0 + c0, n, hd, st->rows, rowp,
-			   job->avx2);
+		cache_rows(&op->t[2], off, j0 + c0, n, hd, st->rows, rowp, job->k);
 		for (uint32_t h = 0; h < nh; h++)
 			for (uint32_t j = 0; j < n; j++)
-				if (job->avx2)
-					att_axpy_avx2(st->acc[h], st->s[h][c0 + j],
-						      rowp[j], hd);
-				else
-					axpy_row(st->acc[h], st->s[h][c0 + j],
-						 rowp[j], hd);
+				job->k->att_axpy(st->acc[h], st->s[h][c0 + j], rowp[j], hd);
 	}
 }
 
@@ -327,23 +223,13 @@ static void attention_task(void *ctx, uint32_t task, unsigned int thread)
 			st.out[h][d] = st.acc[h][d] / st.sum[h];
 }
 
-/*
- * The AVX2/F16C loops whenever the model's kernel path is a SIMD one (chosen
- * once from cpuid or ANPU_SIM_SIMD, see sim/kernels/dispatch.c), so forcing
- * the portable path forces it here too.
- */
-static int attention_use_avx2(void)
-{
-	return sim_kernels_get() != &sim_kernels_portable;
-}
-
 static uint32_t attention_run(struct sim_exec *ex, const struct sim_op *op)
 {
 	uint32_t hd = op->t[0].ne[0], n_kv = op->t[1].ne[0] / hd;
 	struct attention_job job = { .op = op, .group = op->t[0].ne[1] / n_kv };
 	uint32_t rows = ATT_CHUNK_FLOATS / hd;
 
-	job.avx2 = attention_use_avx2();
+	job.k = sim_kernels_get();
 	job.batches = (job.group + ATT_HEADS - 1) / ATT_HEADS;
 	job.chunk_rows = rows > ATT_BLOCK ? ATT_BLOCK : rows;
 	sim_pool_run(ex->pool, job.batches * n_kv * op->t[0].ne[2],

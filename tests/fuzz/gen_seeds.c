@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hw/anpu_hw.h"
+#include "hw/anpu_hwif.h"
 #include "tests/fuzz/fuzz_layout.h"
 
 #define RW1	FUZZ_VA_RW1

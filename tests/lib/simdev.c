@@ -38,7 +38,7 @@ int simdev_open(struct simdev *d, uint64_t bar_size, unsigned int threads)
 	int ret;
 
 	memset(d, 0, sizeof(*d));
-	anpusim_default_params(&p);
+	p = anpusim_default_params();
 	p.bar_size = bar_size ? bar_size : DEFAULT_BAR_SIZE;
 	p.threads = threads ? threads : 1;
 	p.spin_us = 0;

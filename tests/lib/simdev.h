@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "anpusim.h"
-#include "hw/anpu_hw.h"
+#include "hw/anpu_hwif.h"
 
 #define SIMDEV_RING_ENTRIES	64
 

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "hw/anpu_hw.h"
+#include "hw/anpu_hwif.h"
 
 double ref_half_to_double(uint16_t h)
 {

@@ -13,7 +13,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "hw/anpu_hw.h"
+#include "hw/anpu_hwif.h"
 #include "sim/kernels/kernels.h"
 #include "sim/kernels/quant.h"
 #include "tests/ref/ref_quant.h"

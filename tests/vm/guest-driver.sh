@@ -3,17 +3,17 @@
 # Runs inside the guest (anpu-vp run, cwd = repository root, anpu.ko loaded):
 # self-tests through debugfs, unbind/rebind and rmmod/insmod cycles with the
 # object counters back at zero, a foreign ivshmem device refused.
-# Prints PASS:/FAIL:/SKIP: lines; tests/vm/run.sh adds them up.
+# Prints TAP test lines (no plan: tests/vm/run.sh merges them into its stream).
 KO=${ANPU_KO:-$PWD/build/kmod/anpu.ko}
 CYCLES=${ANPU_VM_CYCLES:-3}
 DRV=/sys/bus/pci/drivers/anpu
 
-result() {
+result() { # NAME STATUS [SKIP_REASON]
 	local name=$1 rc=$2
 	case $rc in
-	0) echo "PASS: $name" ;;
-	4) echo "SKIP: $name" ;;
-	*) echo "FAIL: $name" ;;
+	0) echo "ok - $name" ;;
+	4) echo "ok - $name # SKIP ${3:-}" ;;
+	*) echo "not ok - $name" ;;
 	esac
 }
 
@@ -23,7 +23,7 @@ run() {
 	out=$("$@" 2>&1)
 	rc=$?
 	[[ $rc -eq 0 || $rc -eq 4 ]] || printf '%s\n' "$out" | sed 's/^/    /'
-	result "$name" "$rc"
+	result "$name" "$rc" "$(printf '%s\n' "$out" | tail -n 1)"
 }
 
 debugfs_dir() {

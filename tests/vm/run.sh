@@ -1,14 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # VM tests of the virtual platform (make check-vm): boots the guest a few
-# times with anpu-vp and ends with "N passed, N failed, N skipped".
+# times with anpu-vp. Prints TAP.
 #   tests/vm/run.sh [BUILD_DIR]
 set -u
 BUILD=$(readlink -f "${1:-build}")
 VP=$BUILD/bin/anpu-vp
 SIM=$BUILD/bin/anpu-sim
 TIMEOUT=${ANPU_VM_TIMEOUT:-240}
-pass=0 fail=0 skip=0
+. tests/lib/tap.sh
 SIM_PID=
 mkdir -p "$BUILD/vp"
 TMP=$(mktemp -d "$BUILD/vp/vmtest.XXXXXX")
@@ -22,50 +22,42 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-ok() { echo "PASS: $1"; pass=$((pass + 1)); }
-ko() { echo "FAIL: $1"; fail=$((fail + 1)); }
-sk() { echo "SKIP: $1"; skip=$((skip + 1)); }
+ok() { tap_ok "$1"; }
+ko() { tap_not_ok "$1"; }
 
 for f in "$VP" "$SIM" "$BUILD/kmod/anpu.ko"; do
-	[[ -e $f ]] || { echo "tests/vm: $f missing (make vm kmod)"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+	[[ -e $f ]] || { tap_not_ok "tests/vm: $f exists (make vm kmod)"; tap_plan; exit 1; }
 done
 
 # the ioctl smoke test runs in the guest from the host's build directory
 mkdir -p "$BUILD/tests"
 gcc -O1 -Wall -I uapi -I /usr/include/libdrm -o "$BUILD/tests/anpu-smoke" tests/vm/anpu-smoke.c ||
-	echo "tests/vm: anpu-smoke not built"
+	echo "# tests/vm: anpu-smoke not built"
 
 # 1. the driver tests, in one guest with a foreign ivshmem device too
-echo "== guest: driver tests"
+echo "# == guest: driver tests"
 out=$(ANPU_SMOKE=$BUILD/tests/anpu-smoke "$VP" run --foreign --timeout "$TIMEOUT" -- tests/vm/guest-driver.sh 2>&1)
 rc=$?
-printf '%s\n' "$out" | sed 's/^/  /'
-while read -r line; do
-	case $line in
-	PASS:*) pass=$((pass + 1)) ;;
-	FAIL:*) fail=$((fail + 1)) ;;
-	SKIP:*) skip=$((skip + 1)) ;;
-	esac
-done <<<"$out"
+tap_merge <<<"$out"
 if [[ $rc -eq 0 ]]; then ok "guest kernel log clean (driver tests)"; else ko "guest run (status $rc)"; fi
 
 # 2. the goal check
-echo "== goal: anpu-vp run -- cat /sys/class/accel/accel0/device/vendor"
+echo "# == goal: anpu-vp run -- cat /sys/class/accel/accel0/device/vendor"
 out=$("$VP" run --timeout "$TIMEOUT" -- cat /sys/class/accel/accel0/device/vendor 2>&1)
 rc=$?
-echo "  $out"
+echo "#   $out"
 if [[ $rc -eq 0 && $out == 0x1af4 ]]; then ok "accel0 vendor is 0x1af4"; else ko "accel0 vendor ($rc: $out)"; fi
 
 # 3. anpu-vp's kernel-log check: a warning in the guest log fails the run
-echo "== anpu-vp fails a run whose kernel log shows a warning"
+echo "# == anpu-vp fails a run whose kernel log shows a warning"
 out=$("$VP" run --no-device --kmod none --timeout "$TIMEOUT" -- sh -c \
 	'echo "WARNING: CPU: 0 PID: 1 at anpu-vp-selftest" > /dev/kmsg' 2>&1)
 rc=$?
 if [[ $rc -ne 0 && $out == *"anpu-vp-selftest"* ]]; then ok "a WARNING in the guest log fails the run"
-else ko "log check (status $rc)"; printf '%s\n' "$out" | tail -n 5; fi
+else ko "log check (status $rc)"; printf '%s\n' "$out" | tail -n 5 | tap_comment; fi
 
 # 4. the daemon survives garbage in BAR2 and a guest killed mid-job; the next boot works
-echo "== anpu-sim robustness (one daemon, three guests)"
+echo "# == anpu-sim robustness (one daemon, three guests)"
 SOCK=$TMP/anpu-sim.sock
 "$SIM" --socket "$SOCK" -v >"$TMP/anpu-sim.log" 2>&1 &
 SIM_PID=$!
@@ -74,7 +66,7 @@ alive() { kill -0 "$SIM_PID" 2>/dev/null; }
 
 out=$("$VP" run --sim-socket "$SOCK" --timeout "$TIMEOUT" -- python3 tests/vm/guest-garbage.py 2>&1)
 rc=$?
-echo "  $out" | tail -n 3
+printf '%s\n' "$out" | tail -n 3 | tap_comment
 if [[ $rc -eq 0 ]] && alive; then ok "anpu-sim survives random register values and doorbells"
 else ko "garbage guest (status $rc, daemon $(alive && echo alive || echo dead))"; fi
 
@@ -85,12 +77,12 @@ else ko "garbage guest (status $rc, daemon $(alive && echo alive || echo dead))"
 rc=$?
 if [[ $rc -eq 124 ]] && grep -q '^looping' "$TMP/killed.log" && alive; then
 	ok "anpu-sim survives a guest killed mid-job"
-else ko "killed guest (status $rc, daemon $(alive && echo alive || echo dead))"; sed 's/^/  /' "$TMP/killed.log" | tail -n 20; fi
+else ko "killed guest (status $rc, daemon $(alive && echo alive || echo dead))"; tail -n 20 "$TMP/killed.log" | tap_comment; fi
 
 out=$("$VP" run --sim-socket "$SOCK" --timeout "$TIMEOUT" -- sh -c \
 	'd=$(ls -d /sys/kernel/debug/accel/*/ | head -n 1); echo 1 > $d/selftest_nop && echo 1 > $d/selftest_fault && echo selftests ok' 2>&1)
 rc=$?
-echo "  $out" | tail -n 3
+printf '%s\n' "$out" | tail -n 3 | tap_comment
 if [[ $rc -eq 0 && $out == *"selftests ok"* ]]; then ok "the next boot works (self-tests pass)"
 else ko "next boot (status $rc)"; fi
 
@@ -99,7 +91,7 @@ wait "$SIM_PID"
 rc=$?
 SIM_PID=
 if [[ $rc -eq 0 && ! -e $SOCK ]]; then ok "anpu-sim exits cleanly on SIGTERM and removes its socket"
-else ko "anpu-sim shutdown (status $rc)"; tail -n 20 "$TMP/anpu-sim.log"; fi
+else ko "anpu-sim shutdown (status $rc)"; tail -n 20 "$TMP/anpu-sim.log" | tap_comment; fi
 
-echo "$pass passed, $fail failed, $skip skipped"
-[[ $fail -eq 0 ]]
+tap_plan
+exit "$(tap_status)"

@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # In the guest (anpu-vp run): the libaccel conformance suite and the example
-# program against the kernel backend. Prints TAP-style lines the host side
-# (tests/accel/vm/run.sh) counts.   guest.sh BUILD_DIR
+# program against the kernel backend. Prints TAP lines (the cmocka suites' own
+# streams too) that the host side (tests/accel/vm/run.sh) merges into one
+# stream, checking each suite's plan.   guest.sh BUILD_DIR
 B=${1:-build}
 DEV=/dev/accel/accel0
 if [ ! -c "$DEV" ]; then
@@ -16,11 +17,10 @@ for t in "$B"/tests/test_accel_*; do
 	out=$(ANPU_DEVICE=$DEV CMOCKA_MESSAGE_OUTPUT=TAP timeout 400 "$t" 2>&1)
 	rc=$?
 	printf '%s\n' "$out"
-	# a crash or timeout must not hide the tests that did not report
-	plan=$(printf '%s\n' "$out" | sed -n 's/^1\.\.\([0-9]*\)$/\1/p' | head -n 1)
-	got=$(printf '%s\n' "$out" | grep -cE '^(not )?ok ')
-	if [ -z "$plan" ] || [ "$got" -lt "$plan" ]; then
-		echo "not ok - $name: ${got} of ${plan:-?} tests reported (status $rc)"
+	# a crash or timeout must not hide the tests that did not report (the host
+	# checks the plan; a suite that died before printing one is reported here)
+	if ! printf '%s\n' "$out" | grep -q '^1\.\.[0-9]'; then
+		echo "not ok - $name: no test plan (status $rc)"
 	elif [ $rc -ne 0 ] && ! printf '%s\n' "$out" | grep -q '^not ok '; then
 		echo "not ok - $name exited with status $rc"
 	fi

@@ -1,10 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Runs inside the anpu-vp guest (cwd = repository root, anpu.ko loaded): every
-# selftest program in turn, TAP output passed through, then one combined
-# "# Totals:" line and "N passed, N failed, N skipped".
+# selftest program in turn, its TAP output passed through (run_vm.sh merges the
+# programs' streams into one), then one combined "# Totals:" comment.
 #   run_guest.sh BIN_DIR PROG...
-# A program that dies without printing its totals counts as one failure.
+# A program that dies without printing its totals adds one failed test.
 # ANPU_SELFTEST_ARGS is passed to every program (harness options).
 set -u
 dir=$1
@@ -19,7 +19,7 @@ for prog in "$@"; do
 	rc=${PIPESTATUS[0]}
 	line=$(grep -E '^# Totals: pass:[0-9]+' "$out" | tail -n 1)
 	if [[ -z $line ]]; then
-		echo "# $prog: no totals (exit status $rc): counted as one failure"
+		echo "not ok - $prog: no totals (exit status $rc)"
 		fail=$((fail + 1))
 	else
 		# (no process substitution: the guest has no /dev/fd)
@@ -30,4 +30,3 @@ for prog in "$@"; do
 	rm -f "$out"
 done
 echo "# all programs: Totals: pass:$pass fail:$fail xfail:$xfail xpass:$xpass skip:$skip error:$error"
-echo "GUEST-SUMMARY $((pass + xfail + xpass)) $((fail + error)) $skip"

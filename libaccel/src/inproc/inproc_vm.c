@@ -5,13 +5,13 @@
  * otherwise; every BO is followed by an unmapped guard page in NPU address
  * space, so a tensor can never run from one BO into the next.
  */
-#include "sim_internal.h"
+#include "inproc_internal.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t *host_pte(struct asim_hw *hw, uint64_t table, unsigned int index)
+static uint64_t *host_pte(struct inproc_hw *hw, uint64_t table, unsigned int index)
 {
 	return (uint64_t *)(void *)(hw->bar + table) + index;
 }
@@ -21,9 +21,9 @@ static void store_pte(uint64_t *pte, uint64_t v)
 	atomic_store_explicit((_Atomic uint64_t *)pte, v, memory_order_relaxed);
 }
 
-static int new_table(struct asim_file *f, uint64_t *dpa)
+static int new_table(struct inproc_file *f, uint64_t *dpa)
 {
-	struct asim_hw *hw = f->hw;
+	struct inproc_hw *hw = f->hw;
 	int ret;
 
 	if (f->n_tables == f->cap_tables) {
@@ -35,7 +35,7 @@ static int new_table(struct asim_file *f, uint64_t *dpa)
 		f->tables = v;
 		f->cap_tables = cap;
 	}
-	ret = asim_mem_alloc_locked(hw, ANPU_PAGE_SIZE, ANPU_PAGE_SIZE, dpa);
+	ret = inproc_mem_alloc_locked(hw, ANPU_PAGE_SIZE, ANPU_PAGE_SIZE, dpa);
 	if (ret)
 		return ret;
 	memset(hw->bar + *dpa, 0, ANPU_PAGE_SIZE);
@@ -44,7 +44,7 @@ static int new_table(struct asim_file *f, uint64_t *dpa)
 }
 
 /* The entry for @va at @level, creating the tables above it; NULL on failure. */
-static uint64_t *walk(struct asim_file *f, uint64_t va, unsigned int level)
+static uint64_t *walk(struct inproc_file *f, uint64_t va, unsigned int level)
 {
 	uint64_t table = f->root;
 
@@ -65,37 +65,37 @@ static uint64_t *walk(struct asim_file *f, uint64_t va, unsigned int level)
 	return host_pte(f->hw, table, anpu_va_index(va, level));
 }
 
-int asim_file_vm_init(struct asim_file *f)
+int inproc_file_vm_init(struct inproc_file *f)
 {
-	int ret = asim_ranges_init(&f->va, ASIM_VA_BASE, (1ull << ANPU_VA_BITS) - ASIM_VA_BASE);
+	int ret = inproc_ranges_init(&f->va, INPROC_VA_BASE, (1ull << ANPU_VA_BITS) - INPROC_VA_BASE);
 
 	if (ret)
 		return ret;
 	ret = new_table(f, &f->root);
 	if (ret) {
-		asim_ranges_fini(&f->va);
+		inproc_ranges_fini(&f->va);
 		return ret;
 	}
 	return 0;
 }
 
-void asim_file_vm_fini(struct asim_file *f)
+void inproc_file_vm_fini(struct inproc_file *f)
 {
 	for (size_t i = 0; i < f->n_tables; i++)
-		asim_mem_free_locked(f->hw, f->tables[i], ANPU_PAGE_SIZE);
+		inproc_mem_free_locked(f->hw, f->tables[i], ANPU_PAGE_SIZE);
 	free(f->tables);
 	f->tables = NULL;
 	f->n_tables = f->cap_tables = 0;
-	asim_ranges_fini(&f->va);
+	inproc_ranges_fini(&f->va);
 }
 
-int asim_vm_map_locked(struct asim_file *f, struct asim_mem *mem, bool writable, uint64_t *va_out,
-		       uint64_t *va_bytes_out)
+int inproc_vm_map_locked(struct inproc_file *f, struct inproc_mem *mem, bool writable,
+			 uint64_t *va_out, uint64_t *va_bytes_out)
 {
 	uint64_t page = mem->large ? ANPU_LARGE_PAGE_SIZE : ANPU_PAGE_SIZE;
 	uint64_t va_bytes = mem->bytes + ANPU_PAGE_SIZE;	/* + the guard page */
 	uint64_t va;
-	int ret = asim_ranges_alloc(&f->va, va_bytes, page, &va);
+	int ret = inproc_ranges_alloc(&f->va, va_bytes, page, &va);
 
 	if (ret)
 		return ret;
@@ -103,7 +103,7 @@ int asim_vm_map_locked(struct asim_file *f, struct asim_mem *mem, bool writable,
 		uint64_t *e = walk(f, va + off, mem->large ? 1 : 2);
 
 		if (!e) {
-			asim_vm_unmap_locked(f, va, va_bytes, mem);
+			inproc_vm_unmap_locked(f, va, va_bytes, mem);
 			return -ENOMEM;
 		}
 		store_pte(e, mem->large ? anpu_pte_large(mem->dpa + off, writable) :
@@ -115,8 +115,8 @@ int asim_vm_map_locked(struct asim_file *f, struct asim_mem *mem, bool writable,
 	return 0;
 }
 
-void asim_vm_unmap_locked(struct asim_file *f, uint64_t va, uint64_t va_bytes,
-			  const struct asim_mem *mem)
+void inproc_vm_unmap_locked(struct inproc_file *f, uint64_t va, uint64_t va_bytes,
+			    const struct inproc_mem *mem)
 {
 	uint64_t page = mem->large ? ANPU_LARGE_PAGE_SIZE : ANPU_PAGE_SIZE;
 
@@ -141,5 +141,5 @@ void asim_vm_unmap_locked(struct asim_file *f, uint64_t va, uint64_t va_bytes,
 			store_pte(e, 0);
 	}
 	atomic_thread_fence(memory_order_release);
-	(void)asim_ranges_free(&f->va, va, va_bytes);
+	(void)inproc_ranges_free(&f->va, va, va_bytes);
 }

@@ -18,8 +18,8 @@
  *   0x10000 .. end      device memory; a device physical address (DPA) is a
  *                       BAR2 offset, so DPAs below 0x10000 are never memory.
  */
-#ifndef ANPU_HW_H
-#define ANPU_HW_H
+#ifndef ANPU_HWIF_H
+#define ANPU_HWIF_H
 
 #include <linux/types.h>
 
@@ -386,4 +386,4 @@ static inline int anpu_dtype_is_weight(unsigned int dtype)
 	       dtype == ANPU_DTYPE_Q6_K;
 }
 
-#endif /* ANPU_HW_H */
+#endif /* ANPU_HWIF_H */

@@ -5,15 +5,15 @@
  * each address space's NPU virtual addresses. Not locked: callers hold the
  * lock of what they allocate.
  */
-#include "sim_internal.h"
+#include "inproc_internal.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int reserve(struct asim_ranges *r, size_t n)
+static int reserve(struct inproc_ranges *r, size_t n)
 {
-	struct asim_range *v;
+	struct inproc_range *v;
 	size_t cap;
 
 	if (n <= r->cap)
@@ -29,36 +29,36 @@ static int reserve(struct asim_ranges *r, size_t n)
 	return 0;
 }
 
-int asim_ranges_init(struct asim_ranges *r, uint64_t start, uint64_t size)
+int inproc_ranges_init(struct inproc_ranges *r, uint64_t start, uint64_t size)
 {
 	memset(r, 0, sizeof(*r));
 	if (reserve(r, 16))
 		return -ENOMEM;
-	r->v[0] = (struct asim_range){ start, size };
+	r->v[0] = (struct inproc_range){ start, size };
 	r->n = 1;
 	return 0;
 }
 
-void asim_ranges_fini(struct asim_ranges *r)
+void inproc_ranges_fini(struct inproc_ranges *r)
 {
 	free(r->v);
 	memset(r, 0, sizeof(*r));
 }
 
-static void insert_at(struct asim_ranges *r, size_t i, struct asim_range x)
+static void insert_at(struct inproc_ranges *r, size_t i, struct inproc_range x)
 {
 	memmove(&r->v[i + 1], &r->v[i], (r->n - i) * sizeof(*r->v));
 	r->v[i] = x;
 	r->n++;
 }
 
-static void remove_at(struct asim_ranges *r, size_t i)
+static void remove_at(struct inproc_ranges *r, size_t i)
 {
 	memmove(&r->v[i], &r->v[i + 1], (r->n - i - 1) * sizeof(*r->v));
 	r->n--;
 }
 
-int asim_ranges_alloc(struct asim_ranges *r, uint64_t size, uint64_t align, uint64_t *out)
+int inproc_ranges_alloc(struct inproc_ranges *r, uint64_t size, uint64_t align, uint64_t *out)
 {
 	if (!size || reserve(r, r->n + 1))
 		return -ENOMEM;
@@ -70,7 +70,7 @@ int asim_ranges_alloc(struct asim_ranges *r, uint64_t size, uint64_t align, uint
 			continue;
 		/* split [s, end) into [s, a) (left) and [a + size, end) (right) */
 		if (a + size < end) {
-			struct asim_range right = { a + size, end - a - size };
+			struct inproc_range right = { a + size, end - a - size };
 
 			if (a > s) {
 				r->v[i].size = a - s;
@@ -89,7 +89,7 @@ int asim_ranges_alloc(struct asim_ranges *r, uint64_t size, uint64_t align, uint
 	return -ENOMEM;
 }
 
-int asim_ranges_free(struct asim_ranges *r, uint64_t start, uint64_t size)
+int inproc_ranges_free(struct inproc_ranges *r, uint64_t start, uint64_t size)
 {
 	size_t i = 0;
 
@@ -111,11 +111,11 @@ int asim_ranges_free(struct asim_ranges *r, uint64_t start, uint64_t size)
 		r->v[i].size += size;
 		return 0;
 	}
-	insert_at(r, i, (struct asim_range){ start, size });
+	insert_at(r, i, (struct inproc_range){ start, size });
 	return 0;
 }
 
-uint64_t asim_ranges_free_bytes(const struct asim_ranges *r)
+uint64_t inproc_ranges_free_bytes(const struct inproc_ranges *r)
 {
 	uint64_t n = 0;
 

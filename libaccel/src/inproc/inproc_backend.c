@@ -2,27 +2,27 @@
 /*
  * The in-process backend's operations table: device handles (address
  * spaces), buffer objects and their export/import, plus the scheduling
- * entry points of sim_sched.c.
+ * entry points of inproc_sched.c.
  */
-#include "sim_internal.h"
+#include "inproc_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int sim_open(struct accel_device *dev, const char *path,
-		    const struct accel_device_params *params)
+static int inproc_open(struct accel_device *dev, const char *path,
+		       const struct accel_device_params *params)
 {
-	struct asim_file *f = calloc(1, sizeof(*f));
+	struct inproc_file *f = calloc(1, sizeof(*f));
 	struct accel_device_info *info = &dev->info;
-	struct asim_hw *hw;
+	struct inproc_hw *hw;
 	int ret;
 
 	(void)path;
 	if (!f)
 		return -ENOMEM;
-	ret = asim_hw_get(params, &hw);
+	ret = inproc_hw_get(params, &hw);
 	if (ret) {
 		free(f);
 		return ret;
@@ -39,17 +39,17 @@ static int sim_open(struct accel_device *dev, const char *path,
 		}
 	}
 	if (!ret) {
-		ret = asim_file_vm_init(f);
+		ret = inproc_file_vm_init(f);
 		if (ret)
 			hw->asid_used[f->asid] = false;
 	}
 	pthread_mutex_unlock(&hw->mem_lock);
 	if (ret) {
-		asim_hw_put(hw);
+		inproc_hw_put(hw);
 		free(f);
 		return ret;
 	}
-	asim_wr64(hw, ANPU_REG_AS_ROOT(f->asid), f->root);
+	inproc_wr64(hw, ANPU_REG_AS_ROOT(f->asid), f->root);
 	dev->priv = f;
 
 	memset(info, 0, sizeof(*info));
@@ -60,7 +60,7 @@ static int sim_open(struct accel_device *dev, const char *path,
 	info->isa_version = hw->isa_version;
 	info->caps = hw->caps & ANPU_CAP_USER_MASK;
 	info->num_queues = ANPU_HW_NUM_QUEUES;
-	info->mem_total = asim_rd64(hw, ANPU_REG_DEVMEM_SIZE);
+	info->mem_total = inproc_rd64(hw, ANPU_REG_DEVMEM_SIZE);
 	info->max_jobs_in_flight = hw->max_jobs;
 	info->max_deps = ACCEL_MAX_DEPS;
 	info->clock_offset_ns = hw->clock_offset_ns;
@@ -70,44 +70,44 @@ static int sim_open(struct accel_device *dev, const char *path,
 	return 0;
 }
 
-static void sim_close(struct accel_device *dev)
+static void inproc_close(struct accel_device *dev)
 {
-	struct asim_file *f = dev->priv;
-	struct asim_hw *hw = f->hw;
+	struct inproc_file *f = dev->priv;
+	struct inproc_hw *hw = f->hw;
 
-	asim_wr64(hw, ANPU_REG_AS_ROOT(f->asid), 0);
+	inproc_wr64(hw, ANPU_REG_AS_ROOT(f->asid), 0);
 	pthread_mutex_lock(&hw->mem_lock);
-	asim_file_vm_fini(f);
+	inproc_file_vm_fini(f);
 	hw->asid_used[f->asid] = false;
 	pthread_mutex_unlock(&hw->mem_lock);
 	free(f);
-	asim_hw_put(hw);
+	inproc_hw_put(hw);
 }
 
-static void mem_put_locked(struct asim_hw *hw, struct asim_mem *mem)
+static void mem_put_locked(struct inproc_hw *hw, struct inproc_mem *mem)
 {
 	if (--mem->refs)
 		return;
 	if (mem->export_id) {
-		struct asim_mem **link = &hw->exports;
+		struct inproc_mem **link = &hw->exports;
 
 		while (*link != mem)
 			link = &(*link)->next_export;
 		*link = mem->next_export;
 	}
-	asim_mem_free_locked(hw, mem->dpa, mem->bytes);
+	inproc_mem_free_locked(hw, mem->dpa, mem->bytes);
 	free(mem);
 }
 
-static int map_into(struct asim_file *f, struct asim_mem *mem, struct accel_bo *bo)
+static int map_into(struct inproc_file *f, struct inproc_mem *mem, struct accel_bo *bo)
 {
-	struct asim_mapping *m = calloc(1, sizeof(*m));
+	struct inproc_mapping *m = calloc(1, sizeof(*m));
 	int ret;
 
 	if (!m)
 		return -ENOMEM;
-	ret = asim_vm_map_locked(f, mem, !(mem->flags & ACCEL_BO_NPU_READ_ONLY), &m->va,
-				 &m->va_bytes);
+	ret = inproc_vm_map_locked(f, mem, !(mem->flags & ACCEL_BO_NPU_READ_ONLY), &m->va,
+				   &m->va_bytes);
 	if (ret) {
 		free(m);
 		return ret;
@@ -120,11 +120,11 @@ static int map_into(struct asim_file *f, struct asim_mem *mem, struct accel_bo *
 	return 0;
 }
 
-static int sim_bo_alloc(struct accel_device *dev, struct accel_bo *bo)
+static int inproc_bo_alloc(struct accel_device *dev, struct accel_bo *bo)
 {
-	struct asim_file *f = dev->priv;
-	struct asim_hw *hw = f->hw;
-	struct asim_mem *mem = calloc(1, sizeof(*mem));
+	struct inproc_file *f = dev->priv;
+	struct inproc_hw *hw = f->hw;
+	struct inproc_mem *mem = calloc(1, sizeof(*mem));
 	bool large = (hw->caps & ANPU_CAP_LARGE_PAGES) && bo->size >= ANPU_LARGE_PAGE_SIZE;
 	uint64_t page = large ? ANPU_LARGE_PAGE_SIZE : ANPU_PAGE_SIZE;
 	int ret;
@@ -140,17 +140,17 @@ static int sim_bo_alloc(struct accel_device *dev, struct accel_bo *bo)
 	mem->flags = bo->flags;
 	mem->size = bo->size;
 	pthread_mutex_lock(&hw->mem_lock);
-	ret = asim_mem_alloc_locked(hw, mem->bytes, page, &mem->dpa);
+	ret = inproc_mem_alloc_locked(hw, mem->bytes, page, &mem->dpa);
 	if (ret && large) {
 		/* fragmented: fall back to 4 KiB pages */
 		mem->large = false;
 		mem->bytes = (bo->size + ANPU_PAGE_SIZE - 1) & ~(ANPU_PAGE_SIZE - 1);
-		ret = asim_mem_alloc_locked(hw, mem->bytes, ANPU_PAGE_SIZE, &mem->dpa);
+		ret = inproc_mem_alloc_locked(hw, mem->bytes, ANPU_PAGE_SIZE, &mem->dpa);
 	}
 	if (!ret) {
 		ret = map_into(f, mem, bo);
 		if (ret)
-			asim_mem_free_locked(hw, mem->dpa, mem->bytes);
+			inproc_mem_free_locked(hw, mem->dpa, mem->bytes);
 	}
 	pthread_mutex_unlock(&hw->mem_lock);
 	if (ret) {
@@ -162,15 +162,15 @@ static int sim_bo_alloc(struct accel_device *dev, struct accel_bo *bo)
 	return 0;
 }
 
-static void sim_bo_release(struct accel_device *dev, struct accel_bo *bo)
+static void inproc_bo_release(struct accel_device *dev, struct accel_bo *bo)
 {
-	struct asim_file *f = dev->priv;
-	struct asim_mapping *m = bo->priv;
+	struct inproc_file *f = dev->priv;
+	struct inproc_mapping *m = bo->priv;
 
 	if (!m)
 		return;
 	pthread_mutex_lock(&f->hw->mem_lock);
-	asim_vm_unmap_locked(f, m->va, m->va_bytes, m->mem);
+	inproc_vm_unmap_locked(f, m->va, m->va_bytes, m->mem);
 	mem_put_locked(f->hw, m->mem);
 	pthread_mutex_unlock(&f->hw->mem_lock);
 	free(m);
@@ -178,11 +178,11 @@ static void sim_bo_release(struct accel_device *dev, struct accel_bo *bo)
 }
 
 /* Token: NPU id << 32 | export id. */
-static int sim_bo_export(struct accel_bo *bo, int64_t *token)
+static int inproc_bo_export(struct accel_bo *bo, int64_t *token)
 {
-	struct asim_file *f = bo->obj.dev->priv;
-	struct asim_hw *hw = f->hw;
-	struct asim_mem *mem = ((struct asim_mapping *)bo->priv)->mem;
+	struct inproc_file *f = bo->obj.dev->priv;
+	struct inproc_hw *hw = f->hw;
+	struct inproc_mem *mem = ((struct inproc_mapping *)bo->priv)->mem;
 
 	pthread_mutex_lock(&hw->mem_lock);
 	if (!mem->export_id) {
@@ -195,11 +195,11 @@ static int sim_bo_export(struct accel_bo *bo, int64_t *token)
 	return 0;
 }
 
-static int sim_bo_import(struct accel_device *dev, int64_t token, struct accel_bo *bo)
+static int inproc_bo_import(struct accel_device *dev, int64_t token, struct accel_bo *bo)
 {
-	struct asim_file *f = dev->priv;
-	struct asim_hw *hw = f->hw;
-	struct asim_mem *mem;
+	struct inproc_file *f = dev->priv;
+	struct inproc_hw *hw = f->hw;
+	struct inproc_mem *mem;
 	int ret = -ENOENT;
 
 	if (token <= 0)
@@ -221,21 +221,21 @@ static int sim_bo_import(struct accel_device *dev, int64_t token, struct accel_b
 	return ret;
 }
 
-const struct accel_backend_ops accel_sim_backend = {
+const struct accel_backend_ops accel_inproc_backend = {
 	.name = "sim",
-	.open = sim_open,
-	.close = sim_close,
-	.bo_alloc = sim_bo_alloc,
-	.bo_release = sim_bo_release,
-	.bo_export = sim_bo_export,
-	.bo_import = sim_bo_import,
-	.context_create = asim_context_create,
-	.context_destroy = asim_context_destroy,
-	.submit = asim_submit,
-	.fence_wait = asim_fence_wait,
-	.fence_poll = asim_fence_poll,
-	.fence_status = asim_fence_status,
-	.fence_export_fd = asim_fence_export_fd,
-	.inject_fault = asim_inject_fault,
-	.stats = asim_stats,
+	.open = inproc_open,
+	.close = inproc_close,
+	.bo_alloc = inproc_bo_alloc,
+	.bo_release = inproc_bo_release,
+	.bo_export = inproc_bo_export,
+	.bo_import = inproc_bo_import,
+	.context_create = inproc_context_create,
+	.context_destroy = inproc_context_destroy,
+	.submit = inproc_submit,
+	.fence_wait = inproc_fence_wait,
+	.fence_poll = inproc_fence_poll,
+	.fence_status = inproc_fence_status,
+	.fence_export_fd = inproc_fence_export_fd,
+	.inject_fault = inproc_inject_fault,
+	.stats = inproc_stats,
 };
