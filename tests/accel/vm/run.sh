@@ -10,7 +10,7 @@ set -u
 BUILD=${1:-build}
 VP=$BUILD/bin/anpu-vp
 TIMEOUT=${ANPU_VM_TIMEOUT:-840}
-for f in "$VP" "$BUILD/bin/anpu-sim" "$BUILD/kmod/anpu.ko" "$BUILD/bin/accel-example"; do
+for f in "$VP" "$BUILD/bin/anpu-sim" "${ANPU_ACCEL_VM_KMOD:-${ANPU_KO:-$BUILD/kmod/anpu.ko}}" "$BUILD/bin/accel-example"; do
 	[[ -e $f ]] || { echo "check-accel-vm: $f missing"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 done
 kmod=()

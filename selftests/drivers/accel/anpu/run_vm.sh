@@ -5,7 +5,7 @@
 # plus one test for a clean guest kernel log, which anpu-vp checks).
 #   run_vm.sh BUILD_DIR PROG...
 # ANPU_SELFTEST_TIMEOUT bounds the guest run (default 1100 s); ANPU_SELFTEST_KMOD
-# names another anpu.ko to load (default: anpu-vp's, $BUILD/kmod/anpu.ko).
+# names another anpu.ko to load (default: anpu-vp's, $ANPU_KO or $BUILD/kmod/anpu.ko).
 #
 # anpu_job_test compares the kernel's results with the reference model's bit for
 # bit. The model's SIMD path (portable, AVX2, AVX-512: chosen by cpuid or
@@ -19,7 +19,7 @@ BUILD=$1
 shift
 VP=$BUILD/bin/anpu-vp
 TIMEOUT=${ANPU_SELFTEST_TIMEOUT:-1100}
-for f in "$VP" "$BUILD/bin/anpu-sim" "${ANPU_SELFTEST_KMOD:-$BUILD/kmod/anpu.ko}"; do
+for f in "$VP" "$BUILD/bin/anpu-sim" "${ANPU_SELFTEST_KMOD:-${ANPU_KO:-$BUILD/kmod/anpu.ko}}"; do
 	[[ -e $f ]] || { echo "check-selftests: $f missing"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 done
 dir=$(cd "$(dirname "$0")" && pwd)
