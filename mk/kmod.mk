@@ -10,7 +10,8 @@
 #   make kmod-checkpatch        checkpatch.pl --strict on kmod/ (from linux-source)
 # Each build directory records its KDIR: a module is rebuilt when its kernel is
 # (Module.symvers newer) or when the directory would be reused for another tree.
-# KMOD_KO names the module of the current KDIR (the VM suites pass it to anpu-vp).
+# KMOD_KO names the module of the current KDIR; it is exported to every recipe as
+# ANPU_KO, which anpu-vp loads by default.
 KMOD_STOCK_KDIR := $(firstword $(shell ls -d /usr/src/linux-headers-6.12*-amd64 2>/dev/null | sort -V | tail -n 1) \
 		    $(shell ls -d /lib/modules/6.12*/build 2>/dev/null | sort -V | tail -n 1))
 # The debug kernel (scripts/debug-kernel.sh): in the ignored cache of this checkout, or
@@ -31,6 +32,8 @@ KMOD_DIR_OF = $(BUILD)/kmod$(if $(filter $(abspath $(KMOD_STOCK_KDIR)),$(abspath
 	      $(filter $(DEBUG_KDIR),$(abspath $(1))),-debug,-$(shell printf '%s' '$(abspath $(1))' | sha256sum | cut -c1-12)))
 KMOD_DIR := $(call KMOD_DIR_OF,$(KDIR))
 KMOD_KO  := $(KMOD_DIR)/anpu.ko
+# anpu-vp (and the guest scripts that reload the module) load the module of KDIR
+export ANPU_KO := $(abspath $(KMOD_KO))
 KMOD_DEBUG_KO := $(call KMOD_DIR_OF,$(DEBUG_KDIR))/anpu.ko
 KMOD_SRC := $(wildcard kmod/*.c kmod/*.h) kmod/Kbuild
 KMOD_W   ?= 1

@@ -63,7 +63,7 @@ $(OBJ)/bench/bench_accel.o: CPPFLAGS += $(LIBDRM_CFLAGS)
 # the in-process part on the host, the kernel part in the VM: one accel.jsonl
 BENCH_PARTS += bench-accel
 bench-accel: $(BENCH_ACCEL_BIN) $(if $(and $(KDIR),$(ACCEL_VM_KERNEL)),$(BUILD)/bin/anpu-vp $(ANPU_SIM) kmod)
-	ANPU_KO=$(abspath $(KMOD_KO)) scripts/bench-record.sh $(BENCH_DIR) accel tests/accel/vm/bench.sh $(BUILD)
+	scripts/bench-record.sh $(BENCH_DIR) accel tests/accel/vm/bench.sh $(BUILD)
 
 # ---- the conformance suite and the example in the VM, against the kernel backend ----
 # One guest boot (anpu-vp run) runs tests/accel/vm/guest.sh; skips itself
@@ -71,7 +71,7 @@ bench-accel: $(BENCH_ACCEL_BIN) $(if $(and $(KDIR),$(ACCEL_VM_KERNEL)),$(BUILD)/
 .PHONY: check-accel-vm
 ifneq ($(and $(KDIR),$(ACCEL_VM_KERNEL)),)
 check-accel-vm: $(ACCEL_TEST_BIN) $(ACCEL_EXAMPLE) $(BUILD)/bin/anpu-vp $(ANPU_SIM) kmod
-	@ANPU_KO=$(abspath $(KMOD_KO)) tests/accel/vm/run.sh $(BUILD)
+	@tests/accel/vm/run.sh $(BUILD)
 ACCEL_VM_CHECK_DEPS := $(ACCEL_TEST_BIN) $(ACCEL_EXAMPLE) $(BUILD)/bin/anpu-vp $(ANPU_SIM) kmod
 else
 check-accel-vm:

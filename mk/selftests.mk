@@ -64,10 +64,10 @@ endif
 
 ifneq ($(and $(KDIR),$(ST_KERNEL),$(ST_TARBALL)),)
 check-selftests: selftests $(BUILD)/bin/anpu-vp $(ANPU_SIM) kmod
-	@ANPU_KO=$(abspath $(KMOD_KO)) $(ST_DIR)/run_vm.sh $(BUILD) $(or $(SELFTESTS:%=%_test),$(ST_PROGS))
+	@$(ST_DIR)/run_vm.sh $(BUILD) $(or $(SELFTESTS:%=%_test),$(ST_PROGS))
 
 bench-kmod: $(BENCH_KMOD_BIN) $(BUILD)/bin/anpu-vp $(ANPU_SIM) kmod
-	@ANPU_KO=$(abspath $(KMOD_KO)) scripts/bench-record.sh $(BENCH_DIR) kmod $(BUILD)/bin/anpu-vp run --timeout 600 -- \
+	@scripts/bench-record.sh $(BENCH_DIR) kmod $(BUILD)/bin/anpu-vp run --timeout 600 -- \
 		$(BENCH_KMOD_BIN)
 ST_CHECK_DEPS := selftests
 else
