@@ -8,6 +8,8 @@
 #   make tsan         the unit tests under ThreadSanitizer (built in build-tsan/)
 #   make valgrind     the in-process unit tests under valgrind (ANPU_SIM_SIMD=portable)
 #   make bench        every benchmark part (JSON lines in build/bench/<part>.jsonl)
+#   make debug-kernel the KASAN/lockdep/kmemleak kernel for the VM (once, into .cache/)
+#   make check-debug  the VM suites on that kernel (not part of `make check`; mk/check-debug.mk)
 #   make clean
 # Variables: BUILD=dir (default build), CC, OPT, EXTRA_CFLAGS, EXTRA_LDFLAGS,
 #   SUITE_TIMEOUT (seconds per test suite, default 600; VALGRIND_SUITE_TIMEOUT 1200),
@@ -34,6 +36,8 @@
 #                                   to `all:` too); tests/unit/test_*.c are there already
 #   BENCH_PARTS   += bench-<part>   `make bench` runs these one after another; each writes
 #                                   $(BENCH_DIR)/<part>.jsonl (scripts/bench-record.sh helps)
+#   CHECK_DEBUG_SUITES += <target>  `make check-debug` runs `$(MAKE) DEBUG=1 <target>` (the VM
+#                                   suites on the debug kernel; see mk/check-debug.mk)
 #   HAVE_CLANG                      non-empty when $(CLANG) exists: guard clang-only rules
 #                                   with it, so that plain `make` works without clang.
 #

@@ -1,22 +1,60 @@
-# anpu.ko for Debian's 6.12 kernel, built out of tree in build/kmod/ (a tree
-# of symlinks, so the sources stay clean).
-#   make kmod                   finds /usr/src/linux-headers-6.12*-amd64 (or
-#                               /lib/modules/6.12*/build); never `uname -r`
-#   make kmod KDIR=/path        another kernel tree (e.g. a debug build)
+# anpu.ko built out of tree against a kernel tree KDIR (a tree of symlinks, so
+# the sources stay clean), one build directory per kernel:
+#   make kmod                   Debian's 6.12: the newest /usr/src/linux-headers-6.12*-amd64
+#                               (or /lib/modules/6.12*/build); never `uname -r`.
+#                               Result: build/kmod/anpu.ko
+#   make kmod-debug             the debug kernel of `make debug-kernel` (same as
+#   make kmod DEBUG=1)          KDIR=$(DEBUG_KDIR)). Result: build/kmod-debug/anpu.ko
+#   make kmod KDIR=/path        any other kernel tree (an O= build dir works).
+#                               Result: build/kmod-<hash of the path>/anpu.ko
 #   make kmod-checkpatch        checkpatch.pl --strict on kmod/ (from linux-source)
-KDIR ?= $(firstword $(shell ls -d /usr/src/linux-headers-6.12*-amd64 2>/dev/null | sort -V | tail -n 1) \
+# Each build directory records its KDIR: a module is rebuilt when its kernel is
+# (Module.symvers newer) or when the directory would be reused for another tree.
+# KMOD_KO names the module of the current KDIR; it is exported to every recipe as
+# ANPU_KO, which anpu-vp loads by default.
+KMOD_STOCK_KDIR := $(firstword $(shell ls -d /usr/src/linux-headers-6.12*-amd64 2>/dev/null | sort -V | tail -n 1) \
 		    $(shell ls -d /lib/modules/6.12*/build 2>/dev/null | sort -V | tail -n 1))
-KMOD_DIR := $(BUILD)/kmod
+# The debug kernel (scripts/debug-kernel.sh): in the ignored cache of this checkout, or
+# of another one (ANPU_CACHE=/path/to/checkout/.cache: one build for every worktree).
+ANPU_CACHE      ?= $(CURDIR)/.cache
+DEBUG_KERNEL_DIR := $(abspath $(ANPU_CACHE))/debug-kernel
+DEBUG_KDIR      := $(DEBUG_KERNEL_DIR)/build
+DEBUG_KERNEL_IMAGE := $(DEBUG_KDIR)/arch/x86/boot/bzImage
+# DEBUG=1: the module for the debug kernel, and the VM suites boot that kernel
+# (anpu-vp reads ANPU_VP_KERNEL; its timeouts scaled: KASAN under TCG is slow).
+ifeq ($(DEBUG),1)
+KDIR := $(DEBUG_KDIR)
+export ANPU_VP_KERNEL := $(DEBUG_KERNEL_IMAGE)
+export ANPU_VP_TIMEOUT_SCALE ?= 4
+endif
+KDIR ?= $(KMOD_STOCK_KDIR)
+KMOD_DIR_OF = $(BUILD)/kmod$(if $(filter $(abspath $(KMOD_STOCK_KDIR)),$(abspath $(1))),,$(if \
+	      $(filter $(DEBUG_KDIR),$(abspath $(1))),-debug,-$(shell printf '%s' '$(abspath $(1))' | sha256sum | cut -c1-12)))
+KMOD_DIR := $(call KMOD_DIR_OF,$(KDIR))
 KMOD_KO  := $(KMOD_DIR)/anpu.ko
+# anpu-vp (and the guest scripts that reload the module) load the module of KDIR
+export ANPU_KO := $(abspath $(KMOD_KO))
+KMOD_DEBUG_KO := $(call KMOD_DIR_OF,$(DEBUG_KDIR))/anpu.ko
 KMOD_SRC := $(wildcard kmod/*.c kmod/*.h) kmod/Kbuild
 KMOD_W   ?= 1
+# The tree the directory was last built against: a changed KDIR rebuilds.
+KMOD_STAMP := $(KMOD_DIR)/.kdir
+ifneq ($(KDIR),)
+ifneq ($(shell cat $(KMOD_STAMP) 2>/dev/null),$(abspath $(KDIR)))
+$(shell mkdir -p $(KMOD_DIR) && printf '%s\n' '$(abspath $(KDIR))' > $(KMOD_STAMP))
+endif
+endif
 
-.PHONY: kmod kmod-clean kmod-checkpatch
+.PHONY: kmod kmod-debug kmod-clean kmod-checkpatch
 kmod: $(KMOD_KO)
 
-$(KMOD_KO): $(KMOD_SRC) Kbuild hw/anpu_hwif.h uapi/drm/anpu_isa.h uapi/drm/anpu_accel.h
+kmod-debug:
+	+@$(MAKE) --no-print-directory KDIR=$(DEBUG_KDIR) kmod
+
+$(KMOD_KO): $(KMOD_SRC) Kbuild hw/anpu_hwif.h uapi/drm/anpu_isa.h uapi/drm/anpu_accel.h $(KMOD_STAMP) \
+	    $(wildcard $(KDIR)/Module.symvers)
 	@test -n "$(KDIR)" -a -d "$(KDIR)" || \
-		{ echo "kmod: no 6.12 kernel headers (make deps, or KDIR=...)"; exit 1; }
+		{ echo "kmod: no kernel tree at KDIR=$(KDIR) (make deps; make debug-kernel for the debug one)"; exit 1; }
 	@mkdir -p $(KMOD_DIR)/kmod
 	@ln -sfn $(CURDIR)/Kbuild $(KMOD_DIR)/Kbuild
 	@ln -sfn $(CURDIR)/hw $(KMOD_DIR)/hw
@@ -27,7 +65,7 @@ $(KMOD_KO): $(KMOD_SRC) Kbuild hw/anpu_hwif.h uapi/drm/anpu_isa.h uapi/drm/anpu_
 	@cp $(KMOD_DIR)/kmod/anpu.ko $@
 
 kmod-clean:
-	rm -rf $(KMOD_DIR)
+	rm -rf $(BUILD)/kmod $(BUILD)/kmod-*
 
 # checkpatch.pl and its data files come from Debian's linux-source tarball,
 # extracted into build/ at use time (never committed).

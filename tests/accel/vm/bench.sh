@@ -10,7 +10,7 @@ set -euo pipefail
 BUILD=${1:-build}
 BIN=$BUILD/bin/anpu-bench-accel
 "$BIN"
-if ! ls /boot/vmlinuz-6.12* >/dev/null 2>&1 || [[ ! -e $BUILD/kmod/anpu.ko ]]; then
+if ! ls /boot/vmlinuz-6.12* >/dev/null 2>&1 || [[ ! -e ${ANPU_KO:-$BUILD/kmod/anpu.ko} ]]; then
 	echo "bench-accel: no 6.12 kernel or anpu.ko: kernel part (accel.kernel.*) skipped" >&2
 	exit 0
 fi

@@ -14,7 +14,7 @@ for t in "$B"/tests/test_accel_*; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
 	echo "# $name (ANPU_DEVICE=$DEV)"
-	out=$(ANPU_DEVICE=$DEV CMOCKA_MESSAGE_OUTPUT=TAP timeout 400 "$t" 2>&1)
+	out=$(ANPU_DEVICE=$DEV CMOCKA_MESSAGE_OUTPUT=TAP timeout $((400 * ${ANPU_VP_TIMEOUT_SCALE:-1})) "$t" 2>&1)
 	rc=$?
 	printf '%s\n' "$out"
 	# a crash or timeout must not hide the tests that did not report (the host
@@ -28,14 +28,14 @@ done
 # the example: the backend chosen explicitly, then by default (enumeration
 # finds the ANPU among /dev/accel/accel*, so the default is the kernel device)
 echo "# accel-example"
-out=$(ANPU_DEVICE=$DEV timeout 120 "$B"/bin/accel-example 2>&1)
+out=$(ANPU_DEVICE=$DEV timeout $((120 * ${ANPU_VP_TIMEOUT_SCALE:-1})) "$B"/bin/accel-example 2>&1)
 rc=$?
 printf '%s\n' "$out" | sed 's/^/#   /'
 case "$rc:$out" in
 0:*"(kernel backend)"*"matches the CPU reference"*) echo "ok - accel-example on $DEV" ;;
 *) echo "not ok - accel-example on $DEV (status $rc)" ;;
 esac
-out=$(env -u ANPU_DEVICE timeout 120 "$B"/bin/accel-example 2>&1)
+out=$(env -u ANPU_DEVICE timeout $((120 * ${ANPU_VP_TIMEOUT_SCALE:-1})) "$B"/bin/accel-example 2>&1)
 rc=$?
 case "$rc:$out" in
 0:*"device: $DEV (kernel backend)"*"matches the CPU reference"*)

@@ -11,7 +11,7 @@ set -u
 BUILD=${1:-build}
 VP=$BUILD/bin/anpu-vp
 TIMEOUT=${ANPU_VM_TIMEOUT:-840}
-for f in "$VP" "$BUILD/bin/anpu-sim" "$BUILD/kmod/anpu.ko" "$BUILD/bin/accel-example"; do
+for f in "$VP" "$BUILD/bin/anpu-sim" "${ANPU_ACCEL_VM_KMOD:-${ANPU_KO:-$BUILD/kmod/anpu.ko}}" "$BUILD/bin/accel-example"; do
 	[[ -e $f ]] || { tap_not_ok "check-accel-vm: $f exists"; tap_plan; exit 1; }
 done
 kmod=()

@@ -6,7 +6,7 @@
 # anpu-vp checks.
 #   run_vm.sh BUILD_DIR PROG...
 # ANPU_SELFTEST_TIMEOUT bounds the guest run (default 1100 s); ANPU_SELFTEST_KMOD
-# names another anpu.ko to load (default: anpu-vp's, $BUILD/kmod/anpu.ko).
+# names another anpu.ko to load (default: anpu-vp's, $ANPU_KO or $BUILD/kmod/anpu.ko).
 #
 # anpu_job_test compares the kernel's results with the reference model's bit for
 # bit. The model's SIMD path (portable, AVX2, AVX-512: chosen by cpuid or
@@ -21,7 +21,7 @@ BUILD=$1
 shift
 VP=$BUILD/bin/anpu-vp
 TIMEOUT=${ANPU_SELFTEST_TIMEOUT:-1100}
-for f in "$VP" "$BUILD/bin/anpu-sim" "${ANPU_SELFTEST_KMOD:-$BUILD/kmod/anpu.ko}"; do
+for f in "$VP" "$BUILD/bin/anpu-sim" "${ANPU_SELFTEST_KMOD:-${ANPU_KO:-$BUILD/kmod/anpu.ko}}"; do
 	[[ -e $f ]] || { tap_not_ok "check-selftests: $f exists"; tap_plan; exit 1; }
 done
 dir=$(cd "$(dirname "$0")" && pwd)
