@@ -29,6 +29,7 @@
 
 #define ANPU_CTRL_TIMEOUT		msecs_to_jiffies(2000)
 #define ANPU_SELFTEST_TIMEOUT		msecs_to_jiffies(2000)
+#define ANPU_CLOCK_POLL_US		50	/* CLOCK_SAMPLE's busy poll */
 
 /* Layout of the kernel area (offsets into it) */
 #define KAREA_RINGS			0x0000	/* ANPU_HW_NUM_QUEUES rings */
@@ -153,32 +154,50 @@ bool anpu_hw_powered(struct anpu_hw *hw)
  * @hw: the hardware
  * @dev_ns: the latched device clock
  * @t0: ktime_get_ns() right before the command
- * @t1: ktime_get_ns() right after its acknowledgment (polled, not the IRQ)
+ * @t1: ktime_get_ns() right after its acknowledgment
  *
- * Return: 0 or the control command's error.
+ * The acknowledgment is busy-polled for ANPU_CLOCK_POLL_US only (a tight
+ * @t1 when the engine is idle); a command issued while a job runs is done at
+ * that job's end, so the rest of the wait sleeps until the control interrupt
+ * (a looser @t1, reported as a larger uncertainty). The control lock, which
+ * recovery's reset commands take too, is acquired killably; once the command
+ * is issued it is held until the acknowledgment (one command slot: giving it
+ * up earlier would let the next command overwrite this one in flight).
+ *
+ * Return: 0, -EINTR when killed while waiting for the lock, or the control
+ * command's error.
  */
 int anpu_hw_clock_sample(struct anpu_hw *hw, u64 *dev_ns, u64 *t0, u64 *t1)
 {
 	u32 seq, ack;
 	int ret;
 
-	guard(mutex)(&hw->ctrl_lock);
+	if (mutex_lock_killable(&hw->ctrl_lock))
+		return -EINTR;
 	seq = reg_read(hw, ANPU_REG_CTRL_ACK_SEQ) + 1;
 	reg_write(hw, ANPU_REG_CTRL_CMD, ANPU_CTRL_LATCH_CLOCK);
 	reg_write(hw, ANPU_REG_CTRL_ARG, 0);
 	reg_write(hw, ANPU_REG_CTRL_SEQ, seq);
 	*t0 = ktime_get_ns();
 	doorbell(hw, ANPU_DB_CTRL);
-	ret = readl_poll_timeout(hw->regs + ANPU_REG_CTRL_ACK_SEQ, ack, ack == seq, 1,
-				 jiffies_to_usecs(ANPU_CTRL_TIMEOUT));
+	ret = readl_poll_timeout_atomic(hw->regs + ANPU_REG_CTRL_ACK_SEQ, ack, ack == seq, 1,
+					ANPU_CLOCK_POLL_US);
+	if (ret && wait_event_timeout(hw->ctrl_wq, ctrl_done(hw, seq), ANPU_CTRL_TIMEOUT))
+		ret = 0;
 	*t1 = ktime_get_ns();
-	if (ret)
-		return ret;
+	if (ret) {
+		dev_err(hw->dev, "clock latch timed out\n");
+		goto out;
+	}
 	rmb(); /* CTRL_RESULT and CLOCK are written before CTRL_ACK_SEQ */
-	if (reg_read(hw, ANPU_REG_CTRL_RESULT) != ANPU_CTRL_R_OK)
-		return -EIO;
+	if (reg_read(hw, ANPU_REG_CTRL_RESULT) != ANPU_CTRL_R_OK) {
+		ret = -EIO;
+		goto out;
+	}
 	*dev_ns = reg_read64(hw, ANPU_REG_CLOCK);
-	return 0;
+out:
+	mutex_unlock(&hw->ctrl_lock);
+	return ret;
 }
 
 int anpu_hw_clock_ns(struct anpu_hw *hw, u64 *ns)
