@@ -285,6 +285,25 @@ static void anpu_hw_setup_rings(struct anpu_hw *hw)
 	}
 }
 
+/*
+ * Job-interrupt moderation (docs/hardware.md section 4.1): IRQ_JOB_EVENT =
+ * JOBS_FINISHED first, then the configuration. Every device reset clears it:
+ * called at init and after each device reset. A device without the
+ * capability (1.0) keeps one interrupt per job.
+ */
+static int anpu_hw_irq_moderation_on(struct anpu_hw *hw)
+{
+	int ret;
+
+	if (!(hw->caps & ANPU_CAP_IRQ_JOB_EVENT))
+		return 0;
+	reg_write(hw, ANPU_REG_IRQ_JOB_EVENT, reg_read(hw, ANPU_REG_JOBS_FINISHED));
+	mb(); /* the event before the command that enables it */
+	ret = anpu_hw_ctrl(hw, ANPU_CTRL_SET_IRQ_CONFIG, ANPU_IRQ_CFG_JOB_EVENT);
+	WRITE_ONCE(hw->irq_moderation, !ret);
+	return ret;
+}
+
 /**
  * anpu_hw_reset_device() - reset the whole device and set the rings up again
  * @hw: the hardware
@@ -298,11 +317,15 @@ int anpu_hw_reset_device(struct anpu_hw *hw)
 {
 	int ret;
 
+	WRITE_ONCE(hw->irq_moderation, false);
 	ret = anpu_hw_ctrl(hw, ANPU_CTRL_RESET_DEVICE, 0);
 	if (ret)
 		return ret;
 	anpu_hw_setup_rings(hw);
-	return anpu_hw_power_up(hw);
+	ret = anpu_hw_power_up(hw);
+	if (ret)
+		return ret;
+	return anpu_hw_irq_moderation_on(hw);
 }
 
 int anpu_hw_init(struct anpu_hw *hw)
@@ -318,6 +341,9 @@ int anpu_hw_init(struct anpu_hw *hw)
 	memset_io(hw->karea + KAREA_STATUS, 0, KAREA_STATUS_SIZE);
 	anpu_hw_setup_rings(hw);
 	ret = anpu_hw_power_up(hw);
+	if (ret)
+		return ret;
+	ret = anpu_hw_irq_moderation_on(hw);
 	if (ret)
 		return ret;
 	ret = anpu_hw_clock_ns(hw, &clock);
@@ -348,12 +374,31 @@ irqreturn_t anpu_hw_irq_job(int irq, void *arg)
 	return hw->jobs_done ? IRQ_WAKE_THREAD : IRQ_HANDLED;
 }
 
+/*
+ * The job interrupt's thread. With moderation, the race-free service loop of
+ * docs/hardware.md section 4.1: ask for an interrupt for the next job after
+ * the JOBS_FINISHED seen, retire, and look again until JOBS_FINISHED stays
+ * put (a job that ended meanwhile may have raised no interrupt). While it
+ * runs, the jobs that end raise at most one interrupt per pass.
+ */
 irqreturn_t anpu_hw_irq_job_thread(int irq, void *arg)
 {
 	struct anpu_hw *hw = arg;
+	u32 seen;
 
-	if (hw->jobs_done)
-		hw->jobs_done(hw);
+	if (!READ_ONCE(hw->irq_moderation)) {
+		if (hw->jobs_done)
+			hw->jobs_done(hw);
+		return IRQ_HANDLED;
+	}
+	do {
+		atomic_inc(&hw->irq_loops);
+		seen = reg_read(hw, ANPU_REG_JOBS_FINISHED);
+		reg_write(hw, ANPU_REG_IRQ_JOB_EVENT, seen);
+		mb(); /* the event written before COMPLETED_SEQ and JOBS_FINISHED are read */
+		if (hw->jobs_done)
+			hw->jobs_done(hw);
+	} while (reg_read(hw, ANPU_REG_JOBS_FINISHED) != seen);
 	return IRQ_HANDLED;
 }
 
@@ -599,6 +644,15 @@ static int st_run(struct anpu_hw *hw, bool inject_fault)
 	}
 	job_irqs = atomic_read(&hw->irq_job);
 	err_irqs = atomic_read(&hw->irq_error);
+	/*
+	 * With moderation, ask for an interrupt at the next job end (as the
+	 * job interrupt's thread does before it sleeps): the first job to end
+	 * from now on, the test job or one of another queue, raises IRQ_JOB.
+	 */
+	if (READ_ONCE(hw->irq_moderation)) {
+		reg_write(hw, ANPU_REG_IRQ_JOB_EVENT, reg_read(hw, ANPU_REG_JOBS_FINISHED));
+		mb(); /* the event before the job */
+	}
 	ret = anpu_hw_queue_push(hw, q, &desc, &slot);
 	if (ret)
 		goto out;

@@ -410,4 +410,52 @@ TEST_F(anpu, array_stride_cap)
 	EXPECT_COUNTERS(self, 0, 0, 1);
 }
 
+/*
+ * Job-interrupt moderation (hardware 1.1): with 16 jobs in flight, fewer job
+ * interrupts than jobs, every job still retired (its fence signalled) and
+ * the debugfs NOP self-test still sees its completion interrupt.
+ */
+TEST_F_TIMEOUT(anpu, job_interrupts_moderated_under_load, 300)
+{
+	const int njobs = 512, inflight = 16;
+	uint32_t sync[16];
+	long irq0, irq1, loops0, loops1;
+	char dir[256], path[300];
+	struct anpu_bo cmd;
+
+	if (anpu_debugfs_counter("irq_moderation") != 1)
+		SKIP(return, "job-interrupt moderation is off (hardware 1.0?)");
+	ASSERT_EQ(0, anpu_ctx_create(self->fd, DRM_ANPU_PRIORITY_NORMAL, &self->ctx));
+	ASSERT_EQ(0, anpu_nop_bo(self->fd, 1, &cmd, NULL));
+	for (int i = 0; i < inflight; i++)
+		ASSERT_NE(0, sync[i] = anpu_syncobj(self->fd));
+	irq0 = anpu_debugfs_counter("irq_job");
+	loops0 = anpu_debugfs_counter("irq_job_loops");
+	ASSERT_LE(0, irq0);
+	for (int i = 0; i < njobs; i++) {
+		struct drm_anpu_sync out = { .handle = sync[i % inflight] };
+		struct anpu_submit_args a = { .ctx_id = self->ctx, .cmd = &cmd, .out = &out, .n_out = 1 };
+
+		if (i >= inflight)
+			ASSERT_EQ(0, anpu_syncobj_wait(self->fd, out.handle, 0, ANPU_JOB_WAIT_MS));
+		ASSERT_EQ(0, anpu_submit(self->fd, &a, NULL));
+	}
+	for (int i = 0; i < inflight; i++) {
+		EXPECT_EQ(0, anpu_syncobj_wait(self->fd, sync[i], 0, ANPU_JOB_WAIT_MS));
+		EXPECT_EQ(1, anpu_syncobj_status(self->fd, sync[i], 0));
+		drmSyncobjDestroy(self->fd, sync[i]);
+	}
+	irq1 = anpu_debugfs_counter("irq_job");
+	loops1 = anpu_debugfs_counter("irq_job_loops");
+	TH_LOG("%d jobs: %ld job interrupts, %ld service-loop passes", njobs, irq1 - irq0,
+	       loops1 - loops0);
+	EXPECT_GT(njobs, irq1 - irq0);
+	EXPECT_LT(0, irq1 - irq0);
+	ASSERT_EQ(0, anpu_debugfs_dir(dir, sizeof(dir)));
+	snprintf(path, sizeof(path), "%s/selftest_nop", dir);
+	EXPECT_EQ(0, anpu_write_file(path, "1"));
+	anpu_bo_free(self->fd, &cmd);
+	EXPECT_COUNTERS(self, 0, 0, 1);
+}
+
 TEST_HARNESS_MAIN
