@@ -12,6 +12,7 @@
 #include <linux/cleanup.h>
 #include <linux/delay.h>
 #include <linux/device.h>
+#include <linux/error-injection.h>
 #include <linux/io.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/iopoll.h>
@@ -442,10 +443,13 @@ static u32 status_offset(unsigned int q, u32 slot)
  * The slot's status record is cleared first (seqno 0 never matches a job).
  * Does not allocate; callable from the scheduler's run_job.
  *
+ * The ring-slot (and status-record) reservation: a fault point of its own
+ * for the fail-nth sweep (fail_function); a failure fails the job.
+ *
  * Return: 0, -EBUSY when the ring is full, -EINVAL for a bad queue.
  */
-int anpu_hw_queue_push(struct anpu_hw *hw, unsigned int q,
-		       struct anpu_hw_job_desc *desc, u32 *slot)
+noinline int anpu_hw_queue_push(struct anpu_hw *hw, unsigned int q,
+				struct anpu_hw_job_desc *desc, u32 *slot)
 {
 	struct anpu_hw_queue *queue;
 	u32 head;
@@ -470,6 +474,7 @@ int anpu_hw_queue_push(struct anpu_hw *hw, unsigned int q,
 	doorbell(hw, ANPU_DB_QUEUE(q));
 	return 0;
 }
+ALLOW_ERROR_INJECTION(anpu_hw_queue_push, ERRNO);
 
 void anpu_hw_queue_status(struct anpu_hw *hw, unsigned int q, u32 slot,
 			  struct anpu_hw_job_status *st)
