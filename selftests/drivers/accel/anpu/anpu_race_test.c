@@ -7,7 +7,8 @@
  *   oops in drm_gem_unlock_reservations within seconds on 2 vCPUs);
  * - SUBMIT racing CTX_DESTROY: every SUBMIT that succeeded must signal its
  *   out-fence (a job pushed to a killed entity never did), the others fail
- *   with -ENOENT, and the object counters return to the baseline;
+ *   with -ENOENT, the object counters return to the baseline and the idle
+ *   device autosuspends (no runtime-PM reference left);
  * - the fd closed and the process killed with jobs in flight;
  * - the command or profile BO also listed in bos, and profile == cmd (were
  *   -EALREADY), a timeline out-sync at point 0 and array strides above the
@@ -197,6 +198,8 @@ TEST_F_TIMEOUT(anpu, submit_races_ctx_destroy, 600)
 	TH_LOG("%u SUBMITs succeeded and signalled, %u refused with -ENOENT", pushed, refused);
 	anpu_bo_free(self->fd, &cmd);
 	EXPECT_COUNTERS(self, 0, 0, 0);
+	/* no job kept its runtime-PM reference: the idle device autosuspends */
+	EXPECT_EQ(0, anpu_runtime_status_wait(self->fd, "suspended", 5000));
 }
 
 /* A child submitting from two threads on its own fd; killed or closing mid-flight. */
@@ -271,6 +274,7 @@ TEST_F_TIMEOUT(anpu, process_killed_mid_flight, 300)
 	for (int i = 0; i < 5; i++)
 		run_child(_metadata, false);
 	EXPECT_COUNTERS(self, 0, 0, 0);
+	EXPECT_EQ(0, anpu_runtime_status_wait(self->fd, "suspended", 5000));
 }
 
 /* A raw SUBMIT of @cmd (stream at 0) with @bos, optionally profiling into @prof at @prof_off. */
