@@ -4,7 +4,8 @@
  * also pass on one, where most races cannot happen):
  * - several threads submitting on one fd, to one shared and to their own
  *   contexts (the job used to be touched after its push: a use-after-free
- *   oops in drm_gem_unlock_reservations within seconds on 2 vCPUs);
+ *   oops in drm_gem_unlock_reservations on 2 vCPUs: each job lists 1024
+ *   BOs, ANPU_RACE_BOS changes it, so the unlock after the push is long);
  * - SUBMIT racing CTX_DESTROY: every SUBMIT that succeeded must signal its
  *   out-fence (a job pushed to a killed entity never did), the others fail
  *   with -ENOENT, the object counters return to the baseline and the idle
@@ -23,7 +24,7 @@
 
 #define RACE_THREADS	4
 #define RACE_JOBS	300	/* per thread */
-#define RACE_BOS	128	/* listed per job: a long reservation unlock after the push */
+#define RACE_BOS	1024	/* at most, listed per job: a long unlock after the push */
 #define RACE_ROUNDS	40	/* CTX_DESTROY rounds */
 #define RACE_SUBMITS	24	/* per thread and round, at most */
 #define MAX_STRIDE	256	/* ANPU_MAX_STRIDE, docs/kernel-abi.md */
@@ -80,19 +81,25 @@ static void *submit_loop(void *arg)
 
 /*
  * Back-to-back valid NOP jobs from four threads of one fd, two of them on a
- * shared context, each job listing RACE_BOS BOs of its thread.
+ * shared context, each job listing ANPU_RACE_BOS (default RACE_BOS) BOs of its
+ * thread.
  */
 TEST_F_TIMEOUT(anpu, threads_submit_on_one_fd, 300)
 {
 	static struct drm_anpu_bo_ref refs[RACE_THREADS][RACE_BOS];
+	const char *env = getenv("ANPU_RACE_BOS");
+	int nbos = env ? atoi(env) : RACE_BOS;
 	struct submitter s[RACE_THREADS];
 	pthread_t th[RACE_THREADS];
 	uint32_t ctx[3];
 	struct anpu_bo cmd;
 
+	if (nbos < 0 || nbos > RACE_BOS)
+		nbos = RACE_BOS;
+
 	ASSERT_EQ(0, anpu_nop_bo(self->fd, 1, &cmd, NULL));
 	for (int i = 0; i < RACE_THREADS; i++)
-		for (int j = 0; j < RACE_BOS; j++) {
+		for (int j = 0; j < nbos; j++) {
 			ASSERT_EQ(0, anpu_bo_create(self->fd, 4096, 0, &refs[i][j].handle, NULL));
 			refs[i][j].flags = j & 1 ? DRM_ANPU_BO_REF_WRITE : 0;
 		}
@@ -100,7 +107,7 @@ TEST_F_TIMEOUT(anpu, threads_submit_on_one_fd, 300)
 		ASSERT_EQ(0, anpu_ctx_create(self->fd, DRM_ANPU_PRIORITY_NORMAL - (i & 1), &ctx[i]));
 	for (int i = 0; i < RACE_THREADS; i++) {
 		s[i] = (struct submitter){ .fd = self->fd, .ctx = ctx[i < 2 ? 0 : i - 1],
-					   .cmd = &cmd, .bos = refs[i], .n_bos = RACE_BOS,
+					   .cmd = &cmd, .bos = refs[i], .n_bos = nbos,
 					   .jobs = RACE_JOBS };
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, submit_loop, &s[i]));
 	}
@@ -113,7 +120,7 @@ TEST_F_TIMEOUT(anpu, threads_submit_on_one_fd, 300)
 	for (int i = 0; i < 3; i++)
 		EXPECT_EQ(0, anpu_ctx_destroy(self->fd, ctx[i]));
 	for (int i = 0; i < RACE_THREADS; i++)
-		for (int j = 0; j < RACE_BOS; j++)
+		for (int j = 0; j < nbos; j++)
 			EXPECT_EQ(0, anpu_bo_close(self->fd, refs[i][j].handle));
 	anpu_bo_free(self->fd, &cmd);
 	EXPECT_COUNTERS(self, 0, 0, 0);
