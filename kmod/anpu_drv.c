@@ -4,6 +4,7 @@
  * per-file state, GET_PARAM, CLOCK_SAMPLE and the module.
  */
 
+#include <linux/dma-fence.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 
@@ -13,6 +14,7 @@
 #include <drm/drm_gem.h>
 #include <drm/drm_ioctl.h>
 #include <drm/drm_managed.h>
+#include <drm/drm_print.h>
 
 #include "anpu_drv.h"
 
@@ -26,6 +28,7 @@ static void anpu_file_release(struct kref *ref)
 {
 	struct anpu_file *af = container_of(ref, struct anpu_file, ref);
 
+	dma_fence_put(af->last_job_fence);
 	anpu_as_put(af->as);
 	kfree(af);
 }
@@ -52,6 +55,7 @@ static int anpu_open(struct drm_device *dev, struct drm_file *file)
 	af->adev = adev;
 	af->drm_file = file;
 	xa_init_flags(&af->ctxs, XA_FLAGS_ALLOC1);
+	spin_lock_init(&af->job_fence_lock);
 	af->as = anpu_as_create(adev);
 	drm_dev_exit(idx);
 	if (IS_ERR(af->as)) {
@@ -84,8 +88,10 @@ static int anpu_ioctl_get_param(struct drm_device *dev, void *data, struct drm_f
 	struct anpu_device *adev = to_anpu(dev);
 	struct drm_anpu_get_param *args = data;
 
-	if (args->pad)
+	if (args->pad) {
+		drm_dbg(dev, "GET_PARAM: pad %#x nonzero\n", args->pad);
 		return -EINVAL;
+	}
 	switch (args->param) {
 	case DRM_ANPU_PARAM_HW_VERSION:
 		args->value = adev->hw.version;
@@ -118,6 +124,7 @@ static int anpu_ioctl_get_param(struct drm_device *dev, void *data, struct drm_f
 		args->value = ANPU_JOB_TIMEOUT_MS;
 		break;
 	default:
+		drm_dbg(dev, "GET_PARAM: unknown param %llu\n", (u64)args->param);
 		return -EINVAL;
 	}
 	return 0;
@@ -130,11 +137,18 @@ static int anpu_ioctl_clock_sample(struct drm_device *dev, void *data, struct dr
 	u64 dev_ns, t0, t1;
 	int ret, idx;
 
-	if (args->reserved)
+	if (args->reserved) {
+		drm_dbg(dev, "CLOCK_SAMPLE: reserved %#llx nonzero\n", (u64)args->reserved);
 		return -EINVAL;
+	}
 	if (!drm_dev_enter(dev, &idx))
 		return -ENODEV;
-	ret = anpu_hw_clock_sample(&adev->hw, &dev_ns, &t0, &t1);
+	/* the device answers in every power state, but is kept up meanwhile */
+	ret = anpu_pm_get(adev);
+	if (!ret) {
+		ret = anpu_hw_clock_sample(&adev->hw, &dev_ns, &t0, &t1);
+		anpu_pm_put(adev);
+	}
 	drm_dev_exit(idx);
 	if (ret)
 		return ret;

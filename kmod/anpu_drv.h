@@ -4,8 +4,12 @@
  * mmu, ctx, job, pm, fdinfo, debugfs), the hardware layer and the bus glue.
  *
  * Lock order (outer first):
- *   anpu_ctx.lock -> dma_resv locks -> anpu_device.mm_lock
+ *   dma_resv locks -> anpu_ctx.lock -> anpu_file.job_fence_lock (spinlock)
+ *   dma_resv locks -> anpu_ctx.lock -> anpu_ctx.info_lock (spinlock)
  *   anpu_device.vm_lock -> anpu_device.mm_lock
+ * SUBMIT takes anpu_device.vm_lock (NPU addresses) and drops it before it
+ * locks the reservations; then, with them held, anpu_ctx.lock around arm and
+ * push (anpu_job.c). CTX_DESTROY takes anpu_ctx.lock alone.
  *   anpu_queue.ring_lock -> anpu_hw.queue[].lock
  *   anpu_hw.ctrl_lock -> anpu_hw.queue[].lock
  *   anpu_queue.ring_lock -> anpu_ctx.info_lock (spinlock)
@@ -47,6 +51,12 @@ struct seq_file;
 #define ANPU_WEDGE_TIMEOUTS	2
 #define ANPU_MAX_BOS		4096
 #define ANPU_MAX_SYNCS		64
+/*
+ * Largest element stride of a SUBMIT array: copy_struct_from_user() checks
+ * the bytes past the kernel's element size for zero, so a user-chosen
+ * stride of 4 GiB made one SUBMIT scan terabytes (docs/kernel-abi.md).
+ */
+#define ANPU_MAX_STRIDE		256
 #define ANPU_VA_START		SZ_2M	/* first NPU address handed out */
 #define ANPU_VA_GUARD		ANPU_PAGE_SIZE	/* unmapped gap after every BO */
 
@@ -215,8 +225,12 @@ struct anpu_job_record {
  * @id: id within the file.
  * @queue: its hardware queue (= priority).
  * @entity: its scheduler entity on @queue.
- * @lock: protects @next_seqno and orders job arm + push (entity order).
+ * @lock: protects @next_seqno and @destroyed and orders job arm + push
+ *	(entity order). SUBMIT holds it from its last check to the push, and
+ *	CTX_DESTROY sets @destroyed under it before it destroys @entity: no job
+ *	is ever pushed to a killed entity.
  * @next_seqno: seqno of the next job.
+ * @destroyed: CTX_DESTROY (or the file's close) has begun destroying @entity.
  * @guilty: a job of this context faulted or hung: later submits fail.
  * @info_lock: protects @records (taken in the job-completion path).
  * @records: the last ANPU_JOB_INFO_DEPTH jobs, by seqno.
@@ -227,8 +241,9 @@ struct anpu_ctx {
 	u32 id;
 	struct anpu_queue *queue;
 	struct drm_sched_entity entity;
-	struct mutex lock; /* @next_seqno, arm + push order */
+	struct mutex lock; /* @next_seqno, @destroyed, arm + push order */
 	u64 next_seqno;
+	bool destroyed;
 	atomic_t guilty;
 	spinlock_t info_lock; /* @records */
 	struct anpu_job_record records[ANPU_JOB_INFO_DEPTH];
@@ -245,6 +260,11 @@ struct anpu_ctx {
  * @jobs_submitted: jobs submitted.
  * @faults: jobs that faulted or hung.
  * @link: in anpu_device.files.
+ * @job_fence_lock: protects @last_job_fence and @job_fence_seqno.
+ * @last_job_fence: a dma_fence_chain of the finished fences of every job
+ *	pushed so far: it signals once all of them have (NULL before the first
+ *	job). See anpu_file_last_job_fence().
+ * @job_fence_seqno: seqno of @last_job_fence's newest link.
  */
 struct anpu_file {
 	struct kref ref;
@@ -256,6 +276,9 @@ struct anpu_file {
 	atomic64_t jobs_submitted;
 	atomic64_t faults;
 	struct list_head link;
+	spinlock_t job_fence_lock; /* @last_job_fence, @job_fence_seqno */
+	struct dma_fence *last_job_fence;
+	u64 job_fence_seqno;
 };
 
 static inline struct anpu_device *to_anpu(struct drm_device *drm)
@@ -312,6 +335,7 @@ int anpu_ioctl_submit(struct drm_device *dev, void *data, struct drm_file *file)
 void anpu_jobs_done(struct anpu_hw *hw);
 int anpu_recover(struct anpu_device *adev, int queue);
 void anpu_queues_kick(struct anpu_device *adev);
+struct dma_fence *anpu_file_last_job_fence(struct anpu_file *af);
 int anpu_fi_power_loss(struct anpu_device *adev, bool on);
 
 /* anpu_pm.c */
