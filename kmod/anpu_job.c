@@ -652,6 +652,40 @@ void anpu_sched_fini(struct anpu_device *adev)
 
 /* ---- SUBMIT ---- */
 
+struct dma_fence *anpu_file_last_job_fence(struct anpu_file *af)
+{
+	struct dma_fence *fence;
+
+	spin_lock(&af->fence_lock);
+	fence = dma_fence_get(af->last_fence);
+	spin_unlock(&af->fence_lock);
+	return fence;
+}
+
+/*
+ * Jobs of one file on different contexts end in any order: the file's fence
+ * is a chain of all of them (signalled when every link is), from which the
+ * links that have signalled are dropped on each push.
+ */
+void anpu_file_add_job_fence(struct anpu_file *af, struct dma_fence_chain *chain,
+			     struct dma_fence *fence)
+{
+	struct dma_fence *prev;
+
+	spin_lock(&af->fence_lock);
+	prev = af->last_fence;
+	if (prev && dma_fence_is_signaled(prev)) {
+		dma_fence_put(prev);
+		prev = NULL;
+	} else if (prev) {
+		/* collapse the signalled links behind the head */
+		dma_fence_put(dma_fence_chain_walk(dma_fence_get(prev)));
+	}
+	dma_fence_chain_init(chain, prev, dma_fence_get(fence), ++af->fence_seqno);
+	af->last_fence = &chain->base;
+	spin_unlock(&af->fence_lock);
+}
+
 static int anpu_read_array_elem(void *dst, size_t size,
 				const struct drm_anpu_obj_array *arr, u32 i)
 {
@@ -881,6 +915,7 @@ static int anpu_submit(struct anpu_job *job, struct drm_file *file,
 	struct drm_anpu_job_info queued = { .state = DRM_ANPU_JOB_QUEUED };
 	struct drm_gem_object *cmd = NULL, *prof = NULL;
 	struct anpu_ctx *ctx = job->ctx;
+	struct dma_fence_chain *chain;
 	struct ww_acquire_ctx ww;
 	struct dma_fence *done;
 	int ret;
@@ -904,10 +939,16 @@ static int anpu_submit(struct anpu_job *job, struct drm_file *file,
 	if (ret)
 		return ret;
 	job->pm_ref = true;
+	/* the link of anpu_file.last_fence, allocated before the job is armed */
+	chain = dma_fence_chain_alloc();
+	if (!chain)
+		return -ENOMEM;
 
 	ret = drm_gem_lock_reservations(job->bos, job->bo_count, &ww);
-	if (ret)
+	if (ret) {
+		dma_fence_chain_free(chain);
 		return ret;
+	}
 	for (u32 i = 0; i < job->bo_count; i++) {
 		ret = dma_resv_reserve_fences(job->bos[i]->resv, 1);
 		if (ret)
@@ -932,6 +973,7 @@ static int anpu_submit(struct anpu_job *job, struct drm_file *file,
 					   job->bo_write[i] ? DMA_RESV_USAGE_WRITE :
 							      DMA_RESV_USAGE_READ);
 		args->seqno = job->seqno;
+		anpu_file_add_job_fence(job->af, chain, done);
 		atomic64_inc(&job->af->jobs_submitted);
 		trace_anpu_submit(job->queue->index, ctx->id, job->seqno, job->bo_count);
 		/* the scheduler owns the job now */
@@ -952,6 +994,7 @@ static int anpu_submit(struct anpu_job *job, struct drm_file *file,
 
 unlock:
 	drm_gem_unlock_reservations(job->bos, job->bo_count, &ww);
+	dma_fence_chain_free(chain);
 	return ret;
 }
 
@@ -999,7 +1042,12 @@ int anpu_ioctl_submit(struct drm_device *dev, void *data, struct drm_file *file)
 		ret = -ENODEV;
 		goto err;
 	}
-	ret = anpu_submit(job, file, args, out);
+	/* the address space keeps its hardware id from here to the push */
+	ret = anpu_as_pin(af->as);
+	if (!ret) {
+		ret = anpu_submit(job, file, args, out);
+		anpu_as_unpin(af->as);
+	}
 	drm_dev_exit(idx);
 	anpu_out_syncs_free(out, args->out_syncs.count);
 	if (!ret)
