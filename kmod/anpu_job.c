@@ -976,10 +976,11 @@ static int anpu_submit(struct anpu_job *job, struct drm_file *file,
 		anpu_file_add_job_fence(job->af, chain, done);
 		atomic64_inc(&job->af->jobs_submitted);
 		trace_anpu_submit(job->queue->index, ctx->id, job->seqno, job->bo_count);
+		/* stand-in for the kmod-jobs fix of bug 1: the job is not touched after the push */
+		drm_gem_unlock_reservations(job->bos, job->bo_count, &ww);
 		/* the scheduler owns the job now */
 		drm_sched_entity_push_job(&job->base);
 	}
-	drm_gem_unlock_reservations(job->bos, job->bo_count, &ww);
 
 	for (u32 i = 0; i < args->out_syncs.count; i++) {
 		if (out[i].chain) {
