@@ -76,7 +76,9 @@ struct anpu_fence_wait {
  *	address space that mapped them, docs/hardware.md section 7.1)
  * @adev: the device (a drm_dev reference is held while it waits).
  * @waits: struct anpu_fence_wait.link, the fences waited for, in order.
- * @cb: the callback on the fence waited for now; it only queues the work.
+ * @fence: the fence waited for now (a job's, from a wait's chain;
+ *	referenced), or NULL.
+ * @cb: the callback on @fence; it only queues the work.
  * @ready: in anpu_device.reclaim_ready once that fence has signalled.
  * @release: frees the memory and the structure embedding this.
  *
@@ -86,6 +88,7 @@ struct anpu_fence_wait {
 struct anpu_reclaim {
 	struct anpu_device *adev;
 	struct list_head waits;
+	struct dma_fence *fence;
 	struct dma_fence_cb cb;
 	struct llist_node ready;
 	void (*release)(struct anpu_reclaim *r);

@@ -14,6 +14,7 @@
  */
 
 #include <linux/dma-buf.h>
+#include <linux/dma-fence-chain.h>
 #include <linux/error-injection.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -91,19 +92,52 @@ void anpu_reclaim_work(struct work_struct *work)
 		anpu_reclaim_advance(r);
 }
 
+/*
+ * The first fence in @fence (a job fence chain, or one fence) that has not
+ * signalled, referenced; NULL when all have. Callbacks go on these, not on
+ * the chain: a chain signals from an irq_work, after its last job may have
+ * been freed (and with it the last device reference but ours).
+ */
+static struct dma_fence *anpu_fence_first_pending(struct dma_fence *fence)
+{
+	struct dma_fence *iter;
+
+	dma_fence_chain_for_each(iter, fence) {
+		struct dma_fence *f = dma_fence_chain_contained(iter);
+
+		if (!dma_fence_is_signaled(f)) {
+			dma_fence_get(f);
+			dma_fence_put(iter);
+			return f;
+		}
+	}
+	return NULL;
+}
+
 /* Wait for the next fence that has not signalled, or release. */
 static void anpu_reclaim_advance(struct anpu_reclaim *r)
 {
 	struct anpu_device *adev = r->adev;
 	struct anpu_fence_wait *w;
 
+	dma_fence_put(r->fence);	/* the one that woke us, if any */
+	r->fence = NULL;
 	list_for_each_entry(w, &r->waits, link) {
-		if (!w->fence)
-			continue;
-		if (!dma_fence_add_callback(w->fence, &r->cb, anpu_reclaim_cb))
-			return;
-		dma_fence_put(w->fence);
-		w->fence = NULL;
+		while (w->fence) {
+			struct dma_fence *f = anpu_fence_first_pending(w->fence);
+
+			if (!f) {
+				dma_fence_put(w->fence);
+				w->fence = NULL;
+				break;
+			}
+			/* set first: the callback's work may run before we return */
+			r->fence = f;
+			if (!dma_fence_add_callback(f, &r->cb, anpu_reclaim_cb))
+				return;
+			r->fence = NULL;
+			dma_fence_put(f);
+		}
 	}
 	r->release(r);
 	atomic_dec(&adev->reclaim_pending);
@@ -117,6 +151,7 @@ void anpu_reclaim_init(struct anpu_device *adev, struct anpu_reclaim *r,
 {
 	r->adev = adev;
 	r->release = release;
+	r->fence = NULL;
 	INIT_LIST_HEAD(&r->waits);
 }
 
@@ -385,10 +420,7 @@ static struct anpu_bo *anpu_bo_create(struct anpu_device *adev, u64 size, u32 fl
 	atomic_inc(&adev->count.bos);
 
 	align = size >= ANPU_LARGE_PAGE_SIZE ? ANPU_LARGE_PAGE_SIZE : ANPU_PAGE_SIZE;
-	/* memory freed by others may still wait for their jobs: wait for it */
-	do {
-		ret = anpu_devmem_alloc(adev, &bo->node, size, align);
-	} while (ret == -ENOMEM && anpu_reclaim_wait(adev, &ret));
+	ret = anpu_devmem_alloc(adev, &bo->node, size, align);
 	if (!ret)
 		ret = anpu_devmem_zero(adev, bo->node.start, size);
 	if (!ret)
@@ -426,7 +458,7 @@ int anpu_ioctl_bo_create(struct drm_device *dev, void *data, struct drm_file *fi
 	struct anpu_bo *bo;
 	u64 size, npu_addr;
 	u32 handle;
-	int ret, idx;
+	int ret = 0, idx;
 
 	if (args->flags & ~DRM_ANPU_BO_FLAGS_ALL || args->pad || args->reserved)
 		return -EINVAL;
@@ -439,12 +471,18 @@ int anpu_ioctl_bo_create(struct drm_device *dev, void *data, struct drm_file *fi
 	if (atomic64_read(&af->devmem_bytes) + size > anpu_file_max_devmem(adev))
 		return -EDQUOT;
 
-	if (!drm_dev_enter(dev, &idx))
-		return -ENODEV;
-	bo = anpu_bo_create(adev, size, args->flags);
-	drm_dev_exit(idx);
+	/*
+	 * Memory freed by others may still wait for their jobs: wait for it,
+	 * outside drm_dev_enter() (an unplug waits for those sections).
+	 */
+	do {
+		if (!drm_dev_enter(dev, &idx))
+			return -ENODEV;
+		bo = anpu_bo_create(adev, size, args->flags);
+		drm_dev_exit(idx);
+	} while (bo == ERR_PTR(-ENOMEM) && anpu_reclaim_wait(adev, &ret));
 	if (IS_ERR(bo))
-		return PTR_ERR(bo);
+		return ret ?: PTR_ERR(bo);
 	ret = anpu_as_map(af->as, bo);
 	if (!ret)
 		ret = anpu_bo_npu_addr(bo, af->as, &npu_addr);

@@ -1039,17 +1039,21 @@ int anpu_ioctl_submit(struct drm_device *dev, void *data, struct drm_file *file)
 		goto err;
 	}
 
+	/*
+	 * The address space keeps its hardware id from here to the push. Pinned
+	 * outside drm_dev_enter(): it may wait for another file's jobs.
+	 */
+	ret = anpu_as_pin(af->as);
+	if (ret)
+		goto err;
 	if (!drm_dev_enter(dev, &idx)) {
+		anpu_as_unpin(af->as);
 		ret = -ENODEV;
 		goto err;
 	}
-	/* the address space keeps its hardware id from here to the push */
-	ret = anpu_as_pin(af->as);
-	if (!ret) {
-		ret = anpu_submit(job, file, args, out);
-		anpu_as_unpin(af->as);
-	}
+	ret = anpu_submit(job, file, args, out);
 	drm_dev_exit(idx);
+	anpu_as_unpin(af->as);
 	anpu_out_syncs_free(out, args->out_syncs.count);
 	if (!ret)
 		return 0;
