@@ -70,7 +70,7 @@ int anpu_ioctl_ctx_create(struct drm_device *dev, void *data, struct drm_file *f
 	if (args->priority >= DRM_ANPU_PRIORITY_HIGH && !capable(CAP_SYS_NICE))
 		return -EPERM;
 
-	ctx = kvzalloc(sizeof(*ctx), GFP_KERNEL);	/* ~23 KiB of records */
+	ctx = kvzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);	/* ~23 KiB of records */
 	if (!ctx)
 		return -ENOMEM;
 	kref_init(&ctx->ref);
@@ -87,11 +87,13 @@ int anpu_ioctl_ctx_create(struct drm_device *dev, void *data, struct drm_file *f
 		anpu_ctx_put(ctx);
 		return ret;
 	}
-	ret = xa_alloc(&af->ctxs, &id, ctx, xa_limit_32b, GFP_KERNEL);
+	/* ids are the lowest free ones: the id range is the per-file limit */
+	ret = xa_alloc(&af->ctxs, &id, ctx, XA_LIMIT(1, anpu_file_max_contexts()),
+		       GFP_KERNEL_ACCOUNT);
 	if (ret) {
 		drm_sched_entity_destroy(&ctx->entity);
 		anpu_ctx_put(ctx);
-		return ret == -EBUSY ? -ENOSPC : ret;
+		return ret == -EBUSY ? -EDQUOT : ret;
 	}
 	ctx->id = id;
 	args->ctx_id = id;

@@ -100,7 +100,7 @@ static int contexts_show(struct seq_file *m, void *unused)
 		unsigned long id;
 
 		seq_printf(m, "file asid %u jobs %llu faults %llu busy_ns %llu\n",
-			   af->as->asid, (u64)atomic64_read(&af->jobs_submitted),
+			   READ_ONCE(af->as->asid), (u64)atomic64_read(&af->jobs_submitted),
 			   (u64)atomic64_read(&af->faults), (u64)atomic64_read(&af->busy_ns));
 		xa_lock(&af->ctxs);
 		xa_for_each(&af->ctxs, id, ctx)

@@ -18,6 +18,41 @@
 
 #include "anpu_drv.h"
 
+/*
+ * Per-file limits. The defaults let one process run a 1.5B-parameter model
+ * (about 1.1 GiB of Q4_K_M weights plus several 4096-token KV caches) on a
+ * device with the memory for it, while leaving every other user some.
+ */
+static unsigned int file_max_contexts = 64;
+module_param(file_max_contexts, uint, 0644);
+MODULE_PARM_DESC(file_max_contexts, "Contexts per open file (default 64)");
+
+static unsigned int file_max_devmem_mb;
+module_param(file_max_devmem_mb, uint, 0644);
+MODULE_PARM_DESC(file_max_devmem_mb,
+		 "MiB of BOs one open file may hold handles to (default 0: device memory minus devmem_reserve_mb)");
+
+static unsigned int devmem_reserve_mb = 32;
+module_param(devmem_reserve_mb, uint, 0644);
+MODULE_PARM_DESC(devmem_reserve_mb,
+		 "With file_max_devmem_mb 0: MiB of device memory one file cannot take (default 32)");
+
+u32 anpu_file_max_contexts(void)
+{
+	return READ_ONCE(file_max_contexts);
+}
+
+u64 anpu_file_max_devmem(struct anpu_device *adev)
+{
+	u64 size = anpu_hw_mem_size(&adev->hw);
+	u64 max = (u64)READ_ONCE(file_max_devmem_mb) << 20;
+	u64 reserve = (u64)READ_ONCE(devmem_reserve_mb) << 20;
+
+	if (max)
+		return max;
+	return size > reserve ? size - reserve : 0;
+}
+
 struct anpu_file *anpu_file_get(struct anpu_file *af)
 {
 	kref_get(&af->ref);
@@ -28,8 +63,9 @@ static void anpu_file_release(struct kref *ref)
 {
 	struct anpu_file *af = container_of(ref, struct anpu_file, ref);
 
-	dma_fence_put(af->last_job_fence);
+	/* after the address space: its teardown may read the file's job fence */
 	anpu_as_put(af->as);
+	dma_fence_put(af->last_job_fence);
 	kfree(af);
 }
 
@@ -46,7 +82,7 @@ static int anpu_open(struct drm_device *dev, struct drm_file *file)
 
 	if (!drm_dev_enter(dev, &idx))
 		return -ENODEV;
-	af = kzalloc(sizeof(*af), GFP_KERNEL);
+	af = kzalloc(sizeof(*af), GFP_KERNEL_ACCOUNT);
 	if (!af) {
 		drm_dev_exit(idx);
 		return -ENOMEM;
@@ -56,7 +92,8 @@ static int anpu_open(struct drm_device *dev, struct drm_file *file)
 	af->drm_file = file;
 	xa_init_flags(&af->ctxs, XA_FLAGS_ALLOC1);
 	spin_lock_init(&af->job_fence_lock);
-	af->as = anpu_as_create(adev);
+	/* no hardware address-space id yet: bound when it first submits */
+	af->as = anpu_as_create(adev, af);
 	drm_dev_exit(idx);
 	if (IS_ERR(af->as)) {
 		int ret = PTR_ERR(af->as);
@@ -196,6 +233,8 @@ static void anpu_mm_fini(struct drm_device *drm, void *arg)
 {
 	struct anpu_device *adev = to_anpu(drm);
 
+	/* each deferred release holds a device reference */
+	WARN_ON(atomic_read(&adev->reclaim_pending));
 	drm_mm_takedown(&adev->mm);
 	ida_destroy(&adev->asids);
 }
@@ -214,11 +253,17 @@ int anpu_device_register(struct anpu_device *adev)
 	if (!ret)
 		ret = drmm_mutex_init(drm, &adev->vm_lock);
 	if (!ret)
+		ret = drmm_mutex_init(drm, &adev->asid_lock);
+	if (!ret)
 		ret = drmm_mutex_init(drm, &adev->files_lock);
 	if (ret)
 		return ret;
 	INIT_LIST_HEAD(&adev->files);
 	ida_init(&adev->asids);
+	INIT_LIST_HEAD(&adev->asid_lru);
+	init_llist_head(&adev->reclaim_ready);
+	INIT_WORK(&adev->reclaim_work, anpu_reclaim_work);
+	init_waitqueue_head(&adev->reclaim_wq);
 	drm_mm_init(&adev->mm, anpu_hw_mem_first(&adev->hw), anpu_hw_mem_size(&adev->hw));
 	ret = drmm_add_action_or_reset(drm, anpu_mm_fini, NULL);
 	if (ret)
@@ -253,12 +298,21 @@ void anpu_device_unregister(struct anpu_device *adev)
 
 static int __init anpu_init(void)
 {
-	return anpu_pci_register();
+	int ret = anpu_reclaim_wq_init();
+
+	if (ret)
+		return ret;
+	ret = anpu_pci_register();
+	if (ret)
+		anpu_reclaim_wq_fini();
+	return ret;
 }
 
 static void __exit anpu_exit(void)
 {
 	anpu_pci_unregister();
+	/* a deferred release may hold the last device reference: drained here */
+	anpu_reclaim_wq_fini();
 }
 
 module_init(anpu_init);

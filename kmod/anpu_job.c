@@ -1252,12 +1252,21 @@ int anpu_ioctl_submit(struct drm_device *dev, void *data, struct drm_file *file)
 		}
 	}
 
+	/*
+	 * The address space keeps its hardware id from here to the push. Pinned
+	 * outside drm_dev_enter(): it may wait for another file's jobs.
+	 */
+	ret = anpu_as_pin(af->as);
+	if (ret)
+		goto err;
 	if (!drm_dev_enter(dev, &idx)) {
+		anpu_as_unpin(af->as);
 		ret = -ENODEV;
 		goto err;
 	}
 	ret = anpu_submit(job, file, args, out, file_link);
 	drm_dev_exit(idx);
+	anpu_as_unpin(af->as);
 	anpu_out_syncs_free(out, args->out_syncs.count);
 	if (!ret) {
 		anpu_job_put(job);	/* SUBMIT's reference */
