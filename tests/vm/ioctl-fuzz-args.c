@@ -72,7 +72,9 @@ void fz_obj_array(struct fz_rng *r, struct drm_anpu_obj_array *a, void *elems,
 	uint8_t *dst = elems;
 
 	memset(a, 0, sizeof(*a));
-	switch (fz_below(r, 16)) {
+	if (!n && fz_chance(r, 95))
+		return;		/* an empty array is all zero */
+	switch (fz_below(r, 32)) {
 	case 0:	/* a longer element, extra bytes zero or not */
 	case 1:
 		stride = elem_size + 8 * (1 + fz_below(r, 4));
@@ -98,7 +100,7 @@ void fz_obj_array(struct fz_rng *r, struct drm_anpu_obj_array *a, void *elems,
 	a->stride = stride;
 	a->count = n;
 	a->array = n ? (uintptr_t)dst : 0;
-	switch (fz_below(r, 20)) {
+	switch (fz_below(r, 40)) {
 	case 0: a->count = fz_chance(r, 50) ? 4096 + fz_below(r, 2) : fz_edge32(r); break;
 	case 1: a->array = fz_ptr(r, dst); break;
 	case 2: a->stride = fz_edge32(r); break;

@@ -538,12 +538,17 @@ static void op_syncobj(struct fz_thread *t)
 	}
 }
 
-/* Any driver ioctl number with any size and direction (truncated or longer
- * structs), or a generic DRM ioctl on random bytes. */
+/*
+ * Any driver ioctl number with any size and direction (truncated or longer
+ * structs), or a generic DRM ioctl on random bytes. Not the syncobj ioctls
+ * that take handle arrays (RESET, SIGNAL, QUERY, TRANSFER, TIMELINE_SIGNAL):
+ * 6.12's drm_syncobj_array_find() kmallocs a user-sized array without
+ * __GFP_NOWARN, a WARNING in the DRM core on a huge count, not the driver's.
+ */
 static void op_raw_ioctl(struct fz_thread *t)
 {
 	static const uint8_t generic[] = { 0x00, 0x0c, 0x0d, 0x09, 0x0a, 0x0b, 0x2d, 0x2e,
-					   0xbf, 0xc0, 0xc1, 0xc2, 0xc4, 0xc5, 0xcb, 0xcc, 0xcd };
+					   0xbf, 0xc0, 0xc1, 0xc2 };
 	static const uint16_t sizes[] = {
 		sizeof(struct drm_anpu_get_param), sizeof(struct drm_anpu_bo_create),
 		sizeof(struct drm_anpu_bo_info), sizeof(struct drm_anpu_ctx_create),
@@ -592,6 +597,7 @@ static void op_mmap(struct fz_thread *t)
 	uint8_t *map;
 	struct fz_file f;
 	int prot = PROT_READ | PROT_WRITE;
+	bool private;
 	long r;
 
 	if (snap(t, &f) < 0)
@@ -609,7 +615,8 @@ static void op_mmap(struct fz_thread *t)
 	}
 	if (!own && fz_chance(&t->rng, 10))
 		prot = fz_chance(&t->rng, 50) ? PROT_READ : PROT_WRITE;
-	map = mmap(NULL, len, prot, fz_chance(&t->rng, 95) ? MAP_SHARED : MAP_PRIVATE, f.fd,
+	private = !(t->p->avoid & FZ_AVOID_PRIVATE_MMAP) && fz_chance(&t->rng, 5);
+	map = mmap(NULL, len, prot, private ? MAP_PRIVATE : MAP_SHARED, f.fd,
 		   (off_t)(info.mmap_offset + delta));
 	fz_count(t, FZ_MMAP, map == MAP_FAILED ? -1 : 0);
 	if (map == MAP_FAILED)

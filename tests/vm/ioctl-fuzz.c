@@ -23,7 +23,8 @@
  * skipped"; exits 0, 1 on a failed check, 4 when there is no ANPU device.
  *
  * --avoid takes a comma list of known-bug paths to leave out (default none):
- * dmabuf-mmap, ctx-destroy, handle-guess, parallel-submit; "known" is all.
+ * dmabuf-mmap, private-mmap, ctx-destroy, handle-guess, parallel-submit;
+ * "known" is all of them.
  */
 #include "tests/vm/ioctl-fuzz.h"
 
@@ -64,7 +65,8 @@ static int parse_avoid(const char *s, unsigned int *avoid)
 	static const struct { const char *name; unsigned int bit; } names[] = {
 		{ "dmabuf-mmap", FZ_AVOID_DMABUF_MMAP }, { "ctx-destroy", FZ_AVOID_CTX_DESTROY },
 		{ "handle-guess", FZ_AVOID_HANDLE_GUESS },
-		{ "parallel-submit", FZ_AVOID_PARALLEL_SUBMIT }, { "known", ~0u },
+		{ "parallel-submit", FZ_AVOID_PARALLEL_SUBMIT },
+		{ "private-mmap", FZ_AVOID_PRIVATE_MMAP }, { "known", ~0u },
 	};
 	char buf[256], *tok, *save;
 
@@ -337,8 +339,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (parse_options(argc, argv, &o)) {
 		fprintf(stderr, "usage: %s [--seed N] [--duration SECS] [--procs N] [--threads N] "
-			"[--kill-ms MS] [--settle-ms MS] [--avoid dmabuf-mmap,ctx-destroy,"
-			"handle-guess,parallel-submit|known]\n", argv[0]);
+			"[--kill-ms MS] [--settle-ms MS] [--avoid dmabuf-mmap,private-mmap,"
+			"ctx-destroy,handle-guess,parallel-submit|known]\n", argv[0]);
 		return 2;
 	}
 	fd = anpu_open();

@@ -38,6 +38,7 @@ extern const char *const fz_call_names[FZ_NCALLS];
 #define FZ_AVOID_CTX_DESTROY	(1u << 1)	/* CTX_DESTROY (races SUBMIT) */
 #define FZ_AVOID_HANDLE_GUESS	(1u << 2)	/* GEM_CLOSE of handles not yet returned */
 #define FZ_AVOID_PARALLEL_SUBMIT (1u << 3)	/* one SUBMIT at a time per process */
+#define FZ_AVOID_PRIVATE_MMAP	(1u << 4)	/* MAP_PRIVATE mmap of a BO */
 
 /* Shared by every process of a run (MAP_SHARED): counts survive SIGKILL. */
 struct fz_shared {
