@@ -3,6 +3,8 @@
 #include "tests/vm/ioctl-fuzz.h"
 
 #include <signal.h>
+#include <ucontext.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -202,9 +204,9 @@ uint32_t fz_stream(struct fz_rng *r, uint8_t *buf, uint32_t cap,
 		return fz_chance(r, 50) ? len : (uint32_t)fz_edge32(r);
 	}
 	for (unsigned int i = 0; i < ops; i++) {
-		if (kind <= 3)		/* NOPs */
+		if (kind <= 4)		/* NOPs */
 			at = put_op(r, buf, at, cap, ANPU_OP_NOP, 0, bos, n_bos, false);
-		else if (kind <= 6)	/* element-wise ops on the file's BOs */
+		else if (kind <= 7)	/* element-wise ops on the file's BOs */
 			at = fz_chance(r, 50) ?
 				put_op(r, buf, at, cap, ANPU_OP_SCALE, 2, bos, n_bos, false) :
 				put_op(r, buf, at, cap, ANPU_OP_ADD, 3, bos, n_bos, false);
@@ -215,7 +217,7 @@ uint32_t fz_stream(struct fz_rng *r, uint8_t *buf, uint32_t cap,
 		h.op_count++;
 	}
 	h.size = at;
-	if (kind >= 7) {		/* a header field off */
+	if (kind >= 8) {		/* a header field off */
 		switch (fz_below(r, 8)) {
 		case 0: h.size = fz_edge32(r); break;
 		case 1: h.op_count = fz_edge32(r); break;
@@ -239,19 +241,42 @@ uint32_t fz_stream(struct fz_rng *r, uint8_t *buf, uint32_t cap,
  * around fz_touch()'s accesses, per thread (the signal is synchronous, so it
  * is delivered to the thread that touched).
  */
-static __thread sigjmp_buf *touch_env;
+static __thread sigjmp_buf *volatile touch_env;
 
-static void guard_handler(int sig)
+static size_t put_hex(char *b, uint64_t v)
 {
+	size_t n = 0;
+
+	b[n++] = '0';
+	b[n++] = 'x';
+	for (int sh = 60; sh >= 0; sh -= 4)
+		if ((v >> sh) || !sh || n > 2)
+			b[n++] = "0123456789abcdef"[(v >> sh) & 15];
+	return n;
+}
+
+/* Outside a touch: say where (async-signal-safe), then die of the signal. */
+static void guard_handler(int sig, siginfo_t *si, void *uc)
+{
+	char b[128] = "anpu-ioctl-fuzz: fatal signal at ";
+	size_t n = strlen(b);
+
 	if (touch_env)
 		siglongjmp(*touch_env, sig);
+	n += put_hex(b + n, (uintptr_t)si->si_addr);
+	memcpy(b + n, ", ip ", 5);
+	n += 5;
+	n += put_hex(b + n, (uint64_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP]);
+	b[n++] = '\n';
+	if (write(2, b, n) < 0)
+		b[0] = 0;
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
 
 void fz_guard_install(void)
 {
-	struct sigaction sa = { .sa_handler = guard_handler, .sa_flags = SA_NODEFER };
+	struct sigaction sa = { .sa_sigaction = guard_handler, .sa_flags = SA_NODEFER | SA_SIGINFO };
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGBUS, &sa, NULL);
@@ -278,4 +303,21 @@ int fz_touch(void *p, size_t len, bool write)
 	}
 	touch_env = NULL;
 	return 0;
+}
+
+uint32_t fz_nop_stream(uint8_t *buf, uint32_t cap, unsigned int nops)
+{
+	struct anpu_stream_header h = {
+		.magic = ANPU_STREAM_MAGIC,
+		.version_major = ANPU_ISA_VERSION_MAJOR,
+		.size = sizeof(h),
+	};
+	struct anpu_op op = { .opcode = ANPU_OP_NOP };
+
+	for (; nops && h.size + sizeof(op) <= cap; nops--, h.op_count++) {
+		memcpy(buf + h.size, &op, sizeof(op));
+		h.size += sizeof(op);
+	}
+	memcpy(buf, &h, sizeof(h));
+	return h.size;
 }

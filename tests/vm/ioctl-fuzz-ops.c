@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -38,6 +39,12 @@ void fz_count(struct fz_thread *t, enum fz_call c, long ret)
 	if (e < 0 || e >= FZ_NERRNO - 1)
 		e = FZ_NERRNO - 1;
 	atomic_fetch_add_explicit(&t->p->sh->count[c][e], 1, memory_order_relaxed);
+}
+
+void fz_count_touch(struct fz_thread *t, enum fz_call c, int sig)
+{
+	errno = sig == SIGBUS ? EFAULT : EACCES;
+	fz_count(t, c, sig ? -1 : 0);
 }
 
 static long fz_ioctl(struct fz_thread *t, enum fz_call c, int fd, unsigned long req, void *arg)
@@ -210,7 +217,7 @@ static void op_bo_create(struct fz_thread *t)
 
 	if (i < 0)
 		return;
-	a.flags = fz_chance(&t->rng, 30) ? DRM_ANPU_BO_NPU_READONLY : 0;
+	a.flags = fz_chance(&t->rng, 15) ? DRM_ANPU_BO_NPU_READONLY : 0;
 	if (fz_chance(&t->rng, 5))
 		a.flags = fz_edge32(&t->rng);
 	if (fz_chance(&t->rng, 4))
@@ -292,9 +299,10 @@ static void op_ctx_destroy(struct fz_thread *t)
 		pool_forget(t, i, f.fd, t->p->file[i].ctx, FZ_CTXS, a.ctx_id);
 }
 
-/* A command BO holding a generated stream; its handle (0 on failure). */
-static uint32_t cmd_bo(struct fz_thread *t, int fd, const struct fz_file *f, uint32_t *size,
-		       uint64_t *bo_bytes)
+/* A command BO holding a generated stream (@nops NOPs if nonzero); its
+ * handle (0 on failure). */
+static uint32_t cmd_bo(struct fz_thread *t, int fd, const struct fz_file *f, unsigned int nops,
+		       uint32_t *size, uint64_t *bo_bytes)
 {
 	struct fz_bo_ref refs[FZ_BOS];
 	struct drm_anpu_bo_info info = { 0 };
@@ -303,6 +311,7 @@ static uint32_t cmd_bo(struct fz_thread *t, int fd, const struct fz_file *f, uin
 			       &addr, bo_bytes);
 	void *map;
 	long r;
+	int sig;
 
 	if (!h)
 		return 0;
@@ -314,11 +323,14 @@ static uint32_t cmd_bo(struct fz_thread *t, int fd, const struct fz_file *f, uin
 	if (map == MAP_FAILED)
 		return h;
 	/* the stream goes to a private buffer first: the mapping may fault */
-	*size = fz_stream(&t->rng, t->scratch + FZ_SCRATCH / 4 * 3, (uint32_t)cap, refs,
-			  bo_refs(f, refs));
-	if (fz_touch(map, cap, true))
-		fz_count(t, FZ_TOUCH, (errno = EFAULT, -1));
+	if (nops)
+		*size = fz_nop_stream(t->scratch + FZ_SCRATCH / 4 * 3, (uint32_t)cap, nops);
 	else
+		*size = fz_stream(&t->rng, t->scratch + FZ_SCRATCH / 4 * 3, (uint32_t)cap, refs,
+				  bo_refs(f, refs));
+	sig = fz_touch(map, cap, true);
+	fz_count_touch(t, FZ_TOUCH, sig);
+	if (!sig)
 		memcpy(map, t->scratch + FZ_SCRATCH / 4 * 3, cap);
 	r = munmap(map, cap);
 	fz_count(t, FZ_MUNMAP, r);
@@ -379,7 +391,7 @@ static void submit_bos(struct fz_thread *t, const struct fz_file *f, uint32_t cm
 		       struct drm_anpu_bo_ref *refs, uint32_t *n)
 {
 	*n = 0;
-	for (unsigned int k = fz_below(&t->rng, 7); k; k--) {
+	for (unsigned int k = fz_below(&t->rng, 5); k; k--) {
 		struct drm_anpu_bo_ref e = { .handle = pick(t, f->bo, FZ_BOS, 95) };
 
 		e.flags = fz_chance(&t->rng, 50) ? DRM_ANPU_BO_REF_WRITE : 0;
@@ -406,7 +418,7 @@ static void op_submit(struct fz_thread *t)
 
 	if (i < 0)
 		return;
-	cmd = cmd_bo(t, f.fd, &f, &size, &cmd_bytes);
+	cmd = cmd_bo(t, f.fd, &f, 0, &size, &cmd_bytes);
 	s.ctx_id = pick(t, f.ctx, FZ_CTXS, 90);
 	s.cmd_handle = cmd;
 	s.cmd_size = size;
@@ -461,6 +473,48 @@ static void op_submit(struct fz_thread *t)
 	} else if (cmd) {
 		pool_add_bo(t, i, f.fd, cmd, 0, cmd_bytes);
 	}
+	if (t->unwaited >= 8 && t->flow_fd >= 0)
+		flow_wait(t);
+}
+
+/*
+ * Back-to-back valid NOP jobs on one context, each with the thread's flow
+ * syncobj (the submit path racing the jobs' ends, other threads' closes).
+ */
+static void op_submit_burst(struct fz_thread *t)
+{
+	struct drm_anpu_bo_ref ref = { 0 };
+	struct drm_anpu_sync out = { 0 };
+	uint64_t cmd_bytes = 0;
+	uint32_t size = 0, cmd;
+	struct fz_file f;
+	int i = snap(t, &f);
+
+	if (i < 0)
+		return;
+	cmd = cmd_bo(t, f.fd, &f, 1 + fz_below(&t->rng, 4), &size, &cmd_bytes);
+	if (!cmd)
+		return;
+	ref.handle = pick(t, f.bo, FZ_BOS, 100);
+	out.handle = flow_sync(t, f.fd);
+	for (unsigned int k = 0; k < 8; k++) {
+		struct drm_anpu_submit s = {
+			.ctx_id = pick(t, f.ctx, FZ_CTXS, 100),
+			.cmd_handle = cmd, .cmd_size = size,
+			.bos = DRM_ANPU_OBJ_ARRAY(1, &ref),
+			.out_syncs = DRM_ANPU_OBJ_ARRAY(1, &out),
+		};
+
+		if (!out.handle)
+			s.out_syncs = (struct drm_anpu_obj_array){ 0 };
+		if (ref.handle == cmd || fz_chance(&t->rng, 50))
+			s.bos = (struct drm_anpu_obj_array){ 0 };
+		if (!fz_ioctl(t, FZ_SUBMIT, f.fd, DRM_IOCTL_ANPU_SUBMIT, &s) && out.handle)
+			t->unwaited++;
+	}
+	struct drm_gem_close c = { .handle = cmd };
+
+	fz_ioctl(t, FZ_GEM_CLOSE, f.fd, DRM_IOCTL_GEM_CLOSE, &c);
 	if (t->unwaited >= 8 && t->flow_fd >= 0)
 		flow_wait(t);
 }
@@ -597,6 +651,7 @@ static void op_mmap(struct fz_thread *t)
 	uint8_t *map;
 	struct fz_file f;
 	int prot = PROT_READ | PROT_WRITE;
+	uint64_t hole = 0, hole_len = 0;	/* a part already unmapped */
 	bool private;
 	long r;
 
@@ -630,12 +685,14 @@ static void op_mmap(struct fz_thread *t)
 			if (!sig)
 				*(volatile uint32_t *)(map + p * 4096) = 0xa0000000u | (uint32_t)p;
 		}
-		fz_count(t, FZ_TOUCH, sig ? (errno = EFAULT, -1) : 0);
+		fz_count_touch(t, FZ_TOUCH, sig);
 		/* unmap the head or the tail, then read the pages that remain */
 		bool head = fz_chance(&t->rng, 50);
 		size_t first = head ? cut : 0, last = head ? pages : cut;
 
-		r = munmap(head ? map : map + cut * 4096, (head ? cut : pages - cut) * 4096);
+		hole = head ? 0 : cut * 4096;
+		hole_len = (head ? cut : pages - cut) * 4096;
+		r = munmap(map + hole, hole_len);
 		fz_count(t, FZ_MUNMAP, r);
 		for (size_t p = first; p < last && !sig && !r; p++) {
 			sig = fz_touch(map + p * 4096, 1, false);
@@ -644,19 +701,21 @@ static void op_mmap(struct fz_thread *t)
 							  memory_order_relaxed);
 		}
 		if (sig)
-			fz_count(t, FZ_TOUCH, (errno = EFAULT, -1));
+			fz_count_touch(t, FZ_TOUCH, sig);
 	} else {
 		if (prot != PROT_WRITE)
-			fz_count(t, FZ_TOUCH, fz_touch(map, len, false) ? (errno = EFAULT, -1) : 0);
+			fz_count_touch(t, FZ_TOUCH, fz_touch(map, len, false));
 		if (fz_chance(&t->rng, 50)) {
-			uint64_t mid = 4096ull * fz_below(&t->rng, (uint32_t)(len / 4096));
-
-			r = munmap(map + mid, 4096);
-			fz_count(t, FZ_MUNMAP, r);
+			hole = 4096ull * fz_below(&t->rng, (uint32_t)(len / 4096));
+			hole_len = 4096;
+			fz_count(t, FZ_MUNMAP, munmap(map + hole, hole_len));
 		}
 	}
-	r = munmap(map, len);
-	fz_count(t, FZ_MUNMAP, r);
+	/* only what is still ours: another thread may have mapped the hole */
+	if (hole)
+		fz_count(t, FZ_MUNMAP, munmap(map, hole));
+	if (hole + hole_len < len)
+		fz_count(t, FZ_MUNMAP, munmap(map + hole + hole_len, len - hole - hole_len));
 out:
 	if (own && info.handle) {
 		struct drm_gem_close c = { .handle = info.handle };
@@ -692,7 +751,7 @@ static void op_prime(struct fz_thread *t)
 			   fz_chance(&t->rng, 80) ? 0 : 4096 * fz_below(&t->rng, 4));
 		fz_count(t, FZ_DMABUF_MMAP, map == MAP_FAILED ? -1 : 0);
 		if (map != MAP_FAILED) {
-			fz_count(t, FZ_TOUCH, fz_touch(map, len, true) ? (errno = EFAULT, -1) : 0);
+			fz_count_touch(t, FZ_TOUCH, fz_touch(map, len, true));
 			fz_count(t, FZ_MUNMAP, munmap(map, len));
 		}
 	}
@@ -736,8 +795,9 @@ static const struct {
 	void (*fn)(struct fz_thread *t);
 	unsigned int weight;
 } ops[] = {
-	{ op_get_param, 3 }, { op_bo_create, 10 }, { op_bo_info, 4 }, { op_gem_close, 6 },
-	{ op_ctx_create, 4 }, { op_ctx_destroy, 3 }, { op_submit, 28 }, { op_job_info, 4 },
+	{ op_get_param, 3 }, { op_bo_create, 10 }, { op_bo_info, 4 }, { op_gem_close, 4 },
+	{ op_ctx_create, 5 }, { op_ctx_destroy, 2 }, { op_submit, 24 }, { op_submit_burst, 4 },
+	{ op_job_info, 4 },
 	{ op_clock_sample, 2 }, { op_syncobj, 6 }, { op_raw_ioctl, 6 }, { op_mmap, 8 },
 	{ op_prime, 5 }, { op_reopen, 1 },
 };

@@ -277,7 +277,8 @@ static void supervise(const struct options *o, struct fz_shared *sh, const char 
 
 static void print_counts(const struct fz_shared *sh)
 {
-	printf("# %-20s %10s %10s  errors\n", "call", "total", "ok");
+	printf("# %-20s %10s %10s  errors (touch mapping: EFAULT = SIGBUS, EACCES = SIGSEGV)\n",
+	       "call", "total", "ok");
 	for (int c = 0; c < FZ_NCALLS; c++) {
 		unsigned long total = 0, ok = atomic_load(&sh->count[c][0]);
 		char errs[512] = "";

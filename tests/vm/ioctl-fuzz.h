@@ -144,6 +144,9 @@ struct fz_bo_ref {
 uint32_t fz_stream(struct fz_rng *r, uint8_t *buf, uint32_t cap,
 		   const struct fz_bo_ref *bos, unsigned int n_bos);
 
+/* A valid stream of @nops NOPs in @buf; its size. */
+uint32_t fz_nop_stream(uint8_t *buf, uint32_t cap, unsigned int nops);
+
 /* Fill a struct drm_anpu_obj_array for @n elements of @elem_size bytes at
  * @elems (in the thread's scratch, room for FZ_SCRATCH / 4): mostly
  * well-formed, else a wrong stride (with zero or nonzero extra bytes),
@@ -157,5 +160,8 @@ void fz_obj_array(struct fz_rng *r, struct drm_anpu_obj_array *a, void *elems,
 void fz_guard_install(void);
 /* Touch (read, write) @len bytes at @p page by page; 0, or the signal. */
 int fz_touch(void *p, size_t len, bool write);
+/* Count a touch of call @c: ok, or the signal as an errno (SIGBUS EFAULT,
+ * SIGSEGV EACCES). */
+void fz_count_touch(struct fz_thread *t, enum fz_call c, int sig);
 
 #endif /* ANPU_IOCTL_FUZZ_H */
