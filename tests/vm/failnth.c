@@ -469,7 +469,8 @@ static int fn_arm(const struct injector *in, unsigned int n)
 	char path[256], v[32];
 	int r = write_str(FAIL_FN "/inject", "\n");
 
-	snprintf(v, sizeof(v), "%u", n - 1);
+	/* space k > 0 lets k - 1 calls pass and fails the k-th */
+	snprintf(v, sizeof(v), "%u", n);
 	if (!r)
 		r = write_str(FAIL_FN "/space", v);
 	if (!r)
