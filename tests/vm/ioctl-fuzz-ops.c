@@ -638,90 +638,103 @@ static void op_raw_ioctl(struct fz_thread *t)
 	fz_ioctl(t, FZ_RAW_IOCTL, f.fd, req, argp(t, buf));
 }
 
-/*
- * mmap a BO at a random offset and length, touch it, unmap part of it and
- * touch the rest. With a private BO the pages carry their index, so a
- * mapping that shows another page's data after a partial munmap is caught.
- */
+/* mmap @len bytes of BO @handle's at @delta bytes into it; NULL on failure. */
+static uint8_t *bo_map(struct fz_thread *t, int fd, uint32_t handle, uint64_t len,
+		       uint64_t delta, int prot, bool private)
+{
+	struct drm_anpu_bo_info info = { .handle = handle };
+	void *map;
+
+	if (fz_ioctl(t, FZ_BO_INFO, fd, DRM_IOCTL_ANPU_BO_INFO, &info))
+		return NULL;
+	map = mmap(NULL, len ? len : info.size, prot, private ? MAP_PRIVATE : MAP_SHARED, fd,
+		   (off_t)(info.mmap_offset + delta));
+	fz_count(t, FZ_MMAP, map == MAP_FAILED ? -1 : 0);
+	return map == MAP_FAILED ? NULL : map;
+}
+
+/* mmap a shared BO at a random offset and length, read it, unmap a page in
+ * the middle, then the rest. */
 static void op_mmap(struct fz_thread *t)
 {
-	struct drm_anpu_bo_info info = { 0 };
-	bool own = fz_chance(&t->rng, 30);
-	uint64_t addr, size = 0, len, delta = 0;
-	uint8_t *map;
-	struct fz_file f;
+	uint64_t len = 4096ull * (1 + fz_below(&t->rng, 16)), delta = 0, hole = 0, hole_len = 0;
+	bool private = !(t->p->avoid & FZ_AVOID_PRIVATE_MMAP) && fz_chance(&t->rng, 5);
 	int prot = PROT_READ | PROT_WRITE;
-	uint64_t hole = 0, hole_len = 0;	/* a part already unmapped */
-	bool private;
-	long r;
+	struct fz_file f;
+	uint8_t *map;
 
 	if (snap(t, &f) < 0)
 		return;
-	info.handle = own ? bo_create(t, f.fd, 4096ull * (2 + fz_below(&t->rng, 7)), 0, &addr, &size)
-			  : pick(t, f.bo, FZ_BOS, 90);
-	if (fz_ioctl(t, FZ_BO_INFO, f.fd, DRM_IOCTL_ANPU_BO_INFO, &info))
-		goto out;
-	size = info.size;
-	len = size;
-	if (!own && fz_chance(&t->rng, 30)) {
-		len = 4096ull * (1 + fz_below(&t->rng, (uint32_t)(size / 4096) + 1));
-		delta = fz_chance(&t->rng, 70) ? 4096ull * fz_below(&t->rng, (uint32_t)(size / 4096) + 1)
+	if (fz_chance(&t->rng, 30))
+		delta = fz_chance(&t->rng, 70) ? 4096ull * fz_below(&t->rng, 16)
 					       : fz_edge64(&t->rng) & ~4095ull;
-	}
-	if (!own && fz_chance(&t->rng, 10))
+	if (fz_chance(&t->rng, 10))
 		prot = fz_chance(&t->rng, 50) ? PROT_READ : PROT_WRITE;
-	private = !(t->p->avoid & FZ_AVOID_PRIVATE_MMAP) && fz_chance(&t->rng, 5);
-	map = mmap(NULL, len, prot, private ? MAP_PRIVATE : MAP_SHARED, f.fd,
-		   (off_t)(info.mmap_offset + delta));
-	fz_count(t, FZ_MMAP, map == MAP_FAILED ? -1 : 0);
-	if (map == MAP_FAILED)
-		goto out;
-	if (own) {
-		size_t pages = len / 4096, cut = 1 + fz_below(&t->rng, (uint32_t)pages - 1);
-		int sig = 0;
-
-		for (size_t p = 0; p < pages && !sig; p++) {
-			sig = fz_touch(map + p * 4096, 1, true);
-			if (!sig)
-				*(volatile uint32_t *)(map + p * 4096) = 0xa0000000u | (uint32_t)p;
-		}
-		fz_count_touch(t, FZ_TOUCH, sig);
-		/* unmap the head or the tail, then read the pages that remain */
-		bool head = fz_chance(&t->rng, 50);
-		size_t first = head ? cut : 0, last = head ? pages : cut;
-
-		hole = head ? 0 : cut * 4096;
-		hole_len = (head ? cut : pages - cut) * 4096;
-		r = munmap(map + hole, hole_len);
-		fz_count(t, FZ_MUNMAP, r);
-		for (size_t p = first; p < last && !sig && !r; p++) {
-			sig = fz_touch(map + p * 4096, 1, false);
-			if (!sig && *(volatile uint32_t *)(map + p * 4096) != (0xa0000000u | (uint32_t)p))
-				atomic_fetch_add_explicit(&t->p->sh->map_mismatch, 1,
-							  memory_order_relaxed);
-		}
-		if (sig)
-			fz_count_touch(t, FZ_TOUCH, sig);
-	} else {
-		if (prot != PROT_WRITE)
-			fz_count_touch(t, FZ_TOUCH, fz_touch(map, len, false));
-		if (fz_chance(&t->rng, 50)) {
-			hole = 4096ull * fz_below(&t->rng, (uint32_t)(len / 4096));
-			hole_len = 4096;
-			fz_count(t, FZ_MUNMAP, munmap(map + hole, hole_len));
-		}
+	map = bo_map(t, f.fd, pick(t, f.bo, FZ_BOS, 90), len, delta, prot, private);
+	if (!map)
+		return;
+	if (prot != PROT_WRITE)
+		fz_count_touch(t, FZ_TOUCH, fz_touch(map, len, false));
+	if (fz_chance(&t->rng, 50)) {
+		hole = 4096ull * fz_below(&t->rng, (uint32_t)(len / 4096));
+		hole_len = 4096;
+		fz_count(t, FZ_MUNMAP, munmap(map + hole, hole_len));
 	}
 	/* only what is still ours: another thread may have mapped the hole */
 	if (hole)
 		fz_count(t, FZ_MUNMAP, munmap(map, hole));
 	if (hole + hole_len < len)
 		fz_count(t, FZ_MUNMAP, munmap(map + hole + hole_len, len - hole - hole_len));
-out:
-	if (own && info.handle) {
-		struct drm_gem_close c = { .handle = info.handle };
+}
 
-		fz_ioctl(t, FZ_GEM_CLOSE, f.fd, DRM_IOCTL_GEM_CLOSE, &c);
+/*
+ * A new BO whose pages carry their index (written through one mapping);
+ * a second mapping loses its head or tail to munmap before its first
+ * access, then each remaining page must show its own index (a fault
+ * handler that ignores the mapping's page offset shows page 0's).
+ */
+static void op_mmap_pages(struct fz_thread *t)
+{
+	unsigned int pages = 2 + fz_below(&t->rng, 7), cut = 1 + fz_below(&t->rng, pages - 1);
+	bool head = fz_chance(&t->rng, 70);
+	unsigned int first = head ? cut : 0, last = head ? pages : cut;
+	struct drm_gem_close c = { 0 };
+	uint8_t *tags, *map;
+	uint64_t addr, size;
+	struct fz_file f;
+	int sig = 0;
+
+	if (snap(t, &f) < 0)
+		return;
+	c.handle = bo_create(t, f.fd, 4096ull * pages, 0, &addr, &size);
+	if (!c.handle)
+		return;
+	tags = bo_map(t, f.fd, c.handle, 4096ull * pages, 0, PROT_READ | PROT_WRITE, false);
+	map = tags ? bo_map(t, f.fd, c.handle, 4096ull * pages, 0, PROT_READ, false) : NULL;
+	for (unsigned int p = 0; map && p < pages && !sig; p++) {
+		sig = fz_touch(tags + p * 4096ull, 1, true);
+		if (!sig)
+			*(volatile uint32_t *)(tags + p * 4096ull) = 0xa0000000u | p;
 	}
+	if (map && !sig) {
+		uint8_t *gone = head ? map : map + cut * 4096ull;
+		size_t gone_len = (head ? cut : pages - cut) * 4096ull;
+
+		fz_count(t, FZ_MUNMAP, munmap(gone, gone_len));
+		for (unsigned int p = first; p < last && !sig; p++) {
+			sig = fz_touch(map + p * 4096ull, 1, false);
+			if (!sig && *(volatile uint32_t *)(map + p * 4096ull) != (0xa0000000u | p))
+				atomic_fetch_add_explicit(&t->p->sh->map_mismatch, 1,
+							  memory_order_relaxed);
+		}
+		fz_count(t, FZ_MUNMAP, munmap(map + first * 4096ull, (last - first) * 4096ull));
+	} else if (map) {
+		fz_count(t, FZ_MUNMAP, munmap(map, 4096ull * pages));
+	}
+	fz_count_touch(t, FZ_TOUCH, sig);
+	if (tags)
+		fz_count(t, FZ_MUNMAP, munmap(tags, 4096ull * pages));
+	fz_ioctl(t, FZ_GEM_CLOSE, f.fd, DRM_IOCTL_GEM_CLOSE, &c);
 }
 
 /* Export a BO as a dma-buf, mmap it, import it into another file (or import
@@ -798,7 +811,8 @@ static const struct {
 	{ op_get_param, 3 }, { op_bo_create, 10 }, { op_bo_info, 4 }, { op_gem_close, 4 },
 	{ op_ctx_create, 5 }, { op_ctx_destroy, 2 }, { op_submit, 24 }, { op_submit_burst, 4 },
 	{ op_job_info, 4 },
-	{ op_clock_sample, 2 }, { op_syncobj, 6 }, { op_raw_ioctl, 6 }, { op_mmap, 8 },
+	{ op_clock_sample, 2 }, { op_syncobj, 6 }, { op_raw_ioctl, 6 }, { op_mmap, 6 },
+	{ op_mmap_pages, 2 },
 	{ op_prime, 5 }, { op_reopen, 1 },
 };
 
