@@ -4,7 +4,7 @@
  * guest on a kernel with fault injection (tests/vm/failnth.sh; the debug
  * kernel of make check-debug).
  *
- *   anpu-failnth [--ko PATH] [--max-nth N] [--only NAME] [--no-module]
+ *   anpu-failnth [--ko PATH] [--max-nth N] [--only NAME] [--no-module] [--dry-run]
  *
  * 1. fail-nth: every call below is made with /proc/thread-self/fail-nth set
  *    to N = 1, 2, ... (the Nth fallible point in the call fails: slab and
@@ -23,6 +23,8 @@
  * export/import, mmap of a BO and of its dma-buf, probe (a write to the
  * driver's bind file) and module load (finit_module of --ko).
  *
+ * --dry-run makes each call once with nothing injected (a check of the
+ * set-ups, tear-downs and after-checks themselves, on any kernel).
  * Prints PASS:/FAIL:/SKIP: lines, the counts (calls x fault points,
  * injected failures) and "N passed, N failed, N skipped". Exits 0, 1 on a
  * failure, 4 when the kernel has no fault injection (kselftest skip).
@@ -437,7 +439,7 @@ struct injector {
 	const char *fn;			/* fail_function: the function */
 	const char *retval;		/* ... the value it returns */
 	int nth_fd;			/* fail-nth: /proc/thread-self/fail-nth */
-	/* arm to fail the @n-th (1-based) point; 0 or -errno */
+	/* arm to fail the @n-th (1-based) point; 0 or -errno (NULL: inject nothing) */
 	int (*arm)(const struct injector *in, unsigned int n);
 	/* disarm; whether a failure was injected */
 	bool (*disarm)(const struct injector *in);
@@ -533,7 +535,7 @@ static void sweep_call(struct sweep *s, const struct call *c, const struct injec
 			teardown(s, &f);
 			break;
 		}
-		r = in->arm(in, n);
+		r = in->arm ? in->arm(in, n) : 0;
 		if (r) {
 			snprintf(why, sizeof(why), "arming %s: %s", in->name, strerror(-r));
 			teardown(s, &f);
@@ -542,7 +544,7 @@ static void sweep_call(struct sweep *s, const struct call *c, const struct injec
 		r = c->run(&f);
 		if (in->fn)
 			finish(&f);	/* fail_function stays armed until the job ends */
-		hit = in->disarm(in);
+		hit = in->disarm && in->disarm(in);
 		if (!hit && r)
 			snprintf(why, sizeof(why), "fails (%s) with no injected failure at point %u",
 				 strerrorname_np(-r), n);
@@ -663,25 +665,28 @@ int main(int argc, char **argv)
 		{ "max-nth", required_argument, NULL, 'n' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "no-module", no_argument, NULL, 'M' },
+		{ "dry-run", no_argument, NULL, 'D' },
 		{ 0 },
 	};
 	struct sweep s = { .ko = "build/kmod/anpu.ko", .max_nth = 3000 };
 	struct injector nth = { .name = "fail-nth", .arm = nth_arm, .disarm = nth_disarm };
+	struct injector none = { .name = "no injection" };
 	const char *only = NULL;
-	bool module = true;
+	bool module = true, dry = false;
 	char why[512];
 	int c, fd, r;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((c = getopt_long(argc, argv, "k:n:o:M", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:n:o:MD", lo, NULL)) != -1) {
 		switch (c) {
 		case 'k': s.ko = optarg; break;
 		case 'n': s.max_nth = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'o': only = optarg; break;
 		case 'M': module = false; break;
+		case 'D': dry = true; break;
 		default:
 			fprintf(stderr, "usage: %s [--ko PATH] [--max-nth N] [--only NAME] "
-				"[--no-module]\n", argv[0]);
+				"[--no-module] [--dry-run]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -694,6 +699,16 @@ int main(int argc, char **argv)
 	r = anpu_bdf(fd, s.bdf, sizeof(s.bdf));
 	close(fd);
 	nth.nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	if (dry) {
+		/* each call once, nothing injected: the harness's own check */
+		if (!module || access(s.ko, R_OK))
+			module = false;
+		if (r || vmcheck_counters_read(&s.idle))
+			return 1;
+		sweep_all(&s, &none, only, module);
+		printf("%u passed, %u failed, %u skipped\n", s.pass, s.fail, s.skip);
+		return s.fail ? 1 : 0;
+	}
 	if (r || nth.nth_fd < 0 || access(DBG "/failslab", F_OK)) {
 		printf("SKIP: failnth: the kernel has no fault injection (CONFIG_FAULT_INJECTION, "
 		       "CONFIG_FAILSLAB: no /proc/thread-self/fail-nth or %s/failslab)\n"
