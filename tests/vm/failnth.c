@@ -4,7 +4,8 @@
  * guest on a kernel with fault injection (tests/vm/failnth.sh; the debug
  * kernel of make check-debug).
  *
- *   anpu-failnth [--ko PATH] [--max-nth N] [--only NAME] [--no-module] [--dry-run]
+ *   anpu-failnth [--ko PATH] [--max-nth N] [--only NAME] [--skip NAME] [--no-module]
+ *                [--dry-run]
  *
  * 1. fail-nth: every call below is made with /proc/thread-self/fail-nth set
  *    to N = 1, 2, ... (the Nth fallible point in the call fails: slab and
@@ -23,6 +24,9 @@
  * export/import, mmap of a BO and of its dma-buf, probe (a write to the
  * driver's bind file) and module load (finit_module of --ko).
  *
+ * --only NAME sweeps only the calls whose name contains NAME; --skip
+ * NAME,... all but those containing one of the NAMEs (e.g. --skip dma-buf
+ * while that mmap crashes the kernel).
  * --dry-run makes each call once with nothing injected (a check of the
  * set-ups, tear-downs and after-checks themselves, on any kernel).
  * Prints PASS:/FAIL:/SKIP: lines, the counts (calls x fault points,
@@ -81,6 +85,7 @@ struct call {
 
 struct sweep {
 	const char *ko;
+	const char *skip_call;		/* --skip: a comma list of name parts */
 	char node[64], bdf[64];
 	unsigned int max_nth;
 	struct vmcheck_counters idle;
@@ -585,11 +590,30 @@ static void sweep_call(struct sweep *s, const struct call *c, const struct injec
 	}
 }
 
+/* Whether @name contains one of the comma-separated words of @list. */
+static bool skipped(const char *list, const char *name)
+{
+	char buf[256], *w, *save;
+
+	if (!list)
+		return false;
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save))
+		if (strstr(name, w))
+			return true;
+	return false;
+}
+
 static void sweep_all(struct sweep *s, const struct injector *in, const char *only, bool module)
 {
 	for (size_t k = 0; k < sizeof(calls) / sizeof(calls[0]) && !s->broken; k++) {
 		if (only && !strstr(calls[k].name, only))
 			continue;
+		if (skipped(s->skip_call, calls[k].name)) {
+			printf("SKIP: failnth: %s, %s: --skip\n", calls[k].name, in->name);
+			s->skip++;
+			continue;
+		}
 		if (!module && (calls[k].needs & (NEED_UNBOUND | NEED_UNLOADED)))
 			continue;
 		sweep_call(s, &calls[k], in);
@@ -666,6 +690,7 @@ int main(int argc, char **argv)
 		{ "only", required_argument, NULL, 'o' },
 		{ "no-module", no_argument, NULL, 'M' },
 		{ "dry-run", no_argument, NULL, 'D' },
+		{ "skip", required_argument, NULL, 's' },
 		{ 0 },
 	};
 	struct sweep s = { .ko = "build/kmod/anpu.ko", .max_nth = 3000 };
@@ -677,16 +702,17 @@ int main(int argc, char **argv)
 	int c, fd, r;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((c = getopt_long(argc, argv, "k:n:o:MD", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:n:o:MDs:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'k': s.ko = optarg; break;
 		case 'n': s.max_nth = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'o': only = optarg; break;
 		case 'M': module = false; break;
 		case 'D': dry = true; break;
+		case 's': s.skip_call = optarg; break;
 		default:
 			fprintf(stderr, "usage: %s [--ko PATH] [--max-nth N] [--only NAME] "
-				"[--no-module] [--dry-run]\n", argv[0]);
+				"[--no-module] [--dry-run] [--skip NAME]\n", argv[0]);
 			return 2;
 		}
 	}
