@@ -616,6 +616,10 @@ static void sweep_all(struct sweep *s, const struct injector *in, const char *on
 		}
 		if (!module && (calls[k].needs & (NEED_UNBOUND | NEED_UNLOADED)))
 			continue;
+		/* a function of an unloaded module cannot be armed: probe's
+		 * fault points are reached through bind */
+		if (in->fn && (calls[k].needs & NEED_UNLOADED))
+			continue;
 		sweep_call(s, &calls[k], in);
 	}
 }
