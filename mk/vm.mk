@@ -22,7 +22,8 @@ VMT_FAILNTH    := $(BUILD)/tests/anpu-failnth
 VMT_BINS       := $(VMT_FUZZ) $(VMT_FAILNTH)
 VMT_LIB_OBJ    := $(OBJ)/tests/vm/anpu_lib.o $(OBJ)/tests/vm/vmcheck.o \
                   $(OBJ)/tests/lib/simdev.o $(OBJ)/tests/ref/ref_quant.o
-VMT_FUZZ_OBJ   := $(addprefix $(OBJ)/tests/vm/,ioctl-fuzz.o ioctl-fuzz-ops.o ioctl-fuzz-args.o)
+VMT_FUZZ_OBJ   := $(addprefix $(OBJ)/tests/vm/,ioctl-fuzz.o ioctl-fuzz-pool.o ioctl-fuzz-ops.o \
+                  ioctl-fuzz-map.o ioctl-fuzz-args.o)
 VMT_OBJ        := $(VMT_LIB_OBJ) $(VMT_FUZZ_OBJ) $(OBJ)/tests/vm/failnth.o
 
 $(VMT_OBJ): CPPFLAGS += $(VMT_DRM_CFLAGS)

@@ -4,9 +4,10 @@
  * the guest (tests/vm/fuzz.sh). Shared declarations of its parts:
  *   ioctl-fuzz.c       options, the supervisor (forks, kills and restarts the
  *                      worker processes), the summary and the final checks
- *   ioctl-fuzz-ops.c   the operations a worker thread picks from (one ioctl or
- *                      mapping operation each, with random and edge-case
- *                      arguments), and the per-process object pool
+ *   ioctl-fuzz-pool.c  the per-process object pool, call counting
+ *   ioctl-fuzz-ops.c   the ioctl operations a worker thread picks from (one
+ *                      call each, random and edge-case arguments)
+ *   ioctl-fuzz-map.c   the mapping, PRIME and file operations
  *   ioctl-fuzz-args.c  argument generators: edge-case numbers, user pointers,
  *                      object arrays, command streams
  */
@@ -78,7 +79,14 @@ static inline bool fz_chance(struct fz_rng *r, unsigned int pct)
 /* A seed for stream @a, @b, @c of the run seeded @seed. */
 uint64_t fz_derive(uint64_t seed, uint64_t a, uint64_t b, uint64_t c);
 
-/* ---- the per-process object pool (ioctl-fuzz-ops.c) ---- */
+/* ---- the per-process object pool (ioctl-fuzz-pool.c) ---- */
+/* A BO of this file the generators may reference (handle, NPU address, size). */
+struct fz_bo_ref {
+	uint32_t handle;
+	uint64_t addr, size;
+};
+
+
 #define FZ_FILES	3
 #define FZ_BOS		24
 #define FZ_CTXS		6
@@ -116,10 +124,36 @@ struct fz_thread {
 #define FZ_SCRATCH	(64 * 1024)
 
 int fz_pool_init(struct fz_proc *p);
-/* Run one random operation. */
+/* Run one random operation (ioctl-fuzz-ops.c). */
 void fz_op(struct fz_thread *t);
 /* Record call @c's result (@ret < 0 with errno set, or >= 0). */
 void fz_count(struct fz_thread *t, enum fz_call c, long ret);
+/* ioctl(), counted as call @c; errno kept. */
+long fz_ioctl(struct fz_thread *t, enum fz_call c, int fd, unsigned long req, void *arg);
+/* The ioctl argument: mostly @a, sometimes a bad pointer instead. */
+void *fz_argp(struct fz_thread *t, void *a);
+uint64_t fz_now_ns(void);
+/* A copy of a random file's pool entry; its index, or -1 if it is closed. */
+int fz_snap(struct fz_thread *t, struct fz_file *f);
+/* Add BO @handle to file @i's pool (if the file is still @fd). */
+void fz_pool_add_bo(struct fz_thread *t, int i, int fd, uint32_t handle, uint64_t addr,
+		    uint64_t size);
+/* Forget / put value @v in array @arr (@n entries) of file @i (if still @fd). */
+void fz_pool_forget(struct fz_thread *t, int i, int fd, uint32_t *arr, unsigned int n,
+		    uint32_t v);
+void fz_pool_put(struct fz_thread *t, int i, int fd, uint32_t *arr, unsigned int n, uint32_t v);
+/* A value of @arr (n entries) if any is set and the dice agree, else an edge case. */
+uint32_t fz_pick(struct fz_thread *t, const uint32_t *arr, unsigned int n, unsigned int pct);
+/* The BOs of file entry @f into @refs (FZ_BOS entries); how many. */
+unsigned int fz_bo_refs(const struct fz_file *f, struct fz_bo_ref *refs);
+/* BO_CREATE; the handle (0 on failure), its NPU address and size. */
+uint32_t fz_bo_create(struct fz_thread *t, int fd, uint64_t size, uint32_t flags,
+		      uint64_t *addr, uint64_t *out_size);
+/* The mapping and file operations (ioctl-fuzz-map.c). */
+void fz_op_mmap(struct fz_thread *t);
+void fz_op_mmap_pages(struct fz_thread *t);
+void fz_op_prime(struct fz_thread *t);
+void fz_op_reopen(struct fz_thread *t);
 
 /* ---- argument generators (ioctl-fuzz-args.c) ---- */
 /* An edge-case or random 64-bit number (0, 1, powers of two +-1, all ones, ...). */
@@ -130,12 +164,6 @@ uint32_t fz_edge32(struct fz_rng *r);
 uint64_t fz_ptr(struct fz_rng *r, const void *valid);
 /* Fill @buf with random bytes. */
 void fz_random_bytes(struct fz_rng *r, void *buf, size_t len);
-
-/* A BO of this file the generator may reference (handle, NPU address, size). */
-struct fz_bo_ref {
-	uint32_t handle;
-	uint64_t addr, size;
-};
 
 /* Write a command stream for the BOs @bos into @buf (capacity @cap): NOPs,
  * real ops on the BOs, a valid header with random ops, or random bytes.
