@@ -101,5 +101,16 @@ SIM_PID=
 if [[ $rc -eq 0 && ! -e $SOCK ]]; then ok "anpu-sim exits cleanly on SIGTERM and removes its socket"
 else ko "anpu-sim shutdown (status $rc)"; tail -n 20 "$TMP/anpu-sim.log"; fi
 
+# 5. the ioctl fuzzer, a short run on 2 vCPUs (make check-vm-fuzz runs it alone,
+#    longer: FUZZ_VM_SECONDS; the seed it prints replays it with ANPU_FUZZ_SEED)
+echo "== guest: ioctl fuzzer (${ANPU_VM_FUZZ_SECONDS:-60} s, 2 vCPUs, 2 processes x 2 threads)"
+out=$(tests/vm/guest-suite.sh "$BUILD" $((${ANPU_VM_FUZZ_SECONDS:-60} + TIMEOUT)) --smp 2 -- \
+	tests/vm/fuzz.sh "${ANPU_VM_FUZZ_SECONDS:-60}" 2>&1)
+printf '%s\n' "$out" | sed 's/^/  /'
+read -r p f s < <(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' <<<"$out" | tail -n 1)
+if [[ -n ${p:-} ]]; then
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+else ko "ioctl fuzzer: no summary"; fi
+
 echo "$pass passed, $fail failed, $skip skipped"
 [[ $fail -eq 0 ]]
