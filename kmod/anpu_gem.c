@@ -319,6 +319,28 @@ static void anpu_dmabuf_unmap(struct dma_buf_attachment *attach,
 }
 
 /*
+ * The flags and protection of a CPU mapping of a BO (GEM or dma-buf mmap):
+ * write-combined PFNs of device memory, faulted in. A private mapping is
+ * refused (-EINVAL), as TTM and the shmem helpers do: a copy-on-write mapping
+ * of PFNs without struct pages trips a BUG in vmf_insert_pfn_prot().
+ */
+static int anpu_bo_mmap_flags(struct vm_area_struct *vma)
+{
+	if (is_cow_mapping(vma->vm_flags))
+		return -EINVAL;
+	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_page_prot = pgprot_writecombine(vm_get_page_prot(vma->vm_flags));
+	vma->vm_page_prot = pgprot_decrypted(vma->vm_page_prot);
+	return 0;
+}
+
+/* GEM mmap: drm_gem_mmap_obj() has set vm_ops and the BO reference. */
+static int anpu_bo_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
+{
+	return anpu_bo_mmap_flags(vma);
+}
+
+/*
  * mmap of the dma-buf fd: mapped as the GEM mapping is (write-combined PFN
  * map, faulted in), with vm_pgoff relative to the BO. drm_gem_dmabuf_mmap
  * would go through the DRM primary node, which an accel device does not have.
@@ -327,13 +349,14 @@ static void anpu_dmabuf_unmap(struct dma_buf_attachment *attach,
 static int anpu_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 {
 	struct drm_gem_object *obj = dmabuf->priv;
+	int ret;
 
+	ret = anpu_bo_mmap_flags(vma);
+	if (ret)
+		return ret;
 	drm_gem_object_get(obj);	/* dropped by drm_gem_vm_close() */
 	vma->vm_private_data = obj;
 	vma->vm_ops = &anpu_dmabuf_vm_ops;
-	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
-	vma->vm_page_prot = pgprot_writecombine(vm_get_page_prot(vma->vm_flags));
-	vma->vm_page_prot = pgprot_decrypted(vma->vm_page_prot);
 	return 0;
 }
 
@@ -381,6 +404,7 @@ static const struct drm_gem_object_funcs anpu_bo_funcs = {
 	.close = anpu_bo_close,
 	.export = anpu_bo_export,
 	.status = anpu_bo_status,
+	.mmap = anpu_bo_mmap,
 	.vm_ops = &anpu_bo_vm_ops,
 };
 

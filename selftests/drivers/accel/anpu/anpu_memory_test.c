@@ -270,6 +270,49 @@ TEST_F(anpu, partial_munmap_keeps_the_tail_at_its_pages)
 	anpu_bo_free(self->fd, &bo);
 }
 
+/*
+ * A private (copy-on-write) mapping of a BO is refused with EINVAL, through
+ * the device fd and through a dma-buf fd: device memory has no struct pages
+ * to copy (main: a read of one made the kernel BUG in vmf_insert_pfn_prot).
+ * The shared mapping of the same BO still works afterwards.
+ */
+TEST_F(anpu, private_mmap_refused_on_gem_and_dmabuf)
+{
+	struct drm_anpu_bo_info info = { 0 };
+	struct anpu_bo bo;
+	uint32_t *map;
+	int dfd;
+
+	ASSERT_EQ(0, anpu_bo_new(self->fd, 4096, 0, &bo));
+	((uint32_t *)bo.map)[3] = 0xc0ffeeu;
+	ASSERT_EQ(0, anpu_bo_info(self->fd, bo.handle, &info));
+	map = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, self->fd, info.mmap_offset);
+	if (map != MAP_FAILED)	/* touch it as the fuzzer did: the crash of main */
+		TH_LOG("private GEM mapping accepted, reads %#x", map[3]);
+	ASSERT_EQ(MAP_FAILED, map);
+	EXPECT_EQ(EINVAL, errno);
+	map = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, info.mmap_offset);
+	EXPECT_EQ(MAP_FAILED, map);
+
+	ASSERT_EQ(0, drmPrimeHandleToFD(self->fd, bo.handle, DRM_CLOEXEC | DRM_RDWR, &dfd));
+	map = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, dfd, 0);
+	if (map != MAP_FAILED)
+		TH_LOG("private dma-buf mapping accepted, reads %#x", map[3]);
+	ASSERT_EQ(MAP_FAILED, map);
+	EXPECT_EQ(EINVAL, errno);
+
+	map = mmap(NULL, 4096, PROT_READ, MAP_SHARED, dfd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	EXPECT_EQ(0xc0ffeeu, map[3]);
+	EXPECT_EQ(0, munmap(map, 4096));
+	map = mmap(NULL, 4096, PROT_READ, MAP_SHARED, self->fd, info.mmap_offset);
+	ASSERT_NE(MAP_FAILED, map);
+	EXPECT_EQ(0xc0ffeeu, map[3]);
+	EXPECT_EQ(0, munmap(map, 4096));
+	close(dfd);
+	anpu_bo_free(self->fd, &bo);
+}
+
 /* A hole punched in the middle: both pieces still map their own pages. */
 TEST_F(anpu, munmap_of_a_middle_page_keeps_both_pieces_at_their_pages)
 {
