@@ -30,7 +30,7 @@
 
 #define ANPU_CTRL_TIMEOUT		msecs_to_jiffies(2000)
 #define ANPU_SELFTEST_TIMEOUT		msecs_to_jiffies(2000)
-#define ANPU_CLOCK_POLL_US		50	/* CLOCK_SAMPLE's busy poll */
+#define ANPU_CLOCK_POLL_US		20000	/* CLOCK_SAMPLE's sleeping poll */
 
 /* Layout of the kernel area (offsets into it) */
 #define KAREA_RINGS			0x0000	/* ANPU_HW_NUM_QUEUES rings */
@@ -157,10 +157,13 @@ bool anpu_hw_powered(struct anpu_hw *hw)
  * @t0: ktime_get_ns() right before the command
  * @t1: ktime_get_ns() right after its acknowledgment
  *
- * The acknowledgment is busy-polled for ANPU_CLOCK_POLL_US only (a tight
- * @t1 when the engine is idle); a command issued while a job runs is done at
- * that job's end, so the rest of the wait sleeps until the control interrupt
- * (a looser @t1, reported as a larger uncertainty). The control lock, which
+ * The acknowledgment is polled, sleeping a few microseconds between reads,
+ * for ANPU_CLOCK_POLL_US (a tight @t1 when the engine is idle, even when the
+ * device answers late: the interrupt's delivery and the waiter's wake-up
+ * added tens of milliseconds on a loaded virtual platform); a command issued
+ * while a job runs is done at that job's end, so the rest of the wait sleeps
+ * until the control interrupt (a looser @t1, reported as a larger
+ * uncertainty). The control lock, which
  * recovery's reset commands take too, is acquired killably; once the command
  * is issued it is held until the acknowledgment (one command slot: giving it
  * up earlier would let the next command overwrite this one in flight).
@@ -181,8 +184,8 @@ int anpu_hw_clock_sample(struct anpu_hw *hw, u64 *dev_ns, u64 *t0, u64 *t1)
 	reg_write(hw, ANPU_REG_CTRL_SEQ, seq);
 	*t0 = ktime_get_ns();
 	doorbell(hw, ANPU_DB_CTRL);
-	ret = readl_poll_timeout_atomic(hw->regs + ANPU_REG_CTRL_ACK_SEQ, ack, ack == seq, 1,
-					ANPU_CLOCK_POLL_US);
+	ret = readl_poll_timeout(hw->regs + ANPU_REG_CTRL_ACK_SEQ, ack, ack == seq, 2,
+				 ANPU_CLOCK_POLL_US);
 	if (ret && wait_event_timeout(hw->ctrl_wq, ctrl_done(hw, seq), ANPU_CTRL_TIMEOUT))
 		ret = 0;
 	*t1 = ktime_get_ns();
