@@ -68,7 +68,12 @@ void fz_op_mmap(struct fz_thread *t)
  * A new BO whose pages carry their index (written through one mapping);
  * a second mapping loses its head or tail to munmap before its first
  * access, then each remaining page must show its own index (a fault
- * handler that ignores the mapping's page offset shows page 0's).
+ * handler that ignores the mapping's page offset shows page 0's). In a file
+ * of its own that nothing else knows or submits on: in a shared one another
+ * thread could close the (guessable) handle and a BO_CREATE reuse it between
+ * the two BO_INFO lookups, or a job with a stale NPU address write the BO,
+ * and the check failed without a driver bug. A mismatch here is a mapping
+ * bug or a job of another file writing memory it no longer owns (bug 2).
  */
 void fz_op_mmap_pages(struct fz_thread *t)
 {
@@ -78,16 +83,19 @@ void fz_op_mmap_pages(struct fz_thread *t)
 	struct drm_gem_close c = { 0 };
 	uint8_t *tags, *map;
 	uint64_t addr, size;
-	struct fz_file f;
-	int sig = 0;
+	int sig = 0, fd;
 
-	if (fz_snap(t, &f) < 0)
+	fd = open(t->p->node, O_RDWR | O_CLOEXEC);
+	fz_count(t, FZ_OPEN, fd);
+	if (fd < 0)
 		return;
-	c.handle = fz_bo_create(t, f.fd, 4096ull * pages, 0, &addr, &size);
-	if (!c.handle)
+	c.handle = fz_bo_create(t, fd, 4096ull * pages, 0, &addr, &size);
+	if (!c.handle) {
+		fz_count(t, FZ_CLOSE, close(fd));
 		return;
-	tags = bo_map(t, f.fd, c.handle, 4096ull * pages, 0, PROT_READ | PROT_WRITE, false);
-	map = tags ? bo_map(t, f.fd, c.handle, 4096ull * pages, 0, PROT_READ, false) : NULL;
+	}
+	tags = bo_map(t, fd, c.handle, 4096ull * pages, 0, PROT_READ | PROT_WRITE, false);
+	map = tags ? bo_map(t, fd, c.handle, 4096ull * pages, 0, PROT_READ, false) : NULL;
 	for (unsigned int p = 0; map && p < pages && !sig; p++) {
 		sig = fz_touch(tags + p * 4096ull, 1, true);
 		if (!sig)
@@ -111,7 +119,8 @@ void fz_op_mmap_pages(struct fz_thread *t)
 	fz_count_touch(t, FZ_TOUCH, sig);
 	if (tags)
 		fz_count(t, FZ_MUNMAP, munmap(tags, 4096ull * pages));
-	fz_ioctl(t, FZ_GEM_CLOSE, f.fd, DRM_IOCTL_GEM_CLOSE, &c);
+	fz_ioctl(t, FZ_GEM_CLOSE, fd, DRM_IOCTL_GEM_CLOSE, &c);
+	fz_count(t, FZ_CLOSE, close(fd));
 }
 
 /* Export a BO as a dma-buf, mmap it, import it into another file (or import
