@@ -12,7 +12,10 @@
  * calls), kmod.submit.rtt_us (median of single jobs: SUBMIT until the out
  * syncobj's wait returns), kmod.submit.rtt_ratio (rtt / version), and
  * kmod.jobs_per_s.inflight1 and .inflight16 (timed loops of N jobs, each slot
- * resubmitted once its previous job signalled). Version and rtt are measured in
+ * resubmitted once its previous job signalled), and kmod.irqs_per_job.inflight16
+ * (job interrupts the driver took per job in the .inflight16 loop, from the
+ * debugfs counter irq_job: below 1 when job-interrupt moderation, hardware 1.1,
+ * coalesces them; the line is left out without debugfs). Version and rtt are measured in
  * two interleaved rounds, the better of each reported. Jobs are checked (fence
  * status, JOB_INFO result) outside the timed parts.
  */
@@ -121,9 +124,10 @@ static double rtt_us(int fd, uint32_t ctx, const struct anpu_bo *cmd, uint32_t c
  * jobs, each slot's next job submitted once its previous one has signalled.
  */
 static double jobs_per_s(int fd, uint32_t ctx, const struct anpu_bo *cmd, uint32_t cmd_size,
-			 int iters, int inflight)
+			 int iters, int inflight, long *irqs)
 {
 	uint64_t seq[16] = { 0 }, t0;
+	long irq0 = anpu_debugfs_counter("irq_job");
 	uint32_t so[16];
 
 	for (int i = 0; i < inflight; i++) {
@@ -141,6 +145,7 @@ static double jobs_per_s(int fd, uint32_t ctx, const struct anpu_bo *cmd, uint32
 			submit_one(fd, ctx, cmd, cmd_size, so[k], &seq[k]);
 	}
 	t0 = anpu_now_ns() - t0;
+	*irqs = irq0 < 0 ? -1 : anpu_debugfs_counter("irq_job") - irq0;
 	/* every slot's last job succeeded (JOB_INFO remembers the most recent ones) */
 	check_job(fd, ctx, so[(iters - 1) % inflight], seq[(iters - 1) % inflight]);
 	for (int i = 0; i < inflight; i++) {
@@ -161,6 +166,7 @@ int main(int argc, char **argv)
 {
 	int iters = 1000, fd, r;
 	double ver, rtt, ver2, rtt2, j1, j16;
+	long irqs1, irqs16;
 	struct anpu_bo cmd;
 	uint32_t ctx, cmd_size;
 	uint64_t *ns;
@@ -195,14 +201,17 @@ int main(int argc, char **argv)
 	rtt2 = rtt_us(fd, ctx, &cmd, cmd_size, iters, ns);
 	ver = ver2 < ver ? ver2 : ver;
 	rtt = rtt2 < rtt ? rtt2 : rtt;
-	j1 = jobs_per_s(fd, ctx, &cmd, cmd_size, iters, 1);
-	j16 = jobs_per_s(fd, ctx, &cmd, cmd_size, iters * 4, 16);
+	j1 = jobs_per_s(fd, ctx, &cmd, cmd_size, iters, 1, &irqs1);
+	j16 = jobs_per_s(fd, ctx, &cmd, cmd_size, iters * 4, 16, &irqs16);
 
 	emit("kmod.ioctl.version_us", ver, "us", iters * 4);
 	emit("kmod.submit.rtt_us", rtt, "us", iters);
 	emit("kmod.submit.rtt_ratio", rtt / ver, "x", iters);
 	emit("kmod.jobs_per_s.inflight1", j1, "jobs/s", iters);
 	emit("kmod.jobs_per_s.inflight16", j16, "jobs/s", iters * 4);
+	if (irqs16 >= 0)
+		emit("kmod.irqs_per_job.inflight16", (double)irqs16 / (iters * 4), "irqs/job",
+		     iters * 4);
 	anpu_bo_free(fd, &cmd);
 	close(fd);
 	free(ns);

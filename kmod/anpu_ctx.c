@@ -3,12 +3,22 @@
  * anpu.ko scheduling contexts: several per file, each bound to a priority and
  * so to a hardware queue, with a drm_sched entity on that queue's scheduler
  * and the record of its last ANPU_JOB_INFO_DEPTH jobs (JOB_INFO).
+ *
+ * CTX_DESTROY against a concurrent SUBMIT of the same context: SUBMIT holds
+ * anpu_ctx.lock from its last check of anpu_ctx.destroyed to the push of its
+ * job, and destroy sets anpu_ctx.destroyed under that lock before it
+ * destroys the entity. So a SUBMIT either pushed before the entity's flush
+ * (its job runs, or is cancelled with the entity's queue: its out-fences
+ * signal either way) or sees the flag and fails with -ENOENT, as if the
+ * context were already gone. A mutex rather than SRCU (amdxdna): SUBMIT
+ * already takes this lock to order arm and push, and destroy is rare.
  */
 
 #include <linux/capability.h>
 #include <linux/slab.h>
 
 #include <drm/drm_file.h>
+#include <drm/drm_print.h>
 
 #include "anpu_drv.h"
 
@@ -49,14 +59,18 @@ int anpu_ioctl_ctx_create(struct drm_device *dev, void *data, struct drm_file *f
 	u32 id;
 	int ret;
 
-	if (args->flags || args->pad)
+	if (args->flags || args->pad) {
+		drm_dbg(dev, "CTX_CREATE: flags %#x or pad %#x nonzero\n", args->flags, args->pad);
 		return -EINVAL;
-	if (args->priority > DRM_ANPU_PRIORITY_REALTIME)
+	}
+	if (args->priority > DRM_ANPU_PRIORITY_REALTIME) {
+		drm_dbg(dev, "CTX_CREATE: priority %u unknown\n", args->priority);
 		return -EINVAL;
+	}
 	if (args->priority >= DRM_ANPU_PRIORITY_HIGH && !capable(CAP_SYS_NICE))
 		return -EPERM;
 
-	ctx = kvzalloc(sizeof(*ctx), GFP_KERNEL);	/* ~23 KiB of records */
+	ctx = kvzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);	/* ~23 KiB of records */
 	if (!ctx)
 		return -ENOMEM;
 	kref_init(&ctx->ref);
@@ -73,20 +87,28 @@ int anpu_ioctl_ctx_create(struct drm_device *dev, void *data, struct drm_file *f
 		anpu_ctx_put(ctx);
 		return ret;
 	}
-	ret = xa_alloc(&af->ctxs, &id, ctx, xa_limit_32b, GFP_KERNEL);
+	/* ids are the lowest free ones: the id range is the per-file limit */
+	ret = xa_alloc(&af->ctxs, &id, ctx, XA_LIMIT(1, anpu_file_max_contexts()),
+		       GFP_KERNEL_ACCOUNT);
 	if (ret) {
 		drm_sched_entity_destroy(&ctx->entity);
 		anpu_ctx_put(ctx);
-		return ret == -EBUSY ? -ENOSPC : ret;
+		return ret == -EBUSY ? -EDQUOT : ret;
 	}
 	ctx->id = id;
 	args->ctx_id = id;
 	return 0;
 }
 
-/* The file lets go of a context: its queued jobs still run. */
+/*
+ * The file lets go of a context: its queued jobs still run (unless the
+ * process is exiting: then the entity cancels them). After @destroyed is set
+ * no SUBMIT pushes to the entity (see the top of this file).
+ */
 static void anpu_ctx_destroy(struct anpu_ctx *ctx)
 {
+	scoped_guard(mutex, &ctx->lock)
+		ctx->destroyed = true;
 	drm_sched_entity_destroy(&ctx->entity);
 	anpu_ctx_put(ctx);
 }
@@ -97,8 +119,10 @@ int anpu_ioctl_ctx_destroy(struct drm_device *dev, void *data, struct drm_file *
 	struct drm_anpu_ctx_destroy *args = data;
 	struct anpu_ctx *ctx;
 
-	if (args->pad)
+	if (args->pad) {
+		drm_dbg(dev, "CTX_DESTROY: pad %#x nonzero\n", args->pad);
 		return -EINVAL;
+	}
 	ctx = xa_erase(&af->ctxs, args->ctx_id);
 	if (!ctx)
 		return -ENOENT;
@@ -149,8 +173,10 @@ int anpu_ioctl_job_info(struct drm_device *dev, void *data, struct drm_file *fil
 	unsigned long flags;
 	int ret = 0;
 
-	if (args->pad)
+	if (args->pad) {
+		drm_dbg(dev, "JOB_INFO: pad %#x nonzero\n", args->pad);
 		return -EINVAL;
+	}
 	ctx = anpu_ctx_lookup(af, args->ctx_id);
 	if (!ctx)
 		return -ENOENT;

@@ -3,7 +3,8 @@
  * anpu.ko debugfs, in /sys/kernel/debug/accel/<device>/:
  *   counters        live BOs, jobs, contexts and address spaces (leak checks:
  *                   back to 0 when idle), resets, jobs resubmitted after
- *                   resets and interrupts seen
+ *                   resets, interrupts seen, passes of the job interrupt's
+ *                   service loop and whether job-interrupt moderation is on
  *   bos             device-memory allocations
  *   contexts        open files and their contexts
  *   rings           every queue's registers and jobs on the ring
@@ -16,7 +17,9 @@
  *                   wedged device, ended by the wedge check's device reset);
  *                   write 0: power it up again. -EBUSY with work pending.
  *   selftest_nop    write 1: push a NOP job through a ring, wait for its
- *                   completion interrupt and check its status record
+ *                   completion interrupt (with moderation: the interrupt
+ *                   asked for right before the push, raised by the first
+ *                   job to end) and check its status record
  *   selftest_fault  write 1: the same with an injected fault; expects the
  *                   error interrupt and status FAULT/INJECTED
  * A failing self-test fails the write with its error.
@@ -49,6 +52,8 @@ static int counters_show(struct seq_file *m, void *unused)
 	seq_printf(m, "irq_job %d\n", atomic_read(&adev->hw.irq_job));
 	seq_printf(m, "irq_error %d\n", atomic_read(&adev->hw.irq_error));
 	seq_printf(m, "irq_ctrl %d\n", atomic_read(&adev->hw.irq_ctrl));
+	seq_printf(m, "irq_job_loops %d\n", atomic_read(&adev->hw.irq_loops));
+	seq_printf(m, "irq_moderation %d\n", READ_ONCE(adev->hw.irq_moderation));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(counters);
@@ -95,7 +100,7 @@ static int contexts_show(struct seq_file *m, void *unused)
 		unsigned long id;
 
 		seq_printf(m, "file asid %u jobs %llu faults %llu busy_ns %llu\n",
-			   af->as->asid, (u64)atomic64_read(&af->jobs_submitted),
+			   READ_ONCE(af->as->asid), (u64)atomic64_read(&af->jobs_submitted),
 			   (u64)atomic64_read(&af->faults), (u64)atomic64_read(&af->busy_ns));
 		xa_lock(&af->ctxs);
 		xa_for_each(&af->ctxs, id, ctx)

@@ -4,6 +4,7 @@
  * per-file state, GET_PARAM, CLOCK_SAMPLE and the module.
  */
 
+#include <linux/dma-fence.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 
@@ -13,8 +14,44 @@
 #include <drm/drm_gem.h>
 #include <drm/drm_ioctl.h>
 #include <drm/drm_managed.h>
+#include <drm/drm_print.h>
 
 #include "anpu_drv.h"
+
+/*
+ * Per-file limits. The defaults let one process run a 1.5B-parameter model
+ * (about 1.1 GiB of Q4_K_M weights plus several 4096-token KV caches) on a
+ * device with the memory for it, while leaving every other user some.
+ */
+static unsigned int file_max_contexts = 64;
+module_param(file_max_contexts, uint, 0644);
+MODULE_PARM_DESC(file_max_contexts, "Contexts per open file (default 64)");
+
+static unsigned int file_max_devmem_mb;
+module_param(file_max_devmem_mb, uint, 0644);
+MODULE_PARM_DESC(file_max_devmem_mb,
+		 "MiB of BOs one open file may hold handles to (default 0: device memory minus devmem_reserve_mb)");
+
+static unsigned int devmem_reserve_mb = 32;
+module_param(devmem_reserve_mb, uint, 0644);
+MODULE_PARM_DESC(devmem_reserve_mb,
+		 "With file_max_devmem_mb 0: MiB of device memory one file cannot take (default 32)");
+
+u32 anpu_file_max_contexts(void)
+{
+	return READ_ONCE(file_max_contexts);
+}
+
+u64 anpu_file_max_devmem(struct anpu_device *adev)
+{
+	u64 size = anpu_hw_mem_size(&adev->hw);
+	u64 max = (u64)READ_ONCE(file_max_devmem_mb) << 20;
+	u64 reserve = (u64)READ_ONCE(devmem_reserve_mb) << 20;
+
+	if (max)
+		return max;
+	return size > reserve ? size - reserve : 0;
+}
 
 struct anpu_file *anpu_file_get(struct anpu_file *af)
 {
@@ -26,7 +63,9 @@ static void anpu_file_release(struct kref *ref)
 {
 	struct anpu_file *af = container_of(ref, struct anpu_file, ref);
 
+	/* after the address space: its teardown may read the file's job fence */
 	anpu_as_put(af->as);
+	dma_fence_put(af->last_job_fence);
 	kfree(af);
 }
 
@@ -43,7 +82,7 @@ static int anpu_open(struct drm_device *dev, struct drm_file *file)
 
 	if (!drm_dev_enter(dev, &idx))
 		return -ENODEV;
-	af = kzalloc(sizeof(*af), GFP_KERNEL);
+	af = kzalloc(sizeof(*af), GFP_KERNEL_ACCOUNT);
 	if (!af) {
 		drm_dev_exit(idx);
 		return -ENOMEM;
@@ -52,7 +91,9 @@ static int anpu_open(struct drm_device *dev, struct drm_file *file)
 	af->adev = adev;
 	af->drm_file = file;
 	xa_init_flags(&af->ctxs, XA_FLAGS_ALLOC1);
-	af->as = anpu_as_create(adev);
+	spin_lock_init(&af->job_fence_lock);
+	/* no hardware address-space id yet: bound when it first submits */
+	af->as = anpu_as_create(adev, af);
 	drm_dev_exit(idx);
 	if (IS_ERR(af->as)) {
 		int ret = PTR_ERR(af->as);
@@ -84,8 +125,10 @@ static int anpu_ioctl_get_param(struct drm_device *dev, void *data, struct drm_f
 	struct anpu_device *adev = to_anpu(dev);
 	struct drm_anpu_get_param *args = data;
 
-	if (args->pad)
+	if (args->pad) {
+		drm_dbg(dev, "GET_PARAM: pad %#x nonzero\n", args->pad);
 		return -EINVAL;
+	}
 	switch (args->param) {
 	case DRM_ANPU_PARAM_HW_VERSION:
 		args->value = adev->hw.version;
@@ -118,6 +161,7 @@ static int anpu_ioctl_get_param(struct drm_device *dev, void *data, struct drm_f
 		args->value = ANPU_JOB_TIMEOUT_MS;
 		break;
 	default:
+		drm_dbg(dev, "GET_PARAM: unknown param %llu\n", (u64)args->param);
 		return -EINVAL;
 	}
 	return 0;
@@ -130,11 +174,18 @@ static int anpu_ioctl_clock_sample(struct drm_device *dev, void *data, struct dr
 	u64 dev_ns, t0, t1;
 	int ret, idx;
 
-	if (args->reserved)
+	if (args->reserved) {
+		drm_dbg(dev, "CLOCK_SAMPLE: reserved %#llx nonzero\n", (u64)args->reserved);
 		return -EINVAL;
+	}
 	if (!drm_dev_enter(dev, &idx))
 		return -ENODEV;
-	ret = anpu_hw_clock_sample(&adev->hw, &dev_ns, &t0, &t1);
+	/* the device answers in every power state, but is kept up meanwhile */
+	ret = anpu_pm_get(adev);
+	if (!ret) {
+		ret = anpu_hw_clock_sample(&adev->hw, &dev_ns, &t0, &t1);
+		anpu_pm_put(adev);
+	}
 	drm_dev_exit(idx);
 	if (ret)
 		return ret;
@@ -182,6 +233,8 @@ static void anpu_mm_fini(struct drm_device *drm, void *arg)
 {
 	struct anpu_device *adev = to_anpu(drm);
 
+	/* each deferred release holds a device reference */
+	WARN_ON(atomic_read(&adev->reclaim_pending));
 	drm_mm_takedown(&adev->mm);
 	ida_destroy(&adev->asids);
 }
@@ -200,11 +253,17 @@ int anpu_device_register(struct anpu_device *adev)
 	if (!ret)
 		ret = drmm_mutex_init(drm, &adev->vm_lock);
 	if (!ret)
+		ret = drmm_mutex_init(drm, &adev->asid_lock);
+	if (!ret)
 		ret = drmm_mutex_init(drm, &adev->files_lock);
 	if (ret)
 		return ret;
 	INIT_LIST_HEAD(&adev->files);
 	ida_init(&adev->asids);
+	INIT_LIST_HEAD(&adev->asid_lru);
+	init_llist_head(&adev->reclaim_ready);
+	INIT_WORK(&adev->reclaim_work, anpu_reclaim_work);
+	init_waitqueue_head(&adev->reclaim_wq);
 	drm_mm_init(&adev->mm, anpu_hw_mem_first(&adev->hw), anpu_hw_mem_size(&adev->hw));
 	ret = drmm_add_action_or_reset(drm, anpu_mm_fini, NULL);
 	if (ret)
@@ -239,12 +298,21 @@ void anpu_device_unregister(struct anpu_device *adev)
 
 static int __init anpu_init(void)
 {
-	return anpu_pci_register();
+	int ret = anpu_reclaim_wq_init();
+
+	if (ret)
+		return ret;
+	ret = anpu_pci_register();
+	if (ret)
+		anpu_reclaim_wq_fini();
+	return ret;
 }
 
 static void __exit anpu_exit(void)
 {
 	anpu_pci_unregister();
+	/* a deferred release may hold the last device reference: drained here */
+	anpu_reclaim_wq_fini();
 }
 
 module_init(anpu_init);

@@ -26,5 +26,5 @@ void anpu_show_fdinfo(struct drm_printer *p, struct drm_file *file)
 	drm_printf(p, "anpu-jobs-submitted:\t%llu\n",
 		   (u64)atomic64_read(&af->jobs_submitted));
 	drm_printf(p, "anpu-faults:\t%llu\n", (u64)atomic64_read(&af->faults));
-	drm_printf(p, "anpu-asid:\t%u\n", af->as->asid);
+	drm_printf(p, "anpu-asid:\t%u\n", READ_ONCE(af->as->asid));
 }

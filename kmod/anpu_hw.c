@@ -12,6 +12,7 @@
 #include <linux/cleanup.h>
 #include <linux/delay.h>
 #include <linux/device.h>
+#include <linux/error-injection.h>
 #include <linux/io.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/iopoll.h>
@@ -29,6 +30,7 @@
 
 #define ANPU_CTRL_TIMEOUT		msecs_to_jiffies(2000)
 #define ANPU_SELFTEST_TIMEOUT		msecs_to_jiffies(2000)
+#define ANPU_CLOCK_POLL_US		20000	/* CLOCK_SAMPLE's sleeping poll */
 
 /* Layout of the kernel area (offsets into it) */
 #define KAREA_RINGS			0x0000	/* ANPU_HW_NUM_QUEUES rings */
@@ -153,32 +155,53 @@ bool anpu_hw_powered(struct anpu_hw *hw)
  * @hw: the hardware
  * @dev_ns: the latched device clock
  * @t0: ktime_get_ns() right before the command
- * @t1: ktime_get_ns() right after its acknowledgment (polled, not the IRQ)
+ * @t1: ktime_get_ns() right after its acknowledgment
  *
- * Return: 0 or the control command's error.
+ * The acknowledgment is polled, sleeping a few microseconds between reads,
+ * for ANPU_CLOCK_POLL_US (a tight @t1 when the engine is idle, even when the
+ * device answers late: the interrupt's delivery and the waiter's wake-up
+ * added tens of milliseconds on a loaded virtual platform); a command issued
+ * while a job runs is done at that job's end, so the rest of the wait sleeps
+ * until the control interrupt (a looser @t1, reported as a larger
+ * uncertainty). The control lock, which
+ * recovery's reset commands take too, is acquired killably; once the command
+ * is issued it is held until the acknowledgment (one command slot: giving it
+ * up earlier would let the next command overwrite this one in flight).
+ *
+ * Return: 0, -EINTR when killed while waiting for the lock, or the control
+ * command's error.
  */
 int anpu_hw_clock_sample(struct anpu_hw *hw, u64 *dev_ns, u64 *t0, u64 *t1)
 {
 	u32 seq, ack;
 	int ret;
 
-	guard(mutex)(&hw->ctrl_lock);
+	if (mutex_lock_killable(&hw->ctrl_lock))
+		return -EINTR;
 	seq = reg_read(hw, ANPU_REG_CTRL_ACK_SEQ) + 1;
 	reg_write(hw, ANPU_REG_CTRL_CMD, ANPU_CTRL_LATCH_CLOCK);
 	reg_write(hw, ANPU_REG_CTRL_ARG, 0);
 	reg_write(hw, ANPU_REG_CTRL_SEQ, seq);
 	*t0 = ktime_get_ns();
 	doorbell(hw, ANPU_DB_CTRL);
-	ret = readl_poll_timeout(hw->regs + ANPU_REG_CTRL_ACK_SEQ, ack, ack == seq, 1,
-				 jiffies_to_usecs(ANPU_CTRL_TIMEOUT));
+	ret = readl_poll_timeout(hw->regs + ANPU_REG_CTRL_ACK_SEQ, ack, ack == seq, 2,
+				 ANPU_CLOCK_POLL_US);
+	if (ret && wait_event_timeout(hw->ctrl_wq, ctrl_done(hw, seq), ANPU_CTRL_TIMEOUT))
+		ret = 0;
 	*t1 = ktime_get_ns();
-	if (ret)
-		return ret;
+	if (ret) {
+		dev_err(hw->dev, "clock latch timed out\n");
+		goto out;
+	}
 	rmb(); /* CTRL_RESULT and CLOCK are written before CTRL_ACK_SEQ */
-	if (reg_read(hw, ANPU_REG_CTRL_RESULT) != ANPU_CTRL_R_OK)
-		return -EIO;
+	if (reg_read(hw, ANPU_REG_CTRL_RESULT) != ANPU_CTRL_R_OK) {
+		ret = -EIO;
+		goto out;
+	}
 	*dev_ns = reg_read64(hw, ANPU_REG_CLOCK);
-	return 0;
+out:
+	mutex_unlock(&hw->ctrl_lock);
+	return ret;
 }
 
 int anpu_hw_clock_ns(struct anpu_hw *hw, u64 *ns)
@@ -266,6 +289,25 @@ static void anpu_hw_setup_rings(struct anpu_hw *hw)
 	}
 }
 
+/*
+ * Job-interrupt moderation (docs/hardware.md section 4.1): IRQ_JOB_EVENT =
+ * JOBS_FINISHED first, then the configuration. Every device reset clears it:
+ * called at init and after each device reset. A device without the
+ * capability (1.0) keeps one interrupt per job.
+ */
+static int anpu_hw_irq_moderation_on(struct anpu_hw *hw)
+{
+	int ret;
+
+	if (!(hw->caps & ANPU_CAP_IRQ_JOB_EVENT))
+		return 0;
+	reg_write(hw, ANPU_REG_IRQ_JOB_EVENT, reg_read(hw, ANPU_REG_JOBS_FINISHED));
+	mb(); /* the event before the command that enables it */
+	ret = anpu_hw_ctrl(hw, ANPU_CTRL_SET_IRQ_CONFIG, ANPU_IRQ_CFG_JOB_EVENT);
+	WRITE_ONCE(hw->irq_moderation, !ret);
+	return ret;
+}
+
 /**
  * anpu_hw_reset_device() - reset the whole device and set the rings up again
  * @hw: the hardware
@@ -279,11 +321,15 @@ int anpu_hw_reset_device(struct anpu_hw *hw)
 {
 	int ret;
 
+	WRITE_ONCE(hw->irq_moderation, false);
 	ret = anpu_hw_ctrl(hw, ANPU_CTRL_RESET_DEVICE, 0);
 	if (ret)
 		return ret;
 	anpu_hw_setup_rings(hw);
-	return anpu_hw_power_up(hw);
+	ret = anpu_hw_power_up(hw);
+	if (ret)
+		return ret;
+	return anpu_hw_irq_moderation_on(hw);
 }
 
 int anpu_hw_init(struct anpu_hw *hw)
@@ -299,6 +345,9 @@ int anpu_hw_init(struct anpu_hw *hw)
 	memset_io(hw->karea + KAREA_STATUS, 0, KAREA_STATUS_SIZE);
 	anpu_hw_setup_rings(hw);
 	ret = anpu_hw_power_up(hw);
+	if (ret)
+		return ret;
+	ret = anpu_hw_irq_moderation_on(hw);
 	if (ret)
 		return ret;
 	ret = anpu_hw_clock_ns(hw, &clock);
@@ -329,12 +378,31 @@ irqreturn_t anpu_hw_irq_job(int irq, void *arg)
 	return hw->jobs_done ? IRQ_WAKE_THREAD : IRQ_HANDLED;
 }
 
+/*
+ * The job interrupt's thread. With moderation, the race-free service loop of
+ * docs/hardware.md section 4.1: ask for an interrupt for the next job after
+ * the JOBS_FINISHED seen, retire, and look again until JOBS_FINISHED stays
+ * put (a job that ended meanwhile may have raised no interrupt). While it
+ * runs, the jobs that end raise at most one interrupt per pass.
+ */
 irqreturn_t anpu_hw_irq_job_thread(int irq, void *arg)
 {
 	struct anpu_hw *hw = arg;
+	u32 seen;
 
-	if (hw->jobs_done)
-		hw->jobs_done(hw);
+	if (!READ_ONCE(hw->irq_moderation)) {
+		if (hw->jobs_done)
+			hw->jobs_done(hw);
+		return IRQ_HANDLED;
+	}
+	do {
+		atomic_inc(&hw->irq_loops);
+		seen = reg_read(hw, ANPU_REG_JOBS_FINISHED);
+		reg_write(hw, ANPU_REG_IRQ_JOB_EVENT, seen);
+		mb(); /* the event written before COMPLETED_SEQ and JOBS_FINISHED are read */
+		if (hw->jobs_done)
+			hw->jobs_done(hw);
+	} while (reg_read(hw, ANPU_REG_JOBS_FINISHED) != seen);
 	return IRQ_HANDLED;
 }
 
@@ -378,10 +446,13 @@ static u32 status_offset(unsigned int q, u32 slot)
  * The slot's status record is cleared first (seqno 0 never matches a job).
  * Does not allocate; callable from the scheduler's run_job.
  *
+ * The ring-slot (and status-record) reservation: a fault point of its own
+ * for the fail-nth sweep (fail_function); a failure fails the job.
+ *
  * Return: 0, -EBUSY when the ring is full, -EINVAL for a bad queue.
  */
-int anpu_hw_queue_push(struct anpu_hw *hw, unsigned int q,
-		       struct anpu_hw_job_desc *desc, u32 *slot)
+noinline int anpu_hw_queue_push(struct anpu_hw *hw, unsigned int q,
+				struct anpu_hw_job_desc *desc, u32 *slot)
 {
 	struct anpu_hw_queue *queue;
 	u32 head;
@@ -406,6 +477,7 @@ int anpu_hw_queue_push(struct anpu_hw *hw, unsigned int q,
 	doorbell(hw, ANPU_DB_QUEUE(q));
 	return 0;
 }
+ALLOW_ERROR_INJECTION(anpu_hw_queue_push, ERRNO);
 
 void anpu_hw_queue_status(struct anpu_hw *hw, unsigned int q, u32 slot,
 			  struct anpu_hw_job_status *st)
@@ -580,6 +652,15 @@ static int st_run(struct anpu_hw *hw, bool inject_fault)
 	}
 	job_irqs = atomic_read(&hw->irq_job);
 	err_irqs = atomic_read(&hw->irq_error);
+	/*
+	 * With moderation, ask for an interrupt at the next job end (as the
+	 * job interrupt's thread does before it sleeps): the first job to end
+	 * from now on, the test job or one of another queue, raises IRQ_JOB.
+	 */
+	if (READ_ONCE(hw->irq_moderation)) {
+		reg_write(hw, ANPU_REG_IRQ_JOB_EVENT, reg_read(hw, ANPU_REG_JOBS_FINISHED));
+		mb(); /* the event before the job */
+	}
 	ret = anpu_hw_queue_push(hw, q, &desc, &slot);
 	if (ret)
 		goto out;

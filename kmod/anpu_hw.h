@@ -87,6 +87,12 @@ struct anpu_hw_queue_state {
  * @irq_job: job interrupts seen.
  * @irq_error: error interrupts seen.
  * @irq_ctrl: control interrupts seen.
+ * @irq_moderation: job-interrupt moderation is in force (hardware 1.1,
+ *	ANPU_CAP_IRQ_JOB_EVENT; docs/hardware.md section 4.1): the device
+ *	raises IRQ_JOB only for the first job that ends after the job
+ *	interrupt's thread last looked, which serves every queue until
+ *	JOBS_FINISHED stays put.
+ * @irq_loops: service-loop passes of the job interrupt's thread (debugfs).
  * @queue: the hardware queues.
  * @jobs_done: called by the job interrupt's thread (the DRM layer retires
  *	finished jobs); may sleep.
@@ -106,6 +112,8 @@ struct anpu_hw {
 	atomic_t irq_job;
 	atomic_t irq_error;
 	atomic_t irq_ctrl;
+	bool irq_moderation;
+	atomic_t irq_loops;
 	struct anpu_hw_queue queue[ANPU_HW_NUM_QUEUES];
 	void (*jobs_done)(struct anpu_hw *hw);
 };

@@ -11,14 +11,23 @@
  * reference until it is freed.
  *
  * Recovery runs on one ordered workqueue for the four schedulers: a job
- * whose queue still advances PROGRESS is put back (the etnaviv pattern);
- * a hung one gets the queue reset (the device reset when that fails), fails
- * with -ETIMEDOUT and makes its context guilty; innocent jobs the reset
- * dropped are pushed to the ring again. A job still waiting for the engine
- * is put back too (the doorbell rung again), unless the whole device has
- * shown no activity for ANPU_WEDGE_TIMEOUTS of its timeouts in a row with no
- * queue HUNG: then the device is wedged and is reset, and every job is
- * resubmitted.
+ * whose queue still advances PROGRESS is put back; a hung one gets the queue
+ * reset (the device reset when that fails), fails with -ETIMEDOUT and makes
+ * its context guilty; innocent jobs the reset dropped are pushed to the ring
+ * again by the driver itself. A job still waiting for the engine is put back
+ * too (the doorbell rung again), unless the whole device has shown no
+ * activity for ANPU_WEDGE_TIMEOUTS of its timeouts in a row with no queue
+ * HUNG: then the device is wedged and is reset, and every job is pushed
+ * again. Both "put back" and "after a reset" use drm_sched_stop(), the
+ * hardware fences given back as parents, and drm_sched_start() (as pvr and
+ * panthor do in 6.12): never the deprecated drm_sched_resubmit_jobs() nor
+ * edits of the scheduler's pending list.
+ *
+ * Lifetime: a job is referenced (anpu_job.ref) by the SUBMIT ioctl until it
+ * returns and by the scheduler from the push to free_job. SUBMIT touches
+ * nothing of the job after drm_sched_entity_push_job(): it unlocks the
+ * reservations through its own copy of the BO array pointer, alive as long as
+ * its reference.
  *
  * Locks taken in the fence-signalling paths (run_job, the job interrupt's
  * thread, timedout_job): anpu_queue.ring_lock, anpu_hw.queue[].lock,
@@ -27,9 +36,10 @@
  */
 
 #include <linux/delay.h>
-#include <linux/sched/mm.h>
 #include <linux/dma-fence-chain.h>
 #include <linux/dma-resv.h>
+#include <linux/error-injection.h>
+#include <linux/sched/mm.h>
 #include <linux/sort.h>
 #include <linux/uaccess.h>
 
@@ -37,6 +47,7 @@
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_managed.h>
+#include <drm/drm_print.h>
 #include <drm/drm_syncobj.h>
 
 #include "anpu_drv.h"
@@ -64,9 +75,11 @@
  * @hung: recovery found it hung (its ABORTED status means -ETIMEDOUT).
  * @done: its status has been recorded.
  * @pm_ref: it holds a runtime-PM reference.
+ * @ref: SUBMIT's reference and the scheduler's (see the top of the file).
  */
 struct anpu_job {
 	struct drm_sched_job base;
+	struct kref ref;
 	struct anpu_device *adev;
 	struct anpu_file *af;
 	struct anpu_ctx *ctx;
@@ -114,10 +127,12 @@ static const struct dma_fence_ops anpu_fence_ops = {
 	.get_timeline_name = anpu_fence_timeline_name,
 };
 
-static void anpu_job_free(struct anpu_job *job)
+/*
+ * The scheduler is done with @job, or it never reached the scheduler: its
+ * JOB_INFO record (aborted, unless it ended) and its scheduler fences.
+ */
+static void anpu_job_cleanup(struct anpu_job *job)
 {
-	struct anpu_device *adev = job->adev;
-
 	if (!job->done && job->ctx) {
 		struct drm_anpu_job_info info = {
 			.state = DRM_ANPU_JOB_DONE,
@@ -130,6 +145,13 @@ static void anpu_job_free(struct anpu_job *job)
 	}
 	if (job->base.s_fence)
 		drm_sched_job_cleanup(&job->base);
+}
+
+static void anpu_job_release(struct kref *ref)
+{
+	struct anpu_job *job = container_of(ref, struct anpu_job, ref);
+	struct anpu_device *adev = job->adev;
+
 	for (u32 i = 0; i < job->bo_count; i++)
 		drm_gem_object_put(job->bos[i]);
 	kvfree(job->bos);
@@ -149,6 +171,11 @@ static void anpu_job_free(struct anpu_job *job)
 	atomic_dec(&adev->count.jobs);
 	kfree(job);
 	drm_dev_put(&adev->drm);
+}
+
+static void anpu_job_put(struct anpu_job *job)
+{
+	kref_put(&job->ref, anpu_job_release);
 }
 
 /* ---- ring and completion ---- */
@@ -207,8 +234,10 @@ static void anpu_job_complete_locked(struct anpu_queue *queue, struct anpu_job *
 	info.error = -err;
 	anpu_ctx_record(job->ctx, job->seqno, &info);
 	job->done = true;
-	list_del(&job->ring_link);
-	job->on_ring = false;
+	if (job->on_ring) {
+		list_del(&job->ring_link);
+		job->on_ring = false;
+	}
 	trace_anpu_done(queue->index, job->ctx->id, job->seqno, err);
 	if (err)
 		dma_fence_set_error(job->hw_fence, err);
@@ -306,23 +335,9 @@ static struct dma_fence *anpu_sched_run_job(struct drm_sched_job *sj)
 	struct drm_anpu_job_info info = { .state = DRM_ANPU_JOB_RUNNING };
 	int ret = 0, idx;
 
-	if (job->fence_inited) {
-		/* resubmission after a reset: push it again unless it ended */
-		guard(mutex)(&queue->ring_lock);
-		if (!dma_fence_is_signaled(job->hw_fence) && !job->on_ring) {
-			if (drm_dev_enter(&job->adev->drm, &idx)) {
-				ret = anpu_job_push_locked(queue, job);
-				drm_dev_exit(idx);
-			} else {
-				ret = -ENODEV;
-			}
-			if (ret) {
-				dma_fence_set_error(job->hw_fence, ret);
-				dma_fence_signal(job->hw_fence);
-			}
-		}
+	/* run once: recovery pushes dropped jobs again itself */
+	if (WARN_ON(job->fence_inited))
 		return dma_fence_get(job->hw_fence);
-	}
 	if (unlikely(sj->s_fence->finished.error))
 		return NULL;
 	if (!drm_dev_enter(&job->adev->drm, &idx))
@@ -345,7 +360,10 @@ static struct dma_fence *anpu_sched_run_job(struct drm_sched_job *sj)
 
 static void anpu_sched_free_job(struct drm_sched_job *sj)
 {
-	anpu_job_free(to_anpu_job(sj));
+	struct anpu_job *job = to_anpu_job(sj);
+
+	anpu_job_cleanup(job);
+	anpu_job_put(job);	/* the scheduler's reference */
 }
 
 static void anpu_reset_rate_limit(struct anpu_device *adev)
@@ -357,21 +375,78 @@ static void anpu_reset_rate_limit(struct anpu_device *adev)
 }
 
 /*
- * Jobs of stopped @queue that drm_sched_resubmit_jobs() runs again: the
- * pending ones except a hung job (it fails with -ETIMEDOUT). Counted for
- * debugfs "counters" (jobs_resubmitted).
+ * After a reset of stopped @queue, its finished jobs retired
+ * (anpu_queue_collect_locked()): push the jobs the reset dropped to the ring
+ * again, in their order. A hung job the reset dropped without a status
+ * record fails with -ETIMEDOUT instead; with the device gone, every one fails
+ * with -ENODEV. The pending list is walked without its lock, as
+ * drm_sched_start() does: the scheduler is stopped, and its timeout handlers
+ * run one at a time on the ordered anpu_device.tdr_wq.
+ *
+ * Return: the number of jobs pushed again (debugfs "jobs_resubmitted").
  */
-static int anpu_count_resubmitted(struct anpu_queue *queue)
+static int anpu_queue_repush(struct anpu_queue *queue)
+{
+	struct anpu_hw_job_status aborted = { .result = ANPU_RESULT_ABORTED };
+	struct drm_sched_job *sj;
+	int n = 0, idx;
+	bool alive;
+
+	alive = drm_dev_enter(&queue->adev->drm, &idx);
+	scoped_guard(mutex, &queue->ring_lock) {
+		list_for_each_entry(sj, &queue->sched.pending_list, list) {
+			struct anpu_job *job = to_anpu_job(sj);
+			int ret;
+
+			if (!job->fence_inited || job->on_ring ||
+			    dma_fence_is_signaled(job->hw_fence))
+				continue;
+			if (!alive)
+				ret = -ENODEV;
+			else if (job->hung)
+				ret = -ETIMEDOUT;
+			else
+				ret = anpu_job_push_locked(queue, job);
+			if (ret)
+				anpu_job_complete_locked(queue, job, &aborted, ret);
+			else
+				n++;
+		}
+	}
+	if (alive)
+		drm_dev_exit(idx);
+	return n;
+}
+
+/*
+ * Restart stopped @queue's scheduler: every pending job gets its hardware
+ * fence back as its parent (drm_sched_stop() dropped them), and
+ * drm_sched_start() adds the completion callbacks again (a fence that
+ * signalled meanwhile completes the job at once) and rearms the timeout.
+ * Pending-list walk: see anpu_queue_repush().
+ */
+static void anpu_sched_restart(struct anpu_queue *queue)
 {
 	struct drm_sched_job *sj;
-	int n = 0;
 
-	guard(mutex)(&queue->ring_lock);	/* @hung */
-	spin_lock(&queue->sched.job_list_lock);
-	list_for_each_entry(sj, &queue->sched.pending_list, list)
-		n += !to_anpu_job(sj)->hung;
-	spin_unlock(&queue->sched.job_list_lock);
-	return n;
+	list_for_each_entry(sj, &queue->sched.pending_list, list) {
+		struct anpu_job *job = to_anpu_job(sj);
+
+		if (!sj->s_fence->parent && job->fence_inited)
+			sj->s_fence->parent = dma_fence_get(job->hw_fence);
+	}
+	drm_sched_start(&queue->sched);
+}
+
+/*
+ * A timeout that is no hang: give @job (which the scheduler took off its
+ * pending list to call us) back and rearm the timeout. drm_sched_stop()
+ * reinserts it (or frees it after we return, if it ended meanwhile).
+ */
+static void anpu_sched_requeue(struct anpu_queue *queue, struct anpu_job *job)
+{
+	drm_sched_stop(&queue->sched, &job->base);
+	anpu_sched_restart(queue);
 }
 
 /*
@@ -430,9 +505,8 @@ static void anpu_recover_on_wq(struct anpu_device *adev, int q, struct anpu_job 
 		scoped_guard(mutex, &queue->ring_lock)
 			anpu_queue_collect_locked(queue);
 		queue->hc_seqno = 0;
-		atomic_add(anpu_count_resubmitted(queue), &adev->count.jobs_resubmitted);
-		drm_sched_resubmit_jobs(&queue->sched);
-		drm_sched_start(&queue->sched);
+		atomic_add(anpu_queue_repush(queue), &adev->count.jobs_resubmitted);
+		anpu_sched_restart(queue);
 	}
 	adev->last_reset = jiffies;
 }
@@ -473,8 +547,15 @@ static enum drm_gpu_sched_stat anpu_sched_timedout_job(struct drm_sched_job *sj)
 	bool on_ring;
 	int idx;
 
-	if (!drm_dev_enter(&adev->drm, &idx))
-		return DRM_GPU_SCHED_STAT_ENODEV;
+	if (!drm_dev_enter(&adev->drm, &idx)) {
+		/*
+		 * Unplugged: anpu_sched_fini() fails what is on the rings. The
+		 * job goes back on the pending list, so that its end frees it
+		 * (DRM_GPU_SCHED_STAT_ENODEV would leak it).
+		 */
+		anpu_sched_requeue(queue, job);
+		return DRM_GPU_SCHED_STAT_NOMINAL;
+	}
 
 	if (!job->fence_inited || dma_fence_is_signaled(job->hw_fence))
 		goto rearm;
@@ -516,9 +597,7 @@ static enum drm_gpu_sched_stat anpu_sched_timedout_job(struct drm_sched_job *sj)
 	goto out;
 
 rearm:
-	spin_lock(&sj->sched->job_list_lock);
-	list_add(&sj->list, &sj->sched->pending_list);
-	spin_unlock(&sj->sched->job_list_lock);
+	anpu_sched_requeue(queue, job);
 out:
 	drm_dev_exit(idx);
 	return DRM_GPU_SCHED_STAT_NOMINAL;
@@ -557,8 +636,10 @@ int anpu_recover(struct anpu_device *adev, int queue)
 	struct anpu_reset_work rw = { .adev = adev, .queue = queue };
 	int ret;
 
-	if (queue >= ANPU_HW_NUM_QUEUES)
+	if (queue >= ANPU_HW_NUM_QUEUES) {
+		drm_dbg(&adev->drm, "recover: no queue %d\n", queue);
 		return -EINVAL;
+	}
 	ret = anpu_pm_get(adev);
 	if (ret)
 		return ret;
@@ -652,24 +733,40 @@ void anpu_sched_fini(struct anpu_device *adev)
 
 /* ---- SUBMIT ---- */
 
-static int anpu_read_array_elem(void *dst, size_t size,
+static int anpu_read_array_elem(struct drm_device *dev, void *dst, size_t size,
 				const struct drm_anpu_obj_array *arr, u32 i)
 {
 	void __user *src = u64_to_user_ptr(arr->array + (u64)i * arr->stride);
 	int ret;
 
 	ret = copy_struct_from_user(dst, size, src, arr->stride);
-	return ret == -E2BIG ? -EINVAL : ret;
+	if (ret == -E2BIG) {
+		drm_dbg(dev, "SUBMIT: array element %u has nonzero bytes past %zu\n", i, size);
+		return -EINVAL;
+	}
+	return ret;
 }
 
-static int anpu_check_array(const struct drm_anpu_obj_array *arr, u32 max)
+static int anpu_check_array(struct drm_device *dev, const struct drm_anpu_obj_array *arr,
+			    u32 max, const char *name)
 {
-	if (arr->count > max)
+	if (arr->count > max) {
+		drm_dbg(dev, "SUBMIT: %s: %u elements, at most %u\n", name, arr->count, max);
 		return -EINVAL;
-	if (arr->count && (!arr->stride || !arr->array))
+	}
+	if (arr->count && (!arr->stride || !arr->array)) {
+		drm_dbg(dev, "SUBMIT: %s: zero stride or NULL array\n", name);
 		return -EINVAL;
-	if (!arr->count && (arr->stride || arr->array))
+	}
+	if (!arr->count && (arr->stride || arr->array)) {
+		drm_dbg(dev, "SUBMIT: %s: empty but stride or array nonzero\n", name);
 		return -EINVAL;
+	}
+	if (arr->stride > ANPU_MAX_STRIDE) {
+		drm_dbg(dev, "SUBMIT: %s: stride %u above %u\n", name, arr->stride,
+			ANPU_MAX_STRIDE);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -680,13 +777,56 @@ static int anpu_cmp_ptr(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Whether @n objects of @bos are all different (-EINVAL if not). */
+static int anpu_bos_unique(struct drm_device *dev, struct drm_gem_object **bos, u32 n)
+{
+	uintptr_t *sorted;
+	int ret = 0;
+
+	if (n < 2)
+		return 0;
+	sorted = kvmalloc_array(n, sizeof(*sorted), GFP_KERNEL);
+	if (!sorted)
+		return -ENOMEM;
+	for (u32 i = 0; i < n; i++)
+		sorted[i] = (uintptr_t)bos[i];
+	sort(sorted, n, sizeof(*sorted), anpu_cmp_ptr, NULL);
+	for (u32 i = 1; i < n && !ret; i++)
+		if (sorted[i] == sorted[i - 1])
+			ret = -EINVAL;
+	kvfree(sorted);
+	if (ret)
+		drm_dbg(dev, "SUBMIT: a BO handle is listed twice in bos\n");
+	return ret;
+}
+
+/*
+ * Add @obj (the job takes over the caller's reference) to the job's BOs,
+ * unless it is listed already: the command or profile BO may also be in the
+ * user's list (and the profile BO may be the command BO). A BO listed twice
+ * is written if either use writes it.
+ */
+static void anpu_job_add_bo(struct anpu_job *job, struct drm_gem_object *obj, bool write)
+{
+	for (u32 i = 0; i < job->bo_count; i++) {
+		if (job->bos[i] == obj) {
+			job->bo_write[i] |= write;
+			drm_gem_object_put(obj);
+			return;
+		}
+	}
+	job->bo_write[job->bo_count] = write;
+	job->bos[job->bo_count++] = obj;
+}
+
 /* The BO list, then the command and profile BOs unless listed. */
 static int anpu_job_lookup_bos(struct anpu_job *job, struct drm_file *file,
 			       const struct drm_anpu_submit *args,
 			       struct drm_gem_object **cmd, struct drm_gem_object **prof)
 {
+	struct drm_device *dev = &job->adev->drm;
+	struct drm_gem_object *obj;
 	u32 n = args->bos.count;
-	uintptr_t *sorted;
 	int ret;
 
 	job->bos = kvcalloc(n + 2, sizeof(*job->bos), GFP_KERNEL);
@@ -696,11 +836,13 @@ static int anpu_job_lookup_bos(struct anpu_job *job, struct drm_file *file,
 	for (u32 i = 0; i < n; i++) {
 		struct drm_anpu_bo_ref ref;
 
-		ret = anpu_read_array_elem(&ref, sizeof(ref), &args->bos, i);
+		ret = anpu_read_array_elem(dev, &ref, sizeof(ref), &args->bos, i);
 		if (ret)
 			return ret;
-		if (ref.flags & ~DRM_ANPU_BO_REF_FLAGS_ALL)
+		if (ref.flags & ~DRM_ANPU_BO_REF_FLAGS_ALL) {
+			drm_dbg(dev, "SUBMIT: bos[%u]: unknown flags %#x\n", i, ref.flags);
 			return -EINVAL;
+		}
 		job->bos[i] = drm_gem_object_lookup(file, ref.handle);
 		if (!job->bos[i])
 			return -ENOENT;
@@ -710,32 +852,21 @@ static int anpu_job_lookup_bos(struct anpu_job *job, struct drm_file *file,
 		    to_anpu_bo(job->bos[i])->flags & DRM_ANPU_BO_NPU_READONLY)
 			job->bo_write[i] = false;
 	}
-	if (n > 1) {
-		sorted = kvmalloc_array(n, sizeof(*sorted), GFP_KERNEL);
-		if (!sorted)
-			return -ENOMEM;
-		for (u32 i = 0; i < n; i++)
-			sorted[i] = (uintptr_t)job->bos[i];
-		sort(sorted, n, sizeof(*sorted), anpu_cmp_ptr, NULL);
-		ret = 0;
-		for (u32 i = 1; i < n; i++)
-			if (sorted[i] == sorted[i - 1])
-				ret = -EINVAL;
-		kvfree(sorted);
-		if (ret)
-			return ret;
-	}
+	ret = anpu_bos_unique(dev, job->bos, n);
+	if (ret)
+		return ret;
 
-	*cmd = drm_gem_object_lookup(file, args->cmd_handle);
-	if (!*cmd)
+	obj = drm_gem_object_lookup(file, args->cmd_handle);
+	if (!obj)
 		return -ENOENT;
-	job->bos[job->bo_count++] = *cmd;
+	anpu_job_add_bo(job, obj, false);
+	*cmd = obj;
 	if (args->flags & DRM_ANPU_SUBMIT_PROFILE) {
-		*prof = drm_gem_object_lookup(file, args->profile_handle);
-		if (!*prof)
+		obj = drm_gem_object_lookup(file, args->profile_handle);
+		if (!obj)
 			return -ENOENT;
-		job->bo_write[job->bo_count] = true;
-		job->bos[job->bo_count++] = *prof;
+		anpu_job_add_bo(job, obj, true);
+		*prof = obj;
 	}
 	return 0;
 }
@@ -743,12 +874,16 @@ static int anpu_job_lookup_bos(struct anpu_job *job, struct drm_file *file,
 static int anpu_job_fill_desc(struct anpu_job *job, const struct drm_anpu_submit *args,
 			      struct drm_gem_object *cmd, struct drm_gem_object *prof)
 {
+	struct drm_device *dev = &job->adev->drm;
 	struct anpu_as *as = job->af->as;
 	u64 addr;
 	int ret;
 
-	if (args->cmd_offset >= cmd->size || cmd->size - args->cmd_offset < args->cmd_size)
+	if (args->cmd_offset >= cmd->size || cmd->size - args->cmd_offset < args->cmd_size) {
+		drm_dbg(dev, "SUBMIT: command %#llx+%u outside its %zu-byte BO\n",
+			args->cmd_offset, args->cmd_size, cmd->size);
 		return -EINVAL;
+	}
 	ret = anpu_bo_npu_addr(to_anpu_bo(cmd), as, &addr);
 	if (ret)
 		return ret;
@@ -756,11 +891,16 @@ static int anpu_job_fill_desc(struct anpu_job *job, const struct drm_anpu_submit
 	job->desc.cmd_size = args->cmd_size;
 	job->desc.asid = as->asid;
 	if (prof) {
-		if (to_anpu_bo(prof)->flags & DRM_ANPU_BO_NPU_READONLY)
+		if (to_anpu_bo(prof)->flags & DRM_ANPU_BO_NPU_READONLY) {
+			drm_dbg(dev, "SUBMIT: profile BO is NPU read-only\n");
 			return -EINVAL;
+		}
 		if (args->profile_offset >= prof->size ||
-		    prof->size - args->profile_offset < args->profile_size)
+		    prof->size - args->profile_offset < args->profile_size) {
+			drm_dbg(dev, "SUBMIT: profile %#llx+%u outside its %zu-byte BO\n",
+				args->profile_offset, args->profile_size, prof->size);
 			return -EINVAL;
+		}
 		ret = anpu_bo_npu_addr(to_anpu_bo(prof), as, &addr);
 		if (ret)
 			return ret;
@@ -771,16 +911,29 @@ static int anpu_job_fill_desc(struct anpu_job *job, const struct drm_anpu_submit
 	return 0;
 }
 
-/* Element @i of a sync array, its flags checked (a point only on a timeline). */
-static int anpu_read_sync(struct drm_anpu_sync *s, const struct drm_anpu_obj_array *arr, u32 i)
+/*
+ * Element @i of a sync array, its flags checked: a point only on a timeline,
+ * and an out-sync's timeline point nonzero (point 0 is no point to signal).
+ */
+static int anpu_read_sync(struct drm_device *dev, struct drm_anpu_sync *s,
+			  const struct drm_anpu_obj_array *arr, u32 i, bool out)
 {
-	int ret = anpu_read_array_elem(s, sizeof(*s), arr, i);
+	int ret = anpu_read_array_elem(dev, s, sizeof(*s), arr, i);
 
 	if (ret)
 		return ret;
-	if (s->flags & ~DRM_ANPU_SYNC_FLAGS_ALL ||
-	    (!(s->flags & DRM_ANPU_SYNC_TIMELINE) && s->point))
+	if (s->flags & ~DRM_ANPU_SYNC_FLAGS_ALL) {
+		drm_dbg(dev, "SUBMIT: sync %u: unknown flags %#x\n", i, s->flags);
 		return -EINVAL;
+	}
+	if (!(s->flags & DRM_ANPU_SYNC_TIMELINE) && s->point) {
+		drm_dbg(dev, "SUBMIT: sync %u: a point on a binary syncobj\n", i);
+		return -EINVAL;
+	}
+	if (out && (s->flags & DRM_ANPU_SYNC_TIMELINE) && !s->point) {
+		drm_dbg(dev, "SUBMIT: out-sync %u: timeline point 0\n", i);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -792,7 +945,7 @@ static int anpu_job_add_in_syncs(struct anpu_job *job, struct drm_file *file,
 		struct dma_fence *fence;
 		int ret;
 
-		ret = anpu_read_sync(&s, arr, i);
+		ret = anpu_read_sync(&job->adev->drm, &s, arr, i, false);
 		if (ret)
 			return ret;
 		ret = drm_syncobj_find_fence(file, s.handle, s.point, 0, &fence);
@@ -836,7 +989,7 @@ static int anpu_out_syncs_get(struct drm_file *file, const struct drm_anpu_obj_a
 		struct drm_anpu_sync s;
 		int ret;
 
-		ret = anpu_read_sync(&s, arr, i);
+		ret = anpu_read_sync(file->minor->dev, &s, arr, i, true);
 		if (ret)
 			return ret;
 		out[i].syncobj = drm_syncobj_find(file, s.handle);
@@ -852,37 +1005,104 @@ static int anpu_out_syncs_get(struct drm_file *file, const struct drm_anpu_obj_a
 	return 0;
 }
 
-static int anpu_submit_check(const struct drm_anpu_submit *args)
+static int anpu_submit_check(struct drm_device *dev, const struct drm_anpu_submit *args)
 {
 	int ret;
 
-	if (args->flags & ~DRM_ANPU_SUBMIT_FLAGS_ALL)
-		return -EINVAL;
-	if (!args->cmd_size || !IS_ALIGNED(args->cmd_offset, 8))
-		return -EINVAL;
-	if (args->flags & DRM_ANPU_SUBMIT_PROFILE) {
-		if (args->profile_size < sizeof(struct anpu_hw_profile_header) ||
-		    !IS_ALIGNED(args->profile_offset, 8))
-			return -EINVAL;
-	} else if (args->profile_handle || args->profile_size || args->profile_offset) {
+	if (args->flags & ~DRM_ANPU_SUBMIT_FLAGS_ALL) {
+		drm_dbg(dev, "SUBMIT: unknown flags %#x\n", args->flags);
 		return -EINVAL;
 	}
-	ret = anpu_check_array(&args->bos, ANPU_MAX_BOS);
+	if (!args->cmd_size || !IS_ALIGNED(args->cmd_offset, 8)) {
+		drm_dbg(dev, "SUBMIT: cmd_size 0 or cmd_offset %#llx not 8-aligned\n",
+			args->cmd_offset);
+		return -EINVAL;
+	}
+	if (args->flags & DRM_ANPU_SUBMIT_PROFILE) {
+		if (args->profile_size < sizeof(struct anpu_hw_profile_header) ||
+		    !IS_ALIGNED(args->profile_offset, 8)) {
+			drm_dbg(dev, "SUBMIT: profile_size %u too small or offset unaligned\n",
+				args->profile_size);
+			return -EINVAL;
+		}
+	} else if (args->profile_handle || args->profile_size || args->profile_offset) {
+		drm_dbg(dev, "SUBMIT: profile fields set without DRM_ANPU_SUBMIT_PROFILE\n");
+		return -EINVAL;
+	}
+	ret = anpu_check_array(dev, &args->bos, ANPU_MAX_BOS, "bos");
 	if (!ret)
-		ret = anpu_check_array(&args->in_syncs, ANPU_MAX_SYNCS);
+		ret = anpu_check_array(dev, &args->in_syncs, ANPU_MAX_SYNCS, "in_syncs");
 	if (!ret)
-		ret = anpu_check_array(&args->out_syncs, ANPU_MAX_SYNCS);
+		ret = anpu_check_array(dev, &args->out_syncs, ANPU_MAX_SYNCS, "out_syncs");
 	return ret;
 }
 
+/*
+ * Add @fence, a job's finished fence, to @af's chain of job fences, @chain
+ * preallocated (no allocation after the job is armed). Called at push time
+ * under the context's lock.
+ */
+static void anpu_file_add_job_fence(struct anpu_file *af, struct dma_fence_chain *chain,
+				    struct dma_fence *fence)
+{
+	struct dma_fence *iter;
+
+	guard(spinlock)(&af->job_fence_lock);
+	/* the chain takes over the reference to the previous head */
+	dma_fence_chain_init(chain, af->last_job_fence, dma_fence_get(fence),
+			     ++af->job_fence_seqno);
+	af->last_job_fence = &chain->base;
+	/* one walk drops the links whose jobs ended (as drm_syncobj_add_point()) */
+	dma_fence_chain_for_each(iter, &chain->base)
+		continue;
+}
+
+/**
+ * anpu_file_last_job_fence() - a fence for every job a file has pushed so far
+ * @af: the file
+ *
+ * The fence signals once every job of @af pushed to the scheduler before the
+ * call has ended (finished fence signalled: completed, failed or cancelled),
+ * whatever its context or queue: it is the head of a dma_fence_chain of the
+ * jobs' finished fences, extended by SUBMIT right before each push, under
+ * anpu_ctx.lock and anpu_file.job_fence_lock. A job whose push has begun is
+ * in it; one that has not cannot have used anything freed before the call.
+ *
+ * Context: takes anpu_file.job_fence_lock (a spinlock); any context that may
+ * take a spinlock, no lock of the fence-signalling paths needed.
+ *
+ * Return: a new reference to the fence (dma_fence_put() it), or NULL when
+ * every job of @af has ended or it never pushed one.
+ */
+struct dma_fence *anpu_file_last_job_fence(struct anpu_file *af)
+{
+	struct dma_fence *fence;
+
+	scoped_guard(spinlock, &af->job_fence_lock)
+		fence = dma_fence_get(af->last_job_fence);
+	if (fence && dma_fence_is_signaled(fence)) {
+		dma_fence_put(fence);
+		return NULL;
+	}
+	return fence;
+}
+
+/*
+ * Look up, check and push @job. On success the scheduler owns the job (the
+ * caller's reference only keeps its memory) and nothing of it is touched
+ * after the push; on error it was never armed.
+ */
 static int anpu_submit(struct anpu_job *job, struct drm_file *file,
-		       struct drm_anpu_submit *args, struct anpu_out_sync *out)
+		       struct drm_anpu_submit *args, struct anpu_out_sync *out,
+		       struct dma_fence_chain *file_link)
 {
 	struct drm_anpu_job_info queued = { .state = DRM_ANPU_JOB_QUEUED };
 	struct drm_gem_object *cmd = NULL, *prof = NULL;
 	struct anpu_ctx *ctx = job->ctx;
+	struct drm_gem_object **bos;
 	struct ww_acquire_ctx ww;
 	struct dma_fence *done;
+	u32 bo_count;
 	int ret;
 
 	ret = anpu_job_lookup_bos(job, file, args, &cmd, &prof);
@@ -905,20 +1125,27 @@ static int anpu_submit(struct anpu_job *job, struct drm_file *file,
 		return ret;
 	job->pm_ref = true;
 
-	ret = drm_gem_lock_reservations(job->bos, job->bo_count, &ww);
+	/* ours, not the job's: it may be freed as soon as it is pushed */
+	bos = job->bos;
+	bo_count = job->bo_count;
+	ret = drm_gem_lock_reservations(bos, bo_count, &ww);
 	if (ret)
 		return ret;
-	for (u32 i = 0; i < job->bo_count; i++) {
-		ret = dma_resv_reserve_fences(job->bos[i]->resv, 1);
+	for (u32 i = 0; i < bo_count; i++) {
+		ret = dma_resv_reserve_fences(bos[i]->resv, 1);
 		if (ret)
 			goto unlock;
-		ret = drm_sched_job_add_implicit_dependencies(&job->base, job->bos[i],
+		ret = drm_sched_job_add_implicit_dependencies(&job->base, bos[i],
 							      job->bo_write[i]);
 		if (ret)
 			goto unlock;
 	}
 
 	scoped_guard(mutex, &ctx->lock) {
+		if (ctx->destroyed) {
+			ret = -ENOENT;
+			goto unlock;
+		}
 		if (atomic_read(&ctx->guilty)) {
 			ret = -ECANCELED;
 			goto unlock;
@@ -927,17 +1154,20 @@ static int anpu_submit(struct anpu_job *job, struct drm_file *file,
 		done = dma_fence_get(&job->base.s_fence->finished);
 		job->seqno = ctx->next_seqno++;
 		anpu_ctx_record(ctx, job->seqno, &queued);
-		for (u32 i = 0; i < job->bo_count; i++)
-			dma_resv_add_fence(job->bos[i]->resv, done,
+		for (u32 i = 0; i < bo_count; i++)
+			dma_resv_add_fence(bos[i]->resv, done,
 					   job->bo_write[i] ? DMA_RESV_USAGE_WRITE :
 							      DMA_RESV_USAGE_READ);
 		args->seqno = job->seqno;
 		atomic64_inc(&job->af->jobs_submitted);
-		trace_anpu_submit(job->queue->index, ctx->id, job->seqno, job->bo_count);
-		/* the scheduler owns the job now */
+		trace_anpu_submit(job->queue->index, ctx->id, job->seqno, bo_count);
+		anpu_file_add_job_fence(job->af, file_link, done);
+		/* the scheduler's reference, dropped by free_job */
+		kref_get(&job->ref);
 		drm_sched_entity_push_job(&job->base);
+		/* the job is the scheduler's now: not one more access */
 	}
-	drm_gem_unlock_reservations(job->bos, job->bo_count, &ww);
+	drm_gem_unlock_reservations(bos, bo_count, &ww);
 
 	for (u32 i = 0; i < args->out_syncs.count; i++) {
 		if (out[i].chain) {
@@ -951,21 +1181,52 @@ static int anpu_submit(struct anpu_job *job, struct drm_file *file,
 	return 0;
 
 unlock:
-	drm_gem_unlock_reservations(job->bos, job->bo_count, &ww);
+	drm_gem_unlock_reservations(bos, bo_count, &ww);
 	return ret;
 }
+
+/*
+ * The driver's own job allocation (struct, hardware fence, the file's chain
+ * link): a fault point of its own for the fail-nth sweep (fail_function).
+ */
+static noinline int anpu_job_alloc(struct anpu_device *adev, struct anpu_job **jobp,
+				   struct dma_fence_chain **linkp)
+{
+	struct anpu_job *job;
+
+	job = kzalloc(sizeof(*job), GFP_KERNEL);
+	if (!job)
+		return -ENOMEM;
+	job->hw_fence = kzalloc(sizeof(*job->hw_fence), GFP_KERNEL);
+	*linkp = dma_fence_chain_alloc();
+	if (!job->hw_fence || !*linkp) {
+		dma_fence_chain_free(*linkp);
+		kfree(job->hw_fence);
+		kfree(job);
+		return -ENOMEM;
+	}
+	kref_init(&job->ref);
+	INIT_LIST_HEAD(&job->ring_link);
+	drm_dev_get(&adev->drm);
+	atomic_inc(&adev->count.jobs);
+	job->adev = adev;
+	*jobp = job;
+	return 0;
+}
+ALLOW_ERROR_INJECTION(anpu_job_alloc, ERRNO);
 
 int anpu_ioctl_submit(struct drm_device *dev, void *data, struct drm_file *file)
 {
 	struct anpu_device *adev = to_anpu(dev);
 	struct anpu_file *af = file->driver_priv;
 	struct drm_anpu_submit *args = data;
+	struct dma_fence_chain *file_link;
 	struct anpu_out_sync *out = NULL;
 	struct anpu_ctx *ctx;
 	struct anpu_job *job;
 	int ret, idx;
 
-	ret = anpu_submit_check(args);
+	ret = anpu_submit_check(dev, args);
 	if (ret)
 		return ret;
 	ctx = anpu_ctx_lookup(af, args->ctx_id);
@@ -975,39 +1236,48 @@ int anpu_ioctl_submit(struct drm_device *dev, void *data, struct drm_file *file)
 		anpu_ctx_put(ctx);
 		return -ECANCELED;
 	}
-	job = kzalloc(sizeof(*job), GFP_KERNEL);
-	if (!job) {
+	ret = anpu_job_alloc(adev, &job, &file_link);
+	if (ret) {
 		anpu_ctx_put(ctx);
-		return -ENOMEM;
+		return ret;
 	}
-	drm_dev_get(dev);
-	atomic_inc(&adev->count.jobs);
-	job->adev = adev;
 	job->ctx = ctx;
 	job->queue = ctx->queue;
 	job->af = anpu_file_get(af);
-	INIT_LIST_HEAD(&job->ring_link);
-	job->hw_fence = kzalloc(sizeof(*job->hw_fence), GFP_KERNEL);
-	if (args->out_syncs.count)
+	if (args->out_syncs.count) {
 		out = kvcalloc(args->out_syncs.count, sizeof(*out), GFP_KERNEL);
-	if (!job->hw_fence || (args->out_syncs.count && !out)) {
-		ret = -ENOMEM;
-		goto err;
+		if (!out) {
+			ret = -ENOMEM;
+			goto err;
+		}
 	}
 
+	/*
+	 * The address space keeps its hardware id from here to the push. Pinned
+	 * outside drm_dev_enter(): it may wait for another file's jobs.
+	 */
+	ret = anpu_as_pin(af->as);
+	if (ret)
+		goto err;
 	if (!drm_dev_enter(dev, &idx)) {
+		anpu_as_unpin(af->as);
 		ret = -ENODEV;
 		goto err;
 	}
-	ret = anpu_submit(job, file, args, out);
+	ret = anpu_submit(job, file, args, out, file_link);
 	drm_dev_exit(idx);
+	anpu_as_unpin(af->as);
 	anpu_out_syncs_free(out, args->out_syncs.count);
-	if (!ret)
+	if (!ret) {
+		anpu_job_put(job);	/* SUBMIT's reference */
 		return 0;
+	}
 	out = NULL;
 err:
 	anpu_out_syncs_free(out, args->out_syncs.count);
+	dma_fence_chain_free(file_link);
 	job->done = true; /* never queued: no JOB_INFO record */
-	anpu_job_free(job);
+	anpu_job_cleanup(job);
+	anpu_job_put(job);
 	return ret;
 }

@@ -17,7 +17,8 @@ ST_TARBALL  := $(firstword $(wildcard /usr/src/linux-source-6.12*.tar.xz))
 ST_HARNESS  := $(ST_OUT)/include/kselftest_harness.h
 ST_KERNEL   := $(lastword $(sort $(wildcard /boot/vmlinuz-6.12*)))
 ST_PROGS    := anpu_ioctl_test anpu_job_test anpu_sync_test anpu_isolation_test \
-               anpu_recovery_test anpu_stress_test anpu_pm_test
+               anpu_recovery_test anpu_stress_test anpu_pm_test anpu_race_test \
+               anpu_memory_test
 ST_PROGS    := $(foreach p,$(ST_PROGS),$(if $(wildcard $(ST_DIR)/$(p).c),$(p)))
 ST_BINS     := $(ST_PROGS:%=$(ST_OUT)/%)
 ST_LIB_OBJ  := $(OBJ)/$(ST_DIR)/anpu_lib.o $(OBJ)/tests/lib/simdev.o $(OBJ)/tests/ref/ref_quant.o

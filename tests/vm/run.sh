@@ -104,5 +104,22 @@ SIM_PID=
 if [[ $rc -eq 0 && ! -e $SOCK ]]; then ok "anpu-sim exits cleanly on SIGTERM and removes its socket"
 else ko "anpu-sim shutdown (status $rc)"; tail -n 20 "$TMP/anpu-sim.log" | tap_comment; fi
 
+# 5. the ioctl fuzzer, a short run on 2 vCPUs (make check-vm-fuzz runs it alone,
+#    longer: FUZZ_VM_SECONDS; the seed it prints replays it with ANPU_FUZZ_SEED)
+echo "# guest: ioctl fuzzer (${ANPU_VM_FUZZ_SECONDS:-60} s, 2 vCPUs, 2 processes x 2 threads)"
+out=$(tests/vm/guest-suite.sh "$BUILD" $((${ANPU_VM_FUZZ_SECONDS:-60} + TIMEOUT)) --smp 2 -- \
+	tests/vm/fuzz.sh "${ANPU_VM_FUZZ_SECONDS:-60}" 2>&1)
+printf '%s\n' "$out" | grep -v -E '^(PASS|FAIL|SKIP):' | tap_comment
+n=0
+while IFS= read -r line; do
+	n=$((n + 1))
+	case $line in
+	PASS:*) ok "ioctl fuzzer: ${line#PASS: }" ;;
+	FAIL:*) ko "ioctl fuzzer: ${line#FAIL: }" ;;
+	SKIP:*) tap_skip "ioctl fuzzer" "${line#SKIP: }" ;;
+	esac
+done < <(grep -E '^(PASS|FAIL|SKIP):' <<<"$out")
+[[ $n -gt 0 ]] || ko "ioctl fuzzer: no results"
+
 tap_plan
 exit "$(tap_status)"

@@ -241,12 +241,27 @@ TEST_F_TIMEOUT(anpu, bo_create_beyond_free_device_memory_fails_enomem, 120)
 	if (free_ + (4 << 20) <= max) {
 		EXPECT_EQ(-ENOMEM, anpu_bo_create(self->fd, free_ + (4 << 20), 0, NULL, NULL));
 	} else {
-		/* fill device memory with the largest BOs, until it is full */
-		while (n < 64 && !(r = anpu_bo_create(self->fd, max, 0, &h[n], NULL)))
-			n++;
+		/*
+		 * fill device memory with quarters of the largest BO, until it
+		 * is full; a second file goes on where the per-file limit
+		 * (device memory minus a reserve by default) stops the first
+		 */
+		uint64_t chunk = max / 4 / (2 << 20) * (2 << 20);
+		int fd2 = anpu_open(), fds[64];
+
+		ASSERT_LE(0, fd2);
+		for (int f = self->fd; n < 64; n++) {
+			fds[n] = f;
+			r = anpu_bo_create(f, chunk, 0, &h[n], NULL);
+			if (r == -EDQUOT && f != fd2)
+				r = anpu_bo_create(fds[n] = f = fd2, chunk, 0, &h[n], NULL);
+			if (r)
+				break;
+		}
 		EXPECT_EQ(-ENOMEM, r);
 		while (n--)
-			anpu_bo_close(self->fd, h[n]);
+			anpu_bo_close(fds[n], h[n]);
+		close(fd2);
 	}
 	EXPECT_COUNTERS(self, 0, 0, 0);
 	EXPECT_MEM_BASELINE(self);

@@ -637,3 +637,31 @@ int anpu_power_loss(bool on)
 	snprintf(path, sizeof(path), "%s/power_loss", dir);
 	return anpu_write_file(path, on ? "1\n" : "0\n");
 }
+
+int anpu_runtime_status(int fd, char *buf, size_t len)
+{
+	char bdf[64], path[PATH_MAX];
+	int r = anpu_bdf(fd, bdf, sizeof(bdf));
+
+	if (r)
+		return r;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/power/runtime_status", bdf);
+	r = anpu_read_file(path, buf, len);
+	if (r < 0)
+		return r;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+int anpu_runtime_status_wait(int fd, const char *want, int timeout_ms)
+{
+	uint64_t end = anpu_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	char st[64];
+
+	do {
+		if (!anpu_runtime_status(fd, st, sizeof(st)) && !strcmp(st, want))
+			return 0;
+		usleep(20000);
+	} while (anpu_now_ns() < end);
+	return -ETIMEDOUT;
+}

@@ -131,6 +131,10 @@ int anpu_force_reset(const char *what);
 /* Debugfs "counters" value of @key (e.g. "resets_queue"), or -errno. */
 long anpu_debugfs_counter(const char *key);
 int anpu_power_loss(bool on);
+/* The device's runtime-PM status ("active", "suspended", ...) into @buf; 0 or -errno. */
+int anpu_runtime_status(int fd, char *buf, size_t len);
+/* Wait (up to @timeout_ms) until the runtime-PM status is @want; 0 or -ETIMEDOUT. */
+int anpu_runtime_status_wait(int fd, const char *want, int timeout_ms);
 
 /* ---- misc ---- */
 uint64_t anpu_now_ns(void);

@@ -11,21 +11,6 @@
 
 #include "anpu_test.h"
 
-static int runtime_status(int fd, char *buf, size_t len)
-{
-	char bdf[64], path[PATH_MAX];
-	int r = anpu_bdf(fd, bdf, sizeof(bdf));
-
-	if (r)
-		return r;
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/power/runtime_status", bdf);
-	r = anpu_read_file(path, buf, len);
-	if (r < 0)
-		return r;
-	buf[strcspn(buf, "\n")] = 0;
-	return 0;
-}
-
 static long autosuspend_ms(int fd)
 {
 	char bdf[64], path[PATH_MAX], buf[64];
@@ -38,19 +23,6 @@ static long autosuspend_ms(int fd)
 	return atol(buf);
 }
 
-/* Wait until runtime_status is @want; 0 or -ETIMEDOUT. */
-static int wait_status(int fd, const char *want, int timeout_ms)
-{
-	uint64_t end = anpu_now_ns() + (uint64_t)timeout_ms * 1000000ull;
-	char st[64];
-
-	do {
-		if (!runtime_status(fd, st, sizeof(st)) && !strcmp(st, want))
-			return 0;
-		usleep(20000);
-	} while (anpu_now_ns() < end);
-	return -ETIMEDOUT;
-}
 
 TEST_F_TIMEOUT(anpu, device_autosuspends_when_idle, 60)
 {
@@ -59,8 +31,8 @@ TEST_F_TIMEOUT(anpu, device_autosuspends_when_idle, 60)
 
 	ASSERT_LE(0, delay) TH_LOG("no autosuspend_delay_ms: autosuspend not enabled");
 	ASSERT_GE(20000, delay);
-	EXPECT_EQ(0, wait_status(self->fd, "suspended", (int)delay + 5000));
-	runtime_status(self->fd, st, sizeof(st));
+	EXPECT_EQ(0, anpu_runtime_status_wait(self->fd, "suspended", (int)delay + 5000));
+	anpu_runtime_status(self->fd, st, sizeof(st));
 	TH_LOG("runtime_status %s (autosuspend delay %ld ms)", st, delay);
 }
 
@@ -74,13 +46,13 @@ TEST_F_TIMEOUT(anpu, job_resumes_a_suspended_device, 60)
 	ASSERT_LE(0, delay);
 	ASSERT_EQ(0, anpu_ctx_create(self->fd, DRM_ANPU_PRIORITY_NORMAL, &ctx));
 	ASSERT_EQ(0, anpu_nop_bo(self->fd, 1, &cmd, NULL));
-	ASSERT_EQ(0, wait_status(self->fd, "suspended", (int)delay + 5000));
+	ASSERT_EQ(0, anpu_runtime_status_wait(self->fd, "suspended", (int)delay + 5000));
 	EXPECT_EQ(0, anpu_run(self->fd, ctx, &cmd, NULL, 0, NULL, ANPU_JOB_WAIT_MS));
 	if (delay >= 200) {
-		runtime_status(self->fd, st, sizeof(st));
+		anpu_runtime_status(self->fd, st, sizeof(st));
 		EXPECT_STREQ("active", st);
 	}
-	EXPECT_EQ(0, wait_status(self->fd, "suspended", (int)delay + 5000))
+	EXPECT_EQ(0, anpu_runtime_status_wait(self->fd, "suspended", (int)delay + 5000))
 		TH_LOG("suspends again when idle");
 	EXPECT_EQ(0, anpu_run(self->fd, ctx, &cmd, NULL, 0, NULL, ANPU_JOB_WAIT_MS));
 	anpu_bo_free(self->fd, &cmd);
@@ -213,7 +185,7 @@ TEST_F_TIMEOUT(unplug, unbind_with_open_files_gives_enodev_and_rebind_works, 60)
 	ASSERT_EQ(0, anpu_nop_bo(fd2, 1, &cmd, NULL));
 	EXPECT_EQ(0, anpu_run(fd2, ctx, &cmd, NULL, 0, NULL, ANPU_JOB_WAIT_MS));
 	anpu_bo_free(fd2, &cmd);
-	EXPECT_EQ(0, runtime_status(fd2, st, sizeof(st)));
+	EXPECT_EQ(0, anpu_runtime_status(fd2, st, sizeof(st)));
 	close(fd2);
 }
 
