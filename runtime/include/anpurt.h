@@ -136,7 +136,11 @@ struct anpurt_model_info {
 const struct anpurt_model_info *anpurt_model_info(const struct anpurt_model *model);
 
 struct anpurt_tokenizer;
-/* The model's tokenizer (built from its tokenizer.ggml.* keys); owned by the model. */
+/*
+ * The model's tokenizer (built from its tokenizer.ggml.* keys); owned by the
+ * model. NULL for a file without a vocabulary (tokenizer.ggml.model "no_vocab",
+ * as llama.cpp allows): such a model is fed token ids only.
+ */
 const struct anpurt_tokenizer *anpurt_model_tokenizer(const struct anpurt_model *model);
 
 /* ======================================================================= */

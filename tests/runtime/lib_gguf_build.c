@@ -568,22 +568,27 @@ void gb_model(struct gb *b, const struct gb_model_spec *s)
 		snprintf(key, sizeof(key), "%s.rope.scaling.type", s->arch);
 		gb_kv_str(b, key, "llama3");
 	}
+	if (s->n_vocab < 256) {
+		/* too small for a byte-level vocabulary: a model fed token ids only */
+		gb_kv_str(b, "tokenizer.ggml.model", "no_vocab");
+	} else {
 	gb_kv_str(b, "tokenizer.ggml.model", "gpt2");
-	gb_kv_str(b, "tokenizer.ggml.pre", qwen2 || qwen3 ? "qwen2" : "llama-bpe");
-	/* a byte-level BPE vocabulary the tokenizer accepts: the 256 byte tokens in
-	 * GPT-2's byte-to-unicode form, then "t0", "t1", ... (reachable by one merge) */
-	for (i = 0; i < s->n_vocab; i++) {
-		if (i < 256)
-			byte_level_char(i, text[i]);
-		else
-			snprintf(text[i], sizeof(text[i]), "t%u", i - 256);
-		tokens[i] = text[i];
-		types[i] = 1;
+		gb_kv_str(b, "tokenizer.ggml.pre", qwen2 || qwen3 ? "qwen2" : "llama-bpe");
+		/* a byte-level BPE vocabulary the tokenizer accepts: the 256 byte tokens in
+		 * GPT-2's byte-to-unicode form, then "t0", "t1", ... (reachable by one merge) */
+		for (i = 0; i < s->n_vocab; i++) {
+			if (i < 256)
+				byte_level_char(i, text[i]);
+			else
+				snprintf(text[i], sizeof(text[i]), "t%u", i - 256);
+			tokens[i] = text[i];
+			types[i] = 1;
+		}
+		gb_kv_arr_str(b, "tokenizer.ggml.tokens", s->n_vocab, tokens);
+		gb_kv_arr_i32(b, "tokenizer.ggml.token_type", s->n_vocab, types);
+		gb_kv_arr_str(b, "tokenizer.ggml.merges", 1, (const char *const[]){ "t 0" });
+		gb_kv_u32(b, "tokenizer.ggml.eos_token_id", 1);
 	}
-	gb_kv_arr_str(b, "tokenizer.ggml.tokens", s->n_vocab, tokens);
-	gb_kv_arr_i32(b, "tokenizer.ggml.token_type", s->n_vocab, types);
-	gb_kv_arr_str(b, "tokenizer.ggml.merges", 1, (const char *const[]){ "t 0" });
-	gb_kv_u32(b, "tokenizer.ggml.eos_token_id", 1);
 	if (s->chat_template)
 		gb_kv_str(b, "tokenizer.chat_template", s->chat_template);
 	free(tokens);

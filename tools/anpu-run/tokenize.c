@@ -44,6 +44,13 @@ int run_tokenize(const struct run_opts *o, FILE *out)
 		return 1;
 	}
 	tok = anpurt_model_tokenizer(model);
+	if (!tok) {
+		fprintf(stderr, PROG ": %s: the model has no vocabulary (tokenizer.ggml.model"
+			" is no_vocab): it takes token ids only\n", o->model_path);
+		free(text);
+		anpurt_model_free(model);
+		return 1;
+	}
 	if (o->no_special)
 		flags |= ANPURT_TOKENIZE_NO_SPECIAL;
 	/* first call sizes the array (snprintf style), the second fills it */

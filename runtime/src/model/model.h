@@ -49,5 +49,7 @@ int model_bind_tensors(struct anpurt_model *m);
 /* The tokenizer.ggml.* keys into m->vocab (tokens count checked against n_vocab). */
 int model_read_vocab(struct anpurt_model *m);
 void model_free_vocab(struct anpurt_model *m);
+/* tokenizer.ggml.model is "no_vocab": token ids only, no tokenizer (m->tokenizer NULL) */
+int model_has_no_vocab(const struct anpurt_model *m);
 
 #endif

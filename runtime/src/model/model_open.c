@@ -110,7 +110,7 @@ int anpurt_model_open(const char *path, const struct anpurt_model_params *params
 		ret = model_bind_tensors(m);
 	if (!ret)
 		ret = model_read_vocab(m);
-	if (!ret)
+	if (!ret && !model_has_no_vocab(m))
 		ret = tok_create(&m->vocab, &m->tokenizer);
 	if (!ret)
 		ret = read_name_and_template(m, params);

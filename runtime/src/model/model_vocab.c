@@ -43,6 +43,11 @@ static int read_strings(struct anpurt_model *m, const char *key, struct gguf_arr
 	return 1;
 }
 
+int model_has_no_vocab(const struct anpurt_model *m)
+{
+	return m->vocab.model.len == 8 && !memcmp(m->vocab.model.ptr, "no_vocab", 8);
+}
+
 int model_read_vocab(struct anpurt_model *m)
 {
 	struct tok_vocab *v = &m->vocab;
@@ -54,6 +59,9 @@ int model_read_vocab(struct anpurt_model *m)
 	if ((ret = gguf_get_str(m->gguf, "tokenizer.ggml.model", &v->model)) < 0 ||
 	    (ret = gguf_get_str(m->gguf, "tokenizer.ggml.pre", &v->pre)) < 0)
 		return ret;
+	/* llama.cpp's "no_vocab": a model that takes token ids only (no tokenizer) */
+	if (model_has_no_vocab(m))
+		return 0;
 	ret = read_strings(m, "tokenizer.ggml.tokens", &arr, &m->vocab_tokens);
 	if (ret < 0)
 		return ret;
