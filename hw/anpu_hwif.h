@@ -363,7 +363,9 @@ static inline int anpu_dtype_layout(unsigned int dtype, unsigned int *block_elem
 	case ANPU_DTYPE_F16:	e = 1;   b = 2;   break;
 	case ANPU_DTYPE_BF16:	e = 1;   b = 2;   break;
 	case ANPU_DTYPE_Q4_0:	e = 32;  b = 18;  break;
+	case ANPU_DTYPE_Q4_1:	e = 32;  b = 20;  break;
 	case ANPU_DTYPE_Q5_0:	e = 32;  b = 22;  break;
+	case ANPU_DTYPE_Q5_1:	e = 32;  b = 24;  break;
 	case ANPU_DTYPE_Q8_0:	e = 32;  b = 34;  break;
 	case ANPU_DTYPE_Q4_K:	e = 256; b = 144; break;
 	case ANPU_DTYPE_Q5_K:	e = 256; b = 176; break;
@@ -381,6 +383,7 @@ static inline int anpu_dtype_is_weight(unsigned int dtype)
 {
 	return dtype == ANPU_DTYPE_F32 || dtype == ANPU_DTYPE_F16 ||
 	       dtype == ANPU_DTYPE_BF16 || dtype == ANPU_DTYPE_Q4_0 ||
+	       dtype == ANPU_DTYPE_Q4_1 || dtype == ANPU_DTYPE_Q5_1 ||
 	       dtype == ANPU_DTYPE_Q5_0 || dtype == ANPU_DTYPE_Q8_0 ||
 	       dtype == ANPU_DTYPE_Q4_K || dtype == ANPU_DTYPE_Q5_K ||
 	       dtype == ANPU_DTYPE_Q6_K;

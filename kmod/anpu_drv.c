@@ -134,7 +134,7 @@ static int anpu_ioctl_get_param(struct drm_device *dev, void *data, struct drm_f
 		args->value = adev->hw.version;
 		break;
 	case DRM_ANPU_PARAM_ISA_VERSION:
-		args->value = (ANPU_ISA_VERSION_MAJOR << 16) | ANPU_ISA_VERSION_MINOR;
+		args->value = adev->hw.isa_version;
 		break;
 	case DRM_ANPU_PARAM_CAPS:
 		args->value = adev->hw.caps & ANPU_CAP_USER_MASK;

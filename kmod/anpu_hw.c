@@ -246,6 +246,7 @@ int anpu_hw_probe(struct anpu_hw *hw, struct device *dev, void __iomem *db,
 	}
 	hw->version = version;
 	hw->caps = reg_read(hw, ANPU_REG_CAPS);
+	hw->isa_version = reg_read(hw, ANPU_REG_ISA_VERSION);
 	hw->devmem_size = reg_read64(hw, ANPU_REG_DEVMEM_SIZE);
 	if (hw->devmem_size < ANPU_HW_KAREA_SIZE ||
 	    hw->devmem_size > bar_size - ANPU_DEVMEM_BASE) {

@@ -79,6 +79,7 @@ struct anpu_hw_queue_state {
  * @bar_size: BAR2 size.
  * @version: ANPU_REG_VERSION.
  * @caps: ANPU_REG_CAPS.
+ * @isa_version: ANPU_REG_ISA_VERSION (what the device runs, not this build's uapi).
  * @devmem_size: bytes of device memory (including @karea).
  * @ctrl_lock: serialises control commands (CTRL_CMD/ARG/SEQ) and self-tests.
  *	Lock order: @ctrl_lock, then a queue's lock (a self-test submits).
@@ -105,6 +106,7 @@ struct anpu_hw {
 	u64 bar_size;
 	u32 version;
 	u32 caps;
+	u32 isa_version;
 	u64 devmem_size;
 	struct mutex ctrl_lock; /* control commands and self-tests */
 	wait_queue_head_t ctrl_wq;

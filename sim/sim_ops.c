@@ -17,4 +17,5 @@ const struct sim_op_class *const sim_op_classes[ANPU_OP_COUNT] = {
 	[ANPU_OP_SCALE]		= &sim_op_scale,
 	[ANPU_OP_SOFTMAX]	= &sim_op_softmax,
 	[ANPU_OP_ARGMAX]	= &sim_op_argmax,
+	[ANPU_OP_COPY]		= &sim_op_copy,
 };

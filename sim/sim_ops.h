@@ -85,7 +85,7 @@ extern const struct sim_op_class *const sim_op_classes[ANPU_OP_COUNT];
 extern const struct sim_op_class sim_op_nop, sim_op_timestamp, sim_op_embed,
 	sim_op_matmul, sim_op_rmsnorm, sim_op_rope, sim_op_kv_store,
 	sim_op_attention, sim_op_swiglu, sim_op_add, sim_op_mul, sim_op_scale,
-	sim_op_softmax, sim_op_argmax;
+	sim_op_softmax, sim_op_argmax, sim_op_copy;
 
 /* Shape helpers for op classes. */
 static inline uint64_t sim_tensor_nrows(const struct sim_tensor *t)

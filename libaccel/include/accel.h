@@ -250,7 +250,9 @@ enum accel_dtype {
 	ACCEL_F32	= 0,
 	ACCEL_F16	= 1,
 	ACCEL_Q4_0	= 2,
+	ACCEL_Q4_1	= 3,
 	ACCEL_Q5_0	= 6,
+	ACCEL_Q5_1	= 7,
 	ACCEL_Q8_0	= 8,
 	ACCEL_Q4_K	= 12,
 	ACCEL_Q5_K	= 13,
@@ -350,13 +352,22 @@ enum accel_rope_mode {
 	ACCEL_ROPE_NEOX		= 1,	/* pairs (i, i + n_rot/2): Qwen */
 };
 
+/* Fill from accel_rope_default_params(): fields may be added. */
 struct accel_rope_params {
 	enum accel_rope_mode mode;
-	uint32_t n_rot;			/* even, 2..head_dim */
+	uint32_t n_rot;			/* even, 2..head_dim (default 0: must be set) */
 	float theta_base;		/* 10000, 1e6, ... */
 	float freq_scale;		/* 1.0 unless scaled */
 	struct accel_scalar pos;	/* position of token 0 */
+	/*
+	 * NULL, or F32 [n_rot/2]: angle i is divided by factor i (Llama 3's
+	 * rope_freqs.weight, ggml's rope_ext). Needs ISA 1.1.
+	 */
+	const struct accel_tensor *freq_factors;
 };
+
+/* NORMAL mode, n_rot 0 (set it), theta_base 10000, freq_scale 1, pos 0, no factors. */
+ACCEL_API struct accel_rope_params accel_rope_default_params(void);
 
 /* x, y F32 [head_dim, n_heads, M] */
 ACCEL_API int accel_cmd_rope(struct accel_cmdbuf *cb, const struct accel_tensor *x,
@@ -385,6 +396,13 @@ ACCEL_API int accel_cmd_softmax(struct accel_cmdbuf *cb, const struct accel_tens
 /* y I32 [1, rows...] = index of the row maximum of x F32 [N, rows...] */
 ACCEL_API int accel_cmd_argmax(struct accel_cmdbuf *cb, const struct accel_tensor *x,
 			       const struct accel_tensor *y);
+/*
+ * dst = src row for row, bit for bit; src, dst F16/F32, the same dtype and shape,
+ * strides free (e.g. a session's KV cache rows into another's, to fork it on the
+ * device). src and dst must not overlap. Needs ISA 1.1.
+ */
+ACCEL_API int accel_cmd_copy(struct accel_cmdbuf *cb, const struct accel_tensor *src,
+			     const struct accel_tensor *dst);
 
 /*
  * End recording: the stream is written into an NPU-read-only BO. After this

@@ -58,6 +58,7 @@ struct accel_cmdbuf {
 	uint8_t *stream;		/* host copy while recording */
 	size_t size, cap;
 	uint32_t op_count;
+	uint16_t isa_minor;		/* highest ISA minor an op needs (header's) */
 	bool finished;
 	char err[192];
 	struct accel_bo *stream_bo;	/* after finish: header + ops + step slots */

@@ -28,6 +28,7 @@ struct enc {
 	struct accel_bo *bo[ANPU_OP_MAX_TENSORS];
 	bool out[ANPU_OP_MAX_TENSORS];
 	unsigned int n;
+	uint16_t isa_minor;	/* the ISA minor version the op needs */
 };
 
 static int fail(struct enc *e, int err, const char *fmt, ...)
@@ -347,7 +348,15 @@ static int emit(struct enc *e, uint32_t flags, const void *params, size_t plen)
 	memcpy(cb->stream + cb->size + sizeof(op), e->t, e->n * sizeof(struct anpu_tensor));
 	cb->size += bytes;
 	cb->op_count++;
+	if (e->isa_minor > cb->isa_minor)
+		cb->isa_minor = e->isa_minor;
 	return 0;
+}
+
+/* ISA 1.1 added the Q4_1 and Q5_1 weight types. */
+static uint16_t weight_isa_minor(uint32_t dtype)
+{
+	return dtype == ACCEL_Q4_1 || dtype == ACCEL_Q5_1 ? 1 : 0;
 }
 
 /* ---- encoders ---- */
@@ -387,6 +396,7 @@ int accel_cmd_embed(struct accel_cmdbuf *cb, const struct accel_tensor *table,
 	if (!anpu_dtype_is_weight(table->dtype))
 		return fail(&e, -EINVAL, "table.dtype = %s is not a weight type",
 			    accel_dtype_name(table->dtype));
+	e.isa_minor = weight_isa_minor(table->dtype);
 	TRY(need_dtype(&e, "ids", ids, ACCEL_I32));
 	if (dst->dtype != ACCEL_F32 && dst->dtype != ACCEL_F16)
 		return fail(&e, -EINVAL, "dst.dtype = %s, want F32 or F16",
@@ -420,6 +430,7 @@ int accel_cmd_matmul(struct accel_cmdbuf *cb, const struct accel_tensor *x,
 	if (!anpu_dtype_is_weight(w->dtype))
 		return fail(&e, -EINVAL, "w.dtype = %s is not a weight type",
 			    accel_dtype_name(w->dtype));
+	e.isa_minor = weight_isa_minor(w->dtype);
 	TRY(need_dtype(&e, "y", y, ACCEL_F32));
 	TRY(need_dim(&e, "w", w, 2, 1));
 	TRY(need_dim(&e, "w", w, 3, 1));
@@ -462,6 +473,16 @@ int accel_cmd_rmsnorm(struct accel_cmdbuf *cb, const struct accel_tensor *x,
 	return emit(&e, 0, &p, sizeof(p));
 }
 
+struct accel_rope_params accel_rope_default_params(void)
+{
+	return (struct accel_rope_params){
+		.mode = ACCEL_ROPE_NORMAL,
+		.theta_base = 10000.0f,
+		.freq_scale = 1.0f,
+		.pos = accel_imm(0),
+	};
+}
+
 int accel_cmd_rope(struct accel_cmdbuf *cb, const struct accel_tensor *x,
 		   const struct accel_tensor *y, const struct accel_rope_params *rp)
 {
@@ -489,6 +510,16 @@ int accel_cmd_rope(struct accel_cmdbuf *cb, const struct accel_tensor *x,
 		return fail(&e, -EINVAL, "freq_scale = %g must be finite and > 0",
 			    (double)rp->freq_scale);
 	TRY(check_scalar(&e, "pos", rp->pos));
+	if (rp->freq_factors) {
+		const struct accel_tensor *f = rp->freq_factors;
+
+		TRY(add_tensor(&e, "freq_factors", f, false));
+		TRY(need_dtype(&e, "freq_factors", f, ACCEL_F32));
+		TRY(need_dim(&e, "freq_factors", f, 0, rp->n_rot / 2));
+		for (int i = 1; i < 4; i++)
+			TRY(need_dim(&e, "freq_factors", f, i, 1));
+		e.isa_minor = 1;	/* ISA 1.1 */
+	}
 	p = (struct anpu_params_rope){ .mode = rp->mode, .n_rot = rp->n_rot,
 				       .theta_base = rp->theta_base,
 				       .freq_scale = rp->freq_scale, .pos = to_scalar(rp->pos) };
@@ -655,6 +686,23 @@ int accel_cmd_argmax(struct accel_cmdbuf *cb, const struct accel_tensor *x,
 	return emit(&e, 0, NULL, 0);
 }
 
+int accel_cmd_copy(struct accel_cmdbuf *cb, const struct accel_tensor *src,
+		   const struct accel_tensor *dst)
+{
+	struct enc e;
+
+	TRY(begin(&e, cb, ANPU_OP_COPY));
+	TRY(add_tensor(&e, "src", src, false));
+	TRY(add_tensor(&e, "dst", dst, true));
+	if (src->dtype != ACCEL_F32 && src->dtype != ACCEL_F16)
+		return fail(&e, -EINVAL, "src.dtype = %s, want F32 or F16",
+			    accel_dtype_name(src->dtype));
+	TRY(need_dtype(&e, "dst", dst, src->dtype));
+	TRY(need_same_shape(&e, "dst", dst, "src", src));
+	e.isa_minor = 1;	/* ISA 1.1 */
+	return emit(&e, 0, NULL, 0);
+}
+
 /* ---- finish ---- */
 
 int accel_cmdbuf_finish(struct accel_cmdbuf *cb)
@@ -683,7 +731,8 @@ int accel_cmdbuf_finish(struct accel_cmdbuf *cb)
 	h = (struct anpu_stream_header){
 		.magic = ANPU_STREAM_MAGIC,
 		.version_major = ANPU_ISA_VERSION_MAJOR,
-		.version_minor = ANPU_ISA_VERSION_MINOR,
+		/* the oldest minor that runs it: a stream without 1.1 features stays 1.0 */
+		.version_minor = cb->isa_minor,
 		.size = (uint32_t)cb->size,
 		.op_count = cb->op_count,
 		.step_params_count = cb->step_params,

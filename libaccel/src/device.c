@@ -118,7 +118,9 @@ const char *accel_dtype_name(uint32_t dtype)
 	case ACCEL_F32: return "F32";
 	case ACCEL_F16: return "F16";
 	case ACCEL_Q4_0: return "Q4_0";
+	case ACCEL_Q4_1: return "Q4_1";
 	case ACCEL_Q5_0: return "Q5_0";
+	case ACCEL_Q5_1: return "Q5_1";
 	case ACCEL_Q8_0: return "Q8_0";
 	case ACCEL_Q4_K: return "Q4_K";
 	case ACCEL_Q5_K: return "Q5_K";

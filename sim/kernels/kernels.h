@@ -12,7 +12,7 @@
  * with nx (1..4) activation rows. Activation rows are in the form
  * sim_kernels_act(path, dtype) says: F32 for float weights, struct
  * sim_xblock_q8 rows for Q4_0/Q5_0/Q8_0 (struct sim_xpair_q8 rows, the same
- * values in pair form, on the AVX-512 path), struct sim_xblock_q8K rows for
+ * values in pair form, on the AVX-512 path) and for Q4_1/Q5_1 (on every path), struct sim_xblock_q8K rows for
  * K-quants. Each row's
  * result depends only on that row (not on nx): a fixed reduction order, so
  * the op gives the same bits for any thread count and row grouping.
@@ -81,6 +81,8 @@ static inline enum sim_act sim_act_for(uint32_t dtype)
 	case ANPU_DTYPE_Q4_0:
 	case ANPU_DTYPE_Q5_0:
 	case ANPU_DTYPE_Q8_0:
+	case ANPU_DTYPE_Q4_1:
+	case ANPU_DTYPE_Q5_1:
 		return SIM_ACT_Q8;
 	case ANPU_DTYPE_Q4_K:
 	case ANPU_DTYPE_Q5_K:
@@ -96,7 +98,8 @@ static inline enum sim_act sim_kernels_act(const struct sim_kernels *k, uint32_t
 {
 	enum sim_act a = sim_act_for(dtype);
 
-	if (a != SIM_ACT_Q8)
+	/* Q4_1/Q5_1 take plain q8 blocks on every path (d and sum per block). */
+	if (a != SIM_ACT_Q8 || dtype == ANPU_DTYPE_Q4_1 || dtype == ANPU_DTYPE_Q5_1)
 		return a;
 	if (k->quantize_q8x4 && (dtype == ANPU_DTYPE_Q4_0 || dtype == ANPU_DTYPE_Q5_0))
 		return SIM_ACT_Q8X4;

@@ -55,6 +55,51 @@ static void dot_q4_0(size_t n, const void *w, const void *const *x,
 	}
 }
 
+/* Q4_1/Q5_1: d * sum(q * xq) * dx + m * dx * sum(xq), per block. */
+static inline int32_t q4_1_sumi(const struct sim_block_q4_1 *b, const struct sim_xblock_q8 *xb)
+{
+	int32_t sumi = 0;
+
+	for (int j = 0; j < SIM_QK / 2; j++)
+		sumi += (b->qs[j] & 0xf) * xb->qs[j] + (b->qs[j] >> 4) * xb->qs[j + 16];
+	return sumi;
+}
+
+static inline int32_t q5_1_sumi(const struct sim_block_q5_1 *b, const struct sim_xblock_q8 *xb)
+{
+	int32_t sumi = 0;
+	uint32_t qh;
+
+	memcpy(&qh, b->qh, sizeof(qh));
+	for (int j = 0; j < SIM_QK / 2; j++) {
+		int lo = (b->qs[j] & 0xf) | (int)(((qh >> j) & 1) << 4);
+		int hi = (b->qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1) << 4);
+
+		sumi += lo * xb->qs[j] + hi * xb->qs[j + 16];
+	}
+	return sumi;
+}
+
+#define Q_1_DOT(fn, BLOCK, SUMI)						\
+static void fn(size_t n, const void *w, const void *const *x,			\
+	       unsigned int nx, float *out)					\
+{										\
+	const BLOCK *b = w;							\
+										\
+	for (unsigned int r = 0; r < nx; r++) {					\
+		const struct sim_xblock_q8 *xb = x[r];				\
+		float s = 0.0f;							\
+										\
+		for (size_t i = 0; i < n / SIM_QK; i++)				\
+			s += sim_f16_to_f32(b[i].d) * xb[i].d * (float)SUMI(&b[i], &xb[i]) + \
+			     sim_f16_to_f32(b[i].m) * xb[i].d * (float)xb[i].sum; \
+		out[r] = s;							\
+	}									\
+}
+
+Q_1_DOT(dot_q4_1, struct sim_block_q4_1, q4_1_sumi)
+Q_1_DOT(dot_q5_1, struct sim_block_q5_1, q5_1_sumi)
+
 static void dot_q5_0(size_t n, const void *w, const void *const *x,
 		     unsigned int nx, float *out)
 {
@@ -316,7 +361,9 @@ const struct sim_kernels sim_kernels_portable = {
 		[ANPU_DTYPE_F16] = dot_f16,
 		[ANPU_DTYPE_BF16] = dot_bf16,
 		[ANPU_DTYPE_Q4_0] = dot_q4_0,
+		[ANPU_DTYPE_Q4_1] = dot_q4_1,
 		[ANPU_DTYPE_Q5_0] = dot_q5_0,
+		[ANPU_DTYPE_Q5_1] = dot_q5_1,
 		[ANPU_DTYPE_Q8_0] = dot_q8_0,
 		[ANPU_DTYPE_Q4_K] = dot_q4_K,
 		[ANPU_DTYPE_Q5_K] = dot_q5_K,

@@ -42,6 +42,37 @@ static void dequant_q4_0(const struct sim_block_q4_0 *x, float *y, size_t nb)
 	}
 }
 
+static void dequant_q4_1(const struct sim_block_q4_1 *x, float *y, size_t nb)
+{
+	for (size_t i = 0; i < nb; i++, y += SIM_QK) {
+		const float d = sim_f16_to_f32(x[i].d);
+		const float m = sim_f16_to_f32(x[i].m);
+
+		for (int j = 0; j < SIM_QK / 2; j++) {
+			y[j] = (float)(x[i].qs[j] & 0x0f) * d + m;
+			y[j + SIM_QK / 2] = (float)(x[i].qs[j] >> 4) * d + m;
+		}
+	}
+}
+
+static void dequant_q5_1(const struct sim_block_q5_1 *x, float *y, size_t nb)
+{
+	for (size_t i = 0; i < nb; i++, y += SIM_QK) {
+		const float d = sim_f16_to_f32(x[i].d);
+		const float m = sim_f16_to_f32(x[i].m);
+		uint32_t qh;
+
+		memcpy(&qh, x[i].qh, sizeof(qh));
+		for (int j = 0; j < SIM_QK / 2; j++) {
+			int h0 = ((qh >> j) << 4) & 0x10;
+			int h1 = (qh >> (j + 12)) & 0x10;
+
+			y[j] = (float)((x[i].qs[j] & 0x0f) | h0) * d + m;
+			y[j + SIM_QK / 2] = (float)((x[i].qs[j] >> 4) | h1) * d + m;
+		}
+	}
+}
+
 static void dequant_q5_0(const struct sim_block_q5_0 *x, float *y, size_t nb)
 {
 	for (size_t i = 0; i < nb; i++, y += SIM_QK) {
@@ -165,8 +196,14 @@ void sim_dequant_row(uint32_t dtype, const void *src, float *dst, size_t n)
 	case ANPU_DTYPE_Q4_0:
 		dequant_q4_0(src, dst, n / SIM_QK);
 		break;
+	case ANPU_DTYPE_Q4_1:
+		dequant_q4_1(src, dst, n / SIM_QK);
+		break;
 	case ANPU_DTYPE_Q5_0:
 		dequant_q5_0(src, dst, n / SIM_QK);
+		break;
+	case ANPU_DTYPE_Q5_1:
+		dequant_q5_1(src, dst, n / SIM_QK);
 		break;
 	case ANPU_DTYPE_Q8_0:
 		dequant_q8_0(src, dst, n / SIM_QK);

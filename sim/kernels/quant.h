@@ -27,6 +27,20 @@ struct sim_block_q5_0 {
 	uint8_t qs[SIM_QK / 2];
 };
 
+/* Q4_1/Q5_1 (ISA 1.1): w = d * q + m, q unsigned */
+struct sim_block_q4_1 {
+	uint16_t d;
+	uint16_t m;
+	uint8_t qs[SIM_QK / 2];
+};
+
+struct sim_block_q5_1 {
+	uint16_t d;
+	uint16_t m;
+	uint8_t qh[4];
+	uint8_t qs[SIM_QK / 2];
+};
+
 struct sim_block_q8_0 {
 	uint16_t d;
 	int8_t qs[SIM_QK];
@@ -56,6 +70,8 @@ struct sim_block_q6_K {
 
 _Static_assert(sizeof(struct sim_block_q4_0) == 18, "q4_0 block");
 _Static_assert(sizeof(struct sim_block_q5_0) == 22, "q5_0 block");
+_Static_assert(sizeof(struct sim_block_q4_1) == 20, "q4_1 block");
+_Static_assert(sizeof(struct sim_block_q5_1) == 24, "q5_1 block");
 _Static_assert(sizeof(struct sim_block_q8_0) == 34, "q8_0 block");
 _Static_assert(sizeof(struct sim_block_q4_K) == 144, "q4_K block");
 _Static_assert(sizeof(struct sim_block_q5_K) == 176, "q5_K block");
@@ -65,7 +81,8 @@ _Static_assert(sizeof(struct sim_block_q6_K) == 210, "q6_K block");
  * Activations quantized once per op for the integer dot products.
  * q8_0-style for the 32-element weight blocks: d = amax / 127, and the sum of
  * the quants so a weight offset (q4_0's -8, q5_0's -16) folds into the
- * integer sum exactly.
+ * integer sum exactly, and a weight minimum (q4_1's and q5_1's m) adds
+ * m * d * sum.
  */
 struct sim_xblock_q8 {
 	float d;

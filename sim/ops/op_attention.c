@@ -241,6 +241,8 @@ static void attention_cost(const struct sim_op *op, struct sim_op_cost *cost)
 {
 	const struct sim_tensor *q = &op->t[0], *k = &op->t[1], *v = &op->t[2];
 	uint64_t hd = q->ne[0], n_head = q->ne[1], macs = 0, kv_bytes = 0;
+	/* Grouped heads share their KV head's rows: K/V are read once per KV head. */
+	uint64_t n_kv_head = k->ne[0] / hd;
 	uint64_t row_bytes = hd * ((k->dtype == ANPU_DTYPE_F16 ? 2 : 4) +
 				   (v->dtype == ANPU_DTYPE_F16 ? 2 : 4));
 
@@ -248,7 +250,7 @@ static void attention_cost(const struct sim_op *op, struct sim_op_cost *cost)
 		uint64_t kv_len = op->pos + m + 1;
 
 		macs += 2 * hd * kv_len * n_head;
-		kv_bytes += row_bytes * kv_len * n_head;
+		kv_bytes += row_bytes * kv_len * n_kv_head;
 	}
 	cost->macs = macs;
 	cost->bytes = kv_bytes + 8 * hd * n_head * q->ne[2];

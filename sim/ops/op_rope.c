@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * ROPE: x F32 [head_dim, n_heads, M, 1], y[w] F32 same shape; y may be the
- * very same tensor as x (in place).
+ * very same tensor as x (in place); optionally (ISA 1.1) freq F32
+ * [n_rot/2, 1, 1, 1], per-pair frequency factors (Llama 3's rope_freqs).
  *
  * Params: mode (NORMAL 0, NEOX 1), n_rot (even, 2..head_dim), theta_base and
  * freq_scale (finite, > 0), pos (immediate or step parameter).
  * Row m of every head is at position p = pos + m. For i in [0, n_rot/2):
- *   theta_i = p * freq_scale * theta_base^(-2i / n_rot)
+ *   theta_i = p * freq_scale * theta_base^(-2i / n_rot) [/ freq[i]]
+ *   (as ggml's rope_ext: the factor divides the angle; a factor of 0 or a
+ *   non-finite one gives non-finite outputs, never a fault)
  *   NORMAL rotates the pair (x[2i], x[2i+1]), NEOX the pair (x[i], x[i + n_rot/2]):
  *     y[a] = x[a] cos(theta_i) - x[b] sin(theta_i)
  *     y[b] = x[a] sin(theta_i) + x[b] cos(theta_i)
@@ -16,8 +19,8 @@
  * keep an angle error far below float resolution (about p * 2^-53 rad).
  * Positions are spread over the worker pool; results do not depend on the
  * thread count.
- * Errors: DTYPE if x or y is not F32; SHAPE if x.ne[3] != 1 or y's shape
- * differs; PARAM for an unknown mode, an odd n_rot, n_rot < 2 or n_rot >
+ * Errors: DTYPE if x, y or freq is not F32; SHAPE if x.ne[3] != 1, y's
+ * shape differs or freq is not [n_rot/2, 1, 1, 1]; PARAM for an unknown mode, an odd n_rot, n_rot < 2 or n_rot >
  * head_dim, or theta_base / freq_scale not finite or <= 0; STEP_PARAM if
  * pos + M - 1 does not fit in 32 bits.
  */
@@ -29,6 +32,8 @@
 
 /* Pairs whose cos/sin are computed at once (stack buffer, any n_rot). */
 #define ROPE_CHUNK	128u
+/* Index of the optional frequency-factor tensor. */
+#define ROPE_FREQ	2u
 
 static uint32_t rope_check(const struct sim_op *op, uint64_t *fault_addr)
 {
@@ -53,6 +58,21 @@ static uint32_t rope_check(const struct sim_op *op, uint64_t *fault_addr)
 		return ANPU_CAUSE_PARAM;
 	if (p->n_rot < 2 || (p->n_rot & 1) || p->n_rot > x->ne[0])
 		return ANPU_CAUSE_PARAM;
+	if (op->n_tensors > ROPE_FREQ) {
+		const struct sim_tensor *f = &op->t[ROPE_FREQ];
+
+		uint32_t cause = 0;
+
+		if (f->dtype != ANPU_DTYPE_F32)
+			cause = ANPU_CAUSE_DTYPE;
+		else if (f->ne[0] != p->n_rot / 2 || f->ne[1] != 1 || f->ne[2] != 1 ||
+			 f->ne[3] != 1)
+			cause = ANPU_CAUSE_SHAPE;
+		if (cause) {
+			*fault_addr = f->npu_addr;
+			return cause;
+		}
+	}
 	if (!isfinite(p->theta_base) || !(p->theta_base > 0.0f) ||
 	    !isfinite(p->freq_scale) || !(p->freq_scale > 0.0f))
 		return ANPU_CAUSE_PARAM;
@@ -74,10 +94,14 @@ static void rope_chunk(const struct sim_op *op, uint32_t m, uint32_t i0,
 	double c[ROPE_CHUNK], s[ROPE_CHUNK];
 	double pf = (double)((uint64_t)op->pos + m) * (double)p->freq_scale;
 	uint32_t half = p->n_rot / 2;
+	const float *freq = op->n_tensors > ROPE_FREQ ? (const float *)op->t[ROPE_FREQ].data : NULL;
 
 	for (uint32_t i = i0; i < i1; i++) {
 		double theta = pf * pow((double)p->theta_base,
 					-2.0 * (double)i / (double)p->n_rot);
+
+		if (freq)
+			theta /= (double)freq[i];
 
 		c[i - i0] = cos(theta);
 		s[i - i0] = sin(theta);
@@ -139,7 +163,7 @@ static void rope_cost(const struct sim_op *op, struct sim_op_cost *cost)
 const struct sim_op_class sim_op_rope = {
 	.name = "ROPE",
 	.min_tensors = 2,
-	.max_tensors = 2,
+	.max_tensors = 3,
 	.out_mask = 1u << 1,
 	.params_bytes = sizeof(struct anpu_params_rope),
 	.pos_offset = offsetof(struct anpu_params_rope, pos),

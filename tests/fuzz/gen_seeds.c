@@ -165,19 +165,24 @@ static void add_op(struct seed *s, int which)
 		t[1] = tensor(RW1, ANPU_DTYPE_I32, 1, 2, 1);
 		op(s, ANPU_OP_ARGMAX, 0, NULL, 0, t, 2);
 		break;
+	case ANPU_OP_COPY:	/* F16 cache rows, as a KV-cache fork */
+		t[0] = tensor(RO, ANPU_DTYPE_F16, 16, 4, 1);
+		t[1] = tensor(RW1, ANPU_DTYPE_F16, 16, 4, 1);
+		op(s, ANPU_OP_COPY, 0, NULL, 0, t, 2);
+		break;
 	}
 }
 
 static const char *const names[ANPU_OP_COUNT] = {
 	"nop", "timestamp", "embed", "matmul", "rmsnorm", "rope", "kv_store", "attention",
-	"swiglu", "add", "mul", "scale", "softmax", "argmax",
+	"swiglu", "add", "mul", "scale", "softmax", "argmax", "copy",
 };
 
 /* MATMUL over each weight dtype (RO holds arbitrary bytes for block types). */
 static void matmul_dtypes(const char *dir, struct seed *s)
 {
 	static const uint32_t dtypes[] = { ANPU_DTYPE_F16, ANPU_DTYPE_BF16, ANPU_DTYPE_Q4_0,
-		ANPU_DTYPE_Q5_0, ANPU_DTYPE_Q8_0, ANPU_DTYPE_Q4_K, ANPU_DTYPE_Q5_K, ANPU_DTYPE_Q6_K };
+		ANPU_DTYPE_Q4_1, ANPU_DTYPE_Q5_0, ANPU_DTYPE_Q5_1, ANPU_DTYPE_Q8_0, ANPU_DTYPE_Q4_K, ANPU_DTYPE_Q5_K, ANPU_DTYPE_Q6_K };
 
 	for (size_t i = 0; i < sizeof(dtypes) / sizeof(dtypes[0]); i++) {
 		struct anpu_tensor t[3] = {
@@ -224,5 +229,19 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 4; i++)
 		add_op(&s, ANPU_OP_NOP);
 	write_seed(argv[1], "nops_profile_overflow", &s);
+	/* ROPE with frequency factors (ISA 1.1): RO + 0x1000 as [n_rot/2] factors */
+	{
+		struct anpu_params_rope rp = { ANPU_ROPE_NORMAL, 8, 10000.0f, 1.0f,
+					       { ANPU_SCALAR_STEP, 0 } };
+		struct anpu_tensor t[3] = {
+			tensor(RO, ANPU_DTYPE_F32, 8, 2, 2),
+			tensor(RW1, ANPU_DTYPE_F32, 8, 2, 2),
+			tensor(RO + 0x1000, ANPU_DTYPE_F32, 4, 1, 1),
+		};
+
+		seed_init(&s, 0);
+		op(&s, ANPU_OP_ROPE, 0, &rp, sizeof(rp), t, 3);
+		write_seed(argv[1], "rope_freq_factors", &s);
+	}
 	return 0;
 }

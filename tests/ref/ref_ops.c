@@ -200,6 +200,14 @@ void ref_rope(const float *x, float *y, size_t head_dim, size_t n_heads,
 	      size_t m_rows, uint32_t mode, uint32_t n_rot, float theta_base,
 	      float freq_scale, uint32_t pos)
 {
+	ref_rope_ext(x, y, head_dim, n_heads, m_rows, mode, n_rot, theta_base, freq_scale,
+		     pos, NULL);
+}
+
+void ref_rope_ext(const float *x, float *y, size_t head_dim, size_t n_heads,
+		  size_t m_rows, uint32_t mode, uint32_t n_rot, float theta_base,
+		  float freq_scale, uint32_t pos, const float *freq)
+{
 	size_t half = n_rot / 2;
 
 	for (size_t m = 0; m < m_rows; m++) {
@@ -214,7 +222,8 @@ void ref_rope(const float *x, float *y, size_t head_dim, size_t n_heads,
 			for (size_t i = 0; i < half; i++) {
 				/* base^(-2i/n_rot) written as exp(-2i/n_rot * ln base) */
 				double theta = p * freq_scale *
-					exp(-(double)(2 * i) / n_rot * log(theta_base));
+					exp(-(double)(2 * i) / n_rot * log(theta_base)) /
+					(freq ? (double)freq[i] : 1.0);
 				size_t a = mode == ANPU_ROPE_NEOX ? i : 2 * i;
 				size_t b = mode == ANPU_ROPE_NEOX ? i + half : 2 * i + 1;
 

@@ -59,6 +59,10 @@ void ref_rmsnorm(const float *x, const float *w, float *y, size_t d,
 void ref_rope(const float *x, float *y, size_t head_dim, size_t n_heads,
 	      size_t m_rows, uint32_t mode, uint32_t n_rot, float theta_base,
 	      float freq_scale, uint32_t pos);
+/* ref_rope with frequency factors: angle i divided by freq[i] (freq NULL: none) */
+void ref_rope_ext(const float *x, float *y, size_t head_dim, size_t n_heads,
+		  size_t m_rows, uint32_t mode, uint32_t n_rot, float theta_base,
+		  float freq_scale, uint32_t pos, const float *freq);
 /* q, out [head_dim, n_head, m_rows]; k, v [head_dim * n_kv_head, ctx] */
 void ref_attention(const float *q, const float *k, const float *v, float *out,
 		   size_t head_dim, size_t n_head, size_t n_kv_head,

@@ -105,6 +105,19 @@ double ref_weight_elem(uint32_t dtype, const uint8_t *row, size_t i)
 		q |= (int)((qh >> e) & 1) << 4;
 		return (q - 16) * ref_half_to_double(rd16(b));
 	}
+	case ANPU_DTYPE_Q4_1: {
+		int q = e < 16 ? b[4 + e] & 15 : b[4 + e - 16] >> 4;
+
+		return q * ref_half_to_double(rd16(b)) + ref_half_to_double(rd16(b + 2));
+	}
+	case ANPU_DTYPE_Q5_1: {
+		uint32_t qh = (uint32_t)b[4] | (uint32_t)b[5] << 8 |
+			      (uint32_t)b[6] << 16 | (uint32_t)b[7] << 24;
+		int q = e < 16 ? b[8 + e] & 15 : b[8 + e - 16] >> 4;
+
+		q |= (int)((qh >> e) & 1) << 4;
+		return q * ref_half_to_double(rd16(b)) + ref_half_to_double(rd16(b + 2));
+	}
 	case ANPU_DTYPE_Q4_K:
 	case ANPU_DTYPE_Q5_K: {
 		double d = ref_half_to_double(rd16(b));
@@ -206,6 +219,11 @@ void ref_fill_weight_row(uint32_t dtype, uint8_t *row, size_t n, uint64_t *seed)
 			break;
 		case ANPU_DTYPE_Q6_K:
 			put16(b + 208, rand_scale(seed, 1));
+			break;
+		case ANPU_DTYPE_Q4_1:
+		case ANPU_DTYPE_Q5_1:	/* d > 0, a minimum of either sign */
+			put16(b, rand_scale(seed, 0));
+			put16(b + 2, rand_scale(seed, 1));
 			break;
 		default:
 			put16(b, rand_scale(seed, 1));

@@ -122,6 +122,12 @@ static void random_block(struct rng *r, uint32_t type, uint8_t *p, float a)
 		put_f16(p, a / 9.2f);
 		fill_random_bytes(r, p + 2, 20);
 		break;
+	case 3:		/* Q4_1: f16 d, f16 m, u8 qs[16]; q*d + m, m = -7.5 d centres it, std 4.6 */
+	case 7:		/* Q5_1: f16 d, f16 m, u8 qh[4], u8 qs[16]; m = -15.5 d, std 9.2 */
+		put_f16(p, a / (type == 3 ? 4.6f : 9.2f));
+		put_f16(p + 2, -(type == 3 ? 7.5f : 15.5f) * a / (type == 3 ? 4.6f : 9.2f));
+		fill_random_bytes(r, p + 4, type == 3 ? 16 : 20);
+		break;
 	case 12:	/* Q4_K: d, dmin, scales[12], qs[128]; d*sc*q - dmin*m, dmin*m ~ d*sc*7.5 */
 	case 13: {	/* Q5_K: the same plus qh[32] before qs; q 0..31, dmin*m ~ d*sc*15.5 */
 		float half = type == 12 ? 7.5f : 15.5f, d = a / (36.0f * (type == 12 ? 4.6f : 9.2f));
@@ -160,7 +166,9 @@ static uint32_t block_bytes(uint32_t type)
 	case 1: return 2;
 	case 30: return 2;
 	case 2: return 18;
+	case 3: return 20;
 	case 6: return 22;
+	case 7: return 24;
 	case 8: return 34;
 	case 12: return 144;
 	case 13: return 176;
@@ -175,11 +183,13 @@ static void random_tensor(struct rng *r, const char *name, uint32_t type, const 
 {
 	uint64_t n = dims[0] * dims[1] * dims[2] * dims[3], i;
 	int norm = strstr(name, "norm") != NULL, bias = strstr(name, ".bias") != NULL;
+	int freqs = !strcmp(name, "rope_freqs.weight");	/* Llama 3's factors: 1..8 */
 	float a = 1.0f / sqrtf((float)dims[0]);
 
 	if (type == 0 || type == 1 || type == 30) {
 		for (i = 0; i < n; i++) {
-			float v = norm ? 1.0f + uniform(r, -0.2f, 0.2f) :
+			float v = freqs ? uniform(r, 1.0f, 8.0f) :
+				  norm ? 1.0f + uniform(r, -0.2f, 0.2f) :
 				  bias ? uniform(r, -0.1f, 0.1f) : uniform(r, -1.732f, 1.732f) * a;
 
 			if (type == 0)

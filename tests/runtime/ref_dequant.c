@@ -55,6 +55,23 @@ static void q5_0(const uint8_t *b, float *y)
 	}
 }
 
+/* Q4_1 (@qh NULL) and Q5_1: f16 d, f16 m, [u8 qh[4]], u8 qs[16]; y = q * d + m */
+static void q_1(const uint8_t *b, const uint8_t *qh8, const uint8_t *qs, float *y)
+{
+	float d = f16(b), m = f16(b + 2);
+	uint32_t qh = qh8 ? (uint32_t)qh8[0] | (uint32_t)qh8[1] << 8 |
+			    (uint32_t)qh8[2] << 16 | (uint32_t)qh8[3] << 24 : 0;
+	int j;
+
+	for (j = 0; j < 16; j++) {
+		int lo = (qs[j] & 0x0f) | (int)(((qh >> j) & 1) << 4);
+		int hi = (qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1) << 4);
+
+		y[j] = (float)lo * d + m;
+		y[j + 16] = (float)hi * d + m;
+	}
+}
+
 static void scale_min(const uint8_t *s, int j, int *sc, int *m)
 {
 	if (j < 4) {
@@ -142,6 +159,14 @@ int ref_dequant(uint32_t type, const uint8_t *src, size_t n, float *dst)
 	case 6:
 		for (i = 0; i < n / 32; i++)
 			q5_0(src + 22 * i, dst + 32 * i);
+		return 0;
+	case 3:
+		for (i = 0; i < n / 32; i++)
+			q_1(src + 20 * i, NULL, src + 20 * i + 4, dst + 32 * i);
+		return 0;
+	case 7:
+		for (i = 0; i < n / 32; i++)
+			q_1(src + 24 * i, src + 24 * i + 4, src + 24 * i + 8, dst + 32 * i);
 		return 0;
 	case 12:
 		for (i = 0; i < n / 256; i++)

@@ -23,6 +23,7 @@ struct ref_model {
 	int qkv_bias, qk_norm, neox;
 	uint32_t L, E, F, H, Hkv, hd, V, ctx;
 	float eps, theta;
+	float *rope_freqs;		/* [hd/2] or NULL */
 	float *tok_embd, *out_norm, *output;
 	struct ref_layer *layers;
 	float *kcache, *vcache;		/* [L][ctx][Hkv*hd] */
@@ -91,6 +92,7 @@ struct ref_model *ref_model_new(const struct gb_model_spec *s, const struct gb *
 	m->kcache = calloc((size_t)m->L * m->ctx * m->Hkv * m->hd, sizeof(float));
 	m->vcache = calloc((size_t)m->L * m->ctx * m->Hkv * m->hd, sizeof(float));
 	m->tok_embd = tensor(m, b, "token_embd.weight", -1);
+	m->rope_freqs = s->rope_freqs ? tensor(m, b, "rope_freqs.weight", -1) : NULL;
 	m->out_norm = tensor(m, b, "output_norm.weight", -1);
 	m->output = s->tied ? m->tok_embd : tensor(m, b, "output.weight", -1);
 	ok = m->layers && m->kcache && m->vcache && m->tok_embd && m->out_norm && m->output;
@@ -170,12 +172,14 @@ static void matvec(const float *x, const float *w, const float *bias, float *y, 
 	}
 }
 
-static void rope(float *x, uint32_t hd, uint32_t pos, float theta, int neox)
+/* @freqs: NULL, or hd/2 factors dividing the angles (Llama 3's rope_freqs) */
+static void rope(float *x, uint32_t hd, uint32_t pos, float theta, int neox, const float *freqs)
 {
 	uint32_t i;
 
 	for (i = 0; i < hd / 2; i++) {
-		double t = pos * pow(theta, -2.0 * i / hd), c = cos(t), s = sin(t);
+		double t = pos * pow(theta, -2.0 * i / hd) / (freqs ? freqs[i] : 1.0);
+		double c = cos(t), s = sin(t);
 		uint32_t a = neox ? i : 2 * i, b = neox ? i + hd / 2 : 2 * i + 1;
 		double xa = x[a], xb = x[b];
 
@@ -236,12 +240,12 @@ static void layer(struct ref_model *m, uint32_t l, float *x, float *buf)
 	for (h = 0; h < m->H; h++) {
 		if (m->qk_norm)
 			rmsnorm(q + h * m->hd, y->q_norm, q + h * m->hd, m->hd, m->eps);
-		rope(q + h * m->hd, m->hd, m->pos, m->theta, m->neox);
+		rope(q + h * m->hd, m->hd, m->pos, m->theta, m->neox, m->rope_freqs);
 	}
 	for (h = 0; h < m->Hkv; h++) {
 		if (m->qk_norm)
 			rmsnorm(k + h * m->hd, y->k_norm, k + h * m->hd, m->hd, m->eps);
-		rope(k + h * m->hd, m->hd, m->pos, m->theta, m->neox);
+		rope(k + h * m->hd, m->hd, m->pos, m->theta, m->neox, m->rope_freqs);
 	}
 	attention(m, q, kc, vc, att);
 	matvec(att, y->wo, NULL, x, qd, m->E, 1);

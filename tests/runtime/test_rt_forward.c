@@ -36,7 +36,7 @@
 
 #define N_TOKENS	12
 #define N_GREEDY	8
-#define MAX_VOCAB	64
+#define MAX_VOCAB	320
 
 struct fw_case {
 	const char *name;
@@ -45,6 +45,7 @@ struct fw_case {
 	int untied;			/* with output.weight */
 	enum anpurt_kv_type kv;
 	float tol;			/* max |npu - ref| / rms(ref) */
+	int rope_freqs;			/* llama: with rope_freqs.weight (Llama 3.1+) */
 };
 
 struct fw_run {
@@ -63,7 +64,8 @@ static void fw_setup(struct fw_run *r, const struct fw_case *c)
 	r->spec = gb_model_spec_tiny(c->arch);
 	r->spec.weight_type = c->weight_type;
 	r->spec.tied = !c->untied;
-	r->spec.n_vocab = 48;
+	r->spec.rope_freqs = c->rope_freqs;
+	r->spec.n_vocab = 320;	/* the tokenizer needs all 256 byte tokens */
 	if (kquant) {	/* every K a multiple of 256 */
 		r->spec.n_embd = 256;
 		r->spec.n_ff = 512;
@@ -235,19 +237,24 @@ static void run_case(const struct fw_case *c)
  * A wrong dequantisation or graph gives errors of order 1.
  */
 static const struct fw_case cases[] = {
-	{ "qwen2_f32", "qwen2", 0, 0, ANPURT_KV_F32, 1e-4f },
-	{ "qwen3_f32_untied", "qwen3", 0, 1, ANPURT_KV_F32, 1e-4f },
-	{ "llama_f32_untied", "llama", 0, 1, ANPURT_KV_F32, 1e-4f },
-	{ "qwen2_f16", "qwen2", 1, 0, ANPURT_KV_F16, 1e-2f },
-	{ "qwen2_q8_0", "qwen2", 8, 0, ANPURT_KV_F16, 0.10f },
-	{ "qwen3_q8_0_kv_f32", "qwen3", 8, 0, ANPURT_KV_F32, 0.10f },
-	{ "llama_q4_0_untied", "llama", 2, 1, ANPURT_KV_F16, 0.10f },
-	{ "qwen2_q4_k", "qwen2", 12, 0, ANPURT_KV_F16, 0.15f },
-	{ "qwen3_q6_k_untied", "qwen3", 14, 1, ANPURT_KV_F16, 0.15f },
-	{ "llama_q4_k_kv_f32", "llama", 12, 0, ANPURT_KV_F32, 0.15f },
-	{ "qwen2_bf16", "qwen2", 30, 0, ANPURT_KV_F32, 1e-4f },
-	{ "qwen2_q5_0", "qwen2", 6, 0, ANPURT_KV_F16, 0.10f },
-	{ "qwen3_q5_k", "qwen3", 13, 0, ANPURT_KV_F16, 0.15f },
+	{ "qwen2_f32", "qwen2", 0, 0, ANPURT_KV_F32, 1e-4f, 0 },
+	{ "qwen3_f32_untied", "qwen3", 0, 1, ANPURT_KV_F32, 1e-4f, 0 },
+	{ "llama_f32_untied", "llama", 0, 1, ANPURT_KV_F32, 1e-4f, 0 },
+	{ "qwen2_f16", "qwen2", 1, 0, ANPURT_KV_F16, 1e-2f, 0 },
+	{ "qwen2_q8_0", "qwen2", 8, 0, ANPURT_KV_F16, 0.10f, 0 },
+	{ "qwen3_q8_0_kv_f32", "qwen3", 8, 0, ANPURT_KV_F32, 0.10f, 0 },
+	{ "llama_q4_0_untied", "llama", 2, 1, ANPURT_KV_F16, 0.10f, 0 },
+	{ "qwen2_q4_k", "qwen2", 12, 0, ANPURT_KV_F16, 0.15f, 0 },
+	{ "qwen3_q6_k_untied", "qwen3", 14, 1, ANPURT_KV_F16, 0.15f, 0 },
+	{ "llama_q4_k_kv_f32", "llama", 12, 0, ANPURT_KV_F32, 0.15f, 0 },
+	{ "qwen2_bf16", "qwen2", 30, 0, ANPURT_KV_F32, 1e-4f, 0 },
+	{ "qwen2_q5_0", "qwen2", 6, 0, ANPURT_KV_F16, 0.10f, 0 },
+	{ "qwen2_q4_1", "qwen2", 3, 0, ANPURT_KV_F16, 0.10f, 0 },
+	{ "llama_q5_1_untied", "llama", 7, 1, ANPURT_KV_F16, 0.10f, 0 },
+	/* Llama 3.1+: ROPE divides each pair's angle by its rope_freqs factor */
+	{ "llama_f32_rope_freqs", "llama", 0, 0, ANPURT_KV_F32, 1e-4f, 1 },
+	{ "llama_q8_0_rope_freqs", "llama", 8, 1, ANPURT_KV_F16, 0.10f, 1 },
+	{ "qwen3_q5_k", "qwen3", 13, 0, ANPURT_KV_F16, 0.15f, 0 },
 };
 
 static void test_case(void **state)
@@ -255,34 +262,12 @@ static void test_case(void **state)
 	run_case(*state);
 }
 
-/* Llama 3.1+'s rope_freqs need ROPE frequency factors the ISA lacks: one clear refusal. */
-static void test_llama_rope_freqs_refused(void **state)
-{
-	struct gb_model_spec spec = gb_model_spec_tiny("llama");
-	struct anpurt_engine_params ep = anpurt_engine_default_params();
-	struct anpurt_model *model;
-	struct anpurt_engine *engine = (void *)1;
-	struct model_file f;
-
-	(void)state;
-	spec.rope_freqs = 1;
-	model_file_make(&f, &spec, 1);
-	if (anpurt_model_open(f.path, NULL, &model))
-		fail_msg("%s", anpurt_last_error());
-	ep.device = "sim";
-	assert_int_equal(anpurt_engine_load(model, &ep, &engine), -EOPNOTSUPP);
-	assert_null(engine);
-	assert_non_null(strstr(anpurt_last_error(), "rope_freqs"));
-	anpurt_model_free(model);
-	model_file_remove(&f);
-}
-
 /* A full context stops with -ENOSPC and runs nothing; bad token ids are -EINVAL. */
 static void test_context_full_and_bad_tokens(void **state)
 {
-	static const struct fw_case c = { "ctx", "qwen2", 0, 0, ANPURT_KV_F16, 1e-2f };
+	static const struct fw_case c = { "ctx", "qwen2", 0, 0, ANPURT_KV_F16, 1e-2f, 0 };
 	struct anpurt_session_params sp = anpurt_session_default_params();
-	int32_t tokens[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, out[4], bad = 48, next;
+	int32_t tokens[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, out[4], bad = 320, next;
 	struct anpurt_session *s;
 	struct fw_run r;
 
@@ -309,14 +294,13 @@ static void test_context_full_and_bad_tokens(void **state)
 
 int main(void)
 {
-	struct CMUnitTest tests[N_CASES + 2] = {
-		cmocka_unit_test(test_llama_rope_freqs_refused),
+	struct CMUnitTest tests[N_CASES + 1] = {
 		cmocka_unit_test(test_context_full_and_bad_tokens),
 	};
 	size_t i;
 
 	for (i = 0; i < N_CASES; i++)
-		tests[2 + i] = (struct CMUnitTest){ cases[i].name, test_case, NULL, NULL,
+		tests[1 + i] = (struct CMUnitTest){ cases[i].name, test_case, NULL, NULL,
 						    (void *)&cases[i] };
-	return _cmocka_run_group_tests("test_rt_forward", tests, N_CASES + 2, NULL, NULL);
+	return _cmocka_run_group_tests("test_rt_forward", tests, N_CASES + 1, NULL, NULL);
 }

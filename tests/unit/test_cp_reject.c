@@ -267,6 +267,31 @@ static void test_newer_major_version_is_stream_version(void **state)
 	assert_tampered_rejected(*state, &s, ANPU_CAUSE_STREAM_VERSION, 0, AT_HEADER);
 }
 
+/* ISA 1.1 added types, not changes: a stream written for 1.0 runs as it did. */
+static void test_older_minor_version_runs(void **state)
+{
+	struct fx *f = *state;
+	struct simdev_stream s;
+	struct anpu_hw_job_desc desc;
+	struct anpu_hw_job_status st;
+
+	valid_pair(&s);
+	simdev_stream_finish(&s, 0, 0);
+	hdr(&s)->version_minor = 0;
+	st = run(f, &s, &desc);
+	assert_int_equal(st.result, ANPU_RESULT_OK);
+	assert_true(((float *)f->out.host)[3] == 6.0f);
+}
+
+static void test_newer_minor_version_is_stream_version(void **state)
+{
+	struct simdev_stream s;
+
+	tampered_pair(&s);
+	hdr(&s)->version_minor = ANPU_ISA_VERSION_MINOR + 1;
+	assert_tampered_rejected(*state, &s, ANPU_CAUSE_STREAM_VERSION, 0, AT_HEADER);
+}
+
 static void test_header_size_beyond_cmd_size_is_stream_size(void **state)
 {
 	struct simdev_stream s;
@@ -379,7 +404,7 @@ static void test_unknown_dtype_is_dtype(void **state)
 	struct simdev_stream s;
 
 	tampered_pair(&s);
-	op1_tensor(&s, 0)->dtype = 3;
+	op1_tensor(&s, 0)->dtype = 4;	/* between Q4_1 (3) and Q5_0 (6): not a type */
 	assert_tampered_rejected(*state, &s, ANPU_CAUSE_DTYPE, 1, AT_VA(VA_IN));
 }
 
@@ -673,6 +698,8 @@ int main(void)
 		cmocka_unit_test(test_address_space_without_root_is_address_space),
 		cmocka_unit_test(test_bad_magic_is_stream_magic),
 		cmocka_unit_test(test_newer_major_version_is_stream_version),
+		cmocka_unit_test(test_older_minor_version_runs),
+		cmocka_unit_test(test_newer_minor_version_is_stream_version),
 		cmocka_unit_test(test_header_size_beyond_cmd_size_is_stream_size),
 		cmocka_unit_test(test_ops_ending_before_size_is_stream_size),
 		cmocka_unit_test(test_op_past_stream_end_is_stream_truncated),

@@ -89,7 +89,7 @@ static uint32_t emb_run(struct emb *e, uint64_t *fault)
 static const uint32_t all_dtypes[] = {
 	ANPU_DTYPE_F32, ANPU_DTYPE_F16, ANPU_DTYPE_BF16, ANPU_DTYPE_Q8_0,
 	ANPU_DTYPE_Q4_0, ANPU_DTYPE_Q5_0, ANPU_DTYPE_Q4_K, ANPU_DTYPE_Q5_K,
-	ANPU_DTYPE_Q6_K,
+	ANPU_DTYPE_Q6_K, ANPU_DTYPE_Q4_1, ANPU_DTYPE_Q5_1,
 };
 
 /*

@@ -206,6 +206,8 @@ DTYPE_TEST(bf16, ANPU_DTYPE_BF16)
 DTYPE_TEST(q8_0, ANPU_DTYPE_Q8_0)
 DTYPE_TEST(q4_0, ANPU_DTYPE_Q4_0)
 DTYPE_TEST(q5_0, ANPU_DTYPE_Q5_0)
+DTYPE_TEST(q4_1, ANPU_DTYPE_Q4_1)
+DTYPE_TEST(q5_1, ANPU_DTYPE_Q5_1)
 DTYPE_TEST(q4_k, ANPU_DTYPE_Q4_K)
 DTYPE_TEST(q5_k, ANPU_DTYPE_Q5_K)
 DTYPE_TEST(q6_k, ANPU_DTYPE_Q6_K)
@@ -213,7 +215,7 @@ DTYPE_TEST(q6_k, ANPU_DTYPE_Q6_K)
 static const uint32_t all_dtypes[] = {
 	ANPU_DTYPE_F32, ANPU_DTYPE_F16, ANPU_DTYPE_BF16, ANPU_DTYPE_Q8_0,
 	ANPU_DTYPE_Q4_0, ANPU_DTYPE_Q5_0, ANPU_DTYPE_Q4_K, ANPU_DTYPE_Q5_K,
-	ANPU_DTYPE_Q6_K,
+	ANPU_DTYPE_Q6_K, ANPU_DTYPE_Q4_1, ANPU_DTYPE_Q5_1,
 };
 
 /*
@@ -487,6 +489,8 @@ int main(void)
 		cmocka_unit_test(matmul_q8_0_matches_reference),
 		cmocka_unit_test(matmul_q4_0_matches_reference),
 		cmocka_unit_test(matmul_q5_0_matches_reference),
+		cmocka_unit_test(matmul_q4_1_matches_reference),
+		cmocka_unit_test(matmul_q5_1_matches_reference),
 		cmocka_unit_test(matmul_q4_k_matches_reference),
 		cmocka_unit_test(matmul_q5_k_matches_reference),
 		cmocka_unit_test(matmul_q6_k_matches_reference),

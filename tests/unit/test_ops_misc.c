@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * NOP, TIMESTAMP and ARGMAX, and the class descriptions the command
+ * NOP, TIMESTAMP, ARGMAX and COPY, and the class descriptions the command
  * processor relies on (tensor counts, output masks, parameter bytes, the
  * offset of the step-parameter scalar).
  */
@@ -166,29 +166,107 @@ static void test_argmax_rejects_bad_output(void **state)
 	ref_tensor_free(&op.t[1]);
 }
 
+/* ---- COPY ---- */
+
+/* src and dst with different paddings: every row copied bit for bit, gaps untouched. */
+static void copy_case(uint32_t dtype, const uint32_t ne[4], unsigned int threads)
+{
+	struct sim_op op;
+	uint64_t n = (uint64_t)ne[0] * ne[1] * ne[2] * ne[3];
+	float *x = malloc(n * 4), *got = malloc(n * 4), *want = malloc(n * 4);
+
+	memset(&op, 0, sizeof(op));
+	op.opcode = ANPU_OP_COPY;
+	op.n_tensors = 2;
+	assert_int_equal(ref_tensor_alloc(&op.t[0], dtype, ne, 3, 0x10000), 0);
+	assert_int_equal(ref_tensor_alloc(&op.t[1], dtype, ne, 1, 0x20000), 0);
+	ref_fill_uniform(x, n, 5, -3.0f, 3.0f);
+	x[0] = NAN;			/* payloads and signs travel as bits */
+	x[n - 1] = -0.0f;
+	ref_tensor_store(&op.t[0], x);
+	ref_tensor_load(&op.t[0], want);	/* as the source holds them (F16 rounded) */
+	assert_int_equal(ref_run_op(&sim_op_copy, &op, threads), 0);
+	ref_tensor_load(&op.t[1], got);
+	assert_memory_equal(got, want, n * 4);
+	assert_true(ref_tensor_gaps_intact(&op.t[1]));
+	assert_true(ref_tensor_gaps_intact(&op.t[0]));
+	ref_tensor_free(&op.t[0]);
+	ref_tensor_free(&op.t[1]);
+	free(x);
+	free(got);
+	free(want);
+}
+
+static void test_copy_f16_rows_bit_for_bit(void **state)
+{
+	const uint32_t ne[4] = { 128, 37, 1, 1 };	/* 37 rows of a 2-head F16 cache */
+
+	(void)state;
+	copy_case(ANPU_DTYPE_F16, ne, 1);
+	copy_case(ANPU_DTYPE_F16, ne, 3);
+}
+
+static void test_copy_f32_four_dims(void **state)
+{
+	const uint32_t ne[4] = { 33, 5, 4, 3 };
+
+	(void)state;
+	copy_case(ANPU_DTYPE_F32, ne, 2);
+}
+
+static void test_copy_rejects_mismatch(void **state)
+{
+	const uint32_t ne[4] = { 16, 4, 1, 1 };
+	struct sim_op op;
+	uint64_t fa;
+
+	(void)state;
+	memset(&op, 0, sizeof(op));
+	op.n_tensors = 2;
+	assert_int_equal(ref_tensor_alloc(&op.t[0], ANPU_DTYPE_F16, ne, 0, 0x10000), 0);
+	assert_int_equal(ref_tensor_alloc(&op.t[1], ANPU_DTYPE_F16, ne, 0, 0x20000), 0);
+	assert_int_equal(ref_check_op(&sim_op_copy, &op, &fa), 0);
+	op.t[1].dtype = ANPU_DTYPE_F32;		/* no conversion */
+	assert_int_equal(ref_check_op(&sim_op_copy, &op, &fa), ANPU_CAUSE_DTYPE);
+	assert_int_equal(fa, 0x20000);
+	op.t[1].dtype = ANPU_DTYPE_F16;
+	op.t[1].ne[1] = 3;
+	assert_int_equal(ref_check_op(&sim_op_copy, &op, &fa), ANPU_CAUSE_SHAPE);
+	assert_int_equal(fa, 0x20000);
+	op.t[1].ne[1] = 4;
+	op.t[0].dtype = op.t[1].dtype = ANPU_DTYPE_I32;
+	assert_int_equal(ref_check_op(&sim_op_copy, &op, &fa), ANPU_CAUSE_DTYPE);
+	assert_int_equal(fa, 0x10000);
+	op.t[0].dtype = op.t[1].dtype = ANPU_DTYPE_F16;
+	ref_tensor_free(&op.t[0]);
+	ref_tensor_free(&op.t[1]);
+}
+
 /* ---- class descriptions ---- */
 
 struct class_expect {
 	const struct sim_op_class *cls;
 	uint8_t n_tensors, out_mask, params_bytes;
 	int8_t pos_offset;
+	uint8_t optional;	/* trailing optional tensors (ROPE's factors) */
 };
 
 static void test_classes_describe_tensors_params_and_pos(void **state)
 {
 	const struct class_expect e[] = {
-		{ &sim_op_nop, 0, 0x0, 0, -1 },
-		{ &sim_op_timestamp, 1, 0x1, 0, -1 },
-		{ &sim_op_rmsnorm, 3, 0x4, 4, -1 },
-		{ &sim_op_rope, 2, 0x2, 24, 16 },
-		{ &sim_op_kv_store, 2, 0x2, 8, 0 },
-		{ &sim_op_attention, 4, 0x8, 16, 8 },
-		{ &sim_op_swiglu, 3, 0x4, 0, -1 },
-		{ &sim_op_add, 3, 0x4, 0, -1 },
-		{ &sim_op_mul, 3, 0x4, 0, -1 },
-		{ &sim_op_scale, 2, 0x2, 4, -1 },
-		{ &sim_op_softmax, 2, 0x2, 4, -1 },
-		{ &sim_op_argmax, 2, 0x2, 0, -1 },
+		{ &sim_op_nop, 0, 0x0, 0, -1, 0 },
+		{ &sim_op_timestamp, 1, 0x1, 0, -1, 0 },
+		{ &sim_op_rmsnorm, 3, 0x4, 4, -1, 0 },
+		{ &sim_op_rope, 2, 0x2, 24, 16, 1 },
+		{ &sim_op_kv_store, 2, 0x2, 8, 0, 0 },
+		{ &sim_op_attention, 4, 0x8, 16, 8, 0 },
+		{ &sim_op_swiglu, 3, 0x4, 0, -1, 0 },
+		{ &sim_op_add, 3, 0x4, 0, -1, 0 },
+		{ &sim_op_mul, 3, 0x4, 0, -1, 0 },
+		{ &sim_op_scale, 2, 0x2, 4, -1, 0 },
+		{ &sim_op_softmax, 2, 0x2, 4, -1, 0 },
+		{ &sim_op_argmax, 2, 0x2, 0, -1, 0 },
+		{ &sim_op_copy, 2, 0x2, 0, -1, 0 },
 	};
 
 	(void)state;
@@ -196,7 +274,7 @@ static void test_classes_describe_tensors_params_and_pos(void **state)
 		const struct sim_op_class *c = e[i].cls;
 
 		assert_int_equal(c->min_tensors, e[i].n_tensors);
-		assert_int_equal(c->max_tensors, e[i].n_tensors);
+		assert_int_equal(c->max_tensors, e[i].n_tensors + e[i].optional);
 		assert_int_equal(c->out_mask, e[i].out_mask);
 		assert_int_equal(c->params_bytes, e[i].params_bytes);
 		assert_int_equal(c->pos_offset, e[i].pos_offset);
@@ -236,6 +314,9 @@ int main(void)
 		cmocka_unit_test(test_argmax_nan_never_wins),
 		cmocka_unit_test(test_argmax_all_nan_gives_zero),
 		cmocka_unit_test(test_argmax_rejects_bad_output),
+		cmocka_unit_test(test_copy_f16_rows_bit_for_bit),
+		cmocka_unit_test(test_copy_f32_four_dims),
+		cmocka_unit_test(test_copy_rejects_mismatch),
 		cmocka_unit_test(test_classes_describe_tensors_params_and_pos),
 		cmocka_unit_test(test_attention_cost_counts_kv_len_per_row),
 	};

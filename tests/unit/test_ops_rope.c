@@ -26,6 +26,7 @@ struct rope_case {
 	float theta_base, freq_scale;
 	uint32_t pos, pad;
 	int in_place;
+	const float *freq;	/* n_rot/2 frequency factors (ISA 1.1), or NULL */
 };
 
 static void make_rope(struct sim_op *op, const struct rope_case *c)
@@ -46,6 +47,13 @@ static void make_rope(struct sim_op *op, const struct rope_case *c)
 	else
 		assert_int_equal(ref_tensor_alloc(&op->t[1], ANPU_DTYPE_F32, ne,
 						  c->pad + 1, 0x20000), 0);
+	if (c->freq) {
+		const uint32_t fne[4] = { c->n_rot / 2, 1, 1, 1 };
+
+		op->n_tensors = 3;
+		assert_int_equal(ref_tensor_alloc(&op->t[2], ANPU_DTYPE_F32, fne, 0, 0x30000), 0);
+		ref_tensor_store(&op->t[2], c->freq);
+	}
 }
 
 static void free_op(struct sim_op *op, int in_place)
@@ -53,6 +61,8 @@ static void free_op(struct sim_op *op, int in_place)
 	ref_tensor_free(&op->t[0]);
 	if (!in_place)
 		ref_tensor_free(&op->t[1]);
+	if (op->n_tensors > 2)
+		ref_tensor_free(&op->t[2]);
 }
 
 static void run_rope(const struct rope_case *c, unsigned int threads,
@@ -66,8 +76,8 @@ static void run_rope(const struct rope_case *c, unsigned int threads,
 	ref_fill_uniform(x, n, 9, -1.5f, 1.5f);
 	ref_tensor_store(&op.t[0], x);
 	if (want)
-		ref_rope(x, want, c->head_dim, c->n_heads, c->m_rows, c->mode,
-			 c->n_rot, c->theta_base, c->freq_scale, c->pos);
+		ref_rope_ext(x, want, c->head_dim, c->n_heads, c->m_rows, c->mode,
+			     c->n_rot, c->theta_base, c->freq_scale, c->pos, c->freq);
 	assert_int_equal(ref_run_op(&sim_op_rope, &op, threads), 0);
 	ref_tensor_load(&op.t[1], got);
 	assert_true(ref_tensor_gaps_intact(&op.t[1]));
@@ -89,7 +99,7 @@ static void check_rope(const struct rope_case *c, unsigned int threads)
 static void test_rope_neox_full_rotation(void **state)
 {
 	const struct rope_case c = { 64, 4, 5, ANPU_ROPE_NEOX, 64, 1e6f, 1.0f,
-				     17, 0, 0 };
+				     17, 0, 0, NULL };
 
 	(void)state;
 	check_rope(&c, 2);
@@ -98,7 +108,7 @@ static void test_rope_neox_full_rotation(void **state)
 static void test_rope_normal_full_rotation(void **state)
 {
 	const struct rope_case c = { 64, 3, 4, ANPU_ROPE_NORMAL, 64, 10000.0f,
-				     1.0f, 3, 0, 0 };
+				     1.0f, 3, 0, 0, NULL };
 
 	(void)state;
 	check_rope(&c, 2);
@@ -107,7 +117,7 @@ static void test_rope_normal_full_rotation(void **state)
 static void test_rope_neox_partial_rotation_copies_tail(void **state)
 {
 	const struct rope_case c = { 80, 3, 3, ANPU_ROPE_NEOX, 32, 10000.0f,
-				     1.0f, 100, 2, 0 };
+				     1.0f, 100, 2, 0, NULL };
 
 	(void)state;
 	check_rope(&c, 3);
@@ -116,7 +126,7 @@ static void test_rope_neox_partial_rotation_copies_tail(void **state)
 static void test_rope_normal_partial_rotation_strided(void **state)
 {
 	const struct rope_case c = { 70, 2, 3, ANPU_ROPE_NORMAL, 22, 10000.0f,
-				     0.25f, 9, 3, 0 };
+				     0.25f, 9, 3, 0, NULL };
 
 	(void)state;
 	check_rope(&c, 1);
@@ -125,7 +135,7 @@ static void test_rope_normal_partial_rotation_strided(void **state)
 static void test_rope_in_place(void **state)
 {
 	const struct rope_case c = { 128, 5, 7, ANPU_ROPE_NEOX, 96, 1e6f, 1.0f,
-				     40, 1, 1 };
+				     40, 1, 1, NULL };
 
 	(void)state;
 	check_rope(&c, 2);
@@ -134,7 +144,7 @@ static void test_rope_in_place(void **state)
 static void test_rope_long_position_accurate(void **state)
 {
 	const struct rope_case c = { 128, 2, 2, ANPU_ROPE_NEOX, 128, 1e6f, 1.0f,
-				     32767, 0, 0 };
+				     32767, 0, 0, NULL };
 
 	(void)state;
 	check_rope(&c, 1);
@@ -143,7 +153,7 @@ static void test_rope_long_position_accurate(void **state)
 static void test_rope_position_zero_is_identity(void **state)
 {
 	const struct rope_case c = { 16, 2, 1, ANPU_ROPE_NORMAL, 16, 10000.0f,
-				     1.0f, 0, 0, 0 };
+				     1.0f, 0, 0, 0, NULL };
 	float got[32], x[32];
 
 	(void)state;
@@ -155,7 +165,7 @@ static void test_rope_position_zero_is_identity(void **state)
 static void test_rope_bit_identical_for_1_2_3_threads(void **state)
 {
 	const struct rope_case c = { 128, 8, 33, ANPU_ROPE_NEOX, 128, 1e6f, 1.0f,
-				     500, 0, 0 };
+				     500, 0, 0, NULL };
 	size_t n = 128 * 8 * 33;
 	float *a = malloc(n * 4), *b = malloc(n * 4);
 
@@ -169,11 +179,68 @@ static void test_rope_bit_identical_for_1_2_3_threads(void **state)
 	free(b);
 }
 
+/* Llama 3.1-style factors: 1 for high frequencies, up to 8 for low ones. */
+static void llama3_factors(float *f, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		f[i] = 1.0f + 7.0f * (float)i / (float)(n - 1);
+}
+
+static void test_rope_frequency_factors_divide_the_angle(void **state)
+{
+	float f[32];
+	struct rope_case c = { 128, 4, 6, ANPU_ROPE_NORMAL, 64, 5e5f, 1.0f, 1000, 0, 0, f };
+
+	(void)state;
+	llama3_factors(f, 32);
+	check_rope(&c, 2);
+	c.mode = ANPU_ROPE_NEOX;
+	c.in_place = 1;
+	check_rope(&c, 3);
+}
+
+/* All factors 1: the same bits as no factor tensor. */
+static void test_rope_unit_factors_change_nothing(void **state)
+{
+	float ones[64], *a = malloc(128 * 8 * 5 * 4), *b = malloc(128 * 8 * 5 * 4);
+	struct rope_case c = { 128, 8, 5, ANPU_ROPE_NEOX, 128, 1e6f, 1.0f, 77, 0, 0, NULL };
+
+	(void)state;
+	for (int i = 0; i < 64; i++)
+		ones[i] = 1.0f;
+	run_rope(&c, 1, a, NULL);
+	c.freq = ones;
+	run_rope(&c, 2, b, NULL);
+	assert_memory_equal(a, b, 128 * 8 * 5 * 4);
+	free(a);
+	free(b);
+}
+
+static void test_rope_rejects_bad_factor_tensor(void **state)
+{
+	float f[8] = { 1, 1, 1, 1, 1, 1, 1, 1 };
+	const struct rope_case c = { 16, 2, 3, 0, 16, 1e4f, 1.0f, 0, 0, 0, f };
+	struct sim_op op;
+	uint64_t fa = 0;
+
+	(void)state;
+	make_rope(&op, &c);
+	assert_int_equal(ref_check_op(&sim_op_rope, &op, &fa), 0);
+	op.t[2].ne[0] = 4;	/* not n_rot / 2 */
+	assert_int_equal(ref_check_op(&sim_op_rope, &op, &fa), ANPU_CAUSE_SHAPE);
+	assert_int_equal(fa, 0x30000);
+	op.t[2].ne[0] = 8;
+	op.t[2].dtype = ANPU_DTYPE_F16;
+	assert_int_equal(ref_check_op(&sim_op_rope, &op, &fa), ANPU_CAUSE_DTYPE);
+	op.t[2].dtype = ANPU_DTYPE_F32;
+	free_op(&op, 0);
+}
+
 static uint32_t check_params(uint32_t mode, uint32_t n_rot, float base,
 			     float freq_scale, uint32_t pos)
 {
 	const struct rope_case c = { 16, 2, 3, mode, n_rot, base, freq_scale, pos,
-				     0, 0 };
+				     0, 0, NULL };
 	struct sim_op op;
 	uint64_t fa;
 	uint32_t cause;
@@ -223,7 +290,7 @@ static void test_rope_rejects_position_overflow(void **state)
 
 static void test_rope_rejects_four_dims(void **state)
 {
-	const struct rope_case c = { 16, 2, 3, 0, 16, 1e4f, 1.0f, 0, 0, 0 };
+	const struct rope_case c = { 16, 2, 3, 0, 16, 1e4f, 1.0f, 0, 0, 0, NULL };
 	struct sim_op op;
 	uint64_t fa;
 
@@ -253,6 +320,9 @@ int main(void)
 		cmocka_unit_test(test_rope_rejects_bad_theta_and_freq_scale),
 		cmocka_unit_test(test_rope_rejects_position_overflow),
 		cmocka_unit_test(test_rope_rejects_four_dims),
+		cmocka_unit_test(test_rope_frequency_factors_divide_the_angle),
+		cmocka_unit_test(test_rope_unit_factors_change_nothing),
+		cmocka_unit_test(test_rope_rejects_bad_factor_tensor),
 	};
 
 	return cmocka_run_group_tests_name("ops_rope", tests, NULL, NULL);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/sim_ops.h"
 #include "tests/lib/simdev.h"
 
 #define AS		1
@@ -222,6 +223,28 @@ static void test_profile_buffer_past_its_mapping_is_profile_buffer(void **state)
 	assert_bad_profile_buffer(*state, VA_PROF, 0x10000 + 0x1000);
 }
 
+/* Qwen2.5-0.5B's shape: 14 query heads share 2 KV heads; K/V bytes count per KV head. */
+static void test_attention_bytes_count_kv_heads(void **state)
+{
+	const uint64_t hd = 64, n_head = 14, n_kv = 2, m = 3, pos = 5;
+	struct sim_op op = { .opcode = ANPU_OP_ATTENTION, .n_tensors = 4, .pos = pos };
+	struct sim_op_cost cost = { 0 };
+	uint64_t kv_rows = 0, macs = 0;
+
+	(void)state;
+	op.t[0] = (struct sim_tensor){ .dtype = ANPU_DTYPE_F32, .ne = { hd, n_head, m, 1 } };
+	op.t[1] = (struct sim_tensor){ .dtype = ANPU_DTYPE_F16, .ne = { hd * n_kv, 64, 1, 1 } };
+	op.t[2] = (struct sim_tensor){ .dtype = ANPU_DTYPE_F32, .ne = { hd * n_kv, 64, 1, 1 } };
+	op.t[3] = op.t[0];
+	sim_op_attention.cost(&op, &cost);
+	for (uint64_t i = 0; i < m; i++) {
+		kv_rows += pos + i + 1;
+		macs += 2 * hd * n_head * (pos + i + 1);
+	}
+	assert_int_equal(cost.macs, macs);
+	assert_int_equal(cost.bytes, kv_rows * hd * n_kv * (2 + 4) + 8 * hd * n_head * m);
+}
+
 static void test_no_profile_flag_leaves_buffer_untouched(void **state)
 {
 	struct fx *f = *state;
@@ -248,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_too_small_profile_buffer_is_profile_buffer),
 		cmocka_unit_test(test_profile_buffer_past_its_mapping_is_profile_buffer),
 		cmocka_unit_test(test_no_profile_flag_leaves_buffer_untouched),
+		cmocka_unit_test(test_attention_bytes_count_kv_heads),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

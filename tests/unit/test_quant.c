@@ -85,6 +85,37 @@ static void decode_q5_0_takes_fifth_bit_from_qh(void **state)
 	assert_true(y[17] == 0.0f);	/* 16 - 16, bit 17 set */
 }
 
+static void decode_q4_1_adds_the_minimum(void **state)
+{
+	struct sim_block_q4_1 blk = { .d = 0x4000 /* 2.0 */, .m = 0xc400 /* -4.0 */ };
+	float y[32];
+
+	(void)state;
+	for (int j = 0; j < 16; j++)
+		blk.qs[j] = (uint8_t)(j | (15 - j) << 4);
+	sim_dequant_row(ANPU_DTYPE_Q4_1, &blk, y, 32);
+	for (int j = 0; j < 16; j++) {
+		assert_true(y[j] == (float)j * 2.0f - 4.0f);
+		assert_true(y[j + 16] == (float)(15 - j) * 2.0f - 4.0f);
+	}
+}
+
+static void decode_q5_1_takes_fifth_bit_and_minimum(void **state)
+{
+	struct sim_block_q5_1 blk = { .d = H_ONE, .m = 0x3800 /* 0.5 */ };
+	const uint32_t qh = 0xaaaa5555u;	/* bits: even set below 16, odd above */
+	float y[32];
+
+	(void)state;
+	memcpy(blk.qh, &qh, 4);
+	memset(blk.qs, 0x0f, sizeof(blk.qs));	/* low 15, high 0 */
+	sim_dequant_row(ANPU_DTYPE_Q5_1, &blk, y, 32);
+	assert_true(y[0] == 31.5f);	/* (15 | 16) + 0.5 */
+	assert_true(y[1] == 15.5f);	/* 15 + 0.5 */
+	assert_true(y[16] == 0.5f);	/* 0, bit 16 clear */
+	assert_true(y[17] == 16.5f);	/* 16, bit 17 set */
+}
+
 /* Pack 6-bit scales and mins the way the format table describes. */
 static void pack_k_scales(uint8_t s[12], const uint8_t sc[8], const uint8_t m[8])
 {
@@ -170,7 +201,7 @@ static void decode_every_dtype_like_the_reference(void **state)
 	static const uint32_t dts[] = {
 		ANPU_DTYPE_F32, ANPU_DTYPE_F16, ANPU_DTYPE_BF16, ANPU_DTYPE_Q8_0,
 		ANPU_DTYPE_Q4_0, ANPU_DTYPE_Q5_0, ANPU_DTYPE_Q4_K, ANPU_DTYPE_Q5_K,
-		ANPU_DTYPE_Q6_K,
+		ANPU_DTYPE_Q6_K, ANPU_DTYPE_Q4_1, ANPU_DTYPE_Q5_1,
 	};
 	uint8_t row[1024 * 4];
 	float y[1024];
@@ -354,6 +385,8 @@ int main(void)
 		cmocka_unit_test(decode_q8_0_scales_signed_quants),
 		cmocka_unit_test(decode_q4_0_low_nibbles_first_then_high),
 		cmocka_unit_test(decode_q5_0_takes_fifth_bit_from_qh),
+		cmocka_unit_test(decode_q4_1_adds_the_minimum),
+		cmocka_unit_test(decode_q5_1_takes_fifth_bit_and_minimum),
 		cmocka_unit_test(decode_q4_k_unpacks_6bit_scales_and_mins),
 		cmocka_unit_test(decode_q5_k_adds_fifth_bit_per_sub_block),
 		cmocka_unit_test(decode_q6_k_signed_scales_and_2bit_highs),

@@ -33,7 +33,7 @@ extern "C" {
 
 #define ANPU_STREAM_MAGIC		0x53504e41u	/* "ANPS" */
 #define ANPU_ISA_VERSION_MAJOR		1
-#define ANPU_ISA_VERSION_MINOR		0
+#define ANPU_ISA_VERSION_MINOR		1
 
 /* Most ops one stream may hold, and the largest stream, in bytes. */
 #define ANPU_STREAM_MAX_OPS		65536u
@@ -82,7 +82,9 @@ enum anpu_dtype {
 	ANPU_DTYPE_F32	= 0,
 	ANPU_DTYPE_F16	= 1,
 	ANPU_DTYPE_Q4_0	= 2,
+	ANPU_DTYPE_Q4_1	= 3,	/* ISA 1.1 */
 	ANPU_DTYPE_Q5_0	= 6,
+	ANPU_DTYPE_Q5_1	= 7,	/* ISA 1.1 */
 	ANPU_DTYPE_Q8_0	= 8,
 	ANPU_DTYPE_Q4_K	= 12,
 	ANPU_DTYPE_Q5_K	= 13,
@@ -152,7 +154,8 @@ enum anpu_opcode {
 	ANPU_OP_SCALE		= 11,
 	ANPU_OP_SOFTMAX		= 12,
 	ANPU_OP_ARGMAX		= 13,
-	ANPU_OP_COUNT		= 14,
+	ANPU_OP_COPY		= 14,	/* ISA 1.1 */
+	ANPU_OP_COUNT		= 15,
 };
 
 /*
@@ -263,7 +266,8 @@ union anpu_op_params {
  * struct anpu_op - one op in a command stream
  * @opcode: enum anpu_opcode.
  * @n_tensors: number of struct anpu_tensor that follow this struct; each
- *	opcode fixes it (MATMUL: 3, or 4 with a bias).
+ *	opcode fixes it (MATMUL: 3, or 4 with a bias; ROPE: 2, or 3 with
+ *	frequency factors).
  * @reserved0: must be zero.
  * @flags: per-op flags (ANPU_MATMUL_*); undefined bits must be zero.
  * @params: opcode-specific parameters (struct anpu_params_*); bytes the
@@ -278,6 +282,7 @@ union anpu_op_params {
  *              (+ bias F32 [N]): y = x . w^T (+ bias) (+ y if ACCUMULATE)
  *   RMSNORM    x F32 [D, rows...], w F32 [D], y[w] F32 same shape as x
  *   ROPE       x F32 [head_dim, heads, M], y[w] F32 same shape
+ *              (+ freq F32 [n_rot/2], ISA 1.1: angle i divided by freq[i])
  *   KV_STORE   src F32 [kv_dim, M], cache[w] F16/F32 [kv_dim, ctx]
  *   ATTENTION  q F32 [head_dim, n_head, M], k cache F16/F32
  *              [head_dim * n_kv_head, ctx], v cache likewise,
@@ -288,6 +293,7 @@ union anpu_op_params {
  *   SCALE      x F32, y[w] F32 same shape
  *   SOFTMAX    x F32, y[w] F32 same shape
  *   ARGMAX     x F32 [N, M], y[w] I32 [1, M] (first maximum wins)
+ *   COPY       src F16/F32, dst[w] same dtype and shape: row for row (ISA 1.1)
  * An output may be the very same tensor as an input for the element-wise
  * ops, RMSNORM, ROPE, SCALE and SOFTMAX; any other overlap of an output
  * with an input gives undefined values (never a wider memory access).

@@ -22,10 +22,6 @@ static int check_supported(const struct anpurt_model *m)
 {
 	const struct anpurt_model_info *in = &m->info;
 
-	if (m->rope_freqs)
-		return rt_error(-EOPNOTSUPP,
-				"%s: rope_freqs.weight (Llama 3.1+ RoPE scaling) needs ROPE frequency "
-				"factors, which the NPU's ISA does not have yet", in->architecture);
 	if (in->head_dim_k != in->head_dim_v)
 		return rt_error(-EOPNOTSUPP, "%s: key length %u != value length %u",
 				in->architecture, in->head_dim_k, in->head_dim_v);

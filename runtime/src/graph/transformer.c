@@ -91,13 +91,19 @@ static int rmsnorm(struct builder *bd, const struct accel_tensor *x, const struc
 
 static int rope(struct builder *bd, const struct accel_tensor *x, const char *label, int layer)
 {
-	const struct anpurt_model_info *in = &bd->e->model->info;
-	struct accel_rope_params p = {
-		.mode = bd->hooks->rope_mode, .n_rot = in->head_dim_k,
-		.theta_base = in->rope_freq_base, .freq_scale = 1.0f,
-		.pos = accel_step(GRAPH_STEP_POS),
-	};
+	const struct anpurt_model *model = bd->e->model;
+	const struct anpurt_model_info *in = &model->info;
+	struct accel_rope_params p = accel_rope_default_params();
+	struct accel_tensor freqs;
 
+	p.mode = bd->hooks->rope_mode;
+	p.n_rot = in->head_dim_k;
+	p.theta_base = in->rope_freq_base;
+	p.pos = accel_step(GRAPH_STEP_POS);
+	if (model->rope_freqs) {	/* Llama 3.1+: per-pair frequency factors */
+		freqs = weight(bd, model->rope_freqs);
+		p.freq_factors = &freqs;
+	}
 	return note(bd, accel_cmd_rope(bd->g->cb, x, x, &p), label, layer);
 }
 
