@@ -21,7 +21,7 @@
 #define N_SESSIONS	4
 #define N_PROMPT_MAX	20
 #define N_GEN		16
-#define N_VOCAB		320	/* the tokenizer needs all 256 byte tokens */
+#define N_VOCAB		48
 
 struct job {
 	struct anpurt_engine *engine;
