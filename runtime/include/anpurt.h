@@ -406,6 +406,63 @@ struct anpurt_session_stats {
 
 int anpurt_session_stats(const struct anpurt_session *session, struct anpurt_session_stats *stats);
 
+/* ======================================================================= */
+/* Sampling                                                                */
+/* ======================================================================= */
+
+/*
+ * A sampler picks the next token from a row of logits. The steps, in order:
+ * logit bias; repetition / presence / frequency penalties over the last
+ * penalty_last_n accepted tokens (repetition: a positive logit is divided by
+ * repeat_penalty, a negative one multiplied; frequency subtracts count *
+ * frequency_penalty; presence subtracts presence_penalty once); then
+ * temperature <= 0 takes the argmax (ties: the lowest id), otherwise logits /
+ * temperature, softmax, top-k, top-p (the smallest prefix of the sorted
+ * tokens whose mass reaches top_p), min-p (drop tokens below min_p times the
+ * top probability), and a draw from the renormalised rest with the
+ * sampler's own PCG32 generator seeded from @seed (no global state: the same
+ * seed and the same logits give the same tokens). A sampler is used by one
+ * thread at a time.
+ */
+struct anpurt_logit_bias {
+	int32_t token;
+	float bias;		/* added to the logit; -INFINITY bans the token */
+};
+
+struct anpurt_sampler_params {
+	float temperature;	/* <= 0: greedy (default 0.8) */
+	uint32_t top_k;		/* 0: off (default 40) */
+	float top_p;		/* >= 1: off (default 0.95) */
+	float min_p;		/* <= 0: off (default 0.05) */
+	float repeat_penalty;	/* 1: off (default 1) */
+	float presence_penalty;	/* 0: off */
+	float frequency_penalty;	/* 0: off */
+	uint32_t penalty_last_n;	/* tokens the penalties look back at (default 64) */
+	uint64_t seed;		/* default 0x5eed */
+	const struct anpurt_logit_bias *bias;	/* copied at create; may be NULL */
+	size_t n_bias;
+};
+
+struct anpurt_sampler;
+
+struct anpurt_sampler_params anpurt_sampler_default_params(void);
+/* Greedy parameters: temperature 0, no penalties, no bias. */
+struct anpurt_sampler_params anpurt_sampler_greedy_params(void);
+int anpurt_sampler_create(const struct anpurt_sampler_params *params, uint32_t n_vocab,
+			  struct anpurt_sampler **sampler);
+void anpurt_sampler_free(struct anpurt_sampler *sampler);
+/*
+ * Nonzero when the sampler is plain greedy (temperature <= 0, no penalty, no
+ * bias): its pick is the NPU's argmax, so no logits need reading back.
+ */
+int anpurt_sampler_is_greedy(const struct anpurt_sampler *sampler);
+/* Pick a token from @logits (n_vocab F32, not modified); does not accept it. */
+int32_t anpurt_sampler_sample(struct anpurt_sampler *sampler, const float *logits);
+/* Record @token as generated (or prompt) text for the penalties. */
+void anpurt_sampler_accept(struct anpurt_sampler *sampler, int32_t token);
+/* Forget the penalty history and restart the generator from the seed. */
+void anpurt_sampler_reset(struct anpurt_sampler *sampler);
+
 #ifdef __cplusplus
 }
 #endif
