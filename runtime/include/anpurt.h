@@ -463,6 +463,95 @@ void anpurt_sampler_accept(struct anpurt_sampler *sampler, int32_t token);
 /* Forget the penalty history and restart the generator from the seed. */
 void anpurt_sampler_reset(struct anpurt_sampler *sampler);
 
+/* ======================================================================= */
+/* Generation                                                              */
+/* ======================================================================= */
+
+/*
+ * Generation on a session: prefill a prompt, then pick a token (the NPU's
+ * argmax when the sampler is NULL or plain greedy: a 4-byte read-back;
+ * otherwise the logits are read and sampled), hand it out with its text from
+ * the streaming detokenizer, run it, and so on until a stop:
+ *  - ANPURT_STOP_EOG: an end-of-generation token of the model file
+ *    (anpurt_token_is_eog); the token is not handed out;
+ *  - ANPURT_STOP_STRING: a stop string appeared in the text, possibly across
+ *    tokens; the text from the stop string on is never handed out (text that
+ *    could still become a stop string is held back until it cannot);
+ *  - ANPURT_STOP_MAX_TOKENS, ANPURT_STOP_CONTEXT_FULL (the KV cache is full:
+ *    never a silent truncation), ANPURT_STOP_CANCELLED (anpurt_session_cancel),
+ *    ANPURT_STOP_CALLBACK (the streaming callback returned nonzero).
+ * Threads: a generation is used by the thread that started it, like its
+ * session; anpurt_session_cancel() is the one call any thread may make at any
+ * time: the running generation stops before its next token.
+ */
+enum anpurt_stop_reason {
+	ANPURT_STOP_NONE,		/* still running */
+	ANPURT_STOP_EOG,
+	ANPURT_STOP_STRING,
+	ANPURT_STOP_MAX_TOKENS,
+	ANPURT_STOP_CONTEXT_FULL,
+	ANPURT_STOP_CANCELLED,
+	ANPURT_STOP_CALLBACK,
+	ANPURT_STOP_ERROR,		/* a call failed (its error is the result) */
+};
+
+/* "eog", "stop-string", "max-tokens", "context-full", "cancelled", "callback", "error", "none" */
+const char *anpurt_stop_reason_name(enum anpurt_stop_reason reason);
+
+/* Streaming callback: one token and the text it completes (may be empty); nonzero stops. */
+typedef int (*anpurt_token_fn)(void *user, int32_t token, const char *text, size_t len);
+
+struct anpurt_generate_params {
+	size_t max_tokens;			/* 0: no limit but the context */
+	const char *const *stop;		/* stop strings (copied at start); may be NULL */
+	size_t n_stop;
+	struct anpurt_sampler *sampler;		/* NULL: greedy on the NPU; tokens are accepted into it */
+	unsigned int detok_flags;		/* anpurt_detok_create flags */
+	anpurt_token_fn on_token;		/* anpurt_generate only; may be NULL */
+	void *user;
+};
+
+struct anpurt_generate_params anpurt_generate_default_params(void);
+
+struct anpurt_generate_stats {
+	uint64_t prompt_tokens, generated_tokens;
+	uint64_t prefill_ns, decode_ns;		/* prompt run; the steps after the first token */
+	uint64_t ttft_ns;			/* start to the first token picked */
+	double prefill_tok_s, decode_tok_s;
+	enum anpurt_stop_reason stop;
+};
+
+struct anpurt_generation;
+
+/*
+ * Pull style: prefill @prompt (n >= 1; -ENOSPC, with nothing run, if it does
+ * not fit) and return a generation; the session and sampler must outlive it.
+ */
+int anpurt_generation_start(struct anpurt_session *session, const int32_t *prompt, size_t n,
+			    const struct anpurt_generate_params *params,
+			    struct anpurt_generation **gen);
+/*
+ * The next token: 1 with *@token and its text (*@text, *@len: valid until the
+ * next call; may be empty while held back); 0 at the end, with the last text
+ * (the held-back text that is not a stop string, may be empty) in *@text and
+ * the reason in the stats; < 0 on an error (which also ends it).
+ */
+int anpurt_generation_next(struct anpurt_generation *gen, int32_t *token, const char **text,
+			   size_t *len);
+void anpurt_generation_stats(const struct anpurt_generation *gen,
+			     struct anpurt_generate_stats *stats);
+void anpurt_generation_free(struct anpurt_generation *gen);
+
+/*
+ * Push style: the same loop, calling params->on_token for every token and
+ * once more with token -1 for the final text if any. @stats may be NULL.
+ */
+int anpurt_generate(struct anpurt_session *session, const int32_t *prompt, size_t n,
+		    const struct anpurt_generate_params *params, struct anpurt_generate_stats *stats);
+
+/* Stop the session's running generation before its next token; any thread. */
+void anpurt_session_cancel(struct anpurt_session *session);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,6 +3,8 @@
 #ifndef RT_SESSION_H
 #define RT_SESSION_H
 
+#include <stdatomic.h>
+
 #include "graph/graph.h"
 
 struct anpurt_session {
@@ -14,6 +16,7 @@ struct anpurt_session {
 	uint32_t pos;			/* tokens in the KV cache */
 	int have_next;			/* lay.next holds a greedy token */
 	struct anpurt_session_stats stats;
+	atomic_int cancel;		/* set by anpurt_session_cancel, any thread */
 };
 
 /* Submit @g at position @pos and wait for it; errors name the job's failure. */
