@@ -284,6 +284,30 @@ int anpurt_chat_template_lookup(const char *name, const char **canonical);
 int anpurt_chat_render(const char *name, const struct anpurt_chat_message *msgs, size_t n,
 		       const struct anpurt_chat_params *params, char **text, size_t *len);
 
+/* A byte range of rendered text that is message content, not template markup. */
+struct anpurt_chat_segment {
+	size_t offset, len;
+};
+
+/*
+ * anpurt_chat_render() that also returns where the messages' content is:
+ * *@segs (release with free(); NULL when there is none) holds *@n_segs
+ * ranges in increasing order, adjacent content merged.
+ */
+int anpurt_chat_render_segments(const char *name, const struct anpurt_chat_message *msgs,
+				size_t n, const struct anpurt_chat_params *params, char **text,
+				size_t *len, struct anpurt_chat_segment **segs, size_t *n_segs);
+
+/*
+ * Render and tokenize a conversation: the template's markup as template text
+ * (its added tokens match), the messages' content with
+ * ANPURT_TOKENIZE_NO_SPECIAL (a user who types "<|im_start|>" gets text
+ * tokens, never the control token). *@ids: release with free().
+ */
+int anpurt_chat_tokenize(const struct anpurt_tokenizer *tok, const char *name,
+			 const struct anpurt_chat_message *msgs, size_t n,
+			 const struct anpurt_chat_params *params, int32_t **ids, size_t *n_ids);
+
 /* ======================================================================= */
 /* Sessions and generation                                                 */
 /* ======================================================================= */
