@@ -420,6 +420,19 @@ int anpurt_session_generate_greedy(struct anpurt_session *session, size_t n, int
 int anpurt_session_logits(struct anpurt_session *session, float *out, size_t n);
 /* Tokens in the KV cache (the position of the next token). */
 uint32_t anpurt_session_position(const struct anpurt_session *session);
+/* The tokens in the KV cache (valid until the next call on the session); returns how many. */
+size_t anpurt_session_tokens(const struct anpurt_session *session, const int32_t **tokens);
+/* Forget the cache from position @pos on (pos <= position). */
+int anpurt_session_truncate(struct anpurt_session *session, uint32_t pos);
+/*
+ * Make the cache hold exactly @tokens (n >= 1), e.g. a re-rendered
+ * conversation: keep the longest common prefix with what it holds (at most
+ * n - 1 tokens, so the last one is run for its logits), truncate there and
+ * prefill the rest. *@next as for prefill; *@reused (may be NULL): the
+ * tokens kept. -ENOSPC when they do not fit.
+ */
+int anpurt_session_sync(struct anpurt_session *session, const int32_t *tokens, size_t n,
+			int32_t *next, size_t *reused);
 
 struct anpurt_session_stats {
 	uint64_t prefill_tokens, decode_tokens;
@@ -539,6 +552,7 @@ struct anpurt_generate_params anpurt_generate_default_params(void);
 
 struct anpurt_generate_stats {
 	uint64_t prompt_tokens, generated_tokens;
+	uint64_t cached_tokens;			/* of the prompt, already in the cache: not run */
 	uint64_t prefill_ns, decode_ns;		/* prompt run; the steps after the first token */
 	uint64_t ttft_ns;			/* start to the first token picked */
 	double prefill_tok_s, decode_tok_s;
@@ -548,8 +562,10 @@ struct anpurt_generate_stats {
 struct anpurt_generation;
 
 /*
- * Pull style: prefill @prompt (n >= 1; -ENOSPC, with nothing run, if it does
- * not fit) and return a generation; the session and sampler must outlive it.
+ * Pull style: make the session hold @prompt (n >= 1) with anpurt_session_sync
+ * (only what follows the longest common prefix with the cache is prefilled:
+ * pass the whole conversation each turn; -ENOSPC if it does not fit) and
+ * return a generation; the session and sampler must outlive it.
  */
 int anpurt_generation_start(struct anpurt_session *session, const int32_t *prompt, size_t n,
 			    const struct anpurt_generate_params *params,

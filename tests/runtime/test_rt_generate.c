@@ -304,6 +304,56 @@ static void test_cancel_and_callback_stop(void **state)
 	anpurt_session_free(j.s);
 }
 
+/* A second turn prefills only what follows what the cache holds, and gives what a fresh session gives. */
+static void test_second_turn_reuses_the_cache(void **state)
+{
+	struct fixture *fx = *state;
+	struct anpurt_generate_params p = anpurt_generate_default_params();
+	struct anpurt_session *s = session(fx, 64), *fresh = session(fx, 64);
+	struct anpurt_generate_stats st;
+	int32_t turn2[N_PROMPT + 4 + 3], a[8], b[8];
+	const int32_t *held;
+	struct anpurt_generation *g;
+	const char *text;
+	size_t len, n = 0, m = 0;
+	int32_t id;
+
+	(void)state;
+	p.max_tokens = 4;
+	assert_int_equal(anpurt_generation_start(s, prompt, N_PROMPT, &p, &g), 0);
+	memcpy(turn2, prompt, sizeof(prompt));
+	while (anpurt_generation_next(g, &id, &text, &len) == 1)
+		turn2[N_PROMPT + n++] = id;
+	anpurt_generation_free(g);
+	if (n < 4)
+		skip();		/* EOS came first: no second turn to build */
+	/* the cache holds the prompt and the generated tokens that were run */
+	assert_int_equal(anpurt_session_tokens(s, &held), N_PROMPT + 3);
+	assert_memory_equal(held, turn2, (N_PROMPT + 3) * sizeof(*held));
+	turn2[N_PROMPT + 4] = 270;
+	turn2[N_PROMPT + 5] = 10;
+	turn2[N_PROMPT + 6] = 280;
+	p.max_tokens = 8;
+	assert_int_equal(anpurt_generation_start(s, turn2, N_PROMPT + 7, &p, &g), 0);
+	anpurt_generation_stats(g, &st);
+	assert_int_equal(st.cached_tokens, N_PROMPT + 3);
+	for (n = 0; n < 8 && anpurt_generation_next(g, &id, &text, &len) == 1; n++)
+		a[n] = id;
+	anpurt_generation_free(g);
+	assert_int_equal(anpurt_generation_start(fresh, turn2, N_PROMPT + 7, &p, &g), 0);
+	for (m = 0; m < 8 && anpurt_generation_next(g, &id, &text, &len) == 1; m++)
+		b[m] = id;
+	anpurt_generation_free(g);
+	assert_int_equal(n, m);
+	assert_memory_equal(a, b, n * sizeof(*a));
+	/* the same conversation again: everything but the last token is reused */
+	assert_int_equal(anpurt_session_sync(s, turn2, N_PROMPT + 7, &id, &len), 0);
+	assert_int_equal(len, N_PROMPT + 6);
+	assert_int_equal(id, b[0]);
+	anpurt_session_free(s);
+	anpurt_session_free(fresh);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_stop_string_across_tokens_is_not_emitted),
 		cmocka_unit_test(test_eog_context_full_and_seed),
 		cmocka_unit_test(test_cancel_and_callback_stop),
+		cmocka_unit_test(test_second_turn_reuses_the_cache),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -99,6 +99,7 @@ int anpurt_generation_start(struct anpurt_session *s, const int32_t *prompt, siz
 			    struct anpurt_generation **out)
 {
 	struct anpurt_generation *g;
+	size_t reused = 0;
 	int32_t next;
 	int ret;
 
@@ -118,9 +119,10 @@ int anpurt_generation_start(struct anpurt_session *s, const int32_t *prompt, siz
 	atomic_store(&s->cancel, 0);
 	g->t_start = now_ns();
 	if (!ret)
-		ret = anpurt_session_prefill(s, prompt, n, &next);
+		ret = anpurt_session_sync(s, prompt, n, &next, &reused);
 	if (!ret) {
 		g->st.prompt_tokens = n;
+		g->st.cached_tokens = reused;
 		g->st.prefill_ns = now_ns() - g->t_start;
 		ret = pick(g, next);
 	}
@@ -206,7 +208,8 @@ int anpurt_generation_next(struct anpurt_generation *g, int32_t *token, const ch
 void anpurt_generation_stats(const struct anpurt_generation *g, struct anpurt_generate_stats *st)
 {
 	*st = g->st;
-	st->prefill_tok_s = st->prefill_ns ? st->prompt_tokens * 1e9 / (double)st->prefill_ns : 0.0;
+	st->prefill_tok_s = st->prefill_ns ?
+			    (double)(st->prompt_tokens - st->cached_tokens) * 1e9 / (double)st->prefill_ns : 0.0;
 	/* the first token comes from the prefill; the others each took one decode */
 	st->decode_tok_s = st->decode_ns && st->generated_tokens > 1 ?
 			   (double)(st->generated_tokens - 1) * 1e9 / (double)st->decode_ns : 0.0;

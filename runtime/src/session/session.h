@@ -14,6 +14,7 @@ struct anpurt_session {
 	struct graph_cmd decode;	/* recorded once, resubmitted every token */
 	struct graph_cmd prefill;	/* a full chunk, recorded at the first prefill */
 	uint32_t pos;			/* tokens in the KV cache */
+	int32_t *hist;			/* [n_ctx]: the tokens in the KV cache, [0, pos) */
 	int have_next;			/* lay.next holds a greedy token */
 	struct anpurt_session_stats stats;
 	atomic_int cancel;		/* set by anpurt_session_cancel, any thread */
