@@ -21,7 +21,7 @@
 #define N_SESSIONS	4
 #define N_PROMPT_MAX	20
 #define N_GEN		16
-#define N_VOCAB		48
+#define N_VOCAB		272	/* the 256 byte tokens + 16 */
 
 struct job {
 	struct anpurt_engine *engine;
