@@ -13,6 +13,7 @@
 #include "common/rt_error.h"
 #include "graph/engine.h"
 #include "session/gen_stop.h"
+#include "session/sampler.h"
 #include "session/session.h"
 
 struct anpurt_generation {
@@ -120,6 +121,12 @@ int anpurt_generation_start(struct anpurt_session *s, const int32_t *prompt, siz
 	g->t_start = now_ns();
 	if (!ret)
 		ret = anpurt_session_sync(s, prompt, n, &next, &reused);
+	if (!ret && g->p.sampler) {	/* the penalties look back over the prompt too */
+		size_t i, last_n = g->p.sampler->params.penalty_last_n;
+
+		for (i = n > last_n ? n - last_n : 0; i < n; i++)
+			anpurt_sampler_accept(g->p.sampler, prompt[i]);
+	}
 	if (!ret) {
 		g->st.prompt_tokens = n;
 		g->st.cached_tokens = reused;
