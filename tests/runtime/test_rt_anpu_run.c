@@ -278,6 +278,40 @@ static void test_generate(void **state)
 	assert_non_null(strstr(out, "decode: "));
 }
 
+/* No prompt on a terminal (a pty from script(1)): a chat that keeps the conversation. */
+static void test_interactive_chat_reuses_the_cache(void **state)
+{
+	char cmd[PATH_MAX + 512], out[65536];
+	const char *first, *second;
+	unsigned long n1, n2, cached;
+	size_t len = 0, got;
+	FILE *p;
+
+	(void)state;
+	if (system("command -v script >/dev/null 2>&1")) {
+		printf("script(1) not installed: no terminal to test on\n");
+		skip();
+	}
+	snprintf(cmd, sizeof(cmd), "(printf 'hello\\n'; sleep 1; printf 'again\\n'; sleep 1) |"
+		 " script -qec '%s -m %s --ctx 256 -n 4' /dev/null 2>&1", tool, random_model.path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (len + 1 < sizeof(out) && (got = fread(out + len, 1, sizeof(out) - 1 - len, p)) > 0)
+		len += got;
+	out[len] = '\0';
+	assert_int_equal(pclose(p), 0);
+	assert_non_null(strstr(out, "chat (qwen2.5)"));
+	assert_non_null(strstr(out, "(0 cached), generated: 4"));
+	/* the second turn re-renders the conversation and reuses at least the first prompt */
+	first = strstr(out, "prompt tokens: ");
+	assert_non_null(first);
+	second = strstr(first + 1, "prompt tokens: ");
+	assert_non_null(second);
+	assert_int_equal(sscanf(first, "prompt tokens: %lu", &n1), 1);
+	assert_int_equal(sscanf(second, "prompt tokens: %lu (%lu cached)", &n2, &cached), 2);
+	assert_true(cached >= n1 && n2 > cached);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -288,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_tokenize),
 		cmocka_unit_test(test_errors_are_the_library_message),
 		cmocka_unit_test(test_generate),
+		cmocka_unit_test(test_interactive_chat_reuses_the_cache),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
