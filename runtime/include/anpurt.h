@@ -288,6 +288,30 @@ int anpurt_chat_template_lookup(const char *name, const char **canonical);
 int anpurt_chat_render(const char *name, const struct anpurt_chat_message *msgs, size_t n,
 		       const struct anpurt_chat_params *params, char **text, size_t *len);
 
+/* A byte range of rendered text that is message content, not template markup. */
+struct anpurt_chat_segment {
+	size_t offset, len;
+};
+
+/*
+ * anpurt_chat_render() that also returns where the messages' content is:
+ * *@segs (release with free(); NULL when there is none) holds *@n_segs
+ * ranges in increasing order, adjacent content merged.
+ */
+int anpurt_chat_render_segments(const char *name, const struct anpurt_chat_message *msgs,
+				size_t n, const struct anpurt_chat_params *params, char **text,
+				size_t *len, struct anpurt_chat_segment **segs, size_t *n_segs);
+
+/*
+ * Render and tokenize a conversation: the template's markup as template text
+ * (its added tokens match), the messages' content with
+ * ANPURT_TOKENIZE_NO_SPECIAL (a user who types "<|im_start|>" gets text
+ * tokens, never the control token). *@ids: release with free().
+ */
+int anpurt_chat_tokenize(const struct anpurt_tokenizer *tok, const char *name,
+			 const struct anpurt_chat_message *msgs, size_t n,
+			 const struct anpurt_chat_params *params, int32_t **ids, size_t *n_ids);
+
 /* ======================================================================= */
 /* Sessions and generation                                                 */
 /* ======================================================================= */
@@ -400,6 +424,19 @@ int anpurt_session_generate_greedy(struct anpurt_session *session, size_t n, int
 int anpurt_session_logits(struct anpurt_session *session, float *out, size_t n);
 /* Tokens in the KV cache (the position of the next token). */
 uint32_t anpurt_session_position(const struct anpurt_session *session);
+/* The tokens in the KV cache (valid until the next call on the session); returns how many. */
+size_t anpurt_session_tokens(const struct anpurt_session *session, const int32_t **tokens);
+/* Forget the cache from position @pos on (pos <= position). */
+int anpurt_session_truncate(struct anpurt_session *session, uint32_t pos);
+/*
+ * Make the cache hold exactly @tokens (n >= 1), e.g. a re-rendered
+ * conversation: keep the longest common prefix with what it holds (at most
+ * n - 1 tokens, so the last one is run for its logits), truncate there and
+ * prefill the rest. *@next as for prefill; *@reused (may be NULL): the
+ * tokens kept. -ENOSPC when they do not fit.
+ */
+int anpurt_session_sync(struct anpurt_session *session, const int32_t *tokens, size_t n,
+			int32_t *next, size_t *reused);
 
 struct anpurt_session_stats {
 	uint64_t prefill_tokens, decode_tokens;
@@ -409,6 +446,156 @@ struct anpurt_session_stats {
 };
 
 int anpurt_session_stats(const struct anpurt_session *session, struct anpurt_session_stats *stats);
+
+/* ======================================================================= */
+/* Sampling                                                                */
+/* ======================================================================= */
+
+/*
+ * A sampler picks the next token from a row of logits. The steps, in order:
+ * logit bias; repetition / presence / frequency penalties over the last
+ * penalty_last_n accepted tokens (repetition: a positive logit is divided by
+ * repeat_penalty, a negative one multiplied; frequency subtracts count *
+ * frequency_penalty; presence subtracts presence_penalty once); then
+ * temperature <= 0 takes the argmax (ties: the lowest id), otherwise logits /
+ * temperature, softmax, top-k, top-p (the smallest prefix of the sorted
+ * tokens whose mass reaches top_p), min-p (drop tokens below min_p times the
+ * top probability), and a draw from the renormalised rest with the
+ * sampler's own PCG32 generator seeded from @seed (no global state: the same
+ * seed and the same logits give the same tokens). A sampler is used by one
+ * thread at a time.
+ */
+struct anpurt_logit_bias {
+	int32_t token;
+	float bias;		/* added to the logit; -INFINITY bans the token */
+};
+
+struct anpurt_sampler_params {
+	float temperature;	/* <= 0: greedy (default 0.8) */
+	uint32_t top_k;		/* 0: off (default 40) */
+	float top_p;		/* >= 1: off (default 0.95) */
+	float min_p;		/* <= 0: off (default 0.05) */
+	float repeat_penalty;	/* 1: off (default 1) */
+	float presence_penalty;	/* 0: off */
+	float frequency_penalty;	/* 0: off */
+	uint32_t penalty_last_n;	/* tokens the penalties look back at (default 64) */
+	uint64_t seed;		/* default 0x5eed */
+	const struct anpurt_logit_bias *bias;	/* copied at create; may be NULL */
+	size_t n_bias;
+};
+
+struct anpurt_sampler;
+
+struct anpurt_sampler_params anpurt_sampler_default_params(void);
+/* Greedy parameters: temperature 0, no penalties, no bias. */
+struct anpurt_sampler_params anpurt_sampler_greedy_params(void);
+int anpurt_sampler_create(const struct anpurt_sampler_params *params, uint32_t n_vocab,
+			  struct anpurt_sampler **sampler);
+void anpurt_sampler_free(struct anpurt_sampler *sampler);
+/*
+ * Nonzero when the sampler is plain greedy (temperature <= 0, no penalty, no
+ * bias): its pick is the NPU's argmax, so no logits need reading back.
+ */
+int anpurt_sampler_is_greedy(const struct anpurt_sampler *sampler);
+/* Pick a token from @logits (n_vocab F32, not modified); does not accept it. */
+int32_t anpurt_sampler_sample(struct anpurt_sampler *sampler, const float *logits);
+/* Record @token as generated (or prompt) text for the penalties. */
+void anpurt_sampler_accept(struct anpurt_sampler *sampler, int32_t token);
+/* Forget the penalty history and restart the generator from the seed. */
+void anpurt_sampler_reset(struct anpurt_sampler *sampler);
+
+/* ======================================================================= */
+/* Generation                                                              */
+/* ======================================================================= */
+
+/*
+ * Generation on a session: prefill a prompt, then pick a token (the NPU's
+ * argmax when the sampler is NULL or plain greedy: a 4-byte read-back;
+ * otherwise the logits are read and sampled), hand it out with its text from
+ * the streaming detokenizer, run it, and so on until a stop:
+ *  - ANPURT_STOP_EOG: an end-of-generation token of the model file
+ *    (anpurt_token_is_eog); the token is not handed out;
+ *  - ANPURT_STOP_STRING: a stop string appeared in the text, possibly across
+ *    tokens; the text from the stop string on is never handed out (text that
+ *    could still become a stop string is held back until it cannot);
+ *  - ANPURT_STOP_MAX_TOKENS, ANPURT_STOP_CONTEXT_FULL (the KV cache is full:
+ *    never a silent truncation), ANPURT_STOP_CANCELLED (anpurt_session_cancel),
+ *    ANPURT_STOP_CALLBACK (the streaming callback returned nonzero).
+ * Threads: a generation is used by the thread that started it, like its
+ * session; anpurt_session_cancel() is the one call any thread may make at any
+ * time: the running generation stops before its next token.
+ */
+enum anpurt_stop_reason {
+	ANPURT_STOP_NONE,		/* still running */
+	ANPURT_STOP_EOG,
+	ANPURT_STOP_STRING,
+	ANPURT_STOP_MAX_TOKENS,
+	ANPURT_STOP_CONTEXT_FULL,
+	ANPURT_STOP_CANCELLED,
+	ANPURT_STOP_CALLBACK,
+	ANPURT_STOP_ERROR,		/* a call failed (its error is the result) */
+};
+
+/* "eog", "stop-string", "max-tokens", "context-full", "cancelled", "callback", "error", "none" */
+const char *anpurt_stop_reason_name(enum anpurt_stop_reason reason);
+
+/* Streaming callback: one token and the text it completes (may be empty); nonzero stops. */
+typedef int (*anpurt_token_fn)(void *user, int32_t token, const char *text, size_t len);
+
+struct anpurt_generate_params {
+	size_t max_tokens;			/* 0: no limit but the context */
+	const char *const *stop;		/* stop strings (copied at start); may be NULL */
+	size_t n_stop;
+	/* NULL: greedy on the NPU. The prompt's last penalty_last_n tokens and every picked token are accepted into it */
+	struct anpurt_sampler *sampler;
+	unsigned int detok_flags;		/* anpurt_detok_create flags */
+	anpurt_token_fn on_token;		/* anpurt_generate only; may be NULL */
+	void *user;
+};
+
+struct anpurt_generate_params anpurt_generate_default_params(void);
+
+struct anpurt_generate_stats {
+	uint64_t prompt_tokens, generated_tokens;
+	uint64_t cached_tokens;			/* of the prompt, already in the cache: not run */
+	uint64_t prefill_ns, decode_ns;		/* prompt run; the steps after the first token */
+	uint64_t ttft_ns;			/* start to the first token picked */
+	double prefill_tok_s, decode_tok_s;
+	enum anpurt_stop_reason stop;
+};
+
+struct anpurt_generation;
+
+/*
+ * Pull style: make the session hold @prompt (n >= 1) with anpurt_session_sync
+ * (only what follows the longest common prefix with the cache is prefilled:
+ * pass the whole conversation each turn; -ENOSPC if it does not fit) and
+ * return a generation; the session and sampler must outlive it.
+ */
+int anpurt_generation_start(struct anpurt_session *session, const int32_t *prompt, size_t n,
+			    const struct anpurt_generate_params *params,
+			    struct anpurt_generation **gen);
+/*
+ * The next token: 1 with *@token and its text (*@text, *@len: valid until the
+ * next call; may be empty while held back); 0 at the end, with the last text
+ * (the held-back text that is not a stop string, may be empty) in *@text and
+ * the reason in the stats; < 0 on an error (which also ends it).
+ */
+int anpurt_generation_next(struct anpurt_generation *gen, int32_t *token, const char **text,
+			   size_t *len);
+void anpurt_generation_stats(const struct anpurt_generation *gen,
+			     struct anpurt_generate_stats *stats);
+void anpurt_generation_free(struct anpurt_generation *gen);
+
+/*
+ * Push style: the same loop, calling params->on_token for every token and
+ * once more with token -1 for the final text if any. @stats may be NULL.
+ */
+int anpurt_generate(struct anpurt_session *session, const int32_t *prompt, size_t n,
+		    const struct anpurt_generate_params *params, struct anpurt_generate_stats *stats);
+
+/* Stop the session's running generation before its next token; any thread. */
+void anpurt_session_cancel(struct anpurt_session *session);
 
 #ifdef __cplusplus
 }

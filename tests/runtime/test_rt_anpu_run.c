@@ -11,14 +11,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <json-c/json.h>
 
 #include "lib_gguf_build.h"
+#include "lib_model_file.h"
 
 static char tool[PATH_MAX + 32], model[64];
+static struct model_file random_model;	/* random weights: for generation */
 
 /* Run anpu-run @args (shell words); its stdout and stderr in @out, the exit status. */
 static int run(const char *args, char *out, size_t n)
@@ -28,7 +31,7 @@ static int run(const char *args, char *out, size_t n)
 	FILE *p;
 	int status;
 
-	snprintf(cmd, sizeof(cmd), "%s %s 2>&1", tool, args);
+	snprintf(cmd, sizeof(cmd), "%s %s 2>&1 </dev/null", tool, args);
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	while (len + 1 < n && (got = fread(out + len, 1, n - 1 - len, p)) > 0)
@@ -62,6 +65,7 @@ static int setup(void **state)
 			  " helpful assistant.<|im_end|>\\n' }}";
 	gb_model(b, &s);
 	n = gb_write_file(b, model);
+	model_file_make(&random_model, &s, 5);
 	gb_free(b);
 	return n ? -1 : 0;
 }
@@ -70,13 +74,17 @@ static int teardown(void **state)
 {
 	(void)state;
 	unlink(model);
+	model_file_remove(&random_model);
 	return 0;
 }
 
 static void test_help_lists_every_option(void **state)
 {
 	static const char *const opts[] = { "--model", "-m", "--info", "--json", "--chat-template",
-					    "--version", "--help" };
+					    "--version", "--help", "-p", "-f", "-n", "--chat", "--system",
+					    "--temp", "--top-k", "--top-p", "--min-p", "--repeat-penalty",
+					    "--seed", "--ctx", "--priority", "--device", "--threads",
+					    "--logits", "--tokenize" };
 	char out[4096];
 	size_t i;
 
@@ -105,7 +113,10 @@ static void test_usage_errors(void **state)
 	expect_usage_error("--frobnicate", "anpu-run: unknown option '--frobnicate' (anpu-run --help lists the options)\n");
 	expect_usage_error("-x", "anpu-run: unknown option '-x' (anpu-run --help lists the options)\n");
 	expect_usage_error("-m", "anpu-run: option '-m' needs an argument (anpu-run --help lists the options)\n");
-	expect_usage_error("-m f.gguf", "anpu-run: nothing to do: give --info or --tokenize (anpu-run --help lists the options)\n");
+	expect_usage_error("-m f.gguf", "anpu-run: no prompt: give -p TEXT or -f FILE (or run on a terminal to chat) (anpu-run --help lists the options)\n");
+	expect_usage_error("-m f.gguf -p x --priority urgent", "anpu-run: bad value urgent for --priority (anpu-run --help lists the options)\n");
+	expect_usage_error("-m f.gguf -p x --temp -1", "anpu-run: bad value -1 for --temp (anpu-run --help lists the options)\n");
+	expect_usage_error("-m f.gguf -p x -n 0", "anpu-run: bad value 0 for --n-predict (anpu-run --help lists the options)\n");
 	expect_usage_error("--info", "anpu-run: no model: give -m FILE (anpu-run --help lists the options)\n");
 	expect_usage_error("--info -m f.gguf extra", "anpu-run: unexpected argument 'extra' (anpu-run --help lists the options)\n");
 }
@@ -199,6 +210,108 @@ static void test_errors_are_the_library_message(void **state)
 	assert_non_null(strstr(out, "anpu-run: /etc/hostname: offset 0: not a GGUF file"));
 }
 
+static struct json_object *generate_json(const char *extra, struct json_object **gen_ids)
+{
+	char out[65536], args[512];
+	struct json_object *j, *v;
+
+	snprintf(args, sizeof(args), "-m %s --ctx 128 --json %s", random_model.path, extra);
+	if (run(args, out, sizeof(out)))
+		fail_msg("anpu-run %s: %s", args, out);
+	j = json_tokener_parse(out);
+	if (!j)
+		fail_msg("not JSON: %s", out);
+	assert_true(json_object_object_get_ex(j, "generated_ids", gen_ids));
+	assert_true(json_object_object_get_ex(j, "stop_reason", &v));
+	assert_true(!strcmp(json_object_get_string(v), "max-tokens") ||
+		    !strcmp(json_object_get_string(v), "eog"));
+	assert_true(json_object_object_get_ex(j, "text", &v));
+	assert_true(json_object_object_get_ex(j, "decode_tok_s", &v));
+	assert_true(json_object_object_get_ex(j, "ttft_ms", &v));
+	return j;
+}
+
+/* Generation: JSON, seeded sampling repeats, --logits rows, --chat, the stats on stderr. */
+static void test_generate(void **state)
+{
+	struct json_object *a, *b, *ids, *ids2, *v;
+	char out[65536], args[512], path[] = "/tmp/anpu-run-logits-XXXXXX";
+	struct stat st;
+	size_t n;
+	int fd;
+
+	(void)state;
+	a = generate_json("-p t0t -n 8", &ids);
+	assert_true(json_object_object_get_ex(a, "prompt_ids", &v));
+	assert_string_equal(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN), "[116,48,116]");
+	assert_true(json_object_array_length(ids) <= 8);
+	json_object_put(a);
+
+	a = generate_json("-p t0t -n 8 --temp 1.5 --top-k 0 --top-p 1 --min-p 0 --seed 7", &ids);
+	b = generate_json("-p t0t -n 8 --temp 1.5 --top-k 0 --top-p 1 --min-p 0 --seed 7", &ids2);
+	assert_string_equal(json_object_to_json_string(ids), json_object_to_json_string(ids2));
+	json_object_put(a);
+	json_object_put(b);
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(args, sizeof(args), "-p t0t -n 4 --logits %s", path);
+	a = generate_json(args, &ids);
+	n = json_object_array_length(ids);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal((size_t)st.st_size, n * 320 * sizeof(float));	/* a row per token */
+	json_object_put(a);
+	unlink(path);
+
+	/* --chat: the template's markup around the user text */
+	a = generate_json("--chat --system be-brief -p t0t -n 2", &ids);
+	assert_true(json_object_object_get_ex(a, "prompt_ids", &v));
+	assert_true(json_object_array_length(v) > 20);
+	json_object_put(a);
+
+	snprintf(args, sizeof(args), "-m %s --ctx 64 -p t0t -n 4 --priority high --device sim",
+		 random_model.path);
+	assert_int_equal(run(args, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "prompt tokens: 3 (0 cached)"));
+	assert_non_null(strstr(out, "time to first token: "));
+	assert_non_null(strstr(out, "decode: "));
+}
+
+/* No prompt on a terminal (a pty from script(1)): a chat that keeps the conversation. */
+static void test_interactive_chat_reuses_the_cache(void **state)
+{
+	char cmd[PATH_MAX + 512], out[65536];
+	const char *first, *second;
+	unsigned long n1, n2, cached;
+	size_t len = 0, got;
+	FILE *p;
+
+	(void)state;
+	if (system("command -v script >/dev/null 2>&1")) {
+		printf("script(1) not installed: no terminal to test on\n");
+		skip();
+	}
+	snprintf(cmd, sizeof(cmd), "(printf 'hello\\n'; sleep 1; printf 'again\\n'; sleep 1) |"
+		 " script -qec '%s -m %s --ctx 256 -n 4' /dev/null 2>&1", tool, random_model.path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (len + 1 < sizeof(out) && (got = fread(out + len, 1, sizeof(out) - 1 - len, p)) > 0)
+		len += got;
+	out[len] = '\0';
+	assert_int_equal(pclose(p), 0);
+	assert_non_null(strstr(out, "chat (qwen2.5)"));
+	assert_non_null(strstr(out, "(0 cached), generated: 4"));
+	/* the second turn re-renders the conversation and reuses at least the first prompt */
+	first = strstr(out, "prompt tokens: ");
+	assert_non_null(first);
+	second = strstr(first + 1, "prompt tokens: ");
+	assert_non_null(second);
+	assert_int_equal(sscanf(first, "prompt tokens: %lu", &n1), 1);
+	assert_int_equal(sscanf(second, "prompt tokens: %lu (%lu cached)", &n2, &cached), 2);
+	assert_true(cached >= n1 && n2 > cached);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +321,8 @@ int main(void)
 		cmocka_unit_test(test_info_json),
 		cmocka_unit_test(test_tokenize),
 		cmocka_unit_test(test_errors_are_the_library_message),
+		cmocka_unit_test(test_generate),
+		cmocka_unit_test(test_interactive_chat_reuses_the_cache),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -267,7 +267,7 @@ static void test_context_full_and_bad_tokens(void **state)
 {
 	static const struct fw_case c = { "ctx", "qwen2", 0, 0, ANPURT_KV_F16, 1e-2f, 0 };
 	struct anpurt_session_params sp = anpurt_session_default_params();
-	int32_t tokens[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, out[4], bad = 320, next;
+	int32_t tokens[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, out[4], bad = 48, next;
 	struct anpurt_session *s;
 	struct fw_run r;
 

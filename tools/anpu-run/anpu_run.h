@@ -13,6 +13,7 @@ enum run_action {
 	ACTION_NONE,
 	ACTION_INFO,		/* --info */
 	ACTION_TOKENIZE,	/* --tokenize */
+	ACTION_GENERATE,	/* the default: generate from -p/-f, or chat on a terminal */
 };
 
 struct run_opts {
@@ -23,6 +24,16 @@ struct run_opts {
 	const char *prompt;		/* -p TEXT */
 	const char *prompt_file;	/* -f FILE */
 	int no_special;			/* --no-special: the text is user content */
+	long n_predict;			/* -n: tokens to generate (default 256) */
+	int chat;			/* --chat: the prompt is a user turn */
+	const char *system;		/* --system */
+	struct anpurt_sampler_params sampling;	/* --temp --top-k --top-p --min-p --repeat-penalty --seed */
+	int sampled;			/* a sampling option was given: not plain greedy */
+	uint32_t n_ctx;			/* --ctx (0: the runtime's default) */
+	enum anpurt_priority priority;	/* --priority */
+	const char *device;		/* --device */
+	unsigned int threads;		/* --threads */
+	const char *logits_path;	/* --logits FILE */
 };
 
 /*
@@ -39,5 +50,14 @@ int run_read_prompt(const struct run_opts *o, char **text, size_t *len);
 
 /* --tokenize: print the prompt's token ids as a JSON array to @out; exit status. */
 int run_tokenize(const struct run_opts *o, FILE *out);
+
+/* @s as a JSON string literal (escaping quotes, backslashes and control bytes). */
+void json_string(FILE *out, const char *s);
+
+/* Interactive chat on a terminal (no prompt given); exit status. */
+int run_chat(const struct run_opts *o);
+
+/* Generation (-p/-f) or, with no prompt on a terminal, interactive chat; exit status. */
+int run_generate(const struct run_opts *o);
 
 #endif

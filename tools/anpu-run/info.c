@@ -30,7 +30,7 @@ static size_t types_in_order(const struct anpurt_model_info *in, enum anpurt_typ
 	return n;
 }
 
-static void json_string(FILE *out, const char *s)
+void json_string(FILE *out, const char *s)
 {
 	fputc('"', out);
 	for (; *s; s++) {

@@ -100,6 +100,8 @@ int anpurt_session_create(struct anpurt_engine *engine, const struct anpurt_sess
 				    p.prefill_chunk ? p.prefill_chunk : GRAPH_DEFAULT_CHUNK);
 	if (!ret)
 		ret = graph_record(engine, &s->bufs, 1, 1, &s->decode);
+	if (!ret && !(s->hist = malloc((size_t)s->bufs.n_ctx * sizeof(*s->hist))))
+		ret = rt_error(-ENOMEM, "session: out of memory for %u tokens", s->bufs.n_ctx);
 	if (ret) {
 		anpurt_session_free(s);
 		return ret;
@@ -121,6 +123,7 @@ void anpurt_session_free(struct anpurt_session *s)
 		accel_bo_free(s->bufs.kv);
 	if (s->bufs.scratch)
 		accel_bo_free(s->bufs.scratch);
+	free(s->hist);
 	free(s);
 }
 

@@ -3,6 +3,8 @@
 #ifndef RT_SESSION_H
 #define RT_SESSION_H
 
+#include <stdatomic.h>
+
 #include "graph/graph.h"
 
 struct anpurt_session {
@@ -12,8 +14,10 @@ struct anpurt_session {
 	struct graph_cmd decode;	/* recorded once, resubmitted every token */
 	struct graph_cmd prefill;	/* a full chunk, recorded at the first prefill */
 	uint32_t pos;			/* tokens in the KV cache */
+	int32_t *hist;			/* [n_ctx]: the tokens in the KV cache, [0, pos) */
 	int have_next;			/* lay.next holds a greedy token */
 	struct anpurt_session_stats stats;
+	atomic_int cancel;		/* set by anpurt_session_cancel, any thread */
 };
 
 /* Submit @g at position @pos and wait for it; errors name the job's failure. */

@@ -63,8 +63,10 @@ static int prefill_chunk(struct anpurt_session *s, const int32_t *tokens, uint32
 	memcpy(scratch + s->bufs.lay.ids, tokens, (size_t)m * sizeof(*tokens));
 	ret = session_run(s, g, s->pos);
 	graph_cmd_free(&tail);
-	if (!ret)
+	if (!ret) {
+		memcpy(s->hist + s->pos, tokens, (size_t)m * sizeof(*tokens));
 		s->pos += m;
+	}
 	return ret;
 }
 
@@ -100,12 +102,13 @@ int anpurt_session_prefill(struct anpurt_session *s, const int32_t *tokens, size
 static int decode_step(struct anpurt_session *s, int32_t *next)
 {
 	uint64_t t0 = now_ns();
+	int32_t fed = session_next_token(s);	/* the decode input: lay.next */
 	int ret;
 
 	ret = session_run(s, &s->decode, s->pos);
 	if (ret)
 		return ret;
-	s->pos++;
+	s->hist[s->pos++] = fed;
 	s->have_next = 1;
 	s->stats.decode_tokens++;
 	s->stats.decode_ns += now_ns() - t0;
@@ -144,4 +147,41 @@ int anpurt_session_generate_greedy(struct anpurt_session *s, size_t n, int32_t *
 	}
 	rt_error_clear();
 	return (int)n;
+}
+
+int anpurt_session_truncate(struct anpurt_session *s, uint32_t pos)
+{
+	if (pos > s->pos)
+		return rt_error(-EINVAL, "truncate to %u: the session holds %u tokens", pos, s->pos);
+	/* attention reads positions [0, pos] only: later entries are overwritten as they come */
+	s->pos = pos;
+	s->have_next = 0;	/* the device's greedy token belongs to the dropped tail */
+	rt_error_clear();
+	return 0;
+}
+
+size_t anpurt_session_tokens(const struct anpurt_session *s, const int32_t **tokens)
+{
+	*tokens = s->hist;
+	return s->pos;
+}
+
+int anpurt_session_sync(struct anpurt_session *s, const int32_t *tokens, size_t n, int32_t *next,
+			size_t *reused)
+{
+	size_t common = 0;
+	int ret;
+
+	if (n == 0)
+		return rt_error(-EINVAL, "sync to no tokens");
+	while (common < n && common < s->pos && s->hist[common] == tokens[common])
+		common++;
+	if (common == n)	/* all cached: run the last one again for its logits */
+		common--;
+	ret = anpurt_session_truncate(s, (uint32_t)common);
+	if (!ret)
+		ret = anpurt_session_prefill(s, tokens + common, n - common, next);
+	if (!ret && reused)
+		*reused = common;
+	return ret;
 }

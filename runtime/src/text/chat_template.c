@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -146,17 +147,37 @@ static void today(char *buf, size_t n)
 	snprintf(buf, n, "%02d %s %04d", tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900);
 }
 
-int anpurt_chat_render(const char *name, const struct anpurt_chat_message *msgs, size_t n,
-		       const struct anpurt_chat_params *params, char **text, size_t *len)
+void chat_put_content(struct rt_buf *text, const char *p, size_t n)
+{
+	struct chat_out *out = (struct chat_out *)((char *)text - offsetof(struct chat_out, text));
+	struct anpurt_chat_segment seg = { text->len, n }, *last;
+	size_t n_segs = out->segs.len / sizeof(seg);
+
+	if (!n)
+		return;
+	last = n_segs ? (struct anpurt_chat_segment *)out->segs.p + n_segs - 1 : NULL;
+	if (last && last->offset + last->len == seg.offset)
+		last->len += n;		/* adjacent content is one range */
+	else
+		rt_buf_put(&out->segs, (const char *)&seg, sizeof(seg));
+	rt_buf_put(text, p, n);
+}
+
+int anpurt_chat_render_segments(const char *name, const struct anpurt_chat_message *msgs,
+				size_t n, const struct anpurt_chat_params *params, char **text,
+				size_t *len, struct anpurt_chat_segment **segs, size_t *n_segs)
 {
 	struct anpurt_chat_params defaults = anpurt_chat_default_params();
 	const struct chat_kind *k = find(name ? name : "");
-	struct rt_buf out = { 0 };
+	struct chat_out out = { 0 };
 	struct chat_input in;
 	char date[32];
 	size_t i;
+	int ret;
 
 	*text = NULL;
+	if (segs)
+		*segs = NULL;
 	if (!params)
 		params = &defaults;
 	if (!k)
@@ -178,6 +199,24 @@ int anpurt_chat_render(const char *name, const struct anpurt_chat_message *msgs,
 	in.add_generation_prompt = params->add_generation_prompt;
 	in.enable_thinking = params->enable_thinking;
 	in.date = params->date ? params->date : date;
-	k->render(&out, &in);
-	return rt_buf_finish(&out, text, len);
+	k->render(&out.text, &in);
+	if (out.segs.failed) {
+		rt_buf_release(&out.segs);
+		rt_buf_release(&out.text);
+		return rt_error(-ENOMEM, "chat template: out of memory");
+	}
+	ret = rt_buf_finish(&out.text, text, len);
+	if (ret || !segs) {
+		rt_buf_release(&out.segs);
+		return ret;
+	}
+	*n_segs = out.segs.len / sizeof(**segs);
+	*segs = (struct anpurt_chat_segment *)out.segs.p;	/* malloc'd by rt_buf */
+	return 0;
+}
+
+int anpurt_chat_render(const char *name, const struct anpurt_chat_message *msgs, size_t n,
+		       const struct anpurt_chat_params *params, char **text, size_t *len)
+{
+	return anpurt_chat_render_segments(name, msgs, n, params, text, len, NULL, NULL);
 }

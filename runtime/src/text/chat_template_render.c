@@ -23,9 +23,10 @@ static struct span span_of(const char *s)
 	return sp;
 }
 
+/* Every put() is message content (markup goes through rt_buf_puts). */
 static void put(struct rt_buf *b, struct span s)
 {
-	rt_buf_put(b, s.p, s.len);
+	chat_put_content(b, s.p, s.len);
 }
 
 /* Index of the first (last) occurrence of @needle in @s, or -1. */
@@ -250,13 +251,13 @@ static void deepseek_r1(struct rt_buf *b, const struct chat_input *in, const cha
 		if (is_role(&in->msgs[i], "system"))
 			system = in->msgs[i].content;
 	rt_buf_puts(b, DS_BOS);
-	rt_buf_puts(b, system);
+	put(b, span_of(system));
 	for (i = 0; i < in->n; i++) {
 		const struct anpurt_chat_message *m = &in->msgs[i];
 
 		if (is_role(m, "user")) {
 			rt_buf_puts(b, DS_USER);
-			rt_buf_puts(b, m->content);
+			put(b, span_of(m->content));
 		} else if (is_role(m, "assistant")) {
 			rt_buf_puts(b, DS_ASSISTANT);
 			put(b, after_last(span_of(m->content), "</think>"));
@@ -289,7 +290,7 @@ void chat_render_deepseek_r1_v2(struct rt_buf *b, const struct chat_input *in)
 			continue;
 		if (!first_system)
 			rt_buf_puts(b, "\n\n");
-		rt_buf_puts(b, in->msgs[i].content);
+		put(b, span_of(in->msgs[i].content));
 		first_system = 0;
 	}
 	for (i = 0; i < in->n; i++) {
@@ -297,7 +298,7 @@ void chat_render_deepseek_r1_v2(struct rt_buf *b, const struct chat_input *in)
 
 		if (is_role(m, "user")) {
 			rt_buf_puts(b, DS_USER);
-			rt_buf_puts(b, m->content);
+			put(b, span_of(m->content));
 			rt_buf_puts(b, DS_ASSISTANT);
 			last_user = 1;
 		} else if (is_role(m, "assistant")) {
