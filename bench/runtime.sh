@@ -78,7 +78,7 @@ else
 fi
 
 # ---- tokenizer, ours and llama.cpp's, interleaved rounds on the same text ----
-ours= ours_user= theirs= ours_line= theirs_line=
+ours='' ours_user='' theirs='' ours_line='' ours_user_line='' theirs_line=''
 for ((r = 0; r < TOK_ROUNDS; r++)); do
 	"$bin/anpu-bench-tokenize" --runs 2 --text-out "$tmp/text" >"$tmp/tok"
 	rc=$?
