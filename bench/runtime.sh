@@ -7,7 +7,8 @@
 #   runtime.gguf.open_ms                Qwen2.5-0.5B-shape Q4_K_M file (anpu-mkmodel)
 #   runtime.tokenize.mb_per_s           the mixed 1 MiB text, one thread (+ .user_mb_per_s)
 #   llamacpp.tokenize.mb_per_s          llama.cpp (node-llama-cpp) on the same bytes and the
-#                                       same vocabulary (the qwen3-0.6b file's)
+#                                       same vocabulary (the qwen3-0.6b file's), in the same
+#                                       template-text mode (special tokens matched)
 #   runtime.tokenize.vs_llamacpp        ours / theirs; both best of TOK_ROUNDS interleaved
 #                                       rounds (one process each per round)
 #   runtime.bw.read_gbs                 this machine's read bandwidth (the roofline's divisor)
@@ -94,7 +95,7 @@ for ((r = 0; r < TOK_ROUNDS; r++)); do
 	[ -z "$llama_why" ] && [ -n "$inputs_why" ] && llama_why="model file: $inputs_why"
 	if [ -z "$llama_why" ]; then
 		f=$(model_file qwen3-0.6b q4_k_m) || exit 1
-		node tests/llamacpp/llamacpp.mjs bench-tokenize "$f" "$tmp/text" --repeat 2 >"$tmp/ll" 2>"$tmp/err" ||
+		node tests/llamacpp/llamacpp.mjs bench-tokenize "$f" "$tmp/text" --repeat 2 --special >"$tmp/ll" 2>"$tmp/err" ||
 			{ llama_why="llamacpp.mjs bench-tokenize: $(tail -n 1 "$tmp/err")"; continue; }
 		v=$(sed -n 's/.*"mb_per_s":\([-0-9.e+]*\).*/\1/p' "$tmp/ll")
 		[ "$(max "$v" "$theirs")" = "$v" ] && { theirs=$v; theirs_line=$(cat "$tmp/ll"); }
@@ -105,7 +106,7 @@ if [ -n "$ours" ]; then
 	echo "${ours_user_line%\}},\"rounds\":$TOK_ROUNDS}"
 fi
 if [ -n "$theirs" ]; then
-	printf '{"name":"llamacpp.tokenize.mb_per_s","value":%s,"unit":"MB/s","vocab":"qwen3","threads":1,"rounds":%d,"llamacpp":%s}\n' \
+	printf '{"name":"llamacpp.tokenize.mb_per_s","value":%s,"unit":"MB/s","vocab":"qwen3","mode":"template text","threads":1,"rounds":%d,"llamacpp":%s}\n' \
 		"$theirs" "$TOK_ROUNDS" "$theirs_line"
 	[ -n "$ours" ] && printf '{"name":"runtime.tokenize.vs_llamacpp","value":%s,"unit":"ratio","ours_mb_per_s":%s,"llamacpp_mb_per_s":%s}\n' \
 		"$(awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "%.3f", a / b }')" "$ours" "$theirs"
