@@ -8,6 +8,15 @@
  *       check every field, bind and check every tensor, describe), median of RUNS
  *       (default 20) after one warm-up run (page cache warm: the number is the
  *       runtime's work, not the disk's).
+ *   anpu-bench-runtime bw-read [RUNS]
+ *       runtime.bw.read_gbs: this machine's read bandwidth (all online threads,
+ *       widest loads, bench/bw_read.h as the simulator benchmark), best of RUNS
+ *       (default 8) reads of 256 MiB. A separate process from `model` so its
+ *       buffer does not count in the model's peak RSS.
+ *   anpu-bench-runtime model FILE LABEL [--runs N] [--threads T] [--bw GBS]
+ *       one model in-process (bench/bench_model.c): runtime.load/prefill/ttft/
+ *       decode/rss.LABEL.*; with --bw (the bw-read figure of the same run) also
+ *       runtime.decode.LABEL.roofline.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +24,9 @@
 #include <time.h>
 
 #include "anpurt.h"
+#include "bench/bench_runtime.h"
 
-static double now_ms(void)
+double now_ms(void)
 {
 	struct timespec ts;
 
@@ -71,27 +81,43 @@ static int bench_gguf_open(const char *path, int runs)
 	return 0;
 }
 
+static int runs_arg(const char *s, int *runs)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*end || v < 1 || v > 100000) {
+		fprintf(stderr, "anpu-bench-runtime: RUNS must be 1 to 100000\n");
+		return 2;
+	}
+	*runs = (int)v;
+	return 0;
+}
+
+#define USAGE "usage: anpu-bench-runtime gguf-open FILE [RUNS] | bw-read [RUNS] |\n" \
+	"       model FILE LABEL [--runs N] [--threads T] [--bw GBS]\n"
+
 int main(int argc, char **argv)
 {
 	int runs = 20;
 
 	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		printf("Usage: anpu-bench-runtime gguf-open FILE [RUNS]\n");
+		printf(USAGE);
 		return 0;
 	}
+	if (argc >= 2 && !strcmp(argv[1], "bw-read") && argc <= 3) {
+		runs = 8;
+		if (argc == 3 && runs_arg(argv[2], &runs))
+			return 2;
+		return bench_bw_read(runs);
+	}
+	if (argc >= 4 && !strcmp(argv[1], "model"))
+		return bench_model(argc - 2, argv + 2);
 	if (argc < 3 || argc > 4 || strcmp(argv[1], "gguf-open")) {
-		fprintf(stderr, "anpu-bench-runtime: usage: anpu-bench-runtime gguf-open FILE [RUNS]\n");
+		fprintf(stderr, "anpu-bench-runtime: " USAGE);
 		return 2;
 	}
-	if (argc == 4) {
-		char *end;
-		long v = strtol(argv[3], &end, 10);
-
-		if (*end || v < 1 || v > 100000) {
-			fprintf(stderr, "anpu-bench-runtime: RUNS must be 1 to 100000\n");
-			return 2;
-		}
-		runs = (int)v;
-	}
+	if (argc == 4 && runs_arg(argv[3], &runs))
+		return 2;
 	return bench_gguf_open(argv[2], runs);
 }

@@ -44,15 +44,25 @@ $(foreach t,$(RT_TOOLS),$(eval $(call rt_tool_rule,$(notdir $(t)))))
 all: $(RT_TOOLS)
 
 # ---- benchmark program: build/bin/anpu-bench-runtime (subcommands, JSON lines) ----
-# `anpu-bench-runtime gguf-open FILE` gives runtime.gguf.open_ms; the bench part that
-# makes FILE with anpu-mkmodel and records it is wired in by the benchmark rules.
+# gguf-open FILE (runtime.gguf.open_ms), bw-read, model FILE LABEL (bench/bench_rt_model.c);
+# bench/runtime.sh runs them with anpu-bench-tokenize and llama.cpp's tokenizer (part
+# bench-runtime below).
 BENCH_RT_BIN := $(BUILD)/bin/anpu-bench-runtime
-$(OBJ)/bench/bench_runtime.o: CPPFLAGS += $(RT_INC)
-$(BENCH_RT_BIN): $(OBJ)/bench/bench_runtime.o $(LIBRT) $(LIBACCEL) $(LIBSIM)
+BENCH_RT_OBJ := $(patsubst %.c,$(OBJ)/%.o,bench/bench_runtime.c bench/bench_rt_model.c \
+	bench/bench_rt_bw.c bench/bw_read_avx2.c bench/bw_read_avx512.c)
+$(OBJ)/bench/bench_runtime.o $(OBJ)/bench/bench_rt_model.o: CPPFLAGS += $(RT_INC)
+$(BENCH_RT_BIN): $(BENCH_RT_OBJ) $(LIBRT) $(LIBACCEL) $(LIBSIM)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(RT_LIBS)
 
 all: $(BENCH_RT_BIN)
+
+# `make bench-runtime`: $(BENCH_DIR)/runtime.jsonl (figures: docs/runtime.md, Benchmarks).
+# anpu-bench-tokenize is mk/tokenizer.mk's program (included after this file).
+.PHONY: bench-runtime
+BENCH_PARTS += bench-runtime
+bench-runtime: $(BENCH_RT_BIN) $(BUILD)/bin/anpu-bench-tokenize $(BUILD)/bin/anpu-mkmodel
+	scripts/bench-record.sh $(BENCH_DIR) runtime bench/runtime.sh $(BUILD)
 
 # anpu-mkmodel's quantizers and type choice are unit-tested directly (they are the tool's,
 # not the library's)

@@ -1,6 +1,7 @@
 # The runtime's tokenizer (runtime/src/text/tok_*): its benchmark and libFuzzer target.
 # (After mk/runtime.mk: uses RT_SRC, RT_INC, RT_LIBS, LIBRT.)
-#   make bench-runtime-tokenize   $(BENCH_DIR)/runtime-tokenize.jsonl (runtime.tokenize.*)
+#   (its benchmark, anpu-bench-tokenize, runs in mk/runtime.mk's bench-runtime part, with
+#   llama.cpp's tokenizer on the same text: $(BENCH_DIR)/runtime.jsonl)
 #   make fuzz-tokenizer-smoke     the committed crash inputs, then a bounded fuzz run (in make
 #                                 check); skipped without the vocabulary
 #   make fuzz-tokenizer           FUZZ_SECONDS of it
@@ -16,11 +17,6 @@ $(BENCH_TOK_BIN): $(OBJ)/bench/bench_tokenize.o $(OBJ)/tests/runtime/lib_tokjson
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(RT_LIBS) -ljson-c
 
 all: $(BENCH_TOK_BIN)
-
-.PHONY: bench-runtime-tokenize
-BENCH_PARTS += bench-runtime-tokenize
-bench-runtime-tokenize: $(BENCH_TOK_BIN)
-	scripts/bench-record.sh $(BENCH_DIR) runtime-tokenize $(BENCH_TOK_BIN)
 
 # ---- libFuzzer target: bytes -> ids -> text round trip with the real Qwen3 vocabulary ----
 ifneq ($(HAVE_CLANG),)

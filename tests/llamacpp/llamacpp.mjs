@@ -35,8 +35,9 @@
  *   node tests/llamacpp/llamacpp.mjs greedy-batch FILE JSON-FILE [--n N] [--threads T] [--ctx C]
  *       JSON-FILE holds an array of prompts (id arrays): an array of greedy results as
  *       above, one model load and one fresh sequence per prompt
- *   node tests/llamacpp/llamacpp.mjs bench-tokenize FILE TEXT-FILE [--repeat R]
- *       {"bytes", "ms", "mb_per_s", "n_tokens"}: best of R (default 3) single-thread runs.
+ *   node tests/llamacpp/llamacpp.mjs bench-tokenize FILE TEXT-FILE [--repeat R] [--special]
+ *       {"bytes", "ms", "mb_per_s", "n_tokens"}: best of R (default 3) single-thread runs;
+ *       user-content mode unless --special (template text: special tokens matched).
  *
  * Other parts reuse it as a subprocess: run it, parse stdout as JSON.
  */
@@ -51,7 +52,7 @@ const usage = `Usage: llamacpp.mjs gguf|info FILE | tokenize FILE TEXT-FILE [--n
        tokenize-batch FILE JSON-FILE [--no-special] |
        detokenize FILE --ids JSON | greedy FILE --ids JSON [--n N] [--threads T] [--ctx C] |
        greedy-batch FILE JSON-FILE [--n N] [--threads T] [--ctx C] |
-       bench-tokenize FILE TEXT-FILE [--repeat R]`;
+       bench-tokenize FILE TEXT-FILE [--repeat R] [--special]`;
 
 function badUsage(msg) {
 	process.stderr.write(`llamacpp.mjs: ${msg}\n${usage}\n`);
@@ -236,7 +237,7 @@ const commands = {
 	},
 
 	async "bench-tokenize"(argv) {
-		const { pos, opt } = parseArgs(argv, { repeat: "value" });
+		const { pos, opt } = parseArgs(argv, { repeat: "value", special: "flag" });
 		if (pos.length !== 2) badUsage("bench-tokenize wants FILE TEXT-FILE");
 		const repeat = opt.repeat ? positiveInt(opt.repeat, "--repeat") : 3;
 		const { model } = await loadModel(pos[0], 1, true);
@@ -245,11 +246,12 @@ const commands = {
 		let best = Infinity, nTokens = 0;
 		for (let i = 0; i < repeat; i++) {
 			const t0 = process.hrtime.bigint();
-			nTokens = model.tokenize(text, false).length;
+			nTokens = model.tokenize(text, !!opt.special).length;
 			const ms = Number(process.hrtime.bigint() - t0) / 1e6;
 			best = Math.min(best, ms);
 		}
-		return { bytes, ms: best, mb_per_s: bytes / 1e6 / (best / 1e3), n_tokens: nTokens };
+		return { bytes, ms: best, mb_per_s: bytes / 1e6 / (best / 1e3), n_tokens: nTokens,
+			special: !!opt.special };
 	},
 };
 

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: MIT
+/*
+ * One model in-process (the "sim" NPU, T model worker threads, default 2), one
+ * process per model so its peak RSS is its own:
+ *
+ *   runtime.load.L.ms                 anpurt_model_open + anpurt_engine_load (one
+ *                                     load per process: the in-process NPU is
+ *                                     sized by the first engine's parameters)
+ *   runtime.prefill.L.p128.tok_s      128 / wall time of one 128-token prefill
+ *   runtime.prefill.L.p512.tok_s      the same for 512 tokens
+ *   runtime.ttft.L.p128_ms            the 128-token prefill until its greedy token
+ *   runtime.decode.L.tok_s            128 greedy tokens after a 128-token prompt
+ *   runtime.decode.L.cpu_us_per_token the calling thread's CPU time of those steps
+ *                                     (CLOCK_THREAD_CPUTIME_ID: model workers excluded)
+ *   runtime.decode.L.roofline         (weight + KV bytes read per token) x tok_s /
+ *                                     --bw GB/s: the fraction of the read-bandwidth
+ *                                     bound reached (with --bw only)
+ *   runtime.rss.L.peak_mib            the process's peak RSS (getrusage) at the end
+ *
+ * Each timed figure is the best of --runs rounds (default 2) after a short
+ * warm-up (a session with 16 prompt tokens and 4 greedy steps: command buffers
+ * recorded, worker threads and pages touched); a round is a fresh session with
+ * p128 + 128 greedy steps, then another fresh session with p512. The prompt is
+ * real text of the model's vocabulary.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "anpurt.h"
+#include "bench/bench_runtime.h"
+
+#define N_DECODE	128
+#define N_CTX		1024
+#define MAX_PROMPT	512
+
+static const char prompt_text[] =
+	"The quick brown fox jumps over the lazy dog while the compiler checks every "
+	"reserved field, returns each error to its caller and documents each lock. ";
+
+struct model_best {
+	double p128_ms, p512_ms, decode_ms, decode_cpu_ms;
+};
+
+static double thread_cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static double min_d(double a, double b)
+{
+	return a < b ? a : b;
+}
+
+static int fail(const char *what)
+{
+	fprintf(stderr, "anpu-bench-runtime: %s: %s\n", what, anpurt_last_error());
+	return 1;
+}
+
+/* @n ids of the prompt text repeated (the tokenizer of the model under test). */
+static int make_prompt(const struct anpurt_model *model, int32_t *ids, size_t n)
+{
+	const struct anpurt_tokenizer *tok = anpurt_model_tokenizer(model);
+	size_t have = 0;
+
+	while (have < n) {
+		int32_t part[64];
+		int got = anpurt_tokenize(tok, prompt_text, sizeof(prompt_text) - 1,
+					  ANPURT_TOKENIZE_NO_SPECIAL, part, 64);
+
+		if (got <= 0 || got > 64)
+			return fail("tokenize");
+		for (int i = 0; i < got && have < n; i++)
+			ids[have++] = part[i];
+	}
+	return 0;
+}
+
+/* The warm-up: a short prompt and a few greedy steps in a session of their own. */
+static int warm_up(struct anpurt_engine *engine, const int32_t *prompt)
+{
+	struct anpurt_session_params sp = anpurt_session_default_params();
+	struct anpurt_session *s;
+	int32_t next, out[4];
+	int rc = 0;
+
+	sp.n_ctx = N_CTX;
+	if (anpurt_session_create(engine, &sp, &s))
+		return fail("session");
+	if (anpurt_session_prefill(s, prompt, 16, &next) || anpurt_session_generate_greedy(s, 4, out) != 4)
+		rc = fail("warm-up");
+	anpurt_session_free(s);
+	return rc;
+}
+
+/* One round: fresh session, p128, 128 greedy steps; fresh session, p512. */
+static int round_once(struct anpurt_engine *engine, const int32_t *prompt, struct model_best *b)
+{
+	struct anpurt_session_params sp = anpurt_session_default_params();
+	struct anpurt_session *s;
+	int32_t next, out[N_DECODE];
+	double t0, c0;
+
+	sp.n_ctx = N_CTX;
+	if (anpurt_session_create(engine, &sp, &s))
+		return fail("session");
+	t0 = now_ms();
+	if (anpurt_session_prefill(s, prompt, 128, &next)) {
+		anpurt_session_free(s);
+		return fail("prefill 128");
+	}
+	b->p128_ms = min_d(b->p128_ms, now_ms() - t0);
+	t0 = now_ms();
+	c0 = thread_cpu_ms();
+	if (anpurt_session_generate_greedy(s, N_DECODE, out) != N_DECODE) {
+		anpurt_session_free(s);
+		return fail("greedy");
+	}
+	b->decode_cpu_ms = min_d(b->decode_cpu_ms, thread_cpu_ms() - c0);
+	b->decode_ms = min_d(b->decode_ms, now_ms() - t0);
+	anpurt_session_free(s);
+
+	if (anpurt_session_create(engine, &sp, &s))
+		return fail("session");
+	t0 = now_ms();
+	if (anpurt_session_prefill(s, prompt, 512, &next)) {
+		anpurt_session_free(s);
+		return fail("prefill 512");
+	}
+	b->p512_ms = min_d(b->p512_ms, now_ms() - t0);
+	anpurt_session_free(s);
+	return 0;
+}
+
+static void emit(const char *label, const char *what, double value, const char *unit)
+{
+	printf("{\"name\":\"runtime.%s\",\"value\":%.3f,\"unit\":\"%s\",\"model\":\"%s\"}\n",
+	       what, value, unit, label);
+}
+
+static void emit_figures(const char *label, const struct anpurt_model_info *info,
+			 const struct model_best *b, double load_ms, double bw_gbs,
+			 unsigned int threads, int runs)
+{
+	char name[160];
+	struct rusage ru;
+	double tok_s = N_DECODE / (b->decode_ms / 1e3);
+	/* F16 K and V of every layer for the mean position of the 128 steps (128..255) */
+	double kv = (double)info->n_layer * info->n_head_kv *
+		    (info->head_dim_k + info->head_dim_v) * 2.0 * (128 + N_DECODE / 2.0);
+	double bytes = (double)info->weight_bytes + kv;
+
+	getrusage(RUSAGE_SELF, &ru);
+	snprintf(name, sizeof(name), "load.%s.ms", label);
+	emit(label, name, load_ms, "ms");
+	snprintf(name, sizeof(name), "prefill.%s.p128.tok_s", label);
+	emit(label, name, 128 / (b->p128_ms / 1e3), "tok/s");
+	snprintf(name, sizeof(name), "prefill.%s.p512.tok_s", label);
+	emit(label, name, 512 / (b->p512_ms / 1e3), "tok/s");
+	snprintf(name, sizeof(name), "ttft.%s.p128_ms", label);
+	emit(label, name, b->p128_ms, "ms");
+	printf("{\"name\":\"runtime.decode.%s.tok_s\",\"value\":%.3f,\"unit\":\"tok/s\",\"model\":\"%s\","
+	       "\"prompt\":128,\"tokens\":%d,\"threads\":%u,\"runs\":%d}\n",
+	       label, tok_s, label, N_DECODE, threads, runs);
+	snprintf(name, sizeof(name), "decode.%s.cpu_us_per_token", label);
+	emit(label, name, b->decode_cpu_ms * 1e3 / N_DECODE, "us");
+	if (bw_gbs > 0)
+		printf("{\"name\":\"runtime.decode.%s.roofline\",\"value\":%.4f,\"unit\":\"fraction\","
+		       "\"model\":\"%s\",\"bytes_per_token\":%.0f,\"read_gbs\":%.3f,"
+		       "\"bound_tok_s\":%.2f}\n", label, bytes * tok_s / (bw_gbs * 1e9), label,
+		       bytes, bw_gbs, bw_gbs * 1e9 / bytes);
+	snprintf(name, sizeof(name), "rss.%s.peak_mib", label);
+	emit(label, name, ru.ru_maxrss / 1024.0, "MiB");
+}
+
+int bench_model(int argc, char **argv)
+{
+	const char *path = argv[0], *label = argv[1];
+	struct anpurt_engine_params ep = anpurt_engine_default_params();
+	struct model_best best = { 1e30, 1e30, 1e30, 1e30 };
+	struct anpurt_engine *engine;
+	struct anpurt_model *model;
+	int32_t prompt[MAX_PROMPT];
+	double bw_gbs = 0, t0;
+	int runs = 2, rc = 1;
+
+	ep.threads = 2;
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--runs") && i + 1 < argc)
+			runs = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+			ep.threads = (unsigned int)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--bw") && i + 1 < argc)
+			bw_gbs = atof(argv[++i]);
+		else
+			runs = 0;
+	}
+	if (runs < 1 || ep.threads < 1) {
+		fprintf(stderr, "anpu-bench-runtime: model FILE LABEL [--runs N>=1] [--threads T>=1] [--bw GBS]\n");
+		return 2;
+	}
+	ep.n_sessions = 1;
+	ep.n_ctx = N_CTX;
+	t0 = now_ms();
+	if (anpurt_model_open(path, NULL, &model))
+		return fail(path);
+	if (anpurt_engine_load(model, &ep, &engine)) {
+		anpurt_model_free(model);
+		return fail("engine load");
+	}
+	t0 = now_ms() - t0;
+	if (make_prompt(model, prompt, MAX_PROMPT))
+		goto out;
+	if (warm_up(engine, prompt))
+		goto out;
+	for (int r = 0; r < runs; r++)
+		if (round_once(engine, prompt, &best))
+			goto out;
+	emit_figures(label, anpurt_model_info(model), &best, t0, bw_gbs, ep.threads, runs);
+	rc = 0;
+out:
+	anpurt_engine_free(engine);
+	anpurt_model_free(model);
+	return rc;
+}

