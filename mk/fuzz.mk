@@ -58,15 +58,16 @@ FUZZ_GGUF        := $(FUZZ_DIR)/fuzz_gguf
 FUZZ_GGUF_GEN    := $(FUZZ_DIR)/gen_gguf_seeds
 FUZZ_GGUF_CORPUS := tests/fuzz/corpus/gguf
 FUZZ_GGUF_SMOKE_SECONDS ?= 20
+# the model code builds the tokenizer at open: the text layer comes along
 FUZZ_GGUF_SRC    := $(sort $(wildcard runtime/src/common/*.c runtime/src/model/*.c \
-		      runtime/src/text/chat_template*.c))
+		      runtime/src/text/*.c))
 FUZZ_GGUF_OBJ    := $(FUZZ_GGUF_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 $(FUZZ_GGUF_OBJ): FUZZ_CFLAGS += -Iruntime/include -Iruntime/src
 
 $(FUZZ_GGUF): tests/fuzz/fuzz_gguf.c $(FUZZ_GGUF_OBJ)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -Iruntime/include -Iruntime/src -fsanitize=fuzzer -o $@ \
-		tests/fuzz/fuzz_gguf.c $(FUZZ_GGUF_OBJ)
+		tests/fuzz/fuzz_gguf.c $(FUZZ_GGUF_OBJ) -lpcre2-8 -lutf8proc
 
 $(FUZZ_GGUF_GEN): tests/fuzz/gen_gguf_seeds.c tests/runtime/lib_gguf_build.c tests/runtime/lib_gguf_build.h
 	@mkdir -p $(@D)
