@@ -58,6 +58,19 @@
 #   $(call static_lib,$(BUILD)/lib/libanpurt.a,$(RUNTIME_OBJ))
 #   $(call program,$(BIN)/anpu-run,$(OBJ)/tools/anpu-run/main.o $(BUILD)/lib/libanpurt.a $(LIBACCEL) $(LIBSIM),$(LIBDRM_LIBS) -lm)
 
+# `make check` (and `make run`, mk/run.mk) set a fresh machine up themselves: missing
+# Debian packages are installed (scripts/deps.sh, as `make deps`) before any rule runs,
+# so that flags found with pkg-config and the checks below see them.
+ifneq ($(filter check,$(MAKECMDGOALS)),)
+ifneq ($(shell scripts/deps.sh --check >/dev/null 2>&1; echo $$?),0)
+$(info make check: installing the missing Debian packages first (scripts/deps.sh))
+DEPS_INSTALL_STATUS := $(shell scripts/deps.sh >&2; echo $$?)
+ifneq ($(DEPS_INSTALL_STATUS),0)
+$(error make check: installing the packages failed (see above); run `make deps` as root)
+endif
+endif
+endif
+
 BUILD     ?= build
 CC        ?= cc
 CLANG     ?= clang
