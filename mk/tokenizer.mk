@@ -21,7 +21,8 @@ all: $(BENCH_TOK_BIN)
 # ---- libFuzzer target: bytes -> ids -> text round trip with the real Qwen3 vocabulary ----
 ifneq ($(HAVE_CLANG),)
 FUZZ_TOK          := $(FUZZ_DIR)/fuzz_tokenizer
-FUZZ_TOK_OBJ      := $(RT_SRC:%.c=$(FUZZ_DIR)/obj/%.o) $(FUZZ_DIR)/obj/tests/runtime/lib_tokjson.o
+# the text layer and what it stands on (fuzz.mk: common/, model/, text/), not graph/ or session/
+FUZZ_TOK_OBJ      := $(FUZZ_GGUF_SRC:%.c=$(FUZZ_DIR)/obj/%.o) $(FUZZ_DIR)/obj/tests/runtime/lib_tokjson.o
 FUZZ_TOK_CORPUS   := tests/fuzz/corpus/tokenizer
 FUZZ_TOK_REGRESS  := tests/fuzz/regressions/tokenizer
 FUZZ_TOK_SMOKE_SECONDS ?= 30
