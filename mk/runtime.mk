@@ -87,3 +87,14 @@ mkmodel-inputs:
 # test_rt_anpu_run runs the tool from the outside: every build of the test (the sanitizer
 # passes build only the tests) brings its binary along
 $(BUILD)/tests/test_rt_anpu_run: | $(BUILD)/bin/anpu-run
+
+# llama.cpp's greedy tokens against ours, teacher-forced, on anpu-mkmodel's files
+# (tests/llamacpp/check-agree.sh; anpu-llamacpp-agree runs our side)
+LLAMACPP_AGREE := $(BUILD)/tests/anpu-llamacpp-agree
+$(OBJ)/tests/llamacpp/%.o: CPPFLAGS += $(RT_INC)
+$(call program,$(LLAMACPP_AGREE),$(OBJ)/tests/llamacpp/agree.o $(LIBRT) $(LIBACCEL) $(LIBSIM),$(RT_LIBS))
+check-llamacpp-agree: $(LLAMACPP_AGREE) $(BUILD)/bin/anpu-mkmodel
+	@tests/llamacpp/check-agree.sh $(BUILD)
+CHECK_SUITES += check-llamacpp-agree
+CHECK_TIMEOUT_check-llamacpp-agree := 1800
+.PHONY: check-llamacpp-agree

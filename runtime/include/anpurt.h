@@ -371,9 +371,8 @@ struct anpurt_engine_params anpurt_engine_default_params(void);
 
 /*
  * Open the device and upload @model's weights. A model that does not fit is
- * -ENOMEM with a message naming the bytes needed and available. Llama models
- * with rope_freqs.weight (Llama 3.1+ RoPE scaling) are refused (-EOPNOTSUPP)
- * until the ISA's ROPE takes frequency factors.
+ * -ENOMEM with a message naming the bytes needed and available. Llama 3.1+
+ * files with rope_freqs.weight run it as ROPE's frequency factors (ISA 1.1).
  */
 int anpurt_engine_load(const struct anpurt_model *model, const struct anpurt_engine_params *params,
 		       struct anpurt_engine **engine);

