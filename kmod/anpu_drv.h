@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * anpu.ko: the device and file structures shared by the DRM layer (drv, gem,
- * mmu, ctx, job, pm, fdinfo, debugfs), the hardware layer and the bus glue.
+ * mmu, ctx, job, sched, recovery, submit, pm, fdinfo, debugfs), the hardware
+ * layer and the bus glue. What only the job files share is in anpu_job.h.
  *
  * Lock order (outer first):
  *   dma_resv locks -> anpu_ctx.lock -> anpu_file.job_fence_lock (spinlock)
@@ -13,7 +14,7 @@
  * dropped again; it may wait for another file's jobs with no lock held),
  * then takes anpu_device.vm_lock (NPU addresses) and drops it before it
  * locks the reservations; then, with them held, anpu_ctx.lock around arm and
- * push (anpu_job.c). CTX_DESTROY takes anpu_ctx.lock alone. Freeing a BO or
+ * push (anpu_submit.c). CTX_DESTROY takes anpu_ctx.lock alone. Freeing a BO or
  * a page table reads the file's job fence under anpu_device.vm_lock.
  *   anpu_queue.ring_lock -> anpu_hw.queue[].lock
  *   anpu_hw.ctrl_lock -> anpu_hw.queue[].lock
@@ -56,7 +57,7 @@ struct seq_file;
  * A device that does nothing: a queue's waiting job times out this many
  * times in a row with no activity anywhere on the device (every queue's
  * PROGRESS and JOBS_DONE unchanged since the previous timeout) and no queue
- * HUNG: the device is wedged and gets a device reset (anpu_job.c).
+ * HUNG: the device is wedged and gets a device reset (anpu_recovery.c).
  */
 #define ANPU_WEDGE_TIMEOUTS	2
 #define ANPU_MAX_BOS		4096
@@ -410,7 +411,7 @@ int anpu_asid_alloc(struct anpu_device *adev);
  * anpu_as_pin() - give @as a hardware address-space id (bound on demand) and
  * keep it until anpu_as_unpin(). SUBMIT pins its file's address space from
  * before it reads as->asid into the descriptor until the job's finished
- * fence is in anpu_file.last_job_fence (anpu_job.c, at the push), so an id is
+ * fence is in anpu_file.last_job_fence (anpu_submit.c, at the push), so an id is
  * only ever taken back from an address space that is not pinned and whose
  * file has no job that has not ended: no job that may still start names it.
  * When every id is held by a busy address space it waits (interruptibly)
@@ -439,19 +440,25 @@ void anpu_ctx_record(struct anpu_ctx *ctx, u64 seqno,
  * address-space ids (anpu_mmu.c) wait for it.
  */
 struct dma_fence *anpu_file_last_job_fence(struct anpu_file *af);
+void anpu_jobs_done(struct anpu_hw *hw);
+
+/* anpu_sched.c */
 int anpu_sched_init(struct anpu_device *adev);
 void anpu_sched_fini(struct anpu_device *adev);
-int anpu_ioctl_submit(struct drm_device *dev, void *data, struct drm_file *file);
-void anpu_jobs_done(struct anpu_hw *hw);
-int anpu_recover(struct anpu_device *adev, int queue);
 void anpu_queues_kick(struct anpu_device *adev);
-int anpu_fi_power_loss(struct anpu_device *adev, bool on);
+
+/* anpu_recovery.c */
+int anpu_recover(struct anpu_device *adev, int queue);
+
+/* anpu_submit.c */
+int anpu_ioctl_submit(struct drm_device *dev, void *data, struct drm_file *file);
 
 /* anpu_pm.c */
 int anpu_pm_init(struct anpu_device *adev);
 void anpu_pm_fini(struct anpu_device *adev);
 int anpu_pm_get(struct anpu_device *adev);
 void anpu_pm_put(struct anpu_device *adev);
+int anpu_fi_power_loss(struct anpu_device *adev, bool on);
 extern const struct dev_pm_ops anpu_pm_ops;
 
 /* anpu_fdinfo.c */
