@@ -413,7 +413,7 @@ ACCEL_API int accel_cmdbuf_finish(struct accel_cmdbuf *cb);
 
 /* The last recording error (or "" when none). Valid until the next encoder call. */
 ACCEL_API const char *accel_cmdbuf_error(const struct accel_cmdbuf *cb);
-/* Ops recorded so far. */
+/* Ops recorded so far (readable as accel_cmdbuf_op_label() says; 0 for a bad handle). */
 ACCEL_API uint32_t accel_cmdbuf_op_count(const struct accel_cmdbuf *cb);
 
 /*

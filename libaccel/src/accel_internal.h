@@ -196,6 +196,11 @@ void accel_profile_filled_by(struct accel_profile *prof, struct accel_cmdbuf *cb
 int accel_op_meta_add(struct accel_cmdbuf *cb, uint32_t stream_off, uint8_t written);
 /* Give back the unused capacity of the op table and label arena (finish). */
 void accel_op_meta_trim(struct accel_cmdbuf *cb);
+/*
+ * 0 if @cb may be read: a live handle, or one the caller freed that a job or
+ * a profiling buffer still holds (its magic is dead, its memory not yet); -EBADF.
+ */
+int accel_cmdbuf_readable(const struct accel_cmdbuf *cb);
 /* Label of op @i of a readable command buffer, "" if none or out of range. */
 const char *accel_op_label_of(const struct accel_cmdbuf *cb, uint32_t i);
 

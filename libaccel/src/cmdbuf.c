@@ -124,7 +124,7 @@ const char *accel_cmdbuf_error(const struct accel_cmdbuf *cb)
 
 uint32_t accel_cmdbuf_op_count(const struct accel_cmdbuf *cb)
 {
-	return accel_obj_check(cb, ACCEL_MAGIC_CMDBUF) ? 0 : cb->op_count;
+	return accel_cmdbuf_readable(cb) ? 0 : cb->op_count;
 }
 
 /* ---- tensors ---- */

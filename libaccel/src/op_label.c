@@ -55,11 +55,7 @@ void accel_op_meta_trim(struct accel_cmdbuf *cb)
 	}
 }
 
-/*
- * 0 if @cb may be read: a live handle, or one the caller freed that a job or
- * a profiling buffer still holds (its magic is dead, its memory not yet).
- */
-static int cmdbuf_readable(const struct accel_cmdbuf *cb)
+int accel_cmdbuf_readable(const struct accel_cmdbuf *cb)
 {
 	if (!accel_obj_check(cb, ACCEL_MAGIC_CMDBUF))
 		return 0;
@@ -151,7 +147,7 @@ int accel_cmdbuf_set_op_label(struct accel_cmdbuf *cb, uint32_t op_index, const 
 
 const char *accel_cmdbuf_op_label(const struct accel_cmdbuf *cb, uint32_t op_index)
 {
-	if (cmdbuf_readable(cb) || op_index >= cb->op_count)
+	if (accel_cmdbuf_readable(cb) || op_index >= cb->op_count)
 		return NULL;
 	return accel_op_label_of(cb, op_index);
 }
@@ -180,7 +176,7 @@ int accel_cmdbuf_describe_op(const struct accel_cmdbuf *cb, uint32_t op_index,
 	struct anpu_op op;
 	struct anpu_tensor t;
 	const uint8_t *p;
-	int ret = cmdbuf_readable(cb);
+	int ret = accel_cmdbuf_readable(cb);
 
 	if (ret)
 		return ret;

@@ -13,21 +13,6 @@
 
 #define SEC 1000000000ll
 
-static struct accel_device *dev;
-
-static int setup(void **state)
-{
-	(void)state;
-	dev = accel_test_open(NULL);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return accel_device_close(dev);
-}
-
 /* x F32 [K, M], w F32 [K, N], bias F32 [N], y F32 [N, M] in one BO */
 enum { K = 64, N = 32, M = 4 };
 
@@ -38,9 +23,9 @@ struct mm {
 
 static void mm_make(struct mm *t)
 {
-	uint64_t off = 0;
+	uint64_t off = 0, bytes = 4ull * (K * M + K * N + N + N * M);
 
-	assert_int_equal(accel_bo_create(dev, 4ull * (K * M + K * N + N + N * M), 0, &t->bo), 0);
+	assert_int_equal(accel_bo_create(accel_test_dev, bytes, 0, &t->bo), 0);
 	t->x = accel_tensor_packed(t->bo, off, ACCEL_F32, K, M, 1, 1);
 	off += 4ull * K * M;
 	t->w = accel_tensor_packed(t->bo, off, ACCEL_F32, K, N, 1, 1);
@@ -68,7 +53,7 @@ static struct accel_cmdbuf *labelled(const struct mm *t, uint32_t n, unsigned in
 
 	cp.step_params = step_params;
 	cp.label = "labelled";
-	assert_int_equal(accel_cmdbuf_create(dev, &cp, &cb), 0);
+	assert_int_equal(accel_cmdbuf_create(accel_test_dev, &cp, &cb), 0);
 	for (uint32_t i = 0; i < n; i++) {
 		if (i % 2)
 			assert_int_equal(accel_cmd_nop(cb), 0);
@@ -93,7 +78,7 @@ static void set_op_label_rules(void **state)
 	longest[sizeof(longest) - 1] = '\0';
 	memset(too_long, 'b', sizeof(too_long) - 1);
 	too_long[sizeof(too_long) - 1] = '\0';
-	assert_int_equal(accel_cmdbuf_create(dev, NULL, &cb), 0);
+	assert_int_equal(accel_cmdbuf_create(accel_test_dev, NULL, &cb), 0);
 	/* no op recorded yet */
 	assert_int_equal(accel_cmdbuf_set_op_label(cb, 0, "x"), -EINVAL);
 	assert_non_null(strstr(accel_cmdbuf_error(cb), "only 0 ops"));
@@ -148,7 +133,7 @@ static void many_labels_share_one_arena(void **state)
 	char label[ACCEL_OP_LABEL_MAX];
 
 	(void)state;
-	assert_int_equal(accel_cmdbuf_create(dev, NULL, &cb), 0);
+	assert_int_equal(accel_cmdbuf_create(accel_test_dev, NULL, &cb), 0);
 	for (uint32_t i = 0; i < OPS; i++) {
 		assert_int_equal(accel_cmd_nop(cb), 0);
 		snprintf(label, sizeof(label), "blk.%u.op_with_a_longish_name", i);
@@ -174,7 +159,7 @@ static void describe_op_gives_type_label_and_shapes(void **state)
 	mm_make(&t);
 	qh = accel_tensor_packed(t.bo, 0, ACCEL_F32, 16, 4, M, 1);	/* x as [hd, heads, M] */
 	rp.n_rot = 16;
-	assert_int_equal(accel_cmdbuf_create(dev, NULL, &cb), 0);
+	assert_int_equal(accel_cmdbuf_create(accel_test_dev, NULL, &cb), 0);
 	assert_int_equal(accel_cmd_matmul(cb, &t.x, &t.w, &t.bias, &t.y, ACCEL_MATMUL_ACCUMULATE), 0);
 	assert_int_equal(accel_cmdbuf_set_op_label(cb, 0, "blk.3.attn_q"), 0);
 	assert_int_equal(accel_cmd_rope(cb, &qh, &qh, &rp), 0);
@@ -253,15 +238,15 @@ static void labels_round_trip_through_profiles(void **state)
 	(void)state;
 	mm_make(&t);
 	cb = labelled(&t, OPS, 1);
-	assert_int_equal(accel_context_create(dev, NULL, &ctx), 0);
-	assert_int_equal(accel_profile_create(dev, 8, &prof), 0);
+	assert_int_equal(accel_context_create(accel_test_dev, NULL, &ctx), 0);
+	assert_int_equal(accel_profile_create(accel_test_dev, 8, &prof), 0);
 	assert_null(accel_profile_cmdbuf(prof));
 	p.profile = prof;
 	for (uint32_t step = 0; step < 3; step++) {	/* a decode step, three tokens */
 		p.step_params = &step;
 		p.n_step_params = 1;
 		assert_int_equal(accel_submit(ctx, cb, &p, &f), 0);
-		assert_int_equal(accel_fence_wait(dev, &f, 30 * SEC), 0);
+		assert_int_equal(accel_fence_wait(accel_test_dev, &f, 30 * SEC), 0);
 		/* delivered (the profile is released) once the context is idle */
 		while (accel_profile_read(prof, rec, 8, NULL) == -EAGAIN)
 			;
@@ -278,11 +263,11 @@ static void labels_round_trip_through_profiles(void **state)
 	assert_string_equal(accel_op_name(d.opcode), "MATMUL");
 	assert_int_equal(d.tensors[1].ne[0], K);
 	/* filled by another job: that job's labels (none) */
-	other = accel_test_nops(dev, 2);
+	other = accel_test_nops(accel_test_dev, 2);
 	p.step_params = NULL;
 	p.n_step_params = 0;
 	assert_int_equal(accel_submit(ctx, other, &p, &f), 0);
-	assert_int_equal(accel_fence_wait(dev, &f, 30 * SEC), 0);
+	assert_int_equal(accel_fence_wait(accel_test_dev, &f, 30 * SEC), 0);
 	while (accel_profile_read(prof, rec, 8, NULL) == -EAGAIN)
 		;
 	assert_int_equal(accel_profile_read(prof, rec, 8, NULL), 2);
@@ -330,9 +315,10 @@ static void see_complete(void *user, const struct accel_complete_event *ev)
 		return;
 	/* the test freed its handle: the job's reference keeps the labels readable */
 	l = accel_cmdbuf_op_label(ev->cmdbuf, 2);
-	if (!l || accel_cmdbuf_describe_op(ev->cmdbuf, 2, &d) || accel_cmdbuf_op_label(ev->cmdbuf, 9))
+	if (!l || accel_cmdbuf_op_count(ev->cmdbuf) != 5 ||
+	    accel_cmdbuf_describe_op(ev->cmdbuf, 2, &d) || accel_cmdbuf_op_label(ev->cmdbuf, 9)) {
 		seen.bad++;
-	else {
+	} else {
 		snprintf(seen.complete_label, sizeof(seen.complete_label), "%s", l);
 		seen.complete_n_tensors = d.n_tensors;
 	}
@@ -352,16 +338,16 @@ static void observer_sees_labels(void **state)
 	memset(&seen, 0, sizeof(seen));
 	mm_make(&t);
 	cb = labelled(&t, 5, 0);
-	slow = accel_test_slow(dev, bos);
-	assert_int_equal(accel_context_create(dev, NULL, &ctx), 0);
-	assert_int_equal(accel_device_set_observer(dev, &obs), 0);
+	slow = accel_test_slow(accel_test_dev, bos);
+	assert_int_equal(accel_context_create(accel_test_dev, NULL, &ctx), 0);
+	assert_int_equal(accel_device_set_observer(accel_test_dev, &obs), 0);
 	/* queued behind a slow job, so it is still in flight when its handle goes */
 	assert_int_equal(accel_submit(ctx, slow, NULL, &f[0]), 0);
 	assert_int_equal(accel_submit(ctx, cb, NULL, &f[1]), 0);
 	assert_int_equal(accel_cmdbuf_free(cb), 0);
-	assert_int_equal(accel_fence_wait(dev, &f[1], 60 * SEC), 0);
+	assert_int_equal(accel_fence_wait(accel_test_dev, &f[1], 60 * SEC), 0);
 	accel_context_free(ctx);	/* waits for the deliveries */
-	assert_int_equal(accel_device_set_observer(dev, NULL), 0);
+	assert_int_equal(accel_device_set_observer(accel_test_dev, NULL), 0);
 	assert_int_equal(seen.bad, 0);
 	assert_int_equal(seen.submits, 1);
 	assert_int_equal(seen.completes, 1);
@@ -384,5 +370,6 @@ int main(void)
 		cmocka_unit_test(observer_sees_labels),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests_name("accel_labels", tests, accel_test_setup,
+					   accel_test_teardown);
 }
