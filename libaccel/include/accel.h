@@ -16,9 +16,10 @@
  *  - Structs whose options will grow are filled by *_default_params() first,
  *    then changed field by field, so new fields never break callers.
  *  - Thread safety: every function may be called from any thread, except that
- *    one command buffer is recorded (accel_cmd_*, accel_cmdbuf_finish) by one
- *    thread at a time. Finished command buffers may be submitted from many
- *    threads at once, to shared contexts.
+ *    one command buffer is recorded (accel_cmd_*, accel_cmdbuf_set_op_label,
+ *    accel_cmdbuf_finish) by one thread at a time. Finished command buffers
+ *    may be submitted (to shared contexts) and their op labels read from many
+ *    threads at once.
  *  - Misuse (a freed or stale handle, a double free, an object of another
  *    device) is caught and returns -EBADF or -EXDEV instead of crashing, as
  *    long as the device the object belonged to is still open: freed handles
