@@ -656,7 +656,7 @@ ACCEL_API int accel_profile_read(struct accel_profile *prof, struct accel_op_pro
 /*
  * The command buffer of the last job that filled @prof (its records' op_index
  * are op indices of it: pass it to accel_cmdbuf_describe_op() for the ops'
- * shapes), NULL if no job finished with it. The profile holds a reference, so
+ * shapes), NULL if it holds no records. The profile holds a reference, so
  * it stays readable even after accel_cmdbuf_free(), until @prof is freed or
  * filled by another job. Do not submit or free it through this pointer.
  */
