@@ -16,9 +16,10 @@
  *  - Structs whose options will grow are filled by *_default_params() first,
  *    then changed field by field, so new fields never break callers.
  *  - Thread safety: every function may be called from any thread, except that
- *    one command buffer is recorded (accel_cmd_*, accel_cmdbuf_finish) by one
- *    thread at a time. Finished command buffers may be submitted from many
- *    threads at once, to shared contexts.
+ *    one command buffer is recorded (accel_cmd_*, accel_cmdbuf_set_op_label,
+ *    accel_cmdbuf_finish) by one thread at a time. Finished command buffers
+ *    may be submitted (to shared contexts) and their op labels read from many
+ *    threads at once.
  *  - Misuse (a freed or stale handle, a double free, an object of another
  *    device) is caught and returns -EBADF or -EXDEV instead of crashing, as
  *    long as the device the object belonged to is still open: freed handles
@@ -413,8 +414,83 @@ ACCEL_API int accel_cmdbuf_finish(struct accel_cmdbuf *cb);
 
 /* The last recording error (or "" when none). Valid until the next encoder call. */
 ACCEL_API const char *accel_cmdbuf_error(const struct accel_cmdbuf *cb);
-/* Ops recorded so far. */
+/* Ops recorded so far (readable as accel_cmdbuf_op_label() says; 0 for a bad handle). */
 ACCEL_API uint32_t accel_cmdbuf_op_count(const struct accel_cmdbuf *cb);
+
+/*
+ * Op labels: names the caller gives ops (the model's layer and role, e.g.
+ * "blk.3.attn_q"), kept host-side with the command buffer (the command stream
+ * and the ISA do not carry them) and handed back with its profiling records
+ * (accel_op_profile.label), to observers (the events' cmdbuf) and by
+ * accel_cmdbuf_describe_op(), so profiles and traces speak the model's language.
+ *
+ * A label is attached to an op already recorded, by its index (the encoders
+ * return 0, so the op just recorded is accel_cmdbuf_op_count() - 1): a graph
+ * builder labels each op after its encoder succeeded, and names the op in its
+ * error message when it failed. Labels are set while recording only; from
+ * accel_cmdbuf_finish() on they are fixed, so a finished command buffer
+ * resubmitted any number of times (a decode step) keeps them and every thread
+ * may read them without locking.
+ *
+ * Storage: the label is copied into one string arena of the command buffer
+ * (no allocation per op); labelling an op again replaces its label. Labels
+ * live as long as the command buffer: until it is freed and no job or
+ * profiling buffer refers to it any more.
+ */
+#define ACCEL_OP_LABEL_MAX	64	/* bytes of a label, with its NUL */
+
+/*
+ * Label op @op_index (0 .. op count - 1) with @label, or with "" remove its
+ * label. A label is at most ACCEL_OP_LABEL_MAX - 1 bytes of text without
+ * control characters (bytes 0x01-0x1f, 0x7f): traces print it as is. It is
+ * refused, not truncated: -ENAMETOOLONG for a longer one, -EINVAL for NULL,
+ * a control character or an op index that is not recorded, -EBUSY after
+ * finish, -EBADF for a bad handle. On error the op keeps its label and
+ * accel_cmdbuf_error() says why.
+ */
+ACCEL_API int accel_cmdbuf_set_op_label(struct accel_cmdbuf *cb, uint32_t op_index,
+					const char *label);
+
+/*
+ * The label of op @op_index: "" if it has none, NULL for a bad handle or an
+ * index that is not recorded. Valid until the next accel_cmdbuf_set_op_label()
+ * or accel_cmdbuf_finish() on @cb, then (finished) as long as @cb lives.
+ * Works on a command buffer whose handle the caller freed while a job or a
+ * profiling buffer still refers to it (an observer's event, accel_profile_cmdbuf()).
+ */
+ACCEL_API const char *accel_cmdbuf_op_label(const struct accel_cmdbuf *cb, uint32_t op_index);
+
+#define ACCEL_OP_MAX_TENSORS	6
+
+/* One tensor operand of an op, as the command stream holds it. */
+struct accel_op_tensor_desc {
+	const char *role;		/* "x", "w", "y", "bias", "cache", ... (accel.h's encoders) */
+	uint32_t dtype;			/* enum accel_dtype */
+	uint32_t written;		/* 1: the op writes it (its output) */
+	uint32_t ne[4];
+	uint64_t nb[3];
+	uint64_t npu_addr;		/* device address of its first byte */
+};
+
+/* What op i of a command buffer is: derived from the encoded op, plus its label. */
+struct accel_op_desc {
+	uint32_t op_index;
+	uint32_t opcode;		/* ISA opcode (accel_op_name()) */
+	uint32_t flags;			/* ACCEL_MATMUL_* */
+	uint32_t n_tensors;
+	const char *label;		/* as accel_cmdbuf_op_label() */
+	struct accel_op_tensor_desc tensors[ACCEL_OP_MAX_TENSORS];	/* [n_tensors], ISA order */
+};
+
+/*
+ * Describe op @op_index of @cb (recording or finished): opcode, flags, label
+ * and the dtype and shape of each tensor in the order the encoder takes them
+ * (MATMUL: x, w, y, bias). -EINVAL for an index that is not recorded or NULL
+ * @desc, -EBADF for a bad handle. The pointers in @desc live as
+ * accel_cmdbuf_op_label()'s.
+ */
+ACCEL_API int accel_cmdbuf_describe_op(const struct accel_cmdbuf *cb, uint32_t op_index,
+				       struct accel_op_desc *desc);
 
 /* ======================================================================= */
 /* Submission and fences                                                   */
@@ -548,6 +624,13 @@ struct accel_op_profile {
 	uint64_t cycles;		/* modeled NPU cycles at 1 GHz */
 	uint64_t bytes;			/* modeled DRAM bytes */
 	uint64_t macs;
+	/*
+	 * The op's label in its command buffer ("" if none; see
+	 * accel_cmdbuf_set_op_label()). Valid until @prof is freed or filled
+	 * by another job: the profile keeps the command buffer of the job that
+	 * filled it (accel_profile_cmdbuf()).
+	 */
+	const char *label;
 };
 
 /* Name of an ISA opcode ("MATMUL", ...), "?" if unknown. */
@@ -570,10 +653,25 @@ ACCEL_API int accel_profile_free(struct accel_profile *prof);
 ACCEL_API int accel_profile_read(struct accel_profile *prof, struct accel_op_profile *records,
 				 unsigned int max, unsigned int *dropped);
 
+/*
+ * The command buffer of the last job that filled @prof (its records' op_index
+ * are op indices of it: pass it to accel_cmdbuf_describe_op() for the ops'
+ * shapes), NULL if it holds no records. The profile holds a reference, so
+ * it stays readable even after accel_cmdbuf_free(), until @prof is freed or
+ * filled by another job. Do not submit or free it through this pointer.
+ */
+ACCEL_API const struct accel_cmdbuf *accel_profile_cmdbuf(struct accel_profile *prof);
+
 /* ======================================================================= */
 /* Observation (tracing tools)                                             */
 /* ======================================================================= */
 
+/*
+ * @cmdbuf in both events is the job's command buffer, valid during the
+ * callback: its op labels and shapes are accel_cmdbuf_op_label(ev->cmdbuf, i)
+ * and accel_cmdbuf_describe_op() (status.op_index names the op a failed job
+ * stopped at). Do not submit or free it through this pointer.
+ */
 struct accel_submit_event {
 	struct accel_fence fence;
 	enum accel_priority priority;
@@ -581,6 +679,7 @@ struct accel_submit_event {
 	const char *label;		/* the command buffer's label ("" if none) */
 	unsigned int n_deps;
 	int64_t submit_ns;		/* CLOCK_MONOTONIC */
+	const struct accel_cmdbuf *cmdbuf;
 };
 
 struct accel_complete_event {
@@ -588,6 +687,7 @@ struct accel_complete_event {
 	enum accel_priority priority;
 	const char *label;
 	struct accel_job_status status;
+	const struct accel_cmdbuf *cmdbuf;
 };
 
 /*

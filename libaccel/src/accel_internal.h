@@ -51,13 +51,25 @@ struct accel_context {
 	void *priv;			/* backend */
 };
 
+/* Host-side bookkeeping of one op (op_label.c): never part of the command stream. */
+struct accel_op_meta {
+	uint32_t stream_off;		/* byte offset of the op's struct anpu_op in stream */
+	uint32_t label_off;		/* offset of its label in label_arena; 0: no label */
+	uint8_t written;		/* bit i: the op writes tensor i (its output) */
+};
+
 struct accel_cmdbuf {
 	struct accel_obj obj;
 	unsigned int step_params;
 	char label[32];
-	uint8_t *stream;		/* host copy while recording */
+	uint8_t *stream;		/* host copy (kept after finish: op descriptions read it) */
 	size_t size, cap;
 	uint32_t op_count;
+	struct accel_op_meta *ops;	/* [op_count], capacity cap_ops */
+	uint32_t cap_ops;
+	/* op labels, NUL-terminated back to back; byte 0 is the empty label */
+	char *label_arena;
+	uint32_t arena_size, arena_cap;
 	uint16_t isa_minor;		/* highest ISA minor an op needs (header's) */
 	bool finished;
 	char err[192];
@@ -78,6 +90,10 @@ struct accel_profile {
 	struct accel_obj obj;
 	struct accel_bo *bo;
 	unsigned int max_ops;
+	/* lock protects cb: the command buffer of the job that last filled the profile
+	 * (one reference, for its op labels), switched when that job is delivered */
+	pthread_mutex_t lock;
+	struct accel_cmdbuf *cb;
 	atomic_int refs;		/* the handle + the job filling it */
 	atomic_int busy;		/* a job that fills it is in flight */
 	atomic_int written;
@@ -169,6 +185,24 @@ int accel_bo_create_internal(struct accel_device *dev, uint64_t size, uint32_t f
 
 void accel_cmdbuf_unref(struct accel_cmdbuf *cb);
 void accel_profile_unref(struct accel_profile *prof);
+/* The job that filled @prof is delivered: its records are those of @cb's ops. */
+void accel_profile_filled_by(struct accel_profile *prof, struct accel_cmdbuf *cb);
+
+/* ---- op metadata (op_label.c) ---- */
+/*
+ * Note op cb->op_count, about to be appended at stream offset @stream_off,
+ * writing the tensors of bit mask @written; -ENOMEM.
+ */
+int accel_op_meta_add(struct accel_cmdbuf *cb, uint32_t stream_off, uint8_t written);
+/* Give back the unused capacity of the op table and label arena (finish). */
+void accel_op_meta_trim(struct accel_cmdbuf *cb);
+/*
+ * 0 if @cb may be read: a live handle, or one the caller freed that a job or
+ * a profiling buffer still holds (its magic is dead, its memory not yet); -EBADF.
+ */
+int accel_cmdbuf_readable(const struct accel_cmdbuf *cb);
+/* Label of op @i of a readable command buffer, "" if none or out of range. */
+const char *accel_op_label_of(const struct accel_cmdbuf *cb, uint32_t i);
 
 /* CLOCK_MONOTONIC in ns. */
 int64_t accel_now_ns(void);

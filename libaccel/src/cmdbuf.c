@@ -94,6 +94,13 @@ void accel_cmdbuf_unref(struct accel_cmdbuf *cb)
 	if (cb->stream_bo)
 		accel_bo_free(cb->stream_bo);
 	cb->stream_bo = NULL;
+	/* nobody can read ops or labels any more: the quarantine keeps only the struct */
+	free(cb->stream);
+	free(cb->ops);
+	free(cb->label_arena);
+	cb->stream = NULL;
+	cb->ops = NULL;
+	cb->label_arena = NULL;
 	accel_obj_bury(&cb->obj);
 }
 
@@ -117,7 +124,7 @@ const char *accel_cmdbuf_error(const struct accel_cmdbuf *cb)
 
 uint32_t accel_cmdbuf_op_count(const struct accel_cmdbuf *cb)
 {
-	return accel_obj_check(cb, ACCEL_MAGIC_CMDBUF) ? 0 : cb->op_count;
+	return accel_cmdbuf_readable(cb) ? 0 : cb->op_count;
 }
 
 /* ---- tensors ---- */
@@ -324,6 +331,7 @@ static int emit(struct enc *e, uint32_t flags, const void *params, size_t plen)
 	struct anpu_op op = { .opcode = (uint16_t)e->opcode, .n_tensors = (uint8_t)e->n,
 			      .flags = flags };
 	size_t bytes = ANPU_OP_SIZE(e->n);
+	uint8_t written = 0;
 
 	if (cb->size + bytes > ANPU_STREAM_MAX_SIZE)
 		return fail(e, -E2BIG, "the stream would exceed %u bytes", ANPU_STREAM_MAX_SIZE);
@@ -339,6 +347,10 @@ static int emit(struct enc *e, uint32_t flags, const void *params, size_t plen)
 		cb->stream = p;
 		cb->cap = cap;
 	}
+	for (unsigned int i = 0; i < e->n; i++)
+		written |= (uint8_t)(e->out[i] << i);
+	if (accel_op_meta_add(cb, (uint32_t)cb->size, written))
+		return fail(e, -ENOMEM, "out of memory");
 	for (unsigned int i = 0; i < e->n; i++)
 		if (hold_bo(cb, e->bo[i], e->out[i]))
 			return fail(e, -ENOMEM, "out of memory");
@@ -709,7 +721,7 @@ int accel_cmdbuf_finish(struct accel_cmdbuf *cb)
 {
 	struct anpu_stream_header h;
 	uint64_t bytes;
-	uint8_t *dst;
+	uint8_t *dst, *host;
 	int ret = accel_obj_check(cb, ACCEL_MAGIC_CMDBUF);
 
 	if (ret)
@@ -743,9 +755,13 @@ int accel_cmdbuf_finish(struct accel_cmdbuf *cb)
 	memcpy(dst + sizeof(h), cb->stream + sizeof(h), cb->size - sizeof(h));
 	memset(dst + cb->size, 0, (size_t)cb->step_params * sizeof(uint32_t));
 	cb->stream_size = (uint32_t)cb->size;
-	free(cb->stream);
-	cb->stream = NULL;
-	cb->cap = 0;
+	/* the host copy stays for accel_cmdbuf_describe_op(); give back its slack */
+	host = realloc(cb->stream, cb->size);
+	if (host) {
+		cb->stream = host;
+		cb->cap = cb->size;
+	}
+	accel_op_meta_trim(cb);
 	cb->finished = true;
 	return 0;
 }

@@ -75,9 +75,13 @@ static void obj_free_memory(struct accel_obj *o)
 		struct accel_cmdbuf *cb = (struct accel_cmdbuf *)o;
 
 		free(cb->stream);
+		free(cb->ops);
+		free(cb->label_arena);
 		free(cb->bos);
 		free(cb->bo_written);
 		free(cb->priv);	/* at device close: its BOs are on the device's list */
+	} else if (o->kind == ACCEL_MAGIC_PROFILE) {
+		pthread_mutex_destroy(&((struct accel_profile *)o)->lock);
 	}
 	free(o);
 }
@@ -135,7 +139,7 @@ const char *accel_op_name(uint32_t opcode)
 {
 	static const char *const names[] = {
 		"NOP", "TIMESTAMP", "EMBED", "MATMUL", "RMSNORM", "ROPE", "KV_STORE",
-		"ATTENTION", "SWIGLU", "ADD", "MUL", "SCALE", "SOFTMAX", "ARGMAX",
+		"ATTENTION", "SWIGLU", "ADD", "MUL", "SCALE", "SOFTMAX", "ARGMAX", "COPY",
 	};
 
 	return opcode < sizeof(names) / sizeof(names[0]) ? names[opcode] : "?";

@@ -32,6 +32,7 @@ int accel_profile_create(struct accel_device *dev, unsigned int max_ops,
 		return ret;
 	}
 	prof->max_ops = max_ops;
+	pthread_mutex_init(&prof->lock, NULL);
 	atomic_init(&prof->refs, 1);
 	prof->handle_live = true;
 	accel_obj_init(dev, &prof->obj, ACCEL_MAGIC_PROFILE);
@@ -43,6 +44,9 @@ void accel_profile_unref(struct accel_profile *prof)
 {
 	if (atomic_fetch_sub(&prof->refs, 1) != 1)
 		return;
+	if (prof->cb)
+		accel_cmdbuf_unref(prof->cb);
+	prof->cb = NULL;
 	accel_bo_free(prof->bo);
 	accel_obj_bury(&prof->obj);
 }
@@ -56,6 +60,31 @@ int accel_profile_free(struct accel_profile *prof)
 	prof->handle_live = false;
 	accel_profile_unref(prof);
 	return 0;
+}
+
+void accel_profile_filled_by(struct accel_profile *prof, struct accel_cmdbuf *cb)
+{
+	struct accel_cmdbuf *old;
+
+	atomic_fetch_add(&cb->refs, 1);
+	pthread_mutex_lock(&prof->lock);
+	old = prof->cb;
+	prof->cb = cb;
+	pthread_mutex_unlock(&prof->lock);
+	if (old)
+		accel_cmdbuf_unref(old);
+}
+
+const struct accel_cmdbuf *accel_profile_cmdbuf(struct accel_profile *prof)
+{
+	const struct accel_cmdbuf *cb;
+
+	if (accel_obj_check(prof, ACCEL_MAGIC_PROFILE))
+		return NULL;
+	pthread_mutex_lock(&prof->lock);
+	cb = atomic_load(&prof->written) ? prof->cb : NULL;
+	pthread_mutex_unlock(&prof->lock);
+	return cb;
 }
 
 int accel_profile_read(struct accel_profile *prof, struct accel_op_profile *records,
@@ -79,6 +108,7 @@ int accel_profile_read(struct accel_profile *prof, struct accel_op_profile *reco
 		return -ENODATA;
 	offset = prof->obj.dev->info.clock_offset_ns;
 	r = (const void *)(h + 1);
+	pthread_mutex_lock(&prof->lock);
 	for (unsigned int i = 0; i < h->count && i < max && i < prof->max_ops; i++) {
 		records[i] = (struct accel_op_profile){
 			.op_index = r[i].op_index,
@@ -91,8 +121,11 @@ int accel_profile_read(struct accel_profile *prof, struct accel_op_profile *reco
 			.cycles = r[i].cycles,
 			.bytes = r[i].bytes,
 			.macs = r[i].macs,
+			/* the index comes from the device: "" if it names no op */
+			.label = prof->cb ? accel_op_label_of(prof->cb, r[i].op_index) : "",
 		};
 	}
+	pthread_mutex_unlock(&prof->lock);
 	if (dropped)
 		*dropped = h->dropped;
 	return (int)h->count;

@@ -115,6 +115,7 @@ int accel_submit(struct accel_context *ctx, struct accel_cmdbuf *cb,
 		struct accel_submit_event ev = {
 			.fence = fence, .priority = ctx->params.priority, .op_count = cb->op_count,
 			.label = cb->label, .n_deps = params->n_deps, .submit_ns = now,
+			.cmdbuf = cb,
 		};
 
 		obs->on_submit(obs->user, &ev);
@@ -129,13 +130,15 @@ void accel_job_delivered(const struct accel_done *d)
 	struct accel_observer *obs = atomic_load_explicit(&d->dev->observer, memory_order_acquire);
 
 	if (d->prof) {
+		/* records and labels switch together, before a reader can see them */
+		accel_profile_filled_by(d->prof, d->cb);
 		atomic_store(&d->prof->written, d->status.result != ACCEL_RESULT_INVALID);
 		atomic_store_explicit(&d->prof->busy, 0, memory_order_release);
 	}
 	if (obs && obs->on_complete) {
 		struct accel_complete_event ev = {
 			.fence = d->fence, .priority = d->priority, .label = d->cb->label,
-			.status = d->status,
+			.status = d->status, .cmdbuf = d->cb,
 		};
 
 		obs->on_complete(obs->user, &ev);

@@ -18,6 +18,21 @@ struct accel_device *accel_test_open(const struct accel_device_params *params)
 	return dev;
 }
 
+struct accel_device *accel_test_dev;
+
+int accel_test_setup(void **state)
+{
+	(void)state;
+	accel_test_dev = accel_test_open(NULL);
+	return 0;
+}
+
+int accel_test_teardown(void **state)
+{
+	(void)state;
+	return accel_device_close(accel_test_dev);
+}
+
 struct accel_cmdbuf *accel_test_nops(struct accel_device *dev, unsigned int n)
 {
 	struct accel_cmdbuf *cb;

@@ -18,6 +18,13 @@
 
 /* The device named by ANPU_DEVICE (default "sim"); fails the test otherwise. */
 struct accel_device *accel_test_open(const struct accel_device_params *params);
+/*
+ * Group setup and teardown of a suite that shares one device: setup opens
+ * accel_test_dev as accel_test_open(NULL) does, teardown closes it.
+ */
+extern struct accel_device *accel_test_dev;
+int accel_test_setup(void **state);
+int accel_test_teardown(void **state);
 /* A finished command buffer of @n NOP ops. */
 struct accel_cmdbuf *accel_test_nops(struct accel_device *dev, unsigned int n);
 /* A finished command buffer of MATMULs that keeps the NPU busy for a while. */

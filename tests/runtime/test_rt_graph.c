@@ -94,17 +94,16 @@ static void check_labels(const char *arch, const char *const *layer_ops)
 	g = &s->decode;
 	while (layer_ops[n_layer_ops])
 		n_layer_ops++;
-	assert_int_equal(g->n_ops, 1 + 2 * n_layer_ops + 3);
-	assert_int_equal(accel_cmdbuf_op_count(g->cb), g->n_ops);
-	assert_string_equal(g->labels[op++], "token_embd");
+	assert_int_equal(accel_cmdbuf_op_count(g->cb), 1 + 2 * n_layer_ops + 3);
+	assert_string_equal(accel_cmdbuf_op_label(g->cb, op++), "token_embd");
 	for (blk = 0; blk < 2; blk++)
 		for (uint32_t i = 0; i < n_layer_ops; i++) {
 			snprintf(want, sizeof(want), "blk.%u.%s", blk, layer_ops[i]);
-			assert_string_equal(g->labels[op++], want);
+			assert_string_equal(accel_cmdbuf_op_label(g->cb, op++), want);
 		}
-	assert_string_equal(g->labels[op++], "output_norm");
-	assert_string_equal(g->labels[op++], "output");
-	assert_string_equal(g->labels[op++], "argmax");
+	assert_string_equal(accel_cmdbuf_op_label(g->cb, op++), "output_norm");
+	assert_string_equal(accel_cmdbuf_op_label(g->cb, op++), "output");
+	assert_string_equal(accel_cmdbuf_op_label(g->cb, op++), "argmax");
 	anpurt_session_free(s);
 	unload(&l);
 }
@@ -144,6 +143,65 @@ static void test_decode_recorded_once(void **state)
 	assert_int_equal(st.decode_tokens, 6);
 	assert_int_equal(st.submits, 1 + 6);
 	assert_int_equal(st.kv_bytes, 2ull * 2 * (2 * 16) * 256 * 2);	/* ctx capped at the model's 256 */
+	anpurt_session_free(s);
+	unload(&l);
+}
+
+/*
+ * A profile of the decode command buffer speaks the model's language: every
+ * record carries its op's label, "blk.0.attn_q" is layer 0's query MATMUL with
+ * the model's shapes, and a resubmitted decode keeps the labels.
+ */
+static void test_decode_profile_has_labels(void **state)
+{
+	struct accel_submit_params sp = accel_submit_default_params();
+	const struct anpurt_model_info *in;
+	struct accel_op_profile rec[128];
+	struct accel_profile *prof;
+	struct anpurt_session *s;
+	struct accel_op_desc d;
+	struct accel_fence f;
+	struct loaded l;
+	uint32_t n, pos, attn_q = UINT32_MAX;
+	int32_t next;
+
+	(void)state;
+	assert_int_equal(load(&l, "qwen2", 0), 0);
+	in = anpurt_model_info(l.model);
+	assert_int_equal(anpurt_session_create(l.engine, NULL, &s), 0);
+	assert_int_equal(anpurt_session_prefill(s, (const int32_t[]){ 3, 1, 4 }, 3, &next), 0);
+	n = accel_cmdbuf_op_count(s->decode.cb);
+	assert_true(n <= 128);
+	assert_int_equal(accel_profile_create(l.engine->dev, n, &prof), 0);
+	sp.profile = prof;
+	sp.step_params = &pos;
+	sp.n_step_params = GRAPH_STEP_COUNT;
+	for (pos = 3; pos < 5; pos++) {
+		assert_int_equal(accel_submit(s->ctx, s->decode.cb, &sp, &f), 0);
+		assert_int_equal(accel_fence_wait(l.engine->dev, &f, -1), 0);
+		while (accel_profile_read(prof, rec, 128, NULL) == -EAGAIN)
+			;	/* the fence is signalled just before the profile is handed back */
+		assert_int_equal(accel_profile_read(prof, rec, 128, NULL), n);
+		assert_string_equal(rec[0].label, "token_embd");
+		assert_string_equal(rec[n - 1].label, "argmax");
+		for (uint32_t i = 0; i < n; i++) {
+			assert_int_equal(rec[i].op_index, i);
+			assert_true(rec[i].label[0] != '\0');
+			assert_string_equal(rec[i].label, accel_cmdbuf_op_label(s->decode.cb, i));
+			if (!strcmp(rec[i].label, "blk.0.attn_q"))
+				attn_q = i;
+		}
+		assert_int_equal(attn_q, 2);	/* token_embd, blk.0.attn_norm, blk.0.attn_q */
+		assert_string_equal(accel_op_name(rec[attn_q].opcode), "MATMUL");
+	}
+	assert_ptr_equal(accel_profile_cmdbuf(prof), s->decode.cb);
+	assert_int_equal(accel_cmdbuf_describe_op(accel_profile_cmdbuf(prof), attn_q, &d), 0);
+	assert_string_equal(d.label, "blk.0.attn_q");
+	assert_string_equal(d.tensors[1].role, "w");
+	assert_int_equal(d.tensors[1].ne[0], in->n_embd);
+	assert_int_equal(d.tensors[1].ne[1], in->n_head * in->head_dim_k);
+	assert_int_equal(d.tensors[0].ne[1], 1);	/* one token */
+	accel_profile_free(prof);
 	anpurt_session_free(s);
 	unload(&l);
 }
@@ -241,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_labels_qwen2_llama),
 		cmocka_unit_test(test_labels_qwen3),
 		cmocka_unit_test(test_decode_recorded_once),
+		cmocka_unit_test(test_decode_profile_has_labels),
 		cmocka_unit_test(test_weights_as_in_file),
 		cmocka_unit_test(test_does_not_fit),
 		cmocka_unit_test(test_sizing),

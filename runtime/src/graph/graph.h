@@ -15,7 +15,7 @@
 
 #define GRAPH_STEP_POS		0	/* step slot: position of the first token */
 #define GRAPH_STEP_COUNT	1
-#define GRAPH_LABEL_MAX		32	/* "blk.123.attn_q_norm" */
+#define GRAPH_LABEL_MAX		ACCEL_OP_LABEL_MAX	/* "blk.123.attn_q_norm" */
 #define GRAPH_DEFAULT_CTX	4096	/* session context unless asked (capped by the model's) */
 #define GRAPH_DEFAULT_CHUNK	64	/* prefill tokens per command buffer */
 
@@ -54,11 +54,13 @@ struct graph_bufs {
 	uint64_t kv_layer_bytes;
 };
 
-/* A recorded command buffer and the label of each of its ops. */
+/*
+ * A recorded command buffer. Each op carries its label ("blk.3.attn_q",
+ * "output", ...) in libaccel (accel_cmdbuf_op_label()), so profiles, observers
+ * and error messages name the model's layer and role.
+ */
 struct graph_cmd {
 	struct accel_cmdbuf *cb;
-	char (*labels)[GRAPH_LABEL_MAX];
-	uint32_t n_ops, cap;
 };
 
 /*

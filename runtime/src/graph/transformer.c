@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "common/rt_error.h"
 #include "graph/graph.h"
@@ -42,29 +41,21 @@ static struct accel_tensor weight(const struct builder *bd, const struct gguf_te
 	return engine_weight(bd->e, t);
 }
 
-/* Note the label of the op just recorded by @ret's call, or turn its failure into a message. */
+/* Label the op just recorded by @ret's call, or turn its failure into a message. */
 static int note(struct builder *bd, int ret, const char *fmt, int layer)
 {
-	struct graph_cmd *g = bd->g;
+	struct accel_cmdbuf *cb = bd->g->cb;
 	char label[GRAPH_LABEL_MAX];
 
 	if (layer >= 0)
 		snprintf(label, sizeof(label), "blk.%d.%s", layer, fmt);
 	else
 		snprintf(label, sizeof(label), "%s", fmt);
+	if (!ret)
+		ret = accel_cmdbuf_set_op_label(cb, accel_cmdbuf_op_count(cb) - 1, label);
 	if (ret)
 		return rt_error(ret, "graph %s, op %s: %s", bd->hooks->name, label,
-				accel_cmdbuf_error(g->cb));
-	if (g->n_ops == g->cap) {
-		uint32_t cap = g->cap ? 2 * g->cap : 256;
-		void *p = realloc(g->labels, cap * sizeof(*g->labels));
-
-		if (!p)
-			return rt_error(-ENOMEM, "out of memory");
-		g->labels = p;
-		g->cap = cap;
-	}
-	snprintf(g->labels[g->n_ops++], GRAPH_LABEL_MAX, "%s", label);
+				accel_cmdbuf_error(cb));
 	return 0;
 }
 
@@ -234,6 +225,5 @@ void graph_cmd_free(struct graph_cmd *g)
 {
 	if (g->cb)
 		accel_cmdbuf_free(g->cb);
-	free(g->labels);
 	*g = (struct graph_cmd){ 0 };
 }

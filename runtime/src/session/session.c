@@ -133,6 +133,7 @@ int session_run(struct anpurt_session *s, struct graph_cmd *g, uint32_t pos)
 	struct accel_device *dev = s->engine->dev;
 	struct accel_job_status st;
 	struct accel_fence f;
+	const char *op_label;
 	int ret;
 
 	sp.step_params = &pos;
@@ -146,8 +147,9 @@ int session_run(struct anpurt_session *s, struct graph_cmd *g, uint32_t pos)
 		return 0;
 	if (accel_fence_status(dev, &f, &st))
 		return rt_error(ret, "NPU job failed: %s", strerror(-ret));
+	op_label = accel_cmdbuf_op_label(g->cb, st.op_index);
 	return rt_error(st.error ? st.error : ret, "NPU job failed at op %u (%s): %s, %s",
-			st.op_index, st.op_index < g->n_ops ? g->labels[st.op_index] : "?",
+			st.op_index, op_label ? op_label : "?",
 			accel_cause_name(st.cause), strerror(-(st.error ? st.error : ret)));
 }
 
