@@ -42,19 +42,10 @@ static struct accel_tensor weight(const struct builder *bd, const struct gguf_te
 	return engine_weight(bd->e, t);
 }
 
-/* Note the label of the op just recorded by @ret's call, or turn its failure into a message. */
-static int note(struct builder *bd, int ret, const char *fmt, int layer)
+int graph_cmd_note(struct graph_cmd *g, int ret, const char *graph, const char *label)
 {
-	struct graph_cmd *g = bd->g;
-	char label[GRAPH_LABEL_MAX];
-
-	if (layer >= 0)
-		snprintf(label, sizeof(label), "blk.%d.%s", layer, fmt);
-	else
-		snprintf(label, sizeof(label), "%s", fmt);
 	if (ret)
-		return rt_error(ret, "graph %s, op %s: %s", bd->hooks->name, label,
-				accel_cmdbuf_error(g->cb));
+		return rt_error(ret, "graph %s, op %s: %s", graph, label, accel_cmdbuf_error(g->cb));
 	if (g->n_ops == g->cap) {
 		uint32_t cap = g->cap ? 2 * g->cap : 256;
 		void *p = realloc(g->labels, cap * sizeof(*g->labels));
@@ -66,6 +57,18 @@ static int note(struct builder *bd, int ret, const char *fmt, int layer)
 	}
 	snprintf(g->labels[g->n_ops++], GRAPH_LABEL_MAX, "%s", label);
 	return 0;
+}
+
+/* Note the label of the op just recorded by @ret's call, or turn its failure into a message. */
+static int note(struct builder *bd, int ret, const char *fmt, int layer)
+{
+	char label[GRAPH_LABEL_MAX];
+
+	if (layer >= 0)
+		snprintf(label, sizeof(label), "blk.%d.%s", layer, fmt);
+	else
+		snprintf(label, sizeof(label), "%s", fmt);
+	return graph_cmd_note(bd->g, ret, bd->hooks->name, label);
 }
 
 static int matmul(struct builder *bd, const struct accel_tensor *x, const struct gguf_tensor *w,
