@@ -303,7 +303,7 @@ static void test_fork_prefix_independent(void **state)
 	struct anpurt_session *alone = session(fx, ANPURT_KV_F32, N_CTX);
 	struct anpurt_session_params cp = anpurt_session_default_params();
 	int32_t ending[5] = { 40, 2, 17, 33, 8 }, seq[17];
-	int32_t want_child[N_GEN], want_parent[N_GEN], got[N_GEN], out;
+	int32_t want_child[N_GEN], want_parent[N_GEN], got[N_GEN], from_child[N_GEN], out;
 
 	memcpy(seq, fx->prompt, 12 * sizeof(*seq));
 	memcpy(seq + 12, ending, sizeof(ending));
@@ -325,8 +325,8 @@ static void test_fork_prefix_independent(void **state)
 	/* a prefix's next token is not on the device: the child needs a prefill first */
 	assert_int_equal(anpurt_session_generate_greedy(child, 1, &out), -ENODATA);
 	prefill(child, ending, 5);
-	greedy(child, got + 4, N_GEN);
-	assert_memory_equal(got + 4, want_child, sizeof(want_child));
+	greedy(child, from_child, N_GEN);
+	assert_memory_equal(from_child, want_child, sizeof(want_child));
 	greedy(parent, got, N_GEN - 4);
 	assert_memory_equal(got, want_parent + 4, (N_GEN - 4) * sizeof(*got));
 	anpurt_session_free(child);
