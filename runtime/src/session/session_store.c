@@ -51,36 +51,35 @@ struct writer {
 	uint64_t sum;
 };
 
-static int put(struct writer *w, const void *p, size_t n)
+/* Write and checksum @n bytes; a failure shows in ferror() at the end. */
+static void put(struct writer *w, const void *p, size_t n)
 {
 	w->sum = rt_hash(w->sum, p, n);
-	return fwrite(p, 1, n, w->f) == n ? 0 : -EIO;
+	fwrite(p, 1, n, w->f);
 }
 
 /* The payload: tokens, the K and V rows of each layer, the last logits. */
-static int put_payload(const struct anpurt_session *s, const struct session_file_header *h,
-		       struct writer *w)
+static void put_payload(const struct anpurt_session *s, const struct session_file_header *h,
+			struct writer *w)
 {
 	const uint8_t *kv = accel_bo_map(s->bufs.kv), *scratch = accel_bo_map(s->bufs.scratch);
 	size_t rows = (size_t)session_file_row_bytes(h) * s->pos;
 	uint32_t l;
-	int ret = put(w, s->hist, (size_t)s->pos * sizeof(*s->hist));
 
-	for (l = 0; !ret && l < h->model.n_layer; l++) {
-		ret = put(w, kv + 2ull * l * s->bufs.kv_layer_bytes, rows);
-		if (!ret)
-			ret = put(w, kv + (2ull * l + 1) * s->bufs.kv_layer_bytes, rows);
+	put(w, s->hist, (size_t)s->pos * sizeof(*s->hist));
+	for (l = 0; l < h->model.n_layer; l++) {
+		put(w, kv + 2ull * l * s->bufs.kv_layer_bytes, rows);
+		put(w, kv + (2ull * l + 1) * s->bufs.kv_layer_bytes, rows);
 	}
-	if (!ret && (h->flags & SESSION_FILE_LOGITS)) {
+	if (h->flags & SESSION_FILE_LOGITS) {
 		int32_t next = session_next_token(s);
 
-		ret = put(w, &next, sizeof(next));
-		if (!ret)
-			ret = put(w, scratch + s->bufs.lay.logits, 4ull * h->model.n_vocab);
+		put(w, &next, sizeof(next));
+		put(w, scratch + s->bufs.lay.logits, 4ull * h->model.n_vocab);
 	}
-	return ret;
 }
 
+/* Header placeholder, payload, then the header with the payload's checksum; synced. */
 static int write_file(const struct anpurt_session *s, FILE *f)
 {
 	struct writer w = { f, RT_HASH_INIT };
@@ -88,21 +87,39 @@ static int write_file(const struct anpurt_session *s, FILE *f)
 	struct session_file_header h;
 
 	session_header(s, &h);
-	if (fwrite(head, 1, sizeof(head), f) != sizeof(head) || put_payload(s, &h, &w))
-		return -EIO;
+	errno = 0;
+	fwrite(head, 1, sizeof(head), f);
+	put_payload(s, &h, &w);
 	h.payload_sum = w.sum;
 	session_file_encode(&h, head);
-	if (fseek(f, 0, SEEK_SET) || fwrite(head, 1, sizeof(head), f) != sizeof(head) ||
+	if (ferror(f) || fseek(f, 0, SEEK_SET) || fwrite(head, 1, sizeof(head), f) != sizeof(head) ||
 	    fflush(f) || fsync(fileno(f)))
-		return -errno ? -errno : -EIO;
+		return errno ? -errno : -EIO;
 	return 0;
+}
+
+/* Write the session file into the temporary file open as @fd, and close it. */
+static int write_tmp(const struct anpurt_session *s, int fd)
+{
+	FILE *f = fdopen(fd, "wb");
+	int ret;
+
+	if (!f) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	ret = write_file(s, f);
+	errno = 0;
+	if (fclose(f) && !ret)
+		ret = errno ? -errno : -EIO;
+	return ret;
 }
 
 int anpurt_session_save(struct anpurt_session *s, const char *path)
 {
 	size_t len = strlen(path) + sizeof(".tmp.XXXXXX");
 	char *tmp = malloc(len);
-	FILE *f = NULL;
 	int fd, ret;
 
 	if (!tmp)
@@ -115,11 +132,7 @@ int anpurt_session_save(struct anpurt_session *s, const char *path)
 		free(tmp);
 		return ret;
 	}
-	errno = 0;
-	f = fdopen(fd, "wb");
-	ret = f ? write_file(s, f) : -errno;
-	if (f ? fclose(f) && !ret : (close(fd), 0))
-		ret = errno ? -errno : -EIO;
+	ret = write_tmp(s, fd);
 	if (!ret && rename(tmp, path))
 		ret = -errno;
 	if (ret) {
