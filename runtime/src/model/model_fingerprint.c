@@ -45,7 +45,7 @@ static uint64_t hash_hparams(uint64_t h, const struct anpurt_model_info *in)
 	return hash_u32(h, (uint32_t)in->has_qk_norm);
 }
 
-uint64_t model_fingerprint(const struct anpurt_model *m)
+uint64_t model_fingerprint(const struct anpurt_model *m, const uint8_t *data, uint64_t data_start)
 {
 	const struct gguf_file *g = m->gguf;
 	uint64_t h = hash_hparams(RT_HASH_INIT, &m->info);
@@ -57,8 +57,8 @@ uint64_t model_fingerprint(const struct anpurt_model *m)
 		h = rt_hash(h, t->name.ptr, t->name.len);
 		h = hash_u32(h, t->type);
 		h = rt_hash(h, t->ne, sizeof(t->ne));
-		h = rt_hash(h, t->data, t->nbytes < FINGERPRINT_SAMPLE ? t->nbytes :
-			    FINGERPRINT_SAMPLE);
+		h = rt_hash(h, data + (t->offset - data_start),
+			    t->nbytes < FINGERPRINT_SAMPLE ? t->nbytes : FINGERPRINT_SAMPLE);
 	}
 	return h;
 }

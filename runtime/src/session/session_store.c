@@ -26,7 +26,7 @@ static void file_model(const struct anpurt_engine *e, struct session_file_model 
 	const struct anpurt_model_info *in = &e->model->info;
 
 	memset(m, 0, sizeof(*m));
-	m->fingerprint = model_fingerprint(e->model);
+	m->fingerprint = e->fingerprint;
 	snprintf(m->arch, sizeof(m->arch), "%s", in->architecture);
 	m->n_layer = in->n_layer;
 	m->kv_dim = in->n_head_kv * in->head_dim_k;
