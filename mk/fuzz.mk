@@ -5,6 +5,9 @@
 #   make fuzz-smoke-gguf   >= 20 s of fuzz_gguf (GGUF reader + model description)
 #   make fuzz-gguf         FUZZ_SECONDS of fuzz_gguf
 #   make fuzz-seeds-gguf   regenerate tests/fuzz/corpus/gguf/ (committed)
+#   make fuzz-smoke-session   >= 10 s of fuzz_session_file (the session file's checks)
+#   make fuzz-session         FUZZ_SECONDS of fuzz_session_file
+#   make fuzz-seeds-session   regenerate tests/fuzz/corpus/session/ (committed)
 ifneq ($(HAVE_CLANG),)
 FUZZ_DIR      := $(BUILD)/fuzz
 FUZZ_SECONDS  ?= 600
@@ -94,6 +97,44 @@ CHECK_SUITES += fuzz-smoke-gguf
 CHECK_DEPS   += $(FUZZ_GGUF)
 CHECK_TIMEOUT_fuzz-smoke-gguf := 300
 
+# ---- fuzz_session_file: the session file's header and payload checks (no device) ----
+FUZZ_SESS        := $(FUZZ_DIR)/fuzz_session_file
+FUZZ_SESS_GEN    := $(FUZZ_DIR)/gen_session_seeds
+FUZZ_SESS_CORPUS := tests/fuzz/corpus/session
+FUZZ_SESS_SMOKE_SECONDS ?= 10
+FUZZ_SESS_SRC    := runtime/src/common/rt_error.c runtime/src/common/rt_hash.c \
+		    runtime/src/session/session_file.c
+FUZZ_SESS_OBJ    := $(FUZZ_SESS_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+$(FUZZ_SESS_OBJ): FUZZ_CFLAGS += -Iruntime/include -Iruntime/src
+
+$(FUZZ_SESS): tests/fuzz/fuzz_session_file.c tests/fuzz/fuzz_session.h $(FUZZ_SESS_OBJ)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -Iruntime/include -Iruntime/src -fsanitize=fuzzer -o $@ \
+		tests/fuzz/fuzz_session_file.c $(FUZZ_SESS_OBJ)
+
+$(FUZZ_SESS_GEN): tests/fuzz/gen_session_seeds.c tests/fuzz/fuzz_session.h $(FUZZ_SESS_SRC)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Iruntime/include -Iruntime/src -o $@ \
+		tests/fuzz/gen_session_seeds.c $(FUZZ_SESS_SRC)
+
+.PHONY: fuzz-seeds-session fuzz-smoke-session fuzz-session
+fuzz-build: $(FUZZ_SESS)
+
+fuzz-seeds-session: $(FUZZ_SESS_GEN)
+	@mkdir -p $(FUZZ_SESS_CORPUS)
+	$(FUZZ_SESS_GEN) $(FUZZ_SESS_CORPUS)
+
+fuzz-smoke-session fuzz-session: $(FUZZ_SESS)
+	@mkdir -p $(FUZZ_DIR)/corpus-session $(FUZZ_DIR)/artifacts/
+	@tests/fuzz/smoke.sh $(FUZZ_SESS) tests/fuzz/regressions/session \
+		$(if $(filter fuzz-session,$@),$(FUZZ_SECONDS),$(FUZZ_SESS_SMOKE_SECONDS)) \
+		$(FUZZ_ARGS) -artifact_prefix=$(FUZZ_DIR)/artifacts/ $(FUZZ_DIR)/corpus-session \
+		$(FUZZ_SESS_CORPUS)
+
+CHECK_SUITES += fuzz-smoke-session
+CHECK_DEPS   += $(FUZZ_SESS)
+CHECK_TIMEOUT_fuzz-smoke-session := 300
+
 # `make check` runs the smoke run as one suite.
 CHECK_SUITES += fuzz-smoke
 CHECK_DEPS   += $(FUZZ_CP)
@@ -101,9 +142,9 @@ CHECK_TIMEOUT_fuzz-smoke := 300
 
 -include $(shell find $(FUZZ_DIR)/obj -name '*.d' 2>/dev/null)
 else
-.PHONY: fuzz fuzz-smoke fuzz-gguf fuzz-smoke-gguf
-fuzz fuzz-gguf:
+.PHONY: fuzz fuzz-smoke fuzz-gguf fuzz-smoke-gguf fuzz-session fuzz-smoke-session
+fuzz fuzz-gguf fuzz-session:
 	@echo "clang is not installed (make deps installs it): cannot build the libFuzzer targets"; exit 77
-fuzz-smoke fuzz-smoke-gguf:
+fuzz-smoke fuzz-smoke-gguf fuzz-smoke-session:
 	@echo "1..0 # SKIP clang is not installed (make deps installs it): no libFuzzer targets"
 endif

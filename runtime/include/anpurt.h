@@ -437,6 +437,63 @@ int anpurt_session_truncate(struct anpurt_session *session, uint32_t pos);
 int anpurt_session_sync(struct anpurt_session *session, const int32_t *tokens, size_t n,
 			int32_t *next, size_t *reused);
 
+/*
+ * Saving, restoring and forking sessions. Threads: these calls use their
+ * session like any other call (one thread at a time); fork and save also read
+ * the parent / saved session, which no other thread may run meanwhile.
+ *
+ * anpurt_session_save() writes the session's state to @path: a versioned,
+ * self-describing file (docs/runtime.md, "Session files") holding the model's
+ * identity (architecture, KV row shape, vocabulary size and a fingerprint of
+ * its hyper-parameters, tensor layout and the first bytes of every tensor),
+ * the KV cache type, the context, the tokens, the K and V rows of every layer
+ * for the filled positions only, and, when a position has run, its logits and
+ * greedy token (so a restored session continues with
+ * anpurt_session_generate_greedy as the original would). Header and data
+ * carry checksums. It is written to a temporary file in @path's directory
+ * (mode 0600: it holds a conversation), synced and renamed over @path: a
+ * reader never sees half a file. An empty session saves too.
+ *
+ * The sampler is not part of a session and is not saved: its generator and
+ * penalty history belong to the generation that uses it (to continue a
+ * sampled conversation reproducibly, create the sampler with the seed again;
+ * anpurt_generation_start() feeds it the prompt's last tokens).
+ */
+int anpurt_session_save(struct anpurt_session *session, const char *path);
+/*
+ * Replace the session's state with the file's. Everything is checked before
+ * anything changes: magic, version, header checksum, every field, the file's
+ * size, the data checksum, every token id, the model (a file of another model
+ * is refused naming both), the KV cache type (a file of another type is
+ * refused: no conversion, which would not give the saved session's bits; create
+ * the session with the file's kv_type) and the room (the tokens must fit in the
+ * session's context, which may differ from the saved one's: -ENOSPC). On any
+ * error the session is unchanged. -EINVAL for a file that is not a session
+ * file, malformed, truncated, corrupt or of another model or KV type, with a
+ * message naming the file and what is wrong; a negative errno of open/read.
+ */
+int anpurt_session_restore(struct anpurt_session *session, const char *path);
+
+/* anpurt_session_fork(): all of the parent's tokens */
+#define ANPURT_SESSION_ALL	UINT32_MAX
+
+/*
+ * Create *@child on the parent's engine holding the parent's first @n_tokens
+ * tokens (n_tokens <= the parent's position, or ANPURT_SESSION_ALL), e.g. a
+ * system prompt prefilled once for many requests. The K and V rows are copied
+ * on the NPU (one COPY per layer, ISA 1.1; -EOPNOTSUPP on an older device),
+ * not through the CPU. @params: the child's (NULL: the parent's); its
+ * kv_type must be the parent's (-EINVAL: COPY does not convert), its context
+ * must hold the tokens (-ENOSPC). With all of the parent's tokens the child
+ * also gets the last position's logits and greedy token, so both continue
+ * alike; with a shorter prefix it needs a prefill (or anpurt_session_sync)
+ * first, as after anpurt_session_truncate. Afterwards the two are
+ * independent.
+ */
+int anpurt_session_fork(struct anpurt_session *parent, uint32_t n_tokens,
+			const struct anpurt_session_params *params,
+			struct anpurt_session **child);
+
 struct anpurt_session_stats {
 	uint64_t prefill_tokens, decode_tokens;
 	uint64_t prefill_ns, decode_ns;		/* wall time of those calls */

@@ -84,7 +84,7 @@ static void test_help_lists_every_option(void **state)
 					    "--version", "--help", "-p", "-f", "-n", "--chat", "--system",
 					    "--temp", "--top-k", "--top-p", "--min-p", "--repeat-penalty",
 					    "--seed", "--ctx", "--priority", "--device", "--threads",
-					    "--logits", "--tokenize" };
+					    "--logits", "--tokenize", "--session-load", "--session-save" };
 	char out[4096];
 	size_t i;
 
@@ -278,6 +278,39 @@ static void test_generate(void **state)
 	assert_non_null(strstr(out, "decode: "));
 }
 
+/*
+ * --session-save writes the session after the turn; --session-load starts from
+ * it: the prompt's tokens in the file are not run again, and the greedy answer
+ * is the same. A file that is not a session file is an error naming it.
+ */
+static void test_session_files(void **state)
+{
+	char out[65536], args[512], path[] = "/tmp/anpu-run-session-XXXXXX";
+	struct json_object *a, *b, *ids, *ids2;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(args, sizeof(args), "-p t0t -n 6 --session-save %s", path);
+	a = generate_json(args, &ids);
+	snprintf(args, sizeof(args), "-p t0t -n 6 --session-load %s", path);
+	b = generate_json(args, &ids2);
+	assert_string_equal(json_object_to_json_string(ids2), json_object_to_json_string(ids));
+	json_object_put(a);
+	json_object_put(b);
+	snprintf(args, sizeof(args), "-m %s --ctx 128 -p t0t -n 6 --session-load %s",
+		 random_model.path, path);
+	assert_int_equal(run(args, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "prompt tokens: 3 (2 cached)"));
+	snprintf(args, sizeof(args), "-m %s -p t0t --session-load %s", random_model.path, model);
+	assert_int_equal(run(args, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "not an anpurt session file"));
+	assert_non_null(strstr(out, model));
+	unlink(path);
+}
+
 /* No prompt on a terminal (a pty from script(1)): a chat that keeps the conversation. */
 static void test_interactive_chat_reuses_the_cache(void **state)
 {
@@ -322,6 +355,7 @@ int main(void)
 		cmocka_unit_test(test_tokenize),
 		cmocka_unit_test(test_errors_are_the_library_message),
 		cmocka_unit_test(test_generate),
+		cmocka_unit_test(test_session_files),
 		cmocka_unit_test(test_interactive_chat_reuses_the_cache),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

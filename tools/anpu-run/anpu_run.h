@@ -34,6 +34,8 @@ struct run_opts {
 	const char *device;		/* --device */
 	unsigned int threads;		/* --threads */
 	const char *logits_path;	/* --logits FILE */
+	const char *session_load;	/* --session-load FILE: restore before the first turn */
+	const char *session_save;	/* --session-save FILE: save after every turn */
 };
 
 /*

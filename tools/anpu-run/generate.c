@@ -62,6 +62,9 @@ int gen_open(const struct run_opts *o, struct gen *g)
 		ret = -errno;
 		fprintf(stderr, PROG ": %s: %s\n", o->logits_path, strerror(errno));
 		gen_close(g);
+	} else if (o->session_load && (ret = anpurt_session_restore(g->session, o->session_load))) {
+		fprintf(stderr, PROG ": %s\n", anpurt_last_error());	/* names the file */
+		gen_close(g);
 	}
 	return ret;
 }
@@ -133,6 +136,10 @@ int gen_turn(struct gen *g, const int32_t *prompt, size_t n, struct anpurt_gener
 	}
 	if (g->logits_failed) {
 		fprintf(stderr, PROG ": %s: writing the logits failed\n", g->o->logits_path);
+		return 1;
+	}
+	if (g->o->session_save && anpurt_session_save(g->session, g->o->session_save)) {
+		fprintf(stderr, PROG ": %s\n", anpurt_last_error());
 		return 1;
 	}
 	return 0;

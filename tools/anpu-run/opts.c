@@ -37,6 +37,8 @@ enum opt_id {
 	OPT_DEVICE,
 	OPT_THREADS,
 	OPT_LOGITS,
+	OPT_SESSION_LOAD,
+	OPT_SESSION_SAVE,
 };
 
 struct opt {
@@ -67,6 +69,8 @@ static const struct opt opts[] = {
 	{ "device", OPT_DEVICE, "DEV", "sim (in-process NPU) or /dev/accel/accelN" },
 	{ "threads", OPT_THREADS, "N", "model worker threads of the in-process NPU (0: online cores)" },
 	{ "logits", OPT_LOGITS, "FILE", "write float32 logits of the last prompt position and each step" },
+	{ "session-load", OPT_SESSION_LOAD, "FILE", "start from a saved session: its tokens shared with the prompt are not run again" },
+	{ "session-save", OPT_SESSION_SAVE, "FILE", "save the session (KV cache, tokens) to FILE after each turn" },
 	{ "json", OPT_JSON, NULL, "print as JSON" },
 	{ "chat-template", OPT_CHAT_TEMPLATE, "NAME", "chat template by name instead of the detected one" },
 	{ "version", OPT_VERSION, NULL, "print the version and exit" },
@@ -89,6 +93,7 @@ static void usage_line(FILE *f)
 	fprintf(f, "Usage: " PROG " -m FILE [-p TEXT | -f FILE] [-n N] [--chat] [--system S]"
 		" [--temp T --top-k K --top-p P --min-p M --repeat-penalty R --seed S] [--ctx N]"
 		" [--priority P] [--device DEV] [--threads N] [--json] [--logits FILE]"
+		" [--session-load FILE] [--session-save FILE]"
 		" | -m FILE --info [--json] | -m FILE --tokenize [--no-special] (-p TEXT | -f FILE)"
 		" [-h|--help] [--version]\n");
 }
@@ -201,6 +206,12 @@ static int apply_generate(int id, const char *arg, struct run_opts *o)
 		break;
 	case OPT_LOGITS:
 		o->logits_path = arg;
+		break;
+	case OPT_SESSION_LOAD:
+		o->session_load = arg;
+		break;
+	case OPT_SESSION_SAVE:
+		o->session_save = arg;
 		break;
 	default:
 		return 2;

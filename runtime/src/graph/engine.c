@@ -127,6 +127,9 @@ int anpurt_engine_load(const struct anpurt_model *model, const struct anpurt_eng
 		ret = alloc_weights(e);
 	if (!ret)
 		ret = weights_upload(e, params->progress, params->progress_user);
+	/* from the device copy: the file's pages have been dropped behind the upload */
+	if (!ret)
+		e->fingerprint = model_fingerprint(model, accel_bo_map(e->weights), e->data_start);
 	if (ret) {
 		anpurt_engine_free(e);
 		return ret;

@@ -18,6 +18,7 @@ struct anpurt_engine {
 	/* the file's tensor data, [data_start, data_end) of the file, as it is */
 	struct accel_bo *weights;
 	uint64_t data_start, data_end;
+	uint64_t fingerprint;		/* model_fingerprint(), of the uploaded weights */
 };
 
 /* The weight tensor @t (of the engine's model) as a libaccel operand. */

@@ -71,5 +71,21 @@ struct graph_cmd {
 int graph_record(const struct anpurt_engine *e, const struct graph_bufs *b, uint32_t m,
 		 int decode, struct graph_cmd *out);
 void graph_cmd_free(struct graph_cmd *g);
+/*
+ * After an encoder call that returned @ret: on success give the op just recorded
+ * @label (accel_cmdbuf_set_op_label()), on failure return an error naming @graph,
+ * @label and libaccel's message.
+ */
+int graph_cmd_note(struct graph_cmd *g, int ret, const char *graph, const char *label);
+
+/*
+ * Record the copy of the first @n positions of every layer's K and V rows
+ * from @src's cache into @dst's (COPY ops, one per layer; same KV dtype,
+ * n <= both contexts), and with @last also the last position's logits and
+ * greedy token from @src's scratch into @dst's: forking a session on the
+ * device.
+ */
+int graph_record_kv_copy(const struct anpurt_engine *e, const struct graph_bufs *src,
+			 const struct graph_bufs *dst, uint32_t n, int last, struct graph_cmd *out);
 
 #endif

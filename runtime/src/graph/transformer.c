@@ -42,21 +42,25 @@ static struct accel_tensor weight(const struct builder *bd, const struct gguf_te
 }
 
 /* Label the op just recorded by @ret's call, or turn its failure into a message. */
+int graph_cmd_note(struct graph_cmd *g, int ret, const char *graph, const char *label)
+{
+	if (!ret)
+		ret = accel_cmdbuf_set_op_label(g->cb, accel_cmdbuf_op_count(g->cb) - 1, label);
+	if (ret)
+		return rt_error(ret, "graph %s, op %s: %s", graph, label, accel_cmdbuf_error(g->cb));
+	return 0;
+}
+
+/* graph_cmd_note() with the op's label: "blk.<layer>.<fmt>", or @fmt alone for layer -1. */
 static int note(struct builder *bd, int ret, const char *fmt, int layer)
 {
-	struct accel_cmdbuf *cb = bd->g->cb;
 	char label[GRAPH_LABEL_MAX];
 
 	if (layer >= 0)
 		snprintf(label, sizeof(label), "blk.%d.%s", layer, fmt);
 	else
 		snprintf(label, sizeof(label), "%s", fmt);
-	if (!ret)
-		ret = accel_cmdbuf_set_op_label(cb, accel_cmdbuf_op_count(cb) - 1, label);
-	if (ret)
-		return rt_error(ret, "graph %s, op %s: %s", bd->hooks->name, label,
-				accel_cmdbuf_error(cb));
-	return 0;
+	return graph_cmd_note(bd->g, ret, bd->hooks->name, label);
 }
 
 static int matmul(struct builder *bd, const struct accel_tensor *x, const struct gguf_tensor *w,

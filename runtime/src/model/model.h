@@ -51,5 +51,12 @@ int model_read_vocab(struct anpurt_model *m);
 void model_free_vocab(struct anpurt_model *m);
 /* tokenizer.ggml.model is "no_vocab": token ids only, no tokenizer (m->tokenizer NULL) */
 int model_has_no_vocab(const struct anpurt_model *m);
+/*
+ * A 64-bit fingerprint of the model (hyper-parameters, tensor layout, the
+ * first bytes of each tensor's data): what a saved session checks. The
+ * tensor data are read at @data, where file offset @data_start lies (the
+ * mapping: m->gguf->base and 0; a copy of the data section: its start).
+ */
+uint64_t model_fingerprint(const struct anpurt_model *m, const uint8_t *data, uint64_t data_start);
 
 #endif

@@ -91,13 +91,16 @@ int anpurt_session_create(struct anpurt_engine *engine, const struct anpurt_sess
 	if (!s)
 		return rt_error(-ENOMEM, "out of memory");
 	s->engine = engine;
+	s->params = p;
+	s->params.n_ctx = n_ctx;
+	s->params.prefill_chunk = p.prefill_chunk ? p.prefill_chunk : GRAPH_DEFAULT_CHUNK;
 	cp.priority = (enum accel_priority)p.priority;
 	ret = accel_context_create(engine->dev, &cp, &s->ctx);
 	if (ret)
 		ret = rt_error(ret, "accel_context_create: %s", strerror(-ret));
 	if (!ret)
 		ret = alloc_buffers(s, in, n_ctx, p.kv_type == ANPURT_KV_F32 ? 4 : 2,
-				    p.prefill_chunk ? p.prefill_chunk : GRAPH_DEFAULT_CHUNK);
+				    s->params.prefill_chunk);
 	if (!ret)
 		ret = graph_record(engine, &s->bufs, 1, 1, &s->decode);
 	if (!ret && !(s->hist = malloc((size_t)s->bufs.n_ctx * sizeof(*s->hist))))

@@ -10,6 +10,7 @@
 struct anpurt_session {
 	struct anpurt_engine *engine;
 	struct accel_context *ctx;
+	struct anpurt_session_params params;	/* as created, n_ctx and chunk resolved */
 	struct graph_bufs bufs;
 	struct graph_cmd decode;	/* recorded once, resubmitted every token */
 	struct graph_cmd prefill;	/* a full chunk, recorded at the first prefill */
