@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "anpu_version.h"
 #include "anpusim.h"
 #include "hw/anpu_hwif.h"
 #include "ivshmem_server.h"
@@ -74,12 +75,14 @@ static int parse_size(const char *s, uint64_t *out)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: anpu-sim --socket PATH [--dev-mem SIZE] [--threads N] [-v]\n"
+		"usage: anpu-sim --socket PATH [--dev-mem SIZE] [--threads N] [-v] | -h | --version\n"
 		"  the ANPU device model as the ivshmem-doorbell server for QEMU\n"
 		"  --socket PATH   UNIX socket QEMU connects to (-chardev socket,path=PATH)\n"
 		"  --dev-mem SIZE  BAR2 size, a power of two, %llu MiB..%llu GiB (default 1G)\n"
 		"  --threads N     model worker threads (default 1, never spinning)\n"
 		"  -v              log connections, doorbells and interrupts\n"
+		"  -h, --help      print this help and exit\n"
+		"  --version       print the version and exit\n"
 		"QEMU: -device ivshmem-doorbell,chardev=ID,vectors=%d\n",
 		(unsigned long long)(ANPU_BAR_MIN_SIZE >> 20),
 		(unsigned long long)(ANPU_BAR_MAX_SIZE >> 30), ANPU_HW_NUM_VECTORS);
@@ -123,6 +126,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "threads", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -151,6 +155,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("anpu-sim " ANPU_VERSION "\n");
 			return 0;
 		default:
 			usage(stderr);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "anpu_run.h"
+#include "anpu_version.h"
 
 enum opt_id {
 	OPT_MODEL = 'm',
@@ -245,7 +246,7 @@ static int apply(int id, const char *arg, struct run_opts *o)
 		help();
 		return 0;
 	case OPT_VERSION:
-		printf(PROG " (ANPU runtime, anpurt API %d)\n", ANPURT_API_VERSION);
+		printf(PROG " " ANPU_VERSION " (ANPU runtime, anpurt API %d)\n", ANPURT_API_VERSION);
 		return 0;
 	}
 	return apply_generate(id, arg, o);
