@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "libaccel/include/accel.h"
+#include "accel.h"
 
 enum { K = 64, N = 8, M = 2 };
 
