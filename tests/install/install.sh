@@ -3,8 +3,8 @@
 # make check-install: `make install` into a temporary DESTDIR with a PREFIX and LIBDIR of
 # its own, then as a user of the installed files would: the examples built with
 # pkg-config alone (PKG_CONFIG_PATH, PKG_CONFIG_SYSROOT_DIR), the libaccel one run
-# (shared and static), the exported symbols of each installed library exactly its
-# header's functions, every tool's --version the project's VERSION; then
+# (shared and static), the udev rule's syntax (tests/install/udev-rule.sh), the exported
+# symbols of each installed library exactly its header's functions, every tool's --version the project's VERSION; then
 # `make uninstall` leaves the DESTDIR empty. Prints TAP.
 #
 #   tests/install/install.sh BUILD_DIR      (MAKE: the make to run, default make)
@@ -53,6 +53,8 @@ else
 	printf 'missing: %s\n' "${missing[@]}" | tap_comment
 	tap_not_ok "tools, headers, static libraries, .pc files, udev rule"
 fi
+
+tap_merge < <("$here/udev-rule.sh" "$dest$prefix/lib/udev/rules.d/70-anpu.rules")
 
 for so in libaccel.so libanpurt.so; do
 	links="$(readlink "$lib/$so") $(readlink "$lib/$so.$major")"
