@@ -51,9 +51,11 @@
 #                                        libanpurt: ANPURT_API) is exported; LIBS = link
 #                                        flags (-ldrm -lm ...); other prerequisites of
 #                                        LIB.$(ANPU_VERSION) (a .so it stands on) are linked
-#                                        too. The file is libX.so.MAJOR.MINOR.PATCH (VERSION),
-#                                        soname libX.so.MAJOR, with the symlinks libX.so.MAJOR
-#                                        and libX.so. Left out of the sanitizer builds.
+#                                        too. The target is the file LIB.$(ANPU_VERSION)
+#                                        (libX.so.MAJOR.MINOR.PATCH of VERSION), soname
+#                                        libX.so.MAJOR; its recipe also writes the symlinks
+#                                        libX.so.MAJOR and libX.so (so depend on the file,
+#                                        not on a symlink). Left out of the sanitizer builds.
 #   $(call program,BIN,INPUTS,LIBS)      BIN linked from INPUTS (objects and .a files, its
 #                                        prerequisites) and LIBS (link flags)
 # OBJS are $(OBJ)/<path>.o for <path>.c; every object is compiled by one rule, which adds
@@ -148,11 +150,9 @@ $(1).$(ANPU_VERSION): $(patsubst $(OBJ)/%,$(PIC_OBJ)/%,$(2))
 	@mkdir -p $$(@D)
 	$$(CC) -shared $$(LDFLAGS) -Wl,-soname,$(notdir $(1)).$(ANPU_VERSION_MAJOR) -Wl,--no-undefined \
 	  -o $$@ $$^ $(3)
-$(1).$(ANPU_VERSION_MAJOR): $(1).$(ANPU_VERSION)
-	ln -sfn $$(<F) $$@
-$(1): $(1).$(ANPU_VERSION_MAJOR)
-	ln -sfn $$(<F) $$@
-all: $(if $(SANITIZE),,$(1).$(ANPU_VERSION) $(1).$(ANPU_VERSION_MAJOR) $(1))
+	ln -sfn $(notdir $(1)).$(ANPU_VERSION) $(1).$(ANPU_VERSION_MAJOR)
+	ln -sfn $(notdir $(1)).$(ANPU_VERSION_MAJOR) $(1)
+all: $(if $(SANITIZE),,$(1).$(ANPU_VERSION))
 endef
 shared_lib = $(eval $(call shared_lib_rules,$(1),$(2),$(3)))
 

@@ -45,8 +45,8 @@ CHECK_SUITES += accel-example
 ASAN_SUITES  += accel-example
 
 # libaccel.so exports exactly the functions accel.h declares, each marked ACCEL_API
-accel-exports: $(LIBACCEL_SO)
-	@tests/lib/exports.sh $(LIBACCEL_SO) libaccel/include/accel.h accel_ ACCEL_API
+accel-exports: $(LIBACCEL_SO).$(ANPU_VERSION)
+	@tests/lib/exports.sh $< libaccel/include/accel.h accel_ ACCEL_API
 
 CHECK_SUITES += accel-exports
 

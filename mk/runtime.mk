@@ -21,12 +21,12 @@ all: $(LIBRT)
 # (a prerequisite, so linked: DT_NEEDED libaccel.so.MAJOR)
 LIBRT_SO := $(BUILD)/lib/libanpurt.so
 $(call shared_lib,$(LIBRT_SO),$(RT_OBJ),-lpcre2-8 -lutf8proc -lm)
-$(LIBRT_SO).$(ANPU_VERSION): $(LIBACCEL_SO)
+$(LIBRT_SO).$(ANPU_VERSION): $(LIBACCEL_SO).$(ANPU_VERSION)
 
 .PHONY: anpurt-exports
 # libanpurt.so exports exactly the functions anpurt.h declares, each marked ANPURT_API
-anpurt-exports: $(LIBRT_SO)
-	@tests/lib/exports.sh $(LIBRT_SO) runtime/include/anpurt.h anpurt_ ANPURT_API
+anpurt-exports: $(LIBRT_SO).$(ANPU_VERSION)
+	@tests/lib/exports.sh $< runtime/include/anpurt.h anpurt_ ANPURT_API
 CHECK_SUITES += anpurt-exports
 
 # ---- unit tests: tests/runtime/test_*.c, each a cmocka suite; helpers tests/runtime/lib_*.c ----
