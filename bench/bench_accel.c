@@ -64,7 +64,7 @@ static int cmp_double(const void *a, const void *b)
 
 static int die(const char *what, int err)
 {
-	fprintf(stderr, "anpu-bench-accel: %s failed (%d)\n", what, err);
+	fprintf(stderr, "anpu-bench-accel: %s failed: %s\n", what, strerror(err < 0 ? -err : err));
 	return 1;
 }
 

@@ -280,7 +280,9 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		if (c == '?' || c == ':') {
 			char shortname[3] = { '-', (char)optopt, '\0' };
-			const char *name = optopt ? shortname : argv[optind - 1];
+			/* a long option's optopt is its id, not a character: name it as given */
+			const char *name = optopt && strncmp(argv[optind - 1], "--", 2) ?
+					   shortname : argv[optind - 1];
 
 			return usage_error(c == '?' ? "unknown option '%s'" :
 					   "option '%s' needs an argument", name);
