@@ -3,7 +3,8 @@
 # make check-dkms: anpu.ko as DKMS builds it. `dkms add` + `dkms build` of the DKMS
 # source tree (make dkms-source) for Debian's 6.12 kernel in a private dkms tree and
 # source tree under BUILD_DIR (--dkmstree/--sourcetree; the signing key too: nothing
-# system-wide is touched), modinfo of the module it built (license, description,
+# system-wide is touched), `dkms install` into a private --installtree (as root; no
+# depmod), modinfo of the module it built (license, description,
 # version = VERSION, author, PCI alias, vermagic), then one guest boot (anpu-vp) that
 # loads that very module and checks it with the udev rule and an unprivileged user
 # (tests/install/dkms-guest.sh). Prints TAP. SKIP_VM=1 leaves the guest out.
@@ -48,6 +49,24 @@ echo "dkms build took $(( $(date +%s) - start )) s" | tap_comment
 ko=$(ls "$scratch/tree/anpu/$version/$kver"/*/module/anpu.ko* 2>/dev/null | head -n 1)
 [[ -n $ko ]] || { tap_not_ok "dkms kept the built module"; finish; }
 tap_ok "dkms kept the built module ($(basename "$ko"))"
+
+# dkms install (root only) into a private install tree, no depmod: the copy the VM loads
+if [[ $(id -u) -eq 0 ]]; then
+	inst=$scratch/install
+	mkdir -p "$inst/$kver"
+	if run "dkms install anpu/$version (private install tree)" "${dkms[@]}" --installtree "$inst" \
+		install -m anpu -v "$version" -k "$kver" --no-depmod; then
+		installed=$(ls "$inst/$kver"/updates/dkms/anpu.ko* 2>/dev/null | head -n 1)
+		if [[ -n $installed ]] && cmp -s "$installed" "$ko"; then
+			tap_ok "installed as ${installed#"$inst/"}"
+			ko=$installed
+		else
+			tap_not_ok "dkms install put the module in $inst/$kver/updates/dkms"
+		fi
+	fi
+else
+	tap_skip "dkms install anpu/$version (private install tree)" "dkms install needs root"
+fi
 
 field() { modinfo -F "$1" "$ko" 2>/dev/null | head -n 1; }
 want() { # FIELD PATTERN
