@@ -98,25 +98,27 @@ static double run(const struct sim_kernels *kn, const struct dt *d, const uint8_
 #define PROG "anpu-bench-kernels"
 #define N_DTS (sizeof(dts) / sizeof(dts[0]))
 
+static void usage(void)
+{
+	printf("Usage: " PROG " [DTYPE...]\n"
+	       "  ns per 32 weights of each dot kernel on every SIMD path this CPU runs\n"
+	       "  DTYPE           only these weight types (default all):");
+	for (size_t i = 0; i < N_DTS; i++)
+		printf(" %s", dts[i].name);
+	printf("\n  -h, --help      print this help and exit\n"
+	       "  --version       print the version and exit\n"
+	       "  BENCH_K=K       (environment) K, a multiple of 256, for every type\n");
+}
+
 /* -h, --version, and every argument a dtype of dts[]: -1 to go on, else the exit status */
 static int check_args(int argc, char **argv)
 {
 	for (int a = 1; a < argc; a++) {
+		int status = anpu_cli_common(PROG, argv[a], usage);
 		size_t i;
 
-		if (!strcmp(argv[a], "-h") || !strcmp(argv[a], "--help")) {
-			printf("Usage: " PROG " [DTYPE...]\n"
-			       "  ns per 32 weights of each dot kernel on every SIMD path this CPU runs\n"
-			       "  DTYPE           only these weight types (default all):");
-			for (i = 0; i < N_DTS; i++)
-				printf(" %s", dts[i].name);
-			printf("\n  -h, --help      print this help and exit\n"
-			       "  --version       print the version and exit\n"
-			       "  BENCH_K=K       (environment) K, a multiple of 256, for every type\n");
-			return 0;
-		}
-		if (!strcmp(argv[a], "--version"))
-			return anpu_cli_version(PROG);
+		if (status >= 0)
+			return status;
 		for (i = 0; i < N_DTS && strcmp(argv[a], dts[i].name); i++)
 			;
 		if (i == N_DTS)

@@ -484,12 +484,10 @@ int main(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		const char *opt = argv[i], *val;
+		int status = anpu_cli_common(PROG, opt, usage);
 
-		if (!strcmp(opt, "-h") || !strcmp(opt, "--help")) {
-			usage();
-			return 0;
-		} else if (!strcmp(opt, "--version")) {
-			return anpu_cli_version(PROG);
+		if (status >= 0) {
+			return status;
 		} else if (!strcmp(opt, "--decode-only")) {
 			decode_only = 1;
 		} else if (strcmp(opt, "--out") && strcmp(opt, "--threads") && strcmp(opt, "--budget")) {

@@ -128,12 +128,10 @@ int main(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		const char *opt = argv[i], *val;
+		int status = anpu_cli_common(PROG, opt, usage);
 
-		if (!strcmp(opt, "-h") || !strcmp(opt, "--help")) {
-			usage();
-			return 0;
-		} else if (!strcmp(opt, "--version")) {
-			return anpu_cli_version(PROG);
+		if (status >= 0) {
+			return status;
 		} else if (strcmp(opt, "--hf") && strcmp(opt, "--name") && strcmp(opt, "--text-out") &&
 			   strcmp(opt, "--runs")) {
 			return anpu_cli_usage_error(PROG, "unknown option '%s'", opt);

@@ -15,6 +15,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "anpu_version.h"
 
@@ -25,6 +26,22 @@ static inline int anpu_cli_version(const char *prog)
 {
 	printf("%s %s\n", prog, ANPU_VERSION);
 	return 0;
+}
+
+/*
+ * The options every program has: -h/--help (calls @help, which prints the help
+ * on stdout) and --version. Returns the exit status for them, -1 for any other
+ * @opt.
+ */
+static inline int anpu_cli_common(const char *prog, const char *opt, void (*help)(void))
+{
+	if (!strcmp(opt, "-h") || !strcmp(opt, "--help")) {
+		help();
+		return 0;
+	}
+	if (!strcmp(opt, "--version"))
+		return anpu_cli_version(prog);
+	return -1;
 }
 
 /* A usage error: one line on stderr; returns the exit status (2). */
