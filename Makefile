@@ -10,6 +10,9 @@
 #   make bench        every benchmark part (JSON lines in build/bench/<part>.jsonl)
 #   make debug-kernel the KASAN/lockdep/kmemleak kernel for the VM (once, into .cache/)
 #   make check-debug  the VM suites on that kernel (not part of `make check`; mk/check-debug.mk)
+#   make install      libraries, headers, pkg-config files, tools, the udev rule (PREFIX,
+#                     DESTDIR, LIBDIR...: mk/install.mk, docs/install.md); make uninstall;
+#                     make install-dkms: anpu.ko's DKMS source tree (mk/dkms.mk)
 #   make clean
 # Variables: BUILD=dir (default build), CC, OPT, EXTRA_CFLAGS, EXTRA_LDFLAGS,
 #   SUITE_TIMEOUT (seconds per test suite, default 600; VALGRIND_SUITE_TIMEOUT 1200),
