@@ -58,7 +58,8 @@
 #                                        (libX.so.MAJOR.MINOR.PATCH of VERSION), soname
 #                                        libX.so.MAJOR; its recipe also writes the symlinks
 #                                        libX.so.MAJOR and libX.so (so depend on the file,
-#                                        not on a symlink). Left out of the sanitizer builds.
+#                                        not on a symlink; a changed VERSION relinks, so the
+#                                        symlinks follow it). Left out of the sanitizer builds.
 #   $(call program,BIN,INPUTS,LIBS)      BIN linked from INPUTS (objects and .a files, its
 #                                        prerequisites) and LIBS (link flags)
 # OBJS are $(OBJ)/<path>.o for <path>.c; every object is compiled by one rule, which adds
@@ -149,10 +150,10 @@ endef
 static_lib = $(eval $(call static_lib_rules,$(1),$(2)))
 
 define shared_lib_rules
-$(1).$(ANPU_VERSION): $(patsubst $(OBJ)/%,$(PIC_OBJ)/%,$(2))
+$(1).$(ANPU_VERSION): $(patsubst $(OBJ)/%,$(PIC_OBJ)/%,$(2)) VERSION
 	@mkdir -p $$(@D)
 	$$(CC) -shared $$(LDFLAGS) -Wl,-soname,$(notdir $(1)).$(ANPU_VERSION_MAJOR) -Wl,--no-undefined \
-	  -o $$@ $$^ $(3)
+	  -o $$@ $$(filter-out VERSION,$$^) $(3)
 	ln -sfn $(notdir $(1)).$(ANPU_VERSION) $(1).$(ANPU_VERSION_MAJOR)
 	ln -sfn $(notdir $(1)).$(ANPU_VERSION_MAJOR) $(1)
 all: $(if $(SANITIZE),,$(1).$(ANPU_VERSION))
