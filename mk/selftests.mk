@@ -16,7 +16,7 @@ ST_OUT      := $(BUILD)/selftests
 ST_TARBALL  := $(firstword $(wildcard /usr/src/linux-source-6.12*.tar.xz))
 ST_HARNESS  := $(ST_OUT)/include/kselftest_harness.h
 ST_KERNEL   := $(lastword $(sort $(wildcard /boot/vmlinuz-6.12*)))
-ST_PROGS    := anpu_ioctl_test anpu_job_test anpu_sync_test anpu_isolation_test \
+ST_PROGS    := anpu_ioctl_test anpu_submit_test anpu_job_test anpu_sync_test anpu_isolation_test \
                anpu_recovery_test anpu_stress_test anpu_pm_test anpu_race_test \
                anpu_memory_test
 ST_PROGS    := $(foreach p,$(ST_PROGS),$(if $(wildcard $(ST_DIR)/$(p).c),$(p)))

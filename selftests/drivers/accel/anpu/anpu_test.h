@@ -26,6 +26,8 @@
 #include "anpu_lib.h"
 
 #define ANPU_JOB_WAIT_MS	20000
+/* a user pointer no process has mapped (the bad-input tests expect -EFAULT) */
+#define BADPTR			((uint64_t)0x10)
 
 FIXTURE(anpu) {
 	int fd;
