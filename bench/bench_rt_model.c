@@ -21,7 +21,8 @@
  * warm-up (a session with 16 prompt tokens and 4 greedy steps: command buffers
  * recorded, worker threads and pages touched); a round is a fresh session with
  * p128 + 128 greedy steps, then another fresh session with p512. The prompt is
- * real text of the model's vocabulary.
+ * real text of the model's vocabulary; --ids-out FILE writes its 512 ids (a
+ * JSON array) so that llama.cpp is fed exactly the same tokens.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -139,6 +140,27 @@ static int round_once(struct anpurt_engine *engine, const int32_t *prompt, struc
 	return 0;
 }
 
+/* The prompt ids as a JSON array into @path. */
+static int write_ids(const char *path, const int32_t *ids, size_t n)
+{
+	FILE *f = fopen(path, "w");
+	int bad;
+
+	if (!f) {
+		perror(path);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%c%d", i ? ',' : '[', ids[i]);
+	fprintf(f, "]\n");
+	bad = ferror(f);
+	if (fclose(f) || bad) {
+		perror(path);
+		return -1;
+	}
+	return 0;
+}
+
 static void emit(const char *label, const char *what, double value, const char *unit)
 {
 	printf("{\"name\":\"runtime.%s\",\"value\":%.3f,\"unit\":\"%s\",\"model\":\"%s\"}\n",
@@ -182,7 +204,7 @@ static void emit_figures(const char *label, const struct anpurt_model_info *info
 
 int bench_model(int argc, char **argv)
 {
-	const char *path = argv[0], *label = argv[1];
+	const char *path = argv[0], *label = argv[1], *ids_out = NULL;
 	struct anpurt_engine_params ep = anpurt_engine_default_params();
 	struct model_best best = { 1e30, 1e30, 1e30, 1e30 };
 	struct anpurt_engine *engine;
@@ -199,11 +221,14 @@ int bench_model(int argc, char **argv)
 			ep.threads = (unsigned int)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--bw") && i + 1 < argc)
 			bw_gbs = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--ids-out") && i + 1 < argc)
+			ids_out = argv[++i];
 		else
 			runs = 0;
 	}
 	if (runs < 1 || ep.threads < 1) {
-		fprintf(stderr, "anpu-bench-runtime: model FILE LABEL [--runs N>=1] [--threads T>=1] [--bw GBS]\n");
+		fprintf(stderr, "anpu-bench-runtime: model FILE LABEL [--runs N>=1] [--threads T>=1] [--bw GBS]"
+			" [--ids-out FILE]\n");
 		return 2;
 	}
 	ep.n_sessions = 1;
@@ -217,6 +242,8 @@ int bench_model(int argc, char **argv)
 	}
 	t0 = now_ms() - t0;
 	if (make_prompt(model, prompt, MAX_PROMPT))
+		goto out;
+	if (ids_out && write_ids(ids_out, prompt, MAX_PROMPT))
 		goto out;
 	if (warm_up(engine, prompt))
 		goto out;

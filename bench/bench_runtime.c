@@ -13,7 +13,7 @@
  *       widest loads, bench/bw_read.h as the simulator benchmark), best of RUNS
  *       (default 8) reads of 256 MiB. A separate process from `model` so its
  *       buffer does not count in the model's peak RSS.
- *   anpu-bench-runtime model FILE LABEL [--runs N] [--threads T] [--bw GBS]
+ *   anpu-bench-runtime model FILE LABEL [--runs N] [--threads T] [--bw GBS] [--ids-out FILE]
  *       one model in-process (bench/bench_model.c): runtime.load/prefill/ttft/
  *       decode/rss.LABEL.*; with --bw (the bw-read figure of the same run) also
  *       runtime.decode.LABEL.roofline.
@@ -97,7 +97,7 @@ static int runs_arg(const char *s, int *runs)
 
 #define PROG "anpu-bench-runtime"
 #define USAGE "Usage: " PROG " gguf-open FILE [RUNS] | bw-read [RUNS] |\n" \
-	"       model FILE LABEL [--runs N] [--threads T] [--bw GBS] | -h | --help | --version\n" \
+	"       model FILE LABEL [--runs N] [--threads T] [--bw GBS] [--ids-out FILE] | -h | --help | --version\n" \
 	"  JSON lines on stdout\n" \
 	"  gguf-open FILE [RUNS]  open+check time of a GGUF file (best of RUNS, default 20)\n" \
 	"  bw-read [RUNS]         memory read bandwidth (best of RUNS, default 8)\n" \
@@ -105,6 +105,7 @@ static int runs_arg(const char *s, int *runs)
 	"    --runs N             timed runs\n" \
 	"    --threads T          model worker threads\n" \
 	"    --bw GBS             the machine's read bandwidth, for the decode's fraction of it\n" \
+	"    --ids-out FILE       write the prompt's 512 ids (JSON array) for llama.cpp\n" \
 	"  -h, --help             print this help and exit\n" \
 	"  --version              print the version and exit\n"
 

@@ -14,12 +14,17 @@
 #   runtime.bw.read_gbs                 this machine's read bandwidth (the roofline's divisor)
 #   runtime.{load,prefill,ttft,decode,rss}.<m>.*  per model (bench/bench_rt_model.c), each
 #                                       model in its own process, 2 model threads
+#   llamacpp.{load,prefill,ttft,decode}.<m>.*  llama.cpp on the same file, threads and
+#                                       prompt ids (llamacpp.mjs bench-gen), rounds
+#                                       interleaved with ours
+#   runtime.{prefill.<m>.p128,prefill.<m>.p512,decode.<m>,ttft.<m>.p128}.vs_llamacpp
+#                                       ours / theirs (ttft: theirs / ours): > 1 is faster
 #
 # Model files come from anpu-mkmodel and are cached in .cache/models/ under the names
 # tests/llamacpp/check-mkmodel.sh uses (checksum of the tool's sources), so the two share
 # them. Without the npm inputs (registry unreachable) the parts that need them print a
 # skipped line with the reason. Budget: on an idle 2-core machine the model part is
-# MODEL_RUNS=2 best-of rounds (+1 warm-up) x 4 models, about 6 min; the tokenizer
+# MODEL_RUNS=2 best-of rounds (+1 warm-up) x 5 models, each side, about 15 min; the tokenizer
 # part 3 rounds, about 1 min (model files generated once, about 1 min each, not counted).
 set -uo pipefail
 
@@ -115,17 +120,34 @@ else
 	skipped runtime.tokenize.vs_llamacpp "${llama_why:-no tokenizer run}"
 fi
 
-# ---- models: read bandwidth first, then each model in its own process ----
+# ---- models: read bandwidth first, then each model side by side with llama.cpp ----
+# MODEL_RUNS interleaved rounds per model: ours (one process, one timed run), then
+# llama.cpp (one process, one run) on the same file, threads and prompt ids; each side's
+# figures are its best round (bench/side-by-side.mjs, which also writes the ratios).
 "$bin/anpu-bench-runtime" bw-read >"$tmp/bw" || exit 1
 cat "$tmp/bw"
 bw=$(value <"$tmp/bw")
-for m in qwen2.5-0.5b:q8_0 qwen2.5-0.5b:q4_0 qwen2.5-0.5b:q4_k_m qwen3-0.6b:q4_k_m; do
+for m in qwen2.5-0.5b:q8_0 qwen2.5-0.5b:q4_0 qwen2.5-0.5b:q4_k_m qwen3-0.6b:q4_k_m qwen2.5-1.5b:q4_k_m; do
 	preset=${m%%:*} type=${m#*:}
 	if [ -n "$inputs_why" ]; then
 		skipped "runtime.decode.$preset.$type.tok_s" "$inputs_why"
 		continue
 	fi
 	f=$(model_file "$preset" "$type") || exit 1
-	"$bin/anpu-bench-runtime" model "$f" "$preset.$type" --runs "$MODEL_RUNS" --threads 2 --bw "$bw" || exit 1
+	rm -f "$tmp"/ours.* "$tmp"/llama.*
+	why=$llama_why
+	for r in $(seq "$MODEL_RUNS"); do
+		"$bin/anpu-bench-runtime" model "$f" "$preset.$type" --runs 1 --threads 2 --bw "$bw" \
+			--ids-out "$tmp/ids.json" >"$tmp/ours.$r" || exit 1
+		[ -z "$why" ] || continue
+		node tests/llamacpp/llamacpp.mjs bench-gen "$f" "$tmp/ids.json" --threads 2 --runs 1 \
+			>"$tmp/llama.$r" 2>"$tmp/err" || why="llamacpp.mjs bench-gen: $(tail -n 1 "$tmp/err")"
+	done
+	if [ -n "$why" ]; then
+		node bench/side-by-side.mjs "$preset.$type" "$tmp"/ours.* -- || exit 1
+		skipped "llamacpp.decode.$preset.$type.tok_s" "$why"
+	else
+		node bench/side-by-side.mjs "$preset.$type" "$tmp"/ours.* -- "$tmp"/llama.* || exit 1
+	fi
 done
 echo "{\"name\":\"runtime.load1_end\",\"value\":$(load1),\"unit\":\"load\"}"
