@@ -11,3 +11,15 @@ $(BUILD)/bin/anpu-run: | $(TRACE_TOOL)
 
 # tests/runtime/test_rt_trace.c runs both tools from the outside
 $(BUILD)/tests/test_rt_trace: | $(TRACE_TOOL) $(BUILD)/bin/anpu-run
+
+# `make bench-trace`: $(BENCH_DIR)/trace.jsonl (trace.decode.overhead_ratio, bench/trace.sh)
+.PHONY: bench-trace
+BENCH_PARTS += bench-trace
+bench-trace: $(BUILD)/bin/anpu-run $(BUILD)/bin/anpu-mkmodel
+	scripts/bench-record.sh $(BENCH_DIR) trace bench/trace.sh $(BUILD)
+
+# the libaccel VM suite records a trace on the kernel backend (tests/accel/vm/guest.sh)
+ifneq ($(ACCEL_VM_CHECK_DEPS),)
+check-accel-vm: $(TRACE_TOOL)
+CHECK_DEPS += $(TRACE_TOOL)
+endif

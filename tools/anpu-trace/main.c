@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* anpu-trace: record and report ANPU traces (docs/tools.md, "anpu-trace"). */
+/* anpu-trace: record and report ANPU traces (docs/tracing.md). */
 #include "anpu_trace.h"
 
 #include <errno.h>
