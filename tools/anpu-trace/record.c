@@ -9,6 +9,7 @@
 #include "trace_sources.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +56,7 @@ int trace_record(const struct record_opts *o)
 	struct tr_trace t = { 0 };
 	const char *why = NULL;
 	char *raw = NULL;
-	int status, ret;
+	int status, ret, fd;
 
 	if (o->raw)
 		raw = strdup(o->raw);
@@ -63,6 +64,14 @@ int trace_record(const struct record_opts *o)
 		raw = NULL;
 	if (!raw)
 		return trace_fail("out of memory", -ENOMEM);
+	/* the output must be writable before the program runs, not after */
+	fd = open(o->out, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		ret = trace_fail(o->out, -errno);
+		free(raw);
+		return ret;
+	}
+	close(fd);
 	/* an old file must not pass for this run's trace */
 	if (unlink(raw) && errno != ENOENT) {
 		ret = trace_fail(raw, -errno);
