@@ -21,8 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PID_DEVICE_BASE	1000
-#define PID_DRIVER	2000
+/* above any real pid (pid_max <= 4194304): the CPU process keeps the program's pid */
+#define PID_DEVICE_BASE	10000000
+#define PID_DRIVER	20000000
 #define MAX_LANES	8	/* overlapping jobs of one queue before they share a lane */
 
 struct writer {
