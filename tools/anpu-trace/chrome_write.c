@@ -80,12 +80,23 @@ static int device_index(const struct tr_trace *t, const char *name)
 	return 0;
 }
 
+/* The shape an op's name shows: its weight's (" w:"), else its first tensor's. */
+static void name_shape(const char *shapes, char *out, size_t n)
+{
+	const char *p = strstr(shapes, " w:");
+
+	p = p ? p + 3 : strchr(shapes, ':');
+	if (p && *p == ':')
+		p++;
+	snprintf(out, n, "%.*s", p ? (int)strcspn(p, " ") : 0, p ? p : "");
+}
+
 static void write_ops(struct writer *w, const struct tr_trace *t, const struct tr_job *j,
 		      int pid, int tid)
 {
 	const struct tr_cmdbuf *cb = tr_cmdbuf(t, j->cmdbuf);
 	int64_t prev_end = j->start_ns;
-	char title[160];
+	char title[224], shape[64];
 
 	for (uint32_t i = 0; i < j->n_ops; i++) {
 		const struct tr_op *op = &j->ops[i];
@@ -104,7 +115,10 @@ static void write_ops(struct writer *w, const struct tr_trace *t, const struct t
 			w->adjusted_ops++;
 		prev_end = e;
 		x_event(w, pid, tid, "op", s, e);
-		snprintf(title, sizeof(title), "%s%s%s", label, *label ? " " : "", name);
+		/* "blk.3.attn_q MATMUL Q4_K[896,896]": layer, op and shape at a glance */
+		name_shape(d ? d->shapes : "", shape, sizeof(shape));
+		snprintf(title, sizeof(title), "%s%s%s%s%s", label, *label ? " " : "", name,
+			 *shape ? " " : "", shape);
 		fputs(",\"name\":", w->f);
 		json_str(w->f, title);
 		fprintf(w->f, ",\"args\":{\"op\":\"%s\",\"index\":%u,\"label\":", name, op->index);
