@@ -23,3 +23,9 @@ ifneq ($(ACCEL_VM_CHECK_DEPS),)
 check-accel-vm: $(TRACE_TOOL)
 CHECK_DEPS += $(TRACE_TOOL)
 endif
+
+# libaccel's conformance suites with trace mode on (tests/trace/accel-traced.sh)
+.PHONY: check-trace-accel
+check-trace-accel: $(TRACE_TOOL) $(ACCEL_TEST_BIN)
+	@tests/trace/accel-traced.sh $(BUILD)
+CHECK_SUITES += check-trace-accel
