@@ -29,3 +29,4 @@ endif
 check-trace-accel: $(TRACE_TOOL) $(ACCEL_TEST_BIN)
 	@tests/trace/accel-traced.sh $(BUILD)
 CHECK_SUITES += check-trace-accel
+ASAN_SUITES  += check-trace-accel
