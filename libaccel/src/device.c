@@ -3,10 +3,10 @@
  * Devices: enumeration of kernel devices, opening (default, "sim", paths,
  * $ANPU_DEVICE), device info, the observer, object bookkeeping.
  *
- * Global state (the only mutable globals of the library): the list of open
- * devices and a bounded list of closed device structs, both under
- * open_devices_lock, so that closing a device twice is an error and not a
- * use after free.
+ * Global state (with trace mode's in trace.c, the only mutable globals of the
+ * library): the list of open devices and a bounded list of closed device
+ * structs, both under open_devices_lock, so that closing a device twice is an
+ * error and not a use after free.
  */
 #include "accel_internal.h"
 

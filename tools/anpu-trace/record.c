@@ -102,10 +102,19 @@ int trace_record(const struct record_opts *o)
 		tracefs_collect(tfs, &t);
 	if (!ret)
 		ret = tr_write_chrome(&t, o->out);
-	if (ret)
+	if (ret) {
 		trace_fail(ret == -ENOMEM ? "out of memory" : o->out, ret);
-	else if (!o->raw)
-		unlink(raw);
+	} else {
+		size_t ops = 0;
+
+		for (size_t i = 0; i < t.n_jobs; i++)
+			ops += t.jobs[i].n_ops;
+		fprintf(stderr, PROG ": %s: %zu NPU jobs, %zu op records, %zu CPU spans, "
+			"%zu driver events (open it in https://ui.perfetto.dev)\n", o->out,
+			t.n_jobs, ops, t.n_spans, t.n_instants);
+		if (!o->raw)
+			unlink(raw);
+	}
 	tr_free(&t);
 	free(raw);
 	return ret ? 1 : status;
