@@ -415,6 +415,10 @@ static void test_html_page_runs(void **state)
 	assert_memory_equal(out, "anpu-trace timeline: ", 21);
 	assert_non_null(strstr(out, "NPU sim (in-process) / queue "));
 	assert_non_null(strstr(out, "CPU (pid "));
+	/* the report's summary is on the page too, measured beside modeled */
+	assert_int_equal(sh(out, sizeof(out), "grep -c -e 'Where the time went' -e "
+			    "'<td>MATMUL</td>' -e 'modeled ms' %s", html_path), 0);
+	assert_string_equal(out, "3\n");
 }
 
 /* In headless Chromium: no console errors, the title says every track was drawn. */

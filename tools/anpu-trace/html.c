@@ -4,12 +4,13 @@
  * tracks and complete events are embedded as one JSON object; the renderer
  * (html_page.h: inline CSS and JS, no network) draws one canvas per track,
  * zooms with the wheel, pans by dragging and shows an event's details on
- * click. When it has drawn every track it sets the title to
+ * click. Below it, the report's summary (NPU busy, CPU overhead per token,
+ * time per op type measured and modeled) as static HTML. When it has drawn every track it sets the title to
  * "anpu-trace timeline: N tracks" (an error sets "anpu-trace error: ...").
  */
 #include "anpu_trace.h"
 #include "html_page.h"
-#include "report_data.h"
+#include "report_analyse.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -56,7 +57,49 @@ static void detail(FILE *f, const struct rep_event *e)
 	html_json_str(f, text);
 }
 
-int trace_html(const struct rep_data *d, const char *path)
+/* @s as HTML text. */
+static void html_text(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '<')
+			fputs("&lt;", f);
+		else if (*s == '>')
+			fputs("&gt;", f);
+		else if (*s == '&')
+			fputs("&amp;", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void summary(FILE *f, const struct report *r)
+{
+	int64_t wall = r->wall_t1 - r->wall_t0;
+
+	fprintf(f, "<section id=\"summary\"><h2>Where the time went</h2>\n<p>wall time %.3f ms, "
+		"%llu NPU jobs, NPU busy %.3f ms (%.1f%%); %llu ops: measured %.3f ms, modeled "
+		"phone NPU %.3f ms", (double)wall / 1e6, (unsigned long long)r->jobs,
+		(double)r->npu_busy_ns / 1e6, report_pct(r->npu_busy_ns, wall),
+		(unsigned long long)r->ops, (double)r->op_measured_ns / 1e6,
+		(double)r->op_modeled_ns / 1e6);
+	if (r->decode_steps)
+		fprintf(f, "; %llu decode steps, CPU overhead per token %.3f ms",
+			(unsigned long long)r->decode_steps,
+			(double)report_overhead_per_token(r) / 1e6);
+	fputs(".</p>\n<table><tr><th>op type</th><th>count</th><th>measured ms</th>"
+	      "<th>share</th><th>modeled ms</th></tr>\n", f);
+	for (size_t i = 0; i < r->n_types; i++) {
+		fputs("<tr><td>", f);
+		html_text(f, r->types[i].op);
+		fprintf(f, "</td><td>%llu</td><td>%.3f</td><td>%.1f%%</td><td>%.3f</td></tr>\n",
+			(unsigned long long)r->types[i].count, (double)r->types[i].measured_ns / 1e6,
+			report_pct(r->types[i].measured_ns, r->op_measured_ns),
+			(double)r->types[i].modeled_ns / 1e6);
+	}
+	fputs("</table></section>\n", f);
+}
+
+int trace_html(const struct rep_data *d, const struct report *r, const char *path)
 {
 	FILE *f = fopen(path, "w");
 	size_t x = 0;
@@ -64,6 +107,7 @@ int trace_html(const struct rep_data *d, const char *path)
 	if (!f)
 		return -errno;
 	fputs(html_page_head, f);
+	summary(f, r);
 	fputs("<script>\nconst TRACE = {\"tracks\":[", f);
 	for (size_t t = 0; t < d->n_tracks; t++) {
 		int64_t open_end[64];

@@ -32,9 +32,6 @@ struct rep_data {
 	size_t n_tracks;
 };
 
-/* Write the timeline page of @d to @path (html.c); 0 or -errno. */
-int trace_html(const struct rep_data *d, const char *path);
-
 /* Parse @path; 0 or -errno (-EINVAL: not a trace anpu-trace wrote). */
 int rep_load(struct rep_data *d, const char *path);
 void rep_free(struct rep_data *d);
