@@ -724,8 +724,9 @@ ACCEL_API int accel_device_set_observer(struct accel_device *dev, const struct a
  *  - records the CPU spans the caller marks with accel_trace_span_begin/end.
  * Records are buffered in memory and written by a background thread, at
  * accel_device_close() and at exit (atexit); a process killed by a signal
- * loses at most the last ~200 ms. Child processes inherit ANPU_TRACE: unset
- * it before starting other programs that use libaccel.
+ * loses at most the last ~200 ms. A forked child stops tracing (the parent
+ * owns the file); a program it executes inherits ANPU_TRACE and would start
+ * the file again: unset it before starting other programs that use libaccel.
  */
 #define ACCEL_TRACE_ENV		"ANPU_TRACE"
 

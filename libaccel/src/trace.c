@@ -48,6 +48,7 @@ static struct {
 	uint32_t next_cb_id;
 	pthread_t thread;
 	bool thread_started;
+	pid_t pid;			/* the traced process (a forked child is not) */
 } tr = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.wake = PTHREAD_COND_INITIALIZER,
@@ -199,6 +200,9 @@ static void *writer_main(void *arg)
 
 static void at_exit(void)
 {
+	/* a forked child has neither the writer thread nor a right to the file */
+	if (getpid() != tr.pid)
+		return;
 	pthread_mutex_lock(&tr.lock);
 	tr.stop = true;
 	pthread_cond_signal(&tr.wake);
@@ -210,6 +214,12 @@ static void at_exit(void)
 	pthread_mutex_lock(&tr.write_lock);
 	fsync(tr.fd);
 	pthread_mutex_unlock(&tr.write_lock);
+}
+
+/* The child of a fork stops tracing: its parent owns the file and the writer. */
+static void after_fork_in_child(void)
+{
+	atomic_store(&state, STATE_OFF);
 }
 
 static void init(void)
@@ -228,6 +238,8 @@ static void init(void)
 		return;
 	}
 	tr.jobs_tail = &tr.jobs;
+	tr.pid = getpid();
+	pthread_atfork(NULL, NULL, after_fork_in_child);
 	accel_trace_printf(&head, "{\"type\":\"header\",\"format\":\"anpu-trace\",\"version\":%d,"
 			   "\"pid\":%d,\"clock\":\"CLOCK_MONOTONIC\",\"start_ns\":%lld}\n",
 			   TRACE_FORMAT_VERSION, (int)getpid(), (long long)accel_now_ns());
