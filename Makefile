@@ -10,6 +10,9 @@
 #   make bench        every benchmark part (JSON lines in build/bench/<part>.jsonl)
 #   make debug-kernel the KASAN/lockdep/kmemleak kernel for the VM (once, into .cache/)
 #   make check-debug  the VM suites on that kernel (not part of `make check`; mk/check-debug.mk)
+#   make install      libraries, headers, pkg-config files, tools, the udev rule (PREFIX,
+#                     DESTDIR, LIBDIR...: mk/install.mk, docs/install.md); make uninstall;
+#                     make install-dkms: anpu.ko's DKMS source tree (mk/dkms.mk)
 #   make clean
 # Variables: BUILD=dir (default build), CC, OPT, EXTRA_CFLAGS, EXTRA_LDFLAGS,
 #   SUITE_TIMEOUT (seconds per test suite, default 600; VALGRIND_SUITE_TIMEOUT 1200),
@@ -47,9 +50,16 @@
 #   $(call shared_lib,LIB,OBJS,LIBS)     LIB = $(BUILD)/lib/libX.so linked from OBJS compiled
 #                                        again with -fPIC -fvisibility=hidden (under
 #                                        $(BUILD)/pic/): only what the sources mark with
-#                                        visibility("default") (libaccel: ACCEL_API) is
-#                                        exported; LIBS = link flags (-ldrm -lm ...). Left
-#                                        out of the sanitizer builds.
+#                                        visibility("default") (libaccel: ACCEL_API,
+#                                        libanpurt: ANPURT_API) is exported; LIBS = link
+#                                        flags (-ldrm -lm ...); other prerequisites of
+#                                        LIB.$(ANPU_VERSION) (a .so it stands on) are linked
+#                                        too. The target is the file LIB.$(ANPU_VERSION)
+#                                        (libX.so.MAJOR.MINOR.PATCH of VERSION), soname
+#                                        libX.so.MAJOR; its recipe also writes the symlinks
+#                                        libX.so.MAJOR and libX.so (so depend on the file,
+#                                        not on a symlink; a changed VERSION relinks, so the
+#                                        symlinks follow it). Left out of the sanitizer builds.
 #   $(call program,BIN,INPUTS,LIBS)      BIN linked from INPUTS (objects and .a files, its
 #                                        prerequisites) and LIBS (link flags)
 # OBJS are $(OBJ)/<path>.o for <path>.c; every object is compiled by one rule, which adds
@@ -79,12 +89,22 @@ SANITIZE  ?=
 CSTD      := -std=c11 -D_GNU_SOURCE=
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS    := $(CSTD) $(OPT) -g $(WARN) -fno-strict-aliasing -pthread $(SANITIZE) $(EXTRA_CFLAGS)
-CPPFLAGS  := -I. -Isim/include -MMD -MP
+CPPFLAGS  := -I. -Isim/include -I$(BUILD)/include -MMD -MP
 LDFLAGS   := -pthread $(SANITIZE) $(EXTRA_LDFLAGS)
 
 # Flags for the SIMD translation units (by file-name suffix).
 AVX2_FLAGS   := -mavx2 -mfma -mf16c
 AVX512_FLAGS := $(AVX2_FLAGS) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512vbmi -mavx512bitalg
+
+# ---- the project version: VERSION is the one place (docs/install.md). Sonames, the
+# pkg-config files, anpu.ko's MODULE_VERSION (kmod/Kbuild reads the file), dkms.conf and
+# every program's --version (the generated header below) take it from there.
+ANPU_VERSION := $(shell cat VERSION 2>/dev/null)
+ifeq ($(shell printf '%s' '$(ANPU_VERSION)' | grep -Ex '[0-9]+\.[0-9]+\.[0-9]+'),)
+$(error VERSION must hold one MAJOR.MINOR.PATCH line, not '$(ANPU_VERSION)')
+endif
+ANPU_VERSION_WORDS := $(subst ., ,$(ANPU_VERSION))
+ANPU_VERSION_MAJOR := $(word 1,$(ANPU_VERSION_WORDS))
 
 OBJ        := $(BUILD)/obj
 PIC_OBJ    := $(BUILD)/pic
@@ -130,10 +150,13 @@ endef
 static_lib = $(eval $(call static_lib_rules,$(1),$(2)))
 
 define shared_lib_rules
-$(1): $(patsubst $(OBJ)/%,$(PIC_OBJ)/%,$(2))
+$(1).$(ANPU_VERSION): $(patsubst $(OBJ)/%,$(PIC_OBJ)/%,$(2)) VERSION
 	@mkdir -p $$(@D)
-	$$(CC) -shared $$(LDFLAGS) -Wl,-soname,$$(@F) -o $$@ $$^ $(3)
-all: $(if $(SANITIZE),,$(1))
+	$$(CC) -shared $$(LDFLAGS) -Wl,-soname,$(notdir $(1)).$(ANPU_VERSION_MAJOR) -Wl,--no-undefined \
+	  -o $$@ $$(filter-out VERSION,$$^) $(3)
+	ln -sfn $(notdir $(1)).$(ANPU_VERSION) $(1).$(ANPU_VERSION_MAJOR)
+	ln -sfn $(notdir $(1)).$(ANPU_VERSION_MAJOR) $(1)
+all: $(if $(SANITIZE),,$(1).$(ANPU_VERSION))
 endef
 shared_lib = $(eval $(call shared_lib_rules,$(1),$(2),$(3)))
 
@@ -180,14 +203,28 @@ ifeq ($(wildcard /usr/include/cmocka.h),)
 $(warning cmocka.h not found: the unit tests need libcmocka-dev (run `make deps`))
 endif
 
+# ---- the generated version header: $(BUILD)/include/anpu_version.h (ANPU_VERSION, a
+# string, and its numbers). Every object waits for it (order-only); the dependency files
+# then rebuild exactly the objects that include it when VERSION changes.
+VERSION_H := $(BUILD)/include/anpu_version.h
+$(VERSION_H): VERSION
+	@mkdir -p $(@D)
+	@printf '%s\n' '/* generated from VERSION by the Makefile: do not edit */' \
+	  '#ifndef ANPU_VERSION_H' '#define ANPU_VERSION_H' \
+	  '#define ANPU_VERSION "$(ANPU_VERSION)"' \
+	  '#define ANPU_VERSION_MAJOR $(word 1,$(ANPU_VERSION_WORDS))' \
+	  '#define ANPU_VERSION_MINOR $(word 2,$(ANPU_VERSION_WORDS))' \
+	  '#define ANPU_VERSION_PATCH $(word 3,$(ANPU_VERSION_WORDS))' \
+	  '#endif' > $@.tmp && mv $@.tmp $@
+
 # ---- compile rules: SIMD flags by file-name suffix; $(PIC_OBJ) for shared libraries ----
 simd_flags = $(if $(filter %_avx512.o,$@),$(AVX512_FLAGS),$(if $(filter %_avx2.o,$@),$(AVX2_FLAGS)))
 
-$(OBJ)/%.o: %.c
+$(OBJ)/%.o: %.c | $(VERSION_H)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(simd_flags) -c -o $@ $<
 
-$(PIC_OBJ)/%.o: %.c
+$(PIC_OBJ)/%.o: %.c | $(VERSION_H)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(PIC_FLAGS) $(simd_flags) -c -o $@ $<
 

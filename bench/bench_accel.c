@@ -32,6 +32,7 @@
 #include "libaccel/include/accel.h"
 #include "uapi/drm/anpu_accel.h"
 #include "uapi/drm/anpu_isa.h"
+#include "tools/common/anpu_cli.h"
 
 #define RTT_ITERS	3000
 #define RUN_JOBS	200000
@@ -63,7 +64,7 @@ static int cmp_double(const void *a, const void *b)
 
 static int die(const char *what, int err)
 {
-	fprintf(stderr, "anpu-bench-accel: %s failed (%d)\n", what, err);
+	fprintf(stderr, "anpu-bench-accel: %s failed: %s\n", what, strerror(err < 0 ? -err : err));
 	return 1;
 }
 
@@ -200,12 +201,24 @@ int main(int argc, char **argv)
 	double t0, c0, wall, cpu;
 	int ret;
 
-	if (argc == 3 && !strcmp(argv[1], "--kernel"))
-		return kernel_part(argv[2]);
-	if (argc != 1) {
-		fprintf(stderr, "usage: anpu-bench-accel [--kernel /dev/accel/accelN]\n");
-		return 2;
+	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		printf("Usage: anpu-bench-accel [--kernel /dev/accel/accelN]\n"
+		       "  libaccel's submit and round-trip costs: JSON lines on stdout\n"
+		       "  (no option)           the in-process NPU\n"
+		       "  --kernel NODE         the kernel driver's device node (in the VM)\n"
+		       "  -h, --help            print this help and exit\n"
+		       "  --version             print the version and exit\n");
+		return 0;
 	}
+	if (argc >= 2 && !strcmp(argv[1], "--version"))
+		return anpu_cli_version("anpu-bench-accel");
+	if (argc >= 2 && !strcmp(argv[1], "--kernel")) {
+		if (argc != 3)
+			return anpu_cli_usage_error("anpu-bench-accel", "--kernel takes one device node");
+		return kernel_part(argv[2]);
+	}
+	if (argc != 1)
+		return anpu_cli_usage_error("anpu-bench-accel", "unknown option '%s'", argv[1]);
 	ret = accel_device_open("sim", NULL, &dev);
 	if (ret)
 		return die("open sim", ret);

@@ -15,6 +15,7 @@
 
 #include "sim/kernels/kernels.h"
 #include "sim/kernels/quant.h"
+#include "tools/common/anpu_cli.h"
 
 static double now_s(void)
 {
@@ -94,12 +95,49 @@ static double run(const struct sim_kernels *kn, const struct dt *d, const uint8_
 	return best * 1e9 / ((double)rows * (double)d->k / 32.0);
 }
 
+#define PROG "anpu-bench-kernels"
+#define N_DTS (sizeof(dts) / sizeof(dts[0]))
+
+static void usage(void)
+{
+	printf("Usage: " PROG " [DTYPE...]\n"
+	       "  ns per 32 weights of each dot kernel on every SIMD path this CPU runs\n"
+	       "  DTYPE           only these weight types (default all):");
+	for (size_t i = 0; i < N_DTS; i++)
+		printf(" %s", dts[i].name);
+	printf("\n  -h, --help      print this help and exit\n"
+	       "  --version       print the version and exit\n"
+	       "  BENCH_K=K       (environment) K, a multiple of 256, for every type\n");
+}
+
+/* -h, --version, and every argument a dtype of dts[]: -1 to go on, else the exit status */
+static int check_args(int argc, char **argv)
+{
+	for (int a = 1; a < argc; a++) {
+		int status = anpu_cli_common(PROG, argv[a], usage);
+		size_t i;
+
+		if (status >= 0)
+			return status;
+		for (i = 0; i < N_DTS && strcmp(argv[a], dts[i].name); i++)
+			;
+		if (i == N_DTS)
+			return anpu_cli_usage_error(PROG, "unknown %s '%s'",
+						    argv[a][0] == '-' ? "option" : "dtype", argv[a]);
+	}
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const paths[] = { "portable", "avx2", "avx512" };
 	float sink = 0;
+	int status = check_args(argc, argv);
 
-	for (size_t i = 0; i < sizeof(dts) / sizeof(dts[0]); i++) {
+	if (status >= 0)
+		return status;
+
+	for (size_t i = 0; i < N_DTS; i++) {
 		struct dt dk = dts[i];
 		const struct dt *d = &dk;
 		int want = argc < 2;

@@ -25,6 +25,7 @@
 
 #include "anpurt.h"
 #include "bench/bench_runtime.h"
+#include "tools/common/anpu_cli.h"
 
 double now_ms(void)
 {
@@ -94,8 +95,18 @@ static int runs_arg(const char *s, int *runs)
 	return 0;
 }
 
-#define USAGE "usage: anpu-bench-runtime gguf-open FILE [RUNS] | bw-read [RUNS] |\n" \
-	"       model FILE LABEL [--runs N] [--threads T] [--bw GBS]\n"
+#define PROG "anpu-bench-runtime"
+#define USAGE "Usage: " PROG " gguf-open FILE [RUNS] | bw-read [RUNS] |\n" \
+	"       model FILE LABEL [--runs N] [--threads T] [--bw GBS] | -h | --help | --version\n" \
+	"  JSON lines on stdout\n" \
+	"  gguf-open FILE [RUNS]  open+check time of a GGUF file (best of RUNS, default 20)\n" \
+	"  bw-read [RUNS]         memory read bandwidth (best of RUNS, default 8)\n" \
+	"  model FILE LABEL       load, prefill, decode, time to first token of a model\n" \
+	"    --runs N             timed runs\n" \
+	"    --threads T          model worker threads\n" \
+	"    --bw GBS             the machine's read bandwidth, for the decode's fraction of it\n" \
+	"  -h, --help             print this help and exit\n" \
+	"  --version              print the version and exit\n"
 
 int main(int argc, char **argv)
 {
@@ -105,6 +116,8 @@ int main(int argc, char **argv)
 		printf(USAGE);
 		return 0;
 	}
+	if (argc >= 2 && !strcmp(argv[1], "--version"))
+		return anpu_cli_version(PROG);
 	if (argc >= 2 && !strcmp(argv[1], "bw-read") && argc <= 3) {
 		runs = 8;
 		if (argc == 3 && runs_arg(argv[2], &runs))
@@ -113,10 +126,12 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 4 && !strcmp(argv[1], "model"))
 		return bench_model(argc - 2, argv + 2);
-	if (argc < 3 || argc > 4 || strcmp(argv[1], "gguf-open")) {
-		fprintf(stderr, "anpu-bench-runtime: " USAGE);
-		return 2;
-	}
+	if (argc < 2)
+		return anpu_cli_usage_error(PROG, "no subcommand (gguf-open, bw-read or model)");
+	if (argv[1][0] == '-')
+		return anpu_cli_usage_error(PROG, "unknown option '%s'", argv[1]);
+	if (argc < 3 || argc > 4 || strcmp(argv[1], "gguf-open"))
+		return anpu_cli_usage_error(PROG, "bad arguments to '%s'", argv[1]);
 	if (argc == 4 && runs_arg(argv[3], &runs))
 		return 2;
 	return bench_gguf_open(argv[2], runs);

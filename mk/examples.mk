@@ -1,10 +1,13 @@
-# examples/: programs that use only the public runtime header (runtime/include/anpurt.h).
+# examples/: programs that use only a public header (libaccel/include/accel.h,
+# runtime/include/anpurt.h).
+#   examples/accel_example.c -> build/bin/accel-example (mk/libaccel.mk)
 #   examples/chat.c -> build/bin/anpurt-chat (a streaming chat in under 100 lines;
 #   tests/runtime/test_rt_example_chat.c runs it on a tiny model)
 EXAMPLE_CHAT := $(BUILD)/bin/anpurt-chat
 
-# only the public header on the include path: the example cannot use internals
-$(OBJ)/examples/%.o: CPPFLAGS += -Iruntime/include
+# only the public headers on the include path: the examples cannot use internals (the
+# install test builds them against the installed headers with pkg-config alone)
+$(OBJ)/examples/%.o: CPPFLAGS += -Iruntime/include -Ilibaccel/include
 
 $(EXAMPLE_CHAT): $(OBJ)/examples/chat.o $(LIBRT) $(LIBACCEL) $(LIBSIM)
 	@mkdir -p $(@D)

@@ -51,12 +51,13 @@ kmod: $(KMOD_KO)
 kmod-debug:
 	+@$(MAKE) --no-print-directory KDIR=$(DEBUG_KDIR) kmod
 
-$(KMOD_KO): $(KMOD_SRC) Kbuild hw/anpu_hwif.h uapi/drm/anpu_isa.h uapi/drm/anpu_accel.h $(KMOD_STAMP) \
+$(KMOD_KO): $(KMOD_SRC) Kbuild VERSION hw/anpu_hwif.h uapi/drm/anpu_isa.h uapi/drm/anpu_accel.h $(KMOD_STAMP) \
 	    $(wildcard $(KDIR)/Module.symvers)
 	@test -n "$(KDIR)" -a -d "$(KDIR)" || \
 		{ echo "kmod: no kernel tree at KDIR=$(KDIR) (make deps; make debug-kernel for the debug one)"; exit 1; }
 	@mkdir -p $(KMOD_DIR)/kmod
 	@ln -sfn $(CURDIR)/Kbuild $(KMOD_DIR)/Kbuild
+	@ln -sfn $(CURDIR)/VERSION $(KMOD_DIR)/VERSION
 	@ln -sfn $(CURDIR)/hw $(KMOD_DIR)/hw
 	@ln -sfn $(CURDIR)/uapi $(KMOD_DIR)/uapi
 	@find $(KMOD_DIR)/kmod -maxdepth 1 -type l -delete

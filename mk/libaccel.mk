@@ -13,6 +13,7 @@ LIBACCEL_LIBS := $(LIBACCEL) $(LIBSIM) $(LIBDRM_LIBS) -lm
 $(call static_lib,$(LIBACCEL),$(LIBACCEL_OBJ))
 
 # libaccel.so: libaccel and the model in one shared library exporting only ACCEL_API
+# (libaccel.so.MAJOR.MINOR.PATCH, soname libaccel.so.MAJOR: the shared_lib macro)
 LIBACCEL_SO := $(BUILD)/lib/libaccel.so
 $(call shared_lib,$(LIBACCEL_SO),$(LIBACCEL_OBJ) $(SIM_OBJ),$(LIBDRM_LIBS) -lm)
 
@@ -44,8 +45,8 @@ CHECK_SUITES += accel-example
 ASAN_SUITES  += accel-example
 
 # libaccel.so exports exactly the functions accel.h declares, each marked ACCEL_API
-accel-exports: $(LIBACCEL_SO)
-	@tests/accel/exports.sh $(LIBACCEL_SO) libaccel/include/accel.h
+accel-exports: $(LIBACCEL_SO).$(ANPU_VERSION)
+	@tests/lib/exports.sh $< libaccel/include/accel.h accel_ ACCEL_API
 
 CHECK_SUITES += accel-exports
 

@@ -7,7 +7,7 @@ RT_INC   := -Iruntime/include -Iruntime/src -Iruntime/src/common -Ilibaccel/incl
 # what a program using the runtime links (the runtime stands on libaccel, PCRE2, utf8proc)
 RT_LIBS   = $(LIBRT) $(LIBACCEL_LIBS) -lpcre2-8 -lutf8proc -lm
 
-$(OBJ)/runtime/%.o $(OBJ)/tests/runtime/%.o $(OBJ)/tools/anpu-run/%.o \
+$(OBJ)/runtime/%.o $(PIC_OBJ)/runtime/%.o $(OBJ)/tests/runtime/%.o $(OBJ)/tools/anpu-run/%.o \
 	$(OBJ)/tools/anpu-mkmodel/%.o: CPPFLAGS += $(RT_INC)
 
 $(LIBRT): $(RT_OBJ)
@@ -16,6 +16,18 @@ $(LIBRT): $(RT_OBJ)
 	$(AR) rcs $@ $^
 
 all: $(LIBRT)
+
+# libanpurt.so: the runtime alone, exporting only ANPURT_API; it stands on libaccel.so
+# (a prerequisite, so linked: DT_NEEDED libaccel.so.MAJOR)
+LIBRT_SO := $(BUILD)/lib/libanpurt.so
+$(call shared_lib,$(LIBRT_SO),$(RT_OBJ),-lpcre2-8 -lutf8proc -lm)
+$(LIBRT_SO).$(ANPU_VERSION): $(LIBACCEL_SO).$(ANPU_VERSION)
+
+.PHONY: anpurt-exports
+# libanpurt.so exports exactly the functions anpurt.h declares, each marked ANPURT_API
+anpurt-exports: $(LIBRT_SO).$(ANPU_VERSION)
+	@tests/lib/exports.sh $< runtime/include/anpurt.h anpurt_ ANPURT_API
+CHECK_SUITES += anpurt-exports
 
 # ---- unit tests: tests/runtime/test_*.c, each a cmocka suite; helpers tests/runtime/lib_*.c ----
 RT_TEST_SRC  := $(wildcard tests/runtime/test_*.c)

@@ -3,9 +3,10 @@
 #   make check-vm    the VM tests (tests/vm/*.sh) in one guest boot each
 ANPU_VP := $(BUILD)/bin/anpu-vp
 
-$(ANPU_VP): tools/anpu-vp/anpu-vp
+# the script with the project's VERSION written in (its --version)
+$(ANPU_VP): tools/anpu-vp/anpu-vp VERSION
 	@mkdir -p $(@D)
-	install -m 0755 $< $@
+	sed 's/@ANPU_VERSION@/$(ANPU_VERSION)/' $< > $@.tmp && chmod 0755 $@.tmp && mv $@.tmp $@
 
 all: $(ANPU_VP)
 

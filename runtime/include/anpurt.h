@@ -31,6 +31,17 @@ extern "C" {
 
 #define ANPURT_API_VERSION	1
 
+/*
+ * Marks the functions libanpurt exports: the shared library is built with
+ * -fvisibility=hidden, so nothing else (the GGUF reader, tokenizer, graph
+ * builders) is visible to its users.
+ */
+#if defined(__GNUC__)
+#define ANPURT_API	__attribute__((visibility("default")))
+#else
+#define ANPURT_API
+#endif
+
 /* ======================================================================= */
 /* Errors                                                                  */
 /* ======================================================================= */
@@ -39,7 +50,7 @@ extern "C" {
  * The message of the last failed anpurt_ call on this thread ("" if none has
  * failed). Valid until the next anpurt_ call on the thread.
  */
-const char *anpurt_last_error(void);
+ANPURT_API const char *anpurt_last_error(void);
 
 /* ======================================================================= */
 /* Model files (GGUF) and model descriptions                               */
@@ -72,7 +83,7 @@ enum anpurt_type {
 };
 
 /* ggml's name of @type ("q4_K", "f32"); "?" outside the enum. */
-const char *anpurt_type_name(enum anpurt_type type);
+ANPURT_API const char *anpurt_type_name(enum anpurt_type type);
 
 /* How RoPE pairs dimensions: NORMAL rotates (2i, 2i+1) (llama), NEOX (i, i + d/2) (qwen). */
 enum anpurt_rope_style {
@@ -94,16 +105,16 @@ struct anpurt_model_params {
 	/* The device and the weights' upload are the engine's: anpurt_engine_params. */
 };
 
-struct anpurt_model_params anpurt_model_default_params(void);
+ANPURT_API struct anpurt_model_params anpurt_model_default_params(void);
 
 /*
  * Map, check and describe the GGUF file @path. @params may be NULL (defaults).
  * On failure *@model is NULL and anpurt_last_error() names the file and the
  * offset, key or tensor at fault.
  */
-int anpurt_model_open(const char *path, const struct anpurt_model_params *params,
-		      struct anpurt_model **model);
-void anpurt_model_free(struct anpurt_model *model);
+ANPURT_API int anpurt_model_open(const char *path, const struct anpurt_model_params *params,
+				 struct anpurt_model **model);
+ANPURT_API void anpurt_model_free(struct anpurt_model *model);
 
 struct anpurt_model_info {
 	const char *architecture;	/* "qwen2", "qwen3", "llama" */
@@ -133,7 +144,7 @@ struct anpurt_model_info {
 };
 
 /* The description of an open model (valid until anpurt_model_free()). */
-const struct anpurt_model_info *anpurt_model_info(const struct anpurt_model *model);
+ANPURT_API const struct anpurt_model_info *anpurt_model_info(const struct anpurt_model *model);
 
 struct anpurt_tokenizer;
 /*
@@ -141,7 +152,7 @@ struct anpurt_tokenizer;
  * model. NULL for a file without a vocabulary (tokenizer.ggml.model "no_vocab",
  * as llama.cpp allows): such a model is fed token ids only.
  */
-const struct anpurt_tokenizer *anpurt_model_tokenizer(const struct anpurt_model *model);
+ANPURT_API const struct anpurt_tokenizer *anpurt_model_tokenizer(const struct anpurt_model *model);
 
 /* ======================================================================= */
 /* Text: tokenizer                                                         */
@@ -173,32 +184,35 @@ struct anpurt_tokenizer;
  * (snprintf style: call again with a bigger array when the result > @n_max),
  * or a negative errno.
  */
-int anpurt_tokenize(const struct anpurt_tokenizer *tok, const char *text, size_t len,
-		    unsigned int flags, int32_t *ids, size_t n_max);
+ANPURT_API int anpurt_tokenize(const struct anpurt_tokenizer *tok, const char *text, size_t len,
+			       unsigned int flags, int32_t *ids, size_t n_max);
 
 /* Number of token ids (tokenizer.ggml.tokens), special tokens included. */
-size_t anpurt_vocab_size(const struct anpurt_tokenizer *tok);
+ANPURT_API size_t anpurt_vocab_size(const struct anpurt_tokenizer *tok);
 
 /* Special token ids, or -1 when the vocabulary has none. */
-int32_t anpurt_token_bos(const struct anpurt_tokenizer *tok);
-int32_t anpurt_token_eos(const struct anpurt_tokenizer *tok);
+ANPURT_API int32_t anpurt_token_bos(const struct anpurt_tokenizer *tok);
+ANPURT_API int32_t anpurt_token_eos(const struct anpurt_tokenizer *tok);
 /* End of turn (<|im_end|>, <|eot_id|>): tokenizer.ggml.eot_token_id or found by name. */
-int32_t anpurt_token_eot(const struct anpurt_tokenizer *tok);
+ANPURT_API int32_t anpurt_token_eot(const struct anpurt_tokenizer *tok);
 /* Does generation stop at @id (EOS or EOT)? */
-int anpurt_token_is_eog(const struct anpurt_tokenizer *tok, int32_t id);
+ANPURT_API int anpurt_token_is_eog(const struct anpurt_tokenizer *tok, int32_t id);
 /* Is @id a control token (special added token: <|im_start|>, <|begin_of_text|>)? */
-int anpurt_token_is_control(const struct anpurt_tokenizer *tok, int32_t id);
+ANPURT_API int anpurt_token_is_control(const struct anpurt_tokenizer *tok, int32_t id);
 
 /*
  * The vocabulary's string of @id (byte-level form for regular tokens, e.g.
  * "Ġthe"), NUL-terminated, its length in *@len (may be NULL); NULL if @id is
  * out of range. Valid as long as the tokenizer.
  */
-const char *anpurt_token_text(const struct anpurt_tokenizer *tok, int32_t id, size_t *len);
+ANPURT_API const char *anpurt_token_text(const struct anpurt_tokenizer *tok, int32_t id,
+					 size_t *len);
 /* The bytes @id stands for (" the"; may be part of a UTF-8 sequence); not NUL-terminated. */
-const char *anpurt_token_piece(const struct anpurt_tokenizer *tok, int32_t id, size_t *len);
+ANPURT_API const char *anpurt_token_piece(const struct anpurt_tokenizer *tok, int32_t id,
+					  size_t *len);
 /* The id whose vocabulary string is exactly @text (@len bytes), or -1. */
-int32_t anpurt_token_find(const struct anpurt_tokenizer *tok, const char *text, size_t len);
+ANPURT_API int32_t anpurt_token_find(const struct anpurt_tokenizer *tok, const char *text,
+				     size_t len);
 
 /* detokenizer flags */
 #define ANPURT_DETOK_SPECIAL	(1u << 0)	/* render control tokens' text (default: skip) */
@@ -209,8 +223,8 @@ int32_t anpurt_token_find(const struct anpurt_tokenizer *tok, const char *text, 
  * NUL if room is left; returns the bytes needed (snprintf style) or a
  * negative errno (an id out of range).
  */
-long anpurt_detokenize(const struct anpurt_tokenizer *tok, const int32_t *ids, size_t n_ids,
-		       unsigned int flags, char *out, size_t cap);
+ANPURT_API long anpurt_detokenize(const struct anpurt_tokenizer *tok, const int32_t *ids,
+				  size_t n_ids, unsigned int flags, char *out, size_t cap);
 
 /*
  * Streaming detokenizer for generated text: push ids one at a time, get the
@@ -221,16 +235,17 @@ long anpurt_detokenize(const struct anpurt_tokenizer *tok, const int32_t *ids, s
  */
 struct anpurt_detok;
 
-int anpurt_detok_create(const struct anpurt_tokenizer *tok, unsigned int flags,
-			struct anpurt_detok **out);
+ANPURT_API int anpurt_detok_create(const struct anpurt_tokenizer *tok, unsigned int flags,
+				   struct anpurt_detok **out);
 /*
  * Add @id; *@text and *@len receive the newly completed text (possibly empty),
  * valid until the next call on @dt. Returns 0 or a negative errno.
  */
-int anpurt_detok_push(struct anpurt_detok *dt, int32_t id, const char **text, size_t *len);
+ANPURT_API int anpurt_detok_push(struct anpurt_detok *dt, int32_t id, const char **text,
+				 size_t *len);
 /* End of stream: the held-back bytes, as U+FFFD; the detokenizer starts afresh. */
-int anpurt_detok_flush(struct anpurt_detok *dt, const char **text, size_t *len);
-void anpurt_detok_free(struct anpurt_detok *dt);
+ANPURT_API int anpurt_detok_flush(struct anpurt_detok *dt, const char **text, size_t *len);
+ANPURT_API void anpurt_detok_free(struct anpurt_detok *dt);
 
 /* ======================================================================= */
 /* Text: chat templates                                                    */
@@ -267,26 +282,27 @@ struct anpurt_chat_params {
 					 * NULL: today (UTC) as "%d %b %Y" */
 };
 
-struct anpurt_chat_params anpurt_chat_default_params(void);
+ANPURT_API struct anpurt_chat_params anpurt_chat_default_params(void);
 
 /* The template names, NULL-terminated. */
-const char *const *anpurt_chat_template_names(void);
+ANPURT_API const char *const *anpurt_chat_template_names(void);
 
 /*
  * The template whose Jinja text (tokenizer.chat_template, @len bytes) this is:
  * 0 and *@name, or -ENOENT (message naming the choices) when not recognised.
  */
-int anpurt_chat_template_detect(const char *text, size_t len, const char **name);
+ANPURT_API int anpurt_chat_template_detect(const char *text, size_t len, const char **name);
 
 /* The template called @name: 0 and *@canonical, or -EINVAL naming the choices. */
-int anpurt_chat_template_lookup(const char *name, const char **canonical);
+ANPURT_API int anpurt_chat_template_lookup(const char *name, const char **canonical);
 
 /*
  * Render @n messages with the template @name into *@text (NUL-terminated,
  * *@len bytes without the NUL; release with free()). @params may be NULL.
  */
-int anpurt_chat_render(const char *name, const struct anpurt_chat_message *msgs, size_t n,
-		       const struct anpurt_chat_params *params, char **text, size_t *len);
+ANPURT_API int anpurt_chat_render(const char *name, const struct anpurt_chat_message *msgs,
+				  size_t n, const struct anpurt_chat_params *params, char **text,
+				  size_t *len);
 
 /* A byte range of rendered text that is message content, not template markup. */
 struct anpurt_chat_segment {
@@ -298,9 +314,10 @@ struct anpurt_chat_segment {
  * *@segs (release with free(); NULL when there is none) holds *@n_segs
  * ranges in increasing order, adjacent content merged.
  */
-int anpurt_chat_render_segments(const char *name, const struct anpurt_chat_message *msgs,
-				size_t n, const struct anpurt_chat_params *params, char **text,
-				size_t *len, struct anpurt_chat_segment **segs, size_t *n_segs);
+ANPURT_API int anpurt_chat_render_segments(const char *name, const struct anpurt_chat_message *msgs,
+					   size_t n, const struct anpurt_chat_params *params,
+					   char **text, size_t *len,
+					   struct anpurt_chat_segment **segs, size_t *n_segs);
 
 /*
  * Render and tokenize a conversation: the template's markup as template text
@@ -308,9 +325,10 @@ int anpurt_chat_render_segments(const char *name, const struct anpurt_chat_messa
  * ANPURT_TOKENIZE_NO_SPECIAL (a user who types "<|im_start|>" gets text
  * tokens, never the control token). *@ids: release with free().
  */
-int anpurt_chat_tokenize(const struct anpurt_tokenizer *tok, const char *name,
-			 const struct anpurt_chat_message *msgs, size_t n,
-			 const struct anpurt_chat_params *params, int32_t **ids, size_t *n_ids);
+ANPURT_API int anpurt_chat_tokenize(const struct anpurt_tokenizer *tok, const char *name,
+				    const struct anpurt_chat_message *msgs, size_t n,
+				    const struct anpurt_chat_params *params, int32_t **ids,
+				    size_t *n_ids);
 
 /* ======================================================================= */
 /* Sessions and generation                                                 */
@@ -367,26 +385,27 @@ struct anpurt_engine_params {
 	void *progress_user;
 };
 
-struct anpurt_engine_params anpurt_engine_default_params(void);
+ANPURT_API struct anpurt_engine_params anpurt_engine_default_params(void);
 
 /*
  * Open the device and upload @model's weights. A model that does not fit is
  * -ENOMEM with a message naming the bytes needed and available. Llama 3.1+
  * files with rope_freqs.weight run it as ROPE's frequency factors (ISA 1.1).
  */
-int anpurt_engine_load(const struct anpurt_model *model, const struct anpurt_engine_params *params,
-		       struct anpurt_engine **engine);
+ANPURT_API int anpurt_engine_load(const struct anpurt_model *model,
+				  const struct anpurt_engine_params *params,
+				  struct anpurt_engine **engine);
 /*
  * Device memory (bytes) that anpurt_engine_load() with @params sizes the
  * in-process NPU to: the weights plus n_sessions sessions of n_ctx tokens,
  * rounded as the device allocates. Also the figure to give a virtual
  * platform's device (anpu-vp --dev-mem). @params may be NULL.
  */
-uint64_t anpurt_engine_mem_needed(const struct anpurt_model *model,
-				  const struct anpurt_engine_params *params);
+ANPURT_API uint64_t anpurt_engine_mem_needed(const struct anpurt_model *model,
+					     const struct anpurt_engine_params *params);
 
 /* Frees the weights and closes the device; every session must be freed first. */
-void anpurt_engine_free(struct anpurt_engine *engine);
+ANPURT_API void anpurt_engine_free(struct anpurt_engine *engine);
 
 struct anpurt_session_params {
 	uint32_t n_ctx;			/* tokens the KV cache holds (0: 4096, capped by the model's) */
@@ -395,11 +414,12 @@ struct anpurt_session_params {
 	uint32_t prefill_chunk;		/* tokens per prefill command buffer (0: 64) */
 };
 
-struct anpurt_session_params anpurt_session_default_params(void);
+ANPURT_API struct anpurt_session_params anpurt_session_default_params(void);
 
-int anpurt_session_create(struct anpurt_engine *engine, const struct anpurt_session_params *params,
-			  struct anpurt_session **session);
-void anpurt_session_free(struct anpurt_session *session);
+ANPURT_API int anpurt_session_create(struct anpurt_engine *engine,
+				     const struct anpurt_session_params *params,
+				     struct anpurt_session **session);
+ANPURT_API void anpurt_session_free(struct anpurt_session *session);
 
 /*
  * Run @n tokens (n >= 1) at the session's position, in chunks of
@@ -407,10 +427,10 @@ void anpurt_session_free(struct anpurt_session *session);
  * NPU's argmax of the last position's logits). -ENOSPC, with nothing run,
  * when the tokens do not fit in the context.
  */
-int anpurt_session_prefill(struct anpurt_session *session, const int32_t *tokens, size_t n,
-			   int32_t *next);
+ANPURT_API int anpurt_session_prefill(struct anpurt_session *session, const int32_t *tokens,
+				      size_t n, int32_t *next);
 /* Run one token @token at the session's position (teacher forcing); *@next as above. */
-int anpurt_session_decode(struct anpurt_session *session, int32_t token, int32_t *next);
+ANPURT_API int anpurt_session_decode(struct anpurt_session *session, int32_t token, int32_t *next);
 /*
  * Greedy generation: @n steps, each feeding the previous greedy token (the
  * one the last prefill/decode/step produced, which stays on the device) and
@@ -418,15 +438,17 @@ int anpurt_session_decode(struct anpurt_session *session, int32_t token, int32_t
  * session's decode command buffer and a 4-byte read-back. Returns the steps
  * run (< n only with an error, e.g. -ENOSPC at a full context after 0 steps).
  */
-int anpurt_session_generate_greedy(struct anpurt_session *session, size_t n, int32_t *out);
+ANPURT_API int anpurt_session_generate_greedy(struct anpurt_session *session, size_t n,
+					      int32_t *out);
 /* Copy the last run position's logits (n_vocab F32) into @out (@n >= n_vocab). */
-int anpurt_session_logits(struct anpurt_session *session, float *out, size_t n);
+ANPURT_API int anpurt_session_logits(struct anpurt_session *session, float *out, size_t n);
 /* Tokens in the KV cache (the position of the next token). */
-uint32_t anpurt_session_position(const struct anpurt_session *session);
+ANPURT_API uint32_t anpurt_session_position(const struct anpurt_session *session);
 /* The tokens in the KV cache (valid until the next call on the session); returns how many. */
-size_t anpurt_session_tokens(const struct anpurt_session *session, const int32_t **tokens);
+ANPURT_API size_t anpurt_session_tokens(const struct anpurt_session *session,
+					const int32_t **tokens);
 /* Forget the cache from position @pos on (pos <= position). */
-int anpurt_session_truncate(struct anpurt_session *session, uint32_t pos);
+ANPURT_API int anpurt_session_truncate(struct anpurt_session *session, uint32_t pos);
 /*
  * Make the cache hold exactly @tokens (n >= 1), e.g. a re-rendered
  * conversation: keep the longest common prefix with what it holds (at most
@@ -434,8 +456,8 @@ int anpurt_session_truncate(struct anpurt_session *session, uint32_t pos);
  * prefill the rest. *@next as for prefill; *@reused (may be NULL): the
  * tokens kept. -ENOSPC when they do not fit.
  */
-int anpurt_session_sync(struct anpurt_session *session, const int32_t *tokens, size_t n,
-			int32_t *next, size_t *reused);
+ANPURT_API int anpurt_session_sync(struct anpurt_session *session, const int32_t *tokens, size_t n,
+				   int32_t *next, size_t *reused);
 
 /*
  * Saving, restoring and forking sessions. Threads: these calls use their
@@ -501,7 +523,8 @@ struct anpurt_session_stats {
 	uint64_t kv_bytes, scratch_bytes;	/* device memory of the session */
 };
 
-int anpurt_session_stats(const struct anpurt_session *session, struct anpurt_session_stats *stats);
+ANPURT_API int anpurt_session_stats(const struct anpurt_session *session,
+				    struct anpurt_session_stats *stats);
 
 /* ======================================================================= */
 /* Sampling                                                                */
@@ -542,23 +565,23 @@ struct anpurt_sampler_params {
 
 struct anpurt_sampler;
 
-struct anpurt_sampler_params anpurt_sampler_default_params(void);
+ANPURT_API struct anpurt_sampler_params anpurt_sampler_default_params(void);
 /* Greedy parameters: temperature 0, no penalties, no bias. */
-struct anpurt_sampler_params anpurt_sampler_greedy_params(void);
-int anpurt_sampler_create(const struct anpurt_sampler_params *params, uint32_t n_vocab,
-			  struct anpurt_sampler **sampler);
-void anpurt_sampler_free(struct anpurt_sampler *sampler);
+ANPURT_API struct anpurt_sampler_params anpurt_sampler_greedy_params(void);
+ANPURT_API int anpurt_sampler_create(const struct anpurt_sampler_params *params, uint32_t n_vocab,
+				     struct anpurt_sampler **sampler);
+ANPURT_API void anpurt_sampler_free(struct anpurt_sampler *sampler);
 /*
  * Nonzero when the sampler is plain greedy (temperature <= 0, no penalty, no
  * bias): its pick is the NPU's argmax, so no logits need reading back.
  */
-int anpurt_sampler_is_greedy(const struct anpurt_sampler *sampler);
+ANPURT_API int anpurt_sampler_is_greedy(const struct anpurt_sampler *sampler);
 /* Pick a token from @logits (n_vocab F32, not modified); does not accept it. */
-int32_t anpurt_sampler_sample(struct anpurt_sampler *sampler, const float *logits);
+ANPURT_API int32_t anpurt_sampler_sample(struct anpurt_sampler *sampler, const float *logits);
 /* Record @token as generated (or prompt) text for the penalties. */
-void anpurt_sampler_accept(struct anpurt_sampler *sampler, int32_t token);
+ANPURT_API void anpurt_sampler_accept(struct anpurt_sampler *sampler, int32_t token);
 /* Forget the penalty history and restart the generator from the seed. */
-void anpurt_sampler_reset(struct anpurt_sampler *sampler);
+ANPURT_API void anpurt_sampler_reset(struct anpurt_sampler *sampler);
 
 /* ======================================================================= */
 /* Generation                                                              */
@@ -593,7 +616,7 @@ enum anpurt_stop_reason {
 };
 
 /* "eog", "stop-string", "max-tokens", "context-full", "cancelled", "callback", "error", "none" */
-const char *anpurt_stop_reason_name(enum anpurt_stop_reason reason);
+ANPURT_API const char *anpurt_stop_reason_name(enum anpurt_stop_reason reason);
 
 /* Streaming callback: one token and the text it completes (may be empty); nonzero stops. */
 typedef int (*anpurt_token_fn)(void *user, int32_t token, const char *text, size_t len);
@@ -609,7 +632,7 @@ struct anpurt_generate_params {
 	void *user;
 };
 
-struct anpurt_generate_params anpurt_generate_default_params(void);
+ANPURT_API struct anpurt_generate_params anpurt_generate_default_params(void);
 
 struct anpurt_generate_stats {
 	uint64_t prompt_tokens, generated_tokens;
@@ -628,30 +651,31 @@ struct anpurt_generation;
  * pass the whole conversation each turn; -ENOSPC if it does not fit) and
  * return a generation; the session and sampler must outlive it.
  */
-int anpurt_generation_start(struct anpurt_session *session, const int32_t *prompt, size_t n,
-			    const struct anpurt_generate_params *params,
-			    struct anpurt_generation **gen);
+ANPURT_API int anpurt_generation_start(struct anpurt_session *session, const int32_t *prompt,
+				       size_t n, const struct anpurt_generate_params *params,
+				       struct anpurt_generation **gen);
 /*
  * The next token: 1 with *@token and its text (*@text, *@len: valid until the
  * next call; may be empty while held back); 0 at the end, with the last text
  * (the held-back text that is not a stop string, may be empty) in *@text and
  * the reason in the stats; < 0 on an error (which also ends it).
  */
-int anpurt_generation_next(struct anpurt_generation *gen, int32_t *token, const char **text,
-			   size_t *len);
-void anpurt_generation_stats(const struct anpurt_generation *gen,
-			     struct anpurt_generate_stats *stats);
-void anpurt_generation_free(struct anpurt_generation *gen);
+ANPURT_API int anpurt_generation_next(struct anpurt_generation *gen, int32_t *token,
+				      const char **text, size_t *len);
+ANPURT_API void anpurt_generation_stats(const struct anpurt_generation *gen,
+					struct anpurt_generate_stats *stats);
+ANPURT_API void anpurt_generation_free(struct anpurt_generation *gen);
 
 /*
  * Push style: the same loop, calling params->on_token for every token and
  * once more with token -1 for the final text if any. @stats may be NULL.
  */
-int anpurt_generate(struct anpurt_session *session, const int32_t *prompt, size_t n,
-		    const struct anpurt_generate_params *params, struct anpurt_generate_stats *stats);
+ANPURT_API int anpurt_generate(struct anpurt_session *session, const int32_t *prompt, size_t n,
+			       const struct anpurt_generate_params *params,
+			       struct anpurt_generate_stats *stats);
 
 /* Stop the session's running generation before its next token; any thread. */
-void anpurt_session_cancel(struct anpurt_session *session);
+ANPURT_API void anpurt_session_cancel(struct anpurt_session *session);
 
 #ifdef __cplusplus
 }

@@ -27,6 +27,7 @@
 #include "anpusim.h"
 #include "hw/anpu_hwif.h"
 #include "ivshmem_server.h"
+#include "tools/common/anpu_cli.h"
 
 struct daemon {
 	struct ivs_server ivs;
@@ -71,15 +72,19 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+#define PROG "anpu-sim"
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: anpu-sim --socket PATH [--dev-mem SIZE] [--threads N] [-v]\n"
+		"Usage: anpu-sim --socket PATH [--dev-mem SIZE] [--threads N] [-v] | -h | --version\n"
 		"  the ANPU device model as the ivshmem-doorbell server for QEMU\n"
 		"  --socket PATH   UNIX socket QEMU connects to (-chardev socket,path=PATH)\n"
 		"  --dev-mem SIZE  BAR2 size, a power of two, %llu MiB..%llu GiB (default 1G)\n"
 		"  --threads N     model worker threads (default 1, never spinning)\n"
 		"  -v              log connections, doorbells and interrupts\n"
+		"  -h, --help      print this help and exit\n"
+		"  --version       print the version and exit\n"
 		"QEMU: -device ivshmem-doorbell,chardev=ID,vectors=%d\n",
 		(unsigned long long)(ANPU_BAR_MIN_SIZE >> 20),
 		(unsigned long long)(ANPU_BAR_MAX_SIZE >> 30), ANPU_HW_NUM_VECTORS);
@@ -123,28 +128,27 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "threads", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	*o = (struct options){ .size = 1ull << 30, .threads = 1 };
-	while ((c = getopt_long(argc, argv, "s:m:t:vh", opts, NULL)) != -1) {
+	opterr = 0;	/* usage errors are one line of ours */
+	while ((c = getopt_long(argc, argv, ":s:m:t:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			o->path = optarg;
 			break;
 		case 'm':
-			if (parse_size(optarg, &o->size)) {
-				fprintf(stderr, "anpu-sim: bad size '%s'\n", optarg);
-				return 2;
-			}
+			if (parse_size(optarg, &o->size))
+				return anpu_cli_usage_error(PROG, "bad --dev-mem size '%s'", optarg);
 			break;
 		case 't':
 			o->threads = (unsigned int)strtoul(optarg, NULL, 0);
-			if (o->threads == 0 || o->threads > MAX_THREADS) {
-				fprintf(stderr, "anpu-sim: bad thread count '%s'\n", optarg);
-				return 2;
-			}
+			if (o->threads == 0 || o->threads > MAX_THREADS)
+				return anpu_cli_usage_error(PROG, "bad --threads count '%s' (1..%d)",
+							    optarg, MAX_THREADS);
 			break;
 		case 'v':
 			o->verbose = 1;
@@ -152,15 +156,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			return anpu_cli_version(PROG);
+		case ':':
+			return anpu_cli_usage_error(PROG, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			usage(stderr);
-			return 2;
+			return anpu_cli_usage_error(PROG, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (!o->path || optind != argc) {
-		usage(stderr);
-		return 2;
-	}
+	if (optind != argc)
+		return anpu_cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
+	if (!o->path)
+		return anpu_cli_usage_error(PROG, "--socket PATH is required");
 	if (o->size < ANPU_BAR_MIN_SIZE || o->size > ANPU_BAR_MAX_SIZE || (o->size & (o->size - 1))) {
 		fprintf(stderr,
 			"anpu-sim: --dev-mem %" PRIu64 ": BAR2 must be a power of two between %llu MiB and %llu GiB (QEMU requires a power of two)\n",

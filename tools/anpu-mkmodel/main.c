@@ -16,6 +16,7 @@
 
 #include <anpurt.h>
 
+#include "anpu_version.h"
 #include "mk_gguf.h"
 #include "mk_model.h"
 #include "mk_quant.h"
@@ -392,7 +393,8 @@ int main(int argc, char **argv)
 			return 0;
 		case 'h': help(); return 0;
 		case OPT_VERSION:
-			printf("anpu-mkmodel (ANPU runtime API %d), writes GGUF v3\n", ANPURT_API_VERSION);
+			printf("anpu-mkmodel " ANPU_VERSION " (ANPU runtime API %d), writes GGUF v3\n",
+			       ANPURT_API_VERSION);
 			return 0;
 		case ':': bad_usage("option '%s' needs an argument", argv[optind - 1]);
 		default: bad_usage("unknown option '%s'", argv[optind - 1]);

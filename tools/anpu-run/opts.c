@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "anpu_run.h"
+#include "anpu_version.h"
 
 enum opt_id {
 	OPT_MODEL = 'm',
@@ -261,7 +262,7 @@ static int apply(int id, const char *arg, struct run_opts *o)
 		help();
 		return 0;
 	case OPT_VERSION:
-		printf(PROG " (ANPU runtime, anpurt API %d)\n", ANPURT_API_VERSION);
+		printf(PROG " " ANPU_VERSION " (ANPU runtime, anpurt API %d)\n", ANPURT_API_VERSION);
 		return 0;
 	}
 	return apply_generate(id, arg, o);
@@ -295,7 +296,9 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		if (c == '?' || c == ':') {
 			char shortname[3] = { '-', (char)optopt, '\0' };
-			const char *name = optopt ? shortname : argv[optind - 1];
+			/* a long option's optopt is its id, not a character: name it as given */
+			const char *name = optopt && strncmp(argv[optind - 1], "--", 2) ?
+					   shortname : argv[optind - 1];
 
 			return usage_error(c == '?' ? "unknown option '%s'" :
 					   "option '%s' needs an argument", name);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VERSION "1.0"
+#include "tools/common/anpu_cli.h"
 
 static void usage_lines(FILE *f)
 {
@@ -37,13 +37,7 @@ static void help(void)
 	       "Exit status: 0 success, 1 error (the message says which), 2 bad usage.\n");
 }
 
-static int usage_error(const char *fmt, const char *what)
-{
-	fprintf(stderr, PROG ": ");
-	fprintf(stderr, fmt, what);
-	fprintf(stderr, " (" PROG " --help lists the options)\n");
-	return 2;
-}
+#define usage_error(...)	anpu_cli_usage_error(PROG, __VA_ARGS__)
 
 int trace_fail(const char *what, int err)
 {
@@ -69,9 +63,11 @@ static const struct option report_longopts[] = {
 };
 
 /* getopt's own message is not one line with our prefix: report it ourselves */
-static int bad_option(char **argv)
+static int bad_option(int c, char **argv)
 {
-	return usage_error("unknown option or missing argument near '%s'", argv[optind - 1]);
+	if (c == ':')
+		return usage_error("option '%s' needs a value", argv[optind - 1]);
+	return usage_error("unknown option '%s'", argv[optind - 1]);
 }
 
 static int record_main(int argc, char **argv)
@@ -91,7 +87,7 @@ static int record_main(int argc, char **argv)
 			help();
 			return 0;
 		default:
-			return bad_option(argv);
+			return bad_option(c, argv);
 		}
 	}
 	if (optind >= argc)
@@ -126,7 +122,7 @@ static int report_main(int argc, char **argv)
 			help();
 			return 0;
 		default:
-			return bad_option(argv);
+			return bad_option(c, argv);
 		}
 	}
 	if (optind != argc - 1)
@@ -137,20 +133,20 @@ static int report_main(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	int ret;
+
 	if (argc < 2)
 		return usage_error("%s", "a subcommand is needed: record or report");
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		help();
-		return 0;
-	}
-	if (!strcmp(argv[1], "--version")) {
-		printf(PROG " " VERSION "\n");
-		return 0;
-	}
+	ret = anpu_cli_common(PROG, argv[1], help);
+	if (ret >= 0)
+		return ret;
 	optind = 1;
 	if (!strcmp(argv[1], "record"))
 		return record_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "report"))
 		return report_main(argc - 1, argv + 1);
+	if (argv[1][0] == '-')
+		return usage_error("option '%s' belongs after a subcommand (record or report)",
+				   argv[1]);
 	return usage_error("unknown subcommand '%s' (record or report)", argv[1]);
 }

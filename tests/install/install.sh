@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# make check-install: `make install` into a temporary DESTDIR with a PREFIX and LIBDIR of
+# its own, then as a user of the installed files would: the examples built with
+# pkg-config alone (PKG_CONFIG_PATH, PKG_CONFIG_SYSROOT_DIR), the libaccel one run
+# (shared and static), the udev rule's syntax (tests/install/udev-rule.sh), the exported
+# symbols of each installed library exactly its header's functions, every tool's --version the project's VERSION; then
+# `make uninstall` leaves the DESTDIR empty. Prints TAP.
+#
+#   tests/install/install.sh BUILD_DIR      (MAKE: the make to run, default make)
+set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/../lib/tap.sh"
+root=$(cd "$here/../.." && pwd)
+build=$1
+make_cmd=${MAKE:-make}
+version=$(cat "$root/VERSION")
+major=${version%%.*}
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/anpu-install.XXXXXX") || exit 1
+trap 'rm -rf "$scratch"' EXIT
+dest=$scratch/root
+prefix=/opt/anpu
+libdir=$prefix/lib64
+dirs=(PREFIX=$prefix LIBDIR=$libdir)
+lib=$dest$libdir
+
+check() { # NAME COMMAND...: ok when COMMAND succeeds; its output as comments when not
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then tap_ok "$name"; else
+		printf '%s\n' "$out" | tail -n 20 | tap_comment
+		tap_not_ok "$name"
+	fi
+}
+
+cd "$root" || exit 1
+check "make install DESTDIR=... PREFIX=$prefix LIBDIR=$libdir" \
+	"$make_cmd" -s --no-print-directory BUILD="$build" DESTDIR="$dest" "${dirs[@]}" install
+outside=$(cd "$dest" && find . -mindepth 1 ! -type d | grep -v "^\\.$prefix/")
+if [[ -z $outside ]]; then tap_ok "nothing installed outside DESTDIR$prefix"; else
+	printf '%s\n' "$outside" | tap_comment
+	tap_not_ok "nothing installed outside DESTDIR$prefix"
+fi
+
+expect=(bin/anpu-run bin/anpu-mkmodel bin/anpu-sim include/accel.h include/anpurt.h
+	lib64/libaccel.a lib64/libanpusim.a lib64/libanpurt.a lib64/pkgconfig/accel.pc
+	lib64/pkgconfig/anpurt.pc lib/udev/rules.d/70-anpu.rules)
+missing=()
+for f in "${expect[@]}"; do [[ -f $dest$prefix/$f ]] || missing+=("$f"); done
+if [[ ${#missing[@]} -eq 0 ]]; then tap_ok "tools, headers, static libraries, .pc files, udev rule"
+else
+	printf 'missing: %s\n' "${missing[@]}" | tap_comment
+	tap_not_ok "tools, headers, static libraries, .pc files, udev rule"
+fi
+
+tap_merge < <("$here/udev-rule.sh" "$dest$prefix/lib/udev/rules.d/70-anpu.rules")
+
+for so in libaccel.so libanpurt.so; do
+	links="$(readlink "$lib/$so") $(readlink "$lib/$so.$major")"
+	soname=$(readelf -d "$lib/$so.$version" 2>/dev/null | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+	if [[ $links == "$so.$major $so.$version" && $soname == "$so.$major" ]]; then
+		tap_ok "$so -> $so.$major -> $so.$version, soname $soname"
+	else
+		echo "links: $links; soname: $soname" | tap_comment
+		tap_not_ok "$so -> $so.$major -> $so.$version, soname $so.$major"
+	fi
+done
+
+# ---- a user of the installed files: pkg-config only ----
+export PKG_CONFIG_PATH=$lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$dest
+cc_user() { ${CC:-cc} -Wall -Wextra -Werror "$@"; }
+for pc in accel anpurt; do
+	v=$(pkg-config --modversion "$pc" 2>&1)
+	if [[ $v == "$version" ]]; then tap_ok "pkg-config --modversion $pc: $v"; else
+		tap_not_ok "pkg-config --modversion $pc: '$v', VERSION says $version"
+	fi
+done
+static_libs=$(pkg-config --static --libs accel)
+want_static='-lanpusim -lm -pthread .*-ldrm'
+if [[ $static_libs =~ -laccel\ $want_static ]]; then tap_ok "pkg-config --static --libs accel: $static_libs"
+else tap_not_ok "pkg-config --static --libs accel: '$static_libs' lacks $want_static"; fi
+
+# (-lm: the example's CPU reference calls expf itself)
+ex=$scratch/accel-example
+# shellcheck disable=SC2046 # pkg-config's words are flags
+check "accel_example.c builds with \$(pkg-config --cflags --libs accel) -lm" \
+	cc_user -o "$ex" examples/accel_example.c $(pkg-config --cflags --libs accel) -lm
+if [[ -x $ex ]]; then
+	resolved=$(LD_LIBRARY_PATH=$lib ldd "$ex" | awk '$1 == "libaccel.so.'"$major"'" { print $3 }')
+	if [[ $resolved == "$lib/libaccel.so.$major" ]]; then tap_ok "it loads the installed libaccel.so.$major"
+	else tap_not_ok "it loads the installed libaccel.so.$major (ldd: '$resolved')"; fi
+	check "it runs on the in-process NPU" env LD_LIBRARY_PATH="$lib" ANPU_DEVICE=sim "$ex"
+else
+	tap_not_ok "it loads the installed libaccel.so.$major"
+	tap_not_ok "it runs on the in-process NPU"
+fi
+
+# the static line: the same flags with the archives instead of the shared library
+ex_static=$scratch/accel-example-static
+# shellcheck disable=SC2046
+check "it builds statically with \$(pkg-config --static --libs accel)" \
+	cc_user -o "$ex_static" examples/accel_example.c $(pkg-config --cflags accel) \
+	$(sed 's/-laccel /-l:libaccel.a /; s/-lanpusim /-l:libanpusim.a /' <<<"$static_libs ")
+check "the static one runs without libaccel.so" env ANPU_DEVICE=sim "$ex_static"
+
+# the runtime's example: libanpurt.so stands on libaccel.so.MAJOR (found by -rpath-link
+# here; in a system directory the linker finds it itself)
+# shellcheck disable=SC2046
+check "chat.c builds with \$(pkg-config --cflags --libs anpurt)" \
+	cc_user -o "$scratch/anpurt-chat" examples/chat.c $(pkg-config --cflags --libs anpurt) \
+	-Wl,-rpath-link,"$lib"
+if out=$(LD_LIBRARY_PATH=$lib "$scratch/anpurt-chat" 2>&1); [[ $? -eq 2 && $out == *MODEL.gguf* ]]; then
+	tap_ok "the chat example starts (a usage error without a model)"
+else
+	printf '%s\n' "$out" | tap_comment
+	tap_not_ok "the chat example starts (a usage error without a model)"
+fi
+
+# ---- the installed libraries export exactly their headers' functions ----
+tap_merge installed < <("$root/tests/lib/exports.sh" "$lib/libaccel.so" \
+	"$dest$prefix/include/accel.h" accel_ ACCEL_API)
+tap_merge installed < <("$root/tests/lib/exports.sh" "$lib/libanpurt.so" \
+	"$dest$prefix/include/anpurt.h" anpurt_ ANPURT_API)
+
+# ---- one version everywhere ----
+for t in "$dest$prefix"/bin/*; do
+	v=$(LD_LIBRARY_PATH=$lib "$t" --version 2>&1 | head -n 1)
+	if [[ $v == "$(basename "$t") $version"* ]]; then tap_ok "$(basename "$t") --version: $v"
+	else tap_not_ok "$(basename "$t") --version says '$v', VERSION $version"; fi
+done
+
+check "make uninstall" \
+	"$make_cmd" -s --no-print-directory BUILD="$build" DESTDIR="$dest" "${dirs[@]}" uninstall
+left=$(cd "$dest" 2>/dev/null && find . -mindepth 1)
+if [[ -z $left ]]; then tap_ok "uninstall leaves DESTDIR empty"; else
+	printf '%s\n' "$left" | head -n 20 | tap_comment
+	tap_not_ok "uninstall leaves DESTDIR empty"
+fi
+tap_plan
+exit "$(tap_status)"
