@@ -133,11 +133,13 @@ static int cmp_measured(const void *a, const void *b)
 	return (dx < dy) - (dx > dy);
 }
 
+/* blk.0, blk.1, ..., then the ops of no layer (-1: embedding, output, argmax) */
 static int cmp_layer(const void *a, const void *b)
 {
 	const struct group *x = a, *y = b;
+	unsigned int lx = (unsigned int)x->layer, ly = (unsigned int)y->layer;
 
-	return (x->layer > y->layer) - (x->layer < y->layer);
+	return (lx > ly) - (lx < ly);
 }
 
 static int cmp_slowest(const void *a, const void *b)
