@@ -28,24 +28,12 @@
 # part 3 rounds, about 1 min (model files generated once, about 1 min each, not counted).
 set -uo pipefail
 
-build=${1:-build}
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$top" || exit 1
-bin=$build/bin
-models=${ANPU_CACHE:-$top/.cache}/models
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 MODEL_RUNS=${MODEL_RUNS:-2}
 TOK_ROUNDS=${TOK_ROUNDS:-3}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 load1() { cut -d' ' -f1 /proc/loadavg; }
-skipped() {	# NAME WHY
-	local why=${2//\\/\\\\}
-	why=${why//\"/\\\"}
-	printf '{"name":"%s","value":0,"unit":"none","skipped":true,"why":"%s"}\n' "$1" "$why"
-}
 value() { sed -n 's/.*"value":\([-0-9.e+]*\).*/\1/p' | head -n 1; }
-max() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a + 0 > b + 0) ? a : b }'; }
 
 echo "{\"name\":\"runtime.load1\",\"value\":$(load1),\"unit\":\"load\",\"cpus\":$(nproc)}"
 
@@ -61,18 +49,6 @@ elif ! scripts/npm-fetch.sh --env llamacpp node-llama-cpp@3.22.1 @node-llama-cpp
 	>/dev/null 2>"$tmp/err"; then
 	llama_why="node-llama-cpp: $(tail -n 1 "$tmp/err")"
 fi
-
-sum=$(cat tools/anpu-mkmodel/*.[ch] | sha256sum | cut -c1-12)
-mkdir -p "$models"
-model_file() {	# PRESET TYPE -> path on stdout (written once)
-	local f="$models/$1-$2-s1-$sum.gguf"
-
-	if [ ! -s "$f" ]; then
-		rm -f "$models/$1-$2-s1-"*.gguf
-		"$bin/anpu-mkmodel" -q -p "$1" -t "$2" -o "$f" >&2 || return 1
-	fi
-	echo "$f"
-}
 
 # ---- GGUF open ----
 if [ -n "$inputs_why" ]; then

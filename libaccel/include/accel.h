@@ -705,6 +705,51 @@ struct accel_observer {
 ACCEL_API int accel_device_set_observer(struct accel_device *dev, const struct accel_observer *obs);
 
 /* ======================================================================= */
+/* Trace mode (anpu-trace)                                                 */
+/* ======================================================================= */
+
+/*
+ * Trace mode: when the environment variable ANPU_TRACE names a file at the
+ * first device open (or first accel_trace_* call) of the process, libaccel
+ * writes a trace of the process there, and otherwise does nothing at all
+ * (one branch per submit). `anpu-trace record -- CMD` sets it for CMD and
+ * converts the file to Chrome trace JSON; the format is described in
+ * docs/libaccel.md ("Trace mode"). In trace mode libaccel
+ *  - attaches a profiling buffer of its own to every submit that has none
+ *    (the caller's code does not change) and records each finished job:
+ *    queue, context, sequence, submit/start/end and each op's start/end,
+ *    modeled cycles, bytes and MACs, all on CLOCK_MONOTONIC (device clock
+ *    calibrated by the backend: accel_device_info.clock_offset_ns);
+ *  - describes each command buffer once (op names, labels, tensor shapes);
+ *  - records the CPU spans the caller marks with accel_trace_span_begin/end.
+ * Records are buffered in memory and written by a background thread, at
+ * accel_device_close() and at exit (atexit); a process killed by a signal
+ * loses at most the last ~200 ms. A forked child stops tracing (the parent
+ * owns the file); a program it executes inherits ANPU_TRACE and would start
+ * the file again: unset it before starting other programs that use libaccel.
+ */
+#define ACCEL_TRACE_ENV		"ANPU_TRACE"
+
+/*
+ * 1 if trace mode is on, 0 if ANPU_TRACE is unset or empty, a negative errno
+ * if it is set but its file cannot be created (trace mode then stays off).
+ */
+ACCEL_API int accel_trace_enabled(void);
+
+/*
+ * A CPU span of the calling thread: t = accel_trace_span_begin(); ...work...;
+ * accel_trace_span_end("decode", t). begin returns CLOCK_MONOTONIC ns in
+ * trace mode and 0 otherwise; end with 0 does nothing, so both cost one
+ * load and a branch when tracing is off. @name is copied (at most 63 bytes
+ * are kept). Spans of one thread should nest (like function calls).
+ */
+ACCEL_API int64_t accel_trace_span_begin(void);
+ACCEL_API void accel_trace_span_end(const char *name, int64_t begin_ns);
+
+/* Write the records buffered so far to the trace file (0, or a negative errno). */
+ACCEL_API int accel_trace_flush(void);
+
+/* ======================================================================= */
 /* Test support                                                            */
 /* ======================================================================= */
 

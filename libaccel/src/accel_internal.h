@@ -84,6 +84,7 @@ struct accel_cmdbuf {
 	/* last submission, for serialising step-parameter writes (backend, under its lock) */
 	struct accel_fence last_submit;
 	void *priv;			/* backend (released by ops->cmdbuf_release) */
+	uint32_t trace_id;		/* trace mode: id of its description (writer's); 0: none yet */
 };
 
 struct accel_profile {
@@ -98,6 +99,9 @@ struct accel_profile {
 	atomic_int busy;		/* a job that fills it is in flight */
 	atomic_int written;
 	bool handle_live;
+	/* trace mode: a buffer of the trace's pool (trace_job.c), next free one */
+	bool trace_owned;
+	struct accel_profile *trace_next;
 };
 
 /*
@@ -154,6 +158,7 @@ struct accel_device {
 	_Atomic(struct accel_observer *) observer;
 	struct accel_observer *old_observers[8];
 	unsigned int n_old_observers;
+	struct accel_trace_dev *trace;		/* trace mode: NULL when off (trace_job.c) */
 };
 
 /* ---- object helpers (device.c) ---- */
@@ -203,6 +208,51 @@ void accel_op_meta_trim(struct accel_cmdbuf *cb);
 int accel_cmdbuf_readable(const struct accel_cmdbuf *cb);
 /* Label of op @i of a readable command buffer, "" if none or out of range. */
 const char *accel_op_label_of(const struct accel_cmdbuf *cb, uint32_t i);
+
+/* ---- trace mode (trace.c: state, spans, writer; trace_job.c: jobs) ---- */
+/* Text the writer appends to (grows; on allocation failure the line is dropped). */
+struct accel_trace_text {
+	char *p;
+	size_t len, cap;
+	bool fixed;		/* p is the caller's array: never reallocated */
+};
+void accel_trace_printf(struct accel_trace_text *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* A JSON string (quoted, escaped). */
+void accel_trace_json_str(struct accel_trace_text *t, const char *s);
+
+/* One finished job, captured on the completion thread, formatted by the writer. */
+struct accel_trace_job {
+	struct accel_trace_job *next;
+	struct accel_cmdbuf *cb;	/* one reference, dropped after formatting */
+	struct accel_fence fence;
+	char device[32];		/* accel_device_info.name */
+	uint32_t queue, ops_done, n_recs, dropped;
+	int error;
+	int64_t submit_ns, start_ns, end_ns;
+	int64_t clock_offset_ns;	/* device -> CLOCK_MONOTONIC */
+	void *recs;			/* n_recs struct anpu_hw_profile_record, after this struct */
+};
+/* 1 if trace mode is on (initialises it on first use). */
+int accel_trace_on(void);
+/* Queue a line (without its newline) / a job for the writer thread. */
+void accel_trace_emit_line(const struct accel_trace_text *line);
+void accel_trace_emit_job(struct accel_trace_job *job);
+/* Format and write everything queued, on the calling thread. */
+void accel_trace_drain(void);
+/* Format @job as a "job" line (and its command buffer's description once). */
+void accel_trace_format_job(struct accel_trace_text *out, struct accel_trace_job *job,
+			    uint32_t *next_cb_id);
+
+void accel_trace_device_open(struct accel_device *dev);
+/* The device's contexts are destroyed (jobs delivered): write and release. */
+void accel_trace_device_close(struct accel_device *dev);
+/* A pool profiling buffer for a job of @cb (NULL: none), and back. */
+struct accel_profile *accel_trace_take_profile(struct accel_device *dev,
+					       const struct accel_cmdbuf *cb);
+void accel_trace_give_profile(struct accel_device *dev, struct accel_profile *prof);
+/* Capture the delivered job (before its references are dropped). */
+void accel_trace_job_delivered(const struct accel_done *d);
 
 /* CLOCK_MONOTONIC in ns. */
 int64_t accel_now_ns(void);

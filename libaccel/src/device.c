@@ -3,10 +3,10 @@
  * Devices: enumeration of kernel devices, opening (default, "sim", paths,
  * $ANPU_DEVICE), device info, the observer, object bookkeeping.
  *
- * Global state (the only mutable globals of the library): the list of open
- * devices and a bounded list of closed device structs, both under
- * open_devices_lock, so that closing a device twice is an error and not a
- * use after free.
+ * Global state (with trace mode's in trace.c, the only mutable globals of the
+ * library): the list of open devices and a bounded list of closed device
+ * structs, both under open_devices_lock, so that closing a device twice is an
+ * error and not a use after free.
  */
 #include "accel_internal.h"
 
@@ -329,6 +329,7 @@ static int open_with(const struct accel_backend_ops *ops, const char *path,
 	dev->mem_limit = params->mem_limit && params->mem_limit < dev->info.mem_total ?
 			 params->mem_limit : dev->info.mem_total;
 	dev->info.mem_limit = dev->mem_limit;
+	accel_trace_device_open(dev);
 	atomic_store(&dev->obj.magic, ACCEL_MAGIC_DEVICE);
 	registry_add(dev);
 	*out = dev;
@@ -405,6 +406,8 @@ int accel_device_close(struct accel_device *dev)
 	atomic_store(&dev->obj.magic, ACCEL_MAGIC_DEAD);
 	/* contexts first (they wait for their jobs), then everything else */
 	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1)	/* jobs delivered: the trace writes what it holds of them */
+			accel_trace_device_close(dev);
 		o = dev->live.next;
 		while (o != &dev->live) {
 			struct accel_obj *next = o->next;

@@ -67,6 +67,8 @@ int accel_submit(struct accel_context *ctx, struct accel_cmdbuf *cb,
 		 const struct accel_submit_params *params, struct accel_fence *out)
 {
 	static const struct accel_submit_params defaults;
+	struct accel_submit_params traced;
+	struct accel_profile *trace_prof = NULL;
 	struct accel_device *dev;
 	struct accel_fence fence;
 	struct accel_observer *obs;
@@ -86,6 +88,13 @@ int accel_submit(struct accel_context *ctx, struct accel_cmdbuf *cb,
 		return -EINVAL;
 	if (params->n_deps > ACCEL_MAX_DEPS)
 		return -E2BIG;
+	if (dev->trace && !params->profile) {
+		/* trace mode: profile every job with a buffer of the trace's pool */
+		trace_prof = accel_trace_take_profile(dev, cb);
+		traced = *params;
+		traced.profile = trace_prof;
+		params = &traced;
+	}
 	if (params->profile) {
 		int idle = 0;
 
@@ -95,8 +104,11 @@ int accel_submit(struct accel_context *ctx, struct accel_cmdbuf *cb,
 			return -EXDEV;
 		if (params->profile->max_ops < cb->op_count)
 			return -ENOSPC;
-		if (!atomic_compare_exchange_strong(&params->profile->busy, &idle, 1))
+		if (!atomic_compare_exchange_strong(&params->profile->busy, &idle, 1)) {
+			if (trace_prof)
+				accel_trace_give_profile(dev, trace_prof);
 			return -EBUSY;
+		}
 		atomic_fetch_add(&params->profile->refs, 1);
 	}
 	atomic_fetch_add(&cb->refs, 1);
@@ -108,6 +120,8 @@ int accel_submit(struct accel_context *ctx, struct accel_cmdbuf *cb,
 			atomic_store(&params->profile->busy, 0);
 			accel_profile_unref(params->profile);
 		}
+		if (trace_prof)
+			accel_trace_give_profile(dev, trace_prof);
 		return ret;
 	}
 	obs = atomic_load_explicit(&dev->observer, memory_order_acquire);
@@ -135,6 +149,8 @@ void accel_job_delivered(const struct accel_done *d)
 		atomic_store(&d->prof->written, d->status.result != ACCEL_RESULT_INVALID);
 		atomic_store_explicit(&d->prof->busy, 0, memory_order_release);
 	}
+	if (d->dev->trace)
+		accel_trace_job_delivered(d);
 	if (obs && obs->on_complete) {
 		struct accel_complete_event ev = {
 			.fence = d->fence, .priority = d->priority, .label = d->cb->label,

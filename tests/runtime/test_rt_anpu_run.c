@@ -84,7 +84,8 @@ static void test_help_lists_every_option(void **state)
 					    "--version", "--help", "-p", "-f", "-n", "--chat", "--system",
 					    "--temp", "--top-k", "--top-p", "--min-p", "--repeat-penalty",
 					    "--seed", "--ctx", "--priority", "--device", "--threads",
-					    "--logits", "--tokenize", "--session-load", "--session-save" };
+					    "--logits", "--tokenize", "--session-load", "--session-save",
+					    "--trace" };
 	char out[4096];
 	size_t i;
 

@@ -36,6 +36,7 @@ struct run_opts {
 	const char *logits_path;	/* --logits FILE */
 	const char *session_load;	/* --session-load FILE: restore before the first turn */
 	const char *session_save;	/* --session-save FILE: save after every turn */
+	const char *trace;		/* --trace FILE: run again under anpu-trace record */
 };
 
 /*
@@ -43,6 +44,13 @@ struct run_opts {
  * (0 after --help/--version, 2 after a usage error, printed as one line).
  */
 int run_parse_args(int argc, char **argv, struct run_opts *o);
+
+/*
+ * --trace FILE: run this command line, without --trace, under
+ * `anpu-trace record -o FILE` (the anpu-trace next to this program); returns
+ * the exit status only if that cannot be started.
+ */
+int run_traced(int argc, char **argv, const char *trace_path);
 
 /* --info: print the model's description (text or JSON) to @out; exit status. */
 int run_info(const struct run_opts *o, FILE *out);

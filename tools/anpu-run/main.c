@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* anpu-run: the ANPU runtime from the command line (docs/runtime.md). */
+#include <stdlib.h>
+
 #include "anpu_run.h"
 
 int main(int argc, char **argv)
@@ -9,6 +11,9 @@ int main(int argc, char **argv)
 
 	if (ret >= 0)
 		return ret;
+	/* already traced (ANPU_TRACE set by anpu-trace): run as usual */
+	if (o.trace && !getenv("ANPU_TRACE"))
+		return run_traced(argc, argv, o.trace);
 	switch (o.action) {
 	case ACTION_INFO:
 		return run_info(&o, stdout);

@@ -40,6 +40,7 @@ enum opt_id {
 	OPT_LOGITS,
 	OPT_SESSION_LOAD,
 	OPT_SESSION_SAVE,
+	OPT_TRACE,
 };
 
 struct opt {
@@ -72,6 +73,7 @@ static const struct opt opts[] = {
 	{ "logits", OPT_LOGITS, "FILE", "write float32 logits of the last prompt position and each step" },
 	{ "session-load", OPT_SESSION_LOAD, "FILE", "start from a saved session: its tokens shared with the prompt are not run again" },
 	{ "session-save", OPT_SESSION_SAVE, "FILE", "save the session (KV cache, tokens) to FILE after each turn" },
+	{ "trace", OPT_TRACE, "FILE", "record a Chrome trace of the run to FILE (runs under anpu-trace record)" },
 	{ "json", OPT_JSON, NULL, "print as JSON" },
 	{ "chat-template", OPT_CHAT_TEMPLATE, "NAME", "chat template by name instead of the detected one" },
 	{ "version", OPT_VERSION, NULL, "print the version and exit" },
@@ -94,7 +96,7 @@ static void usage_line(FILE *f)
 	fprintf(f, "Usage: " PROG " -m FILE [-p TEXT | -f FILE] [-n N] [--chat] [--system S]"
 		" [--temp T --top-k K --top-p P --min-p M --repeat-penalty R --seed S] [--ctx N]"
 		" [--priority P] [--device DEV] [--threads N] [--json] [--logits FILE]"
-		" [--session-load FILE] [--session-save FILE]"
+		" [--session-load FILE] [--session-save FILE] [--trace FILE]"
 		" | -m FILE --info [--json] | -m FILE --tokenize [--no-special] (-p TEXT | -f FILE)"
 		" [-h|--help] [--version]\n");
 }
@@ -213,6 +215,9 @@ static int apply_generate(int id, const char *arg, struct run_opts *o)
 		break;
 	case OPT_SESSION_SAVE:
 		o->session_save = arg;
+		break;
+	case OPT_TRACE:
+		o->trace = arg;
 		break;
 	default:
 		return 2;

@@ -69,6 +69,7 @@ static int sampling(const struct anpurt_generation *g)
 static int pick(struct anpurt_generation *g, int32_t argmax_token)
 {
 	uint32_t n_vocab = g->s->engine->model->info.n_vocab;
+	int64_t span = accel_trace_span_begin();	/* trace mode: a CPU span */
 	int ret;
 
 	if (!sampling(g)) {
@@ -82,6 +83,7 @@ static int pick(struct anpurt_generation *g, int32_t argmax_token)
 	if (g->p.sampler)
 		anpurt_sampler_accept(g->p.sampler, g->pending);
 	g->have_pending = 1;
+	accel_trace_span_end("sample", span);
 	return 0;
 }
 

@@ -47,6 +47,7 @@ static int prefill_chunk(struct anpurt_session *s, const int32_t *tokens, uint32
 {
 	uint8_t *scratch = accel_bo_map(s->bufs.scratch);
 	struct graph_cmd tail = { 0 }, *g = &s->prefill;
+	int64_t span = accel_trace_span_begin();	/* trace mode: a CPU span */
 	int ret;
 
 	if (m == s->bufs.lay.chunk && !s->prefill.cb) {
@@ -62,6 +63,7 @@ static int prefill_chunk(struct anpurt_session *s, const int32_t *tokens, uint32
 	/* the previous job of the session has finished: the ids are free to overwrite */
 	memcpy(scratch + s->bufs.lay.ids, tokens, (size_t)m * sizeof(*tokens));
 	ret = session_run(s, g, s->pos);
+	accel_trace_span_end("prefill_chunk", span);
 	graph_cmd_free(&tail);
 	if (!ret) {
 		memcpy(s->hist + s->pos, tokens, (size_t)m * sizeof(*tokens));
@@ -102,10 +104,12 @@ int anpurt_session_prefill(struct anpurt_session *s, const int32_t *tokens, size
 static int decode_step(struct anpurt_session *s, int32_t *next)
 {
 	uint64_t t0 = now_ns();
+	int64_t span = accel_trace_span_begin();	/* trace mode: a CPU span */
 	int32_t fed = session_next_token(s);	/* the decode input: lay.next */
 	int ret;
 
 	ret = session_run(s, &s->decode, s->pos);
+	accel_trace_span_end("decode_step", span);
 	if (ret)
 		return ret;
 	s->hist[s->pos++] = fed;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accel.h"
 #include "anpurt.h"
 #include "rt_error.h"
 #include "tok_bpe.h"
@@ -221,7 +222,7 @@ static int template_text(struct tok_run *run, const uint8_t *s, size_t len)
 	return plain < len ? plain_text(run, s + plain, len - plain) : 0;
 }
 
-int anpurt_tokenize(const struct anpurt_tokenizer *tok, const char *text, size_t len,
+static int tokenize(const struct anpurt_tokenizer *tok, const char *text, size_t len,
 		    unsigned int flags, int32_t *ids, size_t n_max)
 {
 	const uint8_t *s = (const uint8_t *)text;
@@ -252,4 +253,14 @@ int anpurt_tokenize(const struct anpurt_tokenizer *tok, const char *text, size_t
 		return rt_error(-EOVERFLOW, "tokenize: %zu tokens do not fit an int", run.out.n);
 	rt_error_clear();
 	return (int)run.out.n;
+}
+
+int anpurt_tokenize(const struct anpurt_tokenizer *tok, const char *text, size_t len,
+		    unsigned int flags, int32_t *ids, size_t n_max)
+{
+	int64_t span = accel_trace_span_begin();	/* trace mode: a CPU span */
+	int ret = tokenize(tok, text, len, flags, ids, n_max);
+
+	accel_trace_span_end("tokenize", span);
+	return ret;
 }
