@@ -95,7 +95,7 @@ static int runs_arg(const char *s, int *runs)
 }
 
 #define USAGE "usage: anpu-bench-runtime gguf-open FILE [RUNS] | bw-read [RUNS] |\n" \
-	"       model FILE LABEL [--runs N] [--threads T] [--bw GBS]\n"
+	"       model FILE LABEL [--runs N] [--threads T] [--bw GBS] [--device DEV] [--decode-only]\n"
 
 int main(int argc, char **argv)
 {
