@@ -20,7 +20,7 @@ if [ ! -c "$DEV" ]; then
 	ko "$DEV exists (anpu.ko bound the device)"
 	exit 0
 fi
-echo "# device memory: $(cat /sys/kernel/debug/accel/*/bos 2>/dev/null | head -n 1)"
+echo "# $(cat /sys/kernel/debug/accel/*/bos 2>/dev/null | head -n 1)"
 
 # 1. every model: the same greedy tokens and the same logits, bit for bit
 while read -r i f want sum; do
