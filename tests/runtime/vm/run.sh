@@ -9,6 +9,8 @@
 # session file and saves its own, and checks the "does not fit" errors. Prints TAP.
 #   tests/runtime/vm/run.sh [BUILD_DIR]
 # ANPU_VM_TIMEOUT (900) bounds the guest run; ANPU_VP_TIMEOUT_SCALE scales it.
+# RT_VM_MODELS="qwen2.5-0.5b:q8_0 qwen3-0.6b:q4_k_m ..." compares those models instead of
+# the tiny ones (BAR2 sized for the largest; files generated once into the cache).
 set -u
 top=$PWD
 build=$(readlink -f "${1:-build}")
@@ -38,7 +40,8 @@ PROMPT='<|im_start|>user
 Name three rivers and a mountain.<|im_end|>
 <|im_start|>assistant
 '
-MODELS="tiny-qwen2:q4_k_m tiny-qwen2:f16 tiny-qwen3:q8_0 tiny-qwen3:q4_k_m tiny-llama:q4_0 tiny-llama:q5_1"
+# RT_VM_MODELS="PRESET:TYPE ..." runs others (e.g. the full-size presets of the benchmarks)
+MODELS=${RT_VM_MODELS:-tiny-qwen2:q4_k_m tiny-qwen2:f16 tiny-qwen3:q8_0 tiny-qwen3:q4_k_m tiny-llama:q4_0 tiny-llama:q5_1}
 # the generated ids as one word: [1,2,3]
 ids() { sed -n 's/.*"generated_ids": \(\[[^]]*\]\).*/\1/p' | tr -d ' '; }
 
