@@ -17,6 +17,11 @@
  *                                     bound reached (with --bw only)
  *   runtime.rss.L.peak_mib            the process's peak RSS (getrusage) at the end
  *
+ * With --device DEV (e.g. /dev/accel/accel0 in anpu-vp) the engine runs there;
+ * --decode-only times only the p128 + 128 greedy steps and prints only
+ * runtime.decode.L.tok_s (bench/runtime.sh's VM ratio: the in-process run's
+ * decode figure from the same file, prompt and token count).
+ *
  * Each timed figure is the best of --runs rounds (default 2) after a short
  * warm-up (a session with 16 prompt tokens and 4 greedy steps: command buffers
  * recorded, worker threads and pages touched); a round is a fresh session with
@@ -101,8 +106,9 @@ static int warm_up(struct anpurt_engine *engine, const int32_t *prompt)
 	return rc;
 }
 
-/* One round: fresh session, p128, 128 greedy steps; fresh session, p512. */
-static int round_once(struct anpurt_engine *engine, const int32_t *prompt, struct model_best *b)
+/* One round: fresh session, p128, 128 greedy steps; fresh session, p512 (not @decode_only). */
+static int round_once(struct anpurt_engine *engine, const int32_t *prompt, struct model_best *b,
+		      int decode_only)
 {
 	struct anpurt_session_params sp = anpurt_session_default_params();
 	struct anpurt_session *s;
@@ -127,6 +133,8 @@ static int round_once(struct anpurt_engine *engine, const int32_t *prompt, struc
 	b->decode_cpu_ms = min_d(b->decode_cpu_ms, thread_cpu_ms() - c0);
 	b->decode_ms = min_d(b->decode_ms, now_ms() - t0);
 	anpurt_session_free(s);
+	if (decode_only)
+		return 0;
 
 	if (anpurt_session_create(engine, &sp, &s))
 		return fail("session");
@@ -167,6 +175,14 @@ static void emit(const char *label, const char *what, double value, const char *
 	       what, value, unit, label);
 }
 
+static void emit_decode(const char *label, const struct model_best *b, unsigned int threads,
+			int runs)
+{
+	printf("{\"name\":\"runtime.decode.%s.tok_s\",\"value\":%.3f,\"unit\":\"tok/s\",\"model\":\"%s\","
+	       "\"prompt\":128,\"tokens\":%d,\"threads\":%u,\"runs\":%d}\n",
+	       label, N_DECODE / (b->decode_ms / 1e3), label, N_DECODE, threads, runs);
+}
+
 static void emit_figures(const char *label, const struct anpurt_model_info *info,
 			 const struct model_best *b, double load_ms, double bw_gbs,
 			 unsigned int threads, int runs)
@@ -188,9 +204,7 @@ static void emit_figures(const char *label, const struct anpurt_model_info *info
 	emit(label, name, 512 / (b->p512_ms / 1e3), "tok/s");
 	snprintf(name, sizeof(name), "ttft.%s.p128_ms", label);
 	emit(label, name, b->p128_ms, "ms");
-	printf("{\"name\":\"runtime.decode.%s.tok_s\",\"value\":%.3f,\"unit\":\"tok/s\",\"model\":\"%s\","
-	       "\"prompt\":128,\"tokens\":%d,\"threads\":%u,\"runs\":%d}\n",
-	       label, tok_s, label, N_DECODE, threads, runs);
+	emit_decode(label, b, threads, runs);
 	snprintf(name, sizeof(name), "decode.%s.cpu_us_per_token", label);
 	emit(label, name, b->decode_cpu_ms * 1e3 / N_DECODE, "us");
 	if (bw_gbs > 0)
@@ -211,7 +225,7 @@ int bench_model(int argc, char **argv)
 	struct anpurt_model *model;
 	int32_t prompt[MAX_PROMPT];
 	double bw_gbs = 0, t0;
-	int runs = 2, rc = 1;
+	int runs = 2, rc = 1, decode_only = 0;
 
 	ep.threads = 2;
 	for (int i = 2; i < argc; i++) {
@@ -223,12 +237,16 @@ int bench_model(int argc, char **argv)
 			bw_gbs = atof(argv[++i]);
 		else if (!strcmp(argv[i], "--ids-out") && i + 1 < argc)
 			ids_out = argv[++i];
+		else if (!strcmp(argv[i], "--device") && i + 1 < argc)
+			ep.device = argv[++i];
+		else if (!strcmp(argv[i], "--decode-only"))
+			decode_only = 1;
 		else
 			runs = 0;
 	}
 	if (runs < 1 || ep.threads < 1) {
 		fprintf(stderr, "anpu-bench-runtime: model FILE LABEL [--runs N>=1] [--threads T>=1] [--bw GBS]"
-			" [--ids-out FILE]\n");
+			" [--ids-out FILE] [--device DEV] [--decode-only]\n");
 		return 2;
 	}
 	ep.n_sessions = 1;
@@ -248,9 +266,12 @@ int bench_model(int argc, char **argv)
 	if (warm_up(engine, prompt))
 		goto out;
 	for (int r = 0; r < runs; r++)
-		if (round_once(engine, prompt, &best))
+		if (round_once(engine, prompt, &best, decode_only))
 			goto out;
-	emit_figures(label, anpurt_model_info(model), &best, t0, bw_gbs, ep.threads, runs);
+	if (decode_only)
+		emit_decode(label, &best, ep.threads, runs);
+	else
+		emit_figures(label, anpurt_model_info(model), &best, t0, bw_gbs, ep.threads, runs);
 	rc = 0;
 out:
 	anpurt_engine_free(engine);

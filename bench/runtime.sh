@@ -19,6 +19,11 @@
 #                                       interleaved with ours
 #   runtime.{prefill.<m>.p128,prefill.<m>.p512,decode.<m>,ttft.<m>.p128}.vs_llamacpp
 #                                       ours / theirs (ttft: theirs / ours): > 1 is faster
+#   runtime.decode.qwen2.5-0.5b.q4_k_m.vm.tok_s  the same decode (file, 128-token prompt,
+#                                       128 greedy tokens) through anpu.ko in one anpu-vp
+#                                       guest (anpu-sim with 2 model threads; one round)
+#   runtime.decode.qwen2.5-0.5b.q4_k_m.vm_ratio  that ÷ the in-process figure of this run
+#                                       (skipped without Debian's 6.12 kernel or anpu.ko)
 #
 # Model files come from anpu-mkmodel and are cached in .cache/models/ under the names
 # tests/llamacpp/check-mkmodel.sh uses (checksum of the tool's sources), so the two share
@@ -120,10 +125,31 @@ for m in qwen2.5-0.5b:q8_0 qwen2.5-0.5b:q4_0 qwen2.5-0.5b:q4_k_m qwen3-0.6b:q4_k
 			>"$tmp/llama.$r" 2>"$tmp/err" || why="llamacpp.mjs bench-gen: $(tail -n 1 "$tmp/err")"
 	done
 	if [ -n "$why" ]; then
-		node bench/side-by-side.mjs "$preset.$type" "$tmp"/ours.* -- || exit 1
+		node bench/side-by-side.mjs "$preset.$type" "$tmp"/ours.* -- >"$tmp/model.$preset.$type" || exit 1
 		skipped "llamacpp.decode.$preset.$type.tok_s" "$why"
 	else
-		node bench/side-by-side.mjs "$preset.$type" "$tmp"/ours.* -- "$tmp"/llama.* || exit 1
+		node bench/side-by-side.mjs "$preset.$type" "$tmp"/ours.* -- "$tmp"/llama.* \
+			>"$tmp/model.$preset.$type" || exit 1
 	fi
+	cat "$tmp/model.$preset.$type"
 done
+
+# ---- the VM ratio: the same decode through anpu.ko, in one anpu-vp guest ----
+vm=qwen2.5-0.5b.q4_k_m
+if [ -n "$inputs_why" ]; then
+	skipped "runtime.decode.$vm.vm_ratio" "$inputs_why"
+elif ! ls /boot/vmlinuz-6.12* >/dev/null 2>&1 || [ ! -e "${ANPU_KO:-$build/kmod/anpu.ko}" ]; then
+	skipped "runtime.decode.$vm.vm_ratio" "no Debian 6.12 kernel or anpu.ko (make deps kmod)"
+else
+	f=$(model_file qwen2.5-0.5b q4_k_m) || exit 1
+	need=$("$bin/anpu-run" -m "$f" --mem-needed --ctx 1024) || exit 1	# bench_rt_model.c's N_CTX
+	"$bin/anpu-vp" run --dev-mem-for "$need" --sim-threads 2 --timeout 1800 -- \
+		"$bin/anpu-bench-runtime" model "$f" "$vm.vm" --runs 1 --threads 2 \
+		--device /dev/accel/accel0 --decode-only >"$tmp/vm" || exit 1
+	grep "\"runtime.decode.$vm.vm.tok_s\"" "$tmp/vm"
+	in_vm=$(grep "\"runtime.decode.$vm.vm.tok_s\"" "$tmp/vm" | value)
+	in_proc=$(grep "\"runtime.decode.$vm.tok_s\"" "$tmp/model.qwen2.5-0.5b.q4_k_m" | value)
+	printf '{"name":"runtime.decode.%s.vm_ratio","value":%s,"unit":"ratio","vm_tok_s":%s,"inproc_tok_s":%s}\n' \
+		"$vm" "$(awk -v a="$in_vm" -v b="$in_proc" 'BEGIN { printf "%.3f", a / b }')" "$in_vm" "$in_proc"
+fi
 echo "{\"name\":\"runtime.load1_end\",\"value\":$(load1),\"unit\":\"load\"}"

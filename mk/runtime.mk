@@ -73,7 +73,9 @@ all: $(BENCH_RT_BIN)
 # anpu-bench-tokenize is mk/tokenizer.mk's program (included after this file).
 .PHONY: bench-runtime
 BENCH_PARTS += bench-runtime
-bench-runtime: $(BENCH_RT_BIN) $(BUILD)/bin/anpu-bench-tokenize $(BUILD)/bin/anpu-mkmodel
+# (the VM ratio's guest needs anpu-vp, anpu-sim and anpu.ko where the 6.12 kernel is)
+bench-runtime: $(BENCH_RT_BIN) $(BUILD)/bin/anpu-bench-tokenize $(BUILD)/bin/anpu-mkmodel \
+	$(BUILD)/bin/anpu-run $(if $(and $(KDIR),$(ACCEL_VM_KERNEL)),$(BUILD)/bin/anpu-vp $(ANPU_SIM) kmod)
 	scripts/bench-record.sh $(BENCH_DIR) runtime bench/runtime.sh $(BUILD)
 
 # anpu-mkmodel's quantizers and type choice are unit-tested directly (they are the tool's,

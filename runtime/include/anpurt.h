@@ -481,7 +481,7 @@ ANPURT_API int anpurt_session_sync(struct anpurt_session *session, const int32_t
  * sampled conversation reproducibly, create the sampler with the seed again;
  * anpurt_generation_start() feeds it the prompt's last tokens).
  */
-int anpurt_session_save(struct anpurt_session *session, const char *path);
+ANPURT_API int anpurt_session_save(struct anpurt_session *session, const char *path);
 /*
  * Replace the session's state with the file's. Everything is checked before
  * anything changes: magic, version, header checksum, every field, the file's
@@ -494,7 +494,7 @@ int anpurt_session_save(struct anpurt_session *session, const char *path);
  * file, malformed, truncated, corrupt or of another model or KV type, with a
  * message naming the file and what is wrong; a negative errno of open/read.
  */
-int anpurt_session_restore(struct anpurt_session *session, const char *path);
+ANPURT_API int anpurt_session_restore(struct anpurt_session *session, const char *path);
 
 /* anpurt_session_fork(): all of the parent's tokens */
 #define ANPURT_SESSION_ALL	UINT32_MAX
@@ -512,9 +512,9 @@ int anpurt_session_restore(struct anpurt_session *session, const char *path);
  * first, as after anpurt_session_truncate. Afterwards the two are
  * independent.
  */
-int anpurt_session_fork(struct anpurt_session *parent, uint32_t n_tokens,
-			const struct anpurt_session_params *params,
-			struct anpurt_session **child);
+ANPURT_API int anpurt_session_fork(struct anpurt_session *parent, uint32_t n_tokens,
+				   const struct anpurt_session_params *params,
+				   struct anpurt_session **child);
 
 struct anpurt_session_stats {
 	uint64_t prefill_tokens, decode_tokens;

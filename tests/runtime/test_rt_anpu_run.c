@@ -17,6 +17,8 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
+#include "anpurt.h"
+
 #include "lib_gguf_build.h"
 #include "lib_model_file.h"
 
@@ -85,7 +87,7 @@ static void test_help_lists_every_option(void **state)
 					    "--temp", "--top-k", "--top-p", "--min-p", "--repeat-penalty",
 					    "--seed", "--ctx", "--priority", "--device", "--threads",
 					    "--logits", "--tokenize", "--session-load", "--session-save",
-					    "--trace" };
+					    "--trace", "--mem-needed", "--sessions" };
 	char out[4096];
 	size_t i;
 
@@ -209,6 +211,42 @@ static void test_errors_are_the_library_message(void **state)
 	assert_non_null(strstr(out, "unknown chat template 'x' (the choices: qwen2.5"));
 	assert_int_equal(run("-m /etc/hostname --info", out, sizeof(out)), 1);
 	assert_non_null(strstr(out, "anpu-run: /etc/hostname: offset 0: not a GGUF file"));
+}
+
+/* --mem-needed: the library's anpurt_engine_mem_needed() for --sessions of --ctx tokens. */
+static void test_mem_needed(void **state)
+{
+	struct anpurt_engine_params ep = anpurt_engine_default_params();
+	struct json_object *j, *v;
+	struct anpurt_model *m;
+	char out[1024], args[512], want[64];
+
+	(void)state;
+	assert_int_equal(anpurt_model_open(random_model.path, NULL, &m), 0);
+	ep.n_sessions = 1;
+	ep.n_ctx = 0;
+	snprintf(want, sizeof(want), "%llu\n", (unsigned long long)anpurt_engine_mem_needed(m, &ep));
+	snprintf(args, sizeof(args), "-m %s --mem-needed", random_model.path);
+	assert_int_equal(run(args, out, sizeof(out)), 0);
+	assert_string_equal(out, want);
+	ep.n_sessions = 2;
+	ep.n_ctx = 100;
+	snprintf(args, sizeof(args), "-m %s --mem-needed --sessions 2 --ctx 100 --json", random_model.path);
+	assert_int_equal(run(args, out, sizeof(out)), 0);
+	j = json_tokener_parse(out);
+	assert_non_null(j);
+	assert_true(json_object_object_get_ex(j, "mem_needed", &v));
+	assert_true((uint64_t)json_object_get_int64(v) == anpurt_engine_mem_needed(m, &ep));
+	assert_true(json_object_object_get_ex(j, "n_sessions", &v));
+	assert_int_equal(json_object_get_int(v), 2);
+	assert_true(json_object_object_get_ex(j, "n_ctx", &v));
+	assert_int_equal(json_object_get_int(v), 100);
+	assert_true(json_object_object_get_ex(j, "weight_bytes", &v));
+	assert_true((uint64_t)json_object_get_int64(v) == anpurt_model_info(m)->weight_bytes);
+	json_object_put(j);
+	anpurt_model_free(m);
+	snprintf(args, sizeof(args), "-m %s --mem-needed --sessions 0", random_model.path);
+	expect_usage_error(args, "anpu-run: bad value 0 for --sessions (anpu-run --help lists the options)\n");
 }
 
 static struct json_object *generate_json(const char *extra, struct json_object **gen_ids)
@@ -355,6 +393,7 @@ int main(void)
 		cmocka_unit_test(test_info_json),
 		cmocka_unit_test(test_tokenize),
 		cmocka_unit_test(test_errors_are_the_library_message),
+		cmocka_unit_test(test_mem_needed),
 		cmocka_unit_test(test_generate),
 		cmocka_unit_test(test_session_files),
 		cmocka_unit_test(test_interactive_chat_reuses_the_cache),

@@ -13,6 +13,7 @@ enum run_action {
 	ACTION_NONE,
 	ACTION_INFO,		/* --info */
 	ACTION_TOKENIZE,	/* --tokenize */
+	ACTION_MEM_NEEDED,	/* --mem-needed */
 	ACTION_GENERATE,	/* the default: generate from -p/-f, or chat on a terminal */
 };
 
@@ -30,6 +31,7 @@ struct run_opts {
 	struct anpurt_sampler_params sampling;	/* --temp --top-k --top-p --min-p --repeat-penalty --seed */
 	int sampled;			/* a sampling option was given: not plain greedy */
 	uint32_t n_ctx;			/* --ctx (0: the runtime's default) */
+	unsigned int n_sessions;	/* --sessions: sessions --mem-needed sizes for (default 1) */
 	enum anpurt_priority priority;	/* --priority */
 	const char *device;		/* --device */
 	unsigned int threads;		/* --threads */
@@ -54,6 +56,12 @@ int run_traced(int argc, char **argv, const char *trace_path);
 
 /* --info: print the model's description (text or JSON) to @out; exit status. */
 int run_info(const struct run_opts *o, FILE *out);
+
+/*
+ * --mem-needed: the device memory (bytes) the model with --sessions sessions
+ * of --ctx tokens needs, on one line of @out (JSON with --json); exit status.
+ */
+int run_mem_needed(const struct run_opts *o, FILE *out);
 
 /* The prompt of -p or -f into a malloc'ed buffer (not NUL-terminated); 0 or -errno. */
 int run_read_prompt(const struct run_opts *o, char **text, size_t *len);

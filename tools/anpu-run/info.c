@@ -140,3 +140,33 @@ int run_info(const struct run_opts *o, FILE *out)
 	anpurt_model_free(m);
 	return 0;
 }
+
+int run_mem_needed(const struct run_opts *o, FILE *out)
+{
+	struct anpurt_engine_params ep = anpurt_engine_default_params();
+	const struct anpurt_model_info *in;
+	struct anpurt_model *m;
+	uint32_t n_ctx;
+	uint64_t need;
+
+	if (anpurt_model_open(o->model_path, NULL, &m)) {
+		fprintf(stderr, PROG ": %s\n", anpurt_last_error());
+		return 1;
+	}
+	/* as gen_open() loads the engine: the same figure the in-process NPU gets */
+	ep.n_sessions = o->n_sessions;
+	ep.n_ctx = o->n_ctx;
+	need = anpurt_engine_mem_needed(m, &ep);
+	in = anpurt_model_info(m);
+	n_ctx = o->n_ctx ? o->n_ctx : 4096;	/* the session default, capped as sessions are */
+	if (in->n_ctx_train && n_ctx > in->n_ctx_train)
+		n_ctx = in->n_ctx_train;
+	if (o->json)
+		fprintf(out, "{\"mem_needed\": %" PRIu64 ", \"n_sessions\": %u, \"n_ctx\": %" PRIu32
+			", \"weight_bytes\": %" PRIu64 "}\n", need, o->n_sessions, n_ctx,
+			in->weight_bytes);
+	else
+		fprintf(out, "%" PRIu64 "\n", need);
+	anpurt_model_free(m);
+	return fflush(out) ? 1 : 0;
+}

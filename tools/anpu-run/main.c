@@ -19,6 +19,8 @@ int main(int argc, char **argv)
 		return run_info(&o, stdout);
 	case ACTION_TOKENIZE:
 		return run_tokenize(&o, stdout);
+	case ACTION_MEM_NEEDED:
+		return run_mem_needed(&o, stdout);
 	case ACTION_GENERATE:
 		return run_generate(&o);
 	case ACTION_NONE:

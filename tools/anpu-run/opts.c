@@ -41,6 +41,8 @@ enum opt_id {
 	OPT_SESSION_LOAD,
 	OPT_SESSION_SAVE,
 	OPT_TRACE,
+	OPT_MEM_NEEDED,
+	OPT_SESSIONS,
 };
 
 struct opt {
@@ -53,6 +55,8 @@ struct opt {
 static const struct opt opts[] = {
 	{ "model", OPT_MODEL, "FILE", "the model (GGUF: qwen2, qwen3 or llama)" },
 	{ "info", OPT_INFO, NULL, "describe the model: architecture, shapes, sizes, tensor types" },
+	{ "mem-needed", OPT_MEM_NEEDED, NULL, "print the device memory (bytes) the model needs with --sessions of --ctx tokens" },
+	{ "sessions", OPT_SESSIONS, "N", "with --mem-needed: sessions to size for (default 1, as a run uses)" },
 	{ "tokenize", OPT_TOKENIZE, NULL, "print the prompt's token ids as a JSON array" },
 	{ "prompt", OPT_PROMPT, "TEXT", "the prompt, as template text (added tokens such as <|im_start|> match)" },
 	{ "file", OPT_PROMPT_FILE, "FILE", "read the prompt from FILE (- for standard input)" },
@@ -97,7 +101,8 @@ static void usage_line(FILE *f)
 		" [--temp T --top-k K --top-p P --min-p M --repeat-penalty R --seed S] [--ctx N]"
 		" [--priority P] [--device DEV] [--threads N] [--json] [--logits FILE]"
 		" [--session-load FILE] [--session-save FILE] [--trace FILE]"
-		" | -m FILE --info [--json] | -m FILE --tokenize [--no-special] (-p TEXT | -f FILE)"
+		" | -m FILE --info [--json] | -m FILE --mem-needed [--ctx N] [--sessions N] [--json]"
+		" | -m FILE --tokenize [--no-special] (-p TEXT | -f FILE)"
 		" [-h|--help] [--version]\n");
 }
 
@@ -191,6 +196,10 @@ static int apply_generate(int id, const char *arg, struct run_opts *o)
 		bad = number(arg, 1, 1 << 24, &v);
 		o->n_ctx = (uint32_t)v;
 		break;
+	case OPT_SESSIONS:
+		bad = number(arg, 1, 4096, &v);
+		o->n_sessions = (unsigned int)v;
+		break;
 	case OPT_THREADS:
 		bad = number(arg, 0, 1024, &v);
 		o->threads = (unsigned int)v;
@@ -249,6 +258,9 @@ static int apply(int id, const char *arg, struct run_opts *o)
 	case OPT_TOKENIZE:
 		o->action = ACTION_TOKENIZE;
 		return -1;
+	case OPT_MEM_NEEDED:
+		o->action = ACTION_MEM_NEEDED;
+		return -1;
 	case OPT_PROMPT:
 		o->prompt = arg;
 		return -1;
@@ -277,6 +289,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->n_predict = 256;
+	o->n_sessions = 1;
 	o->priority = ANPURT_PRIORITY_NORMAL;
 	o->sampling = anpurt_sampler_default_params();
 	o->sampling.temperature = 0.0f;

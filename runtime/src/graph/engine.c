@@ -83,21 +83,28 @@ static int open_device(struct anpurt_engine *e, const struct anpurt_engine_param
 	return 0;
 }
 
+bool engine_mem_full(const struct anpurt_engine *e, int ret, uint64_t *avail)
+{
+	uint64_t used = 0;
+
+	if (ret != -ENOMEM && ret != -EDQUOT)
+		return false;
+	accel_device_mem_used(e->dev, &used);
+	*avail = e->info.mem_limit > used ? e->info.mem_limit - used : 0;
+	return true;
+}
+
 static int alloc_weights(struct anpurt_engine *e)
 {
-	uint64_t need = e->data_end - e->data_start, used = 0, avail;
-	struct accel_device_info info;
+	uint64_t need = e->data_end - e->data_start, avail;
 	int ret;
 
 	ret = accel_bo_create(e->dev, need, ACCEL_BO_NPU_READ_ONLY | ACCEL_BO_NO_CLEAR, &e->weights);
-	if (ret == -ENOMEM) {
-		accel_device_info(e->dev, &info);
-		accel_device_mem_used(e->dev, &used);
-		avail = info.mem_limit > used ? info.mem_limit - used : 0;
+	if (engine_mem_full(e, ret, &avail))
 		return rt_error(-ENOMEM, "the model does not fit: its weights need %llu bytes "
-				"of device memory, %s has %llu bytes available",
-				(unsigned long long)need, info.path, (unsigned long long)avail);
-	}
+				"of device memory, %s has %llu bytes available%s",
+				(unsigned long long)need, e->info.path, (unsigned long long)avail,
+				ret == -EDQUOT ? " (anpu.ko's per-process limit is lower)" : "");
 	if (ret)
 		return rt_error(ret, "weights buffer of %llu bytes: %s", (unsigned long long)need,
 				strerror(-ret));

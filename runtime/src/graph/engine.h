@@ -7,6 +7,7 @@
 #define RT_ENGINE_H
 
 #include <accel.h>
+#include <stdbool.h>
 
 #include "anpurt.h"
 #include "model/model.h"
@@ -44,5 +45,12 @@ struct session_size session_size(const struct anpurt_model_info *in, uint32_t n_
  */
 uint64_t device_mem_needed(uint64_t weight_bytes, const struct session_size *s,
 			   unsigned int n_sessions);
+
+/*
+ * After a buffer-object allocation failed with @ret: whether it is the device
+ * being full (-ENOMEM; -EDQUOT, the kernel driver's per-process limit), and
+ * the bytes still available there (*@avail, of the device handle's limit).
+ */
+bool engine_mem_full(const struct anpurt_engine *e, int ret, uint64_t *avail);
 
 #endif

@@ -38,6 +38,7 @@ static int alloc_buffers(struct anpurt_session *s, const struct anpurt_model_inf
 	struct session_size sz = session_size(in, n_ctx, kv_elem, chunk);
 	struct accel_device *dev = s->engine->dev;
 	struct graph_bufs *b = &s->bufs;
+	uint64_t avail;
 	int ret;
 
 	scratch_layout(in, chunk, &b->lay);
@@ -47,19 +48,14 @@ static int alloc_buffers(struct anpurt_session *s, const struct anpurt_model_inf
 	ret = accel_bo_create(dev, sz.kv_bytes, ACCEL_BO_NO_CLEAR, &b->kv);
 	if (!ret)
 		ret = accel_bo_create(dev, sz.scratch_bytes, 0, &b->scratch);
-	if (ret == -ENOMEM) {
-		struct accel_device_info info;
-		uint64_t used = 0;
-
-		accel_device_info(dev, &info);
-		accel_device_mem_used(dev, &used);
+	if (engine_mem_full(s->engine, ret, &avail))
 		return rt_error(-ENOMEM, "session of %u tokens needs %llu bytes of device memory "
-				"(KV cache %llu, scratch %llu); %s has %llu bytes available",
+				"(KV cache %llu, scratch %llu); %s has %llu bytes available%s",
 				n_ctx, (unsigned long long)(sz.kv_bytes + sz.scratch_bytes),
 				(unsigned long long)sz.kv_bytes,
-				(unsigned long long)sz.scratch_bytes, info.path,
-				(unsigned long long)(info.mem_limit > used ? info.mem_limit - used : 0));
-	}
+				(unsigned long long)sz.scratch_bytes, s->engine->info.path,
+				(unsigned long long)avail,
+				ret == -EDQUOT ? " (anpu.ko's per-process limit is lower)" : "");
 	if (ret)
 		return rt_error(ret, "session buffers: %s", strerror(-ret));
 	s->stats.kv_bytes = sz.kv_bytes;
