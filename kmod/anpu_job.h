@@ -38,6 +38,10 @@ struct dma_fence_chain;
  * @ctx: its context (a reference is held).
  * @queue: its queue.
  * @seqno: seqno on its context.
+ * @client_id: the submitting file's drm-client-id.
+ * @pid: the submitting process (tgid in the initial pid namespace).
+ * @uid: the submitting user (in the initial user namespace).
+ * @submit_ns: CLOCK_MONOTONIC at SUBMIT.
  * @bos: BOs it uses (references held), command and profile BOs included.
  * @bo_write: per @bos entry, whether the job writes it.
  * @bo_count: entries in @bos.
@@ -62,6 +66,10 @@ struct anpu_job {
 	struct anpu_ctx *ctx;
 	struct anpu_queue *queue;
 	u64 seqno;
+	u64 client_id;
+	u32 pid;
+	u32 uid;
+	u64 submit_ns;
 	struct drm_gem_object **bos;
 	bool *bo_write;
 	u32 bo_count;
@@ -94,6 +102,10 @@ void anpu_queue_collect_locked(struct anpu_queue *queue);
 void anpu_queues_fail_all(struct anpu_device *adev, int err);
 void anpu_file_add_job_fence(struct anpu_file *af, struct dma_fence_chain *chain,
 			     struct dma_fence *fence);
+
+/* anpu_netlink.c */
+void anpu_nl_job_done(const struct anpu_job *job, const struct anpu_hw_job_status *st,
+		      int err);
 
 /* anpu_recovery.c */
 enum drm_gpu_sched_stat anpu_sched_timedout_job(struct drm_sched_job *sj);
