@@ -61,6 +61,16 @@ static const struct nla_policy anpu_nl_stats_get_policy[ANPU_NL_A_STATS_DEV_ID +
 	[ANPU_NL_A_STATS_DEV_ID] = { .type = NLA_U32 },
 };
 
+/*
+ * Dumps take no attribute. A split op without a policy would skip validation
+ * altogether, so they get this one: attribute 1 is rejected, any other is
+ * past maxattr, which strict validation refuses too.
+ */
+static const struct nla_policy anpu_nl_reject_all_policy[2] = {
+	{ .type = NLA_REJECT },
+	{ .type = NLA_REJECT },
+};
+
 static struct genl_family anpu_nl_family;
 
 static u32 anpu_nl_dev_id(struct anpu_device *adev)
@@ -258,7 +268,6 @@ static int anpu_nl_stats_get_dumpit(struct sk_buff *skb, struct netlink_callback
 	return anpu_nl_dump_all(skb, cb, anpu_nl_fill_stats);
 }
 
-/* Dumps take no attributes: with no policy, strict validation rejects any. */
 static const struct genl_split_ops anpu_nl_ops[] = {
 	{
 		.cmd = ANPU_NL_CMD_DEV_GET,
@@ -270,6 +279,8 @@ static const struct genl_split_ops anpu_nl_ops[] = {
 	{
 		.cmd = ANPU_NL_CMD_DEV_GET,
 		.dumpit = anpu_nl_dev_get_dumpit,
+		.policy = anpu_nl_reject_all_policy,
+		.maxattr = 1,
 		.flags = GENL_CMD_CAP_DUMP,
 	},
 	{
@@ -282,6 +293,8 @@ static const struct genl_split_ops anpu_nl_ops[] = {
 	{
 		.cmd = ANPU_NL_CMD_STATS_GET,
 		.dumpit = anpu_nl_stats_get_dumpit,
+		.policy = anpu_nl_reject_all_policy,
+		.maxattr = 1,
 		.flags = GENL_CMD_CAP_DUMP,
 	},
 };

@@ -237,6 +237,10 @@ TEST_F(anpu, dump_with_attributes_and_unknown_commands_are_refused)
 	ASSERT_EQ(0, raw_request(ANPU_NL_CMD_DEV_GET, NLM_F_DUMP, attrs,
 				 put_attr(attrs, ANPU_NL_A_DEV_ID, &id, 4), &a));
 	EXPECT_EQ(-EINVAL, a.error);
+	EXPECT_NE(0, a.msg[0]) TH_LOG("no extack message");
+	ASSERT_EQ(0, raw_request(ANPU_NL_CMD_STATS_GET, NLM_F_DUMP, attrs,
+				 put_attr(attrs, ANPU_NL_A_STATS_PAD, &id, 4), &a));
+	EXPECT_EQ(-EINVAL, a.error);
 	ASSERT_EQ(0, raw_request(ANPU_NL_CMD_JOB_DONE, 0, NULL, 0, &a));
 	EXPECT_EQ(-EOPNOTSUPP, a.error);
 	ASSERT_EQ(0, raw_request(99, 0, NULL, 0, &a));
