@@ -14,3 +14,15 @@ endef
 $(foreach t,$(MON_TOOLS),$(eval $(call mon_tool_rule,$(notdir $(t)))))
 
 all: $(MON_TOOLS)
+
+# ---- tests: usage and JSON of both tools, anpu-top seeing an in-process NPU busy ----
+# (the kernel path runs in the VM: tests/accel/vm/guest.sh calls top-check.sh)
+NPU_BUSY := $(BUILD)/tests/anpu-npu-busy
+$(call program,$(NPU_BUSY),$(OBJ)/tests/tools/npu_busy.o $(LIBACCEL) $(LIBSIM),$(LIBDRM_LIBS) -lm)
+
+.PHONY: check-tools
+check-tools: $(MON_TOOLS) $(NPU_BUSY)
+	@tests/tools/run.sh $(BUILD)
+
+CHECK_DEPS   += $(MON_TOOLS) $(NPU_BUSY)
+CHECK_SUITES += check-tools
