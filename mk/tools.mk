@@ -26,3 +26,5 @@ check-tools: $(MON_TOOLS) $(NPU_BUSY)
 
 CHECK_DEPS   += $(MON_TOOLS) $(NPU_BUSY)
 CHECK_SUITES += check-tools
+# the VM suite of libaccel runs top-check.sh on the kernel device too
+check-accel-vm: $(MON_TOOLS) $(NPU_BUSY)

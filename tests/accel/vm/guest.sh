@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# In the guest (anpu-vp run): the libaccel conformance suite and the example
-# program against the kernel backend. Prints TAP lines (the cmocka suites' own
+# In the guest (anpu-vp run): the libaccel conformance suite, the example
+# program and the monitors (anpu-top, anpu-info) against the kernel backend. Prints TAP lines (the cmocka suites' own
 # streams too) that the host side (tests/accel/vm/run.sh) merges into one
 # stream, checking each suite's plan.   guest.sh BUILD_DIR
 B=${1:-build}
@@ -42,6 +42,21 @@ case "$rc:$out" in
 	echo "ok - accel-example default open enumerates $DEV" ;;
 *) printf '%s\n' "$out" | sed 's/^/#   /'; echo "not ok - accel-example default open (status $rc)" ;;
 esac
+# the monitors on the kernel path: anpu-top sees a busy process (fdinfo) and
+# the device busy (netlink); anpu-info lists the device from both sources
+if [ -x "$B"/bin/anpu-top ] && [ -x "$B"/tests/anpu-npu-busy ]; then
+	echo "# anpu-top and anpu-info on $DEV"
+	sh tests/tools/top-check.sh "$B" "$DEV"
+	if "$B"/bin/anpu-info --json | python3 -c '
+import json, sys
+d = [x for x in json.load(sys.stdin)["devices"] if x["name"] == "accel0"]
+assert len(d) == 1 and d[0]["backend"] == "kernel" and d[0]["bus_addr"] and "error" not in d[0], d'
+	then echo "ok - anpu-info --json lists accel0 with its PCI address"
+	else echo "not ok - anpu-info --json lists accel0 with its PCI address"
+	fi
+else
+	echo "not ok - anpu-top and anpu-npu-busy built (make check-tools)"
+fi
 # nothing leaked in the driver once every program exited
 c=$(cat /sys/kernel/debug/accel/*/counters 2>/dev/null)
 if [ -z "$c" ]; then
