@@ -28,3 +28,5 @@ CHECK_DEPS   += $(MON_TOOLS) $(NPU_BUSY)
 CHECK_SUITES += check-tools
 # the VM suite of libaccel runs top-check.sh on the kernel device too
 check-accel-vm: $(MON_TOOLS) $(NPU_BUSY)
+# anpu-run writes its JSON strings with the same helper
+$(BUILD)/bin/anpu-run: $(OBJ)/tools/common/tool_json.o
