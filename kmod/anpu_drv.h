@@ -19,6 +19,8 @@
  *   anpu_queue.ring_lock -> anpu_hw.queue[].lock
  *   anpu_hw.ctrl_lock -> anpu_hw.queue[].lock
  *   anpu_queue.ring_lock -> anpu_ctx.info_lock (spinlock)
+ *   anpu_nl_lock (anpu_netlink.c: the devices netlink requests use) ->
+ *	anpu_device.mm_lock
  */
 #ifndef __ANPU_DRV_H__
 #define __ANPU_DRV_H__
