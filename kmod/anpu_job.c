@@ -33,9 +33,13 @@ void anpu_job_cleanup(struct anpu_job *job)
 		/* pushed but never run (its context was killed, the device went) */
 		if (job->base.s_fence) {
 			struct anpu_hw_job_status st = { .result = ANPU_RESULT_ABORTED };
+			struct anpu_nl_job_event ev;
 
 			atomic64_inc(&job->queue->stats.jobs_failed);
-			anpu_nl_job_done(job, &st, err ? err : -ECANCELED);
+			if (anpu_nl_jobs_listened()) {
+				anpu_nl_job_capture(&ev, job, &st, err ? err : -ECANCELED);
+				anpu_nl_job_send(job->adev, &ev);
+			}
 		}
 	}
 	if (job->base.s_fence)
@@ -134,6 +138,8 @@ void anpu_job_complete_locked(struct anpu_queue *queue, struct anpu_job *job,
 		.end_ns = st->end_ns,
 		.ops_done = st->ops_done,
 	};
+	struct anpu_nl_job_event ev;
+	bool listened;
 
 	lockdep_assert_held(&queue->ring_lock);
 	if (!err) {
@@ -168,11 +174,16 @@ void anpu_job_complete_locked(struct anpu_queue *queue, struct anpu_job *job,
 		job->on_ring = false;
 	}
 	trace_anpu_done(queue->index, job->ctx->id, job->seqno, err);
+	listened = anpu_nl_jobs_listened();
+	if (listened)
+		anpu_nl_job_capture(&ev, job, st, err);
 	if (err)
 		dma_fence_set_error(job->hw_fence, err);
+	/* from here the scheduler may free @job: not one more access */
 	dma_fence_signal(job->hw_fence);
 	/* after the signal: waiters do not wait for the event */
-	anpu_nl_job_done(job, st, err);
+	if (listened)
+		anpu_nl_job_send(queue->adev, &ev);
 }
 
 static void anpu_queue_retire_locked(struct anpu_queue *queue)

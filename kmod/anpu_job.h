@@ -103,9 +103,30 @@ void anpu_queues_fail_all(struct anpu_device *adev, int err);
 void anpu_file_add_job_fence(struct anpu_file *af, struct dma_fence_chain *chain,
 			     struct dma_fence *fence);
 
+/**
+ * struct anpu_nl_job_event - what the netlink event of a finished job says,
+ *	captured while the job is alive: once its fence has signalled the
+ *	scheduler may free it at any time
+ */
+struct anpu_nl_job_event {
+	u64 client_id;
+	u64 seqno;
+	u64 submit_ns;
+	u64 start_ns;
+	u64 end_ns;
+	u32 pid;
+	u32 uid;
+	u32 ctx_id;
+	u32 queue;
+	u32 result;
+	int err;
+};
+
 /* anpu_netlink.c */
-void anpu_nl_job_done(const struct anpu_job *job, const struct anpu_hw_job_status *st,
-		      int err);
+bool anpu_nl_jobs_listened(void);
+void anpu_nl_job_capture(struct anpu_nl_job_event *ev, const struct anpu_job *job,
+			 const struct anpu_hw_job_status *st, int err);
+void anpu_nl_job_send(struct anpu_device *adev, const struct anpu_nl_job_event *ev);
 
 /* anpu_recovery.c */
 enum drm_gpu_sched_stat anpu_sched_timedout_job(struct drm_sched_job *sj);

@@ -15,9 +15,11 @@
  *
  * Job events are sent from the job-completion path (anpu_job.c), which is a
  * fence-signalling path: nothing there may sleep or allocate with
- * GFP_KERNEL. The event is built after the job's fence has signalled, only
- * while the group has a listener (genl_has_listeners()), with GFP_NOWAIT;
- * an event that cannot be allocated or delivered is counted in
+ * GFP_KERNEL. Only while the group has a listener (genl_has_listeners()),
+ * the event's fields are captured before the job's fence signals (after it,
+ * the scheduler may free the job at any time) and the message is built and
+ * sent after it, so waiters are not delayed, with GFP_NOWAIT; an event that
+ * cannot be allocated or delivered is counted in
  * anpu_device.events_dropped instead of being waited for.
  */
 
@@ -316,54 +318,83 @@ static struct genl_family anpu_nl_family __ro_after_init = {
 
 static size_t anpu_nl_job_msg_size(void)
 {
-	return nla_total_size(sizeof(u32)) * 6 +	/* dev, pid, uid, ctx, queue, result */
-	       nla_total_size(sizeof(u32)) +		/* error */
-	       nla_total_size_64bit(sizeof(u64)) * 6;	/* client, seqno, 4 times */
+	/* dev, pid, uid, ctx, queue, result, error; client, seqno, 4 times */
+	return nla_total_size(sizeof(u32)) * 7 + nla_total_size_64bit(sizeof(u64)) * 6;
 }
 
-static int anpu_nl_fill_job(struct sk_buff *skb, const struct anpu_job *job,
-			    const struct anpu_hw_job_status *st, int err, u64 done_ns)
+static int anpu_nl_fill_job(struct sk_buff *skb, u32 dev_id,
+			    const struct anpu_nl_job_event *ev, u64 done_ns)
 {
-	if (nla_put_u32(skb, ANPU_NL_A_JOB_DEV_ID, anpu_nl_dev_id(job->adev)) ||
-	    nla_put_u64_64bit(skb, ANPU_NL_A_JOB_CLIENT_ID, job->client_id, ANPU_NL_A_JOB_PAD) ||
-	    nla_put_u32(skb, ANPU_NL_A_JOB_PID, job->pid) ||
-	    nla_put_u32(skb, ANPU_NL_A_JOB_UID, job->uid) ||
-	    nla_put_u32(skb, ANPU_NL_A_JOB_CTX_ID, job->ctx->id) ||
-	    nla_put_u32(skb, ANPU_NL_A_JOB_QUEUE, job->queue->index) ||
-	    nla_put_u64_64bit(skb, ANPU_NL_A_JOB_SEQNO, job->seqno, ANPU_NL_A_JOB_PAD) ||
-	    nla_put_u64_64bit(skb, ANPU_NL_A_JOB_SUBMIT_NS, job->submit_ns, ANPU_NL_A_JOB_PAD) ||
-	    nla_put_u64_64bit(skb, ANPU_NL_A_JOB_START_NS, st->start_ns, ANPU_NL_A_JOB_PAD) ||
-	    nla_put_u64_64bit(skb, ANPU_NL_A_JOB_END_NS, st->end_ns, ANPU_NL_A_JOB_PAD) ||
-	    nla_put_u64_64bit(skb, ANPU_NL_A_JOB_DONE_NS, done_ns, ANPU_NL_A_JOB_PAD) ||
-	    nla_put_u32(skb, ANPU_NL_A_JOB_RESULT, st->result) ||
-	    nla_put_u32(skb, ANPU_NL_A_JOB_ERROR, -err))
+	const struct anpu_nl_u64 v[] = {
+		{ ANPU_NL_A_JOB_CLIENT_ID, ev->client_id },
+		{ ANPU_NL_A_JOB_SEQNO, ev->seqno },
+		{ ANPU_NL_A_JOB_SUBMIT_NS, ev->submit_ns },
+		{ ANPU_NL_A_JOB_START_NS, ev->start_ns },
+		{ ANPU_NL_A_JOB_END_NS, ev->end_ns },
+		{ ANPU_NL_A_JOB_DONE_NS, done_ns },
+	};
+
+	if (nla_put_u32(skb, ANPU_NL_A_JOB_DEV_ID, dev_id) ||
+	    nla_put_u32(skb, ANPU_NL_A_JOB_PID, ev->pid) ||
+	    nla_put_u32(skb, ANPU_NL_A_JOB_UID, ev->uid) ||
+	    nla_put_u32(skb, ANPU_NL_A_JOB_CTX_ID, ev->ctx_id) ||
+	    nla_put_u32(skb, ANPU_NL_A_JOB_QUEUE, ev->queue) ||
+	    nla_put_u32(skb, ANPU_NL_A_JOB_RESULT, ev->result) ||
+	    nla_put_u32(skb, ANPU_NL_A_JOB_ERROR, -ev->err) ||
+	    anpu_nl_put_u64s(skb, v, ARRAY_SIZE(v), ANPU_NL_A_JOB_PAD))
 		return -EMSGSIZE;
 	return 0;
 }
 
+/* Whether group "jobs" has a listener now: no event is captured or built otherwise. */
+bool anpu_nl_jobs_listened(void)
+{
+	return genl_has_listeners(&anpu_nl_family, &init_net, ANPU_NL_MCGRP_JOBS_INDEX);
+}
+
 /**
- * anpu_nl_job_done() - send the event of a finished job to group "jobs"
- * @job: the job (its context and queue set).
+ * anpu_nl_job_capture() - what the event of a finished job will say
+ * @ev: filled here.
+ * @job: the job (its context and queue set), alive during the call.
  * @st: its status record (zeroed but for the result when it never ran).
  * @err: 0 or the negative errno its finished fence carries.
- *
- * Context: the job-completion path (fence signalling): never sleeps. Builds
- * nothing while the group has no listener.
  */
-void anpu_nl_job_done(const struct anpu_job *job, const struct anpu_hw_job_status *st,
-		      int err)
+void anpu_nl_job_capture(struct anpu_nl_job_event *ev, const struct anpu_job *job,
+			 const struct anpu_hw_job_status *st, int err)
+{
+	*ev = (struct anpu_nl_job_event){
+		.client_id = job->client_id,
+		.seqno = job->seqno,
+		.submit_ns = job->submit_ns,
+		.start_ns = st->start_ns,
+		.end_ns = st->end_ns,
+		.pid = job->pid,
+		.uid = job->uid,
+		.ctx_id = job->ctx->id,
+		.queue = job->queue->index,
+		.result = st->result,
+		.err = err,
+	};
+}
+
+/**
+ * anpu_nl_job_send() - send a captured job event to group "jobs"
+ * @adev: the job's device.
+ * @ev: the event (anpu_nl_job_capture()).
+ *
+ * Context: the job-completion path (fence signalling): never sleeps.
+ */
+void anpu_nl_job_send(struct anpu_device *adev, const struct anpu_nl_job_event *ev)
 {
 	struct sk_buff *skb;
 	void *hdr;
 	int ret;
 
-	if (!genl_has_listeners(&anpu_nl_family, &init_net, ANPU_NL_MCGRP_JOBS_INDEX))
-		return;
 	skb = genlmsg_new(anpu_nl_job_msg_size(), GFP_NOWAIT | __GFP_NOWARN);
 	if (!skb)
 		goto dropped;
 	hdr = genlmsg_put(skb, 0, 0, &anpu_nl_family, 0, ANPU_NL_CMD_JOB_DONE);
-	if (!hdr || anpu_nl_fill_job(skb, job, st, err, ktime_get_ns())) {
+	if (!hdr || anpu_nl_fill_job(skb, anpu_nl_dev_id(adev), ev, ktime_get_ns())) {
 		nlmsg_free(skb);
 		goto dropped;
 	}
@@ -375,7 +406,7 @@ void anpu_nl_job_done(const struct anpu_job *job, const struct anpu_hw_job_statu
 		goto dropped;
 	return;
 dropped:
-	atomic64_inc(&job->adev->events_dropped);
+	atomic64_inc(&adev->events_dropped);
 }
 
 /* ---- devices and the family ---- */
