@@ -279,8 +279,18 @@ int anpu_device_register(struct anpu_device *adev)
 	if (ret)
 		goto err_sched;
 	anpu_debugfs_init(adev);
-	return anpu_pm_init(adev);
+	ret = anpu_pm_init(adev);
+	if (ret)
+		goto err_unplug;
+	ret = anpu_nl_device_add(adev);
+	if (ret)
+		goto err_pm;
+	return 0;
 
+err_pm:
+	anpu_pm_fini(adev);
+err_unplug:
+	drm_dev_unplug(drm);
 err_sched:
 	anpu_sched_fini(adev);
 err_hw:
@@ -290,6 +300,7 @@ err_hw:
 
 void anpu_device_unregister(struct anpu_device *adev)
 {
+	anpu_nl_device_remove(adev);
 	anpu_pm_fini(adev);
 	drm_dev_unplug(&adev->drm);
 	anpu_sched_fini(adev);
@@ -302,15 +313,26 @@ static int __init anpu_init(void)
 
 	if (ret)
 		return ret;
+	/* before the devices: each adds itself to the family at probe */
+	ret = anpu_nl_init();
+	if (ret)
+		goto err_reclaim;
 	ret = anpu_pci_register();
 	if (ret)
-		anpu_reclaim_wq_fini();
+		goto err_nl;
+	return 0;
+
+err_nl:
+	anpu_nl_fini();
+err_reclaim:
+	anpu_reclaim_wq_fini();
 	return ret;
 }
 
 static void __exit anpu_exit(void)
 {
 	anpu_pci_unregister();
+	anpu_nl_fini();
 	/* a deferred release may hold the last device reference: drained here */
 	anpu_reclaim_wq_fini();
 }

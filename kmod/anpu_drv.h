@@ -19,6 +19,8 @@
  *   anpu_queue.ring_lock -> anpu_hw.queue[].lock
  *   anpu_hw.ctrl_lock -> anpu_hw.queue[].lock
  *   anpu_queue.ring_lock -> anpu_ctx.info_lock (spinlock)
+ *   anpu_nl_lock (anpu_netlink.c: the devices netlink requests use) ->
+ *	anpu_device.mm_lock
  */
 #ifndef __ANPU_DRV_H__
 #define __ANPU_DRV_H__
@@ -129,6 +131,23 @@ struct anpu_counters {
 };
 
 /**
+ * struct anpu_queue_stats - a queue's job statistics since the device was
+ *	bound (netlink ANPU_NL_CMD_STATS_GET; per-file figures are in fdinfo)
+ * @jobs_submitted: jobs pushed to the scheduler.
+ * @jobs_completed: jobs that ended without error.
+ * @jobs_failed: jobs that ended with an error or were cancelled.
+ * @busy_ns: device time of the jobs that ran.
+ * @faults: jobs that faulted or hung.
+ */
+struct anpu_queue_stats {
+	atomic64_t jobs_submitted;
+	atomic64_t jobs_completed;
+	atomic64_t jobs_failed;
+	atomic64_t busy_ns;
+	atomic64_t faults;
+};
+
+/**
  * struct anpu_queue - the DRM side of one hardware queue
  * @adev: the device.
  * @index: queue index (= priority).
@@ -144,6 +163,7 @@ struct anpu_counters {
  * @wd_valid: @wd_activity was sampled since the last reset.
  * @wd_count: wedge check: consecutive timeouts with @wd_activity unchanged.
  * @fi_mode: fault injection armed through debugfs (ANPU_FI_*).
+ * @stats: job statistics (updated at submit and in the completion path).
  *
  * The hang and wedge check fields are used on anpu_device.tdr_wq only.
  */
@@ -162,6 +182,7 @@ struct anpu_queue {
 	bool wd_valid;
 	u32 wd_count;
 	u32 fi_mode;
+	struct anpu_queue_stats stats;
 };
 
 /**
@@ -196,6 +217,8 @@ struct anpu_queue {
  * @dump_work: hands @dump to devcoredump (outside the fence-signalling path).
  * @fi_power_loss: debugfs "power_loss" holds the device powered down behind
  *	runtime PM's back (and a runtime-PM reference): a wedge for tests.
+ * @events_dropped: netlink job events that could not be sent without
+ *	sleeping (anpu_netlink.c).
  */
 struct anpu_device {
 	struct drm_device drm;
@@ -222,6 +245,7 @@ struct anpu_device {
 	struct anpu_dump *dump;
 	struct work_struct dump_work;
 	atomic_t fi_power_loss;
+	atomic64_t events_dropped;
 };
 
 /**
@@ -471,6 +495,12 @@ void anpu_debugfs_init(struct anpu_device *adev);
 void anpu_coredump_init(struct anpu_device *adev);
 void anpu_coredump_fini(struct anpu_device *adev);
 void anpu_coredump(struct anpu_device *adev, unsigned int queue, u64 seqno);
+
+/* anpu_netlink.c (the job event is declared in anpu_job.h) */
+int anpu_nl_init(void);
+void anpu_nl_fini(void);
+int anpu_nl_device_add(struct anpu_device *adev);
+void anpu_nl_device_remove(struct anpu_device *adev);
 
 /* anpu_pci.c */
 int anpu_pci_register(void);

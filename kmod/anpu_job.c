@@ -30,6 +30,17 @@ void anpu_job_cleanup(struct anpu_job *job)
 
 		info.error = err ? -err : ECANCELED;
 		anpu_ctx_record(job->ctx, job->seqno, &info);
+		/* pushed but never run (its context was killed, the device went) */
+		if (job->base.s_fence) {
+			struct anpu_hw_job_status st = { .result = ANPU_RESULT_ABORTED };
+			struct anpu_nl_job_event ev;
+
+			atomic64_inc(&job->queue->stats.jobs_failed);
+			if (anpu_nl_jobs_listened()) {
+				anpu_nl_job_capture(&ev, job, &st, err ? err : -ECANCELED);
+				anpu_nl_job_send(job->adev, &ev);
+			}
+		}
 	}
 	if (job->base.s_fence)
 		drm_sched_job_cleanup(&job->base);
@@ -127,6 +138,8 @@ void anpu_job_complete_locked(struct anpu_queue *queue, struct anpu_job *job,
 		.end_ns = st->end_ns,
 		.ops_done = st->ops_done,
 	};
+	struct anpu_nl_job_event ev;
+	bool listened;
 
 	lockdep_assert_held(&queue->ring_lock);
 	if (!err) {
@@ -144,11 +157,15 @@ void anpu_job_complete_locked(struct anpu_queue *queue, struct anpu_job *job,
 	if (err == -EIO || err == -ETIMEDOUT) {
 		atomic_set(&job->ctx->guilty, 1);
 		atomic64_inc(&job->af->faults);
+		atomic64_inc(&queue->stats.faults);
 		trace_anpu_fault(queue->index, job->ctx->id, job->seqno, st->result,
 				 st->cause, st->fault_addr);
 	}
-	if (st->end_ns > st->start_ns)
+	if (st->end_ns > st->start_ns) {
 		atomic64_add(st->end_ns - st->start_ns, &job->af->busy_ns);
+		atomic64_add(st->end_ns - st->start_ns, &queue->stats.busy_ns);
+	}
+	atomic64_inc(err ? &queue->stats.jobs_failed : &queue->stats.jobs_completed);
 	info.error = -err;
 	anpu_ctx_record(job->ctx, job->seqno, &info);
 	job->done = true;
@@ -157,9 +174,16 @@ void anpu_job_complete_locked(struct anpu_queue *queue, struct anpu_job *job,
 		job->on_ring = false;
 	}
 	trace_anpu_done(queue->index, job->ctx->id, job->seqno, err);
+	listened = anpu_nl_jobs_listened();
+	if (listened)
+		anpu_nl_job_capture(&ev, job, st, err);
 	if (err)
 		dma_fence_set_error(job->hw_fence, err);
+	/* from here the scheduler may free @job: not one more access */
 	dma_fence_signal(job->hw_fence);
+	/* after the signal: waiters do not wait for the event */
+	if (listened)
+		anpu_nl_job_send(queue->adev, &ev);
 }
 
 static void anpu_queue_retire_locked(struct anpu_queue *queue)

@@ -38,6 +38,10 @@ struct dma_fence_chain;
  * @ctx: its context (a reference is held).
  * @queue: its queue.
  * @seqno: seqno on its context.
+ * @client_id: the submitting file's drm-client-id.
+ * @pid: the submitting process (tgid in the initial pid namespace).
+ * @uid: the submitting user (in the initial user namespace).
+ * @submit_ns: CLOCK_MONOTONIC at SUBMIT.
  * @bos: BOs it uses (references held), command and profile BOs included.
  * @bo_write: per @bos entry, whether the job writes it.
  * @bo_count: entries in @bos.
@@ -62,6 +66,10 @@ struct anpu_job {
 	struct anpu_ctx *ctx;
 	struct anpu_queue *queue;
 	u64 seqno;
+	u64 client_id;
+	u32 pid;
+	u32 uid;
+	u64 submit_ns;
 	struct drm_gem_object **bos;
 	bool *bo_write;
 	u32 bo_count;
@@ -94,6 +102,31 @@ void anpu_queue_collect_locked(struct anpu_queue *queue);
 void anpu_queues_fail_all(struct anpu_device *adev, int err);
 void anpu_file_add_job_fence(struct anpu_file *af, struct dma_fence_chain *chain,
 			     struct dma_fence *fence);
+
+/**
+ * struct anpu_nl_job_event - what the netlink event of a finished job says,
+ *	captured while the job is alive: once its fence has signalled the
+ *	scheduler may free it at any time
+ */
+struct anpu_nl_job_event {
+	u64 client_id;
+	u64 seqno;
+	u64 submit_ns;
+	u64 start_ns;
+	u64 end_ns;
+	u32 pid;
+	u32 uid;
+	u32 ctx_id;
+	u32 queue;
+	u32 result;
+	int err;
+};
+
+/* anpu_netlink.c */
+bool anpu_nl_jobs_listened(void);
+void anpu_nl_job_capture(struct anpu_nl_job_event *ev, const struct anpu_job *job,
+			 const struct anpu_hw_job_status *st, int err);
+void anpu_nl_job_send(struct anpu_device *adev, const struct anpu_nl_job_event *ev);
 
 /* anpu_recovery.c */
 enum drm_gpu_sched_stat anpu_sched_timedout_job(struct drm_sched_job *sj);

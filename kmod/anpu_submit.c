@@ -8,6 +8,7 @@
  */
 
 #include <linux/dma-fence-chain.h>
+#include <linux/cred.h>
 #include <linux/dma-resv.h>
 #include <linux/sort.h>
 #include <linux/uaccess.h>
@@ -388,6 +389,11 @@ static struct dma_fence *anpu_submit_push(struct anpu_job *job, struct drm_anpu_
 						      DMA_RESV_USAGE_READ);
 	args->seqno = job->seqno;
 	atomic64_inc(&job->af->jobs_submitted);
+	atomic64_inc(&job->queue->stats.jobs_submitted);
+	job->client_id = job->af->drm_file->client_id;
+	job->pid = task_tgid_nr(current);
+	job->uid = from_kuid_munged(&init_user_ns, current_uid());
+	job->submit_ns = ktime_get_ns();
 	trace_anpu_submit(job->queue->index, ctx->id, job->seqno, bo_count);
 	anpu_file_add_job_fence(job->af, file_link, done);
 	/* the scheduler's reference, dropped by free_job */

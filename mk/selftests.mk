@@ -18,7 +18,7 @@ ST_HARNESS  := $(ST_OUT)/include/kselftest_harness.h
 ST_KERNEL   := $(lastword $(sort $(wildcard /boot/vmlinuz-6.12*)))
 ST_PROGS    := anpu_ioctl_test anpu_submit_test anpu_job_test anpu_sync_test anpu_isolation_test \
                anpu_recovery_test anpu_stress_test anpu_pm_test anpu_race_test \
-               anpu_memory_test
+               anpu_memory_test anpu_netlink_test
 ST_PROGS    := $(foreach p,$(ST_PROGS),$(if $(wildcard $(ST_DIR)/$(p).c),$(p)))
 ST_BINS     := $(ST_PROGS:%=$(ST_OUT)/%)
 ST_LIB_OBJ  := $(OBJ)/$(ST_DIR)/anpu_lib.o $(OBJ)/tests/lib/simdev.o $(OBJ)/tests/ref/ref_quant.o
@@ -52,6 +52,12 @@ $(OBJ)/bench/bench_kmod.o: bench/bench_kmod.c $(ST_HARNESS)
 $(ST_OUT)/%: $(OBJ)/$(ST_DIR)/%.o $(ST_LIB_OBJ) $(LIBSIM)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(ST_DRM_LIBS) -lm
+
+# the telemetry test speaks to the driver's netlink family through the tools' client
+$(OBJ)/$(ST_DIR)/anpu_netlink_test.o: ST_CPPFLAGS += $(LIBNL_CFLAGS)
+$(ST_OUT)/anpu_netlink_test: $(OBJ)/$(ST_DIR)/anpu_netlink_test.o $(ANPU_NL_OBJ) $(ST_LIB_OBJ) $(LIBSIM)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBNL_LIBS) $(ST_DRM_LIBS) -lm
 
 $(BENCH_KMOD_BIN): $(OBJ)/bench/bench_kmod.o $(ST_LIB_OBJ) $(LIBSIM)
 	@mkdir -p $(@D)

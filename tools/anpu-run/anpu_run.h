@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "anpurt.h"
+#include "tools/common/tool_json.h"
 
 #define PROG "anpu-run"
 
@@ -68,9 +69,6 @@ int run_read_prompt(const struct run_opts *o, char **text, size_t *len);
 
 /* --tokenize: print the prompt's token ids as a JSON array to @out; exit status. */
 int run_tokenize(const struct run_opts *o, FILE *out);
-
-/* @s as a JSON string literal (escaping quotes, backslashes and control bytes). */
-void json_string(FILE *out, const char *s);
 
 /* Interactive chat on a terminal (no prompt given); exit status. */
 int run_chat(const struct run_opts *o);

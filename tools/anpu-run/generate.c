@@ -200,7 +200,7 @@ static void print_json(const struct gen *g, const int32_t *prompt, size_t n,
 	printf(", \"generated_ids\": ");
 	json_ids(stdout, g->ids, g->n_ids);
 	printf(", \"text\": ");
-	json_string(stdout, g->text ? g->text : "");
+	tool_json_string(stdout, g->text ? g->text : "");
 	printf(", \"prompt_tokens\": %llu, \"generated_tokens\": %llu, \"prefill_tok_s\": %.3f,"
 	       " \"decode_tok_s\": %.3f, \"ttft_ms\": %.3f, \"stop_reason\": \"%s\"}\n",
 	       (unsigned long long)st->prompt_tokens, (unsigned long long)st->generated_tokens,

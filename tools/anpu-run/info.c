@@ -30,22 +30,6 @@ static size_t types_in_order(const struct anpurt_model_info *in, enum anpurt_typ
 	return n;
 }
 
-void json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
 static const char *rope_style(const struct anpurt_model_info *in)
 {
 	return in->rope_style == ANPURT_ROPE_NEOX ? "neox" : "normal";
@@ -62,11 +46,11 @@ static void print_json(FILE *out, const char *path, const struct anpurt_model_in
 	size_t n = types_in_order(in, order), i;
 
 	fprintf(out, "{\"file\": ");
-	json_string(out, path);
+	tool_json_string(out, path);
 	fprintf(out, ", \"architecture\": ");
-	json_string(out, in->architecture);
+	tool_json_string(out, in->architecture);
 	fprintf(out, ", \"name\": ");
-	json_string(out, in->name);
+	tool_json_string(out, in->name);
 	fprintf(out, ", \"n_layer\": %" PRIu32 ", \"n_embd\": %" PRIu32 ", \"n_ff\": %" PRIu32
 		", \"n_head\": %" PRIu32 ", \"n_head_kv\": %" PRIu32 ", \"head_dim_k\": %" PRIu32
 		", \"head_dim_v\": %" PRIu32 ", \"n_vocab\": %" PRIu32 ", \"context_length\": %"
@@ -84,7 +68,7 @@ static void print_json(FILE *out, const char *path, const struct anpurt_model_in
 		fprintf(out, "%s\"%s\": %" PRIu32, i ? ", " : "", anpurt_type_name(order[i]),
 			in->tensor_count[order[i]]);
 	fprintf(out, "}, \"chat_template\": ");
-	json_string(out, in->chat_template);
+	tool_json_string(out, in->chat_template);
 	fprintf(out, "}\n");
 }
 

@@ -92,13 +92,18 @@ static void calibrate_clock(struct inproc_hw *hw)
 
 int inproc_mem_alloc_locked(struct inproc_hw *hw, uint64_t bytes, uint64_t align, uint64_t *dpa)
 {
-	return inproc_ranges_alloc(&hw->arena, bytes, align, dpa);
+	int ret = inproc_ranges_alloc(&hw->arena, bytes, align, dpa);
+
+	if (!ret)
+		atomic_fetch_add_explicit(&hw->mem_used, bytes, memory_order_relaxed);
+	return ret;
 }
 
 void inproc_mem_free_locked(struct inproc_hw *hw, uint64_t dpa, uint64_t bytes)
 {
 	/* the range array only grows; a failure to grow leaks the range, never corrupts */
 	(void)inproc_ranges_free(&hw->arena, dpa, bytes);
+	atomic_fetch_sub_explicit(&hw->mem_used, bytes, memory_order_relaxed);
 }
 
 static uint64_t pow2_at_least(uint64_t v)

@@ -17,6 +17,7 @@
 #ifndef ACCEL_INPROC_INTERNAL_H
 #define ACCEL_INPROC_INTERNAL_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -165,6 +166,13 @@ struct inproc_hw {
 	uint32_t ctrl_seq;
 	struct inproc_job *tmp_jobs[ANPU_HW_NUM_QUEUES][INPROC_MAX_JOBS];	/* recovery scratch */
 
+	uint64_t busy_ns[ANPU_HW_NUM_QUEUES];	/* device time of ended jobs (under lock) */
+	_Atomic uint64_t mem_used;	/* device memory allocated (written under mem_lock) */
+	/* the usage statistics file (inproc_stats.c; the completion thread's) */
+	char stats_path[PATH_MAX];	/* "" when there is none */
+	int64_t stats_written_ns;
+	uint64_t stats_written_jobs;
+
 	int irq_fd;			/* IRQ_JOB eventfd */
 	int wake_fd;			/* wakes the completion thread */
 	pthread_t thread;
@@ -240,6 +248,12 @@ static inline struct inproc_hw *inproc_dev_hw(struct accel_device *dev)
 {
 	return ((struct inproc_file *)dev->priv)->hw;
 }
+
+/* ---- inproc_stats.c: $XDG_RUNTIME_DIR/anpu/<pid>.stats for monitors ---- */
+void inproc_stats_file_init(struct inproc_hw *hw);
+/* Completion thread, under hw->lock (dropped while the file is written). */
+void inproc_stats_file_update(struct inproc_hw *hw, int64_t now_ns);
+void inproc_stats_file_fini(struct inproc_hw *hw);
 
 /* ---- inproc_submit.c ---- */
 int inproc_context_create(struct accel_device *dev, struct accel_context *ctx);

@@ -209,6 +209,8 @@ static void finish_job(struct inproc_hw *hw, struct inproc_job *job,
 	hw->stats.jobs_completed++;
 	if (st->error)
 		hw->stats.jobs_failed++;
+	if (st->device_end_ns > st->device_start_ns)
+		hw->busy_ns[c->queue] += st->device_end_ns - st->device_start_ns;
 	if (hw->fd_waiters)
 		signal_fd_waiters(hw, c);
 	batch[(*nb)++] = (struct accel_done){
@@ -479,6 +481,8 @@ static void *completion_thread(void *arg)
 		idle_ticks = ready == 0 && !hw->ringed ? idle_ticks + 1 : 0;
 		hw->thread_sleeping = false;
 		service(hw, batch);
+		/* the grace ticks after the last job let its figures be written */
+		inproc_stats_file_update(hw, accel_now_ns());
 	}
 	pthread_mutex_unlock(&hw->lock);
 	return NULL;
@@ -534,6 +538,7 @@ int inproc_sched_init(struct inproc_hw *hw)
 		ret = -EIO;
 		goto fail;
 	}
+	inproc_stats_file_init(hw);
 	ret = -pthread_create(&hw->thread, NULL, completion_thread, hw);
 	if (ret)
 		goto fail;
@@ -558,6 +563,7 @@ void inproc_sched_fini(struct inproc_hw *hw)
 		/* cannot fail for a fresh eventfd */
 	}
 	pthread_join(hw->thread, NULL);
+	inproc_stats_file_fini(hw);
 	close(hw->wake_fd);
 	while (hw->fd_waiters) {
 		struct inproc_fd_waiter *w = hw->fd_waiters;

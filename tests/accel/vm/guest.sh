@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# In the guest (anpu-vp run): the libaccel conformance suite and the example
-# program against the kernel backend. Prints TAP lines (the cmocka suites' own
+# In the guest (anpu-vp run): the libaccel conformance suite, the example
+# program and the monitors (anpu-top, anpu-info) against the kernel backend. Prints TAP lines (the cmocka suites' own
 # streams too) that the host side (tests/accel/vm/run.sh) merges into one
 # stream, checking each suite's plan.   guest.sh BUILD_DIR
 B=${1:-build}
@@ -63,6 +63,20 @@ if [ -x "$B"/bin/anpu-trace ]; then
 	else
 		echo "ok - anpu-trace record collects the driver's tracepoints # SKIP no tracefs events/anpu in the guest"
 	fi
+# the monitors on the kernel path: anpu-top sees a busy process (fdinfo) and
+# the device busy (netlink); anpu-info lists the device from both sources
+if [ -x "$B"/bin/anpu-top ] && [ -x "$B"/tests/anpu-npu-busy ]; then
+	echo "# anpu-top and anpu-info on $DEV"
+	sh tests/tools/top-check.sh "$B" "$DEV"
+	if "$B"/bin/anpu-info --json | python3 -c '
+import json, sys
+d = [x for x in json.load(sys.stdin)["devices"] if x["name"] == "accel0"]
+assert len(d) == 1 and d[0]["backend"] == "kernel" and d[0]["bus_addr"] and "error" not in d[0], d'
+	then echo "ok - anpu-info --json lists accel0 with its PCI address"
+	else echo "not ok - anpu-info --json lists accel0 with its PCI address"
+	fi
+else
+	echo "not ok - anpu-top and anpu-npu-busy built (make check-tools)"
 fi
 # nothing leaked in the driver once every program exited
 c=$(cat /sys/kernel/debug/accel/*/counters 2>/dev/null)
