@@ -126,9 +126,14 @@ static int check(const char *path, double tol, const struct llama_steps *s)
 		} else if (!same) {
 			tie_differs++;
 		}
-		printf("step %zu: llama.cpp %d, ours %d, gap %.4g (near-tie limit %.4g)%s\n", i,
+		printf("step %zu: llama.cpp %d, ours %d, gap %.4g (near-tie limit %.4g)%s", i,
 		       s->token[i], ours, gap, limit,
 		       same ? "" : gap > limit ? " DISAGREE" : " (near tie)");
+		if (!same)	/* how far apart our own logits put the two picks */
+			printf(", our logits %.4g (llama.cpp's) vs %.4g (ours)",
+			       s->token[i] >= 0 && (size_t)s->token[i] < n_vocab ?
+			       logits[s->token[i]] : NAN, logits[ours]);
+		printf("\n");
 		ret = anpurt_session_decode(session, s->token[i], &ours);
 	}
 out:

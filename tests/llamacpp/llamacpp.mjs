@@ -35,6 +35,14 @@
  *   node tests/llamacpp/llamacpp.mjs greedy-batch FILE JSON-FILE [--n N] [--threads T] [--ctx C]
  *       JSON-FILE holds an array of prompts (id arrays): an array of greedy results as
  *       above, one model load and one fresh sequence per prompt
+ *   node tests/llamacpp/llamacpp.mjs bench-gen FILE IDS-FILE [--runs R] [--threads T] [--decode N]
+ *       the runtime benchmark's figures for llama.cpp (bench/runtime.sh): IDS-FILE holds
+ *       the prompt ids (a JSON array, >= 512, from anpu-bench-runtime model --ids-out).
+ *       After a warm-up (16 ids, 4 steps), best of R (default 1) rounds, each a fresh
+ *       sequence of a 1024-token context (batch 512): p128_ms = the first 128 ids until
+ *       the greedy token (time to first token), decode_ms = N (default 128) greedy steps
+ *       after it, p512_ms = the first 512 ids until their greedy token:
+ *       {"load_ms", "p128_ms", "p512_ms", "decode_ms", "decode_tokens", "threads", "runs"}
  *   node tests/llamacpp/llamacpp.mjs bench-tokenize FILE TEXT-FILE [--repeat R] [--special]
  *       {"bytes", "ms", "mb_per_s", "n_tokens"}: best of R (default 3) single-thread runs;
  *       user-content mode unless --special (template text: special tokens matched).
@@ -52,6 +60,7 @@ const usage = `Usage: llamacpp.mjs gguf|info FILE | tokenize FILE TEXT-FILE [--n
        tokenize-batch FILE JSON-FILE [--no-special] |
        detokenize FILE --ids JSON | greedy FILE --ids JSON [--n N] [--threads T] [--ctx C] |
        greedy-batch FILE JSON-FILE [--n N] [--threads T] [--ctx C] |
+       bench-gen FILE IDS-FILE [--runs R] [--threads T] [--decode N] |
        bench-tokenize FILE TEXT-FILE [--repeat R] [--special]`;
 
 function badUsage(msg) {
@@ -141,9 +150,11 @@ async function greedyRuns(file, prompts, opt) {
 		const ids = [], margin = [];
 		// Sampling at temperature 1 restricted to the top 2 gives the two candidates with
 		// their renormalised probabilities; the argmax is fed back as the next token, so
-		// the sequence is exactly greedy and each step's margin comes for free.
+		// the sequence is exactly greedy and each step's margin comes for free. topP 1:
+		// node-llama-cpp's default 0.95 drops the second candidate whenever the first has
+		// 95 % of the two, which reported a margin of 1 for logit gaps as small as 2.9.
 		const it = seq.evaluateWithMetadata(prompt, { probabilities: true },
-			{ temperature: 1, topK: 2, seed: 1, yieldEogToken: true });
+			{ temperature: 1, topK: 2, topP: 1, minP: 0, seed: 1, yieldEogToken: true });
 		for (let r = await it.next(); !r.done;) {
 			const top = [...r.value.probabilities.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
 			const token = top[0][0];
@@ -158,6 +169,28 @@ async function greedyRuns(file, prompts, opt) {
 	}
 	await context.dispose();
 	return results;
+}
+
+/* ms from evaluating @prompt in a fresh sequence to its greedy token, then of @steps more steps */
+async function timedGeneration(context, prompt, steps) {
+	const seq = context.getSequence();
+	try {
+		const it = seq.evaluate(prompt, { temperature: 0, yieldEogToken: true });
+		const t0 = performance.now();
+		let r = await it.next();
+		const first = performance.now() - t0;
+		let done = 0;
+		const t1 = performance.now();
+		while (done < steps && !r.done) {
+			r = await it.next();
+			if (!r.done) done++;
+		}
+		const rest = performance.now() - t1;
+		await it.return();
+		return { first, rest, done };
+	} finally {
+		seq.dispose();
+	}
 }
 
 const commands = {
@@ -234,6 +267,31 @@ const commands = {
 		if (!Array.isArray(prompts) || !prompts.every((p) => Array.isArray(p) && p.every(Number.isInteger)))
 			badUsage("greedy-batch: JSON-FILE must hold an array of id arrays");
 		return greedyRuns(pos[0], prompts, opt);
+	},
+
+	async "bench-gen"(argv) {
+		const { pos, opt } = parseArgs(argv, { runs: "value", threads: "value", decode: "value" });
+		if (pos.length !== 2) badUsage("bench-gen wants FILE IDS-FILE");
+		const runs = opt.runs ? positiveInt(opt.runs, "--runs") : 1;
+		const threads = opt.threads ? positiveInt(opt.threads, "--threads") : 2;
+		const decode = opt.decode ? positiveInt(opt.decode, "--decode") : 128;
+		const ids = parseIds(readText(pos[1]));
+		if (ids.length < 512) badUsage("bench-gen: IDS-FILE must hold at least 512 ids");
+		const t0 = performance.now();
+		const { model } = await loadModel(pos[0], threads);
+		const context = await model.createContext({ contextSize: 1024, batchSize: 512, threads });
+		const load = performance.now() - t0;
+		await timedGeneration(context, ids.slice(0, 16), 4);
+		const best = { p128: Infinity, p512: Infinity, decode: Infinity, tokens: 0 };
+		for (let i = 0; i < runs; i++) {
+			const a = await timedGeneration(context, ids.slice(0, 128), decode);
+			best.p128 = Math.min(best.p128, a.first);
+			if (a.rest < best.decode) [best.decode, best.tokens] = [a.rest, a.done];
+			best.p512 = Math.min(best.p512, (await timedGeneration(context, ids.slice(0, 512), 0)).first);
+		}
+		await context.dispose();
+		return { load_ms: load, p128_ms: best.p128, p512_ms: best.p512, decode_ms: best.decode,
+			decode_tokens: best.tokens, threads, runs };
 	},
 
 	async "bench-tokenize"(argv) {
