@@ -4,7 +4,8 @@
 TRACE_TOOL := $(BUILD)/bin/anpu-trace
 TRACE_TOOL_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard tools/anpu-trace/*.c))
 
-$(call program,$(TRACE_TOOL),$(TRACE_TOOL_OBJ),-ljson-c -lm)
+# netlink_jobs.c: the kernel's job events through the tools' netlink client (mk/nlclient.mk)
+$(call program,$(TRACE_TOOL),$(TRACE_TOOL_OBJ) $(ANPU_NL_OBJ),-ljson-c -lm $(LIBNL_LIBS) -pthread)
 
 # anpu-run --trace runs itself under anpu-trace (found next to it)
 $(BUILD)/bin/anpu-run: | $(TRACE_TOOL)

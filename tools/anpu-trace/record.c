@@ -85,6 +85,7 @@ int trace_record(const struct record_opts *o)
 	status = run_traced(o->cmd, raw);
 	if (status < 0) {
 		tracefs_collect(tfs, &t);
+		netlink_jobs_collect(nls, &t);
 		free(raw);
 		return trace_fail("fork", status);
 	}
@@ -96,6 +97,8 @@ int trace_record(const struct record_opts *o)
 	}
 	if (!ret)
 		ret = netlink_jobs_collect(nls, &t);
+	else
+		netlink_jobs_collect(nls, NULL);
 	if (!ret)
 		ret = tracefs_collect(tfs, &t);
 	else

@@ -21,11 +21,12 @@ int tracefs_collect(struct tracefs_session *s, struct tr_trace *t);
 
 /*
  * The kernel's per-job events (generic netlink family "anpu", multicast
- * group of finished jobs; built on the nl-kernel branch). The collector
- * subscribes before the program starts and, after it ended, passes every
- * received event to tr_merge_kernel_job() (device id, context, sequence,
- * submit/start/end on CLOCK_MONOTONIC, status, pid). Until that family
- * exists start returns -EOPNOTSUPP.
+ * group "jobs", uapi/drm/anpu_netlink.h). Start subscribes before the program
+ * starts (-EPERM without CAP_SYS_ADMIN, -ENOENT without anpu.ko: @why says
+ * so); collect, after it ended, passes every received event to
+ * tr_merge_kernel_job() (device id, context, sequence, submit/start/end on
+ * CLOCK_MONOTONIC, status, pid) and frees the session. With @t NULL it only
+ * frees it. Lost events (a full socket buffer) are a note, not an error.
  */
 struct netlink_session;
 int netlink_jobs_start(struct netlink_session **out, const char **why);

@@ -58,6 +58,12 @@ if [ -x "$B"/bin/anpu-trace ]; then
 		printf '%s\n' "$out" | sed 's/^/#   /'
 		echo "not ok - trace mode on $DEV (status $rc)"
 	fi
+	# as root the netlink job events (group "jobs") join libaccel's jobs
+	if grep -q '"kernel_end_ns":[1-9]' /tmp/accel-trace.json 2>/dev/null; then
+		echo "ok - anpu-trace record merges the kernel's netlink job events"
+	else
+		echo "not ok - anpu-trace record merges the kernel's netlink job events"
+	fi
 	if grep -q '"anpu_done"' /tmp/accel-trace.json 2>/dev/null; then
 		echo "ok - anpu-trace record collects the driver's tracepoints"
 	else
