@@ -17,7 +17,7 @@ LDCONFIG     ?= ldconfig
 INSTALL      ?= install
 
 # (recursive: the libraries' mk files come later in the include order)
-INSTALL_BINS     = $(addprefix $(BIN)/,anpu-run anpu-mkmodel anpu-trace anpu-sim)
+INSTALL_BINS     = $(addprefix $(BIN)/,anpu-run anpu-mkmodel anpu-trace anpu-info anpu-top anpu-sim)
 INSTALL_SO       = $(LIBACCEL_SO) $(LIBRT_SO)
 INSTALL_STATIC   = $(LIBACCEL) $(LIBSIM) $(LIBRT)
 INSTALL_HEADERS := libaccel/include/accel.h runtime/include/anpurt.h

@@ -43,7 +43,7 @@ if [[ -z $outside ]]; then tap_ok "nothing installed outside DESTDIR$prefix"; el
 	tap_not_ok "nothing installed outside DESTDIR$prefix"
 fi
 
-expect=(bin/anpu-run bin/anpu-mkmodel bin/anpu-trace bin/anpu-sim include/accel.h include/anpurt.h
+expect=(bin/anpu-run bin/anpu-mkmodel bin/anpu-trace bin/anpu-info bin/anpu-top bin/anpu-sim include/accel.h include/anpurt.h
 	lib64/libaccel.a lib64/libanpusim.a lib64/libanpurt.a lib64/pkgconfig/accel.pc
 	lib64/pkgconfig/anpurt.pc lib/udev/rules.d/70-anpu.rules)
 missing=()
