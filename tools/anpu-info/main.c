@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "libaccel/include/accel.h"
+#include "anpu_version.h"
 #include "tools/common/anpu_nl.h"
 #include "tools/common/tool_json.h"
 #include "uapi/drm/anpu_netlink.h"
@@ -199,8 +200,8 @@ int main(int argc, char **argv)
 			help();
 			return 0;
 		case 'V':
-			printf(PROG " (ANPU tools, netlink family %s v%d)\n", ANPU_NL_FAMILY_NAME,
-			       ANPU_NL_FAMILY_VERSION);
+			printf(PROG " %s (netlink family %s v%d)\n", ANPU_VERSION,
+			       ANPU_NL_FAMILY_NAME, ANPU_NL_FAMILY_VERSION);
 			return 0;
 		default:
 			fprintf(stderr, PROG ": unknown option '%s' (" PROG " --help lists the options)\n",

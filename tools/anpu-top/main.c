@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "tools/anpu-top/top.h"
+#include "anpu_version.h"
 #include "tools/common/anpu_nl.h"
 #include "tools/common/tool_json.h"
 #include "uapi/drm/anpu_netlink.h"
@@ -107,8 +108,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			help();
 			return 1;
 		case 'V':
-			printf(PROG " (ANPU tools, netlink family %s v%d)\n", ANPU_NL_FAMILY_NAME,
-			       ANPU_NL_FAMILY_VERSION);
+			printf(PROG " %s (netlink family %s v%d)\n", ANPU_VERSION,
+			       ANPU_NL_FAMILY_NAME, ANPU_NL_FAMILY_VERSION);
 			return 1;
 		case ':':
 			return bad_usage("option '%s' needs a value", argv[optind - 1]);
