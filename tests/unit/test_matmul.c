@@ -313,6 +313,33 @@ static void matmul_rows_match_single_row_runs(void **state)
 	}
 }
 
+/* docs/hardware.md 10.4: for the K-quants every SIMD path gives the portable bits. */
+static void matmul_kquants_give_portable_bits_on_every_path(void **state)
+{
+	static const uint32_t dts[] = { ANPU_DTYPE_Q4_K, ANPU_DTYPE_Q5_K, ANPU_DTYPE_Q6_K };
+	const size_t k = 768, n = 37, m = 6;
+
+	(void)state;
+	for (size_t t = 0; t < sizeof(dts) / sizeof(dts[0]); t++) {
+		struct mm_case c;
+		float *want = malloc(sizeof(float) * n * m), *y = malloc(sizeof(float) * n * m);
+
+		assert_non_null(want);
+		assert_non_null(y);
+		case_init(&c, dts[t], k, n, m, 77 + t);
+		assert_int_equal(case_run(&c, "portable", 2, 1, 1, want), 0);
+		for (int p = 1; p < N_PATHS; p++) {
+			if (!sim_kernels_supported(paths[p]))
+				continue;
+			assert_int_equal(case_run(&c, paths[p], 2, 1, 1, y), 0);
+			assert_memory_equal(want, y, sizeof(float) * n * m);
+		}
+		case_free(&c);
+		free(want);
+		free(y);
+	}
+}
+
 /* M = 1 with >= 1 MiB of Q4_0/Q5_0 weights: chunks of two-row calls, not ranges */
 static void matmul_large_two_row_decode_is_bit_identical_for_1_2_3_threads(void **state)
 {
@@ -552,6 +579,7 @@ int main(void)
 		cmocka_unit_test(matmul_is_bit_identical_for_1_2_3_threads),
 		cmocka_unit_test(matmul_large_two_row_decode_is_bit_identical_for_1_2_3_threads),
 		cmocka_unit_test(matmul_rows_match_single_row_runs),
+		cmocka_unit_test(matmul_kquants_give_portable_bits_on_every_path),
 		cmocka_unit_test(matmul_simd_paths_are_available),
 		cmocka_unit_test(matmul_dot_w2_is_bit_identical_to_dot),
 		cmocka_unit_test(matmul_check_accepts_valid_op),
