@@ -91,12 +91,15 @@ static uint32_t matmul_check(const struct sim_op *op, uint64_t *fault_addr)
 /*
  * Prefill (M > 1): a task walks its columns in tiles of ~MM_TILE_BYTES of
  * weights and, per tile, all row groups of the batch, so the tile is read
- * from memory once and then from L1/L2 by every row group (a whole chunk,
+ * from memory once and then from L2 by every row group (a whole chunk,
  * 600 KB of Q8_0 at 896x4864, was streamed from L3 again for each group of
- * 4 rows). The calls per output element are the same, so are the bits.
+ * 4 rows), while a group's 4 activation rows stay in L1 across the tile
+ * (their bytes per weight block are 4-8x the weights': 16 KiB tiles, which
+ * re-read the activations from L2 per tile, were slower for Q4_0). The
+ * calls per output element are the same, so are the bits.
  * ANPU_SIM_MM_TILE=0 restores chunk-wide walks (benchmarks compare the two).
  */
-#define MM_TILE_BYTES 16384u
+#define MM_TILE_BYTES (256u << 10)
 #define MM_ROW_BATCH 64u
 #define MM_PIECE_BYTES 32768u
 #define MM_W2_BYTES (1u << 20)
