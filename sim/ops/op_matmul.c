@@ -97,7 +97,9 @@ static uint32_t matmul_check(const struct sim_op *op, uint64_t *fault_addr)
  * (their bytes per weight block are 4-8x the weights': 16 KiB tiles, which
  * re-read the activations from L2 per tile, were slower for Q4_0). The
  * calls per output element are the same, so are the bits.
- * ANPU_SIM_MM_TILE=0 restores chunk-wide walks (benchmarks compare the two).
+ * Off by default: on the shared 2-core test host the A/B runs were within
+ * noise or slower (see branch perf-prefill's report); ANPU_SIM_MM_TILE=1
+ * turns it on so benchmarks can compare the two walks.
  */
 #define MM_TILE_BYTES (256u << 10)
 #define MM_ROW_BATCH 64u
@@ -360,9 +362,10 @@ static uint32_t matmul_run(struct sim_exec *ex, const struct sim_op *op)
 	{
 		const char *env = getenv("ANPU_SIM_MM_TILE");
 
-		c.tile = w->row_bytes < MM_TILE_BYTES ? (uint32_t)(MM_TILE_BYTES / w->row_bytes) : 1;
-		if (env && !strcmp(env, "0"))
-			c.tile = UINT32_MAX;
+		c.tile = UINT32_MAX;
+		if (env && !strcmp(env, "1"))
+			c.tile = w->row_bytes < MM_TILE_BYTES ?
+				 (uint32_t)(MM_TILE_BYTES / w->row_bytes) : 1;
 	}
 	{
 		/* thread 0's scratch: the range words, then the converted x rows */
