@@ -17,6 +17,13 @@
  *                                           one step, for ~40 s
  *   sim.matmul.decode.<dt>.<K>x<N>.gbs      per shape (24 distinct copies)
  *   sim.matmul.prefill.<dt>.<K>x<N>.gflops  M = 128
+ *   sim.peak.int8_gops, sim.peak.f32_gflops the SIMD path's int8 dot-product
+ *                                           and f32 FMA throughput, all model
+ *                                           threads at once (bench/peak.h)
+ *   sim.matmul.prefill.<dt>.<K>x<N>.peak_fraction
+ *                                           gflops / the peak of its kind
+ *                                           (int8 for quantized weights), the
+ *                                           best of probes run before each rep
  * Output: JSON lines on stdout and, with --out FILE, in FILE (rewritten).
  */
 #include <errno.h>
@@ -29,6 +36,8 @@
 
 #include "anpusim.h"
 #include "bench/bw_read.h"
+#include "bench/peak.h"
+#include "sim/kernels/quant.h"
 #include "sim/sim_ops.h"
 #include "sim/sim_pool.h"
 #include "tools/common/anpu_cli.h"
@@ -411,7 +420,86 @@ out:
 	return rc;
 }
 
-static void bench_prefill(struct sim_exec *ex, const struct bench_dtype *bd)
+/* ---- compute peak ---- */
+
+static double peak_int8_gops, peak_f32_gflops;
+
+struct peak_arg {
+	int int8;
+	uint64_t iters;
+	double sink;
+};
+
+static void *peak_thread(void *arg)
+{
+	struct peak_arg *a = arg;
+	int wide = !strcmp(anpusim_simd_path(), "avx512");
+
+	if (a->int8)
+		a->sink = (double)(wide ? peak_int8_avx512(a->iters) : peak_int8_avx2(a->iters));
+	else
+		a->sink = wide ? peak_f32_avx512(a->iters) : peak_f32_avx2(a->iters);
+	return NULL;
+}
+
+/* Best of @reps runs of @threads probes at once, in G ops per second. */
+static double peak_run(unsigned int threads, int int8, uint64_t iters, int reps)
+{
+	int wide = !strcmp(anpusim_simd_path(), "avx512");
+	uint64_t ops = int8 ? (wide ? PEAK_INT8_OPS_AVX512(iters) : PEAK_INT8_OPS_AVX2(iters)) :
+			      (wide ? PEAK_F32_OPS_AVX512(iters) : PEAK_F32_OPS_AVX2(iters));
+	struct peak_arg args[256];
+	pthread_t tid[256];
+	double best = 1e30;
+
+	for (int rep = 0; rep < reps; rep++) {
+		double t0 = now_s();
+		unsigned int started = 0;
+
+		for (unsigned int t = 0; t < threads; t++) {
+			args[t] = (struct peak_arg){ .int8 = int8, .iters = iters };
+			if (pthread_create(&tid[t], NULL, peak_thread, &args[t]))
+				break;
+			started++;
+		}
+		for (unsigned int t = 0; t < started; t++)
+			pthread_join(tid[t], NULL);
+		if (started < threads)
+			return 0;
+		double t = now_s() - t0;
+
+		if (t < best)
+			best = t;
+	}
+	return (double)ops * threads / best / 1e9;
+}
+
+#define PEAK_ITERS 20000000ull
+#define PEAK_ITERS_SHORT 2000000ull	/* ~10-20 ms: one before each timed matmul */
+
+/*
+ * The portable path gets the AVX2 probes (its loops are what the compiler
+ * makes of C). The figures are the best of these runs and of the short
+ * probes interleaved with the prefill matmuls (bench_prefill), so a loaded
+ * machine lowers peak and matmul alike and their ratio stays meaningful.
+ */
+static void bench_peak(unsigned int threads)
+{
+	peak_int8_gops = peak_run(threads, 1, PEAK_ITERS, 3);
+	peak_f32_gflops = peak_run(threads, 0, PEAK_ITERS, 3);
+}
+
+static void emit_peak(void)
+{
+	const char *note = !strcmp(anpusim_simd_path(), "avx512") ?
+		"vpdpbusd 512-bit, all model threads" :
+		"maddubs+madd+add 256-bit (AVX2 kernels' int8 step), all model threads";
+
+	emit("sim.peak.int8_gops", peak_int8_gops, "GOP/s", note);
+	emit("sim.peak.f32_gflops", peak_f32_gflops, "GFLOP/s", "FMA, all model threads");
+}
+
+static void bench_prefill(struct sim_exec *ex, const struct bench_dtype *bd, unsigned int threads)
 {
 	char name[128];
 
@@ -441,7 +529,11 @@ static void bench_prefill(struct sim_exec *ex, const struct bench_dtype *bd)
 		mk_tensor(&op.t[0], ANPU_DTYPE_F32, sh->k, PREFILL_M, x, 0x10000);
 		mk_tensor(&op.t[1], dt, sh->k, sh->n, w, 0x20000000);
 		mk_tensor(&op.t[2], ANPU_DTYPE_F32, sh->n, PREFILL_M, y, 0x10000000);
+		int int8 = sim_weight_block_elems(dt) > 1;
+		double peak = 0;
+
 		for (int rep = 0; rep < reps; rep++) {
+			double p = peak_run(threads, int8, PEAK_ITERS_SHORT, 1);
 			double t0 = now_s();
 
 			sim_op_matmul.run(ex, &op);
@@ -449,11 +541,25 @@ static void bench_prefill(struct sim_exec *ex, const struct bench_dtype *bd)
 
 			if (t < best)
 				best = t;
+			if (p > peak)
+				peak = p;
 		}
+		if (int8 && peak > peak_int8_gops)
+			peak_int8_gops = peak;
+		if (!int8 && peak > peak_f32_gflops)
+			peak_f32_gflops = peak;
 		snprintf(name, sizeof(name), "sim.matmul.prefill.%s.%ux%u.gflops", bd->name,
 			 sh->k, sh->n);
-		emit(name, 2.0 * sh->k * sh->n * PREFILL_M / best / 1e9, "GFLOP/s",
-		     dt != bd->dtype ? bd->note : NULL);
+		double gops = 2.0 * sh->k * sh->n * PREFILL_M / best / 1e9;
+
+		/* against the best of the whole-run probe and these interleaved ones */
+		peak = int8 ? peak_int8_gops : peak_f32_gflops;
+
+		emit(name, gops, "GFLOP/s", dt != bd->dtype ? bd->note : NULL);
+		snprintf(name, sizeof(name), "sim.matmul.prefill.%s.%ux%u.peak_fraction",
+			 bd->name, sh->k, sh->n);
+		if (peak > 0)
+			emit(name, gops / peak, "fraction", dt != bd->dtype ? bd->note : NULL);
 		free(w);
 		free(x);
 		free(y);
@@ -464,11 +570,12 @@ static void bench_prefill(struct sim_exec *ex, const struct bench_dtype *bd)
 
 static void usage(void)
 {
-	printf("Usage: " PROG " [--out FILE] [--threads N] [--decode-only] [--budget S]\n"
+	printf("Usage: " PROG " [--out FILE] [--threads N] [--decode-only|--prefill-only] [--budget S]\n"
 	       "  memory read bandwidth and the model's MATMUL against it: JSON lines on stdout\n"
 	       "  --out FILE      also write the JSON lines to FILE (rewritten)\n"
 	       "  --threads N     model worker threads (default %d)\n"
 	       "  --decode-only   only the decode rounds (no per-shape figures)\n"
+	       "  --prefill-only  only the compute peak and the M = 128 figures\n"
 	       "  --budget S      seconds of interleaved bandwidth/decode rounds (default %.0f)\n"
 	       "  -h, --help      print this help and exit\n"
 	       "  --version       print the version and exit\n", BENCH_THREADS, decode_budget_s);
@@ -480,7 +587,7 @@ int main(int argc, char **argv)
 	struct bw_buf bw;
 	double load[3];
 	unsigned int threads = BENCH_THREADS;
-	int decode_only = 0;
+	int decode_only = 0, prefill_only = 0;
 
 	for (int i = 1; i < argc; i++) {
 		const char *opt = argv[i], *val;
@@ -490,6 +597,8 @@ int main(int argc, char **argv)
 			return status;
 		} else if (!strcmp(opt, "--decode-only")) {
 			decode_only = 1;
+		} else if (!strcmp(opt, "--prefill-only")) {
+			prefill_only = 1;
 		} else if (strcmp(opt, "--out") && strcmp(opt, "--threads") && strcmp(opt, "--budget")) {
 			return anpu_cli_usage_error(PROG, "unknown option '%s'", opt);
 		} else if (!(val = anpu_cli_value(PROG, argc, argv, &i))) {
@@ -522,11 +631,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fprintf(stderr, "bench: simd path %s, %u threads\n", anpusim_simd_path(), threads);
-	if (bench_decode(&ex, &bw))
+	if (!prefill_only && bench_decode(&ex, &bw))
 		return 1;
 	free(bw.p);
+	if (!decode_only)
+		bench_peak(threads);
 	for (size_t i = 0; i < sizeof(dtypes) / sizeof(dtypes[0]) && !decode_only; i++)
-		bench_prefill(&ex, &dtypes[i]);
+		bench_prefill(&ex, &dtypes[i], threads);
+	if (!decode_only)
+		emit_peak();
 	sim_pool_destroy(ex.pool);
 	if (getloadavg(load, 3) == 3)
 		emit("sim.load1_end", load[0], "load", "1-minute load average at the end");

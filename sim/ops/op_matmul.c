@@ -10,6 +10,7 @@
  */
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim/kernels/kernels.h"
@@ -87,6 +88,20 @@ static uint32_t matmul_check(const struct sim_op *op, uint64_t *fault_addr)
  * quarter of what is left instead of a piece made no difference; the range
  * words sharing a cache line cost ~5%.)
  */
+/*
+ * Prefill (M > 1): a task walks its columns in tiles of ~MM_TILE_BYTES of
+ * weights and, per tile, all row groups of the batch, so the tile is read
+ * from memory once and then from L2 by every row group (a whole chunk,
+ * 600 KB of Q8_0 at 896x4864, was streamed from L3 again for each group of
+ * 4 rows), while a group's 4 activation rows stay in L1 across the tile
+ * (their bytes per weight block are 4-8x the weights': 16 KiB tiles, which
+ * re-read the activations from L2 per tile, were slower for Q4_0). The
+ * calls per output element are the same, so are the bits.
+ * Off by default: on the shared 2-core test host the A/B runs were within
+ * noise or slower (see branch perf-prefill's report); ANPU_SIM_MM_TILE=1
+ * turns it on so benchmarks can compare the two walks.
+ */
+#define MM_TILE_BYTES (256u << 10)
 #define MM_ROW_BATCH 64u
 #define MM_PIECE_BYTES 32768u
 #define MM_W2_BYTES (1u << 20)
@@ -105,6 +120,7 @@ struct mm_ctx {
 	uint64_t row0;		/* first x row of this batch */
 	uint32_t nrows;		/* rows in this batch */
 	uint32_t chunk;		/* output columns per task */
+	uint32_t tile;		/* columns per tile of a task (M > 1) */
 	struct mm_range *ranges;	/* M = 1 range split: one per thread */
 	unsigned int n_ranges;
 	uint32_t piece;		/* columns per claimed piece, >= 1 */
@@ -151,6 +167,32 @@ static void mm_store(const struct mm_ctx *c, float *yr, uint32_t j, float s)
 	yr[j] = s;
 }
 
+/* Columns [j0, j1) for every row of the batch, rows in groups of 4. */
+static void mm_tile(const struct mm_ctx *c, uint32_t j0, uint32_t j1)
+{
+	const struct sim_tensor *w = &c->op->t[MM_W];
+	const struct sim_tensor *y = &c->op->t[MM_Y];
+	const sim_dot_fn dot = c->kern->dot[w->dtype];
+
+	for (uint32_t r0 = 0; r0 < c->nrows; r0 += SIM_DOT_MAX_ROWS) {
+		unsigned int nx = c->nrows - r0 < SIM_DOT_MAX_ROWS ? c->nrows - r0 : SIM_DOT_MAX_ROWS;
+		const void *xr[SIM_DOT_MAX_ROWS];
+		float *yr[SIM_DOT_MAX_ROWS];
+
+		for (unsigned int i = 0; i < nx; i++) {
+			xr[i] = mm_xrow(c, r0 + i);
+			yr[i] = (float *)sim_tensor_flat_row(y, c->row0 + r0 + i);
+		}
+		for (uint32_t j = j0; j < j1; j++) {
+			float out[SIM_DOT_MAX_ROWS];
+
+			dot(w->ne[0], sim_tensor_row(w, j, 0, 0), xr, nx, out);
+			for (unsigned int i = 0; i < nx; i++)
+				mm_store(c, yr[i], j, out[i]);
+		}
+	}
+}
+
 static void mm_dot_task(void *arg, uint32_t task, unsigned int thread)
 {
 	const struct mm_ctx *c = arg;
@@ -164,6 +206,11 @@ static void mm_dot_task(void *arg, uint32_t task, unsigned int thread)
 	uint32_t n1 = n0 + c->chunk < w->ne[1] ? n0 + c->chunk : w->ne[1];
 
 	(void)thread;
+	if (c->nrows > 1 && c->tile < n1 - n0) {
+		for (uint32_t t0 = n0; t0 < n1; t0 += c->tile)
+			mm_tile(c, t0, n1 - t0 < c->tile ? n1 : t0 + c->tile);
+		return;
+	}
 	for (uint32_t r0 = 0; r0 < c->nrows; r0 += SIM_DOT_MAX_ROWS) {
 		unsigned int nx = c->nrows - r0 < SIM_DOT_MAX_ROWS ? c->nrows - r0 : SIM_DOT_MAX_ROWS;
 		const void *xr[SIM_DOT_MAX_ROWS];
@@ -312,6 +359,14 @@ static uint32_t matmul_run(struct sim_exec *ex, const struct sim_op *op)
 	c.chunk = n / (threads * 4u);
 	c.chunk = c.chunk < 16 ? 16 : (c.chunk + 3) & ~3u;
 	c.act_bytes = sim_act_row_bytes(c.act, w->ne[0]);
+	{
+		const char *env = getenv("ANPU_SIM_MM_TILE");
+
+		c.tile = UINT32_MAX;
+		if (env && !strcmp(env, "1"))
+			c.tile = w->row_bytes < MM_TILE_BYTES ?
+				 (uint32_t)(MM_TILE_BYTES / w->row_bytes) : 1;
+	}
 	{
 		/* thread 0's scratch: the range words, then the converted x rows */
 		uint64_t batch = rows < MM_ROW_BATCH ? rows : MM_ROW_BATCH;

@@ -261,6 +261,85 @@ static void matmul_is_bit_identical_for_1_2_3_threads(void **state)
 	}
 }
 
+/*
+ * Prefill (M > 1) gives each row the bits M = 1 gives it alone: the runtime's
+ * "prefill equals single steps" and "chunked equals whole prefill" rest on it.
+ * Ragged M (row groups of 4 with a remainder, batches of 64) and N not a
+ * multiple of any column tile, with 1, 2 and 3 threads, on every SIMD path.
+ */
+static void matmul_rows_match_single_row_runs(void **state)
+{
+	static const size_t ms[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 70 };
+	const size_t n = 101;
+
+	(void)state;
+	for (size_t t = 0; t < sizeof(all_dtypes) / sizeof(all_dtypes[0]); t++) {
+		size_t k = sim_weight_block_elems(all_dtypes[t]) == 256 ? 512 : 224;
+
+		for (size_t mi = 0; mi < sizeof(ms) / sizeof(ms[0]); mi++) {
+			struct mm_case c, one;
+			size_t m = ms[mi];
+			float *y = malloc(sizeof(float) * n * m), *y1 = malloc(sizeof(float) * n);
+
+			assert_non_null(y);
+			assert_non_null(y1);
+			case_init(&c, all_dtypes[t], k, n, m, 1000 + 17 * t + mi);
+			case_init(&one, all_dtypes[t], k, n, 1, 5);
+			for (int p = 0; p < N_PATHS; p++) {
+				if (!sim_kernels_supported(paths[p]))
+					continue;
+				for (unsigned int th = 1; th <= 3; th++) {
+					assert_int_equal(case_run(&c, paths[p], th, 1, 1, y), 0);
+					for (size_t r = 0; r < m; r++) {
+						/* row r alone: same weights, bias, x row and y0 row */
+						memcpy(one.w, c.w, ref_row_bytes(c.dtype, k) * n);
+						memcpy(one.bias, c.bias, sizeof(float) * n);
+						memcpy(one.x, c.x + r * k, sizeof(float) * k);
+						memcpy(one.y0, c.y0 + r * n, sizeof(float) * n);
+						assert_int_equal(case_run(&one, paths[p], th, 1, 1, y1), 0);
+						if (memcmp(y1, y + r * n, sizeof(float) * n)) {
+							print_error("%s dtype %u M %zu row %zu threads %u\n",
+								    paths[p], c.dtype, m, r, th);
+							fail();
+						}
+					}
+				}
+			}
+			case_free(&one);
+			case_free(&c);
+			free(y);
+			free(y1);
+		}
+	}
+}
+
+/* docs/hardware.md 10.4: for the K-quants every SIMD path gives the portable bits. */
+static void matmul_kquants_give_portable_bits_on_every_path(void **state)
+{
+	static const uint32_t dts[] = { ANPU_DTYPE_Q4_K, ANPU_DTYPE_Q5_K, ANPU_DTYPE_Q6_K };
+	const size_t k = 768, n = 37, m = 6;
+
+	(void)state;
+	for (size_t t = 0; t < sizeof(dts) / sizeof(dts[0]); t++) {
+		struct mm_case c;
+		float *want = malloc(sizeof(float) * n * m), *y = malloc(sizeof(float) * n * m);
+
+		assert_non_null(want);
+		assert_non_null(y);
+		case_init(&c, dts[t], k, n, m, 77 + t);
+		assert_int_equal(case_run(&c, "portable", 2, 1, 1, want), 0);
+		for (int p = 1; p < N_PATHS; p++) {
+			if (!sim_kernels_supported(paths[p]))
+				continue;
+			assert_int_equal(case_run(&c, paths[p], 2, 1, 1, y), 0);
+			assert_memory_equal(want, y, sizeof(float) * n * m);
+		}
+		case_free(&c);
+		free(want);
+		free(y);
+	}
+}
+
 /* M = 1 with >= 1 MiB of Q4_0/Q5_0 weights: chunks of two-row calls, not ranges */
 static void matmul_large_two_row_decode_is_bit_identical_for_1_2_3_threads(void **state)
 {
@@ -499,6 +578,8 @@ int main(void)
 		cmocka_unit_test(matmul_q6_k_matches_reference),
 		cmocka_unit_test(matmul_is_bit_identical_for_1_2_3_threads),
 		cmocka_unit_test(matmul_large_two_row_decode_is_bit_identical_for_1_2_3_threads),
+		cmocka_unit_test(matmul_rows_match_single_row_runs),
+		cmocka_unit_test(matmul_kquants_give_portable_bits_on_every_path),
 		cmocka_unit_test(matmul_simd_paths_are_available),
 		cmocka_unit_test(matmul_dot_w2_is_bit_identical_to_dot),
 		cmocka_unit_test(matmul_check_accepts_valid_op),
