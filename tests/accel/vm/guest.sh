@@ -69,6 +69,7 @@ if [ -x "$B"/bin/anpu-trace ]; then
 	else
 		echo "ok - anpu-trace record collects the driver's tracepoints # SKIP no tracefs events/anpu in the guest"
 	fi
+fi
 # the monitors on the kernel path: anpu-top sees a busy process (fdinfo) and
 # the device busy (netlink); anpu-info lists the device from both sources
 if [ -x "$B"/bin/anpu-top ] && [ -x "$B"/tests/anpu-npu-busy ]; then
