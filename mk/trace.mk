@@ -4,8 +4,10 @@
 TRACE_TOOL := $(BUILD)/bin/anpu-trace
 TRACE_TOOL_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard tools/anpu-trace/*.c))
 
-# netlink_jobs.c: the kernel's job events through the tools' netlink client (mk/nlclient.mk)
-$(call program,$(TRACE_TOOL),$(TRACE_TOOL_OBJ) $(ANPU_NL_OBJ),-ljson-c -lm $(LIBNL_LIBS) -pthread)
+# netlink_jobs.c: the kernel's job events through the tools' netlink client (mk/nlclient.mk);
+# JSON strings through the tools' escaper (tools/common/tool_json.c)
+$(call program,$(TRACE_TOOL),$(TRACE_TOOL_OBJ) $(ANPU_NL_OBJ) $(OBJ)/tools/common/tool_json.o,\
+	-ljson-c -lm $(LIBNL_LIBS) -pthread)
 
 # anpu-run --trace runs itself under anpu-trace (found next to it)
 $(BUILD)/bin/anpu-run: | $(TRACE_TOOL)

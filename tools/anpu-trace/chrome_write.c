@@ -14,7 +14,7 @@
  * ts/dur are microseconds from the earliest event, printed exactly (ns / 1000).
  */
 #include "trace_model.h"
-#include "trace_json.h"
+#include "tools/common/tool_json.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -53,7 +53,7 @@ static void meta(struct writer *w, const char *what, int pid, int tid, const cha
 	ev_begin(w);
 	fprintf(w->f, "{\"ph\":\"M\",\"name\":\"%s\",\"pid\":%d,\"tid\":%d,\"args\":{\"name\":",
 		what, pid, tid);
-	json_str(w->f, name);
+	tool_json_string(w->f, name);
 	fputs("}}", w->f);
 	if (sort < 0)
 		return;
@@ -120,11 +120,11 @@ static void write_ops(struct writer *w, const struct tr_trace *t, const struct t
 		snprintf(title, sizeof(title), "%s%s%s%s%s", label, *label ? " " : "", name,
 			 *shape ? " " : "", shape);
 		fputs(",\"name\":", w->f);
-		json_str(w->f, title);
+		tool_json_string(w->f, title);
 		fprintf(w->f, ",\"args\":{\"op\":\"%s\",\"index\":%u,\"label\":", name, op->index);
-		json_str(w->f, label);
+		tool_json_string(w->f, label);
 		fprintf(w->f, ",\"layer\":%d,\"shapes\":", tr_label_layer(label));
-		json_str(w->f, d ? d->shapes : "");
+		tool_json_string(w->f, d ? d->shapes : "");
 		fprintf(w->f, ",\"modeled_cycles\":%llu,\"modeled_bytes\":%llu,\"macs\":%llu,"
 			"\"modeled_ns\":%llu,\"measured_ns\":%lld,\"job_seq\":%llu}}",
 			(unsigned long long)op->cycles, (unsigned long long)op->bytes,
@@ -144,7 +144,7 @@ static void write_job(struct writer *w, const struct tr_trace *t, const struct t
 		modeled += j->ops[i].cycles;
 	x_event(w, pid, tid, "job", j->start_ns, j->end_ns);
 	fputs(",\"name\":", w->f);
-	json_str(w->f, label);
+	tool_json_string(w->f, label);
 	fprintf(w->f, ",\"args\":{\"ctx\":%u,\"seq\":%llu,\"queue\":%u,\"op_count\":%u,"
 		"\"ops_done\":%u,\"error\":%d,\"queued_ns\":%lld,\"measured_ns\":%lld,"
 		"\"modeled_ns\":%llu,\"op_records\":%u",
@@ -165,7 +165,7 @@ static void write_job(struct writer *w, const struct tr_trace *t, const struct t
 		ev_begin(w);
 		fprintf(w->f, "{\"ph\":\"%s\",\"cat\":\"job_flight\",\"id\":\"%u.%llu\",\"pid\":%d,"
 			"\"tid\":0,\"name\":", phase ? "e" : "b", j->ctx, (unsigned long long)j->seq, pid);
-		json_str(w->f, label);
+		tool_json_string(w->f, label);
 		fputs(",\"ts\":", w->f);
 		us(w->f, (phase ? j->end_ns : j->submit_ns) - w->base);
 		fputs("}", w->f);
@@ -265,7 +265,7 @@ static void write_spans(struct writer *w, const struct tr_trace *t, struct tr_sp
 			open_end[depth++] = end;
 		x_event(w, t->pid, tid, "cpu", s->begin_ns, end);
 		fputs(",\"name\":", w->f);
-		json_str(w->f, s->name);
+		tool_json_string(w->f, s->name);
 		fputs("}", w->f);
 	}
 }
@@ -322,11 +322,11 @@ int tr_write_chrome(const struct tr_trace *t, const char *path)
 		ev_begin(&w);
 		fprintf(w.f, "{\"ph\":\"i\",\"s\":\"t\",\"cat\":\"driver\",\"pid\":%d,\"tid\":%d,"
 			"\"name\":", PID_DRIVER, t->instants[i].cpu + 1);
-		json_str(w.f, t->instants[i].name);
+		tool_json_string(w.f, t->instants[i].name);
 		fputs(",\"ts\":", w.f);
 		us(w.f, t->instants[i].ts_ns - w.base);
 		fputs(",\"args\":{\"fields\":", w.f);
-		json_str(w.f, t->instants[i].args);
+		tool_json_string(w.f, t->instants[i].args);
 		fputs("}}", w.f);
 	}
 	fprintf(w.f, "\n],\"otherData\":{\"tool\":\"anpu-trace\",\"clock\":\"CLOCK_MONOTONIC\","

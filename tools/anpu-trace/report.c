@@ -2,7 +2,7 @@
 /* anpu-trace report: the figures of report_analyse.c as text or JSON, or the page. */
 #include "anpu_trace.h"
 #include "report_analyse.h"
-#include "trace_json.h"
+#include "tools/common/tool_json.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,7 +14,7 @@ static void print_group_json(FILE *f, const struct group *g, int by_type)
 	fputs("{", f);
 	if (by_type) {
 		fputs("\"op\":", f);
-		json_str(f, g->op);
+		tool_json_string(f, g->op);
 	} else {
 		fprintf(f, "\"layer\":%d", g->layer);
 	}
@@ -52,11 +52,11 @@ static void print_json(FILE *f, const struct report *r)
 		const struct rep_event *e = r->top[i];
 
 		fputs(i ? ",{\"name\":" : "{\"name\":", f);
-		json_str(f, e->name);
+		tool_json_string(f, e->name);
 		fputs(",\"op\":", f);
-		json_str(f, e->op);
+		tool_json_string(f, e->op);
 		fputs(",\"shapes\":", f);
-		json_str(f, e->shapes);
+		tool_json_string(f, e->shapes);
 		fprintf(f, ",\"measured_ns\":%lld,\"modeled_ns\":%lld,\"start_ns\":%lld}",
 			(long long)(e->t1 - e->t0), (long long)e->modeled_ns, (long long)e->t0);
 	}

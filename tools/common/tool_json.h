@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* JSON output of the small tools (anpu-info, anpu-top): a string with escapes. */
+/* JSON output of the tools (anpu-info, anpu-top, anpu-run, anpu-trace): a string with escapes. */
 #ifndef ANPU_TOOLS_JSON_H
 #define ANPU_TOOLS_JSON_H
 
