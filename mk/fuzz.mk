@@ -67,10 +67,15 @@ FUZZ_GGUF_SRC    := $(sort $(wildcard runtime/src/common/*.c runtime/src/model/*
 FUZZ_GGUF_OBJ    := $(FUZZ_GGUF_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 $(FUZZ_GGUF_OBJ): FUZZ_CFLAGS += -Iruntime/include -Iruntime/src
 
+# The text layer marks its CPU spans (tokenize) through libaccel's trace hooks, which do
+# nothing unless ANPU_TRACE is set: the fuzzers link libaccel's archive (not instrumented;
+# the prerequisite is in mk/tokenizer.mk, read after mk/libaccel.mk defines it).
+FUZZ_RT_LIBS = $(LIBACCEL_LIBS) -pthread
+
 $(FUZZ_GGUF): tests/fuzz/fuzz_gguf.c $(FUZZ_GGUF_OBJ)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -Iruntime/include -Iruntime/src -fsanitize=fuzzer -o $@ \
-		tests/fuzz/fuzz_gguf.c $(FUZZ_GGUF_OBJ) -lpcre2-8 -lutf8proc
+		tests/fuzz/fuzz_gguf.c $(FUZZ_GGUF_OBJ) -lpcre2-8 -lutf8proc $(FUZZ_RT_LIBS)
 
 $(FUZZ_GGUF_GEN): tests/fuzz/gen_gguf_seeds.c tests/runtime/lib_gguf_build.c tests/runtime/lib_gguf_build.h
 	@mkdir -p $(@D)

