@@ -10,7 +10,7 @@
 DKMS_TREE_SRC := $(BUILD)/dkms/anpu-$(ANPU_VERSION)
 DKMS_SRCDIR   ?= /usr/src/anpu-$(ANPU_VERSION)
 DKMS_FILES    := VERSION Kbuild $(wildcard kmod/*.c kmod/*.h) kmod/Kbuild hw/anpu_hwif.h \
-		 uapi/drm/anpu_accel.h uapi/drm/anpu_isa.h
+		 $(wildcard uapi/drm/anpu_*.h)
 
 .PHONY: dkms-source install-dkms uninstall-dkms check-dkms FORCE
 FORCE:
