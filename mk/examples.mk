@@ -9,7 +9,8 @@ EXAMPLE_CHAT := $(BUILD)/bin/anpurt-chat
 # install test builds them against the installed headers with pkg-config alone)
 $(OBJ)/examples/%.o: CPPFLAGS += -Iruntime/include -Ilibaccel/include
 
-$(EXAMPLE_CHAT): $(OBJ)/examples/chat.o $(LIBRT) $(LIBACCEL) $(LIBSIM)
+# (the libraries by path: mk/libaccel.mk and mk/runtime.mk, which name them, come later)
+$(EXAMPLE_CHAT): $(OBJ)/examples/chat.o $(BUILD)/lib/libanpurt.a $(BUILD)/lib/libaccel.a $(LIBSIM)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(OBJ)/examples/chat.o $(RT_LIBS)
 
