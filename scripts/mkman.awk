@@ -73,6 +73,7 @@ BEGIN {
 	}
 	if (!("NAME" in xs)) {
 		print "mkman: " extra " has no [NAME] section" > "/dev/stderr"
+		failed = 1
 		exit 2
 	}
 	state = "start"; col = 0
@@ -145,6 +146,8 @@ state == "usage" { state = "text" }
 }
 
 END {
+	if (failed)
+		exit 2
 	if (syn == "") {
 		print "mkman: no \"Usage: \" line in " name "'s --help" > "/dev/stderr"
 		exit 2

@@ -58,7 +58,9 @@ fi
 
 tap_merge < <("$here/udev-rule.sh" "$dest$prefix/lib/udev/rules.d/70-anpu.rules")
 
-# ---- man pages: one per installed tool plus the libraries', each rendering cleanly ----
+# ---- man pages: the generator (tests/install/mkman.sh), then one page per installed
+# tool plus the libraries', each rendering cleanly ----
+tap_merge mkman < <("$here/mkman.sh")
 mandir=$dest$prefix/share/man
 pages=()
 for t in "$dest$prefix"/bin/*; do pages+=("$mandir/man1/$(basename "$t").1"); done
