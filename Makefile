@@ -10,10 +10,13 @@
 #   make bench        every benchmark part (JSON lines in build/bench/<part>.jsonl)
 #   make debug-kernel the KASAN/lockdep/kmemleak kernel for the VM (once, into .cache/)
 #   make check-debug  the VM suites on that kernel (not part of `make check`; mk/check-debug.mk)
-#   make install      libraries, headers, pkg-config files, tools, the udev rule (PREFIX,
+#   make install      libraries, headers, pkg-config files, tools, man pages, udev rule (PREFIX,
 #                     DESTDIR, LIBDIR...: mk/install.mk, docs/install.md); make uninstall;
 #                     make install-dkms: anpu.ko's DKMS source tree (mk/dkms.mk)
+#   make man          the man pages into build/man (part of `make`; mk/man.mk)
 #   make clean
+#   make help         this list and the test suites
+# `make -j$(nproc)` builds on every core (make alone builds one file at a time).
 # Variables: BUILD=dir (default build), CC, OPT, EXTRA_CFLAGS, EXTRA_LDFLAGS,
 #   SUITE_TIMEOUT (seconds per test suite, default 600; VALGRIND_SUITE_TIMEOUT 1200),
 #   TEST_FILTER (regex on unit suites),
@@ -199,7 +202,8 @@ all: $(TEST_BIN)
 # under $(BUILD)/tests/; stale binaries of deleted sources are not run).
 UNIT_TESTS := $(TEST_BIN)
 
-ifeq ($(wildcard /usr/include/cmocka.h),)
+# (not while `make deps`, `make run` or `make vp-run` is about to install it)
+ifeq ($(wildcard /usr/include/cmocka.h)$(filter deps run vp-run,$(MAKECMDGOALS)),)
 $(warning cmocka.h not found: the unit tests need libcmocka-dev (run `make deps`))
 endif
 
@@ -230,6 +234,17 @@ $(PIC_OBJ)/%.o: %.c | $(VERSION_H)
 
 # ---- per-part rules (daemon, tools, kmod, vm, bench, fuzz) live in mk/*.mk ----
 -include $(sort $(wildcard mk/*.mk))
+
+# ---- help: the target list at the top of this file, then the registered suites ----
+.PHONY: help
+help:
+	@awk 'NR > 2 && /^# Variables/ { exit } NR > 2 { sub(/^# ?/, ""); print }' Makefile
+	@printf '\nTest suites (`make SUITE` runs one; `make check` runs them all):\n'
+	@echo '$(sort $(CHECK_SUITES))' | fmt -w 88 | sed 's/^/  /'
+	@printf 'On the debug kernel (`make check-debug`):\n'
+	@echo '$(sort $(CHECK_DEBUG_SUITES))' | fmt -w 88 | sed 's/^/  /'
+	@printf 'Benchmarks (`make bench` runs them all):\n'
+	@echo '$(BENCH_PARTS)' | fmt -w 88 | sed 's/^/  /'
 
 # ---- setup ----
 deps:

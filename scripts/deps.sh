@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # scripts/deps.sh — install the Debian packages the ANPU stack needs (`make deps`).
 #
-#   scripts/deps.sh            install what is missing (apt-get update only then); silent
-#                              when everything is already present
+#   scripts/deps.sh            install what is missing (apt-get update only then) and say
+#                              what it installed, or "nothing to install"
 #   scripts/deps.sh --check    install nothing: exit 1 listing the missing packages
 #   scripts/deps.sh --list     print the package list
 #
@@ -42,7 +42,10 @@ miss=$(missing | tr '\n' ' ' | sed 's/ $//')
 # node and npm (the pinned npm references: scripts/npm-fetch.sh) may come from another
 # packaging of Node.js that bundles npm; Debian's packages only when the command is missing.
 command -v npm >/dev/null 2>&1 || miss="${miss:+$miss }nodejs npm"
-[ -z "$miss" ] && exit 0
+if [ -z "$miss" ]; then
+	[ "$mode" = --check ] || echo "deps.sh: nothing to install ($(packages | wc -l) packages present)"
+	exit 0
+fi
 
 if [ "$mode" = --check ]; then
 	echo "Missing Debian packages: $miss" >&2
@@ -74,4 +77,4 @@ if [ -n "$left" ]; then
 	echo "deps.sh: still missing after apt-get install: $left" >&2
 	exit 1
 fi
-echo "deps.sh: done"
+echo "deps.sh: installed: $miss"

@@ -383,7 +383,11 @@ ACCEL_API int accel_cmd_attention(struct accel_cmdbuf *cb, const struct accel_te
 /* y = silu(gate) * up, all F32, one shape */
 ACCEL_API int accel_cmd_swiglu(struct accel_cmdbuf *cb, const struct accel_tensor *gate,
 			       const struct accel_tensor *up, const struct accel_tensor *y);
-/* y = a + b / a * b, F32, b broadcasts over a */
+/*
+ * Elementwise, all F32; y has a's shape and b broadcasts over a (each of b's
+ * dimensions is 1 or a's).
+ * accel_cmd_add: y = a + b.  accel_cmd_mul: y = a * b.
+ */
 ACCEL_API int accel_cmd_add(struct accel_cmdbuf *cb, const struct accel_tensor *a,
 			    const struct accel_tensor *b, const struct accel_tensor *y);
 ACCEL_API int accel_cmd_mul(struct accel_cmdbuf *cb, const struct accel_tensor *a,

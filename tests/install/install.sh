@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # make check-install: `make install` into a temporary DESTDIR with a PREFIX and LIBDIR of
-# its own, then as a user of the installed files would: the examples built with
-# pkg-config alone (PKG_CONFIG_PATH, PKG_CONFIG_SYSROOT_DIR), the libaccel one run
-# (shared and static), the udev rule's syntax (tests/install/udev-rule.sh), the exported
-# symbols of each installed library exactly its header's functions, every tool's --version the project's VERSION; then
-# `make uninstall` leaves the DESTDIR empty. Prints TAP.
+# its own, then as a user of the installed files would: the man pages (each renders
+# without warnings), the udev rule's syntax (tests/install/udev-rule.sh), the examples
+# built with pkg-config alone (PKG_CONFIG_PATH, PKG_CONFIG_SYSROOT_DIR; hello.c with the
+# line docs/libaccel.md gives, and the docs show hello.c as it is), the libaccel ones run
+# (shared and static), the exported symbols of each installed library exactly its
+# header's functions, every tool's --version the project's VERSION; then `make
+# uninstall` leaves the DESTDIR empty. Prints TAP.
 #
 #   tests/install/install.sh BUILD_DIR      (MAKE: the make to run, default make)
 set -u
@@ -56,6 +58,35 @@ fi
 
 tap_merge < <("$here/udev-rule.sh" "$dest$prefix/lib/udev/rules.d/70-anpu.rules")
 
+# ---- man pages: the generator (tests/install/mkman.sh), then one page per installed
+# tool plus the libraries', each rendering cleanly ----
+tap_merge mkman < <("$here/mkman.sh")
+mandir=$dest$prefix/share/man
+pages=()
+for t in "$dest$prefix"/bin/*; do pages+=("$mandir/man1/$(basename "$t").1"); done
+pages+=("$mandir/man3/libaccel.3" "$mandir/man3/anpurt.3")
+for page in "${pages[@]}"; do
+	name=${page#"$mandir/"}
+	if [[ ! -f $page ]]; then tap_not_ok "man page $name installed"; continue; fi
+	# groff -ww: every warning; man's own --warnings where man-db is there
+	warn=$(groff -ww -man -Tutf8 -z "$page" 2>&1)
+	text=$(MANWIDTH=80 man -l "$page" 2>/dev/null | col -b)
+	title=$(basename "$page"); title=${title%.*}
+	# (and its footer has the project's version)
+	if [[ -z $warn && $text == *NAME*"$title "*SYNOPSIS*"ANPU $version"* ]]; then
+		tap_ok "man page $name installed, renders without warnings"
+	else
+		printf '%s\n' "$warn" "${text:0:400}" "${text: -200}" | tap_comment
+		tap_not_ok "man page $name installed, renders without warnings"
+	fi
+	# lexgrog reads the NAME line the way mandb/whatis will
+	if command -v lexgrog >/dev/null; then
+		whatis=$(lexgrog "$page" 2>&1)
+		if [[ $whatis == *": \"$title - "* ]]; then tap_ok "lexgrog $name: ${whatis#*: }"
+		else tap_not_ok "lexgrog $name: '$whatis'"; fi
+	fi
+done
+
 for so in libaccel.so libanpurt.so; do
 	links="$(readlink "$lib/$so") $(readlink "$lib/$so.$major")"
 	soname=$(readelf -d "$lib/$so.$version" 2>/dev/null | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
@@ -95,6 +126,29 @@ else
 	tap_not_ok "it loads the installed libaccel.so.$major"
 	tap_not_ok "it runs on the in-process NPU"
 fi
+
+# hello.c, the program docs/libaccel.md starts with (and shows as it is), compiled with
+# the line the docs give
+hello=$scratch/hello
+# shellcheck disable=SC2046
+check "hello.c builds with cc hello.c \$(pkg-config --cflags --libs accel)" \
+	cc_user -o "$hello" examples/hello.c $(pkg-config --cflags --libs accel)
+out=$(LD_LIBRARY_PATH=$lib ANPU_DEVICE=sim "$hello" 2>&1)
+if [[ $out == "4 6 8 10" ]]; then tap_ok "hello prints 4 6 8 10"; else
+	printf '%s\n' "$out" | tap_comment
+	tap_not_ok "hello prints 4 6 8 10"
+fi
+doc_program=$(awk '/^```c$/ { on = 1; next } on && /^```$/ { exit } on' docs/libaccel.md)
+if [[ $doc_program == "$(cat examples/hello.c)" ]]; then
+	tap_ok "docs/libaccel.md's first program is examples/hello.c"
+else
+	diff <(printf '%s\n' "$doc_program") examples/hello.c | head -n 20 | tap_comment
+	tap_not_ok "docs/libaccel.md's first program is examples/hello.c"
+fi
+# shellcheck disable=SC2016 # the literal line the docs show
+if grep -qF 'cc hello.c $(pkg-config --cflags --libs accel)' docs/libaccel.md; then
+	tap_ok "docs/libaccel.md gives its compile line"
+else tap_not_ok "docs/libaccel.md gives its compile line"; fi
 
 # the static line: the same flags with the archives instead of the shared library
 ex_static=$scratch/accel-example-static
