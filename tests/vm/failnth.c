@@ -5,7 +5,7 @@
  * kernel of make check-debug).
  *
  *   anpu-failnth [--ko PATH] [--max-nth N] [--only NAME] [--skip NAME] [--no-module]
- *                [--dry-run]
+ *                [--dry-run] [--verbose]
  *
  * 1. fail-nth: every call below is made with /proc/thread-self/fail-nth set
  *    to N = 1, 2, ... (the Nth fallible point in the call fails: slab and
@@ -27,6 +27,7 @@
  * --only NAME sweeps only the calls whose name contains NAME; --skip
  * NAME,... all but those containing one of the NAMEs (e.g. --skip dma-buf
  * while that mmap crashes the kernel).
+ * --verbose has the kernel log a stack trace with every injected failure.
  * --dry-run makes each call once with nothing injected (a check of the
  * set-ups, tear-downs and after-checks themselves, on any kernel).
  * Prints PASS:/FAIL:/SKIP: lines, the counts (calls x fault points,
@@ -633,25 +634,29 @@ static void sweep_all(struct sweep *s, const struct injector *in, const char *on
 }
 
 /* fail-nth reaches slab and page allocations only with these set (their
- * defaults spare sleeping allocations); no stack dumps in the log. */
-static int configure_fault_attrs(void)
+ * defaults spare sleeping allocations); stack dumps in the kernel log only
+ * with --verbose (to find where an unexpected errno came from). */
+static int configure_fault_attrs(bool verbose)
 {
 	static const char *const set[][2] = {
 		{ DBG "/failslab/ignore-gfp-wait", "N" },
 		{ DBG "/fail_page_alloc/ignore-gfp-wait", "N" },
 		{ DBG "/fail_page_alloc/ignore-gfp-highmem", "N" },
 		{ DBG "/fail_page_alloc/min-order", "0" },
-		{ DBG "/failslab/verbose", "0" },
-		{ DBG "/fail_page_alloc/verbose", "0" },
-		{ DBG "/fail_usercopy/verbose", "0" },
-		{ DBG "/fail_function/verbose", "0" },
+		{ DBG "/failslab/verbose", NULL },
+		{ DBG "/fail_page_alloc/verbose", NULL },
+		{ DBG "/fail_usercopy/verbose", NULL },
+		{ DBG "/fail_function/verbose", NULL },
 		{ DBG "/fail_function/task-filter", "N" },
 	};
 	int r = 0;
 
-	for (size_t k = 0; k < sizeof(set) / sizeof(set[0]); k++)
-		if (!access(set[k][0], F_OK) && write_str(set[k][0], set[k][1]))
+	for (size_t k = 0; k < sizeof(set) / sizeof(set[0]); k++) {
+		const char *v = set[k][1] ? set[k][1] : verbose ? "2" : "0";
+
+		if (!access(set[k][0], F_OK) && write_str(set[k][0], v))
 			r = -EIO;
+	}
 	return r;
 }
 
@@ -703,18 +708,19 @@ int main(int argc, char **argv)
 		{ "no-module", no_argument, NULL, 'M' },
 		{ "dry-run", no_argument, NULL, 'D' },
 		{ "skip", required_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ 0 },
 	};
 	struct sweep s = { .ko = "build/kmod/anpu.ko", .max_nth = 3000 };
 	struct injector nth = { .name = "fail-nth", .arm = nth_arm, .disarm = nth_disarm };
 	struct injector none = { .name = "no injection" };
 	const char *only = NULL;
-	bool module = true, dry = false;
+	bool module = true, dry = false, verbose = false;
 	char why[512];
 	int c, fd, r;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((c = getopt_long(argc, argv, "k:n:o:MDs:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:n:o:MDs:v", lo, NULL)) != -1) {
 		switch (c) {
 		case 'k': s.ko = optarg; break;
 		case 'n': s.max_nth = (unsigned int)strtoul(optarg, NULL, 0); break;
@@ -722,9 +728,10 @@ int main(int argc, char **argv)
 		case 'M': module = false; break;
 		case 'D': dry = true; break;
 		case 's': s.skip_call = optarg; break;
+		case 'v': verbose = true; break;
 		default:
 			fprintf(stderr, "usage: %s [--ko PATH] [--max-nth N] [--only NAME] "
-				"[--no-module] [--dry-run] [--skip NAME]\n", argv[0]);
+				"[--no-module] [--dry-run] [--skip NAME] [--verbose]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -758,7 +765,7 @@ int main(int argc, char **argv)
 		s.skip++;
 		module = false;
 	}
-	if (configure_fault_attrs() || vmcheck_counters_read(&s.idle)) {
+	if (configure_fault_attrs(verbose) || vmcheck_counters_read(&s.idle)) {
 		printf("FAIL: failnth: cannot configure fault injection or read the counters\n");
 		return 1;
 	}
