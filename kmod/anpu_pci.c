@@ -34,63 +34,70 @@ static int anpu_pci_setup_irqs(struct pci_dev *pdev, struct anpu_device *adev)
 	/* managed: released with the device (pcim_enable_device) */
 	ret = pci_alloc_irq_vectors(pdev, ANPU_HW_NUM_VECTORS, ANPU_HW_NUM_VECTORS,
 				    PCI_IRQ_MSIX);
-	if (ret < 0) {
-		dev_err(&pdev->dev, "cannot get %u MSI-X vectors: %d\n",
-			ANPU_HW_NUM_VECTORS, ret);
-		return ret;
-	}
+	if (ret < 0)
+		return dev_err_probe(&pdev->dev, ret, "cannot get %u MSI-X vectors\n",
+				     ANPU_HW_NUM_VECTORS);
 	for (unsigned int i = 0; i < ARRAY_SIZE(anpu_irqs); i++) {
 		ret = devm_request_threaded_irq(&pdev->dev,
 						pci_irq_vector(pdev, anpu_irqs[i].vector),
 						anpu_irqs[i].handler, anpu_irqs[i].thread,
 						0, anpu_irqs[i].name, &adev->hw);
 		if (ret)
-			return ret;
+			return dev_err_probe(&pdev->dev, ret, "cannot request IRQ %s\n",
+					     anpu_irqs[i].name);
 	}
 	return 0;
 }
 
+/*
+ * Each failing step says which it was: the PCI core's own errnos are not
+ * distinctive (a failed allocation while mapping a BAR is -EINVAL, one in a
+ * region request -EBUSY).
+ */
 static int anpu_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	resource_size_t bar_start, bar_size;
 	void __iomem *db, *regs, *karea;
+	struct device *dev = &pdev->dev;
 	struct anpu_device *adev;
 	int ret;
 
 	ret = pcim_enable_device(pdev);
 	if (ret)
-		return ret;
+		return dev_err_probe(dev, ret, "cannot enable the PCI device\n");
 
 	bar_start = pci_resource_start(pdev, IVSHMEM_BAR_SHM);
 	bar_size = pci_resource_len(pdev, IVSHMEM_BAR_SHM);
 	if (bar_size < ANPU_BAR_MIN_SIZE || bar_size > ANPU_BAR_MAX_SIZE ||
 	    !is_power_of_2(bar_size)) {
-		dev_info(&pdev->dev, "not an ANPU (BAR2 of %pa bytes)\n", &bar_size);
+		dev_info(dev, "not an ANPU (BAR2 of %pa bytes)\n", &bar_size);
 		return -ENODEV;
 	}
 
 	db = pcim_iomap_region(pdev, IVSHMEM_BAR_REGS, ANPU_DRIVER_NAME);
 	if (IS_ERR(db))
-		return PTR_ERR(db);
+		return dev_err_probe(dev, PTR_ERR(db), "cannot map BAR%d (doorbell)\n",
+				     IVSHMEM_BAR_REGS);
 	ret = pcim_request_region(pdev, IVSHMEM_BAR_SHM, ANPU_DRIVER_NAME);
 	if (ret)
-		return ret;
+		return dev_err_probe(dev, ret, "cannot request BAR%d\n", IVSHMEM_BAR_SHM);
 	/* registers uncached; device memory (the rest of BAR2) write-combined */
 	regs = pcim_iomap_range(pdev, IVSHMEM_BAR_SHM, 0, ANPU_REG_PAGE_SIZE);
 	if (IS_ERR(regs))
-		return PTR_ERR(regs);
-	karea = devm_ioremap_wc(&pdev->dev, bar_start + ANPU_DEVMEM_BASE,
+		return dev_err_probe(dev, PTR_ERR(regs), "cannot map the register page\n");
+	karea = devm_ioremap_wc(dev, bar_start + ANPU_DEVMEM_BASE,
 				bar_size - ANPU_DEVMEM_BASE);
 	if (!karea)
-		return -ENOMEM;
+		return dev_err_probe(dev, -ENOMEM, "cannot map device memory\n");
 
-	adev = anpu_device_alloc(&pdev->dev);
+	adev = anpu_device_alloc(dev);
 	if (IS_ERR(adev))
-		return PTR_ERR(adev);
+		return dev_err_probe(dev, PTR_ERR(adev), "cannot allocate the DRM device\n");
 	pci_set_drvdata(pdev, adev);
 	adev->devmem_phys = bar_start + ANPU_DEVMEM_BASE;
 
-	ret = anpu_hw_probe(&adev->hw, &pdev->dev, db, regs, karea, bar_size);
+	/* logs its own reasons (a foreign ivshmem device is only "not an ANPU") */
+	ret = anpu_hw_probe(&adev->hw, dev, db, regs, karea, bar_size);
 	if (ret)
 		return ret;
 
@@ -100,7 +107,10 @@ static int anpu_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 
-	return anpu_device_register(adev);
+	ret = anpu_device_register(adev);
+	if (ret)
+		return dev_err_probe(dev, ret, "cannot register the DRM device\n");
+	return 0;
 }
 
 static void anpu_pci_remove(struct pci_dev *pdev)

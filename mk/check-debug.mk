@@ -3,7 +3,8 @@
 #   make debug-kernel   scripts/debug-kernel.sh: Debian's linux-source-6.12 with KASAN,
 #                       lockdep, kmemleak, UBSAN, debug objects and fault injection, in
 #                       $(DEBUG_KERNEL_DIR) (ANPU_CACHE/debug-kernel). ~20 min on 2 idle
-#                       cores, once: afterwards only when scripts/debug-kernel.sh changed
+#                       cores, once: afterwards only when scripts/debug-kernel.sh or a
+#                       fix in scripts/debug-kernel-patches/ changed (incremental)
 #   make check-debug    every suite of CHECK_DEBUG_SUITES as `$(MAKE) DEBUG=1 <suite>`: the
 #                       VM suites boot that kernel (2 vCPUs) with build/kmod-debug/anpu.ko,
 #                       timeouts x ANPU_VP_TIMEOUT_SCALE (4). Each guest ends with forced
@@ -22,7 +23,9 @@ CHECK_DEBUG_SCALE    := $(or $(ANPU_VP_TIMEOUT_SCALE),4)
 
 debug-kernel:
 	@if [ -f $(DEBUG_KERNEL_STAMP) ] && [ -f $(DEBUG_KERNEL_IMAGE) ] && \
-	    [ -n "$$(ls $(DEBUG_KERNEL_MODULES)/lib/modules 2>/dev/null)" ]; then \
+	    [ -n "$$(ls $(DEBUG_KERNEL_MODULES)/lib/modules 2>/dev/null)" ] && \
+	    diff -rq scripts/debug-kernel-patches $(DEBUG_KERNEL_DIR)/src/linux-source-6.12/.anpu-patches \
+	      >/dev/null 2>&1; then \
 	  echo "debug-kernel: $(DEBUG_KERNEL_IMAGE) is up to date (rm $(DEBUG_KERNEL_STAMP) to rebuild)"; \
 	else scripts/debug-kernel.sh $(DEBUG_KERNEL_DIR); fi
 

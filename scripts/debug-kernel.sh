@@ -31,6 +31,26 @@ if [ ! -f "$src/.extracted" ]; then
 	touch "$src/.extracted"
 fi
 
+# Fixes of kernel bugs that anpu.ko's tests ran into (scripts/debug-kernel-patches/,
+# each says what it fixes). A copy of each applied patch stays in the source tree, so a
+# changed or removed patch is reversed first; the build after it is incremental.
+applied=$src/.anpu-patches
+mkdir -p "$applied"
+for old in "$applied"/*.patch; do
+	[ -e "$old" ] || continue
+	cmp -s "$old" "$top/scripts/debug-kernel-patches/${old##*/}" && continue
+	echo "debug-kernel: reversing ${old##*/}"
+	patch -d "$src" -p1 -R -s < "$old" && rm "$old" ||
+		{ echo "debug-kernel: cannot reverse ${old##*/}" >&2; exit 1; }
+done
+for p in "$top"/scripts/debug-kernel-patches/*.patch; do
+	[ -e "$p" ] || continue
+	cmp -s "$p" "$applied/${p##*/}" && continue
+	echo "debug-kernel: applying ${p##*/}"
+	patch -d "$src" -p1 -s --forward < "$p" && cp "$p" "$applied/" ||
+		{ echo "debug-kernel: ${p##*/} does not apply" >&2; exit 1; }
+done
+
 # The configuration is a function of this script: rebuild it when the script changes.
 # Trimmed: what a TCG guest booting an initramfs with the host root over 9p never uses.
 # Every object less is minutes less on two cores under KASAN.
