@@ -22,7 +22,8 @@
  * own check), and leave the device usable: a known job runs after each.
  * The calls: open, every ioctl of uapi/drm/anpu_accel.h, GEM_CLOSE, PRIME
  * export/import, mmap of a BO and of its dma-buf, probe (a write to the
- * driver's bind file) and module load (finit_module of --ko).
+ * driver's bind file) and module load (finit_module of --ko, with the
+ * device held back from the driver so that only the module's init runs).
  *
  * --only NAME,... sweeps only the calls whose name contains one of the
  * NAMEs; --skip NAME,... all but those (e.g. --skip dma-buf
@@ -53,6 +54,14 @@
 #define DBG		"/sys/kernel/debug"
 #define FAIL_FN		DBG "/fail_function"
 #define PCI_DRV		"/sys/bus/pci/drivers/anpu"
+#define PCI_DEVS	"/sys/bus/pci/devices"
+/*
+ * The module-load sweep holds the device back from the driver (its
+ * driver_override names no driver) so that finit_module's fault points are
+ * the module's init alone: probe has a sweep of its own (bind), and a probe
+ * failing inside module load would hide which of the two failed.
+ */
+#define NO_DRIVER	"anpu-failnth-none"
 
 /* What a call needs set up before it (and torn down after). */
 enum {
@@ -329,6 +338,16 @@ static int write_str(const char *path, const char *v)
 	return anpu_write_file(path, v);
 }
 
+/* Set (@drv) or clear (NULL) the device's driver_override. */
+static int driver_override(struct sweep *s, const char *drv)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), PCI_DEVS "/%s/driver_override", s->bdf);
+	/* a lone newline clears it (drivers/base/driver.c, driver_set_override) */
+	return write_str(p, drv ? drv : "\n");
+}
+
 /* The module loaded and bound to the device again (after the module or bind calls). */
 static int restore_driver(struct sweep *s)
 {
@@ -344,6 +363,9 @@ static int restore_driver(struct sweep *s)
 		if (r)
 			return r;
 	}
+	r = driver_override(s, NULL);
+	if (r)
+		return r;
 	if (!device_bound(s)) {
 		/* a module whose probe failed: load it again */
 		if (syscall(SYS_delete_module, "anpu", O_NONBLOCK) == 0)
@@ -429,7 +451,9 @@ static int setup(struct sweep *s, const struct call *c, struct fixture *f)
 		f->ko_fd = open(s->ko, O_RDONLY | O_CLOEXEC);
 		if (f->ko_fd < 0)
 			return -errno;
-		r = ret_of(syscall(SYS_delete_module, "anpu", O_NONBLOCK));
+		r = driver_override(s, NO_DRIVER);
+		if (!r)
+			r = ret_of(syscall(SYS_delete_module, "anpu", O_NONBLOCK));
 	}
 	return r;
 }
