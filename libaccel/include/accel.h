@@ -189,6 +189,32 @@ ACCEL_API int accel_device_mem_used(struct accel_device *dev, uint64_t *bytes);
 ACCEL_API int accel_bo_create(struct accel_device *dev, uint64_t size, uint32_t flags,
 			      struct accel_bo **out);
 
+/* What accel_bo_create_from_file() puts in a BO. */
+struct accel_bo_file {
+	int fd;			/* a regular file, open for reading */
+	uint64_t offset;	/* a multiple of the host page size */
+	uint64_t size;		/* > 0; offset + size within the file */
+	uint32_t flags;		/* 0 (none defined yet) */
+	/* optional: called as the bytes arrive (done == total at the end) */
+	void (*progress)(void *user, uint64_t done, uint64_t total);
+	void *progress_user;
+};
+
+/*
+ * A BO holding the bytes [offset, offset + size) of a file, for weights: the
+ * BO is ACCEL_BO_NPU_READ_ONLY, and not to be written through accel_bo_map()
+ * either (in-process that mapping is read-only). In-process ("sim"), the
+ * file's pages themselves back the device memory (mapped, not copied: a
+ * model's weights are in memory once, as page cache, read as the NPU first
+ * touches them); the file must not be truncated while the BO lives (as with
+ * mmap). Through anpu.ko the range is read into a new BO and dropped from the
+ * page cache behind the read. -EINVAL for a bad range or flags, -EBADF for a
+ * bad fd (or one not open for reading), -ENOMEM as accel_bo_create(), -EIO
+ * when the file ends early or a read fails.
+ */
+ACCEL_API int accel_bo_create_from_file(struct accel_device *dev, const struct accel_bo_file *src,
+					struct accel_bo **out);
+
 /*
  * Release the caller's handle. The memory is freed once no command buffer
  * references it any more. -EBADF for a freed or invalid handle.

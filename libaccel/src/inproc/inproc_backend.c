@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static int inproc_open(struct accel_device *dev, const char *path,
 		       const struct accel_device_params *params)
@@ -84,6 +86,15 @@ static void inproc_close(struct accel_device *dev)
 	inproc_hw_put(hw);
 }
 
+/* Device memory that held a file's pages: anonymous (zero-fill, writable) again. */
+static bool restore_anon(struct inproc_hw *hw, struct inproc_mem *mem)
+{
+	void *at = hw->bar + mem->dpa;
+
+	return mmap(at, mem->file_bytes, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == at;
+}
+
 static void mem_put_locked(struct inproc_hw *hw, struct inproc_mem *mem)
 {
 	if (--mem->refs)
@@ -94,6 +105,11 @@ static void mem_put_locked(struct inproc_hw *hw, struct inproc_mem *mem)
 		while (*link != mem)
 			link = &(*link)->next_export;
 		*link = mem->next_export;
+	}
+	if (mem->file_bytes && !restore_anon(hw, mem)) {
+		/* still the file's pages: never hand that range out again */
+		free(mem);
+		return;
 	}
 	inproc_mem_free_locked(hw, mem->dpa, mem->bytes);
 	free(mem);
@@ -162,6 +178,32 @@ static int inproc_bo_alloc(struct accel_device *dev, struct accel_bo *bo)
 	return 0;
 }
 
+/*
+ * The file's pages in place of the BO's device memory (MAP_FIXED over its
+ * part of the BAR mapping): the NPU model reads device memory through that
+ * mapping, so it reads the page cache, and nothing is copied.
+ */
+static int inproc_bo_map_file(struct accel_device *dev, struct accel_bo *bo, int fd,
+			      uint64_t offset)
+{
+	struct inproc_file *f = dev->priv;
+	struct inproc_mem *mem = ((struct inproc_mapping *)bo->priv)->mem;
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t len = (bo->size + page - 1) & ~(page - 1);
+	void *at = bo->host;
+	int ret = 0;
+
+	if (len > mem->bytes || (uintptr_t)at % page)
+		return -EINVAL;
+	pthread_mutex_lock(&f->hw->mem_lock);
+	if (mmap(at, len, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, (off_t)offset) != at)
+		ret = -errno;
+	/* a failed MAP_FIXED may have unmapped the range: the release restores it too */
+	mem->file_bytes = len;
+	pthread_mutex_unlock(&f->hw->mem_lock);
+	return ret;
+}
+
 static void inproc_bo_release(struct accel_device *dev, struct accel_bo *bo)
 {
 	struct inproc_file *f = dev->priv;
@@ -227,6 +269,7 @@ const struct accel_backend_ops accel_inproc_backend = {
 	.close = inproc_close,
 	.bo_alloc = inproc_bo_alloc,
 	.bo_release = inproc_bo_release,
+	.bo_map_file = inproc_bo_map_file,
 	.bo_export = inproc_bo_export,
 	.bo_import = inproc_bo_import,
 	.context_create = inproc_context_create,

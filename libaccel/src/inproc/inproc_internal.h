@@ -186,6 +186,7 @@ struct inproc_mem {
 	uint32_t export_id;		/* 0: not exported */
 	uint32_t flags;
 	uint64_t size;			/* the size the creator asked for */
+	uint64_t file_bytes;		/* > 0: the first bytes map a file (bo_map_file) */
 	struct inproc_mem *next_export;
 };
 

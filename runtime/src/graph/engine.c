@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/rt_error.h"
 #include "graph/engine.h"
@@ -46,6 +47,8 @@ static void data_range(struct anpurt_engine *e)
 		if (t->offset + t->nbytes > e->data_end)
 			e->data_end = t->offset + t->nbytes;
 	}
+	/* a BO maps whole pages of the file (accel_bo_create_from_file) */
+	e->data_start &= ~(uint64_t)(sysconf(_SC_PAGESIZE) - 1);
 }
 
 uint64_t anpurt_engine_mem_needed(const struct anpurt_model *model,
@@ -94,23 +97,6 @@ bool engine_mem_full(const struct anpurt_engine *e, int ret, uint64_t *avail)
 	return true;
 }
 
-static int alloc_weights(struct anpurt_engine *e)
-{
-	uint64_t need = e->data_end - e->data_start, avail;
-	int ret;
-
-	ret = accel_bo_create(e->dev, need, ACCEL_BO_NPU_READ_ONLY | ACCEL_BO_NO_CLEAR, &e->weights);
-	if (engine_mem_full(e, ret, &avail))
-		return rt_error(-ENOMEM, "the model does not fit: its weights need %llu bytes "
-				"of device memory, %s has %llu bytes available%s",
-				(unsigned long long)need, e->info.path, (unsigned long long)avail,
-				ret == -EDQUOT ? " (anpu.ko's per-process limit is lower)" : "");
-	if (ret)
-		return rt_error(ret, "weights buffer of %llu bytes: %s", (unsigned long long)need,
-				strerror(-ret));
-	return 0;
-}
-
 int anpurt_engine_load(const struct anpurt_model *model, const struct anpurt_engine_params *params,
 		       struct anpurt_engine **engine)
 {
@@ -131,10 +117,8 @@ int anpurt_engine_load(const struct anpurt_model *model, const struct anpurt_eng
 	data_range(e);
 	ret = open_device(e, params);
 	if (!ret)
-		ret = alloc_weights(e);
-	if (!ret)
-		ret = weights_upload(e, params->progress, params->progress_user);
-	/* from the device copy: the file's pages have been dropped behind the upload */
+		ret = weights_load(e, params->progress, params->progress_user);
+	/* from the device's view of the weights (through anpu.ko the file's pages are gone) */
 	if (!ret)
 		e->fingerprint = model_fingerprint(model, accel_bo_map(e->weights), e->data_start);
 	if (ret) {

@@ -16,7 +16,10 @@ struct anpurt_engine {
 	const struct anpurt_model *model;
 	struct accel_device *dev;
 	struct accel_device_info info;	/* of dev, read at load */
-	/* the file's tensor data, [data_start, data_end) of the file, as it is */
+	/*
+	 * the file's tensor data, [data_start, data_end) of the file, as it is;
+	 * data_start rounded down to a page (a BO maps whole pages of the file)
+	 */
 	struct accel_bo *weights;
 	uint64_t data_start, data_end;
 	uint64_t fingerprint;		/* model_fingerprint(), of the uploaded weights */
@@ -25,8 +28,12 @@ struct anpurt_engine {
 /* The weight tensor @t (of the engine's model) as a libaccel operand. */
 struct accel_tensor engine_weight(const struct anpurt_engine *e, const struct gguf_tensor *t);
 
-/* Copy the file's tensor data into e->weights (pread in chunks); progress as it goes. */
-int weights_upload(struct anpurt_engine *e, anpurt_progress_fn progress, void *user);
+/*
+ * e->weights: the file's tensor data on the device (in-process the file's own
+ * pages, through anpu.ko a copy); progress as it goes. The errors name the
+ * file, or say what device memory the weights need when they do not fit.
+ */
+int weights_load(struct anpurt_engine *e, anpurt_progress_fn progress, void *user);
 
 /* Device memory one session needs: its KV cache, its scratch activations. */
 struct session_size {

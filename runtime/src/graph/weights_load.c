@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The weights on the device: the file's tensor data, byte for byte, as one
+ * read-only BO (accel_bo_create_from_file). In-process the BO is the file's
+ * own pages, so loading reads nothing and the weights are in memory once;
+ * through anpu.ko libaccel reads them into device memory and drops them from
+ * the page cache behind the read.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/rt_error.h"
+#include "graph/engine.h"
+
+struct accel_tensor engine_weight(const struct anpurt_engine *e, const struct gguf_tensor *t)
+{
+	return accel_tensor_packed(e->weights, t->offset - e->data_start, t->type,
+				   (uint32_t)t->ne[0], (uint32_t)t->ne[1], (uint32_t)t->ne[2],
+				   (uint32_t)t->ne[3]);
+}
+
+int weights_load(struct anpurt_engine *e, anpurt_progress_fn progress, void *user)
+{
+	const char *path = e->model->path;
+	struct accel_bo_file src = {
+		.offset = e->data_start, .size = e->data_end - e->data_start,
+		.progress = progress, .progress_user = user,
+	};
+	uint64_t avail;
+	int ret;
+
+	src.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (src.fd < 0)
+		return rt_error(-errno, "%s: %s", path, strerror(errno));
+	ret = accel_bo_create_from_file(e->dev, &src, &e->weights);
+	close(src.fd);
+	if (engine_mem_full(e, ret, &avail))
+		return rt_error(-ENOMEM, "the model does not fit: its weights need %llu bytes "
+				"of device memory, %s has %llu bytes available%s",
+				(unsigned long long)src.size, e->info.path,
+				(unsigned long long)avail,
+				ret == -EDQUOT ? " (anpu.ko's per-process limit is lower)" : "");
+	if (ret == -EIO || ret == -EINVAL)
+		return rt_error(ret, "%s: cannot read its tensor data [%llu, %llu): %s", path,
+				(unsigned long long)e->data_start,
+				(unsigned long long)e->data_end,
+				ret == -EIO ? "the file is shorter than its header says"
+					    : "bad range (has the file changed?)");
+	if (ret)
+		return rt_error(ret, "%s: weights buffer of %llu bytes: %s", path,
+				(unsigned long long)src.size, strerror(-ret));
+	return 0;
+}
