@@ -117,7 +117,8 @@ struct accel_backend_ops {
 	int (*bo_alloc)(struct accel_device *dev, struct accel_bo *bo);
 	void (*bo_release)(struct accel_device *dev, struct accel_bo *bo);
 	/* Optional: back a new BO (bo_alloc'd, read-only) with the file's pages
-	 * [offset, offset + bo->size) instead of a copy (front end checked the range). */
+	 * [offset, offset + bo->size) instead of a copy (front end checked the range);
+	 * -EOPNOTSUPP: this file cannot be mapped, the front end copies it. */
 	int (*bo_map_file)(struct accel_device *dev, struct accel_bo *bo, int fd, uint64_t offset);
 	int (*bo_export)(struct accel_bo *bo, int64_t *token);
 	/* Map the exported memory @token: sets size, flags, npu_addr, host, priv. */

@@ -82,9 +82,9 @@ int accel_bo_create_from_file(struct accel_device *dev, const struct accel_bo_fi
 				       &bo);
 	if (ret)
 		return ret;
-	if (dev->ops->bo_map_file)
-		ret = dev->ops->bo_map_file(dev, bo, src->fd, src->offset);
-	else
+	ret = dev->ops->bo_map_file ? dev->ops->bo_map_file(dev, bo, src->fd, src->offset)
+				    : -EOPNOTSUPP;
+	if (ret == -EOPNOTSUPP)
 		ret = read_into(bo->host, src);
 	if (ret) {
 		accel_bo_free(bo);

@@ -196,10 +196,18 @@ static int inproc_bo_map_file(struct accel_device *dev, struct accel_bo *bo, int
 	if (len > mem->bytes || (uintptr_t)at % page)
 		return -EINVAL;
 	pthread_mutex_lock(&f->hw->mem_lock);
-	if (mmap(at, len, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, (off_t)offset) != at)
-		ret = -errno;
-	/* a failed MAP_FIXED may have unmapped the range: the release restores it too */
 	mem->file_bytes = len;
+	if (mmap(at, len, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, (off_t)offset) != at) {
+		/*
+		 * A file system without mmap (ENODEV) or the like: the front end
+		 * copies instead, into the range made anonymous again (a failed
+		 * MAP_FIXED may have unmapped it). If even that fails, the
+		 * release keeps the range out of use.
+		 */
+		ret = restore_anon(f->hw, mem) ? -EOPNOTSUPP : -errno;
+		if (ret == -EOPNOTSUPP)
+			mem->file_bytes = 0;
+	}
 	pthread_mutex_unlock(&f->hw->mem_lock);
 	return ret;
 }
