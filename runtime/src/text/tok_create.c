@@ -4,6 +4,7 @@
  * merge is checked, so a malformed vocabulary is an error naming the problem.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,24 +104,57 @@ static int build_pieces(struct anpurt_tokenizer *tok)
 	return 0;
 }
 
+/*
+ * The maps are built and checked with each key's hash computed AHEAD keys in
+ * advance and its slot prefetched: one cache miss per key otherwise, and a
+ * vocabulary of 150k tokens and 150k merges makes ~600k of them.
+ */
+#define AHEAD	16
+
+static uint64_t text_hash(const struct anpurt_tokenizer *tok, size_t i)
+{
+	return tok_hash_bytes(tok->text + tok->text_off[i], tok->text_off[i + 1] - tok->text_off[i] - 1);
+}
+
+static uint64_t piece_hash(const struct anpurt_tokenizer *tok, size_t i)
+{
+	return tok_hash_bytes(tok->piece + tok->piece_off[i], tok->piece_off[i + 1] - tok->piece_off[i]);
+}
+
 static int build_maps(struct anpurt_tokenizer *tok)
 {
+	uint64_t h_text[AHEAD], h_piece[AHEAD];
 	int err = tok_str_map_init(&tok->regular, tok->n_tokens, 0);
 
 	if (!err)
 		err = tok_str_map_init(&tok->by_text, tok->n_tokens, 1);
 	if (err)
 		return rt_error(err, "tokenizer: out of memory for the token maps");
-	for (size_t i = 0; i < tok->n_tokens; i++) {
-		int32_t other = tok_str_map_add(&tok->by_text, tok->text, tok->text_off, (int32_t)i);
+	for (size_t k = 0; k < tok->n_tokens + AHEAD; k++) {
+		size_t i = k - AHEAD;
 
-		if (other >= 0)
-			return rt_error(-EINVAL, "tokenizer: tokens %d and %zu are both \"%s\"", other, i,
-					tok->text + tok->text_off[i]);
-		if (is_regular(tok->types[i]) &&
-		    tok_str_map_add(&tok->regular, tok->piece, tok->piece_off, (int32_t)i) >= 0)
-			return rt_error(-EINVAL, "tokenizer: token %zu \"%s\" stands for the same bytes as another",
-					i, tok->text + tok->text_off[i]);
+		if (k >= AHEAD) {
+			/* token i = k - AHEAD, whose ring entries token k reuses below */
+			int32_t other = tok_str_map_add_hashed(&tok->by_text, tok->text, tok->text_off,
+							       (int32_t)i, h_text[i % AHEAD]);
+
+			if (other >= 0)
+				return rt_error(-EINVAL, "tokenizer: tokens %d and %zu are both \"%s\"",
+						other, i, tok->text + tok->text_off[i]);
+			if (is_regular(tok->types[i]) &&
+			    tok_str_map_add_hashed(&tok->regular, tok->piece, tok->piece_off,
+						   (int32_t)i, h_piece[i % AHEAD]) >= 0)
+				return rt_error(-EINVAL, "tokenizer: token %zu \"%s\" stands for the same "
+						"bytes as another", i, tok->text + tok->text_off[i]);
+		}
+		if (k < tok->n_tokens) {
+			h_text[k % AHEAD] = text_hash(tok, k);
+			tok_str_map_prefetch(&tok->by_text, h_text[k % AHEAD]);
+			if (is_regular(tok->types[k])) {
+				h_piece[k % AHEAD] = piece_hash(tok, k);
+				tok_str_map_prefetch(&tok->regular, h_piece[k % AHEAD]);
+			}
+		}
 	}
 	for (int b = 0; b < 256; b++) {
 		char c = (char)b;
@@ -133,63 +167,131 @@ static int build_maps(struct anpurt_tokenizer *tok)
 	return 0;
 }
 
-static int32_t regular_by_text(const struct anpurt_tokenizer *tok, const char *s, size_t len)
+static int32_t regular_by_text(const struct anpurt_tokenizer *tok, const char *s, size_t len,
+			       uint64_t h)
 {
-	int32_t id = tok_str_map_find(&tok->by_text, tok->text, tok->text_off, s, len);
+	int32_t id = tok_str_map_find_hashed(&tok->by_text, tok->text, tok->text_off, s, len, h);
 
 	return id >= 0 && is_regular(tok->types[id]) ? id : -1;
 }
 
+/* A merge "left right", split; its halves' hashes, their slots prefetched. */
+struct merge_line {
+	const struct rt_str *line;
+	bool ok;			/* it is "left right" */
+	const char *left, *right;
+	size_t left_len, right_len;
+	uint64_t left_hash, right_hash;
+};
+
+static void split_merge(const struct anpurt_tokenizer *tok, const struct rt_str *line,
+			struct merge_line *ml)
+{
+	const char *s = line->ptr;
+	size_t len = line->len;
+	const char *sp = s ? memchr(s, ' ', len) : NULL;
+
+	ml->line = line;
+	ml->ok = sp && sp != s && sp != s + len - 1 &&
+		 !memchr(sp + 1, ' ', (size_t)(s + len - sp - 1));
+	if (!ml->ok)
+		return;
+	ml->left = s;
+	ml->left_len = (size_t)(sp - s);
+	ml->right = sp + 1;
+	ml->right_len = len - ml->left_len - 1;
+	ml->left_hash = tok_hash_bytes(ml->left, ml->left_len);
+	ml->right_hash = tok_hash_bytes(ml->right, ml->right_len);
+	tok_str_map_prefetch(&tok->by_text, ml->left_hash);
+	tok_str_map_prefetch(&tok->by_text, ml->right_hash);
+}
+
+/* Token @id is the regular token "left" "right" (its text the two halves joined)? */
+static bool is_joined(const struct anpurt_tokenizer *tok, int32_t id, const struct merge_line *ml)
+{
+	const char *t;
+
+	if (id < 0 || (size_t)id >= tok->n_tokens || !is_regular(tok->types[id]) ||
+	    tok->text_off[id + 1] - tok->text_off[id] - 1 != ml->left_len + ml->right_len)
+		return false;
+	t = tok->text + tok->text_off[id];
+	return !memcmp(t, ml->left, ml->left_len) && !memcmp(t + ml->left_len, ml->right, ml->right_len);
+}
+
+/* A resolved merge, its pair's slot prefetched, waiting to be inserted. */
+struct merge_ids {
+	int32_t left, right, rank, merged;
+};
+
+/* Merge number @i (@ml) as ids; @m: the previous merged id on entry, this one's on return. */
+static int resolve_merge(const struct anpurt_tokenizer *tok, const struct merge_line *ml, size_t i,
+			 int32_t *m, char **both, size_t *both_cap, struct merge_ids *out)
+{
+	size_t n = ml->left_len + ml->right_len;
+	int32_t l, r;
+
+	if (!ml->ok)
+		return rt_error(-EINVAL, "tokenizer: merge %zu \"%.*s\" is not \"left right\"", i,
+				(int)ml->line->len, ml->line->ptr ? ml->line->ptr : "");
+	l = regular_by_text(tok, ml->left, ml->left_len, ml->left_hash);
+	r = regular_by_text(tok, ml->right, ml->right_len, ml->right_hash);
+	if (l < 0 || r < 0)
+		return rt_error(-EINVAL, "tokenizer: merge %zu \"%.*s %.*s\" names an unknown token \"%.*s\"",
+				i, (int)ml->left_len, ml->left, (int)ml->right_len, ml->right,
+				(int)(l < 0 ? ml->left_len : ml->right_len), l < 0 ? ml->left : ml->right);
+	/* BPE vocabularies list merged tokens in merge order: try the next id first */
+	if (!is_joined(tok, ++*m, ml)) {
+		if (n > *both_cap) {
+			char *nb = realloc(*both, n * 2);
+
+			if (!nb)
+				return rt_error(-ENOMEM, "tokenizer: out of memory");
+			*both = nb;
+			*both_cap = n * 2;
+		}
+		memcpy(*both, ml->left, ml->left_len);
+		memcpy(*both + ml->left_len, ml->right, ml->right_len);
+		*m = regular_by_text(tok, *both, n, tok_hash_bytes(*both, n));
+		if (*m < 0)
+			return rt_error(-EINVAL, "tokenizer: merge %zu \"%.*s %.*s\": its result \"%.*s\" is not a token",
+					i, (int)ml->left_len, ml->left, (int)ml->right_len, ml->right,
+					(int)n, *both);
+	}
+	*out = (struct merge_ids){ .left = l, .right = r, .rank = (int32_t)i, .merged = *m };
+	tok_pair_map_prefetch(&tok->merges, l, r);
+	return 0;
+}
+
 static int build_merges(struct anpurt_tokenizer *tok, const struct tok_vocab *v)
 {
+	struct merge_line ahead[AHEAD];
+	struct merge_ids pending[AHEAD];
 	char *both = NULL;
 	size_t both_cap = 0;
+	int32_t m = -1;
 	int err = 0;
 
 	if (v->n_merges > INT32_MAX)
 		return rt_error(-E2BIG, "tokenizer: %zu merges", v->n_merges);
 	if (tok_pair_map_init(&tok->merges, v->n_merges))
 		return rt_error(-ENOMEM, "tokenizer: out of memory for %zu merges", v->n_merges);
-	for (size_t i = 0; i < v->n_merges && !err; i++) {
-		const char *s = v->merges[i].ptr;
-		size_t len = v->merges[i].len;
-		const char *sp = s ? memchr(s, ' ', len) : NULL;
-		size_t ll, rl;
-		int32_t l, r, m;
+	/*
+	 * Three stages AHEAD apart, each entry read before the next stage
+	 * reuses it: merge k is split (its halves' slots prefetched), merge
+	 * k - AHEAD resolved to ids (its pair's slot prefetched), merge
+	 * k - 2 * AHEAD inserted (in merge order: the lowest rank of a pair wins).
+	 */
+	for (size_t k = 0; k < v->n_merges + 2 * AHEAD && !err; k++) {
+		if (k >= 2 * AHEAD && k - 2 * AHEAD < v->n_merges) {
+			const struct merge_ids *p = &pending[k % AHEAD];
 
-		if (!sp || sp == s || sp == s + len - 1 || memchr(sp + 1, ' ', (size_t)(s + len - sp - 1))) {
-			err = rt_error(-EINVAL, "tokenizer: merge %zu \"%.*s\" is not \"left right\"", i,
-				       (int)len, s ? s : "");
-			break;
+			tok_pair_map_add(&tok->merges, p->left, p->right, p->rank, p->merged);
 		}
-		ll = (size_t)(sp - s);
-		rl = len - ll - 1;
-		l = regular_by_text(tok, s, ll);
-		r = regular_by_text(tok, sp + 1, rl);
-		if (l < 0 || r < 0) {
-			err = rt_error(-EINVAL, "tokenizer: merge %zu \"%.*s\" names an unknown token \"%.*s\"",
-				       i, (int)len, s, (int)(l < 0 ? ll : rl), l < 0 ? s : sp + 1);
-			break;
-		}
-		if (ll + rl > both_cap) {
-			char *nb = realloc(both, (ll + rl) * 2);
-
-			if (!nb) {
-				err = rt_error(-ENOMEM, "tokenizer: out of memory");
-				break;
-			}
-			both = nb;
-			both_cap = (ll + rl) * 2;
-		}
-		memcpy(both, s, ll);
-		memcpy(both + ll, sp + 1, rl);
-		m = regular_by_text(tok, both, ll + rl);
-		if (m < 0) {
-			err = rt_error(-EINVAL, "tokenizer: merge %zu \"%.*s\": its result \"%.*s\" is not a token",
-				       i, (int)len, s, (int)(ll + rl), both);
-			break;
-		}
-		tok_pair_map_add(&tok->merges, l, r, (int32_t)i, m);
+		if (k >= AHEAD && k - AHEAD < v->n_merges)
+			err = resolve_merge(tok, &ahead[k % AHEAD], k - AHEAD, &m, &both, &both_cap,
+					    &pending[k % AHEAD]);
+		if (!err && k < v->n_merges)
+			split_merge(tok, &v->merges[k], &ahead[k % AHEAD]);
 	}
 	free(both);
 	return err;

@@ -76,11 +76,11 @@ static int32_t str_map_probe(const struct tok_str_map *map, const char *base, co
 	}
 }
 
-int32_t tok_str_map_add(struct tok_str_map *map, const char *base, const uint32_t *off, int32_t id)
+int32_t tok_str_map_add_hashed(struct tok_str_map *map, const char *base, const uint32_t *off,
+			       int32_t id, uint64_t h)
 {
 	const char *s = base + off[id];
 	size_t len = off[id + 1] - off[id] - map->sep;
-	uint64_t h = tok_hash_bytes(s, len);
 	size_t i;
 	int32_t old = str_map_probe(map, base, off, s, len, h, &i);
 
@@ -90,12 +90,24 @@ int32_t tok_str_map_add(struct tok_str_map *map, const char *base, const uint32_
 	return -1;
 }
 
-int32_t tok_str_map_find(const struct tok_str_map *map, const char *base, const uint32_t *off,
-			 const char *s, size_t len)
+int32_t tok_str_map_add(struct tok_str_map *map, const char *base, const uint32_t *off, int32_t id)
+{
+	return tok_str_map_add_hashed(map, base, off, id,
+				      tok_hash_bytes(base + off[id], off[id + 1] - off[id] - map->sep));
+}
+
+int32_t tok_str_map_find_hashed(const struct tok_str_map *map, const char *base,
+				const uint32_t *off, const char *s, size_t len, uint64_t h)
 {
 	size_t unused;
 
-	return str_map_probe(map, base, off, s, len, tok_hash_bytes(s, len), &unused);
+	return str_map_probe(map, base, off, s, len, h, &unused);
+}
+
+int32_t tok_str_map_find(const struct tok_str_map *map, const char *base, const uint32_t *off,
+			 const char *s, size_t len)
+{
+	return tok_str_map_find_hashed(map, base, off, s, len, tok_hash_bytes(s, len));
 }
 
 int tok_pair_map_init(struct tok_pair_map *map, size_t n_keys)
