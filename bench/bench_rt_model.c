@@ -12,6 +12,10 @@
  *   runtime.decode.L.tok_s            128 greedy tokens after a 128-token prompt
  *   runtime.decode.L.cpu_us_per_token the calling thread's CPU time of those steps
  *                                     (CLOCK_THREAD_CPUTIME_ID: model workers excluded)
+ *   runtime.decode.L.cpu_us_per_token_sampled  the same for 128 sampled tokens
+ *                                     (anpurt_generation_next: logits read back,
+ *                                     temperature 0.8 + top-p 0.95 over the whole
+ *                                     vocabulary, detokenized), after the same prompt
  *   runtime.decode.L.roofline         (weight + KV bytes read per token) x tok_s /
  *                                     --bw GB/s: the fraction of the read-bandwidth
  *                                     bound reached (with --bw only)
@@ -25,6 +29,16 @@
  *                                     + 64 MiB), KV of the one N_CTX-token session
  *                                     the engine is sized for (goal <= 1: weights
  *                                     held once, in device memory)
+ *
+ * With --long N (N >= 256; bench/runtime.sh: 4000), after those: decode far into
+ * the context, 32 greedy steps each, best of 2 at position 1, once at N:
+ *   runtime.decode.L.pos0.tok_s       after a 1-token prompt
+ *   runtime.decode.L.posN.tok_s       after an N-token prompt (prefilled once)
+ *   runtime.decode.L.posN_ratio       posN / pos0 tok/s (Qwen2.5-0.5B goal >= 0.85)
+ *   runtime.decode.L.posN.roofline    (weight + KV bytes read per token at N) x
+ *                                     tok/s / --bw (goal >= 0.80; with --bw only)
+ * The engine is then sized for one N + 64 token session (lazily committed device
+ * memory: the RSS figures above are taken before that session exists).
  *
  * With --device DEV (e.g. /dev/accel/accel0 in anpu-vp) the engine runs there;
  * --decode-only times only the p128 + 128 greedy steps and prints only
@@ -53,13 +67,14 @@
 #define N_DECODE	128
 #define N_CTX		1024
 #define MAX_PROMPT	512
+#define N_LONG_STEPS	32
 
 static const char prompt_text[] =
 	"The quick brown fox jumps over the lazy dog while the compiler checks every "
 	"reserved field, returns each error to its caller and documents each lock. ";
 
 struct model_best {
-	double p128_ms, p512_ms, decode_ms, decode_cpu_ms;
+	double p128_ms, p512_ms, decode_ms, decode_cpu_ms, sampled_cpu_ms;
 	uint64_t kv_bytes;		/* device memory of one N_CTX session's KV cache */
 };
 
@@ -80,6 +95,12 @@ static int fail(const char *what)
 {
 	fprintf(stderr, "anpu-bench-runtime: %s: %s\n", what, anpurt_last_error());
 	return 1;
+}
+
+static void emit(const char *label, const char *what, double value, const char *unit)
+{
+	printf("{\"name\":\"runtime.%s\",\"value\":%.3f,\"unit\":\"%s\",\"model\":\"%s\"}\n",
+	       what, value, unit, label);
 }
 
 /* @n ids of the prompt text repeated (the tokenizer of the model under test). */
@@ -156,9 +177,64 @@ static int warm_up(struct anpurt_engine *engine, const int32_t *prompt, uint64_t
 	return rc;
 }
 
+/*
+ * Host CPU per sampled token: the 128-token prompt, the first token (prefill,
+ * not counted), then N_DECODE sampled steps on the calling thread's clock.
+ */
+static int sampled_cpu_ms(struct anpurt_engine *engine, uint32_t n_vocab, const int32_t *prompt,
+			  double *cpu_ms)
+{
+	struct anpurt_session_params sp = anpurt_session_default_params();
+	struct anpurt_sampler_params smp = anpurt_sampler_default_params();
+	struct anpurt_generate_params gp = anpurt_generate_default_params();
+	struct anpurt_generation *gen = NULL;
+	struct anpurt_sampler *sampler = NULL;
+	struct anpurt_session *s = NULL;
+	const char *text;
+	size_t len;
+	int32_t tok;
+	int got = 0, n = 0, rc = 0;
+	double c0 = 0;
+
+	sp.n_ctx = N_CTX;
+	smp.temperature = 0.8f;
+	smp.top_k = 0;		/* the whole vocabulary */
+	smp.top_p = 0.95f;
+	smp.min_p = 0;
+	gp.max_tokens = N_DECODE + 1;
+	if (anpurt_session_create(engine, &sp, &s) ||
+	    anpurt_sampler_create(&smp, n_vocab, &sampler))
+		rc = fail("sampled decode: session or sampler");
+	gp.sampler = sampler;
+	if (!rc && anpurt_generation_start(s, prompt, 128, &gp, &gen))
+		rc = fail("sampled decode: start");
+	for (int i = 0; !rc && i <= N_DECODE; i++) {
+		got = anpurt_generation_next(gen, &tok, &text, &len);
+		if (got < 0)
+			rc = fail("sampled decode");
+		if (got <= 0)
+			break;
+		if (i == 0)
+			c0 = thread_cpu_ms();
+		else
+			n++;
+	}
+	/* an end-of-generation token this early leaves too few steps to time */
+	if (!rc && n < N_DECODE / 2) {
+		fprintf(stderr, "anpu-bench-runtime: sampled decode ended after %d tokens\n", n);
+		rc = 1;
+	}
+	if (!rc)
+		*cpu_ms = (thread_cpu_ms() - c0) * N_DECODE / n;
+	anpurt_generation_free(gen);
+	anpurt_sampler_free(sampler);
+	anpurt_session_free(s);
+	return rc;
+}
+
 /* One round: fresh session, p128, 128 greedy steps; fresh session, p512 (not @decode_only). */
-static int round_once(struct anpurt_engine *engine, const int32_t *prompt, struct model_best *b,
-		      int decode_only)
+static int round_once(struct anpurt_engine *engine, uint32_t n_vocab, const int32_t *prompt,
+		      struct model_best *b, int decode_only)
 {
 	struct anpurt_session_params sp = anpurt_session_default_params();
 	struct anpurt_session *s;
@@ -186,6 +262,14 @@ static int round_once(struct anpurt_engine *engine, const int32_t *prompt, struc
 	if (decode_only)
 		return 0;
 
+	{
+		double cpu;
+
+		if (sampled_cpu_ms(engine, n_vocab, prompt, &cpu))
+			return 1;
+		b->sampled_cpu_ms = min_d(b->sampled_cpu_ms, cpu);
+	}
+
 	if (anpurt_session_create(engine, &sp, &s))
 		return fail("session");
 	t0 = now_ms();
@@ -195,6 +279,75 @@ static int round_once(struct anpurt_engine *engine, const int32_t *prompt, struc
 	}
 	b->p512_ms = min_d(b->p512_ms, now_ms() - t0);
 	anpurt_session_free(s);
+	return 0;
+}
+
+/* ms of N_LONG_STEPS greedy steps after a @n-token prompt of @ids, in a fresh session. */
+static int steps_after(struct anpurt_engine *engine, const int32_t *ids, size_t n, double *ms)
+{
+	struct anpurt_session_params sp = anpurt_session_default_params();
+	struct anpurt_session *s;
+	int32_t next, out[N_LONG_STEPS];
+	double t0;
+	int rc = 0;
+
+	sp.n_ctx = (uint32_t)n + 64;
+	if (anpurt_session_create(engine, &sp, &s))
+		return fail("long-context session");
+	if (anpurt_session_prefill(s, ids, n, &next)) {
+		rc = fail("long-context prefill");
+	} else {
+		t0 = now_ms();
+		if (anpurt_session_generate_greedy(s, N_LONG_STEPS, out) != N_LONG_STEPS)
+			rc = fail("long-context decode");
+		*ms = now_ms() - t0;
+	}
+	anpurt_session_free(s);
+	return rc;
+}
+
+/* --long N: decode at position 1 (best of 2) and at position N (once). */
+static int long_context(struct anpurt_engine *engine, const struct anpurt_model *model,
+			const char *label, uint32_t n, double bw_gbs)
+{
+	const struct anpurt_model_info *info = anpurt_model_info(model);
+	int32_t *ids = malloc(n * sizeof(*ids));
+	double ms0 = 1e30, ms, msn = 0, tok0, tokn;
+	char name[160];
+	int rc;
+
+	if (!ids)
+		return fail("out of memory");
+	rc = make_prompt(model, ids, n);
+	for (int r = 0; !rc && r < 2; r++) {
+		rc = steps_after(engine, ids, 1, &ms);
+		ms0 = min_d(ms0, ms);
+	}
+	if (!rc)
+		rc = steps_after(engine, ids, n, &msn);
+	free(ids);
+	if (rc)
+		return rc;
+	tok0 = N_LONG_STEPS / (ms0 / 1e3);
+	tokn = N_LONG_STEPS / (msn / 1e3);
+	snprintf(name, sizeof(name), "decode.%s.pos0.tok_s", label);
+	emit(label, name, tok0, "tok/s");
+	snprintf(name, sizeof(name), "decode.%s.pos%u.tok_s", label, n);
+	emit(label, name, tokn, "tok/s");
+	printf("{\"name\":\"runtime.decode.%s.pos%u_ratio\",\"value\":%.4f,\"unit\":\"ratio\","
+	       "\"model\":\"%s\",\"pos0_tok_s\":%.3f,\"pos%u_tok_s\":%.3f}\n",
+	       label, n, tokn / tok0, label, tok0, n, tokn);
+	if (bw_gbs > 0) {
+		/* F16 K and V of every layer at the mean position of the timed steps */
+		double kv = (double)info->n_layer * info->n_head_kv *
+			    (info->head_dim_k + info->head_dim_v) * 2.0 * (n + N_LONG_STEPS / 2.0);
+		double bytes = (double)info->weight_bytes + kv;
+
+		printf("{\"name\":\"runtime.decode.%s.pos%u.roofline\",\"value\":%.4f,"
+		       "\"unit\":\"fraction\",\"model\":\"%s\",\"bytes_per_token\":%.0f,"
+		       "\"kv_bytes_per_token\":%.0f,\"read_gbs\":%.3f}\n",
+		       label, n, bytes * tokn / (bw_gbs * 1e9), label, bytes, kv, bw_gbs);
+	}
 	return 0;
 }
 
@@ -217,12 +370,6 @@ static int write_ids(const char *path, const int32_t *ids, size_t n)
 		return -1;
 	}
 	return 0;
-}
-
-static void emit(const char *label, const char *what, double value, const char *unit)
-{
-	printf("{\"name\":\"runtime.%s\",\"value\":%.3f,\"unit\":\"%s\",\"model\":\"%s\"}\n",
-	       what, value, unit, label);
 }
 
 static void emit_decode(const char *label, const struct model_best *b, unsigned int threads,
@@ -261,6 +408,8 @@ static void emit_figures(const char *label, const struct anpurt_model_info *info
 	emit_decode(label, b, threads, runs);
 	snprintf(name, sizeof(name), "decode.%s.cpu_us_per_token", label);
 	emit(label, name, b->decode_cpu_ms * 1e3 / N_DECODE, "us");
+	snprintf(name, sizeof(name), "decode.%s.cpu_us_per_token_sampled", label);
+	emit(label, name, b->sampled_cpu_ms * 1e3 / N_DECODE, "us");
 	if (bw_gbs > 0)
 		printf("{\"name\":\"runtime.decode.%s.roofline\",\"value\":%.4f,\"unit\":\"fraction\","
 		       "\"model\":\"%s\",\"bytes_per_token\":%.0f,\"read_gbs\":%.3f,"
@@ -279,12 +428,12 @@ int bench_model(int argc, char **argv)
 {
 	const char *path = argv[0], *label = argv[1], *ids_out = NULL;
 	struct anpurt_engine_params ep = anpurt_engine_default_params();
-	struct model_best best = { 1e30, 1e30, 1e30, 1e30, 0 };
+	struct model_best best = { 1e30, 1e30, 1e30, 1e30, 1e30, 0 };
 	struct anpurt_engine *engine;
 	struct anpurt_model *model;
 	int32_t prompt[MAX_PROMPT];
 	double bw_gbs = 0, read_ms = 0, t0;
-	int runs = 2, rc = 1, decode_only = 0;
+	int runs = 2, rc = 1, decode_only = 0, long_n = 0;
 
 	ep.threads = 2;
 	for (int i = 2; i < argc; i++) {
@@ -300,16 +449,18 @@ int bench_model(int argc, char **argv)
 			ep.device = argv[++i];
 		else if (!strcmp(argv[i], "--decode-only"))
 			decode_only = 1;
+		else if (!strcmp(argv[i], "--long") && i + 1 < argc && (long_n = atoi(argv[++i])) >= 256)
+			;
 		else
 			runs = 0;
 	}
-	if (runs < 1 || ep.threads < 1) {
+	if (runs < 1 || ep.threads < 1 || (long_n && long_n < 256)) {
 		fprintf(stderr, "anpu-bench-runtime: model FILE LABEL [--runs N>=1] [--threads T>=1] [--bw GBS]"
-			" [--ids-out FILE] [--device DEV] [--decode-only]\n");
+			" [--ids-out FILE] [--device DEV] [--decode-only] [--long N>=256]\n");
 		return 2;
 	}
 	ep.n_sessions = 1;
-	ep.n_ctx = N_CTX;
+	ep.n_ctx = long_n ? (uint32_t)long_n + 64 : N_CTX;
 	if (!decode_only) {
 		read_ms = page_cache_read_ms(path);
 		if (read_ms <= 0)
@@ -330,13 +481,15 @@ int bench_model(int argc, char **argv)
 	if (warm_up(engine, prompt, &best.kv_bytes))
 		goto out;
 	for (int r = 0; r < runs; r++)
-		if (round_once(engine, prompt, &best, decode_only))
+		if (round_once(engine, anpurt_model_info(model)->n_vocab, prompt, &best, decode_only))
 			goto out;
 	if (decode_only)
 		emit_decode(label, &best, ep.threads, runs);
 	else
 		emit_figures(label, anpurt_model_info(model), &best, t0, read_ms, bw_gbs,
 			     ep.threads, runs);
+	if (long_n && !decode_only && long_context(engine, model, label, (uint32_t)long_n, bw_gbs))
+		goto out;
 	rc = 0;
 out:
 	anpurt_engine_free(engine);

@@ -98,7 +98,7 @@ static int runs_arg(const char *s, int *runs)
 #define PROG "anpu-bench-runtime"
 #define USAGE "Usage: " PROG " gguf-open FILE [RUNS] | bw-read [RUNS] |\n" \
 	"       model FILE LABEL [--runs N] [--threads T] [--bw GBS] [--ids-out FILE] [--device DEV]\n" \
-	"       [--decode-only] | -h | --help | --version\n" \
+	"       [--decode-only] [--long N] | -h | --help | --version\n" \
 	"  JSON lines on stdout\n" \
 	"  gguf-open FILE [RUNS]  open+check time of a GGUF file (best of RUNS, default 20)\n" \
 	"  bw-read [RUNS]         memory read bandwidth (best of RUNS, default 8)\n" \
@@ -109,6 +109,7 @@ static int runs_arg(const char *s, int *runs)
 	"    --ids-out FILE       write the prompt's 512 ids (JSON array) for llama.cpp\n" \
 	"    --device DEV         libaccel device (default: the in-process NPU)\n" \
 	"    --decode-only        only the p128 prefill and the decode (the VM benchmark)\n" \
+	"    --long N             also decode at position N (>= 256) and at position 1\n" \
 	"  -h, --help             print this help and exit\n" \
 	"  --version              print the version and exit\n"
 

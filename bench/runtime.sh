@@ -29,8 +29,8 @@
 # tests/llamacpp/check-mkmodel.sh uses (checksum of the tool's sources), so the two share
 # them. Without the npm inputs (registry unreachable) the parts that need them print a
 # skipped line with the reason. Budget: on an idle 2-core machine the model part is
-# MODEL_RUNS=2 best-of rounds (+1 warm-up) x 5 models, each side, about 15 min; the tokenizer
-# part 3 rounds, about 1 min (model files generated once, about 1 min each, not counted).
+# MODEL_RUNS=2 best-of rounds (+1 warm-up) x 5 models, each side, about 15 min, plus one
+# 4000-token prefill per model (--long), about 5 min; the tokenizer part 3 rounds, about 1 min (model files generated once, about 1 min each, not counted).
 set -uo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -118,8 +118,10 @@ for m in qwen2.5-0.5b:q8_0 qwen2.5-0.5b:q4_0 qwen2.5-0.5b:q4_k_m qwen3-0.6b:q4_k
 	rm -f "$tmp"/ours.* "$tmp"/llama.*
 	why=$llama_why
 	for r in $(seq "$MODEL_RUNS"); do
+		long=()	# decode at position 4000: once per model (its prefill is the cost)
+		[ "$r" -eq 1 ] && long=(--long 4000)
 		"$bin/anpu-bench-runtime" model "$f" "$preset.$type" --runs 1 --threads 2 --bw "$bw" \
-			--ids-out "$tmp/ids.json" >"$tmp/ours.$r" || exit 1
+			--ids-out "$tmp/ids.json" "${long[@]}" >"$tmp/ours.$r" || exit 1
 		[ -z "$why" ] || continue
 		node tests/llamacpp/llamacpp.mjs bench-gen "$f" "$tmp/ids.json" --threads 2 --runs 1 \
 			>"$tmp/llama.$r" 2>"$tmp/err" || why="llamacpp.mjs bench-gen: $(tail -n 1 "$tmp/err")"
