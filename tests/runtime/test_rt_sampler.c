@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -224,6 +225,112 @@ static void test_top_k_selection_on_a_large_vocabulary(void **state)
 	anpurt_sampler_free(s);
 }
 
+/* A reference for the wide path: the sorted chain with libm's expf, in double. */
+struct ref_cand {
+	int32_t id;
+	double logit, p;
+};
+
+static int ref_cmp(const void *a, const void *b)
+{
+	const struct ref_cand *x = a, *y = b;
+
+	if (x->logit != y->logit)
+		return x->logit > y->logit ? -1 : 1;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* The kept ids (marked in @in) and their probabilities (@p by id) of the sorted chain. */
+static size_t ref_dist(const float *logits, size_t n, float temp, float top_p, float min_p,
+		       unsigned char *in, double *p)
+{
+	struct ref_cand *c = calloc(n, sizeof(*c));
+	double sum = 0, cum = 0;
+	size_t i, kept = n;
+
+	assert_non_null(c);
+	for (i = 0; i < n; i++)
+		c[i] = (struct ref_cand){ .id = (int32_t)i, .logit = logits[i] / temp };
+	qsort(c, n, sizeof(*c), ref_cmp);
+	for (i = 0; i < n; i++)
+		sum += c[i].p = exp(c[i].logit - c[0].logit);
+	for (i = 0; i < n && top_p < 1.0f; i++) {
+		cum += c[i].p / sum;
+		if (cum >= top_p - 1e-6) {
+			kept = i + 1;
+			break;
+		}
+	}
+	for (i = 1; i < kept && c[i].p >= min_p; i++)
+		;
+	kept = i;
+	memset(in, 0, n);
+	for (i = 0, sum = 0; i < kept; i++)
+		sum += c[i].p;
+	for (i = 0; i < kept; i++) {
+		in[c[i].id] = 1;
+		p[c[i].id] = c[i].p / sum;
+	}
+	free(c);
+	return kept;
+}
+
+/*
+ * A whole vocabulary without top-k (the O(n) path): the kept set is exactly
+ * the sorted chain's (top-p away from a tie), each probability within 1e-5 of
+ * it, bucket by bucket in descending order (buckets at most a factor 1.125 wide);
+ * banned tokens never kept.
+ */
+static void test_wide_distribution_matches_the_sorted_chain(void **state)
+{
+	enum { N = 151936 };
+	static float logits[N];
+	static unsigned char in[N];
+	static double ref_p[N];
+	const float top_ps[] = { 0.95f, 0.5f, 1.0f, 0.9f };
+	const float min_ps[] = { 0.0f, 0.0f, 0.0f, 0.05f };
+	uint64_t rng = 42;
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+		/* spread like a model's logits: a few high, a long tail */
+		logits[i] = (float)((rng >> 40) % 100000) / 10000.0f;
+		if (i % 1000 == 0)
+			logits[i] += 6.0f;
+	}
+	logits[7] = -INFINITY;	/* banned */
+	for (size_t t = 0; t < sizeof(top_ps) / sizeof(top_ps[0]); t++) {
+		struct anpurt_sampler_params p = plain();
+		struct anpurt_sampler *s;
+		size_t n, want;
+		double sum = 0;
+
+		p.temperature = 0.8f;
+		p.top_p = top_ps[t];
+		p.min_p = min_ps[t];
+		s = make(&p, N);
+		n = sampler_dist(s, logits);
+		want = ref_dist(logits, N, 0.8f, top_ps[t], min_ps[t], in, ref_p);
+		if (top_ps[t] >= 1.0f)
+			want--;		/* the sorted chain keeps the banned token at p = 0 */
+		assert_int_equal(n, want);
+		for (size_t i = 0; i < n; i++) {
+			const struct sampler_cand *c = &s->cand[i];
+
+			assert_true(in[c->id]);
+			assert_int_not_equal(c->id, 7);
+			assert_float_equal(c->p, ref_p[c->id], 1e-5 * ref_p[c->id] + 1e-12);
+			sum += c->p;
+			/* bucket by bucket: nothing later exceeds an earlier one by a bucket's width */
+			if (i)
+				assert_true(c->p <= c[-1].p * 1.125f);
+		}
+		assert_float_equal(sum, 1.0, 1e-4);
+		anpurt_sampler_free(s);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_logit_bias_and_bans),
 		cmocka_unit_test(test_same_seed_same_tokens_and_frequencies),
 		cmocka_unit_test(test_top_k_selection_on_a_large_vocabulary),
+		cmocka_unit_test(test_wide_distribution_matches_the_sorted_chain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

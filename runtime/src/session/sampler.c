@@ -90,10 +90,15 @@ int anpurt_sampler_create(const struct anpurt_sampler_params *params, uint32_t n
 		return rt_error(-ENOMEM, "sampler: out of memory");
 	s->n_vocab = n_vocab;
 	s->cand = malloc((size_t)n_vocab * sizeof(*s->cand));
+	s->kept = malloc((size_t)n_vocab * sizeof(*s->kept));
+	s->work = malloc((size_t)n_vocab * 2 * sizeof(*s->work));
+	s->bucket_count = malloc(4 * SAMPLER_BUCKETS * sizeof(*s->bucket_count));
+	s->bucket_mass = malloc(4 * SAMPLER_BUCKETS * sizeof(*s->bucket_mass));
 	s->hist = malloc(((size_t)p.penalty_last_n + 1) * sizeof(*s->hist));
 	s->scratch = malloc(((size_t)p.penalty_last_n + 1) * sizeof(*s->scratch));
 	s->bias = malloc((p.n_bias + 1) * sizeof(*s->bias));
-	if (!s->cand || !s->hist || !s->scratch || !s->bias) {
+	if (!s->cand || !s->kept || !s->work || !s->bucket_count || !s->bucket_mass || !s->hist ||
+	    !s->scratch || !s->bias) {
 		anpurt_sampler_free(s);
 		return rt_error(-ENOMEM, "sampler: out of memory for %u candidates", n_vocab);
 	}
@@ -112,6 +117,10 @@ void anpurt_sampler_free(struct anpurt_sampler *s)
 	if (!s)
 		return;
 	free(s->cand);
+	free(s->kept);
+	free(s->work);
+	free(s->bucket_count);
+	free(s->bucket_mass);
 	free(s->hist);
 	free(s->scratch);
 	free(s->bias);

@@ -22,6 +22,10 @@ struct anpurt_sampler {
 	uint32_t hist_len, hist_head;
 	uint64_t rng_state, rng_inc;		/* PCG32 */
 	struct sampler_cand *cand;		/* n_vocab */
+	struct sampler_cand *kept;		/* n_vocab: sampler_dist_wide's output (swapped with cand) */
+	float *work;				/* 2 x n_vocab: sampler_dist_wide's logits, probabilities */
+	uint32_t *bucket_count;			/* 4 x SAMPLER_BUCKETS: sampler_dist_wide's histograms */
+	double *bucket_mass;			/* 4 x SAMPLER_BUCKETS */
 	int32_t *scratch;			/* penalty_last_n: the window, sorted */
 };
 
@@ -30,9 +34,25 @@ void sampler_adjust(struct anpurt_sampler *s, const float *logits);
 /*
  * The distribution the draw is made from, after temperature, top-k, top-p and
  * min-p: s->cand[0..n) sorted by probability (descending, ties by id), p
- * summing to 1. Only for temperature > 0.
+ * summing to 1 (beyond SAMPLER_SORT_MAX candidates: as sampler_dist_wide()
+ * orders them). Only for temperature > 0.
  */
 size_t sampler_dist(struct anpurt_sampler *s, const float *logits);
+/*
+ * Candidates beyond this many (a whole vocabulary without top-k) go through
+ * sampler_dist_wide(): the same kept set, not fully sorted.
+ */
+#define SAMPLER_SORT_MAX	1024
+/* sampler_dist_wide's probability buckets: the top 10 bits of a float in [0, 2) */
+#define SAMPLER_BUCKETS		1024
+/*
+ * sampler_dist() for s->cand[0..n) (logits after temperature, n > SAMPLER_SORT_MAX)
+ * in O(n): the top-p set exactly as a full sort gives it, then min-p, p > 0,
+ * summing to 1, in s->cand[0..return) ordered by descending probability bucket
+ * (at most a factor 1.125 wide), ids ascending within a bucket, the bucket the top-p
+ * cut falls in sorted exactly.
+ */
+size_t sampler_dist_wide(struct anpurt_sampler *s, size_t n);
 /* The next PCG32 output as a float in [0, 1). */
 float sampler_uniform(struct anpurt_sampler *s);
 

@@ -3,6 +3,7 @@
  * The sampling chain on the host: argmax for temperature <= 0, otherwise
  * temperature, top-k (a quickselect, so a 150k vocabulary is not fully sorted
  * each token), softmax, top-p, min-p and a draw from the sampler's generator.
+ * More than SAMPLER_SORT_MAX candidates (no top-k) take sampler_wide.c's O(n) path.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -76,6 +77,8 @@ size_t sampler_dist(struct anpurt_sampler *s, const float *logits)
 		select_top(c, n, p->top_k);
 		n = p->top_k;
 	}
+	if (n > SAMPLER_SORT_MAX)
+		return sampler_dist_wide(s, n);
 	qsort(c, n, sizeof(*c), cmp_cand);
 	if (c[0].logit == -INFINITY) {	/* everything banned: the lowest id */
 		c[0].p = 1.0f;
