@@ -194,7 +194,7 @@ static int inproc_bo_map_file(struct accel_device *dev, struct accel_bo *bo, int
 	int ret = 0;
 
 	if (len > mem->bytes || (uintptr_t)at % page)
-		return -EINVAL;
+		return -EOPNOTSUPP;	/* host pages larger than the NPU's: copy */
 	pthread_mutex_lock(&f->hw->mem_lock);
 	mem->file_bytes = len;
 	if (mmap(at, len, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, (off_t)offset) != at) {
