@@ -331,6 +331,63 @@ static void test_wide_distribution_matches_the_sorted_chain(void **state)
 	}
 }
 
+/*
+ * The wide path's draw (no list built) against its distribution: 4000
+ * draws on 16384 logits (20 strong tokens and a long tail), the frequency of
+ * each strong token and of the tail as a whole within 0.02 of
+ * sampler_dist's probabilities, every drawn token in the kept set.
+ */
+static void test_wide_draws_follow_the_distribution(void **state)
+{
+	enum { N = 16384, DRAWS = 4000, STRIDE = 800 };
+	static float logits[N];
+	static double want[N];
+	static unsigned int got[N];
+	const float top_ps[] = { 0.95f, 1.0f };
+	uint64_t rng = 7;
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+		logits[i] = (float)((rng >> 40) % 30000) / 10000.0f;
+	}
+	for (int k = 0; k < 20; k++)
+		logits[k * STRIDE + 3] = 9.0f + 0.1f * (float)k;
+	for (size_t t = 0; t < sizeof(top_ps) / sizeof(top_ps[0]); t++) {
+		struct anpurt_sampler_params p = plain();
+		struct anpurt_sampler *s;
+		double tail_want = 0, tail_got = 0;
+		size_t n;
+
+		p.top_p = top_ps[t];
+		s = make(&p, N);
+		memset(want, 0, sizeof(want));
+		memset(got, 0, sizeof(got));
+		n = sampler_dist(s, logits);
+		for (size_t i = 0; i < n; i++)
+			want[s->cand[i].id] = s->cand[i].p;
+		for (int d = 0; d < DRAWS; d++) {
+			int32_t tok = anpurt_sampler_sample(s, logits);
+
+			assert_true(tok >= 0 && tok < N);
+			assert_true(want[tok] > 0);
+			got[tok]++;
+		}
+		for (int i = 0; i < N; i++) {
+			if (i % STRIDE == 3 && i / STRIDE < 20) {
+				assert_true(fabs(got[i] / (double)DRAWS - want[i]) < 0.02);
+			} else {
+				tail_want += want[i];
+				tail_got += got[i] / (double)DRAWS;
+			}
+		}
+		assert_true(fabs(tail_got - tail_want) < 0.02);
+		if (top_ps[t] >= 1.0f)
+			assert_true(tail_want > 0.02);	/* the tail is drawn from too */
+		anpurt_sampler_free(s);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -342,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_same_seed_same_tokens_and_frequencies),
 		cmocka_unit_test(test_top_k_selection_on_a_large_vocabulary),
 		cmocka_unit_test(test_wide_distribution_matches_the_sorted_chain),
+		cmocka_unit_test(test_wide_draws_follow_the_distribution),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -92,12 +92,14 @@ int anpurt_sampler_create(const struct anpurt_sampler_params *params, uint32_t n
 	s->cand = malloc((size_t)n_vocab * sizeof(*s->cand));
 	s->kept = malloc((size_t)n_vocab * sizeof(*s->kept));
 	s->work = malloc((size_t)n_vocab * 2 * sizeof(*s->work));
+	s->bucket_id = malloc((size_t)n_vocab * sizeof(*s->bucket_id));
 	s->bucket_count = malloc(4 * SAMPLER_BUCKETS * sizeof(*s->bucket_count));
 	s->bucket_mass = malloc(4 * SAMPLER_BUCKETS * sizeof(*s->bucket_mass));
 	s->hist = malloc(((size_t)p.penalty_last_n + 1) * sizeof(*s->hist));
 	s->scratch = malloc(((size_t)p.penalty_last_n + 1) * sizeof(*s->scratch));
 	s->bias = malloc((p.n_bias + 1) * sizeof(*s->bias));
-	if (!s->cand || !s->kept || !s->work || !s->bucket_count || !s->bucket_mass || !s->hist ||
+	if (!s->cand || !s->kept || !s->work || !s->bucket_id || !s->bucket_count ||
+	    !s->bucket_mass || !s->hist ||
 	    !s->scratch || !s->bias) {
 		anpurt_sampler_free(s);
 		return rt_error(-ENOMEM, "sampler: out of memory for %u candidates", n_vocab);
@@ -119,6 +121,7 @@ void anpurt_sampler_free(struct anpurt_sampler *s)
 	free(s->cand);
 	free(s->kept);
 	free(s->work);
+	free(s->bucket_id);
 	free(s->bucket_count);
 	free(s->bucket_mass);
 	free(s->hist);
@@ -162,15 +165,14 @@ static float penalise(const struct anpurt_sampler_params *p, float logit, uint32
 	return logit - (float)count * p->frequency_penalty - p->presence_penalty;
 }
 
-void sampler_adjust(struct anpurt_sampler *s, const float *logits)
+void sampler_adjust_logits(struct anpurt_sampler *s, const float *logits, float *x)
 {
 	uint32_t i, j, n = s->hist_len;
 	size_t b;
 
-	for (i = 0; i < s->n_vocab; i++)
-		s->cand[i] = (struct sampler_cand){ .id = (int32_t)i, .logit = logits[i] };
+	memcpy(x, logits, (size_t)s->n_vocab * sizeof(*x));
 	for (b = 0; b < s->params.n_bias; b++)
-		s->cand[s->bias[b].token].logit += s->bias[b].bias;
+		x[s->bias[b].token] += s->bias[b].bias;
 	/* each distinct token of the window once, with its count */
 	memcpy(s->scratch, s->hist, (size_t)n * sizeof(*s->scratch));
 	qsort(s->scratch, n, sizeof(*s->scratch), cmp_i32);
@@ -180,6 +182,13 @@ void sampler_adjust(struct anpurt_sampler *s, const float *logits)
 		for (j = i + 1; j < n && s->scratch[j] == t; j++)
 			;
 		if (t >= 0 && (uint32_t)t < s->n_vocab)
-			s->cand[t].logit = penalise(&s->params, s->cand[t].logit, j - i);
+			x[t] = penalise(&s->params, x[t], j - i);
 	}
+}
+
+void sampler_adjust(struct anpurt_sampler *s, const float *logits)
+{
+	sampler_adjust_logits(s, logits, s->work);
+	for (uint32_t i = 0; i < s->n_vocab; i++)
+		s->cand[i] = (struct sampler_cand){ .id = (int32_t)i, .logit = s->work[i] };
 }

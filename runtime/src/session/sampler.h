@@ -24,12 +24,15 @@ struct anpurt_sampler {
 	struct sampler_cand *cand;		/* n_vocab */
 	struct sampler_cand *kept;		/* n_vocab: sampler_dist_wide's output (swapped with cand) */
 	float *work;				/* 2 x n_vocab: sampler_dist_wide's logits, probabilities */
-	uint32_t *bucket_count;			/* 4 x SAMPLER_BUCKETS: sampler_dist_wide's histograms */
+	uint16_t *bucket_id;			/* n_vocab: sampler_wide.c's bucket of each candidate */
+	uint32_t *bucket_count;			/* 4 x SAMPLER_BUCKETS: sampler_wide.c's histograms */
 	double *bucket_mass;			/* 4 x SAMPLER_BUCKETS */
 	int32_t *scratch;			/* penalty_last_n: the window, sorted */
 };
 
-/* Bias and penalties applied to @logits into s->cand[] (all n_vocab, in id order). */
+/* Bias and penalties applied to @logits into @x (n_vocab floats, by id). */
+void sampler_adjust_logits(struct anpurt_sampler *s, const float *logits, float *x);
+/* The same into s->cand[] (all n_vocab, in id order). */
 void sampler_adjust(struct anpurt_sampler *s, const float *logits);
 /*
  * The distribution the draw is made from, after temperature, top-k, top-p and
@@ -53,6 +56,13 @@ size_t sampler_dist(struct anpurt_sampler *s, const float *logits);
  * cut falls in sorted exactly.
  */
 size_t sampler_dist_wide(struct anpurt_sampler *s, size_t n);
+/*
+ * anpurt_sampler_sample()'s draw with uniform @u, for a whole vocabulary
+ * (n_vocab > SAMPLER_SORT_MAX, no top-k): the token a walk of
+ * sampler_dist_wide()'s list would give (up to rounding at its boundaries),
+ * without building the list.
+ */
+int32_t sampler_draw_wide(struct anpurt_sampler *s, const float *logits, float u);
 /* The next PCG32 output as a float in [0, 1). */
 float sampler_uniform(struct anpurt_sampler *s);
 

@@ -122,6 +122,8 @@ int32_t anpurt_sampler_sample(struct anpurt_sampler *s, const float *logits)
 		sampler_adjust(s, logits);
 		return argmax(s->cand, s->n_vocab);
 	}
+	if (s->n_vocab > SAMPLER_SORT_MAX && (!s->params.top_k || s->params.top_k >= s->n_vocab))
+		return sampler_draw_wide(s, logits, sampler_uniform(s));
 	n = sampler_dist(s, logits);
 	u = sampler_uniform(s);
 	for (i = 0; i + 1 < n; i++) {

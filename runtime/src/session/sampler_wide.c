@@ -61,30 +61,45 @@ static inline void exp8_le0(v8f *v)
 	*v = (v8f)((v8i)y & ~under);
 }
 
+typedef uint16_t v8h __attribute__((vector_size(16)));
+typedef uint16_t v16h __attribute__((vector_size(32)));
+
+/* p[i] = exp(x[i] - max) and bucket[i] = bucket_of(p[i]) of 8 values at @x. */
+static inline void exp_buckets8(float *p, uint16_t *bucket, const float *x, float max)
+{
+	v8f v;
+	v8h b;
+
+	memcpy(&v, x, sizeof(v));
+	v -= max;
+	exp8_le0(&v);
+	b = __builtin_convertvector((v8i)v >> BUCKET_SHIFT, v8h);
+	memcpy(p, &v, sizeof(v));
+	memcpy(bucket, &b, sizeof(b));
+}
+
+/* exp_buckets8() over n values (a tail through a padded copy). */
 __attribute__((target_clones("avx2", "default")))
-static void exp_all(float *p, const float *x, float max, size_t n)
+static void exp_buckets(float *p, uint16_t *bucket, const float *x, float max, size_t n)
 {
 	size_t i;
-	v8f v;
 
-	for (i = 0; i + 8 <= n; i += 8) {
-		memcpy(&v, x + i, sizeof(v));
-		v -= max;
-		exp8_le0(&v);
-		memcpy(p + i, &v, sizeof(v));
-	}
+	for (i = 0; i + 8 <= n; i += 8)
+		exp_buckets8(p + i, bucket + i, x + i, max);
 	if (i < n) {
-		v8f tail = { 0 };
+		float xt[8] = { 0 }, pt[8];
+		uint16_t bt[8];
 
-		memcpy(&tail, x + i, (n - i) * sizeof(*x));
-		tail -= max;
-		exp8_le0(&tail);
-		memcpy(p + i, &tail, (n - i) * sizeof(*p));
+		memcpy(xt, x + i, (n - i) * sizeof(*x));
+		exp_buckets8(pt, bt, xt, max);
+		memcpy(p + i, pt, (n - i) * sizeof(*p));
+		memcpy(bucket + i, bt, (n - i) * sizeof(*bucket));
 	}
 }
 
+/* x[i] /= by, and the largest of them. */
 __attribute__((target_clones("avx2", "default")))
-static float max_of(const float *x, size_t n)
+static float divide_max(float *x, float by, size_t n)
 {
 	v8f m = { -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY,
 		  -INFINITY }, v;
@@ -95,14 +110,40 @@ static float max_of(const float *x, size_t n)
 		v8i gt;
 
 		memcpy(&v, x + i, sizeof(v));
+		v /= by;
+		memcpy(x + i, &v, sizeof(v));
 		gt = v > m;
 		m = (v8f)(((v8i)v & gt) | ((v8i)m & ~gt));
 	}
 	for (int l = 0; l < 8; l++)
 		r = m[l] > r ? m[l] : r;
-	for (; i < n; i++)
+	for (; i < n; i++) {
+		x[i] /= by;
 		r = x[i] > r ? x[i] : r;
+	}
 	return r;
+}
+
+/* The first i >= @from with bucket[i] == @b, or @n: 16 at a time. */
+__attribute__((target_clones("avx2", "default")))
+static size_t next_in_bucket(const uint16_t *bucket, size_t from, size_t n, uint16_t b)
+{
+	size_t i = from;
+
+	for (; i + 16 <= n; i += 16) {
+		v16h v, eq;
+		uint64_t any[4];
+
+		memcpy(&v, bucket + i, sizeof(v));
+		eq = v == b;
+		memcpy(any, &eq, sizeof(any));
+		if (any[0] | any[1] | any[2] | any[3])
+			break;
+	}
+	for (; i < n; i++)
+		if (bucket[i] == b)
+			return i;
+	return n;
 }
 
 static int by_p_then_id(const void *a, const void *b)
@@ -114,19 +155,117 @@ static int by_p_then_id(const void *a, const void *b)
 	return (x->id > y->id) - (x->id < y->id);
 }
 
+/*
+ * What the distribution and the draw share, for candidates 0..n) whose
+ * logits (after temperature) are in x[] (= s->work), their largest @max:
+ * their probabilities
+ * exp(x - max) in prob[], bucket in s->bucket_id[], the histograms, and the
+ * lowest bucket the top-p set reaches (want: the mass it must reach, from the
+ * top; above: the mass of the buckets over it).
+ */
+struct wide {
+	float *prob;
+	uint32_t *count, cut;
+	double *mass, sum, want, above;
+};
+
+/* 0, or -1 when every candidate is banned (@max -inf). */
+static int wide_prepare(struct anpurt_sampler *s, size_t n, float max, struct wide *w)
+{
+	const float *x = s->work;
+	const uint16_t *bucket = s->bucket_id;
+	uint32_t *count = s->bucket_count;
+	double *mass = s->bucket_mass;
+	size_t i;
+
+	w->prob = s->work + s->n_vocab;
+	w->count = s->bucket_count;
+	w->mass = s->bucket_mass;
+	if (max == -INFINITY)
+		return -1;
+	exp_buckets(w->prob, s->bucket_id, x, max, n);
+	/*
+	 * Four histograms, candidate i into histogram i % 4: consecutive
+	 * candidates often fall in one bucket, and one histogram would chain
+	 * every add to the one before.
+	 */
+	memset(count, 0, 4 * N_BUCKETS * sizeof(*count));
+	memset(mass, 0, 4 * N_BUCKETS * sizeof(*mass));
+	for (i = 0; i + 4 <= n; i += 4) {
+		count[bucket[i]]++;
+		mass[bucket[i]] += w->prob[i];
+		count[N_BUCKETS + bucket[i + 1]]++;
+		mass[N_BUCKETS + bucket[i + 1]] += w->prob[i + 1];
+		count[2 * N_BUCKETS + bucket[i + 2]]++;
+		mass[2 * N_BUCKETS + bucket[i + 2]] += w->prob[i + 2];
+		count[3 * N_BUCKETS + bucket[i + 3]]++;
+		mass[3 * N_BUCKETS + bucket[i + 3]] += w->prob[i + 3];
+	}
+	for (; i < n; i++) {
+		count[bucket[i]]++;
+		mass[bucket[i]] += w->prob[i];
+	}
+	w->sum = 0;
+	for (uint32_t b = 0; b < N_BUCKETS; b++) {
+		count[b] += count[b + N_BUCKETS] + count[b + 2 * N_BUCKETS] + count[b + 3 * N_BUCKETS];
+		mass[b] = (mass[b] + mass[b + N_BUCKETS]) +
+			  (mass[b + 2 * N_BUCKETS] + mass[b + 3 * N_BUCKETS]);
+		w->sum += mass[b];
+	}
+	/* the top-p bucket: where the mass from the top reaches top_p (all: bucket 0) */
+	w->want = s->params.top_p < 1.0f ? (s->params.top_p - 1e-6) * w->sum : INFINITY;
+	w->above = 0;
+	for (w->cut = N_BUCKETS - 1; w->cut > 0; w->cut--) {
+		if (w->above + w->mass[w->cut] >= w->want)
+			break;
+		w->above += w->mass[w->cut];
+	}
+	return 0;
+}
+
+/*
+ * The cut bucket's members that top-p keeps, in exact order (p descending,
+ * ids ascending), into @out; returns how many. Without top-p: all of them,
+ * in candidate order. Candidate i is token @c[i].id (@c NULL: token i).
+ */
+static size_t cut_members(const struct anpurt_sampler *s, const struct sampler_cand *c, size_t n,
+			  const struct wide *w, struct sampler_cand *out)
+{
+	size_t k = 0;
+	double acc = w->above;
+
+	for (size_t i = next_in_bucket(s->bucket_id, 0, n, (uint16_t)w->cut); i < n;
+	     i = next_in_bucket(s->bucket_id, i + 1, n, (uint16_t)w->cut))
+		out[k++] = (struct sampler_cand){ .id = c ? c[i].id : (int32_t)i,
+						  .logit = s->work[i], .p = w->prob[i] };
+	if (s->params.top_p >= 1.0f)
+		return k;
+	qsort(out, k, sizeof(*out), by_p_then_id);
+	for (size_t i = 0; i < k; i++) {
+		acc += out[i].p;
+		if (acc >= w->want)
+			return i + 1;
+	}
+	return k;
+}
+
+/* Kept by min-p (the top token's p is exp(0) = 1, so its floor is min_p), and not p = 0. */
+static int min_p_keeps(const struct anpurt_sampler *s, float prob)
+{
+	return prob > 0.0f && prob >= s->params.min_p;
+}
+
 size_t sampler_dist_wide(struct anpurt_sampler *s, size_t n)
 {
-	const struct anpurt_sampler_params *p = &s->params;
 	struct sampler_cand *c = s->cand, *out = s->kept;
-	float *x = s->work, *prob = s->work + s->n_vocab, max = -INFINITY;
-	uint32_t *count = s->bucket_count, start[N_BUCKETS], cut = 0;
-	double *mass = s->bucket_mass, part[4] = { 0 }, sum, want, acc = 0;
-	size_t i, kept = 0;
+	uint32_t start[N_BUCKETS];
+	struct wide w;
+	size_t i, k, kept;
+	double sum = 0;
 
 	for (i = 0; i < n; i++)
-		x[i] = c[i].logit;
-	max = max_of(x, n);
-	if (max == -INFINITY) {		/* everything banned: the lowest id */
+		s->work[i] = c[i].logit;
+	if (wide_prepare(s, n, divide_max(s->work, 1.0f, n), &w)) {	/* everything banned: the lowest id */
 		size_t lowest = 0;
 
 		for (i = 1; i < n; i++)
@@ -136,74 +275,28 @@ size_t sampler_dist_wide(struct anpurt_sampler *s, size_t n)
 		s->cand[0].p = 1.0f;
 		return 1;
 	}
-	exp_all(prob, x, max, n);
-	/*
-	 * Four histograms, element i into histogram i % 4: consecutive
-	 * candidates often fall in one bucket, and one histogram would chain
-	 * every add to the one before.
-	 */
-	memset(count, 0, 4 * N_BUCKETS * sizeof(*count));
-	memset(mass, 0, 4 * N_BUCKETS * sizeof(*mass));
+	/* the buckets above the cut, descending, ids ascending within (counting sort) */
+	for (uint32_t b = N_BUCKETS, at = 0; b-- > w.cut + 1;) {
+		start[b] = (uint32_t)at;
+		at += w.count[b];
+	}
+	kept = w.cut + 1 < N_BUCKETS ? start[w.cut + 1] + w.count[w.cut + 1] : 0;
 	for (i = 0; i < n; i++) {
-		uint32_t b = bucket_of(prob[i]) + (uint32_t)(i & 3) * N_BUCKETS;
+		uint32_t b = s->bucket_id[i];
 
-		c[i].p = prob[i];
-		count[b]++;
-		mass[b] += prob[i];
-		part[i & 3] += prob[i];
-	}
-	for (uint32_t b = 0; b < N_BUCKETS; b++) {
-		count[b] += count[b + N_BUCKETS] + count[b + 2 * N_BUCKETS] + count[b + 3 * N_BUCKETS];
-		mass[b] = (mass[b] + mass[b + N_BUCKETS]) +
-			  (mass[b + 2 * N_BUCKETS] + mass[b + 3 * N_BUCKETS]);
-	}
-	sum = (part[0] + part[1]) + (part[2] + part[3]);
-
-	/* the top-p bucket: where the mass from the top reaches top_p (all: bucket 0) */
-	want = p->top_p < 1.0f ? (p->top_p - 1e-6) * sum : INFINITY;
-	for (cut = N_BUCKETS - 1; cut > 0; cut--) {
-		if (acc + mass[cut] >= want)
-			break;
-		acc += mass[cut];
-	}
-	/* counting sort of the buckets >= cut, descending, stable (ids ascending) */
-	for (uint32_t b = N_BUCKETS, at = 0; b-- > cut;) {
-		start[b] = at;
-		at += count[b];
-	}
-	for (i = 0; i < n; i++) {
-		uint32_t b = bucket_of(c[i].p);
-
-		if (b >= cut)
-			out[start[b]++] = c[i];
-	}
-	kept = start[cut];
-	if (p->top_p < 1.0f) {
-		/* the cut bucket in exact order, up to where the mass reaches top_p */
-		size_t first = kept - count[cut];
-
-		qsort(out + first, count[cut], sizeof(*out), by_p_then_id);
-		for (i = first; i < kept; i++) {
-			acc += out[i].p;
-			if (acc >= want) {
-				kept = i + 1;
-				break;
-			}
+		if (b > w.cut) {
+			out[start[b]] = c[i];
+			out[start[b]++].p = w.prob[i];
 		}
 	}
-	{
-		/*
-		 * min-p (the top token's p is exp(0) = 1, so its floor is min_p),
-		 * and no p = 0 (banned, or underflowed): never drawn
-		 */
-		size_t k = 0;
-
-		for (i = 0; i < kept; i++)
-			if (out[i].p > 0.0f && out[i].p >= p->min_p)
-				out[k++] = out[i];
-		kept = k;
-	}
-	for (i = 0, sum = 0.0; i < kept; i++)
+	/* then the cut bucket's kept members, in exact order */
+	kept += cut_members(s, c, n, &w, out + kept);
+	/* min-p, and no p = 0 */
+	for (i = k = 0; i < kept; i++)
+		if (min_p_keeps(s, out[i].p))
+			out[k++] = out[i];
+	kept = k;
+	for (i = 0; i < kept; i++)
 		sum += out[i].p;
 	for (i = 0; i < kept; i++)
 		out[i].p = (float)(out[i].p / sum);
@@ -211,4 +304,80 @@ size_t sampler_dist_wide(struct anpurt_sampler *s, size_t n)
 	s->kept = s->cand;
 	s->cand = out;
 	return kept;
+}
+
+/*
+ * The draw of anpurt_sampler_sample() for a whole vocabulary without top-k,
+ * as a walk of sampler_dist_wide()'s list would make it, without building
+ * the list: the uniform @u times the kept mass is walked down the buckets'
+ * kept masses to one bucket, then down that bucket's members (ids ascending;
+ * the cut bucket in its exact order). O(n), no sort but the cut bucket's.
+ */
+int32_t sampler_draw_wide(struct anpurt_sampler *s, const float *logits, float u)
+{
+	uint32_t n = s->n_vocab, floor_b = bucket_of(s->params.min_p), lo, b;
+	struct sampler_cand *cut = s->kept;
+	double keep[N_BUCKETS], total = 0, left;
+	size_t n_cut, i;
+	struct wide w;
+
+	sampler_adjust_logits(s, logits, s->work);
+	if (wide_prepare(s, n, divide_max(s->work, s->params.temperature, n), &w))
+		return 0;	/* everything banned: the lowest id */
+	n_cut = cut_members(s, NULL, n, &w, cut);
+	/* bucket 0 holds p = 0 (banned, underflowed): never drawn */
+	lo = w.cut > 0 ? w.cut : 1;
+	for (b = lo; b < N_BUCKETS; b++) {
+		keep[b] = b > floor_b ? w.mass[b] : 0;
+		if (b == floor_b || b == w.cut) {	/* partly kept: count the members */
+			keep[b] = 0;
+			if (b == w.cut) {
+				for (i = 0; i < n_cut; i++)
+					if (min_p_keeps(s, cut[i].p))
+						keep[b] += cut[i].p;
+			} else {
+				for (i = next_in_bucket(s->bucket_id, 0, n, (uint16_t)b); i < n;
+				     i = next_in_bucket(s->bucket_id, i + 1, n, (uint16_t)b))
+					if (min_p_keeps(s, w.prob[i]))
+						keep[b] += w.prob[i];
+			}
+		}
+		total += keep[b];
+	}
+	if (!(total > 0))
+		return 0;
+	left = (double)u * total;
+	for (b = N_BUCKETS; b-- > lo;) {
+		if (left < keep[b] || b == lo)
+			break;
+		left -= keep[b];
+	}
+	/* float sums fall just short at the end: the last member then */
+	if (b == w.cut) {
+		int32_t last = cut[0].id;
+
+		for (i = 0; i < n_cut; i++) {
+			if (!min_p_keeps(s, cut[i].p))
+				continue;
+			last = cut[i].id;
+			if (left < cut[i].p)
+				break;
+			left -= cut[i].p;
+		}
+		return last;
+	}
+	{
+		int32_t last = -1;
+
+		for (i = next_in_bucket(s->bucket_id, 0, n, (uint16_t)b); i < n;
+		     i = next_in_bucket(s->bucket_id, i + 1, n, (uint16_t)b)) {
+			if (!min_p_keeps(s, w.prob[i]))
+				continue;
+			last = (int32_t)i;
+			if (left < w.prob[i])
+				break;
+			left -= w.prob[i];
+		}
+		return last >= 0 ? last : 0;
+	}
 }
