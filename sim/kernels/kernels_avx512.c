@@ -388,15 +388,13 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 {										\
 	const BLOCK *b = w;							\
 	const struct sim_xblock_q8K *xb[R];					\
-	__m512 acc[R];								\
-	__m128 accm[R];								\
+	float acc[R];								\
 	const __m512i m4 = _mm512_set1_epi8(0x0f);				\
 	const __m512i idx0 = kq45_idx(0), idx1 = kq45_idx(1);			\
 	const __m512i idx2 = kq45_idx(2), idx3 = kq45_idx(3);			\
 	for (unsigned int r = 0; r < nx; r++) {					\
 		xb[r] = x[r];							\
-		acc[r] = _mm512_setzero_ps();					\
-		accm[r] = _mm_setzero_ps();					\
+		acc[r] = 0.0f;							\
 	}									\
 	for (size_t i = 0; i < n / SIM_QK_K; i++) {				\
 		__m512i u[4], scv[4];						\
@@ -432,18 +430,17 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 			__m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), \
 						       _mm256_extracti128_si256(bs, 1)); \
 			__m128i mp = _mm_madd_epi16(mins16, pairs);		\
-			acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s),		\
-						 _mm512_set1_ps(d * xr->d), acc[r]); \
-			accm[r] = _mm_fmadd_ps(_mm_cvtepi32_ps(mp),		\
-					       _mm_set1_ps(dmin * xr->d), accm[r]); \
+			/* the portable path's f32 update, from exact integer sums */ \
+			const float dd = d * xr->d, dm = dmin * xr->d;		\
+			const int32_t sumi = _mm512_reduce_add_epi32(s);	\
+			const int32_t mins = _mm_cvtsi128_si32(_mm_add_epi32(	\
+				_mm_add_epi32(mp, _mm_srli_si128(mp, 8)),	\
+				_mm_srli_si128(_mm_add_epi32(mp, _mm_srli_si128(mp, 8)), 4))); \
+			acc[r] += dd * (float)sumi - dm * (float)mins;		\
 		}								\
 	}									\
-	for (unsigned int r = 0; r < nx; r++) {					\
-		__m128 m = accm[r];						\
-		m = _mm_add_ps(m, _mm_movehl_ps(m, m));				\
-		m = _mm_add_ss(m, _mm_movehdup_ps(m));				\
-		out[r] = _mm512_reduce_add_ps(acc[r]) - _mm_cvtss_f32(m);	\
-	}									\
+	for (unsigned int r = 0; r < nx; r++)					\
+		out[r] = acc[r];						\
 }
 
 #define HIBITS_Q5_K do {							\
@@ -477,14 +474,14 @@ dot_q6_K_rows512(size_t n, const void *w, const void *const *x, float *out,
 {
 	const struct sim_block_q6_K *b = w;
 	const struct sim_xblock_q8K *xb[R];
-	__m512 acc[R];
+	float acc[R];
 	const __m512i m4 = _mm512_set1_epi8(0x0f);
 	const __m512i m3 = _mm512_set1_epi8(3);
 	const __m512i idx[4] = { q6_idx(0), q6_idx(1), q6_idx(2), q6_idx(3) };
 
 	for (unsigned int r = 0; r < nx; r++) {
 		xb[r] = x[r];
-		acc[r] = _mm512_setzero_ps();
+		acc[r] = 0.0f;
 	}
 	for (size_t i = 0; i < n / SIM_QK_K; i++) {
 		__m512i u[4], scv[4];
@@ -524,13 +521,14 @@ dot_q6_K_rows512(size_t n, const void *w, const void *const *x, float *out,
 			s = _mm512_add_epi32(s, s1);
 			__m256i offs = _mm256_madd_epi16(sc16y, load256(xr->bsums));
 
-			s = _mm512_sub_epi32(s, _mm512_castsi256_si512(_mm256_slli_epi32(offs, 5)));
-			acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s),
-						 _mm512_set1_ps(d * xr->d), acc[r]);
+			/* zext: a cast leaves the upper 256 bits undefined */
+			s = _mm512_sub_epi32(s, _mm512_zextsi256_si512(_mm256_slli_epi32(offs, 5)));
+			/* the portable path's f32 update, from the exact integer sum */
+			acc[r] += d * xr->d * (float)_mm512_reduce_add_epi32(s);
 		}
 	}
 	for (unsigned int r = 0; r < nx; r++)
-		out[r] = _mm512_reduce_add_ps(acc[r]);
+		out[r] = acc[r];
 }
 
 #define NX_DISPATCH512(fn)							\
