@@ -355,6 +355,41 @@ static void quantize_q8x2(const float *x, struct sim_xpair_q8 *y, size_t n)
 }
 
 /*
+ * The K-quants' f32 update is the portable path's, one per super-block and
+ * row, from exact integer sums (so every path gives the same bits). With
+ * R = 4 rows their horizontal sums share one reduction tree and the update
+ * is one 4-lane mul/sub/add (the same IEEE operations, element-wise).
+ */
+_Static_assert(R == 4, "the 4-row reductions below");
+
+/* [sum of a, of b, of c, of d] (16 int32 lanes each) */
+static inline __m128i hsum4_epi32x16(__m512i a, __m512i b, __m512i c, __m512i d)
+{
+	const __m256i ta = _mm256_add_epi32(_mm512_castsi512_si256(a), _mm512_extracti64x4_epi64(a, 1));
+	const __m256i tb = _mm256_add_epi32(_mm512_castsi512_si256(b), _mm512_extracti64x4_epi64(b, 1));
+	const __m256i tc = _mm256_add_epi32(_mm512_castsi512_si256(c), _mm512_extracti64x4_epi64(c, 1));
+	const __m256i td = _mm256_add_epi32(_mm512_castsi512_si256(d), _mm512_extracti64x4_epi64(d, 1));
+	const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(ta, tb), _mm256_hadd_epi32(tc, td));
+
+	return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+}
+
+/* [sum of a, of b, of c, of d] (4 int32 lanes each) */
+static inline __m128i hsum4_epi32x4(__m128i a, __m128i b, __m128i c, __m128i d)
+{
+	return _mm_hadd_epi32(_mm_hadd_epi32(a, b), _mm_hadd_epi32(c, d));
+}
+
+static inline int32_t hsum_epi32x4(__m128i v)
+{
+	v = _mm_add_epi32(v, _mm_srli_si128(v, 8));
+	return _mm_cvtsi128_si32(_mm_add_epi32(v, _mm_srli_si128(v, 4)));
+}
+
+/* the x rows' scales d of super-block i, rows 0..3 */
+#define XD4(xb, i) _mm_set_ps((xb)[3][i].d, (xb)[2][i].d, (xb)[1][i].d, (xb)[0][i].d)
+
+/*
  * Q4_K / Q5_K: 8 scales then 8 mins (6 bits each) as 16 bytes, ggml's trick,
  * in registers: with 32-bit words w0, w1, w2 of the 12 bytes,
  *   scales 0-3 = w0 & 0x3f..,  scales 4-7 = (w2 & 0x0f..) | (w0 >> 6 & 0x03..) << 4,
@@ -389,6 +424,7 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 	const BLOCK *b = w;							\
 	const struct sim_xblock_q8K *xb[R];					\
 	float acc[R];								\
+	__m128 acc4 = _mm_setzero_ps();						\
 	const __m512i m4 = _mm512_set1_epi8(0x0f);				\
 	const __m512i idx0 = kq45_idx(0), idx1 = kq45_idx(1);			\
 	const __m512i idx2 = kq45_idx(2), idx3 = kq45_idx(3);			\
@@ -415,6 +451,8 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 		HIBITS;								\
 		const float d = f16_to_f32(b[i].d);				\
 		const float dmin = f16_to_f32(b[i].dmin);			\
+		__m512i sv[R];							\
+		__m128i mpv[R];							\
 		for (unsigned int r = 0; r < nx; r++) {				\
 			const struct sim_xblock_q8K *xr = &xb[r][i];		\
 			/* two integer chains (exact: any order, same sum) */	\
@@ -429,15 +467,28 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 			__m256i bs = load256(xr->bsums);			\
 			__m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), \
 						       _mm256_extracti128_si256(bs, 1)); \
-			__m128i mp = _mm_madd_epi16(mins16, pairs);		\
-			/* the portable path's f32 update, from exact integer sums */ \
-			const float dd = d * xr->d, dm = dmin * xr->d;		\
-			const int32_t sumi = _mm512_reduce_add_epi32(s);	\
-			const int32_t mins = _mm_cvtsi128_si32(_mm_add_epi32(	\
-				_mm_add_epi32(mp, _mm_srli_si128(mp, 8)),	\
-				_mm_srli_si128(_mm_add_epi32(mp, _mm_srli_si128(mp, 8)), 4))); \
-			acc[r] += dd * (float)sumi - dm * (float)mins;		\
+			sv[r] = s;						\
+			mpv[r] = _mm_madd_epi16(mins16, pairs);			\
 		}								\
+		/* s += d d_x * sumi - dmin d_x * mins, as the portable path */	\
+		if (nx == R) {							\
+			const __m128 xd = XD4(xb, i);				\
+			const __m128 t1 = _mm_mul_ps(_mm_mul_ps(_mm_set1_ps(d), xd), \
+				_mm_cvtepi32_ps(hsum4_epi32x16(sv[0], sv[1], sv[2], sv[3]))); \
+			const __m128 t2 = _mm_mul_ps(_mm_mul_ps(_mm_set1_ps(dmin), xd), \
+				_mm_cvtepi32_ps(hsum4_epi32x4(mpv[0], mpv[1], mpv[2], mpv[3]))); \
+			acc4 = _mm_add_ps(acc4, _mm_sub_ps(t1, t2));		\
+		} else {							\
+			for (unsigned int r = 0; r < nx; r++) {			\
+				const float dd = d * xb[r][i].d, dm = dmin * xb[r][i].d; \
+				acc[r] += dd * (float)_mm512_reduce_add_epi32(sv[r]) - \
+					  dm * (float)hsum_epi32x4(mpv[r]);	\
+			}							\
+		}								\
+	}									\
+	if (nx == R) {								\
+		_mm_storeu_ps(out, acc4);					\
+		return;								\
 	}									\
 	for (unsigned int r = 0; r < nx; r++)					\
 		out[r] = acc[r];						\
@@ -475,6 +526,7 @@ dot_q6_K_rows512(size_t n, const void *w, const void *const *x, float *out,
 	const struct sim_block_q6_K *b = w;
 	const struct sim_xblock_q8K *xb[R];
 	float acc[R];
+	__m128 acc4 = _mm_setzero_ps();
 	const __m512i m4 = _mm512_set1_epi8(0x0f);
 	const __m512i m3 = _mm512_set1_epi8(3);
 	const __m512i idx[4] = { q6_idx(0), q6_idx(1), q6_idx(2), q6_idx(3) };
@@ -506,6 +558,7 @@ dot_q6_K_rows512(size_t n, const void *w, const void *const *x, float *out,
 		for (int g = 0; g < 4; g++)
 			scv[g] = _mm512_permutexvar_epi16(idx[g], sc16);
 		const float d = f16_to_f32(b[i].d);
+		__m512i sv[R];
 
 		for (unsigned int r = 0; r < nx; r++) {
 			const struct sim_xblock_q8K *xr = &xb[r][i];
@@ -522,10 +575,20 @@ dot_q6_K_rows512(size_t n, const void *w, const void *const *x, float *out,
 			__m256i offs = _mm256_madd_epi16(sc16y, load256(xr->bsums));
 
 			/* zext: a cast leaves the upper 256 bits undefined */
-			s = _mm512_sub_epi32(s, _mm512_zextsi256_si512(_mm256_slli_epi32(offs, 5)));
-			/* the portable path's f32 update, from the exact integer sum */
-			acc[r] += d * xr->d * (float)_mm512_reduce_add_epi32(s);
+			sv[r] = _mm512_sub_epi32(s, _mm512_zextsi256_si512(_mm256_slli_epi32(offs, 5)));
 		}
+		/* s += d d_x * (sumi - 32 offs), as the portable path */
+		if (nx == R) {
+			acc4 = _mm_add_ps(acc4, _mm_mul_ps(_mm_mul_ps(_mm_set1_ps(d), XD4(xb, i)),
+				_mm_cvtepi32_ps(hsum4_epi32x16(sv[0], sv[1], sv[2], sv[3]))));
+		} else {
+			for (unsigned int r = 0; r < nx; r++)
+				acc[r] += d * xb[r][i].d * (float)_mm512_reduce_add_epi32(sv[r]);
+		}
+	}
+	if (nx == R) {
+		_mm_storeu_ps(out, acc4);
+		return;
 	}
 	for (unsigned int r = 0; r < nx; r++)
 		out[r] = acc[r];
