@@ -4,8 +4,8 @@
  * guest on a kernel with fault injection (tests/vm/failnth.sh; the debug
  * kernel of make check-debug).
  *
- *   anpu-failnth [--ko PATH] [--max-nth N] [--only NAME,...] [--skip NAME,...] [--no-module]
- *                [--dry-run] [--verbose]
+ *   anpu-failnth [--ko PATH] [--first-nth N] [--max-nth N] [--only NAME,...]
+ *                [--skip NAME,...] [--no-module] [--dry-run] [--verbose]
  *
  * 1. fail-nth: every call below is made with /proc/thread-self/fail-nth set
  *    to N = 1, 2, ... (the Nth fallible point in the call fails: slab and
@@ -29,6 +29,9 @@
  * NAMEs; --skip NAME,... all but those (e.g. --skip dma-buf
  * while that mmap crashes the kernel).
  * --verbose has the kernel log a stack trace with every injected failure.
+ * --first-nth N starts each fail-nth sweep at point N (resuming a long sweep
+ * on the debug kernel, or re-checking one point); every 100 points a "#"
+ * line says where a sweep is.
  * --dry-run makes each call once with nothing injected (a check of the
  * set-ups, tear-downs and after-checks themselves, on any kernel).
  * Prints PASS:/FAIL:/SKIP: lines, the counts (calls x fault points,
@@ -98,7 +101,7 @@ struct sweep {
 	const char *ko;
 	const char *skip_call;		/* --skip: a comma list of name parts */
 	char node[64], bdf[64];
-	unsigned int max_nth;
+	unsigned int first_nth, max_nth;
 	struct vmcheck_counters idle;
 	unsigned int pass, fail, skip;
 	unsigned long points, injected;	/* over both injectors */
@@ -596,9 +599,11 @@ static void sweep_call(struct sweep *s, const struct call *c, const struct injec
 	bool done = false;
 	int r;
 
-	for (n = 1; n <= s->max_nth && !done && !why[0]; n++) {
+	for (n = in->arm == nth_arm ? s->first_nth : 1; n <= s->max_nth && !done && !why[0]; n++) {
 		bool hit;
 
+		if (n % 100 == 0)
+			printf("# failnth: %s, %s: point %u\n", c->name, in->name, n);
 		r = setup(s, c, &f);
 		if (r) {
 			snprintf(why, sizeof(why), "set-up failed: %s", strerror(-r));
@@ -640,7 +645,7 @@ static void sweep_call(struct sweep *s, const struct call *c, const struct injec
 			s->broken = true;
 		}
 	}
-	s->points += n - 1;
+	s->points += n - (in->arm == nth_arm ? s->first_nth : 1);
 	s->injected += injected;
 	if (!why[0] && !done)
 		snprintf(why, sizeof(why), "still failing at point %u (--max-nth)", s->max_nth);
@@ -760,6 +765,7 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "ko", required_argument, NULL, 'k' },
 		{ "max-nth", required_argument, NULL, 'n' },
+		{ "first-nth", required_argument, NULL, 'f' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "no-module", no_argument, NULL, 'M' },
 		{ "dry-run", no_argument, NULL, 'D' },
@@ -767,7 +773,7 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ 0 },
 	};
-	struct sweep s = { .ko = "build/kmod/anpu.ko", .max_nth = 3000 };
+	struct sweep s = { .ko = "build/kmod/anpu.ko", .first_nth = 1, .max_nth = 3000 };
 	struct injector nth = { .name = "fail-nth", .arm = nth_arm, .disarm = nth_disarm };
 	struct injector none = { .name = "no injection" };
 	const char *only = NULL;
@@ -776,20 +782,25 @@ int main(int argc, char **argv)
 	int c, fd, r;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((c = getopt_long(argc, argv, "k:n:o:MDs:v", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:n:f:o:MDs:v", lo, NULL)) != -1) {
 		switch (c) {
 		case 'k': s.ko = optarg; break;
 		case 'n': s.max_nth = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'f': s.first_nth = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'o': only = optarg; break;
 		case 'M': module = false; break;
 		case 'D': dry = true; break;
 		case 's': s.skip_call = optarg; break;
 		case 'v': verbose = true; break;
 		default:
-			fprintf(stderr, "usage: %s [--ko PATH] [--max-nth N] [--only NAME] "
+			fprintf(stderr, "usage: %s [--ko PATH] [--first-nth N] [--max-nth N] [--only NAME] "
 				"[--no-module] [--dry-run] [--skip NAME] [--verbose]\n", argv[0]);
 			return 2;
 		}
+	}
+	if (s.first_nth < 1 || s.first_nth > s.max_nth) {
+		fprintf(stderr, "%s: --first-nth takes 1..max-nth (%u)\n", argv[0], s.max_nth);
+		return 2;
 	}
 	fd = anpu_open();
 	if (fd < 0) {
