@@ -37,13 +37,13 @@ static inline uint32_t bucket_of(float p)
  * exp(x) for x <= 0 (0 below -87, where float exp underflows: banned tokens
  * have -inf logits). Cephes' expf: x = k ln 2 + r, |r| <= ln 2 / 2, a degree
  * 7 polynomial for e^r, 2^k from the exponent bits; 8 lanes at a time in
- * GCC vector types (target_clones: AVX2 where the CPU has it, else SSE2).
+ * GCC vector types (AVX2 where the CPU has it, else SSE2: see AVX2_OR_BASE).
  */
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
 
 /* *v = exp(*v), in place: a vector argument by value would change the ABI between clones */
-static inline void exp8_le0(v8f *v)
+static inline __attribute__((always_inline)) void exp8_le0(v8f *v)
 {
 	v8f x = *v;
 	v8i under = x < -87.0f;
@@ -65,7 +65,8 @@ typedef uint16_t v8h __attribute__((vector_size(16)));
 typedef uint16_t v16h __attribute__((vector_size(32)));
 
 /* p[i] = exp(x[i] - max) and bucket[i] = bucket_of(p[i]) of 8 values at @x. */
-static inline void exp_buckets8(float *p, uint16_t *bucket, const float *x, float max)
+static inline __attribute__((always_inline)) void
+exp_buckets8(float *p, uint16_t *bucket, const float *x, float max)
 {
 	v8f v;
 	v8h b;
@@ -78,9 +79,30 @@ static inline void exp_buckets8(float *p, uint16_t *bucket, const float *x, floa
 	memcpy(bucket, &b, sizeof(b));
 }
 
-/* exp_buckets8() over n values (a tail through a padded copy). */
-__attribute__((target_clones("avx2", "default")))
-static void exp_buckets(float *p, uint16_t *bucket, const float *x, float max, size_t n)
+/*
+ * The loops below are each built twice, for AVX2 and for the baseline, and
+ * picked per call from the CPU: GCC's target_clones would pick once through
+ * an ifunc resolver, but that runs before a sanitizer's runtime is set up and
+ * crashed the TSan build at start.
+ */
+#define AVX2_OR_BASE(ret, name, params, args)					\
+	__attribute__((target("avx2"))) static ret name##_avx2 params		\
+	{									\
+		return name##_body args;					\
+	}									\
+	static ret name##_base params						\
+	{									\
+		return name##_body args;					\
+	}									\
+	static ret name params							\
+	{									\
+		return __builtin_cpu_supports("avx2") ? name##_avx2 args	\
+						      : name##_base args;	\
+	}
+
+/* exp_buckets8() over n values (a tail through a padded copy); returns n. */
+static inline __attribute__((always_inline)) size_t
+exp_buckets_body(float *p, uint16_t *bucket, const float *x, float max, size_t n)
 {
 	size_t i;
 
@@ -95,11 +117,14 @@ static void exp_buckets(float *p, uint16_t *bucket, const float *x, float max, s
 		memcpy(p + i, pt, (n - i) * sizeof(*p));
 		memcpy(bucket + i, bt, (n - i) * sizeof(*bucket));
 	}
+	return n;
 }
+AVX2_OR_BASE(size_t, exp_buckets,
+	     (float *p, uint16_t *bucket, const float *x, float max, size_t n),
+	     (p, bucket, x, max, n))
 
 /* x[i] /= by, and the largest of them. */
-__attribute__((target_clones("avx2", "default")))
-static float divide_max(float *x, float by, size_t n)
+static inline __attribute__((always_inline)) float divide_max_body(float *x, float by, size_t n)
 {
 	v8f m = { -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY,
 		  -INFINITY }, v;
@@ -123,10 +148,11 @@ static float divide_max(float *x, float by, size_t n)
 	}
 	return r;
 }
+AVX2_OR_BASE(float, divide_max, (float *x, float by, size_t n), (x, by, n))
 
 /* The first i >= @from with bucket[i] == @b, or @n: 16 at a time. */
-__attribute__((target_clones("avx2", "default")))
-static size_t next_in_bucket(const uint16_t *bucket, size_t from, size_t n, uint16_t b)
+static inline __attribute__((always_inline)) size_t
+next_in_bucket_body(const uint16_t *bucket, size_t from, size_t n, uint16_t b)
 {
 	size_t i = from;
 
@@ -145,6 +171,8 @@ static size_t next_in_bucket(const uint16_t *bucket, size_t from, size_t n, uint
 			return i;
 	return n;
 }
+AVX2_OR_BASE(size_t, next_in_bucket, (const uint16_t *bucket, size_t from, size_t n, uint16_t b),
+	     (bucket, from, n, b))
 
 static int by_p_then_id(const void *a, const void *b)
 {
@@ -183,7 +211,7 @@ static int wide_prepare(struct anpurt_sampler *s, size_t n, float max, struct wi
 	w->mass = s->bucket_mass;
 	if (max == -INFINITY)
 		return -1;
-	exp_buckets(w->prob, s->bucket_id, x, max, n);
+	(void)exp_buckets(w->prob, s->bucket_id, x, max, n);
 	/*
 	 * Four histograms, candidate i into histogram i % 4: consecutive
 	 * candidates often fall in one bucket, and one histogram would chain
