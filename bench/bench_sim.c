@@ -13,6 +13,12 @@
  *                                           matmuls (24 layers + lm head), M=1,
  *                                           weight bytes / step_ms / read_gbs
  *   sim.matmul.decode.<dt>.step_ms          best step time of the rounds
+ *   sim.attention.decode.<m>.pos4000.bw_fraction
+ *                                           one decode step's ATTENTION ops at
+ *                                           position 4000 (every layer, F16
+ *                                           caches, model <m>'s heads): cache
+ *                                           bytes / step time / read_gbs, in
+ *                                           the same rounds (.step_ms: the time)
  *   sim.bw.rounds                           rounds: per dtype one bw read and
  *                                           one step, for ~40 s
  *   sim.matmul.decode.<dt>.<K>x<N>.gbs      per shape (24 distinct copies)
@@ -35,6 +41,7 @@
 #include <unistd.h>
 
 #include "anpusim.h"
+#include "bench/bench_sim_attention.h"
 #include "bench/bw_read.h"
 #include "bench/peak.h"
 #include "sim/kernels/quant.h"
@@ -372,10 +379,14 @@ static double decode_budget_s = 40.0;	/* interleaved bw / decode rounds; --budge
  * rounds, so both see the same stretch of machine state (other load comes
  * and goes on a scale of seconds).
  */
+#define ATT_POS 4000
+#define N_ATT_SHAPES 3	/* bench_att_shapes[] */
+
 static int bench_decode(struct sim_exec *ex, struct bw_buf *bw)
 {
 	static struct step steps[N_DTYPES];
-	double best[N_DTYPES], best_bw = 0, t_end;
+	struct att_step *att[N_ATT_SHAPES] = { 0 };
+	double best[N_DTYPES], best_att[N_ATT_SHAPES], best_bw = 0, t_end;
 	char name[128];
 	int rounds = 0, rc = 0;
 
@@ -386,10 +397,21 @@ static int bench_decode(struct sim_exec *ex, struct bw_buf *bw)
 			rc = -ENOMEM;
 		}
 	}
+	for (unsigned int a = 0; a < N_ATT_SHAPES && a < bench_att_shape_count; a++) {
+		best_att[a] = 1e30;
+		att[a] = att_step_create(&bench_att_shapes[a], ATT_POS);
+		if (!att[a]) {
+			fprintf(stderr, "bench: out of memory for %s's attention\n",
+				bench_att_shapes[a].name);
+			rc = -ENOMEM;
+		}
+	}
 	if (rc)
 		goto out;
 	for (size_t d = 0; d < N_DTYPES; d++)	/* warm-up: pool, pages, x buffers */
 		time_ops(ex, &steps[d], 0, 0, 1);
+	for (unsigned int a = 0; a < N_ATT_SHAPES; a++)
+		att_step_run(ex, att[a]);
 	t_end = now_s() + decode_budget_s;
 	while (rounds < DECODE_MAX_ROUNDS && (rounds < DECODE_MIN_ROUNDS || now_s() < t_end)) {
 		for (size_t d = 0; d < N_DTYPES; d++) {
@@ -400,6 +422,12 @@ static int bench_decode(struct sim_exec *ex, struct bw_buf *bw)
 				best_bw = g;
 			if (t < best[d])
 				best[d] = t;
+		}
+		for (unsigned int a = 0; a < N_ATT_SHAPES; a++) {
+			double t = att_step_run(ex, att[a]);
+
+			if (t < best_att[a])
+				best_att[a] = t;
 		}
 		rounds++;
 	}
@@ -412,11 +440,22 @@ static int bench_decode(struct sim_exec *ex, struct bw_buf *bw)
 		snprintf(name, sizeof(name), "sim.matmul.decode.%s.step_ms", dtypes[d].name);
 		emit(name, best[d] * 1e3, "ms", NULL);
 	}
+	for (unsigned int a = 0; a < N_ATT_SHAPES; a++) {
+		snprintf(name, sizeof(name), "sim.attention.decode.%s.pos%u.bw_fraction",
+			 bench_att_shapes[a].name, ATT_POS);
+		emit(name, (double)att_step_bytes(att[a]) / best_att[a] / 1e9 / best_bw, "fraction",
+		     "F16 K and V rows 0..pos of every layer / step time / read bandwidth");
+		snprintf(name, sizeof(name), "sim.attention.decode.%s.pos%u.step_ms",
+			 bench_att_shapes[a].name, ATT_POS);
+		emit(name, best_att[a] * 1e3, "ms", NULL);
+	}
 	for (size_t d = 0; d < N_DTYPES; d++)
 		bench_shapes(ex, &dtypes[d], &steps[d]);
 out:
 	for (size_t d = 0; d < N_DTYPES; d++)
 		step_free(&steps[d]);
+	for (unsigned int a = 0; a < N_ATT_SHAPES; a++)
+		att_step_free(att[a]);
 	return rc;
 }
 

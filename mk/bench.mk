@@ -1,6 +1,6 @@
 # Simulator benchmark: build/bin/anpu-bench-sim; `make bench-sim` runs it and
 # writes build/bench/sim.jsonl (rewritten every run).
-BENCH_SIM_SRC := bench/bench_sim.c bench/bw_read_avx2.c bench/bw_read_avx512.c \
+BENCH_SIM_SRC := bench/bench_sim.c bench/bench_sim_attention.c bench/bw_read_avx2.c bench/bw_read_avx512.c \
 	bench/peak_avx2.c bench/peak_avx512.c
 BENCH_SIM_OBJ := $(BENCH_SIM_SRC:%.c=$(OBJ)/%.o)
 BENCH_SIM_BIN := $(BUILD)/bin/anpu-bench-sim

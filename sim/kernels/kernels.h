@@ -61,10 +61,17 @@ struct sim_kernels {
 	 */
 	/* F16 -> F32 of n values, exactly. */
 	void (*att_f16_to_f32)(float *dst, const uint8_t *src, uint32_t n);
-	/* 8 partial sums, lane d % 8, combined ((l0+l4)+(l1+l5))+((l2+l6)+(l3+l7)). */
-	float (*att_dot8)(const float *a, const float *b, uint32_t n);
-	/* acc[d] += p * v[d] */
-	void (*att_axpy)(float *acc, float p, const float *v, uint32_t n);
+	/*
+	 * s[j] = scale * dot(q, rows + j * stride), j < n: 8 partial sums
+	 * (lane d % 8), combined ((l0+l4)+(l1+l5))+((l2+l6)+(l3+l7)).
+	 */
+	void (*att_scores)(float *s, const float *q, const float *rows, size_t stride,
+			   uint32_t n, uint32_t hd, float scale);
+	/* s[j] = sim_att_exp(s[j] - max), j < n; returns their sum (lanes j % 8) */
+	float (*att_exp_sum)(float *s, uint32_t n, float max);
+	/* acc[d] += p[j] * rows[j * stride + d] for j = 0 .. n - 1 in turn */
+	void (*att_accum)(float *acc, const float *p, const float *rows, size_t stride,
+			  uint32_t n, uint32_t hd);
 };
 
 enum sim_act {

@@ -271,25 +271,12 @@ static void dot_q6_K(size_t n, const void *w, const void *const *x,
 /*
  * ---- ATTENTION's inner loops ----
  * GCC/Clang vector extensions: element-wise IEEE float arithmetic, so the
- * results are those of the scalar loops they replace, on any target (one
- * SSE2 / NEON instruction per 4-wide operation).
+ * results are those of the scalar loops they replace, on any target; the
+ * block loops are att_vec.inc's, as on every path.
  */
 typedef float v4f __attribute__((vector_size(16)));
 typedef uint32_t v4u __attribute__((vector_size(16)));
 typedef uint16_t v4h __attribute__((vector_size(8)));
-
-static inline v4f load4(const float *p)
-{
-	v4f v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static inline void store4(float *p, v4f v)
-{
-	memcpy(p, &v, sizeof(v));
-}
 
 /*
  * F16 -> F32, exactly (same bits as sim_f16_to_f32): shifting exponent and
@@ -324,35 +311,7 @@ static void att_f16_to_f32(float *dst, const uint8_t *src, uint32_t n)
 	}
 }
 
-/* 8 partial sums, lane d % 8, combined ((l0+l4)+(l1+l5))+((l2+l6)+(l3+l7)). */
-static float att_dot8(const float *a, const float *b, uint32_t n)
-{
-	v4f lo = { 0 }, hi = { 0 }, t;
-	float l[8];
-	uint32_t i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		lo += load4(a + i) * load4(b + i);
-		hi += load4(a + i + 4) * load4(b + i + 4);
-	}
-	memcpy(l, &lo, sizeof(lo));
-	memcpy(l + 4, &hi, sizeof(hi));
-	for (; i < n; i++)
-		l[i % 8] += a[i] * b[i];
-	t = load4(l) + load4(l + 4);
-	return (t[0] + t[1]) + (t[2] + t[3]);
-}
-
-/* acc[d] += p * v[d]: element-wise, so exact scalar order. */
-static void att_axpy(float *acc, float p, const float *v, uint32_t n)
-{
-	uint32_t i = 0;
-
-	for (; i + 4 <= n; i += 4)
-		store4(acc + i, load4(acc + i) + p * load4(v + i));
-	for (; i < n; i++)
-		acc[i] += p * v[i];
-}
+#include "att_vec.inc"
 
 const struct sim_kernels sim_kernels_portable = {
 	.name = "portable",
@@ -372,6 +331,7 @@ const struct sim_kernels sim_kernels_portable = {
 	.quantize_q8 = sim_quantize_row_q8,
 	.quantize_q8K = sim_quantize_row_q8K,
 	.att_f16_to_f32 = att_f16_to_f32,
-	.att_dot8 = att_dot8,
-	.att_axpy = att_axpy,
+	.att_scores = att_scores,
+	.att_exp_sum = att_exp_sum,
+	.att_accum = att_accum,
 };

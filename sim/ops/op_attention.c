@@ -14,8 +14,12 @@
  * The softmax is computed online in blocks of ATT_BLOCK positions in
  * ascending order: the running maximum is subtracted before exp, and the
  * running sum and accumulator are rescaled by exp(old_max - new_max) when a
- * block raises the maximum; the output is acc / sum. Dot products use 8
- * interleaved float partial sums (lane d % 8) combined pairwise. F16 cache
+ * block raises the maximum; a block's weights are summed with 8 partial sums
+ * (lane j % 8) combined like a dot product's and then added to the running
+ * sum; the output is acc / sum. exp is sim_att_exp() (kernels/att_exp.h: a
+ * fixed polynomial, so the same bits on every host, not the C library's).
+ * Dot products use 8 interleaved float partial sums (lane d % 8) combined
+ * ((l0+l4)+(l1+l5))+((l2+l6)+(l3+l7)). F16 cache
  * values convert exactly to float. Non-finite inputs give unspecified (but
  * in-bounds) results.
  * One pool task computes, for query row m, up to ATT_HEADS query heads that
@@ -23,8 +27,8 @@
  * every output row is computed in the fixed order above whatever the
  * grouping, so the result does not depend on the thread count.
  * Inner loops: the att_* entries of the kernel path in use (struct
- * sim_kernels, sim/kernels/: portable GCC vector extensions, or AVX2 + F16C
- * on both x86 paths); every path gives identical bits (no FMA).
+ * sim_kernels: sim/kernels/att_vec.inc compiled for each path, F16C for the
+ * conversion on x86); every path gives identical bits (no FMA).
  * Errors: DTYPE (q/out not F32, caches not F16/F32); SHAPE if q.ne[3] != 1,
  * a cache has ne[2] or ne[3] != 1, v's shape differs from k's, k.ne[0] is
  * not a multiple of head_dim, n_head is not a multiple of n_kv_head,
@@ -36,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../kernels/att_exp.h"
 #include "../kernels/kernels.h"
 #include "../sim_ops.h"
 #include "../sim_pool.h"
@@ -125,68 +130,78 @@ struct attention_state {
 };
 
 /*
- * Point rowp[0..n) at cache rows j0.. of the kv head at element @off, as
- * floats: F32 rows in place, F16 rows converted into @buf.
+ * Cache rows j0 .. j0 + n - 1 of the kv head at element @off as floats, one
+ * every *stride floats: F32 rows in place, F16 rows converted into @buf.
+ * Meanwhile the same rows of the next block (ATT_BLOCK further, below
+ * @kv_len) are prefetched: a task streams only its kv head's slice of every
+ * row, which the hardware prefetcher alone fetches with few misses in
+ * flight; asked for here, they arrive while this block is computed on.
  */
-static void cache_rows(const struct sim_tensor *c, size_t off, uint32_t j0,
-		       uint32_t n, uint32_t hd, float *buf, const float **rowp,
-		       const struct sim_kernels *k)
+static const float *cache_rows(const struct sim_tensor *c, size_t off, uint32_t j0,
+			       uint32_t n, uint32_t hd, uint32_t kv_len, float *buf,
+			       size_t *stride, const struct sim_kernels *k)
 {
-	for (uint32_t j = 0; j < n; j++) {
-		const uint8_t *src = c->data + (size_t)(j0 + j) * c->nb[1];
+	size_t es = c->dtype == ANPU_DTYPE_F16 ? 2 : 4;
+	const uint8_t *src = c->data + (size_t)j0 * c->nb[1] + off * es;
+	const uint8_t *ahead = src + (size_t)ATT_BLOCK * c->nb[1];
+	uint32_t n_ahead = 0;
 
-		if (c->dtype == ANPU_DTYPE_F16) {
-			k->att_f16_to_f32(buf + (size_t)j * hd, src + 2 * off, hd);
-			rowp[j] = buf + (size_t)j * hd;
-		} else {
-			rowp[j] = (const float *)src + off;
-		}
+	if (j0 + ATT_BLOCK < kv_len)
+		n_ahead = kv_len - j0 - ATT_BLOCK < n ? kv_len - j0 - ATT_BLOCK : n;
+	for (uint32_t j = 0; j < n; j++) {
+		if (j < n_ahead)
+			for (size_t b = 0; b < hd * es; b += 64)
+				__builtin_prefetch(ahead + (size_t)j * c->nb[1] + b);
+		if (es == 2)
+			k->att_f16_to_f32(buf + (size_t)j * hd, src + (size_t)j * c->nb[1], hd);
 	}
+	if (es == 2) {
+		*stride = hd;
+		return buf;
+	}
+	*stride = c->nb[1] / 4;
+	return (const float *)src;
 }
 
 static void attention_block(const struct attention_job *job,
 			    struct attention_state *st, uint32_t nh,
-			    size_t off, uint32_t j0, uint32_t nb)
+			    size_t off, uint32_t j0, uint32_t nb, uint32_t kv_len)
 {
 	const struct sim_op *op = job->op;
+	const struct sim_kernels *k = job->k;
 	uint32_t hd = op->t[0].ne[0];
 	float scale = op->params.attention.scale;
 	uint32_t step = job->chunk_rows;
-	const float *rowp[ATT_BLOCK];
+	const float *rows;
+	size_t stride;
 
 	for (uint32_t c0 = 0; c0 < nb; c0 += step) {
 		uint32_t n = nb - c0 < step ? nb - c0 : step;
 
-		cache_rows(&op->t[1], off, j0 + c0, n, hd, st->rows, rowp, job->k);
+		rows = cache_rows(&op->t[1], off, j0 + c0, n, hd, kv_len, st->rows, &stride, k);
 		for (uint32_t h = 0; h < nh; h++)
-			for (uint32_t j = 0; j < n; j++)
-				st->s[h][c0 + j] = scale * job->k->att_dot8(st->q[h], rowp[j], hd);
+			k->att_scores(st->s[h] + c0, st->q[h], rows, stride, n, hd, scale);
 	}
 	for (uint32_t h = 0; h < nh; h++) {
 		float bmax = -INFINITY;
 
 		for (uint32_t j = 0; j < nb; j++)
-			if (st->s[h][j] > bmax)
-				bmax = st->s[h][j];
+			bmax = st->s[h][j] > bmax ? st->s[h][j] : bmax;
 		if (bmax > st->max[h]) {
-			float corr = expf(st->max[h] - bmax);
+			float corr = sim_att_exp(st->max[h] - bmax);
 
 			st->sum[h] *= corr;
 			scale_row(st->acc[h], corr, hd);
 			st->max[h] = bmax;
 		}
-		for (uint32_t j = 0; j < nb; j++) {
-			st->s[h][j] = expf(st->s[h][j] - st->max[h]);
-			st->sum[h] += st->s[h][j];
-		}
+		st->sum[h] += k->att_exp_sum(st->s[h], nb, st->max[h]);
 	}
 	for (uint32_t c0 = 0; c0 < nb; c0 += step) {
 		uint32_t n = nb - c0 < step ? nb - c0 : step;
 
-		cache_rows(&op->t[2], off, j0 + c0, n, hd, st->rows, rowp, job->k);
+		rows = cache_rows(&op->t[2], off, j0 + c0, n, hd, kv_len, st->rows, &stride, k);
 		for (uint32_t h = 0; h < nh; h++)
-			for (uint32_t j = 0; j < n; j++)
-				job->k->att_axpy(st->acc[h], st->s[h][c0 + j], rowp[j], hd);
+			k->att_accum(st->acc[h], st->s[h] + c0, rows, stride, n, hd);
 	}
 }
 
@@ -217,7 +232,7 @@ static void attention_task(void *ctx, uint32_t task, unsigned int thread)
 	}
 	for (uint32_t j0 = 0; j0 < kv_len; j0 += ATT_BLOCK)
 		attention_block(job, &st, nh, off, j0,
-				kv_len - j0 < ATT_BLOCK ? kv_len - j0 : ATT_BLOCK);
+				kv_len - j0 < ATT_BLOCK ? kv_len - j0 : ATT_BLOCK, kv_len);
 	for (uint32_t h = 0; h < nh; h++)
 		for (uint32_t d = 0; d < hd; d++)
 			st.out[h][d] = st.acc[h][d] / st.sum[h];

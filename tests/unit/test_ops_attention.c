@@ -21,6 +21,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../../sim/kernels/att_exp.h"
 #include "../../sim/kernels/kernels.h"
 #include "../../sim/sim_fp16.h"
 #include "../ref/ref_ops.h"
@@ -187,17 +188,35 @@ static void test_attention_head_dim_256(void **state)
 	check_attention(&c, 2);
 }
 
-static void run_attention_threads(unsigned int threads, float *out)
+static const struct att_case threads_case = { 64, 8, 2, 4, 400, 300,
+					       ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 };
+
+/* Runs case @c (q scaled by @q_scale: a wider spread of scores) into @out. */
+static void run_attention(const struct att_case *c, float q_scale, unsigned int threads,
+			  float *out)
 {
-	const struct att_case c = { 64, 8, 2, 4, 400, 300,
-				    ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 };
 	struct sim_op op;
 
-	make_attention(&op, &c);
-	fill_attention(&op, &c, 21, NULL, NULL);
+	make_attention(&op, c);
+	fill_attention(&op, c, 21, NULL, NULL);
+	if (q_scale != 1.0f) {
+		uint64_t nq = ref_tensor_nelems(&op.t[0]);
+		float *q = malloc(nq * 4);
+
+		ref_tensor_load(&op.t[0], q);
+		for (uint64_t i = 0; i < nq; i++)
+			q[i] *= q_scale;
+		ref_tensor_store(&op.t[0], q);
+		free(q);
+	}
 	assert_int_equal(ref_run_op(&sim_op_attention, &op, threads), 0);
 	ref_tensor_load(&op.t[3], out);
 	free_op(&op);
+}
+
+static void run_attention_threads(unsigned int threads, float *out)
+{
+	run_attention(&threads_case, 1.0f, threads, out);
 }
 
 static void test_attention_bit_identical_for_1_2_3_threads(void **state)
@@ -251,26 +270,107 @@ static void test_attention_converts_every_f16_value_exactly(void **state)
 	free(got);
 }
 
-/* The AVX2/F16C inner loops must give the portable loops' bits exactly. */
-static void test_attention_avx2_and_portable_bit_identical(void **state)
+/*
+ * Every SIMD path gives the portable path's bits (docs/hardware.md 10.8):
+ * a head_dim that is a whole number of vectors and one that is not, F16 and
+ * F32 caches, block tails of every length mod 8, and scores spread over
+ * exp's whole range (some weights underflow to 0).
+ */
+static void test_attention_every_path_gives_portable_bits(void **state)
 {
-	size_t n = 64 * 8 * 4;
-	float *a = malloc(n * 4), *b = malloc(n * 4);
+	static const char *const paths[] = { "avx2", "avx512" };
+	static const struct att_case cases[] = {
+		{ 64, 8, 2, 4, 400, 300, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
+		{ 43, 6, 3, 9, 200, 131, ANPU_DTYPE_F32, ANPU_DTYPE_F16, 3 },
+		{ 128, 4, 1, 2, 150, 97, ANPU_DTYPE_F16, ANPU_DTYPE_F32, 0 },
+	};
+	static const float q_scales[] = { 1.0f, 40.0f };
+	const char *prev = sim_kernels_get()->name;
+	unsigned int checked = 0;
 
 	(void)state;
-	if (!sim_kernels_supported("avx2")) {
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		size_t n = (size_t)cases[c].head_dim * cases[c].n_head * cases[c].m_rows;
+		float *want = malloc(n * 4), *got = malloc(n * 4);
+
+		for (size_t s = 0; s < sizeof(q_scales) / sizeof(q_scales[0]); s++) {
+			assert_int_equal(sim_kernels_select("portable"), 0);
+			run_attention(&cases[c], q_scales[s], 2, want);
+			for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
+				if (!sim_kernels_supported(paths[p]))
+					continue;
+				assert_int_equal(sim_kernels_select(paths[p]), 0);
+				run_attention(&cases[c], q_scales[s], 2, got);
+				if (memcmp(want, got, n * 4))
+					fail_msg("%s: case %zu, q x %g: not the portable bits",
+						 paths[p], c, (double)q_scales[s]);
+				checked++;
+			}
+		}
+		free(want);
+		free(got);
+	}
+	assert_int_equal(sim_kernels_select(prev), 0);
+	if (!checked) {
 		print_message("host lacks AVX2/F16C: only the portable path exists\n");
-		free(a);
-		free(b);
 		skip();
 	}
-	assert_int_equal(sim_kernels_select("portable"), 0);
-	run_attention_threads(2, a);
-	assert_int_equal(sim_kernels_select("avx2"), 0);
-	run_attention_threads(2, b);
-	assert_memory_equal(a, b, n * 4);
-	free(a);
-	free(b);
+}
+
+/*
+ * ATTENTION's exp (kernels/att_exp.h): exp(0) is exactly 1, within 2 ulp of
+ * exp(x) wherever the result is a normal float, 0 below -87 and for -inf or
+ * NaN, and each path's eight-lane version gives the scalar's bits.
+ */
+static void test_attention_exp_accuracy_and_lanes(void **state)
+{
+	static const char *const paths[] = { "portable", "avx2", "avx512" };
+	const char *prev = sim_kernels_get()->name;
+	float xs[64], got[64];
+	double max_ulp = 0;
+
+	(void)state;
+	assert_true(sim_att_exp(0.0f) == 1.0f);
+	assert_true(sim_att_exp(-87.5f) == 0.0f);
+	assert_true(sim_att_exp(-INFINITY) == 0.0f);
+	assert_true(sim_att_exp(NAN) == 0.0f);
+	for (float x = -87.0f; x <= 88.0f; x += 0.001953125f) {
+		double want = exp((double)x), e = sim_att_exp(x);
+		int ex;
+
+		if (want < 0x1p-126)
+			continue;
+		frexp(want, &ex);
+		if (fabs(e - want) / ldexp(1.0, ex - 24) > max_ulp)
+			max_ulp = fabs(e - want) / ldexp(1.0, ex - 24);
+	}
+	print_message("att exp: max error %.2f ulp\n", max_ulp);
+	assert_true(max_ulp <= 2.0);
+	for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
+		if (!sim_kernels_supported(paths[p]))
+			continue;
+		assert_int_equal(sim_kernels_select(paths[p]), 0);
+		for (uint32_t n = 1; n <= 64; n++) {
+			float l[8] = { 0 }, sum, want_sum;
+
+			for (uint32_t j = 0; j < 64; j++)
+				xs[j] = got[j] = -100.0f + 3.1f * (float)((j * 7 + n) % 64);
+			got[n / 2] = -INFINITY;
+			xs[n / 2] = -INFINITY;
+			sum = sim_kernels_get()->att_exp_sum(got, n, 2.5f);
+			for (uint32_t j = 0; j < n; j++) {
+				float want = sim_att_exp(xs[j] - 2.5f);
+
+				if (memcmp(&got[j], &want, 4))
+					fail_msg("%s: n %u lane %u: %a, scalar %a", paths[p], n, j,
+						 (double)got[j], (double)want);
+				l[j % 8] += want;
+			}
+			want_sum = ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7]));
+			assert_memory_equal(&sum, &want_sum, 4);
+		}
+	}
+	assert_int_equal(sim_kernels_select(prev), 0);
 }
 
 static uint32_t check_case(const struct att_case *c,
@@ -516,7 +616,8 @@ int main(void)
 		cmocka_unit_test(test_attention_head_dim_256),
 		cmocka_unit_test(test_attention_bit_identical_for_1_2_3_threads),
 		cmocka_unit_test(test_attention_converts_every_f16_value_exactly),
-		cmocka_unit_test(test_attention_avx2_and_portable_bit_identical),
+		cmocka_unit_test(test_attention_every_path_gives_portable_bits),
+		cmocka_unit_test(test_attention_exp_accuracy_and_lanes),
 		cmocka_unit_test(test_attention_accepts_last_cache_row),
 		cmocka_unit_test(test_attention_rejects_pos_past_cache),
 		cmocka_unit_test(test_attention_rejects_n_head_not_multiple_of_kv_heads),
