@@ -449,12 +449,15 @@ int bench_model(int argc, char **argv)
 			ep.device = argv[++i];
 		else if (!strcmp(argv[i], "--decode-only"))
 			decode_only = 1;
-		else if (!strcmp(argv[i], "--long") && i + 1 < argc && (long_n = atoi(argv[++i])) >= 256)
-			;
-		else
+		else if (!strcmp(argv[i], "--long") && i + 1 < argc) {
+			long_n = atoi(argv[++i]);
+			if (long_n < 256)
+				runs = 0;	/* the usage line below */
+		} else {
 			runs = 0;
+		}
 	}
-	if (runs < 1 || ep.threads < 1 || (long_n && long_n < 256)) {
+	if (runs < 1 || ep.threads < 1) {
 		fprintf(stderr, "anpu-bench-runtime: model FILE LABEL [--runs N>=1] [--threads T>=1] [--bw GBS]"
 			" [--ids-out FILE] [--device DEV] [--decode-only] [--long N>=256]\n");
 		return 2;
