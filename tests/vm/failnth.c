@@ -323,7 +323,13 @@ static const struct call calls[] = {
 	 * passes the errno on; its log line names the step.
 	 */
 	{ "probe (bind)", NEED_UNBOUND, c_bind, { EBUSY, EINVAL, ENODEV } },
-	{ "module load (finit_module)", NEED_UNLOADED, c_module_load, { 0 } },
+	/*
+	 * The driver core reports a failed allocation of the module's
+	 * /sys/module/<name>/drivers directory as EINVAL (module_add_driver(),
+	 * drivers/base/module.c: module_create_drivers_dir() leaves no
+	 * directory); pci_register_driver() passes it on.
+	 */
+	{ "module load (finit_module)", NEED_UNLOADED, c_module_load, { EINVAL } },
 };
 
 /* ---- set-up and tear-down (no injection armed) ---- */
