@@ -42,6 +42,7 @@
 
 #include "anpusim.h"
 #include "bench/bench_sim_attention.h"
+#include "bench/bench_tensor.h"
 #include "bench/bw_read.h"
 #include "bench/peak.h"
 #include "sim/kernels/quant.h"
@@ -157,26 +158,6 @@ static double bw_once(struct bw_buf *bw)
 }
 
 /* ---- matmul ops ---- */
-
-static void mk_tensor(struct sim_tensor *t, uint32_t dtype, uint32_t ne0,
-		      uint32_t ne1, void *data, uint64_t addr)
-{
-	unsigned int be = 1, bb = 4;
-
-	anpu_dtype_layout(dtype, &be, &bb);
-	memset(t, 0, sizeof(*t));
-	t->data = data;
-	t->npu_addr = addr;
-	t->dtype = dtype;
-	t->ne[0] = ne0;
-	t->ne[1] = ne1;
-	t->ne[2] = t->ne[3] = 1;
-	t->row_bytes = (size_t)ne0 / be * bb;
-	t->nb[0] = bb;
-	t->nb[1] = t->row_bytes;
-	t->nb[2] = t->nb[3] = t->row_bytes * ne1;
-	t->extent = t->row_bytes * ne1;
-}
 
 static uint64_t rng = 0x243f6a8885a308d3ull;
 
@@ -309,9 +290,9 @@ static int step_build(struct step *s, const struct bench_dtype *bd, uint32_t m)
 		op->opcode = ANPU_OP_MATMUL;
 		op->n_tensors = 3;
 		fill_weights(dt, s->weights + off, sh->k, sh->n);
-		mk_tensor(&op->t[0], ANPU_DTYPE_F32, sh->k, m, s->x, 0x10000);
-		mk_tensor(&op->t[1], dt, sh->k, sh->n, s->weights + off, 0x20000000 + off);
-		mk_tensor(&op->t[2], ANPU_DTYPE_F32, sh->n, m, s->y, 0x10000000);
+		bench_tensor(&op->t[0], ANPU_DTYPE_F32, sh->k, m, s->x, 0x10000);
+		bench_tensor(&op->t[1], dt, sh->k, sh->n, s->weights + off, 0x20000000 + off);
+		bench_tensor(&op->t[2], ANPU_DTYPE_F32, sh->n, m, s->y, 0x10000000);
 		off += (weight_bytes(dt, sh->k, sh->n) + 63) & ~(size_t)63;
 	}
 	return 0;
@@ -565,9 +546,9 @@ static void bench_prefill(struct sim_exec *ex, const struct bench_dtype *bd, uns
 		memset(&op, 0, sizeof(op));
 		op.opcode = ANPU_OP_MATMUL;
 		op.n_tensors = 3;
-		mk_tensor(&op.t[0], ANPU_DTYPE_F32, sh->k, PREFILL_M, x, 0x10000);
-		mk_tensor(&op.t[1], dt, sh->k, sh->n, w, 0x20000000);
-		mk_tensor(&op.t[2], ANPU_DTYPE_F32, sh->n, PREFILL_M, y, 0x10000000);
+		bench_tensor(&op.t[0], ANPU_DTYPE_F32, sh->k, PREFILL_M, x, 0x10000);
+		bench_tensor(&op.t[1], dt, sh->k, sh->n, w, 0x20000000);
+		bench_tensor(&op.t[2], ANPU_DTYPE_F32, sh->n, PREFILL_M, y, 0x10000000);
 		int int8 = sim_weight_block_elems(dt) > 1;
 		double peak = 0;
 

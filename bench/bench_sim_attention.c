@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "bench/bench_sim_attention.h"
+#include "bench/bench_tensor.h"
 
 const struct att_shape bench_att_shapes[] = {
 	{ "qwen2.5-0.5b", 24, 64, 14, 2 },
@@ -22,23 +23,6 @@ struct att_step {
 	float *q, *out;
 	size_t cache_row;	/* F16 values of one cache row (all kv heads) */
 };
-
-static void tensor(struct sim_tensor *t, uint32_t dtype, uint32_t ne0, uint32_t ne1,
-		   size_t es, void *data, uint64_t addr)
-{
-	memset(t, 0, sizeof(*t));
-	t->data = data;
-	t->npu_addr = addr;
-	t->dtype = dtype;
-	t->ne[0] = ne0;
-	t->ne[1] = ne1;
-	t->ne[2] = t->ne[3] = 1;
-	t->row_bytes = ne0 * es;
-	t->nb[0] = es;
-	t->nb[1] = t->row_bytes;
-	t->nb[2] = t->nb[3] = t->row_bytes * ne1;
-	t->extent = t->row_bytes * ne1;
-}
 
 struct att_step *att_step_create(const struct att_shape *sh, uint32_t pos)
 {
@@ -77,11 +61,11 @@ struct att_step *att_step_create(const struct att_shape *sh, uint32_t pos)
 		op->n_tensors = 4;
 		op->params.attention.scale = 1.0f / sqrtf((float)sh->head_dim);
 		op->pos = pos;
-		tensor(&op->t[0], ANPU_DTYPE_F32, sh->head_dim, sh->n_head, 4, s->q, 0x10000);
-		tensor(&op->t[1], ANPU_DTYPE_F16, (uint32_t)s->cache_row, ctx, 2, k, 0x20000000);
-		tensor(&op->t[2], ANPU_DTYPE_F16, (uint32_t)s->cache_row, ctx, 2, k + layer_vals,
-		       0x40000000);
-		tensor(&op->t[3], ANPU_DTYPE_F32, sh->head_dim, sh->n_head, 4, s->out, 0x30000);
+		bench_tensor(&op->t[0], ANPU_DTYPE_F32, sh->head_dim, sh->n_head, s->q, 0x10000);
+		bench_tensor(&op->t[1], ANPU_DTYPE_F16, (uint32_t)s->cache_row, ctx, k, 0x20000000);
+		bench_tensor(&op->t[2], ANPU_DTYPE_F16, (uint32_t)s->cache_row, ctx, k + layer_vals,
+			     0x40000000);
+		bench_tensor(&op->t[3], ANPU_DTYPE_F32, sh->head_dim, sh->n_head, s->out, 0x30000);
 	}
 	return s;
 }

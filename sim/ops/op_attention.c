@@ -143,15 +143,18 @@ static const float *cache_rows(const struct sim_tensor *c, size_t off, uint32_t 
 {
 	size_t es = c->dtype == ANPU_DTYPE_F16 ? 2 : 4;
 	const uint8_t *src = c->data + (size_t)j0 * c->nb[1] + off * es;
-	const uint8_t *ahead = src + (size_t)ATT_BLOCK * c->nb[1];
 	uint32_t n_ahead = 0;
 
 	if (j0 + ATT_BLOCK < kv_len)
 		n_ahead = kv_len - j0 - ATT_BLOCK < n ? kv_len - j0 - ATT_BLOCK : n;
 	for (uint32_t j = 0; j < n; j++) {
-		if (j < n_ahead)
+		/* the address is formed only for rows that exist */
+		if (j < n_ahead) {
+			const uint8_t *ahead = src + (size_t)(ATT_BLOCK + j) * c->nb[1];
+
 			for (size_t b = 0; b < hd * es; b += 64)
-				__builtin_prefetch(ahead + (size_t)j * c->nb[1] + b);
+				__builtin_prefetch(ahead + b);
+		}
 		if (es == 2)
 			k->att_f16_to_f32(buf + (size_t)j * hd, src + (size_t)j * c->nb[1], hd);
 	}
