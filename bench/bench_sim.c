@@ -42,7 +42,6 @@
 
 #include "anpusim.h"
 #include "bench/bench_sim_attention.h"
-#include "bench/bench_tensor.h"
 #include "bench/bw_read.h"
 #include "bench/peak.h"
 #include "sim/kernels/quant.h"
@@ -290,9 +289,10 @@ static int step_build(struct step *s, const struct bench_dtype *bd, uint32_t m)
 		op->opcode = ANPU_OP_MATMUL;
 		op->n_tensors = 3;
 		fill_weights(dt, s->weights + off, sh->k, sh->n);
-		bench_tensor(&op->t[0], ANPU_DTYPE_F32, sh->k, m, s->x, 0x10000);
-		bench_tensor(&op->t[1], dt, sh->k, sh->n, s->weights + off, 0x20000000 + off);
-		bench_tensor(&op->t[2], ANPU_DTYPE_F32, sh->n, m, s->y, 0x10000000);
+		sim_tensor_dense(&op->t[0], ANPU_DTYPE_F32, sh->k, m, 1, 1, s->x, 0x10000);
+		sim_tensor_dense(&op->t[1], dt, sh->k, sh->n, 1, 1, s->weights + off,
+				 0x20000000 + off);
+		sim_tensor_dense(&op->t[2], ANPU_DTYPE_F32, sh->n, m, 1, 1, s->y, 0x10000000);
 		off += (weight_bytes(dt, sh->k, sh->n) + 63) & ~(size_t)63;
 	}
 	return 0;
@@ -546,9 +546,11 @@ static void bench_prefill(struct sim_exec *ex, const struct bench_dtype *bd, uns
 		memset(&op, 0, sizeof(op));
 		op.opcode = ANPU_OP_MATMUL;
 		op.n_tensors = 3;
-		bench_tensor(&op.t[0], ANPU_DTYPE_F32, sh->k, PREFILL_M, x, 0x10000);
-		bench_tensor(&op.t[1], dt, sh->k, sh->n, w, 0x20000000);
-		bench_tensor(&op.t[2], ANPU_DTYPE_F32, sh->n, PREFILL_M, y, 0x10000000);
+		sim_tensor_dense(&op.t[0], ANPU_DTYPE_F32, sh->k, PREFILL_M, 1, 1, x,
+				 0x10000);
+		sim_tensor_dense(&op.t[1], dt, sh->k, sh->n, 1, 1, w, 0x20000000);
+		sim_tensor_dense(&op.t[2], ANPU_DTYPE_F32, sh->n, PREFILL_M, 1, 1, y,
+				 0x10000000);
 		int int8 = sim_weight_block_elems(dt) > 1;
 		double peak = 0;
 

@@ -6,7 +6,6 @@
 #include <time.h>
 
 #include "bench/bench_sim_attention.h"
-#include "bench/bench_tensor.h"
 
 const struct att_shape bench_att_shapes[] = {
 	{ "qwen2.5-0.5b", 24, 64, 14, 2 },
@@ -61,11 +60,14 @@ struct att_step *att_step_create(const struct att_shape *sh, uint32_t pos)
 		op->n_tensors = 4;
 		op->params.attention.scale = 1.0f / sqrtf((float)sh->head_dim);
 		op->pos = pos;
-		bench_tensor(&op->t[0], ANPU_DTYPE_F32, sh->head_dim, sh->n_head, s->q, 0x10000);
-		bench_tensor(&op->t[1], ANPU_DTYPE_F16, (uint32_t)s->cache_row, ctx, k, 0x20000000);
-		bench_tensor(&op->t[2], ANPU_DTYPE_F16, (uint32_t)s->cache_row, ctx, k + layer_vals,
-			     0x40000000);
-		bench_tensor(&op->t[3], ANPU_DTYPE_F32, sh->head_dim, sh->n_head, s->out, 0x30000);
+		sim_tensor_dense(&op->t[0], ANPU_DTYPE_F32, sh->head_dim, sh->n_head, 1, 1,
+				 s->q, 0x10000);
+		sim_tensor_dense(&op->t[1], ANPU_DTYPE_F16, (uint32_t)s->cache_row, ctx, 1, 1,
+				 k, 0x20000000);
+		sim_tensor_dense(&op->t[2], ANPU_DTYPE_F16, (uint32_t)s->cache_row, ctx, 1, 1,
+				 k + layer_vals, 0x40000000);
+		sim_tensor_dense(&op->t[3], ANPU_DTYPE_F32, sh->head_dim, sh->n_head, 1, 1,
+				 s->out, 0x30000);
 	}
 	return s;
 }

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../hw/anpu_hwif.h"
 
@@ -98,6 +99,36 @@ static inline int sim_tensor_same_shape(const struct sim_tensor *a,
 {
 	return a->ne[0] == b->ne[0] && a->ne[1] == b->ne[1] &&
 	       a->ne[2] == b->ne[2] && a->ne[3] == b->ne[3];
+}
+
+/*
+ * A dense tensor over @data (rows packed, no padding), as benchmarks and
+ * tests that drive ops directly build them: the row size follows the dtype's
+ * block layout. Returns 0 (and leaves @t zeroed) for an unknown dtype.
+ */
+static inline int sim_tensor_dense(struct sim_tensor *t, uint32_t dtype,
+				   uint32_t ne0, uint32_t ne1, uint32_t ne2,
+				   uint32_t ne3, void *data, uint64_t addr)
+{
+	unsigned int block_elems, block_bytes;
+
+	memset(t, 0, sizeof(*t));
+	if (!anpu_dtype_layout(dtype, &block_elems, &block_bytes))
+		return 0;
+	t->data = data;
+	t->npu_addr = addr;
+	t->dtype = dtype;
+	t->ne[0] = ne0;
+	t->ne[1] = ne1;
+	t->ne[2] = ne2;
+	t->ne[3] = ne3;
+	t->row_bytes = (size_t)ne0 / block_elems * block_bytes;
+	t->nb[0] = block_bytes;
+	t->nb[1] = t->row_bytes;
+	t->nb[2] = t->nb[1] * ne1;
+	t->nb[3] = t->nb[2] * ne2;
+	t->extent = t->nb[3] * ne3;
+	return 1;
 }
 
 /* Host address of row (i1, i2, i3). */

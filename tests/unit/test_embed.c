@@ -29,21 +29,7 @@
 static void mk_tensor(struct sim_tensor *t, uint32_t dtype, uint32_t ne0,
 		      uint32_t ne1, void *data, uint64_t addr)
 {
-	unsigned int be = 1, bb = 4;
-
-	assert_true(anpu_dtype_layout(dtype, &be, &bb));
-	memset(t, 0, sizeof(*t));
-	t->data = data;
-	t->npu_addr = addr;
-	t->dtype = dtype;
-	t->ne[0] = ne0;
-	t->ne[1] = ne1;
-	t->ne[2] = t->ne[3] = 1;
-	t->row_bytes = (size_t)ne0 / be * bb;
-	t->nb[0] = bb;
-	t->nb[1] = t->row_bytes;
-	t->nb[2] = t->nb[3] = t->row_bytes * ne1;
-	t->extent = t->row_bytes * ne1;
+	assert_true(sim_tensor_dense(t, dtype, ne0, ne1, 1, 1, data, addr));
 }
 
 struct emb {

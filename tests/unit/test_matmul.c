@@ -34,23 +34,7 @@ static void mk_tensor(struct sim_tensor *t, uint32_t dtype, uint32_t ne0,
 		      uint32_t ne1, uint32_t ne2, uint32_t ne3, void *data,
 		      uint64_t addr)
 {
-	unsigned int be = 1, bb = 1;
-
-	assert_true(anpu_dtype_layout(dtype, &be, &bb));
-	memset(t, 0, sizeof(*t));
-	t->data = data;
-	t->npu_addr = addr;
-	t->dtype = dtype;
-	t->ne[0] = ne0;
-	t->ne[1] = ne1;
-	t->ne[2] = ne2;
-	t->ne[3] = ne3;
-	t->row_bytes = (size_t)ne0 / be * bb;
-	t->nb[0] = bb;
-	t->nb[1] = t->row_bytes;
-	t->nb[2] = t->nb[1] * ne1;
-	t->nb[3] = t->nb[2] * ne2;
-	t->extent = t->nb[3] * ne3;
+	assert_true(sim_tensor_dense(t, dtype, ne0, ne1, ne2, ne3, data, addr));
 }
 
 struct mm_case {
