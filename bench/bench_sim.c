@@ -361,13 +361,12 @@ static double decode_budget_s = 40.0;	/* interleaved bw / decode rounds; --budge
  * and goes on a scale of seconds).
  */
 #define ATT_POS 4000
-#define N_ATT_SHAPES 3	/* bench_att_shapes[] */
 
 static int bench_decode(struct sim_exec *ex, struct bw_buf *bw)
 {
 	static struct step steps[N_DTYPES];
-	struct att_step *att[N_ATT_SHAPES] = { 0 };
-	double best[N_DTYPES], best_att[N_ATT_SHAPES], best_bw = 0, t_end;
+	struct att_step *att[BENCH_ATT_SHAPES] = { 0 };
+	double best[N_DTYPES], best_att[BENCH_ATT_SHAPES], best_bw = 0, t_end;
 	char name[128];
 	int rounds = 0, rc = 0;
 
@@ -378,7 +377,7 @@ static int bench_decode(struct sim_exec *ex, struct bw_buf *bw)
 			rc = -ENOMEM;
 		}
 	}
-	for (unsigned int a = 0; a < N_ATT_SHAPES && a < bench_att_shape_count; a++) {
+	for (unsigned int a = 0; a < BENCH_ATT_SHAPES; a++) {
 		best_att[a] = 1e30;
 		att[a] = att_step_create(&bench_att_shapes[a], ATT_POS);
 		if (!att[a]) {
@@ -391,7 +390,7 @@ static int bench_decode(struct sim_exec *ex, struct bw_buf *bw)
 		goto out;
 	for (size_t d = 0; d < N_DTYPES; d++)	/* warm-up: pool, pages, x buffers */
 		time_ops(ex, &steps[d], 0, 0, 1);
-	for (unsigned int a = 0; a < N_ATT_SHAPES; a++)
+	for (unsigned int a = 0; a < BENCH_ATT_SHAPES; a++)
 		att_step_run(ex, att[a]);
 	t_end = now_s() + decode_budget_s;
 	while (rounds < DECODE_MAX_ROUNDS && (rounds < DECODE_MIN_ROUNDS || now_s() < t_end)) {
@@ -404,7 +403,7 @@ static int bench_decode(struct sim_exec *ex, struct bw_buf *bw)
 			if (t < best[d])
 				best[d] = t;
 		}
-		for (unsigned int a = 0; a < N_ATT_SHAPES; a++) {
+		for (unsigned int a = 0; a < BENCH_ATT_SHAPES; a++) {
 			double t = att_step_run(ex, att[a]);
 
 			if (t < best_att[a])
@@ -421,7 +420,7 @@ static int bench_decode(struct sim_exec *ex, struct bw_buf *bw)
 		snprintf(name, sizeof(name), "sim.matmul.decode.%s.step_ms", dtypes[d].name);
 		emit(name, best[d] * 1e3, "ms", NULL);
 	}
-	for (unsigned int a = 0; a < N_ATT_SHAPES; a++) {
+	for (unsigned int a = 0; a < BENCH_ATT_SHAPES; a++) {
 		snprintf(name, sizeof(name), "sim.attention.decode.%s.pos%u.bw_fraction",
 			 bench_att_shapes[a].name, ATT_POS);
 		emit(name, (double)att_step_bytes(att[a]) / best_att[a] / 1e9 / best_bw, "fraction",
@@ -435,7 +434,7 @@ static int bench_decode(struct sim_exec *ex, struct bw_buf *bw)
 out:
 	for (size_t d = 0; d < N_DTYPES; d++)
 		step_free(&steps[d]);
-	for (unsigned int a = 0; a < N_ATT_SHAPES; a++)
+	for (unsigned int a = 0; a < BENCH_ATT_SHAPES; a++)
 		att_step_free(att[a]);
 	return rc;
 }

@@ -16,8 +16,9 @@ struct att_shape {
 	uint32_t layers, head_dim, n_head, n_kv_head;
 };
 
-extern const struct att_shape bench_att_shapes[];
-extern const unsigned int bench_att_shape_count;
+/* The shapes measured (a definition with another count does not compile). */
+#define BENCH_ATT_SHAPES 3
+extern const struct att_shape bench_att_shapes[BENCH_ATT_SHAPES];
 
 struct att_step;
 
