@@ -11,21 +11,24 @@
  * 0..pos + m (kv_len = pos + m + 1):
  *   s_j   = scale * dot(q, k_j)               (float)
  *   out   = sum_j softmax(s)_j * v_j
- * The softmax is computed online in blocks of ATT_BLOCK positions in
- * ascending order: the running maximum is subtracted before exp, and the
- * running sum and accumulator are rescaled by exp(old_max - new_max) when a
- * block raises the maximum; a block's weights are summed with 8 partial sums
- * (lane j % 8) combined like a dot product's and then added to the running
- * sum; the output is acc / sum. exp is sim_att_exp() (kernels/att_exp.h: a
+ * The positions are cut into spans of ATT_SPAN (0..255, 256..511, ...).
+ * In each span the softmax is computed online in blocks of ATT_BLOCK
+ * positions in ascending order, from max = -inf, sum = 0, acc = 0: the
+ * running maximum is subtracted before exp, and the running sum and
+ * accumulator are rescaled by exp(old_max - new_max) when a block raises the
+ * maximum; a block's weights are summed with 8 partial sums (lane j % 8)
+ * combined like a dot product's and then added to the running sum. The spans
+ * are merged in ascending order: the first one's state is taken as it is,
+ * each next one merged by merge_span() (both sides rescaled to the larger
+ * maximum, then added). The output is acc / sum. exp is sim_att_exp() (kernels/att_exp.h: a
  * fixed polynomial, so the same bits on every host, not the C library's).
  * Dot products use 8 interleaved float partial sums (lane d % 8) combined
  * ((l0+l4)+(l1+l5))+((l2+l6)+(l3+l7)). F16 cache
  * values convert exactly to float. Non-finite inputs give unspecified (but
  * in-bounds) results.
- * One pool task computes, for query row m, up to ATT_HEADS query heads that
- * share a kv head (so each cache row is converted once for all of them);
- * every output row is computed in the fixed order above whatever the
- * grouping, so the result does not depend on the thread count.
+ * Spans make a long decode step parallel without making the result depend
+ * on the thread count: how the op is cut into tasks (below) never changes
+ * the order of any operation.
  * Inner loops: the att_* entries of the kernel path in use (struct
  * sim_kernels: sim/kernels/att_vec.inc compiled for each path, F16C for the
  * conversion on x86); every path gives identical bits (no FMA).
@@ -47,10 +50,12 @@
 
 #define ATT_MAX_HEAD_DIM	1024u
 #define ATT_BLOCK		64u
-#define ATT_LANES		8u
-/* query heads one task serves, and floats of converted cache rows it holds:
- * with the accumulators about 70 KiB of stack per task */
-#define ATT_HEADS		8u
+#define ATT_SPAN		256u	/* positions per span: 4 blocks */
+/* a task's state: accumulators of at most ATT_TASK_HEADS query heads and
+ * ATT_TASK_FLOATS floats (twice: span and merged), and ATT_CHUNK_FLOATS floats
+ * of converted cache rows; about 170 KiB a thread at most */
+#define ATT_TASK_HEADS		64u
+#define ATT_TASK_FLOATS		16384u
 #define ATT_CHUNK_FLOATS	8192u
 
 static uint32_t fault(uint64_t *fault_addr, const struct sim_tensor *t,
@@ -108,45 +113,90 @@ static void scale_row(float *acc, float c, uint32_t n)
 }
 
 /*
- * One task: query row m of up to ATT_HEADS query heads that share kv head g.
- * They share the cache rows, so each row is converted once per task; the
- * arithmetic of every output row is exactly the one-row algorithm above.
+ * How an op is cut into tasks. Every output row is computed exactly as
+ * defined above whatever the cut, so the result depends neither on it nor on
+ * the thread count. A task serves query row m and a chunk of query heads:
+ * every head where they fit, so the cache rows are read whole, in one stream
+ * per task, and each F16 row is converted once for the heads that share it.
+ * Either it computes every span of its row and merges them itself (row tasks:
+ * prefill, where rows are many), or one span, whose state it leaves in the
+ * op's partials for a merge pass (span tasks: decode, where one row's spans
+ * are what keeps the threads busy).
  */
 struct attention_job {
 	const struct sim_op *op;
-	uint32_t group;		/* query heads per kv head */
-	uint32_t batches;	/* tasks per (kv head, row): ceil(group / ATT_HEADS) */
-	uint32_t chunk_rows;	/* cache rows converted at once */
 	const struct sim_kernels *k;	/* the inner loops */
+	uint32_t hd, n_head, group;	/* head_dim, query heads, per kv head */
+	uint32_t chunk_heads, chunks;	/* query heads per task, tasks per row and span */
+	uint32_t spans;			/* span tasks: the most spans of any row; else 0 */
+	uint32_t chunk_rows;		/* cache rows converted at once */
+	size_t state_floats;		/* one thread's state (struct attention_state) */
+	float *states;			/* threads x state_floats */
+	float *partials;		/* span tasks: [m][span][head], ATT_PARTIAL(hd) each */
 };
 
+/* A span's state in the partials: acc[hd], then max and sum. */
+#define ATT_PARTIAL(hd)		((size_t)(hd) + 2)
+
+/* One thread's working state, carved from job->states in 64-byte aligned parts. */
 struct attention_state {
-	const float *q[ATT_HEADS];
-	float *out[ATT_HEADS];
-	float acc[ATT_HEADS][ATT_MAX_HEAD_DIM];
-	float s[ATT_HEADS][ATT_BLOCK];
-	float max[ATT_HEADS], sum[ATT_HEADS];
-	float rows[ATT_CHUNK_FLOATS];	/* converted cache rows */
+	float *acc, *s, *max, *sum;	/* the span being computed, per head of the chunk */
+	float *macc, *mmax, *msum;	/* row tasks: the spans merged so far */
+	float *rows;			/* converted cache rows */
 };
+
+static size_t state_part(size_t floats)
+{
+	return (floats + 15) & ~(size_t)15;
+}
+
+static size_t attention_state_floats(uint32_t heads, uint32_t hd)
+{
+	return 2 * state_part((size_t)heads * hd) + state_part((size_t)heads * ATT_BLOCK) +
+	       4 * state_part(heads) + ATT_CHUNK_FLOATS;
+}
+
+static void attention_state_init(struct attention_state *st,
+				 const struct attention_job *job, unsigned int thread)
+{
+	float *p = job->states + thread * job->state_floats;
+	size_t heads = job->chunk_heads, hd = job->hd;
+
+	st->acc = p;
+	p += state_part(heads * hd);
+	st->macc = p;
+	p += state_part(heads * hd);
+	st->s = p;
+	p += state_part(heads * ATT_BLOCK);
+	st->max = p;
+	p += state_part(heads);
+	st->sum = p;
+	p += state_part(heads);
+	st->mmax = p;
+	p += state_part(heads);
+	st->msum = p;
+	p += state_part(heads);
+	st->rows = p;
+}
 
 /*
  * Cache rows j0 .. j0 + n - 1 of the kv head at element @off as floats, one
  * every *stride floats: F32 rows in place, F16 rows converted into @buf.
  * Meanwhile the same rows of the next block (ATT_BLOCK further, below
- * @kv_len) are prefetched: a task streams only its kv head's slice of every
- * row, which the hardware prefetcher alone fetches with few misses in
- * flight; asked for here, they arrive while this block is computed on.
+ * @j_end, the span's end) are prefetched: the hardware prefetcher alone
+ * keeps few misses in flight; asked for here, they arrive while this block
+ * is computed on.
  */
 static const float *cache_rows(const struct sim_tensor *c, size_t off, uint32_t j0,
-			       uint32_t n, uint32_t hd, uint32_t kv_len, float *buf,
+			       uint32_t n, uint32_t hd, uint32_t j_end, float *buf,
 			       size_t *stride, const struct sim_kernels *k)
 {
 	size_t es = c->dtype == ANPU_DTYPE_F16 ? 2 : 4;
 	const uint8_t *src = c->data + (size_t)j0 * c->nb[1] + off * es;
 	uint32_t n_ahead = 0;
 
-	if (j0 + ATT_BLOCK < kv_len)
-		n_ahead = kv_len - j0 - ATT_BLOCK < n ? kv_len - j0 - ATT_BLOCK : n;
+	if (j0 + ATT_BLOCK < j_end)
+		n_ahead = j_end - j0 - ATT_BLOCK < n ? j_end - j0 - ATT_BLOCK : n;
 	for (uint32_t j = 0; j < n; j++) {
 		/* the address is formed only for rows that exist */
 		if (j < n_ahead) {
@@ -166,92 +216,254 @@ static const float *cache_rows(const struct sim_tensor *c, size_t off, uint32_t 
 	return (const float *)src;
 }
 
-static void attention_block(const struct attention_job *job,
-			    struct attention_state *st, uint32_t nh,
-			    size_t off, uint32_t j0, uint32_t nb, uint32_t kv_len)
+/*
+ * Cache rows j0 .. j0 + nb - 1 (nb <= ATT_BLOCK) for query heads [h, h + nh)
+ * of row m, which share the kv head at element @off (@local: the first one's
+ * index in the chunk's state): the block's scores, its online-softmax step
+ * and its weighted sum of values.
+ */
+static void attention_block(const struct attention_job *job, struct attention_state *st,
+			    uint32_t m, uint32_t h, uint32_t local, uint32_t nh, size_t off,
+			    uint32_t j0, uint32_t nb, uint32_t j_end)
 {
 	const struct sim_op *op = job->op;
 	const struct sim_kernels *k = job->k;
-	uint32_t hd = op->t[0].ne[0];
+	uint32_t hd = job->hd, step = job->chunk_rows;
 	float scale = op->params.attention.scale;
-	uint32_t step = job->chunk_rows;
 	const float *rows;
 	size_t stride;
 
 	for (uint32_t c0 = 0; c0 < nb; c0 += step) {
 		uint32_t n = nb - c0 < step ? nb - c0 : step;
 
-		rows = cache_rows(&op->t[1], off, j0 + c0, n, hd, kv_len, st->rows, &stride, k);
-		for (uint32_t h = 0; h < nh; h++)
-			k->att_scores(st->s[h] + c0, st->q[h], rows, stride, n, hd, scale);
+		rows = cache_rows(&op->t[1], off, j0 + c0, n, hd, j_end, st->rows, &stride, k);
+		for (uint32_t i = 0; i < nh; i++)
+			k->att_scores(st->s + (size_t)(local + i) * ATT_BLOCK + c0,
+				      (const float *)sim_tensor_row(&op->t[0], h + i, m, 0),
+				      rows, stride, n, hd, scale);
 	}
-	for (uint32_t h = 0; h < nh; h++) {
+	for (uint32_t i = local; i < local + nh; i++) {
+		float *s = st->s + (size_t)i * ATT_BLOCK;
 		float bmax = -INFINITY;
 
 		for (uint32_t j = 0; j < nb; j++)
-			bmax = st->s[h][j] > bmax ? st->s[h][j] : bmax;
-		if (bmax > st->max[h]) {
-			float corr = sim_att_exp(st->max[h] - bmax);
+			bmax = s[j] > bmax ? s[j] : bmax;
+		if (bmax > st->max[i]) {
+			float corr = sim_att_exp(st->max[i] - bmax);
 
-			st->sum[h] *= corr;
-			scale_row(st->acc[h], corr, hd);
-			st->max[h] = bmax;
+			st->sum[i] *= corr;
+			scale_row(st->acc + (size_t)i * hd, corr, hd);
+			st->max[i] = bmax;
 		}
-		st->sum[h] += k->att_exp_sum(st->s[h], nb, st->max[h]);
+		st->sum[i] += k->att_exp_sum(s, nb, st->max[i]);
 	}
 	for (uint32_t c0 = 0; c0 < nb; c0 += step) {
 		uint32_t n = nb - c0 < step ? nb - c0 : step;
 
-		rows = cache_rows(&op->t[2], off, j0 + c0, n, hd, kv_len, st->rows, &stride, k);
-		for (uint32_t h = 0; h < nh; h++)
-			k->att_accum(st->acc[h], st->s[h] + c0, rows, stride, n, hd);
+		rows = cache_rows(&op->t[2], off, j0 + c0, n, hd, j_end, st->rows, &stride, k);
+		for (uint32_t i = local; i < local + nh; i++)
+			k->att_accum(st->acc + (size_t)i * hd, st->s + (size_t)i * ATT_BLOCK + c0,
+				     rows, stride, n, hd);
 	}
 }
 
-static void attention_task(void *ctx, uint32_t task, unsigned int thread)
+/*
+ * The online softmax of query heads [h0, h0 + nh) of row m over cache rows
+ * j_begin .. j_end - 1 (one span), from the empty state. Block by block, kv
+ * head by kv head: the heads of one block read the same cache rows, which
+ * stay in the core's caches meanwhile.
+ */
+static void attention_span(const struct attention_job *job, struct attention_state *st,
+			   uint32_t m, uint32_t h0, uint32_t nh, uint32_t j_begin,
+			   uint32_t j_end)
+{
+	uint32_t hd = job->hd, group = job->group;
+
+	for (uint32_t i = 0; i < nh; i++) {
+		st->max[i] = -INFINITY;
+		st->sum[i] = 0.0f;
+	}
+	memset(st->acc, 0, sizeof(float) * nh * hd);
+	for (uint32_t j0 = j_begin; j0 < j_end; j0 += ATT_BLOCK) {
+		uint32_t nb = j_end - j0 < ATT_BLOCK ? j_end - j0 : ATT_BLOCK;
+
+		for (uint32_t i = 0, n; i < nh; i += n) {
+			uint32_t g = (h0 + i) / group;
+
+			n = (g + 1) * group - (h0 + i);
+			if (n > nh - i)
+				n = nh - i;
+			attention_block(job, st, m, h0 + i, i, n, (size_t)g * hd, j0, nb, j_end);
+		}
+	}
+}
+
+/*
+ * A span's state (acc_s, max_s, sum_s) merged into the running one (acc,
+ * *max, *sum): each side is rescaled to the larger maximum, a product of its
+ * own, and the two are added.
+ */
+static void merge_span(float *acc, float *max, float *sum, const float *acc_s,
+		       float max_s, float sum_s, uint32_t hd)
+{
+	float new_max = max_s > *max ? max_s : *max;
+	float a = sim_att_exp(*max - new_max), b = sim_att_exp(max_s - new_max);
+	float t = *sum * a, u = sum_s * b;
+
+	*sum = t + u;
+	*max = new_max;
+	for (uint32_t d = 0; d < hd; d++) {
+		t = acc[d] * a;
+		u = acc_s[d] * b;
+		acc[d] = t + u;
+	}
+}
+
+static void write_out(const struct attention_job *job, uint32_t m, uint32_t h,
+		      const float *acc, float sum)
+{
+	float *out = (float *)sim_tensor_row(&job->op->t[3], h, m, 0);
+
+	for (uint32_t d = 0; d < job->hd; d++)
+		out[d] = acc[d] / sum;
+}
+
+/* Cache rows 0 .. kv_len - 1 are row m's. */
+static uint32_t kv_len_of(const struct attention_job *job, uint32_t m)
+{
+	return job->op->pos + m + 1;
+}
+
+static uint32_t chunk_size(const struct attention_job *job, uint32_t h0)
+{
+	return job->n_head - h0 < job->chunk_heads ? job->n_head - h0 : job->chunk_heads;
+}
+
+/* Row task: every span of row m for one chunk of heads, merged in order. */
+static void attention_row_task(void *ctx, uint32_t task, unsigned int thread)
 {
 	const struct attention_job *job = ctx;
-	const struct sim_op *op = job->op;
-	const struct sim_tensor *q = &op->t[0];
-	uint32_t hd = q->ne[0], n_kv = op->t[1].ne[0] / hd;
-	uint32_t batch = task % job->batches;
-	uint32_t g = task / job->batches % n_kv;
-	uint32_t m = task / job->batches / n_kv;
-	uint32_t h0 = g * job->group + batch * ATT_HEADS;
-	uint32_t nh = job->group - batch * ATT_HEADS;
-	uint32_t kv_len = op->pos + m + 1;
-	size_t off = (size_t)g * hd;
+	uint32_t m = task / job->chunks, h0 = task % job->chunks * job->chunk_heads;
+	uint32_t nh = chunk_size(job, h0), kv_len = kv_len_of(job, m), hd = job->hd;
 	struct attention_state st;
 
-	(void)thread;
-	if (nh > ATT_HEADS)
-		nh = ATT_HEADS;
-	for (uint32_t h = 0; h < nh; h++) {
-		st.q[h] = (const float *)sim_tensor_row(q, h0 + h, m, 0);
-		st.out[h] = (float *)sim_tensor_row(&op->t[3], h0 + h, m, 0);
-		st.max[h] = -INFINITY;
-		st.sum[h] = 0.0f;
-		memset(st.acc[h], 0, 4 * (size_t)hd);
+	attention_state_init(&st, job, thread);
+	for (uint32_t j = 0; j < kv_len; j += ATT_SPAN) {
+		attention_span(job, &st, m, h0, nh, j,
+			       kv_len - j < ATT_SPAN ? kv_len : j + ATT_SPAN);
+		if (j == 0) {	/* the first span's state is taken as it is */
+			memcpy(st.macc, st.acc, sizeof(float) * nh * hd);
+			memcpy(st.mmax, st.max, sizeof(float) * nh);
+			memcpy(st.msum, st.sum, sizeof(float) * nh);
+			continue;
+		}
+		for (uint32_t i = 0; i < nh; i++)
+			merge_span(st.macc + (size_t)i * hd, &st.mmax[i], &st.msum[i],
+				   st.acc + (size_t)i * hd, st.max[i], st.sum[i], hd);
 	}
-	for (uint32_t j0 = 0; j0 < kv_len; j0 += ATT_BLOCK)
-		attention_block(job, &st, nh, off, j0,
-				kv_len - j0 < ATT_BLOCK ? kv_len - j0 : ATT_BLOCK, kv_len);
-	for (uint32_t h = 0; h < nh; h++)
-		for (uint32_t d = 0; d < hd; d++)
-			st.out[h][d] = st.acc[h][d] / st.sum[h];
+	for (uint32_t i = 0; i < nh; i++)
+		write_out(job, m, h0 + i, st.macc + (size_t)i * hd, st.msum[i]);
+}
+
+static float *partial(const struct attention_job *job, uint32_t m, uint32_t span, uint32_t h)
+{
+	return job->partials +
+	       (((size_t)m * job->spans + span) * job->n_head + h) * ATT_PARTIAL(job->hd);
+}
+
+/* Span task: one span of row m for one chunk of heads, into the partials. */
+static void attention_span_task(void *ctx, uint32_t task, unsigned int thread)
+{
+	const struct attention_job *job = ctx;
+	uint32_t span = task % job->spans, c = task / job->spans % job->chunks;
+	uint32_t m = task / job->spans / job->chunks, h0 = c * job->chunk_heads;
+	uint32_t nh = chunk_size(job, h0), kv_len = kv_len_of(job, m), hd = job->hd;
+	uint32_t j = span * ATT_SPAN;
+	struct attention_state st;
+
+	if (j >= kv_len)	/* row m has fewer spans than the last row */
+		return;
+	attention_state_init(&st, job, thread);
+	attention_span(job, &st, m, h0, nh, j, kv_len - j < ATT_SPAN ? kv_len : j + ATT_SPAN);
+	for (uint32_t i = 0; i < nh; i++) {
+		float *p = partial(job, m, span, h0 + i);
+
+		memcpy(p, st.acc + (size_t)i * hd, sizeof(float) * hd);
+		p[hd] = st.max[i];
+		p[hd + 1] = st.sum[i];
+	}
+}
+
+/* The merge pass after span tasks: row m, head h, every span merged in order into span 0's. */
+static void attention_merge_task(void *ctx, uint32_t task, unsigned int thread)
+{
+	const struct attention_job *job = ctx;
+	uint32_t m = task / job->n_head, h = task % job->n_head, hd = job->hd;
+	uint32_t spans = (kv_len_of(job, m) + ATT_SPAN - 1) / ATT_SPAN;
+	float *run = partial(job, m, 0, h);
+
+	(void)thread;
+	for (uint32_t span = 1; span < spans; span++) {
+		const float *p = partial(job, m, span, h);
+
+		merge_span(run, &run[hd], &run[hd + 1], p, p[hd], p[hd + 1], hd);
+	}
+	write_out(job, m, h, run, run[hd + 1]);
+}
+
+/*
+ * Query heads per task: every head where their state fits, else whole kv-head
+ * groups, else part of one group; fewer (whole groups) when even a task per
+ * span of every row would leave threads idle.
+ */
+static uint32_t attention_chunk_heads(uint32_t n_head, uint32_t group, uint32_t hd,
+				      uint64_t row_spans, unsigned int threads)
+{
+	uint32_t fit = ATT_TASK_FLOATS / hd < ATT_TASK_HEADS ? ATT_TASK_FLOATS / hd :
+							       ATT_TASK_HEADS;
+	uint32_t heads = n_head <= fit ? n_head : group <= fit ? fit / group * group : fit;
+
+	while (heads > group && heads % group == 0 &&
+	       row_spans * ((n_head + heads - 1) / heads) < threads)
+		heads = (heads / group + 1) / 2 * group;
+	return heads;
 }
 
 static uint32_t attention_run(struct sim_exec *ex, const struct sim_op *op)
 {
-	uint32_t hd = op->t[0].ne[0], n_kv = op->t[1].ne[0] / hd;
-	struct attention_job job = { .op = op, .group = op->t[0].ne[1] / n_kv };
-	uint32_t rows = ATT_CHUNK_FLOATS / hd;
+	const struct sim_tensor *q = &op->t[0];
+	unsigned int threads = sim_pool_threads(ex->pool);
+	uint32_t hd = q->ne[0], n_kv = op->t[1].ne[0] / hd, rows = q->ne[2];
+	uint32_t spans = (uint32_t)(((uint64_t)op->pos + rows + ATT_SPAN - 1) / ATT_SPAN);
+	struct attention_job job = {
+		.op = op, .k = sim_kernels_get(), .hd = hd, .n_head = q->ne[1],
+		.group = q->ne[1] / n_kv,
+	};
+	size_t partial_floats = 0;
+	float *scratch;
 
-	job.k = sim_kernels_get();
-	job.batches = (job.group + ATT_HEADS - 1) / ATT_HEADS;
-	job.chunk_rows = rows > ATT_BLOCK ? ATT_BLOCK : rows;
-	sim_pool_run(ex->pool, job.batches * n_kv * op->t[0].ne[2],
-		     attention_task, &job);
+	job.chunk_rows = ATT_CHUNK_FLOATS / hd < ATT_BLOCK ? ATT_CHUNK_FLOATS / hd : ATT_BLOCK;
+	job.chunk_heads = attention_chunk_heads(job.n_head, job.group, hd,
+						(uint64_t)rows * spans, threads);
+	job.chunks = (job.n_head + job.chunk_heads - 1) / job.chunk_heads;
+	if (spans > 1 && (uint64_t)rows * job.chunks < 4u * threads) {
+		job.spans = spans;
+		partial_floats = (size_t)rows * spans * job.n_head * ATT_PARTIAL(hd);
+	}
+	job.state_floats = attention_state_floats(job.chunk_heads, hd);
+	/* thread 0's scratch: every thread's state, then the partials */
+	scratch = sim_pool_scratch(ex->pool, 0,
+				   sizeof(float) * (threads * job.state_floats + partial_floats));
+	if (!scratch)	/* host out of memory: nothing fits the ISA better */
+		return ANPU_CAUSE_SIZE_OVERFLOW;
+	job.states = scratch;
+	job.partials = scratch + threads * job.state_floats;
+	if (!job.spans) {
+		sim_pool_run(ex->pool, rows * job.chunks, attention_row_task, &job);
+		return 0;
+	}
+	sim_pool_run(ex->pool, rows * job.chunks * job.spans, attention_span_task, &job);
+	sim_pool_run(ex->pool, rows * job.n_head, attention_merge_task, &job);
 	return 0;
 }
 

@@ -168,14 +168,27 @@ static void test_attention_odd_head_dim_strided(void **state)
 	check_attention(&c, 2);
 }
 
-/* 12 query heads on one kv head: a task serves at most 8, so two tasks share it. */
+/*
+ * 24 query heads of head_dim 1024 on one kv head: a task holds the state of
+ * at most 16 of that size, so two tasks share the kv head.
+ */
 static void test_attention_group_larger_than_task_batch(void **state)
 {
-	const struct att_case c = { 32, 12, 1, 2, 100, 80,
+	const struct att_case c = { 1024, 24, 1, 2, 100, 80,
 				    ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 };
 
 	(void)state;
 	check_attention(&c, 3);
+}
+
+/* A long decode step: six spans of 256 positions, computed apart and merged. */
+static void test_attention_decode_long_context_spans(void **state)
+{
+	const struct att_case c = { 64, 14, 2, 1, 1600, 1500,
+				    ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 };
+
+	(void)state;
+	check_attention(&c, 2);
 }
 
 /* head_dim 256: cache rows are converted 32 at a time within a 64-row block. */
@@ -613,6 +626,7 @@ int main(void)
 		cmocka_unit_test(test_attention_gqa7_mixed_cache_dtypes),
 		cmocka_unit_test(test_attention_odd_head_dim_strided),
 		cmocka_unit_test(test_attention_group_larger_than_task_batch),
+		cmocka_unit_test(test_attention_decode_long_context_spans),
 		cmocka_unit_test(test_attention_head_dim_256),
 		cmocka_unit_test(test_attention_bit_identical_for_1_2_3_threads),
 		cmocka_unit_test(test_attention_converts_every_f16_value_exactly),
