@@ -93,8 +93,8 @@ int anpurt_sampler_create(const struct anpurt_sampler_params *params, uint32_t n
 	s->kept = malloc((size_t)n_vocab * sizeof(*s->kept));
 	s->work = malloc((size_t)n_vocab * 2 * sizeof(*s->work));
 	s->bucket_id = malloc((size_t)n_vocab * sizeof(*s->bucket_id));
-	s->bucket_count = malloc(4 * SAMPLER_BUCKETS * sizeof(*s->bucket_count));
-	s->bucket_mass = malloc(4 * SAMPLER_BUCKETS * sizeof(*s->bucket_mass));
+	s->bucket_count = malloc(SAMPLER_HISTS * SAMPLER_HIST_STRIDE * sizeof(*s->bucket_count));
+	s->bucket_mass = malloc(SAMPLER_HISTS * SAMPLER_HIST_STRIDE * sizeof(*s->bucket_mass));
 	s->hist = malloc(((size_t)p.penalty_last_n + 1) * sizeof(*s->hist));
 	s->scratch = malloc(((size_t)p.penalty_last_n + 1) * sizeof(*s->scratch));
 	s->bias = malloc((p.n_bias + 1) * sizeof(*s->bias));

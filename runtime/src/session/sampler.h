@@ -25,8 +25,8 @@ struct anpurt_sampler {
 	struct sampler_cand *kept;		/* n_vocab: sampler_dist_wide's output (swapped with cand) */
 	float *work;				/* 2 x n_vocab: sampler_dist_wide's logits, probabilities */
 	uint16_t *bucket_id;			/* n_vocab: sampler_wide.c's bucket of each candidate */
-	uint32_t *bucket_count;			/* 4 x SAMPLER_BUCKETS: sampler_wide.c's histograms */
-	double *bucket_mass;			/* 4 x SAMPLER_BUCKETS */
+	uint32_t *bucket_count;			/* SAMPLER_HISTS x SAMPLER_HIST_STRIDE: sampler_wide.c's histograms */
+	double *bucket_mass;			/* SAMPLER_HISTS x SAMPLER_HIST_STRIDE */
 	int32_t *scratch;			/* penalty_last_n: the window, sorted */
 };
 
@@ -48,6 +48,9 @@ size_t sampler_dist(struct anpurt_sampler *s, const float *logits);
 #define SAMPLER_SORT_MAX	1024
 /* sampler_dist_wide's probability buckets: the top 10 bits of a float in [0, 2) */
 #define SAMPLER_BUCKETS		1024
+/* sampler_wide.c's histogram copies (candidate i goes to copy i % SAMPLER_HISTS), their stride */
+#define SAMPLER_HISTS		4
+#define SAMPLER_HIST_STRIDE	(SAMPLER_BUCKETS + 24)
 /*
  * sampler_dist() for s->cand[0..n) (logits after temperature, n > SAMPLER_SORT_MAX)
  * in O(n): the top-p set exactly as a full sort gives it, then min-p, p > 0,

@@ -7,10 +7,12 @@
  *  - top-p: the candidates are bucketed by the top bits of their
  *    probability's float (exponent and 3 mantissa bits: buckets a factor
  *    at most 1.125 wide, ordered like the values); walking the buckets from the
- *    top finds the one where the mass reaches top_p; only that bucket is
- *    sorted, to cut it exactly. The kept set is exactly the one a full sort
- *    gives; the candidates come out bucket by bucket (descending), ids
- *    ascending within a bucket, the cut bucket in exact order;
+ *    top finds the one where the mass reaches top_p; that bucket is cut
+ *    again by the next 8 bits (sub-buckets) and only the sub-bucket where
+ *    the mass reaches top_p is sorted, to cut it exactly. The kept set is
+ *    exactly the one a full sort gives; the candidates come out bucket by
+ *    bucket (descending), ids ascending within a bucket, the cut bucket
+ *    likewise by sub-buckets, the cut sub-bucket in exact order;
  *  - min-p and the renormalisation as in the sorted path.
  */
 #include <math.h>
@@ -200,7 +202,7 @@ struct wide {
 /* 0, or -1 when every candidate is banned (@max -inf). */
 static int wide_prepare(struct anpurt_sampler *s, size_t n, float max, struct wide *w)
 {
-	const float *x = s->work;
+	const float *x = s->work, *prob = s->work + s->n_vocab;
 	const uint16_t *bucket = s->bucket_id;
 	uint32_t *count = s->bucket_count;
 	double *mass = s->bucket_mass;
@@ -213,31 +215,39 @@ static int wide_prepare(struct anpurt_sampler *s, size_t n, float max, struct wi
 		return -1;
 	(void)exp_buckets(w->prob, s->bucket_id, x, max, n);
 	/*
-	 * Four histograms, candidate i into histogram i % 4: consecutive
-	 * candidates often fall in one bucket, and one histogram would chain
-	 * every add to the one before.
+	 * SAMPLER_HISTS histograms, candidate i into histogram i % SAMPLER_HISTS:
+	 * consecutive candidates often fall in one bucket, and one histogram
+	 * would chain every add to the one before through memory. They are
+	 * SAMPLER_HIST_STRIDE apart, not a multiple of 4 KiB, so that one bucket
+	 * of two histograms is not a false dependency of the CPU's store-to-load
+	 * check (4K aliasing).
 	 */
-	memset(count, 0, 4 * N_BUCKETS * sizeof(*count));
-	memset(mass, 0, 4 * N_BUCKETS * sizeof(*mass));
+	memset(count, 0, SAMPLER_HISTS * SAMPLER_HIST_STRIDE * sizeof(*count));
+	memset(mass, 0, SAMPLER_HISTS * SAMPLER_HIST_STRIDE * sizeof(*mass));
 	for (i = 0; i + 4 <= n; i += 4) {
-		count[bucket[i]]++;
-		mass[bucket[i]] += w->prob[i];
-		count[N_BUCKETS + bucket[i + 1]]++;
-		mass[N_BUCKETS + bucket[i + 1]] += w->prob[i + 1];
-		count[2 * N_BUCKETS + bucket[i + 2]]++;
-		mass[2 * N_BUCKETS + bucket[i + 2]] += w->prob[i + 2];
-		count[3 * N_BUCKETS + bucket[i + 3]]++;
-		mass[3 * N_BUCKETS + bucket[i + 3]] += w->prob[i + 3];
+		uint32_t b0 = bucket[i], b1 = SAMPLER_HIST_STRIDE + bucket[i + 1];
+		uint32_t b2 = 2 * SAMPLER_HIST_STRIDE + bucket[i + 2];
+		uint32_t b3 = 3 * SAMPLER_HIST_STRIDE + bucket[i + 3];
+
+		count[b0]++;
+		mass[b0] += prob[i];
+		count[b1]++;
+		mass[b1] += prob[i + 1];
+		count[b2]++;
+		mass[b2] += prob[i + 2];
+		count[b3]++;
+		mass[b3] += prob[i + 3];
 	}
 	for (; i < n; i++) {
 		count[bucket[i]]++;
-		mass[bucket[i]] += w->prob[i];
+		mass[bucket[i]] += prob[i];
 	}
 	w->sum = 0;
 	for (uint32_t b = 0; b < N_BUCKETS; b++) {
-		count[b] += count[b + N_BUCKETS] + count[b + 2 * N_BUCKETS] + count[b + 3 * N_BUCKETS];
-		mass[b] = (mass[b] + mass[b + N_BUCKETS]) +
-			  (mass[b + 2 * N_BUCKETS] + mass[b + 3 * N_BUCKETS]);
+		count[b] += count[b + SAMPLER_HIST_STRIDE] + count[b + 2 * SAMPLER_HIST_STRIDE] +
+			    count[b + 3 * SAMPLER_HIST_STRIDE];
+		mass[b] = (mass[b] + mass[b + SAMPLER_HIST_STRIDE]) +
+			  (mass[b + 2 * SAMPLER_HIST_STRIDE] + mass[b + 3 * SAMPLER_HIST_STRIDE]);
 		w->sum += mass[b];
 	}
 	/* the top-p bucket: where the mass from the top reaches top_p (all: bucket 0) */
@@ -251,13 +261,77 @@ static int wide_prepare(struct anpurt_sampler *s, size_t n, float max, struct wi
 	return 0;
 }
 
+/* Within a bucket: the next 8 bits of the float below the bucket's */
+#define SUB_SHIFT	12
+#define N_SUBS		256u
+/* a cut bucket this small is sorted whole */
+#define CUT_SORT_MAX	64
+
+static inline uint32_t sub_of(float p)
+{
+	uint32_t bits;
+
+	memcpy(&bits, &p, sizeof(bits));
+	return (bits >> SUB_SHIFT) & (N_SUBS - 1);
+}
+
 /*
- * The cut bucket's members that top-p keeps, in exact order (p descending,
- * ids ascending), into @out; returns how many. Without top-p: all of them,
- * in candidate order. Candidate i is token @c[i].id (@c NULL: token i).
+ * The first members of @m[0..k) (one bucket, ids ascending) that bring the
+ * mass @acc to @want, in the order a full sort gives them up to sub-buckets:
+ * the bucket is cut again by the next 8 bits of the probability's float
+ * (sub-buckets ordered like the values), the members of the sub-buckets above
+ * the one where the mass reaches @want come first, sub-bucket by sub-bucket
+ * (ids ascending within), then that sub-bucket's members that top-p keeps, in
+ * exact order. Only that sub-bucket is sorted: a near-flat distribution puts
+ * thousands of candidates in one bucket. @tmp holds k. Returns how many.
+ */
+static size_t cut_sub_buckets(struct sampler_cand *m, size_t k, double acc, double want,
+			      struct sampler_cand *tmp)
+{
+	uint32_t count[N_SUBS] = { 0 }, start[N_SUBS], cut, at = 0;
+	double mass[N_SUBS] = { 0 };
+	size_t i, n_cut;
+
+	for (i = 0; i < k; i++) {
+		count[sub_of(m[i].p)]++;
+		mass[sub_of(m[i].p)] += m[i].p;
+	}
+	for (cut = N_SUBS - 1; cut > 0; cut--) {
+		if (acc + mass[cut] >= want)
+			break;
+		acc += mass[cut];
+	}
+	for (uint32_t b = N_SUBS; b-- > cut;) {
+		start[b] = at;
+		at += count[b];
+	}
+	for (i = 0; i < k; i++) {
+		uint32_t b = sub_of(m[i].p);
+
+		if (b >= cut)
+			tmp[start[b]++] = m[i];
+	}
+	n_cut = count[cut];
+	at -= (uint32_t)n_cut;	/* where the cut sub-bucket starts */
+	memcpy(m, tmp, at * sizeof(*m));
+	memcpy(m + at, tmp + at, n_cut * sizeof(*m));
+	qsort(m + at, n_cut, sizeof(*m), by_p_then_id);
+	for (i = 0; i < n_cut; i++) {
+		acc += m[at + i].p;
+		if (acc >= want)
+			return at + i + 1;
+	}
+	return at + n_cut;
+}
+
+/*
+ * The cut bucket's members that top-p keeps, in exact order up to
+ * sub-buckets (cut_sub_buckets), into @out; returns how many. Without top-p:
+ * all of them, in candidate order. Candidate i is token @c[i].id (@c NULL:
+ * token i). @tmp: room for the bucket's members, written after @c is read.
  */
 static size_t cut_members(const struct anpurt_sampler *s, const struct sampler_cand *c, size_t n,
-			  const struct wide *w, struct sampler_cand *out)
+			  const struct wide *w, struct sampler_cand *out, struct sampler_cand *tmp)
 {
 	size_t k = 0;
 	double acc = w->above;
@@ -268,6 +342,8 @@ static size_t cut_members(const struct anpurt_sampler *s, const struct sampler_c
 						  .logit = s->work[i], .p = w->prob[i] };
 	if (s->params.top_p >= 1.0f)
 		return k;
+	if (k > CUT_SORT_MAX)
+		return cut_sub_buckets(out, k, acc, w->want, tmp);
 	qsort(out, k, sizeof(*out), by_p_then_id);
 	for (size_t i = 0; i < k; i++) {
 		acc += out[i].p;
@@ -317,8 +393,8 @@ size_t sampler_dist_wide(struct anpurt_sampler *s, size_t n)
 			out[start[b]++].p = w.prob[i];
 		}
 	}
-	/* then the cut bucket's kept members, in exact order */
-	kept += cut_members(s, c, n, &w, out + kept);
+	/* then the cut bucket's kept members (cut_members' order) */
+	kept += cut_members(s, c, n, &w, out + kept, c);	/* c is read by then */
 	/* min-p, and no p = 0 */
 	for (i = k = 0; i < kept; i++)
 		if (min_p_keeps(s, out[i].p))
@@ -339,7 +415,7 @@ size_t sampler_dist_wide(struct anpurt_sampler *s, size_t n)
  * as a walk of sampler_dist_wide()'s list would make it, without building
  * the list: the uniform @u times the kept mass is walked down the buckets'
  * kept masses to one bucket, then down that bucket's members (ids ascending;
- * the cut bucket in its exact order). O(n), no sort but the cut bucket's.
+ * the cut bucket in cut_members' order). O(n), no sort but the cut sub-bucket's.
  */
 int32_t sampler_draw_wide(struct anpurt_sampler *s, const float *logits, float u)
 {
@@ -352,7 +428,7 @@ int32_t sampler_draw_wide(struct anpurt_sampler *s, const float *logits, float u
 	sampler_adjust_logits(s, logits, s->work);
 	if (wide_prepare(s, n, divide_max(s->work, s->params.temperature, n), &w))
 		return 0;	/* everything banned: the lowest id */
-	n_cut = cut_members(s, NULL, n, &w, cut);
+	n_cut = cut_members(s, NULL, n, &w, cut, s->cand);
 	/* bucket 0 holds p = 0 (banned, underflowed): never drawn */
 	lo = w.cut > 0 ? w.cut : 1;
 	for (b = lo; b < N_BUCKETS; b++) {
