@@ -130,14 +130,20 @@ void anpurt_sampler_free(struct anpurt_sampler *s)
 	free(s);
 }
 
-int anpurt_sampler_is_greedy(const struct anpurt_sampler *s)
+int sampler_adjusts_logits(const struct anpurt_sampler *s)
 {
 	const struct anpurt_sampler_params *p = &s->params;
 
-	return p->temperature <= 0.0f && p->n_bias == 0 &&
-	       (p->penalty_last_n == 0 ||
-		(p->repeat_penalty == 1.0f && p->presence_penalty == 0.0f &&
-		 p->frequency_penalty == 0.0f));
+	/* penalise() with these is x / 1 or x * 1, minus 0: x itself */
+	return p->n_bias != 0 ||
+	       (p->penalty_last_n != 0 &&
+		(p->repeat_penalty != 1.0f || p->presence_penalty != 0.0f ||
+		 p->frequency_penalty != 0.0f));
+}
+
+int anpurt_sampler_is_greedy(const struct anpurt_sampler *s)
+{
+	return s->params.temperature <= 0.0f && !sampler_adjusts_logits(s);
 }
 
 void anpurt_sampler_accept(struct anpurt_sampler *s, int32_t token)

@@ -30,6 +30,8 @@ struct anpurt_sampler {
 	int32_t *scratch;			/* penalty_last_n: the window, sorted */
 };
 
+/* Whether bias or penalties can change a logit (else adjusting is a plain copy). */
+int sampler_adjusts_logits(const struct anpurt_sampler *s);
 /* Bias and penalties applied to @logits into @x (n_vocab floats, by id). */
 void sampler_adjust_logits(struct anpurt_sampler *s, const float *logits, float *x);
 /* The same into s->cand[] (all n_vocab, in id order). */

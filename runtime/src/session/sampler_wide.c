@@ -125,8 +125,9 @@ AVX2_OR_BASE(size_t, exp_buckets,
 	     (float *p, uint16_t *bucket, const float *x, float max, size_t n),
 	     (p, bucket, x, max, n))
 
-/* x[i] /= by, and the largest of them. */
-static inline __attribute__((always_inline)) float divide_max_body(float *x, float by, size_t n)
+/* x[i] = src[i] / by (src may be x), and the largest of them. */
+static inline __attribute__((always_inline)) float
+divide_max_body(float *x, const float *src, float by, size_t n)
 {
 	v8f m = { -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY,
 		  -INFINITY }, v;
@@ -136,7 +137,7 @@ static inline __attribute__((always_inline)) float divide_max_body(float *x, flo
 	for (i = 0; i + 8 <= n; i += 8) {
 		v8i gt;
 
-		memcpy(&v, x + i, sizeof(v));
+		memcpy(&v, src + i, sizeof(v));
 		v /= by;
 		memcpy(x + i, &v, sizeof(v));
 		gt = v > m;
@@ -145,12 +146,13 @@ static inline __attribute__((always_inline)) float divide_max_body(float *x, flo
 	for (int l = 0; l < 8; l++)
 		r = m[l] > r ? m[l] : r;
 	for (; i < n; i++) {
-		x[i] /= by;
+		x[i] = src[i] / by;
 		r = x[i] > r ? x[i] : r;
 	}
 	return r;
 }
-AVX2_OR_BASE(float, divide_max, (float *x, float by, size_t n), (x, by, n))
+AVX2_OR_BASE(float, divide_max, (float *x, const float *src, float by, size_t n),
+	     (x, src, by, n))
 
 /* The first i >= @from with bucket[i] == @b, or @n: 16 at a time. */
 static inline __attribute__((always_inline)) size_t
@@ -369,7 +371,7 @@ size_t sampler_dist_wide(struct anpurt_sampler *s, size_t n)
 
 	for (i = 0; i < n; i++)
 		s->work[i] = c[i].logit;
-	if (wide_prepare(s, n, divide_max(s->work, 1.0f, n), &w)) {	/* everything banned: the lowest id */
+	if (wide_prepare(s, n, divide_max(s->work, s->work, 1.0f, n), &w)) {	/* everything banned: the lowest id */
 		size_t lowest = 0;
 
 		for (i = 1; i < n; i++)
@@ -425,8 +427,12 @@ int32_t sampler_draw_wide(struct anpurt_sampler *s, const float *logits, float u
 	size_t n_cut, i;
 	struct wide w;
 
-	sampler_adjust_logits(s, logits, s->work);
-	if (wide_prepare(s, n, divide_max(s->work, s->params.temperature, n), &w))
+	/* without biases or penalties the logits are divided where they are (no copy) */
+	if (sampler_adjusts_logits(s)) {
+		sampler_adjust_logits(s, logits, s->work);
+		logits = s->work;
+	}
+	if (wide_prepare(s, n, divide_max(s->work, logits, s->params.temperature, n), &w))
 		return 0;	/* everything banned: the lowest id */
 	n_cut = cut_members(s, NULL, n, &w, cut, s->cand);
 	/* bucket 0 holds p = 0 (banned, underflowed): never drawn */
