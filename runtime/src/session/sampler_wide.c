@@ -38,29 +38,42 @@ static inline uint32_t bucket_of(float p)
 /*
  * exp(x) for x <= 0 (0 below -87, where float exp underflows: banned tokens
  * have -inf logits). Cephes' expf: x = k ln 2 + r, |r| <= ln 2 / 2, a degree
- * 7 polynomial for e^r, 2^k from the exponent bits; 8 lanes at a time in
- * GCC vector types (AVX2 where the CPU has it, else SSE2: see AVX2_OR_BASE).
+ * 7 polynomial for e^r, 2^k from the exponent bits; 8 or 16 lanes at a time
+ * in GCC vector types (AVX-512 or AVX2 where the CPU has it, else SSE2: see
+ * AVX2_OR_BASE). Every lane is the same sequence of IEEE operations (no FMA
+ * contraction in C11 mode), so every width gives the same bits.
  */
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
+typedef float v16f __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+
+/* *v = exp(*v) for vector type VF (int twin VI); a statement list for one body per width */
+#define EXP_LE0_BODY(VF, VI)								\
+	VF x = *v;									\
+	VI under = x < -87.0f;								\
+	VF xc = (VF)(((VI)x & ~under) | ((VI)(x - x + -87.0f) & under));		\
+	VF k = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;	/* round */	\
+	VF r = xc - k * 0.693359375f + k * 2.12194440e-4f;				\
+	VF y = r * 1.9875691500e-4f + 1.3981999507e-3f;					\
+											\
+	y = y * r + 8.3334519073e-3f;							\
+	y = y * r + 4.1665795894e-2f;							\
+	y = y * r + 1.6666665459e-1f;							\
+	y = y * r + 5.0000001201e-1f;							\
+	y = y * r * r + r + 1.0f;							\
+	y *= (VF)((__builtin_convertvector(k, VI) + 127) << 23);			\
+	*v = (VF)((VI)y & ~under)
 
 /* *v = exp(*v), in place: a vector argument by value would change the ABI between clones */
 static inline __attribute__((always_inline)) void exp8_le0(v8f *v)
 {
-	v8f x = *v;
-	v8i under = x < -87.0f;
-	v8f xc = (v8f)(((v8i)x & ~under) | ((v8i)(x - x + -87.0f) & under));
-	v8f k = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;	/* round */
-	v8f r = xc - k * 0.693359375f + k * 2.12194440e-4f;
-	v8f y = r * 1.9875691500e-4f + 1.3981999507e-3f;
+	EXP_LE0_BODY(v8f, v8i);
+}
 
-	y = y * r + 8.3334519073e-3f;
-	y = y * r + 4.1665795894e-2f;
-	y = y * r + 1.6666665459e-1f;
-	y = y * r + 5.0000001201e-1f;
-	y = y * r * r + r + 1.0f;
-	y *= (v8f)((__builtin_convertvector(k, v8i) + 127) << 23);
-	*v = (v8f)((v8i)y & ~under);
+static inline __attribute__((always_inline)) void exp16_le0(v16f *v)
+{
+	EXP_LE0_BODY(v16f, v16i);
 }
 
 typedef uint16_t v8h __attribute__((vector_size(16)));
@@ -104,7 +117,7 @@ exp_buckets8(float *p, uint16_t *bucket, const float *x, float max)
 
 /* exp_buckets8() over n values (a tail through a padded copy); returns n. */
 static inline __attribute__((always_inline)) size_t
-exp_buckets_body(float *p, uint16_t *bucket, const float *x, float max, size_t n)
+exp_buckets_8_body(float *p, uint16_t *bucket, const float *x, float max, size_t n)
 {
 	size_t i;
 
@@ -121,9 +134,36 @@ exp_buckets_body(float *p, uint16_t *bucket, const float *x, float max, size_t n
 	}
 	return n;
 }
-AVX2_OR_BASE(size_t, exp_buckets,
+AVX2_OR_BASE(size_t, exp_buckets_8,
 	     (float *p, uint16_t *bucket, const float *x, float max, size_t n),
 	     (p, bucket, x, max, n))
+
+/* exp_buckets_8_body() 16 lanes at a time, for AVX-512 (the tail through the 8-lane one). */
+__attribute__((target("avx512f"))) static size_t
+exp_buckets_avx512(float *p, uint16_t *bucket, const float *x, float max, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 16 <= n; i += 16) {
+		v16f v;
+		v16h b;
+
+		memcpy(&v, x + i, sizeof(v));
+		v -= max;
+		exp16_le0(&v);
+		b = __builtin_convertvector((v16i)v >> BUCKET_SHIFT, v16h);
+		memcpy(p + i, &v, sizeof(v));
+		memcpy(bucket + i, &b, sizeof(b));
+	}
+	return i + exp_buckets_8_body(p + i, bucket + i, x + i, max, n - i);
+}
+
+static size_t exp_buckets(float *p, uint16_t *bucket, const float *x, float max, size_t n)
+{
+	if (__builtin_cpu_supports("avx512f"))
+		return exp_buckets_avx512(p, bucket, x, max, n);
+	return exp_buckets_8(p, bucket, x, max, n);
+}
 
 /* x[i] = src[i] / by (src may be x), and the largest of them. */
 static inline __attribute__((always_inline)) float
