@@ -516,6 +516,44 @@ ANPURT_API int anpurt_session_fork(struct anpurt_session *parent, uint32_t n_tok
 				   const struct anpurt_session_params *params,
 				   struct anpurt_session **child);
 
+/*
+ * Batched decoding: sessions of one engine and one priority that decode at the
+ * same time run one greedy step together, one token each, in a single NPU job
+ * whose weight ops process every session's row at once, so the weights are
+ * read once per step for all of them (at most ANPURT_BATCH_MAX sessions). Each
+ * session keeps its own position, KV cache, logits and greedy token, and its
+ * tokens are exactly those it produces alone (a row's results never depend on
+ * the other rows of an op: docs/hardware.md). The batch records its command
+ * buffer once, for its sessions in their order; it is reused step after step
+ * while the composition holds (make a new batch when it changes). A session in
+ * a batch may still be used alone between steps (prefill, decode, logits,
+ * truncate, ...); it must outlive the batch. Threads: one thread at a time per
+ * batch and its sessions.
+ */
+#define ANPURT_BATCH_MAX	32
+
+struct anpurt_batch;
+
+/*
+ * -EINVAL for no sessions or more than ANPURT_BATCH_MAX, one given twice,
+ * sessions of different engines or priorities; -EOPNOTSUPP on a device
+ * without the COPY op (ISA 1.1: each row's logits are copied to its session);
+ * -ENOMEM when device memory for the step's activations is short.
+ */
+ANPURT_API int anpurt_batch_create(struct anpurt_session *const *sessions, size_t n,
+				   struct anpurt_batch **batch);
+ANPURT_API void anpurt_batch_free(struct anpurt_batch *batch);
+/*
+ * One greedy step of every session of the batch: each is fed the greedy token
+ * its last run left (as anpurt_session_generate_greedy() does), and @next[i]
+ * gets session i's new one. Every session must have run a position
+ * (-ENODATA, naming it) and have room for one more token (-ENOSPC); nothing
+ * runs otherwise. If the NPU job fails no session advances and each keeps its
+ * greedy token (its logits are then those of the failed step's rows, or the
+ * earlier ones).
+ */
+ANPURT_API int anpurt_batch_step(struct anpurt_batch *batch, int32_t *next);
+
 struct anpurt_session_stats {
 	uint64_t prefill_tokens, decode_tokens;
 	uint64_t prefill_ns, decode_ns;		/* wall time of those calls */

@@ -18,6 +18,8 @@
 #define GRAPH_LABEL_MAX		ACCEL_OP_LABEL_MAX	/* "blk.123.attn_q_norm" */
 #define GRAPH_DEFAULT_CTX	4096	/* session context unless asked (capped by the model's) */
 #define GRAPH_DEFAULT_CHUNK	64	/* prefill tokens per command buffer */
+#define GRAPH_BATCH_MAX		32	/* sessions in one batched decode step (a step slot each) */
+#define GRAPH_ISA_COPY		0x10001u	/* the COPY op came with ISA 1.1 */
 
 /* What sets an architecture's forward pass apart. */
 struct arch_hooks {
@@ -32,17 +34,21 @@ extern const struct arch_hooks arch_qwen2, arch_qwen3, arch_llama;
 /* The hooks of @m's architecture. */
 const struct arch_hooks *arch_hooks_of(const struct anpurt_model *m);
 
-/* Byte offsets of the activations in a session's scratch BO, for chunks of up to @chunk tokens. */
+/*
+ * Byte offsets of the activations in a scratch BO (a session's, or a batch's),
+ * for chunks of up to @chunk tokens, with @logits_rows rows of logits.
+ */
 struct scratch_layout {
 	uint32_t chunk;
 	uint64_t x, xn, q, k, v, att, gate, up;	/* F32 [dim, chunk] each */
-	uint64_t logits;			/* F32 [n_vocab]: last position */
+	uint64_t logits;			/* F32 [n_vocab, logits_rows]: a session's last position */
 	uint64_t ids;				/* I32 [chunk]: prefill input */
 	uint64_t next;				/* I32 [1]: greedy token = decode input */
 	uint64_t size;
 };
 
-void scratch_layout(const struct anpurt_model_info *in, uint32_t chunk, struct scratch_layout *l);
+void scratch_layout(const struct anpurt_model_info *in, uint32_t chunk, uint32_t logits_rows,
+		    struct scratch_layout *l);
 
 /* A session's device buffers, as the builder addresses them. */
 struct graph_bufs {
@@ -70,6 +76,18 @@ struct graph_cmd {
  */
 int graph_record(const struct anpurt_engine *e, const struct graph_bufs *b, uint32_t m,
 		 int decode, struct graph_cmd *out);
+/*
+ * Record one decode step of @n sessions at once (1 <= n <= GRAPH_BATCH_MAX):
+ * row i is session @rows[i]'s greedy token (its lay.next), at the position in
+ * step slot i, into its own KV cache. The weight ops run on all n rows (the
+ * weights are read once), ROPE, KV_STORE and ATTENTION per row; each row's
+ * logits and greedy token land in its session's scratch, as its own decode
+ * graph leaves them, with the same bits (docs/hardware.md: an op's rows do not
+ * depend on one another). @batch: the activations, laid out for chunk n with
+ * n rows of logits.
+ */
+int graph_record_batch(const struct anpurt_engine *e, const struct graph_bufs *const *rows,
+		       uint32_t n, const struct graph_bufs *batch, struct graph_cmd *out);
 void graph_cmd_free(struct graph_cmd *g);
 /*
  * After an encoder call that returned @ret: on success give the op just recorded

@@ -10,7 +10,8 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 	return (v + a - 1) / a * a;
 }
 
-void scratch_layout(const struct anpurt_model_info *in, uint32_t chunk, struct scratch_layout *l)
+void scratch_layout(const struct anpurt_model_info *in, uint32_t chunk, uint32_t logits_rows,
+		    struct scratch_layout *l)
 {
 	uint64_t row = 4ull * chunk, off = 0;
 	uint64_t q_dim = (uint64_t)in->n_head * in->head_dim_k;
@@ -26,7 +27,7 @@ void scratch_layout(const struct anpurt_model_info *in, uint32_t chunk, struct s
 	PLACE(att, q_dim * row);
 	PLACE(gate, in->n_ff * row);
 	PLACE(up, in->n_ff * row);
-	PLACE(logits, 4ull * in->n_vocab);
+	PLACE(logits, 4ull * in->n_vocab * logits_rows);
 	PLACE(ids, row);
 	PLACE(next, 4);
 #undef PLACE
@@ -39,7 +40,7 @@ struct session_size session_size(const struct anpurt_model_info *in, uint32_t n_
 	struct scratch_layout l;
 	struct session_size s;
 
-	scratch_layout(in, chunk, &l);
+	scratch_layout(in, chunk, 1, &l);
 	s.kv_bytes = 2ull * in->n_layer * in->n_head_kv * in->head_dim_k * n_ctx * kv_elem;
 	s.scratch_bytes = l.size;
 	return s;

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "common/rt_error.h"
+#include "common/rt_time.h"
 #include "graph/engine.h"
 #include "session/gen_stop.h"
 #include "session/sampler.h"
@@ -29,14 +30,6 @@ struct anpurt_generation {
 	uint64_t t_start, t_first;
 	struct anpurt_generate_stats st;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 const char *anpurt_stop_reason_name(enum anpurt_stop_reason r)
 {
@@ -120,7 +113,7 @@ int anpurt_generation_start(struct anpurt_session *s, const int32_t *prompt, siz
 	    !(g->logits = malloc((size_t)s->engine->model->info.n_vocab * sizeof(float))))
 		ret = rt_error(-ENOMEM, "generation: out of memory for the logits");
 	atomic_store(&s->cancel, 0);
-	g->t_start = now_ns();
+	g->t_start = rt_now_ns();
 	if (!ret)
 		ret = anpurt_session_sync(s, prompt, n, &next, &reused);
 	if (!ret && g->p.sampler) {	/* the penalties look back over the prompt too */
@@ -132,14 +125,14 @@ int anpurt_generation_start(struct anpurt_session *s, const int32_t *prompt, siz
 	if (!ret) {
 		g->st.prompt_tokens = n;
 		g->st.cached_tokens = reused;
-		g->st.prefill_ns = now_ns() - g->t_start;
+		g->st.prefill_ns = rt_now_ns() - g->t_start;
 		ret = pick(g, next);
 	}
 	if (ret) {
 		anpurt_generation_free(g);
 		return ret;
 	}
-	g->t_first = now_ns();
+	g->t_first = rt_now_ns();
 	g->st.ttft_ns = g->t_first - g->t_start;
 	*out = g;
 	return 0;
@@ -184,14 +177,14 @@ int anpurt_generation_next(struct anpurt_generation *g, int32_t *token, const ch
 	if (g->p.max_tokens && g->st.generated_tokens >= g->p.max_tokens)
 		return finish(g, ANPURT_STOP_MAX_TOKENS, text, len);
 	if (!g->have_pending) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = rt_now_ns();
 
 		if (s->pos >= s->bufs.n_ctx)
 			return finish(g, ANPURT_STOP_CONTEXT_FULL, text, len);
 		ret = anpurt_session_decode(s, g->last, &next);
 		if (!ret)
 			ret = pick(g, next);
-		g->st.decode_ns += now_ns() - t0;
+		g->st.decode_ns += rt_now_ns() - t0;
 		if (ret) {
 			g->st.stop = ANPURT_STOP_ERROR;
 			return ret;

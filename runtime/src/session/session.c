@@ -41,7 +41,7 @@ static int alloc_buffers(struct anpurt_session *s, const struct anpurt_model_inf
 	uint64_t avail;
 	int ret;
 
-	scratch_layout(in, chunk, &b->lay);
+	scratch_layout(in, chunk, 1, &b->lay);
 	b->n_ctx = n_ctx;
 	b->kv_dtype = kv_elem == 2 ? ACCEL_F16 : ACCEL_F32;
 	b->kv_layer_bytes = (uint64_t)in->n_head_kv * in->head_dim_k * n_ctx * kv_elem;
@@ -126,22 +126,23 @@ void anpurt_session_free(struct anpurt_session *s)
 	free(s);
 }
 
-int session_run(struct anpurt_session *s, struct graph_cmd *g, uint32_t pos)
+int graph_run(struct anpurt_engine *e, struct accel_context *ctx, struct graph_cmd *g,
+	      const uint32_t *steps, unsigned int n_steps, uint64_t *submits)
 {
 	struct accel_submit_params sp = accel_submit_default_params();
-	struct accel_device *dev = s->engine->dev;
+	struct accel_device *dev = e->dev;
 	struct accel_job_status st;
 	struct accel_fence f;
 	const char *op_label;
 	int ret;
 
-	sp.step_params = &pos;
-	sp.n_step_params = GRAPH_STEP_COUNT;
-	ret = accel_submit(s->ctx, g->cb, &sp, &f);
+	sp.step_params = steps;
+	sp.n_step_params = n_steps;
+	ret = accel_submit(ctx, g->cb, &sp, &f);
 	if (ret)
 		return rt_error(ret, "submit: %s", strerror(-ret));
-	s->stats.submits++;
-	ret = accel_fence_wait(s->engine->dev, &f, -1);
+	(*submits)++;
+	ret = accel_fence_wait(dev, &f, -1);
 	if (!ret)
 		return 0;
 	if (accel_fence_status(dev, &f, &st))
@@ -150,6 +151,11 @@ int session_run(struct anpurt_session *s, struct graph_cmd *g, uint32_t pos)
 	return rt_error(st.error ? st.error : ret, "NPU job failed at op %u (%s): %s, %s",
 			st.op_index, op_label ? op_label : "?",
 			accel_cause_name(st.cause), strerror(-(st.error ? st.error : ret)));
+}
+
+int session_run(struct anpurt_session *s, struct graph_cmd *g, uint32_t pos)
+{
+	return graph_run(s->engine, s->ctx, g, &pos, GRAPH_STEP_COUNT, &s->stats.submits);
 }
 
 int32_t session_next_token(const struct anpurt_session *s)

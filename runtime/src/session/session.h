@@ -21,7 +21,14 @@ struct anpurt_session {
 	atomic_int cancel;		/* set by anpurt_session_cancel, any thread */
 };
 
-/* Submit @g at position @pos and wait for it; errors name the job's failure. */
+/*
+ * Submit @g in @ctx with step parameters @steps[0..n_steps) and wait for it;
+ * errors name the job's failure (the op's label). *@submits counts the
+ * submission.
+ */
+int graph_run(struct anpurt_engine *e, struct accel_context *ctx, struct graph_cmd *g,
+	      const uint32_t *steps, unsigned int n_steps, uint64_t *submits);
+/* graph_run() of one of the session's graphs at position @pos, in its context. */
 int session_run(struct anpurt_session *s, struct graph_cmd *g, uint32_t pos);
 /* The greedy token the last run left on the device. */
 int32_t session_next_token(const struct anpurt_session *s);

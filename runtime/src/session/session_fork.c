@@ -6,8 +6,6 @@
 #include "common/rt_error.h"
 #include "session/session.h"
 
-#define ISA_COPY	0x10001u	/* COPY came with ISA 1.1 */
-
 static const char *kv_name(enum anpurt_kv_type t)
 {
 	return t == ANPURT_KV_F32 ? "F32" : "F16";
@@ -22,7 +20,7 @@ static int check_fork(const struct anpurt_session *parent, uint32_t n,
 		return rt_error(-EINVAL, "fork: the parent's KV cache is %s, the child's would be "
 				"%s (the device copy does not convert)", kv_name(parent->params.kv_type),
 				kv_name(p->kv_type));
-	if (n && parent->engine->info.isa_version < ISA_COPY)
+	if (n && parent->engine->info.isa_version < GRAPH_ISA_COPY)
 		return rt_error(-EOPNOTSUPP, "fork: %s runs ISA %u.%u, the COPY op needs 1.1",
 				parent->engine->info.path, parent->engine->info.isa_version >> 16,
 				parent->engine->info.isa_version & 0xffff);

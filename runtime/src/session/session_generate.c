@@ -12,15 +12,8 @@
 #include <time.h>
 
 #include "common/rt_error.h"
+#include "common/rt_time.h"
 #include "session/session.h"
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int check_room(const struct anpurt_session *s, size_t n)
 {
@@ -75,7 +68,7 @@ static int prefill_chunk(struct anpurt_session *s, const int32_t *tokens, uint32
 int anpurt_session_prefill(struct anpurt_session *s, const int32_t *tokens, size_t n,
 			   int32_t *next)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = rt_now_ns();
 	size_t done = 0;
 	int ret;
 
@@ -93,7 +86,7 @@ int anpurt_session_prefill(struct anpurt_session *s, const int32_t *tokens, size
 	}
 	s->have_next = 1;
 	s->stats.prefill_tokens += n;
-	s->stats.prefill_ns += now_ns() - t0;
+	s->stats.prefill_ns += rt_now_ns() - t0;
 	if (next)
 		*next = session_next_token(s);
 	rt_error_clear();
@@ -103,7 +96,7 @@ int anpurt_session_prefill(struct anpurt_session *s, const int32_t *tokens, size
 /* One decode step from the token in lay.next. */
 static int decode_step(struct anpurt_session *s, int32_t *next)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = rt_now_ns();
 	int64_t span = accel_trace_span_begin();	/* trace mode: a CPU span */
 	int32_t fed = session_next_token(s);	/* the decode input: lay.next */
 	int ret;
@@ -115,7 +108,7 @@ static int decode_step(struct anpurt_session *s, int32_t *next)
 	s->hist[s->pos++] = fed;
 	s->have_next = 1;
 	s->stats.decode_tokens++;
-	s->stats.decode_ns += now_ns() - t0;
+	s->stats.decode_ns += rt_now_ns() - t0;
 	if (next)
 		*next = session_next_token(s);
 	return 0;
