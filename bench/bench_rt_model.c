@@ -40,6 +40,12 @@
  * The engine is then sized for one N + 64 token session (lazily committed device
  * memory: the RSS figures above are taken before that session exists).
  *
+ * With --batch N (2..32), after those: N sessions (prompts of 128 + i tokens)
+ * decoding together (anpurt_batch_step) against one session alone, 32 greedy
+ * steps each, rounds interleaved, best of --runs + 1:
+ *   runtime.decode.L.batchN.tok_s     the N sessions' tokens together per second
+ *   runtime.decode.L.batchN_ratio     that / one session's tok/s (goal for N = 4: >= 3)
+ *
  * With --device DEV (e.g. /dev/accel/accel0 in anpu-vp) the engine runs there;
  * --decode-only times only the p128 + 128 greedy steps and prints only
  * runtime.decode.L.tok_s (bench/runtime.sh's VM ratio: the in-process run's
@@ -68,6 +74,7 @@
 #define N_CTX		1024
 #define MAX_PROMPT	512
 #define N_LONG_STEPS	32
+#define N_BATCH_STEPS	32
 
 static const char prompt_text[] =
 	"The quick brown fox jumps over the lazy dog while the compiler checks every "
@@ -351,6 +358,66 @@ static int long_context(struct anpurt_engine *engine, const struct anpurt_model 
 	return 0;
 }
 
+/* @n sessions, session i prefilled with the first 128 + i prompt ids. */
+static int batch_sessions(struct anpurt_engine *engine, const int32_t *prompt, int n,
+			  struct anpurt_session **s)
+{
+	struct anpurt_session_params sp = anpurt_session_default_params();
+	int32_t next;
+
+	sp.n_ctx = 128 + (uint32_t)n + 2 * N_BATCH_STEPS;
+	for (int i = 0; i < n; i++) {
+		s[i] = NULL;
+		if (anpurt_session_create(engine, &sp, &s[i]) ||
+		    anpurt_session_prefill(s[i], prompt, 128 + (size_t)i, &next))
+			return fail("batch session");
+	}
+	return 0;
+}
+
+/* --batch N: N sessions stepped together against session 0 stepping alone. */
+static int batch_figures(struct anpurt_engine *engine, const char *label, const int32_t *prompt,
+			 int n, int runs)
+{
+	struct anpurt_session *s[ANPURT_BATCH_MAX];
+	int32_t next[ANPURT_BATCH_MAX], out[N_BATCH_STEPS];
+	double one = 1e30, all = 1e30, t0;
+	struct anpurt_batch *b = NULL;
+	char name[160];
+	int rc = batch_sessions(engine, prompt, n, s);
+
+	if (!rc && anpurt_batch_create(s, (size_t)n, &b))
+		rc = fail("batch");
+	for (int r = 0; !rc && r <= runs; r++) {
+		/* each round steps from where the last left: the positions move by 32 */
+		t0 = now_ms();
+		if (anpurt_session_generate_greedy(s[0], N_BATCH_STEPS, out) != N_BATCH_STEPS)
+			rc = fail("batch: one session");
+		one = min_d(one, now_ms() - t0);
+		t0 = now_ms();
+		for (int k = 0; !rc && k < N_BATCH_STEPS; k++)
+			if (anpurt_batch_step(b, next))
+				rc = fail("batch step");
+		all = min_d(all, now_ms() - t0);
+		for (int i = 0; !rc && i < n; i++)	/* back to after the prompt: its last token again */
+			if (anpurt_session_truncate(s[i], 127 + (uint32_t)i) ||
+			    anpurt_session_decode(s[i], prompt[127 + i], &next[0]))
+				rc = fail("batch: rewind");
+	}
+	anpurt_batch_free(b);
+	for (int i = 0; i < n; i++)
+		anpurt_session_free(s[i]);
+	if (rc)
+		return rc;
+	snprintf(name, sizeof(name), "decode.%s.batch%d.tok_s", label, n);
+	emit(label, name, n * N_BATCH_STEPS / (all / 1e3), "tok/s");
+	printf("{\"name\":\"runtime.decode.%s.batch%d_ratio\",\"value\":%.4f,\"unit\":\"ratio\","
+	       "\"model\":\"%s\",\"one_tok_s\":%.3f,\"batch_tok_s\":%.3f,\"goal\":%s}\n",
+	       label, n, n * one / all, label, N_BATCH_STEPS / (one / 1e3),
+	       n * N_BATCH_STEPS / (all / 1e3), n == 4 ? "3" : "null");
+	return 0;
+}
+
 /* The prompt ids as a JSON array into @path. */
 static int write_ids(const char *path, const int32_t *ids, size_t n)
 {
@@ -433,7 +500,7 @@ int bench_model(int argc, char **argv)
 	struct anpurt_model *model;
 	int32_t prompt[MAX_PROMPT];
 	double bw_gbs = 0, read_ms = 0, t0;
-	int runs = 2, rc = 1, decode_only = 0, long_n = 0;
+	int runs = 2, rc = 1, decode_only = 0, long_n = 0, batch_n = 0;
 
 	ep.threads = 2;
 	for (int i = 2; i < argc; i++) {
@@ -453,16 +520,21 @@ int bench_model(int argc, char **argv)
 			long_n = atoi(argv[++i]);
 			if (long_n < 256)
 				runs = 0;	/* the usage line below */
+		} else if (!strcmp(argv[i], "--batch") && i + 1 < argc) {
+			batch_n = atoi(argv[++i]);
+			if (batch_n < 2 || batch_n > ANPURT_BATCH_MAX)
+				runs = 0;
 		} else {
 			runs = 0;
 		}
 	}
 	if (runs < 1 || ep.threads < 1) {
 		fprintf(stderr, "anpu-bench-runtime: model FILE LABEL [--runs N>=1] [--threads T>=1] [--bw GBS]"
-			" [--ids-out FILE] [--device DEV] [--decode-only] [--long N>=256]\n");
+			" [--ids-out FILE] [--device DEV] [--decode-only] [--long N>=256]"
+			" [--batch 2..32]\n");
 		return 2;
 	}
-	ep.n_sessions = 1;
+	ep.n_sessions = batch_n ? (unsigned int)batch_n : 1;
 	ep.n_ctx = long_n ? (uint32_t)long_n + 64 : N_CTX;
 	if (!decode_only) {
 		read_ms = page_cache_read_ms(path);
@@ -492,6 +564,8 @@ int bench_model(int argc, char **argv)
 		emit_figures(label, anpurt_model_info(model), &best, t0, read_ms, bw_gbs,
 			     ep.threads, runs);
 	if (long_n && !decode_only && long_context(engine, model, label, (uint32_t)long_n, bw_gbs))
+		goto out;
+	if (batch_n && !decode_only && batch_figures(engine, label, prompt, batch_n, runs))
 		goto out;
 	rc = 0;
 out:
