@@ -14,6 +14,7 @@ static const char *const tracefs_dirs[] = { "/sys/kernel/tracing", "/sys/kernel/
 struct tracefs_session {
 	char dir[64];
 	char old_clock[32];	/* the trace_clock to restore */
+	char old_record_cmd[4];	/* options/record-cmd to restore ("" if absent) */
 };
 
 static int write_file(const char *dir, const char *name, const char *text)
@@ -31,23 +32,34 @@ static int write_file(const char *dir, const char *name, const char *text)
 	return ret;
 }
 
-/* The selected clock of trace_clock's "local [global] mono ..." line. */
-static void current_clock(const char *dir, char *out, size_t n)
+/* The first line of @name (up to @n - 1 bytes, newline dropped), or "" if unreadable. */
+static void read_line(const char *dir, const char *name, char *out, size_t n)
 {
-	char path[160], line[512], *open_br, *close_br;
+	char path[160];
 	FILE *f;
 
-	snprintf(out, n, "local");
-	snprintf(path, sizeof(path), "%s/trace_clock", dir);
+	out[0] = 0;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	f = fopen(path, "r");
 	if (!f)
 		return;
-	if (fgets(line, sizeof(line), f) && (open_br = strchr(line, '[')) &&
-	    (close_br = strchr(open_br, ']'))) {
+	if (!fgets(out, (int)n, f))
+		out[0] = 0;
+	out[strcspn(out, "\n")] = 0;
+	fclose(f);
+}
+
+/* The selected clock of trace_clock's "local [global] mono ..." line. */
+static void current_clock(const char *dir, char *out, size_t n)
+{
+	char line[512], *open_br, *close_br;
+
+	snprintf(out, n, "local");
+	read_line(dir, "trace_clock", line, sizeof(line));
+	if ((open_br = strchr(line, '[')) && (close_br = strchr(open_br, ']'))) {
 		*close_br = 0;
 		snprintf(out, n, "%s", open_br + 1);
 	}
-	fclose(f);
 }
 
 int tracefs_start(struct tracefs_session **out, const char **why)
@@ -77,6 +89,14 @@ int tracefs_start(struct tracefs_session **out, const char **why)
 		return -ENOENT;
 	}
 	current_clock(s->dir, s->old_clock, sizeof(s->old_clock));
+	/*
+	 * No task-name recording while we trace: with it, enabling an event
+	 * also hooks sched_switch and sched_wakeup, so every context switch of
+	 * the machine pays for the trace; task names are not read from it.
+	 */
+	read_line(s->dir, "options/record-cmd", s->old_record_cmd, sizeof(s->old_record_cmd));
+	if (s->old_record_cmd[0])
+		write_file(s->dir, "options/record-cmd", "0");
 	ret = write_file(s->dir, "trace_clock", "mono");
 	if (!ret)
 		ret = write_file(s->dir, "trace", "");	/* clears the buffer */
@@ -86,6 +106,8 @@ int tracefs_start(struct tracefs_session **out, const char **why)
 		ret = write_file(s->dir, "tracing_on", "1");
 	if (ret) {
 		write_file(s->dir, "trace_clock", s->old_clock);
+		if (s->old_record_cmd[0])
+			write_file(s->dir, "options/record-cmd", s->old_record_cmd);
 		free(s);
 		*why = "tracefs refused the settings";
 		return ret;
@@ -137,6 +159,8 @@ int tracefs_collect(struct tracefs_session *s, struct tr_trace *t)
 	}
 	free(line);
 	write_file(s->dir, "trace_clock", s->old_clock);
+	if (s->old_record_cmd[0])
+		write_file(s->dir, "options/record-cmd", s->old_record_cmd);
 	free(s);
 	return 0;
 }
