@@ -353,10 +353,9 @@ static size_t cut_sub_buckets(struct sampler_cand *m, size_t k, double acc, doub
 		if (b >= cut)
 			tmp[start[b]++] = m[i];
 	}
+	memcpy(m, tmp, at * sizeof(*m));
 	n_cut = count[cut];
 	at -= (uint32_t)n_cut;	/* where the cut sub-bucket starts */
-	memcpy(m, tmp, at * sizeof(*m));
-	memcpy(m + at, tmp + at, n_cut * sizeof(*m));
 	qsort(m + at, n_cut, sizeof(*m), by_p_then_id);
 	for (i = 0; i < n_cut; i++) {
 		acc += m[at + i].p;
