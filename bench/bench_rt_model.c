@@ -46,6 +46,13 @@
  *   runtime.decode.L.batchN.tok_s     the N sessions' tokens together per second
  *   runtime.decode.L.batchN_ratio     that / one session's tok/s (goal for N = 4: >= 3)
  *
+ * With --responsive, after those: a HIGH-priority session's time to first
+ * token for a 64-token prompt (the first 64 prompt ids) on an idle NPU and
+ * while a LOW-priority session of the same process prefills 2000-token prompts
+ * back to back on another thread (default session parameters: the background
+ * prefills in LOW's short chunks), RESPONSIVE_RUNS each, medians:
+ *   runtime.ttft.L.foreground_under_load_ratio  loaded / idle (goal <= 1.5)
+ *
  * With --device DEV (e.g. /dev/accel/accel0 in anpu-vp) the engine runs there;
  * --decode-only times only the p128 + 128 greedy steps and prints only
  * runtime.decode.L.tok_s (bench/runtime.sh's VM ratio: the in-process run's
@@ -59,6 +66,8 @@
  * JSON array) so that llama.cpp is fed exactly the same tokens.
  */
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +84,9 @@
 #define MAX_PROMPT	512
 #define N_LONG_STEPS	32
 #define N_BATCH_STEPS	32
+#define N_BACKGROUND	2000	/* --responsive: the background's prompt */
+#define N_FOREGROUND	64
+#define RESPONSIVE_RUNS	5
 
 static const char prompt_text[] =
 	"The quick brown fox jumps over the lazy dog while the compiler checks every "
@@ -418,6 +430,108 @@ static int batch_figures(struct anpurt_engine *engine, const char *label, const 
 	return 0;
 }
 
+struct background {
+	struct anpurt_session *s;
+	const int32_t *ids;
+	atomic_int stop, started;
+	int rc;
+};
+
+/* The LOW-priority session: 2000-token prefills back to back until told to stop. */
+static void *background_prefill(void *arg)
+{
+	struct background *bg = arg;
+	int32_t next;
+
+	while (!atomic_load(&bg->stop)) {
+		if (anpurt_session_truncate(bg->s, 0) ||
+		    anpurt_session_prefill(bg->s, bg->ids, N_BACKGROUND, &next)) {
+			bg->rc = fail("background prefill");
+			break;
+		}
+		atomic_store(&bg->started, 1);
+	}
+	atomic_store(&bg->started, 1);
+	return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Median ms of RESPONSIVE_RUNS times to first token of @s for the first 64 ids. */
+static int ttft_median(struct anpurt_session *s, const int32_t *ids, int spaced, double *ms)
+{
+	double t[RESPONSIVE_RUNS];
+	int32_t next;
+
+	for (int r = 0; r < RESPONSIVE_RUNS; r++) {
+		double t0;
+
+		/* land at different points of the background's chunks */
+		if (spaced)
+			usleep(37000 * (unsigned int)(r + 1));
+		if (anpurt_session_truncate(s, 0))
+			return fail("foreground truncate");
+		t0 = now_ms();
+		if (anpurt_session_prefill(s, ids, N_FOREGROUND, &next))
+			return fail("foreground prefill");
+		t[r] = now_ms() - t0;
+	}
+	qsort(t, RESPONSIVE_RUNS, sizeof(t[0]), cmp_double);
+	*ms = t[RESPONSIVE_RUNS / 2];
+	return 0;
+}
+
+/* --responsive: the foreground's time to first token, idle and under a background prefill. */
+static int responsive_figures(struct anpurt_engine *engine, const struct anpurt_model *model,
+			      const char *label)
+{
+	struct anpurt_session_params sp = anpurt_session_default_params();
+	struct background bg = { 0 };
+	struct anpurt_session *fg = NULL;
+	int32_t *ids = malloc(N_BACKGROUND * sizeof(*ids));
+	double idle = 0, loaded = 0;
+	pthread_t th;
+	int rc = ids ? make_prompt(model, ids, N_BACKGROUND) : fail("out of memory");
+
+	sp.n_ctx = N_BACKGROUND + 8;
+	sp.priority = ANPURT_PRIORITY_HIGH;
+	if (!rc && anpurt_session_create(engine, &sp, &fg))
+		rc = fail("foreground session");
+	sp.priority = ANPURT_PRIORITY_LOW;
+	if (!rc && anpurt_session_create(engine, &sp, &bg.s))
+		rc = fail("background session");
+	if (!rc)
+		rc = ttft_median(fg, ids, 0, &idle);
+	if (!rc) {
+		bg.ids = ids;
+		if (pthread_create(&th, NULL, background_prefill, &bg)) {
+			rc = fail("background thread");
+		} else {
+			while (!atomic_load(&bg.started))	/* one whole prefill first */
+				usleep(10000);
+			rc = bg.rc ? bg.rc : ttft_median(fg, ids, 1, &loaded);
+			atomic_store(&bg.stop, 1);
+			pthread_join(th, NULL);
+			rc = rc ? rc : bg.rc;
+		}
+	}
+	anpurt_session_free(bg.s);
+	anpurt_session_free(fg);
+	free(ids);
+	if (rc)
+		return rc;
+	printf("{\"name\":\"runtime.ttft.%s.foreground_under_load_ratio\",\"value\":%.4f,"
+	       "\"unit\":\"ratio\",\"model\":\"%s\",\"idle_ms\":%.2f,\"loaded_ms\":%.2f,"
+	       "\"prompt\":%d,\"background_prompt\":%d,\"goal\":1.5}\n",
+	       label, loaded / idle, label, idle, loaded, N_FOREGROUND, N_BACKGROUND);
+	return 0;
+}
+
 /* The prompt ids as a JSON array into @path. */
 static int write_ids(const char *path, const int32_t *ids, size_t n)
 {
@@ -500,7 +614,7 @@ int bench_model(int argc, char **argv)
 	struct anpurt_model *model;
 	int32_t prompt[MAX_PROMPT];
 	double bw_gbs = 0, read_ms = 0, t0;
-	int runs = 2, rc = 1, decode_only = 0, long_n = 0, batch_n = 0;
+	int runs = 2, rc = 1, decode_only = 0, long_n = 0, batch_n = 0, responsive = 0;
 
 	ep.threads = 2;
 	for (int i = 2; i < argc; i++) {
@@ -520,6 +634,8 @@ int bench_model(int argc, char **argv)
 			long_n = atoi(argv[++i]);
 			if (long_n < 256)
 				runs = 0;	/* the usage line below */
+		} else if (!strcmp(argv[i], "--responsive")) {
+			responsive = 1;
 		} else if (!strcmp(argv[i], "--batch") && i + 1 < argc) {
 			batch_n = atoi(argv[++i]);
 			if (batch_n < 2 || batch_n > ANPURT_BATCH_MAX)
@@ -531,11 +647,11 @@ int bench_model(int argc, char **argv)
 	if (runs < 1 || ep.threads < 1) {
 		fprintf(stderr, "anpu-bench-runtime: model FILE LABEL [--runs N>=1] [--threads T>=1] [--bw GBS]"
 			" [--ids-out FILE] [--device DEV] [--decode-only] [--long N>=256]"
-			" [--batch 2..32]\n");
+			" [--batch 2..32] [--responsive]\n");
 		return 2;
 	}
-	ep.n_sessions = batch_n ? (unsigned int)batch_n : 1;
-	ep.n_ctx = long_n ? (uint32_t)long_n + 64 : N_CTX;
+	ep.n_sessions = batch_n > 2 ? (unsigned int)batch_n : responsive || batch_n ? 2 : 1;
+	ep.n_ctx = long_n ? (uint32_t)long_n + 64 : responsive ? N_BACKGROUND + 8 : N_CTX;
 	if (!decode_only) {
 		read_ms = page_cache_read_ms(path);
 		if (read_ms <= 0)
@@ -566,6 +682,8 @@ int bench_model(int argc, char **argv)
 	if (long_n && !decode_only && long_context(engine, model, label, (uint32_t)long_n, bw_gbs))
 		goto out;
 	if (batch_n && !decode_only && batch_figures(engine, label, prompt, batch_n, runs))
+		goto out;
+	if (responsive && !decode_only && responsive_figures(engine, model, label))
 		goto out;
 	rc = 0;
 out:

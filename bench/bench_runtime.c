@@ -98,7 +98,7 @@ static int runs_arg(const char *s, int *runs)
 #define PROG "anpu-bench-runtime"
 #define USAGE "Usage: " PROG " gguf-open FILE [RUNS] | bw-read [RUNS] |\n" \
 	"       model FILE LABEL [--runs N] [--threads T] [--bw GBS] [--ids-out FILE] [--device DEV]\n" \
-	"       [--decode-only] [--long N] [--batch N] | -h | --help | --version\n" \
+	"       [--decode-only] [--long N] [--batch N] [--responsive] | -h | --help | --version\n" \
 	"  JSON lines on stdout\n" \
 	"  gguf-open FILE [RUNS]  open+check time of a GGUF file (best of RUNS, default 20)\n" \
 	"  bw-read [RUNS]         memory read bandwidth (best of RUNS, default 8)\n" \
@@ -111,6 +111,7 @@ static int runs_arg(const char *s, int *runs)
 	"    --decode-only        only the p128 prefill and the decode (the VM benchmark)\n" \
 	"    --long N             also decode at position N (>= 256) and at position 1\n" \
 	"    --batch N            also N sessions decoding together (2..32) against one alone\n" \
+	"    --responsive         also a HIGH session's time to first token under a LOW prefill\n" \
 	"  -h, --help             print this help and exit\n" \
 	"  --version              print the version and exit\n"
 

@@ -22,6 +22,10 @@
 #   runtime.decode.qwen2.5-0.5b.q4_k_m.batch4.tok_s, .batch4_ratio  four sessions decoding
 #                                       together (anpurt_batch_step) against one alone
 #                                       (bench_rt_model.c --batch 4; goal >= 3)
+#   runtime.ttft.qwen2.5-0.5b.q4_k_m.foreground_under_load_ratio  a HIGH session's time to
+#                                       first token (64-token prompt) while a LOW session of
+#                                       the same process prefills 2000-token prompts, over
+#                                       its idle time (bench_rt_model.c --responsive; goal <= 1.5)
 #   runtime.decode.qwen2.5-0.5b.q4_k_m.vm.tok_s  the same decode (file, 128-token prompt,
 #                                       128 greedy tokens) through anpu.ko in one anpu-vp
 #                                       guest (anpu-sim with 2 model threads; one round)
@@ -124,7 +128,7 @@ for m in qwen2.5-0.5b:q8_0 qwen2.5-0.5b:q4_0 qwen2.5-0.5b:q4_k_m qwen3-0.6b:q4_k
 		long=()	# decode at position 4000: once per model (its prefill is the cost)
 		[ "$r" -eq 1 ] && long=(--long 4000)
 		# four sessions decoding as one batch against one alone: the phone's case
-		[ "$r" -eq 1 ] && [ "$preset.$type" = qwen2.5-0.5b.q4_k_m ] && long+=(--batch 4)
+		[ "$r" -eq 1 ] && [ "$preset.$type" = qwen2.5-0.5b.q4_k_m ] && long+=(--batch 4 --responsive)
 		"$bin/anpu-bench-runtime" model "$f" "$preset.$type" --runs 1 --threads 2 --bw "$bw" \
 			--ids-out "$tmp/ids.json" "${long[@]}" >"$tmp/ours.$r" || exit 1
 		[ -z "$why" ] || continue

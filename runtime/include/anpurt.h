@@ -411,7 +411,12 @@ struct anpurt_session_params {
 	uint32_t n_ctx;			/* tokens the KV cache holds (0: 4096, capped by the model's) */
 	enum anpurt_kv_type kv_type;	/* default F16 */
 	enum anpurt_priority priority;	/* default NORMAL */
-	uint32_t prefill_chunk;		/* tokens per prefill command buffer (0: 64) */
+	/*
+	 * Tokens per prefill command buffer (0: 64, or 16 at LOW priority: an
+	 * NPU job runs to its end, so a higher-priority session's job waits for
+	 * at most one chunk of a background prefill).
+	 */
+	uint32_t prefill_chunk;
 };
 
 ANPURT_API struct anpurt_session_params anpurt_session_default_params(void);

@@ -108,10 +108,69 @@ static void test_concurrent_sessions_match_alone(void **state)
 	model_file_remove(&f);
 }
 
+/*
+ * A LOW-priority session prefills in chunks of 16 tokens by default (a
+ * higher-priority job then waits for one short chunk at most), others of 64;
+ * an explicit chunk wins; the tokens and logits are the same either way.
+ */
+static void test_low_priority_prefills_in_short_chunks(void **state)
+{
+	static const struct { enum anpurt_priority prio; uint32_t chunk, submits; } cases[] = {
+		{ ANPURT_PRIORITY_NORMAL, 0, 1 },
+		{ ANPURT_PRIORITY_LOW, 0, 3 },		/* 16 + 16 + 8 */
+		{ ANPURT_PRIORITY_LOW, 64, 1 },
+		{ ANPURT_PRIORITY_HIGH, 0, 1 },
+	};
+	struct gb_model_spec spec = gb_model_spec_tiny("qwen2");
+	struct anpurt_engine_params ep = anpurt_engine_default_params();
+	float logits[N_VOCAB], first[N_VOCAB];
+	struct anpurt_engine *engine;
+	struct anpurt_model *model;
+	int32_t prompt[40], next, first_next = -1;
+	struct model_file f;
+
+	(void)state;
+	spec.n_vocab = N_VOCAB;
+	model_file_make(&f, &spec, 3);
+	if (anpurt_model_open(f.path, NULL, &model))
+		fail_msg("%s", anpurt_last_error());
+	ep.device = "sim";
+	ep.n_ctx = 64;
+	if (anpurt_engine_load(model, &ep, &engine))
+		fail_msg("%s", anpurt_last_error());
+	for (int i = 0; i < 40; i++)
+		prompt[i] = (int32_t)((i * 11 + 5) % N_VOCAB);
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct anpurt_session_params sp = anpurt_session_default_params();
+		struct anpurt_session_stats st;
+		struct anpurt_session *s;
+
+		sp.n_ctx = 64;
+		sp.priority = cases[c].prio;
+		sp.prefill_chunk = cases[c].chunk;
+		assert_int_equal(anpurt_session_create(engine, &sp, &s), 0);
+		assert_int_equal(anpurt_session_prefill(s, prompt, 40, &next), 0);
+		assert_int_equal(anpurt_session_stats(s, &st), 0);
+		assert_int_equal(st.submits, cases[c].submits);
+		assert_int_equal(anpurt_session_logits(s, logits, N_VOCAB), 0);
+		if (c == 0) {
+			memcpy(first, logits, sizeof(first));
+			first_next = next;
+		}
+		assert_int_equal(next, first_next);
+		assert_memory_equal(logits, first, sizeof(first));
+		anpurt_session_free(s);
+	}
+	anpurt_engine_free(engine);
+	anpurt_model_free(model);
+	model_file_remove(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_concurrent_sessions_match_alone),
+		cmocka_unit_test(test_low_priority_prefills_in_short_chunks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,6 +18,11 @@
 #define GRAPH_LABEL_MAX		ACCEL_OP_LABEL_MAX	/* "blk.123.attn_q_norm" */
 #define GRAPH_DEFAULT_CTX	4096	/* session context unless asked (capped by the model's) */
 #define GRAPH_DEFAULT_CHUNK	64	/* prefill tokens per command buffer */
+/*
+ * ... for LOW-priority sessions: jobs are not preempted, so a higher-priority
+ * job waits at most for one chunk of a background prefill
+ */
+#define GRAPH_LOW_PRIORITY_CHUNK	16
 #define GRAPH_BATCH_MAX		32	/* sessions in one batched decode step (a step slot each) */
 #define GRAPH_ISA_COPY		0x10001u	/* the COPY op came with ISA 1.1 */
 

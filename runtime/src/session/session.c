@@ -89,7 +89,9 @@ int anpurt_session_create(struct anpurt_engine *engine, const struct anpurt_sess
 	s->engine = engine;
 	s->params = p;
 	s->params.n_ctx = n_ctx;
-	s->params.prefill_chunk = p.prefill_chunk ? p.prefill_chunk : GRAPH_DEFAULT_CHUNK;
+	s->params.prefill_chunk = p.prefill_chunk ? p.prefill_chunk :
+				  p.priority == ANPURT_PRIORITY_LOW ? GRAPH_LOW_PRIORITY_CHUNK :
+				  GRAPH_DEFAULT_CHUNK;
 	cp.priority = (enum accel_priority)p.priority;
 	ret = accel_context_create(engine->dev, &cp, &s->ctx);
 	if (ret)
