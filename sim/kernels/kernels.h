@@ -39,20 +39,10 @@ typedef void (*sim_dot_fn)(size_t n, const void *w, const void *const *x,
 typedef void (*sim_dot_w2_fn)(size_t n, const void *w0, const void *w1,
 			      const void *x, float *out);
 
-/*
- * Two weight rows w0, w1 against SIM_DOT_MAX_ROWS activation rows: out[i]
- * (w0) and out[SIM_DOT_MAX_ROWS + i] (w1) are bit-identical to dot() of each
- * weight row with those rows (optional, per dtype; the activation loads,
- * which M > 1 is bound by, are shared by the two).
- */
-typedef void (*sim_dot_w2x_fn)(size_t n, const void *w0, const void *w1,
-			       const void *const *x, float *out);
-
 struct sim_kernels {
 	const char *name;		/* "portable", "avx2", "avx512" */
 	sim_dot_fn dot[ANPU_DTYPE_COUNT];	/* by weight dtype */
 	sim_dot_w2_fn dot_w2[ANPU_DTYPE_COUNT];	/* NULL: use dot() */
-	sim_dot_w2x_fn dot_w2x4[ANPU_DTYPE_COUNT];	/* NULL: use dot() */
 	/* activation quantizers: the same bytes as sim_quantize_row_q8/_q8K */
 	void (*quantize_q8)(const float *x, struct sim_xblock_q8 *y, size_t n);
 	void (*quantize_q8K)(const float *x, struct sim_xblock_q8K *y, size_t n);

@@ -132,65 +132,6 @@ static void fn##_x2(size_t n, const void *w, const void *const *x,		\
 	}									\
 	for (unsigned int r = 0; r < nx; r++)					\
 		fn##_x2_1(n, w, x + r, out + r);				\
-}										\
-/*										\
- * Weight rows w0 and w1 against R activation rows: per (weight row, x row)	\
- * exactly fn##_x2pair's operations in its order (the same bits), the x	\
- * loads shared by the two weight rows.					\
- */										\
-static inline __attribute__((always_inline)) void				\
-fn##_w2pair(const BLOCK *b0, const BLOCK *b1, const struct sim_xpair_q8 *const *xp, \
-	    size_t p, __m512 *acc)						\
-{										\
-	const __m512i u0 = UNPACK2(&b0[2 * p]), u1 = UNPACK2(&b1[2 * p]);	\
-	const __m512 dw0 = DW_PAIR(&b0[2 * p]), dw1 = DW_PAIR(&b1[2 * p]);	\
-	for (unsigned int r = 0; r < R; r++) {					\
-		const struct sim_xpair_q8 *xr = &xp[r][p];			\
-		const __m512i off = load512(xr->off[OFFI]), q = load512(xr->qs);	\
-		const __m512 dx = _mm512_loadu_ps(xr->d);			\
-		__m512i s0 = _mm512_dpbusd_epi32(off, u0, q);			\
-		__m512i s1 = _mm512_dpbusd_epi32(off, u1, q);			\
-		acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0),			\
-			_mm512_mul_ps(dw0, dx), acc[r]);			\
-		acc[R + r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1),		\
-			_mm512_mul_ps(dw1, dx), acc[R + r]);			\
-	}									\
-}										\
-static __attribute__((noinline)) void fn##_w2x4(size_t n, const void *w0,	\
-						const void *w1, const void *const *x, \
-						float *out)			\
-{										\
-	const BLOCK *b0 = w0, *b1 = w1;						\
-	const struct sim_xpair_q8 *xp[R];					\
-	__m512 acc0[2 * R], acc1[2 * R];					\
-	size_t nb = n / SIM_QK, np = nb / 2, p;					\
-	for (unsigned int r = 0; r < R; r++)					\
-		xp[r] = x[r];							\
-	for (unsigned int i = 0; i < 2 * R; i++) {				\
-		acc0[i] = _mm512_setzero_ps();					\
-		acc1[i] = _mm512_setzero_ps();					\
-	}									\
-	for (p = 0; p + 1 < np; p += 2) {					\
-		fn##_w2pair(b0, b1, xp, p, acc0);				\
-		fn##_w2pair(b0, b1, xp, p + 1, acc1);				\
-	}									\
-	if (p < np) {								\
-		fn##_w2pair(b0, b1, xp, p, acc0);				\
-		p++;								\
-	}									\
-	for (unsigned int i = 0; i < 2 * R; i++) {				\
-		const BLOCK *b = i < R ? b0 : b1;				\
-		const struct sim_xpair_q8 *xr = &xp[i % R][p];			\
-		__m256 acc2 = _mm256_setzero_ps();				\
-		if (nb & 1) {							\
-			__m256i s = load256(xr->off[OFFI]);			\
-			s = _mm256_dpbusd_epi32(s, UNPACK1(&b[nb - 1]), load256(xr->qs)); \
-			acc2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s),		\
-				_mm256_set1_ps(f16_to_f32(b[nb - 1].d) * xr->d[0]), acc2); \
-		}								\
-		out[i] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0[i], acc1[i]), \
-					      _mm512_zextps256_ps512(acc2)));	\
-	}									\
 }
 
 /*
@@ -680,7 +621,6 @@ const struct sim_kernels sim_kernels_avx512 = {
 	.dot[ANPU_DTYPE_Q6_K] = dot_q6_K_512,
 	.dot_w2[ANPU_DTYPE_Q4_0] = dot_q4_0_w2,
 	.dot_w2[ANPU_DTYPE_Q5_0] = dot_q5_0_w2,
-	.dot_w2x4[ANPU_DTYPE_Q8_0] = dot_q8_0_w2x4,
 	.quantize_q8x2 = quantize_q8x2,
 	.quantize_q8x4 = quantize_q8x4,
 };

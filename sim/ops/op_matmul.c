@@ -201,7 +201,6 @@ static void mm_dot_task(void *arg, uint32_t task, unsigned int thread)
 	const struct sim_tensor *y = &op->t[MM_Y];
 	const sim_dot_fn dot = c->kern->dot[w->dtype];
 	const sim_dot_w2_fn dot_w2 = c->kern->dot_w2[w->dtype];
-	const sim_dot_w2x_fn dot_w2x4 = c->kern->dot_w2x4[w->dtype];
 	size_t k = w->ne[0];
 	uint32_t n0 = task * c->chunk;
 	uint32_t n1 = n0 + c->chunk < w->ne[1] ? n0 + c->chunk : w->ne[1];
@@ -240,19 +239,6 @@ static void mm_dot_task(void *arg, uint32_t task, unsigned int thread)
 				mm_store(c, yr[0], j + h, out[1]);
 			}
 			j = n0 + 2 * h;
-		}
-		/* M > 1: rows j, j + 1 per call against 4 x rows (x loads shared) */
-		if (nx == SIM_DOT_MAX_ROWS && dot_w2x4) {
-			for (; j + 1 < n1; j += 2) {
-				float out[2 * SIM_DOT_MAX_ROWS];
-
-				dot_w2x4(k, sim_tensor_row(w, j, 0, 0),
-					 sim_tensor_row(w, j + 1, 0, 0), xr, out);
-				for (unsigned int i = 0; i < nx; i++) {
-					mm_store(c, yr[i], j, out[i]);
-					mm_store(c, yr[i], j + 1, out[SIM_DOT_MAX_ROWS + i]);
-				}
-			}
 		}
 		for (; j < n1; j++) {
 			float out[SIM_DOT_MAX_ROWS];
