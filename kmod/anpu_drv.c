@@ -206,10 +206,51 @@ static const struct drm_ioctl_desc anpu_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(ANPU_CLOCK_SAMPLE, anpu_ioctl_clock_sample, 0),
 };
 
-/* DRM_ACCEL_FOPS has no show_fdinfo */
+/*
+ * The DRM core's GET_UNIQUE and GET_MAGIC read the file's DRM master, which
+ * the files of an accel node never have, and 6.12's drm_getunique() and
+ * drm_getmagic() dereference it unchecked: anyone who can open the node could
+ * oops the kernel with either (found by the ioctl fuzzer). Neither means
+ * anything for an accelerator, so they are refused before the DRM core sees
+ * them, native and compat alike (their numbers are the same).
+ */
+static bool anpu_core_ioctl_refused(unsigned int cmd)
+{
+	return _IOC_TYPE(cmd) == DRM_IOCTL_BASE &&
+	       (_IOC_NR(cmd) == DRM_IOCTL_NR(DRM_IOCTL_GET_UNIQUE) ||
+		_IOC_NR(cmd) == DRM_IOCTL_NR(DRM_IOCTL_GET_MAGIC));
+}
+
+static long anpu_unlocked_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
+{
+	if (anpu_core_ioctl_refused(cmd))
+		return -EOPNOTSUPP;
+	return drm_ioctl(filp, cmd, arg);
+}
+
+#ifdef CONFIG_COMPAT
+static long anpu_compat_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
+{
+	if (anpu_core_ioctl_refused(cmd))
+		return -EOPNOTSUPP;
+	return drm_compat_ioctl(filp, cmd, arg);
+}
+#else
+#define anpu_compat_ioctl NULL
+#endif
+
+/* DRM_ACCEL_FOPS with the two ioctl entries above, and show_fdinfo */
 static const struct file_operations anpu_accel_fops = {
 	.owner = THIS_MODULE,
-	DRM_ACCEL_FOPS,
+	.open = accel_open,
+	.release = drm_release,
+	.unlocked_ioctl = anpu_unlocked_ioctl,
+	.compat_ioctl = anpu_compat_ioctl,
+	.poll = drm_poll,
+	.read = drm_read,
+	.llseek = noop_llseek,
+	.mmap = drm_gem_mmap,
+	.fop_flags = FOP_UNSIGNED_OFFSET,
 	.show_fdinfo = drm_show_fdinfo,
 };
 

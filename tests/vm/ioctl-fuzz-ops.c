@@ -424,15 +424,16 @@ static void op_syncobj(struct fz_thread *t)
 
 /*
  * Any driver ioctl number with any size and direction (truncated or longer
- * structs), or a generic DRM ioctl on random bytes. Not the syncobj ioctls
+ * structs), or a generic DRM ioctl on random bytes (GET_UNIQUE and GET_MAGIC
+ * among them: 6.12's DRM core oopsed on them on an accel node). Not the syncobj ioctls
  * that take handle arrays (RESET, SIGNAL, QUERY, TRANSFER, TIMELINE_SIGNAL):
  * 6.12's drm_syncobj_array_find() kmallocs a user-sized array without
  * __GFP_NOWARN, a WARNING in the DRM core on a huge count, not the driver's.
  */
 static void op_raw_ioctl(struct fz_thread *t)
 {
-	static const uint8_t generic[] = { 0x00, 0x0c, 0x0d, 0x09, 0x0a, 0x0b, 0x2d, 0x2e,
-					   0xbf, 0xc0, 0xc1, 0xc2 };
+	static const uint8_t generic[] = { 0x00, 0x01, 0x02, 0x0c, 0x0d, 0x09, 0x0a, 0x0b,
+					   0x2d, 0x2e, 0xbf, 0xc0, 0xc1, 0xc2 };
 	static const uint16_t sizes[] = {
 		sizeof(struct drm_anpu_get_param), sizeof(struct drm_anpu_bo_create),
 		sizeof(struct drm_anpu_bo_info), sizeof(struct drm_anpu_ctx_create),

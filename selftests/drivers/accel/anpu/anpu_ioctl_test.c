@@ -71,6 +71,24 @@ TEST_F(anpu, unknown_driver_ioctl_number_fails_einval)
 		DRM_IOWR(DRM_COMMAND_BASE + 0x3f, struct drm_anpu_get_param), &p));
 }
 
+/*
+ * GET_UNIQUE and GET_MAGIC read a DRM master, which an accel node's files
+ * have none of: 6.12's DRM core dereferenced it (a NULL-pointer oops from
+ * any user); the driver refuses both with -EOPNOTSUPP, and the file goes on
+ * working.
+ */
+TEST_F(anpu, drm_master_ioctls_are_refused)
+{
+	char name[64] = { 0 };
+	struct drm_unique u = { .unique_len = sizeof(name), .unique = name };
+	struct drm_auth a = { 0 };
+
+	EXPECT_EQ(-EOPNOTSUPP, anpu_ioctl(self->fd, DRM_IOCTL_GET_UNIQUE, &u));
+	EXPECT_EQ(-EOPNOTSUPP, anpu_ioctl(self->fd, DRM_IOCTL_GET_UNIQUE, NULL));
+	EXPECT_EQ(-EOPNOTSUPP, anpu_ioctl(self->fd, DRM_IOCTL_GET_MAGIC, &a));
+	EXPECT_LT(0, param(_metadata, self->fd, DRM_ANPU_PARAM_DEVMEM_SIZE));
+}
+
 /* ---- GET_PARAM ---- */
 
 TEST_F(anpu, get_param_reports_every_parameter)
