@@ -598,7 +598,7 @@ static int after_check(struct sweep *s, char *why, size_t len)
 /* Sweep call @c with injector @in; PASS or FAIL line. */
 static void sweep_call(struct sweep *s, const struct call *c, const struct injector *in)
 {
-	unsigned long injected = 0;
+	unsigned long injected = 0, absorbed = 0;
 	char why[512] = "", err[64] = "";
 	struct fixture f;
 	unsigned int n;
@@ -637,6 +637,8 @@ static void sweep_call(struct sweep *s, const struct call *c, const struct injec
 			injected++;
 			if (-r > 0 && -r < 134)
 				s->errnos[-r]++;
+			if (!r)
+				absorbed++;	/* a fallback path: the call still succeeded */
 			if (r && !strstr(err, strerrorname_np(-r)) && strlen(err) < 40)
 				snprintf(err + strlen(err), sizeof(err) - strlen(err), "%s%s",
 					 err[0] ? "," : "", strerrorname_np(-r));
@@ -660,6 +662,9 @@ static void sweep_call(struct sweep *s, const struct call *c, const struct injec
 		       in->fn ? in->fn : "", why);
 		s->fail++;
 	} else {
+		if (absorbed)
+			snprintf(err + strlen(err), sizeof(err) - strlen(err), "%s%lu absorbed",
+				 err[0] ? ", " : "", absorbed);
 		printf("PASS: failnth: %s, %s%s%s: %lu injected failures (%s)\n", c->name, in->name,
 		       in->fn ? " " : "", in->fn ? in->fn : "", injected, injected ? err : "none");
 		s->pass++;
