@@ -50,7 +50,7 @@
  * token for a 64-token prompt (the first 64 prompt ids) on an idle NPU and
  * while a LOW-priority session of the same process prefills 2000-token prompts
  * back to back on another thread (default session parameters: the background
- * prefills in LOW's short chunks), RESPONSIVE_RUNS each, medians:
+ * prefills in LOW's short chunks), 5 each, medians (bench/bench_rt_responsive.c):
  *   runtime.ttft.L.foreground_under_load_ratio  loaded / idle (goal <= 1.5)
  *
  * With --device DEV (e.g. /dev/accel/accel0 in anpu-vp) the engine runs there;
@@ -66,8 +66,6 @@
  * JSON array) so that llama.cpp is fed exactly the same tokens.
  */
 #include <fcntl.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,9 +82,6 @@
 #define MAX_PROMPT	512
 #define N_LONG_STEPS	32
 #define N_BATCH_STEPS	32
-#define N_BACKGROUND	2000	/* --responsive: the background's prompt */
-#define N_FOREGROUND	64
-#define RESPONSIVE_RUNS	5
 
 static const char prompt_text[] =
 	"The quick brown fox jumps over the lazy dog while the compiler checks every "
@@ -110,7 +105,7 @@ static double min_d(double a, double b)
 	return a < b ? a : b;
 }
 
-static int fail(const char *what)
+int bench_fail(const char *what)
 {
 	fprintf(stderr, "anpu-bench-runtime: %s: %s\n", what, anpurt_last_error());
 	return 1;
@@ -123,7 +118,7 @@ static void emit(const char *label, const char *what, double value, const char *
 }
 
 /* @n ids of the prompt text repeated (the tokenizer of the model under test). */
-static int make_prompt(const struct anpurt_model *model, int32_t *ids, size_t n)
+int bench_prompt_ids(const struct anpurt_model *model, int32_t *ids, size_t n)
 {
 	const struct anpurt_tokenizer *tok = anpurt_model_tokenizer(model);
 	size_t have = 0;
@@ -134,7 +129,7 @@ static int make_prompt(const struct anpurt_model *model, int32_t *ids, size_t n)
 					  ANPURT_TOKENIZE_NO_SPECIAL, part, 64);
 
 		if (got <= 0 || got > 64)
-			return fail("tokenize");
+			return bench_fail("tokenize");
 		for (int i = 0; i < got && have < n; i++)
 			ids[have++] = part[i];
 	}
@@ -185,11 +180,11 @@ static int warm_up(struct anpurt_engine *engine, const int32_t *prompt, uint64_t
 
 	sp.n_ctx = N_CTX;
 	if (anpurt_session_create(engine, &sp, &s))
-		return fail("session");
+		return bench_fail("session");
 	if (anpurt_session_prefill(s, prompt, 16, &next) || anpurt_session_generate_greedy(s, 4, out) != 4)
-		rc = fail("warm-up");
+		rc = bench_fail("warm-up");
 	else if (anpurt_session_stats(s, &st))
-		rc = fail("session stats");
+		rc = bench_fail("session stats");
 	else
 		*kv_bytes = st.kv_bytes;
 	anpurt_session_free(s);
@@ -223,14 +218,14 @@ static int sampled_cpu_ms(struct anpurt_engine *engine, uint32_t n_vocab, const 
 	gp.max_tokens = N_DECODE + 1;
 	if (anpurt_session_create(engine, &sp, &s) ||
 	    anpurt_sampler_create(&smp, n_vocab, &sampler))
-		rc = fail("sampled decode: session or sampler");
+		rc = bench_fail("sampled decode: session or sampler");
 	gp.sampler = sampler;
 	if (!rc && anpurt_generation_start(s, prompt, 128, &gp, &gen))
-		rc = fail("sampled decode: start");
+		rc = bench_fail("sampled decode: start");
 	for (int i = 0; !rc && i <= N_DECODE; i++) {
 		got = anpurt_generation_next(gen, &tok, &text, &len);
 		if (got < 0)
-			rc = fail("sampled decode");
+			rc = bench_fail("sampled decode");
 		if (got <= 0)
 			break;
 		if (i == 0)
@@ -262,18 +257,18 @@ static int round_once(struct anpurt_engine *engine, uint32_t n_vocab, const int3
 
 	sp.n_ctx = N_CTX;
 	if (anpurt_session_create(engine, &sp, &s))
-		return fail("session");
+		return bench_fail("session");
 	t0 = now_ms();
 	if (anpurt_session_prefill(s, prompt, 128, &next)) {
 		anpurt_session_free(s);
-		return fail("prefill 128");
+		return bench_fail("prefill 128");
 	}
 	b->p128_ms = min_d(b->p128_ms, now_ms() - t0);
 	t0 = now_ms();
 	c0 = thread_cpu_ms();
 	if (anpurt_session_generate_greedy(s, N_DECODE, out) != N_DECODE) {
 		anpurt_session_free(s);
-		return fail("greedy");
+		return bench_fail("greedy");
 	}
 	b->decode_cpu_ms = min_d(b->decode_cpu_ms, thread_cpu_ms() - c0);
 	b->decode_ms = min_d(b->decode_ms, now_ms() - t0);
@@ -290,11 +285,11 @@ static int round_once(struct anpurt_engine *engine, uint32_t n_vocab, const int3
 	}
 
 	if (anpurt_session_create(engine, &sp, &s))
-		return fail("session");
+		return bench_fail("session");
 	t0 = now_ms();
 	if (anpurt_session_prefill(s, prompt, 512, &next)) {
 		anpurt_session_free(s);
-		return fail("prefill 512");
+		return bench_fail("prefill 512");
 	}
 	b->p512_ms = min_d(b->p512_ms, now_ms() - t0);
 	anpurt_session_free(s);
@@ -312,13 +307,13 @@ static int steps_after(struct anpurt_engine *engine, const int32_t *ids, size_t 
 
 	sp.n_ctx = (uint32_t)n + 64;
 	if (anpurt_session_create(engine, &sp, &s))
-		return fail("long-context session");
+		return bench_fail("long-context session");
 	if (anpurt_session_prefill(s, ids, n, &next)) {
-		rc = fail("long-context prefill");
+		rc = bench_fail("long-context prefill");
 	} else {
 		t0 = now_ms();
 		if (anpurt_session_generate_greedy(s, N_LONG_STEPS, out) != N_LONG_STEPS)
-			rc = fail("long-context decode");
+			rc = bench_fail("long-context decode");
 		*ms = now_ms() - t0;
 	}
 	anpurt_session_free(s);
@@ -336,8 +331,8 @@ static int long_context(struct anpurt_engine *engine, const struct anpurt_model 
 	int rc;
 
 	if (!ids)
-		return fail("out of memory");
-	rc = make_prompt(model, ids, n);
+		return bench_fail("out of memory");
+	rc = bench_prompt_ids(model, ids, n);
 	for (int r = 0; !rc && r < 2; r++) {
 		rc = steps_after(engine, ids, 1, &ms);
 		ms0 = min_d(ms0, ms);
@@ -382,7 +377,7 @@ static int batch_sessions(struct anpurt_engine *engine, const int32_t *prompt, i
 		s[i] = NULL;
 		if (anpurt_session_create(engine, &sp, &s[i]) ||
 		    anpurt_session_prefill(s[i], prompt, 128 + (size_t)i, &next))
-			return fail("batch session");
+			return bench_fail("batch session");
 	}
 	return 0;
 }
@@ -399,22 +394,22 @@ static int batch_figures(struct anpurt_engine *engine, const char *label, const 
 	int rc = batch_sessions(engine, prompt, n, s);
 
 	if (!rc && anpurt_batch_create(s, (size_t)n, &b))
-		rc = fail("batch");
+		rc = bench_fail("batch");
 	for (int r = 0; !rc && r <= runs; r++) {
 		/* each round steps from where the last left: the positions move by 32 */
 		t0 = now_ms();
 		if (anpurt_session_generate_greedy(s[0], N_BATCH_STEPS, out) != N_BATCH_STEPS)
-			rc = fail("batch: one session");
+			rc = bench_fail("batch: one session");
 		one = min_d(one, now_ms() - t0);
 		t0 = now_ms();
 		for (int k = 0; !rc && k < N_BATCH_STEPS; k++)
 			if (anpurt_batch_step(b, next))
-				rc = fail("batch step");
+				rc = bench_fail("batch step");
 		all = min_d(all, now_ms() - t0);
 		for (int i = 0; !rc && i < n; i++)	/* back to after the prompt: its last token again */
 			if (anpurt_session_truncate(s[i], 127 + (uint32_t)i) ||
 			    anpurt_session_decode(s[i], prompt[127 + i], &next[0]))
-				rc = fail("batch: rewind");
+				rc = bench_fail("batch: rewind");
 	}
 	anpurt_batch_free(b);
 	for (int i = 0; i < n; i++)
@@ -427,108 +422,6 @@ static int batch_figures(struct anpurt_engine *engine, const char *label, const 
 	       "\"model\":\"%s\",\"one_tok_s\":%.3f,\"batch_tok_s\":%.3f,\"goal\":%s}\n",
 	       label, n, n * one / all, label, N_BATCH_STEPS / (one / 1e3),
 	       n * N_BATCH_STEPS / (all / 1e3), n == 4 ? "3" : "null");
-	return 0;
-}
-
-struct background {
-	struct anpurt_session *s;
-	const int32_t *ids;
-	atomic_int stop, started;
-	int rc;
-};
-
-/* The LOW-priority session: 2000-token prefills back to back until told to stop. */
-static void *background_prefill(void *arg)
-{
-	struct background *bg = arg;
-	int32_t next;
-
-	while (!atomic_load(&bg->stop)) {
-		if (anpurt_session_truncate(bg->s, 0) ||
-		    anpurt_session_prefill(bg->s, bg->ids, N_BACKGROUND, &next)) {
-			bg->rc = fail("background prefill");
-			break;
-		}
-		atomic_store(&bg->started, 1);
-	}
-	atomic_store(&bg->started, 1);
-	return NULL;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Median ms of RESPONSIVE_RUNS times to first token of @s for the first 64 ids. */
-static int ttft_median(struct anpurt_session *s, const int32_t *ids, int spaced, double *ms)
-{
-	double t[RESPONSIVE_RUNS];
-	int32_t next;
-
-	for (int r = 0; r < RESPONSIVE_RUNS; r++) {
-		double t0;
-
-		/* land at different points of the background's chunks */
-		if (spaced)
-			usleep(37000 * (unsigned int)(r + 1));
-		if (anpurt_session_truncate(s, 0))
-			return fail("foreground truncate");
-		t0 = now_ms();
-		if (anpurt_session_prefill(s, ids, N_FOREGROUND, &next))
-			return fail("foreground prefill");
-		t[r] = now_ms() - t0;
-	}
-	qsort(t, RESPONSIVE_RUNS, sizeof(t[0]), cmp_double);
-	*ms = t[RESPONSIVE_RUNS / 2];
-	return 0;
-}
-
-/* --responsive: the foreground's time to first token, idle and under a background prefill. */
-static int responsive_figures(struct anpurt_engine *engine, const struct anpurt_model *model,
-			      const char *label)
-{
-	struct anpurt_session_params sp = anpurt_session_default_params();
-	struct background bg = { 0 };
-	struct anpurt_session *fg = NULL;
-	int32_t *ids = malloc(N_BACKGROUND * sizeof(*ids));
-	double idle = 0, loaded = 0;
-	pthread_t th;
-	int rc = ids ? make_prompt(model, ids, N_BACKGROUND) : fail("out of memory");
-
-	sp.n_ctx = N_BACKGROUND + 8;
-	sp.priority = ANPURT_PRIORITY_HIGH;
-	if (!rc && anpurt_session_create(engine, &sp, &fg))
-		rc = fail("foreground session");
-	sp.priority = ANPURT_PRIORITY_LOW;
-	if (!rc && anpurt_session_create(engine, &sp, &bg.s))
-		rc = fail("background session");
-	if (!rc)
-		rc = ttft_median(fg, ids, 0, &idle);
-	if (!rc) {
-		bg.ids = ids;
-		if (pthread_create(&th, NULL, background_prefill, &bg)) {
-			rc = fail("background thread");
-		} else {
-			while (!atomic_load(&bg.started))	/* one whole prefill first */
-				usleep(10000);
-			rc = bg.rc ? bg.rc : ttft_median(fg, ids, 1, &loaded);
-			atomic_store(&bg.stop, 1);
-			pthread_join(th, NULL);
-			rc = rc ? rc : bg.rc;
-		}
-	}
-	anpurt_session_free(bg.s);
-	anpurt_session_free(fg);
-	free(ids);
-	if (rc)
-		return rc;
-	printf("{\"name\":\"runtime.ttft.%s.foreground_under_load_ratio\",\"value\":%.4f,"
-	       "\"unit\":\"ratio\",\"model\":\"%s\",\"idle_ms\":%.2f,\"loaded_ms\":%.2f,"
-	       "\"prompt\":%d,\"background_prompt\":%d,\"goal\":1.5}\n",
-	       label, loaded / idle, label, idle, loaded, N_FOREGROUND, N_BACKGROUND);
 	return 0;
 }
 
@@ -651,7 +544,7 @@ int bench_model(int argc, char **argv)
 		return 2;
 	}
 	ep.n_sessions = batch_n > 2 ? (unsigned int)batch_n : responsive || batch_n ? 2 : 1;
-	ep.n_ctx = long_n ? (uint32_t)long_n + 64 : responsive ? N_BACKGROUND + 8 : N_CTX;
+	ep.n_ctx = long_n ? (uint32_t)long_n + 64 : responsive ? BENCH_RESPONSIVE_CTX : N_CTX;
 	if (!decode_only) {
 		read_ms = page_cache_read_ms(path);
 		if (read_ms <= 0)
@@ -659,13 +552,13 @@ int bench_model(int argc, char **argv)
 	}
 	t0 = now_ms();
 	if (anpurt_model_open(path, NULL, &model))
-		return fail(path);
+		return bench_fail(path);
 	if (anpurt_engine_load(model, &ep, &engine)) {
 		anpurt_model_free(model);
-		return fail("engine load");
+		return bench_fail("engine load");
 	}
 	t0 = now_ms() - t0;
-	if (make_prompt(model, prompt, MAX_PROMPT))
+	if (bench_prompt_ids(model, prompt, MAX_PROMPT))
 		goto out;
 	if (ids_out && write_ids(ids_out, prompt, MAX_PROMPT))
 		goto out;
@@ -683,7 +576,7 @@ int bench_model(int argc, char **argv)
 		goto out;
 	if (batch_n && !decode_only && batch_figures(engine, label, prompt, batch_n, runs))
 		goto out;
-	if (responsive && !decode_only && responsive_figures(engine, model, label))
+	if (responsive && !decode_only && bench_responsive_sessions(engine, model, label))
 		goto out;
 	rc = 0;
 out:

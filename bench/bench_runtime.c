@@ -17,6 +17,11 @@
  *       one model in-process (bench/bench_model.c): runtime.load/prefill/ttft/
  *       decode/rss.LABEL.*; with --bw (the bw-read figure of the same run) also
  *       runtime.decode.LABEL.roofline.
+ *   anpu-bench-runtime responsive FILE LABEL --device DEV
+ *       runtime.ttft.foreground_under_load_ratio: a HIGH session's time to first
+ *       token while another process prefills at LOW priority on the same kernel
+ *       device (bench/bench_rt_responsive.c; its `background FILE --device DEV`
+ *       subcommand is that other process).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,7 +103,8 @@ static int runs_arg(const char *s, int *runs)
 #define PROG "anpu-bench-runtime"
 #define USAGE "Usage: " PROG " gguf-open FILE [RUNS] | bw-read [RUNS] |\n" \
 	"       model FILE LABEL [--runs N] [--threads T] [--bw GBS] [--ids-out FILE] [--device DEV]\n" \
-	"       [--decode-only] [--long N] [--batch N] [--responsive] | -h | --help | --version\n" \
+	"       [--decode-only] [--long N] [--batch N] [--responsive] |\n" \
+	"       responsive FILE LABEL --device DEV | -h | --help | --version\n" \
 	"  JSON lines on stdout\n" \
 	"  gguf-open FILE [RUNS]  open+check time of a GGUF file (best of RUNS, default 20)\n" \
 	"  bw-read [RUNS]         memory read bandwidth (best of RUNS, default 8)\n" \
@@ -112,6 +118,8 @@ static int runs_arg(const char *s, int *runs)
 	"    --long N             also decode at position N (>= 256) and at position 1\n" \
 	"    --batch N            also N sessions decoding together (2..32) against one alone\n" \
 	"    --responsive         also a HIGH session's time to first token under a LOW prefill\n" \
+	"  responsive FILE LABEL --device DEV  the same with the LOW prefill in another\n" \
+	"                         process on kernel device DEV (anpu.ko, e.g. in anpu-vp)\n" \
 	"  -h, --help             print this help and exit\n" \
 	"  --version              print the version and exit\n"
 
@@ -133,8 +141,12 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 4 && !strcmp(argv[1], "model"))
 		return bench_model(argc - 2, argv + 2);
+	if (argc >= 4 && !strcmp(argv[1], "responsive"))
+		return bench_responsive_processes(argc - 2, argv + 2);
+	if (argc >= 3 && !strcmp(argv[1], "background"))
+		return bench_background(argc - 2, argv + 2);
 	if (argc < 2)
-		return anpu_cli_usage_error(PROG, "no subcommand (gguf-open, bw-read or model)");
+		return anpu_cli_usage_error(PROG, "no subcommand (gguf-open, bw-read, model or responsive)");
 	if (argv[1][0] == '-')
 		return anpu_cli_usage_error(PROG, "unknown option '%s'", argv[1]);
 	if (argc < 3 || argc > 4 || strcmp(argv[1], "gguf-open"))

@@ -61,8 +61,9 @@ all: $(RT_TOOLS)
 # bench-runtime below).
 BENCH_RT_BIN := $(BUILD)/bin/anpu-bench-runtime
 BENCH_RT_OBJ := $(patsubst %.c,$(OBJ)/%.o,bench/bench_runtime.c bench/bench_rt_model.c \
-	bench/bench_rt_bw.c bench/bw_read_avx2.c bench/bw_read_avx512.c)
-$(OBJ)/bench/bench_runtime.o $(OBJ)/bench/bench_rt_model.o: CPPFLAGS += $(RT_INC)
+	bench/bench_rt_responsive.c bench/bench_rt_bw.c bench/bw_read_avx2.c bench/bw_read_avx512.c)
+$(OBJ)/bench/bench_runtime.o $(OBJ)/bench/bench_rt_model.o $(OBJ)/bench/bench_rt_responsive.o: \
+	CPPFLAGS += $(RT_INC)
 $(BENCH_RT_BIN): $(BENCH_RT_OBJ) $(LIBRT) $(LIBACCEL) $(LIBSIM)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(RT_LIBS)
