@@ -17,8 +17,10 @@
  *       runtime.ttft.foreground_under_load_ratio
  *
  * Each figure is loaded / idle of the medians of RESPONSIVE_RUNS times to first
- * token; the loaded runs start at spaced instants (37, 74, ... ms apart) so that
- * they land at different points of the background's jobs.
+ * token, idle and loaded runs interleaved: for an idle run the background is
+ * held (the thread parks between its chunks; the process gets SIGSTOP and its
+ * job in flight ends), and the loaded runs start at spaced instants after it
+ * resumed (37, 74, ... ms) so that they land at different points of its jobs.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,6 +43,9 @@
 #define N_BACKGROUND	(BENCH_RESPONSIVE_CTX - 8)	/* the background's prompt */
 #define N_FOREGROUND	64
 #define RESPONSIVE_RUNS	5
+#define BG_PIECE	16	/* a LOW session's prefill chunk (docs/runtime.md) */
+/* longer than a LOW job: after it a stopped background process has none left on the NPU */
+#define BG_SETTLE_US	600000
 
 extern char **environ;
 
@@ -51,26 +56,56 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Median ms of RESPONSIVE_RUNS times to first token of @s for the first 64 ids. */
-static int ttft_median(struct anpurt_session *s, const int32_t *ids, int spaced, double *ms)
+/* ms until the first token of a 64-token prompt in @s, from position 0 */
+static int ttft_once(struct anpurt_session *s, const int32_t *ids, double *ms)
 {
-	double t[RESPONSIVE_RUNS];
 	int32_t next;
+	double t0;
 
-	for (int r = 0; r < RESPONSIVE_RUNS; r++) {
-		double t0;
+	if (anpurt_session_truncate(s, 0))
+		return bench_fail("foreground truncate");
+	t0 = now_ms();
+	if (anpurt_session_prefill(s, ids, N_FOREGROUND, &next))
+		return bench_fail("foreground prefill");
+	*ms = now_ms() - t0;
+	return 0;
+}
 
-		if (spaced)
+/* How the figure holds the background app still and lets it go again. */
+struct background_ops {
+	int (*pause)(void *arg);	/* returns once the NPU has no job of it left */
+	void (*resume)(void *arg);
+	void *arg;
+};
+
+/*
+ * RESPONSIVE_RUNS rounds, each one time to first token with the background
+ * held (idle) and one while it runs (loaded), interleaved so that both medians
+ * see the same machine; the loaded runs start at spaced instants (37, 74, ...
+ * ms after the background resumed) to land at different points of its jobs.
+ */
+static int ttft_idle_loaded(struct anpurt_session *fg, const int32_t *ids,
+			    const struct background_ops *bg, double *idle, double *loaded)
+{
+	double t_idle[RESPONSIVE_RUNS], t_loaded[RESPONSIVE_RUNS], warm;
+	int rc = ttft_once(fg, ids, &warm);	/* records the foreground's command buffer */
+
+	for (int r = 0; !rc && r < RESPONSIVE_RUNS; r++) {
+		rc = bg->pause(bg->arg);
+		if (!rc)
+			rc = ttft_once(fg, ids, &t_idle[r]);
+		bg->resume(bg->arg);
+		if (!rc) {
 			usleep(37000 * (unsigned int)(r + 1));
-		if (anpurt_session_truncate(s, 0))
-			return bench_fail("foreground truncate");
-		t0 = now_ms();
-		if (anpurt_session_prefill(s, ids, N_FOREGROUND, &next))
-			return bench_fail("foreground prefill");
-		t[r] = now_ms() - t0;
+			rc = ttft_once(fg, ids, &t_loaded[r]);
+		}
 	}
-	qsort(t, RESPONSIVE_RUNS, sizeof(t[0]), cmp_double);
-	*ms = t[RESPONSIVE_RUNS / 2];
+	if (rc)
+		return rc;
+	qsort(t_idle, RESPONSIVE_RUNS, sizeof(t_idle[0]), cmp_double);
+	qsort(t_loaded, RESPONSIVE_RUNS, sizeof(t_loaded[0]), cmp_double);
+	*idle = t_idle[RESPONSIVE_RUNS / 2];
+	*loaded = t_loaded[RESPONSIVE_RUNS / 2];
 	return 0;
 }
 
@@ -116,26 +151,59 @@ static void emit_ratio(const char *name, const char *label, const char *how, dou
 struct background {
 	struct anpurt_session *s;
 	const int32_t *ids;
-	atomic_int stop, started;
+	atomic_int stop, started, pause, parked;
 	int rc;
 };
 
-/* The LOW-priority session: 2000-token prefills back to back until told to stop. */
+/*
+ * The LOW-priority session: 2000-token prompts back to back until told to
+ * stop, fed in pieces of one prefill chunk so that it can be held between
+ * them (the NPU sees the same jobs as for one 2000-token call).
+ */
 static void *background_prefill(void *arg)
 {
 	struct background *bg = arg;
-	int32_t next;
-
-	while (!atomic_load(&bg->stop)) {
-		if (anpurt_session_truncate(bg->s, 0) ||
-		    anpurt_session_prefill(bg->s, bg->ids, N_BACKGROUND, &next)) {
-			bg->rc = bench_fail("background prefill");
+	while (!atomic_load(&bg->stop) && !bg->rc) {
+		if (anpurt_session_truncate(bg->s, 0)) {
+			bg->rc = bench_fail("background truncate");
 			break;
+		}
+		for (uint32_t done = 0; done < N_BACKGROUND && !atomic_load(&bg->stop);) {
+			uint32_t n = N_BACKGROUND - done < BG_PIECE ? N_BACKGROUND - done : BG_PIECE;
+
+			if (atomic_load(&bg->pause)) {
+				atomic_store(&bg->parked, 1);
+				while (atomic_load(&bg->pause) && !atomic_load(&bg->stop))
+					usleep(1000);
+				atomic_store(&bg->parked, 0);
+				continue;
+			}
+			if (anpurt_session_prefill(bg->s, bg->ids + done, n, NULL)) {
+				bg->rc = bench_fail("background prefill");
+				break;
+			}
+			done += n;
 		}
 		atomic_store(&bg->started, 1);
 	}
+	atomic_store(&bg->parked, 1);
 	atomic_store(&bg->started, 1);
 	return NULL;
+}
+
+static int thread_pause(void *arg)
+{
+	struct background *bg = arg;
+
+	atomic_store(&bg->pause, 1);
+	while (!atomic_load(&bg->parked))
+		usleep(1000);
+	return bg->rc;
+}
+
+static void thread_resume(void *arg)
+{
+	atomic_store(&((struct background *)arg)->pause, 0);
 }
 
 int bench_responsive_sessions(struct anpurt_engine *engine, const struct anpurt_model *model,
@@ -153,16 +221,16 @@ int bench_responsive_sessions(struct anpurt_engine *engine, const struct anpurt_
 		rc = session_at(engine, ANPURT_PRIORITY_HIGH, &fg);
 	if (!rc)
 		rc = session_at(engine, ANPURT_PRIORITY_LOW, &bg.s);
-	if (!rc)
-		rc = ttft_median(fg, ids, 0, &idle);
 	if (!rc) {
+		struct background_ops ops = { thread_pause, thread_resume, &bg };
+
 		bg.ids = ids;
 		if (pthread_create(&th, NULL, background_prefill, &bg)) {
 			rc = bench_fail("background thread");
 		} else {
 			while (!atomic_load(&bg.started))	/* one whole prefill first */
 				usleep(10000);
-			rc = bg.rc ? bg.rc : ttft_median(fg, ids, 1, &loaded);
+			rc = bg.rc ? bg.rc : ttft_idle_loaded(fg, ids, &ops, &idle, &loaded);
 			atomic_store(&bg.stop, 1);
 			pthread_join(th, NULL);
 			rc = rc ? rc : bg.rc;
@@ -280,12 +348,28 @@ static int spawn_background(const char *path, const char *device, pid_t *pid, FI
 	return 0;
 }
 
+static int process_pause(void *arg)
+{
+	if (kill(*(pid_t *)arg, SIGSTOP)) {
+		perror("anpu-bench-runtime: stopping the background process");
+		return 1;
+	}
+	usleep(BG_SETTLE_US);	/* it waits for each chunk before the next: one in flight at most */
+	return 0;
+}
+
+static void process_resume(void *arg)
+{
+	kill(*(pid_t *)arg, SIGCONT);
+}
+
 /* Ends the background process; 0 when it ran until then (killed by SIGTERM). */
 static int stop_background(pid_t pid, FILE *out)
 {
 	int status;
 
 	kill(pid, SIGTERM);
+	kill(pid, SIGCONT);	/* should it still be held */
 	fclose(out);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR) {
@@ -303,7 +387,7 @@ static int stop_background(pid_t pid, FILE *out)
 /* `responsive FILE LABEL --device DEV`: the two-process figure (see the top). */
 int bench_responsive_processes(int argc, char **argv)
 {
-	const char *path = argv[0], *label = argv[1], *device = argv[3];
+	const char *path, *label, *device;
 	struct anpurt_session *fg = NULL;
 	struct loaded_engine le;
 	double idle = 0, loaded = 0;
@@ -313,25 +397,28 @@ int bench_responsive_processes(int argc, char **argv)
 	pid_t pid;
 	int rc;
 
-	if (argc != 4 || strcmp(argv[2], "--device") || !strcmp(device, "sim")) {
+	if (argc != 4 || strcmp(argv[2], "--device") || !strcmp(argv[3], "sim")) {
 		fprintf(stderr, "anpu-bench-runtime: responsive FILE LABEL --device DEV"
 			" (a kernel device: two processes share it)\n");
 		return 2;
 	}
+	path = argv[0];
+	label = argv[1];
+	device = argv[3];
 	if (load_engine(path, device, &le))
 		return 1;
 	ids = background_ids(le.model);
 	rc = ids ? session_at(le.engine, ANPURT_PRIORITY_HIGH, &fg) : 1;
-	if (!rc)
-		rc = ttft_median(fg, ids, 0, &idle);
 	if (!rc && !(rc = spawn_background(path, device, &pid, &out))) {
+		struct background_ops ops = { process_pause, process_resume, &pid };
+
 		/* its engine loaded and one whole prefill done: it is in full flow */
 		if (!fgets(ready, sizeof(ready), out) || strcmp(ready, "ready\n")) {
 			fprintf(stderr, "anpu-bench-runtime: the background process did not start\n");
 			rc = 1;
 		}
 		if (!rc)
-			rc = ttft_median(fg, ids, 1, &loaded);
+			rc = ttft_idle_loaded(fg, ids, &ops, &idle, &loaded);
 		rc = stop_background(pid, out) || rc;
 	}
 	anpurt_session_free(fg);
