@@ -668,7 +668,11 @@ struct anpurt_generate_params {
 	size_t max_tokens;			/* 0: no limit but the context */
 	const char *const *stop;		/* stop strings (copied at start); may be NULL */
 	size_t n_stop;
-	/* NULL: greedy on the NPU. The prompt's last penalty_last_n tokens and every picked token are accepted into it */
+	/*
+	 * NULL: greedy on the NPU. Created for the model's n_vocab (else start is
+	 * -EINVAL). The prompt's last penalty_last_n tokens and every picked token
+	 * are accepted into it.
+	 */
 	struct anpurt_sampler *sampler;
 	unsigned int detok_flags;		/* anpurt_detok_create flags */
 	anpurt_token_fn on_token;		/* anpurt_generate only; may be NULL */

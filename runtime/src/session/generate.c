@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The generation loop: pick (NPU argmax or sampler on read-back logits),
+ * The generation loop: pick (NPU argmax, or the sampler on the logits in the session's BO),
  * check the stops, detokenize, hold back possible stop-string text, run the
  * token. Both the pull-style next() and the callback-style anpurt_generate()
  * are this one loop.
@@ -23,7 +23,6 @@ struct anpurt_generation {
 	const struct anpurt_tokenizer *tok;
 	struct anpurt_detok *detok;
 	struct gen_stop stop;
-	float *logits;			/* n_vocab, when sampling */
 	int32_t pending;		/* picked, not handed out yet */
 	int32_t last;			/* handed out, not run yet */
 	int have_pending;
@@ -61,17 +60,16 @@ static int sampling(const struct anpurt_generation *g)
 /* The token after the last run: *@next from the NPU's argmax, or sampled from the logits. */
 static int pick(struct anpurt_generation *g, int32_t argmax_token)
 {
-	uint32_t n_vocab = g->s->engine->model->info.n_vocab;
 	int64_t span = accel_trace_span_begin();	/* trace mode: a CPU span */
-	int ret;
 
 	if (!sampling(g)) {
 		g->pending = argmax_token;
 	} else {
-		ret = anpurt_session_logits(g->s, g->logits, n_vocab);
-		if (ret)
-			return ret;
-		g->pending = anpurt_sampler_sample(g->p.sampler, g->logits);
+		const float *logits = session_logits(g->s);
+
+		if (!logits)
+			return rt_error(-ENODATA, "session: no position has run yet");
+		g->pending = anpurt_sampler_sample(g->p.sampler, logits);
 	}
 	if (g->p.sampler)
 		anpurt_sampler_accept(g->p.sampler, g->pending);
@@ -86,7 +84,6 @@ void anpurt_generation_free(struct anpurt_generation *g)
 		return;
 	anpurt_detok_free(g->detok);
 	gen_stop_free(&g->stop);
-	free(g->logits);
 	free(g);
 }
 
@@ -109,9 +106,10 @@ int anpurt_generation_start(struct anpurt_session *s, const int32_t *prompt, siz
 	ret = gen_stop_init(&g->stop, g->p.stop, g->p.n_stop);
 	if (!ret)
 		ret = anpurt_detok_create(g->tok, g->p.detok_flags, &g->detok);
-	if (!ret && sampling(g) &&
-	    !(g->logits = malloc((size_t)s->engine->model->info.n_vocab * sizeof(float))))
-		ret = rt_error(-ENOMEM, "generation: out of memory for the logits");
+	/* the sampler reads n_vocab logits where the NPU wrote the model's */
+	if (!ret && g->p.sampler && g->p.sampler->n_vocab != s->engine->model->info.n_vocab)
+		ret = rt_error(-EINVAL, "generation: the sampler is for %u tokens, the model has %u",
+			       g->p.sampler->n_vocab, s->engine->model->info.n_vocab);
 	atomic_store(&s->cancel, 0);
 	g->t_start = rt_now_ns();
 	if (!ret)

@@ -95,11 +95,12 @@ int anpurt_sampler_create(const struct anpurt_sampler_params *params, uint32_t n
 	s->bucket_id = malloc((size_t)n_vocab * sizeof(*s->bucket_id));
 	s->bucket_count = malloc(SAMPLER_HISTS * SAMPLER_HIST_STRIDE * sizeof(*s->bucket_count));
 	s->bucket_mass = malloc(SAMPLER_HISTS * SAMPLER_HIST_STRIDE * sizeof(*s->bucket_mass));
+	s->head = malloc(SAMPLER_HEAD_MAX * sizeof(*s->head));
 	s->hist = malloc(((size_t)p.penalty_last_n + 1) * sizeof(*s->hist));
 	s->scratch = malloc(((size_t)p.penalty_last_n + 1) * sizeof(*s->scratch));
 	s->bias = malloc((p.n_bias + 1) * sizeof(*s->bias));
 	if (!s->cand || !s->kept || !s->work || !s->bucket_id || !s->bucket_count ||
-	    !s->bucket_mass || !s->hist ||
+	    !s->bucket_mass || !s->head || !s->hist ||
 	    !s->scratch || !s->bias) {
 		anpurt_sampler_free(s);
 		return rt_error(-ENOMEM, "sampler: out of memory for %u candidates", n_vocab);
@@ -124,6 +125,7 @@ void anpurt_sampler_free(struct anpurt_sampler *s)
 	free(s->bucket_id);
 	free(s->bucket_count);
 	free(s->bucket_mass);
+	free(s->head);
 	free(s->hist);
 	free(s->scratch);
 	free(s->bias);

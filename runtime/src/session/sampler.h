@@ -27,6 +27,7 @@ struct anpurt_sampler {
 	uint16_t *bucket_id;			/* n_vocab: sampler_wide.c's bucket of each candidate */
 	uint32_t *bucket_count;			/* SAMPLER_HISTS x SAMPLER_HIST_STRIDE: sampler_wide.c's histograms */
 	double *bucket_mass;			/* SAMPLER_HISTS x SAMPLER_HIST_STRIDE */
+	uint32_t *head;				/* SAMPLER_HEAD_MAX: sampler_wide.c's head candidates */
 	int32_t *scratch;			/* penalty_last_n: the window, sorted */
 };
 
@@ -53,6 +54,8 @@ size_t sampler_dist(struct anpurt_sampler *s, const float *logits);
 /* sampler_wide.c's histogram copies (candidate i goes to copy i % SAMPLER_HISTS), their stride */
 #define SAMPLER_HISTS		4
 #define SAMPLER_HIST_STRIDE	(SAMPLER_BUCKETS + 24)
+/* sampler_wide.c lists the head's candidates up to this many (more: it scans all) */
+#define SAMPLER_HEAD_MAX	8192
 /*
  * sampler_dist() for s->cand[0..n) (logits after temperature, n > SAMPLER_SORT_MAX)
  * in O(n): the top-p set exactly as a full sort gives it, then min-p, p > 0,

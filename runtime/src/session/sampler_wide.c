@@ -43,6 +43,8 @@ static inline uint32_t bucket_of(float p)
  * AVX2_OR_BASE). Every lane is the same sequence of IEEE operations (no FMA
  * contraction in C11 mode), so every width gives the same bits.
  */
+typedef float v4f __attribute__((vector_size(16)));
+typedef double v4d __attribute__((vector_size(32)));
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
 typedef float v16f __attribute__((vector_size(64)));
@@ -79,15 +81,15 @@ static inline __attribute__((always_inline)) void exp16_le0(v16f *v)
 typedef uint16_t v8h __attribute__((vector_size(16)));
 typedef uint16_t v16h __attribute__((vector_size(32)));
 
-/* p[i] = exp(x[i] - max) and bucket[i] = bucket_of(p[i]) of 8 values at @x. */
+/* p[i] = exp(x[i] / by - max) and bucket[i] = bucket_of(p[i]) of 8 values at @x. */
 static inline __attribute__((always_inline)) void
-exp_buckets8(float *p, uint16_t *bucket, const float *x, float max)
+exp_buckets8(float *p, uint16_t *bucket, const float *x, float by, float max)
 {
 	v8f v;
 	v8h b;
 
 	memcpy(&v, x, sizeof(v));
-	v -= max;
+	v = v / by - max;
 	exp8_le0(&v);
 	b = __builtin_convertvector((v8i)v >> BUCKET_SHIFT, v8h);
 	memcpy(p, &v, sizeof(v));
@@ -115,59 +117,102 @@ exp_buckets8(float *p, uint16_t *bucket, const float *x, float max)
 						      : name##_base args;	\
 	}
 
-/* exp_buckets8() over n values (a tail through a padded copy); returns n. */
-static inline __attribute__((always_inline)) size_t
-exp_buckets_8_body(float *p, uint16_t *bucket, const float *x, float max, size_t n)
+/*
+ * exp_buckets8() over n values (a tail through a padded copy), and the sum of
+ * the probabilities in lane[16]: lane[l] = the sum of p[i] for i % 16 == l, in
+ * ascending i. Every width keeps that order (and it is only IEEE adds), so the
+ * lanes, and the sum of them in order, are the same bits on every CPU.
+ */
+static inline __attribute__((always_inline)) void
+exp_buckets_8_body(float *p, uint16_t *bucket, const float *x, float by, float max, size_t n,
+		   double *lane)
 {
+	v4d acc[4] = { { 0 } };
 	size_t i;
 
-	for (i = 0; i + 8 <= n; i += 8)
-		exp_buckets8(p + i, bucket + i, x + i, max);
+	for (i = 0; i + 16 <= n; i += 16) {
+		exp_buckets8(p + i, bucket + i, x + i, by, max);
+		exp_buckets8(p + i + 8, bucket + i + 8, x + i + 8, by, max);
+		for (int k = 0; k < 4; k++) {	/* 4 lanes at a time: wider spills on AVX2 */
+			v4f a;
+
+			memcpy(&a, p + i + 4 * k, sizeof(a));
+			acc[k] += __builtin_convertvector(a, v4d);
+		}
+	}
+	memcpy(lane, acc, sizeof(acc));
 	if (i < n) {
-		float xt[8] = { 0 }, pt[8];
-		uint16_t bt[8];
+		float xt[16] = { 0 }, pt[16];
+		uint16_t bt[16];
 
 		memcpy(xt, x + i, (n - i) * sizeof(*x));
-		exp_buckets8(pt, bt, xt, max);
+		exp_buckets8(pt, bt, xt, by, max);
+		exp_buckets8(pt + 8, bt + 8, xt + 8, by, max);
 		memcpy(p + i, pt, (n - i) * sizeof(*p));
 		memcpy(bucket + i, bt, (n - i) * sizeof(*bucket));
+		for (size_t l = 0; l < n - i; l++)
+			lane[l] += pt[l];
 	}
-	return n;
 }
-AVX2_OR_BASE(size_t, exp_buckets_8,
-	     (float *p, uint16_t *bucket, const float *x, float max, size_t n),
-	     (p, bucket, x, max, n))
+AVX2_OR_BASE(void, exp_buckets_8,
+	     (float *p, uint16_t *bucket, const float *x, float by, float max, size_t n,
+	      double *lane),
+	     (p, bucket, x, by, max, n, lane))
+
+typedef double v8d __attribute__((vector_size(64)));
 
 /* exp_buckets_8_body() 16 lanes at a time, for AVX-512 (the tail through the 8-lane one). */
-__attribute__((target("avx512f"))) static size_t
-exp_buckets_avx512(float *p, uint16_t *bucket, const float *x, float max, size_t n)
+__attribute__((target("avx512f"))) static void
+exp_buckets_avx512(float *p, uint16_t *bucket, const float *x, float by, float max, size_t n,
+		   double *lane)
 {
+	v8d lo = { 0 }, hi = { 0 };
+	double tail[16];
 	size_t i;
 
 	for (i = 0; i + 16 <= n; i += 16) {
 		v16f v;
 		v16h b;
+		v8f half[2];
 
 		memcpy(&v, x + i, sizeof(v));
-		v -= max;
+		v = v / by - max;
 		exp16_le0(&v);
 		b = __builtin_convertvector((v16i)v >> BUCKET_SHIFT, v16h);
 		memcpy(p + i, &v, sizeof(v));
 		memcpy(bucket + i, &b, sizeof(b));
+		memcpy(half, &v, sizeof(v));
+		lo += __builtin_convertvector(half[0], v8d);
+		hi += __builtin_convertvector(half[1], v8d);
 	}
-	return i + exp_buckets_8_body(p + i, bucket + i, x + i, max, n - i);
+	/* fewer than 16 left: each tail lane holds one value at most, 0 + p = p */
+	exp_buckets_8_body(p + i, bucket + i, x + i, by, max, n - i, tail);
+	memcpy(lane, &lo, sizeof(lo));
+	memcpy(lane + 8, &hi, sizeof(hi));
+	for (int l = 0; l < 16; l++)
+		lane[l] += tail[l];
 }
 
-static size_t exp_buckets(float *p, uint16_t *bucket, const float *x, float max, size_t n)
+/* exp_buckets_8_body()'s probabilities and buckets; returns the sum of the probabilities. */
+static double exp_buckets(float *p, uint16_t *bucket, const float *x, float by, float max,
+			  size_t n)
 {
+	double lane[16], sum = 0;
+
 	if (__builtin_cpu_supports("avx512f"))
-		return exp_buckets_avx512(p, bucket, x, max, n);
-	return exp_buckets_8(p, bucket, x, max, n);
+		exp_buckets_avx512(p, bucket, x, by, max, n, lane);
+	else
+		exp_buckets_8(p, bucket, x, by, max, n, lane);
+	for (int l = 0; l < 16; l++)
+		sum += lane[l];
+	return sum;
 }
 
-/* x[i] = src[i] / by (src may be x), and the largest of them. */
-static inline __attribute__((always_inline)) float
-divide_max_body(float *x, const float *src, float by, size_t n)
+/*
+ * The largest of x[0..n). Divided by a temperature > 0 it is the largest of
+ * the x[i] / temperature the exp pass computes: rounding keeps the order.
+ */
+static inline __attribute__((always_inline)) float max_of_body(const float *x, size_t n)
 {
 	v8f m = { -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY,
 		  -INFINITY }, v;
@@ -177,22 +222,17 @@ divide_max_body(float *x, const float *src, float by, size_t n)
 	for (i = 0; i + 8 <= n; i += 8) {
 		v8i gt;
 
-		memcpy(&v, src + i, sizeof(v));
-		v /= by;
-		memcpy(x + i, &v, sizeof(v));
+		memcpy(&v, x + i, sizeof(v));
 		gt = v > m;
 		m = (v8f)(((v8i)v & gt) | ((v8i)m & ~gt));
 	}
 	for (int l = 0; l < 8; l++)
 		r = m[l] > r ? m[l] : r;
-	for (; i < n; i++) {
-		x[i] = src[i] / by;
+	for (; i < n; i++)
 		r = x[i] > r ? x[i] : r;
-	}
 	return r;
 }
-AVX2_OR_BASE(float, divide_max, (float *x, const float *src, float by, size_t n),
-	     (x, src, by, n))
+AVX2_OR_BASE(float, max_of, (const float *x, size_t n), (x, n))
 
 /* The first i >= @from with bucket[i] == @b, or @n: 16 at a time. */
 static inline __attribute__((always_inline)) size_t
@@ -218,6 +258,31 @@ next_in_bucket_body(const uint16_t *bucket, size_t from, size_t n, uint16_t b)
 AVX2_OR_BASE(size_t, next_in_bucket, (const uint16_t *bucket, size_t from, size_t n, uint16_t b),
 	     (bucket, from, n, b))
 
+/* The first i >= @from with bucket[i] >= @b, or @n: 16 at a time. */
+static inline __attribute__((always_inline)) size_t
+next_at_least_body(const uint16_t *bucket, size_t from, size_t n, uint16_t b)
+{
+	size_t i = from;
+
+	for (; i + 16 <= n; i += 16) {
+		v16h v, ge;
+		uint64_t any[4];
+
+		memcpy(&v, bucket + i, sizeof(v));
+		ge = v >= b;
+		memcpy(any, &ge, sizeof(any));
+		if (any[0] | any[1] | any[2] | any[3])
+			break;
+	}
+	for (; i < n; i++)
+		if (bucket[i] >= b)
+			return i;
+	return n;
+}
+AVX2_OR_BASE(size_t, next_at_least, (const uint16_t *bucket, size_t from, size_t n, uint16_t b),
+	     (bucket, from, n, b))
+
+
 static int by_p_then_id(const void *a, const void *b)
 {
 	const struct sampler_cand *x = a, *y = b;
@@ -229,33 +294,103 @@ static int by_p_then_id(const void *a, const void *b)
 
 /*
  * What the distribution and the draw share, for candidates 0..n) whose
- * logits (after temperature) are in x[] (= s->work), their largest @max:
- * their probabilities
- * exp(x - max) in prob[], bucket in s->bucket_id[], the histograms, and the
+ * logits are x[i] / by (by: the temperature, or 1 for logits already divided),
+ * their largest max: their probabilities
+ * exp(x / by - max) in prob[], bucket in s->bucket_id[], the histograms, and the
  * lowest bucket the top-p set reaches (want: the mass it must reach, from the
- * top; above: the mass of the buckets over it).
+ * top; above: the mass of the buckets over it); when head_histogram() found
+ * it, also the list of the candidates from the cut up, so that walking a
+ * bucket there is not a scan of all n.
  */
 struct wide {
-	float *prob;
+	const float *x;
+	float by, *prob;
 	uint32_t *count, cut;
-	double *mass, sum, want, above;
+	double *mass, want, above;
+	const uint32_t *head;	/* NULL, or the candidates of the buckets from the cut up, ascending */
+	size_t n_head;
 };
 
-/* 0, or -1 when every candidate is banned (@max -inf). */
-static int wide_prepare(struct anpurt_sampler *s, size_t n, float max, struct wide *w)
+/*
+ * Top-p usually keeps the head of the distribution: a few candidates of
+ * high probability. The histogram of only the buckets from @floor up (p >=
+ * 2^-8, then 2^-16: their members are found by a vector scan of the bucket
+ * ids, and there are at most sum / p of them) finds the cut when the mass
+ * there reaches w->want; only the buckets from the cut up are read after it.
+ * The full histogram (wide_prepare) is for the flat distributions where it
+ * does not. 0 with w->cut and w->above set; -1 when the cut is below @floor.
+ */
+static const uint16_t head_floor[] = { 119 << 3, 111 << 3 };	/* buckets of 2^-8, 2^-16 */
+
+static int head_histogram(struct anpurt_sampler *s, size_t n, uint16_t floor, struct wide *w)
 {
-	const float *x = s->work, *prob = s->work + s->n_vocab;
+	const uint16_t *bucket = s->bucket_id;
+	size_t k = 0;
+
+	memset(w->count + floor, 0, (N_BUCKETS - floor) * sizeof(*w->count));
+	memset(w->mass + floor, 0, (N_BUCKETS - floor) * sizeof(*w->mass));
+	for (size_t i = next_at_least(bucket, 0, n, floor); i < n;
+	     i = next_at_least(bucket, i + 1, n, floor)) {
+		w->count[bucket[i]]++;
+		w->mass[bucket[i]] += w->prob[i];
+		if (k < SAMPLER_HEAD_MAX)
+			s->head[k] = (uint32_t)i;
+		k++;
+	}
+	w->above = 0;
+	for (uint32_t b = N_BUCKETS; b-- > floor;) {
+		if (w->above + w->mass[b] >= w->want) {
+			w->cut = b;
+			w->head = k <= SAMPLER_HEAD_MAX ? s->head : NULL;
+			w->n_head = k;
+			return 0;
+		}
+		w->above += w->mass[b];
+	}
+	return -1;
+}
+
+/*
+ * The first candidate i >= @from of bucket @b (>= the cut), or @n: from the
+ * head list where there is one (*@k: where in it to go on; 0 at the start).
+ */
+static size_t next_member(const struct anpurt_sampler *s, const struct wide *w, size_t n,
+			  uint32_t b, size_t from, size_t *k)
+{
+	if (!w->head)
+		return next_in_bucket(s->bucket_id, from, n, (uint16_t)b);
+	for (; *k < w->n_head; (*k)++)
+		if (w->head[*k] >= from && s->bucket_id[w->head[*k]] == b)
+			return w->head[(*k)++];
+	return n;
+}
+
+/* 0, or -1 when every candidate is banned (@max -inf). */
+static int wide_prepare(struct anpurt_sampler *s, size_t n, const float *x, float by,
+			struct wide *w)
+{
+	const float *prob = s->work + s->n_vocab;
+	float max = max_of(x, n) / by;
 	const uint16_t *bucket = s->bucket_id;
 	uint32_t *count = s->bucket_count;
-	double *mass = s->bucket_mass;
+	double *mass = s->bucket_mass, sum;
 	size_t i;
 
+	w->x = x;
+	w->by = by;
 	w->prob = s->work + s->n_vocab;
+	w->head = NULL;
 	w->count = s->bucket_count;
 	w->mass = s->bucket_mass;
 	if (max == -INFINITY)
 		return -1;
-	(void)exp_buckets(w->prob, s->bucket_id, x, max, n);
+	sum = exp_buckets(w->prob, s->bucket_id, x, by, max, n);
+	if (s->params.top_p < 1.0f) {
+		w->want = (s->params.top_p - 1e-6) * sum;
+		for (size_t l = 0; l < sizeof(head_floor) / sizeof(head_floor[0]); l++)
+			if (!head_histogram(s, n, head_floor[l], w))
+				return 0;
+	}
 	/*
 	 * SAMPLER_HISTS histograms, candidate i into histogram i % SAMPLER_HISTS:
 	 * consecutive candidates often fall in one bucket, and one histogram
@@ -284,16 +419,15 @@ static int wide_prepare(struct anpurt_sampler *s, size_t n, float max, struct wi
 		count[bucket[i]]++;
 		mass[bucket[i]] += prob[i];
 	}
-	w->sum = 0;
 	for (uint32_t b = 0; b < N_BUCKETS; b++) {
 		count[b] += count[b + SAMPLER_HIST_STRIDE] + count[b + 2 * SAMPLER_HIST_STRIDE] +
 			    count[b + 3 * SAMPLER_HIST_STRIDE];
 		mass[b] = (mass[b] + mass[b + SAMPLER_HIST_STRIDE]) +
 			  (mass[b + 2 * SAMPLER_HIST_STRIDE] + mass[b + 3 * SAMPLER_HIST_STRIDE]);
-		w->sum += mass[b];
 	}
 	/* the top-p bucket: where the mass from the top reaches top_p (all: bucket 0) */
-	w->want = s->params.top_p < 1.0f ? (s->params.top_p - 1e-6) * w->sum : INFINITY;
+	if (s->params.top_p >= 1.0f)
+		w->want = INFINITY;
 	w->above = 0;
 	for (w->cut = N_BUCKETS - 1; w->cut > 0; w->cut--) {
 		if (w->above + w->mass[w->cut] >= w->want)
@@ -377,10 +511,12 @@ static size_t cut_members(const struct anpurt_sampler *s, const struct sampler_c
 	size_t k = 0;
 	double acc = w->above;
 
-	for (size_t i = next_in_bucket(s->bucket_id, 0, n, (uint16_t)w->cut); i < n;
-	     i = next_in_bucket(s->bucket_id, i + 1, n, (uint16_t)w->cut))
+	size_t at = 0;
+
+	for (size_t i = next_member(s, w, n, w->cut, 0, &at); i < n;
+	     i = next_member(s, w, n, w->cut, i + 1, &at))
 		out[k++] = (struct sampler_cand){ .id = c ? c[i].id : (int32_t)i,
-						  .logit = s->work[i], .p = w->prob[i] };
+						  .logit = w->x[i] / w->by, .p = w->prob[i] };
 	if (s->params.top_p >= 1.0f)
 		return k;
 	if (k > CUT_SORT_MAX)
@@ -410,7 +546,7 @@ size_t sampler_dist_wide(struct anpurt_sampler *s, size_t n)
 
 	for (i = 0; i < n; i++)
 		s->work[i] = c[i].logit;
-	if (wide_prepare(s, n, divide_max(s->work, s->work, 1.0f, n), &w)) {	/* everything banned: the lowest id */
+	if (wide_prepare(s, n, s->work, 1.0f, &w)) {	/* everything banned: the lowest id */
 		size_t lowest = 0;
 
 		for (i = 1; i < n; i++)
@@ -426,12 +562,13 @@ size_t sampler_dist_wide(struct anpurt_sampler *s, size_t n)
 		at += w.count[b];
 	}
 	kept = w.cut + 1 < N_BUCKETS ? start[w.cut + 1] + w.count[w.cut + 1] : 0;
-	for (i = 0; i < n; i++) {
-		uint32_t b = s->bucket_id[i];
+	for (size_t h = 0; h < (w.head ? w.n_head : n); h++) {
+		size_t j = w.head ? w.head[h] : h;	/* the head list, else every candidate */
+		uint32_t b = s->bucket_id[j];
 
 		if (b > w.cut) {
-			out[start[b]] = c[i];
-			out[start[b]++].p = w.prob[i];
+			out[start[b]] = c[j];
+			out[start[b]++].p = w.prob[j];
 		}
 	}
 	/* then the cut bucket's kept members (cut_members' order) */
@@ -466,12 +603,12 @@ int32_t sampler_draw_wide(struct anpurt_sampler *s, const float *logits, float u
 	size_t n_cut, i;
 	struct wide w;
 
-	/* without biases or penalties the logits are divided where they are (no copy) */
+	/* without biases or penalties the logits are read where they are (no copy) */
 	if (sampler_adjusts_logits(s)) {
 		sampler_adjust_logits(s, logits, s->work);
 		logits = s->work;
 	}
-	if (wide_prepare(s, n, divide_max(s->work, logits, s->params.temperature, n), &w))
+	if (wide_prepare(s, n, logits, s->params.temperature, &w))
 		return 0;	/* everything banned: the lowest id */
 	n_cut = cut_members(s, NULL, n, &w, cut, s->cand);
 	/* bucket 0 holds p = 0 (banned, underflowed): never drawn */
@@ -485,8 +622,10 @@ int32_t sampler_draw_wide(struct anpurt_sampler *s, const float *logits, float u
 					if (min_p_keeps(s, cut[i].p))
 						keep[b] += cut[i].p;
 			} else {
-				for (i = next_in_bucket(s->bucket_id, 0, n, (uint16_t)b); i < n;
-				     i = next_in_bucket(s->bucket_id, i + 1, n, (uint16_t)b))
+				size_t at = 0;
+
+				for (i = next_member(s, &w, n, b, 0, &at); i < n;
+				     i = next_member(s, &w, n, b, i + 1, &at))
 					if (min_p_keeps(s, w.prob[i]))
 						keep[b] += w.prob[i];
 			}
@@ -518,8 +657,10 @@ int32_t sampler_draw_wide(struct anpurt_sampler *s, const float *logits, float u
 	{
 		int32_t last = -1;
 
-		for (i = next_in_bucket(s->bucket_id, 0, n, (uint16_t)b); i < n;
-		     i = next_in_bucket(s->bucket_id, i + 1, n, (uint16_t)b)) {
+		size_t at = 0;
+
+		for (i = next_member(s, &w, n, b, 0, &at); i < n;
+		     i = next_member(s, &w, n, b, i + 1, &at)) {
 			if (!min_p_keeps(s, w.prob[i]))
 				continue;
 			last = (int32_t)i;

@@ -174,6 +174,13 @@ uint32_t anpurt_session_position(const struct anpurt_session *s)
 	return s->pos;
 }
 
+const float *session_logits(const struct anpurt_session *s)
+{
+	const uint8_t *p = accel_bo_map(s->bufs.scratch);
+
+	return s->have_next ? (const float *)(p + s->bufs.lay.logits) : NULL;
+}
+
 int anpurt_session_logits(struct anpurt_session *s, float *out, size_t n)
 {
 	uint32_t n_vocab = s->engine->model->info.n_vocab;

@@ -32,5 +32,11 @@ int graph_run(struct anpurt_engine *e, struct accel_context *ctx, struct graph_c
 int session_run(struct anpurt_session *s, struct graph_cmd *g, uint32_t pos);
 /* The greedy token the last run left on the device. */
 int32_t session_next_token(const struct anpurt_session *s);
+/*
+ * The last run's logits (n_vocab floats) where the NPU wrote them, in the
+ * session's scratch BO: valid until the next run; NULL before the first.
+ * The sampler reads them there once instead of copying them first.
+ */
+const float *session_logits(const struct anpurt_session *s);
 
 #endif
