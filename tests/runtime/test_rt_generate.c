@@ -6,6 +6,7 @@
  * a callback stop and a cancellation from another thread end it with their
  * reason; a seeded sampler repeats itself.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <math.h>
 #include <setjmp.h>
@@ -230,6 +231,20 @@ static void test_eog_context_full_and_seed(void **state)
 	pull(fx, &p, 64, &b);
 	assert_int_equal(a.n, N_GEN);
 	assert_memory_equal(a.ids, b.ids, sizeof(a.ids));
+	anpurt_sampler_free(smp);
+
+	/* a sampler for another vocabulary would read past the logits: refused */
+	assert_int_equal(anpurt_sampler_create(&sp, N_VOCAB + 1, &smp), 0);
+	p.sampler = smp;
+	{
+		struct anpurt_session *s = session(fx, 64);
+		struct anpurt_generation *g = NULL;
+
+		assert_int_equal(anpurt_generation_start(s, prompt, N_PROMPT, &p, &g), -EINVAL);
+		assert_null(g);
+		assert_non_null(strstr(anpurt_last_error(), "sampler is for 301 tokens"));
+		anpurt_session_free(s);
+	}
 	anpurt_sampler_free(smp);
 }
 
