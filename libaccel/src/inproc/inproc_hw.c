@@ -151,7 +151,6 @@ static void hw_destroy(struct inproc_hw *hw)
 	inproc_ranges_fini(&hw->arena);
 	pthread_mutex_destroy(&hw->mem_lock);
 	pthread_mutex_destroy(&hw->lock);
-	pthread_cond_destroy(&hw->done_cond);
 	pthread_cond_destroy(&hw->delivered_cond);
 	pthread_cond_destroy(&hw->slot_cond);
 	free(hw);
@@ -167,7 +166,6 @@ static int hw_create(const struct accel_device_params *params, struct inproc_hw 
 		return -ENOMEM;
 	pthread_mutex_init(&hw->mem_lock, NULL);
 	pthread_mutex_init(&hw->lock, NULL);
-	pthread_cond_init(&hw->done_cond, NULL);
 	pthread_cond_init(&hw->delivered_cond, NULL);
 	pthread_cond_init(&hw->slot_cond, NULL);
 	hw->irq_fd = hw->wake_fd = -1;

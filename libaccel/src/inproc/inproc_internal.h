@@ -147,7 +147,12 @@ struct inproc_hw {
 	 * pending lists, fd waiters, statistics, control commands.
 	 */
 	pthread_mutex_t lock;
-	pthread_cond_t done_cond;	/* a job finished */
+	/*
+	 * Bumped under lock when jobs finished; fence waiters sleep on it with a
+	 * futex (a condition variable's mutex re-lock marks the mutex contended,
+	 * so each wait cost an extra futex wake at the unlock after it).
+	 */
+	atomic_uint done_gen;
 	pthread_cond_t delivered_cond;	/* a completion batch was delivered */
 	pthread_cond_t slot_cond;	/* a job slot was freed */
 	unsigned int done_waiters, delivered_waiters, slot_waiters;

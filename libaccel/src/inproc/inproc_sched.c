@@ -23,7 +23,9 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -397,9 +399,12 @@ static void deliver(struct inproc_hw *hw, struct accel_done *batch, unsigned int
 	bool wake_done = hw->done_waiters && nb, wake_slot = hw->slot_waiters && nb;
 
 	hw->delivering++;
+	if (nb)
+		atomic_fetch_add(&hw->done_gen, 1);
 	pthread_mutex_unlock(&hw->lock);
 	if (wake_done)
-		pthread_cond_broadcast(&hw->done_cond);
+		syscall(SYS_futex, (unsigned int *)&hw->done_gen, FUTEX_WAKE_PRIVATE, INT_MAX,
+			NULL, NULL, 0);
 	if (wake_slot)
 		pthread_cond_broadcast(&hw->slot_cond);
 	inproc_ring_doorbells(hw, doorbells);
@@ -491,14 +496,7 @@ static void *completion_thread(void *arg)
 int inproc_sched_init(struct inproc_hw *hw)
 {
 	uint64_t status_dpa, ring_bytes = INPROC_RING_ENTRIES * sizeof(struct anpu_hw_job_desc);
-	pthread_condattr_t ca;
 	int ret;
-
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_destroy(&hw->done_cond);
-	pthread_cond_init(&hw->done_cond, &ca);
-	pthread_condattr_destroy(&ca);
 
 	hw->jobs = calloc(hw->max_jobs, sizeof(*hw->jobs));
 	if (!hw->jobs)

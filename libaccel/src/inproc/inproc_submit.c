@@ -8,9 +8,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -198,6 +200,9 @@ int inproc_fence_wait(struct accel_device *dev, const struct accel_fence *f, int
 	}
 	pthread_mutex_lock(&hw->lock);
 	for (;;) {
+		unsigned int gen;
+		long slept;
+
 		ret = fence_state(hw, f, &err);
 		if (ret)
 			break;
@@ -205,17 +210,22 @@ int inproc_fence_wait(struct accel_device *dev, const struct accel_fence *f, int
 			ret = -ETIMEDOUT;
 			break;
 		}
+		/* read under the lock that the completion updates and bumps it under */
+		gen = atomic_load(&hw->done_gen);
 		hw->done_waiters++;
-		if (timeout_ns < 0) {
-			pthread_cond_wait(&hw->done_cond, &hw->lock);
-		} else if (pthread_cond_timedwait(&hw->done_cond, &hw->lock, &deadline) == ETIMEDOUT) {
-			hw->done_waiters--;
+		pthread_mutex_unlock(&hw->lock);
+		/* FUTEX_WAIT_BITSET: an absolute CLOCK_MONOTONIC deadline */
+		slept = syscall(SYS_futex, (unsigned int *)&hw->done_gen,
+				FUTEX_WAIT_BITSET_PRIVATE, gen, timeout_ns < 0 ? NULL : &deadline,
+				NULL, FUTEX_BITSET_MATCH_ANY);
+		pthread_mutex_lock(&hw->lock);
+		hw->done_waiters--;
+		if (slept && errno == ETIMEDOUT) {
 			ret = fence_state(hw, f, &err);
 			if (!ret)
 				ret = -ETIMEDOUT;
 			break;
 		}
-		hw->done_waiters--;
 	}
 	pthread_mutex_unlock(&hw->lock);
 	if (ret < 0)
