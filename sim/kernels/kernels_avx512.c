@@ -386,6 +386,31 @@ static inline int32_t hsum_epi32x4(__m128i v)
 	return _mm_cvtsi128_si32(_mm_add_epi32(v, _mm_srli_si128(v, 4)));
 }
 
+/*
+ * One row (nx = 1): the integer sums of up to 4 super-blocks are reduced
+ * together (one hsum4 instead of a reduce per block: a decode step's K-quant
+ * matmuls are compute-bound), then added to @acc block by block in order with
+ * the same float operations as the per-block form and the 4-row path (so the
+ * rows of a prefill and a decode step stay bit-identical).
+ * acc += dd[k] * sum(s[k]) - dm[k] * sum(m[k]) for k < n; @dm/@m may be NULL.
+ */
+static inline float kq_flush1(float acc, const __m512i *s, const __m128i *m, const float *dd,
+			      const float *dm, unsigned int n)
+{
+	float fs[4], fm[4];
+
+	_mm_storeu_ps(fs, _mm_cvtepi32_ps(hsum4_epi32x16(s[0], s[1], s[2], s[3])));
+	if (m) {
+		_mm_storeu_ps(fm, _mm_cvtepi32_ps(hsum4_epi32x4(m[0], m[1], m[2], m[3])));
+		for (unsigned int k = 0; k < n; k++)
+			acc += dd[k] * fs[k] - dm[k] * fm[k];
+	} else {
+		for (unsigned int k = 0; k < n; k++)
+			acc += dd[k] * fs[k];
+	}
+	return acc;
+}
+
 /* the x rows' scales d of super-block i, rows 0..3 */
 #define XD4(xb, i) _mm_set_ps((xb)[3][i].d, (xb)[2][i].d, (xb)[1][i].d, (xb)[0][i].d)
 
@@ -428,6 +453,12 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 	const __m512i m4 = _mm512_set1_epi8(0x0f);				\
 	const __m512i idx0 = kq45_idx(0), idx1 = kq45_idx(1);			\
 	const __m512i idx2 = kq45_idx(2), idx3 = kq45_idx(3);			\
+	__m512i pend_s[4] = { _mm512_setzero_si512(), _mm512_setzero_si512(),	\
+			      _mm512_setzero_si512(), _mm512_setzero_si512() };	\
+	__m128i pend_m[4] = { _mm_setzero_si128(), _mm_setzero_si128(),	\
+			      _mm_setzero_si128(), _mm_setzero_si128() };	\
+	float pend_dd[4], pend_dm[4];						\
+	unsigned int np = 0;							\
 	for (unsigned int r = 0; r < nx; r++) {					\
 		xb[r] = x[r];							\
 		acc[r] = 0.0f;							\
@@ -478,11 +509,14 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 			const __m128 t2 = _mm_mul_ps(_mm_mul_ps(_mm_set1_ps(dmin), xd), \
 				_mm_cvtepi32_ps(hsum4_epi32x4(mpv[0], mpv[1], mpv[2], mpv[3]))); \
 			acc4 = _mm_add_ps(acc4, _mm_sub_ps(t1, t2));		\
-		} else {							\
-			for (unsigned int r = 0; r < nx; r++) {			\
-				const float dd = d * xb[r][i].d, dm = dmin * xb[r][i].d; \
-				acc[r] += dd * (float)_mm512_reduce_add_epi32(sv[r]) - \
-					  dm * (float)hsum_epi32x4(mpv[r]);	\
+		} else {	/* nx = 1: 4 blocks' sums reduced at once */	\
+			pend_s[np] = sv[0];					\
+			pend_m[np] = mpv[0];					\
+			pend_dd[np] = d * xb[0][i].d;				\
+			pend_dm[np] = dmin * xb[0][i].d;			\
+			if (++np == 4) {					\
+				acc[0] = kq_flush1(acc[0], pend_s, pend_m, pend_dd, pend_dm, 4); \
+				np = 0;						\
 			}							\
 		}								\
 	}									\
@@ -490,8 +524,7 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 		_mm_storeu_ps(out, acc4);					\
 		return;								\
 	}									\
-	for (unsigned int r = 0; r < nx; r++)					\
-		out[r] = acc[r];						\
+	out[0] = np ? kq_flush1(acc[0], pend_s, pend_m, pend_dd, pend_dm, np) : acc[0]; \
 }
 
 #define HIBITS_Q5_K do {							\
@@ -530,6 +563,10 @@ dot_q6_K_rows512(size_t n, const void *w, const void *const *x, float *out,
 	const __m512i m4 = _mm512_set1_epi8(0x0f);
 	const __m512i m3 = _mm512_set1_epi8(3);
 	const __m512i idx[4] = { q6_idx(0), q6_idx(1), q6_idx(2), q6_idx(3) };
+	__m512i pend_s[4] = { _mm512_setzero_si512(), _mm512_setzero_si512(),
+			      _mm512_setzero_si512(), _mm512_setzero_si512() };
+	float pend_dd[4];
+	unsigned int np = 0;
 
 	for (unsigned int r = 0; r < nx; r++) {
 		xb[r] = x[r];
@@ -581,17 +618,20 @@ dot_q6_K_rows512(size_t n, const void *w, const void *const *x, float *out,
 		if (nx == R) {
 			acc4 = _mm_add_ps(acc4, _mm_mul_ps(_mm_mul_ps(_mm_set1_ps(d), XD4(xb, i)),
 				_mm_cvtepi32_ps(hsum4_epi32x16(sv[0], sv[1], sv[2], sv[3]))));
-		} else {
-			for (unsigned int r = 0; r < nx; r++)
-				acc[r] += d * xb[r][i].d * (float)_mm512_reduce_add_epi32(sv[r]);
+		} else {	/* nx = 1: 4 blocks' sums reduced at once */
+			pend_s[np] = sv[0];
+			pend_dd[np] = d * xb[0][i].d;
+			if (++np == 4) {
+				acc[0] = kq_flush1(acc[0], pend_s, NULL, pend_dd, NULL, 4);
+				np = 0;
+			}
 		}
 	}
 	if (nx == R) {
 		_mm_storeu_ps(out, acc4);
 		return;
 	}
-	for (unsigned int r = 0; r < nx; r++)
-		out[r] = acc[r];
+	out[0] = np ? kq_flush1(acc[0], pend_s, NULL, pend_dd, NULL, np) : acc[0];
 }
 
 #define NX_DISPATCH512(fn)							\
