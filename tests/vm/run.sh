@@ -49,6 +49,14 @@ rc=$?
 echo "#   $out"
 if [[ $rc -eq 0 && $out == 0x1af4 ]]; then ok "accel0 vendor is 0x1af4"; else ko "accel0 vendor ($rc: $out)"; fi
 
+# 2b. the command's arguments reach the guest verbatim: a newline (bash's %q
+# writes $'...', which only bash reads), a quote, a dollar sign
+echo "# == anpu-vp passes arguments verbatim"
+out=$("$VP" run --no-device --kmod none --timeout "$TIMEOUT" -- printf '%s|' $'a\nb' "it's" '$HOME' 2>&1)
+rc=$?
+if [[ $rc -eq 0 && $out == $'a\nb|it\'s|$HOME|' ]]; then ok "arguments with a newline, a quote and a \$ arrive verbatim"
+else ko "arguments (status $rc)"; printf '%s\n' "$out" | tail -n 5 | tap_comment; fi
+
 # 3. anpu-vp's kernel-log check: a warning in the guest log fails the run, with
 # status 1 (the command's own is 0) however long the report: 1500 of them are
 # more than the excerpt shows and than a pipe holds (its writer gets SIGPIPE)
