@@ -380,12 +380,6 @@ static inline __m128i hsum4_epi32x4(__m128i a, __m128i b, __m128i c, __m128i d)
 	return _mm_hadd_epi32(_mm_hadd_epi32(a, b), _mm_hadd_epi32(c, d));
 }
 
-static inline int32_t hsum_epi32x4(__m128i v)
-{
-	v = _mm_add_epi32(v, _mm_srli_si128(v, 8));
-	return _mm_cvtsi128_si32(_mm_add_epi32(v, _mm_srli_si128(v, 4)));
-}
-
 /*
  * One row (nx = 1): the integer sums of up to 4 super-blocks are reduced
  * together (one hsum4 instead of a reduce per block: a decode step's K-quant
