@@ -60,6 +60,7 @@ fn##_x2pair(const BLOCK *b, const struct sim_xpair_q8 *const *xp, size_t p,	\
 {										\
 	const __m512i u = UNPACK2(&b[2 * p]);					\
 	const __m512 dw = DW_PAIR(&b[2 * p]);					\
+	_Pragma("GCC unroll 4")	/* acc[] in registers, as in fn##_quad */	\
 	for (unsigned int r = 0; r < nx; r++) {					\
 		const struct sim_xpair_q8 *xr = &xp[r][p];			\
 		__m512i s = load512(xr->off[OFFI]);				\
@@ -219,6 +220,9 @@ fn##_quad(const uint8_t *B, __mmask64 m0, __mmask64 m1,				\
 	HIBITS;									\
 	const __m512 dw = _mm512_cvtph_ps(_mm512_castsi512_si256(		\
 		_mm512_permutex2var_epi8(t0, load512(IDXD), t1)));		\
+	/* unrolled, so that acc[] stays in registers (gcc kept it on the	\
+	 * stack: a load-fma-store chain per row) */				\
+	_Pragma("GCC unroll 4")							\
 	for (unsigned int r = 0; r < nx; r++) {					\
 		const struct sim_xquad_q8 *x = &xq[r][q];			\
 		__m512i s = _mm512_dpbusd_epi32(load512(x->off[OFFI]), lo,	\
