@@ -482,6 +482,7 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 		const float dmin = f16_to_f32(b[i].dmin);			\
 		__m512i sv[R];							\
 		__m128i mpv[R];							\
+		_Pragma("GCC unroll 4")	/* sv[], mpv[] in registers */		\
 		for (unsigned int r = 0; r < nx; r++) {				\
 			const struct sim_xblock_q8K *xr = &xb[r][i];		\
 			/* two integer chains (exact: any order, same sum) */	\
@@ -595,6 +596,7 @@ dot_q6_K_rows512(size_t n, const void *w, const void *const *x, float *out,
 		const float d = f16_to_f32(b[i].d);
 		__m512i sv[R];
 
+#pragma GCC unroll 4	/* sv[] in registers */
 		for (unsigned int r = 0; r < nx; r++) {
 			const struct sim_xblock_q8K *xr = &xb[r][i];
 			/* two integer chains (exact: any order, same sum) */
