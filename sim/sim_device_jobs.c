@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sim_mmu.h"
+#include "sim_pool.h"
 #include "sim_regs.h"
 
 #define DESC_SIZE	sizeof(struct anpu_hw_job_desc)
@@ -199,7 +200,9 @@ static void execute(struct anpusim *sim, unsigned int q, const struct anpu_hw_jo
 		.op_done = progress_reg,
 		.op_done_ctx = &pc,
 	};
+	sim_pool_hold(sim->pool, true);
 	sim_cp_run(&sim->cp, &job, &res);
+	sim_pool_hold(sim->pool, false);
 	st->result = res.result;
 	st->cause = res.cause;
 	st->fault_addr = res.fault_addr;

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * Worker pool: a generation counter publishes each parallel loop; workers
- * poll it for spin_us, then sleep on it with a futex. The caller works too,
- * then closes the loop and waits only for the workers that joined it: a
- * worker joins by incrementing busy while it is open, so a worker that was
- * not scheduled in time (a loaded host) costs the caller nothing.
+ * poll it for spin_us (while the pool is held: up to HOLD_SPIN_US), then
+ * sleep on it with a futex. The caller works too, then closes the loop and
+ * waits only for the workers that joined it: a worker joins by incrementing
+ * busy while it is open, so a worker that was not scheduled in time (a
+ * loaded host) costs the caller nothing.
  */
 #define _GNU_SOURCE
 #include "sim_pool.h"
@@ -23,6 +24,12 @@
 
 #define SIM_POOL_MAX_THREADS 256
 #define POOL_CLOSED 0x80000000u	/* busy: the caller is done, no more joins */
+/*
+ * Polling bound while held: longer than the gap between two loops of a job
+ * (single-threaded ops, a few us), short enough that a long serial stretch
+ * does not keep a core busy for nothing.
+ */
+#define HOLD_SPIN_US 1000u
 
 struct sim_scratch {
 	void *buf;
@@ -47,6 +54,7 @@ struct sim_pool {
 						 * futex word */
 	atomic_uint busy_sleepers;		/* caller in futex wait on busy */
 	atomic_bool stop;
+	_Alignas(64) atomic_bool held;		/* sim_pool_hold(): poll, do not sleep */
 };
 
 static long futex(atomic_uint *word, int op, unsigned int val)
@@ -80,18 +88,27 @@ static void wake(atomic_uint *word, atomic_uint *sleepers)
 		futex(word, FUTEX_WAKE_PRIVATE, INT_MAX);
 }
 
-/* Wait until *word != val: poll for spin_us, then sleep. */
-static void wait_change(atomic_uint *word, unsigned int val, unsigned int spin_us,
+/*
+ * Wait until *word != val: poll for spin_us, or while the pool is held for
+ * up to HOLD_SPIN_US, then sleep.
+ */
+static void wait_change(const struct sim_pool *pool, atomic_uint *word, unsigned int val,
 			atomic_uint *sleepers)
 {
-	if (spin_us) {
-		uint64_t until = now_us() + spin_us;
+	if (pool->spin_us || atomic_load_explicit(&pool->held, memory_order_relaxed)) {
+		uint64_t start = now_us();
 		unsigned int n = 0;
 
 		while (atomic_load_explicit(word, memory_order_acquire) == val) {
 			cpu_relax();
-			if ((++n & 255) == 0 && now_us() > until)
-				break;
+			if ((++n & 255) == 0) {
+				uint64_t spun = now_us() - start;
+
+				if (spun >= pool->spin_us &&
+				    (spun >= HOLD_SPIN_US ||
+				     !atomic_load_explicit(&pool->held, memory_order_relaxed)))
+					break;
+			}
 		}
 	}
 	if (atomic_load_explicit(word, memory_order_acquire) != val)
@@ -127,7 +144,7 @@ static void *worker_main(void *p)
 
 	free(arg);
 	for (;;) {
-		wait_change(&pool->gen, seen, pool->spin_us, &pool->gen_sleepers);
+		wait_change(pool, &pool->gen, seen, &pool->gen_sleepers);
 		seen = atomic_load_explicit(&pool->gen, memory_order_acquire);
 		if (atomic_load_explicit(&pool->stop, memory_order_acquire))
 			break;
@@ -215,6 +232,11 @@ void sim_pool_destroy(struct sim_pool *pool)
 	free(pool);
 }
 
+void sim_pool_hold(struct sim_pool *pool, bool held)
+{
+	atomic_store_explicit(&pool->held, held, memory_order_relaxed);
+}
+
 unsigned int sim_pool_threads(const struct sim_pool *pool)
 {
 	return pool->threads;
@@ -245,7 +267,7 @@ void sim_pool_run(struct sim_pool *pool, uint32_t n_tasks, sim_task_fn fn, void 
 	busy = atomic_fetch_or_explicit(&pool->busy, POOL_CLOSED, memory_order_acq_rel) |
 	       POOL_CLOSED;
 	while (busy != POOL_CLOSED) {
-		wait_change(&pool->busy, busy, pool->spin_us, &pool->busy_sleepers);
+		wait_change(pool, &pool->busy, busy, &pool->busy_sleepers);
 		busy = atomic_load_explicit(&pool->busy, memory_order_acquire);
 	}
 }
