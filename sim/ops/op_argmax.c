@@ -40,18 +40,68 @@ static uint32_t argmax_check(const struct sim_op *op, uint64_t *fault_addr)
 	return 0;
 }
 
+#define ARGMAX_CHUNK	64u
+#define ARGMAX_LANES	8u
+
+/*
+ * The largest element of x[0..n) (n a multiple of ARGMAX_LANES) that is
+ * above @floor, else @floor: independent lanes, so no loop-carried load of
+ * x[best] (a 151936-wide row took 520 us one element at a time). NaN never
+ * compares above.
+ */
+static float chunk_max(const float *x, uint32_t n, float floor)
+{
+	float lane[ARGMAX_LANES];
+	float m = floor;
+
+	for (unsigned int l = 0; l < ARGMAX_LANES; l++)
+		lane[l] = floor;
+	for (uint32_t i = 0; i < n; i += ARGMAX_LANES)
+		for (unsigned int l = 0; l < ARGMAX_LANES; l++)
+			lane[l] = x[i + l] > lane[l] ? x[i + l] : lane[l];
+	for (unsigned int l = 0; l < ARGMAX_LANES; l++)
+		m = lane[l] > m ? lane[l] : m;
+	return m;
+}
+
+/*
+ * The first index of the maximum: per chunk, its maximum if above the best
+ * so far, then the chunk's first element equal to it (-0 == +0, so a chunk
+ * never moves past an equal earlier maximum).
+ */
 static int32_t argmax_row(const float *x, uint32_t n)
 {
 	uint32_t i = 0, best;
+	float m;
 
 	while (i < n && isnan(x[i]))
 		i++;
 	if (i == n)
 		return 0;
 	best = i;
-	for (i++; i < n; i++)
-		if (x[i] > x[best])	/* false for NaN and for ties */
+	m = x[i];
+	for (i++; i < n && i % ARGMAX_CHUNK; i++)
+		if (x[i] > m) {	/* false for NaN and for ties */
 			best = i;
+			m = x[i];
+		}
+	for (; i + ARGMAX_CHUNK <= n; i += ARGMAX_CHUNK) {
+		float cm = chunk_max(x + i, ARGMAX_CHUNK, m);
+
+		if (cm > m) {
+			uint32_t j = i;
+
+			while (!(x[j] == cm))
+				j++;
+			best = j;
+			m = cm;
+		}
+	}
+	for (; i < n; i++)
+		if (x[i] > m) {
+			best = i;
+			m = x[i];
+		}
 	return (int32_t)best;
 }
 
