@@ -29,7 +29,7 @@
  * (single-threaded ops, a few us), short enough that a long serial stretch
  * does not keep a core busy for nothing.
  */
-#define HOLD_SPIN_US 1000u
+#define HOLD_SPIN_US 200u
 
 struct sim_scratch {
 	void *buf;

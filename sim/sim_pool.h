@@ -29,8 +29,8 @@ void sim_pool_destroy(struct sim_pool *pool);
 unsigned int sim_pool_threads(const struct sim_pool *pool);
 
 /*
- * While @held, idle workers (and a caller waiting for them) poll for up to a
- * millisecond instead of sleeping at once: the device holds its pool for the
+ * While @held, idle workers (and a caller waiting for them) poll for up to
+ * 200 us instead of sleeping at once: the device holds its pool for the
  * length of a job, whose parallel loops follow each other within
  * microseconds. A futex wake per loop cost a decode step ~20% (Qwen2.5-0.5B,
  * ~250 loops per step) where the wake is a cross-core IPI, as on a VM.
