@@ -38,13 +38,12 @@ static inline __m512i join256(__m256i lo, __m256i hi)
  */
 static inline __m512i unpack2_q8_0(const struct sim_block_q8_0 *b)
 {
-	return _mm512_xor_si512(join256(load256(b[0].qs), load256(b[1].qs)),
-				_mm512_set1_epi8((char)0x80));
+	return join256(load256(b[0].qs), load256(b[1].qs));
 }
 
 static inline __m256i unpack1_q8_0(const struct sim_block_q8_0 *b)
 {
-	return _mm256_xor_si256(load256(b->qs), _mm256_set1_epi8((char)0x80));
+	return load256(b->qs);
 }
 
 /* [d of b[0] x 8, d of b[1] x 8] as floats (d is each block's first field) */
@@ -58,13 +57,16 @@ static inline __attribute__((always_inline)) void				\
 fn##_x2pair(const BLOCK *b, const struct sim_xpair_q8 *const *xp, size_t p,	\
 	    __m512 *acc, const unsigned int nx)					\
 {										\
-	const __m512i u = UNPACK2(&b[2 * p]);					\
+	const __m512i wq = UNPACK2(&b[2 * p]);					\
+	const __m512i u = _mm512_abs_epi8(wq);					\
+	const __mmask64 neg = _mm512_movepi8_mask(wq);				\
 	const __m512 dw = DW_PAIR(&b[2 * p]);					\
 	_Pragma("GCC unroll 4")	/* acc[] in registers, as in fn##_quad */	\
 	for (unsigned int r = 0; r < nx; r++) {					\
 		const struct sim_xpair_q8 *xr = &xp[r][p];			\
-		__m512i s = load512(xr->off[OFFI]);				\
-		s = _mm512_dpbusd_epi32(s, u, load512(xr->qs));			\
+		const __m512i xq = load512(xr->qs);				\
+		const __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, \
+			_mm512_mask_sub_epi8(xq, neg, _mm512_setzero_si512(), xq)); \
 		acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s),			\
 			_mm512_mul_ps(dw, _mm512_loadu_ps(xr->d)), acc[r]);	\
 	}									\
@@ -99,12 +101,13 @@ fn##_x2rows(size_t n, const void *w, const void *const *x, float *out,	\
 		p++;								\
 	}									\
 	if (nb & 1) {								\
-		const __m256i u = UNPACK1(&b[nb - 1]);				\
+		const __m256i wq = UNPACK1(&b[nb - 1]);				\
+		const __m256i u = _mm256_abs_epi8(wq);				\
 		const float dw = f16_to_f32(b[nb - 1].d);			\
 		for (unsigned int r = 0; r < nx; r++) {				\
 			const struct sim_xpair_q8 *xr = &xp[r][p];		\
-			__m256i s = load256(xr->off[OFFI]);			\
-			s = _mm256_dpbusd_epi32(s, u, load256(xr->qs));		\
+			const __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, \
+				_mm256_sign_epi8(load256(xr->qs), wq));		\
 			acc2[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s),	\
 				_mm256_set1_ps(dw * xr->d[0]), acc2[r]);	\
 		}								\
