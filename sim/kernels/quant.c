@@ -282,9 +282,6 @@ void sim_q8_to_pairs(const struct sim_xblock_q8 *b, struct sim_xpair_q8 *y, size
 			memcpy(y[p].qs + SIM_QK * h, x->qs, SIM_QK);
 			for (int l = 0; l < 8; l++)
 				y[p].d[8 * h + l] = x->d;
-			y[p].off[SIM_XPAIR_OFF8][8 * h] = -8 * x->sum;
-			y[p].off[SIM_XPAIR_OFF16][8 * h] = -16 * x->sum;
-			y[p].off[SIM_XPAIR_OFF128][8 * h] = -128 * x->sum;
 		}
 	}
 }

@@ -91,22 +91,17 @@ struct sim_xblock_q8 {
 };
 
 /*
- * Two sim_xblock_q8 (blocks 2p, 2p+1 of a row) laid out for 512-bit kernels:
- * both blocks' quants in one zmm, each block's d in its 8 lanes, and
- * -off * sum in the first lane of its 8 for the weight offsets off = 8
- * (Q4_0), 16 (Q5_0), 128 (Q8_0 as w + 128): the start value of the integer
- * dot. A row of an odd number of blocks ends with a pair whose second block
- * is all zero. The same values as the two blocks of sim_quantize_row_q8.
+ * Two sim_xblock_q8 (blocks 2p, 2p+1 of a row) laid out for the 512-bit Q8_0
+ * kernels: both blocks' quants in one zmm, each block's d in its 8 lanes. A
+ * row of an odd number of blocks ends with a pair whose second block is all
+ * zero. The same values as the two blocks of sim_quantize_row_q8.
  */
-enum { SIM_XPAIR_OFF8, SIM_XPAIR_OFF16, SIM_XPAIR_OFF128, SIM_XPAIR_NOFF };
-
 struct sim_xpair_q8 {
 	int8_t qs[2 * SIM_QK];
 	float d[16];
-	int32_t off[SIM_XPAIR_NOFF][16];
 };
 
-_Static_assert(sizeof(struct sim_xpair_q8) == 320, "q8 pair");
+_Static_assert(sizeof(struct sim_xpair_q8) == 128, "q8 pair");
 
 /*
  * Four sim_xblock_q8 (blocks 4q..4q+3) for the 512-bit Q4_0/Q5_0 kernels,
