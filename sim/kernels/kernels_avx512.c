@@ -81,6 +81,7 @@ fn##_x2rows(size_t n, const void *w, const void *const *x, float *out,	\
 	__m512 acc0[R], acc1[R];						\
 	__m256 acc2[R];								\
 	size_t nb = n / SIM_QK, np = nb / 2, p;					\
+	_Pragma("GCC unroll 4")							\
 	for (unsigned int r = 0; r < nx; r++) {					\
 		xp[r] = x[r];							\
 		acc0[r] = _mm512_setzero_ps();					\
@@ -105,6 +106,7 @@ fn##_x2rows(size_t n, const void *w, const void *const *x, float *out,	\
 		const __m256i wq = UNPACK1(&b[nb - 1]);				\
 		const __m256i u = _mm256_abs_epi8(wq);				\
 		const float dw = f16_to_f32(b[nb - 1].d);			\
+		_Pragma("GCC unroll 4")							\
 		for (unsigned int r = 0; r < nx; r++) {				\
 			const struct sim_xpair_q8 *xr = &xp[r][p];		\
 			const __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, \
@@ -113,6 +115,7 @@ fn##_x2rows(size_t n, const void *w, const void *const *x, float *out,	\
 				_mm256_set1_ps(dw * xr->d[0]), acc2[r]);	\
 		}								\
 	}									\
+	_Pragma("GCC unroll 4")							\
 	for (unsigned int r = 0; r < nx; r++)					\
 		out[r] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0[r], acc1[r]), \
 					      _mm512_zextps256_ps512(acc2[r]))); \
@@ -245,6 +248,7 @@ fn##_x4rows(size_t n, const void *w, const void *const *x, float *out,	\
 	__m512 acc0[R], acc1[R];						\
 	const __mmask64 full1 = _cvtu64_mask64((1ull << (4 * (BS) - 64)) - 1);	\
 	size_t nb = n / SIM_QK, nq = nb / 4, q;					\
+	_Pragma("GCC unroll 4")							\
 	for (unsigned int r = 0; r < nx; r++) {					\
 		xq[r] = x[r];							\
 		acc0[r] = _mm512_setzero_ps();					\
@@ -268,8 +272,13 @@ fn##_x4rows(size_t n, const void *w, const void *const *x, float *out,	\
 		const __mmask64 m1 = _cvtu64_mask64(valid > 64 ? (1ull << (valid - 64)) - 1 : 0); \
 		fn##_quad(B + q * 4 * (BS), m0, m1, xq, q, acc1, nx);		\
 	}									\
-	for (unsigned int r = 0; r < nx; r++)					\
-		out[r] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[r], acc1[r]));	\
+	/* constant indices: gcc keeps acc[] in memory for a loop here */	\
+	out[0] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[0], acc1[0]));		\
+	if (nx == R) {								\
+		out[1] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[1], acc1[1]));	\
+		out[2] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[2], acc1[2]));	\
+		out[3] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[3], acc1[3]));	\
+	}									\
 }										\
 static __attribute__((noinline)) void fn##_x4_1(size_t n, const void *w,	\
 						const void *const *x, float *out) \
@@ -461,6 +470,7 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 			      _mm_setzero_si128(), _mm_setzero_si128() };	\
 	float pend_dd[4], pend_dm[4];						\
 	unsigned int np = 0;							\
+	_Pragma("GCC unroll 4")							\
 	for (unsigned int r = 0; r < nx; r++) {					\
 		xb[r] = x[r];							\
 		acc[r] = 0.0f;							\
