@@ -234,54 +234,42 @@ static inline __attribute__((always_inline)) float max_of_body(const float *x, s
 }
 AVX2_OR_BASE(float, max_of, (const float *x, size_t n), (x, n))
 
-/* The first i >= @from with bucket[i] == @b, or @n: 16 at a time. */
+/* The first i >= @from with @lo <= bucket[i] <= @hi, or @n: 16 at a time. */
 static inline __attribute__((always_inline)) size_t
-next_in_bucket_body(const uint16_t *bucket, size_t from, size_t n, uint16_t b)
+next_in_range_body(const uint16_t *bucket, size_t from, size_t n, uint16_t lo, uint16_t hi)
 {
 	size_t i = from;
 
 	for (; i + 16 <= n; i += 16) {
-		v16h v, eq;
+		v16h v, in;
 		uint64_t any[4];
 
 		memcpy(&v, bucket + i, sizeof(v));
-		eq = v == b;
-		memcpy(any, &eq, sizeof(any));
+		in = (v >= lo) & (v <= hi);
+		memcpy(any, &in, sizeof(any));
 		if (any[0] | any[1] | any[2] | any[3])
 			break;
 	}
 	for (; i < n; i++)
-		if (bucket[i] == b)
+		if (bucket[i] >= lo && bucket[i] <= hi)
 			return i;
 	return n;
 }
-AVX2_OR_BASE(size_t, next_in_bucket, (const uint16_t *bucket, size_t from, size_t n, uint16_t b),
-	     (bucket, from, n, b))
+AVX2_OR_BASE(size_t, next_in_range,
+	     (const uint16_t *bucket, size_t from, size_t n, uint16_t lo, uint16_t hi),
+	     (bucket, from, n, lo, hi))
 
-/* The first i >= @from with bucket[i] >= @b, or @n: 16 at a time. */
-static inline __attribute__((always_inline)) size_t
-next_at_least_body(const uint16_t *bucket, size_t from, size_t n, uint16_t b)
+/* The first i >= @from with bucket[i] == @b, or @n. */
+static size_t next_in_bucket(const uint16_t *bucket, size_t from, size_t n, uint16_t b)
 {
-	size_t i = from;
-
-	for (; i + 16 <= n; i += 16) {
-		v16h v, ge;
-		uint64_t any[4];
-
-		memcpy(&v, bucket + i, sizeof(v));
-		ge = v >= b;
-		memcpy(any, &ge, sizeof(any));
-		if (any[0] | any[1] | any[2] | any[3])
-			break;
-	}
-	for (; i < n; i++)
-		if (bucket[i] >= b)
-			return i;
-	return n;
+	return next_in_range(bucket, from, n, b, b);
 }
-AVX2_OR_BASE(size_t, next_at_least, (const uint16_t *bucket, size_t from, size_t n, uint16_t b),
-	     (bucket, from, n, b))
 
+/* The first i >= @from with bucket[i] >= @b, or @n. */
+static size_t next_at_least(const uint16_t *bucket, size_t from, size_t n, uint16_t b)
+{
+	return next_in_range(bucket, from, n, b, UINT16_MAX);
+}
 
 static int by_p_then_id(const void *a, const void *b)
 {
