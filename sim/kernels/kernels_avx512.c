@@ -487,6 +487,7 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 		scv[1] = _mm512_permutexvar_epi16(idx1, sc16);			\
 		scv[2] = _mm512_permutexvar_epi16(idx2, sc16);			\
 		scv[3] = _mm512_permutexvar_epi16(idx3, sc16);			\
+		_Pragma("GCC unroll 4")							\
 		for (int c = 0; c < 4; c++) {	/* [q, q >> 4] & 15 */		\
 			__m512i q = _mm512_broadcast_i64x4(load256(b[i].qs + 32 * c)); \
 			u[c] = _mm512_and_si512(_mm512_mask_srli_epi16(q, 0xffff0000u, q, 4), m4); \
@@ -501,6 +502,7 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 			const struct sim_xblock_q8K *xr = &xb[r][i];		\
 			/* two integer chains (exact: any order, same sum) */	\
 			__m512i s = _mm512_setzero_si512(), s1 = s;		\
+			_Pragma("GCC unroll 4")							\
 			for (int c = 0; c < 4; c += 2) {			\
 				s = _mm512_dpwssd_epi32(s, _mm512_maddubs_epi16(u[c], \
 					load512(xr->qs + 64 * c)), scv[c]);	\
@@ -542,6 +544,7 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 
 #define HIBITS_Q5_K do {							\
 		const __m256i qh = load256(b[i].qh);				\
+		_Pragma("GCC unroll 4")							\
 		for (int c = 0; c < 4; c++) {					\
 			__mmask32 lo = _mm256_test_epi8_mask(qh, _mm256_set1_epi8((char)(1 << (2 * c)))); \
 			__mmask32 hi = _mm256_test_epi8_mask(qh, _mm256_set1_epi8((char)(2 << (2 * c)))); \
