@@ -595,6 +595,7 @@ dot_q6_K_rows512(size_t n, const void *w, const void *const *x, float *out,
 		prefetch_w((const uint8_t *)&b[i] + 64);
 		prefetch_w((const uint8_t *)&b[i] + 128);
 		prefetch_w((const uint8_t *)&b[i] + 192);
+#pragma GCC unroll 2	/* u[], scv[] in registers */
 		for (int h = 0; h < 2; h++) {
 			const __m512i ql = load512(b[i].ql + 64 * h);
 			const __m256i qh = load256(b[i].qh + 32 * h);
@@ -608,6 +609,7 @@ dot_q6_K_rows512(size_t n, const void *w, const void *const *x, float *out,
 		const __m256i sc16y = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b[i].scales));
 		const __m512i sc16 = _mm512_castsi256_si512(sc16y);
 
+#pragma GCC unroll 4
 		for (int g = 0; g < 4; g++)
 			scv[g] = _mm512_permutexvar_epi16(idx[g], sc16);
 		const float d = f16_to_f32(b[i].d);
@@ -619,6 +621,7 @@ dot_q6_K_rows512(size_t n, const void *w, const void *const *x, float *out,
 			/* two integer chains (exact: any order, same sum) */
 			__m512i s = _mm512_setzero_si512(), s1 = s;
 
+#pragma GCC unroll 2
 			for (int g = 0; g < 4; g += 2) {
 				s = _mm512_dpwssd_epi32(s, _mm512_maddubs_epi16(u[g],
 					load512(xr->qs + 64 * g)), scv[g]);
