@@ -55,21 +55,23 @@ struct sim_kernels {
 	void (*quantize_q8x4)(const float *x, struct sim_xquad_q8 *y, size_t n);
 	/*
 	 * ATTENTION's inner loops (sim/ops/op_attention.c). Every path computes
-	 * the portable loops' bits (same lanes, same order, multiply then add,
-	 * no FMA), so results never depend on the host; only NaN payloads may
-	 * differ.
+	 * the portable loops' bits (same lanes, same order; the dot products and
+	 * the accumulation are FMAs, fmaf() on the portable path, every other
+	 * step one rounded operation), so results never depend on the host;
+	 * only NaN payloads may differ.
 	 */
 	/* F16 -> F32 of n values, exactly. */
 	void (*att_f16_to_f32)(float *dst, const uint8_t *src, uint32_t n);
 	/*
-	 * s[j] = scale * dot(q, rows + j * stride), j < n: 8 partial sums
-	 * (lane d % 8), combined ((l0+l4)+(l1+l5))+((l2+l6)+(l3+l7)).
+	 * s[j] = scale * dot(q, rows + j * stride), j < n: 16 partial sums
+	 * (lane d % 16, FMAs in ascending d), lane i + lane i + 8 for i < 8,
+	 * combined ((l0+l4)+(l1+l5))+((l2+l6)+(l3+l7)).
 	 */
 	void (*att_scores)(float *s, const float *q, const float *rows, size_t stride,
 			   uint32_t n, uint32_t hd, float scale);
 	/* s[j] = sim_att_exp(s[j] - max), j < n; returns their sum (lanes j % 8) */
 	float (*att_exp_sum)(float *s, uint32_t n, float max);
-	/* acc[d] += p[j] * rows[j * stride + d] for j = 0 .. n - 1 in turn */
+	/* acc[d] = fma(p[j], rows[j * stride + d], acc[d]) for j = 0 .. n - 1 in turn */
 	void (*att_accum)(float *acc, const float *p, const float *rows, size_t stride,
 			  uint32_t n, uint32_t hd);
 };

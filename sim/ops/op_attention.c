@@ -22,8 +22,10 @@
  * each next one merged by merge_span() (both sides rescaled to the larger
  * maximum, then added). The output is acc / sum. exp is sim_att_exp() (kernels/att_exp.h: a
  * fixed polynomial, so the same bits on every host, not the C library's).
- * Dot products use 8 interleaved float partial sums (lane d % 8) combined
- * ((l0+l4)+(l1+l5))+((l2+l6)+(l3+l7)). F16 cache
+ * Dot products use 16 interleaved float partial sums (lane d % 16, each a
+ * chain of FMAs in ascending d), lanes i and i + 8 added, and those 8
+ * combined ((l0+l4)+(l1+l5))+((l2+l6)+(l3+l7)); the weighted sum of values
+ * is acc[d] = fma(w_j, v_j[d], acc[d]) in ascending j. F16 cache
  * values convert exactly to float. Non-finite inputs give unspecified (but
  * in-bounds) results.
  * Spans make a long decode step parallel without making the result depend
@@ -31,7 +33,8 @@
  * the order of any operation.
  * Inner loops: the att_* entries of the kernel path in use (struct
  * sim_kernels: sim/kernels/att_vec.inc compiled for each path, F16C for the
- * conversion on x86); every path gives identical bits (no FMA).
+ * conversion on x86); every path gives identical bits (FMA instructions,
+ * fmaf() on the portable path).
  * Errors: DTYPE (q/out not F32, caches not F16/F32); SHAPE if q.ne[3] != 1,
  * a cache has ne[2] or ne[3] != 1, v's shape differs from k's, k.ne[0] is
  * not a multiple of head_dim, n_head is not a multiple of n_kv_head,
@@ -53,10 +56,11 @@
 #define ATT_SPAN		256u	/* positions per span: 4 blocks */
 /* a task's state: accumulators of at most ATT_TASK_HEADS query heads and
  * ATT_TASK_FLOATS floats (twice: span and merged), and ATT_CHUNK_FLOATS floats
- * of converted cache rows; about 170 KiB a thread at most */
+ * of converted cache rows (16 KiB: a 32 KiB buffer, all of L1, slowed the
+ * stream of cache rows through it); about 150 KiB a thread at most */
 #define ATT_TASK_HEADS		64u
 #define ATT_TASK_FLOATS		16384u
-#define ATT_CHUNK_FLOATS	8192u
+#define ATT_CHUNK_FLOATS	4096u
 
 static uint32_t fault(uint64_t *fault_addr, const struct sim_tensor *t,
 		      uint32_t cause)
@@ -129,7 +133,6 @@ struct attention_job {
 	uint32_t hd, n_head, group;	/* head_dim, query heads, per kv head */
 	uint32_t chunk_heads, chunks;	/* query heads per task, tasks per row and span */
 	uint32_t spans;			/* span tasks: the most spans of any row; else 0 */
-	uint32_t chunk_rows;		/* cache rows converted at once */
 	size_t state_floats;		/* one thread's state (struct attention_state) */
 	float *states;			/* threads x state_floats */
 	float *partials;		/* span tasks: [m][span][head], ATT_PARTIAL(hd) each */
@@ -180,67 +183,113 @@ static void attention_state_init(struct attention_state *st,
 }
 
 /*
- * Cache rows j0 .. j0 + n - 1 of the kv head at element @off as floats, one
- * every *stride floats: F32 rows in place, F16 rows converted into @buf.
- * Meanwhile the same rows of the next block (ATT_BLOCK further, below
- * @j_end, the span's end) are prefetched: the hardware prefetcher alone
- * keeps few misses in flight; asked for here, they arrive while this block
- * is computed on.
+ * Cache rows j0 .. j0 + n - 1, elements [@off, @off + @width) of each (the
+ * kv heads being worked on, side by side), as floats, one row every *stride
+ * floats: F32 rows in place, F16 rows converted into @buf. The rows are read
+ * whole and in order.
  */
 static const float *cache_rows(const struct sim_tensor *c, size_t off, uint32_t j0,
-			       uint32_t n, uint32_t hd, uint32_t j_end, float *buf,
-			       size_t *stride, const struct sim_kernels *k)
+			       uint32_t n, uint32_t width, float *buf, size_t *stride,
+			       const struct sim_kernels *k)
 {
 	size_t es = c->dtype == ANPU_DTYPE_F16 ? 2 : 4;
 	const uint8_t *src = c->data + (size_t)j0 * c->nb[1] + off * es;
-	uint32_t n_ahead = 0;
 
-	if (j0 + ATT_BLOCK < j_end)
-		n_ahead = j_end - j0 - ATT_BLOCK < n ? j_end - j0 - ATT_BLOCK : n;
-	for (uint32_t j = 0; j < n; j++) {
-		/* the address is formed only for rows that exist */
-		if (j < n_ahead) {
-			const uint8_t *ahead = src + (size_t)(ATT_BLOCK + j) * c->nb[1];
+	if (es == 4) {
+		*stride = c->nb[1] / 4;
+		return (const float *)src;
+	}
+	for (uint32_t j = 0; j < n; j++)
+		k->att_f16_to_f32(buf + (size_t)j * width, src + (size_t)j * c->nb[1], width);
+	*stride = width;
+	return buf;
+}
 
-			for (size_t b = 0; b < hd * es; b += 64)
-				__builtin_prefetch(ahead + b);
+/*
+ * Software prefetch of the cache rows a later step reads, spread over the
+ * kernel calls of the step before: the core misses memory only when the
+ * requests come a few at a time between computations. Asked for in bursts,
+ * or left to the hardware prefetcher, a decode step at position 4000 read
+ * the cache at a third of the bandwidth.
+ */
+struct att_prefetch {
+	const uint8_t *row;	/* the current row's first cache line */
+	const uint8_t *line;	/* the next line to ask for */
+	size_t nb1, span;	/* row stride; bytes from the first line to the row's end */
+	uint32_t rows;		/* rows left, the current one included */
+};
+
+/* Rows j0 .. j0 + n - 1, elements [@off, @off + @width) of cache @c. */
+static void prefetch_plan(struct att_prefetch *pf, const struct sim_tensor *c, size_t off,
+			  uint32_t j0, uint32_t n, uint32_t width)
+{
+	size_t es = c->dtype == ANPU_DTYPE_F16 ? 2 : 4;
+
+	*pf = (struct att_prefetch){ .rows = n };
+	if (!n)
+		return;
+	pf->row = c->data + (size_t)j0 * c->nb[1] + off * es;
+	pf->span = (uintptr_t)pf->row % 64 + width * es;
+	pf->row -= (uintptr_t)pf->row % 64;
+	pf->line = pf->row;
+	pf->nb1 = c->nb[1];
+}
+
+static uint32_t prefetch_lines(const struct att_prefetch *pf)
+{
+	return pf->rows * (uint32_t)((pf->span + 63) / 64);
+}
+
+/* Ask for the next @lines lines of the plan (into L2: the rows are read once). */
+static void prefetch_some(struct att_prefetch *pf, uint32_t lines)
+{
+	for (; lines && pf->rows; lines--) {
+		__builtin_prefetch(pf->line, 0, 1);
+		pf->line += 64;
+		if ((size_t)(pf->line - pf->row) >= pf->span) {
+			pf->row += pf->nb1;
+			pf->line = pf->row;
+			pf->rows--;
 		}
-		if (es == 2)
-			k->att_f16_to_f32(buf + (size_t)j * hd, src + (size_t)j * c->nb[1], hd);
 	}
-	if (es == 2) {
-		*stride = hd;
-		return buf;
-	}
-	*stride = c->nb[1] / 4;
-	return (const float *)src;
 }
 
 /*
  * Cache rows j0 .. j0 + nb - 1 (nb <= ATT_BLOCK) for query heads [h, h + nh)
- * of row m, which share the kv head at element @off (@local: the first one's
- * index in the chunk's state): the block's scores, its online-softmax step
- * and its weighted sum of values.
+ * of row m (@local: the first one's index in the chunk's state), whose kv
+ * heads are g0 .. g0 + n_kv - 1: the block's scores, its online-softmax step
+ * and its weighted sum of values. The kv heads' slices of a row are
+ * converted together, a few rows at a time. While the scores of some rows
+ * are computed, their V rows are prefetched; while their values are summed,
+ * the same K rows of the next block (below @j_end, the span's end).
  */
 static void attention_block(const struct attention_job *job, struct attention_state *st,
-			    uint32_t m, uint32_t h, uint32_t local, uint32_t nh, size_t off,
-			    uint32_t j0, uint32_t nb, uint32_t j_end)
+			    uint32_t m, uint32_t h, uint32_t local, uint32_t nh, uint32_t g0,
+			    uint32_t n_kv, uint32_t j0, uint32_t nb, uint32_t j_end)
 {
 	const struct sim_op *op = job->op;
 	const struct sim_kernels *k = job->k;
-	uint32_t hd = job->hd, step = job->chunk_rows;
+	uint32_t hd = job->hd, group = job->group, width = n_kv * hd;
+	uint32_t step = ATT_CHUNK_FLOATS / width < ATT_BLOCK ? ATT_CHUNK_FLOATS / width : ATT_BLOCK;
+	size_t off = (size_t)g0 * hd;
 	float scale = op->params.attention.scale;
+	struct att_prefetch pf;
 	const float *rows;
 	size_t stride;
 
 	for (uint32_t c0 = 0; c0 < nb; c0 += step) {
-		uint32_t n = nb - c0 < step ? nb - c0 : step;
+		uint32_t n = nb - c0 < step ? nb - c0 : step, per_call;
 
-		rows = cache_rows(&op->t[1], off, j0 + c0, n, hd, j_end, st->rows, &stride, k);
-		for (uint32_t i = 0; i < nh; i++)
+		prefetch_plan(&pf, &op->t[2], off, j0 + c0, n, width);
+		per_call = (prefetch_lines(&pf) + nh - 1) / nh;
+		rows = cache_rows(&op->t[1], off, j0 + c0, n, width, st->rows, &stride, k);
+		for (uint32_t i = 0; i < nh; i++) {
+			prefetch_some(&pf, per_call);
 			k->att_scores(st->s + (size_t)(local + i) * ATT_BLOCK + c0,
 				      (const float *)sim_tensor_row(&op->t[0], h + i, m, 0),
-				      rows, stride, n, hd, scale);
+				      rows + (size_t)((h + i) / group - g0) * hd, stride, n, hd,
+				      scale);
+		}
 	}
 	for (uint32_t i = local; i < local + nh; i++) {
 		float *s = st->s + (size_t)i * ATT_BLOCK;
@@ -258,26 +307,35 @@ static void attention_block(const struct attention_job *job, struct attention_st
 		st->sum[i] += k->att_exp_sum(s, nb, st->max[i]);
 	}
 	for (uint32_t c0 = 0; c0 < nb; c0 += step) {
-		uint32_t n = nb - c0 < step ? nb - c0 : step;
+		uint32_t n = nb - c0 < step ? nb - c0 : step, per_call, ahead = 0;
 
-		rows = cache_rows(&op->t[2], off, j0 + c0, n, hd, j_end, st->rows, &stride, k);
-		for (uint32_t i = local; i < local + nh; i++)
-			k->att_accum(st->acc + (size_t)i * hd, st->s + (size_t)i * ATT_BLOCK + c0,
-				     rows, stride, n, hd);
+		/* the address is formed only for rows of the span */
+		if (j0 + ATT_BLOCK + c0 < j_end)
+			ahead = j_end - (j0 + ATT_BLOCK + c0) < n ? j_end - (j0 + ATT_BLOCK + c0) : n;
+		prefetch_plan(&pf, &op->t[1], off, j0 + ATT_BLOCK + c0, ahead, width);
+		per_call = (prefetch_lines(&pf) + nh - 1) / nh;
+		rows = cache_rows(&op->t[2], off, j0 + c0, n, width, st->rows, &stride, k);
+		for (uint32_t i = 0; i < nh; i++) {
+			prefetch_some(&pf, per_call);
+			k->att_accum(st->acc + (size_t)(local + i) * hd,
+				     st->s + (size_t)(local + i) * ATT_BLOCK + c0,
+				     rows + (size_t)((h + i) / group - g0) * hd, stride, n, hd);
+		}
 	}
 }
 
 /*
  * The online softmax of query heads [h0, h0 + nh) of row m over cache rows
- * j_begin .. j_end - 1 (one span), from the empty state. Block by block, kv
- * head by kv head: the heads of one block read the same cache rows, which
- * stay in the core's caches meanwhile.
+ * j_begin .. j_end - 1 (one span), from the empty state. Block by block; in
+ * a block, the kv heads go in batches whose converted rows fit the chunk
+ * buffer (every kv head of the chunk where they fit, so the cache rows are
+ * read whole), each batch with the query heads that read it.
  */
 static void attention_span(const struct attention_job *job, struct attention_state *st,
 			   uint32_t m, uint32_t h0, uint32_t nh, uint32_t j_begin,
 			   uint32_t j_end)
 {
-	uint32_t hd = job->hd, group = job->group;
+	uint32_t hd = job->hd, group = job->group, batch = ATT_CHUNK_FLOATS / hd;
 
 	for (uint32_t i = 0; i < nh; i++) {
 		st->max[i] = -INFINITY;
@@ -288,12 +346,15 @@ static void attention_span(const struct attention_job *job, struct attention_sta
 		uint32_t nb = j_end - j0 < ATT_BLOCK ? j_end - j0 : ATT_BLOCK;
 
 		for (uint32_t i = 0, n; i < nh; i += n) {
-			uint32_t g = (h0 + i) / group;
+			uint32_t g0 = (h0 + i) / group, g_end = (h0 + nh - 1) / group + 1;
 
-			n = (g + 1) * group - (h0 + i);
+			if (g_end - g0 > batch)
+				g_end = g0 + batch;
+			/* the query heads of kv heads g0 .. g_end - 1 within the chunk */
+			n = g_end * group - (h0 + i);
 			if (n > nh - i)
 				n = nh - i;
-			attention_block(job, st, m, h0 + i, i, n, (size_t)g * hd, j0, nb, j_end);
+			attention_block(job, st, m, h0 + i, i, n, g0, g_end - g0, j0, nb, j_end);
 		}
 	}
 }
@@ -442,7 +503,6 @@ static uint32_t attention_run(struct sim_exec *ex, const struct sim_op *op)
 	size_t partial_floats = 0;
 	float *scratch;
 
-	job.chunk_rows = ATT_CHUNK_FLOATS / hd < ATT_BLOCK ? ATT_CHUNK_FLOATS / hd : ATT_BLOCK;
 	job.chunk_heads = attention_chunk_heads(job.n_head, job.group, hd,
 						(uint64_t)rows * spans, threads);
 	job.chunks = (job.n_head + job.chunk_heads - 1) / job.chunk_heads;
