@@ -74,6 +74,11 @@ struct sim_kernels {
 	/* acc[d] = fma(p[j], rows[j * stride + d], acc[d]) for j = 0 .. n - 1 in turn */
 	void (*att_accum)(float *acc, const float *p, const float *rows, size_t stride,
 			  uint32_t n, uint32_t hd);
+	/* att_scores and att_accum reading F16 rows (stride in elements) */
+	void (*att_scores_f16)(float *s, const float *q, const uint16_t *rows, size_t stride,
+			       uint32_t n, uint32_t hd, float scale);
+	void (*att_accum_f16)(float *acc, const float *p, const uint16_t *rows, size_t stride,
+			      uint32_t n, uint32_t hd);
 };
 
 enum sim_act {

@@ -311,6 +311,7 @@ static void att_f16_to_f32(float *dst, const uint8_t *src, uint32_t n)
 	}
 }
 
+#define ATT_H2F sim_f16_to_f32
 #include "att_vec.inc"
 
 const struct sim_kernels sim_kernels_portable = {
@@ -334,4 +335,6 @@ const struct sim_kernels sim_kernels_portable = {
 	.att_scores = att_scores,
 	.att_exp_sum = att_exp_sum,
 	.att_accum = att_accum,
+	.att_scores_f16 = att_scores_f16,
+	.att_accum_f16 = att_accum_f16,
 };

@@ -43,6 +43,7 @@
  * STEP_PARAM (fault address: the k cache) if pos + M > ctx.
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,16 @@
 #define ATT_TASK_HEADS		64u
 #define ATT_TASK_FLOATS		16384u
 #define ATT_CHUNK_FLOATS	4096u
+/*
+ * F16 rows shared by at most this many query heads are read as they are,
+ * each head converting them again, rather than converted into the chunk
+ * buffer once and read back. Decode at position 4000: Qwen3-0.6B (2 heads
+ * per kv head) attention 29 -> 21 ms, greedy decode 17.9-20.0 -> 23.7-27.3
+ * tok/s; Qwen2.5-1.5B (6) attention 11.1 -> 9.8 ms alone but greedy decode
+ * 18.4-19.6 -> 17.1-17.8 tok/s; Qwen2.5-0.5B (7, head_dim 64) attention
+ * 5.9 -> 7.0 ms.
+ */
+#define ATT_DIRECT_GROUP	4u
 
 static uint32_t fault(uint64_t *fault_addr, const struct sim_tensor *t,
 		      uint32_t cause)
@@ -133,6 +144,7 @@ struct attention_job {
 	uint32_t hd, n_head, group;	/* head_dim, query heads, per kv head */
 	uint32_t chunk_heads, chunks;	/* query heads per task, tasks per row and span */
 	uint32_t spans;			/* span tasks: the most spans of any row; else 0 */
+	bool direct;			/* F16 rows read as they are, not converted first */
 	size_t state_floats;		/* one thread's state (struct attention_state) */
 	float *states;			/* threads x state_floats */
 	float *partials;		/* span tasks: [m][span][head], ATT_PARTIAL(hd) each */
@@ -206,6 +218,29 @@ static const float *cache_rows(const struct sim_tensor *c, size_t off, uint32_t 
 }
 
 /*
+ * Cache rows as the kernels take them: floats (cache_rows()) or, for F16
+ * caches where job->direct says so, the F16 rows as they are.
+ */
+struct att_rows {
+	const float *f;
+	const uint16_t *h;	/* set: F16 rows read directly */
+	size_t stride;		/* elements from one row to the next */
+};
+
+static void rows_view(const struct attention_job *job, const struct sim_tensor *c, size_t off,
+		      uint32_t j0, uint32_t n, uint32_t width, float *buf, struct att_rows *r)
+{
+	if (c->dtype == ANPU_DTYPE_F16 && job->direct) {
+		r->f = NULL;
+		r->h = (const uint16_t *)(const void *)(c->data + (size_t)j0 * c->nb[1] + off * 2);
+		r->stride = c->nb[1] / 2;
+		return;
+	}
+	r->h = NULL;
+	r->f = cache_rows(c, off, j0, n, width, buf, &r->stride, job->k);
+}
+
+/*
  * Software prefetch of the cache rows a later step reads, spread over the
  * kernel calls of the step before: the core misses memory only when the
  * requests come a few at a time between computations. Asked for in bursts,
@@ -274,21 +309,24 @@ static void attention_block(const struct attention_job *job, struct attention_st
 	size_t off = (size_t)g0 * hd;
 	float scale = op->params.attention.scale;
 	struct att_prefetch pf;
-	const float *rows;
-	size_t stride;
+	struct att_rows r;
 
 	for (uint32_t c0 = 0; c0 < nb; c0 += step) {
 		uint32_t n = nb - c0 < step ? nb - c0 : step, per_call;
 
 		prefetch_plan(&pf, &op->t[2], off, j0 + c0, n, width);
 		per_call = (prefetch_lines(&pf) + nh - 1) / nh;
-		rows = cache_rows(&op->t[1], off, j0 + c0, n, width, st->rows, &stride, k);
+		rows_view(job, &op->t[1], off, j0 + c0, n, width, st->rows, &r);
 		for (uint32_t i = 0; i < nh; i++) {
+			float *s = st->s + (size_t)(local + i) * ATT_BLOCK + c0;
+			const float *q = (const float *)sim_tensor_row(&op->t[0], h + i, m, 0);
+			size_t at = (size_t)((h + i) / group - g0) * hd;
+
 			prefetch_some(&pf, per_call);
-			k->att_scores(st->s + (size_t)(local + i) * ATT_BLOCK + c0,
-				      (const float *)sim_tensor_row(&op->t[0], h + i, m, 0),
-				      rows + (size_t)((h + i) / group - g0) * hd, stride, n, hd,
-				      scale);
+			if (r.h)
+				k->att_scores_f16(s, q, r.h + at, r.stride, n, hd, scale);
+			else
+				k->att_scores(s, q, r.f + at, r.stride, n, hd, scale);
 		}
 	}
 	for (uint32_t i = local; i < local + nh; i++) {
@@ -314,12 +352,17 @@ static void attention_block(const struct attention_job *job, struct attention_st
 			ahead = j_end - (j0 + ATT_BLOCK + c0) < n ? j_end - (j0 + ATT_BLOCK + c0) : n;
 		prefetch_plan(&pf, &op->t[1], off, j0 + ATT_BLOCK + c0, ahead, width);
 		per_call = (prefetch_lines(&pf) + nh - 1) / nh;
-		rows = cache_rows(&op->t[2], off, j0 + c0, n, width, st->rows, &stride, k);
+		rows_view(job, &op->t[2], off, j0 + c0, n, width, st->rows, &r);
 		for (uint32_t i = 0; i < nh; i++) {
+			float *acc = st->acc + (size_t)(local + i) * hd;
+			const float *w = st->s + (size_t)(local + i) * ATT_BLOCK + c0;
+			size_t at = (size_t)((h + i) / group - g0) * hd;
+
 			prefetch_some(&pf, per_call);
-			k->att_accum(st->acc + (size_t)(local + i) * hd,
-				     st->s + (size_t)(local + i) * ATT_BLOCK + c0,
-				     rows + (size_t)((h + i) / group - g0) * hd, stride, n, hd);
+			if (r.h)
+				k->att_accum_f16(acc, w, r.h + at, r.stride, n, hd);
+			else
+				k->att_accum(acc, w, r.f + at, r.stride, n, hd);
 		}
 	}
 }
@@ -506,6 +549,7 @@ static uint32_t attention_run(struct sim_exec *ex, const struct sim_op *op)
 	job.chunk_heads = attention_chunk_heads(job.n_head, job.group, hd,
 						(uint64_t)rows * spans, threads);
 	job.chunks = (job.n_head + job.chunk_heads - 1) / job.chunk_heads;
+	job.direct = job.group <= ATT_DIRECT_GROUP;
 	if (spans > 1 && (uint64_t)rows * job.chunks < 4u * threads) {
 		job.spans = spans;
 		partial_floats = (size_t)rows * spans * job.n_head * ATT_PARTIAL(hd);

@@ -286,8 +286,9 @@ static void test_attention_converts_every_f16_value_exactly(void **state)
 /*
  * Every SIMD path gives the portable path's bits (docs/hardware.md 10.8):
  * a head_dim that is a whole number of vectors and one that is not, F16 and
- * F32 caches, block tails of every length mod 8, and scores spread over
- * exp's whole range (some weights underflow to 0).
+ * F32 caches, F16 rows read as they are (few heads per kv head) and
+ * converted first (many), block tails of every length mod 8, and scores
+ * spread over exp's whole range (some weights underflow to 0).
  */
 static void test_attention_every_path_gives_portable_bits(void **state)
 {
@@ -296,6 +297,8 @@ static void test_attention_every_path_gives_portable_bits(void **state)
 		{ 64, 8, 2, 4, 400, 300, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
 		{ 43, 6, 3, 9, 200, 131, ANPU_DTYPE_F32, ANPU_DTYPE_F16, 3 },
 		{ 128, 4, 1, 2, 150, 97, ANPU_DTYPE_F16, ANPU_DTYPE_F32, 0 },
+		{ 64, 14, 2, 3, 300, 200, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
+		{ 40, 8, 1, 2, 150, 90, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 1 },
 	};
 	static const float q_scales[] = { 1.0f, 40.0f };
 	const char *prev = sim_kernels_get()->name;
