@@ -89,12 +89,9 @@ fn##_x2rows(size_t n, const void *w, const void *const *x, float *out,	\
 		acc2[r] = _mm256_setzero_ps();					\
 	}									\
 	for (p = 0; p + 1 < np; p += 2) {					\
-		if (sizeof(BLOCK) < 32 || Q8_PF) {	/* Q8_0 streams better without */ \
-			prefetch_w(&b[2 * p]);					\
-			prefetch_w((const uint8_t *)&b[2 * p] + 64);		\
-			if (sizeof(BLOCK) > 32)					\
-				prefetch_w((const uint8_t *)&b[2 * p] + 128);	\
-		}								\
+		prefetch_w(&b[2 * p]);						\
+		prefetch_w((const uint8_t *)&b[2 * p] + 64);			\
+		prefetch_w((const uint8_t *)&b[2 * p] + 128);			\
 		fn##_x2pair(b, xp, p, acc0, nx);				\
 		fn##_x2pair(b, xp, p + 1, acc1, nx);				\
 	}									\
