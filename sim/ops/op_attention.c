@@ -248,9 +248,9 @@ static void rows_view(const struct attention_job *job, const struct sim_tensor *
  * the cache at a third of the bandwidth.
  */
 struct att_prefetch {
-	const uint8_t *row;	/* the current row's first cache line */
-	const uint8_t *line;	/* the next line to ask for */
-	size_t nb1, span;	/* row stride; bytes from the first line to the row's end */
+	uintptr_t row;		/* the current row's first byte */
+	uintptr_t line;		/* the next cache line to ask for */
+	size_t nb1, bytes;	/* row stride; bytes of a row to fetch */
 	uint32_t rows;		/* rows left, the current one included */
 };
 
@@ -263,27 +263,28 @@ static void prefetch_plan(struct att_prefetch *pf, const struct sim_tensor *c, s
 	*pf = (struct att_prefetch){ .rows = n };
 	if (!n)
 		return;
-	pf->row = c->data + (size_t)j0 * c->nb[1] + off * es;
-	pf->span = (uintptr_t)pf->row % 64 + width * es;
-	pf->row -= (uintptr_t)pf->row % 64;
-	pf->line = pf->row;
+	/* addresses as integers: a row's first line may start before the tensor */
+	pf->row = (uintptr_t)(c->data + (size_t)j0 * c->nb[1] + off * es);
+	pf->line = pf->row & ~(uintptr_t)63;
 	pf->nb1 = c->nb[1];
+	pf->bytes = width * es;
 }
 
+/* At most this many lines (a row may straddle one more line than it fills). */
 static uint32_t prefetch_lines(const struct att_prefetch *pf)
 {
-	return pf->rows * (uint32_t)((pf->span + 63) / 64);
+	return pf->rows * (uint32_t)((pf->bytes + 63) / 64 + 1);
 }
 
 /* Ask for the next @lines lines of the plan (into L2: the rows are read once). */
 static void prefetch_some(struct att_prefetch *pf, uint32_t lines)
 {
 	for (; lines && pf->rows; lines--) {
-		__builtin_prefetch(pf->line, 0, 1);
+		__builtin_prefetch((const void *)pf->line, 0, 1);
 		pf->line += 64;
-		if ((size_t)(pf->line - pf->row) >= pf->span) {
+		if (pf->line >= pf->row + pf->bytes) {
 			pf->row += pf->nb1;
-			pf->line = pf->row;
+			pf->line = pf->row & ~(uintptr_t)63;
 			pf->rows--;
 		}
 	}
