@@ -194,6 +194,17 @@ static void attention_state_init(struct attention_state *st,
 	st->rows = p;
 }
 
+static size_t cache_elem_bytes(const struct sim_tensor *c)
+{
+	return c->dtype == ANPU_DTYPE_F16 ? 2 : 4;
+}
+
+/* Element @off of cache row @j. */
+static const uint8_t *cache_at(const struct sim_tensor *c, uint32_t j, size_t off)
+{
+	return c->data + (size_t)j * c->nb[1] + off * cache_elem_bytes(c);
+}
+
 /*
  * Cache rows j0 .. j0 + n - 1, elements [@off, @off + @width) of each (the
  * kv heads being worked on, side by side), as floats, one row every *stride
@@ -204,10 +215,9 @@ static const float *cache_rows(const struct sim_tensor *c, size_t off, uint32_t 
 			       uint32_t n, uint32_t width, float *buf, size_t *stride,
 			       const struct sim_kernels *k)
 {
-	size_t es = c->dtype == ANPU_DTYPE_F16 ? 2 : 4;
-	const uint8_t *src = c->data + (size_t)j0 * c->nb[1] + off * es;
+	const uint8_t *src = cache_at(c, j0, off);
 
-	if (es == 4) {
+	if (c->dtype == ANPU_DTYPE_F32) {
 		*stride = c->nb[1] / 4;
 		return (const float *)src;
 	}
@@ -232,7 +242,7 @@ static void rows_view(const struct attention_job *job, const struct sim_tensor *
 {
 	if (c->dtype == ANPU_DTYPE_F16 && job->direct) {
 		r->f = NULL;
-		r->h = (const uint16_t *)(const void *)(c->data + (size_t)j0 * c->nb[1] + off * 2);
+		r->h = (const uint16_t *)(const void *)cache_at(c, j0, off);
 		r->stride = c->nb[1] / 2;
 		return;
 	}
@@ -258,16 +268,14 @@ struct att_prefetch {
 static void prefetch_plan(struct att_prefetch *pf, const struct sim_tensor *c, size_t off,
 			  uint32_t j0, uint32_t n, uint32_t width)
 {
-	size_t es = c->dtype == ANPU_DTYPE_F16 ? 2 : 4;
-
 	*pf = (struct att_prefetch){ .rows = n };
 	if (!n)
 		return;
 	/* addresses as integers: a row's first line may start before the tensor */
-	pf->row = (uintptr_t)(c->data + (size_t)j0 * c->nb[1] + off * es);
+	pf->row = (uintptr_t)cache_at(c, j0, off);
 	pf->line = pf->row & ~(uintptr_t)63;
 	pf->nb1 = c->nb[1];
-	pf->bytes = width * es;
+	pf->bytes = width * cache_elem_bytes(c);
 }
 
 /* At most this many lines (a row may straddle one more line than it fills). */
@@ -578,8 +586,7 @@ static void attention_cost(const struct sim_op *op, struct sim_op_cost *cost)
 	uint64_t hd = q->ne[0], n_head = q->ne[1], macs = 0, kv_bytes = 0;
 	/* Grouped heads share their KV head's rows: K/V are read once per KV head. */
 	uint64_t n_kv_head = k->ne[0] / hd;
-	uint64_t row_bytes = hd * ((k->dtype == ANPU_DTYPE_F16 ? 2 : 4) +
-				   (v->dtype == ANPU_DTYPE_F16 ? 2 : 4));
+	uint64_t row_bytes = hd * (cache_elem_bytes(k) + cache_elem_bytes(v));
 
 	for (uint64_t m = 0; m < q->ne[2]; m++) {
 		uint64_t kv_len = op->pos + m + 1;
