@@ -39,10 +39,26 @@ typedef void (*sim_dot_fn)(size_t n, const void *w, const void *const *x,
 typedef void (*sim_dot_w2_fn)(size_t n, const void *w0, const void *w1,
 			      const void *x, float *out);
 
+/*
+ * K-quant panel kernel (optional, per dtype): nw (1..SIM_DOT_MAX_ROWS) weight
+ * rows, w_stride bytes apart, against npanels (1..SIM_PANEL_MAX) panels of
+ * SIM_PANEL_ROWS x rows (panel p is x[p * n / 256 ..], sim_q8K_to_panel's
+ * form). out[(r * npanels + p) * SIM_PANEL_ROWS + l] is bit-identical to dot()
+ * of weight row r with row l of panel p: the integer sums are exact and the
+ * f32 update per super-block is the same (one x row per vector lane, so an
+ * unpacked weight serves 16 rows and the float work is one lane's).
+ */
+#define SIM_PANEL_MAX 4
+
+typedef void (*sim_dot_panel_fn)(size_t n, const void *w, size_t w_stride, unsigned int nw,
+				 const struct sim_xpanel_q8K *x, unsigned int npanels,
+				 float *out);
+
 struct sim_kernels {
 	const char *name;		/* "portable", "avx2", "avx512" */
 	sim_dot_fn dot[ANPU_DTYPE_COUNT];	/* by weight dtype */
 	sim_dot_w2_fn dot_w2[ANPU_DTYPE_COUNT];	/* NULL: use dot() */
+	sim_dot_panel_fn dot_panel[ANPU_DTYPE_COUNT];	/* NULL: use dot() */
 	/* activation quantizers: the same bytes as sim_quantize_row_q8/_q8K */
 	void (*quantize_q8)(const float *x, struct sim_xblock_q8 *y, size_t n);
 	void (*quantize_q8K)(const float *x, struct sim_xblock_q8K *y, size_t n);

@@ -449,6 +449,53 @@ static inline __m512i kq45_idx(int c)
 	return join256(_mm256_set1_epi16((short)(2 * c)), _mm256_set1_epi16((short)(2 * c + 1)));
 }
 
+/* a Q4_K/Q5_K super-block's low 4 bits as bytes in element order, 64 per zmm */
+static inline void kq45_nibbles(const uint8_t *qs, __m512i u[4])
+{
+	const __m512i m4 = _mm512_set1_epi8(0x0f);
+
+#pragma GCC unroll 4
+	for (int c = 0; c < 4; c++) {	/* [q, q >> 4] & 15 */
+		const __m512i q = _mm512_broadcast_i64x4(load256(qs + 32 * c));
+
+		u[c] = _mm512_and_si512(_mm512_mask_srli_epi16(q, 0xffff0000u, q, 4), m4);
+	}
+}
+
+/* Q5_K: adds the fifth bits from qh to kq45_nibbles' bytes */
+static inline void q5k_high_bits(const uint8_t *qh32, __m512i u[4])
+{
+	const __m256i qh = load256(qh32);
+
+#pragma GCC unroll 4
+	for (int c = 0; c < 4; c++) {
+		__mmask32 lo = _mm256_test_epi8_mask(qh, _mm256_set1_epi8((char)(1 << (2 * c))));
+		__mmask32 hi = _mm256_test_epi8_mask(qh, _mm256_set1_epi8((char)(2 << (2 * c))));
+
+		u[c] = _mm512_mask_add_epi8(u[c], _mm512_kunpackd((__mmask64)hi, (__mmask64)lo),
+					   u[c], _mm512_set1_epi8(0x10));
+	}
+}
+
+/* a Q6_K super-block's 6-bit quants (unsigned, before the -32) in element order */
+static inline void q6k_quants(const struct sim_block_q6_K *b, __m512i u[4])
+{
+	const __m512i m4 = _mm512_set1_epi8(0x0f);
+	const __m512i m3 = _mm512_set1_epi8(3);
+
+#pragma GCC unroll 2
+	for (int h = 0; h < 2; h++) {
+		const __m512i ql = load512(b->ql + 64 * h);
+		const __m256i qh = load256(b->qh + 32 * h);
+		const __m512i qh2 = join256(qh, _mm256_srli_epi16(qh, 2));
+
+		u[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, m4),
+			_mm512_slli_epi16(_mm512_and_si512(qh2, m3), 4));
+		u[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), m4),
+			_mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(qh2, 4), m3), 4));
+	}
+}
+
 #define KQ45_DOT512(fn, BLOCK, HIBITS)						\
 static inline __attribute__((always_inline)) void				\
 fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
@@ -458,7 +505,6 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 	const struct sim_xblock_q8K *xb[R];					\
 	float acc[R];								\
 	__m128 acc4 = _mm_setzero_ps();						\
-	const __m512i m4 = _mm512_set1_epi8(0x0f);				\
 	const __m512i idx0 = kq45_idx(0), idx1 = kq45_idx(1);			\
 	const __m512i idx2 = kq45_idx(2), idx3 = kq45_idx(3);			\
 	__m512i pend_s[4] = { _mm512_setzero_si512(), _mm512_setzero_si512(),	\
@@ -484,11 +530,7 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 		scv[1] = _mm512_permutexvar_epi16(idx1, sc16);			\
 		scv[2] = _mm512_permutexvar_epi16(idx2, sc16);			\
 		scv[3] = _mm512_permutexvar_epi16(idx3, sc16);			\
-		_Pragma("GCC unroll 4")							\
-		for (int c = 0; c < 4; c++) {	/* [q, q >> 4] & 15 */		\
-			__m512i q = _mm512_broadcast_i64x4(load256(b[i].qs + 32 * c)); \
-			u[c] = _mm512_and_si512(_mm512_mask_srli_epi16(q, 0xffff0000u, q, 4), m4); \
-		}								\
+		kq45_nibbles(b[i].qs, u);					\
 		HIBITS;								\
 		const float d = f16_to_f32(b[i].d);				\
 		const float dmin = f16_to_f32(b[i].dmin);			\
@@ -539,16 +581,7 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 	out[0] = np ? kq_flush1(acc[0], pend_s, pend_m, pend_dd, pend_dm, np) : acc[0]; \
 }
 
-#define HIBITS_Q5_K do {							\
-		const __m256i qh = load256(b[i].qh);				\
-		_Pragma("GCC unroll 4")							\
-		for (int c = 0; c < 4; c++) {					\
-			__mmask32 lo = _mm256_test_epi8_mask(qh, _mm256_set1_epi8((char)(1 << (2 * c)))); \
-			__mmask32 hi = _mm256_test_epi8_mask(qh, _mm256_set1_epi8((char)(2 << (2 * c)))); \
-			u[c] = _mm512_mask_add_epi8(u[c], _mm512_kunpackd((__mmask64)hi, (__mmask64)lo), \
-						   u[c], _mm512_set1_epi8(0x10)); \
-		}								\
-	} while (0)
+#define HIBITS_Q5_K q5k_high_bits(b[i].qh, u)
 
 KQ45_DOT512(dot_q4_K, struct sim_block_q4_K, HIBITS_NONE)
 KQ45_DOT512(dot_q5_K, struct sim_block_q5_K, HIBITS_Q5_K)
@@ -573,8 +606,6 @@ dot_q6_K_rows512(size_t n, const void *w, const void *const *x, float *out,
 	const struct sim_xblock_q8K *xb[R];
 	float acc[R];
 	__m128 acc4 = _mm_setzero_ps();
-	const __m512i m4 = _mm512_set1_epi8(0x0f);
-	const __m512i m3 = _mm512_set1_epi8(3);
 	const __m512i idx[4] = { q6_idx(0), q6_idx(1), q6_idx(2), q6_idx(3) };
 	__m512i pend_s[4] = { _mm512_setzero_si512(), _mm512_setzero_si512(),
 			      _mm512_setzero_si512(), _mm512_setzero_si512() };
@@ -592,17 +623,7 @@ dot_q6_K_rows512(size_t n, const void *w, const void *const *x, float *out,
 		prefetch_w((const uint8_t *)&b[i] + 64);
 		prefetch_w((const uint8_t *)&b[i] + 128);
 		prefetch_w((const uint8_t *)&b[i] + 192);
-#pragma GCC unroll 2	/* u[], scv[] in registers */
-		for (int h = 0; h < 2; h++) {
-			const __m512i ql = load512(b[i].ql + 64 * h);
-			const __m256i qh = load256(b[i].qh + 32 * h);
-			const __m512i qh2 = join256(qh, _mm256_srli_epi16(qh, 2));
-
-			u[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, m4),
-				_mm512_slli_epi16(_mm512_and_si512(qh2, m3), 4));
-			u[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), m4),
-				_mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(qh2, 4), m3), 4));
-		}
+		q6k_quants(&b[i], u);
 		const __m256i sc16y = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b[i].scales));
 		const __m512i sc16 = _mm512_castsi256_si512(sc16y);
 
@@ -667,6 +688,209 @@ NX_DISPATCH512(dot_q4_K)
 NX_DISPATCH512(dot_q5_K)
 NX_DISPATCH512(dot_q6_K)
 
+/*
+ * K-quant panels (prefill): one x row per 32-bit lane, 16 rows per zmm
+ * (struct sim_xpanel_q8K), so each vpdpbusd is 4 quants of one weight row
+ * (broadcast) against 4 of each of 16 x rows, and the scales, the min or
+ * offset correction and the f32 update are done for 16 rows at once. The
+ * four-row kernels above spend ~2 instructions per vpdpbusd-worth on
+ * unpacking, maddubs/dpwssd and reductions; here the weights of up to
+ * PANEL_SB super-blocks of SIM_DOT_MAX_ROWS rows are unpacked once into
+ * struct kq_unpacked and then serve every panel of the batch. Integer sums
+ * are exact and the f32 update per super-block and row is the four-row
+ * path's (d * d_x) * sumi - (dmin * d_x) * mins, added in super-block order,
+ * so the bits are dot()'s.
+ */
+#define PANEL_SB 8
+
+struct kq_unpacked {
+	uint8_t q[SIM_QK_K];	/* quants in element order, unsigned */
+	int32_t sc[16];		/* scale of each sub-block (Q4_K/Q5_K: 8 of 32 elements) */
+	int32_t pair[8];	/* int16 pairs: Q4_K/Q5_K mins (4), Q6_K scales (8) */
+	float d, dmin;
+} __attribute__((aligned(64)));
+
+/* Q4_K/Q5_K scales and mins from the block's 12 bytes (16 read, see above) */
+static inline void kq45_unpack_scales(const uint8_t *sc12, struct kq_unpacked *u)
+{
+	const __m128i sm = kq45_scales_mins(sc12);
+
+	_mm512_store_si512(u->sc, _mm512_cvtepu8_epi32(sm));
+	_mm_store_si128((__m128i *)u->pair, _mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)));
+}
+
+static inline void kq_store_quants(struct kq_unpacked *u, const __m512i q[4])
+{
+	for (int c = 0; c < 4; c++)
+		_mm512_store_si512(u->q + 64 * c, q[c]);
+}
+
+static inline void q4k_unpack(const void *row, size_t i, struct kq_unpacked *u)
+{
+	const struct sim_block_q4_K *b = (const struct sim_block_q4_K *)row + i;
+	__m512i q[4];
+
+	kq45_nibbles(b->qs, q);
+	kq_store_quants(u, q);
+	kq45_unpack_scales(b->scales, u);
+	u->d = f16_to_f32(b->d);
+	u->dmin = f16_to_f32(b->dmin);
+}
+
+static inline void q5k_unpack(const void *row, size_t i, struct kq_unpacked *u)
+{
+	const struct sim_block_q5_K *b = (const struct sim_block_q5_K *)row + i;
+	__m512i q[4];
+
+	kq45_nibbles(b->qs, q);
+	q5k_high_bits(b->qh, q);
+	kq_store_quants(u, q);
+	kq45_unpack_scales(b->scales, u);
+	u->d = f16_to_f32(b->d);
+	u->dmin = f16_to_f32(b->dmin);
+}
+
+static inline void q6k_unpack(const void *row, size_t i, struct kq_unpacked *u)
+{
+	const struct sim_block_q6_K *b = (const struct sim_block_q6_K *)row + i;
+	const __m128i sc8 = _mm_loadu_si128((const __m128i *)b->scales);
+	__m512i q[4];
+
+	q6k_quants(b, q);
+	kq_store_quants(u, q);
+	_mm512_store_si512(u->sc, _mm512_cvtepi8_epi32(sc8));
+	_mm256_store_si256((__m256i *)u->pair, _mm256_cvtepi8_epi16(sc8));
+	u->d = f16_to_f32(b->d);
+	u->dmin = 0.0f;
+}
+
+static inline __m512i bcast32(const void *p)
+{
+	int32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return _mm512_set1_epi32(v);
+}
+
+/*
+ * acc[r] += super-block @x against row r's unpacked block u[r * PANEL_SB],
+ * r < nw. Sub-blocks of 32 (Q4_K/Q5_K) or 16 (Q6_K) quants: two vpdpbusd
+ * chains per row (latency), then sumi * scale into S.
+ */
+static inline __attribute__((always_inline)) void
+kq_panel_sb(const struct kq_unpacked *u, const struct sim_xpanel_q8K *x, __m512 *acc,
+	    const unsigned int nw, const int q6)
+{
+	const unsigned int per = q6 ? 4 : 8, nsub = q6 ? 16 : 8;
+	__m512i S[SIM_DOT_MAX_ROWS];
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nw; r++)
+		S[r] = _mm512_setzero_si512();
+	for (unsigned int j = 0; j < nsub; j++) {
+		__m512i s0[SIM_DOT_MAX_ROWS], s1[SIM_DOT_MAX_ROWS];
+
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nw; r++)
+			s0[r] = s1[r] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+		for (unsigned int t = 0; t < per; t += 2) {
+			const unsigned int g = j * per + t;
+			const __m512i x0 = load512(x->qs[g]), x1 = load512(x->qs[g + 1]);
+
+#pragma GCC unroll 4
+			for (unsigned int r = 0; r < nw; r++) {
+				const uint8_t *q = u[r * PANEL_SB].q + 4 * g;
+
+				s0[r] = _mm512_dpbusd_epi32(s0[r], bcast32(q), x0);
+				s1[r] = _mm512_dpbusd_epi32(s1[r], bcast32(q + 4), x1);
+			}
+		}
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nw; r++)
+			S[r] = _mm512_add_epi32(S[r], _mm512_mullo_epi32(_mm512_add_epi32(s0[r], s1[r]),
+						 _mm512_set1_epi32(u[r * PANEL_SB].sc[j])));
+	}
+	const __m512 xd = _mm512_load_ps(x->d);
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nw; r++) {
+		const struct kq_unpacked *ur = &u[r * PANEL_SB];
+		__m512i m = _mm512_setzero_si512();
+		__m512 t;
+
+		if (q6) {	/* sumi - 32 * sum(sc * bsum16) */
+#pragma GCC unroll 8
+			for (int k = 0; k < 8; k++)
+				m = _mm512_dpwssd_epi32(m, load512(x->bsum16[k]),
+							_mm512_set1_epi32(ur->pair[k]));
+			t = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(ur->d), xd),
+					  _mm512_cvtepi32_ps(_mm512_sub_epi32(S[r], _mm512_slli_epi32(m, 5))));
+		} else {	/* (d * d_x) * sumi - (dmin * d_x) * sum(m * bsum32) */
+#pragma GCC unroll 4
+			for (int k = 0; k < 4; k++)
+				m = _mm512_dpwssd_epi32(m, load512(x->bsum32[k]),
+							_mm512_set1_epi32(ur->pair[k]));
+			t = _mm512_sub_ps(_mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(ur->d), xd),
+							_mm512_cvtepi32_ps(S[r])),
+					  _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(ur->dmin), xd),
+							_mm512_cvtepi32_ps(m)));
+		}
+		acc[r] = _mm512_add_ps(acc[r], t);
+	}
+}
+
+typedef void (*kq_unpack_fn)(const void *row, size_t i, struct kq_unpacked *u);
+
+static inline __attribute__((always_inline)) void
+kq_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
+	 const struct sim_xpanel_q8K *x, unsigned int npanels, float *out,
+	 const kq_unpack_fn unpack, const int q6)
+{
+	struct kq_unpacked ub[SIM_DOT_MAX_ROWS * PANEL_SB];
+	const size_t nsb = n / SIM_QK_K;
+
+	for (unsigned int i = 0; i < nw * npanels; i++)
+		_mm512_storeu_ps(out + SIM_PANEL_ROWS * i, _mm512_setzero_ps());
+	for (size_t s0 = 0; s0 < nsb; s0 += PANEL_SB) {
+		const unsigned int cnt = nsb - s0 < PANEL_SB ? (unsigned int)(nsb - s0) : PANEL_SB;
+
+		for (unsigned int r = 0; r < nw; r++)
+			for (unsigned int i = 0; i < cnt; i++)
+				unpack(w + r * w_stride, s0 + i, &ub[r * PANEL_SB + i]);
+		for (unsigned int p = 0; p < npanels; p++) {
+			__m512 acc[SIM_DOT_MAX_ROWS];
+
+#pragma GCC unroll 4
+			for (unsigned int r = 0; r < nw; r++)
+				acc[r] = _mm512_loadu_ps(out + SIM_PANEL_ROWS * (r * npanels + p));
+			for (unsigned int i = 0; i < cnt; i++)
+				kq_panel_sb(&ub[i], &x[p * nsb + s0 + i], acc, nw, q6);
+#pragma GCC unroll 4
+			for (unsigned int r = 0; r < nw; r++)
+				_mm512_storeu_ps(out + SIM_PANEL_ROWS * (r * npanels + p), acc[r]);
+		}
+	}
+}
+
+#define KQ_PANEL512(fn, UNPACK, Q6)						\
+static void fn##_panel(size_t n, const void *w, size_t w_stride, unsigned int nw, \
+		       const struct sim_xpanel_q8K *x, unsigned int npanels,	\
+		       float *out)						\
+{										\
+	if (nw == SIM_DOT_MAX_ROWS) {						\
+		kq_panel(n, w, w_stride, SIM_DOT_MAX_ROWS, x, npanels, out, UNPACK, Q6); \
+		return;								\
+	}									\
+	for (unsigned int r = 0; r < nw; r++)					\
+		kq_panel(n, (const uint8_t *)w + r * w_stride, w_stride, 1, x, npanels, \
+			 out + (size_t)SIM_PANEL_ROWS * npanels * r, UNPACK, Q6); \
+}
+
+KQ_PANEL512(dot_q4_K, q4k_unpack, 0)
+KQ_PANEL512(dot_q5_K, q5k_unpack, 0)
+KQ_PANEL512(dot_q6_K, q6k_unpack, 1)
+
 const struct sim_kernels sim_kernels_avx512 = {
 	.name = "avx512",
 	SIM_X86_KERNELS_COMMON,
@@ -678,6 +902,9 @@ const struct sim_kernels sim_kernels_avx512 = {
 	.dot[ANPU_DTYPE_Q6_K] = dot_q6_K_512,
 	.dot_w2[ANPU_DTYPE_Q4_0] = dot_q4_0_w2,
 	.dot_w2[ANPU_DTYPE_Q5_0] = dot_q5_0_w2,
+	.dot_panel[ANPU_DTYPE_Q4_K] = dot_q4_K_panel,
+	.dot_panel[ANPU_DTYPE_Q5_K] = dot_q5_K_panel,
+	.dot_panel[ANPU_DTYPE_Q6_K] = dot_q6_K_panel,
 	.quantize_q8x2 = quantize_q8x2,
 	.quantize_q8x4 = quantize_q8x4,
 };

@@ -302,3 +302,29 @@ void sim_q8_to_quads(const struct sim_xblock_q8 *b, struct sim_xquad_q8 *y, size
 		}
 	}
 }
+
+void sim_q8K_to_panel(const struct sim_xblock_q8K *const *rows, unsigned int nrows,
+		      struct sim_xpanel_q8K *y, size_t nsb)
+{
+	for (size_t i = 0; i < nsb; i++) {
+		struct sim_xpanel_q8K *p = &y[i];
+
+		memset(p, 0, sizeof(*p));
+		for (unsigned int r = 0; r < nrows; r++) {
+			const struct sim_xblock_q8K *x = &rows[r][i];
+
+			p->d[r] = x->d;
+			for (unsigned int g = 0; g < SIM_QK_K / 4; g++)
+				memcpy(&p->qs[g][4 * r], &x->qs[4 * g], 4);
+			for (unsigned int k = 0; k < SIM_QK_K / 32; k++) {
+				p->bsum16[k][2 * r] = x->bsums[2 * k];
+				p->bsum16[k][2 * r + 1] = x->bsums[2 * k + 1];
+			}
+			for (unsigned int k = 0; k < SIM_QK_K / 64; k++) {
+				p->bsum32[k][2 * r] = (int16_t)(x->bsums[4 * k] + x->bsums[4 * k + 1]);
+				p->bsum32[k][2 * r + 1] = (int16_t)(x->bsums[4 * k + 2] +
+								    x->bsums[4 * k + 3]);
+			}
+		}
+	}
+}

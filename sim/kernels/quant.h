@@ -128,6 +128,25 @@ struct sim_xblock_q8K {
 	int16_t bsums[SIM_QK_K / 16];
 };
 
+/*
+ * One super-block of SIM_PANEL_ROWS sim_xblock_q8K rows, interleaved for the
+ * AVX-512 K-quant panel kernels, which keep one x row per 32-bit lane: qs[g]
+ * holds quants 4g..4g+3 of every row (row r at 4r), bsum16[k] the 16-element
+ * sums 2k and 2k+1 of row r as an int16 pair at 2r, bsum32[k] likewise the
+ * 32-element sums 2k and 2k+1 (sums of bsums pairs), d the rows' scales.
+ * Rows past a panel's end are all zero.
+ */
+#define SIM_PANEL_ROWS 16
+
+struct sim_xpanel_q8K {
+	int8_t qs[SIM_QK_K / 4][SIM_PANEL_ROWS * 4];
+	int16_t bsum16[SIM_QK_K / 32][SIM_PANEL_ROWS * 2];
+	int16_t bsum32[SIM_QK_K / 64][SIM_PANEL_ROWS * 2];
+	float d[SIM_PANEL_ROWS];
+};
+
+_Static_assert(sizeof(struct sim_xpanel_q8K) % 64 == 0, "q8K panel: whole cache lines");
+
 /* 6-bit scale and min of sub-block j (0..7) of a Q4_K/Q5_K super-block. */
 static inline void sim_q4k_scale_min(unsigned int j, const uint8_t *s,
 				     uint8_t *sc, uint8_t *m)
@@ -157,6 +176,12 @@ void sim_quantize_row_q8K(const float *x, struct sim_xblock_q8K *y, size_t n);
 
 /* Pair form from q8 blocks (nb blocks -> (nb + 1) / 2 pairs). */
 void sim_q8_to_pairs(const struct sim_xblock_q8 *b, struct sim_xpair_q8 *y, size_t nb);
+/*
+ * Panel form of rows[0 .. nrows - 1] (nrows <= SIM_PANEL_ROWS), each nsb
+ * super-blocks: y[0 .. nsb - 1].
+ */
+void sim_q8K_to_panel(const struct sim_xblock_q8K *const *rows, unsigned int nrows,
+		      struct sim_xpanel_q8K *y, size_t nsb);
 /* Quad form from q8 blocks (nb blocks -> (nb + 3) / 4 quads). */
 void sim_q8_to_quads(const struct sim_xblock_q8 *b, struct sim_xquad_q8 *y, size_t nb);
 

@@ -297,20 +297,24 @@ static void matmul_rows_match_single_row_runs(void **state)
 	}
 }
 
-/* docs/hardware.md 10.4: for the K-quants every SIMD path gives the portable bits. */
+/*
+ * docs/hardware.md 10.4: for the K-quants every SIMD path gives the portable
+ * bits; M = 40: two panels of 16 rows and 8 rows in groups of 4 on AVX-512.
+ */
 static void matmul_kquants_give_portable_bits_on_every_path(void **state)
 {
 	static const uint32_t dts[] = { ANPU_DTYPE_Q4_K, ANPU_DTYPE_Q5_K, ANPU_DTYPE_Q6_K };
-	const size_t k = 768, n = 37, m = 6;
+	const size_t k = 768, n = 37;
 
 	(void)state;
-	for (size_t t = 0; t < sizeof(dts) / sizeof(dts[0]); t++) {
+	for (size_t t = 0; t < 2 * sizeof(dts) / sizeof(dts[0]); t++) {
+		const size_t m = t < 3 ? 6 : 40;
 		struct mm_case c;
 		float *want = malloc(sizeof(float) * n * m), *y = malloc(sizeof(float) * n * m);
 
 		assert_non_null(want);
 		assert_non_null(y);
-		case_init(&c, dts[t], k, n, m, 77 + t);
+		case_init(&c, dts[t % 3], k, n, m, 77 + t);
 		assert_int_equal(case_run(&c, "portable", 2, 1, 1, want), 0);
 		for (int p = 1; p < N_PATHS; p++) {
 			if (!sim_kernels_supported(paths[p]))
@@ -410,6 +414,91 @@ static void matmul_dot_w2_is_bit_identical_to_dot(void **state)
 	if (!ran) {
 		/* only the AVX-512 path has two-row kernels */
 		printf("no SIMD path this CPU runs has a two-row (dot_w2) kernel\n");
+		skip();
+	}
+}
+
+/*
+ * dot_panel (K-quant prefill, x rows in lanes) gives each weight row and x
+ * row the bits of dot(): 1..4 weight rows, 1..4 panels, K of 1 to 16
+ * super-blocks (the kernel unpacks 8 at a time).
+ */
+static void matmul_dot_panel_is_bit_identical_to_dot(void **state)
+{
+	static const uint32_t dts[] = { ANPU_DTYPE_Q4_K, ANPU_DTYPE_Q5_K, ANPU_DTYPE_Q6_K };
+	static const size_t ks[] = { 256, 768, 2304, 4096 };
+	const unsigned int nx = SIM_PANEL_MAX * SIM_PANEL_ROWS;
+	const char *prev = sim_kernels_get()->name;
+	int ran = 0;
+
+	(void)state;
+	for (int p = 0; p < N_PATHS; p++) {
+		if (!sim_kernels_supported(paths[p]) || sim_kernels_select(paths[p]))
+			continue;
+		const struct sim_kernels *kn = sim_kernels_get();
+
+		for (size_t t = 0; t < sizeof(dts) / sizeof(dts[0]); t++) {
+			if (!kn->dot_panel[dts[t]])
+				continue;
+			for (size_t i = 0; i < sizeof(ks) / sizeof(ks[0]); i++) {
+				const size_t k = ks[i], nsb = k / 256;
+				const size_t rb = sim_weight_row_bytes(dts[t], k);
+				uint64_t seed = 31 + 7 * t + i;
+				uint8_t *w = malloc(SIM_DOT_MAX_ROWS * rb);
+				float *xf = malloc(sizeof(float) * k);
+				struct sim_xblock_q8K *xq = malloc(sizeof(*xq) * nsb * nx);
+				struct sim_xpanel_q8K *xp = aligned_alloc(64, sizeof(*xp) * nsb *
+									  SIM_PANEL_MAX);
+				const struct sim_xblock_q8K *rows[SIM_PANEL_ROWS];
+				float out[SIM_DOT_MAX_ROWS * SIM_PANEL_MAX * SIM_PANEL_ROWS];
+
+				assert_non_null(w);
+				assert_non_null(xf);
+				assert_non_null(xq);
+				assert_non_null(xp);
+				for (unsigned int r = 0; r < SIM_DOT_MAX_ROWS; r++)
+					ref_fill_weight_row(dts[t], w + r * rb, k, &seed);
+				for (unsigned int l = 0; l < nx; l++) {
+					for (size_t j = 0; j < k; j++)
+						xf[j] = ref_rand_float(&seed) * (j % 5 ? 1.0f : 8.0f);
+					kn->quantize_q8K(xf, xq + l * nsb, k);
+				}
+				for (unsigned int q = 0; q < SIM_PANEL_MAX; q++) {
+					for (unsigned int l = 0; l < SIM_PANEL_ROWS; l++)
+						rows[l] = xq + (q * SIM_PANEL_ROWS + l) * nsb;
+					sim_q8K_to_panel(rows, SIM_PANEL_ROWS, xp + q * nsb, nsb);
+				}
+				for (unsigned int nw = 1; nw <= SIM_DOT_MAX_ROWS; nw++) {
+					for (unsigned int np = 1; np <= SIM_PANEL_MAX; np++) {
+						kn->dot_panel[dts[t]](k, w, rb, nw, xp, np, out);
+						for (unsigned int r = 0; r < nw; r++) {
+							for (unsigned int l = 0; l < np * SIM_PANEL_ROWS; l++) {
+								const void *xr = xq + l * nsb;
+								float o;
+
+								kn->dot[dts[t]](k, w + r * rb, &xr, 1, &o);
+								if (memcmp(&o, &out[r * np * SIM_PANEL_ROWS + l],
+									   sizeof(o))) {
+									print_error("%s dtype %u k %zu nw %u np %u row %u x %u\n",
+										    paths[p], dts[t], k, nw, np, r, l);
+									fail();
+								}
+							}
+						}
+					}
+				}
+				ran++;
+				free(w);
+				free(xf);
+				free(xq);
+				free(xp);
+			}
+		}
+	}
+	sim_kernels_select(prev);
+	if (!ran) {
+		/* only the AVX-512 path has panel kernels */
+		printf("no SIMD path this CPU runs has a panel (dot_panel) kernel\n");
 		skip();
 	}
 }
@@ -566,6 +655,7 @@ int main(void)
 		cmocka_unit_test(matmul_kquants_give_portable_bits_on_every_path),
 		cmocka_unit_test(matmul_simd_paths_are_available),
 		cmocka_unit_test(matmul_dot_w2_is_bit_identical_to_dot),
+		cmocka_unit_test(matmul_dot_panel_is_bit_identical_to_dot),
 		cmocka_unit_test(matmul_check_accepts_valid_op),
 		cmocka_unit_test(matmul_check_rejects_wrong_dtypes),
 		cmocka_unit_test(matmul_check_rejects_mismatched_shapes),
