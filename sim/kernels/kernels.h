@@ -40,19 +40,19 @@ typedef void (*sim_dot_w2_fn)(size_t n, const void *w0, const void *w1,
 			      const void *x, float *out);
 
 /*
- * K-quant panel kernel (optional, per dtype): nw (1..SIM_DOT_MAX_ROWS) weight
- * rows, w_stride bytes apart, against npanels (1..SIM_PANEL_MAX) panels of
- * SIM_PANEL_ROWS x rows (panel p is x[p * n / 256 ..], sim_q8K_to_panel's
- * form). out[(r * npanels + p) * SIM_PANEL_ROWS + l] is bit-identical to dot()
- * of weight row r with row l of panel p: the integer sums are exact and the
- * f32 update per super-block is the same (one x row per vector lane, so an
- * unpacked weight serves 16 rows and the float work is one lane's).
+ * Panel kernel (optional, per dtype; prefill): nw (1..SIM_DOT_MAX_ROWS)
+ * weight rows, w_stride bytes apart, against npanels (1..SIM_PANEL_MAX)
+ * panels of SIM_PANEL_ROWS x rows, x rows in vector lanes so one unpacked
+ * weight serves 16 rows per instruction. Panels are struct sim_xpanel_q8K per
+ * 256 (K-quants, sim_q8K_to_panel) or struct sim_xpanel_q8 per 32 (Q4_0/Q5_0,
+ * sim_q8x4_to_panel); panel p starts at unit p * (n / elements per unit).
+ * out[(r * npanels + p) * SIM_PANEL_ROWS + l] is bit-identical to dot() of
+ * weight row r with row l of panel p (exact integer sums, the same f32 steps).
  */
 #define SIM_PANEL_MAX 4
 
 typedef void (*sim_dot_panel_fn)(size_t n, const void *w, size_t w_stride, unsigned int nw,
-				 const struct sim_xpanel_q8K *x, unsigned int npanels,
-				 float *out);
+				 const void *x, unsigned int npanels, float *out);
 
 struct sim_kernels {
 	const char *name;		/* "portable", "avx2", "avx512" */
@@ -102,7 +102,7 @@ enum sim_act {
 	SIM_ACT_Q8,	/* struct sim_xblock_q8 per 32 */
 	SIM_ACT_Q8K,	/* struct sim_xblock_q8K per 256 */
 	SIM_ACT_Q8X2,	/* struct sim_xpair_q8 per 64 (paths with quantize_q8x2) */
-	SIM_ACT_Q8X4,	/* struct sim_xquad_q8 per 128 (paths with quantize_q8x4) */
+	SIM_ACT_Q8X4,	/* struct sim_xquad_q8 per 128, whole groups of 4 (quantize_q8x4) */
 };
 
 static inline enum sim_act sim_act_for(uint32_t dtype)
@@ -146,8 +146,8 @@ static inline size_t sim_act_row_bytes(enum sim_act act, size_t n)
 		return n / SIM_QK_K * sizeof(struct sim_xblock_q8K);
 	case SIM_ACT_Q8X2:
 		return (n / SIM_QK + 1) / 2 * sizeof(struct sim_xpair_q8);
-	case SIM_ACT_Q8X4:
-		return (n / SIM_QK + 3) / 4 * sizeof(struct sim_xquad_q8);
+	case SIM_ACT_Q8X4:	/* whole groups of 4 quads */
+		return (n / SIM_QK + 15) / 16 * 4 * sizeof(struct sim_xquad_q8);
 	default:
 		return n * sizeof(float);
 	}

@@ -144,10 +144,14 @@ static void fn##_x2(size_t n, const void *w, const void *const *x,		\
  * vpermt2w gathers the 4 x 16 quant bytes (two loads cover the 72 or 88
  * bytes; masked, so nothing past the row is read), their low nibbles pair
  * with x's lo and high nibbles with x's hi, so both dots land in the same 4
- * lanes per block; the block scales come from one more vpermt2w. Integer sums
- * exact as above (start value -off * sum from x), then acc += float(sum) *
- * (dw * dx) per lane. A row's last 1..3 blocks are a quad with the missing
- * blocks zero (on both sides).
+ * lanes per block; the block scales come from one more vpermt2w. Four quads
+ * (16 blocks) at a time, their lanes are summed into one vector of whole
+ * block sums (quad_sums4), the offsets -off * sum added, and
+ * acc = fma(float(sum), dw * dx, acc) per lane: 16 partial sums, lane
+ * 4k + q taking block 16g + 4q + k, combined by _mm512_reduce_add_ps
+ * (docs/hardware.md: this path's order for Q4_0/Q5_0; the panel kernels
+ * below compute the same). A row's last 1..15 blocks are a group with the
+ * missing blocks zero (on both sides).
  */
 static const uint8_t q4q_idx_qs[64] __attribute__((aligned(64))) = {
 	2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
@@ -155,11 +159,12 @@ static const uint8_t q4q_idx_qs[64] __attribute__((aligned(64))) = {
 	38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53,
 	56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71,
 };
+/* word 4k + q of a group's scales: block k's d (bytes BS * k) of quad q */
 static const uint8_t q4q_idx_d[64] __attribute__((aligned(64))) = {
 	0, 1, 0, 1, 0, 1, 0, 1, 18, 19, 18, 19, 18, 19, 18, 19,
 	36, 37, 36, 37, 36, 37, 36, 37, 54, 55, 54, 55, 54, 55, 54, 55,
-	0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
-	0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 static const uint8_t q5q_idx_qs[64] __attribute__((aligned(64))) = {
 	6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
@@ -170,8 +175,8 @@ static const uint8_t q5q_idx_qs[64] __attribute__((aligned(64))) = {
 static const uint8_t q5q_idx_d[64] __attribute__((aligned(64))) = {
 	0, 1, 0, 1, 0, 1, 0, 1, 22, 23, 22, 23, 22, 23, 22, 23,
 	44, 45, 44, 45, 44, 45, 44, 45, 66, 67, 66, 67, 66, 67, 66, 67,
-	0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
-	0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 /* per qword of lane k: block k's qh (words 1, 2 of the block), twice */
 static const uint8_t q5q_idx_h[64] __attribute__((aligned(64))) = {
@@ -204,11 +209,36 @@ static const uint8_t q5q_bits_hi[64] __attribute__((aligned(64))) = {
 					  hi, _mm512_set1_epi8(0x10));		\
 	} while (0)
 
-#define Q_X4_DOT512(fn, BS, OFFI, IDXQS, IDXD, HIBITS)				\
+/*
+ * Four quads' block sums in one vector: quad q's lanes 4k..4k+3 hold parts of
+ * block k's sum (each |part| <= 8 * 31 * 127 < 2^15, so packing to int16 is
+ * exact); the result's lane 4k + q is that block's whole sum.
+ */
+static inline __m512i quad_sums4(__m512i s0, __m512i s1, __m512i s2, __m512i s3)
+{
+#ifdef QS_UNPACK
+	const __m512i t01 = _mm512_add_epi32(_mm512_unpacklo_epi32(s0, s1),
+					     _mm512_unpackhi_epi32(s0, s1));
+	const __m512i t23 = _mm512_add_epi32(_mm512_unpacklo_epi32(s2, s3),
+					     _mm512_unpackhi_epi32(s2, s3));
+
+	return _mm512_add_epi32(_mm512_unpacklo_epi64(t01, t23), _mm512_unpackhi_epi64(t01, t23));
+#endif
+	const __m512i one = _mm512_set1_epi16(1);
+	/* per 128-bit lane: [s0 0+1, s0 2+3, s1 0+1, s1 2+3] */
+	const __m512 u01 = _mm512_castsi512_ps(_mm512_madd_epi16(_mm512_packs_epi32(s0, s1), one));
+	const __m512 u23 = _mm512_castsi512_ps(_mm512_madd_epi16(_mm512_packs_epi32(s2, s3), one));
+
+	return _mm512_add_epi32(
+		_mm512_castps_si512(_mm512_shuffle_ps(u01, u23, _MM_SHUFFLE(2, 0, 2, 0))),
+		_mm512_castps_si512(_mm512_shuffle_ps(u01, u23, _MM_SHUFFLE(3, 1, 3, 1))));
+}
+
+#define Q_X4_DOT512(fn, BS, OFFI, IDXQS, IDXD, HIBITS, DWMERGE)		\
+/* quad @B: nibbles in the x quads' order (lo, hi) and the block scales dw */	\
 static inline __attribute__((always_inline)) void				\
-fn##_quad(const uint8_t *B, __mmask64 m0, __mmask64 m1,				\
-	  const struct sim_xquad_q8 *const *xq, size_t q, __m512 *acc,		\
-	  const unsigned int nx)						\
+fn##_unpack(const uint8_t *B, __mmask64 m0, __mmask64 m1, __m512i *lo_out,	\
+	    __m512i *hi_out, __m512i *dwh, __mmask64 kq)			\
 {										\
 	__m512i t0 = _mm512_maskz_loadu_epi8(m0, B);				\
 	/* the quad's last 8 or 24 bytes: one 256-bit load */			\
@@ -222,59 +252,109 @@ fn##_quad(const uint8_t *B, __mmask64 m0, __mmask64 m1,				\
 	__m512i lo = _mm512_and_si512(z, m4);					\
 	__m512i hi = _mm512_and_si512(_mm512_srli_epi16(z, 4), m4);		\
 	HIBITS;									\
-	const __m512 dw = _mm512_cvtph_ps(_mm512_castsi512_si256(		\
-		_mm512_permutex2var_epi8(t0, load512(IDXD), t1)));		\
-	/* unrolled, so that acc[] stays in registers (gcc kept it on the	\
-	 * stack: a load-fma-store chain per row) */				\
-	_Pragma("GCC unroll 4")							\
-	for (unsigned int r = 0; r < nx; r++) {					\
-		const struct sim_xquad_q8 *x = &xq[r][q];			\
-		__m512i s = _mm512_dpbusd_epi32(load512(x->off[OFFI]), lo,	\
-						load512(x->lo));		\
-		s = _mm512_dpbusd_epi32(s, hi, load512(x->hi));			\
-		acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s),			\
-			_mm512_mul_ps(dw, _mm512_loadu_ps(x->d)), acc[r]);	\
-	}									\
+	*lo_out = lo;								\
+	*hi_out = hi;								\
+	DWMERGE(*dwh, kq, t0, t1, IDXD);					\
 }										\
+/* the partial quad @q (4 q < nb < 4 q + 4) of a row of @nb blocks, masked */	\
+static inline __attribute__((always_inline)) void				\
+fn##_unpack_tail(const uint8_t *B, size_t nb, size_t q, __m512i *lo, __m512i *hi, \
+		 __m512i *dwh, __mmask64 kq)					\
+{										\
+	const size_t valid = (nb - 4 * q) * (BS);				\
+	fn##_unpack(B + q * 4 * (BS),						\
+		    _cvtu64_mask64(valid >= 64 ? ~0ull : (1ull << valid) - 1),	\
+		    _cvtu64_mask64(valid > 64 ? (1ull << (valid - 64)) - 1 : 0), lo, hi, \
+		    dwh, kq);							\
+}										\
+/*										\
+ * Quads q..q+3 of the weights (whole if @full, else masked): nibbles, and dw	\
+ * in quad_sums4's lanes.							\
+ */										\
+static inline __attribute__((always_inline)) __m512				\
+fn##_unpack4(const uint8_t *B, size_t nb, size_t q, const int full, __m512i *lo, \
+	     __m512i *hi)							\
+{										\
+	__m512i dwh = _mm512_setzero_si512();					\
+	_Pragma("GCC unroll 4")							\
+	for (int k = 0; k < 4; k++) {						\
+		/* words 4j + k: quad k's scales in quad_sums4's lanes */	\
+		const __mmask64 kq = _cvtu64_mask64(0x03030303ull << (2 * k));	\
+		if (full || 4 * (q + k) + 4 <= nb) {				\
+			fn##_unpack(B + (q + k) * 4 * (BS), ~(__mmask64)0,	\
+				    _cvtu64_mask64((1ull << (4 * (BS) - 64)) - 1), \
+				    &lo[k], &hi[k], &dwh, kq);			\
+		} else if (4 * (q + k) < nb) {					\
+			fn##_unpack_tail(B, nb, q + k, &lo[k], &hi[k], &dwh, kq); \
+		} else {	/* past the end: the x quads are zero too */	\
+			lo[k] = hi[k] = _mm512_setzero_si512();			\
+		}								\
+	}									\
+	return _mm512_cvtph_ps(_mm512_castsi512_si256(dwh));			\
+}										\
+/* acc += a group of x quads @x against the unpacked weight quads (nk present) */ \
+static inline __attribute__((always_inline)) __m512				\
+fn##_acc4(__m512 acc, const __m512i *lo, const __m512i *hi, const __m512 dwv,	\
+	  const struct sim_xquad_q8 *x, size_t nk)				\
+{										\
+	__m512i s[4];								\
+	_Pragma("GCC unroll 4")							\
+	for (size_t k = 0; k < 4; k++)						\
+		s[k] = k < nk ? _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(	\
+				_mm512_setzero_si512(), lo[k], load512(x[k].lo)), \
+				hi[k], load512(x[k].hi)) : _mm512_setzero_si512(); \
+	const __m512i sum = _mm512_add_epi32(quad_sums4(s[0], s[1], s[2], s[3]), \
+					     load512(x[0].off[OFFI]));		\
+	return _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum),				\
+			       _mm512_mul_ps(dwv, _mm512_loadu_ps(x[0].d)), acc); \
+}										\
+static inline __attribute__((always_inline)) void				\
+fn##_x4group(const uint8_t *B, size_t nb, size_t q, const int full,		\
+	     const struct sim_xquad_q8 *const *xq, __m512 *acc, const unsigned int nx) \
+{										\
+	__m512i lo[4], hi[4];							\
+	const __m512 dwv = fn##_unpack4(B, nb, q, full, lo, hi);		\
+	const size_t nk = full ? 4 : (nb - 4 * q + 3) / 4;			\
+	_Pragma("GCC unroll 4")							\
+	for (unsigned int r = 0; r < nx; r++)					\
+		acc[r] = fn##_acc4(acc[r], lo, hi, dwv, &xq[r][q], nk);		\
+}										\
+/* every cache line of a group's 16 weight blocks, PF_DIST ahead */		\
+static inline __attribute__((always_inline)) void				\
+fn##_prefetch_group(const uint8_t *g)						\
+{										\
+	_Pragma("GCC unroll 6")							\
+	for (int l = 0; l < (16 * (BS) + 63) / 64; l++)				\
+		prefetch_w(g + 64 * l);						\
+}										\
+/* x rows are whole groups (zero past the end), so only weights are masked */	\
 static inline __attribute__((always_inline)) void				\
 fn##_x4rows(size_t n, const void *w, const void *const *x, float *out,	\
 	    const unsigned int nx)						\
 {										\
 	const uint8_t *B = w;							\
 	const struct sim_xquad_q8 *xq[R];					\
-	__m512 acc0[R], acc1[R];						\
-	const __mmask64 full1 = _cvtu64_mask64((1ull << (4 * (BS) - 64)) - 1);	\
-	size_t nb = n / SIM_QK, nq = nb / 4, q;					\
+	__m512 acc[R];								\
+	size_t nb = n / SIM_QK, q;						\
 	_Pragma("GCC unroll 4")							\
 	for (unsigned int r = 0; r < nx; r++) {					\
 		xq[r] = x[r];							\
-		acc0[r] = _mm512_setzero_ps();					\
-		acc1[r] = _mm512_setzero_ps();					\
+		acc[r] = _mm512_setzero_ps();					\
 	}									\
-	for (q = 0; q + 1 < nq; q += 2) {					\
-		const uint8_t *bq = B + q * 4 * (BS);				\
-		prefetch_w(bq);							\
-		prefetch_w(bq + 64);						\
-		prefetch_w(bq + 128);						\
-		fn##_quad(bq, ~(__mmask64)0, full1, xq, q, acc0, nx);		\
-		fn##_quad(bq + 4 * (BS), ~(__mmask64)0, full1, xq, q + 1, acc1, nx); \
+	for (q = 0; 4 * q + 16 <= nb; q += 4) {					\
+		fn##_prefetch_group(B + q * 4 * (BS));				\
+		fn##_x4group(B, nb, q, 1, xq, acc, nx);				\
 	}									\
-	if (q < nq) {								\
-		fn##_quad(B + q * 4 * (BS), ~(__mmask64)0, full1, xq, q, acc0, nx); \
-		q++;								\
-	}									\
-	if (nb % 4) {								\
-		const size_t valid = nb % 4 * (BS);				\
-		const __mmask64 m0 = _cvtu64_mask64(valid >= 64 ? ~0ull : (1ull << valid) - 1); \
-		const __mmask64 m1 = _cvtu64_mask64(valid > 64 ? (1ull << (valid - 64)) - 1 : 0); \
-		fn##_quad(B + q * 4 * (BS), m0, m1, xq, q, acc1, nx);		\
+	if (4 * q < nb) {							\
+		fn##_prefetch_group(B + q * 4 * (BS));				\
+		fn##_x4group(B, nb, q, 0, xq, acc, nx);				\
 	}									\
 	/* constant indices: gcc keeps acc[] in memory for a loop here */	\
-	out[0] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[0], acc1[0]));		\
+	out[0] = _mm512_reduce_add_ps(acc[0]);					\
 	if (nx == R) {								\
-		out[1] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[1], acc1[1]));	\
-		out[2] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[2], acc1[2]));	\
-		out[3] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[3], acc1[3]));	\
+		out[1] = _mm512_reduce_add_ps(acc[1]);				\
+		out[2] = _mm512_reduce_add_ps(acc[2]);				\
+		out[3] = _mm512_reduce_add_ps(acc[3]);				\
 	}									\
 }										\
 static __attribute__((noinline)) void fn##_x4_1(size_t n, const void *w,	\
@@ -294,37 +374,22 @@ static __attribute__((noinline)) void fn##_w2(size_t n, const void *w0,	\
 {										\
 	const uint8_t *B0 = w0, *B1 = w1;					\
 	const struct sim_xquad_q8 *xq = x;					\
-	__m512 a0[1], a1[1], b0[1], b1[1];					\
-	const __mmask64 full1 = _cvtu64_mask64((1ull << (4 * (BS) - 64)) - 1);	\
-	size_t nb = n / SIM_QK, nq = nb / 4, q;					\
-	a0[0] = a1[0] = b0[0] = b1[0] = _mm512_setzero_ps();			\
-	for (q = 0; q + 1 < nq; q += 2) {					\
-		const uint8_t *p0 = B0 + q * 4 * (BS), *p1 = B1 + q * 4 * (BS);	\
-		prefetch_w(p0);							\
-		prefetch_w(p0 + 64);						\
-		prefetch_w(p0 + 128);						\
-		prefetch_w(p1);							\
-		prefetch_w(p1 + 64);						\
-		prefetch_w(p1 + 128);						\
-		fn##_quad(p0, ~(__mmask64)0, full1, &xq, q, a0, 1);		\
-		fn##_quad(p1, ~(__mmask64)0, full1, &xq, q, b0, 1);		\
-		fn##_quad(p0 + 4 * (BS), ~(__mmask64)0, full1, &xq, q + 1, a1, 1); \
-		fn##_quad(p1 + 4 * (BS), ~(__mmask64)0, full1, &xq, q + 1, b1, 1); \
+	__m512 a = _mm512_setzero_ps(), b = _mm512_setzero_ps();		\
+	size_t nb = n / SIM_QK, q;						\
+	for (q = 0; 4 * q + 16 <= nb; q += 4) {					\
+		fn##_prefetch_group(B0 + q * 4 * (BS));				\
+		fn##_prefetch_group(B1 + q * 4 * (BS));				\
+		fn##_x4group(B0, nb, q, 1, &xq, &a, 1);				\
+		fn##_x4group(B1, nb, q, 1, &xq, &b, 1);				\
 	}									\
-	if (q < nq) {								\
-		fn##_quad(B0 + q * 4 * (BS), ~(__mmask64)0, full1, &xq, q, a0, 1); \
-		fn##_quad(B1 + q * 4 * (BS), ~(__mmask64)0, full1, &xq, q, b0, 1); \
-		q++;								\
+	if (4 * q < nb) {							\
+		fn##_prefetch_group(B0 + q * 4 * (BS));				\
+		fn##_prefetch_group(B1 + q * 4 * (BS));				\
+		fn##_x4group(B0, nb, q, 0, &xq, &a, 1);				\
+		fn##_x4group(B1, nb, q, 0, &xq, &b, 1);				\
 	}									\
-	if (nb % 4) {								\
-		const size_t valid = nb % 4 * (BS);				\
-		const __mmask64 m0 = _cvtu64_mask64(valid >= 64 ? ~0ull : (1ull << valid) - 1); \
-		const __mmask64 m1 = _cvtu64_mask64(valid > 64 ? (1ull << (valid - 64)) - 1 : 0); \
-		fn##_quad(B0 + q * 4 * (BS), m0, m1, &xq, q, a1, 1);		\
-		fn##_quad(B1 + q * 4 * (BS), m0, m1, &xq, q, b1, 1);		\
-	}									\
-	out[0] = _mm512_reduce_add_ps(_mm512_add_ps(a0[0], a1[0]));		\
-	out[1] = _mm512_reduce_add_ps(_mm512_add_ps(b0[0], b1[0]));		\
+	out[0] = _mm512_reduce_add_ps(a);					\
+	out[1] = _mm512_reduce_add_ps(b);					\
 }										\
 static void fn##_x4(size_t n, const void *w, const void *const *x,		\
 		    unsigned int nx, float *out)				\
@@ -337,19 +402,25 @@ static void fn##_x4(size_t n, const void *w, const void *const *x,		\
 		fn##_x4_1(n, w, x + r, out + r);				\
 }
 
-Q_X4_DOT512(dot_q4_0, 18, SIM_XQUAD_OFF8, q4q_idx_qs, q4q_idx_d, HIBITS_NONE)
-Q_X4_DOT512(dot_q5_0, 22, SIM_XQUAD_OFF16, q5q_idx_qs, q5q_idx_d, HIBITS_Q5_0X4)
+/* merge a quad's scale words into *dwh (Q4_0: all four d are in t0) */
+#define DWMERGE_T0(dwh, kq, t0, t1, idx)					\
+	((dwh) = _mm512_mask_permutexvar_epi8((dwh), (kq), load512(idx), (t0)))
+#define DWMERGE_T01(dwh, kq, t0, t1, idx)					\
+	((dwh) = _mm512_mask_mov_epi8((dwh), (kq), _mm512_permutex2var_epi8((t0), load512(idx), (t1))))
+
+Q_X4_DOT512(dot_q4_0, 18, SIM_XQUAD_OFF8, q4q_idx_qs, q4q_idx_d, HIBITS_NONE, DWMERGE_T0)
+Q_X4_DOT512(dot_q5_0, 22, SIM_XQUAD_OFF16, q5q_idx_qs, q5q_idx_d, HIBITS_Q5_0X4, DWMERGE_T01)
 
 static void quantize_q8x4(const float *x, struct sim_xquad_q8 *y, size_t n)
 {
-	struct sim_xblock_q8 t[4];
+	struct sim_xblock_q8 t[16];
 	size_t nb = n / SIM_QK;
 
-	for (size_t q = 0; q < (nb + 3) / 4; q++) {
-		size_t k = nb - 4 * q < 4 ? nb - 4 * q : 4;
+	for (size_t g = 0; g < (nb + 15) / 16; g++) {	/* d and off are per 16 blocks */
+		size_t k = nb - 16 * g < 16 ? nb - 16 * g : 16;
 
-		quantize_q8(x + 4 * SIM_QK * q, t, k * SIM_QK);
-		sim_q8_to_quads(t, &y[q], k);
+		quantize_q8(x + 16 * SIM_QK * g, t, k * SIM_QK);
+		sim_q8_to_quads(t, &y[4 * g], k);
 	}
 }
 
@@ -875,8 +946,7 @@ kq_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 
 #define KQ_PANEL512(fn, UNPACK, Q6)						\
 static void fn##_panel(size_t n, const void *w, size_t w_stride, unsigned int nw, \
-		       const struct sim_xpanel_q8K *x, unsigned int npanels,	\
-		       float *out)						\
+		       const void *x, unsigned int npanels, float *out)	\
 {										\
 	if (nw == SIM_DOT_MAX_ROWS) {						\
 		kq_panel(n, w, w_stride, SIM_DOT_MAX_ROWS, x, npanels, out, UNPACK, Q6); \
@@ -891,6 +961,131 @@ KQ_PANEL512(dot_q4_K, q4k_unpack, 0)
 KQ_PANEL512(dot_q5_K, q5k_unpack, 0)
 KQ_PANEL512(dot_q6_K, q6k_unpack, 1)
 
+/*
+ * Q4_0/Q5_0 panels: struct sim_xpanel_q8 per block, x rows in lanes as for
+ * the K-quants. A block's sum for 16 rows is the rows' -off * sum plus 8
+ * vpdpbusd of broadcast weight quads, then the M = 1 kernels' step
+ * part = fma(float(sum), dw * dx, part) on partial sum 4k + q of block
+ * 16g + 4q + k, and the 16 partials are combined as _mm512_reduce_add_ps
+ * does, so the bits are dot()'s. Weights are unpacked (bytes in element
+ * order) PANEL_B blocks at a time; the partials live in memory.
+ */
+#define PANEL_B 16
+
+static inline void q4_0_unpack_blk(const void *row, size_t i, uint8_t *q, float *dw)
+{
+	const struct sim_block_q4_0 *b = (const struct sim_block_q4_0 *)row + i;
+	const __m128i v = _mm_loadu_si128((const __m128i *)b->qs);
+
+	_mm256_storeu_si256((__m256i *)q, _mm256_and_si256(
+		_mm256_set_m128i(_mm_srli_epi16(v, 4), v), _mm256_set1_epi8(0x0f)));
+	*dw = f16_to_f32(b->d);
+}
+
+static inline void q5_0_unpack_blk(const void *row, size_t i, uint8_t *q, float *dw)
+{
+	const struct sim_block_q5_0 *b = (const struct sim_block_q5_0 *)row + i;
+	const __m128i v = _mm_loadu_si128((const __m128i *)b->qs);
+	const __m256i lo = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v),
+					     _mm256_set1_epi8(0x0f));
+	uint32_t qh;
+
+	memcpy(&qh, b->qh, sizeof(qh));	/* bit j: the fifth bit of element j */
+	_mm256_storeu_si256((__m256i *)q, _mm256_mask_add_epi8(lo, (__mmask32)qh, lo,
+								_mm256_set1_epi8(0x10)));
+	*dw = f16_to_f32(b->d);
+}
+
+typedef void (*q32_unpack_fn)(const void *row, size_t i, uint8_t *q, float *dw);
+
+/* part[r][lane] += block @xb (block b of the row) for weight rows r < nw */
+static inline __attribute__((always_inline)) void
+q32_panel_blk(const uint8_t (*uq)[PANEL_B][SIM_QK], const float (*dw)[PANEL_B], unsigned int i,
+	      const struct sim_xpanel_q8 *xb, size_t b, __m512 (*part)[16], const unsigned int nw)
+{
+	__m512i s0[SIM_DOT_MAX_ROWS], s1[SIM_DOT_MAX_ROWS];
+	const __m512i off = load512(xb->off);
+	const unsigned int lane = (unsigned int)(4 * (b % 4) + b / 4 % 4);
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nw; r++) {
+		s0[r] = off;
+		s1[r] = _mm512_setzero_si512();
+	}
+#pragma GCC unroll 4
+	for (int g = 0; g < SIM_QK / 4; g += 2) {
+		const __m512i x0 = load512(xb->qs[g]), x1 = load512(xb->qs[g + 1]);
+
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nw; r++) {
+			s0[r] = _mm512_dpbusd_epi32(s0[r], bcast32(&uq[r][i][4 * g]), x0);
+			s1[r] = _mm512_dpbusd_epi32(s1[r], bcast32(&uq[r][i][4 * g + 4]), x1);
+		}
+	}
+	const __m512 dx = _mm512_load_ps(xb->d);
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nw; r++)
+		part[r][lane] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0[r], s1[r])),
+						_mm512_mul_ps(_mm512_set1_ps(dw[r][i]), dx),
+						part[r][lane]);
+}
+
+static inline __attribute__((always_inline)) void
+q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
+	  const struct sim_xpanel_q8 *x, unsigned int npanels, float *out,
+	  const q32_unpack_fn unpack)
+{
+	uint8_t uq[SIM_DOT_MAX_ROWS][PANEL_B][SIM_QK] __attribute__((aligned(64)));
+	float dw[SIM_DOT_MAX_ROWS][PANEL_B];
+	__m512 part[SIM_PANEL_MAX][SIM_DOT_MAX_ROWS][16];	/* [panel][row][lane] */
+	const size_t nb = n / SIM_QK;
+
+	for (unsigned int p = 0; p < npanels; p++)
+		for (unsigned int r = 0; r < nw; r++)
+			for (int l = 0; l < 16; l++)
+				part[p][r][l] = _mm512_setzero_ps();
+	for (size_t b0 = 0; b0 < nb; b0 += PANEL_B) {
+		const unsigned int cnt = nb - b0 < PANEL_B ? (unsigned int)(nb - b0) : PANEL_B;
+
+		for (unsigned int r = 0; r < nw; r++)
+			for (unsigned int i = 0; i < cnt; i++)
+				unpack(w + r * w_stride, b0 + i, uq[r][i], &dw[r][i]);
+		for (unsigned int p = 0; p < npanels; p++)
+			for (unsigned int i = 0; i < cnt; i++)
+				q32_panel_blk(uq, dw, i, &x[p * nb + b0 + i], b0 + i, part[p], nw);
+	}
+	/* _mm512_reduce_add_ps's tree: i + (i + 8), i + (i + 4), (0 + 2) + (1 + 3) */
+	for (unsigned int p = 0; p < npanels; p++) {
+		for (unsigned int r = 0; r < nw; r++) {
+			__m512 t[8];
+
+			for (int l = 0; l < 8; l++)
+				t[l] = _mm512_add_ps(part[p][r][l + 8], part[p][r][l]);
+			for (int l = 0; l < 4; l++)
+				t[l] = _mm512_add_ps(t[l + 4], t[l]);
+			_mm512_storeu_ps(out + SIM_PANEL_ROWS * (r * npanels + p),
+					 _mm512_add_ps(_mm512_add_ps(t[0], t[2]), _mm512_add_ps(t[1], t[3])));
+		}
+	}
+}
+
+#define Q32_PANEL512(fn, UNPACK)						\
+static void fn##_panel(size_t n, const void *w, size_t w_stride, unsigned int nw, \
+		       const void *x, unsigned int npanels, float *out)	\
+{										\
+	if (nw == SIM_DOT_MAX_ROWS) {						\
+		q32_panel(n, w, w_stride, SIM_DOT_MAX_ROWS, x, npanels, out, UNPACK); \
+		return;								\
+	}									\
+	for (unsigned int r = 0; r < nw; r++)					\
+		q32_panel(n, (const uint8_t *)w + r * w_stride, w_stride, 1, x, npanels, \
+			  out + (size_t)SIM_PANEL_ROWS * npanels * r, UNPACK);	\
+}
+
+Q32_PANEL512(dot_q4_0, q4_0_unpack_blk)
+Q32_PANEL512(dot_q5_0, q5_0_unpack_blk)
+
 const struct sim_kernels sim_kernels_avx512 = {
 	.name = "avx512",
 	SIM_X86_KERNELS_COMMON,
@@ -902,6 +1097,8 @@ const struct sim_kernels sim_kernels_avx512 = {
 	.dot[ANPU_DTYPE_Q6_K] = dot_q6_K_512,
 	.dot_w2[ANPU_DTYPE_Q4_0] = dot_q4_0_w2,
 	.dot_w2[ANPU_DTYPE_Q5_0] = dot_q5_0_w2,
+	.dot_panel[ANPU_DTYPE_Q4_0] = dot_q4_0_panel,
+	.dot_panel[ANPU_DTYPE_Q5_0] = dot_q5_0_panel,
 	.dot_panel[ANPU_DTYPE_Q4_K] = dot_q4_K_panel,
 	.dot_panel[ANPU_DTYPE_Q5_K] = dot_q5_K_panel,
 	.dot_panel[ANPU_DTYPE_Q6_K] = dot_q6_K_panel,

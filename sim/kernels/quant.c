@@ -288,17 +288,19 @@ void sim_q8_to_pairs(const struct sim_xblock_q8 *b, struct sim_xpair_q8 *y, size
 
 void sim_q8_to_quads(const struct sim_xblock_q8 *b, struct sim_xquad_q8 *y, size_t nb)
 {
-	for (size_t q = 0; q < (nb + 3) / 4; q++) {
+	for (size_t q = 0; q < (nb + 15) / 16 * 4; q++) {
+		struct sim_xquad_q8 *g = &y[q & ~(size_t)3];	/* the group's first quad */
+
 		memset(&y[q], 0, sizeof(y[q]));
 		for (size_t k = 0; k < 4 && 4 * q + k < nb; k++) {
 			const struct sim_xblock_q8 *x = &b[4 * q + k];
+			const size_t lane = 4 * k + q % 4;
 
 			memcpy(y[q].lo + 16 * k, x->qs, 16);
 			memcpy(y[q].hi + 16 * k, x->qs + 16, 16);
-			for (int l = 0; l < 4; l++)
-				y[q].d[4 * k + l] = x->d;
-			y[q].off[SIM_XQUAD_OFF8][4 * k] = -8 * x->sum;
-			y[q].off[SIM_XQUAD_OFF16][4 * k] = -16 * x->sum;
+			g->d[lane] = x->d;
+			g->off[SIM_XQUAD_OFF8][lane] = -8 * x->sum;
+			g->off[SIM_XQUAD_OFF16][lane] = -16 * x->sum;
 		}
 	}
 }
@@ -325,6 +327,28 @@ void sim_q8K_to_panel(const struct sim_xblock_q8K *const *rows, unsigned int nro
 				p->bsum32[k][2 * r + 1] = (int16_t)(x->bsums[4 * k + 2] +
 								    x->bsums[4 * k + 3]);
 			}
+		}
+	}
+}
+
+void sim_q8x4_to_panel(const struct sim_xquad_q8 *const *rows, unsigned int nrows,
+		       unsigned int offi, struct sim_xpanel_q8 *y, size_t nb)
+{
+	for (size_t b = 0; b < nb; b++) {
+		struct sim_xpanel_q8 *p = &y[b];
+		const size_t k = b % 4, lane = 4 * k + b / 4 % 4;
+
+		memset(p, 0, sizeof(*p));
+		for (unsigned int r = 0; r < nrows; r++) {
+			const struct sim_xquad_q8 *x = &rows[r][b / 4];
+			const struct sim_xquad_q8 *g = &rows[r][b / 16 * 4];
+
+			for (unsigned int j = 0; j < 4; j++) {
+				memcpy(&p->qs[j][4 * r], &x->lo[16 * k + 4 * j], 4);
+				memcpy(&p->qs[4 + j][4 * r], &x->hi[16 * k + 4 * j], 4);
+			}
+			p->off[r] = g->off[offi][lane];
+			p->d[r] = g->d[lane];
 		}
 	}
 }

@@ -106,9 +106,12 @@ _Static_assert(sizeof(struct sim_xpair_q8) == 128, "q8 pair");
 /*
  * Four sim_xblock_q8 (blocks 4q..4q+3) for the 512-bit Q4_0/Q5_0 kernels,
  * in the order of the weights' nibbles: lo holds elements 0..15 of each
- * block, hi elements 16..31 (block b at 16 * b), d each block's d in 4 lanes,
- * off -off * sum in the first of those lanes (off = 8 for Q4_0, 16 for Q5_0).
- * Missing blocks at the end of a row are all zero.
+ * block, hi elements 16..31 (block k of the quad at 16 * k). Scales and
+ * offsets are per group of 4 quads (16 blocks), in the group's first quad
+ * (4g) and in the kernels' lane order: d[4k + q] is the d of block
+ * 16g + 4q + k, off[o][4k + q] its -8 * sum (SIM_XQUAD_OFF8, Q4_0) or
+ * -16 * sum (SIM_XQUAD_OFF16, Q5_0); the other quads' d and off are zero.
+ * A row is whole groups: missing blocks and quads at its end are all zero.
  */
 enum { SIM_XQUAD_OFF8, SIM_XQUAD_OFF16, SIM_XQUAD_NOFF };
 
@@ -147,6 +150,19 @@ struct sim_xpanel_q8K {
 
 _Static_assert(sizeof(struct sim_xpanel_q8K) % 64 == 0, "q8K panel: whole cache lines");
 
+/*
+ * One 32-element block of SIM_PANEL_ROWS rows for the AVX-512 Q4_0/Q5_0 panel
+ * kernels, x rows in 32-bit lanes as above: qs[g] quants 4g..4g+3 of row r at
+ * 4r, off the rows' -8 * sum (Q4_0) or -16 * sum (Q5_0), d their scales.
+ */
+struct sim_xpanel_q8 {
+	int8_t qs[SIM_QK / 4][SIM_PANEL_ROWS * 4];
+	int32_t off[SIM_PANEL_ROWS];
+	float d[SIM_PANEL_ROWS];
+};
+
+_Static_assert(sizeof(struct sim_xpanel_q8) % 64 == 0, "q8 panel: whole cache lines");
+
 /* 6-bit scale and min of sub-block j (0..7) of a Q4_K/Q5_K super-block. */
 static inline void sim_q4k_scale_min(unsigned int j, const uint8_t *s,
 				     uint8_t *sc, uint8_t *m)
@@ -182,7 +198,13 @@ void sim_q8_to_pairs(const struct sim_xblock_q8 *b, struct sim_xpair_q8 *y, size
  */
 void sim_q8K_to_panel(const struct sim_xblock_q8K *const *rows, unsigned int nrows,
 		      struct sim_xpanel_q8K *y, size_t nsb);
-/* Quad form from q8 blocks (nb blocks -> (nb + 3) / 4 quads). */
+/*
+ * Panel form of quad rows[0 .. nrows - 1] (each nb blocks), with the offsets
+ * off[offi] (SIM_XQUAD_OFF8 or _OFF16): y[0 .. nb - 1].
+ */
+void sim_q8x4_to_panel(const struct sim_xquad_q8 *const *rows, unsigned int nrows,
+		       unsigned int offi, struct sim_xpanel_q8 *y, size_t nb);
+/* Quad form from q8 blocks (nb blocks -> (nb + 15) / 16 * 4 quads). */
 void sim_q8_to_quads(const struct sim_xblock_q8 *b, struct sim_xquad_q8 *y, size_t nb);
 
 #endif /* SIM_KERNELS_QUANT_H */

@@ -102,13 +102,14 @@ static uint32_t matmul_check(const struct sim_op *op, uint64_t *fault_addr)
  * turns it on so benchmarks can compare the two walks.
  */
 /*
- * K-quant prefill on paths with a panel kernel (AVX-512): a batch's rows are
- * also interleaved 16 to a panel (struct sim_xpanel_q8K), and a task runs its
- * columns 4 at a time against all full panels (x rows in vector lanes, so an
- * unpacked weight serves 16 rows per instruction); the batch's last M % 16
- * rows take the path below. Qwen3-0.6B shapes at M = 128 (1024x3072 and
- * 3072x1024 Q4_K, 3072x1024 Q6_K) ran 2.0-2.4x faster than with the four-row
- * kernel; the bits are dot()'s.
+ * Prefill on paths with a panel kernel (AVX-512: K-quants, Q4_0, Q5_0): a
+ * batch's rows are also interleaved 16 to a panel (struct sim_xpanel_q8K or
+ * sim_xpanel_q8), and a task runs its columns 4 at a time against all full
+ * panels (x rows in vector lanes, so an unpacked weight serves 16 rows per
+ * instruction); the batch's last M % 16 rows take the path below. At
+ * M = 128 the Qwen3-0.6B shapes (1024x3072 and 3072x1024 Q4_K, 3072x1024
+ * Q6_K) ran 2.0-2.4x faster than with the four-row kernel, Qwen2.5-0.5B's
+ * Q5_0 896x4864 2.0x and 4864x896 2.7x; the bits are dot()'s.
  */
 #define MM_TILE_BYTES (256u << 10)
 #define MM_ROW_BATCH 64u
@@ -131,7 +132,8 @@ struct mm_ctx {
 	uint32_t nrows;		/* rows in this batch */
 	uint32_t chunk;		/* output columns per task */
 	uint32_t tile;		/* columns per tile of a task (M > 1) */
-	struct sim_xpanel_q8K *xpanel;	/* panels of the batch's first rows (dot_panel) */
+	uint8_t *xpanel;	/* panels of the batch's first rows (dot_panel) */
+	size_t panel_bytes;	/* bytes of one panel */
 	unsigned int npanels;	/* rows 0 .. 16 * npanels - 1 go through dot_panel */
 	struct mm_range *ranges;	/* M = 1 range split: one per thread */
 	unsigned int n_ranges;
@@ -167,17 +169,33 @@ static void mm_quantize_task(void *arg, uint32_t task, unsigned int thread)
 	mm_quantize_row(arg, task);
 }
 
+/* Bytes of one panel of x rows of n elements in activation form @act. */
+static size_t mm_panel_bytes(enum sim_act act, size_t n)
+{
+	if (act == SIM_ACT_Q8K)
+		return n / SIM_QK_K * sizeof(struct sim_xpanel_q8K);
+	return n / SIM_QK * sizeof(struct sim_xpanel_q8);
+}
+
 /* Panel @task: the converted rows 16 task .. 16 task + 15, interleaved. */
 static void mm_panel_task(void *arg, uint32_t task, unsigned int thread)
 {
 	const struct mm_ctx *c = arg;
-	const struct sim_xblock_q8K *rows[SIM_PANEL_ROWS];
-	size_t nsb = c->op->t[MM_X].ne[0] / SIM_QK_K;
+	const void *rows[SIM_PANEL_ROWS];
+	size_t k = c->op->t[MM_X].ne[0];
+	void *dst = c->xpanel + task * c->panel_bytes;
 
 	(void)thread;
 	for (unsigned int l = 0; l < SIM_PANEL_ROWS; l++)
-		rows[l] = (const void *)mm_xrow(c, task * SIM_PANEL_ROWS + l);
-	sim_q8K_to_panel(rows, SIM_PANEL_ROWS, c->xpanel + task * nsb, nsb);
+		rows[l] = mm_xrow(c, task * SIM_PANEL_ROWS + l);
+	if (c->act == SIM_ACT_Q8K)
+		sim_q8K_to_panel((const struct sim_xblock_q8K *const *)rows, SIM_PANEL_ROWS, dst,
+				 k / SIM_QK_K);
+	else
+		sim_q8x4_to_panel((const struct sim_xquad_q8 *const *)rows, SIM_PANEL_ROWS,
+				  c->op->t[MM_W].dtype == ANPU_DTYPE_Q4_0 ? SIM_XQUAD_OFF8 :
+									    SIM_XQUAD_OFF16,
+				  dst, k / SIM_QK);
 }
 
 /* Output row @yr: y[j] = @s (+ bias[j]) (+ y[j] if ACCUMULATE). */
@@ -429,15 +447,15 @@ static uint32_t matmul_run(struct sim_exec *ex, const struct sim_op *op)
 		size_t panel_bytes = 0;
 		uint8_t *scratch;
 
+		c.panel_bytes = mm_panel_bytes(c.act, w->ne[0]);
 		if (c.kern->dot_panel[w->dtype] && batch >= SIM_PANEL_ROWS)
-			panel_bytes = sizeof(struct sim_xpanel_q8K) * (w->ne[0] / SIM_QK_K) *
-				      (batch / SIM_PANEL_ROWS);
+			panel_bytes = c.panel_bytes * (batch / SIM_PANEL_ROWS);
 		scratch = sim_pool_scratch(ex->pool, 0, range_bytes + x_bytes + panel_bytes);
 		if (!scratch)	/* host out of memory: nothing fits the ISA better */
 			return ANPU_CAUSE_SIZE_OVERFLOW;
 		c.ranges = (struct mm_range *)scratch;
 		c.xbuf = scratch + range_bytes;
-		c.xpanel = panel_bytes ? (struct sim_xpanel_q8K *)(c.xbuf + x_bytes) : NULL;
+		c.xpanel = panel_bytes ? c.xbuf + x_bytes : NULL;
 	}
 	for (c.row0 = 0; c.row0 < rows; c.row0 += c.nrows) {
 		c.nrows = rows - c.row0 < MM_ROW_BATCH ? (uint32_t)(rows - c.row0) : MM_ROW_BATCH;

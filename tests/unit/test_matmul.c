@@ -418,15 +418,49 @@ static void matmul_dot_w2_is_bit_identical_to_dot(void **state)
 	}
 }
 
+/* x rows xf[l * k ..] in panel form for @dtype on path @kn: dot()'s rows and the panels */
+static void panel_rows(const struct sim_kernels *kn, uint32_t dtype, const float *xf, size_t k,
+		       unsigned int nx, uint8_t *xrows, size_t row_bytes, void *panels)
+{
+	const int kq = sim_weight_block_elems(dtype) == 256;
+	const size_t units = kq ? k / 256 : k / 32;
+	const size_t pbytes = units * (kq ? sizeof(struct sim_xpanel_q8K) : sizeof(struct sim_xpanel_q8));
+	const void *rows[SIM_PANEL_ROWS];
+
+	for (unsigned int l = 0; l < nx; l++) {
+		if (kq)
+			kn->quantize_q8K(xf + l * k, (void *)(xrows + l * row_bytes), k);
+		else
+			kn->quantize_q8x4(xf + l * k, (void *)(xrows + l * row_bytes), k);
+	}
+	for (unsigned int q = 0; q < nx / SIM_PANEL_ROWS; q++) {
+		for (unsigned int l = 0; l < SIM_PANEL_ROWS; l++)
+			rows[l] = xrows + (q * SIM_PANEL_ROWS + l) * row_bytes;
+		if (kq)
+			sim_q8K_to_panel((const struct sim_xblock_q8K *const *)rows, SIM_PANEL_ROWS,
+					 (void *)((uint8_t *)panels + q * pbytes), units);
+		else
+			sim_q8x4_to_panel((const struct sim_xquad_q8 *const *)rows, SIM_PANEL_ROWS,
+					  dtype == ANPU_DTYPE_Q4_0 ? SIM_XQUAD_OFF8 : SIM_XQUAD_OFF16,
+					  (void *)((uint8_t *)panels + q * pbytes), units);
+	}
+}
+
 /*
- * dot_panel (K-quant prefill, x rows in lanes) gives each weight row and x
- * row the bits of dot(): 1..4 weight rows, 1..4 panels, K of 1 to 16
- * super-blocks (the kernel unpacks 8 at a time).
+ * dot_panel (prefill, x rows in vector lanes) gives each weight row and x row
+ * the bits of dot(): 1..4 weight rows, 1..4 panels, K of 1 to 16 K-quant
+ * super-blocks (unpacked 8 at a time) or 1 to 28 blocks of 32 (16 at a time).
  */
 static void matmul_dot_panel_is_bit_identical_to_dot(void **state)
 {
-	static const uint32_t dts[] = { ANPU_DTYPE_Q4_K, ANPU_DTYPE_Q5_K, ANPU_DTYPE_Q6_K };
-	static const size_t ks[] = { 256, 768, 2304, 4096 };
+	static const struct { uint32_t dtype; size_t k; } cases[] = {
+		{ ANPU_DTYPE_Q4_K, 256 }, { ANPU_DTYPE_Q4_K, 2304 }, { ANPU_DTYPE_Q4_K, 4096 },
+		{ ANPU_DTYPE_Q5_K, 768 }, { ANPU_DTYPE_Q5_K, 2304 },
+		{ ANPU_DTYPE_Q6_K, 256 }, { ANPU_DTYPE_Q6_K, 2304 }, { ANPU_DTYPE_Q6_K, 4096 },
+		{ ANPU_DTYPE_Q4_0, 32 }, { ANPU_DTYPE_Q4_0, 96 }, { ANPU_DTYPE_Q4_0, 544 },
+		{ ANPU_DTYPE_Q4_0, 896 }, { ANPU_DTYPE_Q5_0, 32 }, { ANPU_DTYPE_Q5_0, 224 },
+		{ ANPU_DTYPE_Q5_0, 512 }, { ANPU_DTYPE_Q5_0, 896 },
+	};
 	const unsigned int nx = SIM_PANEL_MAX * SIM_PANEL_ROWS;
 	const char *prev = sim_kernels_get()->name;
 	int ran = 0;
@@ -437,62 +471,56 @@ static void matmul_dot_panel_is_bit_identical_to_dot(void **state)
 			continue;
 		const struct sim_kernels *kn = sim_kernels_get();
 
-		for (size_t t = 0; t < sizeof(dts) / sizeof(dts[0]); t++) {
-			if (!kn->dot_panel[dts[t]])
+		for (size_t t = 0; t < sizeof(cases) / sizeof(cases[0]); t++) {
+			const uint32_t dt = cases[t].dtype;
+			const size_t k = cases[t].k;
+
+			if (!kn->dot_panel[dt])
 				continue;
-			for (size_t i = 0; i < sizeof(ks) / sizeof(ks[0]); i++) {
-				const size_t k = ks[i], nsb = k / 256;
-				const size_t rb = sim_weight_row_bytes(dts[t], k);
-				uint64_t seed = 31 + 7 * t + i;
-				uint8_t *w = malloc(SIM_DOT_MAX_ROWS * rb);
-				float *xf = malloc(sizeof(float) * k);
-				struct sim_xblock_q8K *xq = malloc(sizeof(*xq) * nsb * nx);
-				struct sim_xpanel_q8K *xp = aligned_alloc(64, sizeof(*xp) * nsb *
-									  SIM_PANEL_MAX);
-				const struct sim_xblock_q8K *rows[SIM_PANEL_ROWS];
-				float out[SIM_DOT_MAX_ROWS * SIM_PANEL_MAX * SIM_PANEL_ROWS];
+			const size_t rb = sim_weight_row_bytes(dt, k);
+			const size_t xb = sim_act_row_bytes(sim_kernels_act(kn, dt), k);
+			uint64_t seed = 31 + 7 * t;
+			uint8_t *w = malloc(SIM_DOT_MAX_ROWS * rb);
+			float *xf = malloc(sizeof(float) * k * nx);
+			uint8_t *xq = aligned_alloc(64, (xb * nx + 63) & ~(size_t)63);
+			const size_t pb = sim_weight_block_elems(dt) == 256 ?
+					  k / 256 * sizeof(struct sim_xpanel_q8K) :
+					  k / 32 * sizeof(struct sim_xpanel_q8);
+			void *xp = aligned_alloc(64, pb * SIM_PANEL_MAX);
+			float out[SIM_DOT_MAX_ROWS * SIM_PANEL_MAX * SIM_PANEL_ROWS];
 
-				assert_non_null(w);
-				assert_non_null(xf);
-				assert_non_null(xq);
-				assert_non_null(xp);
-				for (unsigned int r = 0; r < SIM_DOT_MAX_ROWS; r++)
-					ref_fill_weight_row(dts[t], w + r * rb, k, &seed);
-				for (unsigned int l = 0; l < nx; l++) {
-					for (size_t j = 0; j < k; j++)
-						xf[j] = ref_rand_float(&seed) * (j % 5 ? 1.0f : 8.0f);
-					kn->quantize_q8K(xf, xq + l * nsb, k);
-				}
-				for (unsigned int q = 0; q < SIM_PANEL_MAX; q++) {
-					for (unsigned int l = 0; l < SIM_PANEL_ROWS; l++)
-						rows[l] = xq + (q * SIM_PANEL_ROWS + l) * nsb;
-					sim_q8K_to_panel(rows, SIM_PANEL_ROWS, xp + q * nsb, nsb);
-				}
-				for (unsigned int nw = 1; nw <= SIM_DOT_MAX_ROWS; nw++) {
-					for (unsigned int np = 1; np <= SIM_PANEL_MAX; np++) {
-						kn->dot_panel[dts[t]](k, w, rb, nw, xp, np, out);
-						for (unsigned int r = 0; r < nw; r++) {
-							for (unsigned int l = 0; l < np * SIM_PANEL_ROWS; l++) {
-								const void *xr = xq + l * nsb;
-								float o;
+			assert_non_null(w);
+			assert_non_null(xf);
+			assert_non_null(xq);
+			assert_non_null(xp);
+			for (unsigned int r = 0; r < SIM_DOT_MAX_ROWS; r++)
+				ref_fill_weight_row(dt, w + r * rb, k, &seed);
+			for (size_t j = 0; j < k * nx; j++)
+				xf[j] = ref_rand_float(&seed) * (j % 5 ? 1.0f : 8.0f);
+			panel_rows(kn, dt, xf, k, nx, xq, xb, xp);
+			for (unsigned int nw = 1; nw <= SIM_DOT_MAX_ROWS; nw++) {
+				for (unsigned int np = 1; np <= SIM_PANEL_MAX; np++) {
+					kn->dot_panel[dt](k, w, rb, nw, xp, np, out);
+					for (unsigned int r = 0; r < nw; r++) {
+						for (unsigned int l = 0; l < np * SIM_PANEL_ROWS; l++) {
+							const void *xr = xq + l * xb;
+							float o;
 
-								kn->dot[dts[t]](k, w + r * rb, &xr, 1, &o);
-								if (memcmp(&o, &out[r * np * SIM_PANEL_ROWS + l],
-									   sizeof(o))) {
-									print_error("%s dtype %u k %zu nw %u np %u row %u x %u\n",
-										    paths[p], dts[t], k, nw, np, r, l);
-									fail();
-								}
+							kn->dot[dt](k, w + r * rb, &xr, 1, &o);
+							if (memcmp(&o, &out[r * np * SIM_PANEL_ROWS + l], sizeof(o))) {
+								print_error("%s dtype %u k %zu nw %u np %u row %u x %u\n",
+									    paths[p], dt, k, nw, np, r, l);
+								fail();
 							}
 						}
 					}
 				}
-				ran++;
-				free(w);
-				free(xf);
-				free(xq);
-				free(xp);
 			}
+			ran++;
+			free(w);
+			free(xf);
+			free(xq);
+			free(xp);
 		}
 	}
 	sim_kernels_select(prev);

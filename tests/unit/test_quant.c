@@ -252,37 +252,40 @@ static void q8_pairs_rearrange_blocks(void **state)
 	}
 }
 
-/* Quad form: element j < 16 of block k in lo[16k + j], j >= 16 in hi. */
+/*
+ * Quad form: element j < 16 of block k in lo[16k + j], j >= 16 in hi; d and
+ * the offsets of block 16g + 4q + k in lane 4k + q of the group's first quad.
+ */
 static void q8_quads_split_blocks_by_nibble_order(void **state)
 {
-	struct sim_xblock_q8 b[5];
-	struct sim_xquad_q8 q[2];
+	struct sim_xblock_q8 b[21];
+	struct sim_xquad_q8 q[8];
 
 	(void)state;
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 21; i++) {
 		b[i].d = 0.25f * (float)(i + 1);
 		b[i].sum = 0;
 		for (int j = 0; j < 32; j++) {
-			b[i].qs[j] = (int8_t)(j * 5 - 30 * i);
+			b[i].qs[j] = (int8_t)(j * 5 - 6 * i);
 			b[i].sum += b[i].qs[j];
 		}
 	}
 	memset(q, 0x55, sizeof(q));
-	sim_q8_to_quads(b, q, 5);
-	for (int i = 0; i < 8; i++) {
-		const struct sim_xquad_q8 *y = &q[i / 4];
-		int k = i % 4;
+	sim_q8_to_quads(b, q, 21);
+	for (int i = 0; i < 32; i++) {	/* whole groups: quads 6 and 7 are zero */
+		const struct sim_xquad_q8 *y = &q[i / 4], *g = &q[i / 16 * 4];
+		int k = i % 4, lane = 4 * k + i / 4 % 4;
 
 		for (int j = 0; j < 16; j++) {
-			assert_int_equal(y->lo[16 * k + j], i < 5 ? b[i].qs[j] : 0);
-			assert_int_equal(y->hi[16 * k + j], i < 5 ? b[i].qs[16 + j] : 0);
+			assert_int_equal(y->lo[16 * k + j], i < 21 ? b[i].qs[j] : 0);
+			assert_int_equal(y->hi[16 * k + j], i < 21 ? b[i].qs[16 + j] : 0);
 		}
-		for (int l = 0; l < 4; l++) {
-			assert_true(y->d[4 * k + l] == (i < 5 ? b[i].d : 0.0f));
-			assert_int_equal(y->off[SIM_XQUAD_OFF8][4 * k + l],
-					 l || i >= 5 ? 0 : -8 * b[i].sum);
-			assert_int_equal(y->off[SIM_XQUAD_OFF16][4 * k + l],
-					 l || i >= 5 ? 0 : -16 * b[i].sum);
+		assert_true(g->d[lane] == (i < 21 ? b[i].d : 0.0f));
+		assert_int_equal(g->off[SIM_XQUAD_OFF8][lane], i < 21 ? -8 * b[i].sum : 0);
+		assert_int_equal(g->off[SIM_XQUAD_OFF16][lane], i < 21 ? -16 * b[i].sum : 0);
+		if (i % 16 >= 4) {	/* not a group's first quad: no scales or offsets */
+			assert_true(y->d[lane] == 0.0f);
+			assert_int_equal(y->off[SIM_XQUAD_OFF8][lane], 0);
 		}
 	}
 }
