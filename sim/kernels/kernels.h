@@ -101,7 +101,7 @@ enum sim_act {
 	SIM_ACT_F32,	/* x rows used as they are */
 	SIM_ACT_Q8,	/* struct sim_xblock_q8 per 32 */
 	SIM_ACT_Q8K,	/* struct sim_xblock_q8K per 256 */
-	SIM_ACT_Q8X2,	/* struct sim_xpair_q8 per 64 (paths with quantize_q8x2) */
+	SIM_ACT_Q8X2,	/* struct sim_xpair_q8 per 64, whole groups of 8 (quantize_q8x2) */
 	SIM_ACT_Q8X4,	/* struct sim_xquad_q8 per 128, whole groups of 4 (quantize_q8x4) */
 };
 
@@ -144,8 +144,8 @@ static inline size_t sim_act_row_bytes(enum sim_act act, size_t n)
 		return n / SIM_QK * sizeof(struct sim_xblock_q8);
 	case SIM_ACT_Q8K:
 		return n / SIM_QK_K * sizeof(struct sim_xblock_q8K);
-	case SIM_ACT_Q8X2:
-		return (n / SIM_QK + 1) / 2 * sizeof(struct sim_xpair_q8);
+	case SIM_ACT_Q8X2:	/* whole groups of 8 pairs */
+		return (n / SIM_QK + 15) / 16 * 8 * sizeof(struct sim_xpair_q8);
 	case SIM_ACT_Q8X4:	/* whole groups of 4 quads */
 		return (n / SIM_QK + 15) / 16 * 4 * sizeof(struct sim_xquad_q8);
 	default:

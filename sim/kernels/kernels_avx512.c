@@ -31,112 +31,185 @@ static inline __m512i join256(__m256i lo, __m256i hi)
 
 /*
  * Q8_0 against struct sim_xpair_q8 rows (Q4_0/Q5_0 take the quad form, below):
- * per pair of blocks, the 64 weights' magnitudes |w| (unsigned) against x
- * with w's sign (negated where w < 0; |x| <= 127), so each lane's integer
- * dot is exactly the sum of its 4 w * x; then acc += float(sum) * (dw * dx)
- * per lane. (w + 128 against x needed a -128 * sum start row per pair: a
- * third 64-byte activation load per pair and row, ~2x slower streaming.)
+ * per pair of blocks, the 64 weights as w + 128 (unsigned) against x, each
+ * lane the sum of its 4 (w + 128) * x. Eight pairs (16 blocks) at a time,
+ * the lanes are summed into whole block sums (pair_sums8), x's -128 * sum
+ * added, and acc = fma(float(sum), dw * dx, acc) per lane: 16 partial sums,
+ * block b of the 16 in lane sim_xpair_lane(b), combined by
+ * _mm512_reduce_add_ps (the order docs/hardware.md gives for Q4_0/Q5_0; the
+ * panel kernel below computes the same).
  */
-static inline __m512i unpack2_q8_0(const struct sim_block_q8_0 *b)
+/*
+ * Eight pairs' block sums in one vector: v[p]'s lanes 0..7 hold parts of
+ * block 2p, lanes 8..15 of block 2p + 1; the result's lane
+ * sim_xpair_lane(b) is block b's whole sum. Exact integer adds.
+ */
+static inline __m512i pair_sums8(const __m512i *v)
 {
-	return join256(load256(b[0].qs), load256(b[1].qs));
+	__m512i t[4], u[2];
+
+#pragma GCC unroll 4	/* t[], u[] in registers */
+	for (int i = 0; i < 4; i++)	/* per 128-bit lane: [a0+a2, b0+b2, a1+a3, b1+b3] */
+		t[i] = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2 * i], v[2 * i + 1]),
+					_mm512_unpackhi_epi32(v[2 * i], v[2 * i + 1]));
+#pragma GCC unroll 2
+	for (int i = 0; i < 2; i++)	/* lane 4c + m: 128-bit lane c of v[4i + m], summed */
+		u[i] = _mm512_add_epi32(_mm512_unpacklo_epi64(t[2 * i], t[2 * i + 1]),
+					_mm512_unpackhi_epi64(t[2 * i], t[2 * i + 1]));
+	/* 128-bit lanes 0 + 1 (the first block of a pair) and 2 + 3 (the second) */
+	return _mm512_add_epi32(_mm512_shuffle_i32x4(u[0], u[1], _MM_SHUFFLE(2, 0, 2, 0)),
+				_mm512_shuffle_i32x4(u[0], u[1], _MM_SHUFFLE(3, 1, 3, 1)));
 }
 
-static inline __m256i unpack1_q8_0(const struct sim_block_q8_0 *b)
+/* word L: 0 (the first block's d) for L % 8 < 4, else word 17 (the second's) */
+static const uint16_t q8p_idx_d[32] __attribute__((aligned(64))) = {
+	0, 0, 0, 0, 17, 17, 17, 17, 0, 0, 0, 0, 17, 17, 17, 17,
+};
+
+/*
+ * Pair @p (blocks 2p, 2p + 1 of its group of 16) of weights at @b, the blocks
+ * present given by @m (bit 0, bit 1): w + 128, and their scales merged into
+ * words sim_xpair_lane() of *dwh.
+ */
+static inline __attribute__((always_inline)) void
+q8_0_unpack_pair(const struct sim_block_q8_0 *b, unsigned int p, unsigned int m, __m512i *u,
+		 __m512i *dwh)
 {
-	return load256(b->qs);
+	const __m512i wq = join256(_mm256_maskz_loadu_epi8((__mmask32)(m & 1 ? ~0u : 0), b[0].qs),
+				   _mm256_maskz_loadu_epi8((__mmask32)(m & 2 ? ~0u : 0), b[1].qs));
+	const __m512i d2 = _mm512_maskz_loadu_epi16((m & 1) | (m & 2) << 16, b);
+
+	*u = _mm512_xor_si512(wq, _mm512_set1_epi8(-128));
+	*dwh = _mm512_mask_permutexvar_epi16(*dwh, (__mmask32)(0x11u << (p % 4 + 8 * (p / 4))),
+					     load512(q8p_idx_d), d2);
 }
 
-/* [d of b[0] x 8, d of b[1] x 8] as floats (d is each block's first field) */
-#define DW_PAIR(b) _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(	\
-	_mm512_castsi256_si512(_mm256_mask_set1_epi16(_mm256_setzero_si256(), 0xff00,	\
-						      (short)(sizeof(*(b)) / 2))),	\
-	_mm512_maskz_loadu_epi16(1u | 1u << (sizeof(*(b)) / 2), (b)))))
+/* acc += 16 blocks (8 pairs, np of them present; x is zero past them) of x row @x */
+static inline __attribute__((always_inline)) __m512
+q8_0_acc8(__m512 acc, const __m512i *u, __m512 dw, const struct sim_xpair_q8 *x,
+	  unsigned int np)
+{
+	__m512i s[8];
 
-#define Q_X2_DOT512(fn, BLOCK, UNPACK2, UNPACK1)				\
-static inline __attribute__((always_inline)) void				\
-fn##_x2pair(const BLOCK *b, const struct sim_xpair_q8 *const *xp, size_t p,	\
-	    __m512 *acc, const unsigned int nx)					\
-{										\
-	const __m512i wq = UNPACK2(&b[2 * p]);					\
-	const __m512i u = _mm512_abs_epi8(wq);					\
-	const __mmask64 neg = _mm512_movepi8_mask(wq);				\
-	const __m512 dw = DW_PAIR(&b[2 * p]);					\
-	_Pragma("GCC unroll 4")	/* acc[] in registers, as in fn##_quad */	\
-	for (unsigned int r = 0; r < nx; r++) {					\
-		const struct sim_xpair_q8 *xr = &xp[r][p];			\
-		const __m512i xq = load512(xr->qs);				\
-		const __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, \
-			_mm512_mask_sub_epi8(xq, neg, _mm512_setzero_si512(), xq)); \
-		acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s),			\
-			_mm512_mul_ps(dw, _mm512_loadu_ps(xr->d)), acc[r]);	\
-	}									\
-}										\
-static inline __attribute__((always_inline)) void				\
-fn##_x2rows(size_t n, const void *w, const void *const *x, float *out,	\
-	    const unsigned int nx)						\
-{										\
-	const BLOCK *b = w;							\
-	const struct sim_xpair_q8 *xp[R];					\
-	__m512 acc0[R], acc1[R];						\
-	__m256 acc2[R];								\
-	size_t nb = n / SIM_QK, np = nb / 2, p;					\
-	_Pragma("GCC unroll 4")							\
-	for (unsigned int r = 0; r < nx; r++) {					\
-		xp[r] = x[r];							\
-		acc0[r] = _mm512_setzero_ps();					\
-		acc1[r] = _mm512_setzero_ps();					\
-		acc2[r] = _mm256_setzero_ps();					\
-	}									\
-	for (p = 0; p + 1 < np; p += 2) {					\
-		prefetch_w(&b[2 * p]);						\
-		prefetch_w((const uint8_t *)&b[2 * p] + 64);			\
-		prefetch_w((const uint8_t *)&b[2 * p] + 128);			\
-		fn##_x2pair(b, xp, p, acc0, nx);				\
-		fn##_x2pair(b, xp, p + 1, acc1, nx);				\
-	}									\
-	if (p < np) {								\
-		fn##_x2pair(b, xp, p, acc0, nx);				\
-		p++;								\
-	}									\
-	if (nb & 1) {								\
-		const __m256i wq = UNPACK1(&b[nb - 1]);				\
-		const __m256i u = _mm256_abs_epi8(wq);				\
-		const float dw = f16_to_f32(b[nb - 1].d);			\
-		_Pragma("GCC unroll 4")							\
-		for (unsigned int r = 0; r < nx; r++) {				\
-			const struct sim_xpair_q8 *xr = &xp[r][p];		\
-			const __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, \
-				_mm256_sign_epi8(load256(xr->qs), wq));		\
-			acc2[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s),	\
-				_mm256_set1_ps(dw * xr->d[0]), acc2[r]);	\
-		}								\
-	}									\
-	_Pragma("GCC unroll 4")							\
-	for (unsigned int r = 0; r < nx; r++)					\
-		out[r] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0[r], acc1[r]), \
-					      _mm512_zextps256_ps512(acc2[r]))); \
-}										\
-/* separate functions: the 1-row one (decode) keeps a small frame */	\
-static __attribute__((noinline)) void fn##_x2_1(size_t n, const void *w,	\
-						const void *const *x, float *out) \
-{										\
-	fn##_x2rows(n, w, x, out, 1);						\
-}										\
-static __attribute__((noinline)) void fn##_x2_4(size_t n, const void *w,	\
-						const void *const *x, float *out) \
-{										\
-	fn##_x2rows(n, w, x, out, R);						\
-}										\
-static void fn##_x2(size_t n, const void *w, const void *const *x,		\
-		    unsigned int nx, float *out)				\
-{										\
-	if (nx == R) {								\
-		fn##_x2_4(n, w, x, out);					\
-		return;								\
-	}									\
-	for (unsigned int r = 0; r < nx; r++)					\
-		fn##_x2_1(n, w, x + r, out + r);				\
+#pragma GCC unroll 8
+	for (unsigned int p = 0; p < 8; p++)
+		s[p] = p < np ? _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[p], load512(x[p].qs)) :
+				_mm512_setzero_si512();
+	return _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(pair_sums8(s),
+								   load512(x[0].off))),
+			       _mm512_mul_ps(dw, _mm512_loadu_ps(x[0].d)), acc);
+}
+
+/* weights of the group at block 16 g: @full, or the row's last nb - 16 g blocks */
+static inline __attribute__((always_inline)) __m512
+q8_0_unpack8(const struct sim_block_q8_0 *b, size_t nb, size_t g, const int full, __m512i *u,
+	     unsigned int *np)
+{
+	__m512i dwh = _mm512_setzero_si512();
+	const size_t left = nb - 16 * g;
+
+	*np = full ? 8 : (unsigned int)(left + 1) / 2;
+#pragma GCC unroll 8
+	for (unsigned int p = 0; p < 8; p++) {
+		const size_t b0 = 16 * g + 2 * p;
+
+		if (full || 2 * p + 2 <= left)
+			q8_0_unpack_pair(&b[b0], p, 3, &u[p], &dwh);
+		else if (2 * p < left)
+			q8_0_unpack_pair(&b[b0], p, 1, &u[p], &dwh);
+		else
+			u[p] = _mm512_setzero_si512();
+	}
+	return _mm512_cvtph_ps(_mm512_castsi512_si256(dwh));
+}
+
+static inline __attribute__((always_inline)) void
+q8_0_prefetch_group(const struct sim_block_q8_0 *b)
+{
+#pragma GCC unroll 9
+	for (int l = 0; l < (16 * (int)sizeof(*b) + 63) / 64; l++)
+		prefetch_w((const uint8_t *)b + 64 * l);
+}
+
+static inline __attribute__((always_inline)) void
+q8_0_group(const struct sim_block_q8_0 *b, size_t nb, size_t g, const int full,
+	   const struct sim_xpair_q8 *const *xp, __m512 *acc, const unsigned int nx)
+{
+	__m512i u[8];
+	unsigned int np;
+	const __m512 dw = q8_0_unpack8(b, nb, g, full, u, &np);
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++)
+		acc[r] = q8_0_acc8(acc[r], u, dw, &xp[r][8 * g], np);
+}
+
+/* x rows are whole groups (zero past the end), so only weights are masked */
+static inline __attribute__((always_inline)) void
+q8_0_rows(size_t n, const void *w, const void *const *x, float *out, const unsigned int nx)
+{
+	const struct sim_block_q8_0 *b = w;
+	const struct sim_xpair_q8 *xp[R];
+	__m512 acc[R];
+	size_t nb = n / SIM_QK, g;
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++) {
+		xp[r] = x[r];
+		acc[r] = _mm512_setzero_ps();
+	}
+	for (g = 0; 16 * g + 16 <= nb; g++) {
+		q8_0_prefetch_group(&b[16 * g]);
+		q8_0_group(b, nb, g, 1, xp, acc, nx);
+	}
+	if (16 * g < nb) {
+		q8_0_prefetch_group(&b[16 * g]);
+		q8_0_group(b, nb, g, 0, xp, acc, nx);
+	}
+	/* constant indices: gcc keeps acc[] in memory for a loop here */
+	out[0] = _mm512_reduce_add_ps(acc[0]);
+	if (nx == R) {
+		out[1] = _mm512_reduce_add_ps(acc[1]);
+		out[2] = _mm512_reduce_add_ps(acc[2]);
+		out[3] = _mm512_reduce_add_ps(acc[3]);
+	}
+}
+
+/* separate functions: the 1-row one (decode) keeps a small frame */
+static __attribute__((noinline)) void dot_q8_0_x2_1(size_t n, const void *w,
+						     const void *const *x, float *out)
+{
+	q8_0_rows(n, w, x, out, 1);
+}
+
+static __attribute__((noinline)) void dot_q8_0_x2_4(size_t n, const void *w,
+						     const void *const *x, float *out)
+{
+	q8_0_rows(n, w, x, out, R);
+}
+
+static void dot_q8_0_x2(size_t n, const void *w, const void *const *x, unsigned int nx,
+			float *out)
+{
+	if (nx == R) {
+		dot_q8_0_x2_4(n, w, x, out);
+		return;
+	}
+	for (unsigned int r = 0; r < nx; r++)
+		dot_q8_0_x2_1(n, w, x + r, out + r);
+}
+
+static void quantize_q8x2(const float *x, struct sim_xpair_q8 *y, size_t n)
+{
+	struct sim_xblock_q8 t[16];
+	size_t nb = n / SIM_QK;
+
+	for (size_t g = 0; g < (nb + 15) / 16; g++) {	/* d is per 16 blocks */
+		size_t k = nb - 16 * g < 16 ? nb - 16 * g : 16;
+
+		quantize_q8(x + 16 * SIM_QK * g, t, k * SIM_QK);
+		sim_q8_to_pairs(t, &y[8 * g], k);
+	}
 }
 
 /*
@@ -424,20 +497,6 @@ static void quantize_q8x4(const float *x, struct sim_xquad_q8 *y, size_t n)
 	}
 }
 
-Q_X2_DOT512(dot_q8_0, struct sim_block_q8_0, unpack2_q8_0, unpack1_q8_0)
-
-static void quantize_q8x2(const float *x, struct sim_xpair_q8 *y, size_t n)
-{
-	struct sim_xblock_q8 t[2];
-	size_t nb = n / SIM_QK;
-
-	for (size_t p = 0; p < (nb + 1) / 2; p++) {
-		size_t k = 2 * p + 1 < nb ? 2 : 1;
-
-		quantize_q8(x + 2 * SIM_QK * p, t, k * SIM_QK);
-		sim_q8_to_pairs(t, &y[p], k);
-	}
-}
 
 /*
  * The K-quants' f32 update is the portable path's, one per super-block and
@@ -1031,6 +1090,24 @@ q32_panel_blk(const uint8_t (*uq)[PANEL_B][SIM_QK], const float (*dw)[PANEL_B], 
 						part[r][lane]);
 }
 
+/* out = the partials of each panel and row combined as _mm512_reduce_add_ps does */
+static inline void q32_panel_finish(__m512 (*part)[SIM_DOT_MAX_ROWS][16], unsigned int nw,
+				    unsigned int npanels, float *out)
+{
+	for (unsigned int p = 0; p < npanels; p++) {
+		for (unsigned int r = 0; r < nw; r++) {
+			__m512 t[8];
+
+			for (int l = 0; l < 8; l++)	/* i + (i + 8), i + (i + 4), (0 + 2) + (1 + 3) */
+				t[l] = _mm512_add_ps(part[p][r][l + 8], part[p][r][l]);
+			for (int l = 0; l < 4; l++)
+				t[l] = _mm512_add_ps(t[l + 4], t[l]);
+			_mm512_storeu_ps(out + SIM_PANEL_ROWS * (r * npanels + p),
+					 _mm512_add_ps(_mm512_add_ps(t[0], t[2]), _mm512_add_ps(t[1], t[3])));
+		}
+	}
+}
+
 static inline __attribute__((always_inline)) void
 q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 	  const struct sim_xpanel_q8 *x, unsigned int npanels, float *out,
@@ -1055,19 +1132,7 @@ q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 			for (unsigned int i = 0; i < cnt; i++)
 				q32_panel_blk(uq, dw, i, &x[p * nb + b0 + i], b0 + i, part[p], nw);
 	}
-	/* _mm512_reduce_add_ps's tree: i + (i + 8), i + (i + 4), (0 + 2) + (1 + 3) */
-	for (unsigned int p = 0; p < npanels; p++) {
-		for (unsigned int r = 0; r < nw; r++) {
-			__m512 t[8];
-
-			for (int l = 0; l < 8; l++)
-				t[l] = _mm512_add_ps(part[p][r][l + 8], part[p][r][l]);
-			for (int l = 0; l < 4; l++)
-				t[l] = _mm512_add_ps(t[l + 4], t[l]);
-			_mm512_storeu_ps(out + SIM_PANEL_ROWS * (r * npanels + p),
-					 _mm512_add_ps(_mm512_add_ps(t[0], t[2]), _mm512_add_ps(t[1], t[3])));
-		}
-	}
+	q32_panel_finish(part, nw, npanels, out);
 }
 
 #define Q32_PANEL512(fn, UNPACK)						\
@@ -1081,6 +1146,104 @@ static void fn##_panel(size_t n, const void *w, size_t w_stride, unsigned int nw
 	for (unsigned int r = 0; r < nw; r++)					\
 		q32_panel(n, (const uint8_t *)w + r * w_stride, w_stride, 1, x, npanels, \
 			  out + (size_t)SIM_PANEL_ROWS * npanels * r, UNPACK);	\
+}
+
+/*
+ * Q8_0 panels: x is stored as x + 128 (unsigned), so a weight dword is the
+ * signed operand and broadcasts straight from the block; each block's sum
+ * starts at -128 * sum(w) and is then exactly dot_q8_0_x2's. The f32 steps
+ * are the M = 1 kernel's, on partial sim_xpair_lane(b).
+ */
+static inline __attribute__((always_inline)) void
+q8_0_panel_blk(const struct sim_block_q8_0 *const *wb, const int32_t *wstart, const float *dw,
+	       const struct sim_xpanel_q8 *xb, size_t b, __m512 (*part)[16], const unsigned int nw)
+{
+	__m512i s0[SIM_DOT_MAX_ROWS], s1[SIM_DOT_MAX_ROWS];
+	const unsigned int lane = sim_xpair_lane(b);
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nw; r++) {
+		s0[r] = _mm512_set1_epi32(wstart[r * PANEL_B]);
+		s1[r] = _mm512_setzero_si512();
+	}
+#pragma GCC unroll 4
+	for (int g = 0; g < SIM_QK / 4; g += 2) {
+		const __m512i x0 = load512(xb->qs[g]), x1 = load512(xb->qs[g + 1]);
+
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nw; r++) {
+			s0[r] = _mm512_dpbusd_epi32(s0[r], x0, bcast32(&wb[r]->qs[4 * g]));
+			s1[r] = _mm512_dpbusd_epi32(s1[r], x1, bcast32(&wb[r]->qs[4 * g + 4]));
+		}
+	}
+	const __m512 dx = _mm512_load_ps(xb->d);
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nw; r++)
+		part[r][lane] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0[r], s1[r])),
+						_mm512_mul_ps(_mm512_set1_ps(dw[r * PANEL_B]), dx),
+						part[r][lane]);
+}
+
+/* -128 * the sum of a block's 32 quants */
+static inline int32_t q8_0_start(const struct sim_block_q8_0 *b)
+{
+	const __m256i sad = _mm256_sad_epu8(_mm256_xor_si256(load256(b->qs), _mm256_set1_epi8(-128)),
+					    _mm256_setzero_si256());	/* 4 sums of w + 128 */
+	const __m128i h = _mm_add_epi64(_mm256_castsi256_si128(sad), _mm256_extracti128_si256(sad, 1));
+	const int32_t biased = (int32_t)(_mm_cvtsi128_si64(h) + _mm_extract_epi64(h, 1));
+
+	return -128 * (biased - 32 * 128);
+}
+
+static inline __attribute__((always_inline)) void
+q8_0_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
+	   const struct sim_xpanel_q8 *x, unsigned int npanels, float *out)
+{
+	int32_t wstart[SIM_DOT_MAX_ROWS][PANEL_B];
+	float dw[SIM_DOT_MAX_ROWS][PANEL_B];
+	__m512 part[SIM_PANEL_MAX][SIM_DOT_MAX_ROWS][16];	/* [panel][row][lane] */
+	const size_t nb = n / SIM_QK;
+
+	for (unsigned int p = 0; p < npanels; p++)
+		for (unsigned int r = 0; r < nw; r++)
+			for (int l = 0; l < 16; l++)
+				part[p][r][l] = _mm512_setzero_ps();
+	for (size_t b0 = 0; b0 < nb; b0 += PANEL_B) {
+		const unsigned int cnt = nb - b0 < PANEL_B ? (unsigned int)(nb - b0) : PANEL_B;
+
+		for (unsigned int r = 0; r < nw; r++) {
+			const struct sim_block_q8_0 *row = (const void *)(w + r * w_stride);
+
+			for (unsigned int i = 0; i < cnt; i++) {
+				wstart[r][i] = q8_0_start(&row[b0 + i]);
+				dw[r][i] = f16_to_f32(row[b0 + i].d);
+			}
+		}
+		for (unsigned int p = 0; p < npanels; p++) {
+			for (unsigned int i = 0; i < cnt; i++) {
+				const struct sim_block_q8_0 *wb[SIM_DOT_MAX_ROWS];
+
+				for (unsigned int r = 0; r < nw; r++)
+					wb[r] = (const struct sim_block_q8_0 *)(w + r * w_stride) + b0 + i;
+				q8_0_panel_blk(wb, &wstart[0][i], &dw[0][i], &x[p * nb + b0 + i], b0 + i,
+					       part[p], nw);
+			}
+		}
+	}
+	q32_panel_finish(part, nw, npanels, out);
+}
+
+static void dot_q8_0_panel(size_t n, const void *w, size_t w_stride, unsigned int nw,
+			   const void *x, unsigned int npanels, float *out)
+{
+	if (nw == SIM_DOT_MAX_ROWS) {
+		q8_0_panel(n, w, w_stride, SIM_DOT_MAX_ROWS, x, npanels, out);
+		return;
+	}
+	for (unsigned int r = 0; r < nw; r++)
+		q8_0_panel(n, (const uint8_t *)w + r * w_stride, w_stride, 1, x, npanels,
+			   out + (size_t)SIM_PANEL_ROWS * npanels * r);
 }
 
 Q32_PANEL512(dot_q4_0, q4_0_unpack_blk)
@@ -1097,6 +1260,7 @@ const struct sim_kernels sim_kernels_avx512 = {
 	.dot[ANPU_DTYPE_Q6_K] = dot_q6_K_512,
 	.dot_w2[ANPU_DTYPE_Q4_0] = dot_q4_0_w2,
 	.dot_w2[ANPU_DTYPE_Q5_0] = dot_q5_0_w2,
+	.dot_panel[ANPU_DTYPE_Q8_0] = dot_q8_0_panel,
 	.dot_panel[ANPU_DTYPE_Q4_0] = dot_q4_0_panel,
 	.dot_panel[ANPU_DTYPE_Q5_0] = dot_q5_0_panel,
 	.dot_panel[ANPU_DTYPE_Q4_K] = dot_q4_K_panel,

@@ -274,14 +274,16 @@ void sim_quantize_row_q8K(const float *x, struct sim_xblock_q8K *y, size_t n)
 
 void sim_q8_to_pairs(const struct sim_xblock_q8 *b, struct sim_xpair_q8 *y, size_t nb)
 {
-	for (size_t p = 0; p < (nb + 1) / 2; p++) {
+	for (size_t p = 0; p < (nb + 15) / 16 * 8; p++) {
+		struct sim_xpair_q8 *g = &y[p & ~(size_t)7];	/* the group's first pair */
+
 		memset(&y[p], 0, sizeof(y[p]));
 		for (size_t h = 0; h < 2 && 2 * p + h < nb; h++) {
 			const struct sim_xblock_q8 *x = &b[2 * p + h];
 
 			memcpy(y[p].qs + SIM_QK * h, x->qs, SIM_QK);
-			for (int l = 0; l < 8; l++)
-				y[p].d[8 * h + l] = x->d;
+			g->d[sim_xpair_lane(2 * p + h)] = x->d;
+			g->off[sim_xpair_lane(2 * p + h)] = -128 * x->sum;
 		}
 	}
 }
@@ -349,6 +351,25 @@ void sim_q8x4_to_panel(const struct sim_xquad_q8 *const *rows, unsigned int nrow
 			}
 			p->off[r] = g->off[offi][lane];
 			p->d[r] = g->d[lane];
+		}
+	}
+}
+
+void sim_q8x2_to_panel(const struct sim_xpair_q8 *const *rows, unsigned int nrows,
+		       struct sim_xpanel_q8 *y, size_t nb)
+{
+	for (size_t b = 0; b < nb; b++) {
+		struct sim_xpanel_q8 *p = &y[b];
+
+		memset(p, 0, sizeof(*p));
+		for (unsigned int r = 0; r < nrows; r++) {
+			const struct sim_xpair_q8 *x = &rows[r][b / 2];
+
+			for (unsigned int g = 0; g < SIM_QK / 4; g++)
+				for (unsigned int i = 0; i < 4; i++)
+					p->qs[g][4 * r + i] = (int8_t)(uint8_t)(x->qs[SIM_QK * (b % 2) +
+										  4 * g + i] + 128);
+			p->d[r] = rows[r][b / 16 * 8].d[sim_xpair_lane(b)];
 		}
 	}
 }

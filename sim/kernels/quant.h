@@ -92,16 +92,24 @@ struct sim_xblock_q8 {
 
 /*
  * Two sim_xblock_q8 (blocks 2p, 2p+1 of a row) laid out for the 512-bit Q8_0
- * kernels: both blocks' quants in one zmm, each block's d in its 8 lanes. A
- * row of an odd number of blocks ends with a pair whose second block is all
- * zero. The same values as the two blocks of sim_quantize_row_q8.
+ * kernels: both blocks' quants in one zmm. Scales and offsets are per group
+ * of 8 pairs (16 blocks), in the group's first pair and in the kernels' lane
+ * order: d[4 * (2h + b % 2) + b % 8 / 2] is the d of block b (h = b % 16 / 8)
+ * of the group, off[] there its -128 * sum; the other pairs' are zero. A row is whole groups: missing blocks
+ * and pairs at its end are all zero. The same values as sim_quantize_row_q8.
  */
+static inline unsigned int sim_xpair_lane(size_t b)
+{
+	return (unsigned int)(4 * (2 * (b % 16 / 8) + b % 2) + b % 8 / 2);
+}
+
 struct sim_xpair_q8 {
 	int8_t qs[2 * SIM_QK];
 	float d[16];
+	int32_t off[16];	/* -128 * sum, in d's lanes (the kernels take w + 128) */
 };
 
-_Static_assert(sizeof(struct sim_xpair_q8) == 128, "q8 pair");
+_Static_assert(sizeof(struct sim_xpair_q8) == 192, "q8 pair");
 
 /*
  * Four sim_xblock_q8 (blocks 4q..4q+3) for the 512-bit Q4_0/Q5_0 kernels,
@@ -153,7 +161,8 @@ _Static_assert(sizeof(struct sim_xpanel_q8K) % 64 == 0, "q8K panel: whole cache 
 /*
  * One 32-element block of SIM_PANEL_ROWS rows for the AVX-512 Q4_0/Q5_0 panel
  * kernels, x rows in 32-bit lanes as above: qs[g] quants 4g..4g+3 of row r at
- * 4r, off the rows' -8 * sum (Q4_0) or -16 * sum (Q5_0), d their scales.
+ * 4r (Q8_0: x + 128, unsigned), off the rows' -8 * sum (Q4_0) or -16 * sum
+ * (Q5_0; 0 for Q8_0), d their scales.
  */
 struct sim_xpanel_q8 {
 	int8_t qs[SIM_QK / 4][SIM_PANEL_ROWS * 4];
@@ -190,7 +199,7 @@ void sim_dequant_row(uint32_t dtype, const void *src, float *dst, size_t n);
 void sim_quantize_row_q8(const float *x, struct sim_xblock_q8 *y, size_t n);
 void sim_quantize_row_q8K(const float *x, struct sim_xblock_q8K *y, size_t n);
 
-/* Pair form from q8 blocks (nb blocks -> (nb + 1) / 2 pairs). */
+/* Pair form from q8 blocks (nb blocks -> (nb + 15) / 16 * 8 pairs). */
 void sim_q8_to_pairs(const struct sim_xblock_q8 *b, struct sim_xpair_q8 *y, size_t nb);
 /*
  * Panel form of rows[0 .. nrows - 1] (nrows <= SIM_PANEL_ROWS), each nsb
@@ -204,6 +213,12 @@ void sim_q8K_to_panel(const struct sim_xblock_q8K *const *rows, unsigned int nro
  */
 void sim_q8x4_to_panel(const struct sim_xquad_q8 *const *rows, unsigned int nrows,
 		       unsigned int offi, struct sim_xpanel_q8 *y, size_t nb);
+/*
+ * Panel form of pair rows[0 .. nrows - 1] (Q8_0; each nb blocks), the quants
+ * stored as x + 128 (unsigned bytes): y[0 .. nb - 1].
+ */
+void sim_q8x2_to_panel(const struct sim_xpair_q8 *const *rows, unsigned int nrows,
+		       struct sim_xpanel_q8 *y, size_t nb);
 /* Quad form from q8 blocks (nb blocks -> (nb + 15) / 16 * 4 quads). */
 void sim_q8_to_quads(const struct sim_xblock_q8 *b, struct sim_xquad_q8 *y, size_t nb);
 

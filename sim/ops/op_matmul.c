@@ -109,7 +109,8 @@ static uint32_t matmul_check(const struct sim_op *op, uint64_t *fault_addr)
  * instruction); the batch's last M % 16 rows take the path below. At
  * M = 128 the Qwen3-0.6B shapes (1024x3072 and 3072x1024 Q4_K, 3072x1024
  * Q6_K) ran 2.0-2.4x faster than with the four-row kernel, Qwen2.5-0.5B's
- * Q5_0 896x4864 2.0x and 4864x896 2.7x; the bits are dot()'s.
+ * Q5_0 896x4864 2.0x and 4864x896 2.7x, Q8_0 896x4864 2.0x; the bits are
+ * dot()'s.
  */
 #define MM_TILE_BYTES (256u << 10)
 #define MM_ROW_BATCH 64u
@@ -191,6 +192,9 @@ static void mm_panel_task(void *arg, uint32_t task, unsigned int thread)
 	if (c->act == SIM_ACT_Q8K)
 		sim_q8K_to_panel((const struct sim_xblock_q8K *const *)rows, SIM_PANEL_ROWS, dst,
 				 k / SIM_QK_K);
+	else if (c->act == SIM_ACT_Q8X2)
+		sim_q8x2_to_panel((const struct sim_xpair_q8 *const *)rows, SIM_PANEL_ROWS, dst,
+				  k / SIM_QK);
 	else
 		sim_q8x4_to_panel((const struct sim_xquad_q8 *const *)rows, SIM_PANEL_ROWS,
 				  c->op->t[MM_W].dtype == ANPU_DTYPE_Q4_0 ? SIM_XQUAD_OFF8 :

@@ -430,6 +430,8 @@ static void panel_rows(const struct sim_kernels *kn, uint32_t dtype, const float
 	for (unsigned int l = 0; l < nx; l++) {
 		if (kq)
 			kn->quantize_q8K(xf + l * k, (void *)(xrows + l * row_bytes), k);
+		else if (dtype == ANPU_DTYPE_Q8_0)
+			kn->quantize_q8x2(xf + l * k, (void *)(xrows + l * row_bytes), k);
 		else
 			kn->quantize_q8x4(xf + l * k, (void *)(xrows + l * row_bytes), k);
 	}
@@ -439,6 +441,9 @@ static void panel_rows(const struct sim_kernels *kn, uint32_t dtype, const float
 		if (kq)
 			sim_q8K_to_panel((const struct sim_xblock_q8K *const *)rows, SIM_PANEL_ROWS,
 					 (void *)((uint8_t *)panels + q * pbytes), units);
+		else if (dtype == ANPU_DTYPE_Q8_0)
+			sim_q8x2_to_panel((const struct sim_xpair_q8 *const *)rows, SIM_PANEL_ROWS,
+					  (void *)((uint8_t *)panels + q * pbytes), units);
 		else
 			sim_q8x4_to_panel((const struct sim_xquad_q8 *const *)rows, SIM_PANEL_ROWS,
 					  dtype == ANPU_DTYPE_Q4_0 ? SIM_XQUAD_OFF8 : SIM_XQUAD_OFF16,
@@ -449,7 +454,8 @@ static void panel_rows(const struct sim_kernels *kn, uint32_t dtype, const float
 /*
  * dot_panel (prefill, x rows in vector lanes) gives each weight row and x row
  * the bits of dot(): 1..4 weight rows, 1..4 panels, K of 1 to 16 K-quant
- * super-blocks (unpacked 8 at a time) or 1 to 28 blocks of 32 (16 at a time).
+ * super-blocks (unpacked 8 at a time) or 1 to 28 blocks of 32 (16 at a time;
+ * Q4_0, Q5_0, Q8_0).
  */
 static void matmul_dot_panel_is_bit_identical_to_dot(void **state)
 {
@@ -460,6 +466,8 @@ static void matmul_dot_panel_is_bit_identical_to_dot(void **state)
 		{ ANPU_DTYPE_Q4_0, 32 }, { ANPU_DTYPE_Q4_0, 96 }, { ANPU_DTYPE_Q4_0, 544 },
 		{ ANPU_DTYPE_Q4_0, 896 }, { ANPU_DTYPE_Q5_0, 32 }, { ANPU_DTYPE_Q5_0, 224 },
 		{ ANPU_DTYPE_Q5_0, 512 }, { ANPU_DTYPE_Q5_0, 896 },
+		{ ANPU_DTYPE_Q8_0, 32 }, { ANPU_DTYPE_Q8_0, 96 }, { ANPU_DTYPE_Q8_0, 544 },
+		{ ANPU_DTYPE_Q8_0, 896 },
 	};
 	const unsigned int nx = SIM_PANEL_MAX * SIM_PANEL_ROWS;
 	const char *prev = sim_kernels_get()->name;

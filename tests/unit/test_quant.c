@@ -224,31 +224,33 @@ static void decode_every_dtype_like_the_reference(void **state)
 	}
 }
 
-/* Pair form: quants side by side, d per 8 lanes. */
+/* Pair form: quants side by side, d per 16 blocks in the group's first pair. */
 static void q8_pairs_rearrange_blocks(void **state)
 {
-	struct sim_xblock_q8 b[3];
-	struct sim_xpair_q8 p[2];
+	struct sim_xblock_q8 b[19];
+	struct sim_xpair_q8 p[16];
 
 	(void)state;
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 19; i++) {
 		b[i].d = 0.5f * (float)(i + 1);
 		b[i].sum = 0;
 		for (int j = 0; j < 32; j++) {
-			b[i].qs[j] = (int8_t)(j * 3 - 40 * i);
+			b[i].qs[j] = (int8_t)(j * 3 - 5 * i);
 			b[i].sum += b[i].qs[j];
 		}
 	}
 	memset(p, 0x55, sizeof(p));
-	sim_q8_to_pairs(b, p, 3);
-	for (int i = 0; i < 4; i++) {
-		const struct sim_xpair_q8 *q = &p[i / 2];
+	sim_q8_to_pairs(b, p, 19);
+	for (int i = 0; i < 32; i++) {	/* whole groups: blocks 19..31 are zero */
+		const struct sim_xpair_q8 *q = &p[i / 2], *g = &p[i / 16 * 8];
 		int h = i % 2;
 
 		for (int j = 0; j < 32; j++)
-			assert_int_equal(q->qs[32 * h + j], i < 3 ? b[i].qs[j] : 0);
-		for (int l = 0; l < 8; l++)
-			assert_true(q->d[8 * h + l] == (i < 3 ? b[i].d : 0.0f));
+			assert_int_equal(q->qs[32 * h + j], i < 19 ? b[i].qs[j] : 0);
+		assert_true(g->d[sim_xpair_lane((size_t)i)] == (i < 19 ? b[i].d : 0.0f));
+		assert_int_equal(g->off[sim_xpair_lane((size_t)i)], i < 19 ? -128 * b[i].sum : 0);
+		if (i % 16 >= 2)	/* not a group's first pair: no scales */
+			assert_true(q->d[sim_xpair_lane((size_t)i)] == 0.0f);
 	}
 }
 
