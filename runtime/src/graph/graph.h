@@ -74,13 +74,23 @@ struct graph_cmd {
 	struct accel_cmdbuf *cb;
 };
 
+/* graph_record() flags */
+#define GRAPH_DECODE	1u	/* the input is the single token in lay.next */
 /*
- * Record the forward pass of @m tokens (1 <= m <= chunk). @decode: the input
- * is the single token in lay.next (what the previous run's ARGMAX wrote), else
- * lay.ids[0..m). Errors name the op's label and libaccel's message.
+ * A prefill chunk that is not the prompt's last: the layers only (its KV
+ * entries), no logits or greedy token (the output MATMUL over the vocabulary
+ * was 3-6% of a 512-token prefill, once per chunk)
+ */
+#define GRAPH_NO_LOGITS	2u
+
+/*
+ * Record the forward pass of @m tokens (1 <= m <= chunk). Flag GRAPH_DECODE:
+ * the input is the single token in lay.next (what the previous run's ARGMAX
+ * wrote), else lay.ids[0..m); GRAPH_NO_LOGITS: see above. Errors name the op's
+ * label and libaccel's message.
  */
 int graph_record(const struct anpurt_engine *e, const struct graph_bufs *b, uint32_t m,
-		 int decode, struct graph_cmd *out);
+		 unsigned int flags, struct graph_cmd *out);
 /*
  * Record one decode step of @n sessions at once (1 <= n <= GRAPH_BATCH_MAX):
  * row i is session @rows[i]'s greedy token (its lay.next), at the position in

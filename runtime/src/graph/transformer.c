@@ -8,8 +8,9 @@
  *   x += MATMUL(att, wo)          (MATMUL with ACCUMULATE: the residual ADD)
  *   xn = RMSNORM(x, ffn_norm); gate, up = MATMUL(xn, ...); gate = SWIGLU(gate, up)
  *   x += MATMUL(gate, ffn_down)   (ACCUMULATE again)
- * then the last position only: RMSNORM(output_norm), MATMUL(output or the tied
- * token_embd) into the logits, ARGMAX into lay.next. ACCUMULATE adds the old y
+ * then the last position only (not in a prefill chunk before the prompt's
+ * last): RMSNORM(output_norm), MATMUL(output or the tied token_embd) into the
+ * logits, ARGMAX into lay.next. ACCUMULATE adds the old y
  * after the sum in f32, the very operation an ADD would do, one op and one
  * pass over x fewer.
  * A batch (graph_record_batch) is the same pass over n rows of n sessions:
@@ -292,8 +293,9 @@ static int graph_end(struct builder *bd, int ret)
 }
 
 int graph_record(const struct anpurt_engine *e, const struct graph_bufs *b, uint32_t m,
-		 int decode, struct graph_cmd *out)
+		 unsigned int flags, struct graph_cmd *out)
 {
+	const int decode = !!(flags & GRAPH_DECODE);
 	const struct anpurt_model *md = e->model;
 	const struct row_group group = { b, GRAPH_STEP_POS, 0, m };
 	struct builder bd = { e, b, arch_hooks_of(md), out, m, &group, 1 };
@@ -304,16 +306,18 @@ int graph_record(const struct anpurt_engine *e, const struct graph_bufs *b, uint
 	int ret;
 
 	*out = (struct graph_cmd){ 0 };
-	if (m < 1 || m > b->lay.chunk || (decode && m != 1))
-		return rt_error(-EINVAL, "graph of %u tokens (chunk %u, decode %d)", m,
-				b->lay.chunk, decode);
+	if (m < 1 || m > b->lay.chunk || (decode && m != 1) ||
+	    (flags & ~(GRAPH_DECODE | GRAPH_NO_LOGITS)) ||
+	    (decode && (flags & GRAPH_NO_LOGITS)))
+		return rt_error(-EINVAL, "graph of %u tokens (chunk %u, flags %#x)", m,
+				b->lay.chunk, flags);
 	ret = graph_begin(e, GRAPH_STEP_COUNT, decode ? "decode" : "prefill", out);
 	if (ret)
 		return ret;
 	ret = note(&bd, accel_cmd_embed(out->cb, &table, &ids, &x), "token_embd", -1);
 	if (!ret)
 		ret = layers(&bd);
-	if (!ret)
+	if (!ret && !(flags & GRAPH_NO_LOGITS))
 		ret = output_block(&bd);
 	return graph_end(&bd, ret);
 }

@@ -100,7 +100,7 @@ int anpurt_session_create(struct anpurt_engine *engine, const struct anpurt_sess
 		ret = alloc_buffers(s, in, n_ctx, p.kv_type == ANPURT_KV_F32 ? 4 : 2,
 				    s->params.prefill_chunk);
 	if (!ret)
-		ret = graph_record(engine, &s->bufs, 1, 1, &s->decode);
+		ret = graph_record(engine, &s->bufs, 1, GRAPH_DECODE, &s->decode);
 	if (!ret && !(s->hist = malloc((size_t)s->bufs.n_ctx * sizeof(*s->hist))))
 		ret = rt_error(-ENOMEM, "session: out of memory for %u tokens", s->bufs.n_ctx);
 	if (ret) {

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Running tokens: prefill in chunks (one command buffer per chunk, covering
- * every layer; the full-chunk one is recorded once and reused, a shorter last
- * chunk is recorded for its length), decode by resubmitting the session's one
- * decode command buffer with the new position as its step parameter. The
- * greedy token stays on the device (ARGMAX writes the decode input), so a
- * greedy step writes nothing and reads back 4 bytes.
+ * every layer; the chunks before the prompt's last share one recorded once,
+ * without the logits; the last is recorded for its length, with them), decode
+ * by resubmitting the session's one decode command buffer with the new
+ * position as its step parameter. The greedy token stays on the device (ARGMAX
+ * writes the decode input), so a greedy step writes nothing and reads back 4
+ * bytes.
  */
 #include <errno.h>
 #include <string.h>
@@ -35,19 +36,23 @@ static int check_tokens(const struct anpurt_session *s, const int32_t *tokens, s
 	return 0;
 }
 
-/* One chunk of @m tokens at s->pos. */
-static int prefill_chunk(struct anpurt_session *s, const int32_t *tokens, uint32_t m)
+/*
+ * One chunk of @m tokens at s->pos; @last: the prompt's last, which computes
+ * the logits and greedy token. The others are full chunks and share one
+ * command buffer without the output block, recorded once.
+ */
+static int prefill_chunk(struct anpurt_session *s, const int32_t *tokens, uint32_t m, int last)
 {
 	uint8_t *scratch = accel_bo_map(s->bufs.scratch);
 	struct graph_cmd tail = { 0 }, *g = &s->prefill;
 	int64_t span = accel_trace_span_begin();	/* trace mode: a CPU span */
 	int ret;
 
-	if (m == s->bufs.lay.chunk && !s->prefill.cb) {
-		ret = graph_record(s->engine, &s->bufs, m, 0, &s->prefill);
+	if (!last && !s->prefill.cb) {
+		ret = graph_record(s->engine, &s->bufs, m, GRAPH_NO_LOGITS, &s->prefill);
 		if (ret)
 			return ret;
-	} else if (m != s->bufs.lay.chunk) {
+	} else if (last) {
 		ret = graph_record(s->engine, &s->bufs, m, 0, &tail);
 		if (ret)
 			return ret;
@@ -79,7 +84,7 @@ int anpurt_session_prefill(struct anpurt_session *s, const int32_t *tokens, size
 	while (done < n) {
 		uint32_t m = n - done < s->bufs.lay.chunk ? (uint32_t)(n - done) : s->bufs.lay.chunk;
 
-		ret = prefill_chunk(s, tokens + done, m);
+		ret = prefill_chunk(s, tokens + done, m, done + m == n);
 		if (ret)
 			return ret;
 		done += m;
