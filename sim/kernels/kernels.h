@@ -11,11 +11,12 @@
  * A dot kernel computes, for one weight row of n elements, its dot products
  * with nx (1..4) activation rows. Activation rows are in the form
  * sim_kernels_act(path, dtype) says: F32 for float weights, struct
- * sim_xblock_q8 rows for Q4_0/Q5_0/Q8_0 (struct sim_xpair_q8 rows, the same
- * values in pair form, on the AVX-512 path) and for Q4_1/Q5_1 (on every path), struct sim_xblock_q8K rows for
- * K-quants. Each row's
- * result depends only on that row (not on nx): a fixed reduction order, so
- * the op gives the same bits for any thread count and row grouping.
+ * sim_xblock_q8 rows for Q4_0/Q5_0/Q8_0 (on the AVX-512 path the same values
+ * in quad form, struct sim_xquad_q8, for Q4_0/Q5_0 and in pair form, struct
+ * sim_xpair_q8, for Q8_0) and for Q4_1/Q5_1 (on every path), struct
+ * sim_xblock_q8K rows for K-quants. Each row's result depends only on that
+ * row (not on nx): a fixed reduction order, so the op gives the same bits for
+ * any thread count and row grouping.
  */
 #ifndef SIM_KERNELS_KERNELS_H
 #define SIM_KERNELS_KERNELS_H
@@ -44,8 +45,9 @@ typedef void (*sim_dot_w2_fn)(size_t n, const void *w0, const void *w1,
  * weight rows, w_stride bytes apart, against npanels (1..SIM_PANEL_MAX)
  * panels of SIM_PANEL_ROWS x rows, x rows in vector lanes so one unpacked
  * weight serves 16 rows per instruction. Panels are struct sim_xpanel_q8K per
- * 256 (K-quants, sim_q8K_to_panel) or struct sim_xpanel_q8 per 32 (Q4_0/Q5_0,
- * sim_q8x4_to_panel); panel p starts at unit p * (n / elements per unit).
+ * 256 (K-quants, sim_q8K_to_panel) or struct sim_xpanel_q8 per 32 (Q4_0/Q5_0:
+ * sim_q8x4_to_panel; Q8_0: sim_q8x2_to_panel, x + 128); panel p starts at
+ * unit p * (n / elements per unit).
  * out[(r * npanels + p) * SIM_PANEL_ROWS + l] is bit-identical to dot() of
  * weight row r with row l of panel p (exact integer sums, the same f32 steps).
  */

@@ -289,14 +289,6 @@ static const uint8_t q5q_bits_hi[64] __attribute__((aligned(64))) = {
  */
 static inline __m512i quad_sums4(__m512i s0, __m512i s1, __m512i s2, __m512i s3)
 {
-#ifdef QS_UNPACK
-	const __m512i t01 = _mm512_add_epi32(_mm512_unpacklo_epi32(s0, s1),
-					     _mm512_unpackhi_epi32(s0, s1));
-	const __m512i t23 = _mm512_add_epi32(_mm512_unpacklo_epi32(s2, s3),
-					     _mm512_unpackhi_epi32(s2, s3));
-
-	return _mm512_add_epi32(_mm512_unpacklo_epi64(t01, t23), _mm512_unpackhi_epi64(t01, t23));
-#endif
 	const __m512i one = _mm512_set1_epi16(1);
 	/* per 128-bit lane: [s0 0+1, s0 2+3, s1 0+1, s1 2+3] */
 	const __m512 u01 = _mm512_castsi512_ps(_mm512_madd_epi16(_mm512_packs_epi32(s0, s1), one));

@@ -89,6 +89,17 @@ static uint32_t matmul_check(const struct sim_op *op, uint64_t *fault_addr)
  * words sharing a cache line cost ~5%.)
  */
 /*
+ * Prefill on paths with a panel kernel (AVX-512: K-quants, Q4_0, Q5_0, Q8_0):
+ * a batch's rows are also interleaved 16 to a panel (struct sim_xpanel_q8K or
+ * sim_xpanel_q8), and a task runs its columns 4 at a time against all full
+ * panels (x rows in vector lanes, so an unpacked weight serves 16 rows per
+ * instruction); the batch's last M % 16 rows take the path below. At
+ * M = 128 the Qwen3-0.6B shapes (1024x3072 and 3072x1024 Q4_K, 3072x1024
+ * Q6_K) ran 2.0-2.4x faster than with the four-row kernel, Qwen2.5-0.5B's
+ * Q5_0 896x4864 2.0x and 4864x896 2.7x, Q8_0 896x4864 2.0x; the bits are
+ * dot()'s.
+ */
+/*
  * Prefill (M > 1): a task walks its columns in tiles of ~MM_TILE_BYTES of
  * weights and, per tile, all row groups of the batch, so the tile is read
  * from memory once and then from L2 by every row group (a whole chunk,
@@ -100,17 +111,6 @@ static uint32_t matmul_check(const struct sim_op *op, uint64_t *fault_addr)
  * Off by default: on the shared 2-core test host the A/B runs were within
  * noise or slower (see branch perf-prefill's report); ANPU_SIM_MM_TILE=1
  * turns it on so benchmarks can compare the two walks.
- */
-/*
- * Prefill on paths with a panel kernel (AVX-512: K-quants, Q4_0, Q5_0): a
- * batch's rows are also interleaved 16 to a panel (struct sim_xpanel_q8K or
- * sim_xpanel_q8), and a task runs its columns 4 at a time against all full
- * panels (x rows in vector lanes, so an unpacked weight serves 16 rows per
- * instruction); the batch's last M % 16 rows take the path below. At
- * M = 128 the Qwen3-0.6B shapes (1024x3072 and 3072x1024 Q4_K, 3072x1024
- * Q6_K) ran 2.0-2.4x faster than with the four-row kernel, Qwen2.5-0.5B's
- * Q5_0 896x4864 2.0x and 4864x896 2.7x, Q8_0 896x4864 2.0x; the bits are
- * dot()'s.
  */
 #define MM_TILE_BYTES (256u << 10)
 #define MM_ROW_BATCH 64u

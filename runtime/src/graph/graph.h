@@ -4,7 +4,8 @@
  * architectures, which differ only in the hooks below. A recorded graph runs
  * M tokens starting at the position in step-parameter slot GRAPH_STEP_POS,
  * through every layer, and leaves the last position's logits and their argmax
- * (the greedy next token) in the session's scratch memory.
+ * (the greedy next token) in the session's scratch memory (except a prefill
+ * chunk recorded with GRAPH_NO_LOGITS: the layers only).
  */
 #ifndef RT_GRAPH_H
 #define RT_GRAPH_H

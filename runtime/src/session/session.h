@@ -13,7 +13,8 @@ struct anpurt_session {
 	struct anpurt_session_params params;	/* as created, n_ctx and chunk resolved */
 	struct graph_bufs bufs;
 	struct graph_cmd decode;	/* recorded once, resubmitted every token */
-	struct graph_cmd prefill;	/* a full chunk, recorded at the first prefill */
+	struct graph_cmd prefill;	/* a full chunk without the logits (every chunk
+					 * but a prompt's last), recorded at first use */
 	uint32_t pos;			/* tokens in the KV cache */
 	int32_t *hist;			/* [n_ctx]: the tokens in the KV cache, [0, pos) */
 	int have_next;			/* lay.next holds a greedy token */

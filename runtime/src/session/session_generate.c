@@ -38,8 +38,9 @@ static int check_tokens(const struct anpurt_session *s, const int32_t *tokens, s
 
 /*
  * One chunk of @m tokens at s->pos; @last: the prompt's last, which computes
- * the logits and greedy token. The others are full chunks and share one
- * command buffer without the output block, recorded once.
+ * the logits and greedy token (recorded for each prompt: a full-length one
+ * too, which the session used to keep). The others are full chunks and share
+ * one command buffer without the output block, recorded once.
  */
 static int prefill_chunk(struct anpurt_session *s, const int32_t *tokens, uint32_t m, int last)
 {
@@ -81,6 +82,11 @@ int anpurt_session_prefill(struct anpurt_session *s, const int32_t *tokens, size
 		return rt_error(-EINVAL, "prefill of no tokens");
 	if ((ret = check_room(s, n)) || (ret = check_tokens(s, tokens, n)))
 		return ret;
+	/*
+	 * only the last chunk writes the logits and lay.next: until it has run
+	 * they belong to an older position (a failed chunk leaves them so)
+	 */
+	s->have_next = 0;
 	while (done < n) {
 		uint32_t m = n - done < s->bufs.lay.chunk ? (uint32_t)(n - done) : s->bufs.lay.chunk;
 
