@@ -847,29 +847,33 @@ static inline void kq_store_quants(struct kq_unpacked *u, const __m512i q[4])
 		_mm512_store_si512(u->q + 64 * c, q[c]);
 }
 
+/* Q4_K and Q5_K share the block's fields; @qh: Q5_K's fifth bits, or NULL */
+static inline void kq45_unpack(const uint8_t *qs, const uint8_t *qh, const uint8_t *scales,
+			       uint16_t d, uint16_t dmin, struct kq_unpacked *u)
+{
+	__m512i q[4];
+
+	kq45_nibbles(qs, q);
+	if (qh)
+		q5k_high_bits(qh, q);
+	kq_store_quants(u, q);
+	kq45_unpack_scales(scales, u);
+	u->d = f16_to_f32(d);
+	u->dmin = f16_to_f32(dmin);
+}
+
 static inline void q4k_unpack(const void *row, size_t i, struct kq_unpacked *u)
 {
 	const struct sim_block_q4_K *b = (const struct sim_block_q4_K *)row + i;
-	__m512i q[4];
 
-	kq45_nibbles(b->qs, q);
-	kq_store_quants(u, q);
-	kq45_unpack_scales(b->scales, u);
-	u->d = f16_to_f32(b->d);
-	u->dmin = f16_to_f32(b->dmin);
+	kq45_unpack(b->qs, NULL, b->scales, b->d, b->dmin, u);
 }
 
 static inline void q5k_unpack(const void *row, size_t i, struct kq_unpacked *u)
 {
 	const struct sim_block_q5_K *b = (const struct sim_block_q5_K *)row + i;
-	__m512i q[4];
 
-	kq45_nibbles(b->qs, q);
-	q5k_high_bits(b->qh, q);
-	kq_store_quants(u, q);
-	kq45_unpack_scales(b->scales, u);
-	u->d = f16_to_f32(b->d);
-	u->dmin = f16_to_f32(b->dmin);
+	kq45_unpack(b->qs, b->qh, b->scales, b->d, b->dmin, u);
 }
 
 static inline void q6k_unpack(const void *row, size_t i, struct kq_unpacked *u)
