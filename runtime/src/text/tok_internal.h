@@ -30,9 +30,11 @@ struct anpurt_tokenizer {
 	uint32_t *piece_off;		/* n_tokens + 1 offsets into piece */
 	uint8_t *types;			/* enum tok_type per token */
 
+	uint32_t max_piece;		/* bytes of the longest regular token's piece */
+
 	int32_t byte_id[256];		/* the regular token of each single byte */
-	struct tok_str_map regular;	/* piece of a regular token -> id (what BPE may produce) */
-	struct tok_str_map by_text;	/* text of any token -> id */
+	/* text of any token -> id; regular tokens by bytes: their byte-level text */
+	struct tok_str_map by_text;
 	struct tok_pair_map merges;	/* (left id, right id) -> rank and merged id */
 
 	/* added tokens (CONTROL, USER_DEFINED), matched whole in template text:
@@ -56,6 +58,13 @@ static inline const char *tok_piece(const struct anpurt_tokenizer *tok, int32_t 
 {
 	*len = tok->piece_off[id + 1] - tok->piece_off[id];
 	return tok->piece + tok->piece_off[id];
+}
+
+/* NORMAL, UNDEFINED, BYTE, UNKNOWN: byte-level texts, what BPE may produce. */
+static inline int tok_is_regular(uint8_t type)
+{
+	return type == TOK_TYPE_NORMAL || type == TOK_TYPE_UNDEFINED || type == TOK_TYPE_BYTE ||
+	       type == TOK_TYPE_UNKNOWN;
 }
 
 static inline int tok_is_added(uint8_t type)

@@ -94,3 +94,20 @@ int tok_cp_to_byte(uint32_t cp)
 		return 0xad;
 	return -1;
 }
+
+size_t tok_bytes_to_text(const uint8_t *s, size_t len, char *out)
+{
+	char *p = out;
+
+	for (size_t i = 0; i < len; i++) {
+		uint32_t cp = tok_byte_to_cp(s[i]);	/* < U+0200: one or two bytes */
+
+		if (cp < 0x80) {
+			*p++ = (char)cp;
+		} else {
+			*p++ = (char)(0xc0 | cp >> 6);
+			*p++ = (char)(0x80 | (cp & 0x3f));
+		}
+	}
+	return (size_t)(p - out);
+}

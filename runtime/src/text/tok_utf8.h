@@ -21,4 +21,7 @@ size_t tok_utf8_valid_prefix(const uint8_t *s, size_t len);
 uint32_t tok_byte_to_cp(uint8_t b);
 int tok_cp_to_byte(uint32_t cp);
 
+/* @s's bytes in that alphabet, as UTF-8 into @out (room for 2 * @len); its length. */
+size_t tok_bytes_to_text(const uint8_t *s, size_t len, char *out);
+
 #endif

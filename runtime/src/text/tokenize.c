@@ -60,7 +60,25 @@ struct tok_run {
 	struct tok_bpe_work bpe;
 	struct tok_out out;
 	struct tok_cache_ent *cache;	/* CACHE_SLOTS entries, or NULL */
+	char *whole;			/* ignore_merges: 2 * max_piece bytes for whole_token() */
 };
+
+/*
+ * ignore_merges: the regular token standing for all of @s, if there is one
+ * (the pre-token's byte-level text looked up in the text map), else -1.
+ */
+static int32_t whole_token(const struct tok_run *run, const uint8_t *s, size_t len)
+{
+	const struct anpurt_tokenizer *tok = run->tok;
+	size_t n;
+	int32_t id;
+
+	if (len > tok->max_piece)
+		return -1;
+	n = tok_bytes_to_text(s, len, run->whole);
+	id = tok_str_map_find(&tok->by_text, tok->text, tok->text_off, run->whole, n);
+	return id >= 0 && tok_is_regular(tok->types[id]) ? id : -1;
+}
 
 static int pretoken(struct tok_run *run, const uint8_t *s, size_t len)
 {
@@ -79,8 +97,7 @@ static int pretoken(struct tok_run *run, const uint8_t *s, size_t len)
 		}
 	}
 	if (tok->pre->ignore_merges) {
-		int32_t id = tok_str_map_find(&tok->regular, tok->piece, tok->piece_off,
-					      (const char *)s, len);
+		int32_t id = whole_token(run, s, len);
 
 		if (id >= 0) {
 			tok_out_push(&run->out, id);
@@ -239,12 +256,16 @@ static int tokenize(const struct anpurt_tokenizer *tok, const char *text, size_t
 	    !(special && len && added_at(tok, s, len) == tok->bos_id))
 		tok_out_push(&run.out, tok->bos_id);
 	run.md = pcre2_match_data_create_from_pattern(tok->re, NULL);
+	if (tok->pre->ignore_merges)
+		run.whole = malloc(2 * (size_t)tok->max_piece + 1);
 	if (len >= CACHE_MIN_TEXT)
 		run.cache = calloc(CACHE_SLOTS, sizeof(*run.cache));	/* optional: NULL is fine */
-	if (!run.md)
-		return rt_error(-ENOMEM, "tokenize: out of memory");
-	err = special ? template_text(&run, s, len) : plain_text(&run, s, len);
+	if (!run.md || (tok->pre->ignore_merges && !run.whole))
+		err = rt_error(-ENOMEM, "tokenize: out of memory");
+	else
+		err = special ? template_text(&run, s, len) : plain_text(&run, s, len);
 	pcre2_match_data_free(run.md);
+	free(run.whole);
 	free(run.cache);
 	tok_bpe_work_free(&run.bpe);
 	if (err)
