@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ATTENTION's exponential (docs/hardware.md 10.8), one float at a time: the
- * softmax weights and the rescale factor of the online softmax. Every
+ * The unit's exponential (docs/hardware.md 10.8), one float at a time: the
+ * softmax weights and the rescale factor of ATTENTION's online softmax, and
+ * SWIGLU's sigmoid. Every
  * kernel path computes these bits; att_vec.inc does the same steps eight
  * lanes at a time. Each step is one IEEE float operation (-std=c11 keeps
  * -ffp-contract=off, and no expression holds a multiply feeding an add), so
@@ -18,6 +19,7 @@
 #ifndef ANPU_SIM_ATT_EXP_H
 #define ANPU_SIM_ATT_EXP_H
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -67,6 +69,18 @@ static inline float sim_att_exp(float x)
 	e = ((int32_t)n + 127) << 23;
 	memcpy(&two_n, &e, sizeof(two_n));
 	return p * two_n;
+}
+
+/*
+ * SWIGLU's element (docs/hardware.md 10.9): g / (1 + e) * u with e =
+ * sim_att_exp(-g), or +inf where -g > ATT_EXP_HI, so that g -> -inf gives -0
+ * and never NaN. att_vec.inc's att_swiglu() does the same steps 8 lanes at a time.
+ */
+static inline float sim_swiglu1(float g, float u)
+{
+	float x = -g, e = x > ATT_EXP_HI ? INFINITY : sim_att_exp(x);
+
+	return g / (1.0f + e) * u;
 }
 
 #endif

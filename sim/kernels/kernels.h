@@ -97,6 +97,8 @@ struct sim_kernels {
 			       uint32_t n, uint32_t hd, float scale);
 	void (*att_accum_f16)(float *acc, const float *p, const uint16_t *rows, size_t stride,
 			      uint32_t n, uint32_t hd);
+	/* SWIGLU: y[i] = sim_swiglu1(g[i], u[i]), i < n (att_exp.h; the same bits on every path) */
+	void (*swiglu)(float *y, const float *g, const float *u, uint32_t n);
 };
 
 enum sim_act {

@@ -337,4 +337,5 @@ const struct sim_kernels sim_kernels_portable = {
 	.att_accum = att_accum,
 	.att_scores_f16 = att_scores_f16,
 	.att_accum_f16 = att_accum_f16,
+	.swiglu = att_swiglu,
 };

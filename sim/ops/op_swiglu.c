@@ -1,21 +1,25 @@
 // SPDX-License-Identifier: MIT
 /*
  * SWIGLU: gate F32, up F32, y[w] F32, all one shape:
- *   y = silu(gate) * up,  silu(g) = g / (1 + expf(-g))   (float, this order)
- * y may be the very same tensor as gate or as up. For g -> -inf, expf
- * overflows to inf and silu gives -0 (g / inf), never NaN.
+ *   y = silu(gate) * up,  silu(g) = g / (1 + exp(-g))   (float, this order)
+ * exp is the unit's own (sim/kernels/att_exp.h, the same bits on every host),
+ * +inf where -g > 88: for g -> -inf silu gives -0 (g / inf), never NaN. The
+ * loop is the kernel path's swiglu (att_vec.inc: 8 lanes at a time).
+ * y may be the very same tensor as gate or as up.
  * Elements (a decode step's one row too) are spread over the worker pool;
  * results do not depend on the thread count.
  * Errors: DTYPE if any tensor is not F32; SHAPE if up's or y's shape differs
  * from gate's.
  */
-#include <math.h>
-
+#include "../kernels/kernels.h"
 #include "../sim_ops.h"
 #include "../sim_pool.h"
 
-/* expf costs ~4 ns: a 4864-wide decode row is two tasks */
-#define SWIGLU_TASK_ELEMS	2048u
+/*
+ * ~0.3 ns an element (libm's expf one at a time took ~3): a decode row of
+ * 4864 is one task, a 64-row prefill chunk 19
+ */
+#define SWIGLU_TASK_ELEMS	16384u
 #define SWIGLU_MAX_TASKS	1024u
 
 static uint32_t swiglu_check(const struct sim_op *op, uint64_t *fault_addr)
@@ -37,6 +41,7 @@ static uint32_t swiglu_check(const struct sim_op *op, uint64_t *fault_addr)
 
 struct swiglu_job {
 	const struct sim_op *op;
+	const struct sim_kernels *k;
 	uint64_t elems;		/* rows x row length */
 	uint32_t n_tasks;
 };
@@ -46,6 +51,7 @@ static void swiglu_task(void *ctx, uint32_t task, unsigned int thread)
 {
 	const struct swiglu_job *job = ctx;
 	const struct sim_op *op = job->op;
+	const struct sim_kernels *k = job->k;
 	uint32_t n = op->t[0].ne[0];
 	uint64_t e0 = job->elems * task / job->n_tasks;
 	uint64_t e1 = job->elems * (task + 1) / job->n_tasks;
@@ -59,11 +65,7 @@ static void swiglu_task(void *ctx, uint32_t task, unsigned int thread)
 		const float *u = (const float *)sim_tensor_flat_row(&op->t[1], r);
 		float *y = (float *)sim_tensor_flat_row(&op->t[2], r);
 
-		for (uint32_t i = i0; i < i1; i++) {
-			float gv = g[i];
-
-			y[i] = gv / (1.0f + expf(-gv)) * u[i];
-		}
+		k->swiglu(y + i0, g + i0, u + i0, i1 - i0);
 		e0 = r * n + i1;
 	}
 }
@@ -72,6 +74,7 @@ static uint32_t swiglu_run(struct sim_exec *ex, const struct sim_op *op)
 {
 	struct swiglu_job job = {
 		.op = op,
+		.k = sim_kernels_get(),
 		.elems = sim_tensor_nrows(&op->t[0]) * op->t[0].ne[0],
 	};
 	uint64_t n = job.elems / SWIGLU_TASK_ELEMS;

@@ -6,8 +6,8 @@
  * the correctly rounded result; the reference computes in double and rounds
  * once. A product of two floats is exact in double, and with inputs drawn
  * on a 2^-24 grid in [-2, 2] so is every sum, so the results must be
- * bit-identical. SWIGLU: expf (<= 1 ulp), an add, a divide and a multiply
- * in float: rtol 1e-6 (~8 ulp).
+ * bit-identical. SWIGLU: the unit's exp (<= 2 ulp), an add, a divide and a
+ * multiply in float: rtol 1e-6 (~8 ulp); every kernel path gives the same bits.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -19,6 +19,8 @@
 #include <cmocka.h>
 
 #include "../ref/ref_ops.h"
+#include "sim/kernels/att_exp.h"
+#include "sim/kernels/kernels.h"
 
 static uint64_t nelems(const uint32_t ne[4])
 {
@@ -327,6 +329,49 @@ static void test_swiglu_bit_identical_for_1_2_3_threads(void **state)
 	free(b);
 }
 
+/*
+ * The kernel paths' SWIGLU loops against sim_swiglu1() one element at a time:
+ * the exp's edges (capped at 88 = +inf, zero below -87), +-inf, zeros,
+ * subnormals and random values, a length that leaves a tail of 5.
+ */
+static void test_swiglu_same_bits_on_every_path(void **state)
+{
+	static const char *const paths[] = { "portable", "avx2", "avx512" };
+	static const float edge[] = {
+		-INFINITY, INFINITY, 0.0f, -0.0f, 1e-40f, -1e-40f, -88.0f, -88.01f, -87.99f,
+		87.0f, 87.01f, 86.99f, -1000.0f, 1000.0f, 3.4e38f, -3.4e38f, 1.0f, -1.0f,
+	};
+	const char *prev = sim_kernels_get()->name;
+	const size_t n = 1029;
+	float *g = malloc(n * 4), *u = malloc(n * 4), *y = malloc(n * 4);
+	unsigned int checked = 0;
+
+	(void)state;
+	ref_fill_uniform(g, n, 61, -100.0f, 100.0f);
+	ref_fill_uniform(u, n, 62, -3.0f, 3.0f);
+	memcpy(g, edge, sizeof(edge));
+	memcpy(g + n - sizeof(edge) / sizeof(edge[0]), edge, sizeof(edge));
+	for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
+		if (!sim_kernels_supported(paths[p]))
+			continue;
+		assert_int_equal(sim_kernels_select(paths[p]), 0);
+		sim_kernels_get()->swiglu(y, g, u, (uint32_t)n);
+		for (size_t i = 0; i < n; i++) {
+			float want = sim_swiglu1(g[i], u[i]);
+
+			if (isnan(want) ? !isnan(y[i]) : memcmp(&want, &y[i], 4))	/* -inf / inf */
+				fail_msg("%s: g %g u %g: %a, not %a", paths[p], (double)g[i],
+					 (double)u[i], (double)y[i], (double)want);
+		}
+		checked++;
+	}
+	assert_int_equal(sim_kernels_select(prev), 0);
+	assert_true(checked >= 1);
+	free(g);
+	free(u);
+	free(y);
+}
+
 static void test_swiglu_rejects_shape_mismatch(void **state)
 {
 	const uint32_t ne[4] = { 8, 2, 1, 1 };
@@ -365,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_swiglu_in_place_into_up),
 		cmocka_unit_test(test_swiglu_very_negative_gate_gives_zero),
 		cmocka_unit_test(test_swiglu_bit_identical_for_1_2_3_threads),
+		cmocka_unit_test(test_swiglu_same_bits_on_every_path),
 		cmocka_unit_test(test_swiglu_rejects_shape_mismatch),
 	};
 
