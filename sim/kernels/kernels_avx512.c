@@ -545,30 +545,47 @@ static inline float kq_flush1(float acc, const __m512i *s, const __m128i *m, con
 #define XD4(xb, i) _mm_set_ps((xb)[3][i].d, (xb)[2][i].d, (xb)[1][i].d, (xb)[0][i].d)
 
 /*
- * Q4_K / Q5_K: 8 scales then 8 mins (6 bits each) as 16 bytes, ggml's trick,
- * in registers: with 32-bit words w0, w1, w2 of the 12 bytes,
- *   scales 0-3 = w0 & 0x3f..,  scales 4-7 = (w2 & 0x0f..) | (w0 >> 6 & 0x03..) << 4,
- *   mins 0-3   = w1 & 0x3f..,  mins 4-7   = (w2 >> 4 & 0x0f..) | (w1 >> 6 & 0x03..) << 4.
- * (Building them in a uint32_t[4] and loading that stalled on store forwarding.)
- * Reads 16 bytes at sc12: the block's qs follow the scales.
+ * Q4_K / Q5_K: 8 scales then 8 mins (6 bits each) from the block's 12 bytes
+ * q[0..11], as 16 bytes [scales 0-7, mins 0-7]:
+ *   scale j < 4: q[j] & 63       scale j >= 4: (q[j+4] & 15) | (q[j-4] >> 6) << 4
+ *   min j < 4:   q[j+4] & 63     min j >= 4:   (q[j+4] >> 4) | (q[j] >> 6) << 4
+ * Two byte shuffles gather each result's low part (A) and high-bit donor (B),
+ * then 5 lane-wise steps: 7 instructions (11 with 32-bit word shifts; with
+ * the byte-shuffle scale broadcast below, Q4_K decode 1.14 -> 1.03 ns per 32
+ * weights). Reads 16 bytes at sc12: the block's qs follow the scales.
  */
-static inline __m128i kq45_scales_mins(const uint8_t *sc12)
+#define KQ45_SM_A	0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11
+#define KQ45_SM_B	-1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, 4, 5, 6, 7
+#define KQ45_SM_LO	63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 15, 15, 15, 15
+
+static inline __m128i kq45_sm_lanes(__m128i v)
 {
-	const __m128i v = _mm_loadu_si128((const __m128i *)sc12);	/* w0 w1 w2 - */
-	const __m128i lo = _mm_and_si128(v, _mm_set1_epi8(0x3f));	/* lanes 0, 1 */
-	/* lanes 2, 3: w2 and w2 >> 4 (low nibbles), w0 and w1 >> 6 (high 2 bits) */
-	const __m128i w22 = _mm_srlv_epi32(_mm_shuffle_epi32(v, 0xa0), _mm_set_epi32(4, 0, 0, 0));
-	const __m128i w01 = _mm_srli_epi32(_mm_shuffle_epi32(v, 0x40), 6);
-	const __m128i hi = _mm_or_si128(_mm_and_si128(w22, _mm_set1_epi8(0x0f)),
-					 _mm_slli_epi32(_mm_and_si128(w01, _mm_set1_epi8(0x03)), 4));
-	/* [w0 & 3f, w1 & 3f, hi2, hi3] -> [scales 0-3, scales 4-7, mins 0-3, mins 4-7] */
-	return _mm_shuffle_epi32(_mm_blend_epi32(lo, hi, 0xc), 0xd8);
+	const __m128i a = _mm_shuffle_epi8(v, _mm_setr_epi8(KQ45_SM_A));
+	const __m128i b = _mm_shuffle_epi8(v, _mm_setr_epi8(KQ45_SM_B));
+	/* mins 4-7 (words 6, 7) take q's high nibbles; & 15 drops the neighbour's bits */
+	const __m128i lo = _mm_and_si128(_mm_mask_srli_epi16(a, 0xc0, a, 4),
+					 _mm_setr_epi8(KQ45_SM_LO));
+
+	/* q >> 6 << 4 is bits 6, 7 moved to 4, 5: a 16-bit shift by 2, masked */
+	return _mm_or_si128(lo, _mm_and_si128(_mm_srli_epi16(b, 2), _mm_set1_epi8(0x30)));
 }
 
-/* index vectors for vpermw: chunk c takes word 2c (low 256) and 2c+1 (high) */
-static inline __m512i kq45_idx(int c)
+static inline __m128i kq45_scales_mins(const uint8_t *sc12)
 {
-	return join256(_mm256_set1_epi16((short)(2 * c)), _mm256_set1_epi16((short)(2 * c + 1)));
+	return kq45_sm_lanes(_mm_loadu_si128((const __m128i *)sc12));
+}
+
+/*
+ * Control of a byte shuffle of [scales, mins] broadcast to 4 lanes: for
+ * chunk c (elements 64c ..), scale 2c as 16 words (low 256) and 2c + 1 (high).
+ */
+static inline __m512i kq45_sc_ctrl(int c)
+{
+	const __m128i lo = _mm_set1_epi16((short)(2 * c | 0x8000));
+	const __m128i hi = _mm_set1_epi16((short)((2 * c + 1) | 0x8000));
+
+	return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set_m128i(lo, lo)),
+				  _mm256_set_m128i(hi, hi), 1);
 }
 
 /* a Q4_K/Q5_K super-block's low 4 bits as bytes in element order, 64 per zmm */
@@ -627,8 +644,8 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 	const struct sim_xblock_q8K *xb[R];					\
 	float acc[R];								\
 	__m128 acc4 = _mm_setzero_ps();						\
-	const __m512i idx0 = kq45_idx(0), idx1 = kq45_idx(1);			\
-	const __m512i idx2 = kq45_idx(2), idx3 = kq45_idx(3);			\
+	const __m512i ctl0 = kq45_sc_ctrl(0), ctl1 = kq45_sc_ctrl(1);		\
+	const __m512i ctl2 = kq45_sc_ctrl(2), ctl3 = kq45_sc_ctrl(3);		\
 	__m512i pend_s[4] = { _mm512_setzero_si512(), _mm512_setzero_si512(),	\
 			      _mm512_setzero_si512(), _mm512_setzero_si512() };	\
 	__m128i pend_m[4] = { _mm_setzero_si128(), _mm_setzero_si128(),	\
@@ -646,12 +663,12 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 		prefetch_w((const uint8_t *)&b[i] + 64);			\
 		prefetch_w((const uint8_t *)&b[i] + 128);			\
 		const __m128i sm = kq45_scales_mins(b[i].scales);		\
-		const __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm)); \
+		const __m512i sm4 = _mm512_broadcast_i32x4(sm);			\
 		const __m128i mins16 = _mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)); \
-		scv[0] = _mm512_permutexvar_epi16(idx0, sc16);			\
-		scv[1] = _mm512_permutexvar_epi16(idx1, sc16);			\
-		scv[2] = _mm512_permutexvar_epi16(idx2, sc16);			\
-		scv[3] = _mm512_permutexvar_epi16(idx3, sc16);			\
+		scv[0] = _mm512_shuffle_epi8(sm4, ctl0);			\
+		scv[1] = _mm512_shuffle_epi8(sm4, ctl1);			\
+		scv[2] = _mm512_shuffle_epi8(sm4, ctl2);			\
+		scv[3] = _mm512_shuffle_epi8(sm4, ctl3);			\
 		kq45_nibbles(b[i].qs, u);					\
 		HIBITS;								\
 		const float d = f16_to_f32(b[i].d);				\
@@ -707,6 +724,7 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 
 KQ45_DOT512(dot_q4_K, struct sim_block_q4_K, HIBITS_NONE)
 KQ45_DOT512(dot_q5_K, struct sim_block_q5_K, HIBITS_Q5_K)
+
 
 static inline __m512i q6_idx(int g)
 {
