@@ -412,7 +412,7 @@ struct anpurt_session_params {
 	enum anpurt_kv_type kv_type;	/* default F16 */
 	enum anpurt_priority priority;	/* default NORMAL */
 	/*
-	 * Tokens per prefill command buffer (0: 64, or 16 at LOW priority: an
+	 * Tokens per prefill command buffer (0: 128, or 16 at LOW priority: an
 	 * NPU job runs to its end, so a higher-priority session's job waits for
 	 * at most one chunk of a background prefill).
 	 */

@@ -110,7 +110,7 @@ static void test_concurrent_sessions_match_alone(void **state)
 
 /*
  * A LOW-priority session prefills in chunks of 16 tokens by default (a
- * higher-priority job then waits for one short chunk at most), others of 64;
+ * higher-priority job then waits for one short chunk at most), others of 128;
  * an explicit chunk wins; the tokens and logits are the same either way.
  */
 static void test_low_priority_prefills_in_short_chunks(void **state)

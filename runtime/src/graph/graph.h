@@ -18,7 +18,7 @@
 #define GRAPH_STEP_COUNT	1
 #define GRAPH_LABEL_MAX		ACCEL_OP_LABEL_MAX	/* "blk.123.attn_q_norm" */
 #define GRAPH_DEFAULT_CTX	4096	/* session context unless asked (capped by the model's) */
-#define GRAPH_DEFAULT_CHUNK	64	/* prefill tokens per command buffer */
+#define GRAPH_DEFAULT_CHUNK	128	/* prefill tokens per command buffer */
 /*
  * ... for LOW-priority sessions: jobs are not preempted, so a higher-priority
  * job waits at most for one chunk of a background prefill

@@ -10,7 +10,8 @@
  *   x += MATMUL(gate, ffn_down)   (ACCUMULATE again)
  * then the last position only (not in a prefill chunk before the prompt's
  * last): RMSNORM(output_norm), MATMUL(output or the tied token_embd) into the
- * logits, ARGMAX into lay.next. ACCUMULATE adds the old y
+ * logits, ARGMAX into lay.next; so such a graph's last layer runs its
+ * attention output and FFN on the last row alone (builder.tail). ACCUMULATE adds the old y
  * after the sum in f32, the very operation an ADD would do, one op and one
  * pass over x fewer.
  * A batch (graph_record_batch) is the same pass over n rows of n sessions:
@@ -43,6 +44,12 @@ struct builder {
 	uint32_t m;			/* rows of the activations */
 	const struct row_group *groups;
 	uint32_t n_groups;
+	/*
+	 * The last layer's attention output and FFN run on rows tail .. m - 1
+	 * only: a prefill's logits are the last row's, and the other rows'
+	 * final hidden states are never read (their K and V are stored before).
+	 */
+	uint32_t tail;
 };
 
 /* F32 activations [ne0, ne1, ne2] at @off of the scratch BO. */
@@ -154,6 +161,11 @@ static int attention_rows(struct builder *bd, const struct row_group *gr, int l)
 	return ret;
 }
 
+static int is_last_layer(const struct builder *bd, int l)
+{
+	return (uint32_t)l + 1 == bd->e->model->info.n_layer;
+}
+
 /* attention half of layer @l: x += wo . attention(rope(q), rope(k), v) */
 static int attention_block(struct builder *bd, int l)
 {
@@ -182,6 +194,10 @@ static int attention_block(struct builder *bd, int l)
 	for (uint32_t i = 0; i < bd->n_groups; i++)
 		if ((ret = attention_rows(bd, &bd->groups[i], l)))
 			return ret;
+	if (is_last_layer(bd, l) && bd->tail) {
+		att2 = act(bd, s->att + 4ull * qd * bd->tail, qd, m - bd->tail, 1);
+		x = act(bd, s->x + 4ull * in->n_embd * bd->tail, in->n_embd, m - bd->tail, 1);
+	}
 	return matmul(bd, &att2, ly->wo, NULL, &x, ACCEL_MATMUL_ACCUMULATE, "attn_output", l);
 }
 
@@ -191,8 +207,9 @@ static int ffn_block(struct builder *bd, int l)
 	const struct anpurt_model_info *in = &bd->e->model->info;
 	const struct model_layer *ly = &bd->e->model->layers[l];
 	const struct scratch_layout *s = &bd->b->lay;
-	uint32_t m = bd->m;
-	struct accel_tensor x = act(bd, s->x, in->n_embd, m, 1), xn = act(bd, s->xn, in->n_embd, m, 1);
+	uint32_t tail = is_last_layer(bd, l) ? bd->tail : 0, m = bd->m - tail;
+	struct accel_tensor x = act(bd, s->x + 4ull * in->n_embd * tail, in->n_embd, m, 1);
+	struct accel_tensor xn = act(bd, s->xn, in->n_embd, m, 1);
 	struct accel_tensor gate = act(bd, s->gate, in->n_ff, m, 1), up = act(bd, s->up, in->n_ff, m, 1);
 	int ret;
 
@@ -298,7 +315,8 @@ int graph_record(const struct anpurt_engine *e, const struct graph_bufs *b, uint
 	const int decode = !!(flags & GRAPH_DECODE);
 	const struct anpurt_model *md = e->model;
 	const struct row_group group = { b, GRAPH_STEP_POS, 0, m };
-	struct builder bd = { e, b, arch_hooks_of(md), out, m, &group, 1 };
+	struct builder bd = { e, b, arch_hooks_of(md), out, m, &group, 1,
+			      flags & GRAPH_NO_LOGITS ? 0 : m - 1 };
 	struct accel_tensor table = engine_weight(e, md->tok_embd);
 	struct accel_tensor ids = accel_tensor_packed(b->scratch, decode ? b->lay.next : b->lay.ids,
 						      ACCEL_I32, m, 1, 1, 1);
@@ -327,7 +345,7 @@ int graph_record_batch(const struct anpurt_engine *e, const struct graph_bufs *c
 {
 	const struct anpurt_model *md = e->model;
 	struct row_group groups[GRAPH_BATCH_MAX];
-	struct builder bd = { e, batch, arch_hooks_of(md), out, n, groups, n };
+	struct builder bd = { e, batch, arch_hooks_of(md), out, n, groups, n, 0 };
 	struct accel_tensor table = engine_weight(e, md->tok_embd);
 	int ret;
 
