@@ -30,7 +30,9 @@
  *                                           gflops / the peak of its kind
  *                                           (int8 for quantized weights), the
  *                                           best of probes run before each rep
- * Output: JSON lines on stdout and, with --out FILE, in FILE (rewritten).
+ * Output: JSON lines on stdout and, with --out FILE, in FILE (rewritten);
+ * --prefix P names them P.* instead of sim.* (make bench-sim runs the AVX2
+ * path's prefill figures as sim.avx2.* on an AVX-512 host, ANPU_SIM_SIMD=avx2).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -58,6 +60,8 @@
 #define BENCH_THREADS 2	/* --threads N to diagnose */
 
 static FILE *out_file;
+/* --prefix P: figure names start with P, not "sim" (the AVX2 run of an AVX-512 host) */
+static const char *name_prefix = "sim";
 
 static double now_s(void)
 {
@@ -67,9 +71,14 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void emit(const char *name, double value, const char *unit, const char *note)
+static void emit(const char *sim_name, double value, const char *unit, const char *note)
 {
-	char line[512];
+	char line[512], name[160];
+
+	if (!strncmp(sim_name, "sim.", 4))
+		snprintf(name, sizeof(name), "%s.%s", name_prefix, sim_name + 4);
+	else
+		snprintf(name, sizeof(name), "%s", sim_name);
 
 	if (note)
 		snprintf(line, sizeof(line),
@@ -592,12 +601,14 @@ static void bench_prefill(struct sim_exec *ex, const struct bench_dtype *bd, uns
 static void usage(void)
 {
 	printf("Usage: " PROG " [--out FILE] [--threads N] [--decode-only|--prefill-only] [--budget S]\n"
+	       "       [--prefix P]\n"
 	       "  memory read bandwidth and the model's MATMUL against it: JSON lines on stdout\n"
 	       "  --out FILE      also write the JSON lines to FILE (rewritten)\n"
 	       "  --threads N     model worker threads (default %d)\n"
 	       "  --decode-only   only the decode rounds (no per-shape figures)\n"
 	       "  --prefill-only  only the compute peak and the M = 128 figures\n"
 	       "  --budget S      seconds of interleaved bandwidth/decode rounds (default %.0f)\n"
+	       "  --prefix P      name the figures P.* instead of sim.* (ANPU_SIM_SIMD picks the path)\n"
 	       "  -h, --help      print this help and exit\n"
 	       "  --version       print the version and exit\n", BENCH_THREADS, decode_budget_s);
 }
@@ -620,7 +631,8 @@ int main(int argc, char **argv)
 			decode_only = 1;
 		} else if (!strcmp(opt, "--prefill-only")) {
 			prefill_only = 1;
-		} else if (strcmp(opt, "--out") && strcmp(opt, "--threads") && strcmp(opt, "--budget")) {
+		} else if (strcmp(opt, "--out") && strcmp(opt, "--threads") && strcmp(opt, "--budget") &&
+			   strcmp(opt, "--prefix")) {
 			return anpu_cli_usage_error(PROG, "unknown option '%s'", opt);
 		} else if (!(val = anpu_cli_value(PROG, argc, argv, &i))) {
 			return ANPU_CLI_USAGE_EXIT;
@@ -630,6 +642,8 @@ int main(int argc, char **argv)
 				fprintf(stderr, PROG ": %s: %s\n", val, strerror(errno));
 				return 1;
 			}
+		} else if (!strcmp(opt, "--prefix")) {
+			name_prefix = val;
 		} else if (!strcmp(opt, "--threads")) {
 			threads = (unsigned int)atoi(val);
 			if (threads < 1 || threads > 256)

@@ -150,6 +150,29 @@ for m in qwen2.5-0.5b:q8_0 qwen2.5-0.5b:q4_0 qwen2.5-0.5b:q4_k_m qwen3-0.6b:q4_k
 	cat "$tmp/model.$preset.$type"
 done
 
+# ---- the AVX2 path on an AVX-512 host (issue 13: every SIMD path): decode of the same files ----
+if [ -n "$inputs_why" ]; then
+	skipped runtime.decode.qwen2.5-0.5b.q4_k_m.avx2.roofline "$inputs_why"
+elif ! grep -qw avx512f /proc/cpuinfo; then
+	skipped runtime.decode.qwen2.5-0.5b.q4_k_m.avx2.roofline "no AVX-512: the figures above are the AVX2 path's"
+else
+	for m in qwen2.5-0.5b:q8_0 qwen2.5-0.5b:q4_0 qwen2.5-0.5b:q4_k_m qwen3-0.6b:q4_k_m qwen2.5-1.5b:q4_k_m; do
+		label=${m%%:*}.${m#*:}
+		f=$(model_file "${m%%:*}" "${m#*:}") || exit 1
+		ANPU_SIM_SIMD=avx2 "$bin/anpu-bench-runtime" model "$f" "$label.avx2" --runs 2 --threads 2 \
+			--decode-only >"$tmp/avx2" || exit 1
+		cat "$tmp/avx2"
+		tok=$(value <"$tmp/avx2")
+		# the roofline of the best path's run above: the same bytes per token and bandwidth
+		best=$(grep "\"runtime.decode.$label.roofline\"" "$tmp/model.$label")
+		bpt=$(sed -n 's/.*"bytes_per_token":\([0-9]*\).*/\1/p' <<<"$best")
+		gbs=$(sed -n 's/.*"read_gbs":\([0-9.]*\).*/\1/p' <<<"$best")
+		printf '{"name":"runtime.decode.%s.avx2.roofline","value":%s,"unit":"fraction","simd":"avx2","bytes_per_token":%s,"read_gbs":%s,"goal":0.85}\n' \
+			"$label" "$(awk -v t="$tok" -v b="$bpt" -v g="$gbs" 'BEGIN { printf "%.4f", t * b / (g * 1e9) }')" \
+			"$bpt" "$gbs"
+	done
+fi
+
 # ---- the VM ratio: the same decode through anpu.ko, in one anpu-vp guest ----
 vm=qwen2.5-0.5b.q4_k_m
 if [ -n "$inputs_why" ]; then

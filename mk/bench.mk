@@ -7,9 +7,13 @@ BENCH_SIM_BIN := $(BUILD)/bin/anpu-bench-sim
 
 $(call program,$(BENCH_SIM_BIN),$(BENCH_SIM_OBJ) $(LIBSIM),-lm)
 
+# On an AVX-512 host the AVX2 path's prefill figures too (issue 13: every SIMD path), as sim.avx2.*
 bench-sim: $(BENCH_SIM_BIN)
 	@mkdir -p $(BUILD)/bench
 	$(BENCH_SIM_BIN) --out $(BUILD)/bench/sim.jsonl
+	@if grep -qw avx512f /proc/cpuinfo; then \
+	  echo "ANPU_SIM_SIMD=avx2 $(BENCH_SIM_BIN) --prefill-only --prefix sim.avx2"; \
+	  ANPU_SIM_SIMD=avx2 $(BENCH_SIM_BIN) --prefill-only --prefix sim.avx2 >>$(BUILD)/bench/sim.jsonl; fi
 
 bench: bench-sim
 
