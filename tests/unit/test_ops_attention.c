@@ -114,6 +114,68 @@ static void check_attention(const struct att_case *c, unsigned int threads)
 	free(got);
 }
 
+/*
+ * Each query row of a prefill gets the bits it gets alone (M = 1 at its own
+ * position, which runs as span tasks and a merge pass): however the op cuts
+ * rows into tasks, a row's operations and their order are its own.
+ */
+static void check_rows_match_rows_alone(const struct att_case *c, unsigned int threads)
+{
+	struct sim_op op, one;
+	struct att_case c1 = *c;
+	uint64_t nq, nkv, row = (uint64_t)c->head_dim * c->n_head;
+	float *q, *k, *v, *all, *got;
+
+	make_attention(&op, c);
+	nq = ref_tensor_nelems(&op.t[0]);
+	nkv = ref_tensor_nelems(&op.t[1]);
+	q = malloc(nq * 4);
+	k = malloc(nkv * 4);
+	v = malloc(nkv * 4);
+	all = malloc(nq * 4);
+	got = malloc(row * 4);
+	fill_attention(&op, c, 29, k, v);
+	ref_tensor_load(&op.t[0], q);
+	assert_int_equal(ref_run_op(&sim_op_attention, &op, threads), 0);
+	ref_tensor_load(&op.t[3], all);
+	c1.m_rows = 1;
+	for (uint32_t m = 0; m < c->m_rows; m++) {
+		c1.pos = c->pos + m;
+		make_attention(&one, &c1);
+		ref_tensor_store(&one.t[0], q + m * row);
+		ref_tensor_store(&one.t[1], k);
+		ref_tensor_store(&one.t[2], v);
+		assert_int_equal(ref_run_op(&sim_op_attention, &one, threads), 0);
+		ref_tensor_load(&one.t[3], got);
+		if (memcmp(got, all + m * row, row * 4))
+			fail_msg("row %u of %u (pos %u): not its bits alone", m, c->m_rows, c->pos);
+		free_op(&one);
+	}
+	free_op(&op);
+	free(q);
+	free(k);
+	free(v);
+	free(all);
+	free(got);
+}
+
+static void test_attention_prefill_rows_match_rows_alone(void **state)
+{
+	static const struct att_case cases[] = {
+		/* Qwen3-like: 2 query heads per kv head, spans crossed */
+		{ 128, 4, 2, 39, 700, 230, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
+		/* Qwen2.5-0.5B-like: 7 per kv head, from position 0 */
+		{ 64, 14, 2, 33, 300, 0, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
+		{ 40, 6, 3, 21, 300, 250, ANPU_DTYPE_F32, ANPU_DTYPE_F16, 1 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		check_rows_match_rows_alone(&cases[i], 2);
+		check_rows_match_rows_alone(&cases[i], 1);
+	}
+}
+
 static void test_attention_decode_f32_cache_mha(void **state)
 {
 	const struct att_case c = { 64, 4, 4, 1, 256, 200,
@@ -632,6 +694,7 @@ int main(void)
 		cmocka_unit_test(test_attention_decode_long_context_spans),
 		cmocka_unit_test(test_attention_head_dim_256),
 		cmocka_unit_test(test_attention_bit_identical_for_1_2_3_threads),
+		cmocka_unit_test(test_attention_prefill_rows_match_rows_alone),
 		cmocka_unit_test(test_attention_converts_every_f16_value_exactly),
 		cmocka_unit_test(test_attention_every_path_gives_portable_bits),
 		cmocka_unit_test(test_attention_exp_accuracy_and_lanes),
