@@ -544,36 +544,7 @@ static inline float kq_flush1(float acc, const __m512i *s, const __m128i *m, con
 /* the x rows' scales d of super-block i, rows 0..3 */
 #define XD4(xb, i) _mm_set_ps((xb)[3][i].d, (xb)[2][i].d, (xb)[1][i].d, (xb)[0][i].d)
 
-/*
- * Q4_K / Q5_K: 8 scales then 8 mins (6 bits each) from the block's 12 bytes
- * q[0..11], as 16 bytes [scales 0-7, mins 0-7]:
- *   scale j < 4: q[j] & 63       scale j >= 4: (q[j+4] & 15) | (q[j-4] >> 6) << 4
- *   min j < 4:   q[j+4] & 63     min j >= 4:   (q[j+4] >> 4) | (q[j] >> 6) << 4
- * Two byte shuffles gather each result's low part (A) and high-bit donor (B),
- * then 5 lane-wise steps: 7 instructions (11 with 32-bit word shifts; with
- * the byte-shuffle scale broadcast below, Q4_K decode 1.14 -> 1.03 ns per 32
- * weights). Reads 16 bytes at sc12: the block's qs follow the scales.
- */
-#define KQ45_SM_A	0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11
-#define KQ45_SM_B	-1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, 4, 5, 6, 7
-#define KQ45_SM_LO	63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 15, 15, 15, 15
-
-static inline __m128i kq45_sm_lanes(__m128i v)
-{
-	const __m128i a = _mm_shuffle_epi8(v, _mm_setr_epi8(KQ45_SM_A));
-	const __m128i b = _mm_shuffle_epi8(v, _mm_setr_epi8(KQ45_SM_B));
-	/* mins 4-7 (words 6, 7) take q's high nibbles; & 15 drops the neighbour's bits */
-	const __m128i lo = _mm_and_si128(_mm_mask_srli_epi16(a, 0xc0, a, 4),
-					 _mm_setr_epi8(KQ45_SM_LO));
-
-	/* q >> 6 << 4 is bits 6, 7 moved to 4, 5: a 16-bit shift by 2, masked */
-	return _mm_or_si128(lo, _mm_and_si128(_mm_srli_epi16(b, 2), _mm_set1_epi8(0x30)));
-}
-
-static inline __m128i kq45_scales_mins(const uint8_t *sc12)
-{
-	return kq45_sm_lanes(_mm_loadu_si128((const __m128i *)sc12));
-}
+/* Q4_K / Q5_K scales and mins: kq45_scales_mins() (kernels_x86.inc) */
 
 /*
  * Control of a byte shuffle of [scales, mins] broadcast to 4 lanes: for
