@@ -84,22 +84,30 @@ static void fill_attention(struct sim_op *op, const struct att_case *c,
 	free(v);
 }
 
+/* make_attention() and fill_attention(); *q, *k, *v: what q and the caches hold (the caller frees) */
+static uint64_t setup_attention(struct sim_op *op, const struct att_case *c, uint64_t seed,
+				float **q, float **k, float **v)
+{
+	uint64_t nq, nkv;
+
+	make_attention(op, c);
+	nq = ref_tensor_nelems(&op->t[0]);
+	nkv = ref_tensor_nelems(&op->t[1]);
+	*q = malloc(nq * 4);
+	*k = malloc(nkv * 4);
+	*v = malloc(nkv * 4);
+	fill_attention(op, c, seed, *k, *v);
+	ref_tensor_load(&op->t[0], *q);
+	return nq;
+}
+
 static void check_attention(const struct att_case *c, unsigned int threads)
 {
 	struct sim_op op;
-	uint64_t nq, nkv;
-	float *q, *k, *v, *want, *got;
+	float *q, *k, *v;
+	uint64_t nq = setup_attention(&op, c, 11, &q, &k, &v);
+	float *want = malloc(nq * 4), *got = malloc(nq * 4);
 
-	make_attention(&op, c);
-	nq = ref_tensor_nelems(&op.t[0]);
-	nkv = ref_tensor_nelems(&op.t[1]);
-	q = malloc(nq * 4);
-	k = malloc(nkv * 4);
-	v = malloc(nkv * 4);
-	want = malloc(nq * 4);
-	got = malloc(nq * 4);
-	fill_attention(&op, c, 11, k, v);
-	ref_tensor_load(&op.t[0], q);
 	ref_attention(q, k, v, want, c->head_dim, c->n_head, c->n_kv_head,
 		      c->m_rows, c->pos, op.params.attention.scale);
 	assert_int_equal(ref_run_op(&sim_op_attention, &op, threads), 0);
@@ -123,19 +131,11 @@ static void check_rows_match_rows_alone(const struct att_case *c, unsigned int t
 {
 	struct sim_op op, one;
 	struct att_case c1 = *c;
-	uint64_t nq, nkv, row = (uint64_t)c->head_dim * c->n_head;
-	float *q, *k, *v, *all, *got;
+	uint64_t row = (uint64_t)c->head_dim * c->n_head;
+	float *q, *k, *v;
+	uint64_t nq = setup_attention(&op, c, 29, &q, &k, &v);
+	float *all = malloc(nq * 4), *got = malloc(row * 4);
 
-	make_attention(&op, c);
-	nq = ref_tensor_nelems(&op.t[0]);
-	nkv = ref_tensor_nelems(&op.t[1]);
-	q = malloc(nq * 4);
-	k = malloc(nkv * 4);
-	v = malloc(nkv * 4);
-	all = malloc(nq * 4);
-	got = malloc(row * 4);
-	fill_attention(&op, c, 29, k, v);
-	ref_tensor_load(&op.t[0], q);
 	assert_int_equal(ref_run_op(&sim_op_attention, &op, threads), 0);
 	ref_tensor_load(&op.t[3], all);
 	c1.m_rows = 1;
