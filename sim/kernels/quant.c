@@ -307,13 +307,19 @@ void sim_q8_to_quads(const struct sim_xblock_q8 *b, struct sim_xquad_q8 *y, size
 	}
 }
 
+/*
+ * The panel builders move whole 4-byte groups (and zero only what the rows
+ * leave unset): byte by byte, they and the quantizer were half of an 896x128
+ * MATMUL at M = 128.
+ */
 void sim_q8K_to_panel(const struct sim_xblock_q8K *const *rows, unsigned int nrows,
 		      struct sim_xpanel_q8K *y, size_t nsb)
 {
 	for (size_t i = 0; i < nsb; i++) {
 		struct sim_xpanel_q8K *p = &y[i];
 
-		memset(p, 0, sizeof(*p));
+		if (nrows < SIM_PANEL_ROWS)	/* full panels set every byte */
+			memset(p, 0, sizeof(*p));
 		for (unsigned int r = 0; r < nrows; r++) {
 			const struct sim_xblock_q8K *x = &rows[r][i];
 
@@ -340,7 +346,8 @@ void sim_q8x4_to_panel(const struct sim_xquad_q8 *const *rows, unsigned int nrow
 		struct sim_xpanel_q8 *p = &y[b];
 		const size_t k = b % 4, lane = 4 * k + b / 4 % 4;
 
-		memset(p, 0, sizeof(*p));
+		if (nrows < SIM_PANEL_ROWS)
+			memset(p, 0, sizeof(*p));
 		for (unsigned int r = 0; r < nrows; r++) {
 			const struct sim_xquad_q8 *x = &rows[r][b / 4];
 			const struct sim_xquad_q8 *g = &rows[r][b / 16 * 4];
@@ -361,14 +368,20 @@ void sim_q8x2_to_panel(const struct sim_xpair_q8 *const *rows, unsigned int nrow
 	for (size_t b = 0; b < nb; b++) {
 		struct sim_xpanel_q8 *p = &y[b];
 
-		memset(p, 0, sizeof(*p));
+		if (nrows < SIM_PANEL_ROWS)
+			memset(p, 0, sizeof(*p));
+		else
+			memset(p->off, 0, sizeof(p->off));
 		for (unsigned int r = 0; r < nrows; r++) {
-			const struct sim_xpair_q8 *x = &rows[r][b / 2];
+			const int8_t *x = rows[r][b / 2].qs + SIM_QK * (b % 2);
 
-			for (unsigned int g = 0; g < SIM_QK / 4; g++)
-				for (unsigned int i = 0; i < 4; i++)
-					p->qs[g][4 * r + i] = (int8_t)(uint8_t)(x->qs[SIM_QK * (b % 2) +
-										  4 * g + i] + 128);
+			for (unsigned int g = 0; g < SIM_QK / 4; g++) {
+				uint32_t v;
+
+				memcpy(&v, x + 4 * g, 4);
+				v ^= 0x80808080u;	/* each byte + 128 */
+				memcpy(&p->qs[g][4 * r], &v, 4);
+			}
 			p->d[r] = rows[r][b / 16 * 8].d[sim_xpair_lane(b)];
 		}
 	}
