@@ -120,7 +120,9 @@ fi
 "$bin/anpu-bench-runtime" bw-read >"$tmp/bw" || exit 1
 cat "$tmp/bw"
 bw=$(value <"$tmp/bw")
-for m in qwen2.5-0.5b:q8_0 qwen2.5-0.5b:q4_0 qwen2.5-0.5b:q4_k_m qwen3-0.6b:q4_k_m qwen2.5-1.5b:q4_k_m; do
+# part 2's files plus Qwen2.5-1.5B (preset:type); the AVX2 part below takes the same
+model_list=(qwen2.5-0.5b:q8_0 qwen2.5-0.5b:q4_0 qwen2.5-0.5b:q4_k_m qwen3-0.6b:q4_k_m qwen2.5-1.5b:q4_k_m)
+for m in "${model_list[@]}"; do
 	preset=${m%%:*} type=${m#*:}
 	if [ -n "$inputs_why" ]; then
 		skipped "runtime.decode.$preset.$type.tok_s" "$inputs_why"
@@ -156,7 +158,7 @@ if [ -n "$inputs_why" ]; then
 elif ! grep -qw avx512f /proc/cpuinfo; then
 	skipped runtime.decode.qwen2.5-0.5b.q4_k_m.avx2.roofline "no AVX-512: the figures above are the AVX2 path's"
 else
-	for m in qwen2.5-0.5b:q8_0 qwen2.5-0.5b:q4_0 qwen2.5-0.5b:q4_k_m qwen3-0.6b:q4_k_m qwen2.5-1.5b:q4_k_m; do
+	for m in "${model_list[@]}"; do
 		label=${m%%:*}.${m#*:}
 		f=$(model_file "${m%%:*}" "${m#*:}") || exit 1
 		ANPU_SIM_SIMD=avx2 "$bin/anpu-bench-runtime" model "$f" "$label.avx2" --runs 2 --threads 2 \

@@ -2,9 +2,8 @@
 /*
  * The unit's exponential (docs/hardware.md 10.8), one float at a time: the
  * softmax weights and the rescale factor of ATTENTION's online softmax, and
- * SWIGLU's sigmoid. Every
- * kernel path computes these bits; att_vec.inc does the same steps eight
- * lanes at a time. Each step is one IEEE float operation (-std=c11 keeps
+ * SWIGLU's sigmoid. Every kernel path computes these bits; att_vec.inc does
+ * the same steps eight lanes at a time. Each step is one IEEE float operation (-std=c11 keeps
  * -ffp-contract=off, and no expression holds a multiply feeding an add), so
  * any vector width and any host give the same result.
  *

@@ -544,11 +544,10 @@ static inline float kq_flush1(float acc, const __m512i *s, const __m128i *m, con
 /* the x rows' scales d of super-block i, rows 0..3 */
 #define XD4(xb, i) _mm_set_ps((xb)[3][i].d, (xb)[2][i].d, (xb)[1][i].d, (xb)[0][i].d)
 
-/* Q4_K / Q5_K scales and mins: kq45_scales_mins() (kernels_x86.inc) */
-
 /*
- * Control of a byte shuffle of [scales, mins] broadcast to 4 lanes: for
- * chunk c (elements 64c ..), scale 2c as 16 words (low 256) and 2c + 1 (high).
+ * Control of a byte shuffle of kq45_scales_mins() (kernels_x86.inc) broadcast
+ * to 4 lanes: for chunk c (elements 64c ..), scale 2c as 16 words (low 256)
+ * and 2c + 1 (high).
  */
 static inline __m512i kq45_sc_ctrl(int c)
 {
@@ -695,7 +694,6 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 
 KQ45_DOT512(dot_q4_K, struct sim_block_q4_K, HIBITS_NONE)
 KQ45_DOT512(dot_q5_K, struct sim_block_q5_K, HIBITS_Q5_K)
-
 
 static inline __m512i q6_idx(int g)
 {
