@@ -11,7 +11,7 @@
  * A dot kernel computes, for one weight row of n elements, its dot products
  * with nx (1..4) activation rows. Activation rows are in the form
  * sim_kernels_act(path, dtype) says: F32 for float weights, struct
- * sim_xblock_q8 rows for Q4_0/Q5_0/Q8_0 (on the AVX-512 path the same values
+ * sim_xblock_q8 rows for Q4_0/Q5_0/Q8_0 (on the x86 paths the same values
  * in quad form, struct sim_xquad_q8, for Q4_0/Q5_0 and in pair form, struct
  * sim_xpair_q8, for Q8_0) and for Q4_1/Q5_1 (on every path), struct
  * sim_xblock_q8K rows for K-quants. Each row's result depends only on that

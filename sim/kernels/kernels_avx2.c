@@ -1,5 +1,27 @@
 // SPDX-License-Identifier: MIT
-/* AVX2 + FMA + F16C kernels: the x86 template with int8 dots from maddubs + madd. */
+/*
+ * AVX2 + FMA + F16C kernels: the x86 template with int8 dots from maddubs +
+ * madd, plus this path's own Q4_0/Q5_0/Q8_0 row kernels and the panel kernels
+ * (prefill) of every quantized type.
+ *
+ * The 32-element block types sum in the AVX-512 path's order (docs/hardware.md
+ * 10.4), against the same activation forms (struct sim_xquad_q8 for Q4_0/Q5_0,
+ * sim_xpair_q8 for Q8_0): each block's integer sum is formed whole and added
+ * by fma to one of 16 f32 partial sums, so the two x86 paths give the same
+ * bits. Here the 16 partials are two ymm: partials 0..7 and 8..15. A row in
+ * that order turns into panels with x rows in vector lanes (8 per ymm, a
+ * 16-row panel is two halves), where a broadcast dword of weights serves 8
+ * rows per maddubs: the row kernels spend most of their instructions on
+ * per-row conversions and reductions (prefill ran at 0.19-0.37 of this
+ * path's int8 peak with them).
+ *
+ * maddubs sums two u8 * s8 products into an int16 and saturates past 32767;
+ * the activations are in [-127, 127], so a product pair of weights <= 15
+ * (Q4_0, Q4_K) is <= 3810 and 8 of them can be summed in int16 before the
+ * madd to int32, of weights <= 31 (Q5_0, Q5_K) 4, of weights <= 63 (Q6_K) 2,
+ * and Q8_0's |w| <= 128 gives <= 32512: one. Integer sums are exact, so how
+ * they are grouped never changes a result.
+ */
 #include <immintrin.h>
 
 #define DOT_U8S8(acc, u, s) \
@@ -9,13 +31,705 @@
 
 #include "kernels_x86.inc"
 
+static inline __m256i ones16(void)
+{
+	return _mm256_set1_epi16(1);
+}
+
+static inline __m256i bcast32(const void *p)
+{
+	int32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return _mm256_set1_epi32(v);
+}
+
+/* ---- Q4_0/Q5_0 rows against struct sim_xquad_q8, Q8_0 against sim_xpair_q8 ---- */
+
+/*
+ * Whole block sums of a group of 16 blocks in partial order from 8 vectors
+ * that each hold two blocks' 4-lane parts: v[i] lanes 0..3 are parts of
+ * block a(i), lanes 4..7 of block b(i). The result's lanes are
+ * [a(0), a(1), a(2), a(3) | b(0), b(1), b(2), b(3)] summed whole (and the
+ * same for v[4..7]). Exact integer adds.
+ */
+static inline __m256i sums4x2(const __m256i *v)
+{
+	return _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+}
+
+/*
+ * The same when every lane of v[] fits in int16 (Q4_0/Q5_0: 8 products,
+ * |part| <= 8 * 31 * 127): the first level packs to int16 and adds pairs
+ * with one madd, cheaper than vphaddd.
+ */
+static inline __m256i sums4x2_i16(const __m256i *v)
+{
+	return _mm256_hadd_epi32(_mm256_madd_epi16(_mm256_packs_epi32(v[0], v[1]), ones16()),
+				 _mm256_madd_epi16(_mm256_packs_epi32(v[2], v[3]), ones16()));
+}
+
+/*
+ * Scale bits of four blocks, @bs bytes apart from @B, in the words of a
+ * qword: assembled in general registers (the vector ports bound these
+ * loops; an insert per word cost 2 of their instructions).
+ */
+static inline uint64_t f16x4(const uint8_t *B, const int bs, const unsigned int b0,
+			     const unsigned int step, const unsigned int left)
+{
+	uint64_t v = 0;
+
+#pragma GCC unroll 4
+	for (unsigned int j = 0; j < 4; j++) {
+		const unsigned int b = b0 + j * step;
+		uint16_t d = 0;
+		uint64_t t;
+
+		if (b < left)
+			memcpy(&d, B + (size_t)b * bs, 2);
+		t = d;
+		__asm__("" : "+r"(t));	/* keep it scalar: gcc moved the ORs to vector ops */
+		v |= t << (16 * j);
+	}
+	return v;
+}
+
+/* blocks' scales in partial order: partial 8k + 4m + l is block first(k, m) + l * step */
+static inline __m256 f16x8(const uint8_t *B, const int bs, const unsigned int first0,
+			   const unsigned int first1, const unsigned int step,
+			   const unsigned int left)
+{
+	return _mm256_cvtph_ps(_mm_set_epi64x((long long)f16x4(B, bs, first1, step, left),
+					      (long long)f16x4(B, bs, first0, step, left)));
+}
+
+/*
+ * Q4_0/Q5_0: quad q (blocks 4q..4q+3 of the group) pairs blocks 4q + 2j and
+ * 4q + 2j + 1 in one ymm (j = 0, 1): their low nibbles (elements 0..15) with
+ * x's lo[32j ..], high with hi[32j ..]; madd gives lane 4i + l the part l
+ * of block 4q + 2j + i. Then sums4x2 over quads 0..3 puts block 4q + k in
+ * lane 4(k % 2) + q of partial vector k / 2: partial 4k + q as the order
+ * wants. Weights are unpacked pair by pair and used for every x row at once.
+ */
+
+/*
+ * Q5_0's fifth bits of blocks b0, b1 (qh0, qh1) as bytes of 0x10, in the
+ * layout of q4x_pair's lo (bits 0..15 of each) and hi (bits 16..31): a byte
+ * shuffle of the 8 bytes to the 8 bytes each takes its bit from, then a
+ * test of that bit.
+ */
+static inline __attribute__((always_inline)) void
+q5x_high_bits(const uint8_t *qh0, const uint8_t *qh1, __m256i *lo, __m256i *hi)
+{
+	/* dwords qh0, qh1, qh0, ...: two broadcast loads and a blend, no general register */
+	const __m256i q = _mm256_blend_epi32(qh0 ? bcast32(qh0) : _mm256_setzero_si256(),
+					     qh1 ? bcast32(qh1) : _mm256_setzero_si256(), 0xaa);
+	const __m256i bit = _mm256_set1_epi64x(0x8040201008040201ll);
+	const __m256i ctl_lo = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+						4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5);
+	const __m256i ctl_hi = _mm256_add_epi8(ctl_lo, _mm256_set1_epi8(2));
+	const __m256i x10 = _mm256_set1_epi8(0x10);
+
+	*lo = _mm256_or_si256(*lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(
+		_mm256_shuffle_epi8(q, ctl_lo), bit), bit), x10));
+	*hi = _mm256_or_si256(*hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(
+		_mm256_shuffle_epi8(q, ctl_hi), bit), bit), x10));
+}
+
+/* blocks b0, b1 (NULL: past the row's end): low nibbles (x's lo), high (x's hi) */
+static inline __attribute__((always_inline)) void
+q4x_pair(const uint8_t *b0, const uint8_t *b1, const int bs, __m256i *lo, __m256i *hi)
+{
+	const __m128i z = _mm_setzero_si128();
+	const __m128i v0 = b0 ? _mm_loadu_si128((const __m128i *)(b0 + bs - 16)) : z;
+	const __m128i v1 = b1 ? _mm_loadu_si128((const __m128i *)(b1 + bs - 16)) : z;
+	const __m256i v = _mm256_set_m128i(v1, v0);
+	const __m256i m4 = _mm256_set1_epi8(0x0f);
+
+	*lo = _mm256_and_si256(v, m4);
+	*hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+	if (bs == (int)sizeof(struct sim_block_q5_0)) {	/* fifth bits: qh after d */
+		q5x_high_bits(b0 ? b0 + 2 : NULL, b1 ? b1 + 2 : NULL, lo, hi);
+	}
+}
+
+/* acc[r][0..1] += the group of 16 blocks at @B (its first @left present) for x rows r < nx */
+static inline __attribute__((always_inline)) void
+q4x_group(const uint8_t *B, const int bs, const unsigned int left,
+	  const struct sim_xquad_q8 *const *xq, const int offi, __m256 (*acc)[2],
+	  const unsigned int nx)
+{
+	__m256i s[R][8];
+	/* partials 0..7: blocks 0, 4, 8, 12, 1, 5, 9, 13; 8..15 the same + 2 */
+	const __m256 dw[2] = { f16x8(B, bs, 0, 1, 4, left), f16x8(B, bs, 2, 3, 4, left) };
+
+#pragma GCC unroll 8
+	for (unsigned int i = 0; i < 8; i++) {	/* quad i / 2, blocks 2i, 2i + 1 */
+		const unsigned int q = i / 2, j = i % 2;
+		__m256i lo, hi;
+
+		q4x_pair(2 * i < left ? B + 2 * i * bs : NULL,
+			 2 * i + 1 < left ? B + (2 * i + 1) * bs : NULL, bs, &lo, &hi);
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++) {	/* <= 2 * 7874: no int16 overflow */
+			const __m256i p = _mm256_add_epi16(
+				_mm256_maddubs_epi16(lo, load256(xq[r][q].lo + 32 * j)),
+				_mm256_maddubs_epi16(hi, load256(xq[r][q].hi + 32 * j)));
+
+			s[r][4 * j + q] = _mm256_madd_epi16(p, ones16());
+		}
+	}
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++) {
+#pragma GCC unroll 2
+		for (int k = 0; k < 2; k++) {
+			const __m256i sum = _mm256_add_epi32(sums4x2_i16(&s[r][4 * k]),
+							     load256(&xq[r][0].off[offi][8 * k]));
+
+			acc[r][k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum),
+				_mm256_mul_ps(dw[k], _mm256_loadu_ps(&xq[r][0].d[8 * k])), acc[r][k]);
+		}
+	}
+}
+
+/* the partials combined in the order of _mm512_reduce_add_ps on the AVX-512 path */
+static inline float partials_sum(const __m256 *acc)
+{
+	return hsum_ps(_mm256_add_ps(acc[1], acc[0]));
+}
+
+static inline __attribute__((always_inline)) void
+prefetch_group(const uint8_t *B, const int bs)
+{
+#pragma GCC unroll 9
+	for (int l = 0; l < (16 * bs + 63) / 64; l++)
+		prefetch_w(B + 64 * l);
+}
+
+/* x rows are whole groups (zero past the end), so only weights are cut short */
+static inline __attribute__((always_inline)) void
+q4x_rows(size_t n, const void *w, const void *const *x, float *out, const unsigned int nx,
+	 const int bs, const int offi)
+{
+	const uint8_t *B = w;
+	const size_t nb = n / SIM_QK;
+	const struct sim_xquad_q8 *xq[R];
+	__m256 acc[R][2];
+	size_t b0;
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++) {
+		xq[r] = x[r];
+		acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+	}
+	for (b0 = 0; b0 + 16 <= nb; b0 += 16) {
+		prefetch_group(B + b0 * bs, bs);
+		q4x_group(B + b0 * bs, bs, 16, xq, offi, acc, nx);
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++)
+			xq[r] += 4;
+	}
+	if (b0 < nb) {	/* constant ends for K = 896, 4864, 8960 (12, 8, 8 blocks) */
+		const unsigned int left = (unsigned int)(nb - b0);
+
+		prefetch_group(B + b0 * bs, bs);
+		if (left == 8)
+			q4x_group(B + b0 * bs, bs, 8, xq, offi, acc, nx);
+		else if (left == 12)
+			q4x_group(B + b0 * bs, bs, 12, xq, offi, acc, nx);
+		else
+			q4x_group(B + b0 * bs, bs, left, xq, offi, acc, nx);
+	}
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++)
+		out[r] = partials_sum(acc[r]);
+}
+
+#define ROWS_1_4(fn, ROWS, ...)							\
+static __attribute__((noinline)) void fn##_1(size_t n, const void *w,		\
+					     const void *const *x, float *out)	\
+{										\
+	ROWS(n, w, x, out, 1, ##__VA_ARGS__);					\
+}										\
+static __attribute__((noinline)) void fn##_4(size_t n, const void *w,		\
+					     const void *const *x, float *out)	\
+{										\
+	ROWS(n, w, x, out, R, ##__VA_ARGS__);					\
+}										\
+static void fn(size_t n, const void *w, const void *const *x, unsigned int nx,	\
+	       float *out)							\
+{										\
+	if (nx == R) {								\
+		fn##_4(n, w, x, out);						\
+		return;								\
+	}									\
+	for (unsigned int r = 0; r < nx; r++)					\
+		fn##_1(n, w, x + r, out + r);					\
+}
+
+ROWS_1_4(dot_q4_0_x4, q4x_rows, (int)sizeof(struct sim_block_q4_0), SIM_XQUAD_OFF8)
+ROWS_1_4(dot_q5_0_x4, q4x_rows, (int)sizeof(struct sim_block_q5_0), SIM_XQUAD_OFF16)
+
+/*
+ * Q8_0: each block in one ymm, |w| against x with w's signs (exact, no
+ * offset: the pair form's off is for the AVX-512 kernels' w + 128).
+ * sums4x2 over blocks 0, 2, 4, 6 and over 1, 3, 5, 7 gives each block's
+ * two halves in lanes 4 apart; the halves' sum puts block b (< 8) in lane
+ * 4 (b % 2) + b / 2 = sim_xpair_lane(b), blocks 8..15 the same in the second
+ * partial vector.
+ */
+static inline __m256i q8x_block(__m256i w, const int8_t *x)
+{
+	return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w),
+						      _mm256_sign_epi8(load256(x), w)),
+				 ones16());
+}
+
+static inline __attribute__((always_inline)) void
+q8x_group(const struct sim_block_q8_0 *b, const unsigned int left,
+	  const struct sim_xpair_q8 *const *xp, __m256 (*acc)[2], const unsigned int nx)
+{
+	const int bs = (int)sizeof(*b);
+	const uint8_t *B = (const uint8_t *)b;
+	/* partials 0..7: blocks 0, 2, 4, 6, 1, 3, 5, 7; 8..15 the same + 8 */
+	const __m256 dw[2] = { f16x8(B, bs, 0, 1, 2, left), f16x8(B, bs, 8, 9, 2, left) };
+
+#pragma GCC unroll 2
+	for (unsigned int k = 0; k < 2; k++) {	/* blocks 8k .. 8k + 7 */
+		__m256i s[R][8];
+
+#pragma GCC unroll 8
+		for (unsigned int i = 0; i < 8; i++) {	/* s[i / 2 + 4 (i % 2)]: block 8k + i */
+			const unsigned int blk = 8 * k + i;
+			const __m256i wv = blk < left ? load256(b[blk].qs) : _mm256_setzero_si256();
+
+#pragma GCC unroll 4
+			for (unsigned int r = 0; r < nx; r++)
+				s[r][i / 2 + 4 * (i % 2)] = q8x_block(wv, xp[r][blk / 2].qs +
+								      SIM_QK * (blk % 2));
+		}
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++) {
+			const __m256i e = sums4x2(&s[r][0]), o = sums4x2(&s[r][4]);
+			const __m256i sum = _mm256_add_epi32(_mm256_permute2x128_si256(e, o, 0x20),
+							     _mm256_permute2x128_si256(e, o, 0x31));
+
+			acc[r][k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum),
+				_mm256_mul_ps(dw[k], _mm256_loadu_ps(&xp[r][0].d[8 * k])), acc[r][k]);
+		}
+	}
+}
+
+static inline __attribute__((always_inline)) void
+q8x_rows(size_t n, const void *w, const void *const *x, float *out, const unsigned int nx)
+{
+	const struct sim_block_q8_0 *b = w;
+	const size_t nb = n / SIM_QK;
+	const struct sim_xpair_q8 *xp[R];
+	__m256 acc[R][2];
+	size_t b0;
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++) {
+		xp[r] = x[r];
+		acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+	}
+	for (b0 = 0; b0 + 16 <= nb; b0 += 16) {
+		prefetch_group((const uint8_t *)&b[b0], (int)sizeof(*b));
+		q8x_group(&b[b0], 16, xp, acc, nx);
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++)
+			xp[r] += 8;
+	}
+	if (b0 < nb) {	/* constant ends for K = 896, 4864, 8960 (12, 8, 8 blocks) */
+		const unsigned int left = (unsigned int)(nb - b0);
+
+		prefetch_group((const uint8_t *)&b[b0], (int)sizeof(*b));
+		if (left == 8)
+			q8x_group(&b[b0], 8, xp, acc, nx);
+		else if (left == 12)
+			q8x_group(&b[b0], 12, xp, acc, nx);
+		else
+			q8x_group(&b[b0], left, xp, acc, nx);
+	}
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++)
+		out[r] = partials_sum(acc[r]);
+}
+
+ROWS_1_4(dot_q8_0_x2, q8x_rows)
+
+/* ---- panels (prefill): 16 x rows in lanes, two halves of 8 ---- */
+
+/*
+ * K-quants: the weights of up to PANEL_SB super-blocks of SIM_DOT_MAX_ROWS
+ * rows are unpacked once into struct kq_unpacked and serve every panel of
+ * the batch. Per super-block and row the integer sums are exact and the f32
+ * update is the row kernels' (d * d_x) * sumi - (dmin * d_x) * mins, added in
+ * super-block order, so the bits are dot()'s (every path's).
+ */
+#define PANEL_SB 8
+
+struct kq_unpacked {
+	uint8_t q[SIM_QK_K];	/* quants in element order, unsigned */
+	int32_t scw[16];	/* sub-block scale as two equal int16 (madd operand) */
+	int32_t pair[8];	/* int16 pairs: Q4_K/Q5_K mins (4), Q6_K scales (8) */
+	float d, dmin;
+} __attribute__((aligned(32)));
+
+static inline void kq_store_quants(struct kq_unpacked *u, const __m256i q[8])
+{
+	for (int j = 0; j < 8; j++)
+		_mm256_store_si256((__m256i *)(u->q + 32 * j), q[j]);
+}
+
+static inline void kq45_unpack_scales(const uint8_t *sc12, struct kq_unpacked *u)
+{
+	const __m128i sm = kq45_scales_mins(sc12);	/* [scales 0-7, mins 0-7] */
+	const __m256i sc = _mm256_cvtepu8_epi32(sm);
+
+	_mm256_store_si256((__m256i *)u->scw, _mm256_or_si256(sc, _mm256_slli_epi32(sc, 16)));
+	_mm_store_si128((__m128i *)u->pair, _mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)));
+}
+
+static inline void q4k_unpack(const void *row, size_t i, struct kq_unpacked *u)
+{
+	const struct sim_block_q4_K *b = (const struct sim_block_q4_K *)row + i;
+	__m256i q[8];
+
+	unpack_q4_K(b, q);
+	kq_store_quants(u, q);
+	kq45_unpack_scales(b->scales, u);
+	u->d = f16_to_f32(b->d);
+	u->dmin = f16_to_f32(b->dmin);
+}
+
+static inline void q5k_unpack(const void *row, size_t i, struct kq_unpacked *u)
+{
+	const struct sim_block_q5_K *b = (const struct sim_block_q5_K *)row + i;
+	__m256i q[8];
+
+	unpack_q5_K(b, q);
+	kq_store_quants(u, q);
+	kq45_unpack_scales(b->scales, u);
+	u->d = f16_to_f32(b->d);
+	u->dmin = f16_to_f32(b->dmin);
+}
+
+static inline void q6k_unpack(const void *row, size_t i, struct kq_unpacked *u)
+{
+	const struct sim_block_q6_K *b = (const struct sim_block_q6_K *)row + i;
+	__m256i q[8];
+
+	unpack_q6_K(b, q);
+	kq_store_quants(u, q);
+	for (int j = 0; j < 16; j++)
+		u->scw[j] = (int32_t)((uint32_t)(uint16_t)b->scales[j] * 0x10001u);
+	_mm256_store_si256((__m256i *)u->pair,
+			   _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales)));
+	u->d = f16_to_f32(b->d);
+	u->dmin = 0.0f;
+}
+
+/*
+ * acc[r] += super-block @x (half @h: rows 8h .. 8h + 7) against row r's
+ * unpacked block u[r * PANEL_SB], r < nw. @per: dwords of a sub-block (8 of
+ * 32 quants for Q4_K/Q5_K, 4 of 16 for Q6_K); @grp: dwords summed in int16
+ * before the madd by the scale (the bound above).
+ */
+static inline __attribute__((always_inline)) void
+kq_panel_sb(const struct kq_unpacked *u, const struct sim_xpanel_q8K *x, const unsigned int h,
+	    __m256 *acc, const unsigned int nw, const unsigned int per, const unsigned int grp)
+{
+	const int q6 = per == 4;
+	__m256i S[SIM_DOT_MAX_ROWS];
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nw; r++)
+		S[r] = _mm256_setzero_si256();
+	for (unsigned int j = 0; j < SIM_QK_K / 4 / per; j++) {
+#pragma GCC unroll 2
+		for (unsigned int t0 = 0; t0 < per; t0 += grp) {
+			__m256i p[SIM_DOT_MAX_ROWS];
+
+#pragma GCC unroll 8
+			for (unsigned int t = 0; t < grp; t++) {
+				const unsigned int g = j * per + t0 + t;
+				const __m256i xv = load256(&x->qs[g][32 * h]);
+
+#pragma GCC unroll 4
+				for (unsigned int r = 0; r < nw; r++) {
+					const __m256i m = _mm256_maddubs_epi16(
+						bcast32(u[r * PANEL_SB].q + 4 * g), xv);
+
+					p[r] = t ? _mm256_add_epi16(p[r], m) : m;
+				}
+			}
+#pragma GCC unroll 4
+			for (unsigned int r = 0; r < nw; r++)
+				S[r] = _mm256_add_epi32(S[r], _mm256_madd_epi16(p[r],
+						_mm256_set1_epi32(u[r * PANEL_SB].scw[j])));
+		}
+	}
+	const __m256 xd = _mm256_loadu_ps(&x->d[8 * h]);
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nw; r++) {
+		const struct kq_unpacked *ur = &u[r * PANEL_SB];
+		__m256i m = _mm256_setzero_si256();
+		__m256 t;
+
+		if (q6) {	/* sumi - 32 * sum(sc * bsum16) */
+#pragma GCC unroll 8
+			for (int k = 0; k < 8; k++)
+				m = _mm256_add_epi32(m, _mm256_madd_epi16(load256(&x->bsum16[k][16 * h]),
+							_mm256_set1_epi32(ur->pair[k])));
+			t = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(ur->d), xd),
+					  _mm256_cvtepi32_ps(_mm256_sub_epi32(S[r], _mm256_slli_epi32(m, 5))));
+		} else {	/* (d * d_x) * sumi - (dmin * d_x) * sum(m * bsum32) */
+#pragma GCC unroll 4
+			for (int k = 0; k < 4; k++)
+				m = _mm256_add_epi32(m, _mm256_madd_epi16(load256(&x->bsum32[k][16 * h]),
+							_mm256_set1_epi32(ur->pair[k])));
+			t = _mm256_sub_ps(_mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(ur->d), xd),
+							_mm256_cvtepi32_ps(S[r])),
+					  _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(ur->dmin), xd),
+							_mm256_cvtepi32_ps(m)));
+		}
+		acc[r] = _mm256_add_ps(acc[r], t);
+	}
+}
+
+typedef void (*kq_unpack_fn)(const void *row, size_t i, struct kq_unpacked *u);
+
+static inline __attribute__((always_inline)) void
+kq_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
+	 const struct sim_xpanel_q8K *x, unsigned int npanels, float *out,
+	 const kq_unpack_fn unpack, const unsigned int per, const unsigned int grp)
+{
+	struct kq_unpacked ub[SIM_DOT_MAX_ROWS * PANEL_SB];
+	const size_t nsb = n / SIM_QK_K;
+
+	for (unsigned int i = 0; i < 2 * nw * npanels; i++)
+		_mm256_storeu_ps(out + 8 * i, _mm256_setzero_ps());
+	for (size_t s0 = 0; s0 < nsb; s0 += PANEL_SB) {
+		const unsigned int cnt = nsb - s0 < PANEL_SB ? (unsigned int)(nsb - s0) : PANEL_SB;
+
+		for (unsigned int r = 0; r < nw; r++)
+			for (unsigned int i = 0; i < cnt; i++)
+				unpack(w + r * w_stride, s0 + i, &ub[r * PANEL_SB + i]);
+		for (unsigned int p = 0; p < npanels; p++) {
+			for (unsigned int h = 0; h < 2; h++) {
+				__m256 acc[SIM_DOT_MAX_ROWS];
+				float *o = out + SIM_PANEL_ROWS * p + 8 * h;
+
+#pragma GCC unroll 4
+				for (unsigned int r = 0; r < nw; r++)
+					acc[r] = _mm256_loadu_ps(o + SIM_PANEL_ROWS * npanels * r);
+				for (unsigned int i = 0; i < cnt; i++)
+					kq_panel_sb(&ub[i], &x[p * nsb + s0 + i], h, acc, nw, per, grp);
+#pragma GCC unroll 4
+				for (unsigned int r = 0; r < nw; r++)
+					_mm256_storeu_ps(o + SIM_PANEL_ROWS * npanels * r, acc[r]);
+			}
+		}
+	}
+}
+
+#define KQ_PANEL(fn, UNPACK, PER, GRP)						\
+static void fn##_panel(size_t n, const void *w, size_t w_stride, unsigned int nw, \
+		       const void *x, unsigned int npanels, float *out)	\
+{										\
+	if (nw == SIM_DOT_MAX_ROWS) {						\
+		kq_panel(n, w, w_stride, SIM_DOT_MAX_ROWS, x, npanels, out, UNPACK, PER, GRP); \
+		return;								\
+	}									\
+	for (unsigned int r = 0; r < nw; r++)					\
+		kq_panel(n, (const uint8_t *)w + r * w_stride, w_stride, 1, x, npanels, \
+			 out + (size_t)SIM_PANEL_ROWS * npanels * r, UNPACK, PER, GRP); \
+}
+
+KQ_PANEL(dot_q4_K, q4k_unpack, 8, 8)
+KQ_PANEL(dot_q5_K, q5k_unpack, 8, 4)
+KQ_PANEL(dot_q6_K, q6k_unpack, 4, 2)
+
+/*
+ * Q4_0/Q5_0/Q8_0 panels: struct sim_xpanel_q8 per block. A block's sum for 8
+ * rows is the rows' -off * sum plus the maddubs of its 8 broadcast weight
+ * dwords, then the row kernels' step part = fma(float(sum), dw * dx, part) on
+ * the block's partial, and the 16 partials combined as partials_sum() does,
+ * so the bits are dot()'s. Weights are unpacked PANEL_B blocks at a time;
+ * the partials live in memory.
+ */
+#define PANEL_B 16
+
+typedef void (*q32_unpack_fn)(const void *row, size_t i, uint8_t *q, float *dw);
+
+static inline void q4_0_unpack_blk(const void *row, size_t i, uint8_t *q, float *dw)
+{
+	const struct sim_block_q4_0 *b = (const struct sim_block_q4_0 *)row + i;
+
+	_mm256_store_si256((__m256i *)q, nibbles_lo_hi(b->qs));
+	*dw = f16_to_f32(b->d);
+}
+
+static inline void q5_0_unpack_blk(const void *row, size_t i, uint8_t *q, float *dw)
+{
+	const struct sim_block_q5_0 *b = (const struct sim_block_q5_0 *)row + i;
+
+	_mm256_store_si256((__m256i *)q, _mm256_or_si256(nibbles_lo_hi(b->qs),
+							 bits_to_0x10(b->qh)));
+	*dw = f16_to_f32(b->d);
+}
+
+/* Q8_0: |w| here; the signs come from the block itself */
+static inline void q8_0_unpack_blk(const void *row, size_t i, uint8_t *q, float *dw)
+{
+	const struct sim_block_q8_0 *b = (const struct sim_block_q8_0 *)row + i;
+	const __m256i v = load256(b->qs);
+
+	_mm256_store_si256((__m256i *)q, _mm256_sign_epi8(v, v));
+	*dw = f16_to_f32(b->d);
+}
+
+/*
+ * part[r][lane] += block @xb (block b of the row; half @h) for weight rows
+ * r < nw. @grp: dwords summed in int16 (4; Q4_0 may take 8, but ran 10%
+ * slower so at M = 128); @wq8: the Q8_0 blocks themselves (signs; x is
+ * stored + 128), or NULL.
+ */
+static inline __attribute__((always_inline)) void
+q32_panel_blk(const uint8_t (*uq)[PANEL_B][SIM_QK], const float (*dw)[PANEL_B], unsigned int i,
+	      const struct sim_xpanel_q8 *xb, unsigned int h, unsigned int lane,
+	      __m256 (*part)[16], const unsigned int nw, const unsigned int grp,
+	      const struct sim_block_q8_0 *const *wq8)
+{
+	__m256i s[SIM_DOT_MAX_ROWS];
+	const __m256i off = load256(&xb->off[8 * h]);
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nw; r++)
+		s[r] = off;
+#pragma GCC unroll 2
+	for (unsigned int g0 = 0; g0 < SIM_QK / 4; g0 += grp) {
+		__m256i p[SIM_DOT_MAX_ROWS];
+
+#pragma GCC unroll 8
+		for (unsigned int t = 0; t < grp; t++) {
+			const unsigned int g = g0 + t;
+			__m256i xv = load256(&xb->qs[g][32 * h]);
+
+			if (wq8)
+				xv = _mm256_xor_si256(xv, _mm256_set1_epi8(-128));
+#pragma GCC unroll 4
+			for (unsigned int r = 0; r < nw; r++) {
+				const __m256i m = _mm256_maddubs_epi16(bcast32(&uq[r][i][4 * g]),
+					wq8 ? _mm256_sign_epi8(xv, bcast32(&wq8[r]->qs[4 * g])) : xv);
+
+				p[r] = t ? _mm256_add_epi16(p[r], m) : m;
+			}
+		}
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nw; r++)
+			s[r] = _mm256_add_epi32(s[r], _mm256_madd_epi16(p[r], ones16()));
+	}
+	const __m256 dx = _mm256_loadu_ps(&xb->d[8 * h]);
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nw; r++)
+		part[r][lane] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[r]),
+						_mm256_mul_ps(_mm256_set1_ps(dw[r][i]), dx),
+						part[r][lane]);
+}
+
+/* out = each panel half's and row's partials combined as partials_sum() does */
+static inline void q32_panel_finish(__m256 (*part)[SIM_DOT_MAX_ROWS][16], unsigned int nw,
+				    unsigned int npanels, float *out)
+{
+	for (unsigned int p = 0; p < 2 * npanels; p++) {
+		for (unsigned int r = 0; r < nw; r++) {
+			__m256 t[8];
+
+			for (int l = 0; l < 8; l++)	/* i + (i + 8), i + (i + 4), (0 + 2) + (1 + 3) */
+				t[l] = _mm256_add_ps(part[p][r][l + 8], part[p][r][l]);
+			for (int l = 0; l < 4; l++)
+				t[l] = _mm256_add_ps(t[l + 4], t[l]);
+			_mm256_storeu_ps(out + SIM_PANEL_ROWS * (r * npanels + p / 2) + 8 * (p % 2),
+					 _mm256_add_ps(_mm256_add_ps(t[0], t[2]), _mm256_add_ps(t[1], t[3])));
+		}
+	}
+}
+
+static inline __attribute__((always_inline)) void
+q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
+	  const struct sim_xpanel_q8 *x, unsigned int npanels, float *out,
+	  const q32_unpack_fn unpack, const unsigned int grp, const int q8)
+{
+	uint8_t uq[SIM_DOT_MAX_ROWS][PANEL_B][SIM_QK] __attribute__((aligned(32)));
+	float dw[SIM_DOT_MAX_ROWS][PANEL_B];
+	/* [panel half][row][partial] */
+	__m256 part[2 * SIM_PANEL_MAX][SIM_DOT_MAX_ROWS][16];
+	const size_t nb = n / SIM_QK;
+
+	for (unsigned int p = 0; p < 2 * npanels; p++)
+		for (unsigned int r = 0; r < nw; r++)
+			for (int l = 0; l < 16; l++)
+				part[p][r][l] = _mm256_setzero_ps();
+	for (size_t b0 = 0; b0 < nb; b0 += PANEL_B) {
+		const unsigned int cnt = nb - b0 < PANEL_B ? (unsigned int)(nb - b0) : PANEL_B;
+
+		for (unsigned int r = 0; r < nw; r++)
+			for (unsigned int i = 0; i < cnt; i++)
+				unpack(w + r * w_stride, b0 + i, uq[r][i], &dw[r][i]);
+		for (unsigned int p = 0; p < 2 * npanels; p++) {
+			for (unsigned int i = 0; i < cnt; i++) {
+				const size_t b = b0 + i;
+				const struct sim_block_q8_0 *wb[SIM_DOT_MAX_ROWS];
+				const unsigned int lane = q8 ? sim_xpair_lane(b) :
+					(unsigned int)(4 * (b % 4) + b / 4 % 4);
+
+				for (unsigned int r = 0; r < nw; r++)
+					wb[r] = (const struct sim_block_q8_0 *)(w + r * w_stride) + b;
+				q32_panel_blk(uq, dw, i, &x[p / 2 * nb + b], p % 2, lane, part[p], nw,
+					      grp, q8 ? wb : NULL);
+			}
+		}
+	}
+	q32_panel_finish(part, nw, npanels, out);
+}
+
+#define Q32_PANEL(fn, UNPACK, GRP, Q8)						\
+static void fn##_panel(size_t n, const void *w, size_t w_stride, unsigned int nw, \
+		       const void *x, unsigned int npanels, float *out)	\
+{										\
+	if (nw == SIM_DOT_MAX_ROWS) {						\
+		q32_panel(n, w, w_stride, SIM_DOT_MAX_ROWS, x, npanels, out, UNPACK, GRP, Q8); \
+		return;								\
+	}									\
+	for (unsigned int r = 0; r < nw; r++)					\
+		q32_panel(n, (const uint8_t *)w + r * w_stride, w_stride, 1, x, npanels, \
+			  out + (size_t)SIM_PANEL_ROWS * npanels * r, UNPACK, GRP, Q8); \
+}
+
+Q32_PANEL(dot_q4_0, q4_0_unpack_blk, 4, 0)
+Q32_PANEL(dot_q5_0, q5_0_unpack_blk, 4, 0)
+Q32_PANEL(dot_q8_0, q8_0_unpack_blk, 1, 1)
+
 const struct sim_kernels sim_kernels_avx2 = {
 	.name = "avx2",
 	SIM_X86_KERNELS_COMMON,
-	.dot[ANPU_DTYPE_Q4_0] = dot_q4_0,
-	.dot[ANPU_DTYPE_Q5_0] = dot_q5_0,
-	.dot[ANPU_DTYPE_Q8_0] = dot_q8_0,
+	.dot[ANPU_DTYPE_Q4_0] = dot_q4_0_x4,
+	.dot[ANPU_DTYPE_Q5_0] = dot_q5_0_x4,
+	.dot[ANPU_DTYPE_Q8_0] = dot_q8_0_x2,
 	.dot[ANPU_DTYPE_Q4_K] = dot_q4_K,
 	.dot[ANPU_DTYPE_Q5_K] = dot_q5_K,
 	.dot[ANPU_DTYPE_Q6_K] = dot_q6_K,
+	.dot_panel[ANPU_DTYPE_Q4_0] = dot_q4_0_panel,
+	.dot_panel[ANPU_DTYPE_Q5_0] = dot_q5_0_panel,
+	.dot_panel[ANPU_DTYPE_Q8_0] = dot_q8_0_panel,
+	.dot_panel[ANPU_DTYPE_Q4_K] = dot_q4_K_panel,
+	.dot_panel[ANPU_DTYPE_Q5_K] = dot_q5_K_panel,
+	.dot_panel[ANPU_DTYPE_Q6_K] = dot_q6_K_panel,
 };
+
+#undef R

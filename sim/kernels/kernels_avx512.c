@@ -199,19 +199,6 @@ static void dot_q8_0_x2(size_t n, const void *w, const void *const *x, unsigned 
 		dot_q8_0_x2_1(n, w, x + r, out + r);
 }
 
-static void quantize_q8x2(const float *x, struct sim_xpair_q8 *y, size_t n)
-{
-	struct sim_xblock_q8 t[16];
-	size_t nb = n / SIM_QK;
-
-	for (size_t g = 0; g < (nb + 15) / 16; g++) {	/* d is per 16 blocks */
-		size_t k = nb - 16 * g < 16 ? nb - 16 * g : 16;
-
-		quantize_q8(x + 16 * SIM_QK * g, t, k * SIM_QK);
-		sim_q8_to_pairs(t, &y[8 * g], k);
-	}
-}
-
 /*
  * Q4_0/Q5_0 four blocks at a time against struct sim_xquad_q8 rows: one
  * vpermt2w gathers the 4 x 16 quant bytes (two loads cover the 72 or 88
@@ -475,19 +462,6 @@ static void fn##_x4(size_t n, const void *w, const void *const *x,		\
 
 Q_X4_DOT512(dot_q4_0, 18, SIM_XQUAD_OFF8, q4q_idx_qs, q4q_idx_d, HIBITS_NONE, DWMERGE_T0)
 Q_X4_DOT512(dot_q5_0, 22, SIM_XQUAD_OFF16, q5q_idx_qs, q5q_idx_d, HIBITS_Q5_0X4, DWMERGE_T01)
-
-static void quantize_q8x4(const float *x, struct sim_xquad_q8 *y, size_t n)
-{
-	struct sim_xblock_q8 t[16];
-	size_t nb = n / SIM_QK;
-
-	for (size_t g = 0; g < (nb + 15) / 16; g++) {	/* d and off are per 16 blocks */
-		size_t k = nb - 16 * g < 16 ? nb - 16 * g : 16;
-
-		quantize_q8(x + 16 * SIM_QK * g, t, k * SIM_QK);
-		sim_q8_to_quads(t, &y[4 * g], k);
-	}
-}
 
 
 /*
@@ -1249,8 +1223,6 @@ const struct sim_kernels sim_kernels_avx512 = {
 	.dot_panel[ANPU_DTYPE_Q4_K] = dot_q4_K_panel,
 	.dot_panel[ANPU_DTYPE_Q5_K] = dot_q5_K_panel,
 	.dot_panel[ANPU_DTYPE_Q6_K] = dot_q6_K_panel,
-	.quantize_q8x2 = quantize_q8x2,
-	.quantize_q8x4 = quantize_q8x4,
 };
 
 #undef R

@@ -141,7 +141,8 @@ struct sim_xblock_q8K {
 
 /*
  * One super-block of SIM_PANEL_ROWS sim_xblock_q8K rows, interleaved for the
- * AVX-512 K-quant panel kernels, which keep one x row per 32-bit lane: qs[g]
+ * K-quant panel kernels, which keep one x row per 32-bit lane (AVX-512: 16
+ * per zmm; AVX2: rows 0..7 and 8..15 in two ymm): qs[g]
  * holds quants 4g..4g+3 of every row (row r at 4r), bsum16[k] the 16-element
  * sums 2k and 2k+1 of row r as an int16 pair at 2r, bsum32[k] likewise the
  * 32-element sums 2k and 2k+1 (sums of bsums pairs), d the rows' scales.
@@ -159,7 +160,7 @@ struct sim_xpanel_q8K {
 _Static_assert(sizeof(struct sim_xpanel_q8K) % 64 == 0, "q8K panel: whole cache lines");
 
 /*
- * One 32-element block of SIM_PANEL_ROWS rows for the AVX-512 Q4_0/Q5_0 panel
+ * One 32-element block of SIM_PANEL_ROWS rows for the Q4_0/Q5_0/Q8_0 panel
  * kernels, x rows in 32-bit lanes as above: qs[g] quants 4g..4g+3 of row r at
  * 4r (Q8_0: x + 128, unsigned), off the rows' -8 * sum (Q4_0) or -16 * sum
  * (Q5_0; 0 for Q8_0), d their scales.

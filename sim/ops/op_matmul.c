@@ -89,7 +89,7 @@ static uint32_t matmul_check(const struct sim_op *op, uint64_t *fault_addr)
  * words sharing a cache line cost ~5%.)
  */
 /*
- * Prefill on paths with a panel kernel (AVX-512: K-quants, Q4_0, Q5_0, Q8_0):
+ * Prefill on paths with a panel kernel (AVX2, AVX-512: K-quants, Q4_0, Q5_0, Q8_0):
  * a batch's rows are also interleaved 16 to a panel (struct sim_xpanel_q8K or
  * sim_xpanel_q8), and a task runs its columns 4 at a time against all full
  * panels (x rows in vector lanes, so an unpacked weight serves 16 rows per

@@ -328,6 +328,42 @@ static void matmul_kquants_give_portable_bits_on_every_path(void **state)
 	}
 }
 
+/*
+ * docs/hardware.md 10.4: the AVX2 and AVX-512 paths sum Q4_0, Q5_0 and Q8_0
+ * in one order, so they give the same bits: M = 1 (decode), 6 (rows in
+ * groups of 4 and alone), 40 (two panels and the rest); K = 896 and 1184
+ * end in a partial group of 16 blocks.
+ */
+static void matmul_x86_paths_give_the_same_bits_for_32_element_blocks(void **state)
+{
+	static const uint32_t dts[] = { ANPU_DTYPE_Q4_0, ANPU_DTYPE_Q5_0, ANPU_DTYPE_Q8_0 };
+	static const size_t ks[] = { 896, 1184 }, ms[] = { 1, 6, 40 };
+	const size_t n = 21;
+
+	(void)state;
+	if (!sim_kernels_supported("avx2") || !sim_kernels_supported("avx512")) {
+		printf("this CPU cannot run both x86 paths\n");
+		skip();
+	}
+	for (size_t t = 0; t < sizeof(dts) / sizeof(dts[0]); t++) {
+		for (size_t i = 0; i < 2 * 3; i++) {
+			const size_t k = ks[i / 3], m = ms[i % 3];
+			float *a = malloc(sizeof(float) * n * m), *b = malloc(sizeof(float) * n * m);
+			struct mm_case c;
+
+			assert_non_null(a);
+			assert_non_null(b);
+			case_init(&c, dts[t], k, n, m, 300 + 10 * t + i);
+			assert_int_equal(case_run(&c, "avx2", 2, 1, 0, a), 0);
+			assert_int_equal(case_run(&c, "avx512", 2, 1, 0, b), 0);
+			assert_memory_equal(a, b, sizeof(float) * n * m);
+			case_free(&c);
+			free(a);
+			free(b);
+		}
+	}
+}
+
 /* M = 1 with >= 1 MiB of Q4_0/Q5_0 weights: chunks of two-row calls, not ranges */
 static void matmul_large_two_row_decode_is_bit_identical_for_1_2_3_threads(void **state)
 {
@@ -533,7 +569,7 @@ static void matmul_dot_panel_is_bit_identical_to_dot(void **state)
 	}
 	sim_kernels_select(prev);
 	if (!ran) {
-		/* only the AVX-512 path has panel kernels */
+		/* only the x86 paths have panel kernels */
 		printf("no SIMD path this CPU runs has a panel (dot_panel) kernel\n");
 		skip();
 	}
@@ -689,6 +725,7 @@ int main(void)
 		cmocka_unit_test(matmul_large_two_row_decode_is_bit_identical_for_1_2_3_threads),
 		cmocka_unit_test(matmul_rows_match_single_row_runs),
 		cmocka_unit_test(matmul_kquants_give_portable_bits_on_every_path),
+		cmocka_unit_test(matmul_x86_paths_give_the_same_bits_for_32_element_blocks),
 		cmocka_unit_test(matmul_simd_paths_are_available),
 		cmocka_unit_test(matmul_dot_w2_is_bit_identical_to_dot),
 		cmocka_unit_test(matmul_dot_panel_is_bit_identical_to_dot),
