@@ -44,9 +44,9 @@ typedef void (*sim_dot_w2_fn)(size_t n, const void *w0, const void *w1,
  * Panel kernel (optional, per dtype; prefill): nw (1..SIM_DOT_MAX_ROWS)
  * weight rows, w_stride bytes apart, against npanels (1..SIM_PANEL_MAX)
  * panels of SIM_PANEL_ROWS x rows, x rows in vector lanes so one unpacked
- * weight serves 16 rows per instruction. Panels are struct sim_xpanel_q8K per
- * 256 (K-quants, sim_q8K_to_panel) or struct sim_xpanel_q8 per 32 (Q4_0/Q5_0:
- * sim_q8x4_to_panel; Q8_0: sim_q8x2_to_panel, x + 128); panel p starts at
+ * weight serves 8 or 16 rows per instruction. Panels are struct
+ * sim_xpanel_q8K per 256 (K-quants, sim_q8K_to_panel) or struct sim_xpanel_q8
+ * per 32 (Q4_0/Q5_0/Q8_0: sim_q8_to_panel; Q8_0's x + 128); panel p starts at
  * unit p * (n / elements per unit).
  * out[(r * npanels + p) * SIM_PANEL_ROWS + l] is bit-identical to dot() of
  * weight row r with row l of panel p (exact integer sums, the same f32 steps).

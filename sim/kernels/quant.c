@@ -339,50 +339,26 @@ void sim_q8K_to_panel(const struct sim_xblock_q8K *const *rows, unsigned int nro
 	}
 }
 
-void sim_q8x4_to_panel(const struct sim_xquad_q8 *const *rows, unsigned int nrows,
-		       unsigned int offi, struct sim_xpanel_q8 *y, size_t nb)
-{
-	for (size_t b = 0; b < nb; b++) {
-		struct sim_xpanel_q8 *p = &y[b];
-		const size_t k = b % 4, lane = 4 * k + b / 4 % 4;
-
-		if (nrows < SIM_PANEL_ROWS)
-			memset(p, 0, sizeof(*p));
-		for (unsigned int r = 0; r < nrows; r++) {
-			const struct sim_xquad_q8 *x = &rows[r][b / 4];
-			const struct sim_xquad_q8 *g = &rows[r][b / 16 * 4];
-
-			for (unsigned int j = 0; j < 4; j++) {
-				memcpy(&p->qs[j][4 * r], &x->lo[16 * k + 4 * j], 4);
-				memcpy(&p->qs[4 + j][4 * r], &x->hi[16 * k + 4 * j], 4);
-			}
-			p->off[r] = g->off[offi][lane];
-			p->d[r] = g->d[lane];
-		}
-	}
-}
-
-void sim_q8x2_to_panel(const struct sim_xpair_q8 *const *rows, unsigned int nrows,
-		       struct sim_xpanel_q8 *y, size_t nb)
+void sim_q8_to_panel(const struct sim_xblock_q8 *const *rows, unsigned int nrows,
+		     int32_t off_per_sum, uint32_t qs_xor, struct sim_xpanel_q8 *y, size_t nb)
 {
 	for (size_t b = 0; b < nb; b++) {
 		struct sim_xpanel_q8 *p = &y[b];
 
 		if (nrows < SIM_PANEL_ROWS)
 			memset(p, 0, sizeof(*p));
-		else
-			memset(p->off, 0, sizeof(p->off));
 		for (unsigned int r = 0; r < nrows; r++) {
-			const int8_t *x = rows[r][b / 2].qs + SIM_QK * (b % 2);
+			const struct sim_xblock_q8 *x = &rows[r][b];
 
 			for (unsigned int g = 0; g < SIM_QK / 4; g++) {
 				uint32_t v;
 
-				memcpy(&v, x + 4 * g, 4);
-				v ^= 0x80808080u;	/* each byte + 128 */
+				memcpy(&v, x->qs + 4 * g, 4);
+				v ^= qs_xor;
 				memcpy(&p->qs[g][4 * r], &v, 4);
 			}
-			p->d[r] = rows[r][b / 16 * 8].d[sim_xpair_lane(b)];
+			p->off[r] = off_per_sum * x->sum;
+			p->d[r] = x->d;
 		}
 	}
 }

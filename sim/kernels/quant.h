@@ -163,7 +163,7 @@ _Static_assert(sizeof(struct sim_xpanel_q8K) % 64 == 0, "q8K panel: whole cache 
  * One 32-element block of SIM_PANEL_ROWS rows for the Q4_0/Q5_0/Q8_0 panel
  * kernels, x rows in 32-bit lanes as above: qs[g] quants 4g..4g+3 of row r at
  * 4r (Q8_0: x + 128, unsigned), off the rows' -8 * sum (Q4_0) or -16 * sum
- * (Q5_0; 0 for Q8_0), d their scales.
+ * (Q5_0; 0 for Q8_0), d their scales (sim_q8_to_panel).
  */
 struct sim_xpanel_q8 {
 	int8_t qs[SIM_QK / 4][SIM_PANEL_ROWS * 4];
@@ -209,17 +209,12 @@ void sim_q8_to_pairs(const struct sim_xblock_q8 *b, struct sim_xpair_q8 *y, size
 void sim_q8K_to_panel(const struct sim_xblock_q8K *const *rows, unsigned int nrows,
 		      struct sim_xpanel_q8K *y, size_t nsb);
 /*
- * Panel form of quad rows[0 .. nrows - 1] (each nb blocks), with the offsets
- * off[offi] (SIM_XQUAD_OFF8 or _OFF16): y[0 .. nb - 1].
+ * Panel form of q8 block rows[0 .. nrows - 1] (each nb blocks): the rows'
+ * off_per_sum * sum as off (-8: Q4_0, -16: Q5_0, 0: Q8_0), each quant dword
+ * xor @qs_xor (0x80808080: Q8_0's x + 128): y[0 .. nb - 1].
  */
-void sim_q8x4_to_panel(const struct sim_xquad_q8 *const *rows, unsigned int nrows,
-		       unsigned int offi, struct sim_xpanel_q8 *y, size_t nb);
-/*
- * Panel form of pair rows[0 .. nrows - 1] (Q8_0; each nb blocks), the quants
- * stored as x + 128 (unsigned bytes): y[0 .. nb - 1].
- */
-void sim_q8x2_to_panel(const struct sim_xpair_q8 *const *rows, unsigned int nrows,
-		       struct sim_xpanel_q8 *y, size_t nb);
+void sim_q8_to_panel(const struct sim_xblock_q8 *const *rows, unsigned int nrows,
+		     int32_t off_per_sum, uint32_t qs_xor, struct sim_xpanel_q8 *y, size_t nb);
 /* Quad form from q8 blocks (nb blocks -> (nb + 15) / 16 * 4 quads). */
 void sim_q8_to_quads(const struct sim_xblock_q8 *b, struct sim_xquad_q8 *y, size_t nb);
 

@@ -164,11 +164,6 @@ static void mm_quantize_row(const struct mm_ctx *c, uint32_t r)
 		c->kern->quantize_q8K(xr, dst, k);
 }
 
-static void mm_quantize_task(void *arg, uint32_t task, unsigned int thread)
-{
-	(void)thread;
-	mm_quantize_row(arg, task);
-}
 
 /* Bytes of one panel of x rows of n elements in activation form @act. */
 static size_t mm_panel_bytes(enum sim_act act, size_t n)
@@ -178,28 +173,51 @@ static size_t mm_panel_bytes(enum sim_act act, size_t n)
 	return n / SIM_QK * sizeof(struct sim_xpanel_q8);
 }
 
-/* Panel @task: the converted rows 16 task .. 16 task + 15, interleaved. */
-static void mm_panel_task(void *arg, uint32_t task, unsigned int thread)
+/*
+ * Panel @p of the batch: its rows 16 p .. 16 p + 15 quantized (plain q8
+ * blocks for the 32-element types: the pair and quad forms are for the row
+ * kernels; writing them first was a third of an 896x128 Q8_0 MATMUL at
+ * M = 128) into their row slots, then interleaved. One task does both, so
+ * the rows are still in L1 (a pass of its own per step, with a barrier
+ * between them, was most of an 896x128 MATMUL).
+ */
+static void mm_build_panel(const struct mm_ctx *c, uint32_t p)
 {
-	const struct mm_ctx *c = arg;
 	const void *rows[SIM_PANEL_ROWS];
-	size_t k = c->op->t[MM_X].ne[0];
-	void *dst = c->xpanel + task * c->panel_bytes;
+	const size_t k = c->op->t[MM_X].ne[0];
+	const uint32_t wt = c->op->t[MM_W].dtype;
+	void *dst = c->xpanel + p * c->panel_bytes;
 
-	(void)thread;
-	for (unsigned int l = 0; l < SIM_PANEL_ROWS; l++)
-		rows[l] = mm_xrow(c, task * SIM_PANEL_ROWS + l);
+	for (unsigned int l = 0; l < SIM_PANEL_ROWS; l++) {
+		uint32_t r = p * SIM_PANEL_ROWS + l;
+		const float *xr = (const float *)sim_tensor_flat_row(&c->op->t[MM_X], c->row0 + r);
+		void *row = c->xbuf + (size_t)r * c->act_bytes;
+
+		if (c->act == SIM_ACT_Q8K)
+			c->kern->quantize_q8K(xr, row, k);
+		else
+			c->kern->quantize_q8(xr, row, k);
+		rows[l] = row;
+	}
 	if (c->act == SIM_ACT_Q8K)
 		sim_q8K_to_panel((const struct sim_xblock_q8K *const *)rows, SIM_PANEL_ROWS, dst,
 				 k / SIM_QK_K);
-	else if (c->act == SIM_ACT_Q8X2)
-		sim_q8x2_to_panel((const struct sim_xpair_q8 *const *)rows, SIM_PANEL_ROWS, dst,
-				  k / SIM_QK);
 	else
-		sim_q8x4_to_panel((const struct sim_xquad_q8 *const *)rows, SIM_PANEL_ROWS,
-				  c->op->t[MM_W].dtype == ANPU_DTYPE_Q4_0 ? SIM_XQUAD_OFF8 :
-									    SIM_XQUAD_OFF16,
-				  dst, k / SIM_QK);
+		sim_q8_to_panel((const struct sim_xblock_q8 *const *)rows, SIM_PANEL_ROWS,
+				wt == ANPU_DTYPE_Q4_0 ? -8 : wt == ANPU_DTYPE_Q5_0 ? -16 : 0,
+				wt == ANPU_DTYPE_Q8_0 ? 0x80808080u : 0, dst, k / SIM_QK);
+}
+
+/* Task @task of a batch's x conversion: a panel each, then a row each. */
+static void mm_convert_task(void *arg, uint32_t task, unsigned int thread)
+{
+	const struct mm_ctx *c = arg;
+
+	(void)thread;
+	if (task < c->npanels)
+		mm_build_panel(c, task);
+	else
+		mm_quantize_row(c, c->npanels * (SIM_PANEL_ROWS - 1) + task);
 }
 
 /* Output row @yr: y[j] = @s (+ bias[j]) (+ y[j] if ACCUMULATE). */
@@ -489,15 +507,14 @@ static uint32_t matmul_run(struct sim_exec *ex, const struct sim_op *op)
 	}
 	for (c.row0 = 0; c.row0 < rows; c.row0 += c.nrows) {
 		c.nrows = rows - c.row0 < MM_ROW_BATCH ? (uint32_t)(rows - c.row0) : MM_ROW_BATCH;
+		c.npanels = c.xpanel ? c.nrows / SIM_PANEL_ROWS : 0;
 		if (c.act != SIM_ACT_F32) {
 			if (c.nrows == 1)
 				mm_quantize_row(&c, 0);
-			else
-				sim_pool_run(ex->pool, c.nrows, mm_quantize_task, &c);
+			else	/* a task per panel, then per row left */
+				sim_pool_run(ex->pool, c.nrows - c.npanels * (SIM_PANEL_ROWS - 1),
+					     mm_convert_task, &c);
 		}
-		c.npanels = c.xpanel ? c.nrows / SIM_PANEL_ROWS : 0;
-		if (c.npanels)
-			sim_pool_run(ex->pool, c.npanels, mm_panel_task, &c);
 		if (c.nrows == 1 && threads > 1 &&
 		    (!c.kern->dot_w2[w->dtype] || (uint64_t)n * w->row_bytes < MM_W2_BYTES))
 			mm_run_ranges(ex, &c, threads);

@@ -472,18 +472,28 @@ static void panel_rows(const struct sim_kernels *kn, uint32_t dtype, const float
 			kn->quantize_q8x4(xf + l * k, (void *)(xrows + l * row_bytes), k);
 	}
 	for (unsigned int q = 0; q < nx / SIM_PANEL_ROWS; q++) {
-		for (unsigned int l = 0; l < SIM_PANEL_ROWS; l++)
+		struct sim_xblock_q8 *blk[SIM_PANEL_ROWS];
+
+		for (unsigned int l = 0; l < SIM_PANEL_ROWS; l++) {
 			rows[l] = xrows + (q * SIM_PANEL_ROWS + l) * row_bytes;
+			blk[l] = NULL;
+			if (kq)
+				continue;
+			/* the 32-element types' panels take plain q8 blocks */
+			blk[l] = malloc(units * sizeof(*blk[l]));
+			assert_non_null(blk[l]);
+			kn->quantize_q8(xf + (q * SIM_PANEL_ROWS + l) * k, blk[l], k);
+		}
 		if (kq)
 			sim_q8K_to_panel((const struct sim_xblock_q8K *const *)rows, SIM_PANEL_ROWS,
 					 (void *)((uint8_t *)panels + q * pbytes), units);
-		else if (dtype == ANPU_DTYPE_Q8_0)
-			sim_q8x2_to_panel((const struct sim_xpair_q8 *const *)rows, SIM_PANEL_ROWS,
-					  (void *)((uint8_t *)panels + q * pbytes), units);
 		else
-			sim_q8x4_to_panel((const struct sim_xquad_q8 *const *)rows, SIM_PANEL_ROWS,
-					  dtype == ANPU_DTYPE_Q4_0 ? SIM_XQUAD_OFF8 : SIM_XQUAD_OFF16,
-					  (void *)((uint8_t *)panels + q * pbytes), units);
+			sim_q8_to_panel((const struct sim_xblock_q8 *const *)blk, SIM_PANEL_ROWS,
+					dtype == ANPU_DTYPE_Q4_0 ? -8 : dtype == ANPU_DTYPE_Q5_0 ? -16 : 0,
+					dtype == ANPU_DTYPE_Q8_0 ? 0x80808080u : 0,
+					(void *)((uint8_t *)panels + q * pbytes), units);
+		for (unsigned int l = 0; l < SIM_PANEL_ROWS; l++)
+			free(blk[l]);
 	}
 }
 
