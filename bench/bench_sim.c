@@ -36,6 +36,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -527,18 +528,29 @@ static void emit_peak(void)
 	emit("sim.peak.f32_gflops", peak_f32_gflops, "GFLOP/s", "FMA, all model threads");
 }
 
-static void noop_task(void *ctx, uint32_t task, unsigned int thread)
+struct wake_arg {
+	atomic_uint arrived;
+	unsigned int threads;
+};
+
+/* One task per thread: each waits until all have arrived, so every worker is up */
+static void wake_task(void *ctx, uint32_t task, unsigned int thread)
 {
-	(void)ctx;
+	struct wake_arg *a = ctx;
+
 	(void)task;
 	(void)thread;
+	atomic_fetch_add(&a->arrived, 1);
+	while (atomic_load(&a->arrived) < a->threads)
+		;
 }
 
 /*
  * Each timed matmul starts as it does inside a job: the pool held and its
- * workers awake (an empty loop just before wakes them; the probe before it
- * let them sleep, and their futex wake-up was a third of a 115 us 896x128
- * MATMUL). Nothing of the op's data is touched before it runs.
+ * workers awake (the loop of wake_task just before wakes them; during the
+ * probe before it they slept, and a worker's futex wake-up is tens of us on
+ * a VM, against ~100 us for an 896x128 MATMUL). Nothing of the op's data is
+ * touched before it runs.
  */
 static void bench_prefill(struct sim_exec *ex, const struct bench_dtype *bd, unsigned int threads)
 {
@@ -578,8 +590,11 @@ static void bench_prefill(struct sim_exec *ex, const struct bench_dtype *bd, uns
 		for (int rep = 0; rep < reps; rep++) {
 			double p = peak_run(threads, int8, PEAK_ITERS_SHORT, 1);
 
+			struct wake_arg wake = { .threads = threads };
+
 			sim_pool_hold(ex->pool, true);
-			sim_pool_run(ex->pool, threads, noop_task, NULL);
+			if (threads > 1)
+				sim_pool_run(ex->pool, threads, wake_task, &wake);
 			double t0 = now_s();
 
 			sim_op_matmul.run(ex, &op);
