@@ -248,12 +248,12 @@ static void matmul_is_bit_identical_for_1_2_3_threads(void **state)
 /*
  * Prefill (M > 1) gives each row the bits M = 1 gives it alone: the runtime's
  * "prefill equals single steps" and "chunked equals whole prefill" rest on it.
- * Ragged M (row groups of 4 with a remainder, batches of 64) and N not a
+ * Ragged M (row groups of 4 with a remainder, partial panels, batches of 64) and N not a
  * multiple of any column tile, with 1, 2 and 3 threads, on every SIMD path.
  */
 static void matmul_rows_match_single_row_runs(void **state)
 {
-	static const size_t ms[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 70 };
+	static const size_t ms[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 26, 70 };
 	const size_t n = 101;
 
 	(void)state;
