@@ -41,6 +41,15 @@ typedef void (*sim_dot_w2_fn)(size_t n, const void *w0, const void *w1,
 			      const void *x, float *out);
 
 /*
+ * Columns kernel (optional, per dtype; decode): weight rows 0 .. ncols - 1,
+ * w_stride bytes apart, against one activation row: out[c] is bit-identical
+ * to dot() of row c with nx = 1. One call per column cost a decode step of
+ * Qwen3-0.6B (K = 1024: 4 super-blocks a row) ~5% in calls and stores.
+ */
+typedef void (*sim_dot_cols_fn)(size_t n, const void *w, size_t w_stride, unsigned int ncols,
+				const void *x, float *out);
+
+/*
  * Panel kernel (optional, per dtype; prefill): nw (1..SIM_DOT_MAX_ROWS)
  * weight rows, w_stride bytes apart, against npanels (1..SIM_PANEL_MAX)
  * panels of SIM_PANEL_ROWS x rows, x rows in vector lanes so one unpacked
@@ -60,6 +69,7 @@ struct sim_kernels {
 	const char *name;		/* "portable", "avx2", "avx512" */
 	sim_dot_fn dot[ANPU_DTYPE_COUNT];	/* by weight dtype */
 	sim_dot_w2_fn dot_w2[ANPU_DTYPE_COUNT];	/* NULL: use dot() */
+	sim_dot_cols_fn dot_cols[ANPU_DTYPE_COUNT];	/* NULL: use dot() */
 	sim_dot_panel_fn dot_panel[ANPU_DTYPE_COUNT];	/* NULL: use dot() */
 	/* activation quantizers: the same bytes as sim_quantize_row_q8/_q8K */
 	void (*quantize_q8)(const float *x, struct sim_xblock_q8 *y, size_t n);

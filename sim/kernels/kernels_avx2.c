@@ -269,6 +269,8 @@ static void fn(size_t n, const void *w, const void *const *x, unsigned int nx,	\
 
 ROWS_1_4(dot_q4_0_x4, q4x_rows, (int)sizeof(struct sim_block_q4_0), SIM_XQUAD_OFF8)
 ROWS_1_4(dot_q5_0_x4, q4x_rows, (int)sizeof(struct sim_block_q5_0), SIM_XQUAD_OFF16)
+DOT_COLS(dot_q4_0_x4_cols, q4x_rows, (int)sizeof(struct sim_block_q4_0), SIM_XQUAD_OFF8)
+DOT_COLS(dot_q5_0_x4_cols, q4x_rows, (int)sizeof(struct sim_block_q5_0), SIM_XQUAD_OFF16)
 
 /*
  * Q8_0: each block in one ymm, |w| against x with w's signs (exact, no
@@ -358,6 +360,7 @@ q8x_rows(size_t n, const void *w, const void *const *x, float *out, const unsign
 }
 
 ROWS_1_4(dot_q8_0_x2, q8x_rows)
+DOT_COLS(dot_q8_0_x2_cols, q8x_rows)
 
 /* ---- panels (prefill): 16 x rows in lanes, two halves of 8 ---- */
 
@@ -724,6 +727,12 @@ const struct sim_kernels sim_kernels_avx2 = {
 	.dot[ANPU_DTYPE_Q4_K] = dot_q4_K,
 	.dot[ANPU_DTYPE_Q5_K] = dot_q5_K,
 	.dot[ANPU_DTYPE_Q6_K] = dot_q6_K,
+	.dot_cols[ANPU_DTYPE_Q4_0] = dot_q4_0_x4_cols,
+	.dot_cols[ANPU_DTYPE_Q5_0] = dot_q5_0_x4_cols,
+	.dot_cols[ANPU_DTYPE_Q8_0] = dot_q8_0_x2_cols,
+	.dot_cols[ANPU_DTYPE_Q4_K] = dot_q4_K_cols,
+	.dot_cols[ANPU_DTYPE_Q5_K] = dot_q5_K_cols,
+	.dot_cols[ANPU_DTYPE_Q6_K] = dot_q6_K_cols,
 	.dot_panel[ANPU_DTYPE_Q4_0] = dot_q4_0_panel,
 	.dot_panel[ANPU_DTYPE_Q5_0] = dot_q5_0_panel,
 	.dot_panel[ANPU_DTYPE_Q8_0] = dot_q8_0_panel,

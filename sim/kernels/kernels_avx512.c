@@ -175,6 +175,8 @@ q8_0_rows(size_t n, const void *w, const void *const *x, float *out, const unsig
 	}
 }
 
+DOT_COLS(dot_q8_0_x2_cols, q8_0_rows)
+
 /* separate functions: the 1-row one (decode) keeps a small frame */
 static __attribute__((noinline)) void dot_q8_0_x2_1(size_t n, const void *w,
 						     const void *const *x, float *out)
@@ -462,6 +464,8 @@ static void fn##_x4(size_t n, const void *w, const void *const *x,		\
 
 Q_X4_DOT512(dot_q4_0, 18, SIM_XQUAD_OFF8, q4q_idx_qs, q4q_idx_d, HIBITS_NONE, DWMERGE_T0)
 Q_X4_DOT512(dot_q5_0, 22, SIM_XQUAD_OFF16, q5q_idx_qs, q5q_idx_d, HIBITS_Q5_0X4, DWMERGE_T01)
+DOT_COLS(dot_q4_0_x4_cols, dot_q4_0_x4rows)
+DOT_COLS(dot_q5_0_x4_cols, dot_q5_0_x4rows)
 
 
 /*
@@ -770,6 +774,10 @@ static void fn##_512(size_t n, const void *w, const void *const *x,		\
 NX_DISPATCH512(dot_q4_K)
 NX_DISPATCH512(dot_q5_K)
 NX_DISPATCH512(dot_q6_K)
+
+DOT_COLS(dot_q4_K_512_cols, dot_q4_K_rows512)
+DOT_COLS(dot_q5_K_512_cols, dot_q5_K_rows512)
+DOT_COLS(dot_q6_K_512_cols, dot_q6_K_rows512)
 
 /*
  * K-quant panels (prefill): one x row per 32-bit lane, 16 rows per zmm
@@ -1215,6 +1223,12 @@ const struct sim_kernels sim_kernels_avx512 = {
 	.dot[ANPU_DTYPE_Q4_K] = dot_q4_K_512,
 	.dot[ANPU_DTYPE_Q5_K] = dot_q5_K_512,
 	.dot[ANPU_DTYPE_Q6_K] = dot_q6_K_512,
+	.dot_cols[ANPU_DTYPE_Q4_0] = dot_q4_0_x4_cols,
+	.dot_cols[ANPU_DTYPE_Q5_0] = dot_q5_0_x4_cols,
+	.dot_cols[ANPU_DTYPE_Q8_0] = dot_q8_0_x2_cols,
+	.dot_cols[ANPU_DTYPE_Q4_K] = dot_q4_K_512_cols,
+	.dot_cols[ANPU_DTYPE_Q5_K] = dot_q5_K_512_cols,
+	.dot_cols[ANPU_DTYPE_Q6_K] = dot_q6_K_512_cols,
 	.dot_w2[ANPU_DTYPE_Q4_0] = dot_q4_0_w2,
 	.dot_w2[ANPU_DTYPE_Q5_0] = dot_q5_0_w2,
 	.dot_panel[ANPU_DTYPE_Q8_0] = dot_q8_0_panel,

@@ -116,6 +116,7 @@ static uint32_t matmul_check(const struct sim_op *op, uint64_t *fault_addr)
 #define MM_ROW_BATCH 64u
 _Static_assert(MM_ROW_BATCH / SIM_PANEL_ROWS <= SIM_PANEL_MAX, "a batch's panels");
 #define MM_PIECE_BYTES 32768u
+#define MM_COLS 64u	/* columns per dot_cols() call */
 /*
  * Rows of a batch that get a panel of their own (the rest of 16 zero): the
  * panel kernels serve a row ~2x cheaper than the four-row kernels, so 8 of
@@ -467,10 +468,18 @@ static void mm_columns(const struct mm_ctx *c, uint32_t j0, uint32_t j1)
 {
 	const struct sim_tensor *w = &c->op->t[MM_W];
 	const sim_dot_fn dot = c->kern->dot[w->dtype];
+	const sim_dot_cols_fn dot_cols = c->kern->dot_cols[w->dtype];
 	const void *xr = mm_xrow(c, 0);
 	float *yr = (float *)sim_tensor_flat_row(&c->op->t[MM_Y], c->row0);
 
-	for (uint32_t j = j0; j < j1; j++) {
+	for (uint32_t j = j0; dot_cols && j < j1; j += MM_COLS) {
+		const unsigned int nc = j1 - j < MM_COLS ? j1 - j : MM_COLS;
+		float out[MM_COLS];
+
+		dot_cols(w->ne[0], sim_tensor_row(w, j, 0, 0), w->nb[1], nc, xr, out);
+		mm_store_cols(c, yr, j, out, 1, nc);
+	}
+	for (uint32_t j = j0; !dot_cols && j < j1; j++) {
 		float out[SIM_DOT_MAX_ROWS];
 
 		dot(w->ne[0], sim_tensor_row(w, j, 0, 0), &xr, 1, out);

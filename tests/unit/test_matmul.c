@@ -393,6 +393,59 @@ static void matmul_simd_paths_are_available(void **state)
 	}
 }
 
+/* dot_cols (consecutive weight rows, M = 1) gives each row the bits of dot() */
+static void matmul_dot_cols_is_bit_identical_to_dot(void **state)
+{
+	static const uint32_t dts[] = { ANPU_DTYPE_Q4_0, ANPU_DTYPE_Q5_0, ANPU_DTYPE_Q8_0,
+					ANPU_DTYPE_Q4_K, ANPU_DTYPE_Q5_K, ANPU_DTYPE_Q6_K };
+	static const size_t ks[] = { 256, 768, 1024 };
+	const unsigned int ncols = 5;
+	const char *prev = sim_kernels_get()->name;
+	int ran = 0;
+
+	(void)state;
+	for (int p = 0; p < N_PATHS; p++) {
+		if (!sim_kernels_supported(paths[p]) || sim_kernels_select(paths[p]))
+			continue;
+		const struct sim_kernels *kn = sim_kernels_get();
+
+		for (size_t t = 0; t < sizeof(dts) / sizeof(dts[0]); t++) {
+			if (!kn->dot_cols[dts[t]])
+				continue;
+			for (size_t i = 0; i < sizeof(ks) / sizeof(ks[0]); i++) {
+				struct mm_case c;
+				const size_t k = ks[i], rb = ref_row_bytes(dts[t], k);
+				enum sim_act act = sim_kernels_act(kn, dts[t]);
+				void *xq = aligned_alloc(64, sim_act_row_bytes(act, k) + 64);
+				const void *xr = xq;
+				float got[5], want;
+
+				assert_non_null(xq);
+				case_init(&c, dts[t], k, ncols, 1, 500 + 10 * t + i);
+				if (act == SIM_ACT_Q8K)
+					kn->quantize_q8K(c.x, xq, k);
+				else if (act == SIM_ACT_Q8X2)
+					kn->quantize_q8x2(c.x, xq, k);
+				else
+					kn->quantize_q8x4(c.x, xq, k);
+				kn->dot_cols[dts[t]](k, c.w, rb, ncols, xq, got);
+				for (unsigned int j = 0; j < ncols; j++) {
+					kn->dot[dts[t]](k, c.w + j * rb, &xr, 1, &want);
+					assert_memory_equal(&want, &got[j], sizeof(want));
+				}
+				ran++;
+				case_free(&c);
+				free(xq);
+			}
+		}
+	}
+	sim_kernels_select(prev);
+	if (!ran) {
+		printf("no SIMD path this CPU runs has a columns (dot_cols) kernel\n");
+		skip();
+	}
+}
+
 /* dot_w2 (two weight rows, M = 1) gives each row the bits of dot() */
 static void matmul_dot_w2_is_bit_identical_to_dot(void **state)
 {
@@ -737,6 +790,7 @@ int main(void)
 		cmocka_unit_test(matmul_kquants_give_portable_bits_on_every_path),
 		cmocka_unit_test(matmul_x86_paths_give_the_same_bits_for_32_element_blocks),
 		cmocka_unit_test(matmul_simd_paths_are_available),
+		cmocka_unit_test(matmul_dot_cols_is_bit_identical_to_dot),
 		cmocka_unit_test(matmul_dot_w2_is_bit_identical_to_dot),
 		cmocka_unit_test(matmul_dot_panel_is_bit_identical_to_dot),
 		cmocka_unit_test(matmul_check_accepts_valid_op),
