@@ -107,6 +107,12 @@ struct sim_kernels {
 			       uint32_t n, uint32_t hd, float scale);
 	void (*att_accum_f16)(float *acc, const float *p, const uint16_t *rows, size_t stride,
 			      uint32_t n, uint32_t hd);
+	/*
+	 * RMSNORM of one row (sim/ops/op_rmsnorm.c's definition: the sum of
+	 * squares in double in 4 interleaved partial sums, lane i % 4, then
+	 * y[i] = (x[i] * scale) * w[i]): the same bits on every path; y may be x.
+	 */
+	void (*rmsnorm_row)(const float *x, const float *w, float *y, uint32_t n, float eps);
 	/* SWIGLU: y[i] = sim_swiglu1(g[i], u[i]), i < n (att_exp.h; the same bits on every path) */
 	void (*swiglu)(float *y, const float *g, const float *u, uint32_t n);
 };

@@ -314,6 +314,25 @@ static void att_f16_to_f32(float *dst, const uint8_t *src, uint32_t n)
 #define ATT_H2F sim_f16_to_f32
 #include "att_vec.inc"
 
+/* RMSNORM's row as sim/ops/op_rmsnorm.c defines it */
+static void rmsnorm_row(const float *x, const float *w, float *y, uint32_t n,
+			float eps)
+{
+	double s[4] = { 0, 0, 0, 0 };
+	uint32_t i;
+	float scale;
+
+	for (i = 0; i + 4 <= n; i += 4)
+		for (unsigned int l = 0; l < 4; l++)
+			s[l] += (double)x[i + l] * x[i + l];
+	for (; i < n; i++)
+		s[i & 3] += (double)x[i] * x[i];
+	scale = (float)(1.0 / sqrt(((s[0] + s[1]) + (s[2] + s[3])) / n + eps));
+	for (i = 0; i < n; i++)
+		y[i] = (x[i] * scale) * w[i];
+}
+
+
 const struct sim_kernels sim_kernels_portable = {
 	.name = "portable",
 	.dot = {
@@ -337,5 +356,6 @@ const struct sim_kernels sim_kernels_portable = {
 	.att_accum = att_accum,
 	.att_scores_f16 = att_scores_f16,
 	.att_accum_f16 = att_accum_f16,
+	.rmsnorm_row = rmsnorm_row,
 	.swiglu = att_swiglu,
 };

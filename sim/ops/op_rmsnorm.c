@@ -10,12 +10,14 @@
  * y may be the very same tensor as x (in place). Qwen3's per-head q/k norm is
  * this op on a [head_dim, n_head * M] view.
  * Rows are spread over the worker pool; each row is computed by one task in
- * a fixed order, so results do not depend on the thread count.
+ * a fixed order, so results do not depend on the thread count. The row loop
+ * is the kernel path's rmsnorm_row (the same bits on every path).
  * Errors: DTYPE if any tensor is not F32; SHAPE if w is not [D,1,1,1] or y's
  * shape differs from x's; PARAM if eps is not finite or <= 0.
  */
 #include <math.h>
 
+#include "../kernels/kernels.h"
 #include "../sim_ops.h"
 #include "../sim_pool.h"
 
@@ -47,23 +49,6 @@ static uint32_t rmsnorm_check(const struct sim_op *op, uint64_t *fault_addr)
 	return 0;
 }
 
-static void rmsnorm_row(const float *x, const float *w, float *y, uint32_t n,
-			float eps)
-{
-	double s[4] = { 0, 0, 0, 0 };
-	uint32_t i;
-	float scale;
-
-	for (i = 0; i + 4 <= n; i += 4)
-		for (unsigned int l = 0; l < 4; l++)
-			s[l] += (double)x[i + l] * x[i + l];
-	for (; i < n; i++)
-		s[i & 3] += (double)x[i] * x[i];
-	scale = (float)(1.0 / sqrt(((s[0] + s[1]) + (s[2] + s[3])) / n + eps));
-	for (i = 0; i < n; i++)
-		y[i] = (x[i] * scale) * w[i];
-}
-
 struct rmsnorm_job {
 	const struct sim_op *op;
 	uint64_t rows;
@@ -77,10 +62,11 @@ static void rmsnorm_task(void *ctx, uint32_t task, unsigned int thread)
 	uint64_t r0 = job->rows * task / job->n_tasks;
 	uint64_t r1 = job->rows * (task + 1) / job->n_tasks;
 	const float *w = (const float *)op->t[1].data;
+	const struct sim_kernels *k = sim_kernels_get();
 
 	(void)thread;
 	for (uint64_t r = r0; r < r1; r++)
-		rmsnorm_row((const float *)sim_tensor_flat_row(&op->t[0], r), w,
+		k->rmsnorm_row((const float *)sim_tensor_flat_row(&op->t[0], r), w,
 			    (float *)sim_tensor_flat_row(&op->t[2], r),
 			    op->t[0].ne[0], op->params.rmsnorm.eps);
 }

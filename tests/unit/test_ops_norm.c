@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "../ref/ref_ops.h"
+#include "sim/kernels/kernels.h"
 
 static void make_rmsnorm(struct sim_op *op, const uint32_t x_ne[4],
 			 uint32_t pad, float eps, int in_place)
@@ -133,6 +134,40 @@ static void test_rmsnorm_bit_identical_for_1_2_3_threads(void **state)
 	}
 	free(a);
 	free(b);
+}
+
+/*
+ * Every SIMD path's row loop gives the portable bits: row lengths with and
+ * without a tail of 4 and of 8, in place and not, rows of very different
+ * magnitudes.
+ */
+static void test_rmsnorm_same_bits_on_every_path(void **state)
+{
+	static const char *const paths[] = { "portable", "avx2", "avx512" };
+	static const uint32_t ds[] = { 1, 7, 12, 64, 128, 131, 896, 1024 };
+	const char *prev = sim_kernels_get()->name;
+	float x[1024], w[1024], want[1024], got[1024];
+
+	(void)state;
+	ref_fill_uniform(x, 1024, 3, -3.0f, 3.0f);
+	ref_fill_uniform(w, 1024, 4, 0.5f, 1.5f);
+	for (int i = 0; i < 1024; i += 17)
+		x[i] *= 1e6f;
+	for (size_t d = 0; d < sizeof(ds) / sizeof(ds[0]); d++) {
+		assert_int_equal(sim_kernels_select("portable"), 0);
+		sim_kernels_get()->rmsnorm_row(x, w, want, ds[d], 1e-6f);
+		for (size_t p = 1; p < sizeof(paths) / sizeof(paths[0]); p++) {
+			if (!sim_kernels_supported(paths[p]))
+				continue;
+			assert_int_equal(sim_kernels_select(paths[p]), 0);
+			sim_kernels_get()->rmsnorm_row(x, w, got, ds[d], 1e-6f);
+			assert_memory_equal(want, got, ds[d] * sizeof(float));
+			memcpy(got, x, ds[d] * sizeof(float));
+			sim_kernels_get()->rmsnorm_row(got, w, got, ds[d], 1e-6f);
+			assert_memory_equal(want, got, ds[d] * sizeof(float));
+		}
+	}
+	assert_int_equal(sim_kernels_select(prev), 0);
 }
 
 static void test_rmsnorm_rejects_bad_eps(void **state)
@@ -313,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_rmsnorm_in_place),
 		cmocka_unit_test(test_rmsnorm_many_rows_uses_pool),
 		cmocka_unit_test(test_rmsnorm_bit_identical_for_1_2_3_threads),
+		cmocka_unit_test(test_rmsnorm_same_bits_on_every_path),
 		cmocka_unit_test(test_rmsnorm_rejects_bad_eps),
 		cmocka_unit_test(test_rmsnorm_rejects_weight_shape),
 		cmocka_unit_test(test_rmsnorm_rejects_output_shape),
