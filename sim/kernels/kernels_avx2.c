@@ -395,16 +395,23 @@ static inline void kq45_unpack_scales(const uint8_t *sc12, struct kq_unpacked *u
 	_mm_store_si128((__m128i *)u->pair, _mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)));
 }
 
+/* Q4_K and Q5_K: the quants (@q, unpacked), scales and mins, d and dmin */
+static inline void kq45_unpack(const __m256i q[8], const uint8_t *scales, uint16_t d,
+			       uint16_t dmin, struct kq_unpacked *u)
+{
+	kq_store_quants(u, q);
+	kq45_unpack_scales(scales, u);
+	u->d = f16_to_f32(d);
+	u->dmin = f16_to_f32(dmin);
+}
+
 static inline void q4k_unpack(const void *row, size_t i, struct kq_unpacked *u)
 {
 	const struct sim_block_q4_K *b = (const struct sim_block_q4_K *)row + i;
 	__m256i q[8];
 
 	unpack_q4_K(b, q);
-	kq_store_quants(u, q);
-	kq45_unpack_scales(b->scales, u);
-	u->d = f16_to_f32(b->d);
-	u->dmin = f16_to_f32(b->dmin);
+	kq45_unpack(q, b->scales, b->d, b->dmin, u);
 }
 
 static inline void q5k_unpack(const void *row, size_t i, struct kq_unpacked *u)
@@ -413,10 +420,7 @@ static inline void q5k_unpack(const void *row, size_t i, struct kq_unpacked *u)
 	__m256i q[8];
 
 	unpack_q5_K(b, q);
-	kq_store_quants(u, q);
-	kq45_unpack_scales(b->scales, u);
-	u->d = f16_to_f32(b->d);
-	u->dmin = f16_to_f32(b->dmin);
+	kq45_unpack(q, b->scales, b->d, b->dmin, u);
 }
 
 static inline void q6k_unpack(const void *row, size_t i, struct kq_unpacked *u)
@@ -539,22 +543,9 @@ kq_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 	}
 }
 
-#define KQ_PANEL(fn, UNPACK, PER, GRP)						\
-static void fn##_panel(size_t n, const void *w, size_t w_stride, unsigned int nw, \
-		       const void *x, unsigned int npanels, float *out)	\
-{										\
-	if (nw == SIM_DOT_MAX_ROWS) {						\
-		kq_panel(n, w, w_stride, SIM_DOT_MAX_ROWS, x, npanels, out, UNPACK, PER, GRP); \
-		return;								\
-	}									\
-	for (unsigned int r = 0; r < nw; r++)					\
-		kq_panel(n, (const uint8_t *)w + r * w_stride, w_stride, 1, x, npanels, \
-			 out + (size_t)SIM_PANEL_ROWS * npanels * r, UNPACK, PER, GRP); \
-}
-
-KQ_PANEL(dot_q4_K, q4k_unpack, 8, 8)
-KQ_PANEL(dot_q5_K, q5k_unpack, 8, 4)
-KQ_PANEL(dot_q6_K, q6k_unpack, 4, 2)
+DOT_PANEL(dot_q4_K_panel, kq_panel, q4k_unpack, 8, 8)
+DOT_PANEL(dot_q5_K_panel, kq_panel, q5k_unpack, 8, 4)
+DOT_PANEL(dot_q6_K_panel, kq_panel, q6k_unpack, 4, 2)
 
 /*
  * Q4_0/Q5_0/Q8_0 panels: struct sim_xpanel_q8 per block. A block's sum for 8
@@ -701,22 +692,9 @@ q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 	q32_panel_finish(part, nw, npanels, out);
 }
 
-#define Q32_PANEL(fn, UNPACK, GRP, Q8)						\
-static void fn##_panel(size_t n, const void *w, size_t w_stride, unsigned int nw, \
-		       const void *x, unsigned int npanels, float *out)	\
-{										\
-	if (nw == SIM_DOT_MAX_ROWS) {						\
-		q32_panel(n, w, w_stride, SIM_DOT_MAX_ROWS, x, npanels, out, UNPACK, GRP, Q8); \
-		return;								\
-	}									\
-	for (unsigned int r = 0; r < nw; r++)					\
-		q32_panel(n, (const uint8_t *)w + r * w_stride, w_stride, 1, x, npanels, \
-			  out + (size_t)SIM_PANEL_ROWS * npanels * r, UNPACK, GRP, Q8); \
-}
-
-Q32_PANEL(dot_q4_0, q4_0_unpack_blk, 4, 0)
-Q32_PANEL(dot_q5_0, q5_0_unpack_blk, 4, 0)
-Q32_PANEL(dot_q8_0, q8_0_unpack_blk, 1, 1)
+DOT_PANEL(dot_q4_0_panel, q32_panel, q4_0_unpack_blk, 4, 0)
+DOT_PANEL(dot_q5_0_panel, q32_panel, q5_0_unpack_blk, 4, 0)
+DOT_PANEL(dot_q8_0_panel, q32_panel, q8_0_unpack_blk, 1, 1)
 
 const struct sim_kernels sim_kernels_avx2 = {
 	.name = "avx2",

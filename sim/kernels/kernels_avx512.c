@@ -968,22 +968,9 @@ kq_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 	}
 }
 
-#define KQ_PANEL512(fn, UNPACK, Q6)						\
-static void fn##_panel(size_t n, const void *w, size_t w_stride, unsigned int nw, \
-		       const void *x, unsigned int npanels, float *out)	\
-{										\
-	if (nw == SIM_DOT_MAX_ROWS) {						\
-		kq_panel(n, w, w_stride, SIM_DOT_MAX_ROWS, x, npanels, out, UNPACK, Q6); \
-		return;								\
-	}									\
-	for (unsigned int r = 0; r < nw; r++)					\
-		kq_panel(n, (const uint8_t *)w + r * w_stride, w_stride, 1, x, npanels, \
-			 out + (size_t)SIM_PANEL_ROWS * npanels * r, UNPACK, Q6); \
-}
-
-KQ_PANEL512(dot_q4_K, q4k_unpack, 0)
-KQ_PANEL512(dot_q5_K, q5k_unpack, 0)
-KQ_PANEL512(dot_q6_K, q6k_unpack, 1)
+DOT_PANEL(dot_q4_K_panel, kq_panel, q4k_unpack, 0)
+DOT_PANEL(dot_q5_K_panel, kq_panel, q5k_unpack, 0)
+DOT_PANEL(dot_q6_K_panel, kq_panel, q6k_unpack, 1)
 
 /*
  * Q4_0/Q5_0 panels: struct sim_xpanel_q8 per block, x rows in lanes as for
@@ -1100,19 +1087,6 @@ q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 	q32_panel_finish(part, nw, npanels, out);
 }
 
-#define Q32_PANEL512(fn, UNPACK)						\
-static void fn##_panel(size_t n, const void *w, size_t w_stride, unsigned int nw, \
-		       const void *x, unsigned int npanels, float *out)	\
-{										\
-	if (nw == SIM_DOT_MAX_ROWS) {						\
-		q32_panel(n, w, w_stride, SIM_DOT_MAX_ROWS, x, npanels, out, UNPACK); \
-		return;								\
-	}									\
-	for (unsigned int r = 0; r < nw; r++)					\
-		q32_panel(n, (const uint8_t *)w + r * w_stride, w_stride, 1, x, npanels, \
-			  out + (size_t)SIM_PANEL_ROWS * npanels * r, UNPACK);	\
-}
-
 /*
  * Q8_0 panels: x is stored as x + 128 (unsigned), so a weight dword is the
  * signed operand and broadcasts straight from the block; each block's sum
@@ -1199,20 +1173,9 @@ q8_0_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 	q32_panel_finish(part, nw, npanels, out);
 }
 
-static void dot_q8_0_panel(size_t n, const void *w, size_t w_stride, unsigned int nw,
-			   const void *x, unsigned int npanels, float *out)
-{
-	if (nw == SIM_DOT_MAX_ROWS) {
-		q8_0_panel(n, w, w_stride, SIM_DOT_MAX_ROWS, x, npanels, out);
-		return;
-	}
-	for (unsigned int r = 0; r < nw; r++)
-		q8_0_panel(n, (const uint8_t *)w + r * w_stride, w_stride, 1, x, npanels,
-			   out + (size_t)SIM_PANEL_ROWS * npanels * r);
-}
-
-Q32_PANEL512(dot_q4_0, q4_0_unpack_blk)
-Q32_PANEL512(dot_q5_0, q5_0_unpack_blk)
+DOT_PANEL(dot_q8_0_panel, q8_0_panel)
+DOT_PANEL(dot_q4_0_panel, q32_panel, q4_0_unpack_blk)
+DOT_PANEL(dot_q5_0_panel, q32_panel, q5_0_unpack_blk)
 
 const struct sim_kernels sim_kernels_avx512 = {
 	.name = "avx512",

@@ -393,6 +393,25 @@ static void matmul_simd_paths_are_available(void **state)
 	}
 }
 
+/* x (k floats) in the activation form path @kn's dot kernels take for @dtype */
+static void quantize_for(const struct sim_kernels *kn, uint32_t dtype, const float *x, size_t k,
+			 void *dst)
+{
+	switch (sim_kernels_act(kn, dtype)) {
+	case SIM_ACT_Q8K:
+		kn->quantize_q8K(x, dst, k);
+		break;
+	case SIM_ACT_Q8X2:
+		kn->quantize_q8x2(x, dst, k);
+		break;
+	case SIM_ACT_Q8X4:
+		kn->quantize_q8x4(x, dst, k);
+		break;
+	default:
+		fail_msg("dtype %u: not a quantized x form", dtype);
+	}
+}
+
 /* dot_cols (consecutive weight rows, M = 1) gives each row the bits of dot() */
 static void matmul_dot_cols_is_bit_identical_to_dot(void **state)
 {
@@ -422,12 +441,7 @@ static void matmul_dot_cols_is_bit_identical_to_dot(void **state)
 
 				assert_non_null(xq);
 				case_init(&c, dts[t], k, ncols, 1, 500 + 10 * t + i);
-				if (act == SIM_ACT_Q8K)
-					kn->quantize_q8K(c.x, xq, k);
-				else if (act == SIM_ACT_Q8X2)
-					kn->quantize_q8x2(c.x, xq, k);
-				else
-					kn->quantize_q8x4(c.x, xq, k);
+				quantize_for(kn, dts[t], c.x, k, xq);
 				kn->dot_cols[dts[t]](k, c.w, rb, ncols, xq, got);
 				for (unsigned int j = 0; j < ncols; j++) {
 					kn->dot[dts[t]](k, c.w + j * rb, &xr, 1, &want);
@@ -516,14 +530,8 @@ static void panel_rows(const struct sim_kernels *kn, uint32_t dtype, const float
 	const size_t pbytes = units * (kq ? sizeof(struct sim_xpanel_q8K) : sizeof(struct sim_xpanel_q8));
 	const void *rows[SIM_PANEL_ROWS];
 
-	for (unsigned int l = 0; l < nx; l++) {
-		if (kq)
-			kn->quantize_q8K(xf + l * k, (void *)(xrows + l * row_bytes), k);
-		else if (dtype == ANPU_DTYPE_Q8_0)
-			kn->quantize_q8x2(xf + l * k, (void *)(xrows + l * row_bytes), k);
-		else
-			kn->quantize_q8x4(xf + l * k, (void *)(xrows + l * row_bytes), k);
-	}
+	for (unsigned int l = 0; l < nx; l++)
+		quantize_for(kn, dtype, xf + l * k, k, xrows + l * row_bytes);
 	for (unsigned int q = 0; q < nx / SIM_PANEL_ROWS; q++) {
 		struct sim_xblock_q8 *blk[SIM_PANEL_ROWS];
 
