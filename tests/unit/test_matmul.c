@@ -435,7 +435,7 @@ static void matmul_dot_cols_is_bit_identical_to_dot(void **state)
 				struct mm_case c;
 				const size_t k = ks[i], rb = ref_row_bytes(dts[t], k);
 				enum sim_act act = sim_kernels_act(kn, dts[t]);
-				void *xq = aligned_alloc(64, sim_act_row_bytes(act, k) + 64);
+				void *xq = aligned_alloc(64, (sim_act_row_bytes(act, k) + 127) & ~(size_t)63);
 				const void *xr = xq;
 				float got[5], want;
 
