@@ -47,11 +47,10 @@ static inline __m256i bcast32(const void *p)
 /* ---- Q4_0/Q5_0 rows against struct sim_xquad_q8, Q8_0 against sim_xpair_q8 ---- */
 
 /*
- * Whole block sums of a group of 16 blocks in partial order from 8 vectors
- * that each hold two blocks' 4-lane parts: v[i] lanes 0..3 are parts of
- * block a(i), lanes 4..7 of block b(i). The result's lanes are
- * [a(0), a(1), a(2), a(3) | b(0), b(1), b(2), b(3)] summed whole (and the
- * same for v[4..7]). Exact integer adds.
+ * Eight whole block sums in partial order from 4 vectors that each hold two
+ * blocks' 4-lane parts: v[i] lanes 0..3 are parts of block a(i), lanes 4..7
+ * of block b(i). The result's lanes are [a(0), a(1), a(2), a(3) | b(0),
+ * b(1), b(2), b(3)], each summed whole. Exact integer adds.
  */
 static inline __m256i sums4x2(const __m256i *v)
 {
@@ -94,7 +93,7 @@ static inline uint64_t f16x4(const uint8_t *B, const int bs, const unsigned int 
 	return v;
 }
 
-/* blocks' scales in partial order: partial 8k + 4m + l is block first(k, m) + l * step */
+/* 8 blocks' scales: lane l < 4 of block first0 + l * step, lane 4 + l of first1 + l * step */
 static inline __m256 f16x8(const uint8_t *B, const int bs, const unsigned int first0,
 			   const unsigned int first1, const unsigned int step,
 			   const unsigned int left)
