@@ -167,8 +167,14 @@ q4x_group(const uint8_t *B, const int bs, const unsigned int left,
 		const unsigned int q = i / 2, j = i % 2;
 		__m256i lo, hi;
 
-		q4x_pair(2 * i < left ? B + 2 * i * bs : NULL,
-			 2 * i + 1 < left ? B + (2 * i + 1) * bs : NULL, bs, &lo, &hi);
+		if (2 * i >= left) {	/* past the row's end (a constant for the usual K) */
+#pragma GCC unroll 4
+			for (unsigned int r = 0; r < nx; r++)
+				s[r][4 * j + q] = _mm256_setzero_si256();
+			continue;
+		}
+		q4x_pair(B + 2 * i * bs, 2 * i + 1 < left ? B + (2 * i + 1) * bs : NULL,
+			 bs, &lo, &hi);
 #pragma GCC unroll 4
 		for (unsigned int r = 0; r < nx; r++) {	/* <= 2 * 7874: no int16 overflow */
 			const __m256i p = _mm256_add_epi16(
@@ -205,15 +211,17 @@ prefetch_group(const uint8_t *B, const int bs)
 		prefetch_w(B + 64 * l);
 }
 
-/* x rows are whole groups (zero past the end), so only weights are cut short */
+/*
+ * acc[r][0..1]: the 16 partial sums of x row r < nx, not yet combined. x
+ * rows are whole groups (zero past the end), so only weights are cut short.
+ */
 static inline __attribute__((always_inline)) void
-q4x_rows(size_t n, const void *w, const void *const *x, float *out, const unsigned int nx,
-	 const int bs, const int offi)
+q4x_acc(size_t n, const void *w, const void *const *x, __m256 (*acc)[2], const unsigned int nx,
+	const int bs, const int offi)
 {
 	const uint8_t *B = w;
 	const size_t nb = n / SIM_QK;
 	const struct sim_xquad_q8 *xq[R];
-	__m256 acc[R][2];
 	size_t b0;
 
 #pragma GCC unroll 4
@@ -239,9 +247,44 @@ q4x_rows(size_t n, const void *w, const void *const *x, float *out, const unsign
 		else
 			q4x_group(B + b0 * bs, bs, left, xq, offi, acc, nx);
 	}
+}
+
+static inline __attribute__((always_inline)) void
+q4x_rows(size_t n, const void *w, const void *const *x, float *out, const unsigned int nx,
+	 const int bs, const int offi)
+{
+	__m256 acc[R][2];
+
+	q4x_acc(n, w, x, acc, nx, bs, offi);
 #pragma GCC unroll 4
 	for (unsigned int r = 0; r < nx; r++)
 		out[r] = partials_sum(acc[r]);
+}
+
+/*
+ * A dot_cols kernel from an always-inline ACC(n, w, x, acc, 1, ...) (q4x_acc,
+ * q8x_acc): the partials of 8 columns first, then their 8 reductions, so a
+ * column's last fma -> horizontal sum latency does not hold up the next
+ * column. With the skip of blocks past a row's end in the group kernels,
+ * ns per 32 weights at K = 896 (columns of 28 blocks, hot in L2):
+ * Q5_0 1.57 -> 1.30, Q4_0 0.81 -> 0.71, Q8_0 1.17 -> 0.95.
+ */
+#define PARTIALS_COLS(name, ACC, ...)						\
+static void name(size_t n, const void *w, size_t w_stride, unsigned int ncols,	\
+		 const void *x, float *out)					\
+{										\
+	const void *const xr[1] = { x };					\
+	__m256 acc[8][2];							\
+										\
+	for (unsigned int c0 = 0; c0 < ncols; c0 += 8) {			\
+		const unsigned int m = ncols - c0 < 8 ? ncols - c0 : 8;		\
+										\
+		for (unsigned int c = 0; c < m; c++)				\
+			ACC(n, (const uint8_t *)w + (c0 + c) * w_stride, xr,	\
+			    &acc[c], 1, ##__VA_ARGS__);				\
+		for (unsigned int c = 0; c < m; c++)				\
+			out[c0 + c] = partials_sum(acc[c]);			\
+	}									\
 }
 
 #define ROWS_1_4(fn, ROWS, ...)							\
@@ -268,8 +311,8 @@ static void fn(size_t n, const void *w, const void *const *x, unsigned int nx,	\
 
 ROWS_1_4(dot_q4_0_x4, q4x_rows, (int)sizeof(struct sim_block_q4_0), SIM_XQUAD_OFF8)
 ROWS_1_4(dot_q5_0_x4, q4x_rows, (int)sizeof(struct sim_block_q5_0), SIM_XQUAD_OFF16)
-DOT_COLS(dot_q4_0_x4_cols, q4x_rows, (int)sizeof(struct sim_block_q4_0), SIM_XQUAD_OFF8)
-DOT_COLS(dot_q5_0_x4_cols, q4x_rows, (int)sizeof(struct sim_block_q5_0), SIM_XQUAD_OFF16)
+PARTIALS_COLS(dot_q4_0_x4_cols, q4x_acc, (int)sizeof(struct sim_block_q4_0), SIM_XQUAD_OFF8)
+PARTIALS_COLS(dot_q5_0_x4_cols, q4x_acc, (int)sizeof(struct sim_block_q5_0), SIM_XQUAD_OFF16)
 
 /*
  * Q8_0: each block in one ymm, |w| against x with w's signs (exact, no
@@ -302,7 +345,14 @@ q8x_group(const struct sim_block_q8_0 *b, const unsigned int left,
 #pragma GCC unroll 8
 		for (unsigned int i = 0; i < 8; i++) {	/* s[i / 2 + 4 (i % 2)]: block 8k + i */
 			const unsigned int blk = 8 * k + i;
-			const __m256i wv = blk < left ? load256(b[blk].qs) : _mm256_setzero_si256();
+
+			if (blk >= left) {	/* past the row's end (a constant for the usual K) */
+#pragma GCC unroll 4
+				for (unsigned int r = 0; r < nx; r++)
+					s[r][i / 2 + 4 * (i % 2)] = _mm256_setzero_si256();
+				continue;
+			}
+			const __m256i wv = load256(b[blk].qs);
 
 #pragma GCC unroll 4
 			for (unsigned int r = 0; r < nx; r++)
@@ -322,12 +372,11 @@ q8x_group(const struct sim_block_q8_0 *b, const unsigned int left,
 }
 
 static inline __attribute__((always_inline)) void
-q8x_rows(size_t n, const void *w, const void *const *x, float *out, const unsigned int nx)
+q8x_acc(size_t n, const void *w, const void *const *x, __m256 (*acc)[2], const unsigned int nx)
 {
 	const struct sim_block_q8_0 *b = w;
 	const size_t nb = n / SIM_QK;
 	const struct sim_xpair_q8 *xp[R];
-	__m256 acc[R][2];
 	size_t b0;
 
 #pragma GCC unroll 4
@@ -353,13 +402,21 @@ q8x_rows(size_t n, const void *w, const void *const *x, float *out, const unsign
 		else
 			q8x_group(&b[b0], left, xp, acc, nx);
 	}
+}
+
+static inline __attribute__((always_inline)) void
+q8x_rows(size_t n, const void *w, const void *const *x, float *out, const unsigned int nx)
+{
+	__m256 acc[R][2];
+
+	q8x_acc(n, w, x, acc, nx);
 #pragma GCC unroll 4
 	for (unsigned int r = 0; r < nx; r++)
 		out[r] = partials_sum(acc[r]);
 }
 
 ROWS_1_4(dot_q8_0_x2, q8x_rows)
-DOT_COLS(dot_q8_0_x2_cols, q8x_rows)
+PARTIALS_COLS(dot_q8_0_x2_cols, q8x_acc)
 
 /* ---- panels (prefill): 16 x rows in lanes, two halves of 8 ---- */
 
