@@ -18,6 +18,8 @@ void sim_cp_fini(struct sim_cp *cp)
 {
 	free(cp->stream);
 	free(cp->ops);
+	free(cp->rope.cs);
+	free(cp->rope.freq);
 	memset(cp, 0, sizeof(*cp));
 }
 
@@ -66,6 +68,7 @@ void sim_cp_run(struct sim_cp *cp, const struct sim_cp_job *job, struct sim_cp_r
 	struct sim_cp_error err;
 	struct sim_exec ex = {
 		.pool = job->pool,
+		.rope = &cp->rope,
 		.clock_ns = job->clock_ns,
 		.clock_ctx = job->clock_ctx,
 	};

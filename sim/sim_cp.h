@@ -26,6 +26,7 @@ struct sim_cp {
 	size_t stream_cap;
 	struct sim_op *ops;	/* decoded, validated ops */
 	size_t ops_cap;
+	struct sim_rope_table rope;	/* ROPE's angles, reused between ops */
 };
 
 struct sim_cp_job {

@@ -44,9 +44,29 @@ struct sim_op {
 	uint32_t pos;		/* the op's step scalar, resolved (0 if none) */
 };
 
+/*
+ * ROPE's cosines and sines of the last ROPE op that made them, kept for the
+ * next one with the same angles (a layer's k after its q, every layer of a
+ * job): computing them (pow, cos, sin in double) was most of a decode
+ * step's ROPE time. Owned by the command processor; the buffers grow and are
+ * reused.
+ */
+struct sim_rope_table {
+	double *cs;		/* rows x pairs cosines, then as many sines */
+	size_t cap;		/* doubles allocated at cs */
+	float *freq;		/* the frequency factors they were made with */
+	size_t freq_cap;	/* floats allocated at freq */
+	uint64_t pos;		/* position of row 0 */
+	uint32_t rows, n_rot;
+	uint32_t theta_bits, scale_bits;	/* theta_base, freq_scale as bits */
+	int has_freq;
+	int valid;
+};
+
 /* What an op needs while it runs. */
 struct sim_exec {
 	struct sim_pool *pool;
+	struct sim_rope_table *rope;	/* NULL: every ROPE op computes its angles */
 	/* device clock for TIMESTAMP */
 	uint64_t (*clock_ns)(void *clock_ctx);
 	void *clock_ctx;

@@ -115,6 +115,8 @@ struct sim_kernels {
 	void (*rmsnorm_row)(const float *x, const float *w, float *y, uint32_t n, float eps);
 	/* SWIGLU: y[i] = sim_swiglu1(g[i], u[i]), i < n (att_exp.h; the same bits on every path) */
 	void (*swiglu)(float *y, const float *g, const float *u, uint32_t n);
+	/* F32 -> F16 of n values: sim_f32_to_f16()'s bits (NaN: a quiet NaN, no payload) */
+	void (*f32_to_f16)(uint16_t *dst, const float *src, uint32_t n);
 };
 
 enum sim_act {

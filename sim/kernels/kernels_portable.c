@@ -333,6 +333,12 @@ static void rmsnorm_row(const float *x, const float *w, float *y, uint32_t n,
 }
 
 
+static void f32_to_f16(uint16_t *dst, const float *src, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		dst[i] = sim_f32_to_f16(src[i]);
+}
+
 const struct sim_kernels sim_kernels_portable = {
 	.name = "portable",
 	.dot = {
@@ -358,4 +364,5 @@ const struct sim_kernels sim_kernels_portable = {
 	.att_accum_f16 = att_accum_f16,
 	.rmsnorm_row = rmsnorm_row,
 	.swiglu = att_swiglu,
+	.f32_to_f16 = f32_to_f16,
 };

@@ -12,7 +12,7 @@
  */
 #include <string.h>
 
-#include "../sim_fp16.h"
+#include "../kernels/kernels.h"
 #include "../sim_ops.h"
 #include "../sim_pool.h"
 
@@ -47,6 +47,7 @@ static uint32_t kv_store_check(const struct sim_op *op, uint64_t *fault_addr)
 
 struct kv_store_job {
 	const struct sim_op *op;
+	const struct sim_kernels *kern;	/* f32_to_f16 */
 	uint32_t n_tasks;
 };
 
@@ -67,17 +68,14 @@ static void kv_store_task(void *ctx, uint32_t task, unsigned int thread)
 		if (cache->dtype == ANPU_DTYPE_F32) {
 			memcpy(d, s, 4 * (size_t)n);
 		} else {
-			uint16_t *h = (uint16_t *)d;
-
-			for (uint32_t i = 0; i < n; i++)
-				h[i] = sim_f32_to_f16(s[i]);
+			job->kern->f32_to_f16((uint16_t *)(void *)d, s, n);
 		}
 	}
 }
 
 static uint32_t kv_store_run(struct sim_exec *ex, const struct sim_op *op)
 {
-	struct kv_store_job job = { .op = op };
+	struct kv_store_job job = { .op = op, .kern = sim_kernels_get() };
 	uint64_t rows = op->t[0].ne[1];
 	uint64_t n = rows * op->t[0].ne[0] / KV_STORE_TASK_ELEMS;
 

@@ -18,13 +18,15 @@
  * double and each output is rounded to float once, so positions up to 2^32
  * keep an angle error far below float resolution (about p * 2^-53 rad).
  * Positions are spread over the worker pool; results do not depend on the
- * thread count.
+ * thread count. The cosines and sines are kept (struct sim_rope_table) for
+ * the next ROPE op of the same angles.
  * Errors: DTYPE if x, y or freq is not F32; SHAPE if x.ne[3] != 1, y's
  * shape differs or freq is not [n_rot/2, 1, 1, 1]; PARAM for an unknown mode, an odd n_rot, n_rot < 2 or n_rot >
  * head_dim, or theta_base / freq_scale not finite or <= 0; STEP_PARAM if
  * pos + M - 1 does not fit in 32 bits.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../sim_ops.h"
@@ -83,17 +85,15 @@ static uint32_t rope_check(const struct sim_op *op, uint64_t *fault_addr)
 
 struct rope_job {
 	const struct sim_op *op;
+	const double *cs;	/* the table (rows x pairs cosines, then sines), or NULL */
 };
 
-/* Rotate pairs [i0, i1) of every head of row m. */
-static void rope_chunk(const struct sim_op *op, uint32_t m, uint32_t i0,
-		       uint32_t i1)
+/* cos and sin of the angles of pairs [i0, i1) of row m, in double */
+static void rope_angles(const struct sim_op *op, uint32_t m, uint32_t i0, uint32_t i1,
+			double *c, double *s)
 {
 	const struct anpu_params_rope *p = &op->params.rope;
-	const struct sim_tensor *x = &op->t[0], *y = &op->t[1];
-	double c[ROPE_CHUNK], s[ROPE_CHUNK];
 	double pf = (double)((uint64_t)op->pos + m) * (double)p->freq_scale;
-	uint32_t half = p->n_rot / 2;
 	const float *freq = op->n_tensors > ROPE_FREQ ? (const float *)op->t[ROPE_FREQ].data : NULL;
 
 	for (uint32_t i = i0; i < i1; i++) {
@@ -106,6 +106,16 @@ static void rope_chunk(const struct sim_op *op, uint32_t m, uint32_t i0,
 		c[i - i0] = cos(theta);
 		s[i - i0] = sin(theta);
 	}
+}
+
+/* Rotate pairs [i0, i1) of every head of row m by the angles' c[], s[]. */
+static void rope_rotate(const struct sim_op *op, uint32_t m, uint32_t i0, uint32_t i1,
+			const double *c, const double *s)
+{
+	const struct anpu_params_rope *p = &op->params.rope;
+	const struct sim_tensor *x = &op->t[0], *y = &op->t[1];
+	uint32_t half = p->n_rot / 2;
+
 	for (uint32_t h = 0; h < x->ne[1]; h++) {
 		const float *xr = (const float *)sim_tensor_row(x, h, m, 0);
 		float *yr = (float *)sim_tensor_row(y, h, m, 0);
@@ -129,8 +139,19 @@ static void rope_task(void *ctx, uint32_t m, unsigned int thread)
 	uint32_t n_rot = op->params.rope.n_rot, half = n_rot / 2;
 
 	(void)thread;
-	for (uint32_t i0 = 0; i0 < half; i0 += ROPE_CHUNK)
-		rope_chunk(op, m, i0, i0 + ROPE_CHUNK < half ? i0 + ROPE_CHUNK : half);
+	if (job->cs) {
+		size_t plane = (size_t)x->ne[2] * half;
+
+		rope_rotate(op, m, 0, half, job->cs + (size_t)m * half,
+			    job->cs + plane + (size_t)m * half);
+	}
+	for (uint32_t i0 = 0; !job->cs && i0 < half; i0 += ROPE_CHUNK) {
+		uint32_t i1 = i0 + ROPE_CHUNK < half ? i0 + ROPE_CHUNK : half;
+		double c[ROPE_CHUNK], s[ROPE_CHUNK];
+
+		rope_angles(op, m, i0, i1, c, s);
+		rope_rotate(op, m, i0, i1, c, s);
+	}
 	if (n_rot == x->ne[0])
 		return;
 	for (uint32_t h = 0; h < x->ne[1]; h++) {
@@ -143,9 +164,81 @@ static void rope_task(void *ctx, uint32_t m, unsigned int thread)
 	}
 }
 
+static void rope_table_task(void *ctx, uint32_t m, unsigned int thread)
+{
+	const struct rope_job *job = ctx;
+	const struct sim_op *op = job->op;
+	uint32_t half = op->params.rope.n_rot / 2;
+	double *c = (double *)job->cs + (size_t)m * half;
+
+	(void)thread;
+	rope_angles(op, m, 0, half, c, c + (size_t)op->t[0].ne[2] * half);
+}
+
+static uint32_t f32_bits(float f)
+{
+	uint32_t u;
+
+	memcpy(&u, &f, sizeof(u));
+	return u;
+}
+
+/*
+ * The angles' table for @op: the one @t holds if it was made for the same
+ * positions, n_rot, theta_base, freq_scale and frequency factors, else made
+ * anew (in parallel, a task per row). NULL where there is no table (no @t,
+ * or no memory for it): the rows then compute their own.
+ */
+static const double *rope_table(struct sim_rope_table *t, const struct sim_op *op,
+				struct sim_pool *pool)
+{
+	const struct anpu_params_rope *p = &op->params.rope;
+	uint32_t rows = op->t[0].ne[2], half = p->n_rot / 2;
+	int has_freq = op->n_tensors > ROPE_FREQ;
+	const float *freq = has_freq ? (const float *)op->t[ROPE_FREQ].data : NULL;
+	size_t need = 2 * (size_t)rows * half;
+	struct rope_job job = { .op = op };
+
+	if (!t)
+		return NULL;
+	if (t->valid && t->pos == op->pos && t->rows == rows && t->n_rot == p->n_rot &&
+	    t->theta_bits == f32_bits(p->theta_base) && t->scale_bits == f32_bits(p->freq_scale) &&
+	    t->has_freq == has_freq && (!has_freq || !memcmp(t->freq, freq, 4 * (size_t)half)))
+		return t->cs;
+	t->valid = 0;
+	if (need > t->cap) {
+		double *cs = realloc(t->cs, need * sizeof(*cs));
+
+		if (!cs)
+			return NULL;
+		t->cs = cs;
+		t->cap = need;
+	}
+	if (has_freq && half > t->freq_cap) {
+		float *f = realloc(t->freq, 4 * (size_t)half);
+
+		if (!f)
+			return NULL;
+		t->freq = f;
+		t->freq_cap = half;
+	}
+	job.cs = t->cs;
+	sim_pool_run(pool, rows, rope_table_task, &job);
+	if (has_freq)
+		memcpy(t->freq, freq, 4 * (size_t)half);
+	t->pos = op->pos;
+	t->rows = rows;
+	t->n_rot = p->n_rot;
+	t->theta_bits = f32_bits(p->theta_base);
+	t->scale_bits = f32_bits(p->freq_scale);
+	t->has_freq = has_freq;
+	t->valid = 1;
+	return t->cs;
+}
+
 static uint32_t rope_run(struct sim_exec *ex, const struct sim_op *op)
 {
-	struct rope_job job = { .op = op };
+	struct rope_job job = { .op = op, .cs = rope_table(ex->rope, op, ex->pool) };
 
 	sim_pool_run(ex->pool, op->t[0].ne[2], rope_task, &job);
 	return 0;

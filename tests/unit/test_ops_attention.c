@@ -640,6 +640,47 @@ static void test_kv_store_f16_cache_rounds_nearest_even(void **state)
 	check_kv_store(ANPU_DTYPE_F16, 3);
 }
 
+/*
+ * Every path's F32 -> F16 gives sim_f32_to_f16()'s bits: ties to even, the
+ * largest finite values and what rounds past them, subnormals and their
+ * ties, zeros of both signs, infinities, and NaNs (payloads dropped), in a
+ * length that ends in a partial vector.
+ */
+static void test_f32_to_f16_same_bits_on_every_path(void **state)
+{
+	static const char *const names[] = { "portable", "avx2", "avx512" };
+	static const uint32_t specials[] = {
+		0x3f801000u, 0x3f803000u, 0x477fe000u, 0x477fefffu, 0x477ff000u, 0x47800000u,
+		0x33800000u, 0x33000000u, 0x33000001u, 0x387fc000u, 0x38800000u, 0x387fe000u,
+		0x00000000u, 0x80000000u, 0x7f800000u, 0xff800000u, 0x7fc00000u, 0xffc00001u,
+		0x7f800001u, 0x7fbfffffu, 0x00000001u, 0x80800000u, 0x4b000001u, 0xc77fe000u,
+	};
+	const uint32_t n = 1000 + 3;
+	const char *prev = sim_kernels_get()->name;
+	float src[1003];
+	uint16_t want[1003], got[1003];
+
+	(void)state;
+	ref_fill_uniform(src, n, 11, -70000.0f, 70000.0f);
+	for (uint32_t i = 0; i < 500; i++)
+		src[i] *= 1e-9f;	/* subnormal halves */
+	for (size_t i = 0; i < sizeof(specials) / sizeof(specials[0]); i++) {
+		memcpy(&src[7 * i + 3], &specials[i], 4);
+		memcpy(&src[n - 1 - i], &specials[i], 4);
+	}
+	for (uint32_t i = 0; i < n; i++)
+		want[i] = sim_f32_to_f16(src[i]);
+	for (size_t p = 0; p < sizeof(names) / sizeof(names[0]); p++) {
+		if (!sim_kernels_supported(names[p]))
+			continue;
+		assert_int_equal(sim_kernels_select(names[p]), 0);
+		memset(got, 0, sizeof(got));
+		sim_kernels_get()->f32_to_f16(got, src, n);
+		assert_memory_equal(want, got, sizeof(want));
+	}
+	assert_int_equal(sim_kernels_select(prev), 0);
+}
+
 static void test_kv_store_rejects_pos_past_cache(void **state)
 {
 	struct sim_op op;
@@ -708,6 +749,7 @@ int main(void)
 		cmocka_unit_test(test_attention_rejects_i32_cache),
 		cmocka_unit_test(test_kv_store_f32_cache_rows_at_pos),
 		cmocka_unit_test(test_kv_store_f16_cache_rounds_nearest_even),
+		cmocka_unit_test(test_f32_to_f16_same_bits_on_every_path),
 		cmocka_unit_test(test_kv_store_rejects_pos_past_cache),
 		cmocka_unit_test(test_kv_store_rejects_row_length_mismatch),
 		cmocka_unit_test(test_kv_store_rejects_bf16_cache),

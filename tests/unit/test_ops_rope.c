@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "../ref/ref_ops.h"
+#include "../../sim/sim_pool.h"
 
 struct rope_case {
 	uint32_t head_dim, n_heads, m_rows;
@@ -186,6 +187,69 @@ static void llama3_factors(float *f, uint32_t n)
 		f[i] = 1.0f + 7.0f * (float)i / (float)(n - 1);
 }
 
+/* @c run with @table kept between ops (as the command processor does) into @got */
+static void run_rope_table(const struct rope_case *c, struct sim_rope_table *table,
+			   struct sim_pool *pool, float *got)
+{
+	struct sim_exec ex = { .pool = pool, .rope = table };
+	struct sim_op op;
+	uint64_t n = (uint64_t)c->head_dim * c->n_heads * c->m_rows, fault = 0;
+	float *x = malloc(n * 4);
+
+	make_rope(&op, c);
+	ref_fill_uniform(x, n, 9, -1.5f, 1.5f);
+	ref_tensor_store(&op.t[0], x);
+	assert_int_equal(sim_op_rope.check(&op, &fault), 0);
+	assert_int_equal(sim_op_rope.run(&ex, &op), 0);
+	ref_tensor_load(&op.t[1], got);
+	free_op(&op, c->in_place);
+	free(x);
+}
+
+/*
+ * The angles' table kept from one ROPE op to the next gives every op the bits
+ * it has without one: reused for the same angles, remade when the position,
+ * the row count, n_rot, theta_base, freq_scale or the factors' values change.
+ */
+static void test_rope_angle_table_gives_the_same_bits(void **state)
+{
+	float f1[32], f2[32];
+	const struct rope_case cases[] = {
+		{ 128, 4, 6, ANPU_ROPE_NEOX, 128, 1e6f, 1.0f, 40, 0, 0, NULL },
+		{ 128, 2, 6, ANPU_ROPE_NEOX, 128, 1e6f, 1.0f, 40, 0, 1, NULL },	/* reused */
+		{ 128, 4, 6, ANPU_ROPE_NEOX, 128, 1e6f, 1.0f, 41, 0, 0, NULL },	/* pos */
+		{ 128, 4, 9, ANPU_ROPE_NEOX, 128, 1e6f, 1.0f, 41, 0, 0, NULL },	/* rows */
+		{ 128, 4, 9, ANPU_ROPE_NORMAL, 64, 1e6f, 1.0f, 41, 0, 0, NULL },	/* n_rot */
+		{ 128, 4, 9, ANPU_ROPE_NORMAL, 64, 1e4f, 1.0f, 41, 0, 0, NULL },	/* theta */
+		{ 128, 4, 9, ANPU_ROPE_NORMAL, 64, 1e4f, 0.5f, 41, 0, 0, NULL },	/* scale */
+		{ 128, 4, 9, ANPU_ROPE_NORMAL, 64, 1e4f, 0.5f, 41, 0, 0, f1 },	/* factors */
+		{ 128, 4, 9, ANPU_ROPE_NORMAL, 64, 1e4f, 0.5f, 41, 0, 0, f2 },	/* their values */
+		{ 128, 4, 9, ANPU_ROPE_NORMAL, 64, 1e4f, 0.5f, 41, 0, 0, NULL },
+	};
+	struct sim_rope_table table = { 0 };
+	struct sim_pool *pool = sim_pool_create(2, 0);
+	float *got = malloc(128 * 4 * 9 * 4), *want = malloc(128 * 4 * 9 * 4);
+
+	(void)state;
+	assert_non_null(pool);
+	llama3_factors(f1, 32);
+	for (int i = 0; i < 32; i++)
+		f2[i] = f1[i] * 1.5f;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct rope_case *c = &cases[i];
+
+		run_rope_table(c, &table, pool, got);
+		run_rope(c, 2, want, NULL);
+		assert_memory_equal(got, want, (size_t)c->head_dim * c->n_heads * c->m_rows * 4);
+	}
+	sim_pool_destroy(pool);
+	free(table.cs);
+	free(table.freq);
+	free(got);
+	free(want);
+}
+
+
 static void test_rope_frequency_factors_divide_the_angle(void **state)
 {
 	float f[32];
@@ -314,6 +378,7 @@ int main(void)
 		cmocka_unit_test(test_rope_long_position_accurate),
 		cmocka_unit_test(test_rope_position_zero_is_identity),
 		cmocka_unit_test(test_rope_bit_identical_for_1_2_3_threads),
+		cmocka_unit_test(test_rope_angle_table_gives_the_same_bits),
 		cmocka_unit_test(test_rope_rejects_odd_n_rot),
 		cmocka_unit_test(test_rope_rejects_n_rot_above_head_dim),
 		cmocka_unit_test(test_rope_rejects_unknown_mode),
