@@ -72,6 +72,12 @@
  * 5.9 -> 7.0 ms.
  */
 #define ATT_DIRECT_GROUP	4u
+/*
+ * Query rows a prefill row task serves together: each block of cache rows is
+ * converted (or read) once for all of them and stays in L1 while each row's
+ * scores and sums are formed, row by row, exactly as alone.
+ */
+#define ATT_TASK_ROWS		4u
 
 static uint32_t fault(uint64_t *fault_addr, const struct sim_tensor *t,
 		      uint32_t cause)
@@ -144,6 +150,7 @@ struct attention_job {
 	uint32_t hd, n_head, group;	/* head_dim, query heads, per kv head */
 	uint32_t chunk_heads, chunks;	/* query heads per task, tasks per row and span */
 	uint32_t spans;			/* span tasks: the most spans of any row; else 0 */
+	uint32_t task_rows;		/* row tasks: query rows per task (1 .. ATT_TASK_ROWS) */
 	bool direct;			/* F16 rows read as they are, not converted first */
 	size_t state_floats;		/* one thread's state (struct attention_state) */
 	float *states;			/* threads x state_floats */
@@ -165,33 +172,39 @@ static size_t state_part(size_t floats)
 	return (floats + 15) & ~(size_t)15;
 }
 
-static size_t attention_state_floats(uint32_t heads, uint32_t hd)
+/* One thread's state: @rows query rows' parts, then the shared row buffer. */
+static size_t attention_state_floats(uint32_t heads, uint32_t hd, uint32_t rows)
 {
-	return 2 * state_part((size_t)heads * hd) + state_part((size_t)heads * ATT_BLOCK) +
-	       4 * state_part(heads) + ATT_CHUNK_FLOATS;
+	return rows * (2 * state_part((size_t)heads * hd) +
+		       state_part((size_t)heads * ATT_BLOCK) + 4 * state_part(heads)) +
+	       ATT_CHUNK_FLOATS;
 }
 
+/* st[0 .. job->task_rows - 1]: thread @thread's state of each row of a task */
 static void attention_state_init(struct attention_state *st,
 				 const struct attention_job *job, unsigned int thread)
 {
 	float *p = job->states + thread * job->state_floats;
 	size_t heads = job->chunk_heads, hd = job->hd;
+	float *rows = p + job->state_floats - ATT_CHUNK_FLOATS;
 
-	st->acc = p;
-	p += state_part(heads * hd);
-	st->macc = p;
-	p += state_part(heads * hd);
-	st->s = p;
-	p += state_part(heads * ATT_BLOCK);
-	st->max = p;
-	p += state_part(heads);
-	st->sum = p;
-	p += state_part(heads);
-	st->mmax = p;
-	p += state_part(heads);
-	st->msum = p;
-	p += state_part(heads);
-	st->rows = p;
+	for (uint32_t r = 0; r < job->task_rows; r++) {
+		st[r].acc = p;
+		p += state_part(heads * hd);
+		st[r].macc = p;
+		p += state_part(heads * hd);
+		st[r].s = p;
+		p += state_part(heads * ATT_BLOCK);
+		st[r].max = p;
+		p += state_part(heads);
+		st[r].sum = p;
+		p += state_part(heads);
+		st[r].mmax = p;
+		p += state_part(heads);
+		st[r].msum = p;
+		p += state_part(heads);
+		st[r].rows = rows;
+	}
 }
 
 static size_t cache_elem_bytes(const struct sim_tensor *c)
@@ -299,104 +312,158 @@ static void prefetch_some(struct att_prefetch *pf, uint32_t lines)
 }
 
 /*
- * Cache rows j0 .. j0 + nb - 1 (nb <= ATT_BLOCK) for query heads [h, h + nh)
- * of row m (@local: the first one's index in the chunk's state), whose kv
- * heads are g0 .. g0 + n_kv - 1: the block's scores, its online-softmax step
- * and its weighted sum of values. The kv heads' slices of a row are
- * converted together, a few rows at a time. While the scores of some rows
- * are computed, their V rows are prefetched; while their values are summed,
- * the same K rows of the next block (below @j_end, the span's end).
+ * Query rows of a task that take part in a block or span: row m[r] with
+ * state st[r] takes cache rows j0 .. j0 + nb[r] - 1 of the block (rows in
+ * ascending order, so nb[] ascends too).
  */
-static void attention_block(const struct attention_job *job, struct attention_state *st,
-			    uint32_t m, uint32_t h, uint32_t local, uint32_t nh, uint32_t g0,
-			    uint32_t n_kv, uint32_t j0, uint32_t nb, uint32_t j_end)
+struct att_rowset {
+	uint32_t n;
+	uint32_t m[ATT_TASK_ROWS];
+	uint32_t nb[ATT_TASK_ROWS];
+	uint32_t j_end[ATT_TASK_ROWS];	/* each row's end of the span */
+	struct attention_state *st[ATT_TASK_ROWS];
+};
+
+/*
+ * Cache rows j0 .. j0 + nb - 1 (nb <= ATT_BLOCK, per row of @rs) for query
+ * heads [h, h + nh) of every row of @rs (@local: the first head's index in
+ * the chunk's state), whose kv heads are g0 .. g0 + n_kv - 1: the block's
+ * scores, its online-softmax step and its weighted sum of values, row by
+ * row as each row alone would do them. The kv heads' slices of a cache row
+ * are converted together, a few rows at a time, once for all the query rows.
+ * While the scores of some rows are computed, their V rows are prefetched;
+ * while their values are summed, the same K rows of the next block (below
+ * the span's end).
+ */
+static void attention_block(const struct attention_job *job, const struct att_rowset *rs,
+			    uint32_t h, uint32_t local, uint32_t nh, uint32_t g0,
+			    uint32_t n_kv, uint32_t j0)
 {
 	const struct sim_op *op = job->op;
 	const struct sim_kernels *k = job->k;
 	uint32_t hd = job->hd, group = job->group, width = n_kv * hd;
 	uint32_t step = ATT_CHUNK_FLOATS / width < ATT_BLOCK ? ATT_CHUNK_FLOATS / width : ATT_BLOCK;
+	uint32_t nb = rs->nb[rs->n - 1], j_end = rs->j_end[rs->n - 1];
 	size_t off = (size_t)g0 * hd;
 	float scale = op->params.attention.scale;
+	float *buf = rs->st[0]->rows;
 	struct att_prefetch pf;
 	struct att_rows r;
 
 	for (uint32_t c0 = 0; c0 < nb; c0 += step) {
-		uint32_t n = nb - c0 < step ? nb - c0 : step, per_call;
+		uint32_t n = nb - c0 < step ? nb - c0 : step, per_call, calls = 0;
 
+		for (uint32_t q = 0; q < rs->n; q++)
+			calls += rs->nb[q] > c0 ? nh : 0;
 		prefetch_plan(&pf, &op->t[2], off, j0 + c0, n, width);
-		per_call = (prefetch_lines(&pf) + nh - 1) / nh;
-		rows_view(job, &op->t[1], off, j0 + c0, n, width, st->rows, &r);
-		for (uint32_t i = 0; i < nh; i++) {
-			float *s = st->s + (size_t)(local + i) * ATT_BLOCK + c0;
-			const float *q = (const float *)sim_tensor_row(&op->t[0], h + i, m, 0);
-			size_t at = (size_t)((h + i) / group - g0) * hd;
+		per_call = (prefetch_lines(&pf) + calls - 1) / calls;
+		rows_view(job, &op->t[1], off, j0 + c0, n, width, buf, &r);
+		for (uint32_t q = 0; q < rs->n; q++) {
+			struct attention_state *st = rs->st[q];
+			uint32_t nq = rs->nb[q] - c0 < n ? rs->nb[q] - c0 : n;
 
-			prefetch_some(&pf, per_call);
-			if (r.h)
-				k->att_scores_f16(s, q, r.h + at, r.stride, n, hd, scale);
-			else
-				k->att_scores(s, q, r.f + at, r.stride, n, hd, scale);
+			if (rs->nb[q] <= c0)
+				continue;
+			for (uint32_t i = 0; i < nh; i++) {
+				float *s = st->s + (size_t)(local + i) * ATT_BLOCK + c0;
+				const float *qv = (const float *)sim_tensor_row(&op->t[0], h + i,
+										rs->m[q], 0);
+				size_t at = (size_t)((h + i) / group - g0) * hd;
+
+				prefetch_some(&pf, per_call);
+				if (r.h)
+					k->att_scores_f16(s, qv, r.h + at, r.stride, nq, hd, scale);
+				else
+					k->att_scores(s, qv, r.f + at, r.stride, nq, hd, scale);
+			}
 		}
 	}
-	for (uint32_t i = local; i < local + nh; i++) {
-		float *s = st->s + (size_t)i * ATT_BLOCK;
-		float bmax = -INFINITY;
+	for (uint32_t q = 0; q < rs->n; q++) {
+		struct attention_state *st = rs->st[q];
 
-		for (uint32_t j = 0; j < nb; j++)
-			bmax = s[j] > bmax ? s[j] : bmax;
-		if (bmax > st->max[i]) {
-			float corr = sim_att_exp(st->max[i] - bmax);
+		for (uint32_t i = local; i < local + nh; i++) {
+			float *s = st->s + (size_t)i * ATT_BLOCK;
+			float bmax = -INFINITY;
 
-			st->sum[i] *= corr;
-			scale_row(st->acc + (size_t)i * hd, corr, hd);
-			st->max[i] = bmax;
+			for (uint32_t j = 0; j < rs->nb[q]; j++)
+				bmax = s[j] > bmax ? s[j] : bmax;
+			if (bmax > st->max[i]) {
+				float corr = sim_att_exp(st->max[i] - bmax);
+
+				st->sum[i] *= corr;
+				scale_row(st->acc + (size_t)i * hd, corr, hd);
+				st->max[i] = bmax;
+			}
+			st->sum[i] += k->att_exp_sum(s, rs->nb[q], st->max[i]);
 		}
-		st->sum[i] += k->att_exp_sum(s, nb, st->max[i]);
 	}
 	for (uint32_t c0 = 0; c0 < nb; c0 += step) {
-		uint32_t n = nb - c0 < step ? nb - c0 : step, per_call, ahead = 0;
+		uint32_t n = nb - c0 < step ? nb - c0 : step, per_call, ahead = 0, calls = 0;
 
+		for (uint32_t q = 0; q < rs->n; q++)
+			calls += rs->nb[q] > c0 ? nh : 0;
 		/* the address is formed only for rows of the span */
 		if (j0 + ATT_BLOCK + c0 < j_end)
 			ahead = j_end - (j0 + ATT_BLOCK + c0) < n ? j_end - (j0 + ATT_BLOCK + c0) : n;
 		prefetch_plan(&pf, &op->t[1], off, j0 + ATT_BLOCK + c0, ahead, width);
-		per_call = (prefetch_lines(&pf) + nh - 1) / nh;
-		rows_view(job, &op->t[2], off, j0 + c0, n, width, st->rows, &r);
-		for (uint32_t i = 0; i < nh; i++) {
-			float *acc = st->acc + (size_t)(local + i) * hd;
-			const float *w = st->s + (size_t)(local + i) * ATT_BLOCK + c0;
-			size_t at = (size_t)((h + i) / group - g0) * hd;
+		per_call = (prefetch_lines(&pf) + calls - 1) / calls;
+		rows_view(job, &op->t[2], off, j0 + c0, n, width, buf, &r);
+		for (uint32_t q = 0; q < rs->n; q++) {
+			struct attention_state *st = rs->st[q];
+			uint32_t nq = rs->nb[q] - c0 < n ? rs->nb[q] - c0 : n;
 
-			prefetch_some(&pf, per_call);
-			if (r.h)
-				k->att_accum_f16(acc, w, r.h + at, r.stride, n, hd);
-			else
-				k->att_accum(acc, w, r.f + at, r.stride, n, hd);
+			if (rs->nb[q] <= c0)
+				continue;
+			for (uint32_t i = 0; i < nh; i++) {
+				float *acc = st->acc + (size_t)(local + i) * hd;
+				const float *w = st->s + (size_t)(local + i) * ATT_BLOCK + c0;
+				size_t at = (size_t)((h + i) / group - g0) * hd;
+
+				prefetch_some(&pf, per_call);
+				if (r.h)
+					k->att_accum_f16(acc, w, r.h + at, r.stride, nq, hd);
+				else
+					k->att_accum(acc, w, r.f + at, r.stride, nq, hd);
+			}
 		}
 	}
 }
 
 /*
- * The online softmax of query heads [h0, h0 + nh) of row m over cache rows
- * j_begin .. j_end - 1 (one span), from the empty state. Block by block; in
- * a block, the kv heads go in batches whose converted rows fit the chunk
- * buffer (every kv head of the chunk where they fit, so the cache rows are
- * read whole), each batch with the query heads that read it.
+ * The online softmax of query heads [h0, h0 + nh) of each row of @rs over
+ * cache rows j_begin .. rs->j_end[r] - 1 (one span), from the empty state.
+ * Block by block; in a block, the kv heads go in batches whose converted
+ * rows fit the chunk buffer (every kv head of the chunk where they fit, so
+ * the cache rows are read whole), each batch with the query heads that read
+ * it.
  */
-static void attention_span(const struct attention_job *job, struct attention_state *st,
-			   uint32_t m, uint32_t h0, uint32_t nh, uint32_t j_begin,
-			   uint32_t j_end)
+static void attention_span(const struct attention_job *job, struct att_rowset *rs,
+			   uint32_t h0, uint32_t nh, uint32_t j_begin)
 {
 	uint32_t hd = job->hd, group = job->group, batch = ATT_CHUNK_FLOATS / hd;
+	uint32_t j_last = rs->j_end[rs->n - 1];
 
-	for (uint32_t i = 0; i < nh; i++) {
-		st->max[i] = -INFINITY;
-		st->sum[i] = 0.0f;
+	for (uint32_t q = 0; q < rs->n; q++) {
+		struct attention_state *st = rs->st[q];
+
+		for (uint32_t i = 0; i < nh; i++) {
+			st->max[i] = -INFINITY;
+			st->sum[i] = 0.0f;
+		}
+		memset(st->acc, 0, sizeof(float) * nh * hd);
 	}
-	memset(st->acc, 0, sizeof(float) * nh * hd);
-	for (uint32_t j0 = j_begin; j0 < j_end; j0 += ATT_BLOCK) {
-		uint32_t nb = j_end - j0 < ATT_BLOCK ? j_end - j0 : ATT_BLOCK;
+	for (uint32_t j0 = j_begin; j0 < j_last; j0 += ATT_BLOCK) {
+		struct att_rowset b = { 0 };
 
+		/* the rows that reach this block, each with its part of it */
+		for (uint32_t q = 0; q < rs->n; q++) {
+			if (rs->j_end[q] <= j0)
+				continue;
+			b.m[b.n] = rs->m[q];
+			b.st[b.n] = rs->st[q];
+			b.j_end[b.n] = rs->j_end[q];
+			b.nb[b.n++] = rs->j_end[q] - j0 < ATT_BLOCK ? rs->j_end[q] - j0 : ATT_BLOCK;
+		}
 		for (uint32_t i = 0, n; i < nh; i += n) {
 			uint32_t g0 = (h0 + i) / group, g_end = (h0 + nh - 1) / group + 1;
 
@@ -406,7 +473,7 @@ static void attention_span(const struct attention_job *job, struct attention_sta
 			n = g_end * group - (h0 + i);
 			if (n > nh - i)
 				n = nh - i;
-			attention_block(job, st, m, h0 + i, i, n, g0, g_end - g0, j0, nb, j_end);
+			attention_block(job, &b, h0 + i, i, n, g0, g_end - g0, j0);
 		}
 	}
 }
@@ -452,30 +519,50 @@ static uint32_t chunk_size(const struct attention_job *job, uint32_t h0)
 	return job->n_head - h0 < job->chunk_heads ? job->n_head - h0 : job->chunk_heads;
 }
 
-/* Row task: every span of row m for one chunk of heads, merged in order. */
+/*
+ * Row task: every span of query rows m0 .. m0 + job->task_rows - 1 (those
+ * the op has) for one chunk of heads, each row's spans merged in order.
+ */
 static void attention_row_task(void *ctx, uint32_t task, unsigned int thread)
 {
 	const struct attention_job *job = ctx;
-	uint32_t m = task / job->chunks, h0 = task % job->chunks * job->chunk_heads;
-	uint32_t nh = chunk_size(job, h0), kv_len = kv_len_of(job, m), hd = job->hd;
-	struct attention_state st;
+	uint32_t m0 = task / job->chunks * job->task_rows, h0 = task % job->chunks * job->chunk_heads;
+	uint32_t rows = job->op->t[0].ne[2], hd = job->hd, nh = chunk_size(job, h0);
+	uint32_t nr = rows - m0 < job->task_rows ? rows - m0 : job->task_rows;
+	uint32_t kv_last = kv_len_of(job, m0 + nr - 1);
+	struct attention_state st[ATT_TASK_ROWS];
 
-	attention_state_init(&st, job, thread);
-	for (uint32_t j = 0; j < kv_len; j += ATT_SPAN) {
-		attention_span(job, &st, m, h0, nh, j,
-			       kv_len - j < ATT_SPAN ? kv_len : j + ATT_SPAN);
-		if (j == 0) {	/* the first span's state is taken as it is */
-			memcpy(st.macc, st.acc, sizeof(float) * nh * hd);
-			memcpy(st.mmax, st.max, sizeof(float) * nh);
-			memcpy(st.msum, st.sum, sizeof(float) * nh);
-			continue;
+	attention_state_init(st, job, thread);
+	for (uint32_t j = 0; j < kv_last; j += ATT_SPAN) {
+		struct att_rowset rs = { 0 };
+
+		for (uint32_t q = 0; q < nr; q++) {	/* the rows with cache rows in this span */
+			uint32_t kv_len = kv_len_of(job, m0 + q);
+
+			if (kv_len <= j)
+				continue;
+			rs.m[rs.n] = m0 + q;
+			rs.st[rs.n] = &st[q];
+			rs.j_end[rs.n++] = kv_len - j < ATT_SPAN ? kv_len : j + ATT_SPAN;
 		}
-		for (uint32_t i = 0; i < nh; i++)
-			merge_span(st.macc + (size_t)i * hd, &st.mmax[i], &st.msum[i],
-				   st.acc + (size_t)i * hd, st.max[i], st.sum[i], hd);
+		attention_span(job, &rs, h0, nh, j);
+		for (uint32_t q = 0; q < rs.n; q++) {
+			struct attention_state *s = rs.st[q];
+
+			if (j == 0) {	/* the first span's state is taken as it is */
+				memcpy(s->macc, s->acc, sizeof(float) * nh * hd);
+				memcpy(s->mmax, s->max, sizeof(float) * nh);
+				memcpy(s->msum, s->sum, sizeof(float) * nh);
+				continue;
+			}
+			for (uint32_t i = 0; i < nh; i++)
+				merge_span(s->macc + (size_t)i * hd, &s->mmax[i], &s->msum[i],
+					   s->acc + (size_t)i * hd, s->max[i], s->sum[i], hd);
+		}
 	}
-	for (uint32_t i = 0; i < nh; i++)
-		write_out(job, m, h0 + i, st.macc + (size_t)i * hd, st.msum[i]);
+	for (uint32_t q = 0; q < nr; q++)
+		for (uint32_t i = 0; i < nh; i++)
+			write_out(job, m0 + q, h0 + i, st[q].macc + (size_t)i * hd, st[q].msum[i]);
 }
 
 static float *partial(const struct attention_job *job, uint32_t m, uint32_t span, uint32_t h)
@@ -494,10 +581,13 @@ static void attention_span_task(void *ctx, uint32_t task, unsigned int thread)
 	uint32_t j = span * ATT_SPAN;
 	struct attention_state st;
 
+	struct att_rowset rs = { .n = 1, .m = { m }, .st = { &st } };
+
 	if (j >= kv_len)	/* row m has fewer spans than the last row */
 		return;
 	attention_state_init(&st, job, thread);
-	attention_span(job, &st, m, h0, nh, j, kv_len - j < ATT_SPAN ? kv_len : j + ATT_SPAN);
+	rs.j_end[0] = kv_len - j < ATT_SPAN ? kv_len : j + ATT_SPAN;
+	attention_span(job, &rs, h0, nh, j);
 	for (uint32_t i = 0; i < nh; i++) {
 		float *p = partial(job, m, span, h0 + i);
 
@@ -559,11 +649,14 @@ static uint32_t attention_run(struct sim_exec *ex, const struct sim_op *op)
 						(uint64_t)rows * spans, threads);
 	job.chunks = (job.n_head + job.chunk_heads - 1) / job.chunk_heads;
 	job.direct = job.group <= ATT_DIRECT_GROUP;
+	job.task_rows = 1;
 	if (spans > 1 && (uint64_t)rows * job.chunks < 4u * threads) {
 		job.spans = spans;
 		partial_floats = (size_t)rows * spans * job.n_head * ATT_PARTIAL(hd);
+	} else if ((uint64_t)rows * job.chunks >= 8u * ATT_TASK_ROWS * threads) {
+		job.task_rows = ATT_TASK_ROWS;	/* still >= 8 row tasks a thread */
 	}
-	job.state_floats = attention_state_floats(job.chunk_heads, hd);
+	job.state_floats = attention_state_floats(job.chunk_heads, hd, job.task_rows);
 	/* thread 0's scratch: every thread's state, then the partials */
 	scratch = sim_pool_scratch(ex->pool, 0,
 				   sizeof(float) * (threads * job.state_floats + partial_floats));
@@ -572,7 +665,8 @@ static uint32_t attention_run(struct sim_exec *ex, const struct sim_op *op)
 	job.states = scratch;
 	job.partials = scratch + threads * job.state_floats;
 	if (!job.spans) {
-		sim_pool_run(ex->pool, rows * job.chunks, attention_row_task, &job);
+		sim_pool_run(ex->pool, (rows + job.task_rows - 1) / job.task_rows * job.chunks,
+			     attention_row_task, &job);
 		return 0;
 	}
 	sim_pool_run(ex->pool, rows * job.chunks * job.spans, attention_span_task, &job);

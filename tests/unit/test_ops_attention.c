@@ -167,6 +167,9 @@ static void test_attention_prefill_rows_match_rows_alone(void **state)
 		/* Qwen2.5-0.5B-like: 7 per kv head, from position 0 */
 		{ 64, 14, 2, 33, 300, 0, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
 		{ 40, 6, 3, 21, 300, 250, ANPU_DTYPE_F32, ANPU_DTYPE_F16, 1 },
+		/* enough rows for row tasks of several rows on 2 threads, the last short */
+		{ 128, 4, 2, 70, 700, 230, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
+		{ 64, 14, 2, 66, 600, 190, ANPU_DTYPE_F16, ANPU_DTYPE_F32, 0 },
 	};
 
 	(void)state;
