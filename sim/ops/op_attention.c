@@ -324,6 +324,66 @@ struct att_rowset {
 	struct attention_state *st[ATT_TASK_ROWS];
 };
 
+/* What a pass over a chunk of cache rows computes: K rows' scores or V rows' sums. */
+enum att_pass {
+	ATT_SCORES,
+	ATT_VALUES,
+};
+
+/* Kernel calls of a pass over the chunk at @c0: the heads of every row that reaches it. */
+static uint32_t att_calls(const struct att_rowset *rs, uint32_t c0, uint32_t nh)
+{
+	uint32_t calls = 0;
+
+	for (uint32_t q = 0; q < rs->n; q++)
+		calls += rs->nb[q] > c0 ? nh : 0;
+	return calls;
+}
+
+/*
+ * Cache rows @r (@n of them, from @c0 in the block) through query heads
+ * [h, h + nh) of every row of @rs that reaches them, each row taking its
+ * own part: their scores (ATT_SCORES, K rows) or their weighted sums
+ * (ATT_VALUES, V rows). @per_call lines of @pf are asked for per call.
+ */
+static void att_chunk_pass(const struct attention_job *job, const struct att_rowset *rs,
+			   enum att_pass pass, const struct att_rows *r, uint32_t c0, uint32_t n,
+			   uint32_t h, uint32_t local, uint32_t nh, uint32_t g0,
+			   struct att_prefetch *pf, uint32_t per_call)
+{
+	const struct sim_kernels *k = job->k;
+	uint32_t hd = job->hd;
+	float scale = job->op->params.attention.scale;
+
+	for (uint32_t q = 0; q < rs->n; q++) {
+		struct attention_state *st = rs->st[q];
+		uint32_t nq = rs->nb[q] - c0 < n ? rs->nb[q] - c0 : n;
+
+		if (rs->nb[q] <= c0)
+			continue;
+		for (uint32_t i = 0; i < nh; i++) {
+			float *s = st->s + (size_t)(local + i) * ATT_BLOCK + c0;
+			float *acc = st->acc + (size_t)(local + i) * hd;
+			size_t at = (size_t)((h + i) / job->group - g0) * hd;
+			const float *qv;
+
+			prefetch_some(pf, per_call);
+			if (pass == ATT_VALUES) {
+				if (r->h)
+					k->att_accum_f16(acc, s, r->h + at, r->stride, nq, hd);
+				else
+					k->att_accum(acc, s, r->f + at, r->stride, nq, hd);
+				continue;
+			}
+			qv = (const float *)sim_tensor_row(&job->op->t[0], h + i, rs->m[q], 0);
+			if (r->h)
+				k->att_scores_f16(s, qv, r->h + at, r->stride, nq, hd, scale);
+			else
+				k->att_scores(s, qv, r->f + at, r->stride, nq, hd, scale);
+		}
+	}
+}
+
 /*
  * Cache rows j0 .. j0 + nb - 1 (nb <= ATT_BLOCK, per row of @rs) for query
  * heads [h, h + nh) of every row of @rs (@local: the first head's index in
@@ -341,42 +401,21 @@ static void attention_block(const struct attention_job *job, const struct att_ro
 {
 	const struct sim_op *op = job->op;
 	const struct sim_kernels *k = job->k;
-	uint32_t hd = job->hd, group = job->group, width = n_kv * hd;
+	uint32_t hd = job->hd, width = n_kv * hd;
 	uint32_t step = ATT_CHUNK_FLOATS / width < ATT_BLOCK ? ATT_CHUNK_FLOATS / width : ATT_BLOCK;
 	uint32_t nb = rs->nb[rs->n - 1], j_end = rs->j_end[rs->n - 1];
 	size_t off = (size_t)g0 * hd;
-	float scale = op->params.attention.scale;
 	float *buf = rs->st[0]->rows;
 	struct att_prefetch pf;
 	struct att_rows r;
 
 	for (uint32_t c0 = 0; c0 < nb; c0 += step) {
-		uint32_t n = nb - c0 < step ? nb - c0 : step, per_call, calls = 0;
+		uint32_t n = nb - c0 < step ? nb - c0 : step, calls = att_calls(rs, c0, nh);
 
-		for (uint32_t q = 0; q < rs->n; q++)
-			calls += rs->nb[q] > c0 ? nh : 0;
 		prefetch_plan(&pf, &op->t[2], off, j0 + c0, n, width);
-		per_call = (prefetch_lines(&pf) + calls - 1) / calls;
 		rows_view(job, &op->t[1], off, j0 + c0, n, width, buf, &r);
-		for (uint32_t q = 0; q < rs->n; q++) {
-			struct attention_state *st = rs->st[q];
-			uint32_t nq = rs->nb[q] - c0 < n ? rs->nb[q] - c0 : n;
-
-			if (rs->nb[q] <= c0)
-				continue;
-			for (uint32_t i = 0; i < nh; i++) {
-				float *s = st->s + (size_t)(local + i) * ATT_BLOCK + c0;
-				const float *qv = (const float *)sim_tensor_row(&op->t[0], h + i,
-										rs->m[q], 0);
-				size_t at = (size_t)((h + i) / group - g0) * hd;
-
-				prefetch_some(&pf, per_call);
-				if (r.h)
-					k->att_scores_f16(s, qv, r.h + at, r.stride, nq, hd, scale);
-				else
-					k->att_scores(s, qv, r.f + at, r.stride, nq, hd, scale);
-			}
-		}
+		att_chunk_pass(job, rs, ATT_SCORES, &r, c0, n, h, local, nh, g0, &pf,
+			       (prefetch_lines(&pf) + calls - 1) / calls);
 	}
 	for (uint32_t q = 0; q < rs->n; q++) {
 		struct attention_state *st = rs->st[q];
@@ -398,34 +437,15 @@ static void attention_block(const struct attention_job *job, const struct att_ro
 		}
 	}
 	for (uint32_t c0 = 0; c0 < nb; c0 += step) {
-		uint32_t n = nb - c0 < step ? nb - c0 : step, per_call, ahead = 0, calls = 0;
+		uint32_t n = nb - c0 < step ? nb - c0 : step, ahead = 0, calls = att_calls(rs, c0, nh);
 
-		for (uint32_t q = 0; q < rs->n; q++)
-			calls += rs->nb[q] > c0 ? nh : 0;
 		/* the address is formed only for rows of the span */
 		if (j0 + ATT_BLOCK + c0 < j_end)
 			ahead = j_end - (j0 + ATT_BLOCK + c0) < n ? j_end - (j0 + ATT_BLOCK + c0) : n;
 		prefetch_plan(&pf, &op->t[1], off, j0 + ATT_BLOCK + c0, ahead, width);
-		per_call = (prefetch_lines(&pf) + calls - 1) / calls;
 		rows_view(job, &op->t[2], off, j0 + c0, n, width, buf, &r);
-		for (uint32_t q = 0; q < rs->n; q++) {
-			struct attention_state *st = rs->st[q];
-			uint32_t nq = rs->nb[q] - c0 < n ? rs->nb[q] - c0 : n;
-
-			if (rs->nb[q] <= c0)
-				continue;
-			for (uint32_t i = 0; i < nh; i++) {
-				float *acc = st->acc + (size_t)(local + i) * hd;
-				const float *w = st->s + (size_t)(local + i) * ATT_BLOCK + c0;
-				size_t at = (size_t)((h + i) / group - g0) * hd;
-
-				prefetch_some(&pf, per_call);
-				if (r.h)
-					k->att_accum_f16(acc, w, r.h + at, r.stride, nq, hd);
-				else
-					k->att_accum(acc, w, r.f + at, r.stride, nq, hd);
-			}
-		}
+		att_chunk_pass(job, rs, ATT_VALUES, &r, c0, n, h, local, nh, g0, &pf,
+			       (prefetch_lines(&pf) + calls - 1) / calls);
 	}
 }
 
