@@ -144,13 +144,14 @@ static void rope_task(void *ctx, uint32_t m, unsigned int thread)
 
 		rope_rotate(op, m, 0, half, job->cs + (size_t)m * half,
 			    job->cs + plane + (size_t)m * half);
-	}
-	for (uint32_t i0 = 0; !job->cs && i0 < half; i0 += ROPE_CHUNK) {
-		uint32_t i1 = i0 + ROPE_CHUNK < half ? i0 + ROPE_CHUNK : half;
-		double c[ROPE_CHUNK], s[ROPE_CHUNK];
+	} else {
+		for (uint32_t i0 = 0; i0 < half; i0 += ROPE_CHUNK) {
+			uint32_t i1 = i0 + ROPE_CHUNK < half ? i0 + ROPE_CHUNK : half;
+			double c[ROPE_CHUNK], s[ROPE_CHUNK];
 
-		rope_angles(op, m, i0, i1, c, s);
-		rope_rotate(op, m, i0, i1, c, s);
+			rope_angles(op, m, i0, i1, c, s);
+			rope_rotate(op, m, i0, i1, c, s);
+		}
 	}
 	if (n_rot == x->ne[0])
 		return;
