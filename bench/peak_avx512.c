@@ -12,6 +12,7 @@ int64_t peak_int8_avx512(uint64_t iters)
 		a[j] = _mm512_setzero_si512();
 	for (uint64_t i = 0; i < iters; i++) {
 		__asm__ volatile("" : "+v"(u), "+v"(s));
+		_Pragma("GCC unroll 8")
 		for (int j = 0; j < 8; j++)
 			a[j] = _mm512_dpbusd_epi32(a[j], u, s);
 	}
@@ -29,6 +30,7 @@ float peak_f32_avx512(uint64_t iters)
 		a[j] = _mm512_set1_ps((float)j);
 	for (uint64_t i = 0; i < iters; i++) {
 		__asm__ volatile("" : "+v"(x), "+v"(m));
+		_Pragma("GCC unroll 8")
 		for (int j = 0; j < 8; j++)
 			a[j] = _mm512_fmadd_ps(a[j], m, x);
 	}
