@@ -1014,32 +1014,29 @@ static inline __attribute__((always_inline)) void
 q32_panel_blk(const uint8_t (*uq)[PANEL_B][SIM_QK], const float (*dw)[PANEL_B], unsigned int i,
 	      const struct sim_xpanel_q8 *xb, size_t b, __m512 (*part)[16], const unsigned int nw)
 {
-	__m512i s0[SIM_DOT_MAX_ROWS], s1[SIM_DOT_MAX_ROWS];
+	__m512i s0[SIM_DOT_MAX_ROWS];
 	const __m512i off = load512(xb->off);
 	const unsigned int lane = (unsigned int)(4 * (b % 4) + b / 4 % 4);
 
 #pragma GCC unroll 4
-	for (unsigned int r = 0; r < nw; r++) {
+	for (unsigned int r = 0; r < nw; r++)
 		s0[r] = off;
-		s1[r] = _mm512_setzero_si512();
-	}
-#pragma GCC unroll 4
-	for (int g = 0; g < SIM_QK / 4; g += 2) {
-		const __m512i x0 = load512(xb->qs[g]), x1 = load512(xb->qs[g + 1]);
+#pragma GCC unroll 8
+	for (int g = 0; g < SIM_QK / 4; g++) {
+		const __m512i x0 = load512(xb->qs[g]);
 
 #pragma GCC unroll 4
-		for (unsigned int r = 0; r < nw; r++) {
+		for (unsigned int r = 0; r < nw; r++)
 			s0[r] = _mm512_dpbusd_epi32(s0[r], bcast32(&uq[r][i][4 * g]), x0);
-			s1[r] = _mm512_dpbusd_epi32(s1[r], bcast32(&uq[r][i][4 * g + 4]), x1);
-		}
 	}
 	const __m512 dx = _mm512_load_ps(xb->d);
 
+	/* blocks 0..15 are their partials' first terms: fma with 0, nothing read */
 #pragma GCC unroll 4
 	for (unsigned int r = 0; r < nw; r++)
-		part[r][lane] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0[r], s1[r])),
+		part[r][lane] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0[r]),
 						_mm512_mul_ps(_mm512_set1_ps(dw[r][i]), dx),
-						part[r][lane]);
+						b < 16 ? _mm512_setzero_ps() : part[r][lane]);
 }
 
 /* out = the partials of each panel and row combined as _mm512_reduce_add_ps does */
@@ -1070,7 +1067,8 @@ q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 	__m512 part[SIM_PANEL_MAX][SIM_DOT_MAX_ROWS][16];	/* [panel][row][lane] */
 	const size_t nb = n / SIM_QK;
 
-	for (unsigned int p = 0; p < npanels; p++)
+	/* a row of fewer than 16 blocks leaves partials that no block starts */
+	for (unsigned int p = 0; nb < 16 && p < npanels; p++)
 		for (unsigned int r = 0; r < nw; r++)
 			for (int l = 0; l < 16; l++)
 				part[p][r][l] = _mm512_setzero_ps();
@@ -1121,7 +1119,7 @@ q8_0_panel_blk(const struct sim_block_q8_0 *const *wb, const int32_t *wstart, co
 	for (unsigned int r = 0; r < nw; r++)
 		part[r][lane] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0[r], s1[r])),
 						_mm512_mul_ps(_mm512_set1_ps(dw[r * PANEL_B]), dx),
-						part[r][lane]);
+						b < 16 ? _mm512_setzero_ps() : part[r][lane]);
 }
 
 /* -128 * the sum of a block's 32 quants */
@@ -1144,7 +1142,8 @@ q8_0_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 	__m512 part[SIM_PANEL_MAX][SIM_DOT_MAX_ROWS][16];	/* [panel][row][lane] */
 	const size_t nb = n / SIM_QK;
 
-	for (unsigned int p = 0; p < npanels; p++)
+	/* a row of fewer than 16 blocks leaves partials that no block starts */
+	for (unsigned int p = 0; nb < 16 && p < npanels; p++)
 		for (unsigned int r = 0; r < nw; r++)
 			for (int l = 0; l < 16; l++)
 				part[p][r][l] = _mm512_setzero_ps();
