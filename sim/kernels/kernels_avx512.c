@@ -1095,29 +1095,25 @@ static inline __attribute__((always_inline)) void
 q8_0_panel_blk(const struct sim_block_q8_0 *const *wb, const int32_t *wstart, const float *dw,
 	       const struct sim_xpanel_q8 *xb, size_t b, __m512 (*part)[16], const unsigned int nw)
 {
-	__m512i s0[SIM_DOT_MAX_ROWS], s1[SIM_DOT_MAX_ROWS];
+	__m512i s0[SIM_DOT_MAX_ROWS];
 	const unsigned int lane = sim_xpair_lane(b);
 
 #pragma GCC unroll 4
-	for (unsigned int r = 0; r < nw; r++) {
+	for (unsigned int r = 0; r < nw; r++)
 		s0[r] = _mm512_set1_epi32(wstart[r * PANEL_B]);
-		s1[r] = _mm512_setzero_si512();
-	}
-#pragma GCC unroll 4
-	for (int g = 0; g < SIM_QK / 4; g += 2) {
-		const __m512i x0 = load512(xb->qs[g]), x1 = load512(xb->qs[g + 1]);
+#pragma GCC unroll 8
+	for (int g = 0; g < SIM_QK / 4; g++) {
+		const __m512i x0 = load512(xb->qs[g]);
 
 #pragma GCC unroll 4
-		for (unsigned int r = 0; r < nw; r++) {
+		for (unsigned int r = 0; r < nw; r++)
 			s0[r] = _mm512_dpbusd_epi32(s0[r], x0, bcast32(&wb[r]->qs[4 * g]));
-			s1[r] = _mm512_dpbusd_epi32(s1[r], x1, bcast32(&wb[r]->qs[4 * g + 4]));
-		}
 	}
 	const __m512 dx = _mm512_load_ps(xb->d);
 
 #pragma GCC unroll 4
 	for (unsigned int r = 0; r < nw; r++)
-		part[r][lane] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0[r], s1[r])),
+		part[r][lane] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0[r]),
 						_mm512_mul_ps(_mm512_set1_ps(dw[r * PANEL_B]), dx),
 						b < 16 ? _mm512_setzero_ps() : part[r][lane]);
 }
