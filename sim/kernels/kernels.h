@@ -81,6 +81,9 @@ struct sim_kernels {
 	void (*quantize_q8x2)(const float *x, struct sim_xpair_q8 *y, size_t n);
 	/* Set when Q4_0/Q5_0 dots take struct sim_xquad_q8 rows (SIM_ACT_Q8X4). */
 	void (*quantize_q8x4)(const float *x, struct sim_xquad_q8 *y, size_t n);
+	/* sim_q8_to_panel()'s bytes, where the path has panel kernels (else NULL) */
+	void (*q8_to_panel)(const struct sim_xblock_q8 *const *rows, unsigned int nrows,
+			    int32_t off_per_sum, uint32_t qs_xor, struct sim_xpanel_q8 *y, size_t nb);
 	/*
 	 * ATTENTION's inner loops (sim/ops/op_attention.c). Every path computes
 	 * the portable loops' bits (same lanes, same order; the dot products and

@@ -213,9 +213,9 @@ static void mm_build_panel(const struct mm_ctx *c, uint32_t p)
 	if (c->act == SIM_ACT_Q8K)
 		sim_q8K_to_panel((const struct sim_xblock_q8K *const *)rows, nl, dst, k / SIM_QK_K);
 	else
-		sim_q8_to_panel((const struct sim_xblock_q8 *const *)rows, nl,
-				wt == ANPU_DTYPE_Q4_0 ? -8 : wt == ANPU_DTYPE_Q5_0 ? -16 : 0,
-				wt == ANPU_DTYPE_Q8_0 ? 0x80808080u : 0, dst, k / SIM_QK);
+		c->kern->q8_to_panel((const struct sim_xblock_q8 *const *)rows, nl,
+				     wt == ANPU_DTYPE_Q4_0 ? -8 : wt == ANPU_DTYPE_Q5_0 ? -16 : 0,
+				     wt == ANPU_DTYPE_Q8_0 ? 0x80808080u : 0, dst, k / SIM_QK);
 }
 
 /* Task @task of a batch's x conversion: a panel each, then a row each. */

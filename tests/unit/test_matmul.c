@@ -562,6 +562,61 @@ static void panel_rows(const struct sim_kernels *kn, uint32_t dtype, const float
 }
 
 /*
+ * A path's q8_to_panel writes sim_q8_to_panel()'s bytes: every row count
+ * (missing rows zero), both the Q4_0/Q5_0 offsets and Q8_0's x + 128.
+ */
+static void matmul_q8_to_panel_matches_the_reference(void **state)
+{
+	enum { NB = 3 };
+	static const unsigned int counts[] = { 1, 5, 8, 9, 15, 16 };
+	static const struct { int32_t off; uint32_t flip; } forms[] = {
+		{ -8, 0 }, { -16, 0 }, { 0, 0x80808080u },
+	};
+	struct sim_xblock_q8 blocks[SIM_PANEL_ROWS][NB];
+	const struct sim_xblock_q8 *rows[SIM_PANEL_ROWS];
+	struct sim_xpanel_q8 want[NB], got[NB];
+	const char *prev = sim_kernels_get()->name;
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	int ran = 0;
+
+	(void)state;
+	for (unsigned int l = 0; l < SIM_PANEL_ROWS; l++) {
+		rows[l] = blocks[l];
+		for (unsigned int b = 0; b < NB; b++) {
+			for (unsigned int i = 0; i < SIM_QK; i++) {
+				rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+				blocks[l][b].qs[i] = (int8_t)(rng >> 24);
+			}
+			blocks[l][b].d = 0.01f * (float)(l + 1) + (float)b;
+			blocks[l][b].sum = (int32_t)(rng % 8001) - 4000;
+		}
+	}
+	for (int p = 0; p < N_PATHS; p++) {
+		if (!sim_kernels_supported(paths[p]) || sim_kernels_select(paths[p]))
+			continue;
+		const struct sim_kernels *kn = sim_kernels_get();
+
+		if (!kn->q8_to_panel)
+			continue;
+		for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+			for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+				memset(want, 0x5a, sizeof(want));
+				memset(got, 0xa5, sizeof(got));
+				sim_q8_to_panel(rows, counts[c], forms[f].off, forms[f].flip, want, NB);
+				kn->q8_to_panel(rows, counts[c], forms[f].off, forms[f].flip, got, NB);
+				assert_memory_equal(want, got, sizeof(want));
+				ran++;
+			}
+		}
+	}
+	sim_kernels_select(prev);
+	if (!ran) {
+		printf("no SIMD path this CPU runs has panel kernels\n");
+		skip();
+	}
+}
+
+/*
  * dot_panel (prefill, x rows in vector lanes) gives each weight row and x row
  * the bits of dot(): 1..4 weight rows, 1..4 panels, K of 1 to 16 K-quant
  * super-blocks (unpacked 8 at a time) or 1 to 28 blocks of 32 (16 at a time;
@@ -803,6 +858,7 @@ int main(void)
 		cmocka_unit_test(matmul_simd_paths_are_available),
 		cmocka_unit_test(matmul_dot_cols_is_bit_identical_to_dot),
 		cmocka_unit_test(matmul_dot_w2_is_bit_identical_to_dot),
+		cmocka_unit_test(matmul_q8_to_panel_matches_the_reference),
 		cmocka_unit_test(matmul_dot_panel_is_bit_identical_to_dot),
 		cmocka_unit_test(matmul_check_accepts_valid_op),
 		cmocka_unit_test(matmul_check_rejects_wrong_dtypes),
