@@ -286,8 +286,12 @@ static const float *cache_rows(const struct sim_tensor *c, size_t off, uint32_t 
 		*stride = c->nb[1] / 4;
 		return (const float *)src;
 	}
-	for (uint32_t j = 0; j < n; j++)
-		k->att_f16_to_f32(buf + (size_t)j * width, src + (size_t)j * c->nb[1], width);
+	if (c->nb[1] == (size_t)width * 2)	/* whole rows, back to back: one call */
+		k->att_f16_to_f32(buf, src, n * width);
+	else
+		for (uint32_t j = 0; j < n; j++)
+			k->att_f16_to_f32(buf + (size_t)j * width, src + (size_t)j * c->nb[1],
+					  width);
 	*stride = width;
 	return buf;
 }
