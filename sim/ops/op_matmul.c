@@ -113,8 +113,12 @@ static uint32_t matmul_check(const struct sim_op *op, uint64_t *fault_addr)
  * turns it on so benchmarks can compare the two walks.
  */
 #define MM_TILE_BYTES (256u << 10)
-#define MM_ROW_BATCH 64u
-_Static_assert(MM_ROW_BATCH / SIM_PANEL_ROWS <= SIM_PANEL_MAX, "a batch's panels");
+/*
+ * 128 rows a batch (8 panels, two dot_panel() calls per column group): each
+ * weight row is read from memory once per 128 rows; with 64 an M = 128
+ * lm_head (144 MB of Q8_0) streamed its weights twice, 10% slower.
+ */
+#define MM_ROW_BATCH 128u
 #define MM_PIECE_BYTES 32768u
 #define MM_COLS 64u	/* columns per dot_cols() call */
 /*
@@ -336,7 +340,7 @@ static inline void mm_store_tile_row(const struct mm_ctx *c, float *y, uint32_t 
  * Columns [j0, j1) for the panels' rows, SIM_DOT_MAX_ROWS columns per call.
  * The calls' results are gathered into a tile of MM_TILE_COLS columns for
  * all rows and then stored a row at a time: stored 4 columns at a time, the
- * 64 rows' y lines (strides of a multiple of 4 KiB for N = 1024, 2048, 3072:
+ * rows' y lines (strides of a multiple of 4 KiB for N = 1024, 2048, 3072:
  * one L1 set) were missed 4 times each, 7% of a Qwen3-0.6B prefill.
  */
 static void mm_panels(const struct mm_ctx *c, uint32_t j0, uint32_t j1)
@@ -344,10 +348,10 @@ static void mm_panels(const struct mm_ctx *c, uint32_t j0, uint32_t j1)
 	const struct sim_tensor *w = &c->op->t[MM_W];
 	const struct sim_tensor *y = &c->op->t[MM_Y];
 	const sim_dot_panel_fn dot_panel = c->kern->dot_panel[w->dtype];
-	const unsigned int nr = c->panel_rows, stride = c->npanels * SIM_PANEL_ROWS;
-	float *yr[SIM_PANEL_MAX * SIM_PANEL_ROWS];
+	const unsigned int nr = c->panel_rows;
+	float *yr[MM_ROW_BATCH];
 	float out[SIM_DOT_MAX_ROWS * SIM_PANEL_MAX * SIM_PANEL_ROWS];
-	float tile[SIM_PANEL_MAX * SIM_PANEL_ROWS * MM_TILE_COLS] __attribute__((aligned(64)));
+	float tile[MM_ROW_BATCH * MM_TILE_COLS] __attribute__((aligned(64)));
 
 	_Static_assert(SIM_DOT_MAX_ROWS == 4, "mm_transpose_4x4 takes 4 columns");
 	for (unsigned int i = 0; i < nr; i++)
@@ -358,15 +362,24 @@ static void mm_panels(const struct mm_ctx *c, uint32_t j0, uint32_t j1)
 		for (unsigned int jj = 0; jj < ncols; jj += SIM_DOT_MAX_ROWS) {
 			const unsigned int nw = ncols - jj < SIM_DOT_MAX_ROWS ? ncols - jj :
 										SIM_DOT_MAX_ROWS;
-			unsigned int i = 0;
 
-			dot_panel(w->ne[0], sim_tensor_row(w, t0 + jj, 0, 0), w->nb[1], nw,
-				  c->xpanel, c->npanels, out);
-			for (; nw == 4 && i + 4 <= nr; i += 4)
-				mm_transpose_4x4(&tile[i * MM_TILE_COLS + jj], out + i, stride);
-			for (; i < nr; i++)
-				for (unsigned int k = 0; k < nw; k++)
-					tile[i * MM_TILE_COLS + jj + k] = out[k * stride + i];
+			/* up to SIM_PANEL_MAX panels a call; the weights are in L1 again */
+			for (unsigned int p0 = 0; p0 < c->npanels; p0 += SIM_PANEL_MAX) {
+				const unsigned int np = c->npanels - p0 < SIM_PANEL_MAX ?
+							c->npanels - p0 : SIM_PANEL_MAX;
+				const unsigned int r0 = p0 * SIM_PANEL_ROWS, stride = np * SIM_PANEL_ROWS;
+				const unsigned int r1 = nr < r0 + stride ? nr : r0 + stride;
+				unsigned int i = r0;
+
+				dot_panel(w->ne[0], sim_tensor_row(w, t0 + jj, 0, 0), w->nb[1], nw,
+					  c->xpanel + p0 * c->panel_bytes, np, out);
+				for (; nw == 4 && i + 4 <= r1; i += 4)
+					mm_transpose_4x4(&tile[i * MM_TILE_COLS + jj], out + i - r0,
+							 stride);
+				for (; i < r1; i++)
+					for (unsigned int k = 0; k < nw; k++)
+						tile[i * MM_TILE_COLS + jj + k] = out[k * stride + i - r0];
+			}
 		}
 		for (unsigned int i = 0; i < nr; i++) {
 			if (ncols == MM_TILE_COLS)
