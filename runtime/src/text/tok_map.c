@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "tok_map.h"
 
@@ -27,6 +28,33 @@ uint64_t tok_hash_bytes(const char *s, size_t len)
 	return h ^ (h >> 33);
 }
 
+/*
+ * A map's slot table, written (not calloc'd: calloc's fresh pages are the
+ * shared zero page until written, so each first insert into a page, after
+ * the probe had read it, took a copy-on-write fault and a TLB flush of the
+ * other threads' cores, 7% of a 150k-token tokenizer build). Tables of 2 MiB
+ * and more are 2 MiB aligned and asked for as huge pages: a 150k-token
+ * vocabulary's two tables are 6 MiB, 1500 page faults in 4 KiB pages.
+ */
+static void *table_alloc(size_t bytes, int fill)
+{
+	const size_t huge = (size_t)2 << 20;
+	void *p;
+
+	if (bytes >= huge) {
+		p = aligned_alloc(huge, (bytes + huge - 1) & ~(huge - 1));
+		if (p)
+			madvise(p, bytes, MADV_HUGEPAGE);	/* advice: failure is harmless */
+	} else {
+		p = malloc(bytes);
+	}
+	if (!p)
+		return NULL;
+	__asm__("" : "+r"(p));	/* else gcc makes malloc + memset a calloc */
+	memset(p, fill, bytes);
+	return p;
+}
+
 static size_t table_size(size_t n_keys)
 {
 	size_t size = 64;
@@ -40,7 +68,7 @@ int tok_str_map_init(struct tok_str_map *map, size_t n_keys, uint32_t sep)
 {
 	size_t size = table_size(n_keys);
 
-	map->slot = calloc(size, sizeof(*map->slot));
+	map->slot = table_alloc(size * sizeof(*map->slot), 0);	/* 0: empty */
 	if (!map->slot)
 		return -ENOMEM;
 	map->mask = size - 1;
@@ -114,11 +142,9 @@ int tok_pair_map_init(struct tok_pair_map *map, size_t n_keys)
 {
 	size_t size = table_size(n_keys);
 
-	map->slot = malloc(size * sizeof(*map->slot));
+	map->slot = table_alloc(size * sizeof(*map->slot), 0xff);	/* key UINT64_MAX: empty */
 	if (!map->slot)
 		return -ENOMEM;
-	for (size_t i = 0; i < size; i++)
-		map->slot[i].key = UINT64_MAX;
 	map->mask = size - 1;
 	return 0;
 }
