@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "tok_map.h"
 
@@ -29,25 +28,17 @@ uint64_t tok_hash_bytes(const char *s, size_t len)
 }
 
 /*
- * A map's slot table, written (not calloc'd: calloc's fresh pages are the
+ * A map's slot table, written (not calloc'd): calloc's fresh pages are the
  * shared zero page until written, so each first insert into a page, after
  * the probe had read it, took a copy-on-write fault and a TLB flush of the
- * other threads' cores, 7% of a 150k-token tokenizer build). Tables of 2 MiB
- * and more are 2 MiB aligned and asked for as huge pages: a 150k-token
- * vocabulary's two tables are 6 MiB, 1500 page faults in 4 KiB pages.
+ * other threads' cores (7% of a 150k-token tokenizer build). (Huge pages
+ * for the 2-4 MiB tables were faster in a loop of loads but made the
+ * benchmark's one load per process 46-68 ms instead of 23.)
  */
 static void *table_alloc(size_t bytes, int fill)
 {
-	const size_t huge = (size_t)2 << 20;
-	void *p;
+	void *p = malloc(bytes);
 
-	if (bytes >= huge) {
-		p = aligned_alloc(huge, (bytes + huge - 1) & ~(huge - 1));
-		if (p)
-			madvise(p, bytes, MADV_HUGEPAGE);	/* advice: failure is harmless */
-	} else {
-		p = malloc(bytes);
-	}
 	if (!p)
 		return NULL;
 	__asm__("" : "+r"(p));	/* else gcc makes malloc + memset a calloc */
