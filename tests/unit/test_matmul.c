@@ -248,12 +248,14 @@ static void matmul_is_bit_identical_for_1_2_3_threads(void **state)
 /*
  * Prefill (M > 1) gives each row the bits M = 1 gives it alone: the runtime's
  * "prefill equals single steps" and "chunked equals whole prefill" rest on it.
- * Ragged M (row groups of 4 with a remainder, partial panels, batches of 64) and N not a
- * multiple of any column tile, with 1, 2 and 3 threads, on every SIMD path.
+ * Ragged M (row groups of 4 with a remainder, partial panels, batches of 128 rows
+ * whose 8 panels take two dot_panel() calls, 100: 4 + 2 panels and 4 rows, 140:
+ * 8 panels, then a batch of one partial panel) and N not a multiple of any column
+ * tile, with 1, 2 and 3 threads, on every SIMD path.
  */
 static void matmul_rows_match_single_row_runs(void **state)
 {
-	static const size_t ms[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 26, 70 };
+	static const size_t ms[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 26, 70, 100, 140 };
 	const size_t n = 101;
 
 	(void)state;
