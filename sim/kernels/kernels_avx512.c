@@ -1009,6 +1009,29 @@ static inline void q5_0_unpack_blk(const void *row, size_t i, uint8_t *q, float 
 
 typedef void (*q32_unpack_fn)(const void *row, size_t i, uint8_t *q, float *dw);
 
+/*
+ * A block's term for partial @part of a row: blocks 0..15 are their partials'
+ * first terms (fma with 0, nothing read: no zeroing pass per call), later
+ * ones add to them in block order.
+ */
+static inline __m512 q32_panel_term(__m512 sum, __m512 scale, const __m512 *part, size_t b)
+{
+	return _mm512_fmadd_ps(sum, scale, b < 16 ? _mm512_setzero_ps() : *part);
+}
+
+/*
+ * A row of fewer than 16 blocks leaves partials that no block starts (which
+ * ones depends on the dtype's lane order): all zeroed first, for the finish.
+ */
+static inline void q32_panel_zero_unstarted(__m512 (*part)[SIM_DOT_MAX_ROWS][16], unsigned int nw,
+					    unsigned int npanels, size_t nb)
+{
+	for (unsigned int p = 0; nb < 16 && p < npanels; p++)
+		for (unsigned int r = 0; r < nw; r++)
+			for (int l = 0; l < 16; l++)
+				part[p][r][l] = _mm512_setzero_ps();
+}
+
 /* part[r][lane] += block @xb (block b of the row) for weight rows r < nw */
 static inline __attribute__((always_inline)) void
 q32_panel_blk(const uint8_t (*uq)[PANEL_B][SIM_QK], const float (*dw)[PANEL_B], unsigned int i,
@@ -1031,12 +1054,11 @@ q32_panel_blk(const uint8_t (*uq)[PANEL_B][SIM_QK], const float (*dw)[PANEL_B], 
 	}
 	const __m512 dx = _mm512_load_ps(xb->d);
 
-	/* blocks 0..15 are their partials' first terms: fma with 0, nothing read */
 #pragma GCC unroll 4
 	for (unsigned int r = 0; r < nw; r++)
-		part[r][lane] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0[r]),
-						_mm512_mul_ps(_mm512_set1_ps(dw[r][i]), dx),
-						b < 16 ? _mm512_setzero_ps() : part[r][lane]);
+		part[r][lane] = q32_panel_term(_mm512_cvtepi32_ps(s0[r]),
+					       _mm512_mul_ps(_mm512_set1_ps(dw[r][i]), dx),
+					       &part[r][lane], b);
 }
 
 /* out = the partials of each panel and row combined as _mm512_reduce_add_ps does */
@@ -1067,11 +1089,7 @@ q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 	__m512 part[SIM_PANEL_MAX][SIM_DOT_MAX_ROWS][16];	/* [panel][row][lane] */
 	const size_t nb = n / SIM_QK;
 
-	/* a row of fewer than 16 blocks leaves partials that no block starts */
-	for (unsigned int p = 0; nb < 16 && p < npanels; p++)
-		for (unsigned int r = 0; r < nw; r++)
-			for (int l = 0; l < 16; l++)
-				part[p][r][l] = _mm512_setzero_ps();
+	q32_panel_zero_unstarted(part, nw, npanels, nb);
 	for (size_t b0 = 0; b0 < nb; b0 += PANEL_B) {
 		const unsigned int cnt = nb - b0 < PANEL_B ? (unsigned int)(nb - b0) : PANEL_B;
 
@@ -1113,9 +1131,9 @@ q8_0_panel_blk(const struct sim_block_q8_0 *const *wb, const int32_t *wstart, co
 
 #pragma GCC unroll 4
 	for (unsigned int r = 0; r < nw; r++)
-		part[r][lane] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0[r]),
-						_mm512_mul_ps(_mm512_set1_ps(dw[r * PANEL_B]), dx),
-						b < 16 ? _mm512_setzero_ps() : part[r][lane]);
+		part[r][lane] = q32_panel_term(_mm512_cvtepi32_ps(s0[r]),
+					       _mm512_mul_ps(_mm512_set1_ps(dw[r * PANEL_B]), dx),
+					       &part[r][lane], b);
 }
 
 /* -128 * the sum of a block's 32 quants */
@@ -1138,11 +1156,7 @@ q8_0_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 	__m512 part[SIM_PANEL_MAX][SIM_DOT_MAX_ROWS][16];	/* [panel][row][lane] */
 	const size_t nb = n / SIM_QK;
 
-	/* a row of fewer than 16 blocks leaves partials that no block starts */
-	for (unsigned int p = 0; nb < 16 && p < npanels; p++)
-		for (unsigned int r = 0; r < nw; r++)
-			for (int l = 0; l < 16; l++)
-				part[p][r][l] = _mm512_setzero_ps();
+	q32_panel_zero_unstarted(part, nw, npanels, nb);
 	for (size_t b0 = 0; b0 < nb; b0 += PANEL_B) {
 		const unsigned int cnt = nb - b0 < PANEL_B ? (unsigned int)(nb - b0) : PANEL_B;
 

@@ -563,7 +563,6 @@ static void merge_span(float *acc, float *max, float *sum, const float *acc_s,
 	float new_max = max_s > *max ? max_s : *max;
 	float a = sim_att_exp(*max - new_max), b = sim_att_exp(max_s - new_max);
 	float t = *sum * a, u = sum_s * b;
-
 	const att_f4 av = { a, a, a, a }, bv = { b, b, b, b };
 	uint32_t d = 0;
 
