@@ -568,7 +568,7 @@ static inline void q5k_high_bits(const uint8_t *qh32, __m512i u[4])
 static inline void q6k_quants(const struct sim_block_q6_K *b, __m512i u[4])
 {
 	const __m512i m4 = _mm512_set1_epi8(0x0f);
-	const __m512i m3 = _mm512_set1_epi8(3);
+	const __m512i m30 = _mm512_set1_epi8(0x30);
 
 #pragma GCC unroll 2
 	for (int h = 0; h < 2; h++) {
@@ -576,10 +576,11 @@ static inline void q6k_quants(const struct sim_block_q6_K *b, __m512i u[4])
 		const __m256i qh = load256(b->qh + 32 * h);
 		const __m512i qh2 = join256(qh, _mm256_srli_epi16(qh, 2));
 
-		u[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, m4),
-			_mm512_slli_epi16(_mm512_and_si512(qh2, m3), 4));
-		u[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), m4),
-			_mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(qh2, 4), m3), 4));
+		/* (low & 15) | high bits at 4, 5: one ternary op (0xec: a & c | b) */
+		u[2 * h] = _mm512_ternarylogic_epi32(ql, _mm512_and_si512(_mm512_slli_epi16(qh2, 4), m30),
+						     m4, 0xec);
+		u[2 * h + 1] = _mm512_ternarylogic_epi32(_mm512_srli_epi16(ql, 4),
+							 _mm512_and_si512(qh2, m30), m4, 0xec);
 	}
 }
 
@@ -775,8 +776,218 @@ NX_DISPATCH512(dot_q4_K)
 NX_DISPATCH512(dot_q5_K)
 NX_DISPATCH512(dot_q6_K)
 
-DOT_COLS(dot_q4_K_512_cols, dot_q4_K_rows512)
-DOT_COLS(dot_q5_K_512_cols, dot_q5_K_rows512)
+/*
+ * Decode (M = 1) columns of Q4_K/Q5_K weights, four weight rows per step. The
+ * one-row kernel spent as much on its per-super-block glue as on the dot
+ * products (the scales and mins unpacked in xmm, two f16 scales, the
+ * reduction of kq_flush1); here four rows share the x vectors, one zmm
+ * unpacking of their scales and mins, the mins' products and one 4-lane f32
+ * update, lane r for row r with kq_flush1's operations in its order (so
+ * each row keeps dot()'s bits). Quants are unpacked from 64-byte loads, two
+ * chunks at a time: vector k holds sub-blocks 2k - k % 2 and that + 2 (0|2,
+ * 1|3, 4|6, 5|7), x loaded in the same order. Columns past a multiple of 4
+ * take the one-row kernel. Q4_K, ns per 32 weights: hot (L2) at K = 1536
+ * 1.06 -> 0.68; streamed, one process per core, K = 1024 / 1536 / 4864 /
+ * 8960: 1.06 / 1.12 / 1.09 / 1.09 -> 0.86 / 0.84 / 0.78 / 0.79 (with the
+ * prefetch below). The same four-row form for Q6_K (hot 1.04 -> 0.78)
+ * streamed slower inside the matmul (lm_head 1536x151936: 34.8 -> 32.9
+ * GB/s, two threads), so Q6_K keeps the one-row kernel.
+ */
+
+/* kq45_scales_mins() (kernels_x86.inc) of four blocks, block r in 128-bit lane r */
+static inline __m512i kq45_scales_mins4(const uint8_t *const sc12[4])
+{
+	const __m512i v = join256(
+		_mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)sc12[0])),
+					_mm_loadu_si128((const __m128i *)sc12[1]), 1),
+		_mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)sc12[2])),
+					_mm_loadu_si128((const __m128i *)sc12[3]), 1));
+	const __m512i a = _mm512_shuffle_epi8(v, _mm512_broadcast_i32x4(
+		_mm_setr_epi8(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11)));
+	const __m512i b = _mm512_shuffle_epi8(v, _mm512_broadcast_i32x4(
+		_mm_setr_epi8(-1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, 4, 5, 6, 7)));
+	const __m512i lo = _mm512_and_si512(_mm512_mask_blend_epi16(0xc0c0c0c0u, a, _mm512_srli_epi16(a, 4)),
+		_mm512_broadcast_i32x4(_mm_setr_epi8(63, 63, 63, 63, 15, 15, 15, 15,
+						      63, 63, 63, 63, 15, 15, 15, 15)));
+
+	return _mm512_or_si512(lo, _mm512_and_si512(_mm512_srli_epi16(b, 2), _mm512_set1_epi8(0x30)));
+}
+
+/* scale words of sub-block a for the low 256 bits, b for the high, from a kq45_scales_mins lane */
+static inline __m512i kq45_sc_ctrl2(int a, int b)
+{
+	const __m128i lo = _mm_set1_epi16((short)(a | 0x8000));
+	const __m128i hi = _mm_set1_epi16((short)(b | 0x8000));
+
+	return join256(_mm256_set_m128i(lo, lo), _mm256_set_m128i(hi, hi));
+}
+
+/* x's quants of super-block @xr in the pairs of sub-blocks above */
+static inline void kq45_x_pairs(const struct sim_xblock_q8K *xr, __m512i xv[4])
+{
+#pragma GCC unroll 2
+	for (int h = 0; h < 2; h++) {
+		xv[2 * h] = join256(load256(xr->qs + 128 * h), load256(xr->qs + 128 * h + 64));
+		xv[2 * h + 1] = join256(load256(xr->qs + 128 * h + 32), load256(xr->qs + 128 * h + 96));
+	}
+}
+
+/* a Q4_K/Q5_K super-block's low 4 bits in the pairs of sub-blocks above */
+static inline void kq45_nibble_pairs(const uint8_t *qs, __m512i u[4])
+{
+	const __m512i m4 = _mm512_set1_epi8(0x0f);
+
+#pragma GCC unroll 2
+	for (int h = 0; h < 2; h++) {
+		const __m512i q = load512(qs + 64 * h);
+
+		u[2 * h] = _mm512_and_si512(q, m4);
+		u[2 * h + 1] = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
+	}
+}
+
+/* Q5_K: the fifth bits (qh bit 2c: chunk c's first 32 elements, 2c + 1: its last) */
+static inline void q5k_high_bit_pairs(const uint8_t *qh32, __m512i u[4])
+{
+	const __m256i qh = load256(qh32);
+
+#pragma GCC unroll 4
+	for (int k = 0; k < 4; k++) {
+		const int bit = (k & 1) + 4 * (k >> 1);	/* of the low sub-block; the high: + 2 */
+		__mmask32 lo = _mm256_test_epi8_mask(qh, _mm256_set1_epi8((char)(1 << bit)));
+		__mmask32 hi = _mm256_test_epi8_mask(qh, _mm256_set1_epi8((char)(4 << bit)));
+
+		u[k] = _mm512_mask_add_epi8(u[k], _mm512_kunpackd((__mmask64)hi, (__mmask64)lo),
+					    u[k], _mm512_set1_epi8(0x10));
+	}
+}
+
+/*
+ * Prefetch for a step of the columns kernel: four rows (w_stride apart),
+ * block i of each. Read that way, four interleaved streams, the hardware
+ * prefetchers did not keep up (streamed, one process per core, K = 8960:
+ * 1.82 ns per 32 Q4_K weights against the one-row kernel's 1.07; a plain
+ * read of four such streams got 18 GB/s a core, of one 31). So each step
+ * prefetches as many bytes as it reads, sequentially, at least
+ * KQ_COLS_PF_BYTES and a whole number of groups ahead: one stream over the
+ * groups that follow, into L2 (prefetcht0 that far ahead, 20 KiB a group at
+ * K = 8960, evicted its own lines from L1 before their use). The lines past
+ * the caller's last column are the next call's (the matmul's pieces are
+ * consecutive) or unused; a prefetch never faults.
+ */
+#define KQ_COLS_PF_BYTES 16384u
+
+/* how far ahead of a group kq_cols_prefetch() reads: whole groups, >= KQ_COLS_PF_BYTES */
+static inline size_t kq_cols_pf_ahead(size_t w_stride)
+{
+	const size_t group_bytes = R * w_stride;
+
+	return (KQ_COLS_PF_BYTES + group_bytes - 1) / group_bytes * group_bytes;
+}
+
+/* the @step bytes of step i, @ahead bytes past the group at @group */
+static inline void kq_cols_prefetch(const void *group, size_t ahead, size_t i, size_t step)
+{
+	const uint8_t *p = (const uint8_t *)group + ahead + i * step;
+
+	for (size_t o = 0; o < step; o += 64)
+		prefetch_l2(p + o);
+}
+
+/* [f16 a0 b0 a1 b1 ..] of the first 4 bytes of four blocks, as f32 */
+static inline __m256 kq_f16_pairs4(const void *b0, const void *b1, const void *b2, const void *b3)
+{
+	uint32_t h[4];
+
+	memcpy(&h[0], b0, 4);
+	memcpy(&h[1], b1, 4);
+	memcpy(&h[2], b2, 4);
+	memcpy(&h[3], b3, 4);
+	return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
+}
+
+#define HIBITS_PAIRS_Q5_K(b) q5k_high_bit_pairs((b)->qh, u)
+#define HIBITS_PAIRS_NONE(b) (void)0
+
+#define KQ45_COLS512(fn, BLOCK, HIBITS, ROWS)					\
+static inline __attribute__((always_inline)) __m512i				\
+fn##_isum(const BLOCK *b, const __m512i xv[4], const __m512i ctl[4], __m512i sm) \
+{										\
+	__m512i u[4];								\
+	kq45_nibble_pairs(b->qs, u);						\
+	HIBITS(b);								\
+	/* two integer chains (exact: any order, same sum) */			\
+	__m512i s = _mm512_dpwssd_epi32(_mm512_setzero_si512(),		\
+		_mm512_maddubs_epi16(u[0], xv[0]), _mm512_shuffle_epi8(sm, ctl[0])); \
+	__m512i s1 = _mm512_dpwssd_epi32(_mm512_setzero_si512(),		\
+		_mm512_maddubs_epi16(u[1], xv[1]), _mm512_shuffle_epi8(sm, ctl[1])); \
+	s = _mm512_dpwssd_epi32(s, _mm512_maddubs_epi16(u[2], xv[2]),		\
+				_mm512_shuffle_epi8(sm, ctl[2]));		\
+	s1 = _mm512_dpwssd_epi32(s1, _mm512_maddubs_epi16(u[3], xv[3]),	\
+				 _mm512_shuffle_epi8(sm, ctl[3]));		\
+	return _mm512_add_epi32(s, s1);						\
+}										\
+static void fn(size_t n, const void *w, size_t w_stride, unsigned int ncols,	\
+	       const void *x, float *out)					\
+{										\
+	const struct sim_xblock_q8K *xb = x;					\
+	const __m512i ctl[4] = { kq45_sc_ctrl2(0, 2), kq45_sc_ctrl2(1, 3),	\
+				 kq45_sc_ctrl2(4, 6), kq45_sc_ctrl2(5, 7) };	\
+	const __m512i mins_idx = _mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0,	\
+						   0, 0, 0, 0, 0, 0, 0, 0);	\
+	const size_t pf_ahead = kq_cols_pf_ahead(w_stride);			\
+	unsigned int c = 0;							\
+										\
+	for (; c + R <= ncols; c += R) {					\
+		const BLOCK *b[R];						\
+		__m128 acc = _mm_setzero_ps();					\
+										\
+		for (unsigned int r = 0; r < R; r++)				\
+			b[r] = (const void *)((const uint8_t *)w + (c + r) * w_stride); \
+		for (size_t i = 0; i < n / SIM_QK_K; i++) {			\
+			const struct sim_xblock_q8K *xr = &xb[i];		\
+			const uint8_t *const sc12[R] = { b[0][i].scales, b[1][i].scales, \
+							 b[2][i].scales, b[3][i].scales }; \
+			__m512i xv[4];						\
+										\
+			kq45_x_pairs(xr, xv);					\
+			kq_cols_prefetch(b[0], pf_ahead, i, R * sizeof(BLOCK));	\
+			const __m512i sm = kq45_scales_mins4(sc12);		\
+			const __m128i s4 = hsum4_epi32x16(			\
+				fn##_isum(&b[0][i], xv, ctl, _mm512_shuffle_i32x4(sm, sm, 0x00)), \
+				fn##_isum(&b[1][i], xv, ctl, _mm512_shuffle_i32x4(sm, sm, 0x55)), \
+				fn##_isum(&b[2][i], xv, ctl, _mm512_shuffle_i32x4(sm, sm, 0xaa)), \
+				fn##_isum(&b[3][i], xv, ctl, _mm512_shuffle_i32x4(sm, sm, 0xff))); \
+			/* mins (bytes 8..15 of each lane) . x's 32-element sums */ \
+			const __m256i bs = load256(xr->bsums);			\
+			const __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), \
+							     _mm256_extracti128_si256(bs, 1)); \
+			__m512i mz = _mm512_madd_epi16(_mm512_unpackhi_epi8(sm, _mm512_setzero_si512()), \
+						       _mm512_broadcast_i32x4(pairs)); \
+			mz = _mm512_add_epi32(mz, _mm512_shuffle_epi32(mz, _MM_PERM_BADC)); \
+			mz = _mm512_add_epi32(mz, _mm512_shuffle_epi32(mz, _MM_PERM_CDAB)); \
+			const __m128i m4 = _mm512_castsi512_si128(_mm512_permutexvar_epi32(mins_idx, mz)); \
+			/* acc += (d d_x) * sumi - (dmin d_x) * mins, per lane */ \
+			const __m256 dp = kq_f16_pairs4(&b[0][i], &b[1][i], &b[2][i], &b[3][i]); \
+			const __m128 lo = _mm256_castps256_ps128(dp), hi = _mm256_extractf128_ps(dp, 1); \
+			const __m128 xd = _mm_set1_ps(xr->d);			\
+			const __m128 dd = _mm_mul_ps(_mm_shuffle_ps(lo, hi, 0x88), xd); \
+			const __m128 dm = _mm_mul_ps(_mm_shuffle_ps(lo, hi, 0xdd), xd); \
+			acc = _mm_add_ps(acc, _mm_sub_ps(_mm_mul_ps(dd, _mm_cvtepi32_ps(s4)), \
+							 _mm_mul_ps(dm, _mm_cvtepi32_ps(m4)))); \
+		}								\
+		_mm_storeu_ps(out + c, acc);					\
+	}									\
+	for (; c < ncols; c++) {						\
+		const void *const xr1[1] = { x };				\
+										\
+		ROWS(n, (const uint8_t *)w + c * w_stride, xr1, &out[c], 1);	\
+	}									\
+}
+
+KQ45_COLS512(dot_q4_K_512_cols, struct sim_block_q4_K, HIBITS_PAIRS_NONE, dot_q4_K_rows512)
+KQ45_COLS512(dot_q5_K_512_cols, struct sim_block_q5_K, HIBITS_PAIRS_Q5_K, dot_q5_K_rows512)
+
 DOT_COLS(dot_q6_K_512_cols, dot_q6_K_rows512)
 
 /*

@@ -563,9 +563,17 @@ static void mm_run_ranges(struct sim_exec *ex, struct mm_ctx *c, unsigned int th
 	uint32_t n = w->ne[1];
 
 	c->n_ranges = threads;
+	/*
+	 * Pieces and ranges of whole SIM_DOT_MAX_ROWS columns: the K-quant
+	 * columns kernels take four rows a step (a piece of 6 rows at K = 8960
+	 * ran 2 of them one row at a time).
+	 */
 	c->piece = w->row_bytes < MM_PIECE_BYTES ? (uint32_t)(MM_PIECE_BYTES / w->row_bytes) : 1;
+	c->piece = (c->piece + SIM_DOT_MAX_ROWS - 1) / SIM_DOT_MAX_ROWS * SIM_DOT_MAX_ROWS;
 	for (unsigned int t = 0; t < threads; t++) {
-		uint64_t f = (uint64_t)n * t / threads, b = (uint64_t)n * (t + 1) / threads;
+		uint64_t f = (uint64_t)n * t / threads / SIM_DOT_MAX_ROWS * SIM_DOT_MAX_ROWS;
+		uint64_t b = t + 1 < threads ? (uint64_t)n * (t + 1) / threads / SIM_DOT_MAX_ROWS *
+					      SIM_DOT_MAX_ROWS : n;
 
 		atomic_store_explicit(&c->ranges[t].v, f | b << 32, memory_order_relaxed);
 	}
