@@ -752,6 +752,155 @@ DOT_PANEL(dot_q4_0_panel, q32_panel, q4_0_unpack_blk, 4, 0)
 DOT_PANEL(dot_q5_0_panel, q32_panel, q5_0_unpack_blk, 4, 0)
 DOT_PANEL(dot_q8_0_panel, q32_panel, q8_0_unpack_blk, 1, 1)
 
+/*
+ * Decode (M = 1) columns of Q4_K/Q5_K weights, four weight rows a step (the
+ * AVX-512 unit's form, kernels_avx512.c): each row's integer sums as in
+ * dot_q4_K_rows, then the four rows' horizontal sums in one tree and one
+ * 4-lane f32 update, lane r for row r with dot_q4_K_rows' operations in its
+ * order (so each row keeps dot()'s bits), instead of a reduction and scalar
+ * update per row and super-block; the weights prefetched as one sequential
+ * stream (kq_cols_prefetch). Columns past a multiple of 4: the one-row kernel.
+ * Hot, ns per 32 weights: Q4_K 1.02 -> 0.84, Q6_K 1.07 -> 0.97 (K = 1536 and
+ * 8960); decode on this path, interleaved pairs: Qwen2.5-1.5B Q4_K_M 31.5 ->
+ * 32.5-33.7 tok/s, Qwen3-0.6B 71.6 -> 73.7-74.2.
+ */
+#define KQ45_COLS4(fn, BLOCK, UNPACK, ROWS)					\
+/* row @b's super-block against @xr: integer sums *s, mins' products *m */	\
+static inline __attribute__((always_inline)) void				\
+fn##_sums(const BLOCK *b, const struct sim_xblock_q8K *xr, __m256i *s_out,	\
+	  __m256i *m_out)							\
+{										\
+	const __m256i sm2 = _mm256_broadcastsi128_si256(kq45_scales_mins(b->scales)); \
+	__m256i s = _mm256_setzero_si256();					\
+	_Pragma("GCC unroll 4")							\
+	for (int c = 0; c < 4; c++) {						\
+		__m256i u[2];							\
+		UNPACK(b, c, u);						\
+		_Pragma("GCC unroll 2")						\
+		for (int k = 0; k < 2; k++)					\
+			s = MADD_I16(s, _mm256_maddubs_epi16(u[k],		\
+				load256(xr->qs + 64 * c + 32 * k)), kq45_word16(sm2, 2 * c + k)); \
+	}									\
+	*s_out = s;								\
+	*m_out = _mm256_madd_epi16(load_bsums(xr->bsums), kq45_mins16(sm2));	\
+}										\
+static void fn(size_t n, const void *w, size_t w_stride, unsigned int ncols,	\
+	       const void *x, float *out)					\
+{										\
+	const struct sim_xblock_q8K *xb = x;					\
+	const size_t pf_ahead = kq_cols_pf_ahead(w_stride);			\
+	unsigned int c = 0;							\
+										\
+	for (; c + R <= ncols; c += R) {					\
+		const BLOCK *b[R];						\
+		__m128 acc = _mm_setzero_ps();					\
+										\
+		for (unsigned int r = 0; r < R; r++)				\
+			b[r] = (const void *)((const uint8_t *)w + (c + r) * w_stride); \
+		for (size_t i = 0; i < n / SIM_QK_K; i++) {			\
+			const struct sim_xblock_q8K *xr = &xb[i];		\
+			__m256i s0, m0, s1, m1;					\
+										\
+			kq_cols_prefetch(b[0], pf_ahead, i, R * sizeof(BLOCK));	\
+			/* rows 0, 1 then 2, 3: their lanes pairwise summed */	\
+			fn##_sums(&b[0][i], xr, &s0, &m0);			\
+			fn##_sums(&b[1][i], xr, &s1, &m1);			\
+			const __m256i s01 = _mm256_hadd_epi32(s0, s1);		\
+			const __m256i m01 = _mm256_hadd_epi32(m0, m1);		\
+			fn##_sums(&b[2][i], xr, &s0, &m0);			\
+			fn##_sums(&b[3][i], xr, &s1, &m1);			\
+			/* [row 0 .. 3] of each, as hsum2_epi32 adds them (exact) */ \
+			const __m256i sh = _mm256_hadd_epi32(s01, _mm256_hadd_epi32(s0, s1)); \
+			const __m256i mh = _mm256_hadd_epi32(m01, _mm256_hadd_epi32(m0, m1)); \
+			const __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sh), \
+							 _mm256_extracti128_si256(sh, 1)); \
+			const __m128i m4 = _mm_add_epi32(_mm256_castsi256_si128(mh), \
+							 _mm256_extracti128_si256(mh, 1)); \
+			/* acc += (d d_x) * sumi - (dmin d_x) * mins, per lane */ \
+			const __m256 dp = kq_f16_pairs4(&b[0][i], &b[1][i], &b[2][i], &b[3][i]); \
+			const __m128 lo = _mm256_castps256_ps128(dp), hi = _mm256_extractf128_ps(dp, 1); \
+			const __m128 xd = _mm_set1_ps(xr->d);			\
+			const __m128 dd = _mm_mul_ps(_mm_shuffle_ps(lo, hi, 0x88), xd); \
+			const __m128 dm = _mm_mul_ps(_mm_shuffle_ps(lo, hi, 0xdd), xd); \
+			acc = _mm_add_ps(acc, _mm_sub_ps(_mm_mul_ps(dd, _mm_cvtepi32_ps(s4)), \
+							 _mm_mul_ps(dm, _mm_cvtepi32_ps(m4)))); \
+		}								\
+		_mm_storeu_ps(out + c, acc);					\
+	}									\
+	for (; c < ncols; c++) {						\
+		const void *const xr1[1] = { x };				\
+										\
+		ROWS(n, (const uint8_t *)w + c * w_stride, xr1, &out[c], 1);	\
+	}									\
+}
+
+KQ45_COLS4(dot_q4_K_cols4, struct sim_block_q4_K, unpack_q4_K_chunk, dot_q4_K_rows)
+KQ45_COLS4(dot_q5_K_cols4, struct sim_block_q5_K, unpack_q5_K_chunk, dot_q5_K_rows)
+
+/* Q6_K, four rows a step the same way: row @b's Σ sumi - 32 Σ sc·bsum lanes against @xr */
+static inline __attribute__((always_inline)) __m256i
+dot_q6_K_sums(const struct sim_block_q6_K *b, const struct sim_xblock_q8K *xr)
+{
+	const __m128i sc = _mm_loadu_si128((const __m128i *)b->scales);
+	__m256i s = _mm256_setzero_si256();
+
+#pragma GCC unroll 2
+	for (int h = 0; h < 2; h++) {
+		const __m256i w8 = _mm256_broadcastsi128_si256(
+			_mm_cvtepi8_epi16(h ? _mm_srli_si128(sc, 8) : sc));
+		__m256i u[4];
+
+		unpack_q6_K_half(b, h, u);
+#pragma GCC unroll 4
+		for (int k = 0; k < 4; k++)
+			s = MADD_I16(s, _mm256_maddubs_epi16(u[k], load256(xr->qs + 128 * h + 32 * k)),
+				     q6k_scale_words(w8, k));
+	}
+	return _mm256_sub_epi32(s, _mm256_madd_epi16(load_bsums(xr->bsums),
+						     _mm256_slli_epi16(_mm256_cvtepi8_epi16(sc), 5)));
+}
+
+static void dot_q6_K_cols4(size_t n, const void *w, size_t w_stride, unsigned int ncols,
+			   const void *x, float *out)
+{
+	const struct sim_xblock_q8K *xb = x;
+	const size_t pf_ahead = kq_cols_pf_ahead(w_stride);
+	unsigned int c = 0;
+
+	for (; c + R <= ncols; c += R) {
+		const struct sim_block_q6_K *b[R];
+		__m128 acc = _mm_setzero_ps();
+
+		for (unsigned int r = 0; r < R; r++)
+			b[r] = (const void *)((const uint8_t *)w + (c + r) * w_stride);
+		for (size_t i = 0; i < n / SIM_QK_K; i++) {
+			const struct sim_xblock_q8K *xr = &xb[i];
+
+			kq_cols_prefetch(b[0], pf_ahead, i, R * sizeof(struct sim_block_q6_K));
+			const __m256i t01 = _mm256_hadd_epi32(dot_q6_K_sums(&b[0][i], xr),
+							      dot_q6_K_sums(&b[1][i], xr));
+			const __m256i t23 = _mm256_hadd_epi32(dot_q6_K_sums(&b[2][i], xr),
+							      dot_q6_K_sums(&b[3][i], xr));
+			const __m256i th = _mm256_hadd_epi32(t01, t23);
+			const __m128i t4 = _mm_add_epi32(_mm256_castsi256_si128(th),
+							 _mm256_extracti128_si256(th, 1));
+			/* acc += (d d_x) * sum, per lane */
+			const __m128 d4 = _mm_cvtph_ps(_mm_setr_epi16((short)b[0][i].d, (short)b[1][i].d,
+								     (short)b[2][i].d, (short)b[3][i].d,
+								     0, 0, 0, 0));
+
+			acc = _mm_add_ps(acc, _mm_mul_ps(_mm_mul_ps(d4, _mm_set1_ps(xr->d)),
+							 _mm_cvtepi32_ps(t4)));
+		}
+		_mm_storeu_ps(out + c, acc);
+	}
+	for (; c < ncols; c++) {
+		const void *const xr1[1] = { x };
+
+		dot_q6_K_rows(n, (const uint8_t *)w + c * w_stride, xr1, &out[c], 1);
+	}
+}
+
 const struct sim_kernels sim_kernels_avx2 = {
 	.name = "avx2",
 	SIM_X86_KERNELS_COMMON,
@@ -764,9 +913,9 @@ const struct sim_kernels sim_kernels_avx2 = {
 	.dot_cols[ANPU_DTYPE_Q4_0] = dot_q4_0_x4_cols,
 	.dot_cols[ANPU_DTYPE_Q5_0] = dot_q5_0_x4_cols,
 	.dot_cols[ANPU_DTYPE_Q8_0] = dot_q8_0_x2_cols,
-	.dot_cols[ANPU_DTYPE_Q4_K] = dot_q4_K_cols,
-	.dot_cols[ANPU_DTYPE_Q5_K] = dot_q5_K_cols,
-	.dot_cols[ANPU_DTYPE_Q6_K] = dot_q6_K_cols,
+	.dot_cols[ANPU_DTYPE_Q4_K] = dot_q4_K_cols4,
+	.dot_cols[ANPU_DTYPE_Q5_K] = dot_q5_K_cols4,
+	.dot_cols[ANPU_DTYPE_Q6_K] = dot_q6_K_cols4,
 	.dot_panel[ANPU_DTYPE_Q4_0] = dot_q4_0_panel,
 	.dot_panel[ANPU_DTYPE_Q5_0] = dot_q5_0_panel,
 	.dot_panel[ANPU_DTYPE_Q8_0] = dot_q8_0_panel,

@@ -860,50 +860,6 @@ static inline void q5k_high_bit_pairs(const uint8_t *qh32, __m512i u[4])
 	}
 }
 
-/*
- * Prefetch for a step of the columns kernel: four rows (w_stride apart),
- * block i of each. Read that way, four interleaved streams, the hardware
- * prefetchers did not keep up (streamed, one process per core, K = 8960:
- * 1.82 ns per 32 Q4_K weights against the one-row kernel's 1.07; a plain
- * read of four such streams got 18 GB/s a core, of one 31). So each step
- * prefetches as many bytes as it reads, sequentially, at least
- * KQ_COLS_PF_BYTES and a whole number of groups ahead: one stream over the
- * groups that follow, into L2 (prefetcht0 that far ahead, 20 KiB a group at
- * K = 8960, evicted its own lines from L1 before their use). The lines past
- * the caller's last column are the next call's (the matmul's pieces are
- * consecutive) or unused; a prefetch never faults.
- */
-#define KQ_COLS_PF_BYTES 16384u
-
-/* how far ahead of a group kq_cols_prefetch() reads: whole groups, >= KQ_COLS_PF_BYTES */
-static inline size_t kq_cols_pf_ahead(size_t w_stride)
-{
-	const size_t group_bytes = R * w_stride;
-
-	return (KQ_COLS_PF_BYTES + group_bytes - 1) / group_bytes * group_bytes;
-}
-
-/* the @step bytes of step i, @ahead bytes past the group at @group */
-static inline void kq_cols_prefetch(const void *group, size_t ahead, size_t i, size_t step)
-{
-	const uint8_t *p = (const uint8_t *)group + ahead + i * step;
-
-	for (size_t o = 0; o < step; o += 64)
-		prefetch_l2(p + o);
-}
-
-/* [f16 a0 b0 a1 b1 ..] of the first 4 bytes of four blocks, as f32 */
-static inline __m256 kq_f16_pairs4(const void *b0, const void *b1, const void *b2, const void *b3)
-{
-	uint32_t h[4];
-
-	memcpy(&h[0], b0, 4);
-	memcpy(&h[1], b1, 4);
-	memcpy(&h[2], b2, 4);
-	memcpy(&h[3], b3, 4);
-	return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
-}
-
 #define HIBITS_PAIRS_Q5_K(b) q5k_high_bit_pairs((b)->qh, u)
 #define HIBITS_PAIRS_NONE(b) (void)0
 
