@@ -764,7 +764,7 @@ DOT_PANEL(dot_q8_0_panel, q32_panel, q8_0_unpack_blk, 1, 1)
  * 8960); decode on this path, interleaved pairs: Qwen2.5-1.5B Q4_K_M 31.5 ->
  * 32.5-33.7 tok/s, Qwen3-0.6B 71.6 -> 73.7-74.2.
  */
-#define KQ45_COLS4(fn, BLOCK, UNPACK, ROWS)					\
+#define KQ45_COLS4(fn, BLOCK, UNPACK, ONE_ROW)				\
 /* row @b's super-block against @xr: integer sums *s, mins' products *m */	\
 static inline __attribute__((always_inline)) void				\
 fn##_sums(const BLOCK *b, const struct sim_xblock_q8K *xr, __m256i *s_out,	\
@@ -816,26 +816,16 @@ static void fn(size_t n, const void *w, size_t w_stride, unsigned int ncols,	\
 							 _mm256_extracti128_si256(sh, 1)); \
 			const __m128i m4 = _mm_add_epi32(_mm256_castsi256_si128(mh), \
 							 _mm256_extracti128_si256(mh, 1)); \
-			/* acc += (d d_x) * sumi - (dmin d_x) * mins, per lane */ \
-			const __m256 dp = kq_f16_pairs4(&b[0][i], &b[1][i], &b[2][i], &b[3][i]); \
-			const __m128 lo = _mm256_castps256_ps128(dp), hi = _mm256_extractf128_ps(dp, 1); \
-			const __m128 xd = _mm_set1_ps(xr->d);			\
-			const __m128 dd = _mm_mul_ps(_mm_shuffle_ps(lo, hi, 0x88), xd); \
-			const __m128 dm = _mm_mul_ps(_mm_shuffle_ps(lo, hi, 0xdd), xd); \
-			acc = _mm_add_ps(acc, _mm_sub_ps(_mm_mul_ps(dd, _mm_cvtepi32_ps(s4)), \
-							 _mm_mul_ps(dm, _mm_cvtepi32_ps(m4)))); \
+			acc = kq45_update4(acc, &b[0][i], &b[1][i], &b[2][i], &b[3][i], xr->d, s4, m4); \
 		}								\
 		_mm_storeu_ps(out + c, acc);					\
 	}									\
-	for (; c < ncols; c++) {						\
-		const void *const xr1[1] = { x };				\
-										\
-		ROWS(n, (const uint8_t *)w + c * w_stride, xr1, &out[c], 1);	\
-	}									\
+	if (c < ncols)	/* the rest one row at a time */			\
+		ONE_ROW(n, (const uint8_t *)w + c * w_stride, w_stride, ncols - c, x, out + c); \
 }
 
-KQ45_COLS4(dot_q4_K_cols4, struct sim_block_q4_K, unpack_q4_K_chunk, dot_q4_K_rows)
-KQ45_COLS4(dot_q5_K_cols4, struct sim_block_q5_K, unpack_q5_K_chunk, dot_q5_K_rows)
+KQ45_COLS4(dot_q4_K_cols4, struct sim_block_q4_K, unpack_q4_K_chunk, dot_q4_K_cols)
+KQ45_COLS4(dot_q5_K_cols4, struct sim_block_q5_K, unpack_q5_K_chunk, dot_q5_K_cols)
 
 /* Q6_K, four rows a step the same way: row @b's Σ sumi - 32 Σ sc·bsum lanes against @xr */
 static inline __attribute__((always_inline)) __m256i
@@ -894,11 +884,8 @@ static void dot_q6_K_cols4(size_t n, const void *w, size_t w_stride, unsigned in
 		}
 		_mm_storeu_ps(out + c, acc);
 	}
-	for (; c < ncols; c++) {
-		const void *const xr1[1] = { x };
-
-		dot_q6_K_rows(n, (const uint8_t *)w + c * w_stride, xr1, &out[c], 1);
-	}
+	if (c < ncols)	/* the rest one row at a time */
+		dot_q6_K_cols(n, (const uint8_t *)w + c * w_stride, w_stride, ncols - c, x, out + c);
 }
 
 const struct sim_kernels sim_kernels_avx2 = {

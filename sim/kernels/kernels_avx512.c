@@ -863,7 +863,7 @@ static inline void q5k_high_bit_pairs(const uint8_t *qh32, __m512i u[4])
 #define HIBITS_PAIRS_Q5_K(b) q5k_high_bit_pairs((b)->qh, u)
 #define HIBITS_PAIRS_NONE(b) (void)0
 
-#define KQ45_COLS512(fn, BLOCK, HIBITS, ROWS)					\
+#define KQ45_COLS512(fn, BLOCK, HIBITS, ONE_ROW)				\
 static inline __attribute__((always_inline)) __m512i				\
 fn##_isum(const BLOCK *b, const __m512i xv[4], const __m512i ctl[4], __m512i sm) \
 {										\
@@ -921,26 +921,20 @@ static void fn(size_t n, const void *w, size_t w_stride, unsigned int ncols,	\
 			mz = _mm512_add_epi32(mz, _mm512_shuffle_epi32(mz, _MM_PERM_BADC)); \
 			mz = _mm512_add_epi32(mz, _mm512_shuffle_epi32(mz, _MM_PERM_CDAB)); \
 			const __m128i m4 = _mm512_castsi512_si128(_mm512_permutexvar_epi32(mins_idx, mz)); \
-			/* acc += (d d_x) * sumi - (dmin d_x) * mins, per lane */ \
-			const __m256 dp = kq_f16_pairs4(&b[0][i], &b[1][i], &b[2][i], &b[3][i]); \
-			const __m128 lo = _mm256_castps256_ps128(dp), hi = _mm256_extractf128_ps(dp, 1); \
-			const __m128 xd = _mm_set1_ps(xr->d);			\
-			const __m128 dd = _mm_mul_ps(_mm_shuffle_ps(lo, hi, 0x88), xd); \
-			const __m128 dm = _mm_mul_ps(_mm_shuffle_ps(lo, hi, 0xdd), xd); \
-			acc = _mm_add_ps(acc, _mm_sub_ps(_mm_mul_ps(dd, _mm_cvtepi32_ps(s4)), \
-							 _mm_mul_ps(dm, _mm_cvtepi32_ps(m4)))); \
+			acc = kq45_update4(acc, &b[0][i], &b[1][i], &b[2][i], &b[3][i], xr->d, s4, m4); \
 		}								\
 		_mm_storeu_ps(out + c, acc);					\
 	}									\
-	for (; c < ncols; c++) {						\
-		const void *const xr1[1] = { x };				\
-										\
-		ROWS(n, (const uint8_t *)w + c * w_stride, xr1, &out[c], 1);	\
-	}									\
+	if (c < ncols)	/* the rest one row at a time */			\
+		ONE_ROW(n, (const uint8_t *)w + c * w_stride, w_stride, ncols - c, x, out + c); \
 }
 
-KQ45_COLS512(dot_q4_K_512_cols, struct sim_block_q4_K, HIBITS_PAIRS_NONE, dot_q4_K_rows512)
-KQ45_COLS512(dot_q5_K_512_cols, struct sim_block_q5_K, HIBITS_PAIRS_Q5_K, dot_q5_K_rows512)
+DOT_COLS(dot_q4_K_512_cols1, dot_q4_K_rows512)
+DOT_COLS(dot_q5_K_512_cols1, dot_q5_K_rows512)
+DOT_COLS(dot_q6_K_512_cols1, dot_q6_K_rows512)
+
+KQ45_COLS512(dot_q4_K_512_cols, struct sim_block_q4_K, HIBITS_PAIRS_NONE, dot_q4_K_512_cols1)
+KQ45_COLS512(dot_q5_K_512_cols, struct sim_block_q5_K, HIBITS_PAIRS_Q5_K, dot_q5_K_512_cols1)
 
 static inline __attribute__((always_inline)) __m512i
 dot_q6_K_isum(const struct sim_block_q6_K *b, const __m512i xv[4], const __m512i idx[4],
@@ -1008,11 +1002,8 @@ static void dot_q6_K_512_cols(size_t n, const void *w, size_t w_stride, unsigned
 		}
 		_mm_storeu_ps(out + c, acc);
 	}
-	for (; c < ncols; c++) {
-		const void *const xr1[1] = { x };
-
-		dot_q6_K_rows512(n, (const uint8_t *)w + c * w_stride, xr1, &out[c], 1);
-	}
+	if (c < ncols)	/* the rest one row at a time */
+		dot_q6_K_512_cols1(n, (const uint8_t *)w + c * w_stride, w_stride, ncols - c, x, out + c);
 }
 
 
