@@ -788,8 +788,8 @@ NX_DISPATCH512(dot_q6_K)
  * 1|3, 4|6, 5|7), x loaded in the same order. Columns past a multiple of 4
  * take the one-row kernel. Q4_K, ns per 32 weights: hot (L2) at K = 1536
  * 1.06 -> 0.68; streamed, one process per core, K = 1024 / 1536 / 4864 /
- * 8960: 1.06 / 1.12 / 1.09 / 1.09 -> 0.86 / 0.84 / 0.78 / 0.79 (with the
- * prefetch below). Q6_K below in the same form.
+ * 8960: 1.06 / 1.12 / 1.09 / 1.09 -> 0.86 / 0.84 / 0.78 / 0.79 (with
+ * kq_cols_prefetch, kernels_x86.inc). Q6_K below in the same form.
  */
 
 /* kq45_scales_mins() (kernels_x86.inc) of four blocks, block r in 128-bit lane r */
