@@ -874,13 +874,7 @@ static void dot_q6_K_cols4(size_t n, const void *w, size_t w_stride, unsigned in
 			const __m256i th = _mm256_hadd_epi32(t01, t23);
 			const __m128i t4 = _mm_add_epi32(_mm256_castsi256_si128(th),
 							 _mm256_extracti128_si256(th, 1));
-			/* acc += (d d_x) * sum, per lane */
-			const __m128 d4 = _mm_cvtph_ps(_mm_setr_epi16((short)b[0][i].d, (short)b[1][i].d,
-								     (short)b[2][i].d, (short)b[3][i].d,
-								     0, 0, 0, 0));
-
-			acc = _mm_add_ps(acc, _mm_mul_ps(_mm_mul_ps(d4, _mm_set1_ps(xr->d)),
-							 _mm_cvtepi32_ps(t4)));
+			acc = kq6_update4(acc, b, i, xr->d, t4);
 		}
 		_mm_storeu_ps(out + c, acc);
 	}

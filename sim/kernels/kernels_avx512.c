@@ -993,12 +993,7 @@ static void dot_q6_K_512_cols(size_t n, const void *w, size_t w_stride, unsigned
 #pragma GCC unroll 4	/* sv[] in registers */
 			for (unsigned int r = 0; r < R; r++)
 				sv[r] = dot_q6_K_isum(&b[r][i], xv, idx, bsums);
-			/* acc += (d d_x) * (sumi - 32 offs), per lane */
-			const __m128 d4 = _mm_cvtph_ps(_mm_setr_epi16((short)b[0][i].d, (short)b[1][i].d,
-								     (short)b[2][i].d, (short)b[3][i].d,
-								     0, 0, 0, 0));
-			acc = _mm_add_ps(acc, _mm_mul_ps(_mm_mul_ps(d4, _mm_set1_ps(xr->d)),
-				_mm_cvtepi32_ps(hsum4_epi32x16(sv[0], sv[1], sv[2], sv[3]))));
+			acc = kq6_update4(acc, b, i, xr->d, hsum4_epi32x16(sv[0], sv[1], sv[2], sv[3]));
 		}
 		_mm_storeu_ps(out + c, acc);
 	}
