@@ -3,14 +3,17 @@
  * libFuzzer target: the GGUF reader (gguf_parse) on arbitrary bytes and, when
  * a file parses, everything the model code reads from it: every KV through the
  * typed getters, string arrays, and the model description (hyper-parameters,
- * tensor binding, vocabulary). The input is copied into a buffer of exactly
- * its size so that ASan sees any read past the end.
+ * tensor binding, vocabulary) and the tokenizer built from that vocabulary
+ * (its string lists read packed, straight from the buffer). The input is
+ * copied into a buffer of exactly its size so that ASan sees any read past
+ * the end.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "model/gguf.h"
 #include "model/model.h"
+#include "text/tok_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -63,9 +66,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		read_every_kv(g);
 		memset(&m, 0, sizeof(m));
 		m.gguf = g;
-		if (model_read_hparams(&m) == 0 && model_bind_tensors(&m) == 0)
-			(void)model_read_vocab(&m);
-		model_free_vocab(&m);
+		if (model_read_hparams(&m) == 0 && model_bind_tensors(&m) == 0 &&
+		    model_read_vocab(&m) == 0 && !model_has_no_vocab(&m) &&
+		    tok_create(&m.vocab, &m.tokenizer) == 0)
+			tok_free(m.tokenizer);
 		free(m.layers);
 		gguf_close(g);
 	}

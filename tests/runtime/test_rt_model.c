@@ -448,7 +448,6 @@ static int describe(const uint8_t *img, size_t size)
 		ret = model_bind_tensors(&m);
 	if (!ret)
 		ret = model_read_vocab(&m);
-	model_free_vocab(&m);
 	free(m.layers);
 	gguf_close(m.gguf);
 	return ret;

@@ -99,6 +99,8 @@ int gguf_get_array(const struct gguf_file *g, const char *key, uint32_t elem_typ
 /* Element sizes of fixed-size types (0 for STRING and ARRAY). */
 size_t gguf_vtype_size(uint32_t type);
 
+/* Where the elements of @arr start in the buffer (strings: packed, as the file has them). */
+const void *gguf_array_data(const struct gguf_file *g, const struct gguf_array *arr);
 /* The @arr.n strings of a STRING array, into @out (arr.n entries). */
 void gguf_array_strings(const struct gguf_file *g, const struct gguf_array *arr,
 			struct rt_str *out);

@@ -186,6 +186,11 @@ int gguf_get_array(const struct gguf_file *g, const char *key, uint32_t elem_typ
 	return 1;
 }
 
+const void *gguf_array_data(const struct gguf_file *g, const struct gguf_array *arr)
+{
+	return g->base + arr->offset;
+}
+
 void gguf_array_strings(const struct gguf_file *g, const struct gguf_array *arr,
 			struct rt_str *out)
 {

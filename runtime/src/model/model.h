@@ -34,10 +34,8 @@ struct anpurt_model {
 	const struct gguf_tensor *tok_embd, *output_norm, *output;	/* output: NULL when tied */
 	const struct gguf_tensor *rope_freqs;	/* llama3 scaling, else NULL */
 	struct model_layer *layers;		/* info.n_layer entries */
-	/* the vocabulary as the tokenizer takes it (model_vocab.c) */
+	/* the vocabulary as the tokenizer takes it (model_vocab.c): into the mapping */
 	struct tok_vocab vocab;
-	struct rt_str *vocab_tokens, *vocab_merges;
-	int32_t *vocab_types;
 	/* built from vocab by the text layer; the model owns it */
 	struct anpurt_tokenizer *tokenizer;
 };
@@ -48,7 +46,6 @@ int model_read_hparams(struct anpurt_model *m);
 int model_bind_tensors(struct anpurt_model *m);
 /* The tokenizer.ggml.* keys into m->vocab (tokens count checked against n_vocab). */
 int model_read_vocab(struct anpurt_model *m);
-void model_free_vocab(struct anpurt_model *m);
 /* tokenizer.ggml.model is "no_vocab": token ids only, no tokenizer (m->tokenizer NULL) */
 int model_has_no_vocab(const struct anpurt_model *m);
 /*

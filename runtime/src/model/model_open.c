@@ -130,7 +130,6 @@ void anpurt_model_free(struct anpurt_model *m)
 	if (!m)
 		return;
 	tok_free(m->tokenizer);
-	model_free_vocab(m);
 	free(m->layers);
 	free(m->name);
 	free(m->path);

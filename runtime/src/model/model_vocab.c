@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The tokenizer.ggml.* keys as a struct tok_vocab (text/tok_vocab.h), so that
- * the tokenizer never sees the file format. Strings point into the mapping;
- * the arrays of (pointer, length) pairs and the token types (unaligned in the
- * file) are copied.
+ * the tokenizer never sees the file format. Nothing is copied: the strings,
+ * the string arrays (packed, as the file stores them) and the token types
+ * point into the mapping.
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/rt_error.h"
@@ -28,18 +27,15 @@ static int read_id(struct anpurt_model *m, const char *key, int32_t *out)
 	return 0;
 }
 
+/* A STRING array as the tokenizer's packed list: the mapping itself. */
 static int read_strings(struct anpurt_model *m, const char *key, struct gguf_array *arr,
-			struct rt_str **out)
+			const char **packed)
 {
 	int ret = gguf_get_array(m->gguf, key, GGUF_STRING, arr);
 
 	if (ret <= 0)
 		return ret;
-	/* arr->n is bounded by the file's size (each string takes at least 8 bytes) */
-	*out = malloc((arr->n ? arr->n : 1) * sizeof(**out));
-	if (!*out)
-		return rt_error(-ENOMEM, "out of memory for %s", key);
-	gguf_array_strings(m->gguf, arr, *out);
+	*packed = gguf_array_data(m->gguf, arr);
 	return 1;
 }
 
@@ -52,7 +48,6 @@ int model_read_vocab(struct anpurt_model *m)
 {
 	struct tok_vocab *v = &m->vocab;
 	struct gguf_array arr, types;
-	uint64_t i;
 	int ret;
 
 	memset(v, 0, sizeof(*v));
@@ -62,7 +57,7 @@ int model_read_vocab(struct anpurt_model *m)
 	/* llama.cpp's "no_vocab": a model that takes token ids only (no tokenizer) */
 	if (model_has_no_vocab(m))
 		return 0;
-	ret = read_strings(m, "tokenizer.ggml.tokens", &arr, &m->vocab_tokens);
+	ret = read_strings(m, "tokenizer.ggml.tokens", &arr, &v->tokens_packed);
 	if (ret < 0)
 		return ret;
 	if (ret == 0)
@@ -71,7 +66,6 @@ int model_read_vocab(struct anpurt_model *m)
 		return rt_error(-EINVAL, "tokenizer.ggml.tokens has %" PRIu64 " entries but"
 				" token_embd.weight has %" PRIu32 " rows", arr.n, m->info.n_vocab);
 	v->n_tokens = arr.n;
-	v->tokens = m->vocab_tokens;
 	ret = gguf_get_array(m->gguf, "tokenizer.ggml.token_type", GGUF_I32, &types);
 	if (ret < 0)
 		return ret;
@@ -79,18 +73,12 @@ int model_read_vocab(struct anpurt_model *m)
 		if (types.n != arr.n)
 			return rt_error(-EINVAL, "tokenizer.ggml.token_type has %" PRIu64 " entries"
 					" for %" PRIu64 " tokens", types.n, arr.n);
-		m->vocab_types = malloc((types.n ? types.n : 1) * sizeof(*m->vocab_types));
-		if (!m->vocab_types)
-			return rt_error(-ENOMEM, "out of memory for tokenizer.ggml.token_type");
-		for (i = 0; i < types.n; i++)
-			m->vocab_types[i] = gguf_array_i32(m->gguf, &types, i);
-		v->token_types = m->vocab_types;
+		v->token_types = gguf_array_data(m->gguf, &types);
 	}
-	ret = read_strings(m, "tokenizer.ggml.merges", &arr, &m->vocab_merges);
+	ret = read_strings(m, "tokenizer.ggml.merges", &arr, &v->merges_packed);
 	if (ret < 0)
 		return ret;
 	v->n_merges = ret ? arr.n : 0;
-	v->merges = m->vocab_merges;
 	if ((ret = read_id(m, "tokenizer.ggml.bos_token_id", &v->bos_id)) < 0 ||
 	    (ret = read_id(m, "tokenizer.ggml.eos_token_id", &v->eos_id)) < 0 ||
 	    (ret = read_id(m, "tokenizer.ggml.eot_token_id", &v->eot_id)) < 0 ||
@@ -98,13 +86,4 @@ int model_read_vocab(struct anpurt_model *m)
 		return ret;
 	ret = gguf_get_bool(m->gguf, "tokenizer.ggml.add_bos_token", &v->add_bos);
 	return ret < 0 ? ret : 0;
-}
-
-void model_free_vocab(struct anpurt_model *m)
-{
-	free(m->vocab_tokens);
-	free(m->vocab_merges);
-	free(m->vocab_types);
-	m->vocab_tokens = m->vocab_merges = NULL;
-	m->vocab_types = NULL;
 }

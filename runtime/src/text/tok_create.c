@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,19 +21,65 @@
 #define MAX_TOKENS	(1u << 24)	/* far above any real vocabulary (Qwen: 151936) */
 #define MAX_TEXT	(UINT32_MAX / 2)
 
+/* Through a token or merge list one string after another, as pairs or packed (tok_vocab.h). */
+struct str_iter {
+	const struct rt_str *list;
+	const char *packed;
+	size_t i;
+};
+
+static struct str_iter str_iter_at(const struct rt_str *list, const char *packed, size_t first)
+{
+	struct str_iter it = { list, packed, first };
+	uint64_t len;
+
+	if (!list)
+		for (size_t i = 0; i < first; i++) {
+			memcpy(&len, it.packed, sizeof(len));
+			it.packed += sizeof(len) + len;
+		}
+	return it;
+}
+
+static struct rt_str str_next(struct str_iter *it)
+{
+	struct rt_str s;
+	uint64_t len;
+
+	if (it->list)
+		return it->list[it->i++];
+	memcpy(&len, it->packed, sizeof(len));
+	s.ptr = it->packed + sizeof(len);
+	s.len = (size_t)len;
+	it->packed = s.ptr + len;
+	return s;
+}
+
+static int32_t token_type(const struct tok_vocab *v, size_t i)
+{
+	int32_t type = TOK_TYPE_NORMAL;
+
+	if (v->token_types)	/* any alignment: straight from a file */
+		memcpy(&type, (const char *)v->token_types + i * sizeof(type), sizeof(type));
+	return type;
+}
+
 static int copy_texts(struct anpurt_tokenizer *tok, const struct tok_vocab *v)
 {
+	struct str_iter it = str_iter_at(v->tokens, v->tokens_packed, 0);
 	size_t total = 0;
 	char *p;
 
 	for (size_t i = 0; i < v->n_tokens; i++) {
-		if (!v->tokens[i].ptr && v->tokens[i].len)
+		struct rt_str t = str_next(&it);
+
+		if (!t.ptr && t.len)
 			return rt_error(-EINVAL, "tokenizer: token %zu has no text", i);
-		if (v->tokens[i].len == 0)
+		if (t.len == 0)
 			return rt_error(-EINVAL, "tokenizer: token %zu is empty", i);
-		total += v->tokens[i].len + 1;
-		if (total > MAX_TEXT)
+		if (t.len >= MAX_TEXT - total)
 			return rt_error(-E2BIG, "tokenizer: the token texts exceed %u bytes", MAX_TEXT);
+		total += t.len + 1;
 	}
 	tok->text = malloc(total);
 	tok->text_off = malloc((v->n_tokens + 1) * sizeof(*tok->text_off));
@@ -40,27 +87,46 @@ static int copy_texts(struct anpurt_tokenizer *tok, const struct tok_vocab *v)
 	if (!tok->text || !tok->text_off || !tok->types)
 		return rt_error(-ENOMEM, "tokenizer: out of memory for %zu tokens", v->n_tokens);
 	p = tok->text;
+	it = str_iter_at(v->tokens, v->tokens_packed, 0);
 	for (size_t i = 0; i < v->n_tokens; i++) {
-		int32_t type = v->token_types ? v->token_types[i] : TOK_TYPE_NORMAL;
+		struct rt_str t = str_next(&it);
+		int32_t type = token_type(v, i);
 
 		if (type < TOK_TYPE_UNDEFINED || type > TOK_TYPE_BYTE)
 			return rt_error(-EINVAL, "tokenizer: token %zu \"%.*s\" has type %d (known: 0..6)",
-					i, (int)v->tokens[i].len, v->tokens[i].ptr, type);
+					i, (int)t.len, t.ptr, type);
 		tok->types[i] = (uint8_t)type;
 		tok->text_off[i] = (uint32_t)(p - tok->text);
-		memcpy(p, v->tokens[i].ptr, v->tokens[i].len);
-		p += v->tokens[i].len;
+		memcpy(p, t.ptr, t.len);
+		p += t.len;
 		*p++ = '\0';
 	}
 	tok->text_off[v->n_tokens] = (uint32_t)(p - tok->text);
 	return 0;
 }
 
+/*
+ * GPT-2's byte-level characters are all below U+0144: printable ASCII or two
+ * UTF-8 bytes. Those two bytes' code point -> the byte (-1: not one of them),
+ * so that the loop below decodes without calls (it was the longest step of a
+ * build, 4.7 ms for 150k tokens).
+ */
+#define BYTE_LEVEL_CP_END	0x144
+
+static void byte_level_table(int16_t *byte_of)
+{
+	for (uint32_t cp = 0; cp < BYTE_LEVEL_CP_END; cp++)
+		byte_of[cp] = (int16_t)tok_cp_to_byte(cp);
+}
+
 /* Regular tokens stand for the bytes their byte-level characters map back to. */
 static int build_pieces(struct anpurt_tokenizer *tok)
 {
+	int16_t byte_of[BYTE_LEVEL_CP_END];
 	size_t n = tok->n_tokens;
 	char *p;
+
+	byte_level_table(byte_of);
 
 	/* a piece is never longer than its text */
 	tok->piece = malloc(tok->text_off[n] + 1);
@@ -90,6 +156,14 @@ static int build_pieces(struct anpurt_tokenizer *tok)
 			if (s[k] >= 0x21 && s[k] <= 0x7e) {	/* printable ASCII stands for itself */
 				*p++ = (char)s[k++];
 				continue;
+			}
+			if (s[k] >= 0xc2 && s[k] <= 0xc5 && k + 1 < len && (s[k + 1] & 0xc0) == 0x80) {
+				cp = (uint32_t)(s[k] & 0x1f) << 6 | (s[k + 1] & 0x3f);
+				if (cp < BYTE_LEVEL_CP_END && byte_of[cp] >= 0) {
+					*p++ = (char)byte_of[cp];
+					k += 2;
+					continue;
+				}
 			}
 			m = tok_utf8_next(s + k, len - k, &cp);
 			if (m <= 0)
@@ -178,18 +252,18 @@ static int find_byte_ids(struct anpurt_tokenizer *tok)
 
 /* A merge "left right", split; its halves' hashes, their slots prefetched. */
 struct merge_line {
-	const struct rt_str *line;
+	struct rt_str line;
 	bool ok;			/* it is "left right" */
 	const char *left, *right;
 	size_t left_len, right_len;
 	uint64_t left_hash, right_hash;
 };
 
-static void split_merge(const struct anpurt_tokenizer *tok, const struct rt_str *line,
+static void split_merge(const struct anpurt_tokenizer *tok, struct rt_str line,
 			struct merge_line *ml)
 {
-	const char *s = line->ptr;
-	size_t len = line->len;
+	const char *s = line.ptr;
+	size_t len = line.len;
 	const char *sp = s ? memchr(s, ' ', len) : NULL;
 
 	ml->line = line;
@@ -216,12 +290,13 @@ static bool is_joined(const struct anpurt_tokenizer *tok, int32_t id, const stru
 	    tok->text_off[id + 1] - tok->text_off[id] - 1 != ml->left_len + ml->right_len)
 		return false;
 	t = tok->text + tok->text_off[id];
-	return !memcmp(t, ml->left, ml->left_len) && !memcmp(t + ml->left_len, ml->right, ml->right_len);
+	return tok_bytes_equal(t, ml->left, ml->left_len) &&
+	       tok_bytes_equal(t + ml->left_len, ml->right, ml->right_len);
 }
 
-/* A resolved merge, waiting to be inserted. */
+/* A resolved merge, waiting to be inserted (its rank: its index). */
 struct merge_ids {
-	int32_t left, right, rank, merged;
+	int32_t left, right, merged;
 };
 
 /* Merge number @i (@ml) as ids; @m: the previous merged id on entry, this one's on return. */
@@ -233,7 +308,7 @@ static int resolve_merge(const struct anpurt_tokenizer *tok, const struct merge_
 
 	if (!ml->ok)
 		return rt_error(-EINVAL, "tokenizer: merge %zu \"%.*s\" is not \"left right\"", i,
-				(int)ml->line->len, ml->line->ptr ? ml->line->ptr : "");
+				(int)ml->line.len, ml->line.ptr ? ml->line.ptr : "");
 	l = regular_by_text(tok, ml->left, ml->left_len, ml->left_hash);
 	r = regular_by_text(tok, ml->right, ml->right_len, ml->right_hash);
 	if (l < 0 || r < 0)
@@ -258,18 +333,20 @@ static int resolve_merge(const struct anpurt_tokenizer *tok, const struct merge_
 					i, (int)ml->left_len, ml->left, (int)ml->right_len, ml->right,
 					(int)n, *both);
 	}
-	*out = (struct merge_ids){ .left = l, .right = r, .rank = (int32_t)i, .merged = *m };
+	*out = (struct merge_ids){ .left = l, .right = r, .merged = *m };
 	return 0;
 }
 
 /*
  * Merges [@first, @end) as ids into ids[i - first]: read only the maps, so the
  * two threads each take a part. Two stages AHEAD apart: merge k is split (its
- * halves' slots prefetched), merge k - AHEAD resolved.
+ * halves' slots prefetched), merge k - AHEAD resolved. (Prefetching the
+ * candidate ids' text offsets and texts in two more stages was slower.)
  */
 static int resolve_merges(const struct anpurt_tokenizer *tok, const struct tok_vocab *v,
 			  size_t first, size_t end, struct merge_ids *ids)
 {
+	struct str_iter it = str_iter_at(v->merges, v->merges_packed, first);
 	struct merge_line ahead[AHEAD];
 	char *both = NULL;
 	size_t both_cap = 0;
@@ -281,22 +358,27 @@ static int resolve_merges(const struct anpurt_tokenizer *tok, const struct tok_v
 			err = resolve_merge(tok, &ahead[k % AHEAD], k - AHEAD, &m, &both, &both_cap,
 					    &ids[k - AHEAD - first]);
 		if (!err && k < end)
-			split_merge(tok, &v->merges[k], &ahead[k % AHEAD]);
+			split_merge(tok, str_next(&it), &ahead[k % AHEAD]);
 	}
 	free(both);
 	return err;
 }
 
-/* In merge order (the lowest rank of a pair wins), each pair's slot prefetched AHEAD before. */
-static void insert_merges(struct anpurt_tokenizer *tok, const struct merge_ids *ids, size_t n)
+/*
+ * Merges [@first, @end) in merge order (the lowest rank of a pair wins), each
+ * pair's slot prefetched AHEAD before.
+ */
+static void insert_merges(struct anpurt_tokenizer *tok, const struct merge_ids *ids, size_t first,
+			  size_t end)
 {
-	for (size_t k = 0; k < n + AHEAD; k++) {
-		if (k >= AHEAD) {
+	for (size_t k = first; k < end + AHEAD; k++) {
+		if (k >= first + AHEAD) {
 			const struct merge_ids *p = &ids[k - AHEAD];
 
-			tok_pair_map_add(&tok->merges, p->left, p->right, p->rank, p->merged);
+			tok_pair_map_add(&tok->merges, p->left, p->right, (int32_t)(k - AHEAD),
+					 p->merged);
 		}
-		if (k < n)
+		if (k < end)
 			tok_pair_map_prefetch(&tok->merges, ids[k].left, ids[k].right);
 	}
 }
@@ -329,11 +411,31 @@ static void *helper_main(void *arg)
 	return NULL;
 }
 
+/*
+ * The helper runs on a CPU other than the caller's, where the caller may run
+ * on more than one: the scheduler often placed a new thread on its parent's
+ * CPU, where it started only when the caller waited for it (1-3.5 ms later)
+ * or shared that CPU with it: half of the builds ran one step after the other
+ * (measured on a 2-vCPU VM). Its few milliseconds do not need to migrate back.
+ */
 static void helper_start(struct tok_helper *h, int (*step)(struct tok_helper *h))
 {
+	int cpu = sched_getcpu();
+	pthread_attr_t attr;
+	cpu_set_t cpus;
+
 	h->step = step;
 	h->err = 0;
-	h->started = pthread_create(&h->thread, NULL, helper_main, h) == 0;
+	h->started = false;
+	if (pthread_attr_init(&attr))
+		return;
+	if (cpu >= 0 && cpu < CPU_SETSIZE && !sched_getaffinity(0, sizeof(cpus), &cpus) &&
+	    CPU_ISSET(cpu, &cpus) && CPU_COUNT(&cpus) > 1) {
+		CPU_CLR(cpu, &cpus);
+		(void)pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);	/* a hint */
+	}
+	h->started = pthread_create(&h->thread, &attr, helper_main, h) == 0;
+	pthread_attr_destroy(&attr);
 }
 
 /* Waits for the helper's step (or runs it): @err, the caller's own, comes first. */
@@ -353,45 +455,67 @@ static int pieces_step(struct tok_helper *h)
 	return build_pieces(h->tok);
 }
 
+/* The pair map's table: 4 MiB of fresh pages, written while the texts are copied. */
+static int pair_map_step(struct tok_helper *h)
+{
+	if (tok_pair_map_init(&h->tok->merges, h->v->n_merges))
+		return rt_error(-ENOMEM, "tokenizer: out of memory for %zu merges", h->v->n_merges);
+	return 0;
+}
+
 static int resolve_step(struct tok_helper *h)
 {
 	return resolve_merges(h->tok, h->v, h->first, h->end, h->ids + h->first);
 }
 
 /*
- * The pieces (helper) beside the text map (here), then the merges resolved
- * half each and inserted here in order. On one thread a 150k-token vocabulary
- * with 150k merges took ~27 ms, most of it cache misses on the maps' slots.
+ * The caller's share of the merges: it also inserts them before it waits for
+ * the helper's, so it takes less. Resolving took ~53 ns a merge on one
+ * thread, inserting ~9: 53 / (2 * 53 + 9) = 46%.
+ */
+#define CALLER_MERGES_PERCENT	46
+
+/*
+ * The texts copied (here) beside the pair map's table (a helper), then the
+ * pieces (a helper) beside the text map (here), then the merges resolved a
+ * part each and inserted here in order. On one thread a 150k-token
+ * vocabulary with 150k merges took ~27 ms, most of it cache misses on the
+ * maps' slots and first touches of their pages.
  */
 static int build_maps(struct anpurt_tokenizer *tok, const struct tok_vocab *v)
 {
-	struct tok_helper h = { .tok = tok, .v = v };
+	struct tok_helper table = { .tok = tok, .v = v }, h = { .tok = tok, .v = v };
 	struct merge_ids *ids;
 	int err;
 
-	helper_start(&h, pieces_step);
-	err = build_text_map(tok);
+	if (v->n_merges > INT32_MAX)
+		return rt_error(-E2BIG, "tokenizer: %zu merges", v->n_merges);
+	helper_start(&table, pair_map_step);
+	err = copy_texts(tok, v);
+	if (!err)
+		helper_start(&h, pieces_step);
+	if (!err)
+		err = build_text_map(tok);
 	if (!err)
 		err = find_byte_ids(tok);
-	/* the pair map's pages are touched while the helper still works */
-	if (!err && v->n_merges > INT32_MAX)
-		err = rt_error(-E2BIG, "tokenizer: %zu merges", v->n_merges);
-	if (!err && tok_pair_map_init(&tok->merges, v->n_merges))
-		err = rt_error(-ENOMEM, "tokenizer: out of memory for %zu merges", v->n_merges);
-	err = helper_finish(&h, err);
+	if (h.step)
+		err = helper_finish(&h, err);
+	err = helper_finish(&table, err);
 	if (err || !v->n_merges)
 		return err;
 	ids = malloc(v->n_merges * sizeof(*ids));
 	if (!ids)
 		return rt_error(-ENOMEM, "tokenizer: out of memory for %zu merges", v->n_merges);
-	h.first = v->n_merges / 2;
+	h.first = v->n_merges * CALLER_MERGES_PERCENT / 100;
 	h.end = v->n_merges;
 	h.ids = ids;
 	helper_start(&h, resolve_step);
 	err = resolve_merges(tok, v, 0, h.first, ids);
+	if (!err)
+		insert_merges(tok, ids, 0, h.first);
 	err = helper_finish(&h, err);
 	if (!err)
-		insert_merges(tok, ids, v->n_merges);
+		insert_merges(tok, ids, h.first, h.end);
 	free(ids);
 	return err;
 }
@@ -488,16 +612,14 @@ static int build(struct anpurt_tokenizer *tok, const struct tok_vocab *v)
 	if (!tok->pre)
 		return rt_error(-EINVAL, "tokenizer: tokenizer.ggml.pre \"%.*s\" is not supported (known: %s)",
 				(int)v->pre.len, v->pre.ptr ? v->pre.ptr : "", tok_pre_names());
-	if (v->n_tokens == 0 || !v->tokens)
+	if (v->n_tokens == 0 || (!v->tokens && !v->tokens_packed))
 		return rt_error(-EINVAL, "tokenizer: the vocabulary is empty");
 	if (v->n_tokens > MAX_TOKENS)
 		return rt_error(-E2BIG, "tokenizer: %zu tokens (at most %u)", v->n_tokens, MAX_TOKENS);
-	if (v->n_merges && !v->merges)
+	if (v->n_merges && !v->merges && !v->merges_packed)
 		return rt_error(-EINVAL, "tokenizer: %zu merges without their texts", v->n_merges);
 	tok->n_tokens = v->n_tokens;
-	err = copy_texts(tok, v);
-	if (!err)
-		err = build_maps(tok, v);
+	err = build_maps(tok, v);
 	if (!err)
 		err = build_added(tok);
 	if (!err)

@@ -6,10 +6,45 @@
 #ifndef TOK_MAP_H
 #define TOK_MAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 uint64_t tok_hash_bytes(const char *s, size_t len);
+
+/*
+ * @a and @b hold the same @len bytes. Keys are short: up to 16 bytes are two
+ * overlapping word compares each side instead of a call into memcmp, which
+ * was a tenth of a tokenizer build (~600k compares).
+ */
+static inline bool tok_bytes_equal(const char *a, const char *b, size_t len)
+{
+	uint64_t a0, a1, b0, b1;
+	uint32_t c0, c1, d0, d1;
+
+	if (len >= 8 && len <= 16) {
+		memcpy(&a0, a, 8);
+		memcpy(&b0, b, 8);
+		memcpy(&a1, a + len - 8, 8);
+		memcpy(&b1, b + len - 8, 8);
+		return !((a0 ^ b0) | (a1 ^ b1));
+	}
+	if (len >= 4 && len < 8) {
+		memcpy(&c0, a, 4);
+		memcpy(&d0, b, 4);
+		memcpy(&c1, a + len - 4, 4);
+		memcpy(&d1, b + len - 4, 4);
+		return !((c0 ^ d0) | (c1 ^ d1));
+	}
+	if (len < 4) {
+		for (size_t i = 0; i < len; i++)
+			if (a[i] != b[i])
+				return false;
+		return true;
+	}
+	return !memcmp(a, b, len);
+}
 
 /*
  * Byte strings -> id. The strings live outside the map, back to back in one
