@@ -17,8 +17,11 @@
  *                                     temperature 0.8 + top-p 0.95 over the whole
  *                                     vocabulary, detokenized), after the same prompt
  *   runtime.decode.L.roofline         (weight + KV bytes read per token) x tok_s /
- *                                     --bw GB/s: the fraction of the read-bandwidth
- *                                     bound reached (with --bw only)
+ *                                     read GB/s: the fraction of the read-bandwidth
+ *                                     bound reached (with --bw GBS, or --bw-probe:
+ *                                     the mean of probes just before and after each
+ *                                     timed decode, the best round's fraction; also
+ *                                     with --decode-only)
  *   runtime.rss.L.peak_mib            the process's peak RSS (getrusage) at the end
  *   runtime.load.L.vs_read            load ms / ms to read the whole file from the
  *                                     page cache (pread into one reused buffer,
@@ -36,7 +39,8 @@
  *   runtime.decode.L.posN.tok_s       after an N-token prompt (prefilled once)
  *   runtime.decode.L.posN_ratio       posN / pos0 tok/s (Qwen2.5-0.5B goal >= 0.85)
  *   runtime.decode.L.posN.roofline    (weight + KV bytes read per token at N) x
- *                                     tok/s / --bw (goal >= 0.80; with --bw only)
+ *                                     tok/s / --bw, or the bandwidth probed around
+ *                                     those steps (--bw-probe) (goal >= 0.80)
  * The engine is then sized for one N + 64 token session (lazily committed device
  * memory: the RSS figures above are taken before that session exists).
  *
@@ -56,7 +60,8 @@
  * With --device DEV (e.g. /dev/accel/accel0 in anpu-vp) the engine runs there;
  * --decode-only times only the p128 + 128 greedy steps and prints only
  * runtime.decode.L.tok_s (bench/runtime.sh's VM ratio: the in-process run's
- * decode figure from the same file, prompt and token count).
+ * decode figure from the same file, prompt and token count), and its roofline
+ * with --bw or --bw-probe (the AVX2 path's figures).
  *
  * Each timed figure is the best of --runs rounds (default 2) after a short
  * warm-up (a session with 16 prompt tokens and 4 greedy steps: command buffers
@@ -90,6 +95,8 @@ static const char prompt_text[] =
 struct model_best {
 	double p128_ms, p512_ms, decode_ms, decode_cpu_ms, sampled_cpu_ms;
 	uint64_t kv_bytes;		/* device memory of one N_CTX session's KV cache */
+	/* --bw-probe: the best round's decode ms over the bandwidth probed around it */
+	double probed_ms, probed_gbs;
 };
 
 static double thread_cpu_ms(void)
@@ -246,14 +253,39 @@ static int sampled_cpu_ms(struct anpurt_engine *engine, uint32_t n_vocab, const 
 	return rc;
 }
 
-/* One round: fresh session, p128, 128 greedy steps; fresh session, p512 (not @decode_only). */
+/*
+ * --bw-probe: the read bandwidth probed just before and just after a timed
+ * decode (a child process each, while the model's threads are idle), their
+ * mean: what that decode had. A shared host's bandwidth drifts by a third
+ * within a benchmark run (28.8-54.4 GB/s), so one probe taken seconds before
+ * a round set its roofline by where the drift happened to be.
+ */
+static int probe_before(int probe, double *gbs)
+{
+	*gbs = probe ? bench_bw_probe() : 0;
+	return *gbs < 0;
+}
+
+static int probe_after(int probe, double before, double *gbs)
+{
+	double after = probe ? bench_bw_probe() : 0;
+
+	*gbs = (before + after) / 2;
+	return after < 0;
+}
+
+/*
+ * One round: fresh session, p128, 128 greedy steps; fresh session, p512 (not
+ * @decode_only). With @probe the decode's bandwidth too: the round whose decode
+ * reached the largest fraction of it is kept in b->probed_*.
+ */
 static int round_once(struct anpurt_engine *engine, uint32_t n_vocab, const int32_t *prompt,
-		      struct model_best *b, int decode_only)
+		      struct model_best *b, int decode_only, int probe)
 {
 	struct anpurt_session_params sp = anpurt_session_default_params();
 	struct anpurt_session *s;
 	int32_t next, out[N_DECODE];
-	double t0, c0;
+	double t0, c0, ms, gbs;
 
 	sp.n_ctx = N_CTX;
 	if (anpurt_session_create(engine, &sp, &s))
@@ -264,6 +296,10 @@ static int round_once(struct anpurt_engine *engine, uint32_t n_vocab, const int3
 		return bench_fail("prefill 128");
 	}
 	b->p128_ms = min_d(b->p128_ms, now_ms() - t0);
+	if (probe_before(probe, &gbs)) {
+		anpurt_session_free(s);
+		return 1;
+	}
 	t0 = now_ms();
 	c0 = thread_cpu_ms();
 	if (anpurt_session_generate_greedy(s, N_DECODE, out) != N_DECODE) {
@@ -271,8 +307,15 @@ static int round_once(struct anpurt_engine *engine, uint32_t n_vocab, const int3
 		return bench_fail("greedy");
 	}
 	b->decode_cpu_ms = min_d(b->decode_cpu_ms, thread_cpu_ms() - c0);
-	b->decode_ms = min_d(b->decode_ms, now_ms() - t0);
+	ms = now_ms() - t0;
+	b->decode_ms = min_d(b->decode_ms, ms);
 	anpurt_session_free(s);
+	if (probe_after(probe, gbs, &gbs))
+		return 1;
+	if (probe && (!b->probed_gbs || ms * gbs < b->probed_ms * b->probed_gbs)) {
+		b->probed_ms = ms;
+		b->probed_gbs = gbs;
+	}
 	if (decode_only)
 		return 0;
 
@@ -296,8 +339,12 @@ static int round_once(struct anpurt_engine *engine, uint32_t n_vocab, const int3
 	return 0;
 }
 
-/* ms of N_LONG_STEPS greedy steps after a @n-token prompt of @ids, in a fresh session. */
-static int steps_after(struct anpurt_engine *engine, const int32_t *ids, size_t n, double *ms)
+/*
+ * ms of N_LONG_STEPS greedy steps after a @n-token prompt of @ids, in a fresh
+ * session; with @probe, *@gbs the bandwidth probed around them.
+ */
+static int steps_after(struct anpurt_engine *engine, const int32_t *ids, size_t n, double *ms,
+		       int probe, double *gbs)
 {
 	struct anpurt_session_params sp = anpurt_session_default_params();
 	struct anpurt_session *s;
@@ -310,11 +357,13 @@ static int steps_after(struct anpurt_engine *engine, const int32_t *ids, size_t 
 		return bench_fail("long-context session");
 	if (anpurt_session_prefill(s, ids, n, &next)) {
 		rc = bench_fail("long-context prefill");
-	} else {
+	} else if (!(rc = probe_before(probe, gbs))) {
 		t0 = now_ms();
 		if (anpurt_session_generate_greedy(s, N_LONG_STEPS, out) != N_LONG_STEPS)
 			rc = bench_fail("long-context decode");
 		*ms = now_ms() - t0;
+		if (!rc)
+			rc = probe_after(probe, *gbs, gbs);
 	}
 	anpurt_session_free(s);
 	return rc;
@@ -322,11 +371,11 @@ static int steps_after(struct anpurt_engine *engine, const int32_t *ids, size_t 
 
 /* --long N: decode at position 1 (best of 2) and at position N (once). */
 static int long_context(struct anpurt_engine *engine, const struct anpurt_model *model,
-			const char *label, uint32_t n, double bw_gbs)
+			const char *label, uint32_t n, double bw_gbs, int probe)
 {
 	const struct anpurt_model_info *info = anpurt_model_info(model);
 	int32_t *ids = malloc(n * sizeof(*ids));
-	double ms0 = 1e30, ms, msn = 0, tok0, tokn;
+	double ms0 = 1e30, ms, msn = 0, tok0, tokn, gbs = 0;
 	char name[160];
 	int rc;
 
@@ -334,11 +383,13 @@ static int long_context(struct anpurt_engine *engine, const struct anpurt_model 
 		return bench_fail("out of memory");
 	rc = bench_prompt_ids(model, ids, n);
 	for (int r = 0; !rc && r < 2; r++) {
-		rc = steps_after(engine, ids, 1, &ms);
+		rc = steps_after(engine, ids, 1, &ms, 0, &gbs);
 		ms0 = min_d(ms0, ms);
 	}
 	if (!rc)
-		rc = steps_after(engine, ids, n, &msn);
+		rc = steps_after(engine, ids, n, &msn, probe, &gbs);
+	if (probe)
+		bw_gbs = gbs;
 	free(ids);
 	if (rc)
 		return rc;
@@ -454,17 +505,41 @@ static void emit_decode(const char *label, const struct model_best *b, unsigned 
 	       label, N_DECODE / (b->decode_ms / 1e3), label, N_DECODE, threads, runs);
 }
 
+/*
+ * runtime.decode.L.roofline: bytes read per token x tok/s over the read
+ * bandwidth, from the bandwidth probed around each round (--bw-probe: the
+ * round that reached the largest fraction) or from --bw GBS.
+ */
+static void emit_roofline(const char *label, const struct anpurt_model_info *info,
+			  const struct model_best *b, double bw_gbs)
+{
+	/* F16 K and V of every layer for the mean position of the 128 steps (128..255) */
+	double kv = (double)info->n_layer * info->n_head_kv *
+		    (info->head_dim_k + info->head_dim_v) * 2.0 * (128 + N_DECODE / 2.0);
+	double bytes = (double)info->weight_bytes + kv;
+	double tok_s = N_DECODE / (b->decode_ms / 1e3);
+	const char *how = "probed before the run";
+
+	if (b->probed_gbs > 0) {
+		tok_s = N_DECODE / (b->probed_ms / 1e3);
+		bw_gbs = b->probed_gbs;
+		how = "probed around the round";
+	}
+	if (bw_gbs <= 0)
+		return;
+	printf("{\"name\":\"runtime.decode.%s.roofline\",\"value\":%.4f,\"unit\":\"fraction\","
+	       "\"model\":\"%s\",\"bytes_per_token\":%.0f,\"tok_s\":%.3f,\"read_gbs\":%.3f,"
+	       "\"read\":\"%s\",\"bound_tok_s\":%.2f,\"goal\":0.85}\n", label,
+	       bytes * tok_s / (bw_gbs * 1e9), label, bytes, tok_s, bw_gbs, how,
+	       bw_gbs * 1e9 / bytes);
+}
+
 static void emit_figures(const char *label, const struct anpurt_model_info *info,
 			 const struct model_best *b, double load_ms, double read_ms, double bw_gbs,
 			 unsigned int threads, int runs)
 {
 	char name[160];
 	struct rusage ru;
-	double tok_s = N_DECODE / (b->decode_ms / 1e3);
-	/* F16 K and V of every layer for the mean position of the 128 steps (128..255) */
-	double kv = (double)info->n_layer * info->n_head_kv *
-		    (info->head_dim_k + info->head_dim_v) * 2.0 * (128 + N_DECODE / 2.0);
-	double bytes = (double)info->weight_bytes + kv;
 	double budget = 1.1 * (double)(info->weight_bytes + b->kv_bytes) + 64.0 * 1024 * 1024;
 
 	getrusage(RUSAGE_SELF, &ru);
@@ -484,11 +559,7 @@ static void emit_figures(const char *label, const struct anpurt_model_info *info
 	emit(label, name, b->decode_cpu_ms * 1e3 / N_DECODE, "us");
 	snprintf(name, sizeof(name), "decode.%s.cpu_us_per_token_sampled", label);
 	emit(label, name, b->sampled_cpu_ms * 1e3 / N_DECODE, "us");
-	if (bw_gbs > 0)
-		printf("{\"name\":\"runtime.decode.%s.roofline\",\"value\":%.4f,\"unit\":\"fraction\","
-		       "\"model\":\"%s\",\"bytes_per_token\":%.0f,\"read_gbs\":%.3f,"
-		       "\"bound_tok_s\":%.2f}\n", label, bytes * tok_s / (bw_gbs * 1e9), label,
-		       bytes, bw_gbs, bw_gbs * 1e9 / bytes);
+	emit_roofline(label, info, b, bw_gbs);
 	snprintf(name, sizeof(name), "rss.%s.peak_mib", label);
 	emit(label, name, ru.ru_maxrss / 1024.0, "MiB");
 	printf("{\"name\":\"runtime.rss.%s.vs_budget\",\"value\":%.3f,\"unit\":\"ratio\","
@@ -502,12 +573,12 @@ int bench_model(int argc, char **argv)
 {
 	const char *path = argv[0], *label = argv[1], *ids_out = NULL;
 	struct anpurt_engine_params ep = anpurt_engine_default_params();
-	struct model_best best = { 1e30, 1e30, 1e30, 1e30, 1e30, 0 };
+	struct model_best best = { 1e30, 1e30, 1e30, 1e30, 1e30, 0, 0, 0 };
 	struct anpurt_engine *engine;
 	struct anpurt_model *model;
 	int32_t prompt[MAX_PROMPT];
 	double bw_gbs = 0, read_ms = 0, t0;
-	int runs = 2, rc = 1, decode_only = 0, long_n = 0, batch_n = 0, responsive = 0;
+	int runs = 2, rc = 1, decode_only = 0, long_n = 0, batch_n = 0, responsive = 0, probe = 0;
 
 	ep.threads = 2;
 	for (int i = 2; i < argc; i++) {
@@ -517,6 +588,8 @@ int bench_model(int argc, char **argv)
 			ep.threads = (unsigned int)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--bw") && i + 1 < argc)
 			bw_gbs = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--bw-probe"))
+			probe = 1;
 		else if (!strcmp(argv[i], "--ids-out") && i + 1 < argc)
 			ids_out = argv[++i];
 		else if (!strcmp(argv[i], "--device") && i + 1 < argc)
@@ -539,6 +612,7 @@ int bench_model(int argc, char **argv)
 	}
 	if (runs < 1 || ep.threads < 1) {
 		fprintf(stderr, "anpu-bench-runtime: model FILE LABEL [--runs N>=1] [--threads T>=1] [--bw GBS]"
+			" [--bw-probe]"
 			" [--ids-out FILE] [--device DEV] [--decode-only] [--long N>=256]"
 			" [--batch 2..32] [--responsive]\n");
 		return 2;
@@ -565,14 +639,18 @@ int bench_model(int argc, char **argv)
 	if (warm_up(engine, prompt, &best.kv_bytes))
 		goto out;
 	for (int r = 0; r < runs; r++)
-		if (round_once(engine, anpurt_model_info(model)->n_vocab, prompt, &best, decode_only))
+		if (round_once(engine, anpurt_model_info(model)->n_vocab, prompt, &best, decode_only,
+			       probe))
 			goto out;
-	if (decode_only)
+	if (decode_only) {
 		emit_decode(label, &best, ep.threads, runs);
-	else
+		emit_roofline(label, anpurt_model_info(model), &best, bw_gbs);
+	} else {
 		emit_figures(label, anpurt_model_info(model), &best, t0, read_ms, bw_gbs,
 			     ep.threads, runs);
-	if (long_n && !decode_only && long_context(engine, model, label, (uint32_t)long_n, bw_gbs))
+	}
+	if (long_n && !decode_only &&
+	    long_context(engine, model, label, (uint32_t)long_n, bw_gbs, probe))
 		goto out;
 	if (batch_n && !decode_only && batch_figures(engine, label, prompt, batch_n, runs))
 		goto out;

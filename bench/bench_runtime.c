@@ -13,10 +13,12 @@
  *       widest loads, bench/bw_read.h as the simulator benchmark), best of RUNS
  *       (default 8) reads of 256 MiB. A separate process from `model` so its
  *       buffer does not count in the model's peak RSS.
- *   anpu-bench-runtime model FILE LABEL [--runs N] [--threads T] [--bw GBS] [--ids-out FILE]
- *       one model in-process (bench/bench_model.c): runtime.load/prefill/ttft/
- *       decode/rss.LABEL.*; with --bw (the bw-read figure of the same run) also
- *       runtime.decode.LABEL.roofline.
+ *   anpu-bench-runtime model FILE LABEL [--runs N] [--threads T] [--bw GBS | --bw-probe]
+ *                     [--ids-out FILE] ...
+ *       one model in-process (bench/bench_rt_model.c): runtime.load/prefill/ttft/
+ *       decode/rss.LABEL.*; with --bw (the bw-read figure of the same run) or
+ *       --bw-probe (bw-read 4 in a child process just before and just after each
+ *       timed decode) also runtime.decode.LABEL.roofline.
  *   anpu-bench-runtime responsive FILE LABEL --device DEV
  *       runtime.ttft.foreground_under_load_ratio: a HIGH session's time to first
  *       token while another process prefills at LOW priority on the same kernel
@@ -102,8 +104,8 @@ static int runs_arg(const char *s, int *runs)
 
 #define PROG "anpu-bench-runtime"
 #define USAGE "Usage: " PROG " gguf-open FILE [RUNS] | bw-read [RUNS] |\n" \
-	"       model FILE LABEL [--runs N] [--threads T] [--bw GBS] [--ids-out FILE] [--device DEV]\n" \
-	"       [--decode-only] [--long N] [--batch N] [--responsive] |\n" \
+	"       model FILE LABEL [--runs N] [--threads T] [--bw GBS] [--bw-probe] [--ids-out FILE]\n" \
+	"       [--device DEV] [--decode-only] [--long N] [--batch N] [--responsive] |\n" \
 	"       responsive FILE LABEL --device DEV | -h | --help | --version\n" \
 	"  JSON lines on stdout\n" \
 	"  gguf-open FILE [RUNS]  open+check time of a GGUF file (best of RUNS, default 20)\n" \
@@ -112,6 +114,7 @@ static int runs_arg(const char *s, int *runs)
 	"    --runs N             timed runs\n" \
 	"    --threads T          model worker threads\n" \
 	"    --bw GBS             the machine's read bandwidth, for the decode's fraction of it\n" \
+	"    --bw-probe           instead, probe it just before and after each timed decode\n" \
 	"    --ids-out FILE       write the prompt's 512 ids (JSON array) for llama.cpp\n" \
 	"    --device DEV         libaccel device (default: the in-process NPU)\n" \
 	"    --decode-only        only the p128 prefill and the decode (the VM benchmark)\n" \

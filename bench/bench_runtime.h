@@ -11,6 +11,8 @@ double now_ms(void);
 
 /* runtime.bw.read_gbs, best of @runs reads (bench/bench_rt_bw.c) */
 int bench_bw_read(int runs);
+/* the same (`bw-read 4`) in a child process, in GB/s; negative errno on failure */
+double bench_bw_probe(void);
 
 /* `model FILE LABEL [options]`: @argc/@argv start at FILE (bench/bench_rt_model.c) */
 int bench_model(int argc, char **argv);

@@ -12,9 +12,10 @@
 #   runtime.tokenize.vs_llamacpp        ours / theirs; both best of TOK_ROUNDS interleaved
 #                                       rounds (one process each per round)
 #   runtime.bw.read_gbs                 this machine's read bandwidth at the start; each
-#                                       roofline divides by a probe of it taken just before
-#                                       its own timed run (read_gbs in its record): a shared
-#                                       host's bandwidth drifts by a fifth within a run
+#                                       roofline divides by the mean of two probes of it
+#                                       taken just before and just after its own timed
+#                                       decode (read_gbs in its record; --bw-probe): a
+#                                       shared host's bandwidth drifts by a third within a run
 #   runtime.{load,prefill,ttft,decode,rss}.<m>.*  per model (bench/bench_rt_model.c), each
 #                                       model in its own process, 2 model threads
 #   llamacpp.{load,prefill,ttft,decode}.<m>.*  llama.cpp on the same file, threads and
@@ -122,12 +123,6 @@ fi
 # figures are its best round (bench/side-by-side.mjs, which also writes the ratios).
 "$bin/anpu-bench-runtime" bw-read >"$tmp/bw" || exit 1
 cat "$tmp/bw"
-# the read bandwidth now (best of 4 reads of 256 MiB), for the run that follows
-bw_now() {
-	local gbs
-
-	gbs=$("$bin/anpu-bench-runtime" bw-read 4 | value) && [ -n "$gbs" ] && echo "$gbs"
-}
 # part 2's files plus Qwen2.5-1.5B (preset:type); the AVX2 part below takes the same
 model_list=(qwen2.5-0.5b:q8_0 qwen2.5-0.5b:q4_0 qwen2.5-0.5b:q4_k_m qwen3-0.6b:q4_k_m qwen2.5-1.5b:q4_k_m)
 for m in "${model_list[@]}"; do
@@ -144,8 +139,7 @@ for m in "${model_list[@]}"; do
 		[ "$r" -eq 1 ] && long=(--long 4000)
 		# four sessions decoding as one batch against one alone: the phone's case
 		[ "$r" -eq 1 ] && [ "$preset.$type" = qwen2.5-0.5b.q4_k_m ] && long+=(--batch 4 --responsive)
-		bw=$(bw_now) || exit 1
-		"$bin/anpu-bench-runtime" model "$f" "$preset.$type" --runs 1 --threads 2 --bw "$bw" \
+		"$bin/anpu-bench-runtime" model "$f" "$preset.$type" --runs 1 --threads 2 --bw-probe \
 			--ids-out "$tmp/ids.json" "${long[@]}" >"$tmp/ours.$r" || exit 1
 		[ -z "$why" ] || continue
 		node tests/llamacpp/llamacpp.mjs bench-gen "$f" "$tmp/ids.json" --threads 2 --runs 1 \
@@ -170,17 +164,9 @@ else
 	for m in "${model_list[@]}"; do
 		label=${m%%:*}.${m#*:}
 		f=$(model_file "${m%%:*}" "${m#*:}") || exit 1
-		gbs=$(bw_now) || exit 1
+		# runtime.decode.<m>.avx2.tok_s and .avx2.roofline (bandwidth probed around each round)
 		ANPU_SIM_SIMD=avx2 "$bin/anpu-bench-runtime" model "$f" "$label.avx2" --runs 2 --threads 2 \
-			--decode-only >"$tmp/avx2" || exit 1
-		cat "$tmp/avx2"
-		tok=$(value <"$tmp/avx2")
-		# the best path's bytes per token (above), the bandwidth probed just before this run
-		best=$(grep "\"runtime.decode.$label.roofline\"" "$tmp/model.$label")
-		bpt=$(sed -n 's/.*"bytes_per_token":\([0-9]*\).*/\1/p' <<<"$best")
-		printf '{"name":"runtime.decode.%s.avx2.roofline","value":%s,"unit":"fraction","simd":"avx2","bytes_per_token":%s,"read_gbs":%s,"goal":0.85}\n' \
-			"$label" "$(awk -v t="$tok" -v b="$bpt" -v g="$gbs" 'BEGIN { printf "%.4f", t * b / (g * 1e9) }')" \
-			"$bpt" "$gbs"
+			--decode-only --bw-probe || exit 1
 	done
 fi
 
