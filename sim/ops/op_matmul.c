@@ -337,24 +337,28 @@ static inline void mm_store_tile_row(const struct mm_ctx *c, float *y, uint32_t 
 }
 
 /*
- * Columns [j0, j1) for the panels' rows, SIM_DOT_MAX_ROWS columns per call.
+ * Columns [j0, j1) for the rows of panels [pa, pb), SIM_DOT_MAX_ROWS columns
+ * per call.
  * The calls' results are gathered into a tile of MM_TILE_COLS columns for
  * all rows and then stored a row at a time: stored 4 columns at a time, the
  * rows' y lines (strides of a multiple of 4 KiB for N = 1024, 2048, 3072:
  * one L1 set) were missed 4 times each, 7% of a Qwen3-0.6B prefill.
  */
-static void mm_panels(const struct mm_ctx *c, uint32_t j0, uint32_t j1)
+static void mm_panels(const struct mm_ctx *c, unsigned int pa, unsigned int pb, uint32_t j0,
+		      uint32_t j1)
 {
 	const struct sim_tensor *w = &c->op->t[MM_W];
 	const struct sim_tensor *y = &c->op->t[MM_Y];
 	const sim_dot_panel_fn dot_panel = c->kern->dot_panel[w->dtype];
-	const unsigned int nr = c->panel_rows;
+	const unsigned int ra = pa * SIM_PANEL_ROWS;
+	const unsigned int nr = pb * SIM_PANEL_ROWS < c->panel_rows ? pb * SIM_PANEL_ROWS :
+								       c->panel_rows;
 	float *yr[MM_ROW_BATCH];
 	float out[SIM_DOT_MAX_ROWS * SIM_PANEL_MAX * SIM_PANEL_ROWS];
 	float tile[MM_ROW_BATCH * MM_TILE_COLS] __attribute__((aligned(64)));
 
 	_Static_assert(SIM_DOT_MAX_ROWS == 4, "mm_transpose_4x4 takes 4 columns");
-	for (unsigned int i = 0; i < nr; i++)
+	for (unsigned int i = ra; i < nr; i++)
 		yr[i] = (float *)sim_tensor_flat_row(y, c->row0 + i);
 	for (uint32_t t0 = j0; t0 < j1; t0 += MM_TILE_COLS) {
 		const unsigned int ncols = j1 - t0 < MM_TILE_COLS ? j1 - t0 : MM_TILE_COLS;
@@ -364,9 +368,9 @@ static void mm_panels(const struct mm_ctx *c, uint32_t j0, uint32_t j1)
 										SIM_DOT_MAX_ROWS;
 
 			/* up to SIM_PANEL_MAX panels a call; the weights are in L1 again */
-			for (unsigned int p0 = 0; p0 < c->npanels; p0 += SIM_PANEL_MAX) {
-				const unsigned int np = c->npanels - p0 < SIM_PANEL_MAX ?
-							c->npanels - p0 : SIM_PANEL_MAX;
+			for (unsigned int p0 = pa; p0 < pb; p0 += SIM_PANEL_MAX) {
+				const unsigned int np = pb - p0 < SIM_PANEL_MAX ? pb - p0 :
+										  SIM_PANEL_MAX;
 				const unsigned int r0 = p0 * SIM_PANEL_ROWS, stride = np * SIM_PANEL_ROWS;
 				const unsigned int r1 = nr < r0 + stride ? nr : r0 + stride;
 				unsigned int i = r0;
@@ -381,7 +385,7 @@ static void mm_panels(const struct mm_ctx *c, uint32_t j0, uint32_t j1)
 						tile[i * MM_TILE_COLS + jj + k] = out[k * stride + i - r0];
 			}
 		}
-		for (unsigned int i = 0; i < nr; i++) {
+		for (unsigned int i = ra; i < nr; i++) {
 			if (ncols == MM_TILE_COLS)
 				mm_store_tile_row(c, yr[i] + t0, t0, &tile[i * MM_TILE_COLS]);
 			else
@@ -431,7 +435,7 @@ static void mm_dot_task(void *arg, uint32_t task, unsigned int thread)
 
 	(void)thread;
 	if (c->npanels)
-		mm_panels(c, n0, n1);
+		mm_panels(c, 0, c->npanels, n0, n1);
 	if (c->nrows > 1 && c->tile < n1 - n0) {
 		for (uint32_t t0 = n0; t0 < n1; t0 += c->tile)
 			mm_tile(c, r_first, t0, n1 - t0 < c->tile ? n1 : t0 + c->tile);
@@ -474,6 +478,29 @@ static void mm_dot_task(void *arg, uint32_t task, unsigned int thread)
 				mm_store(c, yr[i], j, out[i]);
 		}
 	}
+}
+
+/*
+ * A batch whose rows are all in panels, against weights that stay in L2
+ * (MM_SPLIT_ROWS_BYTES): each task converts its SIM_PANEL_MAX panels and runs
+ * every column against them, one pool run. The column split converts every
+ * panel (one pool run), then splits the columns (another): for an 896x128
+ * MATMUL at M = 128 the wait between the two and the conversion's own were a
+ * third of it. Each row's results are the panel kernel's as in the column
+ * split, so the bits are the same.
+ */
+#define MM_SPLIT_ROWS_BYTES (256u << 10)
+
+static void mm_rows_task(void *arg, uint32_t task, unsigned int thread)
+{
+	const struct mm_ctx *c = arg;
+	const unsigned int pa = task * SIM_PANEL_MAX;
+	const unsigned int pb = c->npanels - pa < SIM_PANEL_MAX ? c->npanels : pa + SIM_PANEL_MAX;
+
+	(void)thread;
+	for (unsigned int p = pa; p < pb; p++)
+		mm_build_panel(c, p);
+	mm_panels(c, pa, pb, 0, c->op->t[MM_W].ne[1]);
 }
 
 /* Columns [j0, j1) of the single x row. */
@@ -637,6 +664,13 @@ static uint32_t matmul_run(struct sim_exec *ex, const struct sim_op *op)
 			c.npanels++;	/* a partial panel: its zero rows cost less than 4-row calls */
 		c.panel_rows = c.npanels * SIM_PANEL_ROWS < c.nrows ? c.npanels * SIM_PANEL_ROWS :
 								      c.nrows;
+		if (c.npanels && c.panel_rows == c.nrows &&
+		    (uint64_t)n * w->row_bytes <= MM_SPLIT_ROWS_BYTES &&
+		    (c.npanels + SIM_PANEL_MAX - 1) / SIM_PANEL_MAX >= threads) {
+			sim_pool_run(ex->pool, (c.npanels + SIM_PANEL_MAX - 1) / SIM_PANEL_MAX,
+				     mm_rows_task, &c);
+			continue;
+		}
 		if (c.act != SIM_ACT_F32) {
 			if (c.nrows == 1)
 				mm_quantize_row(&c, 0);
