@@ -67,6 +67,17 @@ rc=$?
 if [[ $rc -eq 1 && $out == *"anpu-vp-selftest"* ]]; then ok "a WARNING in the guest log fails the run (status 1)"
 else ko "log check (status $rc)"; printf '%s\n' "$out" | tail -n 5 | tap_comment; fi
 
+# 3b. a guest whose kernel dies before its init runs (here: no init to run) is
+# booted again, ANPU_VP_BOOT_TRIES times, then the run fails with status 125
+echo "# == anpu-vp boots again when the kernel dies in its own start-up"
+out=$(ANPU_VP_BOOT_TRIES=2 ANPU_VP_APPEND=rdinit=/no-such-init \
+	"$VP" run --no-device --kmod none --timeout "$TIMEOUT" -- true 2>&1)
+rc=$?
+boots=$(grep -c "died in the kernel's own start-up, before its init ran" <<<"$out")
+if [[ $rc -eq 125 && $boots -eq 2 && $out == *"Kernel panic"* && $out == *"giving up"* ]]; then
+	ok "a kernel that dies before init: booted twice (ANPU_VP_BOOT_TRIES=2), its panic shown, status 125"
+else ko "death before init (status $rc, $boots boots)"; printf '%s\n' "$out" | tail -n 5 | tap_comment; fi
+
 # 4. the daemon survives garbage in BAR2 and a guest killed mid-job; the next boot works
 echo "# == anpu-sim robustness (one daemon, three guests)"
 SOCK=$TMP/anpu-sim.sock
