@@ -111,6 +111,21 @@ struct sim_kernels {
 	void (*att_accum_f16)(float *acc, const float *p, const uint16_t *rows, size_t stride,
 			      uint32_t n, uint32_t hd);
 	/*
+	 * The same for nh query heads that read the same F16 rows (nh at most
+	 * att_head_block(hd): how many heads the path serves with one load of
+	 * each row, 1 where every head loads it): head i's q at q + i * q_stride
+	 * and scores at s + i * s_stride, its accumulator at acc + i * acc_stride
+	 * and weights at p + i * p_stride. Each head's results are exactly the
+	 * one-head kernel's.
+	 */
+	uint32_t (*att_head_block)(uint32_t hd);
+	void (*att_scores_f16_heads)(float *s, size_t s_stride, const float *q, size_t q_stride,
+				     const uint16_t *rows, size_t stride, uint32_t n, uint32_t hd,
+				     float scale, uint32_t nh);
+	void (*att_accum_f16_heads)(float *acc, size_t acc_stride, const float *p, size_t p_stride,
+				    const uint16_t *rows, size_t stride, uint32_t n, uint32_t hd,
+				    uint32_t nh);
+	/*
 	 * RMSNORM of one row (sim/ops/op_rmsnorm.c's definition: the sum of
 	 * squares in double in 4 interleaved partial sums, lane i % 4, then
 	 * y[i] = (x[i] * scale) * w[i]): the same bits on every path; y may be x.

@@ -69,7 +69,8 @@
  * per kv head) attention 29 -> 21 ms, greedy decode 17.9-20.0 -> 23.7-27.3
  * tok/s; Qwen2.5-1.5B (6) attention 11.1 -> 9.8 ms alone but greedy decode
  * 18.4-19.6 -> 17.1-17.8 tok/s; Qwen2.5-0.5B (7, head_dim 64) attention
- * 5.9 -> 7.0 ms.
+ * 5.9 -> 7.0 ms. Where the kernel path serves several heads with one load
+ * of a row (att_head_block() > 1), F16 rows are always read as they are.
  */
 #define ATT_DIRECT_GROUP	4u
 /*
@@ -166,20 +167,30 @@ static void scale_row(float *acc, float c, uint32_t n)
  * so the order does not matter, but for which of +0 and -0 is kept, which
  * no later step can tell apart (they only enter x - max and exp).
  */
+static inline att_f4 f4_max(att_f4 m, att_f4 v)
+{
+	const att_i4 gt = v > m;	/* false for NaN lanes */
+
+	return (att_f4)(((att_i4)v & gt) | ((att_i4)m & ~gt));
+}
+
 static float block_max(const float *s, uint32_t n)
 {
-	att_f4 m = { -INFINITY, -INFINITY, -INFINITY, -INFINITY };
+	att_f4 m[4];
 	float r = -INFINITY;
 	uint32_t j = 0;
 
-	for (; j + 4 <= n; j += 4) {
-		const att_f4 v = f4_load(s + j);
-		const att_i4 gt = v > m;	/* false for NaN lanes */
-
-		m = (att_f4)(((att_i4)v & gt) | ((att_i4)m & ~gt));
-	}
+	for (int c = 0; c < 4; c++)
+		m[c] = (att_f4){ -INFINITY, -INFINITY, -INFINITY, -INFINITY };
+	/* four chains: one was bound by its compare-and-select latency */
+	for (; j + 16 <= n; j += 16)
+		for (int c = 0; c < 4; c++)
+			m[c] = f4_max(m[c], f4_load(s + j + 4 * c));
+	for (; j + 4 <= n; j += 4)
+		m[0] = f4_max(m[0], f4_load(s + j));
+	m[0] = f4_max(f4_max(m[0], m[1]), f4_max(m[2], m[3]));
 	for (int l = 0; l < 4; l++)
-		r = m[l] > r ? m[l] : r;
+		r = m[0][l] > r ? m[0][l] : r;
 	for (; j < n; j++)
 		r = s[j] > r ? s[j] : r;
 	return r;
@@ -204,6 +215,7 @@ struct attention_job {
 	uint32_t spans;			/* span tasks: the most spans of any row; else 0 */
 	uint32_t task_rows;		/* row tasks: query rows per task (1 .. ATT_TASK_ROWS) */
 	bool direct;			/* F16 rows read as they are, not converted first */
+	uint32_t head_block;		/* direct F16 rows: heads of a kv head per kernel call */
 	size_t state_floats;		/* one thread's state (struct attention_state) */
 	float *states;			/* threads x state_floats */
 	float *partials;		/* span tasks: [m][span][head], ATT_PARTIAL(hd) each */
@@ -386,14 +398,33 @@ enum att_pass {
 	ATT_VALUES,
 };
 
-/* Kernel calls of a pass over the chunk at @c0: the heads of every row that reaches it. */
-static uint32_t att_calls(const struct att_rowset *rs, uint32_t c0, uint32_t nh)
+/*
+ * Query heads from @h that one kernel call serves, of the @left heads still
+ * to go: F16 rows read directly go to the path's multi-head kernels, at most
+ * job->head_block heads of one kv head at a time; other rows one head a call.
+ */
+static uint32_t call_heads(const struct attention_job *job, const struct att_rows *r,
+			   uint32_t h, uint32_t left)
 {
-	uint32_t calls = 0;
+	uint32_t n = job->group - h % job->group;
+
+	if (!r->h)
+		return 1;
+	n = n < job->head_block ? n : job->head_block;
+	return n < left ? n : left;
+}
+
+/* Kernel calls of a pass over the chunk at @c0: the heads [h, h + nh) of every row that reaches it. */
+static uint32_t att_calls(const struct attention_job *job, const struct att_rowset *rs,
+			  const struct att_rows *r, uint32_t c0, uint32_t h, uint32_t nh)
+{
+	uint32_t calls = 0, rows = 0;
 
 	for (uint32_t q = 0; q < rs->n; q++)
-		calls += rs->nb[q] > c0 ? nh : 0;
-	return calls;
+		rows += rs->nb[q] > c0;
+	for (uint32_t i = 0; i < nh; i += call_heads(job, r, h + i, nh - i))
+		calls++;
+	return rows * calls;
 }
 
 /*
@@ -417,23 +448,27 @@ static void att_chunk_pass(const struct attention_job *job, const struct att_row
 
 		if (rs->nb[q] <= c0)
 			continue;
-		for (uint32_t i = 0; i < nh; i++) {
+		for (uint32_t i = 0, c; i < nh; i += c) {
 			float *s = st->s + (size_t)(local + i) * ATT_BLOCK + c0;
 			float *acc = st->acc + (size_t)(local + i) * hd;
 			size_t at = (size_t)((h + i) / job->group - g0) * hd;
+			const struct sim_tensor *qt = &job->op->t[0];
 			const float *qv;
 
+			c = call_heads(job, r, h + i, nh - i);
 			prefetch_some(pf, per_call);
 			if (pass == ATT_VALUES) {
 				if (r->h)
-					k->att_accum_f16(acc, s, r->h + at, r->stride, nq, hd);
+					k->att_accum_f16_heads(acc, hd, s, ATT_BLOCK, r->h + at,
+							       r->stride, nq, hd, c);
 				else
 					k->att_accum(acc, s, r->f + at, r->stride, nq, hd);
 				continue;
 			}
-			qv = (const float *)sim_tensor_row(&job->op->t[0], h + i, rs->m[q], 0);
+			qv = (const float *)sim_tensor_row(qt, h + i, rs->m[q], 0);
 			if (r->h)
-				k->att_scores_f16(s, qv, r->h + at, r->stride, nq, hd, scale);
+				k->att_scores_f16_heads(s, ATT_BLOCK, qv, qt->nb[1] / 4,
+							r->h + at, r->stride, nq, hd, scale, c);
 			else
 				k->att_scores(s, qv, r->f + at, r->stride, nq, hd, scale);
 		}
@@ -466,10 +501,11 @@ static void attention_block(const struct attention_job *job, const struct att_ro
 	struct att_rows r;
 
 	for (uint32_t c0 = 0; c0 < nb; c0 += step) {
-		uint32_t n = nb - c0 < step ? nb - c0 : step, calls = att_calls(rs, c0, nh);
+		uint32_t n = nb - c0 < step ? nb - c0 : step, calls;
 
 		prefetch_plan(&pf, &op->t[2], off, j0 + c0, n, width);
 		rows_view(job, &op->t[1], off, j0 + c0, n, width, buf, &r);
+		calls = att_calls(job, rs, &r, c0, h, nh);
 		att_chunk_pass(job, rs, ATT_SCORES, &r, c0, n, h, local, nh, g0, &pf,
 			       (prefetch_lines(&pf) + calls - 1) / calls);
 	}
@@ -491,13 +527,14 @@ static void attention_block(const struct attention_job *job, const struct att_ro
 		}
 	}
 	for (uint32_t c0 = 0; c0 < nb; c0 += step) {
-		uint32_t n = nb - c0 < step ? nb - c0 : step, ahead = 0, calls = att_calls(rs, c0, nh);
+		uint32_t n = nb - c0 < step ? nb - c0 : step, ahead = 0, calls;
 
 		/* the address is formed only for rows of the span */
 		if (j0 + ATT_BLOCK + c0 < j_end)
 			ahead = j_end - (j0 + ATT_BLOCK + c0) < n ? j_end - (j0 + ATT_BLOCK + c0) : n;
 		prefetch_plan(&pf, &op->t[1], off, j0 + ATT_BLOCK + c0, ahead, width);
 		rows_view(job, &op->t[2], off, j0 + c0, n, width, buf, &r);
+		calls = att_calls(job, rs, &r, c0, h, nh);
 		att_chunk_pass(job, rs, ATT_VALUES, &r, c0, n, h, local, nh, g0, &pf,
 			       (prefetch_lines(&pf) + calls - 1) / calls);
 	}
@@ -729,7 +766,8 @@ static uint32_t attention_run(struct sim_exec *ex, const struct sim_op *op)
 	job.chunk_heads = attention_chunk_heads(job.n_head, job.group, hd,
 						(uint64_t)rows * spans, threads);
 	job.chunks = (job.n_head + job.chunk_heads - 1) / job.chunk_heads;
-	job.direct = job.group <= ATT_DIRECT_GROUP;
+	job.head_block = job.k->att_head_block(hd);
+	job.direct = job.group <= ATT_DIRECT_GROUP || job.head_block > 1;
 	job.task_rows = 1;
 	if (spans > 1 && (uint64_t)rows * job.chunks < 4u * threads) {
 		job.spans = spans;

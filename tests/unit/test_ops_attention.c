@@ -351,8 +351,9 @@ static void test_attention_converts_every_f16_value_exactly(void **state)
 /*
  * Every SIMD path gives the portable path's bits (docs/hardware.md 10.8):
  * a head_dim that is a whole number of vectors and one that is not, F16 and
- * F32 caches, F16 rows read as they are (few heads per kv head) and
- * converted first (many), block tails of every length mod 8, and scores
+ * F32 caches, F16 rows read as they are (few heads per kv head, or several
+ * heads a call) and converted first (many), block tails of every length mod 8,
+ * q rows with gaps between heads, and scores
  * spread over exp's whole range (some weights underflow to 0).
  */
 static void test_attention_every_path_gives_portable_bits(void **state)
@@ -364,6 +365,10 @@ static void test_attention_every_path_gives_portable_bits(void **state)
 		{ 128, 4, 1, 2, 150, 97, ANPU_DTYPE_F16, ANPU_DTYPE_F32, 0 },
 		{ 64, 14, 2, 3, 300, 200, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
 		{ 40, 8, 1, 2, 150, 90, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 1 },
+		/* AVX-512's multi-head kernels: heads of a kv head in threes and twos */
+		{ 64, 10, 2, 5, 300, 170, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
+		{ 128, 6, 1, 3, 300, 200, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
+		{ 64, 6, 2, 2, 200, 150, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 2 },
 	};
 	static const float q_scales[] = { 1.0f, 40.0f };
 	const char *prev = sim_kernels_get()->name;
