@@ -3,10 +3,14 @@
  * COPY (ISA 1.1): src F16/F32 [ne0, ne1, ne2, ne3], dst[w] the same dtype and
  * shape: every row of dst = the same row of src, bit for bit. Strides may
  * differ (e.g. the first n rows of one session's KV cache into another's, to
- * fork it on the device). src and dst must not overlap (undefined values).
+ * fork it on the device). src and dst must not overlap (undefined values); if
+ * they do, the op still runs as defined host code: one task, row by row with
+ * memmove (memcpy of overlapping bytes, or two threads on them, would be
+ * undefined behaviour of the model itself; the fuzzer found it).
  * Errors: DTYPE if src is not F16/F32 or dst's dtype differs; SHAPE if the
  * shapes differ (fault address: dst).
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include "../sim_ops.h"
@@ -37,7 +41,13 @@ struct copy_job {
 	const struct sim_op *op;
 	uint64_t rows;
 	uint32_t n_tasks;
+	bool overlap;		/* src's and dst's bytes meet: one task, memmove */
 };
+
+static bool tensors_overlap(const struct sim_tensor *a, const struct sim_tensor *b)
+{
+	return a->data < b->data + b->extent && b->data < a->data + a->extent;
+}
 
 static void copy_task(void *ctx, uint32_t task, unsigned int thread)
 {
@@ -47,17 +57,26 @@ static void copy_task(void *ctx, uint32_t task, unsigned int thread)
 	uint64_t r1 = job->rows * (task + 1) / job->n_tasks;
 
 	(void)thread;
-	for (uint64_t r = r0; r < r1; r++)
-		memcpy(sim_tensor_flat_row(dst, r), sim_tensor_flat_row(src, r), src->row_bytes);
+	for (uint64_t r = r0; r < r1; r++) {
+		if (job->overlap)
+			memmove(sim_tensor_flat_row(dst, r), sim_tensor_flat_row(src, r),
+				src->row_bytes);
+		else
+			memcpy(sim_tensor_flat_row(dst, r), sim_tensor_flat_row(src, r),
+			       src->row_bytes);
+	}
 }
 
 static uint32_t copy_run(struct sim_exec *ex, const struct sim_op *op)
 {
-	struct copy_job job = { .op = op, .rows = sim_tensor_nrows(&op->t[0]) };
+	struct copy_job job = {
+		.op = op, .rows = sim_tensor_nrows(&op->t[0]),
+		.overlap = tensors_overlap(&op->t[0], &op->t[1]),
+	};
 	uint64_t n = job.rows * op->t[0].row_bytes / COPY_TASK_BYTES;
 
-	if (n > job.rows)
-		n = job.rows;
+	if (n > job.rows || job.overlap)
+		n = job.overlap ? 1 : job.rows;
 	job.n_tasks = n ? (uint32_t)(n < UINT32_MAX ? n : UINT32_MAX) : 1;
 	sim_pool_run(ex->pool, job.n_tasks, copy_task, &job);
 	return 0;
