@@ -14,6 +14,7 @@
 #ifndef SIM_OPS_H
 #define SIM_OPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -119,6 +120,17 @@ static inline int sim_tensor_same_shape(const struct sim_tensor *a,
 {
 	return a->ne[0] == b->ne[0] && a->ne[1] == b->ne[1] &&
 	       a->ne[2] == b->ne[2] && a->ne[3] == b->ne[3];
+}
+
+/*
+ * Whether two tensors' byte ranges meet. Where the ISA says two operands
+ * must not overlap, their values are then undefined, but the model itself
+ * must stay defined host code: no memcpy of overlapping bytes, no two
+ * threads on them.
+ */
+static inline bool sim_tensors_overlap(const struct sim_tensor *a, const struct sim_tensor *b)
+{
+	return a->data < b->data + b->extent && b->data < a->data + a->extent;
 }
 
 /*

@@ -44,10 +44,6 @@ struct copy_job {
 	bool overlap;		/* src's and dst's bytes meet: one task, memmove */
 };
 
-static bool tensors_overlap(const struct sim_tensor *a, const struct sim_tensor *b)
-{
-	return a->data < b->data + b->extent && b->data < a->data + a->extent;
-}
 
 static void copy_task(void *ctx, uint32_t task, unsigned int thread)
 {
@@ -71,7 +67,7 @@ static uint32_t copy_run(struct sim_exec *ex, const struct sim_op *op)
 {
 	struct copy_job job = {
 		.op = op, .rows = sim_tensor_nrows(&op->t[0]),
-		.overlap = tensors_overlap(&op->t[0], &op->t[1]),
+		.overlap = sim_tensors_overlap(&op->t[0], &op->t[1]),
 	};
 	uint64_t n = job.rows * op->t[0].row_bytes / COPY_TASK_BYTES;
 

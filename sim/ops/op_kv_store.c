@@ -5,7 +5,8 @@
  * cache row (pos + m) = src row m for m in [0, M), converted to the cache
  * dtype: F32 copies bits, F16 rounds to nearest even (overflow to inf, NaN
  * stays a quiet NaN; sim_fp16.h). Other cache rows are untouched. src and
- * cache must not overlap.
+ * cache must not overlap (undefined values; if they do, one task, rows moved
+ * with memmove: the model stays defined host code).
  * Errors: DTYPE if src is not F32 or the cache not F16/F32; SHAPE if either
  * has ne[2] or ne[3] != 1 or their row lengths differ; STEP_PARAM (fault
  * address: the cache) if pos + M > ctx.
@@ -66,7 +67,7 @@ static void kv_store_task(void *ctx, uint32_t task, unsigned int thread)
 		uint8_t *d = sim_tensor_row(cache, op->pos + m, 0, 0);
 
 		if (cache->dtype == ANPU_DTYPE_F32) {
-			memcpy(d, s, 4 * (size_t)n);
+			memmove(d, s, 4 * (size_t)n);
 		} else {
 			job->kern->f32_to_f16((uint16_t *)(void *)d, s, n);
 		}
@@ -81,6 +82,8 @@ static uint32_t kv_store_run(struct sim_exec *ex, const struct sim_op *op)
 
 	if (n > rows)
 		n = rows;
+	if (sim_tensors_overlap(&op->t[0], &op->t[1]))
+		n = 1;
 	job.n_tasks = n ? (uint32_t)n : 1;
 	sim_pool_run(ex->pool, job.n_tasks, kv_store_task, &job);
 	return 0;

@@ -649,6 +649,42 @@ static void test_kv_store_f16_cache_rounds_nearest_even(void **state)
 }
 
 /*
+ * src inside the F32 or F16 cache it is stored to (the ISA leaves the values
+ * undefined): the op completes, on 3 threads as on 1, and writes nothing
+ * outside the cache (memcpy of overlapping bytes under ASan before).
+ */
+static void test_kv_store_overlapping_src_completes(void **state)
+{
+	const uint32_t dtypes[] = { ANPU_DTYPE_F32, ANPU_DTYPE_F16 };
+	float *buf = malloc(4 * (64 * 200 + 64));
+
+	(void)state;
+	for (unsigned int d = 0; d < 2; d++) {
+		for (unsigned int threads = 1; threads <= 3; threads += 2) {
+			struct sim_op op;
+			size_t cache_floats = dtypes[d] == ANPU_DTYPE_F32 ? 64 * 200 : 32 * 200;
+
+			for (unsigned int i = 0; i < 64 * 200 + 64; i++)
+				buf[i] = (float)i;
+			memset(&op, 0, sizeof(op));
+			op.opcode = ANPU_OP_KV_STORE;
+			op.n_tensors = 2;
+			op.pos = 3;
+			/* F32: each src row 4 floats into the cache row it goes to */
+			sim_tensor_dense(&op.t[0], ANPU_DTYPE_F32, 64, 150, 1, 1, buf + 228, 0x10000);
+			sim_tensor_dense(&op.t[1], dtypes[d], 64, 200, 1, 1, buf + 32, 0x10000);
+			assert_int_equal(ref_run_op(&sim_op_kv_store, &op, threads), 0);
+			for (unsigned int i = 0; i < 32; i++)
+				assert_true(buf[i] == (float)i);
+			for (size_t i = 32 + cache_floats; i < 64 * 200 + 64; i++)
+				if (i >= 228 + 64 * 150)	/* past src too: untouched */
+					assert_true(buf[i] == (float)i);
+		}
+	}
+	free(buf);
+}
+
+/*
  * Every path's F32 -> F16 gives sim_f32_to_f16()'s bits: ties to even, the
  * largest finite values and what rounds past them, subnormals and their
  * ties, zeros of both signs, infinities, and NaNs (payloads dropped), in a
@@ -757,6 +793,7 @@ int main(void)
 		cmocka_unit_test(test_attention_rejects_i32_cache),
 		cmocka_unit_test(test_kv_store_f32_cache_rows_at_pos),
 		cmocka_unit_test(test_kv_store_f16_cache_rounds_nearest_even),
+		cmocka_unit_test(test_kv_store_overlapping_src_completes),
 		cmocka_unit_test(test_f32_to_f16_same_bits_on_every_path),
 		cmocka_unit_test(test_kv_store_rejects_pos_past_cache),
 		cmocka_unit_test(test_kv_store_rejects_row_length_mismatch),
