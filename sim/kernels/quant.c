@@ -182,8 +182,8 @@ void sim_dequant_row(uint32_t dtype, const void *src, float *dst, size_t n)
 	const uint16_t *h = src;
 
 	switch (dtype) {
-	case ANPU_DTYPE_F32:
-		memcpy(dst, src, n * sizeof(float));
+	case ANPU_DTYPE_F32:	/* EMBED's table row and output may overlap (undefined values) */
+		memmove(dst, src, n * sizeof(float));
 		break;
 	case ANPU_DTYPE_F16:
 		for (size_t i = 0; i < n; i++)
