@@ -365,18 +365,34 @@ static uint32_t prefetch_lines(const struct att_prefetch *pf)
 	return pf->rows * (uint32_t)((pf->bytes + 63) / 64 + 1);
 }
 
-/* Ask for the next @lines lines of the plan (into L2: the rows are read once). */
+/*
+ * Ask for the next @lines lines of the plan (into L2: the rows are read once),
+ * a row's lines in one tight loop: per line, the loop that checked for the
+ * row's end and kept the plan in memory cost as much as a tenth of a decode
+ * step's attention with the rows in L3.
+ */
 static void prefetch_some(struct att_prefetch *pf, uint32_t lines)
 {
-	for (; lines && pf->rows; lines--) {
-		__builtin_prefetch((const void *)pf->line, 0, 1);
-		pf->line += 64;
-		if (pf->line >= pf->row + pf->bytes) {
-			pf->row += pf->nb1;
-			pf->line = pf->row & ~(uintptr_t)63;
-			pf->rows--;
+	uintptr_t line = pf->line, row = pf->row;
+	uint32_t rows = pf->rows;
+
+	while (lines && rows) {
+		uintptr_t end = row + pf->bytes;	/* past the row's last byte */
+		uintptr_t stop = line + (uintptr_t)lines * 64;
+
+		if (stop > end)
+			stop = end;
+		for (; line < stop; line += 64, lines--)
+			__builtin_prefetch((const void *)line, 0, 1);
+		if (line >= end) {
+			row += pf->nb1;
+			line = row & ~(uintptr_t)63;
+			rows--;
 		}
 	}
+	pf->line = line;
+	pf->row = row;
+	pf->rows = rows;
 }
 
 /*
