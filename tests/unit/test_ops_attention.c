@@ -365,8 +365,9 @@ static void test_attention_every_path_gives_portable_bits(void **state)
 		{ 128, 4, 1, 2, 150, 97, ANPU_DTYPE_F16, ANPU_DTYPE_F32, 0 },
 		{ 64, 14, 2, 3, 300, 200, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
 		{ 40, 8, 1, 2, 150, 90, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 1 },
-		/* AVX-512's multi-head kernels: heads of a kv head in threes and twos */
+		/* AVX-512's multi-head kernels: heads of a kv head in fours, threes, twos */
 		{ 64, 10, 2, 5, 300, 170, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
+		{ 64, 12, 2, 3, 250, 187, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
 		{ 128, 6, 1, 3, 300, 200, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
 		{ 64, 6, 2, 2, 200, 150, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 2 },
 	};
