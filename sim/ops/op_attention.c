@@ -715,6 +715,24 @@ static float *partial(const struct attention_job *job, uint32_t m, uint32_t span
 	       (((size_t)m * job->spans + span) * job->n_head + h) * ATT_PARTIAL(job->hd);
 }
 
+/*
+ * The K rows of a span task's first block (rows j .. j_end - 1, at most a
+ * block; the kv heads of query heads [h0, h0 + nh)), asked for all at once:
+ * later blocks' rows are prefetched while the block before is worked on,
+ * the first one's came as the kernels' misses, a few at a time (decode at
+ * position 4000: Qwen3-0.6B's attention ~5% faster, Qwen2.5-1.5B's ~2%).
+ */
+static void prefetch_first_block(const struct attention_job *job, uint32_t h0, uint32_t nh,
+				 uint32_t j, uint32_t j_end)
+{
+	uint32_t g0 = h0 / job->group, g_end = (h0 + nh - 1) / job->group + 1;
+	uint32_t n = j_end - j < ATT_BLOCK ? j_end - j : ATT_BLOCK;
+	struct att_prefetch pf;
+
+	prefetch_plan(&pf, &job->op->t[1], (size_t)g0 * job->hd, j, n, (g_end - g0) * job->hd);
+	prefetch_some(&pf, prefetch_lines(&pf));
+}
+
 /* Span task: one span of row m for one chunk of heads, into the partials. */
 static void attention_span_task(void *ctx, uint32_t task, unsigned int thread)
 {
@@ -731,6 +749,7 @@ static void attention_span_task(void *ctx, uint32_t task, unsigned int thread)
 		return;
 	attention_state_init(&st, job, thread);
 	rs.j_end[0] = kv_len - j < ATT_SPAN ? kv_len : j + ATT_SPAN;
+	prefetch_first_block(job, h0, nh, j, rs.j_end[0]);
 	attention_span(job, &rs, h0, nh, j);
 	for (uint32_t i = 0; i < nh; i++) {
 		float *p = partial(job, m, span, h0 + i);
