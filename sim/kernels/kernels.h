@@ -100,6 +100,8 @@ struct sim_kernels {
 	 */
 	void (*att_scores)(float *s, const float *q, const float *rows, size_t stride,
 			   uint32_t n, uint32_t hd, float scale);
+	/* the largest of s[0 .. n - 1] that is not NaN (-inf if none) */
+	float (*att_max)(const float *s, uint32_t n);
 	/* s[j] = sim_att_exp(s[j] - max), j < n; returns their sum (lanes j % 8) */
 	float (*att_exp_sum)(float *s, uint32_t n, float max);
 	/* acc[d] = fma(p[j], rows[j * stride + d], acc[d]) for j = 0 .. n - 1 in turn */

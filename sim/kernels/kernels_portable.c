@@ -358,6 +358,7 @@ const struct sim_kernels sim_kernels_portable = {
 	.quantize_q8K = sim_quantize_row_q8K,
 	.att_f16_to_f32 = att_f16_to_f32,
 	.att_scores = att_scores,
+	.att_max = att_max,
 	.att_exp_sum = att_exp_sum,
 	.att_accum = att_accum,
 	.att_scores_f16 = att_scores_f16,

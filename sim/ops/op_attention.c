@@ -139,11 +139,10 @@ static uint32_t attention_check(const struct sim_op *op, uint64_t *fault_addr)
  * The per-block and per-span steps on whole rows, 4 lanes at a time (GCC
  * vectors: SSE on x86, whatever the host has elsewhere): element-wise, each
  * operation rounded as the scalar one, so the same bits. Scalar, the block
- * maximum and the rescaling were half of the time outside the inner loops
- * in a decode step at position 4000.
+ * maximum (now the kernel path's att_max) and the rescaling were half of the
+ * time outside the inner loops in a decode step at position 4000.
  */
 typedef float att_f4 __attribute__((vector_size(16)));
-typedef int32_t att_i4 __attribute__((vector_size(16)));
 
 static inline att_f4 f4_load(const float *p)
 {
@@ -168,40 +167,6 @@ static void scale_row(float *acc, float c, uint32_t n)
 		f4_store(acc + i, f4_load(acc + i) * cv);
 	for (; i < n; i++)
 		acc[i] *= c;
-}
-
-/*
- * The largest of s[0 .. n - 1] that is not NaN (-inf if none): max is exact,
- * so the order does not matter, but for which of +0 and -0 is kept, which
- * no later step can tell apart (they only enter x - max and exp).
- */
-static inline att_f4 f4_max(att_f4 m, att_f4 v)
-{
-	const att_i4 gt = v > m;	/* false for NaN lanes */
-
-	return (att_f4)(((att_i4)v & gt) | ((att_i4)m & ~gt));
-}
-
-static float block_max(const float *s, uint32_t n)
-{
-	att_f4 m[4];
-	float r = -INFINITY;
-	uint32_t j = 0;
-
-	for (int c = 0; c < 4; c++)
-		m[c] = (att_f4){ -INFINITY, -INFINITY, -INFINITY, -INFINITY };
-	/* four chains: one was bound by its compare-and-select latency */
-	for (; j + 16 <= n; j += 16)
-		for (int c = 0; c < 4; c++)
-			m[c] = f4_max(m[c], f4_load(s + j + 4 * c));
-	for (; j + 4 <= n; j += 4)
-		m[0] = f4_max(m[0], f4_load(s + j));
-	m[0] = f4_max(f4_max(m[0], m[1]), f4_max(m[2], m[3]));
-	for (int l = 0; l < 4; l++)
-		r = m[0][l] > r ? m[0][l] : r;
-	for (; j < n; j++)
-		r = s[j] > r ? s[j] : r;
-	return r;
 }
 
 /*
@@ -540,7 +505,7 @@ static void attention_block(const struct attention_job *job, const struct att_ro
 
 		for (uint32_t i = local; i < local + nh; i++) {
 			float *s = st->s + (size_t)i * ATT_BLOCK;
-			float bmax = block_max(s, rs->nb[q]);
+			float bmax = k->att_max(s, rs->nb[q]);
 
 			if (bmax > st->max[i]) {
 				float corr = sim_att_exp(st->max[i] - bmax);
