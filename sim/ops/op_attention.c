@@ -698,12 +698,16 @@ static void prefetch_first_block(const struct attention_job *job, uint32_t h0, u
 	prefetch_some(&pf, prefetch_lines(&pf));
 }
 
-/* Span task: one span of row m for one chunk of heads, into the partials. */
+/*
+ * Span task: one span of row m for one chunk of heads, into the partials.
+ * Tasks go chunk by chunk within a span, spans in order: the whole spans
+ * before the last, shorter one.
+ */
 static void attention_span_task(void *ctx, uint32_t task, unsigned int thread)
 {
 	const struct attention_job *job = ctx;
-	uint32_t span = task % job->spans, c = task / job->spans % job->chunks;
-	uint32_t m = task / job->spans / job->chunks, h0 = c * job->chunk_heads;
+	uint32_t c = task % job->chunks, span = task / job->chunks % job->spans;
+	uint32_t m = task / job->chunks / job->spans, h0 = c * job->chunk_heads;
 	uint32_t nh = chunk_size(job, h0), kv_len = kv_len_of(job, m), hd = job->hd;
 	uint32_t j = span * ATT_SPAN;
 	struct attention_state st;
@@ -745,17 +749,27 @@ static void attention_merge_task(void *ctx, uint32_t task, unsigned int thread)
 /*
  * Query heads per task: every head where their state fits, else whole kv-head
  * groups, else part of one group; fewer (whole groups) when even a task per
- * span of every row would leave threads idle.
+ * span of every row would leave threads idle, or when one task of a whole
+ * span (@span_rows cache rows) would be more than 1.5 times a thread's share
+ * of the op's @rows_total (the cache rows its query rows read). A decode step
+ * just past position 256 has a whole span and a short one, and its two span
+ * tasks left one thread with nearly all the work: 2 threads, rows in L3, us
+ * a layer at position 256 / 300, Qwen2.5-0.5B 9.8 / 9.4 -> 5.7 / 6.4,
+ * Qwen3-0.6B 29.9 / 30.0 -> 20.0 / 25.7, Qwen2.5-1.5B 15.1 / 15.3 -> 9.3 /
+ * 10.1. Where the short span is longer (Qwen3 at position 400, 1.28 times a
+ * share), halving its tasks' heads was slower (34 -> 43 us).
  */
 static uint32_t attention_chunk_heads(uint32_t n_head, uint32_t group, uint32_t hd,
-				      uint64_t row_spans, unsigned int threads)
+				      uint64_t row_spans, uint32_t span_rows,
+				      uint64_t rows_total, unsigned int threads)
 {
 	uint32_t fit = ATT_TASK_FLOATS / hd < ATT_TASK_HEADS ? ATT_TASK_FLOATS / hd :
 							       ATT_TASK_HEADS;
 	uint32_t heads = n_head <= fit ? n_head : group <= fit ? fit / group * group : fit;
 
 	while (heads > group && heads % group == 0 &&
-	       row_spans * ((n_head + heads - 1) / heads) < threads)
+	       (row_spans * ((n_head + heads - 1) / heads) < threads ||
+		2 * (uint64_t)span_rows * heads * threads > 3 * rows_total * n_head))
 		heads = (heads / group + 1) / 2 * group;
 	return heads;
 }
@@ -771,10 +785,16 @@ static uint32_t attention_run(struct sim_exec *ex, const struct sim_op *op)
 		.group = q->ne[1] / n_kv,
 	};
 	size_t partial_floats = 0;
+	uint64_t rows_total;
+	uint32_t span_rows;
 	float *scratch;
 
+	/* query rows pos + m read pos + m + 1 cache rows; the last one the most */
+	rows_total = (uint64_t)rows * (op->pos + 1) + (uint64_t)rows * (rows - 1) / 2;
+	span_rows = op->pos + rows < ATT_SPAN ? (uint32_t)op->pos + rows : ATT_SPAN;
 	job.chunk_heads = attention_chunk_heads(job.n_head, job.group, hd,
-						(uint64_t)rows * spans, threads);
+						(uint64_t)rows * spans, span_rows, rows_total,
+						threads);
 	job.chunks = (job.n_head + job.chunk_heads - 1) / job.chunk_heads;
 	job.head_block = job.k->att_head_block(hd);
 	job.direct = job.group <= ATT_DIRECT_GROUP || job.head_block > 1;

@@ -292,24 +292,32 @@ static void run_attention(const struct att_case *c, float q_scale, unsigned int 
 	free_op(&op);
 }
 
-static void run_attention_threads(unsigned int threads, float *out)
-{
-	run_attention(&threads_case, 1.0f, threads, out);
-}
+/*
+ * A decode step just past a span: 2 and 3 threads cut it into half-head
+ * span tasks (the whole span is most of the work), 1 thread does not.
+ */
+static const struct att_case threads_decode_case = { 128, 8, 2, 1, 300, 270,
+						      ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 };
 
-static void test_attention_bit_identical_for_1_2_3_threads(void **state)
+static void check_bit_identical_for_1_2_3_threads(const struct att_case *c)
 {
-	size_t n = 64 * 8 * 4;
+	size_t n = (size_t)c->head_dim * c->n_head * c->m_rows;
 	float *a = malloc(n * 4), *b = malloc(n * 4);
 
-	(void)state;
-	run_attention_threads(1, a);
+	run_attention(c, 1.0f, 1, a);
 	for (unsigned int t = 2; t <= 3; t++) {
-		run_attention_threads(t, b);
+		run_attention(c, 1.0f, t, b);
 		assert_memory_equal(a, b, n * 4);
 	}
 	free(a);
 	free(b);
+}
+
+static void test_attention_bit_identical_for_1_2_3_threads(void **state)
+{
+	(void)state;
+	check_bit_identical_for_1_2_3_threads(&threads_case);
+	check_bit_identical_for_1_2_3_threads(&threads_decode_case);
 }
 
 /*
