@@ -97,6 +97,7 @@ LDFLAGS   := -pthread $(SANITIZE) $(EXTRA_LDFLAGS)
 
 # Flags for the SIMD translation units (by file-name suffix).
 AVX2_FLAGS   := -mavx2 -mfma -mf16c
+AVXVNNI_FLAGS := $(AVX2_FLAGS) -mavxvnni
 AVX512_FLAGS := $(AVX2_FLAGS) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512vbmi -mavx512bitalg
 
 # ---- the project version: VERSION is the one place (docs/install.md). Sonames, the
@@ -222,7 +223,7 @@ $(VERSION_H): VERSION
 	  '#endif' > $@.tmp && mv $@.tmp $@
 
 # ---- compile rules: SIMD flags by file-name suffix; $(PIC_OBJ) for shared libraries ----
-simd_flags = $(if $(filter %_avx512.o,$@),$(AVX512_FLAGS),$(if $(filter %_avx2.o,$@),$(AVX2_FLAGS)))
+simd_flags = $(if $(filter %_avx512.o,$@),$(AVX512_FLAGS),$(if $(filter %_avx2.o,$@),$(AVX2_FLAGS),$(if $(filter %_avxvnni.o,$@),$(AVXVNNI_FLAGS))))
 
 $(OBJ)/%.o: %.c | $(VERSION_H)
 	@mkdir -p $(@D)

@@ -130,7 +130,7 @@ static int check_args(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	static const char *const paths[] = { "portable", "avx2", "avx512" };
+	static const char *const paths[] = { "portable", "avx2", "avxvnni", "avx512" };
 	float sink = 0;
 	int status = check_args(argc, argv);
 
@@ -162,7 +162,7 @@ int main(int argc, char **argv)
 		fill(d->dtype, w, rows * rb, bb);
 		for (size_t j = 0; j < d->k; j++)
 			xf[j] = (float)((int)(rnd() % 2001) - 1000) / 1000.0f;
-		for (int p = 0; p < 3; p++) {
+		for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
 			if (!sim_kernels_supported(paths[p]) || sim_kernels_select(paths[p]))
 				continue;
 			const struct sim_kernels *kn = sim_kernels_get();

@@ -464,7 +464,9 @@ static void *peak_thread(void *arg)
 	struct peak_arg *a = arg;
 	int wide = !strcmp(anpusim_simd_path(), "avx512");
 
-	if (a->int8)
+	if (a->int8 && !strcmp(anpusim_simd_path(), "avxvnni"))
+		a->sink = (double)peak_int8_avxvnni(a->iters);	/* 256-bit: AVX2's op count */
+	else if (a->int8)
 		a->sink = (double)(wide ? peak_int8_avx512(a->iters) : peak_int8_avx2(a->iters));
 	else
 		a->sink = wide ? peak_f32_avx512(a->iters) : peak_f32_avx2(a->iters);
@@ -520,8 +522,9 @@ static void bench_peak(unsigned int threads)
 
 static void emit_peak(void)
 {
-	const char *note = !strcmp(anpusim_simd_path(), "avx512") ?
-		"vpdpbusd 512-bit, all model threads" :
+	const char *path = anpusim_simd_path();
+	const char *note = !strcmp(path, "avx512") ? "vpdpbusd 512-bit, all model threads" :
+			   !strcmp(path, "avxvnni") ? "vpdpbusd 256-bit (AVX-VNNI), all model threads" :
 		"maddubs+madd+add 256-bit (AVX2 kernels' int8 step), all model threads";
 
 	emit("sim.peak.int8_gops", peak_int8_gops, "GOP/s", note);

@@ -16,10 +16,12 @@
 
 /*
  * @iters rounds of 8 int8 dot steps of 32 u8*s8 products each, the way the
- * path's kernels do them (AVX2: maddubs + madd + add; AVX-512: vpdpbusd on
- * 512 bits, 64 products a step): ops = 2 * products.
+ * path's kernels do them (AVX2: maddubs + madd + add; AVX-VNNI: vpdpbusd on
+ * 256 bits; AVX-512: vpdpbusd on 512 bits, 64 products a step): ops = 2 *
+ * products.
  */
 int64_t peak_int8_avx2(uint64_t iters);
+int64_t peak_int8_avxvnni(uint64_t iters);
 int64_t peak_int8_avx512(uint64_t iters);
 #define PEAK_INT8_OPS_AVX2(iters)   ((iters) * 8ull * 32 * 2)
 #define PEAK_INT8_OPS_AVX512(iters) ((iters) * 8ull * 64 * 2)

@@ -47,6 +47,13 @@ static void detect(void)
 		__cpuid_count(7, 0, a, b, c, d);
 		if (b & (1u << 5))
 			f |= SIM_CPU_AVX2;
+		if (a >= 1) {	/* leaf 7's subleaf 1: eax bit 4 */
+			unsigned int a1, b1, c1, d1;
+
+			__cpuid_count(7, 1, a1, b1, c1, d1);
+			if (a1 & (1u << 4))
+				f |= SIM_CPU_AVXVNNI;
+		}
 		if (os_avx512) {
 			if (b & (1u << 16))
 				f |= SIM_CPU_AVX512F;

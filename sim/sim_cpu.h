@@ -18,6 +18,7 @@
 #define SIM_CPU_AVX512VNNI	(1u << 7)
 #define SIM_CPU_AVX512VBMI	(1u << 8)
 #define SIM_CPU_AVX512BITALG	(1u << 9)
+#define SIM_CPU_AVXVNNI		(1u << 10)	/* VEX vpdpbusd/vpdpwssd (AVX-VNNI) */
 
 /* SIM_CPU_* bits of this host; thread-safe, computed on first use. */
 unsigned int sim_cpu_features(void);

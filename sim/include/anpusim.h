@@ -64,7 +64,7 @@ void anpusim_doorbell(struct anpusim *sim, unsigned int vector);
  */
 int anpusim_irq_fd(const struct anpusim *sim, unsigned int vector);
 
-/* Name of the SIMD kernel path in use: "portable", "avx2" or "avx512". */
+/* Name of the SIMD kernel path in use: "portable", "avx2", "avxvnni" or "avx512". */
 const char *anpusim_simd_path(void);
 
 /* Worker threads the device runs ops on. */

@@ -24,6 +24,8 @@ static const struct sim_kernels *by_name(const char *name)
 		return &sim_kernels_portable;
 	if (!strcmp(name, "avx2"))
 		return &sim_kernels_avx2;
+	if (!strcmp(name, "avxvnni"))
+		return &sim_kernels_avxvnni;
 	if (!strcmp(name, "avx512"))
 		return &sim_kernels_avx512;
 	return NULL;
@@ -31,6 +33,7 @@ static const struct sim_kernels *by_name(const char *name)
 
 /* CPU features each SIMD path is compiled for (its build flags in the Makefile). */
 #define CPU_AVX2_PATH	(SIM_CPU_AVX2 | SIM_CPU_FMA | SIM_CPU_F16C)
+#define CPU_AVXVNNI_PATH	(CPU_AVX2_PATH | SIM_CPU_AVXVNNI)
 #define CPU_AVX512_PATH	(CPU_AVX2_PATH | SIM_CPU_AVX512F | SIM_CPU_AVX512BW | \
 			 SIM_CPU_AVX512VL | SIM_CPU_AVX512DQ | SIM_CPU_AVX512VNNI | \
 			 SIM_CPU_AVX512VBMI | SIM_CPU_AVX512BITALG)
@@ -39,6 +42,8 @@ static int cpu_has(const struct sim_kernels *k)
 {
 	if (k == &sim_kernels_avx2)
 		return sim_cpu_has(CPU_AVX2_PATH);
+	if (k == &sim_kernels_avxvnni)
+		return sim_cpu_has(CPU_AVXVNNI_PATH);
 	if (k == &sim_kernels_avx512)
 		return sim_cpu_has(CPU_AVX512_PATH);
 	return 1;
@@ -55,6 +60,8 @@ static void choose(void)
 	}
 	if (cpu_has(&sim_kernels_avx512))
 		current = &sim_kernels_avx512;
+	else if (cpu_has(&sim_kernels_avxvnni))
+		current = &sim_kernels_avxvnni;
 	else if (cpu_has(&sim_kernels_avx2))
 		current = &sim_kernels_avx2;
 	else

@@ -2,10 +2,11 @@
 /*
  * SIMD kernel dispatch: the inner loops of the weight ops and of ATTENTION.
  *
- * One struct sim_kernels per code path (portable C, AVX2, AVX-512 VNNI).
- * The path is chosen once, on first use, from cpuid (or ANPU_SIM_SIMD =
- * portable|avx2|avx512); that choice is the only global mutable state of
- * the kernels. sim_kernels_select() lets tests force a path: it is not
+ * One struct sim_kernels per code path (portable C, AVX2, AVX2 with AVX-VNNI,
+ * AVX-512 VNNI).
+ * The path is chosen once, on first use: ANPU_SIM_SIMD = portable | avx2 |
+ * avxvnni | avx512 where this CPU runs it, else the widest it runs (cpuid);
+ * that choice is the only global mutable state of the kernels. sim_kernels_select() lets tests force a path: it is not
  * thread-safe against ops running at the same time (call it between runs).
  *
  * A dot kernel computes, for one weight row of n elements, its dot products
@@ -66,7 +67,7 @@ typedef void (*sim_dot_panel_fn)(size_t n, const void *w, size_t w_stride, unsig
 				 const void *x, unsigned int npanels, float *out);
 
 struct sim_kernels {
-	const char *name;		/* "portable", "avx2", "avx512" */
+	const char *name;		/* "portable", "avx2", "avxvnni", "avx512" */
 	sim_dot_fn dot[ANPU_DTYPE_COUNT];	/* by weight dtype */
 	sim_dot_w2_fn dot_w2[ANPU_DTYPE_COUNT];	/* NULL: use dot() */
 	sim_dot_cols_fn dot_cols[ANPU_DTYPE_COUNT];	/* NULL: use dot() */
@@ -197,6 +198,7 @@ static inline size_t sim_act_row_bytes(enum sim_act act, size_t n)
 
 extern const struct sim_kernels sim_kernels_portable;
 extern const struct sim_kernels sim_kernels_avx2;
+extern const struct sim_kernels sim_kernels_avxvnni;
 extern const struct sim_kernels sim_kernels_avx512;
 
 /* The path in use (chosen on first call). */

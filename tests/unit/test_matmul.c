@@ -22,8 +22,8 @@
 #include "sim/sim_pool.h"
 #include "tests/ref/ref_quant.h"
 
-static const char *const paths[] = { "portable", "avx2", "avx512" };
-#define N_PATHS 3
+static const char *const paths[] = { "portable", "avx2", "avxvnni", "avx512" };
+#define N_PATHS 4
 
 #define X_ADDR 0x100000ull
 #define W_ADDR 0x200000ull
@@ -358,6 +358,46 @@ static void matmul_x86_paths_give_the_same_bits_for_32_element_blocks(void **sta
 			case_init(&c, dts[t], k, n, m, 300 + 10 * t + i);
 			assert_int_equal(case_run(&c, "avx2", 2, 1, 0, a), 0);
 			assert_int_equal(case_run(&c, "avx512", 2, 1, 0, b), 0);
+			assert_memory_equal(a, b, sizeof(float) * n * m);
+			case_free(&c);
+			free(a);
+			free(b);
+		}
+	}
+}
+
+/*
+ * The AVX-VNNI path is the AVX2 path with its int8 steps as vpdpbusd /
+ * vpdpwssd: exact integer sums either way, so the same bits for every
+ * quantized type, decode (M = 1: rows, columns, two-row calls) and prefill
+ * (M = 40: two panels and the rest), with blocks and super-blocks left over.
+ */
+static void matmul_avxvnni_gives_the_avx2_paths_bits(void **state)
+{
+	static const uint32_t dts[] = { ANPU_DTYPE_Q4_0, ANPU_DTYPE_Q5_0, ANPU_DTYPE_Q8_0,
+					ANPU_DTYPE_Q4_1, ANPU_DTYPE_Q5_1, ANPU_DTYPE_Q4_K,
+					ANPU_DTYPE_Q5_K, ANPU_DTYPE_Q6_K };
+	static const size_t ms[] = { 1, 6, 40 };
+	const size_t n = 21;
+
+	(void)state;
+	if (!sim_kernels_supported("avx2") || !sim_kernels_supported("avxvnni")) {
+		printf("this CPU cannot run the AVX-VNNI path\n");
+		skip();
+	}
+	for (size_t t = 0; t < sizeof(dts) / sizeof(dts[0]); t++) {
+		const int kq = sim_act_for(dts[t]) == SIM_ACT_Q8K;
+
+		for (size_t i = 0; i < 2 * 3; i++) {
+			const size_t k = i / 3 ? (kq ? 1280 : 1184) : (kq ? 768 : 896), m = ms[i % 3];
+			float *a = malloc(sizeof(float) * n * m), *b = malloc(sizeof(float) * n * m);
+			struct mm_case c;
+
+			assert_non_null(a);
+			assert_non_null(b);
+			case_init(&c, dts[t], k, n, m, 500 + 10 * t + i);
+			assert_int_equal(case_run(&c, "avx2", 2, 1, 0, a), 0);
+			assert_int_equal(case_run(&c, "avxvnni", 2, 1, 0, b), 0);
 			assert_memory_equal(a, b, sizeof(float) * n * m);
 			case_free(&c);
 			free(a);
@@ -857,6 +897,7 @@ int main(void)
 		cmocka_unit_test(matmul_rows_match_single_row_runs),
 		cmocka_unit_test(matmul_kquants_give_portable_bits_on_every_path),
 		cmocka_unit_test(matmul_x86_paths_give_the_same_bits_for_32_element_blocks),
+		cmocka_unit_test(matmul_avxvnni_gives_the_avx2_paths_bits),
 		cmocka_unit_test(matmul_simd_paths_are_available),
 		cmocka_unit_test(matmul_dot_cols_is_bit_identical_to_dot),
 		cmocka_unit_test(matmul_dot_w2_is_bit_identical_to_dot),

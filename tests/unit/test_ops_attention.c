@@ -366,7 +366,7 @@ static void test_attention_converts_every_f16_value_exactly(void **state)
  */
 static void test_attention_every_path_gives_portable_bits(void **state)
 {
-	static const char *const paths[] = { "avx2", "avx512" };
+	static const char *const paths[] = { "avx2", "avxvnni", "avx512" };
 	static const struct att_case cases[] = {
 		{ 64, 8, 2, 4, 400, 300, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
 		{ 43, 6, 3, 9, 200, 131, ANPU_DTYPE_F32, ANPU_DTYPE_F16, 3 },
@@ -419,7 +419,7 @@ static void test_attention_every_path_gives_portable_bits(void **state)
  */
 static void test_attention_exp_accuracy_and_lanes(void **state)
 {
-	static const char *const paths[] = { "portable", "avx2", "avx512" };
+	static const char *const paths[] = { "portable", "avx2", "avxvnni", "avx512" };
 	const char *prev = sim_kernels_get()->name;
 	float xs[64], got[64];
 	double max_ulp = 0;
@@ -701,7 +701,7 @@ static void test_kv_store_overlapping_src_completes(void **state)
  */
 static void test_f32_to_f16_same_bits_on_every_path(void **state)
 {
-	static const char *const names[] = { "portable", "avx2", "avx512" };
+	static const char *const names[] = { "portable", "avx2", "avxvnni", "avx512" };
 	static const uint32_t specials[] = {
 		0x3f801000u, 0x3f803000u, 0x477fe000u, 0x477fefffu, 0x477ff000u, 0x47800000u,
 		0x33800000u, 0x33000000u, 0x33000001u, 0x387fc000u, 0x38800000u, 0x387fe000u,

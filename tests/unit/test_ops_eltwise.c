@@ -336,7 +336,7 @@ static void test_swiglu_bit_identical_for_1_2_3_threads(void **state)
  */
 static void test_swiglu_same_bits_on_every_path(void **state)
 {
-	static const char *const paths[] = { "portable", "avx2", "avx512" };
+	static const char *const paths[] = { "portable", "avx2", "avxvnni", "avx512" };
 	static const float edge[] = {
 		-INFINITY, INFINITY, 0.0f, -0.0f, 1e-40f, -1e-40f, -88.0f, -88.01f, -87.99f,
 		87.0f, 87.01f, 86.99f, -1000.0f, 1000.0f, 3.4e38f, -3.4e38f, 1.0f, -1.0f,

@@ -143,7 +143,7 @@ static void test_rmsnorm_bit_identical_for_1_2_3_threads(void **state)
  */
 static void test_rmsnorm_same_bits_on_every_path(void **state)
 {
-	static const char *const paths[] = { "portable", "avx2", "avx512" };
+	static const char *const paths[] = { "portable", "avx2", "avxvnni", "avx512" };
 	static const uint32_t ds[] = { 1, 7, 12, 64, 128, 131, 896, 1024 };
 	const char *prev = sim_kernels_get()->name;
 	float x[1024], w[1024], want[1024], got[1024];
