@@ -336,74 +336,70 @@ static void matmul_kquants_give_portable_bits_on_every_path(void **state)
  * groups of 4 and alone), 40 (two panels and the rest); K = 896 and 1184
  * end in a partial group of 16 blocks.
  */
+/*
+ * Paths @pa and @pb give the same bits for @dtype at K = @ks[0..1] (21 weight
+ * rows), M = 1 (decode), 6 (rows in groups of 4 and alone) and 40 (two
+ * panels and the rest).
+ */
+static void check_paths_agree(const char *pa, const char *pb, uint32_t dtype, const size_t *ks,
+			      unsigned int seed)
+{
+	static const size_t ms[] = { 1, 6, 40 };
+	const size_t n = 21;
+
+	for (size_t i = 0; i < 2 * 3; i++) {
+		const size_t k = ks[i / 3], m = ms[i % 3];
+		float *a = malloc(sizeof(float) * n * m), *b = malloc(sizeof(float) * n * m);
+		struct mm_case c;
+
+		assert_non_null(a);
+		assert_non_null(b);
+		case_init(&c, dtype, k, n, m, seed + (unsigned int)i);
+		assert_int_equal(case_run(&c, pa, 2, 1, 0, a), 0);
+		assert_int_equal(case_run(&c, pb, 2, 1, 0, b), 0);
+		assert_memory_equal(a, b, sizeof(float) * n * m);
+		case_free(&c);
+		free(a);
+		free(b);
+	}
+}
+
 static void matmul_x86_paths_give_the_same_bits_for_32_element_blocks(void **state)
 {
 	static const uint32_t dts[] = { ANPU_DTYPE_Q4_0, ANPU_DTYPE_Q5_0, ANPU_DTYPE_Q8_0 };
-	static const size_t ks[] = { 896, 1184 }, ms[] = { 1, 6, 40 };
-	const size_t n = 21;
+	static const size_t ks[] = { 896, 1184 };
 
 	(void)state;
 	if (!sim_kernels_supported("avx2") || !sim_kernels_supported("avx512")) {
 		printf("this CPU cannot run both x86 paths\n");
 		skip();
 	}
-	for (size_t t = 0; t < sizeof(dts) / sizeof(dts[0]); t++) {
-		for (size_t i = 0; i < 2 * 3; i++) {
-			const size_t k = ks[i / 3], m = ms[i % 3];
-			float *a = malloc(sizeof(float) * n * m), *b = malloc(sizeof(float) * n * m);
-			struct mm_case c;
-
-			assert_non_null(a);
-			assert_non_null(b);
-			case_init(&c, dts[t], k, n, m, 300 + 10 * t + i);
-			assert_int_equal(case_run(&c, "avx2", 2, 1, 0, a), 0);
-			assert_int_equal(case_run(&c, "avx512", 2, 1, 0, b), 0);
-			assert_memory_equal(a, b, sizeof(float) * n * m);
-			case_free(&c);
-			free(a);
-			free(b);
-		}
-	}
+	for (size_t t = 0; t < sizeof(dts) / sizeof(dts[0]); t++)
+		check_paths_agree("avx2", "avx512", dts[t], ks, 300 + 10 * (unsigned int)t);
 }
 
 /*
  * The AVX-VNNI path is the AVX2 path with its int8 steps as vpdpbusd /
  * vpdpwssd: exact integer sums either way, so the same bits for every
- * quantized type, decode (M = 1: rows, columns, two-row calls) and prefill
- * (M = 40: two panels and the rest), with blocks and super-blocks left over.
+ * quantized type, decode (rows, columns) and prefill (panels), with blocks
+ * and super-blocks left over.
  */
 static void matmul_avxvnni_gives_the_avx2_paths_bits(void **state)
 {
 	static const uint32_t dts[] = { ANPU_DTYPE_Q4_0, ANPU_DTYPE_Q5_0, ANPU_DTYPE_Q8_0,
 					ANPU_DTYPE_Q4_1, ANPU_DTYPE_Q5_1, ANPU_DTYPE_Q4_K,
 					ANPU_DTYPE_Q5_K, ANPU_DTYPE_Q6_K };
-	static const size_t ms[] = { 1, 6, 40 };
-	const size_t n = 21;
+	static const size_t ks32[] = { 896, 1184 }, ks256[] = { 768, 1280 };
 
 	(void)state;
 	if (!sim_kernels_supported("avx2") || !sim_kernels_supported("avxvnni")) {
 		printf("this CPU cannot run the AVX-VNNI path\n");
 		skip();
 	}
-	for (size_t t = 0; t < sizeof(dts) / sizeof(dts[0]); t++) {
-		const int kq = sim_act_for(dts[t]) == SIM_ACT_Q8K;
-
-		for (size_t i = 0; i < 2 * 3; i++) {
-			const size_t k = i / 3 ? (kq ? 1280 : 1184) : (kq ? 768 : 896), m = ms[i % 3];
-			float *a = malloc(sizeof(float) * n * m), *b = malloc(sizeof(float) * n * m);
-			struct mm_case c;
-
-			assert_non_null(a);
-			assert_non_null(b);
-			case_init(&c, dts[t], k, n, m, 500 + 10 * t + i);
-			assert_int_equal(case_run(&c, "avx2", 2, 1, 0, a), 0);
-			assert_int_equal(case_run(&c, "avxvnni", 2, 1, 0, b), 0);
-			assert_memory_equal(a, b, sizeof(float) * n * m);
-			case_free(&c);
-			free(a);
-			free(b);
-		}
-	}
+	for (size_t t = 0; t < sizeof(dts) / sizeof(dts[0]); t++)
+		check_paths_agree("avx2", "avxvnni", dts[t],
+				  sim_act_for(dts[t]) == SIM_ACT_Q8K ? ks256 : ks32,
+				  500 + 10 * (unsigned int)t);
 }
 
 /* M = 1 with >= 1 MiB of Q4_0/Q5_0 weights: chunks of two-row calls, not ranges */
