@@ -162,7 +162,8 @@ done
 if [ -n "$inputs_why" ]; then
 	skipped runtime.decode.qwen2.5-0.5b.q4_k_m.avx2.roofline "$inputs_why"
 elif ! grep -qw avx512f /proc/cpuinfo; then
-	skipped runtime.decode.qwen2.5-0.5b.q4_k_m.avx2.roofline "no AVX-512: the figures above are the AVX2 path's"
+	skipped runtime.decode.qwen2.5-0.5b.q4_k_m.avx2.roofline \
+		"no AVX-512: the figures above are the $("$bin"/anpu-info --json 2>/dev/null | sed -n 's/.*"simd":"\([a-z0-9]*\)".*/\1/p' | head -n 1) path's"
 else
 	for m in "${model_list[@]}"; do
 		label=${m%%:*}.${m#*:}

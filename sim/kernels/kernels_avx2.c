@@ -2,7 +2,9 @@
 /*
  * AVX2 + FMA + F16C kernels: the x86 template with int8 dots from maddubs +
  * madd, plus this path's own Q4_0/Q5_0/Q8_0 row kernels and the panel kernels
- * (prefill) of every quantized type.
+ * (prefill) of every quantized type. Built twice: as the AVX2 path, and with
+ * SIM_AVXVNNI as the AVX-VNNI path (kernels_avxvnni.c), whose int8 steps are
+ * vpdpbusd / vpdpwssd (the SIM_AVXVNNI blocks below).
  *
  * The 32-element block types sum in the AVX-512 path's order (docs/hardware.md
  * 10.4), against the same activation forms (struct sim_xquad_q8 for Q4_0/Q5_0,
