@@ -1108,70 +1108,93 @@ static inline __m512i bcast32(const void *p)
 }
 
 /*
- * acc[r] += super-block @x against row r's unpacked block u[r * PANEL_SB],
- * r < nw. Sub-blocks of 32 (Q4_K/Q5_K) or 16 (Q6_K) quants: two vpdpbusd
- * chains per row (latency), then sumi * scale into S.
+ * acc[k][r] += super-block xs[k] of panel k against row r's unpacked block
+ * u[r * PANEL_SB], r < nw, k < np. Sub-blocks of 32 (Q4_K/Q5_K) or 16 (Q6_K)
+ * quants: 2 nw vpdpbusd chains (latency: one a row is half the core's rate),
+ * two a row for one panel, one a row and panel for two (each broadcast weight
+ * dword then serves both), then sumi * scale into S.
  */
 static inline __attribute__((always_inline)) void
-kq_panel_sb(const struct kq_unpacked *u, const struct sim_xpanel_q8K *x, __m512 *acc,
-	    const unsigned int nw, const int q6)
+kq_panel_sb(const struct kq_unpacked *u, const struct sim_xpanel_q8K *const *xs,
+	    __m512 (*acc)[SIM_DOT_MAX_ROWS], const unsigned int nw, const unsigned int np,
+	    const int q6)
 {
-	const unsigned int per = q6 ? 4 : 8, nsub = q6 ? 16 : 8;
-	__m512i S[SIM_DOT_MAX_ROWS];
+	const unsigned int per = q6 ? 4 : 8, nsub = q6 ? 16 : 8, nch = 2 / np;
+	__m512i S[2][SIM_DOT_MAX_ROWS];
 
-#pragma GCC unroll 4
-	for (unsigned int r = 0; r < nw; r++)
-		S[r] = _mm512_setzero_si512();
-	for (unsigned int j = 0; j < nsub; j++) {
-		__m512i s0[SIM_DOT_MAX_ROWS], s1[SIM_DOT_MAX_ROWS];
-
+#pragma GCC unroll 2
+	for (unsigned int k = 0; k < np; k++)
 #pragma GCC unroll 4
 		for (unsigned int r = 0; r < nw; r++)
-			s0[r] = s1[r] = _mm512_setzero_si512();
-#pragma GCC unroll 8
-		for (unsigned int t = 0; t < per; t += 2) {
-			const unsigned int g = j * per + t;
-			const __m512i x0 = load512(x->qs[g]), x1 = load512(x->qs[g + 1]);
+			S[k][r] = _mm512_setzero_si512();
+	for (unsigned int j = 0; j < nsub; j++) {
+		__m512i s[2][SIM_DOT_MAX_ROWS];	/* [chain, or panel][row] */
 
+#pragma GCC unroll 2
+		for (unsigned int c = 0; c < 2; c++)
+#pragma GCC unroll 4
+			for (unsigned int r = 0; r < nw; r++)
+				s[c][r] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+		for (unsigned int t = 0; t < per; t++) {
+			const unsigned int g = j * per + t;
+			__m512i xv[2];
+
+#pragma GCC unroll 2
+			for (unsigned int k = 0; k < np; k++)
+				xv[k] = load512(xs[k]->qs[g]);
 #pragma GCC unroll 4
 			for (unsigned int r = 0; r < nw; r++) {
-				const uint8_t *q = u[r * PANEL_SB].q + 4 * g;
+				const __m512i wv = bcast32(u[r * PANEL_SB].q + 4 * g);
 
-				s0[r] = _mm512_dpbusd_epi32(s0[r], bcast32(q), x0);
-				s1[r] = _mm512_dpbusd_epi32(s1[r], bcast32(q + 4), x1);
+#pragma GCC unroll 2
+				for (unsigned int k = 0; k < np; k++) {
+					const unsigned int c = nch == 2 ? t % 2 : k;
+
+					s[c][r] = _mm512_dpbusd_epi32(s[c][r], wv, xv[k]);
+				}
 			}
 		}
+#pragma GCC unroll 2
+		for (unsigned int k = 0; k < np; k++)
 #pragma GCC unroll 4
-		for (unsigned int r = 0; r < nw; r++)
-			S[r] = _mm512_add_epi32(S[r], _mm512_mullo_epi32(_mm512_add_epi32(s0[r], s1[r]),
-						 _mm512_set1_epi32(u[r * PANEL_SB].sc[j])));
+			for (unsigned int r = 0; r < nw; r++) {
+				const __m512i sum = nch == 2 ? _mm512_add_epi32(s[0][r], s[1][r]) : s[k][r];
+
+				S[k][r] = _mm512_add_epi32(S[k][r], _mm512_mullo_epi32(sum,
+							   _mm512_set1_epi32(u[r * PANEL_SB].sc[j])));
+			}
 	}
-	const __m512 xd = _mm512_load_ps(x->d);
+#pragma GCC unroll 2
+	for (unsigned int k = 0; k < np; k++) {
+		const __m512 xd = _mm512_load_ps(xs[k]->d);
 
 #pragma GCC unroll 4
-	for (unsigned int r = 0; r < nw; r++) {
-		const struct kq_unpacked *ur = &u[r * PANEL_SB];
-		__m512i m = _mm512_setzero_si512();
-		__m512 t;
+		for (unsigned int r = 0; r < nw; r++) {
+			const struct kq_unpacked *ur = &u[r * PANEL_SB];
+			__m512i m = _mm512_setzero_si512();
+			__m512 t;
 
-		if (q6) {	/* sumi - 32 * sum(sc * bsum16) */
+			if (q6) {	/* sumi - 32 * sum(sc * bsum16) */
 #pragma GCC unroll 8
-			for (int k = 0; k < 8; k++)
-				m = _mm512_dpwssd_epi32(m, load512(x->bsum16[k]),
-							_mm512_set1_epi32(ur->pair[k]));
-			t = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(ur->d), xd),
-					  _mm512_cvtepi32_ps(_mm512_sub_epi32(S[r], _mm512_slli_epi32(m, 5))));
-		} else {	/* (d * d_x) * sumi - (dmin * d_x) * sum(m * bsum32) */
+				for (int i = 0; i < 8; i++)
+					m = _mm512_dpwssd_epi32(m, load512(xs[k]->bsum16[i]),
+								_mm512_set1_epi32(ur->pair[i]));
+				t = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(ur->d), xd),
+						  _mm512_cvtepi32_ps(_mm512_sub_epi32(S[k][r],
+										      _mm512_slli_epi32(m, 5))));
+			} else {	/* (d * d_x) * sumi - (dmin * d_x) * sum(m * bsum32) */
 #pragma GCC unroll 4
-			for (int k = 0; k < 4; k++)
-				m = _mm512_dpwssd_epi32(m, load512(x->bsum32[k]),
-							_mm512_set1_epi32(ur->pair[k]));
-			t = _mm512_sub_ps(_mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(ur->d), xd),
-							_mm512_cvtepi32_ps(S[r])),
-					  _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(ur->dmin), xd),
-							_mm512_cvtepi32_ps(m)));
+				for (int i = 0; i < 4; i++)
+					m = _mm512_dpwssd_epi32(m, load512(xs[k]->bsum32[i]),
+								_mm512_set1_epi32(ur->pair[i]));
+				t = _mm512_sub_ps(_mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(ur->d), xd),
+								_mm512_cvtepi32_ps(S[k][r])),
+						  _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(ur->dmin), xd),
+								_mm512_cvtepi32_ps(m)));
+			}
+			acc[k][r] = _mm512_add_ps(acc[k][r], t);
 		}
-		acc[r] = _mm512_add_ps(acc[r], t);
 	}
 }
 
@@ -1193,17 +1216,28 @@ kq_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 		for (unsigned int r = 0; r < nw; r++)
 			for (unsigned int i = 0; i < cnt; i++)
 				unpack(w + r * w_stride, s0 + i, &ub[r * PANEL_SB + i]);
-		for (unsigned int p = 0; p < npanels; p++) {
-			__m512 acc[SIM_DOT_MAX_ROWS];
+		for (unsigned int p = 0; p < npanels;) {
+			const unsigned int np = npanels - p >= 2 ? 2 : 1;
+			__m512 acc[2][SIM_DOT_MAX_ROWS];
 
-#pragma GCC unroll 4
-			for (unsigned int r = 0; r < nw; r++)
-				acc[r] = _mm512_loadu_ps(out + SIM_PANEL_ROWS * (r * npanels + p));
-			for (unsigned int i = 0; i < cnt; i++)
-				kq_panel_sb(&ub[i], &x[p * nsb + s0 + i], acc, nw, q6);
-#pragma GCC unroll 4
-			for (unsigned int r = 0; r < nw; r++)
-				_mm512_storeu_ps(out + SIM_PANEL_ROWS * (r * npanels + p), acc[r]);
+			for (unsigned int k = 0; k < np; k++)
+				for (unsigned int r = 0; r < nw; r++)
+					acc[k][r] = _mm512_loadu_ps(out + SIM_PANEL_ROWS *
+								    (r * npanels + p + k));
+			for (unsigned int i = 0; i < cnt; i++) {
+				const struct sim_xpanel_q8K *const xs[2] = {
+					&x[p * nsb + s0 + i], &x[(p + np - 1) * nsb + s0 + i] };
+
+				if (np == 2)
+					kq_panel_sb(&ub[i], xs, acc, nw, 2, q6);
+				else
+					kq_panel_sb(&ub[i], xs, acc, nw, 1, q6);
+			}
+			for (unsigned int k = 0; k < np; k++)
+				for (unsigned int r = 0; r < nw; r++)
+					_mm512_storeu_ps(out + SIM_PANEL_ROWS * (r * npanels + p + k),
+							 acc[k][r]);
+			p += np;
 		}
 	}
 }
@@ -1222,6 +1256,8 @@ DOT_PANEL(dot_q6_K_panel, kq_panel, q6k_unpack, 1)
  * order) PANEL_B blocks at a time; the partials live in memory.
  */
 #define PANEL_B 16
+#define NPB 4
+
 
 static inline void q4_0_unpack_blk(const void *row, size_t i, uint8_t *q, float *dw)
 {
@@ -1272,33 +1308,92 @@ static inline void q32_panel_zero_unstarted(__m512 (*part)[SIM_DOT_MAX_ROWS][16]
 				part[p][r][l] = _mm512_setzero_ps();
 }
 
-/* part[r][lane] += block @xb (block b of the row) for weight rows r < nw */
+/*
+ * part[k][r][lane] += block b of weight row r against block xb[k] of panel
+ * k, for rows r < nw and panels k < np: np = 2 gives 2 nw chains of eight
+ * vpdpbusd (one latency-bound chain a row is half the core's rate) and each
+ * broadcast weight dword serves both panels. Row r's quants are the dwords
+ * at wq + r * wq_stride, its scale dw[r * PANEL_B]. Q8_0 (@x_biased): x is
+ * the unsigned operand (x + 128) and the sums start at wstart[r * PANEL_B];
+ * Q4_0/Q5_0: the weights' unpacked 0..31 are, and the sums start at the
+ * panel's off.
+ */
 static inline __attribute__((always_inline)) void
-q32_panel_blk(const uint8_t (*uq)[PANEL_B][SIM_QK], const float (*dw)[PANEL_B], unsigned int i,
-	      const struct sim_xpanel_q8 *xb, size_t b, __m512 (*part)[16], const unsigned int nw)
+q32_panel_blk(const uint8_t *wq, size_t wq_stride, const int32_t *wstart, const float *dw,
+	      const struct sim_xpanel_q8 *const *xb, size_t b, __m512 (*const *part)[16],
+	      const unsigned int nw, const unsigned int np, const int x_biased)
 {
-	__m512i s0[SIM_DOT_MAX_ROWS];
-	const __m512i off = load512(xb->off);
-	const unsigned int lane = (unsigned int)(4 * (b % 4) + b / 4 % 4);
+	__m512i s[2][SIM_DOT_MAX_ROWS];
+	const unsigned int lane = x_biased ? sim_xpair_lane(b) :
+					     (unsigned int)(4 * (b % 4) + b / 4 % 4);
 
 #pragma GCC unroll 4
 	for (unsigned int r = 0; r < nw; r++)
-		s0[r] = off;
+#pragma GCC unroll 2
+		for (unsigned int k = 0; k < np; k++)
+			s[k][r] = x_biased ? _mm512_set1_epi32(wstart[r * PANEL_B]) : load512(xb[k]->off);
 #pragma GCC unroll 8
 	for (int g = 0; g < SIM_QK / 4; g++) {
-		const __m512i x0 = load512(xb->qs[g]);
+		__m512i xv[2];
+
+#pragma GCC unroll 2
+		for (unsigned int k = 0; k < np; k++)
+			xv[k] = load512(xb[k]->qs[g]);
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nw; r++) {
+			const __m512i wv = bcast32(wq + r * wq_stride + 4 * g);
+
+#pragma GCC unroll 2
+			for (unsigned int k = 0; k < np; k++)
+				s[k][r] = x_biased ? _mm512_dpbusd_epi32(s[k][r], xv[k], wv) :
+						     _mm512_dpbusd_epi32(s[k][r], wv, xv[k]);
+		}
+	}
+#pragma GCC unroll 2
+	for (unsigned int k = 0; k < np; k++) {
+		const __m512 dx = _mm512_load_ps(xb[k]->d);
 
 #pragma GCC unroll 4
 		for (unsigned int r = 0; r < nw; r++)
-			s0[r] = _mm512_dpbusd_epi32(s0[r], bcast32(&uq[r][i][4 * g]), x0);
+			part[k][r][lane] = q32_panel_term(_mm512_cvtepi32_ps(s[k][r]),
+							  _mm512_mul_ps(_mm512_set1_ps(dw[r * PANEL_B]), dx),
+							  &part[k][r][lane], b);
 	}
-	const __m512 dx = _mm512_load_ps(xb->d);
+}
 
-#pragma GCC unroll 4
-	for (unsigned int r = 0; r < nw; r++)
-		part[r][lane] = q32_panel_term(_mm512_cvtepi32_ps(s0[r]),
-					       _mm512_mul_ps(_mm512_set1_ps(dw[r][i]), dx),
-					       &part[r][lane], b);
+/*
+ * The blocks b0 .. b0 + cnt - 1 of every panel: pairs of panels, then the
+ * odd one. @wq, @wq_stride: the first block's quants, as for q32_panel_blk().
+ */
+static inline __attribute__((always_inline)) void
+q32_panel_blocks(const uint8_t *wq, size_t wq_stride, size_t wq_step, const int32_t *wstart,
+		 const float *dw, const struct sim_xpanel_q8 *x, size_t nb, size_t b0,
+		 unsigned int cnt, __m512 (*part)[SIM_DOT_MAX_ROWS][16], unsigned int npanels,
+		 const unsigned int nw, const int x_biased)
+{
+	unsigned int p = 0;
+
+	for (; p + 2 <= npanels; p += 2) {
+		__m512 (*const pp[2])[16] = { part[p], part[p + 1] };
+
+		for (unsigned int i = 0; i < cnt; i++) {
+			const struct sim_xpanel_q8 *const xb[2] = { &x[p * nb + b0 + i],
+								     &x[(p + 1) * nb + b0 + i] };
+
+			q32_panel_blk(wq + i * wq_step, wq_stride, x_biased ? wstart + i : NULL,
+				      dw + i, xb, b0 + i, pp, nw, 2, x_biased);
+		}
+	}
+	for (; p < npanels; p++) {
+		__m512 (*const pp[1])[16] = { part[p] };
+
+		for (unsigned int i = 0; i < cnt; i++) {
+			const struct sim_xpanel_q8 *const xb[1] = { &x[p * nb + b0 + i] };
+
+			q32_panel_blk(wq + i * wq_step, wq_stride, x_biased ? wstart + i : NULL,
+				      dw + i, xb, b0 + i, pp, nw, 1, x_biased);
+		}
+	}
 }
 
 /* out = the partials of each panel and row combined as _mm512_reduce_add_ps does */
@@ -1336,9 +1431,8 @@ q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 		for (unsigned int r = 0; r < nw; r++)
 			for (unsigned int i = 0; i < cnt; i++)
 				unpack(w + r * w_stride, b0 + i, uq[r][i], &dw[r][i]);
-		for (unsigned int p = 0; p < npanels; p++)
-			for (unsigned int i = 0; i < cnt; i++)
-				q32_panel_blk(uq, dw, i, &x[p * nb + b0 + i], b0 + i, part[p], nw);
+		q32_panel_blocks(uq[0][0], sizeof(uq[0]), SIM_QK, NULL, dw[0], x, nb, b0, cnt, part,
+				 npanels, nw, 0);
 	}
 	q32_panel_finish(part, nw, npanels, out);
 }
@@ -1349,33 +1443,6 @@ q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
  * starts at -128 * sum(w) and is then exactly dot_q8_0_x2's. The f32 steps
  * are the M = 1 kernel's, on partial sim_xpair_lane(b).
  */
-static inline __attribute__((always_inline)) void
-q8_0_panel_blk(const struct sim_block_q8_0 *const *wb, const int32_t *wstart, const float *dw,
-	       const struct sim_xpanel_q8 *xb, size_t b, __m512 (*part)[16], const unsigned int nw)
-{
-	__m512i s0[SIM_DOT_MAX_ROWS];
-	const unsigned int lane = sim_xpair_lane(b);
-
-#pragma GCC unroll 4
-	for (unsigned int r = 0; r < nw; r++)
-		s0[r] = _mm512_set1_epi32(wstart[r * PANEL_B]);
-#pragma GCC unroll 8
-	for (int g = 0; g < SIM_QK / 4; g++) {
-		const __m512i x0 = load512(xb->qs[g]);
-
-#pragma GCC unroll 4
-		for (unsigned int r = 0; r < nw; r++)
-			s0[r] = _mm512_dpbusd_epi32(s0[r], x0, bcast32(&wb[r]->qs[4 * g]));
-	}
-	const __m512 dx = _mm512_load_ps(xb->d);
-
-#pragma GCC unroll 4
-	for (unsigned int r = 0; r < nw; r++)
-		part[r][lane] = q32_panel_term(_mm512_cvtepi32_ps(s0[r]),
-					       _mm512_mul_ps(_mm512_set1_ps(dw[r * PANEL_B]), dx),
-					       &part[r][lane], b);
-}
-
 /* -128 * the sum of a block's 32 quants */
 static inline int32_t q8_0_start(const struct sim_block_q8_0 *b)
 {
@@ -1408,16 +1475,10 @@ q8_0_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 				dw[r][i] = f16_to_f32(row[b0 + i].d);
 			}
 		}
-		for (unsigned int p = 0; p < npanels; p++) {
-			for (unsigned int i = 0; i < cnt; i++) {
-				const struct sim_block_q8_0 *wb[SIM_DOT_MAX_ROWS];
-
-				for (unsigned int r = 0; r < nw; r++)
-					wb[r] = (const struct sim_block_q8_0 *)(w + r * w_stride) + b0 + i;
-				q8_0_panel_blk(wb, &wstart[0][i], &dw[0][i], &x[p * nb + b0 + i], b0 + i,
-					       part[p], nw);
-			}
-		}
+		q32_panel_blocks(w + b0 * sizeof(struct sim_block_q8_0) +
+				 offsetof(struct sim_block_q8_0, qs), w_stride,
+				 sizeof(struct sim_block_q8_0), wstart[0], dw[0], x, nb, b0, cnt, part,
+				 npanels, nw, 1);
 	}
 	q32_panel_finish(part, nw, npanels, out);
 }
