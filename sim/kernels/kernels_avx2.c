@@ -518,76 +518,12 @@ static inline void q6k_unpack(const void *row, size_t i, struct kq_unpacked *u)
 	u->dmin = 0.0f;
 }
 
-/*
- * acc[r] += super-block @x (half @h: rows 8h .. 8h + 7) against row r's
- * unpacked block u[r * PANEL_SB], r < nw. @per: dwords of a sub-block (8 of
- * 32 quants for Q4_K/Q5_K, 4 of 16 for Q6_K); @grp: dwords summed in int16
- * before the madd by the scale (the bound above).
- */
+/* acc[r] += the f32 step of super-block @x (half @h) for row r's integer sums S[r] */
 static inline __attribute__((always_inline)) void
-kq_panel_sb(const struct kq_unpacked *u, const struct sim_xpanel_q8K *x, const unsigned int h,
-	    __m256 *acc, const unsigned int nw, const unsigned int per, const unsigned int grp)
+kq_panel_sb_finish(const struct kq_unpacked *u, const struct sim_xpanel_q8K *x,
+		   const unsigned int h, const __m256i *S, __m256 *acc, const unsigned int nw,
+		   const int q6)
 {
-	const int q6 = per == 4;
-	__m256i S[SIM_DOT_MAX_ROWS];
-
-#pragma GCC unroll 4
-	for (unsigned int r = 0; r < nw; r++)
-		S[r] = _mm256_setzero_si256();
-#ifdef SIM_AVXVNNI
-	/*
-	 * A sub-block's sum in int32 (two vpdpbusd chains a row), times its scale:
-	 * 1.5x the AVX2 form's rate here, which sums maddubs pairs in int16 to
-	 * take one madd by the scale. |sum| <= 32 * 63 * 127, |scale| <= 128.
-	 */
-	(void)grp;
-	for (unsigned int j = 0; j < SIM_QK_K / 4 / per; j++) {
-		__m256i s0[SIM_DOT_MAX_ROWS], s1[SIM_DOT_MAX_ROWS];
-
-#pragma GCC unroll 4
-		for (unsigned int r = 0; r < nw; r++)
-			s0[r] = s1[r] = _mm256_setzero_si256();
-#pragma GCC unroll 8
-		for (unsigned int t = 0; t < per; t += 2) {
-			const unsigned int g = j * per + t;
-			const __m256i x0 = load256(&x->qs[g][32 * h]), x1 = load256(&x->qs[g + 1][32 * h]);
-
-#pragma GCC unroll 4
-			for (unsigned int r = 0; r < nw; r++) {
-				s0[r] = DOT_U8S8(s0[r], bcast32(u[r * PANEL_SB].q + 4 * g), x0);
-				s1[r] = DOT_U8S8(s1[r], bcast32(u[r * PANEL_SB].q + 4 * g + 4), x1);
-			}
-		}
-#pragma GCC unroll 4
-		for (unsigned int r = 0; r < nw; r++)
-			S[r] = _mm256_add_epi32(S[r], _mm256_mullo_epi32(_mm256_add_epi32(s0[r], s1[r]),
-				_mm256_set1_epi32((int16_t)u[r * PANEL_SB].scw[j])));
-	}
-#else
-	for (unsigned int j = 0; j < SIM_QK_K / 4 / per; j++) {
-#pragma GCC unroll 2
-		for (unsigned int t0 = 0; t0 < per; t0 += grp) {
-			__m256i p[SIM_DOT_MAX_ROWS];
-
-#pragma GCC unroll 8
-			for (unsigned int t = 0; t < grp; t++) {
-				const unsigned int g = j * per + t0 + t;
-				const __m256i xv = load256(&x->qs[g][32 * h]);
-
-#pragma GCC unroll 4
-				for (unsigned int r = 0; r < nw; r++) {
-					const __m256i m = _mm256_maddubs_epi16(
-						bcast32(u[r * PANEL_SB].q + 4 * g), xv);
-
-					p[r] = t ? _mm256_add_epi16(p[r], m) : m;
-				}
-			}
-#pragma GCC unroll 4
-			for (unsigned int r = 0; r < nw; r++)
-				S[r] = MADD_I16(S[r], p[r], _mm256_set1_epi32(u[r * PANEL_SB].scw[j]));
-		}
-	}
-#endif
 	const __m256 xd = _mm256_loadu_ps(&x->d[8 * h]);
 
 #pragma GCC unroll 4
@@ -617,6 +553,97 @@ kq_panel_sb(const struct kq_unpacked *u, const struct sim_xpanel_q8K *x, const u
 	}
 }
 
+#ifdef SIM_AVXVNNI
+/*
+ * acc[h][r] += super-block @x (both halves) against row r's unpacked block
+ * u[r * PANEL_SB], r < nw. A sub-block's sum in int32, one vpdpbusd chain a
+ * half and row (2 nw chains; each broadcast weight dword serves both halves),
+ * times its scale: 1.5x the AVX2 form's rate, which sums maddubs pairs in
+ * int16 to take one madd by the scale. |sum| <= 32 * 63 * 127, |scale| <= 128.
+ * @per: dwords of a sub-block (8 of 32 quants for Q4_K/Q5_K, 4 of 16 for Q6_K).
+ */
+static inline __attribute__((always_inline)) void
+kq_panel_sb_vnni(const struct kq_unpacked *u, const struct sim_xpanel_q8K *x,
+		 __m256 (*acc)[SIM_DOT_MAX_ROWS], const unsigned int nw, const unsigned int per)
+{
+	__m256i S[2][SIM_DOT_MAX_ROWS];
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nw; r++)
+		S[0][r] = S[1][r] = _mm256_setzero_si256();
+	for (unsigned int j = 0; j < SIM_QK_K / 4 / per; j++) {
+		__m256i s[2][SIM_DOT_MAX_ROWS];
+
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nw; r++)
+			s[0][r] = s[1][r] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+		for (unsigned int t = 0; t < per; t++) {
+			const unsigned int g = j * per + t;
+			const __m256i x0 = load256(&x->qs[g][0]), x1 = load256(&x->qs[g][32]);
+
+#pragma GCC unroll 4
+			for (unsigned int r = 0; r < nw; r++) {
+				const __m256i wv = bcast32(u[r * PANEL_SB].q + 4 * g);
+
+				s[0][r] = DOT_U8S8(s[0][r], wv, x0);
+				s[1][r] = DOT_U8S8(s[1][r], wv, x1);
+			}
+		}
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nw; r++) {
+			const __m256i sc = _mm256_set1_epi32((int16_t)u[r * PANEL_SB].scw[j]);
+
+			S[0][r] = _mm256_add_epi32(S[0][r], _mm256_mullo_epi32(s[0][r], sc));
+			S[1][r] = _mm256_add_epi32(S[1][r], _mm256_mullo_epi32(s[1][r], sc));
+		}
+	}
+	kq_panel_sb_finish(u, x, 0, S[0], acc[0], nw, per == 4);
+	kq_panel_sb_finish(u, x, 1, S[1], acc[1], nw, per == 4);
+}
+#else
+/*
+ * acc[r] += super-block @x (half @h: rows 8h .. 8h + 7) against row r's
+ * unpacked block u[r * PANEL_SB], r < nw. @per: dwords of a sub-block (8 of
+ * 32 quants for Q4_K/Q5_K, 4 of 16 for Q6_K); @grp: dwords summed in int16
+ * before the madd by the scale (the bound above).
+ */
+static inline __attribute__((always_inline)) void
+kq_panel_sb(const struct kq_unpacked *u, const struct sim_xpanel_q8K *x, const unsigned int h,
+	    __m256 *acc, const unsigned int nw, const unsigned int per, const unsigned int grp)
+{
+	__m256i S[SIM_DOT_MAX_ROWS];
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nw; r++)
+		S[r] = _mm256_setzero_si256();
+	for (unsigned int j = 0; j < SIM_QK_K / 4 / per; j++) {
+#pragma GCC unroll 2
+		for (unsigned int t0 = 0; t0 < per; t0 += grp) {
+			__m256i p[SIM_DOT_MAX_ROWS];
+
+#pragma GCC unroll 8
+			for (unsigned int t = 0; t < grp; t++) {
+				const unsigned int g = j * per + t0 + t;
+				const __m256i xv = load256(&x->qs[g][32 * h]);
+
+#pragma GCC unroll 4
+				for (unsigned int r = 0; r < nw; r++) {
+					const __m256i m = _mm256_maddubs_epi16(
+						bcast32(u[r * PANEL_SB].q + 4 * g), xv);
+
+					p[r] = t ? _mm256_add_epi16(p[r], m) : m;
+				}
+			}
+#pragma GCC unroll 4
+			for (unsigned int r = 0; r < nw; r++)
+				S[r] = MADD_I16(S[r], p[r], _mm256_set1_epi32(u[r * PANEL_SB].scw[j]));
+		}
+	}
+	kq_panel_sb_finish(u, x, h, S, acc, nw, per == 4);
+}
+#endif
+
 typedef void (*kq_unpack_fn)(const void *row, size_t i, struct kq_unpacked *u);
 
 static inline __attribute__((always_inline)) void
@@ -636,6 +663,22 @@ kq_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 			for (unsigned int i = 0; i < cnt; i++)
 				unpack(w + r * w_stride, s0 + i, &ub[r * PANEL_SB + i]);
 		for (unsigned int p = 0; p < npanels; p++) {
+#ifdef SIM_AVXVNNI
+			__m256 acc[2][SIM_DOT_MAX_ROWS];
+			float *o = out + SIM_PANEL_ROWS * p;
+
+			(void)grp;
+			for (unsigned int h = 0; h < 2; h++)
+#pragma GCC unroll 4
+				for (unsigned int r = 0; r < nw; r++)
+					acc[h][r] = _mm256_loadu_ps(o + SIM_PANEL_ROWS * npanels * r + 8 * h);
+			for (unsigned int i = 0; i < cnt; i++)
+				kq_panel_sb_vnni(&ub[i], &x[p * nsb + s0 + i], acc, nw, per);
+			for (unsigned int h = 0; h < 2; h++)
+#pragma GCC unroll 4
+				for (unsigned int r = 0; r < nw; r++)
+					_mm256_storeu_ps(o + SIM_PANEL_ROWS * npanels * r + 8 * h, acc[h][r]);
+#else
 			for (unsigned int h = 0; h < 2; h++) {
 				__m256 acc[SIM_DOT_MAX_ROWS];
 				float *o = out + SIM_PANEL_ROWS * p + 8 * h;
@@ -649,6 +692,7 @@ kq_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 				for (unsigned int r = 0; r < nw; r++)
 					_mm256_storeu_ps(o + SIM_PANEL_ROWS * npanels * r, acc[r]);
 			}
+#endif
 		}
 	}
 }
@@ -706,7 +750,7 @@ static inline __attribute__((always_inline)) void
 q32_panel_blk(const uint8_t (*uq)[PANEL_B][SIM_QK], const float (*dw)[PANEL_B], unsigned int i,
 	      const struct sim_xpanel_q8 *xb, unsigned int h, unsigned int lane,
 	      __m256 (*part)[16], const unsigned int nw, const unsigned int grp,
-	      const struct sim_block_q8_0 *const *wq8, const int32_t (*wsum)[PANEL_B])
+	      const struct sim_block_q8_0 *const *wq8)
 {
 	__m256i s[SIM_DOT_MAX_ROWS];
 	const __m256i off = load256(&xb->off[8 * h]);
@@ -714,26 +758,6 @@ q32_panel_blk(const uint8_t (*uq)[PANEL_B][SIM_QK], const float (*dw)[PANEL_B], 
 #pragma GCC unroll 4
 	for (unsigned int r = 0; r < nw; r++)
 		s[r] = off;
-#ifdef SIM_AVXVNNI
-	/*
-	 * Q8_0: x as stored (x + 128, unsigned) against the signed weights, the
-	 * block's sum started at -128 * sum(w): no sign step (the AVX-512 form).
-	 */
-	(void)grp;	/* no int16 sums to group */
-#pragma GCC unroll 4
-	for (unsigned int r = 0; wq8 && r < nw; r++)
-		s[r] = _mm256_add_epi32(s[r], _mm256_set1_epi32(-128 * wsum[r][i]));
-#pragma GCC unroll 8
-	for (unsigned int g = 0; g < SIM_QK / 4; g++) {
-		const __m256i xv = load256(&xb->qs[g][32 * h]);
-
-#pragma GCC unroll 4
-		for (unsigned int r = 0; r < nw; r++)
-			s[r] = wq8 ? DOT_U8S8(s[r], xv, bcast32(&wq8[r]->qs[4 * g])) :
-				     DOT_U8S8(s[r], bcast32(&uq[r][i][4 * g]), xv);
-	}
-#else
-	(void)wsum;
 #pragma GCC unroll 2
 	for (unsigned int g0 = 0; g0 < SIM_QK / 4; g0 += grp) {
 		__m256i p[SIM_DOT_MAX_ROWS];
@@ -757,7 +781,6 @@ q32_panel_blk(const uint8_t (*uq)[PANEL_B][SIM_QK], const float (*dw)[PANEL_B], 
 		for (unsigned int r = 0; r < nw; r++)
 			s[r] = _mm256_add_epi32(s[r], _mm256_madd_epi16(p[r], ones16()));
 	}
-#endif
 	const __m256 dx = _mm256_loadu_ps(&xb->d[8 * h]);
 
 #pragma GCC unroll 4
@@ -766,6 +789,57 @@ q32_panel_blk(const uint8_t (*uq)[PANEL_B][SIM_QK], const float (*dw)[PANEL_B], 
 						_mm256_mul_ps(_mm256_set1_ps(dw[r][i]), dx),
 						part[r][lane]);
 }
+
+#ifdef SIM_AVXVNNI
+/*
+ * AVX-VNNI: both halves of panel block @xb at once (part[h][r][lane]), so a
+ * block has 2 nw vpdpbusd chains (one a row is latency-bound) and each
+ * broadcast weight dword serves both. Row r's quants are the dwords at
+ * wq + r * wq_stride, its scale dw[r * PANEL_B]. Q8_0 (@wstart): x as stored
+ * (x + 128, unsigned) against the signed weights straight from the block,
+ * the sum started at -128 * sum(w) (no sign step: the AVX-512 form);
+ * Q4_0/Q5_0: the unpacked weights are the unsigned operand.
+ */
+static inline __attribute__((always_inline)) void
+q32_panel_blk_vnni(const uint8_t *wq, size_t wq_stride, const int32_t *wstart, const float *dw,
+		   const struct sim_xpanel_q8 *xb, unsigned int lane, __m256 (*const *part)[16],
+		   const unsigned int nw)
+{
+	__m256i s[2][SIM_DOT_MAX_ROWS];
+
+#pragma GCC unroll 2
+	for (unsigned int h = 0; h < 2; h++) {
+		const __m256i off = load256(&xb->off[8 * h]);
+
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nw; r++)
+			s[h][r] = wstart ? _mm256_add_epi32(off, _mm256_set1_epi32(wstart[r * PANEL_B])) :
+					   off;
+	}
+#pragma GCC unroll 8
+	for (unsigned int g = 0; g < SIM_QK / 4; g++) {
+		const __m256i x0 = load256(&xb->qs[g][0]), x1 = load256(&xb->qs[g][32]);
+
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nw; r++) {
+			const __m256i wv = bcast32(wq + r * wq_stride + 4 * g);
+
+			s[0][r] = wstart ? DOT_U8S8(s[0][r], x0, wv) : DOT_U8S8(s[0][r], wv, x0);
+			s[1][r] = wstart ? DOT_U8S8(s[1][r], x1, wv) : DOT_U8S8(s[1][r], wv, x1);
+		}
+	}
+#pragma GCC unroll 2
+	for (unsigned int h = 0; h < 2; h++) {
+		const __m256 dx = _mm256_loadu_ps(&xb->d[8 * h]);
+
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nw; r++)
+			part[h][r][lane] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[h][r]),
+							   _mm256_mul_ps(_mm256_set1_ps(dw[r * PANEL_B]), dx),
+							   part[h][r][lane]);
+	}
+}
+#endif
 
 /* out = each panel half's and row's partials combined as partials_sum() does */
 static inline void q32_panel_finish(__m256 (*part)[SIM_DOT_MAX_ROWS][16], unsigned int nw,
@@ -792,7 +866,6 @@ q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 {
 	uint8_t uq[SIM_DOT_MAX_ROWS][PANEL_B][SIM_QK] __attribute__((aligned(32)));
 	float dw[SIM_DOT_MAX_ROWS][PANEL_B];
-	int32_t wsum[SIM_DOT_MAX_ROWS][PANEL_B];	/* AVX-VNNI, Q8_0: each block's sum */
 	/* [panel half][row][partial] */
 	__m256 part[2 * SIM_PANEL_MAX][SIM_DOT_MAX_ROWS][16];
 	const size_t nb = n / SIM_QK;
@@ -803,22 +876,47 @@ q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 				part[p][r][l] = _mm256_setzero_ps();
 	for (size_t b0 = 0; b0 < nb; b0 += PANEL_B) {
 		const unsigned int cnt = nb - b0 < PANEL_B ? (unsigned int)(nb - b0) : PANEL_B;
-
-		for (unsigned int r = 0; r < nw; r++)
-			for (unsigned int i = 0; i < cnt; i++)
-				unpack(w + r * w_stride, b0 + i, uq[r][i], &dw[r][i]);
 #ifdef SIM_AVXVNNI
-		for (unsigned int r = 0; q8 && r < nw; r++) {
+		int32_t wstart[SIM_DOT_MAX_ROWS][PANEL_B];	/* Q8_0: -128 * each block's sum */
+
+		for (unsigned int r = 0; r < nw; r++) {
 			for (unsigned int i = 0; i < cnt; i++) {
 				const struct sim_block_q8_0 *b =
 					(const struct sim_block_q8_0 *)(w + r * w_stride) + b0 + i;
 				int32_t hs[2];
 
+				if (!q8) {
+					unpack(w + r * w_stride, b0 + i, uq[r][i], &dw[r][i]);
+					continue;
+				}
 				sum16x2(load256(b->qs), hs);
-				wsum[r][i] = hs[0] + hs[1];
+				wstart[r][i] = -128 * (hs[0] + hs[1]);
+				dw[r][i] = f16_to_f32(b->d);
 			}
 		}
-#endif
+		for (unsigned int p = 0; p < npanels; p++) {
+			__m256 (*const ph[2])[16] = { part[2 * p], part[2 * p + 1] };
+
+			for (unsigned int i = 0; i < cnt; i++) {
+				const size_t b = b0 + i;
+				const unsigned int lane = q8 ? sim_xpair_lane(b) :
+					(unsigned int)(4 * (b % 4) + b / 4 % 4);
+
+				if (q8)
+					q32_panel_blk_vnni(w + b * sizeof(struct sim_block_q8_0) +
+							   offsetof(struct sim_block_q8_0, qs), w_stride,
+							   &wstart[0][i], &dw[0][i], &x[p * nb + b], lane,
+							   ph, nw);
+				else
+					q32_panel_blk_vnni(uq[0][i], sizeof(uq[0]), NULL, &dw[0][i],
+							   &x[p * nb + b], lane, ph, nw);
+			}
+		}
+		(void)grp;
+#else
+		for (unsigned int r = 0; r < nw; r++)
+			for (unsigned int i = 0; i < cnt; i++)
+				unpack(w + r * w_stride, b0 + i, uq[r][i], &dw[r][i]);
 		for (unsigned int p = 0; p < 2 * npanels; p++) {
 			for (unsigned int i = 0; i < cnt; i++) {
 				const size_t b = b0 + i;
@@ -829,9 +927,10 @@ q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 				for (unsigned int r = 0; r < nw; r++)
 					wb[r] = (const struct sim_block_q8_0 *)(w + r * w_stride) + b;
 				q32_panel_blk(uq, dw, i, &x[p / 2 * nb + b], p % 2, lane, part[p], nw,
-					      grp, q8 ? wb : NULL, wsum);
+					      grp, q8 ? wb : NULL);
 			}
 		}
+#endif
 	}
 	q32_panel_finish(part, nw, npanels, out);
 }
