@@ -337,6 +337,21 @@ static inline void mm_store_tile_row(const struct mm_ctx *c, float *y, uint32_t 
 }
 
 /*
+ * The weight rows j .. j + SIM_DOT_MAX_ROWS - 1 (at most @left of them) into
+ * the cache while the rows before them run: a prefill's weights come from
+ * DRAM, and without it each column group's calls started on misses (Q4_0
+ * panels, weights past L3: 0.85x the rate with them in L3).
+ */
+static void mm_prefetch_rows(const struct sim_tensor *w, uint32_t j, uint32_t left)
+{
+	const uint8_t *p = sim_tensor_row(w, j, 0, 0);
+	const size_t bytes = (size_t)(left < SIM_DOT_MAX_ROWS ? left : SIM_DOT_MAX_ROWS) * w->nb[1];
+
+	for (size_t o = 0; o < bytes; o += 64)
+		__builtin_prefetch(p + o);
+}
+
+/*
  * Columns [j0, j1) for the rows of panels [pa, pb), SIM_DOT_MAX_ROWS columns
  * per call.
  * The calls' results are gathered into a tile of MM_TILE_COLS columns for
@@ -367,6 +382,9 @@ static void mm_panels(const struct mm_ctx *c, unsigned int pa, unsigned int pb, 
 			const unsigned int nw = ncols - jj < SIM_DOT_MAX_ROWS ? ncols - jj :
 										SIM_DOT_MAX_ROWS;
 
+			if (t0 + jj + SIM_DOT_MAX_ROWS < j1)
+				mm_prefetch_rows(w, t0 + jj + SIM_DOT_MAX_ROWS,
+						 j1 - (t0 + jj + SIM_DOT_MAX_ROWS));
 			/* up to SIM_PANEL_MAX panels a call; the weights are in L1 again */
 			for (unsigned int p0 = pa; p0 < pb; p0 += SIM_PANEL_MAX) {
 				const unsigned int np = pb - p0 < SIM_PANEL_MAX ? pb - p0 :
