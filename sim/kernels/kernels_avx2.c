@@ -790,6 +790,55 @@ q32_panel_blk(const uint8_t (*uq)[PANEL_B][SIM_QK], const float (*dw)[PANEL_B], 
 						part[r][lane]);
 }
 
+#ifndef SIM_AVXVNNI
+/*
+ * q32_panel_blk() for Q8_0 with both halves of panel block @xb at once
+ * (part[h][r][lane]): each row's two broadcast dwords (|w| and the signs)
+ * serve both halves, a sixth fewer instructions a step than a half at a time.
+ */
+static inline __attribute__((always_inline)) void
+q8_0_panel_blk2(const uint8_t (*uq)[PANEL_B][SIM_QK], const float (*dw)[PANEL_B], unsigned int i,
+		const struct sim_xpanel_q8 *xb, unsigned int lane, __m256 (*const *part)[16],
+		const unsigned int nw, const struct sim_block_q8_0 *const *wq8)
+{
+	__m256i s[2][SIM_DOT_MAX_ROWS];
+
+#pragma GCC unroll 2
+	for (unsigned int h = 0; h < 2; h++) {
+		const __m256i off = load256(&xb->off[8 * h]);
+
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nw; r++)
+			s[h][r] = off;
+	}
+#pragma GCC unroll 8
+	for (unsigned int g = 0; g < SIM_QK / 4; g++) {
+		const __m256i x0 = _mm256_xor_si256(load256(&xb->qs[g][0]), _mm256_set1_epi8(-128));
+		const __m256i x1 = _mm256_xor_si256(load256(&xb->qs[g][32]), _mm256_set1_epi8(-128));
+
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nw; r++) {
+			const __m256i wa = bcast32(&uq[r][i][4 * g]), ws = bcast32(&wq8[r]->qs[4 * g]);
+
+			s[0][r] = _mm256_add_epi32(s[0][r], _mm256_madd_epi16(
+				_mm256_maddubs_epi16(wa, _mm256_sign_epi8(x0, ws)), ones16()));
+			s[1][r] = _mm256_add_epi32(s[1][r], _mm256_madd_epi16(
+				_mm256_maddubs_epi16(wa, _mm256_sign_epi8(x1, ws)), ones16()));
+		}
+	}
+#pragma GCC unroll 2
+	for (unsigned int h = 0; h < 2; h++) {
+		const __m256 dx = _mm256_loadu_ps(&xb->d[8 * h]);
+
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nw; r++)
+			part[h][r][lane] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[h][r]),
+							   _mm256_mul_ps(_mm256_set1_ps(dw[r][i]), dx),
+							   part[h][r][lane]);
+	}
+}
+#endif
+
 #ifdef SIM_AVXVNNI
 /*
  * AVX-VNNI: both halves of panel block @xb at once (part[h][r][lane]), so a
@@ -917,17 +966,25 @@ q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 		for (unsigned int r = 0; r < nw; r++)
 			for (unsigned int i = 0; i < cnt; i++)
 				unpack(w + r * w_stride, b0 + i, uq[r][i], &dw[r][i]);
-		for (unsigned int p = 0; p < 2 * npanels; p++) {
+		for (unsigned int p = 0; q8 && p < npanels; p++) {
+			__m256 (*const ph[2])[16] = { part[2 * p], part[2 * p + 1] };
+
 			for (unsigned int i = 0; i < cnt; i++) {
 				const size_t b = b0 + i;
 				const struct sim_block_q8_0 *wb[SIM_DOT_MAX_ROWS];
-				const unsigned int lane = q8 ? sim_xpair_lane(b) :
-					(unsigned int)(4 * (b % 4) + b / 4 % 4);
 
 				for (unsigned int r = 0; r < nw; r++)
 					wb[r] = (const struct sim_block_q8_0 *)(w + r * w_stride) + b;
-				q32_panel_blk(uq, dw, i, &x[p / 2 * nb + b], p % 2, lane, part[p], nw,
-					      grp, q8 ? wb : NULL);
+				q8_0_panel_blk2(uq, dw, i, &x[p * nb + b], sim_xpair_lane(b), ph, nw, wb);
+			}
+		}
+		for (unsigned int p = 0; !q8 && p < 2 * npanels; p++) {
+			for (unsigned int i = 0; i < cnt; i++) {
+				const size_t b = b0 + i;
+
+				q32_panel_blk(uq, dw, i, &x[p / 2 * nb + b], p % 2,
+					      (unsigned int)(4 * (b % 4) + b / 4 % 4), part[p], nw, grp,
+					      NULL);
 			}
 		}
 #endif
