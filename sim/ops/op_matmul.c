@@ -12,6 +12,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 
 #include "sim/kernels/kernels.h"
 #include "sim/kernels/quant.h"
@@ -152,6 +155,7 @@ struct mm_ctx {
 	struct mm_range *ranges;	/* M = 1 range split: one per thread */
 	unsigned int n_ranges;
 	uint32_t piece;		/* columns per claimed piece, >= 1 */
+	bool stream;		/* y tile rows written past the cache (mm_stream_y) */
 };
 
 static const void *mm_xrow(const struct mm_ctx *c, uint32_t r)
@@ -332,8 +336,38 @@ static inline void mm_store_tile_row(const struct mm_ctx *c, float *y, uint32_t 
 	if (op->flags & ANPU_MATMUL_ACCUMULATE)
 		for (unsigned int k = 0; k < MM_TILE_COLS / 4; k++)
 			r[k] += mm_load4(y + 4 * k);
+#if defined(__SSE__)
+	if (c->stream) {
+		for (unsigned int k = 0; k < MM_TILE_COLS / 4; k++)
+			_mm_stream_ps(y + 4 * k, (__m128)r[k]);
+		return;
+	}
+#endif
 	for (unsigned int k = 0; k < MM_TILE_COLS / 4; k++)
 		memcpy(y + 4 * k, &r[k], sizeof(r[k]));
+}
+
+/*
+ * A prefill whose y is far larger than the caches (a 151936-entry vocabulary
+ * at M = 128: 78 MB) writes it with non-temporal stores: a line would be read
+ * first only to be written whole and evicted, a fifth of such a MATMUL. Not
+ * for ACCUMULATE (it reads y anyway), and only with 16-byte aligned rows.
+ */
+#define MM_STREAM_Y_BYTES (32u << 20)
+
+static bool mm_stream_y(const struct sim_op *op, uint64_t rows)
+{
+#if defined(__SSE__)
+	const struct sim_tensor *y = &op->t[MM_Y];
+
+	return !(op->flags & ANPU_MATMUL_ACCUMULATE) && rows > 1 &&
+	       rows * y->row_bytes >= MM_STREAM_Y_BYTES &&
+	       !((uintptr_t)y->data % 16) && !(y->nb[1] % 16);
+#else
+	(void)op;
+	(void)rows;
+	return false;
+#endif
 }
 
 /*
@@ -410,6 +444,10 @@ static void mm_panels(const struct mm_ctx *c, unsigned int pa, unsigned int pb, 
 				mm_store_cols(c, yr[i], t0, &tile[i * MM_TILE_COLS], 1, ncols);
 		}
 	}
+#if defined(__SSE__)
+	if (c->stream)	/* the streamed lines before the task's end is published */
+		_mm_sfence();
+#endif
 }
 
 /* Columns [j0, j1) for rows @r_first.. of the batch, rows in groups of 4. */
@@ -638,6 +676,7 @@ static uint32_t matmul_run(struct sim_exec *ex, const struct sim_op *op)
 	};
 
 	c.act = sim_kernels_act(c.kern, w->dtype);
+	c.stream = mm_stream_y(op, rows);
 	/*
 	 * ~4 tasks per thread: each task starts a new weight stream, which costs
 	 * (a decode step of 175 ops ran ~15% slower with 16 per thread, ~30% with

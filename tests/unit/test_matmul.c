@@ -402,6 +402,63 @@ static void matmul_avxvnni_gives_the_avx2_paths_bits(void **state)
 				  500 + 10 * (unsigned int)t);
 }
 
+/*
+ * A prefill whose y passes 32 MiB is written with non-temporal stores
+ * (op_matmul.c, mm_stream_y): M = 128 against 65536 columns (y: 32 MiB) with
+ * a bias, each row the bits of its own M = 1 run (which stores as usual), 2
+ * threads, every SIMD path; K = 32 keeps the dot products cheap.
+ */
+static void matmul_streamed_y_rows_match_single_row_runs(void **state)
+{
+	static const uint32_t dtypes[] = { ANPU_DTYPE_Q4_0, ANPU_DTYPE_Q8_0 };
+	static const size_t rows[] = { 0, 77, 127 };
+	const size_t k = 32, n = 65536, m = 128;
+
+	(void)state;
+	for (size_t t = 0; t < sizeof(dtypes) / sizeof(dtypes[0]); t++) {
+		struct mm_case c = { .dtype = dtypes[t], .k = k, .n = n, .m = m };
+		struct mm_case one = { .dtype = dtypes[t], .k = k, .n = n, .m = 1 };
+		const size_t rb = ref_row_bytes(dtypes[t], k);
+		float *y = malloc(sizeof(float) * n * m), *y1 = malloc(sizeof(float) * n);
+		uint64_t seed = 77 + t;
+
+		c.w = malloc(rb * n);
+		c.x = malloc(sizeof(float) * k * m);
+		c.bias = malloc(sizeof(float) * n);
+		assert_non_null(y);
+		assert_non_null(y1);
+		assert_non_null(c.w);
+		assert_non_null(c.x);
+		assert_non_null(c.bias);
+		for (size_t j = 0; j < n; j++)
+			ref_fill_weight_row(dtypes[t], c.w + j * rb, k, &seed);
+		for (size_t i = 0; i < k * m; i++)
+			c.x[i] = ref_rand_float(&seed);
+		for (size_t j = 0; j < n; j++)
+			c.bias[j] = ref_rand_float(&seed);
+		one.w = c.w;
+		one.bias = c.bias;
+		for (int p = 0; p < N_PATHS; p++) {
+			if (!sim_kernels_supported(paths[p]))
+				continue;
+			assert_int_equal(case_run(&c, paths[p], 2, 1, 0, y), 0);
+			for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+				one.x = c.x + rows[i] * k;
+				assert_int_equal(case_run(&one, paths[p], 2, 1, 0, y1), 0);
+				if (memcmp(y1, y + rows[i] * n, sizeof(float) * n)) {
+					print_error("%s dtype %u row %zu\n", paths[p], dtypes[t], rows[i]);
+					fail();
+				}
+			}
+		}
+		free(c.w);
+		free(c.x);
+		free(c.bias);
+		free(y);
+		free(y1);
+	}
+}
+
 /* M = 1 with >= 1 MiB of Q4_0/Q5_0 weights: chunks of two-row calls, not ranges */
 static void matmul_large_two_row_decode_is_bit_identical_for_1_2_3_threads(void **state)
 {
@@ -904,6 +961,7 @@ int main(void)
 		cmocka_unit_test(matmul_check_rejects_mismatched_shapes),
 		cmocka_unit_test(matmul_check_rejects_partial_block_rows),
 		cmocka_unit_test(matmul_accepts_batch_dims_of_x_and_y),
+		cmocka_unit_test(matmul_streamed_y_rows_match_single_row_runs),
 		cmocka_unit_test(matmul_cost_counts_macs_and_bytes),
 	};
 
