@@ -790,6 +790,39 @@ q32_panel_blk(const uint8_t (*uq)[PANEL_B][SIM_QK], const float (*dw)[PANEL_B], 
 						part[r][lane]);
 }
 
+/* sums of both halves of panel block @xb started at its off (+ Q8_0's wstart[r * PANEL_B]) */
+static inline __attribute__((always_inline)) void
+q32_halves_start(const struct sim_xpanel_q8 *xb, const int32_t *wstart,
+		 __m256i (*s)[SIM_DOT_MAX_ROWS], const unsigned int nw)
+{
+#pragma GCC unroll 2
+	for (unsigned int h = 0; h < 2; h++) {
+		const __m256i off = load256(&xb->off[8 * h]);
+
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nw; r++)
+			s[h][r] = wstart ? _mm256_add_epi32(off, _mm256_set1_epi32(wstart[r * PANEL_B])) :
+					   off;
+	}
+}
+
+/* the f32 step of both halves' sums into part[h][r][lane]; row r's scale dw[r * PANEL_B] */
+static inline __attribute__((always_inline)) void
+q32_halves_finish(const struct sim_xpanel_q8 *xb, const float *dw, unsigned int lane,
+		  __m256 (*const *part)[16], __m256i (*s)[SIM_DOT_MAX_ROWS], const unsigned int nw)
+{
+#pragma GCC unroll 2
+	for (unsigned int h = 0; h < 2; h++) {
+		const __m256 dx = _mm256_loadu_ps(&xb->d[8 * h]);
+
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nw; r++)
+			part[h][r][lane] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[h][r]),
+							   _mm256_mul_ps(_mm256_set1_ps(dw[r * PANEL_B]), dx),
+							   part[h][r][lane]);
+	}
+}
+
 #ifndef SIM_AVXVNNI
 /*
  * q32_panel_blk() for Q8_0 with both halves of panel block @xb at once
@@ -803,14 +836,7 @@ q8_0_panel_blk2(const uint8_t (*uq)[PANEL_B][SIM_QK], const float (*dw)[PANEL_B]
 {
 	__m256i s[2][SIM_DOT_MAX_ROWS];
 
-#pragma GCC unroll 2
-	for (unsigned int h = 0; h < 2; h++) {
-		const __m256i off = load256(&xb->off[8 * h]);
-
-#pragma GCC unroll 4
-		for (unsigned int r = 0; r < nw; r++)
-			s[h][r] = off;
-	}
+	q32_halves_start(xb, NULL, s, nw);
 #pragma GCC unroll 8
 	for (unsigned int g = 0; g < SIM_QK / 4; g++) {
 		const __m256i x0 = _mm256_xor_si256(load256(&xb->qs[g][0]), _mm256_set1_epi8(-128));
@@ -826,16 +852,7 @@ q8_0_panel_blk2(const uint8_t (*uq)[PANEL_B][SIM_QK], const float (*dw)[PANEL_B]
 				_mm256_maddubs_epi16(wa, _mm256_sign_epi8(x1, ws)), ones16()));
 		}
 	}
-#pragma GCC unroll 2
-	for (unsigned int h = 0; h < 2; h++) {
-		const __m256 dx = _mm256_loadu_ps(&xb->d[8 * h]);
-
-#pragma GCC unroll 4
-		for (unsigned int r = 0; r < nw; r++)
-			part[h][r][lane] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[h][r]),
-							   _mm256_mul_ps(_mm256_set1_ps(dw[r][i]), dx),
-							   part[h][r][lane]);
-	}
+	q32_halves_finish(xb, &dw[0][i], lane, part, s, nw);
 }
 #endif
 
@@ -856,15 +873,7 @@ q32_panel_blk_vnni(const uint8_t *wq, size_t wq_stride, const int32_t *wstart, c
 {
 	__m256i s[2][SIM_DOT_MAX_ROWS];
 
-#pragma GCC unroll 2
-	for (unsigned int h = 0; h < 2; h++) {
-		const __m256i off = load256(&xb->off[8 * h]);
-
-#pragma GCC unroll 4
-		for (unsigned int r = 0; r < nw; r++)
-			s[h][r] = wstart ? _mm256_add_epi32(off, _mm256_set1_epi32(wstart[r * PANEL_B])) :
-					   off;
-	}
+	q32_halves_start(xb, wstart, s, nw);
 #pragma GCC unroll 8
 	for (unsigned int g = 0; g < SIM_QK / 4; g++) {
 		const __m256i x0 = load256(&xb->qs[g][0]), x1 = load256(&xb->qs[g][32]);
@@ -877,16 +886,7 @@ q32_panel_blk_vnni(const uint8_t *wq, size_t wq_stride, const int32_t *wstart, c
 			s[1][r] = wstart ? DOT_U8S8(s[1][r], x1, wv) : DOT_U8S8(s[1][r], wv, x1);
 		}
 	}
-#pragma GCC unroll 2
-	for (unsigned int h = 0; h < 2; h++) {
-		const __m256 dx = _mm256_loadu_ps(&xb->d[8 * h]);
-
-#pragma GCC unroll 4
-		for (unsigned int r = 0; r < nw; r++)
-			part[h][r][lane] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[h][r]),
-							   _mm256_mul_ps(_mm256_set1_ps(dw[r * PANEL_B]), dx),
-							   part[h][r][lane]);
-	}
+	q32_halves_finish(xb, dw, lane, part, s, nw);
 }
 #endif
 

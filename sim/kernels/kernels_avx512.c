@@ -1256,8 +1256,6 @@ DOT_PANEL(dot_q6_K_panel, kq_panel, q6k_unpack, 1)
  * order) PANEL_B blocks at a time; the partials live in memory.
  */
 #define PANEL_B 16
-#define NPB 4
-
 
 static inline void q4_0_unpack_blk(const void *row, size_t i, uint8_t *q, float *dw)
 {
