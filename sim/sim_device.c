@@ -126,9 +126,11 @@ static int setup_bar(struct anpusim *sim, const struct anpusim_params *params)
 	}
 	sim->own_bar = true;
 	/*
-	 * 2 MiB pages where the kernel has them: the weights stream through
-	 * this memory every token, and in 4 KiB pages each page is a TLB miss
-	 * (best effort: a kernel without THP just keeps small pages)
+	 * 2 MiB pages where the kernel has them: a KV cache streams through
+	 * this memory every token, and in 4 KiB pages each page is a TLB miss.
+	 * Memory is then committed 2 MiB at a time where it is touched (and
+	 * khugepaged may fill a sparsely touched range). Best effort: a kernel
+	 * without THP keeps small pages.
 	 */
 	madvise(sim->bar, size, MADV_HUGEPAGE);
 	return 0;

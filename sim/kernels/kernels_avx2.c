@@ -740,17 +740,16 @@ static inline void q8_0_unpack_blk(const void *row, size_t i, uint8_t *q, float 
 	*dw = f16_to_f32(b->d);
 }
 
+#ifndef SIM_AVXVNNI
 /*
  * part[r][lane] += block @xb (block b of the row; half @h) for weight rows
- * r < nw. @grp: dwords summed in int16 (4; Q4_0 may take 8, but ran 10%
- * slower so at M = 128); @wq8: the Q8_0 blocks themselves (signs; x is
- * stored + 128), or NULL.
+ * r < nw, Q4_0/Q5_0 (Q8_0: q8_0_panel_blk2()). @grp: dwords summed in int16
+ * (4; Q4_0 may take 8, but ran 10% slower so at M = 128).
  */
 static inline __attribute__((always_inline)) void
 q32_panel_blk(const uint8_t (*uq)[PANEL_B][SIM_QK], const float (*dw)[PANEL_B], unsigned int i,
 	      const struct sim_xpanel_q8 *xb, unsigned int h, unsigned int lane,
-	      __m256 (*part)[16], const unsigned int nw, const unsigned int grp,
-	      const struct sim_block_q8_0 *const *wq8)
+	      __m256 (*part)[16], const unsigned int nw, const unsigned int grp)
 {
 	__m256i s[SIM_DOT_MAX_ROWS];
 	const __m256i off = load256(&xb->off[8 * h]);
@@ -765,14 +764,11 @@ q32_panel_blk(const uint8_t (*uq)[PANEL_B][SIM_QK], const float (*dw)[PANEL_B], 
 #pragma GCC unroll 8
 		for (unsigned int t = 0; t < grp; t++) {
 			const unsigned int g = g0 + t;
-			__m256i xv = load256(&xb->qs[g][32 * h]);
+			const __m256i xv = load256(&xb->qs[g][32 * h]);
 
-			if (wq8)
-				xv = _mm256_xor_si256(xv, _mm256_set1_epi8(-128));
 #pragma GCC unroll 4
 			for (unsigned int r = 0; r < nw; r++) {
-				const __m256i m = _mm256_maddubs_epi16(bcast32(&uq[r][i][4 * g]),
-					wq8 ? _mm256_sign_epi8(xv, bcast32(&wq8[r]->qs[4 * g])) : xv);
+				const __m256i m = _mm256_maddubs_epi16(bcast32(&uq[r][i][4 * g]), xv);
 
 				p[r] = t ? _mm256_add_epi16(p[r], m) : m;
 			}
@@ -789,6 +785,7 @@ q32_panel_blk(const uint8_t (*uq)[PANEL_B][SIM_QK], const float (*dw)[PANEL_B], 
 						_mm256_mul_ps(_mm256_set1_ps(dw[r][i]), dx),
 						part[r][lane]);
 }
+#endif
 
 /* sums of both halves of panel block @xb started at its off (+ Q8_0's wstart[r * PANEL_B]) */
 static inline __attribute__((always_inline)) void
@@ -930,14 +927,14 @@ q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 
 		for (unsigned int r = 0; r < nw; r++) {
 			for (unsigned int i = 0; i < cnt; i++) {
-				const struct sim_block_q8_0 *b =
-					(const struct sim_block_q8_0 *)(w + r * w_stride) + b0 + i;
+				const struct sim_block_q8_0 *b;
 				int32_t hs[2];
 
 				if (!q8) {
 					unpack(w + r * w_stride, b0 + i, uq[r][i], &dw[r][i]);
 					continue;
 				}
+				b = (const struct sim_block_q8_0 *)(w + r * w_stride) + b0 + i;
 				sum16x2(load256(b->qs), hs);
 				wstart[r][i] = -128 * (hs[0] + hs[1]);
 				dw[r][i] = f16_to_f32(b->d);
@@ -983,8 +980,7 @@ q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 				const size_t b = b0 + i;
 
 				q32_panel_blk(uq, dw, i, &x[p / 2 * nb + b], p % 2,
-					      (unsigned int)(4 * (b % 4) + b / 4 % 4), part[p], nw, grp,
-					      NULL);
+					      (unsigned int)(4 * (b % 4) + b / 4 % 4), part[p], nw, grp);
 			}
 		}
 #endif

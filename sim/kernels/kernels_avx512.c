@@ -1435,12 +1435,6 @@ q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 	q32_panel_finish(part, nw, npanels, out);
 }
 
-/*
- * Q8_0 panels: x is stored as x + 128 (unsigned), so a weight dword is the
- * signed operand and broadcasts straight from the block; each block's sum
- * starts at -128 * sum(w) and is then exactly dot_q8_0_x2's. The f32 steps
- * are the M = 1 kernel's, on partial sim_xpair_lane(b).
- */
 /* -128 * the sum of a block's 32 quants */
 static inline int32_t q8_0_start(const struct sim_block_q8_0 *b)
 {
@@ -1452,6 +1446,12 @@ static inline int32_t q8_0_start(const struct sim_block_q8_0 *b)
 	return -128 * (biased - 32 * 128);
 }
 
+/*
+ * Q8_0 panels: x is stored as x + 128 (unsigned), so a weight dword is the
+ * signed operand and broadcasts straight from the block; each block's sum
+ * starts at -128 * sum(w) and is then exactly dot_q8_0_x2's. The f32 steps
+ * are the M = 1 kernel's, on partial sim_xpair_lane(b).
+ */
 static inline __attribute__((always_inline)) void
 q8_0_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 	   const struct sim_xpanel_q8 *x, unsigned int npanels, float *out)

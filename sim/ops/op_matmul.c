@@ -351,7 +351,9 @@ static inline void mm_store_tile_row(const struct mm_ctx *c, float *y, uint32_t 
  * A prefill whose y is far larger than the caches (a 151936-entry vocabulary
  * at M = 128: 78 MB) writes it with non-temporal stores: a line would be read
  * first only to be written whole and evicted, a fifth of such a MATMUL. Not
- * for ACCUMULATE (it reads y anyway), and only with 16-byte aligned rows.
+ * for ACCUMULATE (it reads y anyway), and only where every row starts 16-byte
+ * aligned (_mm_stream_ps faults otherwise): the strides of all of y's
+ * addressed dimensions are checked, a batch dimension's too.
  */
 #define MM_STREAM_Y_BYTES (32u << 20)
 
@@ -360,9 +362,13 @@ static bool mm_stream_y(const struct sim_op *op, uint64_t rows)
 #if defined(__SSE__)
 	const struct sim_tensor *y = &op->t[MM_Y];
 
-	return !(op->flags & ANPU_MATMUL_ACCUMULATE) && rows > 1 &&
-	       rows * y->row_bytes >= MM_STREAM_Y_BYTES &&
-	       !((uintptr_t)y->data % 16) && !(y->nb[1] % 16);
+	if ((op->flags & ANPU_MATMUL_ACCUMULATE) || rows < 2 ||
+	    rows * y->row_bytes < MM_STREAM_Y_BYTES || (uintptr_t)y->data % 16)
+		return false;
+	for (int i = 1; i < 4; i++)	/* every row that is addressed starts aligned */
+		if (y->ne[i] > 1 && y->nb[i] % 16)
+			return false;
+	return true;
 #else
 	(void)op;
 	(void)rows;
@@ -374,15 +380,19 @@ static bool mm_stream_y(const struct sim_op *op, uint64_t rows)
  * The weight rows j .. j + SIM_DOT_MAX_ROWS - 1 (at most @left of them) into
  * the cache while the rows before them run: a prefill's weights come from
  * DRAM, and without it each column group's calls started on misses (Q4_0
- * panels, weights past L3: 0.85x the rate with them in L3).
+ * panels, weights past L3: 0.85x the rate with them in L3). Each row's own
+ * bytes only, whatever the stride.
  */
 static void mm_prefetch_rows(const struct sim_tensor *w, uint32_t j, uint32_t left)
 {
-	const uint8_t *p = sim_tensor_row(w, j, 0, 0);
-	const size_t bytes = (size_t)(left < SIM_DOT_MAX_ROWS ? left : SIM_DOT_MAX_ROWS) * w->nb[1];
+	const uint32_t n = left < SIM_DOT_MAX_ROWS ? left : SIM_DOT_MAX_ROWS;
 
-	for (size_t o = 0; o < bytes; o += 64)
-		__builtin_prefetch(p + o);
+	for (uint32_t r = 0; r < n; r++) {
+		const uint8_t *p = sim_tensor_row(w, j + r, 0, 0);
+
+		for (size_t o = 0; o < w->row_bytes; o += 64)
+			__builtin_prefetch(p + o);
+	}
 }
 
 /*
@@ -537,14 +547,15 @@ static void mm_dot_task(void *arg, uint32_t task, unsigned int thread)
 }
 
 /*
- * A batch whose rows are all in panels, against weights that stay in L2
- * (MM_SPLIT_ROWS_BYTES): each task converts its SIM_PANEL_MAX panels and runs
- * every column against them, one pool run. The column split converts every
- * panel (one pool run), then splits the columns (another): for an 896x128
- * MATMUL at M = 128 the wait between the two and the conversion's own were a
- * third of it; at 896x896 (Q4_0 to Q8_0: 0.45 to 0.95 MiB, each thread reading
- * all of it) the row split ran 4-7% faster too. Each row's results are the
- * panel kernel's as in the column split, so the bits are the same.
+ * A batch whose rows are all in panels, against weights of at most
+ * MM_SPLIT_ROWS_BYTES (read by every thread, from L2 or L3): each task
+ * converts its SIM_PANEL_MAX panels and runs every column against them, one
+ * pool run. The column split converts every panel (one pool run), then
+ * splits the columns (another): for an 896x128 MATMUL at M = 128 the wait
+ * between the two and the conversion's own were a third of it; at 896x896
+ * (Q4_0 0.43 MiB to Q8_0 0.81 MiB) the row split ran 4-7% faster too. Each
+ * row's results are the panel kernel's as in the column split, so the bits
+ * are the same.
  */
 #define MM_SPLIT_ROWS_BYTES (1024u << 10)
 

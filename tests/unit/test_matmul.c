@@ -404,21 +404,30 @@ static void matmul_avxvnni_gives_the_avx2_paths_bits(void **state)
 
 /*
  * A prefill whose y passes 32 MiB is written with non-temporal stores
- * (op_matmul.c, mm_stream_y): M = 128 against 65536 columns (y: 32 MiB) with
- * a bias, each row the bits of its own M = 1 run (which stores as usual), 2
- * threads, every SIMD path; K = 32 keeps the dot products cheap.
+ * (op_matmul.c, mm_stream_y): each row the bits of its own M = 1 run (which
+ * stores as usual), with a bias, 2 threads, every path with panel kernels.
+ * K = 32 keeps the dot products cheap. M = 128 against 65536 columns (y:
+ * 32 MiB; weights past 1 MiB: the column split), and M = 1100 against 8200
+ * (36 MiB; 279 KiB of Q8_0 weights: the row split, batches of 128 rows and a
+ * last one of 76 in a partial panel, a last tile of 8 columns stored as usual).
  */
 static void matmul_streamed_y_rows_match_single_row_runs(void **state)
 {
-	static const uint32_t dtypes[] = { ANPU_DTYPE_Q4_0, ANPU_DTYPE_Q8_0 };
-	static const size_t rows[] = { 0, 77, 127 };
-	const size_t k = 32, n = 65536, m = 128;
+	static const struct {
+		uint32_t dtype;
+		size_t n, m, rows[3];
+	} cases[] = {
+		{ ANPU_DTYPE_Q4_0, 65536, 128, { 0, 77, 127 } },
+		{ ANPU_DTYPE_Q8_0, 65536, 128, { 0, 77, 127 } },
+		{ ANPU_DTYPE_Q8_0, 8200, 1100, { 5, 700, 1099 } },
+	};
+	const size_t k = 32;
 
 	(void)state;
-	for (size_t t = 0; t < sizeof(dtypes) / sizeof(dtypes[0]); t++) {
-		struct mm_case c = { .dtype = dtypes[t], .k = k, .n = n, .m = m };
-		struct mm_case one = { .dtype = dtypes[t], .k = k, .n = n, .m = 1 };
-		const size_t rb = ref_row_bytes(dtypes[t], k);
+	for (size_t t = 0; t < sizeof(cases) / sizeof(cases[0]); t++) {
+		const size_t n = cases[t].n, m = cases[t].m, rb = ref_row_bytes(cases[t].dtype, k);
+		struct mm_case c = { .dtype = cases[t].dtype, .k = k, .n = n, .m = m };
+		struct mm_case one = { .dtype = cases[t].dtype, .k = k, .n = n, .m = 1 };
 		float *y = malloc(sizeof(float) * n * m), *y1 = malloc(sizeof(float) * n);
 		uint64_t seed = 77 + t;
 
@@ -431,7 +440,7 @@ static void matmul_streamed_y_rows_match_single_row_runs(void **state)
 		assert_non_null(c.x);
 		assert_non_null(c.bias);
 		for (size_t j = 0; j < n; j++)
-			ref_fill_weight_row(dtypes[t], c.w + j * rb, k, &seed);
+			ref_fill_weight_row(c.dtype, c.w + j * rb, k, &seed);
 		for (size_t i = 0; i < k * m; i++)
 			c.x[i] = ref_rand_float(&seed);
 		for (size_t j = 0; j < n; j++)
@@ -442,11 +451,13 @@ static void matmul_streamed_y_rows_match_single_row_runs(void **state)
 			if (!sim_kernels_supported(paths[p]))
 				continue;
 			assert_int_equal(case_run(&c, paths[p], 2, 1, 0, y), 0);
-			for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-				one.x = c.x + rows[i] * k;
+			for (size_t i = 0; i < 3; i++) {
+				const size_t r = cases[t].rows[i];
+
+				one.x = c.x + r * k;
 				assert_int_equal(case_run(&one, paths[p], 2, 1, 0, y1), 0);
-				if (memcmp(y1, y + rows[i] * n, sizeof(float) * n)) {
-					print_error("%s dtype %u row %zu\n", paths[p], dtypes[t], rows[i]);
+				if (memcmp(y1, y + r * n, sizeof(float) * n)) {
+					print_error("%s dtype %u M %zu row %zu\n", paths[p], c.dtype, m, r);
 					fail();
 				}
 			}
@@ -457,6 +468,70 @@ static void matmul_streamed_y_rows_match_single_row_runs(void **state)
 		free(y);
 		free(y1);
 	}
+}
+
+/*
+ * A y of 32 MiB whose batch dimension's stride is a multiple of 4 bytes but
+ * not of 16 (legal): rows that would not start 16-byte aligned, so the stores
+ * stay ordinary (non-temporal ones fault there); rows still their M = 1 bits.
+ */
+static void matmul_unaligned_batch_y_is_not_streamed(void **state)
+{
+	const uint32_t k = 32, n = 65536, m2 = 64;
+	const size_t y_nb2 = 2 * (size_t)n * sizeof(float) + 4;
+	const size_t rb = ref_row_bytes(ANPU_DTYPE_Q8_0, k);
+	struct mm_case one = { .dtype = ANPU_DTYPE_Q8_0, .k = k, .n = n, .m = 1 };
+	uint8_t *w = malloc(rb * n);
+	float *x = malloc(sizeof(float) * k * 2 * m2), *y1 = malloc(sizeof(float) * n);
+	float *bias = calloc(n, sizeof(float));
+	uint8_t *y = aligned_alloc(64, (y_nb2 * m2 + 63) / 64 * 64);
+	uint64_t seed = 99, fault = 0;
+	struct sim_exec ex = { 0 };
+	struct sim_op op;
+
+	(void)state;
+	assert_non_null(w);
+	assert_non_null(x);
+	assert_non_null(y1);
+	assert_non_null(bias);
+	assert_non_null(y);
+	for (size_t j = 0; j < n; j++)
+		ref_fill_weight_row(ANPU_DTYPE_Q8_0, w + j * rb, k, &seed);
+	for (size_t i = 0; i < (size_t)k * 2 * m2; i++)
+		x[i] = ref_rand_float(&seed);
+	one.w = w;
+	one.bias = bias;
+	for (int p = 0; p < N_PATHS; p++) {
+		if (!sim_kernels_supported(paths[p]))
+			continue;
+		assert_int_equal(sim_kernels_select(paths[p]), 0);
+		memset(&op, 0, sizeof(op));
+		op.opcode = ANPU_OP_MATMUL;
+		op.n_tensors = 3;
+		mk_tensor(&op.t[0], ANPU_DTYPE_F32, k, 2, m2, 1, x, X_ADDR);
+		mk_tensor(&op.t[1], ANPU_DTYPE_Q8_0, k, n, 1, 1, w, W_ADDR);
+		mk_tensor(&op.t[2], ANPU_DTYPE_F32, n, 2, m2, 1, y, Y_ADDR);
+		op.t[2].nb[2] = y_nb2;
+		op.t[2].nb[3] = y_nb2 * m2;
+		op.t[2].extent = y_nb2 * m2;
+		assert_int_equal(sim_op_matmul.check(&op, &fault), 0);
+		ex.pool = sim_pool_create(2, 0);
+		assert_non_null(ex.pool);
+		assert_int_equal(sim_op_matmul.run(&ex, &op), 0);
+		sim_pool_destroy(ex.pool);
+		for (uint32_t i2 = 0; i2 < m2; i2 += 21) {
+			const uint8_t *yr = y + (size_t)i2 * y_nb2 + n * sizeof(float);
+
+			one.x = x + ((size_t)i2 * 2 + 1) * k;	/* row (1, i2) */
+			assert_int_equal(case_run(&one, paths[p], 2, 0, 0, y1), 0);
+			assert_memory_equal(y1, yr, sizeof(float) * n);
+		}
+	}
+	free(w);
+	free(x);
+	free(y1);
+	free(bias);
+	free(y);
 }
 
 /* M = 1 with >= 1 MiB of Q4_0/Q5_0 weights: chunks of two-row calls, not ranges */
@@ -962,6 +1037,7 @@ int main(void)
 		cmocka_unit_test(matmul_check_rejects_partial_block_rows),
 		cmocka_unit_test(matmul_accepts_batch_dims_of_x_and_y),
 		cmocka_unit_test(matmul_streamed_y_rows_match_single_row_runs),
+		cmocka_unit_test(matmul_unaligned_batch_y_is_not_streamed),
 		cmocka_unit_test(matmul_cost_counts_macs_and_bytes),
 	};
 
