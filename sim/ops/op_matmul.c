@@ -350,7 +350,7 @@ static inline void mm_store_tile_row(const struct mm_ctx *c, float *y, uint32_t 
 /*
  * A prefill whose y is far larger than the caches (a 151936-entry vocabulary
  * at M = 128: 78 MB) writes it with non-temporal stores: a line would be read
- * first only to be written whole and evicted, a fifth of such a MATMUL. Not
+ * first only to be written whole and evicted (896x151936: 5-6% faster). Not
  * for ACCUMULATE (it reads y anyway), and only where every row starts 16-byte
  * aligned (_mm_stream_ps faults otherwise): the strides of all of y's
  * addressed dimensions are checked, a batch dimension's too.
@@ -455,7 +455,7 @@ static void mm_panels(const struct mm_ctx *c, unsigned int pa, unsigned int pb, 
 		}
 	}
 #if defined(__SSE__)
-	if (c->stream)	/* the streamed lines before the task's end is published */
+	if (c->stream)	/* streamed lines ordered before the task's end is published */
 		_mm_sfence();
 #endif
 }
