@@ -945,8 +945,7 @@ q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 
 			for (unsigned int i = 0; i < cnt; i++) {
 				const size_t b = b0 + i;
-				const unsigned int lane = q8 ? sim_xpair_lane(b) :
-					(unsigned int)(4 * (b % 4) + b / 4 % 4);
+				const unsigned int lane = q8 ? sim_xpair_lane(b) : sim_xquad_lane(b);
 
 				if (q8)
 					q32_panel_blk_vnni(w + b * sizeof(struct sim_block_q8_0) +
@@ -980,7 +979,7 @@ q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 				const size_t b = b0 + i;
 
 				q32_panel_blk(uq, dw, i, &x[p / 2 * nb + b], p % 2,
-					      (unsigned int)(4 * (b % 4) + b / 4 % 4), part[p], nw, grp);
+					      sim_xquad_lane(b), part[p], nw, grp);
 			}
 		}
 #endif

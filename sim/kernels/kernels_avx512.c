@@ -1322,8 +1322,7 @@ q32_panel_blk(const uint8_t *wq, size_t wq_stride, const int32_t *wstart, const 
 	      const unsigned int nw, const unsigned int np, const int x_biased)
 {
 	__m512i s[2][SIM_DOT_MAX_ROWS];
-	const unsigned int lane = x_biased ? sim_xpair_lane(b) :
-					     (unsigned int)(4 * (b % 4) + b / 4 % 4);
+	const unsigned int lane = x_biased ? sim_xpair_lane(b) : sim_xquad_lane(b);
 
 #pragma GCC unroll 4
 	for (unsigned int r = 0; r < nw; r++)

@@ -296,7 +296,7 @@ void sim_q8_to_quads(const struct sim_xblock_q8 *b, struct sim_xquad_q8 *y, size
 		memset(&y[q], 0, sizeof(y[q]));
 		for (size_t k = 0; k < 4 && 4 * q + k < nb; k++) {
 			const struct sim_xblock_q8 *x = &b[4 * q + k];
-			const size_t lane = 4 * k + q % 4;
+			const size_t lane = sim_xquad_lane(4 * q + k);
 
 			memcpy(y[q].lo + 16 * k, x->qs, 16);
 			memcpy(y[q].hi + 16 * k, x->qs + 16, 16);

@@ -132,6 +132,12 @@ struct sim_xquad_q8 {
 
 _Static_assert(sizeof(struct sim_xquad_q8) == 320, "q8 quad");
 
+/* the lane of block b's d and off (and of its partial sum in the kernels) */
+static inline unsigned int sim_xquad_lane(size_t b)
+{
+	return (unsigned int)(4 * (b % 4) + b / 4 % 4);
+}
+
 /* q8_K-style for K-quants: one scale per 256, sums per 16 elements. */
 struct sim_xblock_q8K {
 	float d;
