@@ -101,10 +101,16 @@ struct sim_kernels {
 	 */
 	void (*att_scores)(float *s, const float *q, const float *rows, size_t stride,
 			   uint32_t n, uint32_t hd, float scale);
-	/* the largest of s[0 .. n - 1] that is not NaN (-inf if none) */
-	float (*att_max)(const float *s, uint32_t n);
-	/* s[j] = sim_att_exp(s[j] - max), j < n; returns their sum (lanes j % 8) */
-	float (*att_exp_sum)(float *s, uint32_t n, float max);
+	/*
+	 * A block's online-softmax step for nh heads (head i: n scores at s +
+	 * i * s_stride, max[i], sum[i], accumulator acc + i * hd): bmax = the
+	 * largest score that is not NaN (-inf if none); where bmax > max[i],
+	 * sum[i] and the accumulator times sim_att_exp(max[i] - bmax), max[i] =
+	 * bmax; then s[j] = sim_att_exp(s[j] - max[i]) and sum[i] += their sum
+	 * (8 partial sums, lane j % 8, combined like a dot product's).
+	 */
+	void (*att_softmax_step)(float *s, size_t s_stride, uint32_t n, float *max, float *sum,
+				 float *acc, uint32_t hd, uint32_t nh);
 	/* acc[d] = fma(p[j], rows[j * stride + d], acc[d]) for j = 0 .. n - 1 in turn */
 	void (*att_accum)(float *acc, const float *p, const float *rows, size_t stride,
 			  uint32_t n, uint32_t hd);

@@ -136,11 +136,10 @@ static uint32_t attention_check(const struct sim_op *op, uint64_t *fault_addr)
 }
 
 /*
- * The per-block and per-span steps on whole rows, 4 lanes at a time (GCC
- * vectors: SSE on x86, whatever the host has elsewhere): element-wise, each
- * operation rounded as the scalar one, so the same bits. Scalar, the block
- * maximum (now the kernel path's att_max) and the rescaling were half of the
- * time outside the inner loops in a decode step at position 4000.
+ * The per-span merge on whole rows, 4 lanes at a time (GCC vectors: SSE on
+ * x86, whatever the host has elsewhere): element-wise, each operation rounded
+ * as the scalar one, so the same bits. (A block's softmax step is the kernel
+ * path's att_softmax_step.)
  */
 typedef float att_f4 __attribute__((vector_size(16)));
 
@@ -155,18 +154,6 @@ static inline att_f4 f4_load(const float *p)
 static inline void f4_store(float *p, att_f4 v)
 {
 	memcpy(p, &v, sizeof(v));
-}
-
-/* acc[d] *= c */
-static void scale_row(float *acc, float c, uint32_t n)
-{
-	const att_f4 cv = { c, c, c, c };
-	uint32_t i = 0;
-
-	for (; i + 4 <= n; i += 4)
-		f4_store(acc + i, f4_load(acc + i) * cv);
-	for (; i < n; i++)
-		acc[i] *= c;
 }
 
 /*
@@ -503,19 +490,9 @@ static void attention_block(const struct attention_job *job, const struct att_ro
 	for (uint32_t q = 0; q < rs->n; q++) {
 		struct attention_state *st = rs->st[q];
 
-		for (uint32_t i = local; i < local + nh; i++) {
-			float *s = st->s + (size_t)i * ATT_BLOCK;
-			float bmax = k->att_max(s, rs->nb[q]);
-
-			if (bmax > st->max[i]) {
-				float corr = sim_att_exp(st->max[i] - bmax);
-
-				st->sum[i] *= corr;
-				scale_row(st->acc + (size_t)i * hd, corr, hd);
-				st->max[i] = bmax;
-			}
-			st->sum[i] += k->att_exp_sum(s, rs->nb[q], st->max[i]);
-		}
+		k->att_softmax_step(st->s + (size_t)local * ATT_BLOCK, ATT_BLOCK, rs->nb[q],
+				    st->max + local, st->sum + local, st->acc + (size_t)local * hd,
+				    hd, nh);
 	}
 	for (uint32_t c0 = 0; c0 < nb; c0 += step) {
 		uint32_t n = nb - c0 < step ? nb - c0 : step, ahead = 0, calls;

@@ -417,11 +417,63 @@ static void test_attention_every_path_gives_portable_bits(void **state)
  * exp(x) wherever the result is a normal float, 0 below -87 and for -inf or
  * NaN, and each path's eight-lane version gives the scalar's bits.
  */
+/*
+ * The kernel path's att_softmax_step for @nh heads of @n scores against the
+ * scalar definition (sim_att_exp, lanes j % 8): head h starts from -inf (the
+ * block sets the maximum), above every score (no rescale) or in the middle
+ * (the block raises it: sum and accumulator rescaled); one score is -inf.
+ */
+static void check_softmax_step(const char *path, uint32_t n, uint32_t nh)
+{
+	enum { HD = 20, MAXH = 18 };
+	float got[MAXH][64], xs[MAXH][64], max[MAXH], sum[MAXH], acc[MAXH][HD];
+	float want_acc[MAXH][HD];
+
+	for (uint32_t h = 0; h < nh; h++) {
+		for (uint32_t j = 0; j < 64; j++)
+			xs[h][j] = got[h][j] = -100.0f + 3.1f * (float)((j * 7 + n + h) % 64);
+		xs[h][(n + h) / 2 % n] = got[h][(n + h) / 2 % n] = -INFINITY;
+		max[h] = h % 3 == 0 ? -INFINITY : h % 3 == 1 ? 200.0f : -50.0f;
+		sum[h] = h % 3 == 0 ? 0.0f : 1.5f + (float)h;
+		for (uint32_t d = 0; d < HD; d++)
+			acc[h][d] = want_acc[h][d] = h % 3 == 0 ? 0.0f : 0.25f * (float)(d + h);
+	}
+	sim_kernels_get()->att_softmax_step(&got[0][0], 64, n, max, sum, &acc[0][0], HD, nh);
+	for (uint32_t h = 0; h < nh; h++) {
+		float m = h % 3 == 0 ? -INFINITY : h % 3 == 1 ? 200.0f : -50.0f;
+		float want_sum = h % 3 == 0 ? 0.0f : 1.5f + (float)h, bmax = -INFINITY;
+		float l[8] = { 0 }, part;
+
+		for (uint32_t j = 0; j < n; j++)
+			bmax = xs[h][j] > bmax ? xs[h][j] : bmax;
+		if (bmax > m) {
+			float corr = sim_att_exp(m - bmax);
+
+			want_sum *= corr;
+			for (uint32_t d = 0; d < HD; d++)
+				want_acc[h][d] *= corr;
+			m = bmax;
+		}
+		for (uint32_t j = 0; j < n; j++) {
+			float want = sim_att_exp(xs[h][j] - m);
+
+			if (memcmp(&got[h][j], &want, 4))
+				fail_msg("%s: n %u head %u lane %u: %a, scalar %a", path, n, h, j,
+					 (double)got[h][j], (double)want);
+			l[j % 8] += want;
+		}
+		part = ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7]));
+		want_sum += part;
+		assert_memory_equal(&max[h], &m, 4);
+		assert_memory_equal(&sum[h], &want_sum, 4);
+		assert_memory_equal(acc[h], want_acc[h], sizeof(acc[h]));
+	}
+}
+
 static void test_attention_exp_accuracy_and_lanes(void **state)
 {
 	static const char *const paths[] = { "portable", "avx2", "avxvnni", "avx512" };
 	const char *prev = sim_kernels_get()->name;
-	float xs[64], got[64];
 	double max_ulp = 0;
 
 	(void)state;
@@ -445,25 +497,9 @@ static void test_attention_exp_accuracy_and_lanes(void **state)
 		if (!sim_kernels_supported(paths[p]))
 			continue;
 		assert_int_equal(sim_kernels_select(paths[p]), 0);
-		for (uint32_t n = 1; n <= 64; n++) {
-			float l[8] = { 0 }, sum, want_sum;
-
-			for (uint32_t j = 0; j < 64; j++)
-				xs[j] = got[j] = -100.0f + 3.1f * (float)((j * 7 + n) % 64);
-			got[n / 2] = -INFINITY;
-			xs[n / 2] = -INFINITY;
-			sum = sim_kernels_get()->att_exp_sum(got, n, 2.5f);
-			for (uint32_t j = 0; j < n; j++) {
-				float want = sim_att_exp(xs[j] - 2.5f);
-
-				if (memcmp(&got[j], &want, 4))
-					fail_msg("%s: n %u lane %u: %a, scalar %a", paths[p], n, j,
-						 (double)got[j], (double)want);
-				l[j % 8] += want;
-			}
-			want_sum = ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7]));
-			assert_memory_equal(&sum, &want_sum, 4);
-		}
+		for (uint32_t n = 1; n <= 64; n++)
+			for (uint32_t nh = 1; nh <= 18; nh += 4)
+				check_softmax_step(paths[p], n, nh);
 	}
 	assert_int_equal(sim_kernels_select(prev), 0);
 }
