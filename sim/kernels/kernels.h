@@ -66,6 +66,16 @@ typedef void (*sim_dot_cols_fn)(size_t n, const void *w, size_t w_stride, unsign
 typedef void (*sim_dot_panel_fn)(size_t n, const void *w, size_t w_stride, unsigned int nw,
 				 const void *x, unsigned int npanels, float *out);
 
+/*
+ * ATTENTION's online-softmax states of a few query heads: head i's
+ * accumulator (head_dim floats) at acc + i * acc_stride, its running maximum
+ * and sum at max + i * stride and sum + i * stride.
+ */
+struct sim_att_heads {
+	float *acc, *max, *sum;
+	size_t acc_stride, stride;
+};
+
 struct sim_kernels {
 	const char *name;		/* "portable", "avx2", "avxvnni", "avx512" */
 	sim_dot_fn dot[ANPU_DTYPE_COUNT];	/* by weight dtype */
@@ -111,6 +121,14 @@ struct sim_kernels {
 	 */
 	void (*att_softmax_step)(float *s, size_t s_stride, uint32_t n, float *max, float *sum,
 				 float *acc, uint32_t hd, uint32_t nh);
+	/*
+	 * A later span's states @part merged into the running ones @run, head by
+	 * head: m = the larger maximum, a = sim_att_exp(max - m), b =
+	 * sim_att_exp(max_s - m); sum = sum * a + sum_s * b and acc[d] =
+	 * acc[d] * a + acc_s[d] * b, each product and sum rounded; max = m.
+	 */
+	void (*att_merge)(const struct sim_att_heads *run, const struct sim_att_heads *part,
+			  uint32_t hd, uint32_t nh);
 	/* acc[d] = fma(p[j], rows[j * stride + d], acc[d]) for j = 0 .. n - 1 in turn */
 	void (*att_accum)(float *acc, const float *p, const float *rows, size_t stride,
 			  uint32_t n, uint32_t hd);

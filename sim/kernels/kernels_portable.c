@@ -359,6 +359,7 @@ const struct sim_kernels sim_kernels_portable = {
 	.att_f16_to_f32 = att_f16_to_f32,
 	.att_scores = att_scores,
 	.att_softmax_step = att_softmax_step,
+	.att_merge = att_merge,
 	.att_accum = att_accum,
 	.att_scores_f16 = att_scores_f16,
 	.att_accum_f16 = att_accum_f16,

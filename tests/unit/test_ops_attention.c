@@ -504,6 +504,64 @@ static void test_attention_exp_accuracy_and_lanes(void **state)
 	assert_int_equal(sim_kernels_select(prev), 0);
 }
 
+/*
+ * The kernel path's att_merge against the scalar definition (m = the larger
+ * maximum, a = exp(max - m), b = exp(max_s - m), sum * a + sum_s * b, acc *
+ * a + acc_s * b, each step rounded) for 1..18 heads of head_dim 20, states
+ * packed as the span partials (acc, max, sum: stride 22) into separate
+ * arrays; maxima on either side, -inf on both for one head.
+ */
+static void test_attention_merge_matches_scalar(void **state)
+{
+	static const char *const paths[] = { "portable", "avx2", "avxvnni", "avx512" };
+	enum { HD = 20, MAXH = 18, PS = HD + 2 };
+	const char *prev = sim_kernels_get()->name;
+
+	(void)state;
+	for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
+		if (!sim_kernels_supported(paths[p]))
+			continue;
+		assert_int_equal(sim_kernels_select(paths[p]), 0);
+		for (uint32_t nh = 1; nh <= MAXH; nh++) {
+			float acc[MAXH][HD], max[MAXH], sum[MAXH], part[MAXH][PS];
+			float want_acc[MAXH][HD], want_max[MAXH], want_sum[MAXH];
+
+			for (uint32_t h = 0; h < nh; h++) {
+				float a, b, t, u;
+
+				max[h] = h == 3 ? -INFINITY : 0.7f * (float)h - 4.0f;
+				sum[h] = h == 3 ? 0.0f : 1.0f + 0.3f * (float)h;
+				part[h][HD] = h == 3 ? -INFINITY : 5.0f - 0.9f * (float)h;
+				part[h][HD + 1] = h == 3 ? 0.0f : 2.0f + 0.1f * (float)h;
+				for (uint32_t d = 0; d < HD; d++) {
+					acc[h][d] = 0.1f * (float)(d * 3 + h) - 1.0f;
+					part[h][d] = 0.05f * (float)(d * 7 + h) - 2.0f;
+				}
+				want_max[h] = part[h][HD] > max[h] ? part[h][HD] : max[h];
+				a = sim_att_exp(max[h] - want_max[h]);
+				b = sim_att_exp(part[h][HD] - want_max[h]);
+				t = sum[h] * a;
+				u = part[h][HD + 1] * b;
+				want_sum[h] = t + u;
+				for (uint32_t d = 0; d < HD; d++) {
+					t = acc[h][d] * a;
+					u = part[h][d] * b;
+					want_acc[h][d] = t + u;
+				}
+			}
+			sim_kernels_get()->att_merge(
+				&(struct sim_att_heads){ &acc[0][0], max, sum, HD, 1 },
+				&(struct sim_att_heads){ &part[0][0], &part[0][HD], &part[0][HD + 1],
+							 PS, PS },
+				HD, nh);
+			assert_memory_equal(max, want_max, nh * sizeof(float));
+			assert_memory_equal(sum, want_sum, nh * sizeof(float));
+			assert_memory_equal(acc, want_acc, nh * sizeof(acc[0]));
+		}
+	}
+	assert_int_equal(sim_kernels_select(prev), 0);
+}
+
 static uint32_t check_case(const struct att_case *c,
 			   void (*mutate)(struct sim_op *op), uint64_t *fa)
 {
@@ -828,6 +886,7 @@ int main(void)
 		cmocka_unit_test(test_attention_converts_every_f16_value_exactly),
 		cmocka_unit_test(test_attention_every_path_gives_portable_bits),
 		cmocka_unit_test(test_attention_exp_accuracy_and_lanes),
+		cmocka_unit_test(test_attention_merge_matches_scalar),
 		cmocka_unit_test(test_attention_accepts_last_cache_row),
 		cmocka_unit_test(test_attention_rejects_pos_past_cache),
 		cmocka_unit_test(test_attention_rejects_n_head_not_multiple_of_kv_heads),
