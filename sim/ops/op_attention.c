@@ -587,6 +587,10 @@ static void attention_row_task(void *ctx, uint32_t task, unsigned int thread)
 		attention_span(job, &rs, h0, nh, j);
 		for (uint32_t q = 0; q < rs.n; q++) {
 			struct attention_state *s = rs.st[q];
+			struct sim_att_heads run = { .acc = s->macc, .max = s->mmax, .sum = s->msum,
+						     .acc_stride = hd, .stride = 1 };
+			struct sim_att_heads span_st = { .acc = s->acc, .max = s->max, .sum = s->sum,
+							 .acc_stride = hd, .stride = 1 };
 
 			if (j == 0) {	/* the first span's state is taken as it is */
 				memcpy(s->macc, s->acc, sizeof(float) * nh * hd);
@@ -594,9 +598,7 @@ static void attention_row_task(void *ctx, uint32_t task, unsigned int thread)
 				memcpy(s->msum, s->sum, sizeof(float) * nh);
 				continue;
 			}
-			job->k->att_merge(&(struct sim_att_heads){ s->macc, s->mmax, s->msum, hd, 1 },
-					  &(struct sim_att_heads){ s->acc, s->max, s->sum, hd, 1 },
-					  hd, nh);
+			job->k->att_merge(&run, &span_st, hd, nh);
 		}
 	}
 	for (uint32_t q = 0; q < nr; q++)
@@ -665,8 +667,9 @@ static struct sim_att_heads partial_heads(const struct attention_job *job, uint3
 {
 	float *p = partial(job, m, span, h);
 
-	return (struct sim_att_heads){ p, p + job->hd, p + job->hd + 1, ATT_PARTIAL(job->hd),
-				       ATT_PARTIAL(job->hd) };
+	return (struct sim_att_heads){ .acc = p, .max = p + job->hd, .sum = p + job->hd + 1,
+				       .acc_stride = ATT_PARTIAL(job->hd),
+				       .stride = ATT_PARTIAL(job->hd) };
 }
 
 /*

@@ -413,15 +413,11 @@ static void test_attention_every_path_gives_portable_bits(void **state)
 }
 
 /*
- * ATTENTION's exp (kernels/att_exp.h): exp(0) is exactly 1, within 2 ulp of
- * exp(x) wherever the result is a normal float, 0 below -87 and for -inf or
- * NaN, and each path's eight-lane version gives the scalar's bits.
- */
-/*
  * The kernel path's att_softmax_step for @nh heads of @n scores against the
  * scalar definition (sim_att_exp, lanes j % 8): head h starts from -inf (the
  * block sets the maximum), above every score (no rescale) or in the middle
- * (the block raises it: sum and accumulator rescaled); one score is -inf.
+ * (the block raises it: sum and accumulator rescaled); one score is -inf,
+ * every fifth head's scores are all -inf and every seventh head has a NaN.
  */
 static void check_softmax_step(const char *path, uint32_t n, uint32_t nh)
 {
@@ -433,6 +429,11 @@ static void check_softmax_step(const char *path, uint32_t n, uint32_t nh)
 		for (uint32_t j = 0; j < 64; j++)
 			xs[h][j] = got[h][j] = -100.0f + 3.1f * (float)((j * 7 + n + h) % 64);
 		xs[h][(n + h) / 2 % n] = got[h][(n + h) / 2 % n] = -INFINITY;
+		if (h % 5 == 4)
+			for (uint32_t j = 0; j < 64; j++)
+				xs[h][j] = got[h][j] = -INFINITY;
+		if (h % 7 == 6)
+			xs[h][n - 1] = got[h][n - 1] = NAN;
 		max[h] = h % 3 == 0 ? -INFINITY : h % 3 == 1 ? 200.0f : -50.0f;
 		sum[h] = h % 3 == 0 ? 0.0f : 1.5f + (float)h;
 		for (uint32_t d = 0; d < HD; d++)
@@ -470,6 +471,12 @@ static void check_softmax_step(const char *path, uint32_t n, uint32_t nh)
 	}
 }
 
+/*
+ * ATTENTION's exp (kernels/att_exp.h): exp(0) is exactly 1, within 2 ulp of
+ * exp(x) wherever the result is a normal float, 0 below -87 and for -inf or
+ * NaN, and each path's block softmax step (its vector exponentials) gives the
+ * scalar's bits.
+ */
 static void test_attention_exp_accuracy_and_lanes(void **state)
 {
 	static const char *const paths[] = { "portable", "avx2", "avxvnni", "avx512" };
@@ -509,7 +516,7 @@ static void test_attention_exp_accuracy_and_lanes(void **state)
  * maximum, a = exp(max - m), b = exp(max_s - m), sum * a + sum_s * b, acc *
  * a + acc_s * b, each step rounded) for 1..18 heads of head_dim 20, states
  * packed as the span partials (acc, max, sum: stride 22) into separate
- * arrays; maxima on either side, -inf on both for one head.
+ * arrays; maxima on either side, equal for one head, -inf on both for one.
  */
 static void test_attention_merge_matches_scalar(void **state)
 {
@@ -531,7 +538,7 @@ static void test_attention_merge_matches_scalar(void **state)
 
 				max[h] = h == 3 ? -INFINITY : 0.7f * (float)h - 4.0f;
 				sum[h] = h == 3 ? 0.0f : 1.0f + 0.3f * (float)h;
-				part[h][HD] = h == 3 ? -INFINITY : 5.0f - 0.9f * (float)h;
+				part[h][HD] = h == 3 ? -INFINITY : h == 5 ? max[h] : 5.0f - 0.9f * (float)h;
 				part[h][HD + 1] = h == 3 ? 0.0f : 2.0f + 0.1f * (float)h;
 				for (uint32_t d = 0; d < HD; d++) {
 					acc[h][d] = 0.1f * (float)(d * 3 + h) - 1.0f;
