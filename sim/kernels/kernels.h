@@ -67,6 +67,22 @@ typedef void (*sim_dot_panel_fn)(size_t n, const void *w, size_t w_stride, unsig
 				 const void *x, unsigned int npanels, float *out);
 
 /*
+ * Lane-form kernel (optional, per dtype: AVX-512 Q4_0/Q5_0): nw
+ * (1..SIM_LANE_WROWS) weight rows, w_stride bytes apart, against nx
+ * (1..SIM_DOT_MAX_ROWS) x rows in the lane form: struct sim_xpanel_q8 per
+ * SIM_LANE_BLOCKS blocks of a row (a panel whose lanes are the row's blocks,
+ * block i of a group in lane sim_xquad_lane(i); sim_q8_to_lanes()), whole
+ * groups, zero past the row. out[i * nx + r] is bit-identical to dot() of
+ * weight row i with x row r. For batches of 2-3 rows, which dot() takes a
+ * row at a time: no horizontal sums per row, one x load for two weight rows.
+ */
+#define SIM_LANE_BLOCKS 16
+#define SIM_LANE_WROWS 2
+
+typedef void (*sim_dot_lanes_fn)(size_t n, const void *w, size_t w_stride, unsigned int nw,
+				 const void *const *x, unsigned int nx, float *out);
+
+/*
  * ATTENTION's online-softmax states of a few query heads: head i's
  * accumulator (head_dim floats) at acc + i * acc_stride, its running maximum
  * and sum at max + i * stride and sum + i * stride.
@@ -82,6 +98,7 @@ struct sim_kernels {
 	sim_dot_w2_fn dot_w2[ANPU_DTYPE_COUNT];	/* NULL: use dot() */
 	sim_dot_cols_fn dot_cols[ANPU_DTYPE_COUNT];	/* NULL: use dot() */
 	sim_dot_panel_fn dot_panel[ANPU_DTYPE_COUNT];	/* NULL: use dot() */
+	sim_dot_lanes_fn dot_lanes[ANPU_DTYPE_COUNT];	/* NULL: use dot() */
 	/* activation quantizers: the same bytes as sim_quantize_row_q8/_q8K */
 	void (*quantize_q8)(const float *x, struct sim_xblock_q8 *y, size_t n);
 	void (*quantize_q8K)(const float *x, struct sim_xblock_q8K *y, size_t n);

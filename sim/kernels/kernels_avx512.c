@@ -484,6 +484,229 @@ Q_X4_DOT512(dot_q5_0, 22, SIM_XQUAD_OFF16, q5q_idx_qs, q5q_idx_d, HIBITS_Q5_0X4,
 DOT_COLS(dot_q4_0_x4_cols, dot_q4_0_x4rows)
 DOT_COLS(dot_q5_0_x4_cols, dot_q5_0_x4rows)
 
+/*
+ * Q4_0/Q5_0 against 1-4 x rows and 1-2 weight rows in the lane form (the
+ * op's batches of 2 or 3 rows: a batched decode step of 2-3 sessions, a
+ * prefill's last rows), x as struct sim_xpanel_q8 per 16 blocks of a row:
+ * block i of the group in lane sim_xquad_lane(i) (the partial sum dot()
+ * gives it), its quant dword t in qs[t], -off * sum in off, d in d
+ * (sim_q8_to_lanes). A weight row's group is put in the same order once for
+ * all x rows: 4 blocks' quants into the 128-bit lanes of one vector (one
+ * vpermt2b), a 4x4 transpose of dwords across the four vectors (which puts
+ * block 4j + c in lane 4c + j, the quad lane), nibbles split. A row's 16
+ * block sums are then 8 vpdpbusd in its lanes, no horizontal sums, each x
+ * load serving both weight rows, and acc = fma(float(sum), dw * dx, acc) per
+ * lane is dot_q4_0_x4's step on the same partials: dot()'s bits. Hot, K =
+ * 4096, ns per weight row and group of 16 blocks with 2 / 3 / 4 x rows:
+ * dot() (a call per row below 4) Q4_0 7.5 / 11.1 / 8.5, Q5_0 11.5 / 17.0 /
+ * 10.9; here 5.2 / 6.4 / 7.3 and 7.9 / 9.0 / 10.1. The weights' unpacking
+ * is most of it (Q5_0: ~5.4 of the 10.1); one more x row costs ~1.1.
+ */
+/*
+ * The gathers from 4 blocks are the quad form's (q4q_idx_qs, q5q_idx_qs:
+ * block c's 16 quant bytes to 128-bit lane c; q4q_idx_d, q5q_idx_d: its d
+ * to words 4c..4c+3, masked here to word 4c + j; q5q_idx_h: its qh to
+ * dwords 4c..4c+3, masked to 4c + j).
+ */
+/*
+ * _mm512_bitshuffle_epi64_mask indices: byte k of each dword lane selects
+ * bit @b + k of that lane's qh (a qword holds two lanes' qh).
+ */
+static inline __m512i q5l_bit_idx(unsigned int b)
+{
+	return _mm512_set1_epi64((long long)(0x2322212003020100ull + 0x0101010101010101ull * b));
+}
+
+/* The first min(@valid, 64) bytes of a 64-byte load (valid may be <= 0). */
+static inline __mmask64 q32_lanes_mask(ptrdiff_t valid)
+{
+	return _cvtu64_mask64(valid >= 64 ? ~0ull : valid <= 0 ? 0 : (1ull << valid) - 1);
+}
+
+/*
+ * The 16 blocks at @B (BS bytes each; the first @nvalid, the rest read as
+ * zero) in lane order: wq[t] / wq[4 + t] the low / high nibbles of quant
+ * dword t (elements 4t.. / 16 + 4t.., x's qs[t] / qs[4 + t]), Q5_0's fifth
+ * bits added (@q5), and the 16 scales as f32.
+ */
+static inline __attribute__((always_inline)) __m512
+q32_lanes_unpack(const uint8_t *B, const size_t BS, const uint8_t *idx_qs, const uint8_t *idx_d,
+		 const int q5, size_t nvalid, __m512i wq[8])
+{
+	__m512i *const lo = wq, *const hi = wq + 4;
+	const __m512i m4 = _mm512_set1_epi8(0x0f);
+	__m512i q[4], d = _mm512_setzero_si512(), h = _mm512_setzero_si512();
+
+#pragma GCC unroll 4
+	for (unsigned int j = 0; j < 4; j++) {	/* blocks 4j .. 4j + 3 */
+		const ptrdiff_t left = (ptrdiff_t)(nvalid * BS) - (ptrdiff_t)(4 * BS * j);
+		const __m512i w0 = _mm512_maskz_loadu_epi8(q32_lanes_mask(left), B + 4 * BS * j);
+		const __m512i w1 = _mm512_maskz_loadu_epi8(
+			q32_lanes_mask(left < (ptrdiff_t)(4 * BS) ? left - 64 : (ptrdiff_t)(4 * BS) - 64),
+			B + 4 * BS * j + 64);
+
+		q[j] = _mm512_permutex2var_epi8(w0, load512(idx_qs), w1);
+		d = _mm512_mask_mov_epi8(d, _cvtu64_mask64(0x03030303ull << (2 * j)),
+					 _mm512_permutex2var_epi8(w0, load512(idx_d), w1));
+		if (q5)
+			h = _mm512_mask_mov_epi8(h, _cvtu64_mask64(0x000f000f000f000full << (4 * j)),
+						 _mm512_permutex2var_epi8(w0, load512(q5q_idx_h), w1));
+	}
+	/* q[j] 128-bit lane c: block 4j + c; transposed, dword 4c + j of r[t] */
+	const __m512i a0 = _mm512_unpacklo_epi32(q[0], q[1]), a1 = _mm512_unpackhi_epi32(q[0], q[1]);
+	const __m512i a2 = _mm512_unpacklo_epi32(q[2], q[3]), a3 = _mm512_unpackhi_epi32(q[2], q[3]);
+	const __m512i r[4] = {
+		_mm512_unpacklo_epi64(a0, a2), _mm512_unpackhi_epi64(a0, a2),
+		_mm512_unpacklo_epi64(a1, a3), _mm512_unpackhi_epi64(a1, a3),
+	};
+
+#pragma GCC unroll 4
+	for (unsigned int t = 0; t < 4; t++) {
+		lo[t] = _mm512_and_si512(r[t], m4);
+		hi[t] = _mm512_and_si512(_mm512_srli_epi16(r[t], 4), m4);
+		if (q5) {
+			const __m512i x10 = _mm512_set1_epi8(0x10);
+
+			lo[t] = _mm512_mask_add_epi8(lo[t], _mm512_bitshuffle_epi64_mask(h, q5l_bit_idx(4 * t)),
+						     lo[t], x10);
+			hi[t] = _mm512_mask_add_epi8(hi[t], _mm512_bitshuffle_epi64_mask(h, q5l_bit_idx(16 + 4 * t)),
+						     hi[t], x10);
+		}
+	}
+	return _mm512_cvtph_ps(_mm512_castsi512_si256(d));
+}
+
+/*
+ * acc[i][r] += x row r's group @x[r] against weight row i's unpacked group
+ * wq[i] (i < nw, r < nx): one x load serves both weight rows (the loads,
+ * two a cycle, bound the one-row form).
+ */
+static inline __attribute__((always_inline)) void
+q32_lanes_acc(const __m512i (*wq)[8], const __m512 *dw, const struct sim_xpanel_q8 *const *x,
+	      __m512 (*acc)[R], const unsigned int nw, const unsigned int nx)
+{
+	__m512i s[R][SIM_LANE_WROWS];
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++) {
+		const __m512i off = load512(x[r]->off);
+
+#pragma GCC unroll 2
+		for (unsigned int i = 0; i < nw; i++)
+			s[r][i] = off;
+	}
+	/* the nx * nw chains a step at a time: the scheduler holds them all */
+#pragma GCC unroll 8
+	for (unsigned int t = 0; t < 8; t++) {
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++) {
+			__m512i xv = load512(x[r]->qs[t]);
+
+			__asm__("" : "+v"(xv));	/* one load for both rows: gcc folded one into each */
+#pragma GCC unroll 2
+			for (unsigned int i = 0; i < nw; i++)
+				s[r][i] = _mm512_dpbusd_epi32(s[r][i], wq[i][t], xv);
+		}
+	}
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++) {
+		const __m512 dx = _mm512_loadu_ps(x[r]->d);
+
+#pragma GCC unroll 2
+		for (unsigned int i = 0; i < nw; i++)
+			acc[i][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[r][i]),
+						    _mm512_mul_ps(dw[i], dx), acc[i][r]);
+	}
+}
+
+static inline __attribute__((always_inline)) void
+q32_lanes_rows(size_t n, const uint8_t *w, size_t w_stride, const void *const *x, float *out,
+	       const unsigned int nw, const unsigned int nx, const size_t BS,
+	       const uint8_t *idx_qs, const uint8_t *idx_d, const int q5)
+{
+	const size_t nb = n / SIM_QK;
+	const struct sim_xpanel_q8 *xg[R];
+	__m512 acc[SIM_LANE_WROWS][R];
+	__m512i wq[SIM_LANE_WROWS][8];
+	__m512 dw[SIM_LANE_WROWS];
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++) {
+		xg[r] = x[r];
+#pragma GCC unroll 2
+		for (unsigned int i = 0; i < nw; i++)
+			acc[i][r] = _mm512_setzero_ps();
+	}
+	size_t g = 0;
+
+	for (; 16 * g + 16 <= nb; g++) {
+#pragma GCC unroll 2
+		for (unsigned int i = 0; i < nw; i++) {	/* streamed: prefetch as dot() does */
+#pragma GCC unroll 6
+			for (size_t l = 0; l < (16 * BS + 63) / 64; l++)
+				prefetch_w(w + i * w_stride + 16 * BS * g + 64 * l);
+		}
+#pragma GCC unroll 2
+		for (unsigned int i = 0; i < nw; i++)
+			dw[i] = q32_lanes_unpack(w + i * w_stride + 16 * BS * g, BS, idx_qs, idx_d, q5,
+						 16, wq[i]);
+		q32_lanes_acc(wq, dw, xg, acc, nw, nx);
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++)
+			xg[r]++;
+	}
+	if (16 * g < nb) {	/* the last 1..15 blocks, zero past them (x too) */
+#pragma GCC unroll 2
+		for (unsigned int i = 0; i < nw; i++)
+			for (size_t l = 0; l < ((nb - 16 * g) * BS + 63) / 64; l++)
+				prefetch_w(w + i * w_stride + 16 * BS * g + 64 * l);
+#pragma GCC unroll 2
+		for (unsigned int i = 0; i < nw; i++)
+			dw[i] = q32_lanes_unpack(w + i * w_stride + 16 * BS * g, BS, idx_qs, idx_d, q5,
+						 nb - 16 * g, wq[i]);
+		q32_lanes_acc(wq, dw, xg, acc, nw, nx);
+	}
+#pragma GCC unroll 2
+	for (unsigned int i = 0; i < nw; i++) {
+		if (nx == R) {
+			reduce4_ps(acc[i], out + i * nx);
+			continue;
+		}
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++)
+			out[i * nx + r] = _mm512_reduce_add_ps(acc[i][r]);
+	}
+}
+
+#define Q32_LANES_NX(fn, NW, NX, BS, IDX_QS, IDX_D, Q5)				\
+static __attribute__((noinline)) void fn##_##NW##_##NX(size_t n, const uint8_t *w, \
+		size_t w_stride, const void *const *x, float *out)		\
+{										\
+	q32_lanes_rows(n, w, w_stride, x, out, NW, NX, BS, IDX_QS, IDX_D, Q5);	\
+}
+#define Q32_LANES(fn, BS, IDX_QS, IDX_D, Q5)					\
+Q32_LANES_NX(fn, 1, 1, BS, IDX_QS, IDX_D, Q5)					\
+Q32_LANES_NX(fn, 1, 2, BS, IDX_QS, IDX_D, Q5)					\
+Q32_LANES_NX(fn, 1, 3, BS, IDX_QS, IDX_D, Q5)					\
+Q32_LANES_NX(fn, 1, 4, BS, IDX_QS, IDX_D, Q5)					\
+Q32_LANES_NX(fn, 2, 1, BS, IDX_QS, IDX_D, Q5)					\
+Q32_LANES_NX(fn, 2, 2, BS, IDX_QS, IDX_D, Q5)					\
+Q32_LANES_NX(fn, 2, 3, BS, IDX_QS, IDX_D, Q5)					\
+Q32_LANES_NX(fn, 2, 4, BS, IDX_QS, IDX_D, Q5)					\
+static void fn(size_t n, const void *w, size_t w_stride, unsigned int nw,	\
+	       const void *const *x, unsigned int nx, float *out)		\
+{										\
+	static void (*const k[2][4])(size_t, const uint8_t *, size_t,		\
+				     const void *const *, float *) = {		\
+		{ fn##_1_1, fn##_1_2, fn##_1_3, fn##_1_4 },			\
+		{ fn##_2_1, fn##_2_2, fn##_2_3, fn##_2_4 },			\
+	};									\
+	k[nw - 1][nx - 1](n, w, w_stride, x, out);				\
+}
+
+Q32_LANES(dot_q4_0_lanes, 18, q4q_idx_qs, q4q_idx_d, 0)
+Q32_LANES(dot_q5_0_lanes, 22, q5q_idx_qs, q5q_idx_d, 1)
+
 
 /*
  * The K-quants' f32 update is the portable path's, one per super-block and
@@ -1501,6 +1724,8 @@ const struct sim_kernels sim_kernels_avx512 = {
 	.dot_cols[ANPU_DTYPE_Q6_K] = dot_q6_K_512_cols,
 	.dot_w2[ANPU_DTYPE_Q4_0] = dot_q4_0_w2,
 	.dot_w2[ANPU_DTYPE_Q5_0] = dot_q5_0_w2,
+	.dot_lanes[ANPU_DTYPE_Q4_0] = dot_q4_0_lanes,
+	.dot_lanes[ANPU_DTYPE_Q5_0] = dot_q5_0_lanes,
 	.dot_panel[ANPU_DTYPE_Q8_0] = dot_q8_0_panel,
 	.dot_panel[ANPU_DTYPE_Q4_0] = dot_q4_0_panel,
 	.dot_panel[ANPU_DTYPE_Q5_0] = dot_q5_0_panel,

@@ -152,6 +152,7 @@ struct mm_ctx {
 	size_t panel_bytes;	/* bytes of one panel */
 	unsigned int npanels;	/* panels of the batch's first rows (the last may be partial) */
 	uint32_t panel_rows;	/* rows 0 .. panel_rows - 1 go through dot_panel */
+	bool lanes;		/* the other rows in the lane form (dot_lanes) */
 	struct mm_range *ranges;	/* M = 1 range split: one per thread */
 	unsigned int n_ranges;
 	uint32_t piece;		/* columns per claimed piece, >= 1 */
@@ -165,13 +166,33 @@ static const void *mm_xrow(const struct mm_ctx *c, uint32_t r)
 	return c->xbuf + (size_t)r * c->act_bytes;
 }
 
+/*
+ * Row @r in the lane form: quantized a group of SIM_LANE_BLOCKS blocks at a
+ * time (the bytes of quantize_q8, as every form), then interleaved.
+ */
+static void mm_quantize_lanes(const struct mm_ctx *c, const float *xr, struct sim_xpanel_q8 *dst)
+{
+	const size_t nb = c->op->t[MM_X].ne[0] / SIM_QK;
+	const int32_t off = c->op->t[MM_W].dtype == ANPU_DTYPE_Q4_0 ? -8 : -16;
+	struct sim_xblock_q8 blk[SIM_LANE_BLOCKS];
+
+	for (size_t b0 = 0; b0 < nb; b0 += SIM_LANE_BLOCKS) {
+		const size_t cnt = nb - b0 < SIM_LANE_BLOCKS ? nb - b0 : SIM_LANE_BLOCKS;
+
+		c->kern->quantize_q8(xr + b0 * SIM_QK, blk, cnt * SIM_QK);
+		sim_q8_to_lanes(blk, cnt, off, dst + b0 / SIM_LANE_BLOCKS);
+	}
+}
+
 static void mm_quantize_row(const struct mm_ctx *c, uint32_t r)
 {
 	const float *xr = (const float *)sim_tensor_flat_row(&c->op->t[MM_X], c->row0 + r);
 	size_t k = c->op->t[MM_X].ne[0];
 	void *dst = c->xbuf + (size_t)r * c->act_bytes;
 
-	if (c->act == SIM_ACT_Q8)
+	if (c->lanes)
+		mm_quantize_lanes(c, xr, dst);
+	else if (c->act == SIM_ACT_Q8)
 		c->kern->quantize_q8(xr, dst, k);
 	else if (c->act == SIM_ACT_Q8X2)
 		c->kern->quantize_q8x2(xr, dst, k);
@@ -181,6 +202,12 @@ static void mm_quantize_row(const struct mm_ctx *c, uint32_t r)
 		c->kern->quantize_q8K(xr, dst, k);
 }
 
+
+/* Bytes of one x row of n elements in the lane form (dot_lanes). */
+static size_t mm_lanes_row_bytes(size_t n)
+{
+	return (n / SIM_QK + SIM_LANE_BLOCKS - 1) / SIM_LANE_BLOCKS * sizeof(struct sim_xpanel_q8);
+}
 
 /* Bytes of one panel of x rows of n elements in activation form @act. */
 static size_t mm_panel_bytes(enum sim_act act, size_t n)
@@ -460,6 +487,24 @@ static void mm_panels(const struct mm_ctx *c, unsigned int pa, unsigned int pb, 
 #endif
 }
 
+/* Columns [j0, j1) for the x rows @xr (lane form), SIM_LANE_WROWS a call. */
+static void mm_lanes_cols(const struct mm_ctx *c, const void *const *xr, float *const *yr,
+			  unsigned int nx, uint32_t j0, uint32_t j1)
+{
+	const struct sim_tensor *w = &c->op->t[MM_W];
+	const sim_dot_lanes_fn dot = c->kern->dot_lanes[w->dtype];
+
+	for (uint32_t j = j0; j < j1; j += SIM_LANE_WROWS) {
+		const unsigned int nw = j1 - j < SIM_LANE_WROWS ? j1 - j : SIM_LANE_WROWS;
+		float out[SIM_LANE_WROWS * SIM_DOT_MAX_ROWS];
+
+		dot(w->ne[0], sim_tensor_row(w, j, 0, 0), w->nb[1], nw, xr, nx, out);
+		for (unsigned int i = 0; i < nw; i++)
+			for (unsigned int r = 0; r < nx; r++)
+				mm_store(c, yr[r], j + i, out[i * nx + r]);
+	}
+}
+
 /* Columns [j0, j1) for rows @r_first.. of the batch, rows in groups of 4. */
 static void mm_tile(const struct mm_ctx *c, uint32_t r_first, uint32_t j0, uint32_t j1)
 {
@@ -475,6 +520,10 @@ static void mm_tile(const struct mm_ctx *c, uint32_t r_first, uint32_t j0, uint3
 		for (unsigned int i = 0; i < nx; i++) {
 			xr[i] = mm_xrow(c, r0 + i);
 			yr[i] = (float *)sim_tensor_flat_row(y, c->row0 + r0 + i);
+		}
+		if (c->lanes) {
+			mm_lanes_cols(c, xr, yr, nx, j0, j1);
+			continue;
 		}
 		for (uint32_t j = j0; j < j1; j++) {
 			float out[SIM_DOT_MAX_ROWS];
@@ -515,6 +564,10 @@ static void mm_dot_task(void *arg, uint32_t task, unsigned int thread)
 		for (unsigned int i = 0; i < nx; i++) {
 			xr[i] = mm_xrow(c, r0 + i);
 			yr[i] = (float *)sim_tensor_flat_row(y, c->row0 + r0 + i);
+		}
+		if (c->lanes) {
+			mm_lanes_cols(c, xr, yr, nx, n0, n1);
+			continue;
 		}
 		uint32_t j = n0;
 
@@ -733,6 +786,17 @@ static uint32_t matmul_run(struct sim_exec *ex, const struct sim_op *op)
 			c.npanels++;	/* a partial panel: its zero rows cost less than 4-row calls */
 		c.panel_rows = c.npanels * SIM_PANEL_ROWS < c.nrows ? c.npanels * SIM_PANEL_ROWS :
 								      c.nrows;
+		/*
+		 * The rows after the panels take the lane form (dot_lanes) when
+		 * they leave 2 or 3 after their groups of 4: dot() has no 2- or
+		 * 3-row kernel (a call per row), the lane kernel serves them in
+		 * one pass (Q5_0 896x151936 streamed, 2 threads: M = 2 2.56 ->
+		 * 2.18 ms, M = 3 3.74 -> 2.33). For 4 rows it is no faster
+		 * than dot()'s (2.42 vs 2.33 ms: at K = 896 the 12-block last
+		 * group costs a whole one), so a batch of 4 keeps that.
+		 */
+		c.lanes = c.kern->dot_lanes[w->dtype] && (c.nrows - c.panel_rows) % 4 >= 2 &&
+			  c.act_bytes >= mm_lanes_row_bytes(w->ne[0]);
 		if (c.npanels && c.panel_rows == c.nrows &&
 		    (uint64_t)n * w->row_bytes <= MM_SPLIT_ROWS_BYTES &&
 		    (c.npanels + SIM_PANEL_MAX - 1) / SIM_PANEL_MAX >= threads) {

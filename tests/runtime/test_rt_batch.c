@@ -86,32 +86,35 @@ static void alone(struct fixture *fx, int i, int32_t *tokens, float *logits)
 	anpurt_session_free(s);
 }
 
-static void batch_matches_alone(const char *arch, uint32_t weight_type)
+/* @n sessions (2..N_SESSIONS) stepped as a batch, in two orders */
+static void batch_matches_alone(const char *arch, uint32_t weight_type, int n)
 {
-	static const int orders[2][N_SESSIONS] = { { 0, 1, 2, 3 }, { 2, 0, 3, 1 } };
+	const int orders[2][N_SESSIONS] = {
+		{ 0, 1, 2, 3 }, { n > 2 ? 2 : 1, 0, n > 3 ? 3 : 1, 1 },
+	};
 	int32_t want[N_SESSIONS][N_GEN], got[N_SESSIONS][N_GEN], next[N_SESSIONS];
 	float want_l[N_SESSIONS][N_VOCAB], got_l[N_VOCAB];
 	struct fixture fx;
 	int distinct = 0;
 
 	open_engine(&fx, arch, weight_type);
-	for (int i = 0; i < N_SESSIONS; i++)
+	for (int i = 0; i < n; i++)
 		alone(&fx, i, want[i], want_l[i]);
 	for (int o = 0; o < 2; o++) {
 		struct anpurt_session *s[N_SESSIONS];
 		struct anpurt_batch *b;
 
-		for (int r = 0; r < N_SESSIONS; r++)
+		for (int r = 0; r < n; r++)
 			s[r] = prefilled(&fx, orders[o][r], ANPURT_PRIORITY_NORMAL);
-		if (anpurt_batch_create(s, N_SESSIONS, &b))
+		if (anpurt_batch_create(s, n, &b))
 			fail_msg("%s", anpurt_last_error());
 		for (int t = 0; t < N_GEN; t++) {
 			if (anpurt_batch_step(b, next))
 				fail_msg("step %d: %s", t, anpurt_last_error());
-			for (int r = 0; r < N_SESSIONS; r++)
+			for (int r = 0; r < n; r++)
 				got[orders[o][r]][t] = next[r];
 		}
-		for (int r = 0; r < N_SESSIONS; r++) {
+		for (int r = 0; r < n; r++) {
 			int i = orders[o][r];
 
 			assert_memory_equal(got[i], want[i], sizeof(want[i]));
@@ -120,11 +123,11 @@ static void batch_matches_alone(const char *arch, uint32_t weight_type)
 			assert_int_equal(anpurt_session_position(s[r]), 3 + 6 * i + N_GEN);
 		}
 		anpurt_batch_free(b);
-		for (int r = 0; r < N_SESSIONS; r++)
+		for (int r = 0; r < n; r++)
 			anpurt_session_free(s[r]);
 	}
 	/* the sessions really differ (else the comparison proves little) */
-	for (int i = 1; i < N_SESSIONS; i++)
+	for (int i = 1; i < n; i++)
 		distinct += memcmp(want[i], want[0], sizeof(want[0])) != 0;
 	assert_true(distinct >= 1);
 	close_engine(&fx);
@@ -133,21 +136,33 @@ static void batch_matches_alone(const char *arch, uint32_t weight_type)
 static void test_batch_matches_alone_qwen2(void **state)
 {
 	(void)state;
-	batch_matches_alone("qwen2", 0);
+	batch_matches_alone("qwen2", 0, N_SESSIONS);
 }
 
 /* qwen3 (q/k norms) with Q5_0 weights (ggml type 6): another MATMUL kernel's rows */
 static void test_batch_matches_alone_qwen3_q5_0(void **state)
 {
 	(void)state;
-	batch_matches_alone("qwen3", 6);
+	batch_matches_alone("qwen3", 6, N_SESSIONS);
+}
+
+/*
+ * Batches of 2 and 3 Q4_0 / Q5_0 sessions: the MATMULs' rows in the lane
+ * form (dot_lanes on AVX-512), whose bits must still be each row's alone.
+ */
+static void test_batch_of_2_and_3_matches_alone_q4_0_q5_0(void **state)
+{
+	(void)state;
+	batch_matches_alone("qwen2", 2, 2);
+	batch_matches_alone("qwen2", 2, 3);
+	batch_matches_alone("qwen3", 6, 3);
 }
 
 /* llama with F16 weights (ggml type 1) */
 static void test_batch_matches_alone_llama_f16(void **state)
 {
 	(void)state;
-	batch_matches_alone("llama", 1);
+	batch_matches_alone("llama", 1, N_SESSIONS);
 }
 
 /*
@@ -257,6 +272,7 @@ int main(void)
 		cmocka_unit_test(test_batch_matches_alone_qwen2),
 		cmocka_unit_test(test_batch_matches_alone_qwen3_q5_0),
 		cmocka_unit_test(test_batch_matches_alone_llama_f16),
+		cmocka_unit_test(test_batch_of_2_and_3_matches_alone_q4_0_q5_0),
 		cmocka_unit_test(test_batch_session_used_alone_between_steps),
 		cmocka_unit_test(test_batch_refuses_bad_batches_and_steps),
 		cmocka_unit_test(test_batch_step_at_full_context),

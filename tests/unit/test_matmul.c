@@ -874,6 +874,98 @@ static void matmul_dot_panel_is_bit_identical_to_dot(void **state)
 	}
 }
 
+/*
+ * dot_lanes(): nw weight rows against nx x rows in the lane form give dot()'s
+ * bits for every pair, with whole and partial last groups (K = 32 .. 4864:
+ * 1 .. 152 blocks), scales of both signs and large activations.
+ */
+static void matmul_dot_lanes_is_bit_identical_to_dot(void **state)
+{
+	static const struct { uint32_t dtype; size_t k; } cases[] = {
+		{ ANPU_DTYPE_Q4_0, 32 }, { ANPU_DTYPE_Q4_0, 480 }, { ANPU_DTYPE_Q4_0, 512 },
+		{ ANPU_DTYPE_Q4_0, 544 }, { ANPU_DTYPE_Q4_0, 896 }, { ANPU_DTYPE_Q4_0, 4864 },
+		{ ANPU_DTYPE_Q5_0, 32 }, { ANPU_DTYPE_Q5_0, 224 }, { ANPU_DTYPE_Q5_0, 512 },
+		{ ANPU_DTYPE_Q5_0, 896 }, { ANPU_DTYPE_Q5_0, 1056 }, { ANPU_DTYPE_Q5_0, 4864 },
+	};
+	const char *prev = sim_kernels_get()->name;
+	int ran = 0;
+
+	(void)state;
+	for (int p = 0; p < N_PATHS; p++) {
+		if (!sim_kernels_supported(paths[p]) || sim_kernels_select(paths[p]))
+			continue;
+		const struct sim_kernels *kn = sim_kernels_get();
+
+		for (size_t t = 0; t < sizeof(cases) / sizeof(cases[0]); t++) {
+			const uint32_t dt = cases[t].dtype;
+			const size_t k = cases[t].k, nb = k / SIM_QK;
+
+			if (!kn->dot_lanes[dt])
+				continue;
+			const size_t rb = sim_weight_row_bytes(dt, k);
+			const size_t xb = sim_act_row_bytes(sim_kernels_act(kn, dt), k);
+			const size_t lb = (nb + SIM_LANE_BLOCKS - 1) / SIM_LANE_BLOCKS *
+					  sizeof(struct sim_xpanel_q8);
+			uint64_t seed = 57 + 11 * t;
+			uint8_t *w = malloc(SIM_LANE_WROWS * rb);
+			float *xf = malloc(sizeof(float) * k);
+			uint8_t *xq = aligned_alloc(64, (xb * SIM_DOT_MAX_ROWS + 63) & ~(size_t)63);
+			uint8_t *xl = aligned_alloc(64, lb * SIM_DOT_MAX_ROWS);
+			struct sim_xblock_q8 *blk = malloc(nb * sizeof(*blk));
+			const void *xr[SIM_DOT_MAX_ROWS], *xlr[SIM_DOT_MAX_ROWS];
+
+			assert_non_null(w);
+			assert_non_null(xf);
+			assert_non_null(xq);
+			assert_non_null(xl);
+			assert_non_null(blk);
+			for (unsigned int i = 0; i < SIM_LANE_WROWS; i++)
+				ref_fill_weight_row(dt, w + i * rb, k, &seed);
+			for (unsigned int r = 0; r < SIM_DOT_MAX_ROWS; r++) {
+				for (size_t j = 0; j < k; j++)
+					xf[j] = ref_rand_float(&seed) * (j % 5 ? 1.0f : 8.0f);
+				quantize_for(kn, dt, xf, k, xq + r * xb);
+				kn->quantize_q8(xf, blk, k);
+				sim_q8_to_lanes(blk, nb, dt == ANPU_DTYPE_Q4_0 ? -8 : -16,
+						(struct sim_xpanel_q8 *)(xl + r * lb));
+				xr[r] = xq + r * xb;
+				xlr[r] = xl + r * lb;
+			}
+			for (unsigned int nw = 1; nw <= SIM_LANE_WROWS; nw++) {
+				for (unsigned int nx = 1; nx <= SIM_DOT_MAX_ROWS; nx++) {
+					float out[SIM_LANE_WROWS * SIM_DOT_MAX_ROWS];
+
+					kn->dot_lanes[dt](k, w, rb, nw, xlr, nx, out);
+					for (unsigned int i = 0; i < nw; i++) {
+						for (unsigned int r = 0; r < nx; r++) {
+							float o;
+
+							kn->dot[dt](k, w + i * rb, &xr[r], 1, &o);
+							if (memcmp(&o, &out[i * nx + r], sizeof(o))) {
+								print_error("%s dtype %u k %zu nw %u nx %u row %u x %u\n",
+									    paths[p], dt, k, nw, nx, i, r);
+								fail();
+							}
+						}
+					}
+				}
+			}
+			ran++;
+			free(w);
+			free(xf);
+			free(xq);
+			free(xl);
+			free(blk);
+		}
+	}
+	sim_kernels_select(prev);
+	if (!ran) {
+		/* only the AVX-512 path has lane-form kernels */
+		printf("no SIMD path this CPU runs has a lane-form (dot_lanes) kernel\n");
+		skip();
+	}
+}
+
 /* ---- check() ---- */
 
 struct bad_op {
@@ -1031,6 +1123,7 @@ int main(void)
 		cmocka_unit_test(matmul_dot_w2_is_bit_identical_to_dot),
 		cmocka_unit_test(matmul_q8_to_panel_matches_the_reference),
 		cmocka_unit_test(matmul_dot_panel_is_bit_identical_to_dot),
+		cmocka_unit_test(matmul_dot_lanes_is_bit_identical_to_dot),
 		cmocka_unit_test(matmul_check_accepts_valid_op),
 		cmocka_unit_test(matmul_check_rejects_wrong_dtypes),
 		cmocka_unit_test(matmul_check_rejects_mismatched_shapes),
