@@ -67,14 +67,16 @@ typedef void (*sim_dot_panel_fn)(size_t n, const void *w, size_t w_stride, unsig
 				 const void *x, unsigned int npanels, float *out);
 
 /*
- * Lane-form kernel (optional, per dtype: AVX-512 Q4_0/Q5_0): nw
+ * Lane-form kernel (optional, per dtype: AVX-512 Q4_0/Q5_0/Q8_0): nw
  * (1..SIM_LANE_WROWS) weight rows, w_stride bytes apart, against nx
  * (1..SIM_DOT_MAX_ROWS) x rows in the lane form: struct sim_xpanel_q8 per
  * SIM_LANE_BLOCKS blocks of a row (a panel whose lanes are the row's blocks,
- * block i of a group in lane sim_xquad_lane(i); sim_q8_to_lanes()), whole
+ * block i of a group in the lane of the partial sum dot() adds it to:
+ * sim_xquad_lane(i), Q8_0 sim_xpair_lane(i); sim_q8_to_lanes()), whole
  * groups, zero past the row. out[i * nx + r] is bit-identical to dot() of
- * weight row i with x row r. For batches of 2-3 rows, which dot() takes a
- * row at a time: no horizontal sums per row, one x load for two weight rows.
+ * weight row i with x row r. For batches of 2-4 rows, which dot() takes a
+ * row at a time below 4: no horizontal sums per row, one x load for two
+ * weight rows.
  */
 #define SIM_LANE_BLOCKS 16
 #define SIM_LANE_WROWS 2

@@ -364,7 +364,7 @@ void sim_q8_to_panel(const struct sim_xblock_q8 *const *rows, unsigned int nrows
 }
 
 void sim_q8_to_lanes(const struct sim_xblock_q8 *b, size_t nb, int32_t off_per_sum,
-		     struct sim_xpanel_q8 *y)
+		     bool pair_lanes, struct sim_xpanel_q8 *y)
 {
 	for (size_t g = 0; 16 * g < nb; g++) {
 		struct sim_xpanel_q8 *p = &y[g];
@@ -372,7 +372,7 @@ void sim_q8_to_lanes(const struct sim_xblock_q8 *b, size_t nb, int32_t off_per_s
 		memset(p, 0, sizeof(*p));
 		for (unsigned int i = 0; i < 16 && 16 * g + i < nb; i++) {
 			const struct sim_xblock_q8 *x = &b[16 * g + i];
-			const unsigned int l = sim_xquad_lane(i);
+			const unsigned int l = pair_lanes ? sim_xpair_lane(i) : sim_xquad_lane(i);
 
 			for (unsigned int t = 0; t < SIM_QK / 4; t++)
 				memcpy(&p->qs[t][4 * l], x->qs + 4 * t, 4);

@@ -9,6 +9,7 @@
 #ifndef SIM_KERNELS_QUANT_H
 #define SIM_KERNELS_QUANT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -223,11 +224,12 @@ void sim_q8_to_panel(const struct sim_xblock_q8 *const *rows, unsigned int nrows
 		     int32_t off_per_sum, uint32_t qs_xor, struct sim_xpanel_q8 *y, size_t nb);
 /*
  * Lane form from q8 blocks (nb blocks -> (nb + 15) / 16 groups): group g is a
- * struct sim_xpanel_q8 whose lane sim_xquad_lane(i) holds block 16 g + i as
+ * struct sim_xpanel_q8 whose lane sim_xquad_lane(i) (Q4_0/Q5_0) or, with
+ * @pair_lanes, sim_xpair_lane(i) (Q8_0) holds block 16 g + i as
  * sim_q8_to_panel() would hold a row (no xor), lanes past the row zero.
  */
 void sim_q8_to_lanes(const struct sim_xblock_q8 *b, size_t nb, int32_t off_per_sum,
-		     struct sim_xpanel_q8 *y);
+		     bool pair_lanes, struct sim_xpanel_q8 *y);
 /* Quad form from q8 blocks (nb blocks -> (nb + 15) / 16 * 4 quads). */
 void sim_q8_to_quads(const struct sim_xblock_q8 *b, struct sim_xquad_q8 *y, size_t nb);
 

@@ -173,14 +173,15 @@ static const void *mm_xrow(const struct mm_ctx *c, uint32_t r)
 static void mm_quantize_lanes(const struct mm_ctx *c, const float *xr, struct sim_xpanel_q8 *dst)
 {
 	const size_t nb = c->op->t[MM_X].ne[0] / SIM_QK;
-	const int32_t off = c->op->t[MM_W].dtype == ANPU_DTYPE_Q4_0 ? -8 : -16;
+	const uint32_t dt = c->op->t[MM_W].dtype;
+	const int32_t off = dt == ANPU_DTYPE_Q4_0 ? -8 : dt == ANPU_DTYPE_Q5_0 ? -16 : -128;
 	struct sim_xblock_q8 blk[SIM_LANE_BLOCKS];
 
 	for (size_t b0 = 0; b0 < nb; b0 += SIM_LANE_BLOCKS) {
 		const size_t cnt = nb - b0 < SIM_LANE_BLOCKS ? nb - b0 : SIM_LANE_BLOCKS;
 
 		c->kern->quantize_q8(xr + b0 * SIM_QK, blk, cnt * SIM_QK);
-		sim_q8_to_lanes(blk, cnt, off, dst + b0 / SIM_LANE_BLOCKS);
+		sim_q8_to_lanes(blk, cnt, off, dt == ANPU_DTYPE_Q8_0, dst + b0 / SIM_LANE_BLOCKS);
 	}
 }
 
@@ -487,21 +488,52 @@ static void mm_panels(const struct mm_ctx *c, unsigned int pa, unsigned int pb, 
 #endif
 }
 
-/* Columns [j0, j1) for the x rows @xr (lane form), SIM_LANE_WROWS a call. */
+/*
+ * Whether the @rows rows after a batch's panels take the lane form
+ * (dot_lanes). Q4_0/Q5_0 when they leave 2 or 3 after their groups of 4:
+ * dot() has no 2- or 3-row kernel (a call per row) and the lane kernel
+ * serves them in one pass (896x151936 Q5_0 streamed, 2 threads: M = 2 2.56
+ * -> 2.18 ms, M = 3 3.74 -> 2.33); dot()'s 4-row kernel is as fast as the
+ * lane one (2.33 vs 2.42 ms: at K = 896 the 12-block last group costs a
+ * whole one). Q8_0 from 2 rows: its pair form's per-row sums made dot() 2.2x
+ * slower at 4 rows (hot, K = 896: 25.6 vs 11.6 ns a weight row and group).
+ */
+static bool mm_use_lanes(const struct mm_ctx *c, uint32_t rows)
+{
+	const struct sim_tensor *w = &c->op->t[MM_W];
+
+	if (!c->kern->dot_lanes[w->dtype] || rows < 2 ||
+	    c->act_bytes < mm_lanes_row_bytes(w->ne[0]))
+		return false;
+	return w->dtype == ANPU_DTYPE_Q8_0 || rows % 4 >= 2;
+}
+
+/*
+ * Columns [j0, j1) for the x rows @xr (lane form), columns j and j + h a
+ * call (h: half the range): two long weight streams, as dot_w2 reads them
+ * for M = 1 (columns j, j + 1 a call read 896x151936 Q8_0 at M = 2-4 ~10%
+ * slower than dot()'s one row a call, 3.1 vs 2.9 ms).
+ */
 static void mm_lanes_cols(const struct mm_ctx *c, const void *const *xr, float *const *yr,
 			  unsigned int nx, uint32_t j0, uint32_t j1)
 {
 	const struct sim_tensor *w = &c->op->t[MM_W];
 	const sim_dot_lanes_fn dot = c->kern->dot_lanes[w->dtype];
+	const uint32_t h = (j1 - j0) / 2;
+	float out[SIM_LANE_WROWS * SIM_DOT_MAX_ROWS];
 
-	for (uint32_t j = j0; j < j1; j += SIM_LANE_WROWS) {
-		const unsigned int nw = j1 - j < SIM_LANE_WROWS ? j1 - j : SIM_LANE_WROWS;
-		float out[SIM_LANE_WROWS * SIM_DOT_MAX_ROWS];
-
-		dot(w->ne[0], sim_tensor_row(w, j, 0, 0), w->nb[1], nw, xr, nx, out);
-		for (unsigned int i = 0; i < nw; i++)
-			for (unsigned int r = 0; r < nx; r++)
-				mm_store(c, yr[r], j + i, out[i * nx + r]);
+	_Static_assert(SIM_LANE_WROWS == 2, "columns j and j + h a call");
+	for (uint32_t j = j0; j < j0 + h; j++) {
+		dot(w->ne[0], sim_tensor_row(w, j, 0, 0), (size_t)h * w->nb[1], 2, xr, nx, out);
+		for (unsigned int r = 0; r < nx; r++) {
+			mm_store(c, yr[r], j, out[r]);
+			mm_store(c, yr[r], j + h, out[nx + r]);
+		}
+	}
+	if ((j1 - j0) % 2) {
+		dot(w->ne[0], sim_tensor_row(w, j1 - 1, 0, 0), w->nb[1], 1, xr, nx, out);
+		for (unsigned int r = 0; r < nx; r++)
+			mm_store(c, yr[r], j1 - 1, out[r]);
 	}
 }
 
@@ -786,17 +818,7 @@ static uint32_t matmul_run(struct sim_exec *ex, const struct sim_op *op)
 			c.npanels++;	/* a partial panel: its zero rows cost less than 4-row calls */
 		c.panel_rows = c.npanels * SIM_PANEL_ROWS < c.nrows ? c.npanels * SIM_PANEL_ROWS :
 								      c.nrows;
-		/*
-		 * The rows after the panels take the lane form (dot_lanes) when
-		 * they leave 2 or 3 after their groups of 4: dot() has no 2- or
-		 * 3-row kernel (a call per row), the lane kernel serves them in
-		 * one pass (Q5_0 896x151936 streamed, 2 threads: M = 2 2.56 ->
-		 * 2.18 ms, M = 3 3.74 -> 2.33). For 4 rows it is no faster
-		 * than dot()'s (2.42 vs 2.33 ms: at K = 896 the 12-block last
-		 * group costs a whole one), so a batch of 4 keeps that.
-		 */
-		c.lanes = c.kern->dot_lanes[w->dtype] && (c.nrows - c.panel_rows) % 4 >= 2 &&
-			  c.act_bytes >= mm_lanes_row_bytes(w->ne[0]);
+		c.lanes = mm_use_lanes(&c, c.nrows - c.panel_rows);
 		if (c.npanels && c.panel_rows == c.nrows &&
 		    (uint64_t)n * w->row_bytes <= MM_SPLIT_ROWS_BYTES &&
 		    (c.npanels + SIM_PANEL_MAX - 1) / SIM_PANEL_MAX >= threads) {

@@ -147,15 +147,17 @@ static void test_batch_matches_alone_qwen3_q5_0(void **state)
 }
 
 /*
- * Batches of 2 and 3 Q4_0 / Q5_0 sessions: the MATMULs' rows in the lane
- * form (dot_lanes on AVX-512), whose bits must still be each row's alone.
+ * Batches of 2 and 3 sessions of Q4_0, Q5_0 and Q8_0 weights: the MATMULs'
+ * rows in the lane form (dot_lanes on AVX-512; Q8_0's batches of 4 too),
+ * whose bits must still be each row's alone.
  */
-static void test_batch_of_2_and_3_matches_alone_q4_0_q5_0(void **state)
+static void test_batch_of_2_and_3_matches_alone(void **state)
 {
 	(void)state;
 	batch_matches_alone("qwen2", 2, 2);
 	batch_matches_alone("qwen2", 2, 3);
 	batch_matches_alone("qwen3", 6, 3);
+	batch_matches_alone("qwen2", 8, 2);
 }
 
 /* llama with F16 weights (ggml type 1) */
@@ -272,7 +274,7 @@ int main(void)
 		cmocka_unit_test(test_batch_matches_alone_qwen2),
 		cmocka_unit_test(test_batch_matches_alone_qwen3_q5_0),
 		cmocka_unit_test(test_batch_matches_alone_llama_f16),
-		cmocka_unit_test(test_batch_of_2_and_3_matches_alone_q4_0_q5_0),
+		cmocka_unit_test(test_batch_of_2_and_3_matches_alone),
 		cmocka_unit_test(test_batch_session_used_alone_between_steps),
 		cmocka_unit_test(test_batch_refuses_bad_batches_and_steps),
 		cmocka_unit_test(test_batch_step_at_full_context),

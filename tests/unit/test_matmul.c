@@ -886,6 +886,8 @@ static void matmul_dot_lanes_is_bit_identical_to_dot(void **state)
 		{ ANPU_DTYPE_Q4_0, 544 }, { ANPU_DTYPE_Q4_0, 896 }, { ANPU_DTYPE_Q4_0, 4864 },
 		{ ANPU_DTYPE_Q5_0, 32 }, { ANPU_DTYPE_Q5_0, 224 }, { ANPU_DTYPE_Q5_0, 512 },
 		{ ANPU_DTYPE_Q5_0, 896 }, { ANPU_DTYPE_Q5_0, 1056 }, { ANPU_DTYPE_Q5_0, 4864 },
+		{ ANPU_DTYPE_Q8_0, 32 }, { ANPU_DTYPE_Q8_0, 64 }, { ANPU_DTYPE_Q8_0, 480 },
+		{ ANPU_DTYPE_Q8_0, 512 }, { ANPU_DTYPE_Q8_0, 896 }, { ANPU_DTYPE_Q8_0, 4864 },
 	};
 	const char *prev = sim_kernels_get()->name;
 	int ran = 0;
@@ -926,8 +928,9 @@ static void matmul_dot_lanes_is_bit_identical_to_dot(void **state)
 					xf[j] = ref_rand_float(&seed) * (j % 5 ? 1.0f : 8.0f);
 				quantize_for(kn, dt, xf, k, xq + r * xb);
 				kn->quantize_q8(xf, blk, k);
-				sim_q8_to_lanes(blk, nb, dt == ANPU_DTYPE_Q4_0 ? -8 : -16,
-						(struct sim_xpanel_q8 *)(xl + r * lb));
+				sim_q8_to_lanes(blk, nb, dt == ANPU_DTYPE_Q4_0 ? -8 :
+							 dt == ANPU_DTYPE_Q5_0 ? -16 : -128,
+						dt == ANPU_DTYPE_Q8_0, (struct sim_xpanel_q8 *)(xl + r * lb));
 				xr[r] = xq + r * xb;
 				xlr[r] = xl + r * lb;
 			}
