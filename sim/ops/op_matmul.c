@@ -493,10 +493,12 @@ static void mm_panels(const struct mm_ctx *c, unsigned int pa, unsigned int pb, 
  * (dot_lanes). Q4_0/Q5_0 when they leave 2 or 3 after their groups of 4:
  * dot() has no 2- or 3-row kernel (a call per row) and the lane kernel
  * serves them in one pass (896x151936 Q5_0 streamed, 2 threads: M = 2 2.56
- * -> 2.18 ms, M = 3 3.74 -> 2.33); dot()'s 4-row kernel is as fast as the
- * lane one (2.33 vs 2.42 ms: at K = 896 the 12-block last group costs a
- * whole one). Q8_0 from 2 rows: its pair form's per-row sums made dot() 2.2x
- * slower at 4 rows (hot, K = 896: 25.6 vs 11.6 ns a weight row and group).
+ * -> 2.18 ms, M = 3 3.74 -> 2.33); dot()'s 4-row kernel is faster than the
+ * lane one there (M = 4: 2.25-2.43 vs 2.59-2.66 ms; at K = 896 the lanes'
+ * 12-block last group costs a whole one). Q8_0 from 2 rows: its pair form's
+ * per-row sums made dot() 2.2x slower at 4 rows hot (K = 896: 25.6 vs 11.6
+ * ns a weight row and group), 896x151936 streamed M = 4 2.68-2.81 -> 2.32-2.40
+ * ms.
  */
 static bool mm_use_lanes(const struct mm_ctx *c, uint32_t rows)
 {
