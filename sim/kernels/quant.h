@@ -170,7 +170,9 @@ _Static_assert(sizeof(struct sim_xpanel_q8K) % 64 == 0, "q8K panel: whole cache 
  * One 32-element block of SIM_PANEL_ROWS rows for the Q4_0/Q5_0/Q8_0 panel
  * kernels, x rows in 32-bit lanes as above: qs[g] quants 4g..4g+3 of row r at
  * 4r (Q8_0: x + 128, unsigned), off the rows' -8 * sum (Q4_0) or -16 * sum
- * (Q5_0; 0 for Q8_0), d their scales (sim_q8_to_panel).
+ * (Q5_0; 0 for Q8_0), d their scales (sim_q8_to_panel). The lane form
+ * (sim_q8_to_lanes) reuses it for 16 blocks of one row, a block in a lane:
+ * x as it is (Q8_0 too, with off its -128 * sum).
  */
 struct sim_xpanel_q8 {
 	int8_t qs[SIM_QK / 4][SIM_PANEL_ROWS * 4];

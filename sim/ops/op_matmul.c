@@ -152,7 +152,7 @@ struct mm_ctx {
 	size_t panel_bytes;	/* bytes of one panel */
 	unsigned int npanels;	/* panels of the batch's first rows (the last may be partial) */
 	uint32_t panel_rows;	/* rows 0 .. panel_rows - 1 go through dot_panel */
-	bool lanes;		/* the other rows in the lane form (dot_lanes) */
+	uint32_t lane_row0;	/* rows lane_row0 .. nrows - 1 in the lane form (dot_lanes) */
 	struct mm_range *ranges;	/* M = 1 range split: one per thread */
 	unsigned int n_ranges;
 	uint32_t piece;		/* columns per claimed piece, >= 1 */
@@ -191,7 +191,7 @@ static void mm_quantize_row(const struct mm_ctx *c, uint32_t r)
 	size_t k = c->op->t[MM_X].ne[0];
 	void *dst = c->xbuf + (size_t)r * c->act_bytes;
 
-	if (c->lanes)
+	if (r >= c->lane_row0)
 		mm_quantize_lanes(c, xr, dst);
 	else if (c->act == SIM_ACT_Q8)
 		c->kern->quantize_q8(xr, dst, k);
@@ -489,25 +489,30 @@ static void mm_panels(const struct mm_ctx *c, unsigned int pa, unsigned int pb, 
 }
 
 /*
- * Whether the @rows rows after a batch's panels take the lane form
- * (dot_lanes). Q4_0/Q5_0 when they leave 2 or 3 after their groups of 4:
- * dot() has no 2- or 3-row kernel (a call per row) and the lane kernel
- * serves them in one pass (896x151936 Q5_0 streamed, 2 threads: M = 2 2.56
- * -> 2.18 ms, M = 3 3.74 -> 2.33); dot()'s 4-row kernel is faster than the
- * lane one there (M = 4: 2.25-2.43 vs 2.59-2.66 ms; at K = 896 the lanes'
- * 12-block last group costs a whole one). Q8_0 from 2 rows: its pair form's
- * per-row sums made dot() 2.2x slower at 4 rows hot (K = 896: 25.6 vs 11.6
- * ns a weight row and group), 896x151936 streamed M = 4 2.68-2.81 -> 2.32-2.40
- * ms.
+ * The first row of the batch in the lane form (dot_lanes), nrows for none;
+ * the rows after the panels go in groups of 4 from panel_rows. Q4_0/Q5_0:
+ * the last 2 or 3 rows when the groups leave them: dot() has no 2- or 3-row
+ * kernel (a call per row), the lane kernel serves them in one pass
+ * (896x151936 Q5_0 streamed, 2 threads: M = 2 2.56 -> 2.18 ms, M = 3 3.74 ->
+ * 2.33); dot()'s 4-row kernel is faster than the lane one (M = 4: 2.25-2.43
+ * vs 2.59-2.66 ms; at K = 896 the lanes' 12-block last group costs a whole
+ * one), so whole groups keep it. Q8_0: every row after the panels, from 2:
+ * its pair form's per-row sums made dot() 2.2x slower at 4 rows hot (K = 896:
+ * 25.6 vs 11.6 ns a weight row and group; one row 15.7 vs 8.2), 896x151936
+ * streamed M = 4 2.68-2.81 -> 2.32-2.40 ms. The lane form fits the row slots
+ * of the dtype's own form (640 bytes a group against 1280 or 1536).
  */
-static bool mm_use_lanes(const struct mm_ctx *c, uint32_t rows)
+static uint32_t mm_lane_row0(const struct mm_ctx *c)
 {
 	const struct sim_tensor *w = &c->op->t[MM_W];
+	const uint32_t rows = c->nrows - c->panel_rows;
 
 	if (!c->kern->dot_lanes[w->dtype] || rows < 2 ||
 	    c->act_bytes < mm_lanes_row_bytes(w->ne[0]))
-		return false;
-	return w->dtype == ANPU_DTYPE_Q8_0 || rows % 4 >= 2;
+		return c->nrows;
+	if (w->dtype == ANPU_DTYPE_Q8_0)
+		return c->panel_rows;
+	return rows % 4 >= 2 ? c->nrows - rows % 4 : c->nrows;
 }
 
 /*
@@ -555,7 +560,7 @@ static void mm_tile(const struct mm_ctx *c, uint32_t r_first, uint32_t j0, uint3
 			xr[i] = mm_xrow(c, r0 + i);
 			yr[i] = (float *)sim_tensor_flat_row(y, c->row0 + r0 + i);
 		}
-		if (c->lanes) {
+		if (r0 >= c->lane_row0) {
 			mm_lanes_cols(c, xr, yr, nx, j0, j1);
 			continue;
 		}
@@ -599,7 +604,7 @@ static void mm_dot_task(void *arg, uint32_t task, unsigned int thread)
 			xr[i] = mm_xrow(c, r0 + i);
 			yr[i] = (float *)sim_tensor_flat_row(y, c->row0 + r0 + i);
 		}
-		if (c->lanes) {
+		if (r0 >= c->lane_row0) {
 			mm_lanes_cols(c, xr, yr, nx, n0, n1);
 			continue;
 		}
@@ -820,7 +825,7 @@ static uint32_t matmul_run(struct sim_exec *ex, const struct sim_op *op)
 			c.npanels++;	/* a partial panel: its zero rows cost less than 4-row calls */
 		c.panel_rows = c.npanels * SIM_PANEL_ROWS < c.nrows ? c.npanels * SIM_PANEL_ROWS :
 								      c.nrows;
-		c.lanes = mm_use_lanes(&c, c.nrows - c.panel_rows);
+		c.lane_row0 = mm_lane_row0(&c);
 		if (c.npanels && c.panel_rows == c.nrows &&
 		    (uint64_t)n * w->row_bytes <= MM_SPLIT_ROWS_BYTES &&
 		    (c.npanels + SIM_PANEL_MAX - 1) / SIM_PANEL_MAX >= threads) {

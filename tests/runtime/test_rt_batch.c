@@ -148,8 +148,8 @@ static void test_batch_matches_alone_qwen3_q5_0(void **state)
 
 /*
  * Batches of 2 and 3 sessions of Q4_0, Q5_0 and Q8_0 weights: the MATMULs'
- * rows in the lane form (dot_lanes on AVX-512; Q8_0's batches of 4 too),
- * whose bits must still be each row's alone.
+ * rows in the lane form (dot_lanes on AVX-512; Q8_0's batches of 4 too, as
+ * in the qwen2 test above), whose bits must still be each row's alone.
  */
 static void test_batch_of_2_and_3_matches_alone(void **state)
 {
