@@ -486,8 +486,9 @@ DOT_COLS(dot_q5_0_x4_cols, dot_q5_0_x4rows)
 
 /*
  * Q4_0/Q5_0 (Q8_0 below) against 1-4 x rows and 1-2 weight rows in the lane
- * form (the op's batches of 2-3 rows, Q8_0's of 2-4: a batched decode step,
- * a prefill's last rows), x as struct sim_xpanel_q8 per 16 blocks of a row:
+ * form (the op's last 2-3 rows after its groups of 4, Q8_0's rows from 2: a
+ * batched decode step, a prefill's last rows), x as struct sim_xpanel_q8 per
+ * 16 blocks of a row:
  * block i of the group in lane sim_xquad_lane(i) (the partial sum dot()
  * gives it), its quant dword t in qs[t], -off * sum in off, d in d
  * (sim_q8_to_lanes). A weight row's group is put in the same order once for
@@ -553,8 +554,10 @@ q32_lanes_unpack(const uint8_t *B, const size_t BS, const uint8_t *idx_qs, const
 						 _mm512_permutex2var_epi8(w0, load512(q5q_idx_h), w1));
 	}
 	/* q[j] 128-bit lane c: block 4j + c; transposed, dword 4c + j of r[t] */
-	const __m512i a0 = _mm512_unpacklo_epi32(q[0], q[1]), a1 = _mm512_unpackhi_epi32(q[0], q[1]);
-	const __m512i a2 = _mm512_unpacklo_epi32(q[2], q[3]), a3 = _mm512_unpackhi_epi32(q[2], q[3]);
+	const __m512i a0 = _mm512_unpacklo_epi32(q[0], q[1]);
+	const __m512i a1 = _mm512_unpackhi_epi32(q[0], q[1]);
+	const __m512i a2 = _mm512_unpacklo_epi32(q[2], q[3]);
+	const __m512i a3 = _mm512_unpackhi_epi32(q[2], q[3]);
 	const __m512i r[4] = {
 		_mm512_unpacklo_epi64(a0, a2), _mm512_unpackhi_epi64(a0, a2),
 		_mm512_unpacklo_epi64(a1, a3), _mm512_unpackhi_epi64(a1, a3),
@@ -567,10 +570,11 @@ q32_lanes_unpack(const uint8_t *B, const size_t BS, const uint8_t *idx_qs, const
 		if (q5) {
 			const __m512i x10 = _mm512_set1_epi8(0x10);
 
-			lo[t] = _mm512_mask_add_epi8(lo[t], _mm512_bitshuffle_epi64_mask(h, q5l_bit_idx(4 * t)),
-						     lo[t], x10);
-			hi[t] = _mm512_mask_add_epi8(hi[t], _mm512_bitshuffle_epi64_mask(h, q5l_bit_idx(16 + 4 * t)),
-						     hi[t], x10);
+			const __mmask64 blo = _mm512_bitshuffle_epi64_mask(h, q5l_bit_idx(4 * t));
+			const __mmask64 bhi = _mm512_bitshuffle_epi64_mask(h, q5l_bit_idx(16 + 4 * t));
+
+			lo[t] = _mm512_mask_add_epi8(lo[t], blo, lo[t], x10);
+			hi[t] = _mm512_mask_add_epi8(hi[t], bhi, hi[t], x10);
 		}
 	}
 	return _mm512_cvtph_ps(_mm512_castsi512_si256(d));
