@@ -308,6 +308,12 @@ static inline __m512i quad_sums4(__m512i s0, __m512i s1, __m512i s2, __m512i s3)
 		_mm512_castps_si512(_mm512_shuffle_ps(u01, u23, _MM_SHUFFLE(3, 1, 3, 1))));
 }
 
+/* The first min(@valid, 64) bytes of a 64-byte load (valid may be <= 0). */
+static inline __mmask64 load_mask64(ptrdiff_t valid)
+{
+	return _cvtu64_mask64(valid >= 64 ? ~0ull : valid <= 0 ? 0 : (1ull << valid) - 1);
+}
+
 #define Q_X4_DOT512(fn, BS, OFFI, IDXQS, IDXD, HIBITS, DWMERGE)		\
 /* quad @B: nibbles in the x quads' order (lo, hi) and the block scales dw */	\
 static inline __attribute__((always_inline)) void				\
@@ -336,10 +342,8 @@ fn##_unpack_tail(const uint8_t *B, size_t nb, size_t q, __m512i *lo, __m512i *hi
 		 __m512i *dwh, __mmask64 kq)					\
 {										\
 	const size_t valid = (nb - 4 * q) * (BS);				\
-	fn##_unpack(B + q * 4 * (BS),						\
-		    _cvtu64_mask64(valid >= 64 ? ~0ull : (1ull << valid) - 1),	\
-		    _cvtu64_mask64(valid > 64 ? (1ull << (valid - 64)) - 1 : 0), lo, hi, \
-		    dwh, kq);							\
+	fn##_unpack(B + q * 4 * (BS), load_mask64((ptrdiff_t)valid),		\
+		    load_mask64((ptrdiff_t)valid - 64), lo, hi, dwh, kq);		\
 }										\
 /*										\
  * Quads q..q+3 of the weights (whole if @full, else masked): nibbles, and dw	\
@@ -518,12 +522,6 @@ static inline __m512i q5l_bit_idx(unsigned int b)
 	return _mm512_set1_epi64((long long)(0x2322212003020100ull + 0x0101010101010101ull * b));
 }
 
-/* The first min(@valid, 64) bytes of a 64-byte load (valid may be <= 0). */
-static inline __mmask64 q32_lanes_mask(ptrdiff_t valid)
-{
-	return _cvtu64_mask64(valid >= 64 ? ~0ull : valid <= 0 ? 0 : (1ull << valid) - 1);
-}
-
 /*
  * The 16 blocks at @B (BS bytes each; the first @nvalid, the rest read as
  * zero) in lane order: wq[t] / wq[4 + t] the low / high nibbles of quant
@@ -541,9 +539,9 @@ q32_lanes_unpack(const uint8_t *B, const size_t BS, const uint8_t *idx_qs, const
 #pragma GCC unroll 4
 	for (unsigned int j = 0; j < 4; j++) {	/* blocks 4j .. 4j + 3 */
 		const ptrdiff_t left = (ptrdiff_t)(nvalid * BS) - (ptrdiff_t)(4 * BS * j);
-		const __m512i w0 = _mm512_maskz_loadu_epi8(q32_lanes_mask(left), B + 4 * BS * j);
+		const __m512i w0 = _mm512_maskz_loadu_epi8(load_mask64(left), B + 4 * BS * j);
 		const __m512i w1 = _mm512_maskz_loadu_epi8(
-			q32_lanes_mask(left < (ptrdiff_t)(4 * BS) ? left - 64 : (ptrdiff_t)(4 * BS) - 64),
+			load_mask64(left < (ptrdiff_t)(4 * BS) ? left - 64 : (ptrdiff_t)(4 * BS) - 64),
 			B + 4 * BS * j + 64);
 
 		q[j] = _mm512_permutex2var_epi8(w0, load512(idx_qs), w1);

@@ -25,6 +25,14 @@
 static const char *const paths[] = { "portable", "avx2", "avxvnni", "avx512" };
 #define N_PATHS 4
 
+/* Path @p's kernels, selected, or NULL where this CPU lacks it. */
+static const struct sim_kernels *select_path(int p)
+{
+	if (!sim_kernels_supported(paths[p]) || sim_kernels_select(paths[p]))
+		return NULL;
+	return sim_kernels_get();
+}
+
 #define X_ADDR 0x100000ull
 #define W_ADDR 0x200000ull
 #define Y_ADDR 0x300000ull
@@ -595,9 +603,10 @@ static void matmul_dot_cols_is_bit_identical_to_dot(void **state)
 
 	(void)state;
 	for (int p = 0; p < N_PATHS; p++) {
-		if (!sim_kernels_supported(paths[p]) || sim_kernels_select(paths[p]))
+		const struct sim_kernels *kn = select_path(p);
+
+		if (!kn)
 			continue;
-		const struct sim_kernels *kn = sim_kernels_get();
 
 		for (size_t t = 0; t < sizeof(dts) / sizeof(dts[0]); t++) {
 			if (!kn->dot_cols[dts[t]])
@@ -644,9 +653,10 @@ static void matmul_dot_w2_is_bit_identical_to_dot(void **state)
 
 	(void)state;
 	for (int p = 0; p < N_PATHS; p++) {
-		if (!sim_kernels_supported(paths[p]) || sim_kernels_select(paths[p]))
+		const struct sim_kernels *kn = select_path(p);
+
+		if (!kn)
 			continue;
-		const struct sim_kernels *kn = sim_kernels_get();
 
 		for (size_t t = 0; t < sizeof(dts) / sizeof(dts[0]); t++) {
 			if (!kn->dot_w2[dts[t]])
@@ -762,9 +772,10 @@ static void matmul_q8_to_panel_matches_the_reference(void **state)
 		}
 	}
 	for (int p = 0; p < N_PATHS; p++) {
-		if (!sim_kernels_supported(paths[p]) || sim_kernels_select(paths[p]))
+		const struct sim_kernels *kn = select_path(p);
+
+		if (!kn)
 			continue;
-		const struct sim_kernels *kn = sim_kernels_get();
 
 		if (!kn->q8_to_panel)
 			continue;
@@ -810,9 +821,10 @@ static void matmul_dot_panel_is_bit_identical_to_dot(void **state)
 
 	(void)state;
 	for (int p = 0; p < N_PATHS; p++) {
-		if (!sim_kernels_supported(paths[p]) || sim_kernels_select(paths[p]))
+		const struct sim_kernels *kn = select_path(p);
+
+		if (!kn)
 			continue;
-		const struct sim_kernels *kn = sim_kernels_get();
 
 		for (size_t t = 0; t < sizeof(cases) / sizeof(cases[0]); t++) {
 			const uint32_t dt = cases[t].dtype;
@@ -894,9 +906,10 @@ static void matmul_dot_lanes_is_bit_identical_to_dot(void **state)
 
 	(void)state;
 	for (int p = 0; p < N_PATHS; p++) {
-		if (!sim_kernels_supported(paths[p]) || sim_kernels_select(paths[p]))
+		const struct sim_kernels *kn = select_path(p);
+
+		if (!kn)
 			continue;
-		const struct sim_kernels *kn = sim_kernels_get();
 
 		for (size_t t = 0; t < sizeof(cases) / sizeof(cases[0]); t++) {
 			const uint32_t dt = cases[t].dtype;
