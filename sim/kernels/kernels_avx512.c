@@ -869,13 +869,15 @@ static inline void q6k_quants(const struct sim_block_q6_K *b, __m512i u[4])
  * The integer sums of a super-block against one x row, four chunk dots at
  * once: vpdpbusd of each 64-weight chunk from zero (every dword lane a sum of
  * 4 products, |.| <= 4 * 63 * 128 < 2^15, so packing two chunks' dwords to
- * words is exact), then one vpdpwssd per chunk pair multiplies the words by
- * their sub-block's scale and adds pairs: 6 multiply-port instructions per
- * x row where vpmaddubsw + vpdpwssd per chunk took 8. @scp: the scale words
- * in the order of _mm512_packs_epi32(chunk 2p, chunk 2p + 1) (kq45_pack_ctrl,
- * q6_pack_idx). Integer sums are exact, so the order does not matter. The
- * four-row kernels (a batched decode step's ffn_down), 4864x896 at M = 4, 2
- * threads, weights in L3: Q4_K 81 -> 70.5 us, Q6_K 66.5 -> 65.
+ * words is exact), then for each pair of chunks one multiply-add of words
+ * (vpmaddwd for the first pair, vpdpwssd adding the second) multiplies the
+ * words by their sub-block's scale and adds pairs: 6 multiply-port
+ * instructions per x row where vpmaddubsw + vpdpwssd per chunk took 8. @scp:
+ * the scale words in the order of _mm512_packs_epi32(chunk 2p, chunk 2p + 1)
+ * for pair p (kq45_pack_ctrl, q6_pack_idx). Integer sums are exact, so the
+ * order does not matter. The rows512 kernels (four x rows: a batched decode
+ * step's ffn_down; one: each of 1-3 rows), 4864x896 at M = 4, 2 threads,
+ * weights in L3: Q4_K 81 -> 70.5 us, Q6_K 66.5 -> 65.
  */
 static inline __attribute__((always_inline)) __m512i
 kq_sums4(const __m512i u[4], const int8_t *xq, const __m512i scp[2])
@@ -892,11 +894,13 @@ kq_sums4(const __m512i u[4], const int8_t *xq, const __m512i scp[2])
 
 /*
  * Control of a byte shuffle of kq45_scales_mins() broadcast to 4 lanes: the
- * scale words of _mm512_packs_epi32(chunk c, chunk c + 1), whose 128-bit lane
- * L holds dwords 4L..4L+3 of each (sub-block 2c + L / 2, then 2c + 2 + L / 2).
+ * scale words of kq_sums4's pair @p, _mm512_packs_epi32(chunk c, chunk c + 1)
+ * with c = 2p, whose 128-bit lane L holds dwords 4L..4L+3 of each (sub-block
+ * 2c + L / 2, then 2c + 2 + L / 2).
  */
-static inline __m512i kq45_pack_ctrl(int c)
+static inline __m512i kq45_pack_ctrl(int p)
 {
+	const int c = 2 * p;
 	const __m128i lo = _mm_set_epi16((short)((2 * c + 2) | 0x8000), (short)((2 * c + 2) | 0x8000),
 					 (short)((2 * c + 2) | 0x8000), (short)((2 * c + 2) | 0x8000),
 					 (short)(2 * c | 0x8000), (short)(2 * c | 0x8000),
@@ -939,10 +943,7 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 	const struct sim_xblock_q8K *xb[R];					\
 	float acc[R];								\
 	__m128 acc4 = _mm_setzero_ps();						\
-	const __m512i ctl0 = kq45_pack_ctrl(0), ctl1 = kq45_pack_ctrl(2);	\
-	const __m256i ctlm = _mm256_setr_epi8(8, -1, 8, -1, 9, -1, 9, -1,	\
-		10, -1, 10, -1, 11, -1, 11, -1, 12, -1, 12, -1, 13, -1, 13, -1,	\
-		14, -1, 14, -1, 15, -1, 15, -1);				\
+	const __m512i ctl0 = kq45_pack_ctrl(0), ctl1 = kq45_pack_ctrl(1);	\
 	__m512i pend_s[4] = { _mm512_setzero_si512(), _mm512_setzero_si512(),	\
 			      _mm512_setzero_si512(), _mm512_setzero_si512() };	\
 	__m128i pend_m[4] = { _mm_setzero_si128(), _mm_setzero_si128(),	\
@@ -962,7 +963,7 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 		const __m128i sm = kq45_scales_mins(b[i].scales);		\
 		const __m512i sm4 = _mm512_broadcast_i32x4(sm);			\
 		/* min j as words 2j, 2j + 1: against bsums 2j, 2j + 1 */	\
-		const __m256i mins = _mm256_shuffle_epi8(_mm512_castsi512_si256(sm4), ctlm); \
+		const __m256i mins = kq45_mins16(_mm512_castsi512_si256(sm4));	\
 		scp[0] = _mm512_shuffle_epi8(sm4, ctl0);			\
 		scp[1] = _mm512_shuffle_epi8(sm4, ctl1);			\
 		kq45_nibbles(b[i].qs, u);					\
@@ -1025,7 +1026,7 @@ static inline __m512i q6_idx(int g)
 
 /*
  * Word indices into a Q6_K block's 16 scales for kq_sums4's pair @p of chunks
- * (2p, 2p + 1): a chunk's 128-bit lane L is its sub-block 4c + L (16
+ * (2p, 2p + 1): chunk g's 128-bit lane L is its sub-block 4g + L (16
  * elements each), so lane L of the pack takes scale 8p + L, then 8p + 4 + L.
  */
 static inline __m512i q6_pack_idx(int p)
