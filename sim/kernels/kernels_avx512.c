@@ -1012,16 +1012,22 @@ fn##_rows512(size_t n, const void *w, const void *const *x, float *out,	\
 KQ45_DOT512(dot_q4_K, struct sim_block_q4_K, HIBITS_NONE)
 KQ45_DOT512(dot_q5_K, struct sim_block_q5_K, HIBITS_Q5_K)
 
+/* qword k of the vector: word index @i[k] four times (a _mm512_permutexvar_epi16 control) */
+static inline __m512i word_idx_qwords(const int i[8])
+{
+	uint64_t q[8];
+
+	for (int k = 0; k < 8; k++)
+		q[k] = 0x0001000100010001ull * (uint64_t)i[k];
+	return _mm512_loadu_si512(q);
+}
+
+/* Q6_K chunk g's scale words: its 128-bit lane L is sub-block 4g + L */
 static inline __m512i q6_idx(int g)
 {
-	return _mm512_set_epi64((long long)(0x0001000100010001ull * (uint64_t)(4 * g + 3)),
-				(long long)(0x0001000100010001ull * (uint64_t)(4 * g + 3)),
-				(long long)(0x0001000100010001ull * (uint64_t)(4 * g + 2)),
-				(long long)(0x0001000100010001ull * (uint64_t)(4 * g + 2)),
-				(long long)(0x0001000100010001ull * (uint64_t)(4 * g + 1)),
-				(long long)(0x0001000100010001ull * (uint64_t)(4 * g + 1)),
-				(long long)(0x0001000100010001ull * (uint64_t)(4 * g)),
-				(long long)(0x0001000100010001ull * (uint64_t)(4 * g)));
+	const int i[8] = { 4 * g, 4 * g, 4 * g + 1, 4 * g + 1, 4 * g + 2, 4 * g + 2, 4 * g + 3, 4 * g + 3 };
+
+	return word_idx_qwords(i);
 }
 
 /*
@@ -1031,14 +1037,10 @@ static inline __m512i q6_idx(int g)
  */
 static inline __m512i q6_pack_idx(int p)
 {
-	return _mm512_set_epi64((long long)(0x0001000100010001ull * (uint64_t)(8 * p + 7)),
-				(long long)(0x0001000100010001ull * (uint64_t)(8 * p + 3)),
-				(long long)(0x0001000100010001ull * (uint64_t)(8 * p + 6)),
-				(long long)(0x0001000100010001ull * (uint64_t)(8 * p + 2)),
-				(long long)(0x0001000100010001ull * (uint64_t)(8 * p + 5)),
-				(long long)(0x0001000100010001ull * (uint64_t)(8 * p + 1)),
-				(long long)(0x0001000100010001ull * (uint64_t)(8 * p + 4)),
-				(long long)(0x0001000100010001ull * (uint64_t)(8 * p)));
+	const int i[8] = { 8 * p, 8 * p + 4, 8 * p + 1, 8 * p + 5,
+			   8 * p + 2, 8 * p + 6, 8 * p + 3, 8 * p + 7 };
+
+	return word_idx_qwords(i);
 }
 
 static inline __attribute__((always_inline)) void
