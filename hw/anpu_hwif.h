@@ -365,6 +365,7 @@ static inline int anpu_dtype_layout(unsigned int dtype, unsigned int *block_elem
 	case ANPU_DTYPE_Q4_0:	e = 32;  b = 18;  break;
 	case ANPU_DTYPE_Q4_1:	e = 32;  b = 20;  break;
 	case ANPU_DTYPE_Q5_0:	e = 32;  b = 22;  break;
+	case ANPU_DTYPE_Q5_0L:	e = 32;  b = 22;  break;
 	case ANPU_DTYPE_Q5_1:	e = 32;  b = 24;  break;
 	case ANPU_DTYPE_Q8_0:	e = 32;  b = 34;  break;
 	case ANPU_DTYPE_Q4_K:	e = 256; b = 144; break;
@@ -386,7 +387,61 @@ static inline int anpu_dtype_is_weight(unsigned int dtype)
 	       dtype == ANPU_DTYPE_Q4_1 || dtype == ANPU_DTYPE_Q5_1 ||
 	       dtype == ANPU_DTYPE_Q5_0 || dtype == ANPU_DTYPE_Q8_0 ||
 	       dtype == ANPU_DTYPE_Q4_K || dtype == ANPU_DTYPE_Q5_K ||
-	       dtype == ANPU_DTYPE_Q6_K;
+	       dtype == ANPU_DTYPE_Q6_K || dtype == ANPU_DTYPE_Q5_0L;
+}
+
+/*
+ * Q5_0L (ISA 1.2): a row of Q5_0 blocks regrouped for a unit that sums 16
+ * blocks side by side, one per 32-bit lane. The row's blocks go in groups of
+ * ANPU_Q5_0L_GROUP (the last group holds the nb % 16 left, if any), each at
+ * the bytes its Q5_0 blocks take (22 per block), so rows are Q5_0's size. In
+ * a group of g blocks, block i (0 .. g - 1) has
+ *   its quant bytes 4t .. 4t + 3 at 4 * (g * t + i)     t = 0 .. 3
+ *   its qh (u32)                   at 16 * g + 4 * i
+ *   its d (f16)                    at 20 * g + 2 * i
+ * so the unit loads each of the 16 blocks' quant dword t, qh and d with one
+ * access each. Values and MATMUL/EMBED results are those of the Q5_0 row.
+ */
+#define ANPU_Q5_0L_GROUP	16u
+
+/*
+ * Byte offsets in a Q5_0L row of @nb blocks of block @b's quant dword 0 (@qs;
+ * dword t is at qs + t * *plane), qh and d.
+ */
+static inline void anpu_q5_0l_offsets(__u32 nb, __u32 b, __u32 *qs, __u32 *plane, __u32 *qh,
+				      __u32 *d)
+{
+	const __u32 g0 = b - b % ANPU_Q5_0L_GROUP;	/* the group's first block */
+	const __u32 g = nb - g0 < ANPU_Q5_0L_GROUP ? nb - g0 : ANPU_Q5_0L_GROUP;
+	const __u32 base = 22 * g0, i = b - g0;
+
+	*qs = base + 4 * i;
+	*plane = 4 * g;
+	*qh = base + 16 * g + 4 * i;
+	*d = base + 20 * g + 2 * i;
+}
+
+/*
+ * One row of @nb Q5_0 blocks (@src, 22 bytes each: d, qh, qs) as Q5_0L at
+ * @dst (the same size; the two must not overlap).
+ */
+static inline void anpu_q5_0_to_q5_0l(void *dst, const void *src, __u32 nb)
+{
+	const __u8 *s = (const __u8 *)src;
+	__u8 *o = (__u8 *)dst;
+
+	for (__u32 b = 0; b < nb; b++, s += 22) {
+		__u32 qs, plane, qh, d;
+
+		anpu_q5_0l_offsets(nb, b, &qs, &plane, &qh, &d);
+		for (__u32 k = 0; k < 2; k++)
+			o[d + k] = s[k];
+		for (__u32 k = 0; k < 4; k++)
+			o[qh + k] = s[2 + k];
+		for (__u32 t = 0; t < 4; t++)
+			for (__u32 k = 0; k < 4; k++)
+				o[qs + t * plane + k] = s[6 + 4 * t + k];
+	}
 }
 
 #endif /* ANPU_HWIF_H */

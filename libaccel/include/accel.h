@@ -272,7 +272,10 @@ ACCEL_API int accel_context_free(struct accel_context *ctx);
 /* Tensors and command buffers                                             */
 /* ======================================================================= */
 
-/* Data types: the numbering is GGML's (a GGUF tensor type id is its dtype). */
+/*
+ * Data types: the numbering is GGML's (a GGUF tensor type id is its dtype);
+ * ids from 64 are the NPU's own weight layouts (ISA 1.2).
+ */
 enum accel_dtype {
 	ACCEL_F32	= 0,
 	ACCEL_F16	= 1,
@@ -286,6 +289,7 @@ enum accel_dtype {
 	ACCEL_Q6_K	= 14,
 	ACCEL_I32	= 26,
 	ACCEL_BF16	= 30,
+	ACCEL_Q5_0L	= 64,	/* Q5_0 regrouped for the dot-product lanes (ISA 1.2) */
 };
 
 /* Name of a dtype ("F32", "Q4_K", ...), "?" if unknown. */

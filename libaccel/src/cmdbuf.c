@@ -16,7 +16,8 @@
 #include <string.h>
 
 _Static_assert((int)ACCEL_F32 == (int)ANPU_DTYPE_F32 && (int)ACCEL_Q6_K == (int)ANPU_DTYPE_Q6_K &&
-	       (int)ACCEL_BF16 == (int)ANPU_DTYPE_BF16 && (int)ACCEL_I32 == (int)ANPU_DTYPE_I32,
+	       (int)ACCEL_BF16 == (int)ANPU_DTYPE_BF16 && (int)ACCEL_I32 == (int)ANPU_DTYPE_I32 &&
+	       (int)ACCEL_Q5_0L == (int)ANPU_DTYPE_Q5_0L,
 	       "dtype ids");
 _Static_assert(ACCEL_MAX_STEP_PARAMS == ANPU_STEP_PARAMS_MAX, "step slots");
 
@@ -365,9 +366,11 @@ static int emit(struct enc *e, uint32_t flags, const void *params, size_t plen)
 	return 0;
 }
 
-/* ISA 1.1 added the Q4_1 and Q5_1 weight types. */
+/* ISA 1.1 added the Q4_1 and Q5_1 weight types, 1.2 Q5_0L. */
 static uint16_t weight_isa_minor(uint32_t dtype)
 {
+	if (dtype == ACCEL_Q5_0L)
+		return 2;
 	return dtype == ACCEL_Q4_1 || dtype == ACCEL_Q5_1 ? 1 : 0;
 }
 

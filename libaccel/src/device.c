@@ -131,6 +131,7 @@ const char *accel_dtype_name(uint32_t dtype)
 	case ACCEL_Q6_K: return "Q6_K";
 	case ACCEL_I32: return "I32";
 	case ACCEL_BF16: return "BF16";
+	case ACCEL_Q5_0L: return "Q5_0L";
 	default: return "?";
 	}
 }

@@ -189,6 +189,7 @@ enum sim_act {
 	SIM_ACT_Q8K,	/* struct sim_xblock_q8K per 256 */
 	SIM_ACT_Q8X2,	/* struct sim_xpair_q8 per 64, whole groups of 8 (quantize_q8x2) */
 	SIM_ACT_Q8X4,	/* struct sim_xquad_q8 per 128, whole groups of 4 (quantize_q8x4) */
+	SIM_ACT_LANES,	/* struct sim_xpanel_q8 per 16 blocks, block i in lane i (Q5_0L) */
 };
 
 static inline enum sim_act sim_act_for(uint32_t dtype)
@@ -196,6 +197,7 @@ static inline enum sim_act sim_act_for(uint32_t dtype)
 	switch (dtype) {
 	case ANPU_DTYPE_Q4_0:
 	case ANPU_DTYPE_Q5_0:
+	case ANPU_DTYPE_Q5_0L:
 	case ANPU_DTYPE_Q8_0:
 	case ANPU_DTYPE_Q4_1:
 	case ANPU_DTYPE_Q5_1:
@@ -213,6 +215,10 @@ static inline enum sim_act sim_act_for(uint32_t dtype)
 static inline enum sim_act sim_kernels_act(const struct sim_kernels *k, uint32_t dtype)
 {
 	enum sim_act a = sim_act_for(dtype);
+
+	/* Q5_0L: the lane form where the path has its lane kernel, else plain blocks */
+	if (dtype == ANPU_DTYPE_Q5_0L)
+		return k->dot_lanes[dtype] ? SIM_ACT_LANES : SIM_ACT_Q8;
 
 	/* Q4_1/Q5_1 take plain q8 blocks on every path (d and sum per block). */
 	if (a != SIM_ACT_Q8 || dtype == ANPU_DTYPE_Q4_1 || dtype == ANPU_DTYPE_Q5_1)
@@ -234,6 +240,8 @@ static inline size_t sim_act_row_bytes(enum sim_act act, size_t n)
 		return (n / SIM_QK + 15) / 16 * 8 * sizeof(struct sim_xpair_q8);
 	case SIM_ACT_Q8X4:	/* whole groups of 4 quads */
 		return (n / SIM_QK + 15) / 16 * 4 * sizeof(struct sim_xquad_q8);
+	case SIM_ACT_LANES:	/* whole groups of 16 blocks */
+		return (n / SIM_QK + 15) / 16 * sizeof(struct sim_xpanel_q8);
 	default:
 		return n * sizeof(float);
 	}

@@ -442,6 +442,250 @@ q8x_rows(size_t n, const void *w, const void *const *x, float *out, const unsign
 ROWS_1_4(dot_q8_0_x2, q8x_rows)
 PARTIALS_COLS(dot_q8_0_x2_cols, q8x_acc)
 
+/*
+ * Q5_0L (ISA 1.2; hw/anpu_hwif.h): the AVX-512 path's lane kernel in two
+ * halves, lanes 0..7 (blocks 0..7 of a group) and 8..15, against the lane
+ * form with block i in lane i. A half's quant planes and qh are plain loads
+ * (masked in a row's last group); a plane's fifth bits are a byte shuffle of
+ * the qh byte that holds them, then a test of each byte's bit. The partials
+ * are put into dot()'s order (partial sim_xquad_lane(i) holds block i)
+ * before partials_sum(), so the bits are those of the Q5_0 row here and on
+ * the AVX-512 path.
+ */
+/* blocks 8h .. 8h + 7 of a group of @g: wq[t] / wq[4 + t] low / high nibbles of dword t */
+static inline __attribute__((always_inline)) __m256
+q5_0l_half(const uint8_t *G, const unsigned int g, const unsigned int h, __m256i wq[8])
+{
+	const unsigned int v = g <= 8 * h ? 0 : g - 8 * h < 8 ? g - 8 * h : 8;
+	const __m256i lm = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)v),
+					      _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+	const __m256i m4 = _mm256_set1_epi8(0x0f), x10 = _mm256_set1_epi8(0x10);
+	const __m256i bits[2] = {
+		_mm256_set1_epi32(0x08040201), _mm256_set1_epi32((int)0x80402010u),
+	};
+	__m128i d = _mm_setzero_si128();
+	__m256i qh;
+
+#define Q5L_LOAD(p) (v == 8 ? load256(p) : _mm256_maskload_epi32((const int *)(const void *)(p), lm))
+	qh = Q5L_LOAD(G + 16 * g + 32 * h);
+#pragma GCC unroll 4
+	for (unsigned int t = 0; t < 4; t++) {
+		const __m256i r = Q5L_LOAD(G + 4 * g * t + 32 * h);
+		/* byte k of a lane: the qh byte with bit 4t + k (lo), 16 + 4t + k (hi) */
+		const __m256i lane4 = _mm256_setr_epi8(0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8,
+						       12, 12, 12, 12, 0, 0, 0, 0, 4, 4, 4, 4,
+						       8, 8, 8, 8, 12, 12, 12, 12);
+		const __m256i ctl_lo = _mm256_add_epi8(lane4, _mm256_set1_epi8((char)(t / 2)));
+		const __m256i ctl_hi = _mm256_add_epi8(ctl_lo, _mm256_set1_epi8(2));
+		const __m256i b = bits[t % 2];
+
+		wq[t] = _mm256_or_si256(_mm256_and_si256(r, m4), _mm256_and_si256(
+			_mm256_cmpeq_epi8(_mm256_and_si256(_mm256_shuffle_epi8(qh, ctl_lo), b), b),
+			x10));
+		wq[4 + t] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(r, 4), m4),
+			_mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(
+				_mm256_shuffle_epi8(qh, ctl_hi), b), b), x10));
+	}
+#undef Q5L_LOAD
+	if (v == 8) {
+		d = _mm_loadu_si128((const __m128i *)(const void *)(G + 20 * g + 16 * h));
+	} else if (v) {	/* a row's last group: only its v scales are read */
+		uint16_t sc[8] = { 0 };
+
+		for (unsigned int i = 0; i < v; i++)
+			memcpy(&sc[i], G + 20 * g + 16 * h + 2 * i, sizeof(sc[i]));
+		d = _mm_loadu_si128((const __m128i *)(const void *)sc);
+	}
+	return _mm256_cvtph_ps(d);
+}
+
+/* acc[r][h] += half h of a group (@wq, @dw) against x rows @xg */
+static inline __attribute__((always_inline)) void
+q5_0l_half_acc(const __m256i wq[8], __m256 dw, const struct sim_xpanel_q8 *const *xg,
+	       const unsigned int h, __m256 (*acc)[2], const unsigned int nx)
+{
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++) {
+		const struct sim_xpanel_q8 *x = xg[r];
+		__m256i sum = load256(&x->off[8 * h]);
+
+#ifdef SIM_AVXVNNI
+#pragma GCC unroll 8
+		for (unsigned int t = 0; t < 8; t++)
+			sum = DOT_U8S8(sum, wq[t], load256(&x->qs[t][32 * h]));
+#else
+#pragma GCC unroll 2
+		for (unsigned int k = 0; k < 2; k++) {	/* <= 4 * 7874: no int16 overflow */
+			const __m256i p = _mm256_add_epi16(
+				_mm256_add_epi16(
+					_mm256_maddubs_epi16(wq[4 * k], load256(&x->qs[4 * k][32 * h])),
+					_mm256_maddubs_epi16(wq[4 * k + 1],
+							     load256(&x->qs[4 * k + 1][32 * h]))),
+				_mm256_add_epi16(
+					_mm256_maddubs_epi16(wq[4 * k + 2],
+							     load256(&x->qs[4 * k + 2][32 * h])),
+					_mm256_maddubs_epi16(wq[4 * k + 3],
+							     load256(&x->qs[4 * k + 3][32 * h]))));
+
+			sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p, ones16()));
+		}
+#endif
+		acc[r][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum),
+					    _mm256_mul_ps(dw, _mm256_loadu_ps(&x->d[8 * h])),
+					    acc[r][h]);
+	}
+}
+
+/*
+ * The f32 step of a half with no blocks in a row's last group, as the
+ * AVX-512 path takes it on its zero lanes (sum = off = 0, dw = 0), so the
+ * partials' bits (a -0 turned +0) are the same.
+ */
+static inline __attribute__((always_inline)) void
+q5_0l_half_acc_zero(const unsigned int h, __m256 (*acc)[2], const struct sim_xpanel_q8 *const *xg,
+		    const unsigned int nx)
+{
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++)
+		acc[r][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(load256(&xg[r]->off[8 * h])),
+					    _mm256_mul_ps(_mm256_setzero_ps(),
+							  _mm256_loadu_ps(&xg[r]->d[8 * h])),
+					    acc[r][h]);
+}
+
+/* blocks in lane order (halves b[0], b[1]) to dot()'s partial order, combined */
+static inline float q5_0l_partials_sum(const __m256 *b)
+{
+	const __m256i i0 = _mm256_setr_epi32(0, 4, 0, 4, 1, 5, 1, 5);
+	const __m256i i1 = _mm256_setr_epi32(2, 6, 2, 6, 3, 7, 3, 7);
+	const __m256 p[2] = {
+		_mm256_blend_ps(_mm256_permutevar8x32_ps(b[0], i0),
+				_mm256_permutevar8x32_ps(b[1], i0), 0xcc),
+		_mm256_blend_ps(_mm256_permutevar8x32_ps(b[0], i1),
+				_mm256_permutevar8x32_ps(b[1], i1), 0xcc),
+	};
+
+	return partials_sum(p);
+}
+
+#define Q5_0L_GROUP_BYTES (16 * sizeof(struct sim_block_q5_0))
+
+/* a row's last group of @g < 16 blocks: halves with no block skipped */
+static inline __attribute__((always_inline)) void
+q5_0l_tail(const uint8_t *G, const unsigned int g, const struct sim_xpanel_q8 *const *xg,
+	   __m256 (*acc)[2], const unsigned int nx)
+{
+	__m256i wq[8];
+
+#pragma GCC unroll 2
+	for (unsigned int h = 0; h < 2; h++) {
+		if (8 * h >= g) {	/* x is zero there: only the fma with 0 */
+			q5_0l_half_acc_zero(h, acc, xg, nx);
+			continue;
+		}
+		q5_0l_half_acc(wq, q5_0l_half(G, g, h, wq), xg, h, acc, nx);
+	}
+}
+
+/* acc[r][0..1]: the 16 partial sums (lanes in block order) of x row r < nx */
+static inline __attribute__((always_inline)) void
+q5_0l_acc(size_t n, const uint8_t *w, const void *const *x, __m256 (*acc)[2],
+	  const unsigned int nx)
+{
+	const size_t nb = n / SIM_QK, full = nb / 16;
+	const unsigned int rem = (unsigned int)(nb % 16);
+	const struct sim_xpanel_q8 *xg[R];
+	__m256i wq[8];
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++) {
+		xg[r] = x[r];
+		acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+	}
+	for (size_t g = 0; g < full; g++) {
+		const uint8_t *G = w + Q5_0L_GROUP_BYTES * g;
+
+		prefetch_group(G, (int)sizeof(struct sim_block_q5_0));
+#pragma GCC unroll 2
+		for (unsigned int h = 0; h < 2; h++) {
+			const __m256 dw = q5_0l_half(G, 16, h, wq);
+
+			q5_0l_half_acc(wq, dw, xg, h, acc, nx);
+		}
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++)
+			xg[r]++;
+	}
+	if (rem) {	/* the row's last nb % 16 blocks (x is zero past them) */
+		const uint8_t *G = w + Q5_0L_GROUP_BYTES * full;
+
+		/* constant ends for K = 896, 4864, 8960 (12, 8, 8 blocks) */
+		if (rem == 12)
+			q5_0l_tail(G, 12, xg, acc, nx);
+		else if (rem == 8)
+			q5_0l_tail(G, 8, xg, acc, nx);
+		else
+			q5_0l_tail(G, rem, xg, acc, nx);
+	}
+}
+
+static inline __attribute__((always_inline)) void
+q5_0l_rows(size_t n, const uint8_t *w, const void *const *x, float *out, const unsigned int nx)
+{
+	__m256 acc[R][2];
+
+	q5_0l_acc(n, w, x, acc, nx);
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++)
+		out[r] = q5_0l_partials_sum(acc[r]);
+}
+
+#define Q5_0L_NX(NX)								\
+static __attribute__((noinline)) void q5_0l_##NX(size_t n, const uint8_t *w,	\
+						  const void *const *x, float *out) \
+{										\
+	q5_0l_rows(n, w, x, out, NX);						\
+}
+Q5_0L_NX(1)
+Q5_0L_NX(2)
+Q5_0L_NX(3)
+Q5_0L_NX(4)
+
+static void (*const q5_0l_kernels[4])(size_t, const uint8_t *, const void *const *, float *) = {
+	q5_0l_1, q5_0l_2, q5_0l_3, q5_0l_4,
+};
+
+static void dot_q5_0l(size_t n, const void *w, const void *const *x, unsigned int nx,
+		      float *out)
+{
+	q5_0l_kernels[nx - 1](n, w, x, out);
+}
+
+/* a weight row at a time (two rows' accumulators would not fit the 16 registers) */
+static void dot_q5_0l_lanes(size_t n, const void *w, size_t w_stride, unsigned int nw,
+			    const void *const *x, unsigned int nx, float *out)
+{
+	for (unsigned int i = 0; i < nw; i++)
+		q5_0l_kernels[nx - 1](n, (const uint8_t *)w + i * w_stride, x, out + i * nx);
+}
+
+/* PARTIALS_COLS' form: 8 columns' partials, then their 8 reductions */
+static void dot_q5_0l_cols(size_t n, const void *w, size_t w_stride, unsigned int ncols,
+			   const void *x, float *out)
+{
+	const void *const xr[1] = { x };
+	__m256 acc[8][2];
+
+	for (unsigned int c0 = 0; c0 < ncols; c0 += 8) {
+		const unsigned int m = ncols - c0 < 8 ? ncols - c0 : 8;
+
+		for (unsigned int c = 0; c < m; c++)
+			q5_0l_acc(n, (const uint8_t *)w + (c0 + c) * w_stride, xr, &acc[c], 1);
+		for (unsigned int c = 0; c < m; c++)
+			out[c0 + c] = q5_0l_partials_sum(acc[c]);
+	}
+}
+
 /* ---- panels (prefill): 16 x rows in lanes, two halves of 8 ---- */
 
 /*
@@ -711,18 +955,21 @@ DOT_PANEL(dot_q6_K_panel, kq_panel, q6k_unpack, 4, 2)
  */
 #define PANEL_B 16
 
-typedef void (*q32_unpack_fn)(const void *row, size_t i, uint8_t *q, float *dw);
+/* block @i of a weight row of @nb blocks: quant bytes in element order, its scale */
+typedef void (*q32_unpack_fn)(const void *row, size_t nb, size_t i, uint8_t *q, float *dw);
 
-static inline void q4_0_unpack_blk(const void *row, size_t i, uint8_t *q, float *dw)
+static inline void q4_0_unpack_blk(const void *row, size_t nb, size_t i, uint8_t *q, float *dw)
 {
+	(void)nb;
 	const struct sim_block_q4_0 *b = (const struct sim_block_q4_0 *)row + i;
 
 	_mm256_store_si256((__m256i *)q, nibbles_lo_hi(b->qs));
 	*dw = f16_to_f32(b->d);
 }
 
-static inline void q5_0_unpack_blk(const void *row, size_t i, uint8_t *q, float *dw)
+static inline void q5_0_unpack_blk(const void *row, size_t nb, size_t i, uint8_t *q, float *dw)
 {
+	(void)nb;
 	const struct sim_block_q5_0 *b = (const struct sim_block_q5_0 *)row + i;
 
 	_mm256_store_si256((__m256i *)q, _mm256_or_si256(nibbles_lo_hi(b->qs),
@@ -730,9 +977,77 @@ static inline void q5_0_unpack_blk(const void *row, size_t i, uint8_t *q, float 
 	*dw = f16_to_f32(b->d);
 }
 
-/* Q8_0: |w| here; the signs come from the block itself */
-static inline void q8_0_unpack_blk(const void *row, size_t i, uint8_t *q, float *dw)
+/* Q5_0L: the block gathered from its group (q5_0l_block_qs), then unpacked as Q5_0 */
+static inline void q5_0l_unpack_blk(const void *row, size_t nb, size_t i, uint8_t *q, float *dw)
 {
+	uint32_t qh;
+	uint16_t d;
+	const __m128i v = q5_0l_block_qs(row, nb, i, &qh, &d);
+	const __m256i lo = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v),
+					     _mm256_set1_epi8(0x0f));
+
+	_mm256_store_si256((__m256i *)q, _mm256_or_si256(lo, bits_to_0x10((const uint8_t *)&qh)));
+	*dw = f16_to_f32(d);
+}
+
+/*
+ * A whole Q5_0L group (@g blocks at @G: 16, or a row's last nb % 16) in the
+ * panel kernels' form, 8 blocks a half: the four quant planes transposed to
+ * blocks (block 8h + 4k + j in 128-bit lane k of e[j]), then each block's
+ * nibbles and fifth bits; gathered a block at a time, the AVX-VNNI panels ran
+ * ~10% slower than Q5_0's.
+ */
+typedef void (*q32_unpack_group_fn)(const uint8_t *G, unsigned int g, uint8_t (*q)[SIM_QK],
+				    float *dw);
+
+_Static_assert(PANEL_B == ANPU_Q5_0L_GROUP, "a panel step's blocks are one Q5_0L group");
+
+static inline void q5_0l_unpack_group(const uint8_t *G, unsigned int g, uint8_t (*q)[SIM_QK],
+				      float *dw)
+{
+	const __m256i m4 = _mm256_set1_epi8(0x0f);
+
+	for (unsigned int h = 0; 8 * h < g; h++) {
+		const unsigned int v = g - 8 * h < 8 ? g - 8 * h : 8;
+		const __m256i lm = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)v),
+						      _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+		__m256i p[4];
+
+		for (unsigned int t = 0; t < 4; t++)
+			p[t] = v == 8 ? load256(G + 4 * g * t + 32 * h) :
+			       _mm256_maskload_epi32((const int *)(const void *)(G + 4 * g * t + 32 * h), lm);
+		const __m256i a = _mm256_unpacklo_epi32(p[0], p[1]), b = _mm256_unpackhi_epi32(p[0], p[1]);
+		const __m256i c = _mm256_unpacklo_epi32(p[2], p[3]), d = _mm256_unpackhi_epi32(p[2], p[3]);
+		const __m256i e[4] = {
+			_mm256_unpacklo_epi64(a, c), _mm256_unpackhi_epi64(a, c),
+			_mm256_unpacklo_epi64(b, d), _mm256_unpackhi_epi64(b, d),
+		};
+
+		for (unsigned int j = 0; j < 4; j++) {
+			const __m256i lo = _mm256_and_si256(e[j], m4);
+			const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(e[j], 4), m4);
+
+			for (unsigned int k = 0; k < 2; k++) {
+				const unsigned int i = 8 * h + 4 * k + j;
+				const __m256i qv = k ? _mm256_permute2x128_si256(lo, hi, 0x31) :
+						       _mm256_permute2x128_si256(lo, hi, 0x20);
+				uint16_t dh;
+
+				if (i >= g)
+					continue;
+				_mm256_store_si256((__m256i *)(void *)q[i],
+						   _mm256_or_si256(qv, bits_to_0x10(G + 16 * g + 4 * i)));
+				memcpy(&dh, G + 20 * g + 2 * i, sizeof(dh));
+				dw[i] = f16_to_f32(dh);
+			}
+		}
+	}
+}
+
+/* Q8_0: |w| here; the signs come from the block itself */
+static inline void q8_0_unpack_blk(const void *row, size_t nb, size_t i, uint8_t *q, float *dw)
+{
+	(void)nb;
 	const struct sim_block_q8_0 *b = (const struct sim_block_q8_0 *)row + i;
 	const __m256i v = load256(b->qs);
 
@@ -908,7 +1223,8 @@ static inline void q32_panel_finish(__m256 (*part)[SIM_DOT_MAX_ROWS][16], unsign
 static inline __attribute__((always_inline)) void
 q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 	  const struct sim_xpanel_q8 *x, unsigned int npanels, float *out,
-	  const q32_unpack_fn unpack, const unsigned int grp, const int q8)
+	  const q32_unpack_fn unpack, const q32_unpack_group_fn unpack_group,
+	  const unsigned int grp, const int q8)
 {
 	uint8_t uq[SIM_DOT_MAX_ROWS][PANEL_B][SIM_QK] __attribute__((aligned(32)));
 	float dw[SIM_DOT_MAX_ROWS][PANEL_B];
@@ -926,12 +1242,17 @@ q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 		int32_t wstart[SIM_DOT_MAX_ROWS][PANEL_B];	/* Q8_0: -128 * each block's sum */
 
 		for (unsigned int r = 0; r < nw; r++) {
+			if (unpack_group) {	/* b0: a group's first block */
+				unpack_group(w + r * w_stride + b0 * sizeof(struct sim_block_q5_0),
+					     cnt, uq[r], dw[r]);
+				continue;
+			}
 			for (unsigned int i = 0; i < cnt; i++) {
 				const struct sim_block_q8_0 *b;
 				int32_t hs[2];
 
 				if (!q8) {
-					unpack(w + r * w_stride, b0 + i, uq[r][i], &dw[r][i]);
+					unpack(w + r * w_stride, nb, b0 + i, uq[r][i], &dw[r][i]);
 					continue;
 				}
 				b = (const struct sim_block_q8_0 *)(w + r * w_stride) + b0 + i;
@@ -959,9 +1280,15 @@ q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 		}
 		(void)grp;
 #else
-		for (unsigned int r = 0; r < nw; r++)
+		for (unsigned int r = 0; r < nw; r++) {
+			if (unpack_group) {	/* b0: a group's first block */
+				unpack_group(w + r * w_stride + b0 * sizeof(struct sim_block_q5_0),
+					     cnt, uq[r], dw[r]);
+				continue;
+			}
 			for (unsigned int i = 0; i < cnt; i++)
-				unpack(w + r * w_stride, b0 + i, uq[r][i], &dw[r][i]);
+				unpack(w + r * w_stride, nb, b0 + i, uq[r][i], &dw[r][i]);
+		}
 		for (unsigned int p = 0; q8 && p < npanels; p++) {
 			__m256 (*const ph[2])[16] = { part[2 * p], part[2 * p + 1] };
 
@@ -987,9 +1314,10 @@ q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 	q32_panel_finish(part, nw, npanels, out);
 }
 
-DOT_PANEL(dot_q4_0_panel, q32_panel, q4_0_unpack_blk, 4, 0)
-DOT_PANEL(dot_q5_0_panel, q32_panel, q5_0_unpack_blk, 4, 0)
-DOT_PANEL(dot_q8_0_panel, q32_panel, q8_0_unpack_blk, 1, 1)
+DOT_PANEL(dot_q4_0_panel, q32_panel, q4_0_unpack_blk, NULL, 4, 0)
+DOT_PANEL(dot_q5_0_panel, q32_panel, q5_0_unpack_blk, NULL, 4, 0)
+DOT_PANEL(dot_q5_0l_panel, q32_panel, q5_0l_unpack_blk, q5_0l_unpack_group, 4, 0)
+DOT_PANEL(dot_q8_0_panel, q32_panel, q8_0_unpack_blk, NULL, 1, 1)
 
 /*
  * Decode (M = 1) columns of Q4_K/Q5_K weights, four weight rows a step (the
@@ -1147,6 +1475,10 @@ const struct sim_kernels sim_kernels_avx2 = {
 	.dot_panel[ANPU_DTYPE_Q4_K] = dot_q4_K_panel,
 	.dot_panel[ANPU_DTYPE_Q5_K] = dot_q5_K_panel,
 	.dot_panel[ANPU_DTYPE_Q6_K] = dot_q6_K_panel,
+	.dot[ANPU_DTYPE_Q5_0L] = dot_q5_0l,
+	.dot_cols[ANPU_DTYPE_Q5_0L] = dot_q5_0l_cols,
+	.dot_lanes[ANPU_DTYPE_Q5_0L] = dot_q5_0l_lanes,
+	.dot_panel[ANPU_DTYPE_Q5_0L] = dot_q5_0l_panel,
 };
 
 #undef R

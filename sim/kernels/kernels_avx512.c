@@ -675,6 +675,22 @@ q32_lanes_acc(const __m512i (*wq)[8], const __m512 *dw, const struct sim_xpanel_
 	}
 }
 
+/* out[i * nx + r] = the sum of partials acc[i][r] (dot()'s reduction) */
+static inline __attribute__((always_inline)) void
+lanes_out(__m512 (*acc)[R], float *out, const unsigned int nw, const unsigned int nx)
+{
+#pragma GCC unroll 2
+	for (unsigned int i = 0; i < nw; i++) {
+		if (nx == R) {
+			reduce4_ps(acc[i], out + i * nx);
+			continue;
+		}
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++)
+			out[i * nx + r] = _mm512_reduce_add_ps(acc[i][r]);
+	}
+}
+
 static inline __attribute__((always_inline)) void
 q32_lanes_rows(size_t n, const uint8_t *w, size_t w_stride, const void *const *x, float *out,
 	       const unsigned int nw, const unsigned int nx, const int kind)
@@ -720,16 +736,7 @@ q32_lanes_rows(size_t n, const uint8_t *w, size_t w_stride, const void *const *x
 						wq[i]);
 		q32_lanes_acc(wq, dw, xg, acc, nw, nx);
 	}
-#pragma GCC unroll 2
-	for (unsigned int i = 0; i < nw; i++) {
-		if (nx == R) {
-			reduce4_ps(acc[i], out + i * nx);
-			continue;
-		}
-#pragma GCC unroll 4
-		for (unsigned int r = 0; r < nx; r++)
-			out[i * nx + r] = _mm512_reduce_add_ps(acc[i][r]);
-	}
+	lanes_out(acc, out, nw, nx);
 }
 
 #define Q32_LANES_NX(fn, NW, NX, KIND)						\
@@ -761,6 +768,162 @@ static void fn(size_t n, const void *w, size_t w_stride, unsigned int nw,	\
 Q32_LANES(dot_q4_0_lanes, 0)
 Q32_LANES(dot_q5_0_lanes, 1)
 Q32_LANES(dot_q8_0_lanes, 2)
+
+/*
+ * Q5_0L (ISA 1.2; hw/anpu_hwif.h): a group's 16 blocks are stored in lanes,
+ * block i in lane i, so its unpacking is 4 loads of quant planes, the nibble
+ * split and the fifth bits gathered from the qh vector (AVX512_BITALG): no
+ * byte permutes or transposes, which are ~5.4 of Q5_0's 10.1 ns a group in
+ * the lane kernel above. x is the lane form with block i in lane i
+ * (SIM_LANE_BLOCK_ORDER); the partials are put into dot()'s order (partial
+ * sim_xquad_lane(i) holds block i) before they are combined, so the bits are
+ * those of the Q5_0 row. @g: blocks in the group (16, or the row's last
+ * nb % 16: lanes past them load as zero, as x is there).
+ */
+static inline __attribute__((always_inline)) __m512
+q5_0l_unpack(const uint8_t *G, const unsigned int g, __m512i wq[8])
+{
+	const __mmask16 m = (__mmask16)((1u << g) - 1);
+	const __m512i m4 = _mm512_set1_epi8(0x0f), x10 = _mm512_set1_epi8(0x10);
+	const __m512i h = _mm512_maskz_loadu_epi32(m, G + 16 * g);
+
+#pragma GCC unroll 4
+	for (unsigned int t = 0; t < 4; t++) {
+		const __m512i r = _mm512_maskz_loadu_epi32(m, G + 4 * g * t);
+		const __m512i lo = _mm512_and_si512(r, m4);
+		const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(r, 4), m4);
+
+		wq[t] = _mm512_mask_add_epi8(lo, _mm512_bitshuffle_epi64_mask(h, q5l_bit_idx(4 * t)),
+					     lo, x10);
+		wq[4 + t] = _mm512_mask_add_epi8(
+			hi, _mm512_bitshuffle_epi64_mask(h, q5l_bit_idx(16 + 4 * t)), hi, x10);
+	}
+	return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, G + 20 * g));
+}
+
+/* lane L <- lane 4 (L % 4) + L / 4: block order to dot()'s partial order */
+static inline __m512 q5_0l_partials(__m512 acc)
+{
+	return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13,
+						       2, 6, 10, 14, 3, 7, 11, 15), acc);
+}
+
+#define Q5_0L_GROUP_BYTES (16 * sizeof(struct sim_block_q5_0))
+
+/* weight rows wr[0 .. nw - 1] against x rows x[0 .. nx - 1]: out[i * nx + r] */
+static inline __attribute__((always_inline)) void
+q5_0l_rows(size_t n, const uint8_t *const *wr, const void *const *x, float *out,
+	   const unsigned int nw, const unsigned int nx)
+{
+	const size_t nb = n / SIM_QK, full = nb / 16;
+	const unsigned int rem = (unsigned int)(nb % 16);
+	const struct sim_xpanel_q8 *xg[R];
+	__m512 acc[SIM_LANE_WROWS][R];
+	__m512i wq[SIM_LANE_WROWS][8];
+	__m512 dw[SIM_LANE_WROWS];
+
+#pragma GCC unroll 4
+	for (unsigned int r = 0; r < nx; r++) {
+		xg[r] = x[r];
+#pragma GCC unroll 2
+		for (unsigned int i = 0; i < nw; i++)
+			acc[i][r] = _mm512_setzero_ps();
+	}
+	for (size_t g = 0; g < full; g++) {
+#pragma GCC unroll 2
+		for (unsigned int i = 0; i < nw; i++) {
+#pragma GCC unroll 6
+			for (size_t l = 0; l < (Q5_0L_GROUP_BYTES + 63) / 64; l++)
+				prefetch_w(wr[i] + Q5_0L_GROUP_BYTES * g + 64 * l);
+		}
+#pragma GCC unroll 2
+		for (unsigned int i = 0; i < nw; i++)
+			dw[i] = q5_0l_unpack(wr[i] + Q5_0L_GROUP_BYTES * g, 16, wq[i]);
+		q32_lanes_acc(wq, dw, xg, acc, nw, nx);
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++)
+			xg[r]++;
+	}
+	if (rem) {	/* the row's last nb % 16 blocks (x is zero past them) */
+#pragma GCC unroll 2
+		for (unsigned int i = 0; i < nw; i++)
+			for (size_t l = 0; l < (rem * sizeof(struct sim_block_q5_0) + 63) / 64; l++)
+				prefetch_w(wr[i] + Q5_0L_GROUP_BYTES * full + 64 * l);
+#pragma GCC unroll 2
+		for (unsigned int i = 0; i < nw; i++)
+			dw[i] = q5_0l_unpack(wr[i] + Q5_0L_GROUP_BYTES * full, rem, wq[i]);
+		q32_lanes_acc(wq, dw, xg, acc, nw, nx);
+	}
+#pragma GCC unroll 2
+	for (unsigned int i = 0; i < nw; i++)
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++)
+			acc[i][r] = q5_0l_partials(acc[i][r]);
+	lanes_out(acc, out, nw, nx);
+}
+
+#define Q5_0L_NX(NW, NX)							\
+static __attribute__((noinline)) void q5_0l_##NW##_##NX(size_t n,		\
+		const uint8_t *const *wr, const void *const *x, float *out)	\
+{										\
+	q5_0l_rows(n, wr, x, out, NW, NX);					\
+}
+Q5_0L_NX(1, 1)
+Q5_0L_NX(1, 2)
+Q5_0L_NX(1, 3)
+Q5_0L_NX(1, 4)
+Q5_0L_NX(2, 1)
+Q5_0L_NX(2, 2)
+Q5_0L_NX(2, 3)
+Q5_0L_NX(2, 4)
+
+static void (*const q5_0l_kernels[2][4])(size_t, const uint8_t *const *, const void *const *,
+					  float *) = {
+	{ q5_0l_1_1, q5_0l_1_2, q5_0l_1_3, q5_0l_1_4 },
+	{ q5_0l_2_1, q5_0l_2_2, q5_0l_2_3, q5_0l_2_4 },
+};
+
+static void dot_q5_0l(size_t n, const void *w, const void *const *x, unsigned int nx,
+		      float *out)
+{
+	const uint8_t *const wr[1] = { w };
+
+	q5_0l_kernels[0][nx - 1](n, wr, x, out);
+}
+
+static void dot_q5_0l_w2(size_t n, const void *w0, const void *w1, const void *x, float *out)
+{
+	const uint8_t *const wr[2] = { w0, w1 };
+
+	q5_0l_kernels[1][0](n, wr, &x, out);
+}
+
+static void dot_q5_0l_lanes(size_t n, const void *w, size_t w_stride, unsigned int nw,
+			    const void *const *x, unsigned int nx, float *out)
+{
+	const uint8_t *const wr[2] = { w, (const uint8_t *)w + w_stride };
+
+	q5_0l_kernels[nw - 1][nx - 1](n, wr, x, out);
+}
+
+/* columns two at a time: one x load serves both rows */
+static void dot_q5_0l_cols(size_t n, const void *w, size_t w_stride, unsigned int ncols,
+			   const void *x, float *out)
+{
+	const uint8_t *p = w;
+	unsigned int c = 0;
+
+	for (; c + 2 <= ncols; c += 2, p += 2 * w_stride) {
+		const uint8_t *const wr[2] = { p, p + w_stride };
+
+		q5_0l_2_1(n, wr, &x, out + c);
+	}
+	if (c < ncols) {
+		const uint8_t *const wr[1] = { p };
+
+		q5_0l_1_1(n, wr, &x, out + c);
+	}
+}
 
 
 /*
@@ -1586,8 +1749,9 @@ DOT_PANEL(dot_q6_K_panel, kq_panel, q6k_unpack, 1)
  */
 #define PANEL_B 16
 
-static inline void q4_0_unpack_blk(const void *row, size_t i, uint8_t *q, float *dw)
+static inline void q4_0_unpack_blk(const void *row, size_t nb, size_t i, uint8_t *q, float *dw)
 {
+	(void)nb;
 	const struct sim_block_q4_0 *b = (const struct sim_block_q4_0 *)row + i;
 	const __m128i v = _mm_loadu_si128((const __m128i *)b->qs);
 
@@ -1596,8 +1760,9 @@ static inline void q4_0_unpack_blk(const void *row, size_t i, uint8_t *q, float 
 	*dw = f16_to_f32(b->d);
 }
 
-static inline void q5_0_unpack_blk(const void *row, size_t i, uint8_t *q, float *dw)
+static inline void q5_0_unpack_blk(const void *row, size_t nb, size_t i, uint8_t *q, float *dw)
 {
+	(void)nb;
 	const struct sim_block_q5_0 *b = (const struct sim_block_q5_0 *)row + i;
 	const __m128i v = _mm_loadu_si128((const __m128i *)b->qs);
 	const __m256i lo = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v),
@@ -1610,7 +1775,85 @@ static inline void q5_0_unpack_blk(const void *row, size_t i, uint8_t *q, float 
 	*dw = f16_to_f32(b->d);
 }
 
-typedef void (*q32_unpack_fn)(const void *row, size_t i, uint8_t *q, float *dw);
+/* Q5_0L: the block gathered from its group (q5_0l_block_qs), then unpacked as Q5_0 */
+static inline void q5_0l_unpack_blk(const void *row, size_t nb, size_t i, uint8_t *q, float *dw)
+{
+	uint32_t qh;
+	uint16_t d;
+	const __m128i v = q5_0l_block_qs(row, nb, i, &qh, &d);
+	const __m256i lo = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v),
+					     _mm256_set1_epi8(0x0f));
+
+	/* bit j of qh: the fifth bit of element j */
+	_mm256_storeu_si256((__m256i *)q, _mm256_mask_add_epi8(lo, (__mmask32)qh, lo,
+								_mm256_set1_epi8(0x10)));
+	*dw = f16_to_f32(d);
+}
+
+/*
+ * A whole Q5_0L group (16 blocks at @G) in the panel kernels' form: the four
+ * quant planes transposed to blocks (block 4k + j in 128-bit lane k of e[j],
+ * two unpacks of dwords and two of qwords), then nibbles, fifth bits by bit
+ * gathers from each block's qh and the scales: a group of ~80 instructions,
+ * where 16 gathered blocks took ~400.
+ */
+typedef void (*q32_unpack_group_fn)(const uint8_t *G, unsigned int g, uint8_t (*q)[SIM_QK],
+				    float *dw);
+
+_Static_assert(PANEL_B == ANPU_Q5_0L_GROUP, "a panel step's blocks are one Q5_0L group");
+
+/* @g blocks (16, or a row's last nb % 16): lanes past them load as zero, unused */
+static inline void q5_0l_unpack_group(const uint8_t *G, unsigned int g, uint8_t (*q)[SIM_QK],
+				      float *dw)
+{
+	const __mmask16 m = (__mmask16)((1u << g) - 1);
+	const __m512i m4 = _mm512_set1_epi8(0x0f), x10 = _mm512_set1_epi8(0x10);
+	const __m512i p0 = _mm512_maskz_loadu_epi32(m, G);
+	const __m512i p1 = _mm512_maskz_loadu_epi32(m, G + 4 * g);
+	const __m512i p2 = _mm512_maskz_loadu_epi32(m, G + 8 * g);
+	const __m512i p3 = _mm512_maskz_loadu_epi32(m, G + 12 * g);
+	const __m512i qh = _mm512_maskz_loadu_epi32(m, G + 16 * g);
+	const __m512i a = _mm512_unpacklo_epi32(p0, p1), b = _mm512_unpackhi_epi32(p0, p1);
+	const __m512i c = _mm512_unpacklo_epi32(p2, p3), d = _mm512_unpackhi_epi32(p2, p3);
+	const __m512i e[4] = {
+		_mm512_unpacklo_epi64(a, c), _mm512_unpackhi_epi64(a, c),
+		_mm512_unpacklo_epi64(b, d), _mm512_unpackhi_epi64(b, d),
+	};
+
+#pragma GCC unroll 4
+	for (int j = 0; j < 4; j++) {
+		/* block 4k + j's qh in both qwords of lane k */
+		const __m512i h = _mm512_permutexvar_epi32(
+			_mm512_add_epi32(_mm512_set1_epi32(j),
+					 _mm512_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8,
+							   12, 12, 12, 12)), qh);
+		__m512i lo = _mm512_and_si512(e[j], m4);
+		__m512i hi = _mm512_and_si512(_mm512_srli_epi16(e[j], 4), m4);
+
+		lo = _mm512_mask_add_epi8(lo, _mm512_bitshuffle_epi64_mask(h, load512(q5q_bits_lo)),
+					  lo, x10);
+		hi = _mm512_mask_add_epi8(hi, _mm512_bitshuffle_epi64_mask(h, load512(q5q_bits_hi)),
+					  hi, x10);
+		/* 128-bit lane k: block 4k + j (extract indices must be constants) */
+#define Q5L_STORE_LANE(k) do {								\
+			if (4u * (k) + (unsigned int)j < g) {					\
+				_mm_store_si128((__m128i *)(void *)q[4 * (k) + j],		\
+						_mm512_extracti32x4_epi32(lo, k));		\
+				_mm_store_si128((__m128i *)(void *)(q[4 * (k) + j] + 16),	\
+						_mm512_extracti32x4_epi32(hi, k));		\
+			}									\
+		} while (0)
+		Q5L_STORE_LANE(0);
+		Q5L_STORE_LANE(1);
+		Q5L_STORE_LANE(2);
+		Q5L_STORE_LANE(3);
+#undef Q5L_STORE_LANE
+	}
+	_mm512_mask_storeu_ps(dw, m, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, G + 20 * g)));
+}
+
+/* block @i of a weight row of @nb blocks: quant bytes in element order, its scale */
+typedef void (*q32_unpack_fn)(const void *row, size_t nb, size_t i, uint8_t *q, float *dw);
 
 /*
  * A block's term for partial @part of a row: blocks 0..15 are their partials'
@@ -1743,7 +1986,7 @@ static inline void q32_panel_finish(__m512 (*part)[SIM_DOT_MAX_ROWS][16], unsign
 static inline __attribute__((always_inline)) void
 q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 	  const struct sim_xpanel_q8 *x, unsigned int npanels, float *out,
-	  const q32_unpack_fn unpack)
+	  const q32_unpack_fn unpack, const q32_unpack_group_fn unpack_group)
 {
 	uint8_t uq[SIM_DOT_MAX_ROWS][PANEL_B][SIM_QK] __attribute__((aligned(64)));
 	float dw[SIM_DOT_MAX_ROWS][PANEL_B];
@@ -1754,9 +1997,15 @@ q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 	for (size_t b0 = 0; b0 < nb; b0 += PANEL_B) {
 		const unsigned int cnt = nb - b0 < PANEL_B ? (unsigned int)(nb - b0) : PANEL_B;
 
-		for (unsigned int r = 0; r < nw; r++)
+		for (unsigned int r = 0; r < nw; r++) {
+			if (unpack_group) {	/* b0: a group's first block */
+				unpack_group(w + r * w_stride + b0 * sizeof(struct sim_block_q5_0),
+					     cnt, uq[r], dw[r]);
+				continue;
+			}
 			for (unsigned int i = 0; i < cnt; i++)
-				unpack(w + r * w_stride, b0 + i, uq[r][i], &dw[r][i]);
+				unpack(w + r * w_stride, nb, b0 + i, uq[r][i], &dw[r][i]);
+		}
 		q32_panel_blocks(uq[0][0], sizeof(uq[0]), SIM_QK, NULL, dw[0], x, nb, b0, cnt, part,
 				 npanels, nw, 0);
 	}
@@ -1810,8 +2059,9 @@ q8_0_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 }
 
 DOT_PANEL(dot_q8_0_panel, q8_0_panel)
-DOT_PANEL(dot_q4_0_panel, q32_panel, q4_0_unpack_blk)
-DOT_PANEL(dot_q5_0_panel, q32_panel, q5_0_unpack_blk)
+DOT_PANEL(dot_q4_0_panel, q32_panel, q4_0_unpack_blk, NULL)
+DOT_PANEL(dot_q5_0_panel, q32_panel, q5_0_unpack_blk, NULL)
+DOT_PANEL(dot_q5_0l_panel, q32_panel, q5_0l_unpack_blk, q5_0l_unpack_group)
 
 const struct sim_kernels sim_kernels_avx512 = {
 	.name = "avx512",
@@ -1833,6 +2083,11 @@ const struct sim_kernels sim_kernels_avx512 = {
 	.dot_lanes[ANPU_DTYPE_Q4_0] = dot_q4_0_lanes,
 	.dot_lanes[ANPU_DTYPE_Q5_0] = dot_q5_0_lanes,
 	.dot_lanes[ANPU_DTYPE_Q8_0] = dot_q8_0_lanes,
+	.dot[ANPU_DTYPE_Q5_0L] = dot_q5_0l,
+	.dot_w2[ANPU_DTYPE_Q5_0L] = dot_q5_0l_w2,
+	.dot_cols[ANPU_DTYPE_Q5_0L] = dot_q5_0l_cols,
+	.dot_lanes[ANPU_DTYPE_Q5_0L] = dot_q5_0l_lanes,
+	.dot_panel[ANPU_DTYPE_Q5_0L] = dot_q5_0l_panel,
 	.dot_panel[ANPU_DTYPE_Q8_0] = dot_q8_0_panel,
 	.dot_panel[ANPU_DTYPE_Q4_0] = dot_q4_0_panel,
 	.dot_panel[ANPU_DTYPE_Q5_0] = dot_q5_0_panel,

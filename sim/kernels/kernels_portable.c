@@ -65,19 +65,25 @@ static inline int32_t q4_1_sumi(const struct sim_block_q4_1 *b, const struct sim
 	return sumi;
 }
 
-static inline int32_t q5_1_sumi(const struct sim_block_q5_1 *b, const struct sim_xblock_q8 *xb)
+/* sum of the unsigned 5-bit quants (nibbles of @qs, fifth bits of @qh8) times x's */
+static inline int32_t q5_sumi(const uint8_t *qs, const uint8_t *qh8, const struct sim_xblock_q8 *xb)
 {
 	int32_t sumi = 0;
 	uint32_t qh;
 
-	memcpy(&qh, b->qh, sizeof(qh));
+	memcpy(&qh, qh8, sizeof(qh));
 	for (int j = 0; j < SIM_QK / 2; j++) {
-		int lo = (b->qs[j] & 0xf) | (int)(((qh >> j) & 1) << 4);
-		int hi = (b->qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1) << 4);
+		int lo = (qs[j] & 0xf) | (int)(((qh >> j) & 1) << 4);
+		int hi = (qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1) << 4);
 
 		sumi += lo * xb->qs[j] + hi * xb->qs[j + 16];
 	}
 	return sumi;
+}
+
+static inline int32_t q5_1_sumi(const struct sim_block_q5_1 *b, const struct sim_xblock_q8 *xb)
+{
+	return q5_sumi(b->qs, b->qh, xb);
 }
 
 #define Q_1_DOT(fn, BLOCK, SUMI)						\
@@ -100,6 +106,12 @@ static void fn(size_t n, const void *w, const void *const *x,			\
 Q_1_DOT(dot_q4_1, struct sim_block_q4_1, q4_1_sumi)
 Q_1_DOT(dot_q5_1, struct sim_block_q5_1, q5_1_sumi)
 
+/* Q5_0's integer sum of one block (the -16 offset through the x quants' sum) */
+static inline int32_t q5_0_sumi(const struct sim_block_q5_0 *b, const struct sim_xblock_q8 *xb)
+{
+	return -16 * xb->sum + q5_sumi(b->qs, b->qh, xb);
+}
+
 static void dot_q5_0(size_t n, const void *w, const void *const *x,
 		     unsigned int nx, float *out)
 {
@@ -109,18 +121,27 @@ static void dot_q5_0(size_t n, const void *w, const void *const *x,
 		const struct sim_xblock_q8 *xb = x[r];
 		float s = 0.0f;
 
-		for (size_t i = 0; i < n / SIM_QK; i++) {
-			int32_t sumi = -16 * xb[i].sum;
-			uint32_t qh;
+		for (size_t i = 0; i < n / SIM_QK; i++)
+			s += sim_f16_to_f32(b[i].d) * xb[i].d * (float)q5_0_sumi(&b[i], &xb[i]);
+		out[r] = s;
+	}
+}
 
-			memcpy(&qh, b[i].qh, sizeof(qh));
-			for (int j = 0; j < SIM_QK / 2; j++) {
-				int lo = (b[i].qs[j] & 0xf) | (int)(((qh >> j) & 1) << 4);
-				int hi = (b[i].qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1) << 4);
+/* Q5_0L: each block gathered from its group, then Q5_0's step (the same bits) */
+static void dot_q5_0l(size_t n, const void *w, const void *const *x,
+		      unsigned int nx, float *out)
+{
+	const size_t nb = n / SIM_QK;
 
-				sumi += lo * xb[i].qs[j] + hi * xb[i].qs[j + 16];
-			}
-			s += sim_f16_to_f32(b[i].d) * xb[i].d * (float)sumi;
+	for (unsigned int r = 0; r < nx; r++) {
+		const struct sim_xblock_q8 *xb = x[r];
+		float s = 0.0f;
+
+		for (size_t i = 0; i < nb; i++) {
+			struct sim_block_q5_0 b;
+
+			sim_q5_0l_block(w, nb, i, &b);
+			s += sim_f16_to_f32(b.d) * xb[i].d * (float)q5_0_sumi(&b, &xb[i]);
 		}
 		out[r] = s;
 	}
@@ -353,6 +374,7 @@ const struct sim_kernels sim_kernels_portable = {
 		[ANPU_DTYPE_Q4_K] = dot_q4_K,
 		[ANPU_DTYPE_Q5_K] = dot_q5_K,
 		[ANPU_DTYPE_Q6_K] = dot_q6_K,
+		[ANPU_DTYPE_Q5_0L] = dot_q5_0l,
 	},
 	.quantize_q8 = sim_quantize_row_q8,
 	.quantize_q8K = sim_quantize_row_q8K,

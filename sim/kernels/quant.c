@@ -90,6 +90,16 @@ static void dequant_q5_0(const struct sim_block_q5_0 *x, float *y, size_t nb)
 	}
 }
 
+static void dequant_q5_0l(const void *row, float *y, size_t nb)
+{
+	for (size_t i = 0; i < nb; i++) {
+		struct sim_block_q5_0 blk;
+
+		sim_q5_0l_block(row, nb, i, &blk);
+		dequant_q5_0(&blk, y + i * SIM_QK, 1);
+	}
+}
+
 static void dequant_q8_0(const struct sim_block_q8_0 *x, float *y, size_t nb)
 {
 	for (size_t i = 0; i < nb; i++, y += SIM_QK) {
@@ -205,6 +215,9 @@ void sim_dequant_row(uint32_t dtype, const void *src, float *dst, size_t n)
 	case ANPU_DTYPE_Q5_1:
 		dequant_q5_1(src, dst, n / SIM_QK);
 		break;
+	case ANPU_DTYPE_Q5_0L:
+		dequant_q5_0l(src, dst, n / SIM_QK);
+		break;
 	case ANPU_DTYPE_Q8_0:
 		dequant_q8_0(src, dst, n / SIM_QK);
 		break;
@@ -221,6 +234,20 @@ void sim_dequant_row(uint32_t dtype, const void *src, float *dst, size_t n)
 		memset(dst, 0, n * sizeof(float));
 		break;
 	}
+}
+
+void sim_dequant_part(uint32_t dtype, const void *row, size_t row_n, size_t j, float *dst, size_t n)
+{
+	if (dtype == ANPU_DTYPE_Q5_0L) {	/* a block's place depends on the whole row */
+		for (size_t b = j / SIM_QK; b < (j + n) / SIM_QK; b++) {
+			struct sim_block_q5_0 blk;
+
+			sim_q5_0l_block(row, row_n / SIM_QK, b, &blk);
+			dequant_q5_0(&blk, dst + (b * SIM_QK - j), 1);
+		}
+		return;
+	}
+	sim_dequant_row(dtype, (const uint8_t *)row + sim_weight_row_bytes(dtype, j), dst, n);
 }
 
 /* round half away from zero, like ggml's quantizers */
@@ -364,7 +391,7 @@ void sim_q8_to_panel(const struct sim_xblock_q8 *const *rows, unsigned int nrows
 }
 
 void sim_q8_to_lanes(const struct sim_xblock_q8 *b, size_t nb, int32_t off_per_sum,
-		     bool pair_lanes, struct sim_xpanel_q8 *y)
+		     enum sim_lane_order order, struct sim_xpanel_q8 *y)
 {
 	for (size_t g = 0; 16 * g < nb; g++) {
 		struct sim_xpanel_q8 *p = &y[g];
@@ -372,7 +399,8 @@ void sim_q8_to_lanes(const struct sim_xblock_q8 *b, size_t nb, int32_t off_per_s
 		memset(p, 0, sizeof(*p));
 		for (unsigned int i = 0; i < 16 && 16 * g + i < nb; i++) {
 			const struct sim_xblock_q8 *x = &b[16 * g + i];
-			const unsigned int l = pair_lanes ? sim_xpair_lane(i) : sim_xquad_lane(i);
+			const unsigned int l = order == SIM_LANES_PAIR ? sim_xpair_lane(i) :
+					       order == SIM_LANES_QUAD ? sim_xquad_lane(i) : i;
 
 			for (unsigned int t = 0; t < SIM_QK / 4; t++)
 				memcpy(&p->qs[t][4 * l], x->qs + 4 * t, 4);

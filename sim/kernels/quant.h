@@ -2,8 +2,8 @@
 /*
  * GGUF/ggml weight block formats and their row decoders.
  *
- * The block layouts are ggml's, byte for byte (a GGUF tensor is used as is,
- * never converted at load). Decoders evaluate the same float expressions in
+ * The block layouts are ggml's, byte for byte, plus Q5_0L (ISA 1.2: Q5_0's
+ * blocks regrouped, hw/anpu_hwif.h). Decoders evaluate the same float expressions in
  * the same order as ggml's dequantize_row_*, so they give the same bits.
  */
 #ifndef SIM_KERNELS_QUANT_H
@@ -12,6 +12,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#include "hw/anpu_hwif.h"
 
 #define SIM_QK 32	/* elements of a Q4_0/Q5_0/Q8_0 block */
 #define SIM_QK_K 256	/* elements of a K-quant super-block */
@@ -205,6 +208,27 @@ size_t sim_weight_row_bytes(uint32_t dtype, size_t n);
  */
 void sim_dequant_row(uint32_t dtype, const void *src, float *dst, size_t n);
 
+/*
+ * Elements [j, j + n) of a weight row of @row_n elements (j and n whole
+ * blocks): sim_dequant_row() of that part, for layouts such as Q5_0L whose
+ * blocks' places depend on the whole row.
+ */
+void sim_dequant_part(uint32_t dtype, const void *row, size_t row_n, size_t j, float *dst,
+		      size_t n);
+
+/* Block @b of a Q5_0L row of @nb blocks (hw/anpu_hwif.h) as the Q5_0 block it holds. */
+static inline void sim_q5_0l_block(const void *row, size_t nb, size_t b, struct sim_block_q5_0 *out)
+{
+	const uint8_t *r = row;
+	uint32_t qs, plane, qh, d;
+
+	anpu_q5_0l_offsets((uint32_t)nb, (uint32_t)b, &qs, &plane, &qh, &d);
+	memcpy(&out->d, r + d, sizeof(out->d));
+	memcpy(out->qh, r + qh, sizeof(out->qh));
+	for (unsigned int t = 0; t < 4; t++)
+		memcpy(out->qs + 4 * t, r + qs + t * plane, 4);
+}
+
 /* Activation quantizers (portable; exact same results on every path). */
 void sim_quantize_row_q8(const float *x, struct sim_xblock_q8 *y, size_t n);
 void sim_quantize_row_q8K(const float *x, struct sim_xblock_q8K *y, size_t n);
@@ -224,14 +248,20 @@ void sim_q8K_to_panel(const struct sim_xblock_q8K *const *rows, unsigned int nro
  */
 void sim_q8_to_panel(const struct sim_xblock_q8 *const *rows, unsigned int nrows,
 		     int32_t off_per_sum, uint32_t qs_xor, struct sim_xpanel_q8 *y, size_t nb);
+/* Which lane of a lane-form group holds block i of the group. */
+enum sim_lane_order {
+	SIM_LANES_QUAD,		/* sim_xquad_lane(i): Q4_0/Q5_0 */
+	SIM_LANES_PAIR,		/* sim_xpair_lane(i): Q8_0 */
+	SIM_LANES_BLOCK,	/* lane i: Q5_0L, whose groups are stored that way */
+};
+
 /*
  * Lane form from q8 blocks (nb blocks -> (nb + 15) / 16 groups): group g is a
- * struct sim_xpanel_q8 whose lane sim_xquad_lane(i) (Q4_0/Q5_0) or, with
- * @pair_lanes, sim_xpair_lane(i) (Q8_0) holds block 16 g + i as
+ * struct sim_xpanel_q8 whose lane (by @order) for block 16 g + i holds it as
  * sim_q8_to_panel() would hold a row (no xor), lanes past the row zero.
  */
 void sim_q8_to_lanes(const struct sim_xblock_q8 *b, size_t nb, int32_t off_per_sum,
-		     bool pair_lanes, struct sim_xpanel_q8 *y);
+		     enum sim_lane_order order, struct sim_xpanel_q8 *y);
 /* Quad form from q8 blocks (nb blocks -> (nb + 15) / 16 * 4 quads). */
 void sim_q8_to_quads(const struct sim_xblock_q8 *b, struct sim_xquad_q8 *y, size_t nb);
 

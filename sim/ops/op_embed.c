@@ -79,9 +79,7 @@ static uint32_t embed_rows(const struct sim_op *op, uint32_t r0, uint32_t r1)
 		for (size_t j = 0; j < dim; j += SIM_QK_K) {
 			size_t n = dim - j < SIM_QK_K ? dim - j : SIM_QK_K;
 
-			sim_dequant_row(tab->dtype,
-					src + sim_weight_row_bytes(tab->dtype, j),
-					tmp, n);
+			sim_dequant_part(tab->dtype, src, dim, j, tmp, n);
 			for (size_t k = 0; k < n; k++)
 				h[j + k] = sim_f32_to_f16(tmp[k]);
 		}

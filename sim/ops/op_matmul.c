@@ -174,14 +174,17 @@ static void mm_quantize_lanes(const struct mm_ctx *c, const float *xr, struct si
 {
 	const size_t nb = c->op->t[MM_X].ne[0] / SIM_QK;
 	const uint32_t dt = c->op->t[MM_W].dtype;
-	const int32_t off = dt == ANPU_DTYPE_Q4_0 ? -8 : dt == ANPU_DTYPE_Q5_0 ? -16 : -128;
+	const int32_t off = dt == ANPU_DTYPE_Q4_0 ? -8 :
+			    dt == ANPU_DTYPE_Q5_0 || dt == ANPU_DTYPE_Q5_0L ? -16 : -128;
+	const enum sim_lane_order order = dt == ANPU_DTYPE_Q8_0 ? SIM_LANES_PAIR :
+					  dt == ANPU_DTYPE_Q5_0L ? SIM_LANES_BLOCK : SIM_LANES_QUAD;
 	struct sim_xblock_q8 blk[SIM_LANE_BLOCKS];
 
 	for (size_t b0 = 0; b0 < nb; b0 += SIM_LANE_BLOCKS) {
 		const size_t cnt = nb - b0 < SIM_LANE_BLOCKS ? nb - b0 : SIM_LANE_BLOCKS;
 
 		c->kern->quantize_q8(xr + b0 * SIM_QK, blk, cnt * SIM_QK);
-		sim_q8_to_lanes(blk, cnt, off, dt == ANPU_DTYPE_Q8_0, dst + b0 / SIM_LANE_BLOCKS);
+		sim_q8_to_lanes(blk, cnt, off, order, dst + b0 / SIM_LANE_BLOCKS);
 	}
 }
 
@@ -191,7 +194,7 @@ static void mm_quantize_row(const struct mm_ctx *c, uint32_t r)
 	size_t k = c->op->t[MM_X].ne[0];
 	void *dst = c->xbuf + (size_t)r * c->act_bytes;
 
-	if (r >= c->lane_row0)
+	if (r >= c->lane_row0 || c->act == SIM_ACT_LANES)
 		mm_quantize_lanes(c, xr, dst);
 	else if (c->act == SIM_ACT_Q8)
 		c->kern->quantize_q8(xr, dst, k);
@@ -250,7 +253,8 @@ static void mm_build_panel(const struct mm_ctx *c, uint32_t p)
 		sim_q8K_to_panel((const struct sim_xblock_q8K *const *)rows, nl, dst, k / SIM_QK_K);
 	else
 		c->kern->q8_to_panel((const struct sim_xblock_q8 *const *)rows, nl,
-				     wt == ANPU_DTYPE_Q4_0 ? -8 : wt == ANPU_DTYPE_Q5_0 ? -16 : 0,
+				     wt == ANPU_DTYPE_Q4_0 ? -8 :
+				     wt == ANPU_DTYPE_Q5_0 || wt == ANPU_DTYPE_Q5_0L ? -16 : 0,
 				     wt == ANPU_DTYPE_Q8_0 ? 0x80808080u : 0, dst, k / SIM_QK);
 }
 
@@ -510,7 +514,7 @@ static uint32_t mm_lane_row0(const struct mm_ctx *c)
 	if (!c->kern->dot_lanes[w->dtype] || rows < 2 ||
 	    c->act_bytes < mm_lanes_row_bytes(w->ne[0]))
 		return c->nrows;
-	if (w->dtype == ANPU_DTYPE_Q8_0)
+	if (w->dtype == ANPU_DTYPE_Q8_0 || c->act == SIM_ACT_LANES)
 		return c->panel_rows;
 	return rows % 4 >= 2 ? c->nrows - rows % 4 : c->nrows;
 }

@@ -127,6 +127,47 @@ static void embed_decodes_every_dtype_into_f16(void **state)
 	embed_rows(ANPU_DTYPE_F16);
 }
 
+/*
+ * Q5_0L (ISA 1.2) tables give the rows of the Q5_0 table they were made
+ * from, bit for bit, in F32 and F16 (whose 256-element pieces split a
+ * 16-block group), with a partial last group (896 = 28 blocks).
+ */
+static void embed_q5_0l_gives_the_q5_0_tables_rows(void **state)
+{
+	enum { D = 896, V = 3 };
+	const size_t rb = ref_row_bytes(ANPU_DTYPE_Q5_0, D);
+	static uint8_t t5[V * 616], tl[V * 616];
+	static float y5[2 * D], yl[2 * D];
+	const uint32_t dsts[] = { ANPU_DTYPE_F32, ANPU_DTYPE_F16 };
+	int32_t ids[2] = { 2, 0 };
+	uint64_t seed = 7;
+
+	(void)state;
+	assert_int_equal(rb, 616);
+	for (int v = 0; v < V; v++) {
+		ref_fill_weight_row(ANPU_DTYPE_Q5_0, t5 + v * rb, D, &seed);
+		anpu_q5_0_to_q5_0l(tl + v * rb, t5 + v * rb, D / 32);
+	}
+	for (size_t k = 0; k < 2; k++) {
+		for (int l = 0; l < 2; l++) {
+			struct sim_exec ex = { 0 };
+			struct sim_op op = { .opcode = ANPU_OP_EMBED, .n_tensors = 3 };
+			uint64_t fault = 0;
+
+			mk_tensor(&op.t[0], l ? ANPU_DTYPE_Q5_0L : ANPU_DTYPE_Q5_0, D, V, l ? tl : t5,
+				  TAB_ADDR);
+			mk_tensor(&op.t[1], ANPU_DTYPE_I32, 2, 1, ids, IDS_ADDR);
+			mk_tensor(&op.t[2], dsts[k], D, 2, l ? yl : y5, DST_ADDR);
+			assert_int_equal(sim_op_embed.check(&op, &fault), 0);
+			ex.pool = sim_pool_create(2, 0);
+			assert_non_null(ex.pool);
+			assert_int_equal(sim_op_embed.run(&ex, &op), 0);
+			sim_pool_destroy(ex.pool);
+		}
+		assert_memory_equal(y5, yl, (dsts[k] == ANPU_DTYPE_F32 ? 4 : 2) * 2 * D);
+	}
+}
+
 static void embed_id_past_vocab_faults_at_that_id(void **state)
 {
 	struct emb *e = malloc(sizeof(*e));
@@ -231,6 +272,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(embed_decodes_every_dtype_into_f32),
 		cmocka_unit_test(embed_decodes_every_dtype_into_f16),
+		cmocka_unit_test(embed_q5_0l_gives_the_q5_0_tables_rows),
 		cmocka_unit_test(embed_id_past_vocab_faults_at_that_id),
 		cmocka_unit_test(embed_negative_id_faults_at_that_id),
 		cmocka_unit_test(embed_output_overlapping_f32_table_completes),

@@ -349,6 +349,66 @@ static void matmul_kquants_give_portable_bits_on_every_path(void **state)
  * rows), M = 1 (decode), 6 (rows in groups of 4 and alone) and 40 (two
  * panels and the rest).
  */
+/*
+ * Q5_0L (ISA 1.2) holds a Q5_0 row's blocks regrouped: MATMUL gives the Q5_0
+ * row's bits on every path, for rows with a partial last group (K = 96, 544,
+ * 896) or none, single rows (decode), 2-5 (lanes, batched decode) and 16+
+ * (panels, prefill).
+ */
+static void matmul_q5_0l_gives_q5_0s_bits_on_every_path(void **state)
+{
+	static const size_t ks[] = { 32, 96, 512, 544, 896, 1024 };
+	static const size_t ns[] = { 7, 34 };
+	static const size_t ms[] = { 1, 2, 3, 4, 5, 16, 37 };
+	uint64_t seed = 0x5a5a0001ull;
+
+	(void)state;
+	for (size_t a = 0; a < sizeof(ks) / sizeof(ks[0]); a++) {
+		for (size_t b = 0; b < sizeof(ns) / sizeof(ns[0]); b++) {
+			for (size_t d = 0; d < sizeof(ms) / sizeof(ms[0]); d++) {
+				const size_t k = ks[a], n = ns[b], m = ms[d];
+				const size_t rb = ref_row_bytes(ANPU_DTYPE_Q5_0, k);
+				float *y0 = malloc(sizeof(float) * n * m);
+				float *y1 = malloc(sizeof(float) * n * m);
+				uint8_t *w5 = malloc(rb * n), *wl = malloc(rb * n);
+				struct mm_case c;
+
+				assert_non_null(y0);
+				assert_non_null(y1);
+				assert_non_null(w5);
+				assert_non_null(wl);
+				case_init(&c, ANPU_DTYPE_Q5_0, k, n, m, seed++);
+				memcpy(w5, c.w, rb * n);
+				for (size_t j = 0; j < n; j++)
+					anpu_q5_0_to_q5_0l(wl + j * rb, w5 + j * rb,
+							   (uint32_t)(k / SIM_QK));
+				for (int p = 0; p < N_PATHS; p++) {
+					if (!sim_kernels_supported(paths[p]))
+						continue;
+					for (int v = 0; v < 2; v++) {	/* bias and ACCUMULATE too */
+						c.dtype = ANPU_DTYPE_Q5_0;
+						memcpy(c.w, w5, rb * n);
+						assert_int_equal(case_run(&c, paths[p], 2, v, v, y0), 0);
+						c.dtype = ANPU_DTYPE_Q5_0L;
+						memcpy(c.w, wl, rb * n);
+						assert_int_equal(case_run(&c, paths[p], 1 + v, v, v, y1), 0);
+						if (memcmp(y0, y1, sizeof(float) * n * m)) {
+							print_error("%s K %zu N %zu M %zu: Q5_0L differs\n",
+								    paths[p], k, n, m);
+							fail();
+						}
+					}
+				}
+				case_free(&c);
+				free(w5);
+				free(wl);
+				free(y0);
+				free(y1);
+			}
+		}
+	}
+}
+
 static void check_paths_agree(const char *pa, const char *pb, uint32_t dtype, const size_t *ks,
 			      unsigned int seed)
 {
@@ -943,7 +1003,8 @@ static void matmul_dot_lanes_is_bit_identical_to_dot(void **state)
 				kn->quantize_q8(xf, blk, k);
 				sim_q8_to_lanes(blk, nb, dt == ANPU_DTYPE_Q4_0 ? -8 :
 							 dt == ANPU_DTYPE_Q5_0 ? -16 : -128,
-						dt == ANPU_DTYPE_Q8_0, (struct sim_xpanel_q8 *)(xl + r * lb));
+						dt == ANPU_DTYPE_Q8_0 ? SIM_LANES_PAIR : SIM_LANES_QUAD,
+						(struct sim_xpanel_q8 *)(xl + r * lb));
 				xr[r] = xq + r * xb;
 				xlr[r] = xl + r * lb;
 			}
@@ -1140,6 +1201,7 @@ int main(void)
 		cmocka_unit_test(matmul_q8_to_panel_matches_the_reference),
 		cmocka_unit_test(matmul_dot_panel_is_bit_identical_to_dot),
 		cmocka_unit_test(matmul_dot_lanes_is_bit_identical_to_dot),
+		cmocka_unit_test(matmul_q5_0l_gives_q5_0s_bits_on_every_path),
 		cmocka_unit_test(matmul_check_accepts_valid_op),
 		cmocka_unit_test(matmul_check_rejects_wrong_dtypes),
 		cmocka_unit_test(matmul_check_rejects_mismatched_shapes),

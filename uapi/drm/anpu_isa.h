@@ -33,7 +33,7 @@ extern "C" {
 
 #define ANPU_STREAM_MAGIC		0x53504e41u	/* "ANPS" */
 #define ANPU_ISA_VERSION_MAJOR		1
-#define ANPU_ISA_VERSION_MINOR		1
+#define ANPU_ISA_VERSION_MINOR		2
 
 /* Most ops one stream may hold, and the largest stream, in bytes. */
 #define ANPU_STREAM_MAX_OPS		65536u
@@ -91,7 +91,12 @@ enum anpu_dtype {
 	ANPU_DTYPE_Q6_K	= 14,
 	ANPU_DTYPE_I32	= 26,
 	ANPU_DTYPE_BF16	= 30,
-	ANPU_DTYPE_COUNT = 31,	/* one past the largest id; not every id is a type */
+	/*
+	 * ISA 1.2: Q5_0 blocks regrouped 16 at a time for the dot-product
+	 * lanes (docs/hardware.md, "Q5_0L"); ids from 64 are ANPU's own.
+	 */
+	ANPU_DTYPE_Q5_0L = 64,
+	ANPU_DTYPE_COUNT = 65,	/* one past the largest id; not every id is a type */
 };
 
 /**
