@@ -1,6 +1,7 @@
 # bench/lib.sh - sourced by the benchmark scripts (bench/runtime.sh, bench/trace.sh) with
 # the build directory as $1: sets build, top (and cds there), bin, models (the model
-# cache, $ANPU_CACHE/models or .cache/models), tmp (removed at exit), and defines
+# cache, $ANPU_CACHE/models or .cache/models), ANPU_WEIGHT_CACHE_DIR (the runtime's
+# weight cache: .cache/weights), tmp (removed at exit), and defines
 #   skipped NAME WHY     a result line saying the figure was skipped and why
 #   max A B              the larger number (B may be empty)
 #   model_file PRESET TYPE   the path of anpu-mkmodel's file for that preset and type,
@@ -11,6 +12,9 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$top" || exit 1
 bin=$build/bin
 models=${ANPU_CACHE:-$top/.cache}/models
+# the in-process runtime's weight cache files (Q5_0 tensors as Q5_0L) of these models:
+# beside them, not in the user's ~/.cache
+export ANPU_WEIGHT_CACHE_DIR=${ANPU_WEIGHT_CACHE_DIR:-${ANPU_CACHE:-$top/.cache}/weights}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

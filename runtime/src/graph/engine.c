@@ -118,9 +118,15 @@ int anpurt_engine_load(const struct anpurt_model *model, const struct anpurt_eng
 	ret = open_device(e, params);
 	if (!ret)
 		ret = weights_load(e, params->progress, params->progress_user);
-	/* from the device's view of the weights (through anpu.ko the file's pages are gone) */
+	/*
+	 * from the device's view of the weights (through anpu.ko the file's pages
+	 * are gone), or the model file's when they come regrouped from the cache
+	 * (in-process: its mapping is there)
+	 */
 	if (!ret)
-		e->fingerprint = model_fingerprint(model, accel_bo_map(e->weights), e->data_start);
+		e->fingerprint = model_fingerprint(model, e->q5_0l ?
+						   model->gguf->base + e->data_start :
+						   accel_bo_map(e->weights), e->data_start);
 	if (ret) {
 		anpurt_engine_free(e);
 		return ret;

@@ -22,6 +22,7 @@ struct anpurt_engine {
 	 */
 	struct accel_bo *weights;
 	uint64_t data_start, data_end;
+	bool q5_0l;			/* weights from the cache file: Q5_0 tensors are Q5_0L */
 	uint64_t fingerprint;		/* model_fingerprint(), of the uploaded weights */
 };
 

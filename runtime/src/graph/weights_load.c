@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The weights on the device: the file's tensor data, byte for byte, as one
- * read-only BO (accel_bo_create_from_file). In-process the BO is the file's
- * own pages, so loading reads nothing and the weights are in memory once;
- * through anpu.ko libaccel reads them into device memory and drops them from
- * the page cache behind the read.
+ * The weights on the device: the file's tensor data as one read-only BO
+ * (accel_bo_create_from_file). In-process the BO is the pages of the weight
+ * cache file (the same data with Q5_0 tensors as Q5_0L, weights_cache.c) or,
+ * without one, of the model file itself, so loading reads nothing and the
+ * weights are in memory once; through anpu.ko libaccel reads the model file
+ * into device memory and drops it from the page cache behind the read.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,10 +14,14 @@
 
 #include "common/rt_error.h"
 #include "graph/engine.h"
+#include "graph/weights_cache.h"
+#include "hw/anpu_hwif.h"
 
 struct accel_tensor engine_weight(const struct anpurt_engine *e, const struct gguf_tensor *t)
 {
-	return accel_tensor_packed(e->weights, t->offset - e->data_start, t->type,
+	uint32_t type = t->type == ANPU_DTYPE_Q5_0 && e->q5_0l ? ANPU_DTYPE_Q5_0L : t->type;
+
+	return accel_tensor_packed(e->weights, t->offset - e->data_start, type,
 				   (uint32_t)t->ne[0], (uint32_t)t->ne[1], (uint32_t)t->ne[2],
 				   (uint32_t)t->ne[3]);
 }
@@ -28,14 +33,25 @@ int weights_load(struct anpurt_engine *e, anpurt_progress_fn progress, void *use
 		.offset = e->data_start, .size = e->data_end - e->data_start,
 		.progress = progress, .progress_user = user,
 	};
+	int model_fd = open(path, O_RDONLY | O_CLOEXEC);
 	uint64_t avail;
 	int ret;
 
-	src.fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (src.fd < 0)
+	if (model_fd < 0)
 		return rt_error(-errno, "%s: %s", path, strerror(errno));
+	src.fd = model_fd;
+	e->q5_0l = !weights_cache_open(e, model_fd, &src);
 	ret = accel_bo_create_from_file(e->dev, &src, &e->weights);
-	close(src.fd);
+	if (ret && e->q5_0l) {	/* the cache file would not map: the model file then */
+		close(src.fd);
+		e->q5_0l = false;
+		src.fd = model_fd;
+		src.offset = e->data_start;
+		ret = accel_bo_create_from_file(e->dev, &src, &e->weights);
+	}
+	if (src.fd != model_fd)
+		close(src.fd);
+	close(model_fd);
 	if (engine_mem_full(e, ret, &avail))
 		return rt_error(-ENOMEM, "the model does not fit: its weights need %llu bytes "
 				"of device memory, %s has %llu bytes available%s",

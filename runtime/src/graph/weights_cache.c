@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The weights in the NPU's own layouts, as a cache file. A GGUF file's Q5_0
+ * tensors run 1.1-1.5x faster on the NPU as Q5_0L (ISA 1.2: the same blocks
+ * regrouped 16 to a group, docs/hardware.md section 12), but converting 170
+ * MB at every load would cost more than reading the file, and the in-process
+ * NPU maps the model file's own pages instead of reading them. So the first
+ * load writes the model's tensor data, its Q5_0 tensors regrouped, to a file
+ * in the cache directory, and every load maps that file as it would map the
+ * model: the weights stay in memory once (as that file's page cache).
+ *
+ * A cache file is ANPUW_HEADER_BYTES of header, then the bytes [data_start,
+ * data_end) of the model file with each Q5_0 tensor's rows as Q5_0L. The
+ * header names the model file (device, inode, size, modification time), its
+ * data range and a hash of its tensor table; a file whose header does not
+ * match is ignored and written again. Files are written under a temporary
+ * name, synced and renamed, so a reader never sees a partial one.
+ *
+ * Only the in-process NPU uses it (through anpu.ko the weights are read into
+ * device memory; they keep the file's layout there). Any failure (no cache
+ * directory, a full disk) falls back to the model file as it is: the cache
+ * changes speed, never results, since Q5_0L gives Q5_0's bits.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/rt_hash.h"
+#include "graph/engine.h"
+#include "graph/graph.h"
+#include "graph/weights_cache.h"
+#include "hw/anpu_hwif.h"
+
+#define ANPUW_MAGIC		"ANPUWC1"
+#define ANPUW_HEADER_BYTES	4096u	/* the data starts page aligned (it is mapped) */
+#define ANPUW_CHUNK		(4u << 20)	/* bytes read and written at a time */
+#define Q5_0_BLOCK_BYTES	22u
+
+struct anpuw_header {
+	char magic[8];
+	uint32_t layout;	/* ANPUW_LAYOUT: which conversions the data has */
+	uint32_t header_bytes;
+	uint64_t src_dev, src_ino, src_size, src_mtime_ns;
+	uint64_t data_start, data_end;
+	uint64_t tensors_hash;
+};
+
+#define ANPUW_LAYOUT		1u	/* Q5_0 -> Q5_0L */
+
+/* Whether the model has a tensor the cache converts. */
+static bool has_q5_0(const struct gguf_file *g)
+{
+	for (size_t i = 0; i < g->n_tensors; i++)
+		if (g->tensors[i].type == ANPU_DTYPE_Q5_0)
+			return true;
+	return false;
+}
+
+static uint64_t tensors_hash(const struct gguf_file *g)
+{
+	uint64_t h = RT_HASH_INIT;
+
+	for (size_t i = 0; i < g->n_tensors; i++) {
+		const struct gguf_tensor *t = &g->tensors[i];
+
+		h = rt_hash(h, t->name.ptr, t->name.len);
+		h = rt_hash(h, &t->type, sizeof(t->type));
+		h = rt_hash(h, t->ne, sizeof(t->ne));
+		h = rt_hash(h, &t->offset, sizeof(t->offset));
+	}
+	return h;
+}
+
+static struct anpuw_header expected_header(const struct anpurt_engine *e, const struct stat *st)
+{
+	struct anpuw_header h = {
+		.layout = ANPUW_LAYOUT,
+		.header_bytes = ANPUW_HEADER_BYTES,
+		.src_dev = (uint64_t)st->st_dev,
+		.src_ino = (uint64_t)st->st_ino,
+		.src_size = (uint64_t)st->st_size,
+		.src_mtime_ns = (uint64_t)st->st_mtim.tv_sec * 1000000000u +
+				(uint64_t)st->st_mtim.tv_nsec,
+		.data_start = e->data_start,
+		.data_end = e->data_end,
+		.tensors_hash = tensors_hash(e->model->gguf),
+	};
+
+	memcpy(h.magic, ANPUW_MAGIC, sizeof(h.magic));
+	return h;
+}
+
+/*
+ * The cache directory: $ANPU_WEIGHT_CACHE_DIR, else $XDG_CACHE_HOME/anpu, else
+ * $HOME/.cache/anpu (created). 0, or -1 when there is none.
+ */
+static int cache_dir(char *dir, size_t len)
+{
+	const char *env = getenv("ANPU_WEIGHT_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+	int n;
+
+	if (env && *env)
+		n = snprintf(dir, len, "%s", env);
+	else if (xdg && *xdg)
+		n = snprintf(dir, len, "%s/anpu", xdg);
+	else if (home && *home)
+		n = snprintf(dir, len, "%s/.cache/anpu", home);
+	else
+		return -1;
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	for (char *p = dir + 1; *p; p++) {	/* mkdir -p */
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static int full_pread(int fd, void *buf, size_t n, off_t off)
+{
+	for (size_t done = 0; done < n;) {
+		ssize_t got = pread(fd, (char *)buf + done, n - done, off + (off_t)done);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return got ? -errno : -EIO;
+		done += (size_t)got;
+	}
+	return 0;
+}
+
+static int full_pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	for (size_t done = 0; done < n;) {
+		ssize_t put = pwrite(fd, (const char *)buf + done, n - done, off + (off_t)done);
+
+		if (put < 0 && errno == EINTR)
+			continue;
+		if (put <= 0)
+			return put ? -errno : -EIO;
+		done += (size_t)put;
+	}
+	return 0;
+}
+
+static int by_offset(const void *a, const void *b)
+{
+	const struct gguf_tensor *x = *(const struct gguf_tensor *const *)a;
+	const struct gguf_tensor *y = *(const struct gguf_tensor *const *)b;
+
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/*
+ * Model bytes [from, to) to the cache file: as they are, or (@q5_0 with
+ * rows of @row_bytes) each row as Q5_0L. @buf holds 2 * ANPUW_CHUNK bytes.
+ */
+static int copy_range(int src, int dst, uint64_t data_start, uint64_t from, uint64_t to,
+		      size_t row_bytes, bool q5_0, uint8_t *buf)
+{
+	/* whole rows a chunk when converting */
+	size_t step = q5_0 ? ANPUW_CHUNK / row_bytes * row_bytes : ANPUW_CHUNK;
+
+	if (!step)
+		return -EINVAL;	/* a row larger than a chunk: no such model */
+	for (uint64_t at = from; at < to; at += step) {
+		size_t n = to - at < step ? (size_t)(to - at) : step;
+		const uint8_t *out = buf;
+		int ret = full_pread(src, buf, n, (off_t)at);
+
+		if (ret)
+			return ret;
+		if (q5_0) {
+			for (size_t r = 0; r < n / row_bytes; r++)
+				anpu_q5_0_to_q5_0l(buf + ANPUW_CHUNK + r * row_bytes,
+						   buf + r * row_bytes,
+						   (uint32_t)(row_bytes / Q5_0_BLOCK_BYTES));
+			out = buf + ANPUW_CHUNK;
+		}
+		ret = full_pwrite(dst, out, n, (off_t)(ANPUW_HEADER_BYTES + at - data_start));
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* The cache file's data: the model's tensor data, Q5_0 tensors as Q5_0L. */
+static int write_data(const struct anpurt_engine *e, int src, int dst)
+{
+	const struct gguf_file *g = e->model->gguf;
+	const struct gguf_tensor **t = malloc(g->n_tensors * sizeof(*t));
+	uint8_t *buf = malloc(2 * (size_t)ANPUW_CHUNK);
+	uint64_t at = e->data_start;
+	int ret = t && buf ? 0 : -ENOMEM;
+
+	for (size_t i = 0; !ret && i < g->n_tensors; i++)
+		t[i] = &g->tensors[i];
+	if (!ret)
+		qsort(t, g->n_tensors, sizeof(*t), by_offset);
+	for (size_t i = 0; !ret && i < g->n_tensors; i++) {
+		const bool q5 = t[i]->type == ANPU_DTYPE_Q5_0;
+		const size_t rb = (size_t)(t[i]->ne[0] / 32 * Q5_0_BLOCK_BYTES);
+
+		if (t[i]->offset < at)	/* overlapping tensors: leave them as they are */
+			ret = -EINVAL;
+		if (!ret && t[i]->offset > at)	/* padding between tensors */
+			ret = copy_range(src, dst, e->data_start, at, t[i]->offset, 0, false, buf);
+		if (!ret && q5 && (t[i]->ne[0] % 32 || t[i]->nbytes % rb))
+			ret = -EINVAL;
+		if (!ret)
+			ret = copy_range(src, dst, e->data_start, t[i]->offset,
+					 t[i]->offset + t[i]->nbytes, rb, q5, buf);
+		at = t[i]->offset + t[i]->nbytes;
+	}
+	if (!ret && at < e->data_end)
+		ret = copy_range(src, dst, e->data_start, at, e->data_end, 0, false, buf);
+	free(buf);
+	free(t);
+	return ret;
+}
+
+/* Write the cache file @path for the model open as @src (a temporary name, then renamed). */
+static int write_cache(const struct anpurt_engine *e, int src, const struct anpuw_header *h,
+		       const char *path)
+{
+	char tmp[PATH_MAX];
+	uint8_t head[ANPUW_HEADER_BYTES] = { 0 };
+	int fd, ret;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return -errno;
+	memcpy(head, h, sizeof(*h));
+	ret = write_data(e, src, fd);
+	if (!ret)
+		ret = full_pwrite(fd, head, sizeof(head), 0);
+	/* the data reaches the disk before the name: a crash leaves no bad file */
+	if (!ret && fdatasync(fd))
+		ret = -errno;
+	if (!ret && fchmod(fd, 0644))
+		ret = -errno;
+	close(fd);
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+	return ret;
+}
+
+/* The cache file @path if it is there and matches @want: its fd, else -1. */
+static int open_valid(const char *path, const struct anpuw_header *want, uint64_t data_bytes)
+{
+	struct anpuw_header h;
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (full_pread(fd, &h, sizeof(h), 0) || memcmp(&h, want, sizeof(h)) || fstat(fd, &st) ||
+	    (uint64_t)st.st_size != ANPUW_HEADER_BYTES + data_bytes) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int weights_cache_open(const struct anpurt_engine *e, int model_fd, struct accel_bo_file *src)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	const char *env = getenv("ANPU_WEIGHT_CACHE");
+	struct anpuw_header want;
+	struct stat st;
+	int fd;
+
+	if ((env && !strcmp(env, "0")) || e->info.backend != ACCEL_BACKEND_SIM ||
+	    e->info.isa_version < GRAPH_ISA_Q5_0L || !has_q5_0(e->model->gguf))
+		return -1;
+	if (fstat(model_fd, &st) || cache_dir(dir, sizeof(dir)))
+		return -1;
+	want = expected_header(e, &st);
+	if (snprintf(path, sizeof(path), "%s/%016llx.anpuw", dir,
+		     (unsigned long long)rt_hash(RT_HASH_INIT, &want, sizeof(want))) >=
+	    (int)sizeof(path))
+		return -1;
+	fd = open_valid(path, &want, e->data_end - e->data_start);
+	if (fd < 0 && !write_cache(e, model_fd, &want, path))
+		fd = open_valid(path, &want, e->data_end - e->data_start);
+	if (fd < 0)
+		return -1;
+	src->fd = fd;
+	src->offset = ANPUW_HEADER_BYTES;
+	src->size = e->data_end - e->data_start;
+	return 0;
+}

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The in-process weight cache (runtime/src/graph/weights_cache.c): a model
+ * with Q5_0 tensors loads through a cache file with them as Q5_0L, written
+ * by the first load and mapped by the next ones, and its logits are the
+ * model file's bit for bit; a cache file that does not match (damaged, or
+ * the model changed) is written again; no usable cache directory, or
+ * ANPU_WEIGHT_CACHE=0, loads the model file as it is.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "anpurt.h"
+#include "lib_gguf_build.h"
+#include "lib_model_file.h"
+
+#define N_TOKENS	6
+#define N_VOCAB		48
+
+struct wc {
+	struct model_file f;
+	char dir[64];
+};
+
+static int setup(void **state)
+{
+	struct wc *w = calloc(1, sizeof(*w));
+	struct gb_model_spec spec = gb_model_spec_tiny("qwen2");
+
+	assert_non_null(w);
+	spec.weight_type = 6;	/* Q5_0 */
+	spec.n_vocab = N_VOCAB;
+	model_file_make(&w->f, &spec, 0x5eed0042u);
+	strcpy(w->dir, "/tmp/test_rt_weight_cache.XXXXXX");
+	assert_non_null(mkdtemp(w->dir));
+	setenv("ANPU_WEIGHT_CACHE_DIR", w->dir, 1);
+	unsetenv("ANPU_WEIGHT_CACHE");
+	*state = w;
+	return 0;
+}
+
+/* The cache files in @dir (their count), the first one's path in @path. */
+static int cache_files(const char *dir, char *path, size_t len)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+
+		if (l < 6 || strcmp(e->d_name + l - 6, ".anpuw"))
+			continue;
+		if (!n++ && path)
+			snprintf(path, len, "%s/%s", dir, e->d_name);
+	}
+	closedir(d);
+	return n;
+}
+
+static int teardown(void **state)
+{
+	struct wc *w = *state;
+	char path[256];
+
+	while (cache_files(w->dir, path, sizeof(path)))
+		unlink(path);
+	rmdir(w->dir);
+	model_file_remove(&w->f);
+	unsetenv("ANPU_WEIGHT_CACHE_DIR");
+	unsetenv("ANPU_WEIGHT_CACHE");
+	free(w);
+	return 0;
+}
+
+/* Load the model and decode N_TOKENS tokens: every step's logits into @logits. */
+static void run(const struct wc *w, float (*logits)[N_VOCAB])
+{
+	struct anpurt_engine_params ep = anpurt_engine_default_params();
+	struct anpurt_session_params sp = anpurt_session_default_params();
+	struct anpurt_model *model;
+	struct anpurt_engine *engine;
+	struct anpurt_session *s;
+
+	if (anpurt_model_open(w->f.path, NULL, &model))
+		fail_msg("%s", anpurt_last_error());
+	ep.device = "sim";
+	ep.n_ctx = 32;
+	if (anpurt_engine_load(model, &ep, &engine))
+		fail_msg("%s", anpurt_last_error());
+	sp.n_ctx = 32;
+	if (anpurt_session_create(engine, &sp, &s))
+		fail_msg("%s", anpurt_last_error());
+	for (int i = 0; i < N_TOKENS; i++) {
+		int32_t next;
+
+		if (anpurt_session_decode(s, (int32_t)((i * 7 + 3) % N_VOCAB), &next))
+			fail_msg("%s", anpurt_last_error());
+		assert_int_equal(anpurt_session_logits(s, logits[i], N_VOCAB), 0);
+	}
+	anpurt_session_free(s);
+	anpurt_engine_free(engine);
+	anpurt_model_free(model);
+}
+
+static void cache_gives_the_model_files_logits(void **state)
+{
+	struct wc *w = *state;
+	float plain[N_TOKENS][N_VOCAB], first[N_TOKENS][N_VOCAB], again[N_TOKENS][N_VOCAB];
+	char path[256];
+	struct stat st0, st1;
+
+	setenv("ANPU_WEIGHT_CACHE", "0", 1);
+	run(w, plain);
+	assert_int_equal(cache_files(w->dir, NULL, 0), 0);
+	unsetenv("ANPU_WEIGHT_CACHE");
+
+	run(w, first);	/* writes the cache file */
+	assert_int_equal(cache_files(w->dir, path, sizeof(path)), 1);
+	assert_int_equal(stat(path, &st0), 0);
+	assert_memory_equal(plain, first, sizeof(plain));
+
+	run(w, again);	/* maps it: not written again */
+	assert_int_equal(cache_files(w->dir, NULL, 0), 1);
+	assert_int_equal(stat(path, &st1), 0);
+	assert_int_equal(st0.st_ino, st1.st_ino);
+	assert_memory_equal(plain, again, sizeof(plain));
+}
+
+static void damaged_cache_file_is_written_again(void **state)
+{
+	struct wc *w = *state;
+	float plain[N_TOKENS][N_VOCAB], got[N_TOKENS][N_VOCAB];
+	char path[256];
+	struct stat st0, st1;
+	int fd;
+
+	setenv("ANPU_WEIGHT_CACHE", "0", 1);
+	run(w, plain);
+	unsetenv("ANPU_WEIGHT_CACHE");
+	run(w, got);
+	assert_int_equal(cache_files(w->dir, path, sizeof(path)), 1);
+	assert_int_equal(stat(path, &st0), 0);
+
+	/* a header that names another file, then a file cut short */
+	fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "X", 1, 0), 1);
+	close(fd);
+	run(w, got);
+	assert_memory_equal(plain, got, sizeof(plain));
+	assert_int_equal(stat(path, &st1), 0);
+	assert_int_not_equal(st0.st_ino, st1.st_ino);	/* a new file under the name */
+	assert_int_equal(truncate(path, st1.st_size - 4096), 0);
+	run(w, got);
+	assert_memory_equal(plain, got, sizeof(plain));
+	assert_int_equal(stat(path, &st0), 0);
+	assert_int_equal(st0.st_size, st1.st_size);
+	assert_int_equal(cache_files(w->dir, NULL, 0), 1);
+}
+
+static void changed_model_gets_its_own_cache_file(void **state)
+{
+	struct wc *w = *state;
+	float a[N_TOKENS][N_VOCAB], b[N_TOKENS][N_VOCAB];
+	struct timespec times[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_sec = 1234567890 } };
+
+	run(w, a);
+	assert_int_equal(cache_files(w->dir, NULL, 0), 1);
+	assert_int_equal(utimensat(AT_FDCWD, w->f.path, times, 0), 0);
+	run(w, b);
+	assert_int_equal(cache_files(w->dir, NULL, 0), 2);
+	assert_memory_equal(a, b, sizeof(a));
+}
+
+static void no_cache_directory_loads_the_model_file(void **state)
+{
+	struct wc *w = *state;
+	float plain[N_TOKENS][N_VOCAB], got[N_TOKENS][N_VOCAB];
+
+	setenv("ANPU_WEIGHT_CACHE", "0", 1);
+	run(w, plain);
+	unsetenv("ANPU_WEIGHT_CACHE");
+	setenv("ANPU_WEIGHT_CACHE_DIR", "/proc/self/no-such-dir", 1);
+	run(w, got);
+	assert_memory_equal(plain, got, sizeof(plain));
+	setenv("ANPU_WEIGHT_CACHE_DIR", w->dir, 1);
+	assert_int_equal(cache_files(w->dir, NULL, 0), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(cache_gives_the_model_files_logits, setup, teardown),
+		cmocka_unit_test_setup_teardown(damaged_cache_file_is_written_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(changed_model_gets_its_own_cache_file, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(no_cache_directory_loads_the_model_file, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
