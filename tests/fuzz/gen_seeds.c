@@ -182,7 +182,8 @@ static const char *const names[ANPU_OP_COUNT] = {
 static void matmul_dtypes(const char *dir, struct seed *s)
 {
 	static const uint32_t dtypes[] = { ANPU_DTYPE_F16, ANPU_DTYPE_BF16, ANPU_DTYPE_Q4_0,
-		ANPU_DTYPE_Q4_1, ANPU_DTYPE_Q5_0, ANPU_DTYPE_Q5_1, ANPU_DTYPE_Q8_0, ANPU_DTYPE_Q4_K, ANPU_DTYPE_Q5_K, ANPU_DTYPE_Q6_K };
+		ANPU_DTYPE_Q4_1, ANPU_DTYPE_Q5_0, ANPU_DTYPE_Q5_1, ANPU_DTYPE_Q8_0, ANPU_DTYPE_Q4_K, ANPU_DTYPE_Q5_K, ANPU_DTYPE_Q6_K,
+		ANPU_DTYPE_Q5_0L };
 
 	for (size_t i = 0; i < sizeof(dtypes) / sizeof(dtypes[0]); i++) {
 		struct anpu_tensor t[3] = {
