@@ -68,7 +68,8 @@ label=${RUN_LABEL:-}
 nested=${RUN_TESTS_NESTED:-0}
 mkdir -p "$log_dir" "$run_dir" || exit 2
 # The in-process runtime's weight cache files (runtime/src/graph/weights_cache.c)
-# of the tests' models: this run's own, not the user's cache, and not kept
+# of the tests' models: this run's own, not the user's cache (removed when the
+# next run starts)
 if [ "$nested" != 1 ] && [ -z "${ANPU_WEIGHT_CACHE_DIR:-}" ]; then
 	export ANPU_WEIGHT_CACHE_DIR=$build/test-weight-cache
 	rm -rf "$ANPU_WEIGHT_CACHE_DIR"

@@ -15,7 +15,9 @@
  * sim_xblock_q8 rows for Q4_0/Q5_0/Q8_0 (on the x86 paths the same values
  * in quad form, struct sim_xquad_q8, for Q4_0/Q5_0 and in pair form, struct
  * sim_xpair_q8, for Q8_0) and for Q4_1/Q5_1 (on every path), struct
- * sim_xblock_q8K rows for K-quants. Each row's result depends only on that
+ * sim_xblock_q8K rows for K-quants; for Q5_0L the lane form below with block
+ * i in lane i (SIM_ACT_LANES) where the path has a lane kernel for it (x86),
+ * else plain blocks. Each row's result depends only on that
  * row (not on nx): a fixed reduction order, so the op gives the same bits for
  * any thread count and row grouping.
  */
@@ -67,12 +69,14 @@ typedef void (*sim_dot_panel_fn)(size_t n, const void *w, size_t w_stride, unsig
 				 const void *x, unsigned int npanels, float *out);
 
 /*
- * Lane-form kernel (optional, per dtype: AVX-512 Q4_0/Q5_0/Q8_0): nw
+ * Lane-form kernel (optional, per dtype: AVX-512 Q4_0/Q5_0/Q8_0, AVX2 and
+ * AVX-512 Q5_0L, whose dot() takes the lane form too): nw
  * (1..SIM_LANE_WROWS) weight rows, w_stride bytes apart, against nx
  * (1..SIM_DOT_MAX_ROWS) x rows in the lane form: struct sim_xpanel_q8 per
  * SIM_LANE_BLOCKS blocks of a row (a panel whose lanes are the row's blocks,
  * block i of a group in the lane of the partial sum dot() adds it to:
- * sim_xquad_lane(i), Q8_0 sim_xpair_lane(i); sim_q8_to_lanes()), whole
+ * sim_xquad_lane(i), Q8_0 sim_xpair_lane(i); Q5_0L lane i, its stored order,
+ * the partials reordered at the end; sim_q8_to_lanes()), whole
  * groups, zero past the row. out[i * nx + r] is bit-identical to dot() of
  * weight row i with x row r. For batches of 2-4 rows, which dot() takes a
  * row at a time below 4: no horizontal sums per row, one x load for two

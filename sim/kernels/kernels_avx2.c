@@ -536,23 +536,6 @@ q5_0l_half_acc(const __m256i wq[8], __m256 dw, const struct sim_xpanel_q8 *const
 	}
 }
 
-/*
- * The f32 step of a half with no blocks in a row's last group, as the
- * AVX-512 path takes it on its zero lanes (sum = off = 0, dw = 0), so the
- * partials' bits (a -0 turned +0) are the same.
- */
-static inline __attribute__((always_inline)) void
-q5_0l_half_acc_zero(const unsigned int h, __m256 (*acc)[2], const struct sim_xpanel_q8 *const *xg,
-		    const unsigned int nx)
-{
-#pragma GCC unroll 4
-	for (unsigned int r = 0; r < nx; r++)
-		acc[r][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(load256(&xg[r]->off[8 * h])),
-					    _mm256_mul_ps(_mm256_setzero_ps(),
-							  _mm256_loadu_ps(&xg[r]->d[8 * h])),
-					    acc[r][h]);
-}
-
 /* blocks in lane order (halves b[0], b[1]) to dot()'s partial order, combined */
 static inline float q5_0l_partials_sum(const __m256 *b)
 {
@@ -570,7 +553,7 @@ static inline float q5_0l_partials_sum(const __m256 *b)
 
 #define Q5_0L_GROUP_BYTES (16 * sizeof(struct sim_block_q5_0))
 
-/* a row's last group of @g < 16 blocks: halves with no block skipped */
+/* a row's last group of @g < 16 blocks */
 static inline __attribute__((always_inline)) void
 q5_0l_tail(const uint8_t *G, const unsigned int g, const struct sim_xpanel_q8 *const *xg,
 	   __m256 (*acc)[2], const unsigned int nx)
@@ -579,10 +562,13 @@ q5_0l_tail(const uint8_t *G, const unsigned int g, const struct sim_xpanel_q8 *c
 
 #pragma GCC unroll 2
 	for (unsigned int h = 0; h < 2; h++) {
-		if (8 * h >= g) {	/* x is zero there: only the fma with 0 */
-			q5_0l_half_acc_zero(h, acc, xg, nx);
+		/*
+		 * A half with no block adds nothing: the AVX-512 path's fma of 0 there
+		 * leaves a partial as it is (a partial is never -0: it starts at +0
+		 * and only exact-zero sums, which are +0, could make it zero again).
+		 */
+		if (8 * h >= g)
 			continue;
-		}
 		q5_0l_half_acc(wq, q5_0l_half(G, g, h, wq), xg, h, acc, nx);
 	}
 }
@@ -955,39 +941,23 @@ DOT_PANEL(dot_q6_K_panel, kq_panel, q6k_unpack, 4, 2)
  */
 #define PANEL_B 16
 
-/* block @i of a weight row of @nb blocks: quant bytes in element order, its scale */
-typedef void (*q32_unpack_fn)(const void *row, size_t nb, size_t i, uint8_t *q, float *dw);
+typedef void (*q32_unpack_fn)(const void *row, size_t i, uint8_t *q, float *dw);
 
-static inline void q4_0_unpack_blk(const void *row, size_t nb, size_t i, uint8_t *q, float *dw)
+static inline void q4_0_unpack_blk(const void *row, size_t i, uint8_t *q, float *dw)
 {
-	(void)nb;
 	const struct sim_block_q4_0 *b = (const struct sim_block_q4_0 *)row + i;
 
 	_mm256_store_si256((__m256i *)q, nibbles_lo_hi(b->qs));
 	*dw = f16_to_f32(b->d);
 }
 
-static inline void q5_0_unpack_blk(const void *row, size_t nb, size_t i, uint8_t *q, float *dw)
+static inline void q5_0_unpack_blk(const void *row, size_t i, uint8_t *q, float *dw)
 {
-	(void)nb;
 	const struct sim_block_q5_0 *b = (const struct sim_block_q5_0 *)row + i;
 
 	_mm256_store_si256((__m256i *)q, _mm256_or_si256(nibbles_lo_hi(b->qs),
 							 bits_to_0x10(b->qh)));
 	*dw = f16_to_f32(b->d);
-}
-
-/* Q5_0L: the block gathered from its group (q5_0l_block_qs), then unpacked as Q5_0 */
-static inline void q5_0l_unpack_blk(const void *row, size_t nb, size_t i, uint8_t *q, float *dw)
-{
-	uint32_t qh;
-	uint16_t d;
-	const __m128i v = q5_0l_block_qs(row, nb, i, &qh, &d);
-	const __m256i lo = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v),
-					     _mm256_set1_epi8(0x0f));
-
-	_mm256_store_si256((__m256i *)q, _mm256_or_si256(lo, bits_to_0x10((const uint8_t *)&qh)));
-	*dw = f16_to_f32(d);
 }
 
 /*
@@ -1045,9 +1015,8 @@ static inline void q5_0l_unpack_group(const uint8_t *G, unsigned int g, uint8_t 
 }
 
 /* Q8_0: |w| here; the signs come from the block itself */
-static inline void q8_0_unpack_blk(const void *row, size_t nb, size_t i, uint8_t *q, float *dw)
+static inline void q8_0_unpack_blk(const void *row, size_t i, uint8_t *q, float *dw)
 {
-	(void)nb;
 	const struct sim_block_q8_0 *b = (const struct sim_block_q8_0 *)row + i;
 	const __m256i v = load256(b->qs);
 
@@ -1252,7 +1221,7 @@ q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 				int32_t hs[2];
 
 				if (!q8) {
-					unpack(w + r * w_stride, nb, b0 + i, uq[r][i], &dw[r][i]);
+					unpack(w + r * w_stride, b0 + i, uq[r][i], &dw[r][i]);
 					continue;
 				}
 				b = (const struct sim_block_q8_0 *)(w + r * w_stride) + b0 + i;
@@ -1287,7 +1256,7 @@ q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 				continue;
 			}
 			for (unsigned int i = 0; i < cnt; i++)
-				unpack(w + r * w_stride, nb, b0 + i, uq[r][i], &dw[r][i]);
+				unpack(w + r * w_stride, b0 + i, uq[r][i], &dw[r][i]);
 		}
 		for (unsigned int p = 0; q8 && p < npanels; p++) {
 			__m256 (*const ph[2])[16] = { part[2 * p], part[2 * p + 1] };
@@ -1316,7 +1285,7 @@ q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 
 DOT_PANEL(dot_q4_0_panel, q32_panel, q4_0_unpack_blk, NULL, 4, 0)
 DOT_PANEL(dot_q5_0_panel, q32_panel, q5_0_unpack_blk, NULL, 4, 0)
-DOT_PANEL(dot_q5_0l_panel, q32_panel, q5_0l_unpack_blk, q5_0l_unpack_group, 4, 0)
+DOT_PANEL(dot_q5_0l_panel, q32_panel, NULL, q5_0l_unpack_group, 4, 0)
 DOT_PANEL(dot_q8_0_panel, q32_panel, q8_0_unpack_blk, NULL, 1, 1)
 
 /*

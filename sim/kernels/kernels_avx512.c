@@ -30,6 +30,20 @@ static inline __m512i join256(__m256i lo, __m256i hi)
 }
 
 /*
+ * _mm512_reduce_add_ps's additions (hi 256 + lo 256, lanes i + 4, then (0 +
+ * 2) + (1 + 3)) written out: clang treats that builtin's order as free (it
+ * dropped the Q5_0L kernels' lane permutation before it, changing the bits).
+ */
+static inline float reduce_add_ps_ordered(__m512 v)
+{
+	const __m256 a = _mm256_add_ps(_mm512_extractf32x8_ps(v, 1), _mm512_castps512_ps256(v));
+	const __m128 b = _mm_add_ps(_mm256_extractf128_ps(a, 1), _mm256_castps256_ps128(a));
+	const __m128 c = _mm_add_ps(b, _mm_movehl_ps(b, b));	/* (0 + 2), (1 + 3) */
+
+	return _mm_cvtss_f32(_mm_add_ss(c, _mm_shuffle_ps(c, c, 1)));
+}
+
+/*
  * out[r] = _mm512_reduce_add_ps(acc[r]) for r < 4, every row's additions the
  * same pairs in the same order (hi 256 + lo 256, then lanes i + 4, then
  * (0 + 2) + (1 + 3)), but the four trees share their shuffles: 15
@@ -687,7 +701,7 @@ lanes_out(__m512 (*acc)[R], float *out, const unsigned int nw, const unsigned in
 		}
 #pragma GCC unroll 4
 		for (unsigned int r = 0; r < nx; r++)
-			out[i * nx + r] = _mm512_reduce_add_ps(acc[i][r]);
+			out[i * nx + r] = reduce_add_ps_ordered(acc[i][r]);
 	}
 }
 
@@ -901,7 +915,7 @@ static void dot_q5_0l_w2(size_t n, const void *w0, const void *w1, const void *x
 static void dot_q5_0l_lanes(size_t n, const void *w, size_t w_stride, unsigned int nw,
 			    const void *const *x, unsigned int nx, float *out)
 {
-	const uint8_t *const wr[2] = { w, (const uint8_t *)w + w_stride };
+	const uint8_t *const wr[2] = { w, nw > 1 ? (const uint8_t *)w + w_stride : NULL };
 
 	q5_0l_kernels[nw - 1][nx - 1](n, wr, x, out);
 }
@@ -1749,9 +1763,8 @@ DOT_PANEL(dot_q6_K_panel, kq_panel, q6k_unpack, 1)
  */
 #define PANEL_B 16
 
-static inline void q4_0_unpack_blk(const void *row, size_t nb, size_t i, uint8_t *q, float *dw)
+static inline void q4_0_unpack_blk(const void *row, size_t i, uint8_t *q, float *dw)
 {
-	(void)nb;
 	const struct sim_block_q4_0 *b = (const struct sim_block_q4_0 *)row + i;
 	const __m128i v = _mm_loadu_si128((const __m128i *)b->qs);
 
@@ -1760,9 +1773,8 @@ static inline void q4_0_unpack_blk(const void *row, size_t nb, size_t i, uint8_t
 	*dw = f16_to_f32(b->d);
 }
 
-static inline void q5_0_unpack_blk(const void *row, size_t nb, size_t i, uint8_t *q, float *dw)
+static inline void q5_0_unpack_blk(const void *row, size_t i, uint8_t *q, float *dw)
 {
-	(void)nb;
 	const struct sim_block_q5_0 *b = (const struct sim_block_q5_0 *)row + i;
 	const __m128i v = _mm_loadu_si128((const __m128i *)b->qs);
 	const __m256i lo = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v),
@@ -1773,21 +1785,6 @@ static inline void q5_0_unpack_blk(const void *row, size_t nb, size_t i, uint8_t
 	_mm256_storeu_si256((__m256i *)q, _mm256_mask_add_epi8(lo, (__mmask32)qh, lo,
 								_mm256_set1_epi8(0x10)));
 	*dw = f16_to_f32(b->d);
-}
-
-/* Q5_0L: the block gathered from its group (q5_0l_block_qs), then unpacked as Q5_0 */
-static inline void q5_0l_unpack_blk(const void *row, size_t nb, size_t i, uint8_t *q, float *dw)
-{
-	uint32_t qh;
-	uint16_t d;
-	const __m128i v = q5_0l_block_qs(row, nb, i, &qh, &d);
-	const __m256i lo = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v),
-					     _mm256_set1_epi8(0x0f));
-
-	/* bit j of qh: the fifth bit of element j */
-	_mm256_storeu_si256((__m256i *)q, _mm256_mask_add_epi8(lo, (__mmask32)qh, lo,
-								_mm256_set1_epi8(0x10)));
-	*dw = f16_to_f32(d);
 }
 
 /*
@@ -1852,8 +1849,7 @@ static inline void q5_0l_unpack_group(const uint8_t *G, unsigned int g, uint8_t 
 	_mm512_mask_storeu_ps(dw, m, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, G + 20 * g)));
 }
 
-/* block @i of a weight row of @nb blocks: quant bytes in element order, its scale */
-typedef void (*q32_unpack_fn)(const void *row, size_t nb, size_t i, uint8_t *q, float *dw);
+typedef void (*q32_unpack_fn)(const void *row, size_t i, uint8_t *q, float *dw);
 
 /*
  * A block's term for partial @part of a row: blocks 0..15 are their partials'
@@ -2004,7 +2000,7 @@ q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 				continue;
 			}
 			for (unsigned int i = 0; i < cnt; i++)
-				unpack(w + r * w_stride, nb, b0 + i, uq[r][i], &dw[r][i]);
+				unpack(w + r * w_stride, b0 + i, uq[r][i], &dw[r][i]);
 		}
 		q32_panel_blocks(uq[0][0], sizeof(uq[0]), SIM_QK, NULL, dw[0], x, nb, b0, cnt, part,
 				 npanels, nw, 0);
@@ -2061,7 +2057,7 @@ q8_0_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 DOT_PANEL(dot_q8_0_panel, q8_0_panel)
 DOT_PANEL(dot_q4_0_panel, q32_panel, q4_0_unpack_blk, NULL)
 DOT_PANEL(dot_q5_0_panel, q32_panel, q5_0_unpack_blk, NULL)
-DOT_PANEL(dot_q5_0l_panel, q32_panel, q5_0l_unpack_blk, q5_0l_unpack_group)
+DOT_PANEL(dot_q5_0l_panel, q32_panel, NULL, q5_0l_unpack_group)
 
 const struct sim_kernels sim_kernels_avx512 = {
 	.name = "avx512",

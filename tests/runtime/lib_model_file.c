@@ -9,6 +9,8 @@ void model_file_make(struct model_file *f, const struct gb_model_spec *spec, uin
 {
 	int fd;
 
+	/* a test run outside tests/run-tests.sh keeps its weight cache files out of ~/.cache */
+	setenv("ANPU_WEIGHT_CACHE_DIR", "/tmp/anpu-test-weight-cache", 0);
 	f->b = gb_new();
 	gb_model(f->b, spec);
 	gb_random_weights(f->b, seed);

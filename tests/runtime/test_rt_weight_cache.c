@@ -4,8 +4,10 @@
  * with Q5_0 tensors loads through a cache file with them as Q5_0L, written
  * by the first load and mapped by the next ones, and its logits are the
  * model file's bit for bit; a cache file that does not match (damaged, or
- * the model changed) is written again; no usable cache directory, or
- * ANPU_WEIGHT_CACHE=0, loads the model file as it is.
+ * the model changed, even rewritten in place with its modification time put
+ * back) is written again; no usable cache directory, a file size limit the
+ * file would pass, or ANPU_WEIGHT_CACHE=0 load the model file as it is and
+ * leave no file behind.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -16,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -201,6 +205,86 @@ static void no_cache_directory_loads_the_model_file(void **state)
 	assert_int_equal(cache_files(w->dir, NULL, 0), 0);
 }
 
+/* All files in @dir (cache files and anything else, such as temporary ones). */
+static int all_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+static void model_rewritten_in_place_is_not_taken_from_the_cache(void **state)
+{
+	struct wc *w = *state;
+	float a[N_TOKENS][N_VOCAB], b[N_TOKENS][N_VOCAB], got[N_TOKENS][N_VOCAB];
+	struct gb_model_spec spec = gb_model_spec_tiny("qwen2");
+	struct model_file other;
+	struct timespec times[2];
+	struct stat st;
+	char buf[4096];
+	ssize_t n;
+	int in, out;
+
+	run(w, a);	/* model A, cached */
+	assert_int_equal(cache_files(w->dir, NULL, 0), 1);
+	spec.weight_type = 6;
+	spec.n_vocab = N_VOCAB;
+	model_file_make(&other, &spec, 0x5eed0043u);	/* B: the same shape, other weights */
+	assert_int_equal(stat(w->f.path, &st), 0);
+	times[0] = st.st_atim;
+	times[1] = st.st_mtim;
+	/* B's bytes over A's, same inode and size, A's modification time put back */
+	in = open(other.path, O_RDONLY);
+	out = open(w->f.path, O_WRONLY);
+	assert_true(in >= 0 && out >= 0);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		assert_int_equal(write(out, buf, (size_t)n), n);
+	close(in);
+	close(out);
+	assert_int_equal(utimensat(AT_FDCWD, w->f.path, times, 0), 0);
+	setenv("ANPU_WEIGHT_CACHE", "0", 1);
+	run(w, b);
+	unsetenv("ANPU_WEIGHT_CACHE");
+	assert_memory_not_equal(a, b, sizeof(a));
+	run(w, got);
+	assert_memory_equal(b, got, sizeof(b));
+	model_file_remove(&other);
+}
+
+static void file_size_limit_loads_the_model_file(void **state)
+{
+	struct wc *w = *state;
+	float plain[N_TOKENS][N_VOCAB];
+	pid_t pid;
+	int status;
+
+	setenv("ANPU_WEIGHT_CACHE", "0", 1);
+	run(w, plain);
+	unsetenv("ANPU_WEIGHT_CACHE");
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {	/* a cache file past the limit would raise SIGXFSZ */
+		struct rlimit rl = { .rlim_cur = 8192, .rlim_max = 8192 };
+		float got[N_TOKENS][N_VOCAB];
+
+		if (setrlimit(RLIMIT_FSIZE, &rl))
+			_exit(2);
+		run(w, got);
+		_exit(memcmp(plain, got, sizeof(got)) ? 3 : 0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(all_files(w->dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +293,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(changed_model_gets_its_own_cache_file, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(no_cache_directory_loads_the_model_file, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(model_rewritten_in_place_is_not_taken_from_the_cache,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(file_size_limit_loads_the_model_file, setup,
 						teardown),
 	};
 

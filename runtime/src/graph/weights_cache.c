@@ -11,13 +11,19 @@
  *
  * A cache file is ANPUW_HEADER_BYTES of header, then the bytes [data_start,
  * data_end) of the model file with each Q5_0 tensor's rows as Q5_0L. The
- * header names the model file (device, inode, size, modification time), its
- * data range and a hash of its tensor table; a file whose header does not
- * match is ignored and written again. Files are written under a temporary
- * name, synced and renamed, so a reader never sees a partial one.
+ * header names the model file (device, inode, size, modification and change
+ * times: the change time no one can set back, so a model rewritten in place
+ * never meets its old cache), its data range and a hash of its tensor table;
+ * a file whose header does not match, or that another user owns, is ignored
+ * and written again. A file is written unnamed (O_TMPFILE; else under a
+ * temporary name), synced, then given its name, so a reader never sees a
+ * partial one and a crash leaves nothing behind; it is skipped where the disk
+ * or the file size limit would not hold it. Old files (of models since
+ * changed or removed) stay until removed by hand.
  *
  * Only the in-process NPU uses it (through anpu.ko the weights are read into
- * device memory; they keep the file's layout there). Any failure (no cache
+ * device memory; they keep the file's layout there), and not on the portable
+ * kernels (they gather a Q5_0L block's bytes one by one). Any failure (no cache
  * directory, a full disk) falls back to the model file as it is: the cache
  * changes speed, never results, since Q5_0L gives Q5_0's bits.
  */
@@ -28,7 +34,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "common/rt_hash.h"
@@ -38,7 +46,8 @@
 #include "hw/anpu_hwif.h"
 
 #define ANPUW_MAGIC		"ANPUWC1"
-#define ANPUW_HEADER_BYTES	4096u	/* the data starts page aligned (it is mapped) */
+/* the data starts page aligned (it is mapped), for pages up to 64 KiB */
+#define ANPUW_HEADER_BYTES	65536u
 #define ANPUW_CHUNK		(4u << 20)	/* bytes read and written at a time */
 #define Q5_0_BLOCK_BYTES	22u
 
@@ -46,7 +55,7 @@ struct anpuw_header {
 	char magic[8];
 	uint32_t layout;	/* ANPUW_LAYOUT: which conversions the data has */
 	uint32_t header_bytes;
-	uint64_t src_dev, src_ino, src_size, src_mtime_ns;
+	uint64_t src_dev, src_ino, src_size, src_mtime_ns, src_ctime_ns;
 	uint64_t data_start, data_end;
 	uint64_t tensors_hash;
 };
@@ -87,6 +96,8 @@ static struct anpuw_header expected_header(const struct anpurt_engine *e, const 
 		.src_size = (uint64_t)st->st_size,
 		.src_mtime_ns = (uint64_t)st->st_mtim.tv_sec * 1000000000u +
 				(uint64_t)st->st_mtim.tv_nsec,
+		.src_ctime_ns = (uint64_t)st->st_ctim.tv_sec * 1000000000u +
+				(uint64_t)st->st_ctim.tv_nsec,
 		.data_start = e->data_start,
 		.data_end = e->data_end,
 		.tensors_hash = tensors_hash(e->model->gguf),
@@ -98,7 +109,8 @@ static struct anpuw_header expected_header(const struct anpurt_engine *e, const 
 
 /*
  * The cache directory: $ANPU_WEIGHT_CACHE_DIR, else $XDG_CACHE_HOME/anpu, else
- * $HOME/.cache/anpu (created). 0, or -1 when there is none.
+ * $HOME/.cache/anpu (created, mode 0700 as XDG asks). 0, or -1 when there is
+ * none.
  */
 static int cache_dir(char *dir, size_t len)
 {
@@ -120,11 +132,11 @@ static int cache_dir(char *dir, size_t len)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(dir, 0755) && errno != EEXIST)
+		if (mkdir(dir, 0700) && errno != EEXIST)
 			return -1;
 		*p = '/';
 	}
-	if (mkdir(dir, 0755) && errno != EEXIST)
+	if (mkdir(dir, 0700) && errno != EEXIST)
 		return -1;
 	return 0;
 }
@@ -233,33 +245,88 @@ static int write_data(const struct anpurt_engine *e, int src, int dst)
 	return ret;
 }
 
-/* Write the cache file @path for the model open as @src (a temporary name, then renamed). */
-static int write_cache(const struct anpurt_engine *e, int src, const struct anpuw_header *h,
-		       const char *path)
+/*
+ * Room for @bytes: the file size limit (past it a write raises SIGXFSZ,
+ * which kills the process) and the free space of @fd's file system.
+ */
+static bool room_for(int fd, uint64_t bytes)
+{
+	struct rlimit rl;
+	struct statvfs vfs;
+
+	if (getrlimit(RLIMIT_FSIZE, &rl) || (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < bytes))
+		return false;
+	return !fstatvfs(fd, &vfs) && (uint64_t)vfs.f_bavail * vfs.f_frsize > bytes;
+}
+
+/*
+ * A new file in @dir for @path: unnamed (O_TMPFILE; *tmp empty), else under a
+ * temporary name in @tmp. -errno on failure.
+ */
+static int open_new(const char *dir, const char *path, char *tmp, size_t len)
+{
+	int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+
+	*tmp = '\0';
+	if (fd >= 0)
+		return fd;
+	if (snprintf(tmp, len, "%s.XXXXXX", path) >= (int)len)
+		return -ENAMETOOLONG;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Give the written file @fd (@tmp: its temporary name, or empty) the name @path. */
+static int name_file(int fd, char *tmp, size_t len, const char *path)
+{
+	char proc[64];
+
+	if (!*tmp) {	/* unnamed: linked under a temporary name, then renamed over */
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		if (snprintf(tmp, len, "%s.%ld.%d.tmp", path, (long)getpid(), fd) >= (int)len)
+			return -ENAMETOOLONG;
+		unlink(tmp);
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW))
+			return -errno;
+	}
+	return rename(tmp, path) ? -errno : 0;
+}
+
+/*
+ * Write the cache file @path (in @dir) for the model open as @src, whose
+ * stat is @st (the file is kept only if the model did not change meanwhile).
+ */
+static int write_cache(const struct anpurt_engine *e, int src, const struct stat *st,
+		       const struct anpuw_header *h, const char *dir, const char *path)
 {
 	char tmp[PATH_MAX];
 	uint8_t head[ANPUW_HEADER_BYTES] = { 0 };
+	struct stat now;
 	int fd, ret;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkstemp(tmp);
+	fd = open_new(dir, path, tmp, sizeof(tmp));
 	if (fd < 0)
-		return -errno;
+		return fd;
+	ret = room_for(fd, ANPUW_HEADER_BYTES + e->data_end - e->data_start) ? 0 : -ENOSPC;
 	memcpy(head, h, sizeof(*h));
-	ret = write_data(e, src, fd);
+	if (!ret)
+		ret = write_data(e, src, fd);
 	if (!ret)
 		ret = full_pwrite(fd, head, sizeof(head), 0);
 	/* the data reaches the disk before the name: a crash leaves no bad file */
 	if (!ret && fdatasync(fd))
 		ret = -errno;
-	if (!ret && fchmod(fd, 0644))
+	/* readable as the model is, no more (a 0600 model's cache is 0600) */
+	if (!ret && fchmod(fd, (st->st_mode & 0666) | 0600))
 		ret = -errno;
-	close(fd);
-	if (!ret && rename(tmp, path))
-		ret = -errno;
-	if (ret)
+	if (!ret && (fstat(src, &now) || now.st_ctim.tv_sec != st->st_ctim.tv_sec ||
+		     now.st_ctim.tv_nsec != st->st_ctim.tv_nsec))
+		ret = -ESTALE;	/* the model changed while it was read */
+	if (!ret)
+		ret = name_file(fd, tmp, sizeof(tmp), path);
+	if (ret && *tmp)
 		unlink(tmp);
+	close(fd);
 	return ret;
 }
 
@@ -273,7 +340,7 @@ static int open_valid(const char *path, const struct anpuw_header *want, uint64_
 	if (fd < 0)
 		return -1;
 	if (full_pread(fd, &h, sizeof(h), 0) || memcmp(&h, want, sizeof(h)) || fstat(fd, &st) ||
-	    (uint64_t)st.st_size != ANPUW_HEADER_BYTES + data_bytes) {
+	    st.st_uid != geteuid() || (uint64_t)st.st_size != ANPUW_HEADER_BYTES + data_bytes) {
 		close(fd);
 		return -1;
 	}
@@ -288,8 +355,10 @@ int weights_cache_open(const struct anpurt_engine *e, int model_fd, struct accel
 	struct stat st;
 	int fd;
 
+	/* the portable kernels gather Q5_0L's blocks one by one: slower there */
 	if ((env && !strcmp(env, "0")) || e->info.backend != ACCEL_BACKEND_SIM ||
-	    e->info.isa_version < GRAPH_ISA_Q5_0L || !has_q5_0(e->model->gguf))
+	    e->info.isa_version < GRAPH_ISA_Q5_0L || !strcmp(e->info.simd, "portable") ||
+	    !has_q5_0(e->model->gguf))
 		return -1;
 	if (fstat(model_fd, &st) || cache_dir(dir, sizeof(dir)))
 		return -1;
@@ -299,7 +368,7 @@ int weights_cache_open(const struct anpurt_engine *e, int model_fd, struct accel
 	    (int)sizeof(path))
 		return -1;
 	fd = open_valid(path, &want, e->data_end - e->data_start);
-	if (fd < 0 && !write_cache(e, model_fd, &want, path))
+	if (fd < 0 && !write_cache(e, model_fd, &st, &want, dir, path))
 		fd = open_valid(path, &want, e->data_end - e->data_start);
 	if (fd < 0)
 		return -1;
