@@ -126,6 +126,8 @@ fi
 # figures are its best round (bench/side-by-side.mjs, which also writes the ratios).
 "$bin/anpu-bench-runtime" bw-read >"$tmp/bw" || exit 1
 cat "$tmp/bw"
+# each model's first round loads it with no weight cache file (runtime.load.*.first_ms)
+rm -rf "$ANPU_WEIGHT_CACHE_DIR"
 # part 2's files plus Qwen2.5-1.5B (preset:type); the AVX2 part below takes the same
 model_list=(qwen2.5-0.5b:q8_0 qwen2.5-0.5b:q4_0 qwen2.5-0.5b:q4_k_m qwen3-0.6b:q4_k_m qwen2.5-1.5b:q4_k_m)
 for m in "${model_list[@]}"; do

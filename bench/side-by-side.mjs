@@ -7,7 +7,10 @@
  * JSON lines of `anpu-bench-runtime model ... --runs 1`, one file per round; LLAMA-FILEs
  * the JSON of `llamacpp.mjs bench-gen ... --runs 1`, one per round (none: llama.cpp was
  * skipped). Prints, as JSON lines: our figures, best of the rounds (tok/s, fractions:
- * highest; ms, us, MiB: lowest); llama.cpp's as llamacpp.<figure>.<LABEL>.*; and
+ * highest; ms, us, MiB and the ratios to a budget, *.vs_read and *.vs_budget:
+ * lowest), runtime.load.<LABEL>.first_ms (the first round's load: the one that writes
+ * the runtime's weight cache file where the model has Q5_0 tensors, bench/runtime.sh
+ * empties the cache first); llama.cpp's as llamacpp.<figure>.<LABEL>.*; and
  * runtime.<figure>.<LABEL>.vs_llamacpp = ours / theirs for prefill p128 and p512 and
  * decode, theirs / ours for time to first token (higher is better everywhere).
  */
@@ -20,20 +23,26 @@ if (!label || sep < 0 || sep === 0) {
 	process.exit(2);
 }
 const oursFiles = rest.slice(0, sep), llamaFiles = rest.slice(sep + 1);
-const higherIsBetter = (unit) => !["ms", "us", "MiB"].includes(unit);
+const higherIsBetter = (rec) => !["ms", "us", "MiB"].includes(rec.unit) &&
+	!/\.vs_(read|budget)$/.test(rec.name);
 
 const best = new Map();
+let firstLoad = null;
 for (const file of oursFiles) {
 	for (const line of readFileSync(file, "utf8").split("\n")) {
 		if (!line.trim()) continue;
 		const rec = JSON.parse(line);
 		const old = best.get(rec.name);
-		const better = !old || (higherIsBetter(rec.unit) ? rec.value > old.value : rec.value < old.value);
+		const better = !old || (higherIsBetter(rec) ? rec.value > old.value : rec.value < old.value);
 		if (better) best.set(rec.name, rec);
+		if (file === oursFiles[0] && rec.name === `runtime.load.${label}.ms`)
+			firstLoad = rec;
 	}
 }
 const rounds = oursFiles.length;
 for (const rec of best.values()) console.log(JSON.stringify({ ...rec, runs: rounds }));
+if (firstLoad)
+	console.log(JSON.stringify({ ...firstLoad, name: `runtime.load.${label}.first_ms`, runs: 1 }));
 
 if (llamaFiles.length === 0) process.exit(0);
 const runs = llamaFiles.map((f) => JSON.parse(readFileSync(f, "utf8")));
