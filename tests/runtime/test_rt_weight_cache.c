@@ -5,13 +5,16 @@
  * by the first load and mapped by the next ones, and its logits are the
  * model file's bit for bit; a cache file that does not match (damaged, or
  * the model changed, even rewritten in place with its modification time put
- * back) is written again; no usable cache directory, a file size limit the
+ * back) is written again, and writing one removes the files of models since
+ * changed or removed, of an older format and temporary files of dead
+ * writers, nothing else; no usable cache directory, a file size limit the
  * file would pass, or ANPU_WEIGHT_CACHE=0 load the model file as it is and
  * leave no file behind.
  */
 #include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -106,8 +109,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Load the model and decode N_TOKENS tokens: every step's logits into @logits. */
-static void run(const struct wc *w, float (*logits)[N_VOCAB])
+/* Load the model @path and decode N_TOKENS tokens: every step's logits into @logits. */
+static void run_path(const char *path, float (*logits)[N_VOCAB])
 {
 	struct anpurt_engine_params ep = anpurt_engine_default_params();
 	struct anpurt_session_params sp = anpurt_session_default_params();
@@ -115,7 +118,7 @@ static void run(const struct wc *w, float (*logits)[N_VOCAB])
 	struct anpurt_engine *engine;
 	struct anpurt_session *s;
 
-	if (anpurt_model_open(w->f.path, NULL, &model))
+	if (anpurt_model_open(path, NULL, &model))
 		fail_msg("%s", anpurt_last_error());
 	ep.device = "sim";
 	ep.n_ctx = 32;
@@ -134,6 +137,11 @@ static void run(const struct wc *w, float (*logits)[N_VOCAB])
 	anpurt_session_free(s);
 	anpurt_engine_free(engine);
 	anpurt_model_free(model);
+}
+
+static void run(const struct wc *w, float (*logits)[N_VOCAB])
+{
+	run_path(w->f.path, logits);
 }
 
 static void cache_gives_the_model_files_logits(void **state)
@@ -194,19 +202,127 @@ static void damaged_cache_file_is_written_again(void **state)
 	assert_int_equal(cache_files(w->dir, NULL, 0), 1);
 }
 
-static void changed_model_gets_its_own_cache_file(void **state)
+/* All files in @dir (cache files and anything else, such as temporary ones). */
+static int all_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+static void changed_model_gets_a_new_cache_file_and_the_old_one_goes(void **state)
 {
 	struct wc *w = *state;
 	float a[N_TOKENS][N_VOCAB], b[N_TOKENS][N_VOCAB];
 	struct timespec times[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_sec = 1234567890 } };
+	char first[256], second[256];
 	skip_without_cache();
 
 	run(w, a);
-	assert_int_equal(cache_files(w->dir, NULL, 0), 1);
+	assert_int_equal(cache_files(w->dir, first, sizeof(first)), 1);
 	assert_int_equal(utimensat(AT_FDCWD, w->f.path, times, 0), 0);
-	run(w, b);
-	assert_int_equal(cache_files(w->dir, NULL, 0), 2);
+	run(w, b);	/* a new file for the changed model; the old one swept */
+	assert_int_equal(cache_files(w->dir, second, sizeof(second)), 1);
+	assert_string_not_equal(first, second);
 	assert_memory_equal(a, b, sizeof(a));
+}
+
+/* A file @name in @dir with @len bytes of @head then zeros to 64 KiB (if @pad), mode 0600. */
+static void plant(const char *dir, const char *name, const void *head, size_t len, bool pad)
+{
+	static const char zero[65536];
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, head, len), (ssize_t)len);
+	if (pad)
+		assert_int_equal(write(fd, zero, sizeof(zero) - len), (ssize_t)(sizeof(zero) - len));
+	close(fd);
+}
+
+static bool exists(const char *dir, const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return !access(path, F_OK);
+}
+
+static void removed_models_and_old_files_are_swept(void **state)
+{
+	struct wc *w = *state;
+	float a[N_TOKENS][N_VOCAB], got[N_TOKENS][N_VOCAB];
+	struct gb_model_spec spec = gb_model_spec_tiny("qwen2");
+	struct model_file other;
+	char copy[128], name[256], dead[128], live[128];
+	char buf[4096];
+	ssize_t n;
+	pid_t pid;
+	int in, out;
+	skip_without_cache();
+
+	run(w, a);	/* A: stays, its model stays */
+	/* a copy of A elsewhere, cached, then removed */
+	snprintf(copy, sizeof(copy), "%s.copy", w->f.path);
+	in = open(w->f.path, O_RDONLY);
+	out = open(copy, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(in >= 0 && out >= 0);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		assert_int_equal(write(out, buf, (size_t)n), n);
+	close(in);
+	close(out);
+	run_path(copy, got);
+	assert_memory_equal(a, got, sizeof(a));
+	assert_int_equal(cache_files(w->dir, NULL, 0), 2);
+	assert_int_equal(unlink(copy), 0);
+
+	/* an older format's file, a stranger's file and others under cache names */
+	plant(w->dir, "00000000000000aa.anpuw", "ANPUWC1", 8, true);
+	plant(w->dir, "00000000000000bb.anpuw", "not a cache file", 16, true);
+	plant(w->dir, "notes.txt", "keep", 4, false);
+	pid = fork();	/* a pid that no longer runs */
+	assert_true(pid >= 0);
+	if (!pid)
+		_exit(0);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	snprintf(dead, sizeof(dead), "00000000000000cc.anpuw.%ld.5.tmp", (long)pid);
+	plant(w->dir, dead, "ANPUWC2", 8, false);
+	snprintf(live, sizeof(live), "00000000000000dd.anpuw.%ld.AbCdEf", (long)getpid());
+	plant(w->dir, live, "ANPUWC2", 8, false);
+	assert_int_equal(all_files(w->dir), 7);
+
+	/* B's first load writes its file and sweeps */
+	spec.weight_type = 6;
+	spec.n_vocab = N_VOCAB;
+	model_file_make(&other, &spec, 0x5eed0044u);
+	run_path(other.path, got);
+	assert_false(exists(w->dir, "00000000000000aa.anpuw"));
+	assert_true(exists(w->dir, "00000000000000bb.anpuw"));
+	assert_true(exists(w->dir, "notes.txt"));
+	assert_false(exists(w->dir, dead));
+	assert_true(exists(w->dir, live));
+	/* A's file and B's; the copy's is gone */
+	assert_int_equal(cache_files(w->dir, NULL, 0), 3);
+	assert_int_equal(all_files(w->dir), 5);
+	snprintf(name, sizeof(name), "%s/notes.txt", w->dir);
+	unlink(name);
+	snprintf(name, sizeof(name), "%s/%s", w->dir, live);
+	unlink(name);
+	model_file_remove(&other);
+
+	run(w, got);	/* A's file was kept: mapped, nothing written */
+	assert_memory_equal(a, got, sizeof(a));
+	assert_int_equal(all_files(w->dir), 3);
 }
 
 static void no_cache_directory_loads_the_model_file(void **state)
@@ -222,21 +338,6 @@ static void no_cache_directory_loads_the_model_file(void **state)
 	assert_memory_equal(plain, got, sizeof(plain));
 	setenv("ANPU_WEIGHT_CACHE_DIR", w->dir, 1);
 	assert_int_equal(cache_files(w->dir, NULL, 0), 0);
-}
-
-/* All files in @dir (cache files and anything else, such as temporary ones). */
-static int all_files(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return 0;
-	while ((e = readdir(d)))
-		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-	closedir(d);
-	return n;
 }
 
 static void model_rewritten_in_place_is_not_taken_from_the_cache(void **state)
@@ -310,7 +411,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(cache_gives_the_model_files_logits, setup, teardown),
 		cmocka_unit_test_setup_teardown(damaged_cache_file_is_written_again, setup, teardown),
-		cmocka_unit_test_setup_teardown(changed_model_gets_its_own_cache_file, setup,
+		cmocka_unit_test_setup_teardown(changed_model_gets_a_new_cache_file_and_the_old_one_goes,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(removed_models_and_old_files_are_swept, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(no_cache_directory_loads_the_model_file, setup,
 						teardown),

@@ -9,17 +9,18 @@
  * in the cache directory, and every load maps that file as it would map the
  * model: the weights stay in memory once (as that file's page cache).
  *
- * A cache file is ANPUW_HEADER_BYTES of header, then the bytes [data_start,
- * data_end) of the model file with each Q5_0 tensor's rows as Q5_0L. The
- * header names the model file (device, inode, size, modification and change
+ * A cache file (weights_cache_format.h) is ANPUW_HEADER_BYTES of header,
+ * then the bytes [data_start, data_end) of the model file with each Q5_0
+ * tensor's rows as Q5_0L. The header names the model file (device, inode, size, modification and change
  * times: the change time no one can set back, so a model rewritten in place
  * never meets its old cache), its data range and a hash of its tensor table;
  * a file whose header does not match, or that another user owns, is ignored
  * and written again. A file is written unnamed (O_TMPFILE; else under a
  * temporary name), synced, then given its name, so a reader never sees a
  * partial one and a crash leaves nothing behind; it is skipped where the disk
- * or the file size limit would not hold it. Old files (of models since
- * changed or removed) stay until removed by hand.
+ * or the file size limit would not hold it. Writing one sweeps the directory
+ * of files of models since changed or removed (weights_cache_sweep.c: the
+ * header also has the model's path).
  *
  * Only the in-process NPU uses it (through anpu.ko the weights are read into
  * device memory; they keep the file's layout there), and not on the portable
@@ -43,24 +44,11 @@
 #include "graph/engine.h"
 #include "graph/graph.h"
 #include "graph/weights_cache.h"
+#include "graph/weights_cache_format.h"
 #include "hw/anpu_hwif.h"
 
-#define ANPUW_MAGIC		"ANPUWC1"
-/* the data starts page aligned (it is mapped), for pages up to 64 KiB */
-#define ANPUW_HEADER_BYTES	65536u
 #define ANPUW_CHUNK		(4u << 20)	/* bytes read and written at a time */
 #define Q5_0_BLOCK_BYTES	22u
-
-struct anpuw_header {
-	char magic[8];
-	uint32_t layout;	/* ANPUW_LAYOUT: which conversions the data has */
-	uint32_t header_bytes;
-	uint64_t src_dev, src_ino, src_size, src_mtime_ns, src_ctime_ns;
-	uint64_t data_start, data_end;
-	uint64_t tensors_hash;
-};
-
-#define ANPUW_LAYOUT		1u	/* Q5_0 -> Q5_0L */
 
 /* Whether the model has a tensor the cache converts. */
 static bool has_q5_0(const struct gguf_file *g)
@@ -270,7 +258,8 @@ static int open_new(const char *dir, const char *path, char *tmp, size_t len)
 	*tmp = '\0';
 	if (fd >= 0)
 		return fd;
-	if (snprintf(tmp, len, "%s.XXXXXX", path) >= (int)len)
+	/* the pid in the name: a sweep can tell a dead writer's file */
+	if (snprintf(tmp, len, "%s.%ld.XXXXXX", path, (long)getpid()) >= (int)len)
 		return -ENAMETOOLONG;
 	fd = mkostemp(tmp, O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
@@ -292,6 +281,17 @@ static int name_file(int fd, char *tmp, size_t len, const char *path)
 	return rename(tmp, path) ? -errno : 0;
 }
 
+/* The path of the model open as @fd into @path (empty if it is not known). */
+static void model_path(int fd, char *path, size_t len)
+{
+	char proc[64];
+	ssize_t n;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, path, len - 1);
+	path[n > 0 && path[0] == '/' ? n : 0] = '\0';
+}
+
 /*
  * Write the cache file @path (in @dir) for the model open as @src, whose
  * stat is @st (the file is kept only if the model did not change meanwhile).
@@ -309,6 +309,7 @@ static int write_cache(const struct anpurt_engine *e, int src, const struct stat
 		return fd;
 	ret = room_for(fd, ANPUW_HEADER_BYTES + e->data_end - e->data_start) ? 0 : -ENOSPC;
 	memcpy(head, h, sizeof(*h));
+	model_path(src, (char *)head + ANPUW_PATH_OFFSET, ANPUW_PATH_MAX);
 	if (!ret)
 		ret = write_data(e, src, fd);
 	if (!ret)
@@ -368,8 +369,10 @@ int weights_cache_open(const struct anpurt_engine *e, int model_fd, struct accel
 	    (int)sizeof(path))
 		return -1;
 	fd = open_valid(path, &want, e->data_end - e->data_start);
-	if (fd < 0 && !write_cache(e, model_fd, &st, &want, dir, path))
+	if (fd < 0 && !write_cache(e, model_fd, &st, &want, dir, path)) {
 		fd = open_valid(path, &want, e->data_end - e->data_start);
+		weights_cache_sweep(dir, strrchr(path, '/') + 1);
+	}
 	if (fd < 0)
 		return -1;
 	src->fd = fd;
