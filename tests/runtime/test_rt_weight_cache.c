@@ -7,7 +7,8 @@
  * the model changed, even rewritten in place with its modification time put
  * back) is written again, and writing one removes the files of models since
  * changed or removed, of an older format and temporary files of dead
- * writers, nothing else; no usable cache directory, a file size limit the
+ * writers, nothing else; a session saved through the cache restores without
+ * it; no usable cache directory, a file size limit the
  * file would pass, or ANPU_WEIGHT_CACHE=0 load the model file as it is and
  * leave no file behind.
  */
@@ -325,6 +326,53 @@ static void removed_models_and_old_files_are_swept(void **state)
 	assert_int_equal(all_files(w->dir), 3);
 }
 
+/*
+ * A session saved on an engine that loaded from the cache restores on one
+ * that loaded the model file (the fingerprint is the model file's either
+ * way) and continues with the same logits.
+ */
+static void session_saved_through_the_cache_restores_without_it(void **state)
+{
+	struct wc *w = *state;
+	struct anpurt_engine_params ep = anpurt_engine_default_params();
+	struct anpurt_session_params sp = anpurt_session_default_params();
+	float a[N_VOCAB], b[N_VOCAB];
+	struct anpurt_model *model;
+	struct anpurt_engine *engine;
+	struct anpurt_session *s;
+	char path[128];
+	int32_t next;
+	skip_without_cache();
+
+	snprintf(path, sizeof(path), "%s/session.bin", w->dir);
+	assert_int_equal(anpurt_model_open(w->f.path, NULL, &model), 0);
+	ep.device = "sim";
+	ep.n_ctx = 32;
+	sp.n_ctx = 32;
+	for (int pass = 0; pass < 2; pass++) {	/* 0: through the cache, saves; 1: without, restores */
+		if (pass)
+			setenv("ANPU_WEIGHT_CACHE", "0", 1);
+		if (anpurt_engine_load(model, &ep, &engine) || anpurt_session_create(engine, &sp, &s))
+			fail_msg("%s", anpurt_last_error());
+		if (!pass) {
+			for (int i = 0; i < 3; i++)
+				assert_int_equal(anpurt_session_decode(s, 5 + i, &next), 0);
+			assert_int_equal(cache_files(w->dir, NULL, 0), 1);
+			assert_int_equal(anpurt_session_save(s, path), 0);
+		} else if (anpurt_session_restore(s, path)) {
+			fail_msg("%s", anpurt_last_error());
+		}
+		assert_int_equal(anpurt_session_decode(s, 11, &next), 0);
+		assert_int_equal(anpurt_session_logits(s, pass ? b : a, N_VOCAB), 0);
+		anpurt_session_free(s);
+		anpurt_engine_free(engine);
+	}
+	unsetenv("ANPU_WEIGHT_CACHE");
+	assert_memory_equal(a, b, sizeof(a));
+	unlink(path);
+	anpurt_model_free(model);
+}
+
 static void no_cache_directory_loads_the_model_file(void **state)
 {
 	struct wc *w = *state;
@@ -395,6 +443,11 @@ static void file_size_limit_loads_the_model_file(void **state)
 		struct rlimit rl = { .rlim_cur = 8192, .rlim_max = 8192 };
 		float got[N_TOKENS][N_VOCAB];
 
+		/*
+		 * bounded: a child of a process whose earlier failed test left
+		 * the NPU's threads behind would wait for them forever
+		 */
+		alarm(120);
 		if (setrlimit(RLIMIT_FSIZE, &rl))
 			_exit(2);
 		run(w, got);
@@ -415,6 +468,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(removed_models_and_old_files_are_swept, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(session_saved_through_the_cache_restores_without_it,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(no_cache_directory_loads_the_model_file, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(model_rewritten_in_place_is_not_taken_from_the_cache,

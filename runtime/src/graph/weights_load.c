@@ -51,6 +51,14 @@ int weights_load(struct anpurt_engine *e, anpurt_progress_fn progress, void *use
 	}
 	if (src.fd != model_fd)
 		close(src.fd);
+	/* the model file's bytes, not the cache's (read: mapped, they would count in RSS) */
+	if (!ret && e->q5_0l) {
+		ret = model_fingerprint_fd(e->model, model_fd, &e->fingerprint);
+		if (ret) {
+			close(model_fd);
+			return rt_error(ret, "%s: %s", path, strerror(-ret));
+		}
+	}
 	close(model_fd);
 	if (engine_mem_full(e, ret, &avail))
 		return rt_error(-ENOMEM, "the model does not fit: its weights need %llu bytes "

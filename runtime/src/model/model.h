@@ -55,5 +55,10 @@ int model_has_no_vocab(const struct anpurt_model *m);
  * mapping: m->gguf->base and 0; a copy of the data section: its start).
  */
 uint64_t model_fingerprint(const struct anpurt_model *m, const uint8_t *data, uint64_t data_start);
+/*
+ * The same read from the model file open as @fd (pread: no page of it
+ * mapped) into *@out: 0, or -errno (-EIO: the file is shorter).
+ */
+int model_fingerprint_fd(const struct anpurt_model *m, int fd, uint64_t *out);
 
 #endif
