@@ -25,6 +25,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -98,10 +99,20 @@ static int cache_files(const char *dir, char *path, size_t len)
 static int teardown(void **state)
 {
 	struct wc *w = *state;
-	char path[256];
+	DIR *d = opendir(w->dir);
+	struct dirent *e;
+	char path[512];
 
-	while (cache_files(w->dir, path, sizeof(path)))
-		unlink(path);
+	/* everything a test left, whatever it is (a failed test leaves more) */
+	while (d && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", w->dir, e->d_name);
+		if (unlink(path))
+			rmdir(path);
+	}
+	if (d)
+		closedir(d);
 	rmdir(w->dir);
 	model_file_remove(&w->f);
 	unsetenv("ANPU_WEIGHT_CACHE_DIR");
@@ -259,16 +270,44 @@ static bool exists(const char *dir, const char *name)
 	return !access(path, F_OK);
 }
 
+/* @name in @dir: last modified @age seconds ago */
+static void age(const char *dir, const char *name, long age)
+{
+	struct timespec times[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_sec = time(NULL) - age } };
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW), 0);
+}
+
+/* A pid no process can have: past the kernel's pid_max. */
+static long no_such_pid(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "r");
+	long max = 4194304;
+
+	if (f) {
+		assert_int_equal(fscanf(f, "%ld", &max), 1);
+		fclose(f);
+	}
+	return max + 1;
+}
+
 static void removed_models_and_old_files_are_swept(void **state)
 {
 	struct wc *w = *state;
 	float a[N_TOKENS][N_VOCAB], got[N_TOKENS][N_VOCAB];
 	struct gb_model_spec spec = gb_model_spec_tiny("qwen2");
 	struct model_file other;
-	char copy[128], name[256], dead[128], live[128];
+	/* what must stay: other names, a newer format, a stranger's magic, live or recent temps */
+	static const char *const kept[] = {
+		"notes.txt", "00000000000000bb.anpuw", "00000000000000ee.anpuw",
+		"00000000000000ff.anpuw", "0000000000000011.anpuw", "0000000000000022.anpuw",
+	};
+	char copy[128], name[256], dead[128], recent[128], live[128], odd[128], bak[128];
+	char outside[160];
 	char buf[4096];
 	ssize_t n;
-	pid_t pid;
 	int in, out;
 	skip_without_cache();
 
@@ -287,20 +326,35 @@ static void removed_models_and_old_files_are_swept(void **state)
 	assert_int_equal(cache_files(w->dir, NULL, 0), 2);
 	assert_int_equal(unlink(copy), 0);
 
-	/* an older format's file, a stranger's file and others under cache names */
+	/* removed: an older format's file, a dead writer's old temporary files */
 	plant(w->dir, "00000000000000aa.anpuw", "ANPUWC1", 8, true);
-	plant(w->dir, "00000000000000bb.anpuw", "not a cache file", 16, true);
-	plant(w->dir, "notes.txt", "keep", 4, false);
-	pid = fork();	/* a pid that no longer runs */
-	assert_true(pid >= 0);
-	if (!pid)
-		_exit(0);
-	assert_int_equal(waitpid(pid, NULL, 0), pid);
-	snprintf(dead, sizeof(dead), "00000000000000cc.anpuw.%ld.5.tmp", (long)pid);
-	plant(w->dir, dead, "ANPUWC2", 8, false);
-	snprintf(live, sizeof(live), "00000000000000dd.anpuw.%ld.AbCdEf", (long)getpid());
-	plant(w->dir, live, "ANPUWC2", 8, false);
-	assert_int_equal(all_files(w->dir), 7);
+	snprintf(dead, sizeof(dead), "00000000000000cc.anpuw.%ld.5.tmp", no_such_pid());
+	plant(w->dir, dead, "", 0, false);
+	age(w->dir, dead, 3600);
+	snprintf(odd, sizeof(odd), "00000000000000cd.anpuw.%ld.Ab12Cd", no_such_pid());
+	plant(w->dir, odd, "", 0, false);
+	age(w->dir, odd, 3600);
+	/* kept */
+	plant(w->dir, kept[0], "keep", 4, false);
+	plant(w->dir, kept[1], "not a cache file", 16, true);
+	plant(w->dir, kept[2], "ANPUWC3", 8, true);	/* a newer runtime's */
+	snprintf(outside, sizeof(outside), "%s.old-cache", w->f.path);
+	plant("/", outside + 1, "ANPUWC1", 8, true);
+	snprintf(name, sizeof(name), "%s/%s", w->dir, kept[3]);	/* a link to it */
+	assert_int_equal(symlink(outside, name), 0);
+	snprintf(name, sizeof(name), "%s/%s", w->dir, kept[4]);
+	assert_int_equal(mkfifo(name, 0600), 0);	/* must not block the sweep */
+	snprintf(name, sizeof(name), "%s/%s", w->dir, kept[5]);
+	assert_int_equal(mkdir(name, 0700), 0);
+	snprintf(recent, sizeof(recent), "00000000000000dd.anpuw.%ld.7.tmp", no_such_pid());
+	plant(w->dir, recent, "", 0, false);	/* maybe a writer in another pid namespace */
+	snprintf(live, sizeof(live), "00000000000000de.anpuw.%ld.AbCdEf", (long)getpid());
+	plant(w->dir, live, "", 0, false);
+	age(w->dir, live, 3600);
+	snprintf(bak, sizeof(bak), "00000000000000df.anpuw.%ld.bak", no_such_pid());
+	plant(w->dir, bak, "mine", 4, false);	/* not a name the writer makes */
+	age(w->dir, bak, 3600);
+	assert_int_equal(all_files(w->dir), 14);
 
 	/* B's first load writes its file and sweeps */
 	spec.weight_type = 6;
@@ -308,22 +362,30 @@ static void removed_models_and_old_files_are_swept(void **state)
 	model_file_make(&other, &spec, 0x5eed0044u);
 	run_path(other.path, got);
 	assert_false(exists(w->dir, "00000000000000aa.anpuw"));
-	assert_true(exists(w->dir, "00000000000000bb.anpuw"));
-	assert_true(exists(w->dir, "notes.txt"));
 	assert_false(exists(w->dir, dead));
+	assert_false(exists(w->dir, odd));
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		assert_true(exists(w->dir, kept[i]));
+	assert_true(exists(w->dir, recent));
 	assert_true(exists(w->dir, live));
-	/* A's file and B's; the copy's is gone */
-	assert_int_equal(cache_files(w->dir, NULL, 0), 3);
-	assert_int_equal(all_files(w->dir), 5);
-	snprintf(name, sizeof(name), "%s/notes.txt", w->dir);
-	unlink(name);
-	snprintf(name, sizeof(name), "%s/%s", w->dir, live);
-	unlink(name);
+	assert_true(exists(w->dir, bak));
+	assert_int_equal(access(outside, F_OK), 0);
+	/* and A's file and B's; the copy's is gone */
+	assert_int_equal(all_files(w->dir), 11);
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		snprintf(name, sizeof(name), "%s/%s", w->dir, kept[i]);
+		assert_int_equal(i == 5 ? rmdir(name) : unlink(name), 0);
+	}
+	for (const char *const *k = (const char *const[]){ recent, live, bak, NULL }; *k; k++) {
+		snprintf(name, sizeof(name), "%s/%s", w->dir, *k);
+		assert_int_equal(unlink(name), 0);
+	}
+	assert_int_equal(unlink(outside), 0);
 	model_file_remove(&other);
 
 	run(w, got);	/* A's file was kept: mapped, nothing written */
 	assert_memory_equal(a, got, sizeof(a));
-	assert_int_equal(all_files(w->dir), 3);
+	assert_int_equal(all_files(w->dir), 2);
 }
 
 /*

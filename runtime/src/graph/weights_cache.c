@@ -11,16 +11,16 @@
  *
  * A cache file (weights_cache_format.h) is ANPUW_HEADER_BYTES of header,
  * then the bytes [data_start, data_end) of the model file with each Q5_0
- * tensor's rows as Q5_0L. The header names the model file (device, inode, size, modification and change
- * times: the change time no one can set back, so a model rewritten in place
- * never meets its old cache), its data range and a hash of its tensor table;
- * a file whose header does not match, or that another user owns, is ignored
- * and written again. A file is written unnamed (O_TMPFILE; else under a
- * temporary name), synced, then given its name, so a reader never sees a
- * partial one and a crash leaves nothing behind; it is skipped where the disk
- * or the file size limit would not hold it. Writing one sweeps the directory
- * of files of models since changed or removed (weights_cache_sweep.c: the
- * header also has the model's path).
+ * tensor's rows as Q5_0L. The header names the model file (device, inode,
+ * size, modification and change times: the change time no one can set back,
+ * so a model rewritten in place never meets its old cache), its data range
+ * and a hash of its tensor table; a file whose header does not match, or that
+ * another user owns, is ignored and written again. A file is written unnamed
+ * (O_TMPFILE; else under a temporary name), synced, then given its name, so a
+ * reader never sees a partial one and a crash leaves nothing behind; it is
+ * skipped where the disk or the file size limit would not hold it. Writing
+ * one sweeps the directory of files of models since changed or removed
+ * (weights_cache_sweep.c: the header also records the model's path).
  *
  * Only the in-process NPU uses it (through anpu.ko the weights are read into
  * device memory; they keep the file's layout there), and not on the portable
@@ -281,15 +281,20 @@ static int name_file(int fd, char *tmp, size_t len, const char *path)
 	return rename(tmp, path) ? -errno : 0;
 }
 
-/* The path of the model open as @fd into @path (empty if it is not known). */
-static void model_path(int fd, char *path, size_t len)
+/* Where the file is written from: the mount namespace and the model's path (open as @fd). */
+static void origin_of(int fd, struct anpuw_origin *o)
 {
 	char proc[64];
 	ssize_t n;
 
+	memset(o, 0, sizeof(*o));
+	o->mnt_ns = weights_cache_mnt_ns();
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	n = readlink(proc, path, len - 1);
-	path[n > 0 && path[0] == '/' ? n : 0] = '\0';
+	n = readlink(proc, o->path, sizeof(o->path));
+	/* readlink truncates silently: a path that filled the buffer is not kept */
+	if (n <= 0 || (size_t)n >= sizeof(o->path) || o->path[0] != '/')
+		n = 0;
+	o->path[n] = '\0';
 }
 
 /*
@@ -301,6 +306,7 @@ static int write_cache(const struct anpurt_engine *e, int src, const struct stat
 {
 	char tmp[PATH_MAX];
 	uint8_t head[ANPUW_HEADER_BYTES] = { 0 };
+	struct anpuw_origin origin;
 	struct stat now;
 	int fd, ret;
 
@@ -309,7 +315,8 @@ static int write_cache(const struct anpurt_engine *e, int src, const struct stat
 		return fd;
 	ret = room_for(fd, ANPUW_HEADER_BYTES + e->data_end - e->data_start) ? 0 : -ENOSPC;
 	memcpy(head, h, sizeof(*h));
-	model_path(src, (char *)head + ANPUW_PATH_OFFSET, ANPUW_PATH_MAX);
+	origin_of(src, &origin);
+	memcpy(head + ANPUW_ORIGIN_OFFSET, &origin, sizeof(origin));
 	if (!ret)
 		ret = write_data(e, src, fd);
 	if (!ret)
