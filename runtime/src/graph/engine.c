@@ -118,13 +118,6 @@ int anpurt_engine_load(const struct anpurt_model *model, const struct anpurt_eng
 	ret = open_device(e, params);
 	if (!ret)
 		ret = weights_load(e, params->progress, params->progress_user);
-	/*
-	 * from the device's view of the weights (through anpu.ko the file's pages
-	 * are gone); when they come regrouped from the cache, weights_load() read
-	 * it from the model file
-	 */
-	if (!ret && !e->q5_0l)
-		e->fingerprint = model_fingerprint(model, accel_bo_map(e->weights), e->data_start);
 	if (ret) {
 		anpurt_engine_free(e);
 		return ret;

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "common/rt_hash.h"
+#include "common/rt_io.h"
 #include "graph/engine.h"
 #include "graph/graph.h"
 #include "graph/weights_cache.h"
@@ -129,34 +130,6 @@ static int cache_dir(char *dir, size_t len)
 	return 0;
 }
 
-static int full_pread(int fd, void *buf, size_t n, off_t off)
-{
-	for (size_t done = 0; done < n;) {
-		ssize_t got = pread(fd, (char *)buf + done, n - done, off + (off_t)done);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			return got ? -errno : -EIO;
-		done += (size_t)got;
-	}
-	return 0;
-}
-
-static int full_pwrite(int fd, const void *buf, size_t n, off_t off)
-{
-	for (size_t done = 0; done < n;) {
-		ssize_t put = pwrite(fd, (const char *)buf + done, n - done, off + (off_t)done);
-
-		if (put < 0 && errno == EINTR)
-			continue;
-		if (put <= 0)
-			return put ? -errno : -EIO;
-		done += (size_t)put;
-	}
-	return 0;
-}
-
 static int by_offset(const void *a, const void *b)
 {
 	const struct gguf_tensor *x = *(const struct gguf_tensor *const *)a;
@@ -180,7 +153,7 @@ static int copy_range(int src, int dst, uint64_t data_start, uint64_t from, uint
 	for (uint64_t at = from; at < to; at += step) {
 		size_t n = to - at < step ? (size_t)(to - at) : step;
 		const uint8_t *out = buf;
-		int ret = full_pread(src, buf, n, (off_t)at);
+		int ret = rt_pread_full(src, buf, n, at);
 
 		if (ret)
 			return ret;
@@ -191,7 +164,7 @@ static int copy_range(int src, int dst, uint64_t data_start, uint64_t from, uint
 						   (uint32_t)(row_bytes / Q5_0_BLOCK_BYTES));
 			out = buf + ANPUW_CHUNK;
 		}
-		ret = full_pwrite(dst, out, n, (off_t)(ANPUW_HEADER_BYTES + at - data_start));
+		ret = rt_pwrite_full(dst, out, n, ANPUW_HEADER_BYTES + at - data_start);
 		if (ret)
 			return ret;
 	}
@@ -320,7 +293,7 @@ static int write_cache(const struct anpurt_engine *e, int src, const struct stat
 	if (!ret)
 		ret = write_data(e, src, fd);
 	if (!ret)
-		ret = full_pwrite(fd, head, sizeof(head), 0);
+		ret = rt_pwrite_full(fd, head, sizeof(head), 0);
 	/* the data reaches the disk before the name: a crash leaves no bad file */
 	if (!ret && fdatasync(fd))
 		ret = -errno;
@@ -347,7 +320,7 @@ static int open_valid(const char *path, const struct anpuw_header *want, uint64_
 
 	if (fd < 0)
 		return -1;
-	if (full_pread(fd, &h, sizeof(h), 0) || memcmp(&h, want, sizeof(h)) || fstat(fd, &st) ||
+	if (rt_pread_full(fd, &h, sizeof(h), 0) || memcmp(&h, want, sizeof(h)) || fstat(fd, &st) ||
 	    st.st_uid != geteuid() || (uint64_t)st.st_size != ANPUW_HEADER_BYTES + data_bytes) {
 		close(fd);
 		return -1;

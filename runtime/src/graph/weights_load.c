@@ -35,7 +35,7 @@ int weights_load(struct anpurt_engine *e, anpurt_progress_fn progress, void *use
 	};
 	int model_fd = open(path, O_RDONLY | O_CLOEXEC);
 	uint64_t avail;
-	int ret;
+	int ret, fp_ret;
 
 	if (model_fd < 0)
 		return rt_error(-errno, "%s: %s", path, strerror(errno));
@@ -51,15 +51,17 @@ int weights_load(struct anpurt_engine *e, anpurt_progress_fn progress, void *use
 	}
 	if (src.fd != model_fd)
 		close(src.fd);
-	/* the model file's bytes, not the cache's (read: mapped, they would count in RSS) */
-	if (!ret && e->q5_0l) {
-		ret = model_fingerprint_fd(e->model, model_fd, &e->fingerprint);
-		if (ret) {
-			close(model_fd);
-			return rt_error(ret, "%s: %s", path, strerror(-ret));
-		}
-	}
+	/*
+	 * The fingerprint: from the device's view of the weights (through anpu.ko
+	 * the file's pages are gone), or, when they come regrouped from the cache,
+	 * from the model file, read (mapped, its pages would count in RSS).
+	 */
+	if (!ret && !e->q5_0l)
+		e->fingerprint = model_fingerprint(e->model, accel_bo_map(e->weights), e->data_start);
+	fp_ret = !ret && e->q5_0l ? model_fingerprint_fd(e->model, model_fd, &e->fingerprint) : 0;
 	close(model_fd);
+	if (fp_ret)
+		return rt_error(fp_ret, "%s: %s", path, strerror(-fp_ret));
 	if (engine_mem_full(e, ret, &avail))
 		return rt_error(-ENOMEM, "the model does not fit: its weights need %llu bytes "
 				"of device memory, %s has %llu bytes available%s",

@@ -10,11 +10,10 @@
  * (the weight cache) they are read with pread (model_fingerprint_fd): mapped,
  * the file's 2 MiB page-cache folios put ~100 MB of it there (Qwen2.5-0.5B).
  */
-#include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/rt_hash.h"
+#include "common/rt_io.h"
 #include "model/model.h"
 
 #define FINGERPRINT_SAMPLE	64
@@ -86,13 +85,10 @@ int model_fingerprint_fd(const struct anpurt_model *m, int fd, uint64_t *out)
 		const struct gguf_tensor *t = &g->tensors[i];
 		const size_t n = sample_bytes(t);
 		uint8_t sample[FINGERPRINT_SAMPLE];
-		ssize_t got;
+		int ret = rt_pread_full(fd, sample, n, t->offset);
 
-		do
-			got = pread(fd, sample, n, (off_t)t->offset);
-		while (got < 0 && errno == EINTR);
-		if (got != (ssize_t)n)
-			return got < 0 ? -errno : -EIO;
+		if (ret)
+			return ret;
 		h = hash_tensor(h, t, sample, n);
 	}
 	*out = h;
