@@ -34,11 +34,12 @@
  *                                     held once, in device memory)
  *
  * With --long N (N >= 256; bench/runtime.sh: 4000), after those: decode far into
- * the context, 32 greedy steps each, at position 1 and at N in 3 interleaved
- * rounds, best of the rounds each (the N-token prompt prefilled once):
- *   runtime.decode.L.pos0.tok_s       after a 1-token prompt
- *   runtime.decode.L.posN.tok_s       after an N-token prompt (prefilled once)
- *   runtime.decode.L.posN_ratio       posN / pos0 tok/s (Qwen2.5-0.5B goal >= 0.85)
+ * the context, 32 greedy steps each, at position 1 and at N back to back in 5
+ * rounds (the N-token prompt prefilled once):
+ *   runtime.decode.L.pos0.tok_s       after a 1-token prompt (best round)
+ *   runtime.decode.L.posN.tok_s       after an N-token prompt (best round)
+ *   runtime.decode.L.posN_ratio       posN / pos0 tok/s, the median of the rounds'
+ *                                     own ratios (Qwen2.5-0.5B goal >= 0.85)
  *   runtime.decode.L.posN.roofline    (weight + KV bytes read per token at N) x
  *                                     tok/s / --bw, or the bandwidth probed around
  *                                     those steps (--bw-probe) (goal >= 0.80)
@@ -341,28 +342,28 @@ static int round_once(struct anpurt_engine *engine, uint32_t n_vocab, const int3
 }
 
 /*
- * ms of N_LONG_STEPS greedy steps of session @s from position @n, the
- * session first rewound to hold the first n - 1 of @ids and then prefilled
- * with id n - 1 (so every call steps alike from the same state); with
- * @probe, *@gbs the bandwidth probed around the steps.
+ * Session @s rewound to hold the first n - 1 of @ids, then prefilled with id
+ * n - 1: it steps from position @n as it did the first time.
  */
-static int steps_from(struct anpurt_session *s, const int32_t *ids, uint32_t n, double *ms,
-		      int probe, double *gbs)
+static int rewind_to(struct anpurt_session *s, const int32_t *ids, uint32_t n)
 {
-	int32_t next, out[N_LONG_STEPS];
-	double t0;
-	int rc;
+	int32_t next;
 
 	if (anpurt_session_truncate(s, n - 1) || anpurt_session_prefill(s, ids + n - 1, 1, &next))
 		return bench_fail("long-context rewind");
-	rc = probe_before(probe, gbs);
-	if (rc)
-		return rc;
-	t0 = now_ms();
+	return 0;
+}
+
+/* *@ms: N_LONG_STEPS greedy steps of @s */
+static int long_steps(struct anpurt_session *s, double *ms)
+{
+	int32_t out[N_LONG_STEPS];
+	double t0 = now_ms();
+
 	if (anpurt_session_generate_greedy(s, N_LONG_STEPS, out) != N_LONG_STEPS)
 		return bench_fail("long-context decode");
 	*ms = now_ms() - t0;
-	return probe_after(probe, *gbs, gbs);
+	return 0;
 }
 
 /* A session of @n + 64 tokens of context prefilled with the first @n of @ids. */
@@ -381,16 +382,26 @@ static int long_session(struct anpurt_engine *engine, const int32_t *ids, uint32
 }
 
 /*
- * --long N: decode at position 1 and at position N in LONG_ROUNDS rounds,
- * one of each a round, best of the rounds each (the roofline: the round at N
- * that reached the largest fraction of the bandwidth probed around it). The
- * read bandwidth of a shared host drifts within minutes: with position 1
- * timed before the N-token prefill and position N once after it, the ratio
- * measured the drift as much as the attention (Qwen2.5-0.5B Q4_K_M 1.02 in
- * one run, 0.77 in the next). The N-token prompt is prefilled once; each
- * round rewinds that session to position N (steps_from).
+ * --long N: decode at position 1 and at position N, back to back, in
+ * LONG_ROUNDS rounds (with --bw-probe the bandwidth probed around each
+ * round's pair): the tok/s figures are the best of the rounds, the ratio is
+ * the median of the rounds' own ratios, the roofline the best of the rounds'
+ * fractions. The read bandwidth of a shared host drifts within minutes and
+ * even within a round: with position 1 timed before the N-token prefill and
+ * position N once after it, the ratio measured the drift as much as the
+ * attention (Qwen2.5-0.5B Q4_K_M 1.02 in one run, 0.77 in the next), and
+ * best-of-rounds figures taken independently can still pair a fast round with
+ * a slow one. The N-token prompt is prefilled once; each round rewinds both
+ * sessions.
  */
-#define LONG_ROUNDS 3
+#define LONG_ROUNDS 5
+
+static int cmp_double(const void *a, const void *b)
+{
+	const double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
 
 static int long_context(struct anpurt_engine *engine, const struct anpurt_model *model,
 			const char *label, uint32_t n, double bw_gbs, int probe)
@@ -402,8 +413,8 @@ static int long_context(struct anpurt_engine *engine, const struct anpurt_model 
 	const double bytes = (double)info->weight_bytes + kv;
 	int32_t *ids = malloc(n * sizeof(*ids));
 	struct anpurt_session *one = NULL, *far = NULL;
-	double ms0 = 1e30, msn = 1e30, ms, gbs = 0, frac, best_frac = 0, best_gbs = bw_gbs;
-	double tok0, tokn;
+	double ms0 = 1e30, msn = 1e30, ratio[LONG_ROUNDS], frac, best_frac = 0;
+	double best_gbs = bw_gbs, gbs = 0, ms_one, ms_far, tok0, tokn;
 	char name[160];
 	int rc;
 
@@ -415,16 +426,24 @@ static int long_context(struct anpurt_engine *engine, const struct anpurt_model 
 	if (!rc)
 		rc = long_session(engine, ids, n, &far);
 	for (int r = 0; !rc && r < LONG_ROUNDS; r++) {
-		rc = steps_from(one, ids, 1, &ms, 0, &gbs);
+		rc = rewind_to(one, ids, 1);
+		if (!rc)
+			rc = rewind_to(far, ids, n);
+		if (!rc)
+			rc = probe_before(probe, &gbs);
+		if (!rc)
+			rc = long_steps(one, &ms_one);
+		if (!rc)
+			rc = long_steps(far, &ms_far);
+		if (!rc)
+			rc = probe_after(probe, gbs, &gbs);
 		if (rc)
 			break;
-		ms0 = min_d(ms0, ms);
-		rc = steps_from(far, ids, n, &ms, probe, &gbs);
-		if (rc)
-			break;
-		msn = min_d(msn, ms);
+		ms0 = min_d(ms0, ms_one);
+		msn = min_d(msn, ms_far);
+		ratio[r] = ms_one / ms_far;
 		/* --bw-probe: the round's fraction of the bandwidth it had */
-		frac = probe && gbs > 0 ? bytes * N_LONG_STEPS / (ms / 1e3) / (gbs * 1e9) : 0;
+		frac = probe && gbs > 0 ? bytes * N_LONG_STEPS / (ms_far / 1e3) / (gbs * 1e9) : 0;
 		if (frac > best_frac) {
 			best_frac = frac;
 			best_gbs = gbs;
@@ -435,6 +454,7 @@ static int long_context(struct anpurt_engine *engine, const struct anpurt_model 
 	free(ids);
 	if (rc)
 		return rc;
+	qsort(ratio, LONG_ROUNDS, sizeof(ratio[0]), cmp_double);
 	tok0 = N_LONG_STEPS / (ms0 / 1e3);
 	tokn = N_LONG_STEPS / (msn / 1e3);
 	snprintf(name, sizeof(name), "decode.%s.pos0.tok_s", label);
@@ -442,8 +462,10 @@ static int long_context(struct anpurt_engine *engine, const struct anpurt_model 
 	snprintf(name, sizeof(name), "decode.%s.pos%u.tok_s", label, n);
 	emit(label, name, tokn, "tok/s");
 	printf("{\"name\":\"runtime.decode.%s.pos%u_ratio\",\"value\":%.4f,\"unit\":\"ratio\","
-	       "\"model\":\"%s\",\"pos0_tok_s\":%.3f,\"pos%u_tok_s\":%.3f,\"runs\":%d}\n",
-	       label, n, tokn / tok0, label, tok0, n, tokn, LONG_ROUNDS);
+	       "\"model\":\"%s\",\"pos0_tok_s\":%.3f,\"pos%u_tok_s\":%.3f,"
+	       "\"how\":\"median of the rounds' ratios\",\"min\":%.4f,\"max\":%.4f,\"runs\":%d}\n",
+	       label, n, ratio[LONG_ROUNDS / 2], label, tok0, n, tokn, ratio[0],
+	       ratio[LONG_ROUNDS - 1], LONG_ROUNDS);
 	if (!probe && bw_gbs > 0)	/* --bw: the best round against the given bandwidth */
 		best_frac = bytes * tokn / (bw_gbs * 1e9);
 	if (best_frac > 0)
