@@ -367,7 +367,7 @@ static int long_steps(struct anpurt_session *s, double *ms)
 }
 
 /* A session of @n + 64 tokens of context prefilled with the first @n of @ids. */
-static int long_session(struct anpurt_engine *engine, const int32_t *ids, uint32_t n,
+static int prefilled_session(struct anpurt_engine *engine, const int32_t *ids, uint32_t n,
 			struct anpurt_session **s)
 {
 	struct anpurt_session_params sp = anpurt_session_default_params();
@@ -422,9 +422,9 @@ static int long_context(struct anpurt_engine *engine, const struct anpurt_model 
 		return bench_fail("out of memory");
 	rc = bench_prompt_ids(model, ids, n);
 	if (!rc)
-		rc = long_session(engine, ids, 1, &one);
+		rc = prefilled_session(engine, ids, 1, &one);
 	if (!rc)
-		rc = long_session(engine, ids, n, &far);
+		rc = prefilled_session(engine, ids, n, &far);
 	for (int r = 0; !rc && r < LONG_ROUNDS; r++) {
 		rc = rewind_to(one, ids, 1);
 		if (!rc)
