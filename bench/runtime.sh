@@ -147,8 +147,17 @@ for m in "${model_list[@]}"; do
 		"$bin/anpu-bench-runtime" model "$f" "$preset.$type" --runs 1 --threads 2 --bw-probe \
 			--ids-out "$tmp/ids.json" "${long[@]}" >"$tmp/ours.$r" || exit 1
 		[ -z "$why" ] || continue
+		# the bandwidth llama.cpp's round met, probed around it as ours are (--bw-probe):
+		# both sides are bound by it, and the host's memory state drifts between rounds
+		bw0=$("$bin/anpu-bench-runtime" bw-read 2 | value) || exit 1
 		node tests/llamacpp/llamacpp.mjs bench-gen "$f" "$tmp/ids.json" --threads 2 --runs 1 \
 			>"$tmp/llama.$r" 2>"$tmp/err" || why="llamacpp.mjs bench-gen: $(tail -n 1 "$tmp/err")"
+		bw1=$("$bin/anpu-bench-runtime" bw-read 2 | value) || exit 1
+		[ -n "$why" ] && continue
+		node -e 'const fs = require("fs"), [f, a, b] = process.argv.slice(1);
+			const j = JSON.parse(fs.readFileSync(f, "utf8"));
+			j.read_gbs = Math.round((+a + +b) / 2 * 1000) / 1000;
+			fs.writeFileSync(f, JSON.stringify(j) + "\n");' "$tmp/llama.$r" "$bw0" "$bw1" || exit 1
 	done
 	if [ -n "$why" ]; then
 		node bench/side-by-side.mjs "$preset.$type" "$tmp"/ours.* -- >"$tmp/model.$preset.$type" || exit 1

@@ -58,12 +58,13 @@ const theirs = {
 	[`prefill.${label}.p512.tok_s`]: { value: 512 / (min("p512_ms") / 1e3), unit: "tok/s" },
 	[`ttft.${label}.p128_ms`]: { value: min("p128_ms"), unit: "ms" },
 	[`decode.${label}.tok_s`]: { value: decodeRun.decode_tokens / (decodeRun.decode_ms / 1e3), unit: "tok/s",
-		tokens: decodeRun.decode_tokens },
+		tokens: decodeRun.decode_tokens, read_gbs: decodeRun.read_gbs },
 };
 const round3 = (v) => Math.round(v * 1000) / 1000;
 for (const [name, f] of Object.entries(theirs))
 	console.log(JSON.stringify({ name: `llamacpp.${name}`, value: round3(f.value), unit: f.unit, model: label,
-		threads: runs[0].threads, runs: runs.length, ...(f.tokens ? { tokens: f.tokens, prompt: 128 } : {}) }));
+		threads: runs[0].threads, runs: runs.length, ...(f.tokens ? { tokens: f.tokens, prompt: 128 } : {}),
+		...(f.read_gbs ? { read_gbs: f.read_gbs, read: "probed around its best round" } : {}) }));
 for (const name of [`prefill.${label}.p128.tok_s`, `prefill.${label}.p512.tok_s`, `decode.${label}.tok_s`,
 	`ttft.${label}.p128_ms`]) {
 	const ours = best.get(`runtime.${name}`);
