@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The sampler on hand-made logits: exact picks and exact distributions. */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 
 #include "anpurt.h"
 #include "session/sampler.h"
+#include "session/sampler_div.h"
 
 static struct anpurt_sampler *make(const struct anpurt_sampler_params *p, uint32_t n_vocab)
 {
@@ -332,6 +334,102 @@ static void test_wide_distribution_matches_the_sorted_chain(void **state)
 }
 
 /*
+ * The draw told where the maximum is (the NPU's ARGMAX) is the draw that
+ * scans for it, token for token; a hint that is not a maximum (a stale one)
+ * is caught by the exp pass and changes nothing either. Negative logits: the
+ * padding of a vector tail must not count as above the maximum.
+ */
+static void test_wide_draw_with_the_maximum_given(void **state)
+{
+	enum { N = 151936 + 5, DRAWS = 64 };
+	static float logits[N];
+	uint64_t rng = 11;
+	int32_t best = 0, worst = 0;
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+		logits[i] = (float)((rng >> 40) % 100000) / 10000.0f - 20.0f;
+		if (i % 997 == 0)
+			logits[i] += 8.0f;
+		best = logits[i] > logits[best] ? i : best;
+		worst = logits[i] < logits[worst] ? i : worst;
+	}
+	logits[3] = NAN;
+	logits[worst] = -150.0f;	/* exp(x / t - it) overflows: nothing would be right */
+	for (int variant = 0; variant < 2; variant++) {
+		struct anpurt_sampler_params p = plain();
+		struct anpurt_sampler *scan, *told;
+
+		p.temperature = 0.8f;
+		p.top_p = 0.95f;
+		scan = make(&p, N);
+		told = make(&p, N);
+		for (int d = 0; d < DRAWS; d++) {
+			int32_t a = anpurt_sampler_sample(scan, logits);
+			int32_t b = sampler_sample_at_max(told, logits, variant ? worst : best);
+
+			assert_int_equal(a, b);
+			assert_int_not_equal(a, 3);
+		}
+		anpurt_sampler_free(scan);
+		anpurt_sampler_free(told);
+	}
+}
+
+/*
+ * The wide path divides by the temperature as a product in double
+ * (session/sampler_div.h): the same bits as the division for random floats
+ * of every exponent and the special values, at temperatures that include
+ * all-ones mantissas and extremes (all 2^32 floats were checked for 71
+ * temperatures when it was written).
+ */
+__attribute__((target("avx512f"))) static void check_div_by(float by, const float *x, size_t n)
+{
+	const __m512d inv = _mm512_set1_pd(1.0 / by);
+
+	for (size_t i = 0; i + 16 <= n; i += 16) {
+		float q[16];
+
+		_mm512_storeu_ps(q, sampler_div_by(_mm512_loadu_ps(x + i), by, inv));
+		for (int l = 0; l < 16; l++) {
+			const float want = x[i + l] / by;
+
+			if (isnan(want))
+				assert_true(isnan(q[l]));
+			else
+				assert_memory_equal(&q[l], &want, sizeof(want));
+		}
+	}
+}
+
+static void test_wide_division_is_the_division(void **state)
+{
+	enum { N = 1 << 20 };
+	static float x[N];
+	const float temps[] = { 0.8f, 0.7f, 1.0f, 0.1f, 1.5f, 0x1.fffffep-1f, 0x1.fffffep+0f,
+				0x1.555556p-2f, 1e-30f, 1e30f, 2.7182817f, 0.013f };
+	const float special[] = { 0.0f, -0.0f, INFINITY, -INFINITY, NAN, FLT_MIN, -FLT_MIN,
+				  FLT_MAX, -FLT_MAX, 0x1p-149f, -0x1p-149f, 0x1.8p-149f,
+				  3 * 0x1p-149f, 0x1p-126f, 0x1.fffffep-127f, 1.0f };
+	uint64_t rng = 7;
+
+	(void)state;
+	if (!__builtin_cpu_supports("avx512f"))
+		skip();
+	for (size_t i = 0; i < N; i++) {
+		uint32_t bits;
+
+		rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+		bits = (uint32_t)(rng >> 32);
+		memcpy(&x[i], &bits, sizeof(bits));
+	}
+	memcpy(x, special, sizeof(special));
+	for (size_t t = 0; t < sizeof(temps) / sizeof(temps[0]); t++)
+		check_div_by(temps[t], x, N);
+}
+
+/*
  * The wide path's draw (no list built) against its distribution: 4000
  * draws on 16384 logits (20 strong tokens and a long tail), the frequency of
  * each strong token and of the tail as a whole within 0.02 of
@@ -400,6 +498,8 @@ int main(void)
 		cmocka_unit_test(test_top_k_selection_on_a_large_vocabulary),
 		cmocka_unit_test(test_wide_distribution_matches_the_sorted_chain),
 		cmocka_unit_test(test_wide_draws_follow_the_distribution),
+		cmocka_unit_test(test_wide_division_is_the_division),
+		cmocka_unit_test(test_wide_draw_with_the_maximum_given),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

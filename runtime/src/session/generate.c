@@ -69,7 +69,8 @@ static int pick(struct anpurt_generation *g, int32_t argmax_token)
 
 		if (!logits)
 			return rt_error(-ENODATA, "session: no position has run yet");
-		g->pending = anpurt_sampler_sample(g->p.sampler, logits);
+		/* the NPU's ARGMAX ran on these logits: the sampler needs no scan for the maximum */
+		g->pending = sampler_sample_at_max(g->p.sampler, logits, argmax_token);
 	}
 	if (g->p.sampler)
 		anpurt_sampler_accept(g->p.sampler, g->pending);

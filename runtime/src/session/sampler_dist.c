@@ -115,6 +115,11 @@ size_t sampler_dist(struct anpurt_sampler *s, const float *logits)
 
 int32_t anpurt_sampler_sample(struct anpurt_sampler *s, const float *logits)
 {
+	return sampler_sample_at_max(s, logits, -1);
+}
+
+int32_t sampler_sample_at_max(struct anpurt_sampler *s, const float *logits, int32_t max_id)
+{
 	size_t i, n;
 	float u, cum = 0.0f;
 
@@ -123,7 +128,7 @@ int32_t anpurt_sampler_sample(struct anpurt_sampler *s, const float *logits)
 		return argmax(s->cand, s->n_vocab);
 	}
 	if (s->n_vocab > SAMPLER_SORT_MAX && (!s->params.top_k || s->params.top_k >= s->n_vocab))
-		return sampler_draw_wide(s, logits, sampler_uniform(s));
+		return sampler_draw_wide(s, logits, sampler_uniform(s), max_id);
 	n = sampler_dist(s, logits);
 	u = sampler_uniform(s);
 	for (i = 0; i + 1 < n; i++) {

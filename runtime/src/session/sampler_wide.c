@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "session/sampler.h"
+#include "session/sampler_div.h"
 
 /* p in [0, 1]: its float's sign-less top 11 bits (8 of exponent, 3 of mantissa) */
 #define BUCKET_SHIFT	20
@@ -37,7 +38,9 @@ static inline uint32_t bucket_of(float p)
 
 /*
  * exp(x) for x <= 0 (0 below -87, where float exp underflows: banned tokens
- * have -inf logits). Cephes' expf: x = k ln 2 + r, |r| <= ln 2 / 2, a degree
+ * have -inf logits; 0 for NaN too, which a broken model's logits may hold: a
+ * NaN probability's bucket id would be past the histograms). Cephes' expf:
+ * x = k ln 2 + r, |r| <= ln 2 / 2, a degree
  * 7 polynomial for e^r, 2^k from the exponent bits; 8 or 16 lanes at a time
  * in GCC vector types (AVX-512 or AVX2 where the CPU has it, else SSE2: see
  * AVX2_OR_BASE). Every lane is the same sequence of IEEE operations (no FMA
@@ -53,7 +56,7 @@ typedef int32_t v16i __attribute__((vector_size(64)));
 /* *v = exp(*v) for vector type VF (int twin VI); a statement list for one body per width */
 #define EXP_LE0_BODY(VF, VI)								\
 	VF x = *v;									\
-	VI under = x < -87.0f;								\
+	VI under = ~(x >= -87.0f);	/* and NaN: p = 0, never drawn */		\
 	VF xc = (VF)(((VI)x & ~under) | ((VI)(x - x + -87.0f) & under));		\
 	VF k = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;	/* round */	\
 	VF r = xc - k * 0.693359375f + k * 2.12194440e-4f;				\
@@ -81,15 +84,20 @@ static inline __attribute__((always_inline)) void exp16_le0(v16f *v)
 typedef uint16_t v8h __attribute__((vector_size(16)));
 typedef uint16_t v16h __attribute__((vector_size(32)));
 
-/* p[i] = exp(x[i] / by - max) and bucket[i] = bucket_of(p[i]) of 8 values at @x. */
+/*
+ * p[i] = exp(x[i] / by - max) and bucket[i] = bucket_of(p[i]) of 8 values at
+ * @x; *@top: the largest x[i] / by - max so far (NaNs skipped), which is
+ * above 0 only when @max was not the largest (a caller's wrong hint).
+ */
 static inline __attribute__((always_inline)) void
-exp_buckets8(float *p, uint16_t *bucket, const float *x, float by, float max)
+exp_buckets8(float *p, uint16_t *bucket, const float *x, float by, float max, v8f *top)
 {
 	v8f v;
 	v8h b;
 
 	memcpy(&v, x, sizeof(v));
 	v = v / by - max;
+	*top = (v8f)(((v8i)v & (v > *top)) | ((v8i)*top & ~(v > *top)));
 	exp8_le0(&v);
 	b = __builtin_convertvector((v8i)v >> BUCKET_SHIFT, v8h);
 	memcpy(p, &v, sizeof(v));
@@ -125,14 +133,16 @@ exp_buckets8(float *p, uint16_t *bucket, const float *x, float by, float max)
  */
 static inline __attribute__((always_inline)) void
 exp_buckets_8_body(float *p, uint16_t *bucket, const float *x, float by, float max, size_t n,
-		   double *lane)
+		   double *lane, float *top)
 {
+	v8f tv = { -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY,
+		   -INFINITY };
 	v4d acc[4] = { { 0 } };
 	size_t i;
 
 	for (i = 0; i + 16 <= n; i += 16) {
-		exp_buckets8(p + i, bucket + i, x + i, by, max);
-		exp_buckets8(p + i + 8, bucket + i + 8, x + i + 8, by, max);
+		exp_buckets8(p + i, bucket + i, x + i, by, max, &tv);
+		exp_buckets8(p + i + 8, bucket + i + 8, x + i + 8, by, max, &tv);
 		for (int k = 0; k < 4; k++) {	/* 4 lanes at a time: wider spills on AVX2 */
 			v4f a;
 
@@ -146,63 +156,100 @@ exp_buckets_8_body(float *p, uint16_t *bucket, const float *x, float by, float m
 		uint16_t bt[16];
 
 		memcpy(xt, x + i, (n - i) * sizeof(*x));
-		exp_buckets8(pt, bt, xt, by, max);
-		exp_buckets8(pt + 8, bt + 8, xt + 8, by, max);
+		v8f pad_top;	/* the padding's 0 / by - max is no candidate's */
+
+		exp_buckets8(pt, bt, xt, by, max, &pad_top);
+		exp_buckets8(pt + 8, bt + 8, xt + 8, by, max, &pad_top);
 		memcpy(p + i, pt, (n - i) * sizeof(*p));
 		memcpy(bucket + i, bt, (n - i) * sizeof(*bucket));
-		for (size_t l = 0; l < n - i; l++)
+		for (size_t l = 0; l < n - i; l++) {
+			const float t = xt[l] / by - max;
+
 			lane[l] += pt[l];
+			tv[0] = t > tv[0] ? t : tv[0];
+		}
 	}
+	*top = -INFINITY;
+	for (int l = 0; l < 8; l++)
+		*top = tv[l] > *top ? tv[l] : *top;
 }
 AVX2_OR_BASE(void, exp_buckets_8,
 	     (float *p, uint16_t *bucket, const float *x, float by, float max, size_t n,
-	      double *lane),
-	     (p, bucket, x, by, max, n, lane))
+	      double *lane, float *top),
+	     (p, bucket, x, by, max, n, lane, top))
 
-typedef double v8d __attribute__((vector_size(64)));
 
-/* exp_buckets_8_body() 16 lanes at a time, for AVX-512 (the tail through the 8-lane one). */
-__attribute__((target("avx512f"))) static void
-exp_buckets_avx512(float *p, uint16_t *bucket, const float *x, float by, float max, size_t n,
-		   double *lane)
+/*
+ * exp_buckets_8_body() 16 lanes at a time, for AVX-512 (the tail through the
+ * 8-lane one). Two vectors a step: each exp is a chain of ~15 dependent
+ * operations behind a division, and two independent ones keep the pipes
+ * busy (1.6x); the lane sums still take the values in ascending i.
+ */
+__attribute__((target("avx512f"))) static inline void
+exp_buckets16(float *p, uint16_t *bucket, const float *x, float by, float max, __m512d inv,
+	      __m512d *lo, __m512d *hi, __m512 *top)
 {
-	v8d lo = { 0 }, hi = { 0 };
-	double tail[16];
-	size_t i;
+	v16f v;
+	__m512 e = _mm512_sub_ps(sampler_div_by(_mm512_loadu_ps(x), by, inv), _mm512_set1_ps(max));
 
-	for (i = 0; i + 16 <= n; i += 16) {
-		v16f v;
-		v16h b;
-		v8f half[2];
-
-		memcpy(&v, x + i, sizeof(v));
-		v = v / by - max;
-		exp16_le0(&v);
-		b = __builtin_convertvector((v16i)v >> BUCKET_SHIFT, v16h);
-		memcpy(p + i, &v, sizeof(v));
-		memcpy(bucket + i, &b, sizeof(b));
-		memcpy(half, &v, sizeof(v));
-		lo += __builtin_convertvector(half[0], v8d);
-		hi += __builtin_convertvector(half[1], v8d);
-	}
-	/* fewer than 16 left: each tail lane holds one value at most, 0 + p = p */
-	exp_buckets_8_body(p + i, bucket + i, x + i, by, max, n - i, tail);
-	memcpy(lane, &lo, sizeof(lo));
-	memcpy(lane + 8, &hi, sizeof(hi));
-	for (int l = 0; l < 16; l++)
-		lane[l] += tail[l];
+	*top = _mm512_max_ps(e, *top);	/* a NaN in e keeps *top */
+	memcpy(&v, &e, sizeof(v));
+	exp16_le0(&v);
+	memcpy(&e, &v, sizeof(e));
+	_mm512_storeu_ps(p, e);
+	/* the ids (bits >> 20 < 0x400) narrowed by truncation, one instruction */
+	_mm256_storeu_si256((__m256i *)(void *)bucket,
+			    _mm512_cvtepi32_epi16(_mm512_srli_epi32(_mm512_castps_si512(e),
+								    BUCKET_SHIFT)));
+	*lo = _mm512_add_pd(*lo, _mm512_cvtps_pd(_mm512_castps512_ps256(e)));
+	*hi = _mm512_add_pd(*hi, _mm512_cvtps_pd(_mm256_castpd_ps(
+		_mm512_extractf64x4_pd(_mm512_castps_pd(e), 1))));
 }
 
-/* exp_buckets_8_body()'s probabilities and buckets; returns the sum of the probabilities. */
+__attribute__((target("avx512f"))) static void
+exp_buckets_avx512(float *p, uint16_t *bucket, const float *x, float by, float max, size_t n,
+		   double *lane, float *top)
+{
+	const __m512d inv = _mm512_set1_pd(1.0 / by);
+	__m512d lo = _mm512_setzero_pd(), hi = _mm512_setzero_pd();
+	__m512 tv = _mm512_set1_ps(-INFINITY);
+	double tail[16];
+	float tail_top;
+	size_t i;
+
+	for (i = 0; i + 32 <= n; i += 32) {
+		exp_buckets16(p + i, bucket + i, x + i, by, max, inv, &lo, &hi, &tv);
+		exp_buckets16(p + i + 16, bucket + i + 16, x + i + 16, by, max, inv, &lo, &hi,
+			      &tv);
+	}
+	if (i + 16 <= n) {
+		exp_buckets16(p + i, bucket + i, x + i, by, max, inv, &lo, &hi, &tv);
+		i += 16;
+	}
+	/* fewer than 16 left: each tail lane holds one value at most, 0 + p = p */
+	exp_buckets_8_body(p + i, bucket + i, x + i, by, max, n - i, tail, &tail_top);
+	_mm512_storeu_pd(lane, lo);
+	_mm512_storeu_pd(lane + 8, hi);
+	for (int l = 0; l < 16; l++)
+		lane[l] += tail[l];
+	*top = _mm512_reduce_max_ps(tv);
+	*top = tail_top > *top ? tail_top : *top;
+}
+
+/*
+ * exp_buckets_8_body()'s probabilities and buckets; returns the sum of the
+ * probabilities, and in *@top the largest x / by - max (> 0: @max was not
+ * the largest, nothing is valid).
+ */
 static double exp_buckets(float *p, uint16_t *bucket, const float *x, float by, float max,
-			  size_t n)
+			  size_t n, float *top)
 {
 	double lane[16], sum = 0;
 
 	if (__builtin_cpu_supports("avx512f"))
-		exp_buckets_avx512(p, bucket, x, by, max, n, lane);
+		exp_buckets_avx512(p, bucket, x, by, max, n, lane, top);
 	else
-		exp_buckets_8(p, bucket, x, by, max, n, lane);
+		exp_buckets_8(p, bucket, x, by, max, n, lane, top);
 	for (int l = 0; l < 16; l++)
 		sum += lane[l];
 	return sum;
@@ -211,23 +258,31 @@ static double exp_buckets(float *p, uint16_t *bucket, const float *x, float by, 
 /*
  * The largest of x[0..n). Divided by a temperature > 0 it is the largest of
  * the x[i] / temperature the exp pass computes: rounding keeps the order.
+ * Four running maxima (32 values a step): one was a chain of compare and
+ * blend per 8 values, a quarter of a wide sample's time. NaNs never win
+ * (v > m is false), in any lane and in the final combine alike.
  */
 static inline __attribute__((always_inline)) float max_of_body(const float *x, size_t n)
 {
-	v8f m = { -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY,
-		  -INFINITY }, v;
+	v8f m[4], v;
 	float r = -INFINITY;
 	size_t i;
 
-	for (i = 0; i + 8 <= n; i += 8) {
-		v8i gt;
+	for (int k = 0; k < 4; k++)
+		for (int l = 0; l < 8; l++)
+			m[k][l] = -INFINITY;
+	for (i = 0; i + 32 <= n; i += 32) {
+		for (int k = 0; k < 4; k++) {
+			v8i gt;
 
-		memcpy(&v, x + i, sizeof(v));
-		gt = v > m;
-		m = (v8f)(((v8i)v & gt) | ((v8i)m & ~gt));
+			memcpy(&v, x + i + 8 * k, sizeof(v));
+			gt = v > m[k];
+			m[k] = (v8f)(((v8i)v & gt) | ((v8i)m[k] & ~gt));
+		}
 	}
-	for (int l = 0; l < 8; l++)
-		r = m[l] > r ? m[l] : r;
+	for (int k = 0; k < 4; k++)
+		for (int l = 0; l < 8; l++)
+			r = m[k][l] > r ? m[k][l] : r;
 	for (; i < n; i++)
 		r = x[i] > r ? x[i] : r;
 	return r;
@@ -255,9 +310,46 @@ next_in_range_body(const uint16_t *bucket, size_t from, size_t n, uint16_t lo, u
 			return i;
 	return n;
 }
-AVX2_OR_BASE(size_t, next_in_range,
-	     (const uint16_t *bucket, size_t from, size_t n, uint16_t lo, uint16_t hi),
-	     (bucket, from, n, lo, hi))
+
+/* next_in_range_body() 32 ids a step, each one compare to a mask */
+__attribute__((target("avx512f,avx512bw"))) static size_t
+next_in_range_avx512(const uint16_t *bucket, size_t from, size_t n, uint16_t lo, uint16_t hi)
+{
+	size_t i = from;
+
+	const __m512i base = _mm512_set1_epi16((short)lo);
+	const __m512i width = _mm512_set1_epi16((short)(uint16_t)(hi - lo));
+
+	for (; i + 32 <= n; i += 32) {
+		/* lo <= v <= hi as v - lo <= hi - lo, unsigned */
+		const __m512i v = _mm512_sub_epi16(_mm512_loadu_si512(bucket + i), base);
+
+		if (_mm512_cmple_epu16_mask(v, width))
+			break;
+	}
+	return next_in_range_body(bucket, i, n, lo, hi);
+}
+
+__attribute__((target("avx2"))) static size_t
+next_in_range_avx2(const uint16_t *bucket, size_t from, size_t n, uint16_t lo, uint16_t hi)
+{
+	return next_in_range_body(bucket, from, n, lo, hi);
+}
+
+static size_t next_in_range_base(const uint16_t *bucket, size_t from, size_t n, uint16_t lo,
+				 uint16_t hi)
+{
+	return next_in_range_body(bucket, from, n, lo, hi);
+}
+
+static size_t next_in_range(const uint16_t *bucket, size_t from, size_t n, uint16_t lo,
+			    uint16_t hi)
+{
+	if (__builtin_cpu_supports("avx512bw"))
+		return next_in_range_avx512(bucket, from, n, lo, hi);
+	return __builtin_cpu_supports("avx2") ? next_in_range_avx2(bucket, from, n, lo, hi) :
+						next_in_range_base(bucket, from, n, lo, hi);
+}
 
 /* The first i >= @from with bucket[i] == @b, or @n. */
 static size_t next_in_bucket(const uint16_t *bucket, size_t from, size_t n, uint16_t b)
@@ -353,15 +445,21 @@ static size_t next_member(const struct anpurt_sampler *s, const struct wide *w, 
 	return n;
 }
 
-/* 0, or -1 when every candidate is banned (@max -inf). */
+/*
+ * 0, or -1 when every candidate is banned (@max -inf). @max_id: the index of
+ * a largest x (NaNs skipped), or -1 to find it.
+ */
 static int wide_prepare(struct anpurt_sampler *s, size_t n, const float *x, float by,
-			struct wide *w)
+			int32_t max_id, struct wide *w)
 {
 	const float *prob = s->work + s->n_vocab;
-	float max = max_of(x, n) / by;
+	/* an all-NaN row's ARGMAX is 0, a NaN: then the scan (which gives -inf) */
+	float max = (max_id >= 0 && (size_t)max_id < n && !isnan(x[max_id]) ? x[max_id] :
+		     max_of(x, n)) / by;
 	const uint16_t *bucket = s->bucket_id;
 	uint32_t *count = s->bucket_count;
 	double *mass = s->bucket_mass, sum;
+	float top;
 	size_t i;
 
 	w->x = x;
@@ -372,7 +470,11 @@ static int wide_prepare(struct anpurt_sampler *s, size_t n, const float *x, floa
 	w->mass = s->bucket_mass;
 	if (max == -INFINITY)
 		return -1;
-	sum = exp_buckets(w->prob, s->bucket_id, x, by, max, n);
+	sum = exp_buckets(w->prob, s->bucket_id, x, by, max, n, &top);
+	if (top > 0.0f) {	/* @max_id was not a largest logit (a stale hint): scan */
+		max = max_of(x, n) / by;
+		sum = exp_buckets(w->prob, s->bucket_id, x, by, max, n, &top);
+	}
 	if (s->params.top_p < 1.0f) {
 		w->want = (s->params.top_p - 1e-6) * sum;
 		for (size_t l = 0; l < sizeof(head_floor) / sizeof(head_floor[0]); l++)
@@ -534,7 +636,7 @@ size_t sampler_dist_wide(struct anpurt_sampler *s, size_t n)
 
 	for (i = 0; i < n; i++)
 		s->work[i] = c[i].logit;
-	if (wide_prepare(s, n, s->work, 1.0f, &w)) {	/* everything banned: the lowest id */
+	if (wide_prepare(s, n, s->work, 1.0f, -1, &w)) {	/* everything banned: the lowest id */
 		size_t lowest = 0;
 
 		for (i = 1; i < n; i++)
@@ -583,7 +685,8 @@ size_t sampler_dist_wide(struct anpurt_sampler *s, size_t n)
  * kept masses to one bucket, then down that bucket's members (ids ascending;
  * the cut bucket in cut_members' order). O(n), no sort but the cut sub-bucket's.
  */
-int32_t sampler_draw_wide(struct anpurt_sampler *s, const float *logits, float u)
+int32_t sampler_draw_wide(struct anpurt_sampler *s, const float *logits, float u,
+			  int32_t max_id)
 {
 	uint32_t n = s->n_vocab, floor_b = bucket_of(s->params.min_p), lo, b;
 	struct sampler_cand *cut = s->kept;
@@ -595,8 +698,9 @@ int32_t sampler_draw_wide(struct anpurt_sampler *s, const float *logits, float u
 	if (sampler_adjusts_logits(s)) {
 		sampler_adjust_logits(s, logits, s->work);
 		logits = s->work;
+		max_id = -1;	/* the NPU's maximum was of the logits before */
 	}
-	if (wide_prepare(s, n, logits, s->params.temperature, &w))
+	if (wide_prepare(s, n, logits, s->params.temperature, max_id, &w))
 		return 0;	/* everything banned: the lowest id */
 	n_cut = cut_members(s, NULL, n, &w, cut, s->cand);
 	/* bucket 0 holds p = 0 (banned, underflowed): never drawn */
