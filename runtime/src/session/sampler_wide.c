@@ -84,6 +84,14 @@ static inline __attribute__((always_inline)) void exp16_le0(v16f *v)
 typedef uint16_t v8h __attribute__((vector_size(16)));
 typedef uint16_t v16h __attribute__((vector_size(32)));
 
+/* *m = lane-wise *v where *v > *m (a NaN never wins); by pointer, as exp8_le0 */
+static inline __attribute__((always_inline)) void max8_skip_nan(v8f *m, const v8f *v)
+{
+	const v8i gt = *v > *m;
+
+	*m = (v8f)(((v8i)*v & gt) | ((v8i)*m & ~gt));
+}
+
 /*
  * p[i] = exp(x[i] / by - max) and bucket[i] = bucket_of(p[i]) of 8 values at
  * @x; *@top: the largest x[i] / by - max so far (NaNs skipped), which is
@@ -97,7 +105,7 @@ exp_buckets8(float *p, uint16_t *bucket, const float *x, float by, float max, v8
 
 	memcpy(&v, x, sizeof(v));
 	v = v / by - max;
-	*top = (v8f)(((v8i)v & (v > *top)) | ((v8i)*top & ~(v > *top)));
+	max8_skip_nan(top, &v);
 	exp8_le0(&v);
 	b = __builtin_convertvector((v8i)v >> BUCKET_SHIFT, v8h);
 	memcpy(p, &v, sizeof(v));
@@ -152,22 +160,19 @@ exp_buckets_8_body(float *p, uint16_t *bucket, const float *x, float by, float m
 	}
 	memcpy(lane, acc, sizeof(acc));
 	if (i < n) {
-		float xt[16] = { 0 }, pt[16];
+		/* padded with -inf: -inf / by - max never raises tv, its p is 0, unused */
+		float xt[16], pt[16];
 		uint16_t bt[16];
 
+		for (int l = 0; l < 16; l++)
+			xt[l] = -INFINITY;
 		memcpy(xt, x + i, (n - i) * sizeof(*x));
-		v8f pad_top;	/* the padding's 0 / by - max is no candidate's */
-
-		exp_buckets8(pt, bt, xt, by, max, &pad_top);
-		exp_buckets8(pt + 8, bt + 8, xt + 8, by, max, &pad_top);
+		exp_buckets8(pt, bt, xt, by, max, &tv);
+		exp_buckets8(pt + 8, bt + 8, xt + 8, by, max, &tv);
 		memcpy(p + i, pt, (n - i) * sizeof(*p));
 		memcpy(bucket + i, bt, (n - i) * sizeof(*bucket));
-		for (size_t l = 0; l < n - i; l++) {
-			const float t = xt[l] / by - max;
-
+		for (size_t l = 0; l < n - i; l++)
 			lane[l] += pt[l];
-			tv[0] = t > tv[0] ? t : tv[0];
-		}
 	}
 	*top = -INFINITY;
 	for (int l = 0; l < 8; l++)
@@ -274,11 +279,8 @@ static inline __attribute__((always_inline)) float max_of_body(const float *x, s
 			m[k][l] = -INFINITY;
 	for (i = 0; i + 32 <= n; i += 32) {
 		for (int k = 0; k < 4; k++) {
-			v8i gt;
-
 			memcpy(&v, x + i + 8 * k, sizeof(v));
-			gt = v > m[k];
-			m[k] = (v8f)(((v8i)v & gt) | ((v8i)m[k] & ~gt));
+			max8_skip_nan(&m[k], &v);
 		}
 	}
 	for (int k = 0; k < 4; k++)
