@@ -98,7 +98,7 @@ LDFLAGS   := -pthread $(SANITIZE) $(EXTRA_LDFLAGS)
 # Flags for the SIMD translation units (by file-name suffix).
 AVX2_FLAGS   := -mavx2 -mfma -mf16c
 AVXVNNI_FLAGS := $(AVX2_FLAGS) -mavxvnni
-AVX512_FLAGS := $(AVX2_FLAGS) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512vbmi -mavx512bitalg
+AVX512_FLAGS := $(AVX2_FLAGS) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512vbmi -mavx512bitalg -mgfni
 
 # ---- the project version: VERSION is the one place (docs/install.md). Sonames, the
 # pkg-config files, anpu.ko's MODULE_VERSION (kmod/Kbuild reads the file), dkms.conf and

@@ -47,6 +47,8 @@ static void detect(void)
 		__cpuid_count(7, 0, a, b, c, d);
 		if (b & (1u << 5))
 			f |= SIM_CPU_AVX2;
+		if (c & (1u << 8))
+			f |= SIM_CPU_GFNI;
 		if (a >= 1) {	/* leaf 7's subleaf 1: eax bit 4 */
 			unsigned int a1, b1, c1, d1;
 

@@ -19,6 +19,7 @@
 #define SIM_CPU_AVX512VBMI	(1u << 8)
 #define SIM_CPU_AVX512BITALG	(1u << 9)
 #define SIM_CPU_AVXVNNI		(1u << 10)	/* VEX vpdpbusd/vpdpwssd (AVX-VNNI) */
+#define SIM_CPU_GFNI		(1u << 11)	/* GF2P8AFFINEQB and friends */
 
 /* SIM_CPU_* bits of this host; thread-safe, computed on first use. */
 unsigned int sim_cpu_features(void);

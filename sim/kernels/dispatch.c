@@ -36,7 +36,7 @@ static const struct sim_kernels *by_name(const char *name)
 #define CPU_AVXVNNI_PATH	(CPU_AVX2_PATH | SIM_CPU_AVXVNNI)
 #define CPU_AVX512_PATH	(CPU_AVX2_PATH | SIM_CPU_AVX512F | SIM_CPU_AVX512BW | \
 			 SIM_CPU_AVX512VL | SIM_CPU_AVX512DQ | SIM_CPU_AVX512VNNI | \
-			 SIM_CPU_AVX512VBMI | SIM_CPU_AVX512BITALG)
+			 SIM_CPU_AVX512VBMI | SIM_CPU_AVX512BITALG | SIM_CPU_GFNI)
 
 static int cpu_has(const struct sim_kernels *k)
 {
