@@ -860,8 +860,8 @@ static void matmul_q8_to_panel_matches_the_reference(void **state)
 /*
  * dot_panel (prefill, x rows in vector lanes) gives each weight row and x row
  * the bits of dot(): 1..4 weight rows, 1..4 panels, K of 1 to 16 K-quant
- * super-blocks (unpacked 8 at a time) or 1 to 28 blocks of 32 (16 at a time;
- * Q4_0, Q5_0, Q8_0).
+ * super-blocks (unpacked 8 at a time) or 1 to 152 blocks of 32 (16 at a time,
+ * Q4_0's four at a time: whole and partial quads; Q4_0, Q5_0, Q8_0).
  */
 static void matmul_dot_panel_is_bit_identical_to_dot(void **state)
 {
@@ -869,8 +869,9 @@ static void matmul_dot_panel_is_bit_identical_to_dot(void **state)
 		{ ANPU_DTYPE_Q4_K, 256 }, { ANPU_DTYPE_Q4_K, 2304 }, { ANPU_DTYPE_Q4_K, 4096 },
 		{ ANPU_DTYPE_Q5_K, 768 }, { ANPU_DTYPE_Q5_K, 2304 },
 		{ ANPU_DTYPE_Q6_K, 256 }, { ANPU_DTYPE_Q6_K, 2304 }, { ANPU_DTYPE_Q6_K, 4096 },
-		{ ANPU_DTYPE_Q4_0, 32 }, { ANPU_DTYPE_Q4_0, 96 }, { ANPU_DTYPE_Q4_0, 544 },
-		{ ANPU_DTYPE_Q4_0, 896 }, { ANPU_DTYPE_Q5_0, 32 }, { ANPU_DTYPE_Q5_0, 224 },
+		{ ANPU_DTYPE_Q4_0, 32 }, { ANPU_DTYPE_Q4_0, 96 }, { ANPU_DTYPE_Q4_0, 224 },
+		{ ANPU_DTYPE_Q4_0, 544 }, { ANPU_DTYPE_Q4_0, 896 }, { ANPU_DTYPE_Q4_0, 4864 },
+		{ ANPU_DTYPE_Q5_0, 32 }, { ANPU_DTYPE_Q5_0, 224 },
 		{ ANPU_DTYPE_Q5_0, 512 }, { ANPU_DTYPE_Q5_0, 896 },
 		{ ANPU_DTYPE_Q8_0, 32 }, { ANPU_DTYPE_Q8_0, 96 }, { ANPU_DTYPE_Q8_0, 544 },
 		{ ANPU_DTYPE_Q8_0, 896 },
