@@ -2070,15 +2070,50 @@ q32_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 	q32_panel_finish(part, nw, npanels, out);
 }
 
-/* -128 * the sum of a block's 32 quants */
-static inline int32_t q8_0_start(const struct sim_block_q8_0 *b)
+/*
+ * A panel step's Q8_0 starts and scales: for blocks i < @g (16 at most) at
+ * @b, wstart[i] = -128 * the sum of block i's quants and dw[i] its d as
+ * f32 (lanes past @g: 0, unused). Sixteen sums at once: two blocks a zmm,
+ * their quants summed four at a time by one vpdpbusd with ones, then the
+ * sixteen lanes of each block added across the eight vectors (two 128-bit
+ * shuffles, a dword and a qword unpack: a block's eight partials meet in a
+ * lane, block 4m + l in dword 4l + m, which vpermd puts in block order).
+ * The scales are copied to a row of words and converted at once. A block
+ * at a time (a vpsadbw, its extracts, a scalar f16 conversion each) this was
+ * 18% of the panel kernel's time on an Intel core, whose 512-bit uops have
+ * two ports.
+ */
+static inline void q8_0_panel_starts(const struct sim_block_q8_0 *b, unsigned int g,
+				     int32_t *wstart, float *dw)
 {
-	const __m256i sad = _mm256_sad_epu8(_mm256_xor_si256(load256(b->qs), _mm256_set1_epi8(-128)),
-					    _mm256_setzero_si256());	/* 4 sums of w + 128 */
-	const __m128i h = _mm_add_epi64(_mm256_castsi256_si128(sad), _mm256_extracti128_si256(sad, 1));
-	const int32_t biased = (int32_t)(_mm_cvtsi128_si64(h) + _mm_extract_epi64(h, 1));
+	const __m512i ones = _mm512_set1_epi8(1);
+	uint16_t d[PANEL_B] __attribute__((aligned(32))) = { 0 };
+	__m512i s[8], u[4];
 
-	return -128 * (biased - 32 * 128);
+#pragma GCC unroll 8
+	for (unsigned int k = 0; k < 8; k++) {	/* blocks 2k (low half), 2k + 1 */
+		const __m256i lo = 2 * k < g ? load256(b[2 * k].qs) : _mm256_setzero_si256();
+		const __m256i hi = 2 * k + 1 < g ? load256(b[2 * k + 1].qs) : _mm256_setzero_si256();
+
+		s[k] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, join256(lo, hi));
+	}
+#pragma GCC unroll 4
+	for (unsigned int m = 0; m < 4; m++)	/* 128-bit lane l: block 4m + l's four partials */
+		u[m] = _mm512_add_epi32(_mm512_shuffle_i32x4(s[2 * m], s[2 * m + 1], 0x88),
+					_mm512_shuffle_i32x4(s[2 * m], s[2 * m + 1], 0xdd));
+	const __m512i p = _mm512_add_epi32(_mm512_unpacklo_epi32(u[0], u[1]),
+					   _mm512_unpackhi_epi32(u[0], u[1]));
+	const __m512i q = _mm512_add_epi32(_mm512_unpacklo_epi32(u[2], u[3]),
+					   _mm512_unpackhi_epi32(u[2], u[3]));
+	const __m512i sum = _mm512_permutexvar_epi32(
+		_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15),
+		_mm512_add_epi32(_mm512_unpacklo_epi64(p, q), _mm512_unpackhi_epi64(p, q)));
+
+	_mm512_storeu_si512(wstart, _mm512_sub_epi32(_mm512_setzero_si512(),
+						     _mm512_slli_epi32(sum, 7)));
+	for (unsigned int i = 0; i < g; i++)
+		d[i] = b[i].d;
+	_mm512_storeu_ps(dw, _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(void *)d)));
 }
 
 /*
@@ -2100,14 +2135,9 @@ q8_0_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 	for (size_t b0 = 0; b0 < nb; b0 += PANEL_B) {
 		const unsigned int cnt = nb - b0 < PANEL_B ? (unsigned int)(nb - b0) : PANEL_B;
 
-		for (unsigned int r = 0; r < nw; r++) {
-			const struct sim_block_q8_0 *row = (const void *)(w + r * w_stride);
-
-			for (unsigned int i = 0; i < cnt; i++) {
-				wstart[r][i] = q8_0_start(&row[b0 + i]);
-				dw[r][i] = f16_to_f32(row[b0 + i].d);
-			}
-		}
+		for (unsigned int r = 0; r < nw; r++)
+			q8_0_panel_starts((const struct sim_block_q8_0 *)(const void *)(w + r * w_stride) +
+					  b0, cnt, wstart[r], dw[r]);
 		q32_panel_blocks(w + b0 * sizeof(struct sim_block_q8_0) +
 				 offsetof(struct sim_block_q8_0, qs), w_stride,
 				 sizeof(struct sim_block_q8_0), wstart[0], dw[0], x, nb, b0, cnt, part,

@@ -874,7 +874,7 @@ static void matmul_dot_panel_is_bit_identical_to_dot(void **state)
 		{ ANPU_DTYPE_Q5_0, 32 }, { ANPU_DTYPE_Q5_0, 224 },
 		{ ANPU_DTYPE_Q5_0, 512 }, { ANPU_DTYPE_Q5_0, 896 },
 		{ ANPU_DTYPE_Q8_0, 32 }, { ANPU_DTYPE_Q8_0, 96 }, { ANPU_DTYPE_Q8_0, 544 },
-		{ ANPU_DTYPE_Q8_0, 896 },
+		{ ANPU_DTYPE_Q8_0, 896 }, { ANPU_DTYPE_Q8_0, 4864 },
 	};
 	const unsigned int nx = SIM_PANEL_MAX * SIM_PANEL_ROWS;
 	const char *prev = sim_kernels_get()->name;
