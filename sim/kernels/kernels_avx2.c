@@ -785,6 +785,23 @@ kq_panel_sb_finish(const struct kq_unpacked *u, const struct sim_xpanel_q8K *x,
 
 #ifdef SIM_AVXVNNI
 /*
+ * ASan builds keep the step below a call: inlined into the three K-quant
+ * panel kernels, clang 14 -O1 with ASan + UBSan (the fuzz targets' build)
+ * spent ~12 minutes in IndVarSimplify on them, a fifth of a CI run; as a call
+ * the unit compiles in ~1 minute (5 s without the sanitizers).
+ */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KQ_VNNI_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(KQ_VNNI_ASAN)
+#define KQ_VNNI_STEP static __attribute__((noinline)) void
+#else
+#define KQ_VNNI_STEP static inline __attribute__((always_inline)) void
+#endif
+
+/*
  * acc[h][r] += super-block @x (both halves) against row r's unpacked block
  * u[r * PANEL_SB], r < nw. A sub-block's sum in int32, one vpdpbusd chain a
  * half and row (2 nw chains; each broadcast weight dword serves both halves),
@@ -792,7 +809,7 @@ kq_panel_sb_finish(const struct kq_unpacked *u, const struct sim_xpanel_q8K *x,
  * int16 to take one madd by the scale. |sum| <= 32 * 63 * 127, |scale| <= 128.
  * @per: dwords of a sub-block (8 of 32 quants for Q4_K/Q5_K, 4 of 16 for Q6_K).
  */
-static inline __attribute__((always_inline)) void
+KQ_VNNI_STEP
 kq_panel_sb_vnni(const struct kq_unpacked *u, const struct sim_xpanel_q8K *x,
 		 __m256 (*acc)[SIM_DOT_MAX_ROWS], const unsigned int nw, const unsigned int per)
 {
