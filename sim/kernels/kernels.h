@@ -176,6 +176,17 @@ struct sim_kernels {
 				    const uint16_t *rows, size_t stride, uint32_t n, uint32_t hd,
 				    uint32_t nh);
 	/*
+	 * Prefill scores with query vectors in the lanes (optional: NULL where
+	 * the path has none): dst[v][j] = scale * dot(query v, rows + j *
+	 * stride) for j < n and v < 16, the queries transposed in @qt (element
+	 * d of query v at qt[16 * d + v]), hd a multiple of 16. Each score is
+	 * exactly att_scores's: the same 16 chains of FMAs in ascending d,
+	 * combined by the same additions, only across a vector of queries
+	 * instead of within one (no horizontal sums).
+	 */
+	void (*att_scores_qt)(float *const *dst, const float *qt, const float *rows,
+			      size_t stride, uint32_t n, uint32_t hd, float scale);
+	/*
 	 * RMSNORM of one row (sim/ops/op_rmsnorm.c's definition: the sum of
 	 * squares in double in 4 interleaved partial sums, lane i % 4, then
 	 * y[i] = (x[i] * scale) * w[i]): the same bits on every path; y may be x.

@@ -2184,6 +2184,7 @@ const struct sim_kernels sim_kernels_avx512 = {
 	.dot_panel[ANPU_DTYPE_Q4_K] = dot_q4_K_panel,
 	.dot_panel[ANPU_DTYPE_Q5_K] = dot_q5_K_panel,
 	.dot_panel[ANPU_DTYPE_Q6_K] = dot_q6_K_panel,
+	.att_scores_qt = att_scores_qt,
 };
 
 #undef R

@@ -87,6 +87,16 @@
  * scores and sums are formed, row by row, exactly as alone.
  */
 #define ATT_TASK_ROWS		4u
+/*
+ * Query rows a prefill row task serves where the path has att_scores_qt:
+ * 16 lanes are 8 rows of Qwen3's 2 heads a kv head (4 rows left half of
+ * each vector idle), 48 of Qwen2.5-1.5B's 6, 56 of Qwen2.5-0.5B's 7 (four
+ * vectors, the last half full).
+ */
+#define ATT_TASK_ROWS_QT	8u
+#define ATT_ROWSET_MAX		ATT_TASK_ROWS_QT
+/* Query vectors att_scores_qt takes at once: one per lane */
+#define ATT_QT_LANES		16u
 /* Query heads a merge task serves (decode: two tasks for 9-16 heads) */
 #define ATT_MERGE_HEADS		8u
 
@@ -154,7 +164,15 @@ struct attention_job {
 	uint32_t hd, n_head, group;	/* head_dim, query heads, per kv head */
 	uint32_t chunk_heads, chunks;	/* query heads per task, tasks per row and span */
 	uint32_t spans;			/* span tasks: the most spans of any row; else 0 */
-	uint32_t task_rows;		/* row tasks: query rows per task (1 .. ATT_TASK_ROWS) */
+	uint32_t task_rows;		/* row tasks: query rows per task (1 .. ATT_ROWSET_MAX) */
+	/*
+	 * Row tasks of several rows on a path with att_scores_qt: the scores
+	 * of a task's rows and of the heads of one kv head go 16 at a time, the
+	 * queries transposed once per task (qt_sets vectors of 16 a kv head,
+	 * query v of kv head g: row v / group, head g * group + v % group).
+	 */
+	bool qt;
+	uint32_t qt_sets;
 	bool direct;			/* F16 rows read as they are, not converted first */
 	uint32_t head_block;		/* direct F16 rows: heads of a kv head per kernel call */
 	size_t state_floats;		/* one thread's state (struct attention_state) */
@@ -170,6 +188,8 @@ struct attention_state {
 	float *acc, *s, *max, *sum;	/* the span being computed, per head of the chunk */
 	float *macc, *mmax, *msum;	/* row tasks: the spans merged so far */
 	float *rows;			/* converted cache rows */
+	float *qt;			/* job->qt: the task's queries transposed */
+	float *qt_s;			/* job->qt: scratch for the scores of lanes of no row */
 };
 
 static size_t state_part(size_t floats)
@@ -177,12 +197,22 @@ static size_t state_part(size_t floats)
 	return (floats + 15) & ~(size_t)15;
 }
 
-/* One thread's state: @rows query rows' parts, then the shared row buffer. */
-static size_t attention_state_floats(uint32_t heads, uint32_t hd, uint32_t rows)
+/* The transposed queries of a task: @qt_sets vectors of 16 for each kv head of the chunk */
+static size_t qt_floats(uint32_t heads, uint32_t group, uint32_t hd, uint32_t qt_sets)
+{
+	return (size_t)heads / group * qt_sets * ATT_QT_LANES * hd;
+}
+
+/*
+ * One thread's state: @rows query rows' parts, then the shared row buffer
+ * and, for att_scores_qt, the transposed queries and a chunk's scores.
+ */
+static size_t attention_state_floats(uint32_t heads, uint32_t hd, uint32_t rows,
+				     size_t qt_part)
 {
 	return rows * (2 * state_part((size_t)heads * hd) +
 		       state_part((size_t)heads * ATT_BLOCK) + 4 * state_part(heads)) +
-	       ATT_CHUNK_FLOATS;
+	       ATT_CHUNK_FLOATS + (qt_part ? qt_part + ATT_BLOCK : 0);
 }
 
 /* st[0 .. job->task_rows - 1]: thread @thread's state of each row of a task */
@@ -191,7 +221,9 @@ static void attention_state_init(struct attention_state *st,
 {
 	float *p = job->states + thread * job->state_floats;
 	size_t heads = job->chunk_heads, hd = job->hd;
-	float *rows = p + job->state_floats - ATT_CHUNK_FLOATS;
+	size_t qt_part = job->qt ? qt_floats(job->chunk_heads, job->group, job->hd, job->qt_sets) : 0;
+	float *rows = p + job->state_floats - ATT_CHUNK_FLOATS -
+		      (qt_part ? qt_part + ATT_BLOCK : 0);
 
 	for (uint32_t r = 0; r < job->task_rows; r++) {
 		st[r].acc = p;
@@ -209,6 +241,8 @@ static void attention_state_init(struct attention_state *st,
 		st[r].msum = p;
 		p += state_part(heads);
 		st[r].rows = rows;
+		st[r].qt = qt_part ? rows + ATT_CHUNK_FLOATS : NULL;
+		st[r].qt_s = qt_part ? rows + ATT_CHUNK_FLOATS + qt_part : NULL;
 	}
 }
 
@@ -343,10 +377,11 @@ static void prefetch_some(struct att_prefetch *pf, uint32_t lines)
  */
 struct att_rowset {
 	uint32_t n;
-	uint32_t m[ATT_TASK_ROWS];
-	uint32_t nb[ATT_TASK_ROWS];
-	uint32_t j_end[ATT_TASK_ROWS];	/* each row's end of the span */
-	struct attention_state *st[ATT_TASK_ROWS];
+	uint32_t m0;			/* the task's first row */
+	uint32_t m[ATT_ROWSET_MAX];
+	uint32_t nb[ATT_ROWSET_MAX];
+	uint32_t j_end[ATT_ROWSET_MAX];	/* each row's end of the span */
+	struct attention_state *st[ATT_ROWSET_MAX];
 };
 
 /* What a pass over a chunk of cache rows computes: K rows' scores or V rows' sums. */
@@ -433,6 +468,89 @@ static void att_chunk_pass(const struct attention_job *job, const struct att_row
 }
 
 /*
+ * The scores pass of attention_block() through att_scores_qt (job->qt):
+ * kv head by kv head, a chunk of its K rows as floats (converted once for
+ * the task's rows and heads), then each vector of 16 queries against them,
+ * the scores stored in each row's and head's place (a row that takes fewer
+ * of the chunk's K rows gets scores past its own, never read). The bits
+ * are att_scores's, so a row's scores are what it gets alone.
+ */
+static void attention_scores_qt(const struct attention_job *job, const struct att_rowset *rs,
+				uint32_t h, uint32_t local, uint32_t nh, uint32_t g0,
+				uint32_t n_kv, uint32_t j0)
+{
+	const struct sim_tensor *kc = &job->op->t[1];
+	const uint32_t hd = job->hd, group = job->group;
+	const uint32_t step = ATT_CHUNK_FLOATS / hd < ATT_BLOCK ? ATT_CHUNK_FLOATS / hd : ATT_BLOCK;
+	const uint32_t nb = rs->nb[rs->n - 1], g_first = (h - local) / group;
+	const float scale = job->op->params.attention.scale;
+	struct attention_state *st0 = rs->st[0];
+	int32_t at[ATT_ROWSET_MAX];	/* task row -> its place in @rs, -1: not in this block */
+
+	for (uint32_t q = 0; q < job->task_rows; q++)
+		at[q] = -1;
+	for (uint32_t x = 0; x < rs->n; x++)
+		at[rs->m[x] - rs->m0] = (int32_t)x;
+	for (uint32_t g = g0; g < g0 + n_kv; g++) {
+		for (uint32_t c0 = 0; c0 < nb; c0 += step) {
+			uint32_t n = nb - c0 < step ? nb - c0 : step;
+			size_t stride;
+			const float *rows = cache_rows(kc, (size_t)g * hd, j0 + c0, n, hd, st0->rows,
+						       &stride, job->k);
+			struct att_prefetch pf;
+			uint32_t per_set;
+
+			/* the same V rows, for the values pass, while the scores are formed */
+			prefetch_plan(&pf, &job->op->t[2], (size_t)g * hd, j0 + c0, n, hd);
+			per_set = (prefetch_lines(&pf) + job->qt_sets - 1) / job->qt_sets;
+			for (uint32_t set = 0; set < job->qt_sets; set++) {
+				const float *qt = st0->qt + ((size_t)(g - g_first) * job->qt_sets + set) *
+							    ATT_QT_LANES * hd;
+				float *dst[ATT_QT_LANES];
+
+				/* each query's scores in its row's and head's place (lanes of no row: scratch) */
+				for (uint32_t l = 0; l < ATT_QT_LANES; l++) {
+					uint32_t v = set * ATT_QT_LANES + l, q = v / group;
+					uint32_t head = g * group + v % group;
+					int32_t x = q < job->task_rows ? at[q] : -1;
+
+					dst[l] = st0->qt_s;
+					if (x >= 0 && rs->nb[x] > c0 && head >= h && head < h + nh)
+						dst[l] = rs->st[x]->s + (size_t)(local + head - h) *
+									ATT_BLOCK + c0;
+				}
+				prefetch_some(&pf, per_set);
+				job->k->att_scores_qt(dst, qt, rows, stride, n, hd, scale);
+			}
+		}
+	}
+}
+
+/*
+ * The queries of task rows m0 .. m0 + nr - 1, heads [h0, h0 + nh) (whole kv
+ * heads), transposed for attention_scores_qt; lanes of rows the task does
+ * not have are zero (their scores are never read).
+ */
+static void attention_qt_init(const struct attention_job *job, float *qt, uint32_t m0,
+			      uint32_t nr, uint32_t h0, uint32_t nh)
+{
+	const struct sim_tensor *qtn = &job->op->t[0];
+	const uint32_t hd = job->hd, group = job->group;
+
+	memset(qt, 0, sizeof(float) * qt_floats(nh, group, hd, job->qt_sets));
+	for (uint32_t gi = 0; gi < nh / group; gi++)
+		for (uint32_t v = 0; v < nr * group; v++) {
+			const float *q = (const float *)sim_tensor_row(qtn, h0 + gi * group + v % group,
+								       m0 + v / group, 0);
+			float *dst = qt + ((size_t)gi * job->qt_sets + v / ATT_QT_LANES) *
+					  ATT_QT_LANES * hd + v % ATT_QT_LANES;
+
+			for (uint32_t d = 0; d < hd; d++)
+				dst[(size_t)ATT_QT_LANES * d] = q[d];
+		}
+}
+
+/*
  * Cache rows j0 .. j0 + nb - 1 (nb <= ATT_BLOCK, per row of @rs) for query
  * heads [h, h + nh) of every row of @rs (@local: the first head's index in
  * the chunk's state), whose kv heads are g0 .. g0 + n_kv - 1: the block's
@@ -459,7 +577,9 @@ static void attention_block(const struct attention_job *job, const struct att_ro
 
 	if (job->direct && step < ATT_DIRECT_ROWS)	/* the buffer is not used */
 		step = ATT_DIRECT_ROWS;
-	for (uint32_t c0 = 0; c0 < nb; c0 += step) {
+	if (job->qt && rs->n > 1)
+		attention_scores_qt(job, rs, h, local, nh, g0, n_kv, j0);
+	for (uint32_t c0 = 0; c0 < nb && !(job->qt && rs->n > 1); c0 += step) {
 		uint32_t n = nb - c0 < step ? nb - c0 : step, calls;
 
 		prefetch_plan(&pf, &op->t[2], off, j0 + c0, n, width);
@@ -519,6 +639,7 @@ static void attention_span(const struct attention_job *job, struct att_rowset *r
 		for (uint32_t q = 0; q < rs->n; q++) {
 			if (rs->j_end[q] <= j0)
 				continue;
+			b.m0 = rs->m0;
 			b.m[b.n] = rs->m[q];
 			b.st[b.n] = rs->st[q];
 			b.j_end[b.n] = rs->j_end[q];
@@ -569,11 +690,13 @@ static void attention_row_task(void *ctx, uint32_t task, unsigned int thread)
 	uint32_t rows = job->op->t[0].ne[2], hd = job->hd, nh = chunk_size(job, h0);
 	uint32_t nr = rows - m0 < job->task_rows ? rows - m0 : job->task_rows;
 	uint32_t kv_last = kv_len_of(job, m0 + nr - 1);
-	struct attention_state st[ATT_TASK_ROWS];
+	struct attention_state st[ATT_ROWSET_MAX];
 
 	attention_state_init(st, job, thread);
+	if (job->qt)
+		attention_qt_init(job, st[0].qt, m0, nr, h0, nh);
 	for (uint32_t j = 0; j < kv_last; j += ATT_SPAN) {
-		struct att_rowset rs = { 0 };
+		struct att_rowset rs = { .m0 = m0 };
 
 		for (uint32_t q = 0; q < nr; q++) {	/* the rows with cache rows in this span */
 			uint32_t kv_len = kv_len_of(job, m0 + q);
@@ -753,10 +876,20 @@ static uint32_t attention_run(struct sim_exec *ex, const struct sim_op *op)
 	if (spans > 1 && (uint64_t)rows * job.chunks < 4u * threads) {
 		job.spans = spans;
 		partial_floats = (size_t)rows * spans * job.n_head * ATT_PARTIAL(hd);
-	} else if ((uint64_t)rows * job.chunks >= 8u * ATT_TASK_ROWS * threads) {
-		job.task_rows = ATT_TASK_ROWS;	/* still >= 8 row tasks a thread */
+	} else {
+		uint32_t task_rows = job.k->att_scores_qt ? ATT_TASK_ROWS_QT : ATT_TASK_ROWS;
+
+		if ((uint64_t)rows * job.chunks >= 8u * task_rows * threads)
+			job.task_rows = task_rows;	/* still >= 8 row tasks a thread */
 	}
-	job.state_floats = attention_state_floats(job.chunk_heads, hd, job.task_rows);
+	/* whole kv heads a chunk, head_dim in whole vectors, the K cache as floats */
+	job.qt = job.task_rows > 1 && job.k->att_scores_qt && hd % 16 == 0 &&
+		 job.chunk_heads % job.group == 0;
+	if (job.qt)
+		job.qt_sets = (job.task_rows * job.group + ATT_QT_LANES - 1) / ATT_QT_LANES;
+	job.state_floats = attention_state_floats(job.chunk_heads, hd, job.task_rows,
+						  job.qt ? qt_floats(job.chunk_heads, job.group, hd,
+								     job.qt_sets) : 0);
 	/* thread 0's scratch: every thread's state, then the partials */
 	scratch = sim_pool_scratch(ex->pool, 0,
 				   sizeof(float) * (threads * job.state_floats + partial_floats));

@@ -170,6 +170,10 @@ static void test_attention_prefill_rows_match_rows_alone(void **state)
 		/* enough rows for row tasks of several rows on 2 threads, the last short */
 		{ 128, 4, 2, 70, 700, 230, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
 		{ 64, 14, 2, 66, 600, 190, ANPU_DTYPE_F16, ANPU_DTYPE_F32, 0 },
+		/* tasks of 8 rows: att_scores_qt where the path has it (2, 6, 7 heads a kv head) */
+		{ 128, 4, 2, 130, 400, 100, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
+		{ 64, 12, 2, 131, 300, 37, ANPU_DTYPE_F32, ANPU_DTYPE_F16, 2 },
+		{ 64, 14, 2, 129, 400, 250, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
 	};
 
 	(void)state;
@@ -378,6 +382,9 @@ static void test_attention_every_path_gives_portable_bits(void **state)
 		{ 64, 12, 2, 3, 250, 187, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
 		{ 128, 6, 1, 3, 300, 200, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
 		{ 64, 6, 2, 2, 200, 150, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 2 },
+		/* prefill tasks of 8 rows (AVX-512: att_scores_qt) */
+		{ 128, 4, 2, 129, 300, 100, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
+		{ 64, 14, 2, 130, 260, 40, ANPU_DTYPE_F16, ANPU_DTYPE_F32, 1 },
 	};
 	static const float q_scales[] = { 1.0f, 40.0f };
 	const char *prev = sim_kernels_get()->name;
@@ -408,6 +415,66 @@ static void test_attention_every_path_gives_portable_bits(void **state)
 	assert_int_equal(sim_kernels_select(prev), 0);
 	if (!checked) {
 		print_message("host lacks AVX2/F16C: only the portable path exists\n");
+		skip();
+	}
+}
+
+/*
+ * att_scores_qt (the paths that have it) gives each of its 16 queries
+ * att_scores's bits: head sizes of 1 to 16 vectors, rows in fours and the
+ * rest, a row stride past the head, large and small queries.
+ */
+static void test_attention_scores_qt_is_att_scores(void **state)
+{
+	static const char *const paths[] = { "avx2", "avxvnni", "avx512" };
+	static const uint32_t hds[] = { 16, 64, 128, 192 }, ns[] = { 1, 3, 4, 7, 64 };
+	const char *prev = sim_kernels_get()->name;
+	const uint32_t stride_pad = 5;
+	unsigned int checked = 0;
+
+	(void)state;
+	for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
+		if (!sim_kernels_supported(paths[p]))
+			continue;
+		assert_int_equal(sim_kernels_select(paths[p]), 0);
+		if (!sim_kernels_get()->att_scores_qt)
+			continue;
+		for (size_t a = 0; a < sizeof(hds) / sizeof(hds[0]); a++) {
+			const uint32_t hd = hds[a], stride = hd + stride_pad;
+			float *q = malloc(16 * hd * 4), *qt = aligned_alloc(64, 16 * hd * 4);
+			float *rows = malloc(64 * stride * 4), *got = malloc(16 * 64 * 4);
+			float want[64], *dst[16];
+
+			ref_fill_uniform(q, 16 * hd, 40 + a, -1.0f, 1.0f);
+			ref_fill_uniform(rows, 64 * stride, 50 + a, -1.0f, 1.0f);
+			for (uint32_t v = 0; v < 16; v++) {
+				if (v % 5 == 1)	/* large products: rounding in every lane */
+					for (uint32_t d = 0; d < hd; d++)
+						q[v * hd + d] *= 1000.0f;
+				for (uint32_t d = 0; d < hd; d++)
+					qt[16 * d + v] = q[v * hd + d];
+				dst[v] = got + 64 * v;
+			}
+			for (size_t b = 0; b < sizeof(ns) / sizeof(ns[0]); b++) {
+				sim_kernels_get()->att_scores_qt(dst, qt, rows, stride, ns[b], hd, 0.125f);
+				for (uint32_t v = 0; v < 16; v++) {
+					sim_kernels_get()->att_scores(want, q + v * hd, rows, stride, ns[b],
+								      hd, 0.125f);
+					if (memcmp(want, dst[v], ns[b] * 4))
+						fail_msg("%s: hd %u, %u rows, query %u: not att_scores's bits",
+							 paths[p], hd, ns[b], v);
+				}
+				checked++;
+			}
+			free(q);
+			free(qt);
+			free(rows);
+			free(got);
+		}
+	}
+	assert_int_equal(sim_kernels_select(prev), 0);
+	if (!checked) {
+		print_message("no path here has att_scores_qt (AVX-512)\n");
 		skip();
 	}
 }
@@ -892,6 +959,7 @@ int main(void)
 		cmocka_unit_test(test_attention_prefill_rows_match_rows_alone),
 		cmocka_unit_test(test_attention_converts_every_f16_value_exactly),
 		cmocka_unit_test(test_attention_every_path_gives_portable_bits),
+		cmocka_unit_test(test_attention_scores_qt_is_att_scores),
 		cmocka_unit_test(test_attention_exp_accuracy_and_lanes),
 		cmocka_unit_test(test_attention_merge_matches_scalar),
 		cmocka_unit_test(test_attention_accepts_last_cache_row),
