@@ -175,6 +175,10 @@ struct sim_kernels {
 	void (*att_accum_f16_heads)(float *acc, size_t acc_stride, const float *p, size_t p_stride,
 				    const uint16_t *rows, size_t stride, uint32_t n, uint32_t hd,
 				    uint32_t nh);
+	/* att_accum_f16_heads on float rows (a prefill's V rows converted once) */
+	void (*att_accum_heads)(float *acc, size_t acc_stride, const float *p, size_t p_stride,
+				const float *rows, size_t stride, uint32_t n, uint32_t hd,
+				uint32_t nh);
 	/*
 	 * Prefill scores with query vectors in the lanes (optional: NULL where
 	 * the path has none): dst[v][j] = scale * dot(query v, rows + j *

@@ -388,6 +388,7 @@ const struct sim_kernels sim_kernels_portable = {
 	.att_head_block = att_head_block,
 	.att_scores_f16_heads = att_scores_f16_heads,
 	.att_accum_f16_heads = att_accum_f16_heads,
+	.att_accum_heads = att_accum_heads,
 	.rmsnorm_row = rmsnorm_row,
 	.swiglu = att_swiglu,
 	.f32_to_f16 = f32_to_f16,

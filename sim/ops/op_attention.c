@@ -527,6 +527,57 @@ static void attention_scores_qt(const struct attention_job *job, const struct at
 }
 
 /*
+ * The values pass of attention_block() for att_scores_qt's tasks (heads
+ * [h, h + n_kv * group): whole kv heads, as job->qt has them): kv head
+ * by kv head, a chunk of its V rows as floats (converted once for the
+ * task's rows), summed into each row's heads, att_head_block() heads a
+ * call (att_accum_heads: the bits of att_accum, so of a row alone), while
+ * the next block's K rows of that kv head are asked for.
+ */
+static void attention_values_qt(const struct attention_job *job, const struct att_rowset *rs,
+				uint32_t h, uint32_t local, uint32_t g0, uint32_t n_kv, uint32_t j0)
+{
+	const struct sim_tensor *vc = &job->op->t[2];
+	const uint32_t hd = job->hd, group = job->group;
+	const uint32_t step = ATT_CHUNK_FLOATS / hd < ATT_BLOCK ? ATT_CHUNK_FLOATS / hd : ATT_BLOCK;
+	const uint32_t nb = rs->nb[rs->n - 1], j_end = rs->j_end[rs->n - 1];
+	float *buf = rs->st[0]->rows;
+
+	for (uint32_t g = g0; g < g0 + n_kv; g++) {
+		for (uint32_t c0 = 0; c0 < nb; c0 += step) {
+			uint32_t n = nb - c0 < step ? nb - c0 : step, ahead = 0;
+			size_t stride;
+			const float *rows = cache_rows(vc, (size_t)g * hd, j0 + c0, n, hd, buf, &stride,
+						       job->k);
+			struct att_prefetch pf;
+
+			/* the address is formed only for rows of the span */
+			if (j0 + ATT_BLOCK + c0 < j_end)
+				ahead = j_end - (j0 + ATT_BLOCK + c0) < n ?
+					j_end - (j0 + ATT_BLOCK + c0) : n;
+			prefetch_plan(&pf, &job->op->t[1], (size_t)g * hd, j0 + ATT_BLOCK + c0, ahead,
+				      hd);
+			for (uint32_t x = 0; x < rs->n; x++) {
+				struct attention_state *st = rs->st[x];
+				uint32_t nq = rs->nb[x] - c0 < n ? rs->nb[x] - c0 : n;
+
+				if (rs->nb[x] <= c0)
+					continue;
+				prefetch_some(&pf, (prefetch_lines(&pf) + rs->n - 1) / rs->n);
+				for (uint32_t e = 0, c; e < group; e += c) {
+					uint32_t i = g * group + e - h;	/* the head's place in @rs */
+
+					c = group - e < job->head_block ? group - e : job->head_block;
+					job->k->att_accum_heads(st->acc + (size_t)(local + i) * hd, hd,
+								st->s + (size_t)(local + i) * ATT_BLOCK + c0,
+								ATT_BLOCK, rows, stride, nq, hd, c);
+				}
+			}
+		}
+	}
+}
+
+/*
  * The queries of task rows m0 .. m0 + nr - 1, heads [h0, h0 + nh) (whole kv
  * heads), transposed for attention_scores_qt; lanes of rows the task does
  * not have are zero (their scores are never read).
@@ -594,6 +645,10 @@ static void attention_block(const struct attention_job *job, const struct att_ro
 		k->att_softmax_step(st->s + (size_t)local * ATT_BLOCK, ATT_BLOCK, rs->nb[q],
 				    st->max + local, st->sum + local, st->acc + (size_t)local * hd,
 				    hd, nh);
+	}
+	if (job->qt && rs->n > 1) {
+		attention_values_qt(job, rs, h, local, g0, n_kv, j0);
+		return;
 	}
 	for (uint32_t c0 = 0; c0 < nb; c0 += step) {
 		uint32_t n = nb - c0 < step ? nb - c0 : step, ahead = 0, calls;
