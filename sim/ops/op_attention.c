@@ -932,14 +932,15 @@ static uint32_t attention_run(struct sim_exec *ex, const struct sim_op *op)
 		job.spans = spans;
 		partial_floats = (size_t)rows * spans * job.n_head * ATT_PARTIAL(hd);
 	} else {
-		uint32_t task_rows = job.k->att_scores_qt ? ATT_TASK_ROWS_QT : ATT_TASK_ROWS;
+		/* att_scores_qt: whole kv heads a chunk, head_dim in whole vectors */
+		bool qt = job.k->att_scores_qt && hd % 16 == 0 && job.chunk_heads % job.group == 0;
+		uint32_t task_rows = qt ? ATT_TASK_ROWS_QT : ATT_TASK_ROWS;
 
-		if ((uint64_t)rows * job.chunks >= 8u * task_rows * threads)
+		if ((uint64_t)rows * job.chunks >= 8u * task_rows * threads) {
 			job.task_rows = task_rows;	/* still >= 8 row tasks a thread */
+			job.qt = qt;
+		}
 	}
-	/* whole kv heads a chunk, head_dim in whole vectors, the K cache as floats */
-	job.qt = job.task_rows > 1 && job.k->att_scores_qt && hd % 16 == 0 &&
-		 job.chunk_heads % job.group == 0;
 	if (job.qt)
 		job.qt_sets = (job.task_rows * job.group + ATT_QT_LANES - 1) / ATT_QT_LANES;
 	job.state_floats = attention_state_floats(job.chunk_heads, hd, job.task_rows,
