@@ -183,7 +183,8 @@ struct sim_kernels {
 	 * Prefill scores with query vectors in the lanes (optional: NULL where
 	 * the path has none): dst[v][j] = scale * dot(query v, rows + j *
 	 * stride) for j < n and v < 16, the queries transposed in @qt (element
-	 * d of query v at qt[16 * d + v]), hd a multiple of 16. Each score is
+	 * d of query v at qt[16 * d + v]; 64-byte aligned), hd a multiple of
+	 * 16. Each score is
 	 * exactly att_scores's: the same 16 chains of FMAs in ascending d,
 	 * combined by the same additions, only across a vector of queries
 	 * instead of within one (no horizontal sums).

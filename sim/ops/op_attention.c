@@ -934,11 +934,13 @@ static uint32_t attention_run(struct sim_exec *ex, const struct sim_op *op)
 	} else {
 		/* att_scores_qt: whole kv heads a chunk, head_dim in whole vectors */
 		bool qt = job.k->att_scores_qt && hd % 16 == 0 && job.chunk_heads % job.group == 0;
-		uint32_t task_rows = qt ? ATT_TASK_ROWS_QT : ATT_TASK_ROWS;
 
-		if ((uint64_t)rows * job.chunks >= 8u * task_rows * threads) {
-			job.task_rows = task_rows;	/* still >= 8 row tasks a thread */
-			job.qt = qt;
+		/* still >= 8 row tasks a thread */
+		if (qt && (uint64_t)rows * job.chunks >= 8u * ATT_TASK_ROWS_QT * threads) {
+			job.task_rows = ATT_TASK_ROWS_QT;
+			job.qt = true;
+		} else if ((uint64_t)rows * job.chunks >= 8u * ATT_TASK_ROWS * threads) {
+			job.task_rows = ATT_TASK_ROWS;
 		}
 	}
 	if (job.qt)

@@ -174,12 +174,16 @@ static void test_attention_prefill_rows_match_rows_alone(void **state)
 		{ 128, 4, 2, 130, 400, 100, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
 		{ 64, 12, 2, 131, 300, 37, ANPU_DTYPE_F32, ANPU_DTYPE_F16, 2 },
 		{ 64, 14, 2, 129, 400, 250, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
+		/* one head a kv head, head_dim 256, padded F16 rows */
+		{ 256, 4, 4, 130, 300, 40, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 1 },
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		check_rows_match_rows_alone(&cases[i], 2);
 		check_rows_match_rows_alone(&cases[i], 1);
+		if (cases[i].m_rows > 100)	/* 4-row tasks on 3 threads */
+			check_rows_match_rows_alone(&cases[i], 3);
 	}
 }
 
