@@ -468,16 +468,16 @@ static void att_chunk_pass(const struct attention_job *job, const struct att_row
 }
 
 /*
- * The scores pass of attention_block() through att_scores_qt (job->qt):
- * kv head by kv head, a chunk of its K rows as floats (converted once for
+ * The scores pass of attention_block() through att_scores_qt (job->qt;
+ * heads [h, h + n_kv * group): whole kv heads, as job->qt has them): kv
+ * head by kv head, a chunk of its K rows as floats (converted once for
  * the task's rows and heads), then each vector of 16 queries against them,
  * the scores stored in each row's and head's place (a row that takes fewer
  * of the chunk's K rows gets scores past its own, never read). The bits
  * are att_scores's, so a row's scores are what it gets alone.
  */
 static void attention_scores_qt(const struct attention_job *job, const struct att_rowset *rs,
-				uint32_t h, uint32_t local, uint32_t nh, uint32_t g0,
-				uint32_t n_kv, uint32_t j0)
+				uint32_t h, uint32_t local, uint32_t g0, uint32_t n_kv, uint32_t j0)
 {
 	const struct sim_tensor *kc = &job->op->t[1];
 	const uint32_t hd = job->hd, group = job->group;
@@ -515,7 +515,7 @@ static void attention_scores_qt(const struct attention_job *job, const struct at
 					int32_t x = q < job->task_rows ? at[q] : -1;
 
 					dst[l] = st0->qt_s;
-					if (x >= 0 && rs->nb[x] > c0 && head >= h && head < h + nh)
+					if (x >= 0 && rs->nb[x] > c0)
 						dst[l] = rs->st[x]->s + (size_t)(local + head - h) *
 									ATT_BLOCK + c0;
 				}
@@ -528,10 +528,9 @@ static void attention_scores_qt(const struct attention_job *job, const struct at
 
 /*
  * The values pass of attention_block() for att_scores_qt's tasks (heads
- * [h, h + n_kv * group): whole kv heads, as job->qt has them): kv head
- * by kv head, a chunk of its V rows as floats (converted once for the
- * task's rows), summed into each row's heads, att_head_block() heads a
- * call (att_accum_heads: the bits of att_accum, so of a row alone), while
+ * as for attention_scores_qt): kv head by kv head, a chunk of its V rows
+ * as floats (converted once for the task's rows), summed into each row's
+ * heads, att_head_block() heads a call (att_accum_heads: the bits of att_accum, so of a row alone), while
  * the next block's K rows of that kv head are asked for.
  */
 static void attention_values_qt(const struct attention_job *job, const struct att_rowset *rs,
@@ -623,14 +622,16 @@ static void attention_block(const struct attention_job *job, const struct att_ro
 	uint32_t nb = rs->nb[rs->n - 1], j_end = rs->j_end[rs->n - 1];
 	size_t off = (size_t)g0 * hd;
 	float *buf = rs->st[0]->rows;
+	/* att_scores_qt's passes where more than one row takes the block */
+	const bool qt = job->qt && rs->n > 1;
 	struct att_prefetch pf;
 	struct att_rows r;
 
 	if (job->direct && step < ATT_DIRECT_ROWS)	/* the buffer is not used */
 		step = ATT_DIRECT_ROWS;
-	if (job->qt && rs->n > 1)
-		attention_scores_qt(job, rs, h, local, nh, g0, n_kv, j0);
-	for (uint32_t c0 = 0; c0 < nb && !(job->qt && rs->n > 1); c0 += step) {
+	if (qt)
+		attention_scores_qt(job, rs, h, local, g0, n_kv, j0);
+	for (uint32_t c0 = 0; c0 < nb && !qt; c0 += step) {
 		uint32_t n = nb - c0 < step ? nb - c0 : step, calls;
 
 		prefetch_plan(&pf, &op->t[2], off, j0 + c0, n, width);
@@ -646,7 +647,7 @@ static void attention_block(const struct attention_job *job, const struct att_ro
 				    st->max + local, st->sum + local, st->acc + (size_t)local * hd,
 				    hd, nh);
 	}
-	if (job->qt && rs->n > 1) {
+	if (qt) {
 		attention_values_qt(job, rs, h, local, g0, n_kv, j0);
 		return;
 	}
