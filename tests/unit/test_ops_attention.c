@@ -381,11 +381,26 @@ static void test_attention_every_path_gives_portable_bits(void **state)
 		{ 128, 4, 1, 2, 150, 97, ANPU_DTYPE_F16, ANPU_DTYPE_F32, 0 },
 		{ 64, 14, 2, 3, 300, 200, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
 		{ 40, 8, 1, 2, 150, 90, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 1 },
-		/* AVX-512's multi-head kernels: heads of a kv head in fours, threes, twos */
+		/*
+		 * AVX-512's multi-head kernels: every count of heads of a kv
+		 * head from 2 to 8 at head_dim 64 and 128 (odd row counts:
+		 * the rows after the kernels' whole steps), decode steps of
+		 * several spans among them
+		 */
 		{ 64, 10, 2, 5, 300, 170, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
 		{ 64, 12, 2, 3, 250, 187, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
 		{ 128, 6, 1, 3, 300, 200, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
 		{ 64, 6, 2, 2, 200, 150, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 2 },
+		{ 64, 16, 2, 1, 700, 620, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
+		{ 64, 14, 2, 1, 900, 777, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 1 },
+		{ 64, 6, 1, 3, 300, 101, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
+		{ 64, 5, 1, 2, 300, 58, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
+		{ 128, 12, 2, 1, 700, 600, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
+		{ 128, 8, 2, 3, 300, 133, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 3 },
+		{ 128, 3, 1, 2, 300, 77, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
+		{ 128, 10, 2, 1, 600, 519, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
+		{ 128, 7, 1, 2, 300, 90, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
+		{ 128, 8, 1, 1, 600, 555, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 2 },
 		/* prefill tasks of 8 rows (AVX-512: att_scores_qt) */
 		{ 128, 4, 2, 129, 300, 100, ANPU_DTYPE_F16, ANPU_DTYPE_F16, 0 },
 		{ 64, 14, 2, 130, 260, 40, ANPU_DTYPE_F16, ANPU_DTYPE_F32, 1 },
