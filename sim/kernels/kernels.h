@@ -197,6 +197,15 @@ struct sim_kernels {
 	 * y[i] = (x[i] * scale) * w[i]): the same bits on every path; y may be x.
 	 */
 	void (*rmsnorm_row)(const float *x, const float *w, float *y, uint32_t n, float eps);
+	/*
+	 * ROPE's rotation of @n pairs (sim/ops/op_rope.c): pair i is a = xa[i *
+	 * stride], b = xb[i * stride], its angle's cosine c[i] and sine s[i];
+	 * ya/yb[i * stride] = (float)(a * c - b * s) and (float)(a * s + b * c)
+	 * in double, each product and sum rounded as written (the same bits on
+	 * every path). y may be x (each pair is loaded before it is stored).
+	 */
+	void (*rope_pairs)(float *ya, float *yb, const float *xa, const float *xb,
+			   const double *c, const double *s, uint32_t n, uint32_t stride);
 	/* SWIGLU: y[i] = sim_swiglu1(g[i], u[i]), i < n (att_exp.h; the same bits on every path) */
 	void (*swiglu)(float *y, const float *g, const float *u, uint32_t n);
 	/* F32 -> F16 of n values: sim_f32_to_f16()'s bits (NaN: a quiet NaN, no payload) */

@@ -390,6 +390,7 @@ const struct sim_kernels sim_kernels_portable = {
 	.att_accum_f16_heads = att_accum_f16_heads,
 	.att_accum_heads = att_accum_heads,
 	.rmsnorm_row = rmsnorm_row,
+	.rope_pairs = att_rope_pairs,
 	.swiglu = att_swiglu,
 	.f32_to_f16 = f32_to_f16,
 };

@@ -719,12 +719,28 @@ static void attention_span(const struct attention_job *job, struct att_rowset *r
 	}
 }
 
+typedef float att_out_v4f __attribute__((vector_size(16)));
+
+/*
+ * Row m's head h: acc / sum, four lanes a division (the same IEEE quotient
+ * as one at a time). A division at a time (the loop was not vectorized: out
+ * might alias acc) was ~18% of a Qwen3-0.6B 128-token prefill's attention.
+ */
 static void write_out(const struct attention_job *job, uint32_t m, uint32_t h,
 		      const float *acc, float sum)
 {
 	float *out = (float *)sim_tensor_row(&job->op->t[3], h, m, 0);
+	const uint32_t hd = job->hd;
+	uint32_t d = 0;
 
-	for (uint32_t d = 0; d < job->hd; d++)
+	for (; d + 4 <= hd; d += 4) {
+		att_out_v4f v;
+
+		memcpy(&v, acc + d, sizeof(v));
+		v = v / sum;
+		memcpy(out + d, &v, sizeof(v));
+	}
+	for (; d < hd; d++)
 		out[d] = acc[d] / sum;
 }
 

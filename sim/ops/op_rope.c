@@ -26,9 +26,11 @@
  * pos + M - 1 does not fit in 32 bits.
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../kernels/kernels.h"
 #include "../sim_ops.h"
 #include "../sim_pool.h"
 
@@ -108,26 +110,24 @@ static void rope_angles(const struct sim_op *op, uint32_t m, uint32_t i0, uint32
 	}
 }
 
-/* Rotate pairs [i0, i1) of every head of row m by the angles' c[], s[]. */
+/*
+ * Rotate pairs [i0, i1) of every head of row m by the angles' c[], s[]
+ * (the kernel path's rope_pairs: NEOX pairs (i, i + half), NORMAL (2i, 2i + 1)).
+ */
 static void rope_rotate(const struct sim_op *op, uint32_t m, uint32_t i0, uint32_t i1,
 			const double *c, const double *s)
 {
 	const struct anpu_params_rope *p = &op->params.rope;
 	const struct sim_tensor *x = &op->t[0], *y = &op->t[1];
-	uint32_t half = p->n_rot / 2;
+	const struct sim_kernels *k = sim_kernels_get();
+	const bool neox = p->mode == ANPU_ROPE_NEOX;
+	uint32_t a = neox ? i0 : 2 * i0, b = neox ? i0 + p->n_rot / 2 : 2 * i0 + 1;
 
 	for (uint32_t h = 0; h < x->ne[1]; h++) {
 		const float *xr = (const float *)sim_tensor_row(x, h, m, 0);
 		float *yr = (float *)sim_tensor_row(y, h, m, 0);
 
-		for (uint32_t i = i0; i < i1; i++) {
-			uint32_t a = p->mode == ANPU_ROPE_NEOX ? i : 2 * i;
-			uint32_t b = p->mode == ANPU_ROPE_NEOX ? i + half : 2 * i + 1;
-			double xa = xr[a], xb = xr[b];
-
-			yr[a] = (float)(xa * c[i - i0] - xb * s[i - i0]);
-			yr[b] = (float)(xa * s[i - i0] + xb * c[i - i0]);
-		}
+		k->rope_pairs(yr + a, yr + b, xr + a, xr + b, c, s, i1 - i0, neox ? 1 : 2);
 	}
 }
 

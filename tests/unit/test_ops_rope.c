@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "../ref/ref_ops.h"
+#include "../../sim/kernels/kernels.h"
 #include "../../sim/sim_pool.h"
 
 struct rope_case {
@@ -178,6 +179,69 @@ static void test_rope_bit_identical_for_1_2_3_threads(void **state)
 	}
 	free(a);
 	free(b);
+}
+
+/*
+ * Every kernel path's rotation gives the bits of the pair-at-a-time double
+ * expression (docs/hardware.md): NEOX and NORMAL, whole and partial
+ * rotations with pair counts that are not a multiple of the vector steps,
+ * in place and not, strided rows.
+ */
+static void test_rope_every_path_gives_the_scalar_bits(void **state)
+{
+	static const char *const paths[] = { "portable", "avx2", "avxvnni", "avx512" };
+	static const struct rope_case cases[] = {
+		{ 128, 4, 5, ANPU_ROPE_NEOX, 128, 1e6f, 1.0f, 4000, 0, 0, NULL },
+		{ 64, 3, 4, ANPU_ROPE_NEOX, 22, 1e4f, 0.5f, 17, 2, 0, NULL },
+		{ 64, 2, 3, ANPU_ROPE_NORMAL, 64, 5e5f, 1.0f, 123456, 0, 1, NULL },
+		{ 40, 3, 3, ANPU_ROPE_NORMAL, 18, 1e4f, 1.0f, 9, 1, 0, NULL },
+		{ 128, 2, 2, ANPU_ROPE_NEOX, 126, 1e6f, 1.0f, 77, 0, 1, NULL },
+	};
+	const char *prev = sim_kernels_get()->name;
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		const struct rope_case *c = &cases[k];
+		uint64_t n = (uint64_t)c->head_dim * c->n_heads * c->m_rows;
+		uint32_t half = c->n_rot / 2;
+		float *x = malloc(n * 4), *want = malloc(n * 4), *got = malloc(n * 4);
+
+		ref_fill_uniform(x, n, 9, -1.5f, 1.5f);
+		memcpy(want, x, n * 4);
+		for (uint32_t m = 0; m < c->m_rows; m++) {
+			double pf = (double)((uint64_t)c->pos + m) * (double)c->freq_scale;
+
+			for (uint32_t h = 0; h < c->n_heads; h++) {
+				const float *xr = x + ((size_t)m * c->n_heads + h) * c->head_dim;
+				float *yr = want + ((size_t)m * c->n_heads + h) * c->head_dim;
+
+				for (uint32_t i = 0; i < half; i++) {
+					double th = pf * pow((double)c->theta_base,
+							     -2.0 * (double)i / (double)c->n_rot);
+					double cs = cos(th), sn = sin(th);
+					uint32_t ia = c->mode == ANPU_ROPE_NEOX ? i : 2 * i;
+					uint32_t ib = c->mode == ANPU_ROPE_NEOX ? i + half : 2 * i + 1;
+					double a = xr[ia], b = xr[ib];
+					double t0 = a * cs, t1 = b * sn, t2 = a * sn, t3 = b * cs;
+
+					yr[ia] = (float)(t0 - t1);
+					yr[ib] = (float)(t2 + t3);
+				}
+			}
+		}
+		for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
+			if (!sim_kernels_supported(paths[p]))
+				continue;
+			assert_int_equal(sim_kernels_select(paths[p]), 0);
+			run_rope(c, 2, got, NULL);
+			if (memcmp(got, want, n * 4))
+				fail_msg("%s: case %zu: not the scalar bits", paths[p], k);
+		}
+		free(x);
+		free(want);
+		free(got);
+	}
+	assert_int_equal(sim_kernels_select(prev), 0);
 }
 
 /* Llama 3.1-style factors: 1 for high frequencies, up to 8 for low ones. */
@@ -385,6 +449,7 @@ int main(void)
 		cmocka_unit_test(test_rope_rejects_bad_theta_and_freq_scale),
 		cmocka_unit_test(test_rope_rejects_position_overflow),
 		cmocka_unit_test(test_rope_rejects_four_dims),
+		cmocka_unit_test(test_rope_every_path_gives_the_scalar_bits),
 		cmocka_unit_test(test_rope_frequency_factors_divide_the_angle),
 		cmocka_unit_test(test_rope_unit_factors_change_nothing),
 		cmocka_unit_test(test_rope_rejects_bad_factor_tensor),
