@@ -83,6 +83,8 @@ typedef void (*sim_dot_panel_fn)(size_t n, const void *w, size_t w_stride, unsig
  * weight rows.
  */
 #define SIM_LANE_BLOCKS 16
+/* Rows an rmsnorm_rows call takes at most */
+#define SIM_RMSNORM_ROWS 4
 #define SIM_LANE_WROWS 2
 
 typedef void (*sim_dot_lanes_fn)(size_t n, const void *w, size_t w_stride, unsigned int nw,
@@ -192,11 +194,14 @@ struct sim_kernels {
 	void (*att_scores_qt)(float *const *dst, const float *qt, const float *rows,
 			      size_t stride, uint32_t n, uint32_t hd, float scale);
 	/*
-	 * RMSNORM of one row (sim/ops/op_rmsnorm.c's definition: the sum of
-	 * squares in double in 4 interleaved partial sums, lane i % 4, then
-	 * y[i] = (x[i] * scale) * w[i]): the same bits on every path; y may be x.
+	 * RMSNORM of @rows rows (1 .. SIM_RMSNORM_ROWS) x[r] -> y[r] of n
+	 * elements (sim/ops/op_rmsnorm.c's definition: the sum of squares in
+	 * double in 4 interleaved partial sums, lane i % 4, then y[i] = (x[i] *
+	 * scale) * w[i]): each row the same bits on every path and whatever rows
+	 * share the call; y[r] may be x[r].
 	 */
-	void (*rmsnorm_row)(const float *x, const float *w, float *y, uint32_t n, float eps);
+	void (*rmsnorm_rows)(const float *const *x, float *const *y, const float *w, uint32_t n,
+			     uint32_t rows, float eps);
 	/*
 	 * ROPE's rotation of @n pairs (sim/ops/op_rope.c): pair i is a = xa[i *
 	 * stride], b = xb[i * stride], its angle's cosine c[i] and sine s[i];

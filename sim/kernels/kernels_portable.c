@@ -353,6 +353,13 @@ static void rmsnorm_row(const float *x, const float *w, float *y, uint32_t n,
 		y[i] = (x[i] * scale) * w[i];
 }
 
+static void rmsnorm_rows(const float *const *x, float *const *y, const float *w, uint32_t n,
+			 uint32_t rows, float eps)
+{
+	for (uint32_t r = 0; r < rows; r++)
+		rmsnorm_row(x[r], w, y[r], n, eps);
+}
+
 
 static void f32_to_f16(uint16_t *dst, const float *src, uint32_t n)
 {
@@ -389,7 +396,7 @@ const struct sim_kernels sim_kernels_portable = {
 	.att_scores_f16_heads = att_scores_f16_heads,
 	.att_accum_f16_heads = att_accum_f16_heads,
 	.att_accum_heads = att_accum_heads,
-	.rmsnorm_row = rmsnorm_row,
+	.rmsnorm_rows = rmsnorm_rows,
 	.rope_pairs = att_rope_pairs,
 	.swiglu = att_swiglu,
 	.f32_to_f16 = f32_to_f16,

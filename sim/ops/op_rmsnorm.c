@@ -11,7 +11,8 @@
  * this op on a [head_dim, n_head * M] view.
  * Rows are spread over the worker pool; each row is computed by one task in
  * a fixed order, so results do not depend on the thread count. The row loop
- * is the kernel path's rmsnorm_row (the same bits on every path).
+ * is the kernel path's rmsnorm_rows, a few rows a call (the same bits on
+ * every path).
  * Errors: DTYPE if any tensor is not F32; SHAPE if w is not [D,1,1,1] or y's
  * shape differs from x's; PARAM if eps is not finite or <= 0.
  */
@@ -65,10 +66,17 @@ static void rmsnorm_task(void *ctx, uint32_t task, unsigned int thread)
 	const struct sim_kernels *k = sim_kernels_get();
 
 	(void)thread;
-	for (uint64_t r = r0; r < r1; r++)
-		k->rmsnorm_row((const float *)sim_tensor_flat_row(&op->t[0], r), w,
-			    (float *)sim_tensor_flat_row(&op->t[2], r),
-			    op->t[0].ne[0], op->params.rmsnorm.eps);
+	for (uint64_t r = r0; r < r1; r += SIM_RMSNORM_ROWS) {
+		uint32_t n = r1 - r < SIM_RMSNORM_ROWS ? (uint32_t)(r1 - r) : SIM_RMSNORM_ROWS;
+		const float *x[SIM_RMSNORM_ROWS];
+		float *y[SIM_RMSNORM_ROWS];
+
+		for (uint32_t i = 0; i < n; i++) {
+			x[i] = (const float *)sim_tensor_flat_row(&op->t[0], r + i);
+			y[i] = (float *)sim_tensor_flat_row(&op->t[2], r + i);
+		}
+		k->rmsnorm_rows(x, y, w, op->t[0].ne[0], n, op->params.rmsnorm.eps);
+	}
 }
 
 static uint32_t rmsnorm_run(struct sim_exec *ex, const struct sim_op *op)

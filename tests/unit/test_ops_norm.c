@@ -139,32 +139,58 @@ static void test_rmsnorm_bit_identical_for_1_2_3_threads(void **state)
 /*
  * Every SIMD path's row loop gives the portable bits: row lengths with and
  * without a tail of 4 and of 8, in place and not, rows of very different
- * magnitudes.
+ * magnitudes, each row's bits the same whatever rows share the call (1 to
+ * SIM_RMSNORM_ROWS).
  */
 static void test_rmsnorm_same_bits_on_every_path(void **state)
 {
 	static const char *const paths[] = { "portable", "avx2", "avxvnni", "avx512" };
 	static const uint32_t ds[] = { 1, 7, 12, 64, 128, 131, 896, 1024 };
 	const char *prev = sim_kernels_get()->name;
-	float x[1024], w[1024], want[1024], got[1024];
+	enum { R = SIM_RMSNORM_ROWS };
+	float x[R][1024], w[1024], want[R][1024], got[R][1024];
 
 	(void)state;
-	ref_fill_uniform(x, 1024, 3, -3.0f, 3.0f);
+	for (unsigned int r = 0; r < R; r++) {
+		ref_fill_uniform(x[r], 1024, 3 + 7 * r, -3.0f, 3.0f);
+		for (int i = r; i < 1024; i += 17)
+			x[r][i] *= r % 2 ? 1e-4f : 1e6f;
+	}
 	ref_fill_uniform(w, 1024, 4, 0.5f, 1.5f);
-	for (int i = 0; i < 1024; i += 17)
-		x[i] *= 1e6f;
 	for (size_t d = 0; d < sizeof(ds) / sizeof(ds[0]); d++) {
 		assert_int_equal(sim_kernels_select("portable"), 0);
-		sim_kernels_get()->rmsnorm_row(x, w, want, ds[d], 1e-6f);
+		for (unsigned int r = 0; r < R; r++) {
+			const float *xr = x[r];
+			float *yr = want[r];
+
+			sim_kernels_get()->rmsnorm_rows(&xr, &yr, w, ds[d], 1, 1e-6f);
+		}
 		for (size_t p = 1; p < sizeof(paths) / sizeof(paths[0]); p++) {
 			if (!sim_kernels_supported(paths[p]))
 				continue;
 			assert_int_equal(sim_kernels_select(paths[p]), 0);
-			sim_kernels_get()->rmsnorm_row(x, w, got, ds[d], 1e-6f);
-			assert_memory_equal(want, got, ds[d] * sizeof(float));
-			memcpy(got, x, ds[d] * sizeof(float));
-			sim_kernels_get()->rmsnorm_row(got, w, got, ds[d], 1e-6f);
-			assert_memory_equal(want, got, ds[d] * sizeof(float));
+			for (unsigned int rows = 1; rows <= R; rows++) {
+				const float *xs[R];
+				float *ys[R];
+
+				for (unsigned int r = 0; r < rows; r++) {
+					xs[r] = x[R - rows + r];
+					ys[r] = got[r];
+				}
+				sim_kernels_get()->rmsnorm_rows(xs, ys, w, ds[d], rows, 1e-6f);
+				for (unsigned int r = 0; r < rows; r++)
+					assert_memory_equal(want[R - rows + r], got[r],
+							    ds[d] * sizeof(float));
+				/* in place */
+				for (unsigned int r = 0; r < rows; r++) {
+					memcpy(got[r], x[R - rows + r], ds[d] * sizeof(float));
+					xs[r] = got[r];
+				}
+				sim_kernels_get()->rmsnorm_rows(xs, ys, w, ds[d], rows, 1e-6f);
+				for (unsigned int r = 0; r < rows; r++)
+					assert_memory_equal(want[R - rows + r], got[r],
+							    ds[d] * sizeof(float));
+			}
 		}
 	}
 	assert_int_equal(sim_kernels_select(prev), 0);
