@@ -194,6 +194,11 @@ struct sim_kernels {
 	void (*att_scores_qt)(float *const *dst, const float *qt, const float *rows,
 			      size_t stride, uint32_t n, uint32_t hd, float scale);
 	/*
+	 * With att_scores_qt: the queries it takes, qt[16 * d + v] = q[v][d]
+	 * for v < nq (<= 16), 0 in lanes v >= nq, d < hd (a multiple of 16).
+	 */
+	void (*att_qt_transpose)(float *qt, const float *const *q, uint32_t nq, uint32_t hd);
+	/*
 	 * RMSNORM of @rows rows (1 .. SIM_RMSNORM_ROWS) x[r] -> y[r] of n
 	 * elements (sim/ops/op_rmsnorm.c's definition: the sum of squares in
 	 * double in 4 interleaved partial sums, lane i % 4, then y[i] = (x[i] *

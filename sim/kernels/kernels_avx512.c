@@ -2185,6 +2185,7 @@ const struct sim_kernels sim_kernels_avx512 = {
 	.dot_panel[ANPU_DTYPE_Q5_K] = dot_q5_K_panel,
 	.dot_panel[ANPU_DTYPE_Q6_K] = dot_q6_K_panel,
 	.att_scores_qt = att_scores_qt,
+	.att_qt_transpose = att_qt_transpose,
 };
 
 #undef R

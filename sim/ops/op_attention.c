@@ -589,18 +589,18 @@ static void attention_qt_init(const struct attention_job *job, float *qt, uint32
 			      uint32_t nr, uint32_t h0, uint32_t nh)
 {
 	const struct sim_tensor *qtn = &job->op->t[0];
-	const uint32_t hd = job->hd, group = job->group;
+	const uint32_t hd = job->hd, group = job->group, nv = nr * group;
 
-	memset(qt, 0, sizeof(float) * qt_floats(nh, group, hd, job->qt_sets));
 	for (uint32_t gi = 0; gi < nh / group; gi++)
-		for (uint32_t v = 0; v < nr * group; v++) {
-			const float *q = (const float *)sim_tensor_row(qtn, h0 + gi * group + v % group,
-								       m0 + v / group, 0);
-			float *dst = qt + ((size_t)gi * job->qt_sets + v / ATT_QT_LANES) *
-					  ATT_QT_LANES * hd + v % ATT_QT_LANES;
+		for (uint32_t set = 0; set < job->qt_sets; set++) {
+			const float *q[ATT_QT_LANES];
+			uint32_t n = 0;
 
-			for (uint32_t d = 0; d < hd; d++)
-				dst[(size_t)ATT_QT_LANES * d] = q[d];
+			for (uint32_t v = set * ATT_QT_LANES; v < nv && n < ATT_QT_LANES; v++)
+				q[n++] = (const float *)sim_tensor_row(qtn, h0 + gi * group + v % group,
+								       m0 + v / group, 0);
+			job->k->att_qt_transpose(qt + ((size_t)gi * job->qt_sets + set) *
+						      ATT_QT_LANES * hd, q, n, hd);
 		}
 }
 
