@@ -369,6 +369,7 @@ static inline int anpu_dtype_layout(unsigned int dtype, unsigned int *block_elem
 	case ANPU_DTYPE_Q5_1:	e = 32;  b = 24;  break;
 	case ANPU_DTYPE_Q8_0:	e = 32;  b = 34;  break;
 	case ANPU_DTYPE_Q4_K:	e = 256; b = 144; break;
+	case ANPU_DTYPE_Q4_KL:	e = 256; b = 144; break;
 	case ANPU_DTYPE_Q5_K:	e = 256; b = 176; break;
 	case ANPU_DTYPE_Q6_K:	e = 256; b = 210; break;
 	default:
@@ -387,7 +388,8 @@ static inline int anpu_dtype_is_weight(unsigned int dtype)
 	       dtype == ANPU_DTYPE_Q4_1 || dtype == ANPU_DTYPE_Q5_1 ||
 	       dtype == ANPU_DTYPE_Q5_0 || dtype == ANPU_DTYPE_Q8_0 ||
 	       dtype == ANPU_DTYPE_Q4_K || dtype == ANPU_DTYPE_Q5_K ||
-	       dtype == ANPU_DTYPE_Q6_K || dtype == ANPU_DTYPE_Q5_0L;
+	       dtype == ANPU_DTYPE_Q6_K || dtype == ANPU_DTYPE_Q5_0L ||
+	       dtype == ANPU_DTYPE_Q4_KL;
 }
 
 /*
@@ -442,6 +444,45 @@ static inline void anpu_q5_0_to_q5_0l(void *dst, const void *src, __u32 nb)
 			for (__u32 k = 0; k < 4; k++)
 				o[qs + t * plane + k] = s[6 + 4 * t + k];
 	}
+}
+
+/*
+ * Q4_KL (ISA 1.3): Q4_K rows interleaved for a unit that sums 16 weight rows
+ * side by side, one row per 32-bit lane. A tensor's rows go in groups of
+ * ANPU_Q4_KL_GROUP (ne[1] is a multiple of it, rows are dense: nb[0] is a
+ * row's bytes), each group at the bytes its 16 Q4_K rows take. Seen as 36
+ * little-endian dwords, a Q4_K block is d | dmin << 16, its 12 scale bytes
+ * (dwords 1-3) and its 128 quant bytes (dwords 4-35); dword p of block i of
+ * the group's row l (0 .. 15) is at
+ *   i * 16 * 144 + 64 * p + 4 * l
+ * so the unit loads dword p of 16 rows' block i with one 64-byte access.
+ * Values and MATMUL/EMBED results are those of the Q4_K rows.
+ */
+#define ANPU_Q4_KL_GROUP	16u
+#define ANPU_Q4_KL_DWORDS	36u	/* dwords of a Q4_K block */
+
+/* Byte offset of row @l's block @i dword @p in its Q4_KL group. */
+static inline __u64 anpu_q4_kl_offset(__u32 i, __u32 p, __u32 l)
+{
+	return (__u64)i * ANPU_Q4_KL_GROUP * 144 + 64 * p + 4 * l;
+}
+
+/*
+ * A group of ANPU_Q4_KL_GROUP Q4_K rows of @nb blocks each (@src, row l at
+ * src + l * nb * 144) as Q4_KL at @dst (the same size; the two must not
+ * overlap).
+ */
+static inline void anpu_q4_k_to_q4_kl(void *dst, const void *src, __u32 nb)
+{
+	const __u8 *s = (const __u8 *)src;
+	__u8 *o = (__u8 *)dst;
+
+	for (__u32 l = 0; l < ANPU_Q4_KL_GROUP; l++)
+		for (__u32 i = 0; i < nb; i++)
+			for (__u32 p = 0; p < ANPU_Q4_KL_DWORDS; p++)
+				for (__u32 k = 0; k < 4; k++)
+					o[anpu_q4_kl_offset(i, p, l) + k] =
+						s[((__u64)l * nb + i) * 144 + 4 * p + k];
 }
 
 #endif /* ANPU_HWIF_H */

@@ -66,6 +66,13 @@ uint32_t sim_cp_check_tensor(const struct sim_cp_job *job, const struct anpu_ten
 			return ANPU_CAUSE_SHAPE;
 	if (d->ne[0] % be)
 		return ANPU_CAUSE_SHAPE;
+	/* Q4_KL: whole groups of dense rows (each group's rows interleaved) */
+	if (d->dtype == ANPU_DTYPE_Q4_KL) {
+		if (d->ne[1] % ANPU_Q4_KL_GROUP)
+			return ANPU_CAUSE_SHAPE;
+		if (d->nb[0] != (uint64_t)(d->ne[0] / be) * bb)
+			return ANPU_CAUSE_STRIDE;
+	}
 	align = dtype_align(d->dtype);
 	if (d->addr & (align - 1))
 		return ANPU_CAUSE_ALIGNMENT;

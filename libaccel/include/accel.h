@@ -290,6 +290,7 @@ enum accel_dtype {
 	ACCEL_I32	= 26,
 	ACCEL_BF16	= 30,
 	ACCEL_Q5_0L	= 64,	/* Q5_0 regrouped for the dot-product lanes (ISA 1.2) */
+	ACCEL_Q4_KL	= 65,	/* Q4_K rows interleaved 16 at a time (ISA 1.3) */
 };
 
 /* Name of a dtype ("F32", "Q4_K", ...), "?" if unknown. */

@@ -62,6 +62,8 @@ typedef void (*sim_dot_cols_fn)(size_t n, const void *w, size_t w_stride, unsign
  * unit p * (n / elements per unit).
  * out[(r * npanels + p) * SIM_PANEL_ROWS + l] is bit-identical to dot() of
  * weight row r with row l of panel p (exact integer sums, the same f32 steps).
+ * Q4_KL: @w is the first row's sim_tensor_row() (its lane in its group),
+ * w_stride 4, the nw rows in one group.
  */
 #define SIM_PANEL_MAX 4
 
@@ -83,6 +85,16 @@ typedef void (*sim_dot_panel_fn)(size_t n, const void *w, size_t w_stride, unsig
  * weight rows.
  */
 #define SIM_LANE_BLOCKS 16
+
+/*
+ * Row-group kernel (Q4_KL, hw/anpu_hwif.h): @ngroups groups of
+ * ANPU_Q4_KL_GROUP weight rows of n elements, back to back from @w (a group's
+ * first byte), against nx (1..SIM_DOT_MAX_ROWS) x rows (struct
+ * sim_xblock_q8K): out[r * 16 * ngroups + 16 * g + l] is bit-identical to
+ * dot() of the Q4_K row in lane l of group g with x row r.
+ */
+typedef void (*sim_dot_groups_fn)(size_t n, const void *w, unsigned int ngroups,
+				  const void *const *x, unsigned int nx, float *out);
 /* Rows an rmsnorm_rows call takes at most */
 #define SIM_RMSNORM_ROWS 4
 #define SIM_LANE_WROWS 2
@@ -107,6 +119,7 @@ struct sim_kernels {
 	sim_dot_cols_fn dot_cols[ANPU_DTYPE_COUNT];	/* NULL: use dot() */
 	sim_dot_panel_fn dot_panel[ANPU_DTYPE_COUNT];	/* NULL: use dot() */
 	sim_dot_lanes_fn dot_lanes[ANPU_DTYPE_COUNT];	/* NULL: use dot() */
+	sim_dot_groups_fn dot_groups[ANPU_DTYPE_COUNT];	/* Q4_KL: every path */
 	/* activation quantizers: the same bytes as sim_quantize_row_q8/_q8K */
 	void (*quantize_q8)(const float *x, struct sim_xblock_q8 *y, size_t n);
 	void (*quantize_q8K)(const float *x, struct sim_xblock_q8K *y, size_t n);
@@ -242,6 +255,7 @@ static inline enum sim_act sim_act_for(uint32_t dtype)
 	case ANPU_DTYPE_Q5_1:
 		return SIM_ACT_Q8;
 	case ANPU_DTYPE_Q4_K:
+	case ANPU_DTYPE_Q4_KL:
 	case ANPU_DTYPE_Q5_K:
 	case ANPU_DTYPE_Q6_K:
 		return SIM_ACT_Q8K;

@@ -945,6 +945,187 @@ kq_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 }
 
 DOT_PANEL(dot_q4_K_panel, kq_panel, q4k_unpack, 8, 8)
+
+/* Q4_KL: @row is a row's lane in its group (sim_tensor_row()); its block gathered first */
+static inline void q4kl_unpack(const void *row, size_t i, struct kq_unpacked *u)
+{
+	struct sim_block_q4_K b;
+
+	sim_q4_kl_block(row, i, &b);
+	q4k_unpack(&b, 0, u);
+}
+
+DOT_PANEL(dot_q4_kl_panel, kq_panel, q4kl_unpack, 8, 8)
+
+/*
+ * Q4_KL (hw/anpu_hwif.h) for M <= 4: 8 weight rows a vector (each half of a
+ * group in turn), row l in dword lane l, so a block dword of 8 rows is one
+ * 32-byte load and nothing is reduced across lanes: per 32 bytes of quants
+ * the low and the high nibbles against x's broadcast dwords, per sub-block
+ * a multiply by its scale, the mins as word pairs, then each lane takes the
+ * four-row kernels' f32 step (the same bits as dot()). AVX-VNNI: vpdpbusd
+ * sums, vpmulld by the scale; AVX2: a sub-block's 8 vpmaddubsw summed as
+ * words (|.| <= 8 * 2 * 15 * 127 < 2^15: exact), one vpmaddwd by the
+ * scale in both words.
+ */
+#define KL_UNIT (ANPU_Q4_KL_GROUP * sizeof(struct sim_block_q4_K))
+#ifndef KL_PF_UNITS
+#define KL_PF_UNITS 4
+#endif
+
+static inline __attribute__((always_inline)) void
+q4kl_half_scales(const uint8_t *u, __m256i sc[8], __m256i mp[4])
+{
+	const __m256i v0 = load256(u + 64), v1 = load256(u + 128), v2 = load256(u + 192);
+	const __m256i m6 = _mm256_set1_epi32(63), m4 = _mm256_set1_epi32(15);
+	const __m256i m30 = _mm256_set1_epi32(0x30);
+	__m256i mn[8];
+
+#pragma GCC unroll 4
+	for (int k = 0; k < 4; k++) {	/* j = k and k + 4 (sim_q4k_scale_min) */
+		sc[k] = _mm256_and_si256(_mm256_srli_epi32(v0, 8 * k), m6);
+		mn[k] = _mm256_and_si256(_mm256_srli_epi32(v1, 8 * k), m6);
+		sc[k + 4] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(v2, 8 * k), m4),
+					    _mm256_and_si256(_mm256_srli_epi32(v0, 8 * k + 2), m30));
+		mn[k + 4] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(v2, 8 * k + 4), m4),
+					    _mm256_and_si256(_mm256_srli_epi32(v1, 8 * k + 2), m30));
+	}
+#pragma GCC unroll 4
+	for (int c = 0; c < 4; c++)
+		mp[c] = _mm256_or_si256(mn[2 * c], _mm256_slli_epi32(mn[2 * c + 1], 16));
+#ifndef SIM_AVXVNNI
+#pragma GCC unroll 8
+	for (int j = 0; j < 8; j++)	/* the scale in both words: vpmaddwd's */
+		sc[j] = _mm256_or_si256(sc[j], _mm256_slli_epi32(sc[j], 16));
+#endif
+}
+
+static inline __attribute__((always_inline)) void
+q4kl_groups(size_t n, const uint8_t *w, unsigned int ngroups, const void *const *x,
+	    const unsigned int nx, float *out)
+{
+	const size_t nsb = n / SIM_QK_K;
+	const __m256i m4 = _mm256_set1_epi8(0x0f);
+
+	for (unsigned int g = 0; g < ngroups; g++) {
+		__m256 acc[2][R];
+
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++)
+			acc[0][r] = acc[1][r] = _mm256_setzero_ps();
+		for (size_t i = 0; i < nsb; i++)
+			for (unsigned int h = 0; h < 2; h++) {	/* lanes 8h .. 8h + 7 */
+				const uint8_t *u = w + (g * nsb + i) * KL_UNIT + 32 * h;
+				__m256i sc[8], mp[4], sumi[R];
+
+				if (!h) {
+#pragma GCC unroll 36
+					for (unsigned int o = 0; o < KL_UNIT; o += 64)
+						prefetch_l2(u + KL_PF_UNITS * KL_UNIT + o);
+				}
+				q4kl_half_scales(u, sc, mp);
+#pragma GCC unroll 4
+				for (unsigned int r = 0; r < nx; r++)
+					sumi[r] = _mm256_setzero_si256();
+				for (int c = 0; c < 4; c++) {
+					__m256i lo[R], hi[R];
+
+#pragma GCC unroll 4
+					for (unsigned int r = 0; r < nx; r++)
+						lo[r] = hi[r] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+					for (int t = 0; t < 8; t++) {
+						const __m256i q = load256(u + 256 + 64 * (8 * c + t));
+						const __m256i ql = _mm256_and_si256(q, m4);
+						const __m256i qh = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+
+#pragma GCC unroll 4
+						for (unsigned int r = 0; r < nx; r++) {
+							const int8_t *xq = ((const struct sim_xblock_q8K *)x[r])[i].qs +
+									   64 * c + 4 * t;
+							int32_t xl, xh;
+
+							memcpy(&xl, xq, 4);
+							memcpy(&xh, xq + 32, 4);
+#ifdef SIM_AVXVNNI
+							lo[r] = DOT_U8S8(lo[r], ql, _mm256_set1_epi32(xl));
+							hi[r] = DOT_U8S8(hi[r], qh, _mm256_set1_epi32(xh));
+#else
+							lo[r] = _mm256_add_epi16(lo[r], _mm256_maddubs_epi16(
+								ql, _mm256_set1_epi32(xl)));
+							hi[r] = _mm256_add_epi16(hi[r], _mm256_maddubs_epi16(
+								qh, _mm256_set1_epi32(xh)));
+#endif
+						}
+					}
+#pragma GCC unroll 4
+					for (unsigned int r = 0; r < nx; r++)
+#ifdef SIM_AVXVNNI
+						sumi[r] = _mm256_add_epi32(sumi[r], _mm256_add_epi32(
+							_mm256_mullo_epi32(lo[r], sc[2 * c]),
+							_mm256_mullo_epi32(hi[r], sc[2 * c + 1])));
+#else
+						sumi[r] = _mm256_add_epi32(sumi[r], _mm256_add_epi32(
+							_mm256_madd_epi16(lo[r], sc[2 * c]),
+							_mm256_madd_epi16(hi[r], sc[2 * c + 1])));
+#endif
+				}
+				const __m256i dw = load256(u);	/* d | dmin << 16 per lane */
+				const __m256 d = _mm256_cvtph_ps(_mm256_castsi256_si128(_mm256_permute4x64_epi64(
+					_mm256_shuffle_epi8(dw, _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13,
+						2, 3, 6, 7, 10, 11, 14, 15, 0, 1, 4, 5, 8, 9, 12, 13,
+						2, 3, 6, 7, 10, 11, 14, 15)), 0x08)));
+				const __m256 dmin = _mm256_cvtph_ps(_mm256_castsi256_si128(_mm256_permute4x64_epi64(
+					_mm256_shuffle_epi8(dw, _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13,
+						2, 3, 6, 7, 10, 11, 14, 15, 0, 1, 4, 5, 8, 9, 12, 13,
+						2, 3, 6, 7, 10, 11, 14, 15)), 0x0d)));
+
+#pragma GCC unroll 4
+				for (unsigned int r = 0; r < nx; r++) {
+					const struct sim_xblock_q8K *xr = &((const struct sim_xblock_q8K *)x[r])[i];
+					/* x's 32-element sums as words, sub-blocks 2c | 2c + 1 in dword c */
+					const __m256i bs = _mm256_madd_epi16(load256(xr->bsums), ones16());
+					const __m128i bp = _mm_packs_epi32(_mm256_castsi256_si128(bs),
+									   _mm256_extracti128_si256(bs, 1));
+					const __m256 xd = _mm256_set1_ps(xr->d);
+					__m256i mins = _mm256_setzero_si256();
+					int32_t bpd[4];
+
+					_mm_storeu_si128((__m128i *)bpd, bp);
+#pragma GCC unroll 4
+					for (int c = 0; c < 4; c++)
+						mins = MADD_I16(mins, mp[c], _mm256_set1_epi32(bpd[c]));
+					acc[h][r] = _mm256_add_ps(acc[h][r], _mm256_sub_ps(
+						_mm256_mul_ps(_mm256_mul_ps(d, xd), _mm256_cvtepi32_ps(sumi[r])),
+						_mm256_mul_ps(_mm256_mul_ps(dmin, xd), _mm256_cvtepi32_ps(mins))));
+				}
+			}
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++)
+			for (unsigned int h = 0; h < 2; h++)
+				_mm256_storeu_ps(out + (size_t)r * ANPU_Q4_KL_GROUP * ngroups +
+						 ANPU_Q4_KL_GROUP * g + 8 * h, acc[h][r]);
+	}
+}
+
+static void dot_q4_kl_groups(size_t n, const void *w, unsigned int ngroups,
+			     const void *const *x, unsigned int nx, float *out)
+{
+	switch (nx) {	/* each row count its own instance: accumulators in registers */
+	case 1:
+		q4kl_groups(n, w, ngroups, x, 1, out);
+		break;
+	case 2:
+		q4kl_groups(n, w, ngroups, x, 2, out);
+		break;
+	case 3:
+		q4kl_groups(n, w, ngroups, x, 3, out);
+		break;
+	default:
+		q4kl_groups(n, w, ngroups, x, R, out);
+		break;
+	}
+}
 DOT_PANEL(dot_q5_K_panel, kq_panel, q5k_unpack, 8, 4)
 DOT_PANEL(dot_q6_K_panel, kq_panel, q6k_unpack, 4, 2)
 
@@ -1459,6 +1640,8 @@ const struct sim_kernels sim_kernels_avx2 = {
 	.dot_panel[ANPU_DTYPE_Q5_0] = dot_q5_0_panel,
 	.dot_panel[ANPU_DTYPE_Q8_0] = dot_q8_0_panel,
 	.dot_panel[ANPU_DTYPE_Q4_K] = dot_q4_K_panel,
+	.dot_panel[ANPU_DTYPE_Q4_KL] = dot_q4_kl_panel,
+	.dot_groups[ANPU_DTYPE_Q4_KL] = dot_q4_kl_groups,
 	.dot_panel[ANPU_DTYPE_Q5_K] = dot_q5_K_panel,
 	.dot_panel[ANPU_DTYPE_Q6_K] = dot_q6_K_panel,
 	.dot[ANPU_DTYPE_Q5_0L] = dot_q5_0l,

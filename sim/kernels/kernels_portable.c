@@ -177,6 +177,31 @@ static int32_t kquant_mins(const uint8_t *m, const int16_t *bsums)
 	return s;
 }
 
+/* s plus a Q4_K block's d d_x sumi - dmin d_x mins (dot()'s step per block) */
+static float q4_K_step(float s, const struct sim_block_q4_K *b, const struct sim_xblock_q8K *xb)
+{
+	uint8_t sc[8], m[8];
+	int32_t sumi = 0;
+
+	for (unsigned int j = 0; j < 8; j++)
+		sim_q4k_scale_min(j, b->scales, &sc[j], &m[j]);
+	for (int c = 0; c < 4; c++) {
+		const uint8_t *q = b->qs + 32 * c;
+		const int8_t *xq = xb->qs + 64 * c;
+		int32_t lo = 0, hi = 0;
+
+		for (int l = 0; l < 32; l++) {
+			lo += (q[l] & 0xf) * xq[l];
+			hi += (q[l] >> 4) * xq[l + 32];
+		}
+		sumi += sc[2 * c] * lo + sc[2 * c + 1] * hi;
+	}
+	const float dd = sim_f16_to_f32(b->d) * xb->d;
+	const float dm = sim_f16_to_f32(b->dmin) * xb->d;
+
+	return s + (dd * (float)sumi - dm * (float)kquant_mins(m, xb->bsums));
+}
+
 static void dot_q4_K(size_t n, const void *w, const void *const *x,
 		     unsigned int nx, float *out)
 {
@@ -186,30 +211,43 @@ static void dot_q4_K(size_t n, const void *w, const void *const *x,
 		const struct sim_xblock_q8K *xb = x[r];
 		float s = 0.0f;
 
+		for (size_t i = 0; i < n / SIM_QK_K; i++)
+			s = q4_K_step(s, &b[i], &xb[i]);
+		out[r] = s;
+	}
+}
+
+/* Q4_KL (@w: a row's first dword in its group): each block gathered, then Q4_K's step */
+static void dot_q4_kl(size_t n, const void *w, const void *const *x,
+		      unsigned int nx, float *out)
+{
+	for (unsigned int r = 0; r < nx; r++) {
+		const struct sim_xblock_q8K *xb = x[r];
+		float s = 0.0f;
+
 		for (size_t i = 0; i < n / SIM_QK_K; i++) {
-			uint8_t sc[8], m[8];
-			int32_t sumi = 0;
+			struct sim_block_q4_K b;
 
-			for (unsigned int j = 0; j < 8; j++)
-				sim_q4k_scale_min(j, b[i].scales, &sc[j], &m[j]);
-			for (int c = 0; c < 4; c++) {
-				const uint8_t *q = b[i].qs + 32 * c;
-				const int8_t *xq = xb[i].qs + 64 * c;
-				int32_t lo = 0, hi = 0;
-
-				for (int l = 0; l < 32; l++) {
-					lo += (q[l] & 0xf) * xq[l];
-					hi += (q[l] >> 4) * xq[l + 32];
-				}
-				sumi += sc[2 * c] * lo + sc[2 * c + 1] * hi;
-			}
-			const float dd = sim_f16_to_f32(b[i].d) * xb[i].d;
-			const float dm = sim_f16_to_f32(b[i].dmin) * xb[i].d;
-
-			s += dd * (float)sumi - dm * (float)kquant_mins(m, xb[i].bsums);
+			sim_q4_kl_block(w, i, &b);
+			s = q4_K_step(s, &b, &xb[i]);
 		}
 		out[r] = s;
 	}
+}
+
+static void dot_q4_kl_groups(size_t n, const void *w, unsigned int ngroups,
+			     const void *const *x, unsigned int nx, float *out)
+{
+	const size_t group_bytes = n / SIM_QK_K * sizeof(struct sim_block_q4_K) * ANPU_Q4_KL_GROUP;
+
+	for (unsigned int g = 0; g < ngroups; g++)
+		for (unsigned int l = 0; l < ANPU_Q4_KL_GROUP; l++) {
+			float o[SIM_DOT_MAX_ROWS];
+
+			dot_q4_kl(n, (const uint8_t *)w + g * group_bytes + 4 * l, x, nx, o);
+			for (unsigned int r = 0; r < nx; r++)
+				out[(size_t)r * ANPU_Q4_KL_GROUP * ngroups + ANPU_Q4_KL_GROUP * g + l] = o[r];
+		}
 }
 
 static void dot_q5_K(size_t n, const void *w, const void *const *x,
@@ -382,7 +420,9 @@ const struct sim_kernels sim_kernels_portable = {
 		[ANPU_DTYPE_Q5_K] = dot_q5_K,
 		[ANPU_DTYPE_Q6_K] = dot_q6_K,
 		[ANPU_DTYPE_Q5_0L] = dot_q5_0l,
+		[ANPU_DTYPE_Q4_KL] = dot_q4_kl,
 	},
+	.dot_groups[ANPU_DTYPE_Q4_KL] = dot_q4_kl_groups,
 	.quantize_q8 = sim_quantize_row_q8,
 	.quantize_q8K = sim_quantize_row_q8K,
 	.att_f16_to_f32 = att_f16_to_f32,

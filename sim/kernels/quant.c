@@ -100,6 +100,18 @@ static void dequant_q5_0l(const void *row, float *y, size_t nb)
 	}
 }
 
+static void dequant_q4_K(const struct sim_block_q4_K *x, float *y, size_t nb);
+
+static void dequant_q4_kl(const void *row, float *y, size_t nb)
+{
+	for (size_t i = 0; i < nb; i++) {
+		struct sim_block_q4_K blk;
+
+		sim_q4_kl_block(row, i, &blk);
+		dequant_q4_K(&blk, y + i * SIM_QK_K, 1);
+	}
+}
+
 static void dequant_q8_0(const struct sim_block_q8_0 *x, float *y, size_t nb)
 {
 	for (size_t i = 0; i < nb; i++, y += SIM_QK) {
@@ -224,6 +236,9 @@ void sim_dequant_row(uint32_t dtype, const void *src, float *dst, size_t n)
 	case ANPU_DTYPE_Q4_K:
 		dequant_q4_K(src, dst, n / SIM_QK_K);
 		break;
+	case ANPU_DTYPE_Q4_KL:
+		dequant_q4_kl(src, dst, n / SIM_QK_K);
+		break;
 	case ANPU_DTYPE_Q5_K:
 		dequant_q5_K(src, dst, n / SIM_QK_K);
 		break;
@@ -245,6 +260,11 @@ void sim_dequant_part(uint32_t dtype, const void *row, size_t row_n, size_t j, f
 			sim_q5_0l_block(row, row_n / SIM_QK, b, &blk);
 			dequant_q5_0(&blk, dst + (b * SIM_QK - j), 1);
 		}
+		return;
+	}
+	if (dtype == ANPU_DTYPE_Q4_KL) {	/* blocks 2304 bytes apart, row bytes or not */
+		sim_dequant_row(dtype, (const uint8_t *)row + anpu_q4_kl_offset(
+					(uint32_t)(j / SIM_QK_K), 0, 0), dst, n);
 		return;
 	}
 	sim_dequant_row(dtype, (const uint8_t *)row + sim_weight_row_bytes(dtype, j), dst, n);

@@ -13,6 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
 
 #include "hw/anpu_hwif.h"
 
@@ -227,6 +230,52 @@ static inline void sim_q5_0l_block(const void *row, size_t nb, size_t b, struct 
 	memcpy(out->qh, r + qh, sizeof(out->qh));
 	for (unsigned int t = 0; t < 4; t++)
 		memcpy(out->qs + 4 * t, r + qs + t * plane, 4);
+}
+
+/*
+ * Block @i of a Q4_KL row (hw/anpu_hwif.h) as the Q4_K block it holds; @row
+ * is the row's first dword in its group (sim_tensor_row()), so dword p of
+ * block i is at row + anpu_q4_kl_offset(i, p, 0).
+ */
+static inline void sim_q4_kl_block(const void *row, size_t i, struct sim_block_q4_K *out)
+{
+	const uint8_t *r = (const uint8_t *)row + anpu_q4_kl_offset((uint32_t)i, 0, 0);
+	uint8_t *o = (uint8_t *)out;
+
+	for (unsigned int p = 0; p < ANPU_Q4_KL_DWORDS; p++)
+		memcpy(o + 4 * p, r + 64 * p, 4);
+}
+
+/*
+ * Rows l .. l + 3 of a Q4_KL group (@row: row l's first dword, l a multiple
+ * of 4; blocks 0 .. @nsb - 1) as four Q4_K rows at @dst, @dst_stride bytes
+ * apart: 4 x 4 dwords at a time.
+ */
+static inline void sim_q4_kl_rows4(const void *row, size_t nsb, uint8_t *dst, size_t dst_stride)
+{
+	for (size_t i = 0; i < nsb; i++) {
+		const uint8_t *s = (const uint8_t *)row + anpu_q4_kl_offset((uint32_t)i, 0, 0);
+		uint8_t *d = dst + i * sizeof(struct sim_block_q4_K);
+
+		for (unsigned int p = 0; p < ANPU_Q4_KL_DWORDS; p += 4) {
+#if defined(__SSE2__)
+			__m128 a = _mm_loadu_ps((const float *)(s + 64 * p));
+			__m128 b = _mm_loadu_ps((const float *)(s + 64 * p + 64));
+			__m128 c = _mm_loadu_ps((const float *)(s + 64 * p + 128));
+			__m128 e = _mm_loadu_ps((const float *)(s + 64 * p + 192));
+
+			_MM_TRANSPOSE4_PS(a, b, c, e);	/* a: row l's dwords p .. p + 3 */
+			_mm_storeu_ps((float *)(d + 4 * p), a);
+			_mm_storeu_ps((float *)(d + dst_stride + 4 * p), b);
+			_mm_storeu_ps((float *)(d + 2 * dst_stride + 4 * p), c);
+			_mm_storeu_ps((float *)(d + 3 * dst_stride + 4 * p), e);
+#else
+			for (unsigned int q = 0; q < 4; q++)
+				for (unsigned int r = 0; r < 4; r++)
+					memcpy(d + r * dst_stride + 4 * (p + q), s + 64 * (p + q) + 4 * r, 4);
+#endif
+		}
+	}
 }
 
 /* Activation quantizers (portable; exact same results on every path). */

@@ -90,6 +90,12 @@ static uint32_t matmul_check(const struct sim_op *op, uint64_t *fault_addr)
  * small 896x128 ops ~60%), K-quants and F16 ~7%. (An owner claiming a
  * quarter of what is left instead of a piece made no difference; the range
  * words sharing a cache line cost ~5%.)
+ *
+ * Q4_KL weights (16 rows interleaved, docs/hardware.md section 12) go in
+ * whole groups everywhere (tasks, pieces, ranges): rows up to 4 at a time
+ * through dot_groups (16 weight rows a vector, MM_COLS columns a call), panels
+ * on each call's four rows de-interleaved into Q4_K rows for the Q4_K panel
+ * kernel (mm_panels).
  */
 /*
  * Prefill on paths with a panel kernel (AVX2, AVX-512: K-quants, Q4_0, Q5_0, Q8_0):
@@ -132,6 +138,7 @@ static uint32_t matmul_check(const struct sim_op *op, uint64_t *fault_addr)
  */
 #define MM_PANEL_MIN_ROWS 8u
 #define MM_W2_BYTES (1u << 20)
+#define MM_Q4_KL_ROWS_BYTES 32768u	/* mm_panels' de-interleaved rows (K <= 14336) */
 
 /* A thread's column range [front, back) as front | back << 32; own cache line. */
 struct mm_range {
@@ -157,7 +164,25 @@ struct mm_ctx {
 	unsigned int n_ranges;
 	uint32_t piece;		/* columns per claimed piece, >= 1 */
 	bool stream;		/* y tile rows written past the cache (mm_stream_y) */
+	/*
+	 * Q4_KL: rows in groups of ANPU_Q4_KL_GROUP (dot_groups, and dot_panel
+	 * on a group's rows 4 bytes apart); every task, piece and range
+	 * boundary is a group's.
+	 */
+	bool grouped;
 };
+
+/* Columns every task, piece and range boundary is a multiple of. */
+static uint32_t mm_col_unit(const struct mm_ctx *c)
+{
+	return c->grouped ? ANPU_Q4_KL_GROUP : SIM_DOT_MAX_ROWS;
+}
+
+/* Bytes from weight row j's pointer to row j + 1's within a dot_panel call. */
+static size_t mm_wstride(const struct mm_ctx *c)
+{
+	return c->grouped ? 4 : c->op->t[MM_W].nb[1];
+}
 
 static const void *mm_xrow(const struct mm_ctx *c, uint32_t r)
 {
@@ -205,7 +230,6 @@ static void mm_quantize_row(const struct mm_ctx *c, uint32_t r)
 	else
 		c->kern->quantize_q8K(xr, dst, k);
 }
-
 
 /* Bytes of one x row of n elements in the lane form (dot_lanes). */
 static size_t mm_lanes_row_bytes(size_t n)
@@ -415,10 +439,25 @@ static bool mm_stream_y(const struct sim_op *op, uint64_t rows)
  * panels, weights past L3: 0.85x the rate with them in L3). Each row's own
  * bytes only, whatever the stride.
  */
-static void mm_prefetch_rows(const struct sim_tensor *w, uint32_t j, uint32_t left)
+static void mm_prefetch_rows(const struct mm_ctx *c, uint32_t j, uint32_t left)
 {
+	const struct sim_tensor *w = &c->op->t[MM_W];
 	const uint32_t n = left < SIM_DOT_MAX_ROWS ? left : SIM_DOT_MAX_ROWS;
 
+	/*
+	 * Q4_KL: every call of a tile reads its whole group, so each call
+	 * prefetches a quarter of the next group (j, 4 past this call's first
+	 * column, is 12 short of the next group's column there)
+	 */
+	if (c->grouped) {
+		const uint8_t *p = w->data + ((size_t)j + 12) * w->nb[1];
+
+		if (left <= 12)
+			return;
+		for (size_t o = 0; o < SIM_DOT_MAX_ROWS * w->row_bytes; o += 64)
+			__builtin_prefetch(p + o);
+		return;
+	}
 	for (uint32_t r = 0; r < n; r++) {
 		const uint8_t *p = sim_tensor_row(w, j + r, 0, 0);
 
@@ -447,6 +486,14 @@ static void mm_panels(const struct mm_ctx *c, unsigned int pa, unsigned int pb, 
 	float *yr[MM_ROW_BATCH];
 	float out[SIM_DOT_MAX_ROWS * SIM_PANEL_MAX * SIM_PANEL_ROWS];
 	float tile[MM_ROW_BATCH * MM_TILE_COLS] __attribute__((aligned(64)));
+	/*
+	 * Q4_KL: a call's four rows de-interleaved once for every panel group
+	 * (then the Q4_K panel kernel); gathered by the Q4_KL panel kernel
+	 * instead, per call and block, the M = 128 MATMUL ran ~1.1-1.25x slower
+	 */
+	uint8_t wrows[MM_Q4_KL_ROWS_BYTES] __attribute__((aligned(64)));
+	const bool split = c->grouped && SIM_DOT_MAX_ROWS * w->row_bytes <= sizeof(wrows) &&
+			   c->kern->dot_panel[ANPU_DTYPE_Q4_K];
 
 	_Static_assert(SIM_DOT_MAX_ROWS == 4, "mm_transpose_4x4 takes 4 columns");
 	for (unsigned int i = ra; i < nr; i++)
@@ -458,9 +505,19 @@ static void mm_panels(const struct mm_ctx *c, unsigned int pa, unsigned int pb, 
 			const unsigned int nw = ncols - jj < SIM_DOT_MAX_ROWS ? ncols - jj :
 										SIM_DOT_MAX_ROWS;
 
+			const uint8_t *wr = sim_tensor_row(w, t0 + jj, 0, 0);
+			size_t ws = mm_wstride(c);
+			sim_dot_panel_fn dp = dot_panel;
+
 			if (t0 + jj + SIM_DOT_MAX_ROWS < j1)
-				mm_prefetch_rows(w, t0 + jj + SIM_DOT_MAX_ROWS,
+				mm_prefetch_rows(c, t0 + jj + SIM_DOT_MAX_ROWS,
 						 j1 - (t0 + jj + SIM_DOT_MAX_ROWS));
+			if (split && nw == SIM_DOT_MAX_ROWS) {
+				sim_q4_kl_rows4(wr, w->ne[0] / SIM_QK_K, wrows, w->row_bytes);
+				wr = wrows;
+				ws = w->row_bytes;
+				dp = c->kern->dot_panel[ANPU_DTYPE_Q4_K];
+			}
 			/* up to SIM_PANEL_MAX panels a call; the weights are in L1 again */
 			for (unsigned int p0 = pa; p0 < pb; p0 += SIM_PANEL_MAX) {
 				const unsigned int np = pb - p0 < SIM_PANEL_MAX ? pb - p0 :
@@ -469,8 +526,7 @@ static void mm_panels(const struct mm_ctx *c, unsigned int pa, unsigned int pb, 
 				const unsigned int r1 = nr < r0 + stride ? nr : r0 + stride;
 				unsigned int i = r0;
 
-				dot_panel(w->ne[0], sim_tensor_row(w, t0 + jj, 0, 0), w->nb[1], nw,
-					  c->xpanel + p0 * c->panel_bytes, np, out);
+				dp(w->ne[0], wr, ws, nw, c->xpanel + p0 * c->panel_bytes, np, out);
 				for (; nw == 4 && i + 4 <= r1; i += 4)
 					mm_transpose_4x4(&tile[i * MM_TILE_COLS + jj], out + i - r0,
 							 stride);
@@ -548,6 +604,27 @@ static void mm_lanes_cols(const struct mm_ctx *c, const void *const *xr, float *
 	}
 }
 
+/*
+ * Columns [j0, j1) of a Q4_KL weight (whole groups) for @nx x rows, MM_COLS
+ * columns a dot_groups() call.
+ */
+static void mm_groups_cols(const struct mm_ctx *c, const void *const *xr, float *const *yr,
+			   unsigned int nx, uint32_t j0, uint32_t j1)
+{
+	const struct sim_tensor *w = &c->op->t[MM_W];
+	const sim_dot_groups_fn dot_groups = c->kern->dot_groups[w->dtype];
+	float out[SIM_DOT_MAX_ROWS * MM_COLS];
+
+	_Static_assert(MM_COLS % ANPU_Q4_KL_GROUP == 0, "whole groups a call");
+	for (uint32_t j = j0; j < j1; j += MM_COLS) {
+		const unsigned int nc = j1 - j < MM_COLS ? j1 - j : MM_COLS;
+
+		dot_groups(w->ne[0], sim_tensor_row(w, j, 0, 0), nc / ANPU_Q4_KL_GROUP, xr, nx, out);
+		for (unsigned int r = 0; r < nx; r++)
+			mm_store_cols(c, yr[r], j, out + (size_t)r * nc, 1, nc);
+	}
+}
+
 /* Columns [j0, j1) for rows @r_first.. of the batch, rows in groups of 4. */
 static void mm_tile(const struct mm_ctx *c, uint32_t r_first, uint32_t j0, uint32_t j1)
 {
@@ -610,6 +687,10 @@ static void mm_dot_task(void *arg, uint32_t task, unsigned int thread)
 		}
 		if (r0 >= c->lane_row0) {
 			mm_lanes_cols(c, xr, yr, nx, n0, n1);
+			continue;
+		}
+		if (c->grouped) {
+			mm_groups_cols(c, xr, yr, nx, n0, n1);
 			continue;
 		}
 		uint32_t j = n0;
@@ -676,6 +757,10 @@ static void mm_columns(const struct mm_ctx *c, uint32_t j0, uint32_t j1)
 	const void *xr = mm_xrow(c, 0);
 	float *yr = (float *)sim_tensor_flat_row(&c->op->t[MM_Y], c->row0);
 
+	if (c->grouped) {
+		mm_groups_cols(c, &xr, &yr, 1, j0, j1);
+		return;
+	}
 	for (uint32_t j = j0; dot_cols && j < j1; j += MM_COLS) {
 		const unsigned int nc = j1 - j < MM_COLS ? j1 - j : MM_COLS;
 		float out[MM_COLS];
@@ -751,20 +836,20 @@ static void mm_range_task(void *arg, uint32_t task, unsigned int thread)
 static void mm_run_ranges(struct sim_exec *ex, struct mm_ctx *c, unsigned int threads)
 {
 	const struct sim_tensor *w = &c->op->t[MM_W];
+	const uint32_t unit = mm_col_unit(c);
 	uint32_t n = w->ne[1];
 
 	c->n_ranges = threads;
 	/*
-	 * Pieces and ranges of whole SIM_DOT_MAX_ROWS columns: the K-quant
-	 * columns kernels take four rows a step (a piece of 6 rows at K = 8960
-	 * ran 2 of them one row at a time).
+	 * Pieces and ranges of whole SIM_DOT_MAX_ROWS columns (Q4_KL: whole
+	 * groups): the K-quant columns kernels take four rows a step (a piece
+	 * of 6 rows at K = 8960 ran 2 of them one row at a time).
 	 */
 	c->piece = w->row_bytes < MM_PIECE_BYTES ? (uint32_t)(MM_PIECE_BYTES / w->row_bytes) : 1;
-	c->piece = (c->piece + SIM_DOT_MAX_ROWS - 1) / SIM_DOT_MAX_ROWS * SIM_DOT_MAX_ROWS;
+	c->piece = (c->piece + unit - 1) / unit * unit;
 	for (unsigned int t = 0; t < threads; t++) {
-		uint64_t f = (uint64_t)n * t / threads / SIM_DOT_MAX_ROWS * SIM_DOT_MAX_ROWS;
-		uint64_t b = t + 1 < threads ? (uint64_t)n * (t + 1) / threads / SIM_DOT_MAX_ROWS *
-					      SIM_DOT_MAX_ROWS : n;
+		uint64_t f = (uint64_t)n * t / threads / unit * unit;
+		uint64_t b = t + 1 < threads ? (uint64_t)n * (t + 1) / threads / unit * unit : n;
 
 		atomic_store_explicit(&c->ranges[t].v, f | b << 32, memory_order_relaxed);
 	}
@@ -790,14 +875,16 @@ static uint32_t matmul_run(struct sim_exec *ex, const struct sim_op *op)
 	 * (a decode step of 175 ops ran ~15% slower with 16 per thread, ~30% with
 	 * 64); 4 still lets a thread that runs ahead take over a preempted one.
 	 */
+	c.grouped = w->dtype == ANPU_DTYPE_Q4_KL;
 	c.chunk = n / (threads * 4u);
-	c.chunk = c.chunk < 16 ? 16 : (c.chunk + 3) & ~3u;
+	c.chunk = c.chunk < 16 ? 16 : (c.chunk + mm_col_unit(&c) - 1) / mm_col_unit(&c) *
+				      mm_col_unit(&c);
 	c.act_bytes = sim_act_row_bytes(c.act, w->ne[0]);
 	{
 		const char *env = getenv("ANPU_SIM_MM_TILE");
 
 		c.tile = UINT32_MAX;
-		if (env && !strcmp(env, "1"))
+		if (env && !strcmp(env, "1") && !c.grouped)	/* mm_tile() calls dot() */
 			c.tile = w->row_bytes < MM_TILE_BYTES ?
 				 (uint32_t)(MM_TILE_BYTES / w->row_bytes) : 1;
 	}

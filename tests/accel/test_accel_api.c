@@ -277,6 +277,20 @@ static void output_in_read_only_bo_and_bad_dtypes_are_rejected(void **state)
 	assert_string_equal(accel_cmdbuf_error(cb),
 			    "op 1 MATMUL: w.ne[0] = 48 is not a multiple of the Q8_0 block (32)");
 	assert_int_equal(accel_cmd_softmax(cb, &x, &x, 1.0f / 0.0f), -EINVAL);
+	/* Q4_KL: whole groups of 16 dense rows */
+	struct accel_tensor x256 = accel_tensor_packed(ro, 0, ACCEL_F32, 256, 1, 1, 1);
+	struct accel_tensor kl = accel_tensor_packed(ro, 0, ACCEL_Q4_KL, 256, 8, 1, 1);
+
+	assert_int_equal(accel_cmd_matmul(cb, &x256, &kl, NULL, &x, 0), -EINVAL);
+	assert_string_equal(accel_cmdbuf_error(cb),
+			    "op 1 MATMUL: w: Q4_KL wants ne[1] (8) a multiple of 16 and nb[0] "
+			    "(144) = a row's 144 bytes");
+	kl = accel_tensor_packed(ro, 0, ACCEL_Q4_KL, 256, 16, 1, 1);
+	kl.nb[0] = 160;
+	assert_int_equal(accel_cmd_matmul(cb, &x256, &kl, NULL, &x, 0), -EINVAL);
+	assert_string_equal(accel_cmdbuf_error(cb),
+			    "op 1 MATMUL: w: Q4_KL wants ne[1] (16) a multiple of 16 and nb[0] "
+			    "(160) = a row's 144 bytes");
 	accel_cmdbuf_free(cb);
 	accel_bo_free(ro);
 }

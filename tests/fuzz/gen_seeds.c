@@ -205,6 +205,16 @@ static void matmul_dtypes(const char *dir, struct seed *s)
 		snprintf(name, sizeof(name), "embed_dtype%u", dtypes[i]);
 		write_seed(dir, name, s);
 	}
+	/* Q4_KL: a whole group of 16 rows */
+	struct anpu_tensor kl[3] = {
+		tensor(RO, ANPU_DTYPE_F32, 256, 2, 1),
+		tensor(RO + 0x2000, ANPU_DTYPE_Q4_KL, 256, 16, 1),
+		tensor(RW1, ANPU_DTYPE_F32, 16, 2, 1),
+	};
+
+	seed_init(s, 0);
+	op(s, ANPU_OP_MATMUL, 0, NULL, 0, kl, 3);
+	write_seed(dir, "matmul_dtype_q4_kl", s);
 }
 
 int main(int argc, char **argv)

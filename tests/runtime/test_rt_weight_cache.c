@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The in-process weight cache (runtime/src/graph/weights_cache.c): a model
- * with Q5_0 tensors loads through a cache file with them as Q5_0L, written
- * by the first load and mapped by the next ones, and its logits are the
- * model file's bit for bit; a cache file that does not match (damaged, or
+ * with Q5_0 tensors loads through a cache file with them as Q5_0L (Q4_K
+ * matrices as Q4_KL), written by the first load and mapped by the next
+ * ones, and its logits are the model file's bit for bit; a cache file that does not match (damaged, or
  * the model changed, even rewritten in place with its modification time put
  * back) is written again, and writing one removes the files of models since
  * changed or removed, of an older format and temporary files of dead
@@ -181,6 +181,33 @@ static void cache_gives_the_model_files_logits(void **state)
 	assert_memory_equal(plain, again, sizeof(plain));
 }
 
+/* A Q4_K model's matrices come from the cache as Q4_KL: the same logits */
+static void q4_k_model_through_the_cache_gives_the_model_files_logits(void **state)
+{
+	struct wc *w = *state;
+	struct gb_model_spec spec = gb_model_spec_tiny("qwen3");
+	float plain[N_TOKENS][N_VOCAB], cached[N_TOKENS][N_VOCAB];
+	struct model_file q4k;
+	skip_without_cache();
+
+	spec.weight_type = 12;	/* Q4_K: rows of 256 and 512 */
+	spec.n_embd = 256;
+	spec.n_ff = 512;
+	spec.n_head = 8;
+	spec.n_head_kv = 4;
+	spec.n_vocab = N_VOCAB;
+	model_file_make(&q4k, &spec, 0x5eed0045u);
+	setenv("ANPU_WEIGHT_CACHE", "0", 1);
+	run_path(q4k.path, plain);
+	unsetenv("ANPU_WEIGHT_CACHE");
+	run_path(q4k.path, cached);	/* writes the cache file */
+	assert_int_equal(cache_files(w->dir, NULL, 0), 1);
+	assert_memory_equal(plain, cached, sizeof(plain));
+	run_path(q4k.path, cached);	/* maps it */
+	assert_memory_equal(plain, cached, sizeof(plain));
+	model_file_remove(&q4k);
+}
+
 static void damaged_cache_file_is_written_again(void **state)
 {
 	struct wc *w = *state;
@@ -327,7 +354,7 @@ static void removed_models_and_old_files_are_swept(void **state)
 	assert_int_equal(unlink(copy), 0);
 
 	/* removed: an older format's file, a dead writer's old temporary files */
-	plant(w->dir, "00000000000000aa.anpuw", "ANPUWC1", 8, true);
+	plant(w->dir, "00000000000000aa.anpuw", "ANPUWC2", 8, true);
 	snprintf(dead, sizeof(dead), "00000000000000cc.anpuw.%ld.5.tmp", no_such_pid());
 	plant(w->dir, dead, "", 0, false);
 	age(w->dir, dead, 3600);
@@ -337,7 +364,7 @@ static void removed_models_and_old_files_are_swept(void **state)
 	/* kept */
 	plant(w->dir, kept[0], "keep", 4, false);
 	plant(w->dir, kept[1], "not a cache file", 16, true);
-	plant(w->dir, kept[2], "ANPUWC3", 8, true);	/* a newer runtime's */
+	plant(w->dir, kept[2], "ANPUWC4", 8, true);	/* a newer runtime's */
 	snprintf(outside, sizeof(outside), "%s.old-cache", w->f.path);
 	plant("/", outside + 1, "ANPUWC1", 8, true);
 	snprintf(name, sizeof(name), "%s/%s", w->dir, kept[3]);	/* a link to it */
@@ -525,6 +552,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(cache_gives_the_model_files_logits, setup, teardown),
+		cmocka_unit_test_setup_teardown(q4_k_model_through_the_cache_gives_the_model_files_logits,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(damaged_cache_file_is_written_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(changed_model_gets_a_new_cache_file_and_the_old_one_goes,
 						setup, teardown),

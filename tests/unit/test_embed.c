@@ -168,6 +168,46 @@ static void embed_q5_0l_gives_the_q5_0_tables_rows(void **state)
 	}
 }
 
+/*
+ * Q4_KL (ISA 1.3) tables give the rows of the Q4_K table they were made
+ * from, bit for bit, in F32 and F16, for rows in every lane of two groups.
+ */
+static void embed_q4_kl_gives_the_q4_k_tables_rows(void **state)
+{
+	enum { D = 512, V = 32, M = 6 };
+	const size_t rb = ref_row_bytes(ANPU_DTYPE_Q4_K, D);
+	static uint8_t tk[V * 288], tl[V * 288];
+	static float yk[M * D], yl[M * D];
+	const uint32_t dsts[] = { ANPU_DTYPE_F32, ANPU_DTYPE_F16 };
+	int32_t ids[M] = { 0, 15, 16, 31, 7, 22 };
+	uint64_t seed = 11;
+
+	(void)state;
+	assert_int_equal(rb, 288);
+	for (int v = 0; v < V; v++)
+		ref_fill_weight_row(ANPU_DTYPE_Q4_K, tk + v * rb, D, &seed);
+	for (int g = 0; g < V / 16; g++)
+		anpu_q4_k_to_q4_kl(tl + g * 16 * rb, tk + g * 16 * rb, D / 256);
+	for (size_t k = 0; k < 2; k++) {
+		for (int l = 0; l < 2; l++) {
+			struct sim_exec ex = { 0 };
+			struct sim_op op = { .opcode = ANPU_OP_EMBED, .n_tensors = 3 };
+			uint64_t fault = 0;
+
+			mk_tensor(&op.t[0], l ? ANPU_DTYPE_Q4_KL : ANPU_DTYPE_Q4_K, D, V, l ? tl : tk,
+				  TAB_ADDR);
+			mk_tensor(&op.t[1], ANPU_DTYPE_I32, M, 1, ids, IDS_ADDR);
+			mk_tensor(&op.t[2], dsts[k], D, M, l ? yl : yk, DST_ADDR);
+			assert_int_equal(sim_op_embed.check(&op, &fault), 0);
+			ex.pool = sim_pool_create(2, 0);
+			assert_non_null(ex.pool);
+			assert_int_equal(sim_op_embed.run(&ex, &op), 0);
+			sim_pool_destroy(ex.pool);
+		}
+		assert_memory_equal(yk, yl, (dsts[k] == ANPU_DTYPE_F32 ? 4 : 2) * M * D);
+	}
+}
+
 static void embed_id_past_vocab_faults_at_that_id(void **state)
 {
 	struct emb *e = malloc(sizeof(*e));
@@ -273,6 +313,7 @@ int main(void)
 		cmocka_unit_test(embed_decodes_every_dtype_into_f32),
 		cmocka_unit_test(embed_decodes_every_dtype_into_f16),
 		cmocka_unit_test(embed_q5_0l_gives_the_q5_0_tables_rows),
+		cmocka_unit_test(embed_q4_kl_gives_the_q4_k_tables_rows),
 		cmocka_unit_test(embed_id_past_vocab_faults_at_that_id),
 		cmocka_unit_test(embed_negative_id_faults_at_that_id),
 		cmocka_unit_test(embed_output_overlapping_f32_table_completes),

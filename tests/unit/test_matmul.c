@@ -349,6 +349,74 @@ static void matmul_kquants_give_portable_bits_on_every_path(void **state)
  * rows), M = 1 (decode), 6 (rows in groups of 4 and alone) and 40 (two
  * panels and the rest).
  */
+/* @n rows of @k elements from @src's layout to the converted one at @dst */
+typedef void (*layout_fn)(uint8_t *dst, const uint8_t *src, size_t k, size_t n, size_t rb);
+
+static void to_q5_0l(uint8_t *dst, const uint8_t *src, size_t k, size_t n, size_t rb)
+{
+	for (size_t j = 0; j < n; j++)
+		anpu_q5_0_to_q5_0l(dst + j * rb, src + j * rb, (uint32_t)(k / SIM_QK));
+}
+
+static void to_q4_kl(uint8_t *dst, const uint8_t *src, size_t k, size_t n, size_t rb)
+{
+	for (size_t g = 0; g < n / ANPU_Q4_KL_GROUP; g++)
+		anpu_q4_k_to_q4_kl(dst + g * ANPU_Q4_KL_GROUP * rb, src + g * ANPU_Q4_KL_GROUP * rb,
+				   (uint32_t)(k / SIM_QK_K));
+}
+
+/*
+ * MATMUL with weights of dtype @to (made by @conv) gives the bits of @from's
+ * on every path, with 1-3 threads, with and without bias and ACCUMULATE, for
+ * every K of @ks, N of @ns and M of @ms (each list ends with 0).
+ */
+static void check_layout_gives_bits(uint32_t from, uint32_t to, layout_fn conv, const size_t *ks,
+				    const size_t *ns, const size_t *ms, uint64_t seed)
+{
+	for (const size_t *kp = ks; *kp; kp++) {
+		for (const size_t *np = ns; *np; np++) {
+			for (const size_t *mp = ms; *mp; mp++) {
+				const size_t k = *kp, n = *np, m = *mp;
+				const size_t rb = ref_row_bytes(from, k);
+				float *y0 = malloc(sizeof(float) * n * m);
+				float *y1 = malloc(sizeof(float) * n * m);
+				uint8_t *wf = malloc(rb * n), *wt = malloc(rb * n);
+				struct mm_case c;
+
+				assert_non_null(y0);
+				assert_non_null(y1);
+				assert_non_null(wf);
+				assert_non_null(wt);
+				case_init(&c, from, k, n, m, seed++);
+				memcpy(wf, c.w, rb * n);
+				conv(wt, wf, k, n, rb);
+				for (int p = 0; p < N_PATHS; p++) {
+					if (!sim_kernels_supported(paths[p]))
+						continue;
+					for (int v = 0; v < 3; v++) {	/* bias and ACCUMULATE too */
+						c.dtype = from;
+						memcpy(c.w, wf, rb * n);
+						assert_int_equal(case_run(&c, paths[p], 2, v & 1, v & 1, y0), 0);
+						c.dtype = to;
+						memcpy(c.w, wt, rb * n);
+						assert_int_equal(case_run(&c, paths[p], 1 + v, v & 1, v & 1, y1), 0);
+						if (memcmp(y0, y1, sizeof(float) * n * m)) {
+							print_error("%s K %zu N %zu M %zu threads %d: dtype %u differs\n",
+								    paths[p], k, n, m, 1 + v, to);
+							fail();
+						}
+					}
+				}
+				case_free(&c);
+				free(wf);
+				free(wt);
+				free(y0);
+				free(y1);
+			}
+		}
+	}
+}
+
 /*
  * Q5_0L (ISA 1.2) holds a Q5_0 row's blocks regrouped: MATMUL gives the Q5_0
  * row's bits on every path, for rows with a partial last group (K = 96, 544,
@@ -357,56 +425,30 @@ static void matmul_kquants_give_portable_bits_on_every_path(void **state)
  */
 static void matmul_q5_0l_gives_q5_0s_bits_on_every_path(void **state)
 {
-	static const size_t ks[] = { 32, 96, 512, 544, 896, 1024 };
-	static const size_t ns[] = { 7, 34 };
-	static const size_t ms[] = { 1, 2, 3, 4, 5, 16, 37 };
-	uint64_t seed = 0x5a5a0001ull;
+	static const size_t ks[] = { 32, 96, 512, 544, 896, 1024, 0 };
+	static const size_t ns[] = { 7, 34, 0 };
+	static const size_t ms[] = { 1, 2, 3, 4, 5, 16, 37, 0 };
 
 	(void)state;
-	for (size_t a = 0; a < sizeof(ks) / sizeof(ks[0]); a++) {
-		for (size_t b = 0; b < sizeof(ns) / sizeof(ns[0]); b++) {
-			for (size_t d = 0; d < sizeof(ms) / sizeof(ms[0]); d++) {
-				const size_t k = ks[a], n = ns[b], m = ms[d];
-				const size_t rb = ref_row_bytes(ANPU_DTYPE_Q5_0, k);
-				float *y0 = malloc(sizeof(float) * n * m);
-				float *y1 = malloc(sizeof(float) * n * m);
-				uint8_t *w5 = malloc(rb * n), *wl = malloc(rb * n);
-				struct mm_case c;
+	check_layout_gives_bits(ANPU_DTYPE_Q5_0, ANPU_DTYPE_Q5_0L, to_q5_0l, ks, ns, ms,
+				0x5a5a0001ull);
+}
 
-				assert_non_null(y0);
-				assert_non_null(y1);
-				assert_non_null(w5);
-				assert_non_null(wl);
-				case_init(&c, ANPU_DTYPE_Q5_0, k, n, m, seed++);
-				memcpy(w5, c.w, rb * n);
-				for (size_t j = 0; j < n; j++)
-					anpu_q5_0_to_q5_0l(wl + j * rb, w5 + j * rb,
-							   (uint32_t)(k / SIM_QK));
-				for (int p = 0; p < N_PATHS; p++) {
-					if (!sim_kernels_supported(paths[p]))
-						continue;
-					for (int v = 0; v < 2; v++) {	/* bias and ACCUMULATE too */
-						c.dtype = ANPU_DTYPE_Q5_0;
-						memcpy(c.w, w5, rb * n);
-						assert_int_equal(case_run(&c, paths[p], 2, v, v, y0), 0);
-						c.dtype = ANPU_DTYPE_Q5_0L;
-						memcpy(c.w, wl, rb * n);
-						assert_int_equal(case_run(&c, paths[p], 1 + v, v, v, y1), 0);
-						if (memcmp(y0, y1, sizeof(float) * n * m)) {
-							print_error("%s K %zu N %zu M %zu: Q5_0L differs\n",
-								    paths[p], k, n, m);
-							fail();
-						}
-					}
-				}
-				case_free(&c);
-				free(w5);
-				free(wl);
-				free(y0);
-				free(y1);
-			}
-		}
-	}
+/*
+ * Q4_KL (ISA 1.3) holds 16 Q4_K rows interleaved: MATMUL gives the Q4_K
+ * rows' bits on every path and thread count, for single rows (decode), 2-5
+ * (batched decode, a call per 1-4 rows), 16+ (panels, prefill, and the
+ * rows after them) and N a multiple of 64 columns or not.
+ */
+static void matmul_q4_kl_gives_q4_ks_bits_on_every_path(void **state)
+{
+	static const size_t ks[] = { 256, 1024, 2560, 0 };
+	static const size_t ns[] = { 16, 80, 272, 0 };
+	static const size_t ms[] = { 1, 2, 3, 4, 5, 16, 37, 0 };
+
+	(void)state;
+	check_layout_gives_bits(ANPU_DTYPE_Q4_K, ANPU_DTYPE_Q4_KL, to_q4_kl, ks, ns, ms,
+				0x4b4c0001ull);
 }
 
 static void check_paths_agree(const char *pa, const char *pb, uint32_t dtype, const size_t *ks,
@@ -1203,6 +1245,7 @@ int main(void)
 		cmocka_unit_test(matmul_dot_panel_is_bit_identical_to_dot),
 		cmocka_unit_test(matmul_dot_lanes_is_bit_identical_to_dot),
 		cmocka_unit_test(matmul_q5_0l_gives_q5_0s_bits_on_every_path),
+		cmocka_unit_test(matmul_q4_kl_gives_q4_ks_bits_on_every_path),
 		cmocka_unit_test(matmul_check_accepts_valid_op),
 		cmocka_unit_test(matmul_check_rejects_wrong_dtypes),
 		cmocka_unit_test(matmul_check_rejects_mismatched_shapes),

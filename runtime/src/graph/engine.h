@@ -22,7 +22,7 @@ struct anpurt_engine {
 	 */
 	struct accel_bo *weights;
 	uint64_t data_start, data_end;
-	bool q5_0l;			/* weights from the cache file: Q5_0 tensors are Q5_0L */
+	uint32_t cache_layout;		/* weights from the cache file: its WEIGHTS_CACHE_*; 0: none */
 	uint64_t fingerprint;		/* model_fingerprint(), of the uploaded weights */
 };
 

@@ -2,16 +2,19 @@
 /*
  * The weights in the NPU's own layouts, as a cache file. A GGUF file's Q5_0
  * tensors run 1.1-1.5x faster on the NPU as Q5_0L (ISA 1.2: the same blocks
- * regrouped 16 to a group, docs/hardware.md section 12), but converting 170
- * MB at every load would cost more than reading the file, and the in-process
- * NPU maps the model file's own pages instead of reading them. So the first
- * load writes the model's tensor data, its Q5_0 tensors regrouped, to a file
- * in the cache directory, and every load maps that file as it would map the
- * model: the weights stay in memory once (as that file's page cache).
+ * regrouped 16 to a group, docs/hardware.md section 12), its Q4_K matrices
+ * 1.1-1.2x (1.5x for a batch of 4) as Q4_KL (ISA 1.3: 16 rows interleaved),
+ * but converting 170-400 MB at every load would cost more than reading the
+ * file, and the in-process NPU maps the model file's own pages instead of
+ * reading them. So the first load writes the model's tensor data, those
+ * tensors regrouped, to a file in the cache directory, and every load maps
+ * that file as it would map the model: the weights stay in memory once (as
+ * that file's page cache).
  *
  * A cache file (weights_cache_format.h) is ANPUW_HEADER_BYTES of header,
- * then the bytes [data_start, data_end) of the model file with each Q5_0
- * tensor's rows as Q5_0L. The header names the model file (device, inode,
+ * then the bytes [data_start, data_end) of the model file with the tensors
+ * its layout names converted (the layout, the conversions the device's ISA
+ * has, is in the header). The header names the model file (device, inode,
  * size, modification and change times: the change time no one can set back,
  * so a model rewritten in place never meets its old cache), its data range
  * and a hash of its tensor table; a file whose header does not match, or that
@@ -24,9 +27,10 @@
  *
  * Only the in-process NPU uses it (through anpu.ko the weights are read into
  * device memory; they keep the file's layout there), and not on the portable
- * kernels (they gather a Q5_0L block's bytes one by one). Any failure (no cache
- * directory, a full disk) falls back to the model file as it is: the cache
- * changes speed, never results, since Q5_0L gives Q5_0's bits.
+ * kernels (they gather a converted block's bytes one by one). Any failure (no
+ * cache directory, a full disk) falls back to the model file as it is: the
+ * cache changes speed, never results, since Q5_0L gives Q5_0's bits and
+ * Q4_KL Q4_K's.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -50,12 +54,25 @@
 
 #define ANPUW_CHUNK		(4u << 20)	/* bytes read and written at a time */
 #define Q5_0_BLOCK_BYTES	22u
+#define Q4_K_BLOCK_BYTES	144u
 
-/* Whether the model has a tensor the cache converts. */
-static bool has_q5_0(const struct gguf_file *g)
+uint32_t weights_cache_dtype(uint32_t layout, const struct gguf_tensor *t)
+{
+	if (t->type == ANPU_DTYPE_Q5_0 && (layout & WEIGHTS_CACHE_Q5_0L))
+		return ANPU_DTYPE_Q5_0L;
+	/* a matrix of whole groups of dense rows (ISA 1.3's rule for Q4_KL) */
+	if (t->type == ANPU_DTYPE_Q4_K && (layout & WEIGHTS_CACHE_Q4_KL) &&
+	    t->ne[0] % 256 == 0 && t->ne[1] % ANPU_Q4_KL_GROUP == 0 && t->ne[2] == 1 &&
+	    t->ne[3] == 1 && t->nbytes == t->ne[0] / 256 * Q4_K_BLOCK_BYTES * t->ne[1])
+		return ANPU_DTYPE_Q4_KL;
+	return t->type;
+}
+
+/* Whether the model has a tensor a cache of @layout converts. */
+static bool converts_any(const struct gguf_file *g, uint32_t layout)
 {
 	for (size_t i = 0; i < g->n_tensors; i++)
-		if (g->tensors[i].type == ANPU_DTYPE_Q5_0)
+		if (weights_cache_dtype(layout, &g->tensors[i]) != g->tensors[i].type)
 			return true;
 	return false;
 }
@@ -75,10 +92,11 @@ static uint64_t tensors_hash(const struct gguf_file *g)
 	return h;
 }
 
-static struct anpuw_header expected_header(const struct anpurt_engine *e, const struct stat *st)
+static struct anpuw_header expected_header(const struct anpurt_engine *e, const struct stat *st,
+					  uint32_t layout)
 {
 	struct anpuw_header h = {
-		.layout = ANPUW_LAYOUT,
+		.layout = layout,
 		.header_bytes = ANPUW_HEADER_BYTES,
 		.src_dev = (uint64_t)st->st_dev,
 		.src_ino = (uint64_t)st->st_ino,
@@ -139,14 +157,17 @@ static int by_offset(const void *a, const void *b)
 }
 
 /*
- * Model bytes [from, to) to the cache file: as they are, or (@q5_0 with
- * rows of @row_bytes) each row as Q5_0L. @buf holds 2 * ANPUW_CHUNK bytes.
+ * Model bytes [from, to) to the cache file as dtype @to_type: as they are,
+ * or, with rows of @row_bytes, each Q5_0 row as Q5_0L or each 16 Q4_K rows as
+ * Q4_KL. @buf holds 2 * ANPUW_CHUNK bytes.
  */
 static int copy_range(int src, int dst, uint64_t data_start, uint64_t from, uint64_t to,
-		      size_t row_bytes, bool q5_0, uint8_t *buf)
+		      size_t row_bytes, uint32_t to_type, uint8_t *buf)
 {
-	/* whole rows a chunk when converting */
-	size_t step = q5_0 ? ANPUW_CHUNK / row_bytes * row_bytes : ANPUW_CHUNK;
+	/* whole rows (Q4_KL: groups of rows) a chunk when converting */
+	const size_t unit = to_type == ANPU_DTYPE_Q4_KL ? ANPU_Q4_KL_GROUP * row_bytes :
+			    to_type == ANPU_DTYPE_Q5_0L ? row_bytes : 1;
+	const size_t step = ANPUW_CHUNK / unit * unit;
 
 	if (!step)
 		return -EINVAL;	/* a row larger than a chunk: no such model */
@@ -157,11 +178,15 @@ static int copy_range(int src, int dst, uint64_t data_start, uint64_t from, uint
 
 		if (ret)
 			return ret;
-		if (q5_0) {
-			for (size_t r = 0; r < n / row_bytes; r++)
-				anpu_q5_0_to_q5_0l(buf + ANPUW_CHUNK + r * row_bytes,
-						   buf + r * row_bytes,
-						   (uint32_t)(row_bytes / Q5_0_BLOCK_BYTES));
+		if (unit > 1) {
+			for (size_t u = 0; u < n / unit; u++) {
+				if (to_type == ANPU_DTYPE_Q5_0L)
+					anpu_q5_0_to_q5_0l(buf + ANPUW_CHUNK + u * unit, buf + u * unit,
+							   (uint32_t)(row_bytes / Q5_0_BLOCK_BYTES));
+				else
+					anpu_q4_k_to_q4_kl(buf + ANPUW_CHUNK + u * unit, buf + u * unit,
+							   (uint32_t)(row_bytes / Q4_K_BLOCK_BYTES));
+			}
 			out = buf + ANPUW_CHUNK;
 		}
 		ret = rt_pwrite_full(dst, out, n, ANPUW_HEADER_BYTES + at - data_start);
@@ -171,8 +196,8 @@ static int copy_range(int src, int dst, uint64_t data_start, uint64_t from, uint
 	return 0;
 }
 
-/* The cache file's data: the model's tensor data, Q5_0 tensors as Q5_0L. */
-static int write_data(const struct anpurt_engine *e, int src, int dst)
+/* The cache file's data: the model's tensor data, converted as @layout says. */
+static int write_data(const struct anpurt_engine *e, int src, int dst, uint32_t layout)
 {
 	const struct gguf_file *g = e->model->gguf;
 	const struct gguf_tensor **t = malloc(g->n_tensors * sizeof(*t));
@@ -185,22 +210,25 @@ static int write_data(const struct anpurt_engine *e, int src, int dst)
 	if (!ret)
 		qsort(t, g->n_tensors, sizeof(*t), by_offset);
 	for (size_t i = 0; !ret && i < g->n_tensors; i++) {
-		const bool q5 = t[i]->type == ANPU_DTYPE_Q5_0;
-		const size_t rb = (size_t)(t[i]->ne[0] / 32 * Q5_0_BLOCK_BYTES);
+		const uint32_t to_type = weights_cache_dtype(layout, t[i]);
+		const size_t rb = to_type == ANPU_DTYPE_Q4_KL ?
+				  (size_t)(t[i]->ne[0] / 256 * Q4_K_BLOCK_BYTES) :
+				  (size_t)(t[i]->ne[0] / 32 * Q5_0_BLOCK_BYTES);
 
 		if (t[i]->offset < at)	/* overlapping tensors: leave them as they are */
 			ret = -EINVAL;
 		if (!ret && t[i]->offset > at)	/* padding between tensors */
-			ret = copy_range(src, dst, e->data_start, at, t[i]->offset, 0, false, buf);
-		if (!ret && q5 && (t[i]->ne[0] % 32 || t[i]->nbytes % rb))
+			ret = copy_range(src, dst, e->data_start, at, t[i]->offset, 0, 0, buf);
+		if (!ret && to_type == ANPU_DTYPE_Q5_0L && (t[i]->ne[0] % 32 || t[i]->nbytes % rb))
 			ret = -EINVAL;
 		if (!ret)
 			ret = copy_range(src, dst, e->data_start, t[i]->offset,
-					 t[i]->offset + t[i]->nbytes, rb, q5, buf);
+					 t[i]->offset + t[i]->nbytes, rb,
+					 to_type == t[i]->type ? 0 : to_type, buf);
 		at = t[i]->offset + t[i]->nbytes;
 	}
 	if (!ret && at < e->data_end)
-		ret = copy_range(src, dst, e->data_start, at, e->data_end, 0, false, buf);
+		ret = copy_range(src, dst, e->data_start, at, e->data_end, 0, 0, buf);
 	free(buf);
 	free(t);
 	return ret;
@@ -291,7 +319,7 @@ static int write_cache(const struct anpurt_engine *e, int src, const struct stat
 	origin_of(src, &origin);
 	memcpy(head + ANPUW_ORIGIN_OFFSET, &origin, sizeof(origin));
 	if (!ret)
-		ret = write_data(e, src, fd);
+		ret = write_data(e, src, fd, h->layout);
 	if (!ret)
 		ret = rt_pwrite_full(fd, head, sizeof(head), 0);
 	/* the data reaches the disk before the name: a crash leaves no bad file */
@@ -328,35 +356,38 @@ static int open_valid(const char *path, const struct anpuw_header *want, uint64_
 	return fd;
 }
 
-int weights_cache_open(const struct anpurt_engine *e, int model_fd, struct accel_bo_file *src)
+uint32_t weights_cache_open(const struct anpurt_engine *e, int model_fd,
+			    struct accel_bo_file *src)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 	const char *env = getenv("ANPU_WEIGHT_CACHE");
+	/* the layouts the device's ISA has */
+	const uint32_t layout = (e->info.isa_version >= GRAPH_ISA_Q5_0L ? WEIGHTS_CACHE_Q5_0L : 0) |
+				(e->info.isa_version >= GRAPH_ISA_Q4_KL ? WEIGHTS_CACHE_Q4_KL : 0);
 	struct anpuw_header want;
 	struct stat st;
 	int fd;
 
-	/* the portable kernels gather Q5_0L's blocks one by one: slower there */
+	/* the portable kernels gather a converted block's bytes one by one: slower there */
 	if ((env && !strcmp(env, "0")) || e->info.backend != ACCEL_BACKEND_SIM ||
-	    e->info.isa_version < GRAPH_ISA_Q5_0L || !strcmp(e->info.simd, "portable") ||
-	    !has_q5_0(e->model->gguf))
-		return -1;
+	    !strcmp(e->info.simd, "portable") || !converts_any(e->model->gguf, layout))
+		return 0;
 	if (fstat(model_fd, &st) || cache_dir(dir, sizeof(dir)))
-		return -1;
-	want = expected_header(e, &st);
+		return 0;
+	want = expected_header(e, &st, layout);
 	if (snprintf(path, sizeof(path), "%s/%016llx.anpuw", dir,
 		     (unsigned long long)rt_hash(RT_HASH_INIT, &want, sizeof(want))) >=
 	    (int)sizeof(path))
-		return -1;
+		return 0;
 	fd = open_valid(path, &want, e->data_end - e->data_start);
 	if (fd < 0 && !write_cache(e, model_fd, &st, &want, dir, path)) {
 		fd = open_valid(path, &want, e->data_end - e->data_start);
 		weights_cache_sweep(dir, strrchr(path, '/') + 1);
 	}
 	if (fd < 0)
-		return -1;
+		return 0;
 	src->fd = fd;
 	src->offset = ANPUW_HEADER_BYTES;
 	src->size = e->data_end - e->data_start;
-	return 0;
+	return layout;
 }

@@ -4,7 +4,8 @@
  * weights_cache_sweep.c removes the ones no load can use any more).
  *
  * ANPUW_HEADER_BYTES of header, then the bytes [data_start, data_end) of the
- * model file with each Q5_0 tensor's rows as Q5_0L. The header starts with
+ * model file with the tensors the header's layout names converted (Q5_0 rows
+ * as Q5_0L, Q4_K matrices as Q4_KL: weights_cache.h). The header starts with
  * struct anpuw_header, which a load compares whole with the one it expects;
  * at ANPUW_ORIGIN_OFFSET follows struct anpuw_origin: where the file was
  * written from (the writer's mount namespace and the model's path), which no
@@ -27,7 +28,7 @@
 
 /* the magic's first 6 bytes mark every version; the 7th is the version digit */
 #define ANPUW_MAGIC_FAMILY	"ANPUWC"
-#define ANPUW_MAGIC		"ANPUWC2"
+#define ANPUW_MAGIC		"ANPUWC3"
 /* the data starts page aligned (it is mapped), for pages up to 64 KiB */
 #define ANPUW_HEADER_BYTES	65536u
 #define ANPUW_ORIGIN_OFFSET	1024u
@@ -37,14 +38,12 @@
 
 struct anpuw_header {
 	char magic[8];
-	uint32_t layout;	/* ANPUW_LAYOUT: which conversions the data has */
+	uint32_t layout;	/* WEIGHTS_CACHE_*: which conversions the data has */
 	uint32_t header_bytes;
 	uint64_t src_dev, src_ino, src_size, src_mtime_ns, src_ctime_ns;
 	uint64_t data_start, data_end;
 	uint64_t tensors_hash;
 };
-
-#define ANPUW_LAYOUT		1u	/* Q5_0 -> Q5_0L */
 
 /*
  * Where a file was written from. A path means that file only in the mount

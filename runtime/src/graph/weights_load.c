@@ -2,7 +2,8 @@
 /*
  * The weights on the device: the file's tensor data as one read-only BO
  * (accel_bo_create_from_file). In-process the BO is the pages of the weight
- * cache file (the same data with Q5_0 tensors as Q5_0L, weights_cache.c) or,
+ * cache file (the same data with Q5_0 tensors as Q5_0L and Q4_K matrices as
+ * Q4_KL, weights_cache.c) or,
  * without one, of the model file itself, so loading reads nothing and the
  * weights are in memory once; through anpu.ko libaccel reads the model file
  * into device memory and drops it from the page cache behind the read.
@@ -19,9 +20,8 @@
 
 struct accel_tensor engine_weight(const struct anpurt_engine *e, const struct gguf_tensor *t)
 {
-	uint32_t type = t->type == ANPU_DTYPE_Q5_0 && e->q5_0l ? ANPU_DTYPE_Q5_0L : t->type;
-
-	return accel_tensor_packed(e->weights, t->offset - e->data_start, type,
+	return accel_tensor_packed(e->weights, t->offset - e->data_start,
+				   weights_cache_dtype(e->cache_layout, t),
 				   (uint32_t)t->ne[0], (uint32_t)t->ne[1], (uint32_t)t->ne[2],
 				   (uint32_t)t->ne[3]);
 }
@@ -40,11 +40,11 @@ int weights_load(struct anpurt_engine *e, anpurt_progress_fn progress, void *use
 	if (model_fd < 0)
 		return rt_error(-errno, "%s: %s", path, strerror(errno));
 	src.fd = model_fd;
-	e->q5_0l = !weights_cache_open(e, model_fd, &src);
+	e->cache_layout = weights_cache_open(e, model_fd, &src);
 	ret = accel_bo_create_from_file(e->dev, &src, &e->weights);
-	if (ret && e->q5_0l) {	/* the cache file would not map: the model file then */
+	if (ret && e->cache_layout) {	/* the cache file would not map: the model file then */
 		close(src.fd);
-		e->q5_0l = false;
+		e->cache_layout = 0;
 		src.fd = model_fd;
 		src.offset = e->data_start;
 		ret = accel_bo_create_from_file(e->dev, &src, &e->weights);
@@ -56,9 +56,9 @@ int weights_load(struct anpurt_engine *e, anpurt_progress_fn progress, void *use
 	 * the file's pages are gone), or, when they come regrouped from the cache,
 	 * from the model file, read (mapped, its pages would count in RSS).
 	 */
-	if (!ret && !e->q5_0l)
+	if (!ret && !e->cache_layout)
 		e->fingerprint = model_fingerprint(e->model, accel_bo_map(e->weights), e->data_start);
-	fp_ret = !ret && e->q5_0l ? model_fingerprint_fd(e->model, model_fd, &e->fingerprint) : 0;
+	fp_ret = !ret && e->cache_layout ? model_fingerprint_fd(e->model, model_fd, &e->fingerprint) : 0;
 	close(model_fd);
 	if (fp_ret)
 		return rt_error(fp_ret, "%s: %s", path, strerror(-fp_ret));
