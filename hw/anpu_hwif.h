@@ -372,6 +372,7 @@ static inline int anpu_dtype_layout(unsigned int dtype, unsigned int *block_elem
 	case ANPU_DTYPE_Q4_KL:	e = 256; b = 144; break;
 	case ANPU_DTYPE_Q5_K:	e = 256; b = 176; break;
 	case ANPU_DTYPE_Q6_K:	e = 256; b = 210; break;
+	case ANPU_DTYPE_Q6_KL:	e = 256; b = 210; break;
 	default:
 		return 0;
 	}
@@ -389,7 +390,13 @@ static inline int anpu_dtype_is_weight(unsigned int dtype)
 	       dtype == ANPU_DTYPE_Q5_0 || dtype == ANPU_DTYPE_Q8_0 ||
 	       dtype == ANPU_DTYPE_Q4_K || dtype == ANPU_DTYPE_Q5_K ||
 	       dtype == ANPU_DTYPE_Q6_K || dtype == ANPU_DTYPE_Q5_0L ||
-	       dtype == ANPU_DTYPE_Q4_KL;
+	       dtype == ANPU_DTYPE_Q4_KL || dtype == ANPU_DTYPE_Q6_KL;
+}
+
+/* True for the row-interleaved types (Q4_KL, Q6_KL): rows in groups of 16. */
+static inline int anpu_dtype_is_row_grouped(unsigned int dtype)
+{
+	return dtype == ANPU_DTYPE_Q4_KL || dtype == ANPU_DTYPE_Q6_KL;
 }
 
 /*
@@ -483,6 +490,40 @@ static inline void anpu_q4_k_to_q4_kl(void *dst, const void *src, __u32 nb)
 				for (__u32 k = 0; k < 4; k++)
 					o[anpu_q4_kl_offset(i, p, l) + k] =
 						s[((__u64)l * nb + i) * 144 + 4 * p + k];
+}
+
+/*
+ * Q6_KL (ISA 1.4): Q6_K rows interleaved as Q4_KL's, under the same rules.
+ * A Q6_K block is 52 little-endian dwords (128 ql bytes: dwords 0-31, 64 qh
+ * bytes: 32-47, 16 scale bytes: 48-51) and an f16 d; dword p of block i of
+ * the group's row l (0 .. 15) is at
+ *   i * 16 * 210 + 64 * p + 4 * l
+ * and its d at
+ *   i * 16 * 210 + 64 * 52 + 2 * l
+ * so the unit loads dword p of 16 rows' block i with one 64-byte access and
+ * their 16 d with one 32-byte access. Values and MATMUL/EMBED results are
+ * those of the Q6_K rows.
+ */
+#define ANPU_Q6_KL_DWORDS	52u	/* dwords of a Q6_K block before its d */
+
+/* Byte offset of row @l's block @i dword @p (p = ANPU_Q6_KL_DWORDS: its d) in its Q6_KL group. */
+static inline __u64 anpu_q6_kl_offset(__u32 i, __u32 p, __u32 l)
+{
+	return (__u64)i * ANPU_Q4_KL_GROUP * 210 + 64 * p +
+	       (p < ANPU_Q6_KL_DWORDS ? 4 : 2) * l;
+}
+
+/* A group of 16 Q6_K rows of @nb blocks each (@src, row l at src + l * nb * 210) as Q6_KL at @dst. */
+static inline void anpu_q6_k_to_q6_kl(void *dst, const void *src, __u32 nb)
+{
+	const __u8 *s = (const __u8 *)src;
+	__u8 *o = (__u8 *)dst;
+
+	for (__u32 l = 0; l < ANPU_Q4_KL_GROUP; l++)
+		for (__u32 i = 0; i < nb; i++)
+			for (__u32 b = 0; b < 210; b++)
+				o[anpu_q6_kl_offset(i, b / 4, l) + b % 4] =
+					s[((__u64)l * nb + i) * 210 + b];
 }
 
 #endif /* ANPU_HWIF_H */

@@ -17,8 +17,8 @@
 
 _Static_assert((int)ACCEL_F32 == (int)ANPU_DTYPE_F32 && (int)ACCEL_Q6_K == (int)ANPU_DTYPE_Q6_K &&
 	       (int)ACCEL_BF16 == (int)ANPU_DTYPE_BF16 && (int)ACCEL_I32 == (int)ANPU_DTYPE_I32 &&
-	       (int)ACCEL_Q5_0L == (int)ANPU_DTYPE_Q5_0L && (int)ACCEL_Q4_KL == (int)ANPU_DTYPE_Q4_KL,
-	       "dtype ids");
+	       (int)ACCEL_Q5_0L == (int)ANPU_DTYPE_Q5_0L && (int)ACCEL_Q4_KL == (int)ANPU_DTYPE_Q4_KL &&
+	       (int)ACCEL_Q6_KL == (int)ANPU_DTYPE_Q6_KL, "dtype ids");
 _Static_assert(ACCEL_MAX_STEP_PARAMS == ANPU_STEP_PARAMS_MAX, "step slots");
 
 /* One encoder call: the command buffer and the op being encoded. */
@@ -205,10 +205,11 @@ static int add_tensor(struct enc *e, const char *role, const struct accel_tensor
 			    (unsigned long long)t->offset, align, accel_dtype_name(t->dtype));
 	row = (uint64_t)(t->ne[0] / be) * bb;
 	ext = row;
-	if (t->dtype == ACCEL_Q4_KL && (t->ne[1] % ANPU_Q4_KL_GROUP || t->nb[0] != row))
-		return fail(e, -EINVAL, "%s: Q4_KL wants ne[1] (%u) a multiple of %u and nb[0] "
-			    "(%llu) = a row's %llu bytes", role, t->ne[1], ANPU_Q4_KL_GROUP,
-			    (unsigned long long)t->nb[0], (unsigned long long)row);
+	if (anpu_dtype_is_row_grouped(t->dtype) && (t->ne[1] % ANPU_Q4_KL_GROUP || t->nb[0] != row))
+		return fail(e, -EINVAL, "%s: %s wants ne[1] (%u) a multiple of %u and nb[0] "
+			    "(%llu) = a row's %llu bytes", role, accel_dtype_name(t->dtype),
+			    t->ne[1], ANPU_Q4_KL_GROUP, (unsigned long long)t->nb[0],
+			    (unsigned long long)row);
 	for (int i = 1; i < 4; i++) {
 		uint64_t add;
 
@@ -370,9 +371,11 @@ static int emit(struct enc *e, uint32_t flags, const void *params, size_t plen)
 	return 0;
 }
 
-/* ISA 1.1 added the Q4_1 and Q5_1 weight types, 1.2 Q5_0L, 1.3 Q4_KL. */
+/* ISA 1.1 added the Q4_1 and Q5_1 weight types, 1.2 Q5_0L, 1.3 Q4_KL, 1.4 Q6_KL. */
 static uint16_t weight_isa_minor(uint32_t dtype)
 {
+	if (dtype == ACCEL_Q6_KL)
+		return 4;
 	if (dtype == ACCEL_Q4_KL)
 		return 3;
 	if (dtype == ACCEL_Q5_0L)

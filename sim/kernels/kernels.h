@@ -62,8 +62,6 @@ typedef void (*sim_dot_cols_fn)(size_t n, const void *w, size_t w_stride, unsign
  * unit p * (n / elements per unit).
  * out[(r * npanels + p) * SIM_PANEL_ROWS + l] is bit-identical to dot() of
  * weight row r with row l of panel p (exact integer sums, the same f32 steps).
- * Q4_KL: @w is the first row's sim_tensor_row() (its lane in its group),
- * w_stride 4, the nw rows in one group.
  */
 #define SIM_PANEL_MAX 4
 
@@ -87,11 +85,11 @@ typedef void (*sim_dot_panel_fn)(size_t n, const void *w, size_t w_stride, unsig
 #define SIM_LANE_BLOCKS 16
 
 /*
- * Row-group kernel (Q4_KL, hw/anpu_hwif.h): @ngroups groups of
+ * Row-group kernel (Q4_KL, Q6_KL: hw/anpu_hwif.h): @ngroups groups of
  * ANPU_Q4_KL_GROUP weight rows of n elements, back to back from @w (a group's
  * first byte), against nx (1..SIM_DOT_MAX_ROWS) x rows (struct
  * sim_xblock_q8K): out[r * 16 * ngroups + 16 * g + l] is bit-identical to
- * dot() of the Q4_K row in lane l of group g with x row r.
+ * dot() of the Q4_K (Q6_K) row in lane l of group g with x row r.
  */
 typedef void (*sim_dot_groups_fn)(size_t n, const void *w, unsigned int ngroups,
 				  const void *const *x, unsigned int nx, float *out);
@@ -119,7 +117,7 @@ struct sim_kernels {
 	sim_dot_cols_fn dot_cols[ANPU_DTYPE_COUNT];	/* NULL: use dot() */
 	sim_dot_panel_fn dot_panel[ANPU_DTYPE_COUNT];	/* NULL: use dot() */
 	sim_dot_lanes_fn dot_lanes[ANPU_DTYPE_COUNT];	/* NULL: use dot() */
-	sim_dot_groups_fn dot_groups[ANPU_DTYPE_COUNT];	/* Q4_KL: every path */
+	sim_dot_groups_fn dot_groups[ANPU_DTYPE_COUNT];	/* Q4_KL, Q6_KL: every path */
 	/* activation quantizers: the same bytes as sim_quantize_row_q8/_q8K */
 	void (*quantize_q8)(const float *x, struct sim_xblock_q8 *y, size_t n);
 	void (*quantize_q8K)(const float *x, struct sim_xblock_q8K *y, size_t n);
@@ -258,6 +256,7 @@ static inline enum sim_act sim_act_for(uint32_t dtype)
 	case ANPU_DTYPE_Q4_KL:
 	case ANPU_DTYPE_Q5_K:
 	case ANPU_DTYPE_Q6_K:
+	case ANPU_DTYPE_Q6_KL:
 		return SIM_ACT_Q8K;
 	default:
 		return SIM_ACT_F32;

@@ -946,16 +946,6 @@ kq_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 
 DOT_PANEL(dot_q4_K_panel, kq_panel, q4k_unpack, 8, 8)
 
-/* Q4_KL: @row is a row's lane in its group (sim_tensor_row()); its block gathered first */
-static inline void q4kl_unpack(const void *row, size_t i, struct kq_unpacked *u)
-{
-	struct sim_block_q4_K b;
-
-	sim_q4_kl_block(row, i, &b);
-	q4k_unpack(&b, 0, u);
-}
-
-DOT_PANEL(dot_q4_kl_panel, kq_panel, q4kl_unpack, 8, 8)
 
 /*
  * Q4_KL (hw/anpu_hwif.h) for M <= 4: 8 weight rows a vector (each half of a
@@ -1108,24 +1098,143 @@ q4kl_groups(size_t n, const uint8_t *w, unsigned int ngroups, const void *const 
 	}
 }
 
-static void dot_q4_kl_groups(size_t n, const void *w, unsigned int ngroups,
-			     const void *const *x, unsigned int nx, float *out)
+GROUPS_BY_NX(dot_q4_kl_groups, q4kl_groups)
+
+/*
+ * Q6_KL for M <= 4, 8 weight rows a vector as Q4_KL above: per sub-block,
+ * its 4 quant dwords made from the ql and qh dwords (nibble | two bits moved
+ * to bits 4-5), summed against x's broadcast dwords and multiplied by the
+ * sub-block's int8 scale; the -32 offset as word pairs of scales against
+ * x's 16-element sums; then each lane dot()'s f32 step d d_x (sumi - 32 offs).
+ * AVX2: two vpmaddubsw summed as words (|.| <= 2 * 2 * 63 * 128 < 2^15:
+ * exact), then vpmaddwd by the scale in both words.
+ */
+#define KL6_UNIT (ANPU_Q4_KL_GROUP * sizeof(struct sim_block_q6_K))
+
+/* quants of sub-blocks 8h + f + 2k, dword t (4 * f .. 4 * f + 3) of lanes at @u */
+static inline __attribute__((always_inline)) __m256i
+q6kl_quants(const uint8_t *u, int h, int k, int t)
 {
-	switch (nx) {	/* each row count its own instance: accumulators in registers */
-	case 1:
-		q4kl_groups(n, w, ngroups, x, 1, out);
-		break;
-	case 2:
-		q4kl_groups(n, w, ngroups, x, 2, out);
-		break;
-	case 3:
-		q4kl_groups(n, w, ngroups, x, 3, out);
-		break;
-	default:
-		q4kl_groups(n, w, ngroups, x, R, out);
-		break;
+	const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30);
+	const __m256i ql = load256(u + 64 * (16 * h + 8 * (k & 1) + t));
+	const __m256i qh = load256(u + 64 * (32 + 8 * h + t));
+	/* bits 2k, 2k + 1 of each qh byte to bits 4, 5 */
+	const __m256i hb = k == 0 ? _mm256_slli_epi32(qh, 4) : k == 1 ? _mm256_slli_epi32(qh, 2) :
+			   k == 2 ? qh : _mm256_srli_epi32(qh, 2);
+
+	return _mm256_or_si256(_mm256_and_si256(k < 2 ? ql : _mm256_srli_epi32(ql, 4), m4),
+			       _mm256_and_si256(hb, m30));
+}
+
+static inline __attribute__((always_inline)) void
+q6kl_groups(size_t n, const uint8_t *w, unsigned int ngroups, const void *const *x,
+	    const unsigned int nx, float *out)
+{
+	const size_t nsb = n / SIM_QK_K;
+
+	for (unsigned int g = 0; g < ngroups; g++) {
+		__m256 acc[2][R];
+
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++)
+			acc[0][r] = acc[1][r] = _mm256_setzero_ps();
+		for (size_t i = 0; i < nsb; i++)
+			for (unsigned int lh = 0; lh < 2; lh++) {	/* lanes 8 lh .. 8 lh + 7 */
+				const uint8_t *u = w + (g * nsb + i) * KL6_UNIT + 32 * lh;
+				__m256i sumi[R], offs[R];
+
+#pragma GCC unroll 4
+				for (unsigned int r = 0; r < nx; r++)
+					sumi[r] = offs[r] = _mm256_setzero_si256();
+#pragma GCC unroll 16
+				for (int j = 0; j < 16; j++) {	/* sub-block j = 8h + f + 2k */
+					const int h = j / 8, k = j % 8 / 2, f = j % 2;
+					__m256i sc = _mm256_srai_epi32(_mm256_slli_epi32(
+						load256(u + 64 * (48 + j / 4)), 24 - 8 * (j % 4)), 24);
+					__m256i sb[R];
+
+					if (!lh) {	/* a few lines a sub-block, not all at once */
+						for (unsigned int o = 256u * j; o < 256u * j + 256 && o < KL6_UNIT; o += 64)
+							prefetch_l2(u + KL_PF_UNITS * KL6_UNIT + o);
+					}
+#ifndef SIM_AVXVNNI
+					sc = _mm256_or_si256(_mm256_and_si256(sc, _mm256_set1_epi32(0xffff)),
+							     _mm256_slli_epi32(sc, 16));
+#endif
+#pragma GCC unroll 4
+					for (unsigned int r = 0; r < nx; r++)
+						sb[r] = _mm256_setzero_si256();
+#pragma GCC unroll 2
+					for (int t = 4 * f; t < 4 * f + 4; t += 2) {
+						const __m256i q0 = q6kl_quants(u, h, k, t);
+						const __m256i q1 = q6kl_quants(u, h, k, t + 1);
+
+#pragma GCC unroll 4
+						for (unsigned int r = 0; r < nx; r++) {
+							const int8_t *xq = ((const struct sim_xblock_q8K *)x[r])[i].qs +
+									   128 * h + 32 * k + 4 * t;
+							int32_t x0, x1;
+
+							memcpy(&x0, xq, 4);
+							memcpy(&x1, xq + 4, 4);
+#ifdef SIM_AVXVNNI
+							sb[r] = DOT_U8S8(DOT_U8S8(sb[r], q0, _mm256_set1_epi32(x0)),
+									 q1, _mm256_set1_epi32(x1));
+#else
+							sb[r] = _mm256_add_epi32(sb[r], _mm256_madd_epi16(
+								_mm256_add_epi16(
+									_mm256_maddubs_epi16(q0, _mm256_set1_epi32(x0)),
+									_mm256_maddubs_epi16(q1, _mm256_set1_epi32(x1))),
+								sc));
+#endif
+						}
+					}
+#pragma GCC unroll 4
+					for (unsigned int r = 0; r < nx; r++)
+#ifdef SIM_AVXVNNI
+						sumi[r] = _mm256_add_epi32(sumi[r], _mm256_mullo_epi32(sb[r], sc));
+#else
+						sumi[r] = _mm256_add_epi32(sumi[r], sb[r]);
+#endif
+				}
+#pragma GCC unroll 4
+				for (int k = 0; k < 4; k++) {	/* scales 4k, 4k + 2 | 4k + 1, 4k + 3 as words */
+					const __m256i v = load256(u + 64 * (48 + k));
+					const __m256i even = _mm256_srai_epi16(_mm256_slli_epi16(v, 8), 8);
+					const __m256i odd = _mm256_srai_epi16(v, 8);
+
+#pragma GCC unroll 4
+					for (unsigned int r = 0; r < nx; r++) {
+						const int16_t *bs = ((const struct sim_xblock_q8K *)x[r])[i].bsums +
+								    4 * k;
+
+						offs[r] = MADD_I16(offs[r], even, _mm256_set1_epi32((int32_t)(
+							(uint32_t)(uint16_t)bs[0] | (uint32_t)(uint16_t)bs[2] << 16)));
+						offs[r] = MADD_I16(offs[r], odd, _mm256_set1_epi32((int32_t)(
+							(uint32_t)(uint16_t)bs[1] | (uint32_t)(uint16_t)bs[3] << 16)));
+					}
+				}
+				const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(
+					(const __m128i *)(u - 16 * lh + 64 * ANPU_Q6_KL_DWORDS)));
+
+#pragma GCC unroll 4
+				for (unsigned int r = 0; r < nx; r++) {
+					const __m256 xd = _mm256_set1_ps(((const struct sim_xblock_q8K *)x[r])[i].d);
+
+					acc[lh][r] = _mm256_add_ps(acc[lh][r], _mm256_mul_ps(_mm256_mul_ps(d, xd),
+						_mm256_cvtepi32_ps(_mm256_sub_epi32(sumi[r],
+										    _mm256_slli_epi32(offs[r], 5)))));
+				}
+			}
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++)
+			for (unsigned int lh = 0; lh < 2; lh++)
+				_mm256_storeu_ps(out + (size_t)r * ANPU_Q4_KL_GROUP * ngroups +
+						 ANPU_Q4_KL_GROUP * g + 8 * lh, acc[lh][r]);
 	}
 }
+
+GROUPS_BY_NX(dot_q6_kl_groups, q6kl_groups)
 DOT_PANEL(dot_q5_K_panel, kq_panel, q5k_unpack, 8, 4)
 DOT_PANEL(dot_q6_K_panel, kq_panel, q6k_unpack, 4, 2)
 
@@ -1640,8 +1749,8 @@ const struct sim_kernels sim_kernels_avx2 = {
 	.dot_panel[ANPU_DTYPE_Q5_0] = dot_q5_0_panel,
 	.dot_panel[ANPU_DTYPE_Q8_0] = dot_q8_0_panel,
 	.dot_panel[ANPU_DTYPE_Q4_K] = dot_q4_K_panel,
-	.dot_panel[ANPU_DTYPE_Q4_KL] = dot_q4_kl_panel,
 	.dot_groups[ANPU_DTYPE_Q4_KL] = dot_q4_kl_groups,
+	.dot_groups[ANPU_DTYPE_Q6_KL] = dot_q6_kl_groups,
 	.dot_panel[ANPU_DTYPE_Q5_K] = dot_q5_K_panel,
 	.dot_panel[ANPU_DTYPE_Q6_K] = dot_q6_K_panel,
 	.dot[ANPU_DTYPE_Q5_0L] = dot_q5_0l,

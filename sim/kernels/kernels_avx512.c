@@ -1538,6 +1538,15 @@ static void dot_q6_K_512_cols(size_t n, const void *w, size_t w_stride, unsigned
 		dot_q6_K_512_cols1(n, (const uint8_t *)w + c * w_stride, w_stride, ncols - c, x, out + c);
 }
 
+/* the 4 bytes at @p in every dword */
+static inline __m512i bcast32(const void *p)
+{
+	int32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return _mm512_set1_epi32(v);
+}
+
 /*
  * Q4_KL (hw/anpu_hwif.h): 16 weight rows a vector, row l in dword lane l, so
  * a group's block dword p is one 64-byte load and nothing is reduced
@@ -1551,14 +1560,6 @@ static void dot_q6_K_512_cols(size_t n, const void *w, size_t w_stride, unsigned
  * thread: 2x the rate of dot_q4_K_512_cols (four Q4_K rows a step, each
  * reduced across lanes).
  */
-static inline __m512i bcast32(const void *p)
-{
-	int32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return _mm512_set1_epi32(v);
-}
-
 #define KL_UNIT (ANPU_Q4_KL_GROUP * sizeof(struct sim_block_q4_K))	/* a block of 16 rows */
 #ifndef KL_PF_UNITS
 #define KL_PF_UNITS 4	/* blocks of 16 rows prefetched ahead (into L2) */
@@ -1671,25 +1672,135 @@ q4kl_groups(size_t n, const uint8_t *w, unsigned int ngroups, const void *const 
 	}
 }
 
-static void dot_q4_kl_groups(size_t n, const void *w, unsigned int ngroups,
-			     const void *const *x, unsigned int nx, float *out)
+GROUPS_BY_NX(dot_q4_kl_groups, q4kl_groups)
+
+/*
+ * Q6_KL (hw/anpu_hwif.h), the same way: per 4 x dwords of a half's 32
+ * elements, one ql dword of the low and one of the high 32 bytes and the qh
+ * dword make the 6-bit quants of 4 sub-blocks (each nibble ORed with its two
+ * bits moved to bits 4-5 by GF2P8AFFINEQB: 9 ops for four vpdpbusd's
+ * operands, 13 with shifts and masks, ~1.3x slower with the weights in L2), a vpmulld
+ * per sub-block by its scale (int8 in the scale dwords, sign-extended), the
+ * -32 offset as word pairs of scales (vpdpwssd) against x's 16-element sums,
+ * then each lane dot()'s f32 step d d_x (sumi - 32 offs). Exact integer sums
+ * and dot()'s f32 step: each lane has its Q6_K row's bits.
+ */
+#define KL6_UNIT (ANPU_Q4_KL_GROUP * sizeof(struct sim_block_q6_K))	/* a block of 16 rows */
+
+/* bits 2k, 2k + 1 of every byte to bits 4, 5, the rest clear: one GF2P8AFFINEQB */
+static inline __m512i qh_bits_to_45(__m512i qh, int k)
 {
-	switch (nx) {	/* each row count its own instance: accumulators in registers */
-	case 1:
-		q4kl_groups(n, w, ngroups, x, 1, out);
-		break;
-	case 2:
-		q4kl_groups(n, w, ngroups, x, 2, out);
-		break;
-	case 3:
-		q4kl_groups(n, w, ngroups, x, 3, out);
-		break;
-	default:
-		q4kl_groups(n, w, ngroups, x, R, out);
-		break;
+	/* output bit i takes the input bits set in byte 7 - i of the matrix */
+	return _mm512_gf2p8affine_epi64_epi8(qh, _mm512_set1_epi64(
+		(long long)((0x02ull << (2 * k)) << 16 | (0x01ull << (2 * k)) << 24)), 0);
+}
+
+static inline __attribute__((always_inline)) void
+q6kl_groups(size_t n, const uint8_t *w, unsigned int ngroups, const void *const *x,
+	    const unsigned int nx, float *out)
+{
+	const size_t nsb = n / SIM_QK_K;
+	const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
+
+	for (unsigned int g = 0; g < ngroups; g++) {
+		__m512 acc[R];
+
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++)
+			acc[r] = _mm512_setzero_ps();
+		for (size_t i = 0; i < nsb; i++) {
+			const uint8_t *u = w + (g * nsb + i) * KL6_UNIT;
+			__m512i sumi[R], offs[R];
+
+#pragma GCC unroll 4
+			for (unsigned int r = 0; r < nx; r++)
+				sumi[r] = offs[r] = _mm512_setzero_si512();
+#pragma GCC unroll 2
+			for (int h = 0; h < 2; h++)
+#pragma GCC unroll 2
+				for (int f = 0; f < 2; f++) {	/* sub-blocks 8h + f + 2k, k = 0 .. 3 */
+					__m512i sb[R][4];
+
+					/* a quarter of the block 16 rows ahead a step, not all at once */
+					for (unsigned int o = 896u * (2 * h + f); o < 896u * (2 * h + f) + 896 &&
+					     o < KL6_UNIT; o += 64)
+						prefetch_l2(u + KL_PF_UNITS * KL6_UNIT + o);
+
+#pragma GCC unroll 4
+					for (unsigned int r = 0; r < nx; r++)
+						sb[r][0] = sb[r][1] = sb[r][2] = sb[r][3] =
+							_mm512_setzero_si512();
+#pragma GCC unroll 4
+					for (int t = 4 * f; t < 4 * f + 4; t++) {
+						const __m512i qa = load512(u + 64 * (16 * h + t));
+						const __m512i qb = load512(u + 64 * (16 * h + 8 + t));
+						const __m512i qh = load512(u + 64 * (32 + 8 * h + t));
+						const __m512i q[4] = {	/* nibble | 2 bits in bits 4, 5 */
+							_mm512_ternarylogic_epi32(qa, m4, qh_bits_to_45(qh, 0), 0xea),
+							_mm512_ternarylogic_epi32(qb, m4, qh_bits_to_45(qh, 1), 0xea),
+							_mm512_ternarylogic_epi32(hi_nibbles512(qa), qh, m30, 0xf8),
+							_mm512_or_si512(hi_nibbles512(qb), qh_bits_to_45(qh, 3)),
+						};
+
+#pragma GCC unroll 4
+						for (unsigned int r = 0; r < nx; r++) {
+							const int8_t *xq = ((const struct sim_xblock_q8K *)x[r])[i].qs +
+									   128 * h + 4 * t;
+
+#pragma GCC unroll 4
+							for (int k = 0; k < 4; k++)
+								sb[r][k] = _mm512_dpbusd_epi32(sb[r][k], q[k],
+											       bcast32(xq + 32 * k));
+						}
+					}
+#pragma GCC unroll 4
+					for (int k = 0; k < 4; k++) {	/* sub-block j's int8 scale */
+						const int j = 8 * h + f + 2 * k;
+						const __m512i sc = _mm512_srai_epi32(_mm512_slli_epi32(
+							load512(u + 64 * (48 + j / 4)), 24 - 8 * (j % 4)), 24);
+
+#pragma GCC unroll 4
+						for (unsigned int r = 0; r < nx; r++)
+							sumi[r] = _mm512_add_epi32(sumi[r],
+										   _mm512_mullo_epi32(sb[r][k], sc));
+					}
+				}
+#pragma GCC unroll 4
+			for (int k = 0; k < 4; k++) {	/* scales 4k, 4k + 2 | 4k + 1, 4k + 3 as words */
+				const __m512i v = load512(u + 64 * (48 + k));
+				const __m512i even = _mm512_srai_epi16(_mm512_slli_epi16(v, 8), 8);
+				const __m512i odd = _mm512_srai_epi16(v, 8);
+
+#pragma GCC unroll 4
+				for (unsigned int r = 0; r < nx; r++) {
+					const int16_t *bs = ((const struct sim_xblock_q8K *)x[r])[i].bsums + 4 * k;
+
+					offs[r] = _mm512_dpwssd_epi32(offs[r], even, _mm512_set1_epi32(
+						(int32_t)((uint32_t)(uint16_t)bs[0] | (uint32_t)(uint16_t)bs[2] << 16)));
+					offs[r] = _mm512_dpwssd_epi32(offs[r], odd, _mm512_set1_epi32(
+						(int32_t)((uint32_t)(uint16_t)bs[1] | (uint32_t)(uint16_t)bs[3] << 16)));
+				}
+			}
+			const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(
+				(const __m256i *)(u + 64 * ANPU_Q6_KL_DWORDS)));
+
+#pragma GCC unroll 4
+			for (unsigned int r = 0; r < nx; r++) {
+				const __m512 xd = _mm512_set1_ps(((const struct sim_xblock_q8K *)x[r])[i].d);
+
+				acc[r] = _mm512_add_ps(acc[r], _mm512_mul_ps(_mm512_mul_ps(d, xd),
+					_mm512_cvtepi32_ps(_mm512_sub_epi32(sumi[r],
+									     _mm512_slli_epi32(offs[r], 5)))));
+			}
+		}
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++)
+			_mm512_storeu_ps(out + (size_t)r * ANPU_Q4_KL_GROUP * ngroups +
+					 ANPU_Q4_KL_GROUP * g, acc[r]);
 	}
 }
 
+GROUPS_BY_NX(dot_q6_kl_groups, q6kl_groups)
 
 /*
  * K-quant panels (prefill): one x row per 32-bit lane, 16 rows per zmm
@@ -1755,15 +1866,6 @@ static inline void q5k_unpack(const void *row, size_t i, struct kq_unpacked *u)
 	const struct sim_block_q5_K *b = (const struct sim_block_q5_K *)row + i;
 
 	kq45_unpack(b->qs, b->qh, b->scales, b->d, b->dmin, u);
-}
-
-/* Q4_KL: @row is a row's lane in its group (sim_tensor_row()); its block gathered first */
-static inline void q4kl_unpack(const void *row, size_t i, struct kq_unpacked *u)
-{
-	struct sim_block_q4_K b;
-
-	sim_q4_kl_block(row, i, &b);
-	q4k_unpack(&b, 0, u);
 }
 
 static inline void q6k_unpack(const void *row, size_t i, struct kq_unpacked *u)
@@ -1916,7 +2018,6 @@ kq_panel(size_t n, const uint8_t *w, size_t w_stride, const unsigned int nw,
 }
 
 DOT_PANEL(dot_q4_K_panel, kq_panel, q4k_unpack, 0)
-DOT_PANEL(dot_q4_kl_panel, kq_panel, q4kl_unpack, 0)
 DOT_PANEL(dot_q5_K_panel, kq_panel, q5k_unpack, 0)
 DOT_PANEL(dot_q6_K_panel, kq_panel, q6k_unpack, 1)
 
@@ -2336,8 +2437,8 @@ const struct sim_kernels sim_kernels_avx512 = {
 	.dot_panel[ANPU_DTYPE_Q4_0] = dot_q4_0_panel,
 	.dot_panel[ANPU_DTYPE_Q5_0] = dot_q5_0_panel,
 	.dot_panel[ANPU_DTYPE_Q4_K] = dot_q4_K_panel,
-	.dot_panel[ANPU_DTYPE_Q4_KL] = dot_q4_kl_panel,
 	.dot_groups[ANPU_DTYPE_Q4_KL] = dot_q4_kl_groups,
+	.dot_groups[ANPU_DTYPE_Q6_KL] = dot_q6_kl_groups,
 	.dot_panel[ANPU_DTYPE_Q5_K] = dot_q5_K_panel,
 	.dot_panel[ANPU_DTYPE_Q6_K] = dot_q6_K_panel,
 	.att_scores_qt = att_scores_qt,

@@ -217,39 +217,6 @@ static void dot_q4_K(size_t n, const void *w, const void *const *x,
 	}
 }
 
-/* Q4_KL (@w: a row's first dword in its group): each block gathered, then Q4_K's step */
-static void dot_q4_kl(size_t n, const void *w, const void *const *x,
-		      unsigned int nx, float *out)
-{
-	for (unsigned int r = 0; r < nx; r++) {
-		const struct sim_xblock_q8K *xb = x[r];
-		float s = 0.0f;
-
-		for (size_t i = 0; i < n / SIM_QK_K; i++) {
-			struct sim_block_q4_K b;
-
-			sim_q4_kl_block(w, i, &b);
-			s = q4_K_step(s, &b, &xb[i]);
-		}
-		out[r] = s;
-	}
-}
-
-static void dot_q4_kl_groups(size_t n, const void *w, unsigned int ngroups,
-			     const void *const *x, unsigned int nx, float *out)
-{
-	const size_t group_bytes = n / SIM_QK_K * sizeof(struct sim_block_q4_K) * ANPU_Q4_KL_GROUP;
-
-	for (unsigned int g = 0; g < ngroups; g++)
-		for (unsigned int l = 0; l < ANPU_Q4_KL_GROUP; l++) {
-			float o[SIM_DOT_MAX_ROWS];
-
-			dot_q4_kl(n, (const uint8_t *)w + g * group_bytes + 4 * l, x, nx, o);
-			for (unsigned int r = 0; r < nx; r++)
-				out[(size_t)r * ANPU_Q4_KL_GROUP * ngroups + ANPU_Q4_KL_GROUP * g + l] = o[r];
-		}
-}
-
 static void dot_q5_K(size_t n, const void *w, const void *const *x,
 		     unsigned int nx, float *out)
 {
@@ -287,6 +254,36 @@ static void dot_q5_K(size_t n, const void *w, const void *const *x,
 	}
 }
 
+/* s plus a Q6_K block's d d_x (sumi - 32 offs) (dot()'s step per block) */
+static float q6_K_step(float s, const struct sim_block_q6_K *b, const struct sim_xblock_q8K *xb)
+{
+	int32_t sumi = 0, offs = 0;
+
+	for (int h = 0; h < 2; h++) {
+		const uint8_t *ql = b->ql + 64 * h;
+		const uint8_t *qh = b->qh + 32 * h;
+		const int8_t *sc = b->scales + 8 * h;
+		const int8_t *xq = xb->qs + 128 * h;
+		int32_t g[8] = { 0 };
+
+		for (int l = 0; l < 32; l++) {
+			int is = l / 16;
+
+			g[is + 0] += ((ql[l] & 0xf) | ((qh[l] & 3) << 4)) * xq[l];
+			g[is + 2] += ((ql[l + 32] & 0xf) | (((qh[l] >> 2) & 3) << 4)) * xq[l + 32];
+			g[is + 4] += ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) * xq[l + 64];
+			g[is + 6] += ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) * xq[l + 96];
+		}
+		for (int k = 0; k < 8; k++)
+			sumi += sc[k] * g[k];
+	}
+	for (int k = 0; k < 16; k++)
+		offs += b->scales[k] * xb->bsums[k];
+	const float dd = sim_f16_to_f32(b->d) * xb->d;
+
+	return s + dd * (float)(sumi - 32 * offs);
+}
+
 static void dot_q6_K(size_t n, const void *w, const void *const *x,
 		     unsigned int nx, float *out)
 {
@@ -296,35 +293,64 @@ static void dot_q6_K(size_t n, const void *w, const void *const *x,
 		const struct sim_xblock_q8K *xb = x[r];
 		float s = 0.0f;
 
-		for (size_t i = 0; i < n / SIM_QK_K; i++) {
-			int32_t sumi = 0, offs = 0;
-
-			for (int h = 0; h < 2; h++) {
-				const uint8_t *ql = b[i].ql + 64 * h;
-				const uint8_t *qh = b[i].qh + 32 * h;
-				const int8_t *sc = b[i].scales + 8 * h;
-				const int8_t *xq = xb[i].qs + 128 * h;
-				int32_t g[8] = { 0 };
-
-				for (int l = 0; l < 32; l++) {
-					int is = l / 16;
-
-					g[is + 0] += ((ql[l] & 0xf) | ((qh[l] & 3) << 4)) * xq[l];
-					g[is + 2] += ((ql[l + 32] & 0xf) | (((qh[l] >> 2) & 3) << 4)) * xq[l + 32];
-					g[is + 4] += ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) * xq[l + 64];
-					g[is + 6] += ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) * xq[l + 96];
-				}
-				for (int k = 0; k < 8; k++)
-					sumi += sc[k] * g[k];
-			}
-			for (int k = 0; k < 16; k++)
-				offs += b[i].scales[k] * xb[i].bsums[k];
-			const float dd = sim_f16_to_f32(b[i].d) * xb[i].d;
-
-			s += dd * (float)(sumi - 32 * offs);
-		}
+		for (size_t i = 0; i < n / SIM_QK_K; i++)
+			s = q6_K_step(s, &b[i], &xb[i]);
 		out[r] = s;
 	}
+}
+
+/* s plus dot()'s step for block @i of the row in lane @lane of a group (@row: its first dword) */
+typedef float (*kl_step_fn)(float s, const void *row, unsigned int lane, size_t i,
+			    const struct sim_xblock_q8K *xb);
+
+static float q4_kl_step(float s, const void *row, unsigned int lane, size_t i,
+			const struct sim_xblock_q8K *xb)
+{
+	struct sim_block_q4_K b;
+
+	(void)lane;
+	sim_q4_kl_block(row, i, &b);
+	return q4_K_step(s, &b, xb);
+}
+
+static float q6_kl_step(float s, const void *row, unsigned int lane, size_t i,
+			const struct sim_xblock_q8K *xb)
+{
+	struct sim_block_q6_K b;
+
+	sim_q6_kl_block(row, lane, i, &b);
+	return q6_K_step(s, &b, xb);
+}
+
+/* Q4_KL, Q6_KL (blocks of @block_bytes): each lane's blocks gathered, then the plain type's step */
+static void kl_groups(size_t n, const void *w, unsigned int ngroups, const void *const *x,
+		      unsigned int nx, float *out, size_t block_bytes, kl_step_fn step)
+{
+	const size_t nsb = n / SIM_QK_K, group_bytes = nsb * block_bytes * ANPU_Q4_KL_GROUP;
+
+	for (unsigned int g = 0; g < ngroups; g++)
+		for (unsigned int l = 0; l < ANPU_Q4_KL_GROUP; l++)
+			for (unsigned int r = 0; r < nx; r++) {
+				const struct sim_xblock_q8K *xb = x[r];
+				float s = 0.0f;
+
+				for (size_t i = 0; i < nsb; i++)
+					s = step(s, (const uint8_t *)w + g * group_bytes + 4 * l, l, i,
+						 &xb[i]);
+				out[(size_t)r * ANPU_Q4_KL_GROUP * ngroups + ANPU_Q4_KL_GROUP * g + l] = s;
+			}
+}
+
+static void dot_q4_kl_groups(size_t n, const void *w, unsigned int ngroups,
+			     const void *const *x, unsigned int nx, float *out)
+{
+	kl_groups(n, w, ngroups, x, nx, out, sizeof(struct sim_block_q4_K), q4_kl_step);
+}
+
+static void dot_q6_kl_groups(size_t n, const void *w, unsigned int ngroups,
+			     const void *const *x, unsigned int nx, float *out)
+{
+	kl_groups(n, w, ngroups, x, nx, out, sizeof(struct sim_block_q6_K), q6_kl_step);
 }
 
 /*
@@ -420,9 +446,9 @@ const struct sim_kernels sim_kernels_portable = {
 		[ANPU_DTYPE_Q5_K] = dot_q5_K,
 		[ANPU_DTYPE_Q6_K] = dot_q6_K,
 		[ANPU_DTYPE_Q5_0L] = dot_q5_0l,
-		[ANPU_DTYPE_Q4_KL] = dot_q4_kl,
 	},
 	.dot_groups[ANPU_DTYPE_Q4_KL] = dot_q4_kl_groups,
+	.dot_groups[ANPU_DTYPE_Q6_KL] = dot_q6_kl_groups,
 	.quantize_q8 = sim_quantize_row_q8,
 	.quantize_q8K = sim_quantize_row_q8K,
 	.att_f16_to_f32 = att_f16_to_f32,

@@ -251,7 +251,8 @@ void sim_dequant_row(uint32_t dtype, const void *src, float *dst, size_t n)
 	}
 }
 
-void sim_dequant_part(uint32_t dtype, const void *row, size_t row_n, size_t j, float *dst, size_t n)
+void sim_dequant_part(uint32_t dtype, const void *row, unsigned int lane, size_t row_n, size_t j,
+		      float *dst, size_t n)
 {
 	if (dtype == ANPU_DTYPE_Q5_0L) {	/* a block's place depends on the whole row */
 		for (size_t b = j / SIM_QK; b < (j + n) / SIM_QK; b++) {
@@ -265,6 +266,15 @@ void sim_dequant_part(uint32_t dtype, const void *row, size_t row_n, size_t j, f
 	if (dtype == ANPU_DTYPE_Q4_KL) {	/* blocks 2304 bytes apart, row bytes or not */
 		sim_dequant_row(dtype, (const uint8_t *)row + anpu_q4_kl_offset(
 					(uint32_t)(j / SIM_QK_K), 0, 0), dst, n);
+		return;
+	}
+	if (dtype == ANPU_DTYPE_Q6_KL) {
+		for (size_t b = j / SIM_QK_K; b < (j + n) / SIM_QK_K; b++) {
+			struct sim_block_q6_K blk;
+
+			sim_q6_kl_block(row, lane, b, &blk);
+			dequant_q6_K(&blk, dst + (b * SIM_QK_K - j), 1);
+		}
 		return;
 	}
 	sim_dequant_row(dtype, (const uint8_t *)row + sim_weight_row_bytes(dtype, j), dst, n);

@@ -207,17 +207,19 @@ size_t sim_weight_row_bytes(uint32_t dtype, size_t n);
 
 /*
  * Decode n elements (a whole number of blocks) of a weight row of @dtype.
- * Unknown dtypes write zeros (op check() rejects them before any run).
+ * Unknown dtypes, and Q6_KL (whose rows need their lane: sim_dequant_part()),
+ * write zeros (op check() rejects unknown ones before any run).
  */
 void sim_dequant_row(uint32_t dtype, const void *src, float *dst, size_t n);
 
 /*
  * Elements [j, j + n) of a weight row of @row_n elements (j and n whole
  * blocks): sim_dequant_row() of that part, for layouts such as Q5_0L whose
- * blocks' places depend on the whole row.
+ * blocks' places depend on the whole row. Q4_KL/Q6_KL: @row is
+ * sim_tensor_row()'s, @lane the row's index % 16 (ignored by other types).
  */
-void sim_dequant_part(uint32_t dtype, const void *row, size_t row_n, size_t j, float *dst,
-		      size_t n);
+void sim_dequant_part(uint32_t dtype, const void *row, unsigned int lane, size_t row_n, size_t j,
+		      float *dst, size_t n);
 
 /* Block @b of a Q5_0L row of @nb blocks (hw/anpu_hwif.h) as the Q5_0 block it holds. */
 static inline void sim_q5_0l_block(const void *row, size_t nb, size_t b, struct sim_block_q5_0 *out)
@@ -247,34 +249,72 @@ static inline void sim_q4_kl_block(const void *row, size_t i, struct sim_block_q
 }
 
 /*
+ * Dwords 0 .. @ndw - 1 (a multiple of 4) of four lanes' block, 64 bytes a
+ * dword apart from @s (lane l's first dword), to four rows at @d, @dst_stride
+ * bytes apart: 4 x 4 dwords at a time.
+ */
+static inline void sim_kl_dwords4(const uint8_t *s, unsigned int ndw, uint8_t *d, size_t dst_stride)
+{
+	for (unsigned int p = 0; p < ndw; p += 4) {
+#if defined(__SSE2__)
+		__m128 a = _mm_loadu_ps((const float *)(s + 64 * p));
+		__m128 b = _mm_loadu_ps((const float *)(s + 64 * p + 64));
+		__m128 c = _mm_loadu_ps((const float *)(s + 64 * p + 128));
+		__m128 e = _mm_loadu_ps((const float *)(s + 64 * p + 192));
+
+		_MM_TRANSPOSE4_PS(a, b, c, e);	/* a: lane l's dwords p .. p + 3 */
+		_mm_storeu_ps((float *)(d + 4 * p), a);
+		_mm_storeu_ps((float *)(d + dst_stride + 4 * p), b);
+		_mm_storeu_ps((float *)(d + 2 * dst_stride + 4 * p), c);
+		_mm_storeu_ps((float *)(d + 3 * dst_stride + 4 * p), e);
+#else
+		for (unsigned int q = 0; q < 4; q++)
+			for (unsigned int r = 0; r < 4; r++)
+				memcpy(d + r * dst_stride + 4 * (p + q), s + 64 * (p + q) + 4 * r, 4);
+#endif
+	}
+}
+
+/*
  * Rows l .. l + 3 of a Q4_KL group (@row: row l's first dword, l a multiple
  * of 4; blocks 0 .. @nsb - 1) as four Q4_K rows at @dst, @dst_stride bytes
- * apart: 4 x 4 dwords at a time.
+ * apart.
  */
 static inline void sim_q4_kl_rows4(const void *row, size_t nsb, uint8_t *dst, size_t dst_stride)
 {
+	for (size_t i = 0; i < nsb; i++)
+		sim_kl_dwords4((const uint8_t *)row + anpu_q4_kl_offset((uint32_t)i, 0, 0),
+			       ANPU_Q4_KL_DWORDS, dst + i * sizeof(struct sim_block_q4_K), dst_stride);
+}
+
+/*
+ * Block @i of a Q6_KL row (hw/anpu_hwif.h) as the Q6_K block it holds; @row
+ * is the row's first dword in its group (sim_tensor_row()) and @lane its
+ * place there (the row index % 16): its d is 2 bytes a lane apart, not 4.
+ */
+static inline void sim_q6_kl_block(const void *row, unsigned int lane, size_t i,
+				   struct sim_block_q6_K *out)
+{
+	const uint8_t *r = (const uint8_t *)row + anpu_q6_kl_offset((uint32_t)i, 0, 0);
+	uint8_t *o = (uint8_t *)out;
+
+	for (unsigned int p = 0; p < ANPU_Q6_KL_DWORDS; p++)
+		memcpy(o + 4 * p, r + 64 * p, 4);
+	memcpy(&out->d, r + 64 * ANPU_Q6_KL_DWORDS - 2 * lane, sizeof(out->d));
+}
+
+/* Rows l .. l + 3 of a Q6_KL group (@row: row l's first dword, @lane = l a multiple of 4) as Q6_K rows. */
+static inline void sim_q6_kl_rows4(const void *row, unsigned int lane, size_t nsb, uint8_t *dst,
+				   size_t dst_stride)
+{
 	for (size_t i = 0; i < nsb; i++) {
-		const uint8_t *s = (const uint8_t *)row + anpu_q4_kl_offset((uint32_t)i, 0, 0);
-		uint8_t *d = dst + i * sizeof(struct sim_block_q4_K);
+		const uint8_t *s = (const uint8_t *)row + anpu_q6_kl_offset((uint32_t)i, 0, 0);
+		uint8_t *d = dst + i * sizeof(struct sim_block_q6_K);
 
-		for (unsigned int p = 0; p < ANPU_Q4_KL_DWORDS; p += 4) {
-#if defined(__SSE2__)
-			__m128 a = _mm_loadu_ps((const float *)(s + 64 * p));
-			__m128 b = _mm_loadu_ps((const float *)(s + 64 * p + 64));
-			__m128 c = _mm_loadu_ps((const float *)(s + 64 * p + 128));
-			__m128 e = _mm_loadu_ps((const float *)(s + 64 * p + 192));
-
-			_MM_TRANSPOSE4_PS(a, b, c, e);	/* a: row l's dwords p .. p + 3 */
-			_mm_storeu_ps((float *)(d + 4 * p), a);
-			_mm_storeu_ps((float *)(d + dst_stride + 4 * p), b);
-			_mm_storeu_ps((float *)(d + 2 * dst_stride + 4 * p), c);
-			_mm_storeu_ps((float *)(d + 3 * dst_stride + 4 * p), e);
-#else
-			for (unsigned int q = 0; q < 4; q++)
-				for (unsigned int r = 0; r < 4; r++)
-					memcpy(d + r * dst_stride + 4 * (p + q), s + 64 * (p + q) + 4 * r, 4);
-#endif
-		}
+		sim_kl_dwords4(s, ANPU_Q6_KL_DWORDS, d, dst_stride);
+		for (unsigned int r = 0; r < 4; r++)	/* lane + r's d */
+			memcpy(d + r * dst_stride + 4 * ANPU_Q6_KL_DWORDS,
+			       s + 64 * ANPU_Q6_KL_DWORDS - 2 * lane + 2 * r, 2);
 	}
 }
 

@@ -66,10 +66,11 @@ static uint32_t embed_rows(const struct sim_op *op, uint32_t r0, uint32_t r1)
 		if (id < 0 || (uint32_t)id >= tab->ne[1])
 			return r;
 		const uint8_t *src = sim_tensor_row(tab, (uint32_t)id, 0, 0);
+		const unsigned int lane = (uint32_t)id % ANPU_Q4_KL_GROUP;	/* Q6_KL's d */
 		uint8_t *out = sim_tensor_row(dst, r, 0, 0);
 
 		if (dst->dtype == ANPU_DTYPE_F32) {
-			sim_dequant_row(tab->dtype, src, (float *)out, dim);
+			sim_dequant_part(tab->dtype, src, lane, dim, 0, (float *)out, dim);
 			continue;
 		}
 		/* F16: 256 elements at a time (a whole number of any block) */
@@ -79,7 +80,7 @@ static uint32_t embed_rows(const struct sim_op *op, uint32_t r0, uint32_t r1)
 		for (size_t j = 0; j < dim; j += SIM_QK_K) {
 			size_t n = dim - j < SIM_QK_K ? dim - j : SIM_QK_K;
 
-			sim_dequant_part(tab->dtype, src, dim, j, tmp, n);
+			sim_dequant_part(tab->dtype, src, lane, dim, j, tmp, n);
 			for (size_t k = 0; k < n; k++)
 				h[j + k] = sim_f32_to_f16(tmp[k]);
 		}

@@ -91,11 +91,12 @@ static uint32_t matmul_check(const struct sim_op *op, uint64_t *fault_addr)
  * quarter of what is left instead of a piece made no difference; the range
  * words sharing a cache line cost ~5%.)
  *
- * Q4_KL weights (16 rows interleaved, docs/hardware.md section 12) go in
- * whole groups everywhere (tasks, pieces, ranges): rows up to 4 at a time
- * through dot_groups (16 weight rows a vector, MM_COLS columns a call), panels
- * on each call's four rows de-interleaved into Q4_K rows for the Q4_K panel
- * kernel (mm_panels).
+ * Q4_KL and Q6_KL weights (16 rows interleaved, docs/hardware.md section 12)
+ * go in whole groups everywhere (tasks, pieces, ranges): rows up to 4 at a
+ * time through dot_groups (16 weight rows a vector, MM_COLS columns a call),
+ * panels on each call's four rows de-interleaved into Q4_K (Q6_K) rows for
+ * that type's panel kernel (mm_panels); rows too long for its buffer take
+ * dot_groups four at a time instead.
  */
 /*
  * Prefill on paths with a panel kernel (AVX2, AVX-512: K-quants, Q4_0, Q5_0, Q8_0):
@@ -138,7 +139,7 @@ static uint32_t matmul_check(const struct sim_op *op, uint64_t *fault_addr)
  */
 #define MM_PANEL_MIN_ROWS 8u
 #define MM_W2_BYTES (1u << 20)
-#define MM_Q4_KL_ROWS_BYTES 32768u	/* mm_panels' de-interleaved rows (K <= 14336) */
+#define MM_KL_ROWS_BYTES 32768u	/* mm_panels' de-interleaved rows (Q4_K: K <= 14336, Q6_K: 9984) */
 
 /* A thread's column range [front, back) as front | back << 32; own cache line. */
 struct mm_range {
@@ -165,11 +166,12 @@ struct mm_ctx {
 	uint32_t piece;		/* columns per claimed piece, >= 1 */
 	bool stream;		/* y tile rows written past the cache (mm_stream_y) */
 	/*
-	 * Q4_KL: rows in groups of ANPU_Q4_KL_GROUP (dot_groups, and dot_panel
-	 * on a group's rows 4 bytes apart); every task, piece and range
+	 * Q4_KL, Q6_KL: rows in groups of ANPU_Q4_KL_GROUP (dot_groups, and
+	 * @panel on a call's rows de-interleaved); every task, piece and range
 	 * boundary is a group's.
 	 */
 	bool grouped;
+	sim_dot_panel_fn panel;	/* the panel kernel, NULL for none (mm_panel_kernel) */
 };
 
 /* Columns every task, piece and range boundary is a multiple of. */
@@ -178,10 +180,30 @@ static uint32_t mm_col_unit(const struct mm_ctx *c)
 	return c->grouped ? ANPU_Q4_KL_GROUP : SIM_DOT_MAX_ROWS;
 }
 
-/* Bytes from weight row j's pointer to row j + 1's within a dot_panel call. */
-static size_t mm_wstride(const struct mm_ctx *c)
+/*
+ * The panel kernel: a grouped weight's is its rows' type's, on the rows
+ * de-interleaved (mm_kl_rows4) when four fit the buffer.
+ */
+static sim_dot_panel_fn mm_panel_kernel(const struct mm_ctx *c)
 {
-	return c->grouped ? 4 : c->op->t[MM_W].nb[1];
+	const struct sim_tensor *w = &c->op->t[MM_W];
+
+	if (!c->grouped)
+		return c->kern->dot_panel[w->dtype];
+	if (SIM_DOT_MAX_ROWS * w->row_bytes > MM_KL_ROWS_BYTES)
+		return NULL;
+	return c->kern->dot_panel[w->dtype == ANPU_DTYPE_Q4_KL ? ANPU_DTYPE_Q4_K : ANPU_DTYPE_Q6_K];
+}
+
+/* Rows j .. j + 3 (j a multiple of 4) of a grouped weight as plain rows at @dst, a row's bytes apart. */
+static void mm_kl_rows4(const struct sim_tensor *w, uint32_t j, uint8_t *dst)
+{
+	const uint8_t *row = sim_tensor_row(w, j, 0, 0);
+
+	if (w->dtype == ANPU_DTYPE_Q4_KL)
+		sim_q4_kl_rows4(row, w->ne[0] / SIM_QK_K, dst, w->row_bytes);
+	else
+		sim_q6_kl_rows4(row, j % ANPU_Q4_KL_GROUP, w->ne[0] / SIM_QK_K, dst, w->row_bytes);
 }
 
 static const void *mm_xrow(const struct mm_ctx *c, uint32_t r)
@@ -445,7 +467,7 @@ static void mm_prefetch_rows(const struct mm_ctx *c, uint32_t j, uint32_t left)
 	const uint32_t n = left < SIM_DOT_MAX_ROWS ? left : SIM_DOT_MAX_ROWS;
 
 	/*
-	 * Q4_KL: every call of a tile reads its whole group, so each call
+	 * Q4_KL, Q6_KL: every call of a tile reads its whole group, so each call
 	 * prefetches a quarter of the next group (j, 4 past this call's first
 	 * column, is 12 short of the next group's column there)
 	 */
@@ -479,7 +501,6 @@ static void mm_panels(const struct mm_ctx *c, unsigned int pa, unsigned int pb, 
 {
 	const struct sim_tensor *w = &c->op->t[MM_W];
 	const struct sim_tensor *y = &c->op->t[MM_Y];
-	const sim_dot_panel_fn dot_panel = c->kern->dot_panel[w->dtype];
 	const unsigned int ra = pa * SIM_PANEL_ROWS;
 	const unsigned int nr = pb * SIM_PANEL_ROWS < c->panel_rows ? pb * SIM_PANEL_ROWS :
 								       c->panel_rows;
@@ -487,13 +508,12 @@ static void mm_panels(const struct mm_ctx *c, unsigned int pa, unsigned int pb, 
 	float out[SIM_DOT_MAX_ROWS * SIM_PANEL_MAX * SIM_PANEL_ROWS];
 	float tile[MM_ROW_BATCH * MM_TILE_COLS] __attribute__((aligned(64)));
 	/*
-	 * Q4_KL: a call's four rows de-interleaved once for every panel group
-	 * (then the Q4_K panel kernel); gathered by the Q4_KL panel kernel
-	 * instead, per call and block, the M = 128 MATMUL ran ~1.1-1.25x slower
+	 * Q4_KL, Q6_KL: a call's four rows de-interleaved once for every panel
+	 * group (then the Q4_K or Q6_K panel kernel); gathered by a Q4_KL panel
+	 * kernel instead, per call and block, the M = 128 MATMUL ran ~1.1-1.25x
+	 * slower
 	 */
-	uint8_t wrows[MM_Q4_KL_ROWS_BYTES] __attribute__((aligned(64)));
-	const bool split = c->grouped && SIM_DOT_MAX_ROWS * w->row_bytes <= sizeof(wrows) &&
-			   c->kern->dot_panel[ANPU_DTYPE_Q4_K];
+	uint8_t wrows[MM_KL_ROWS_BYTES] __attribute__((aligned(64)));
 
 	_Static_assert(SIM_DOT_MAX_ROWS == 4, "mm_transpose_4x4 takes 4 columns");
 	for (unsigned int i = ra; i < nr; i++)
@@ -506,17 +526,15 @@ static void mm_panels(const struct mm_ctx *c, unsigned int pa, unsigned int pb, 
 										SIM_DOT_MAX_ROWS;
 
 			const uint8_t *wr = sim_tensor_row(w, t0 + jj, 0, 0);
-			size_t ws = mm_wstride(c);
-			sim_dot_panel_fn dp = dot_panel;
+			size_t ws = w->nb[1];
 
 			if (t0 + jj + SIM_DOT_MAX_ROWS < j1)
 				mm_prefetch_rows(c, t0 + jj + SIM_DOT_MAX_ROWS,
 						 j1 - (t0 + jj + SIM_DOT_MAX_ROWS));
-			if (split && nw == SIM_DOT_MAX_ROWS) {
-				sim_q4_kl_rows4(wr, w->ne[0] / SIM_QK_K, wrows, w->row_bytes);
+			if (c->grouped) {	/* nw = 4: tiles of whole groups */
+				mm_kl_rows4(w, t0 + jj, wrows);
 				wr = wrows;
 				ws = w->row_bytes;
-				dp = c->kern->dot_panel[ANPU_DTYPE_Q4_K];
 			}
 			/* up to SIM_PANEL_MAX panels a call; the weights are in L1 again */
 			for (unsigned int p0 = pa; p0 < pb; p0 += SIM_PANEL_MAX) {
@@ -526,7 +544,7 @@ static void mm_panels(const struct mm_ctx *c, unsigned int pa, unsigned int pb, 
 				const unsigned int r1 = nr < r0 + stride ? nr : r0 + stride;
 				unsigned int i = r0;
 
-				dp(w->ne[0], wr, ws, nw, c->xpanel + p0 * c->panel_bytes, np, out);
+				c->panel(w->ne[0], wr, ws, nw, c->xpanel + p0 * c->panel_bytes, np, out);
 				for (; nw == 4 && i + 4 <= r1; i += 4)
 					mm_transpose_4x4(&tile[i * MM_TILE_COLS + jj], out + i - r0,
 							 stride);
@@ -605,7 +623,7 @@ static void mm_lanes_cols(const struct mm_ctx *c, const void *const *xr, float *
 }
 
 /*
- * Columns [j0, j1) of a Q4_KL weight (whole groups) for @nx x rows, MM_COLS
+ * Columns [j0, j1) of a grouped weight (whole groups) for @nx x rows, MM_COLS
  * columns a dot_groups() call.
  */
 static void mm_groups_cols(const struct mm_ctx *c, const void *const *xr, float *const *yr,
@@ -841,7 +859,7 @@ static void mm_run_ranges(struct sim_exec *ex, struct mm_ctx *c, unsigned int th
 
 	c->n_ranges = threads;
 	/*
-	 * Pieces and ranges of whole SIM_DOT_MAX_ROWS columns (Q4_KL: whole
+	 * Pieces and ranges of whole SIM_DOT_MAX_ROWS columns (Q4_KL, Q6_KL: whole
 	 * groups): the K-quant columns kernels take four rows a step (a piece
 	 * of 6 rows at K = 8960 ran 2 of them one row at a time).
 	 */
@@ -875,7 +893,8 @@ static uint32_t matmul_run(struct sim_exec *ex, const struct sim_op *op)
 	 * (a decode step of 175 ops ran ~15% slower with 16 per thread, ~30% with
 	 * 64); 4 still lets a thread that runs ahead take over a preempted one.
 	 */
-	c.grouped = w->dtype == ANPU_DTYPE_Q4_KL;
+	c.grouped = anpu_dtype_is_row_grouped(w->dtype);
+	c.panel = mm_panel_kernel(&c);
 	c.chunk = n / (threads * 4u);
 	c.chunk = c.chunk < 16 ? 16 : (c.chunk + mm_col_unit(&c) - 1) / mm_col_unit(&c) *
 				      mm_col_unit(&c);
@@ -900,7 +919,7 @@ static uint32_t matmul_run(struct sim_exec *ex, const struct sim_op *op)
 		uint8_t *scratch;
 
 		c.panel_bytes = mm_panel_bytes(c.act, w->ne[0]);
-		if (c.kern->dot_panel[w->dtype] && batch >= MM_PANEL_MIN_ROWS)
+		if (c.panel && batch >= MM_PANEL_MIN_ROWS)
 			panel_bytes = c.panel_bytes * ((batch + SIM_PANEL_ROWS - 1) / SIM_PANEL_ROWS);
 		scratch = sim_pool_scratch(ex->pool, 0, range_bytes + x_bytes + panel_bytes);
 		if (!scratch)	/* host out of memory: nothing fits the ISA better */

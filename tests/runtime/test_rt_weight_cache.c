@@ -181,31 +181,41 @@ static void cache_gives_the_model_files_logits(void **state)
 	assert_memory_equal(plain, again, sizeof(plain));
 }
 
-/* A Q4_K model's matrices come from the cache as Q4_KL: the same logits */
-static void q4_k_model_through_the_cache_gives_the_model_files_logits(void **state)
+/*
+ * A Q4_K (Q6_K) model's matrices, the tied embedding table among them, come
+ * from the cache as Q4_KL (Q6_KL): the same logits
+ */
+static void k_quant_models_through_the_cache_give_the_model_files_logits(void **state)
 {
+	static const uint32_t types[] = { 12, 14 };	/* Q4_K, Q6_K: rows of 256 and 512 */
 	struct wc *w = *state;
-	struct gb_model_spec spec = gb_model_spec_tiny("qwen3");
 	float plain[N_TOKENS][N_VOCAB], cached[N_TOKENS][N_VOCAB];
-	struct model_file q4k;
 	skip_without_cache();
 
-	spec.weight_type = 12;	/* Q4_K: rows of 256 and 512 */
-	spec.n_embd = 256;
-	spec.n_ff = 512;
-	spec.n_head = 8;
-	spec.n_head_kv = 4;
-	spec.n_vocab = N_VOCAB;
-	model_file_make(&q4k, &spec, 0x5eed0045u);
-	setenv("ANPU_WEIGHT_CACHE", "0", 1);
-	run_path(q4k.path, plain);
-	unsetenv("ANPU_WEIGHT_CACHE");
-	run_path(q4k.path, cached);	/* writes the cache file */
-	assert_int_equal(cache_files(w->dir, NULL, 0), 1);
-	assert_memory_equal(plain, cached, sizeof(plain));
-	run_path(q4k.path, cached);	/* maps it */
-	assert_memory_equal(plain, cached, sizeof(plain));
-	model_file_remove(&q4k);
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		struct gb_model_spec spec = gb_model_spec_tiny("qwen3");
+		struct model_file mf;
+		char path[256];
+
+		while (cache_files(w->dir, path, sizeof(path)) > 0)	/* the file below is this model's */
+			assert_int_equal(unlink(path), 0);
+		spec.weight_type = types[i];
+		spec.n_embd = 256;
+		spec.n_ff = 512;
+		spec.n_head = 8;
+		spec.n_head_kv = 4;
+		spec.n_vocab = N_VOCAB;
+		model_file_make(&mf, &spec, 0x5eed0045u + (uint32_t)i);
+		setenv("ANPU_WEIGHT_CACHE", "0", 1);
+		run_path(mf.path, plain);
+		unsetenv("ANPU_WEIGHT_CACHE");
+		run_path(mf.path, cached);	/* writes the cache file */
+		assert_int_equal(cache_files(w->dir, NULL, 0), 1);
+		assert_memory_equal(plain, cached, sizeof(plain));
+		run_path(mf.path, cached);	/* maps it */
+		assert_memory_equal(plain, cached, sizeof(plain));
+		model_file_remove(&mf);
+	}
 }
 
 static void damaged_cache_file_is_written_again(void **state)
@@ -552,7 +562,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(cache_gives_the_model_files_logits, setup, teardown),
-		cmocka_unit_test_setup_teardown(q4_k_model_through_the_cache_gives_the_model_files_logits,
+		cmocka_unit_test_setup_teardown(k_quant_models_through_the_cache_give_the_model_files_logits,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(damaged_cache_file_is_written_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(changed_model_gets_a_new_cache_file_and_the_old_one_goes,

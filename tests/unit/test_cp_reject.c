@@ -463,6 +463,36 @@ static void test_q4_kl_rows_apart_is_stride(void **state)
 	assert_invalid(&st, ANPU_CAUSE_STRIDE, 1, VA_IN);
 }
 
+/* Q6_KL (ISA 1.4): the same rules */
+static void test_q6_kl_partial_group_is_shape(void **state)
+{
+	struct fx *f = *state;
+	struct simdev_stream s;
+	struct anpu_hw_job_desc desc;
+	struct anpu_hw_job_status st;
+	struct anpu_tensor x = simdev_tensor(VA_IN, ANPU_DTYPE_Q6_KL, 256, 8, 1, 1);
+
+	scale_pair(&s, x, simdev_tensor(VA_OUT + 0x1000, ANPU_DTYPE_F32, 16, 2, 1, 1));
+	simdev_stream_finish(&s, 0, 0);
+	st = run(f, &s, &desc);
+	assert_invalid(&st, ANPU_CAUSE_SHAPE, 1, VA_IN);
+}
+
+static void test_q6_kl_rows_apart_is_stride(void **state)
+{
+	struct fx *f = *state;
+	struct simdev_stream s;
+	struct anpu_hw_job_desc desc;
+	struct anpu_hw_job_status st;
+	struct anpu_tensor x = simdev_tensor(VA_IN, ANPU_DTYPE_Q6_KL, 256, 16, 1, 1);
+
+	x.nb[0] = 212;	/* a group's rows are dense */
+	scale_pair(&s, x, simdev_tensor(VA_OUT + 0x1000, ANPU_DTYPE_F32, 16, 2, 1, 1));
+	simdev_stream_finish(&s, 0, 0);
+	st = run(f, &s, &desc);
+	assert_invalid(&st, ANPU_CAUSE_STRIDE, 1, VA_IN);
+}
+
 static void test_misaligned_stride_is_stride(void **state)
 {
 	struct fx *f = *state;
@@ -746,6 +776,8 @@ int main(void)
 		cmocka_unit_test(test_overlapping_rows_are_stride),
 		cmocka_unit_test(test_q4_kl_partial_group_is_shape),
 		cmocka_unit_test(test_q4_kl_rows_apart_is_stride),
+		cmocka_unit_test(test_q6_kl_partial_group_is_shape),
+		cmocka_unit_test(test_q6_kl_rows_apart_is_stride),
 		cmocka_unit_test(test_misaligned_stride_is_stride),
 		cmocka_unit_test(test_overflowing_extent_is_size_overflow),
 		cmocka_unit_test(test_step_slot_beyond_count_is_step_param),

@@ -128,6 +128,40 @@ static void embed_decodes_every_dtype_into_f16(void **state)
 }
 
 /*
+ * EMBED of rows @ids[0 .. m - 1] from a table of @v rows of @d elements, as
+ * @from (@tf) and as @to (@tt, the same rows in another layout), into F32
+ * and F16: the same bits.
+ */
+static void check_tables_agree(uint32_t from, const uint8_t *tf, uint32_t to, const uint8_t *tt,
+			       uint32_t d, uint32_t v, const int32_t *ids, uint32_t m)
+{
+	const uint32_t dsts[] = { ANPU_DTYPE_F32, ANPU_DTYPE_F16 };
+	float *y[2] = { calloc((size_t)m * d, sizeof(float)), calloc((size_t)m * d, sizeof(float)) };
+
+	assert_non_null(y[0]);
+	assert_non_null(y[1]);
+	for (size_t k = 0; k < 2; k++) {
+		for (int l = 0; l < 2; l++) {
+			struct sim_exec ex = { 0 };
+			struct sim_op op = { .opcode = ANPU_OP_EMBED, .n_tensors = 3 };
+			uint64_t fault = 0;
+
+			mk_tensor(&op.t[0], l ? to : from, d, v, (void *)(l ? tt : tf), TAB_ADDR);
+			mk_tensor(&op.t[1], ANPU_DTYPE_I32, m, 1, (void *)ids, IDS_ADDR);
+			mk_tensor(&op.t[2], dsts[k], d, m, y[l], DST_ADDR);
+			assert_int_equal(sim_op_embed.check(&op, &fault), 0);
+			ex.pool = sim_pool_create(2, 0);
+			assert_non_null(ex.pool);
+			assert_int_equal(sim_op_embed.run(&ex, &op), 0);
+			sim_pool_destroy(ex.pool);
+		}
+		assert_memory_equal(y[0], y[1], (dsts[k] == ANPU_DTYPE_F32 ? 4 : 2) * (size_t)m * d);
+	}
+	free(y[0]);
+	free(y[1]);
+}
+
+/*
  * Q5_0L (ISA 1.2) tables give the rows of the Q5_0 table they were made
  * from, bit for bit, in F32 and F16 (whose 256-element pieces split a
  * 16-block group), with a partial last group (896 = 28 blocks).
@@ -137,9 +171,7 @@ static void embed_q5_0l_gives_the_q5_0_tables_rows(void **state)
 	enum { D = 896, V = 3 };
 	const size_t rb = ref_row_bytes(ANPU_DTYPE_Q5_0, D);
 	static uint8_t t5[V * 616], tl[V * 616];
-	static float y5[2 * D], yl[2 * D];
-	const uint32_t dsts[] = { ANPU_DTYPE_F32, ANPU_DTYPE_F16 };
-	int32_t ids[2] = { 2, 0 };
+	static const int32_t ids[2] = { 2, 0 };
 	uint64_t seed = 7;
 
 	(void)state;
@@ -148,63 +180,43 @@ static void embed_q5_0l_gives_the_q5_0_tables_rows(void **state)
 		ref_fill_weight_row(ANPU_DTYPE_Q5_0, t5 + v * rb, D, &seed);
 		anpu_q5_0_to_q5_0l(tl + v * rb, t5 + v * rb, D / 32);
 	}
-	for (size_t k = 0; k < 2; k++) {
-		for (int l = 0; l < 2; l++) {
-			struct sim_exec ex = { 0 };
-			struct sim_op op = { .opcode = ANPU_OP_EMBED, .n_tensors = 3 };
-			uint64_t fault = 0;
-
-			mk_tensor(&op.t[0], l ? ANPU_DTYPE_Q5_0L : ANPU_DTYPE_Q5_0, D, V, l ? tl : t5,
-				  TAB_ADDR);
-			mk_tensor(&op.t[1], ANPU_DTYPE_I32, 2, 1, ids, IDS_ADDR);
-			mk_tensor(&op.t[2], dsts[k], D, 2, l ? yl : y5, DST_ADDR);
-			assert_int_equal(sim_op_embed.check(&op, &fault), 0);
-			ex.pool = sim_pool_create(2, 0);
-			assert_non_null(ex.pool);
-			assert_int_equal(sim_op_embed.run(&ex, &op), 0);
-			sim_pool_destroy(ex.pool);
-		}
-		assert_memory_equal(y5, yl, (dsts[k] == ANPU_DTYPE_F32 ? 4 : 2) * 2 * D);
-	}
+	check_tables_agree(ANPU_DTYPE_Q5_0, t5, ANPU_DTYPE_Q5_0L, tl, D, V, ids, 2);
 }
 
 /*
- * Q4_KL (ISA 1.3) tables give the rows of the Q4_K table they were made
- * from, bit for bit, in F32 and F16, for rows in every lane of two groups.
+ * Q4_KL (ISA 1.3) and Q6_KL (1.4) tables give the rows of the Q4_K (Q6_K)
+ * table they were made from, bit for bit, in F32 and F16, for rows in every
+ * lane of two groups (Q6_KL: 3 blocks a row, so the second group's blocks
+ * start half-way into a cache line).
  */
-static void embed_q4_kl_gives_the_q4_k_tables_rows(void **state)
+static void embed_row_groups_give_the_tables_rows(void **state)
 {
-	enum { D = 512, V = 32, M = 6 };
-	const size_t rb = ref_row_bytes(ANPU_DTYPE_Q4_K, D);
-	static uint8_t tk[V * 288], tl[V * 288];
-	static float yk[M * D], yl[M * D];
-	const uint32_t dsts[] = { ANPU_DTYPE_F32, ANPU_DTYPE_F16 };
-	int32_t ids[M] = { 0, 15, 16, 31, 7, 22 };
+	enum { V = 32, M = 6 };
+	static const struct {
+		uint32_t from, to, d;
+		void (*conv)(void *dst, const void *src, __u32 nb);
+	} kinds[] = {
+		{ ANPU_DTYPE_Q4_K, ANPU_DTYPE_Q4_KL, 512, anpu_q4_k_to_q4_kl },
+		{ ANPU_DTYPE_Q6_K, ANPU_DTYPE_Q6_KL, 768, anpu_q6_k_to_q6_kl },
+	};
+	static const int32_t ids[M] = { 0, 15, 16, 31, 7, 22 };
 	uint64_t seed = 11;
 
 	(void)state;
-	assert_int_equal(rb, 288);
-	for (int v = 0; v < V; v++)
-		ref_fill_weight_row(ANPU_DTYPE_Q4_K, tk + v * rb, D, &seed);
-	for (int g = 0; g < V / 16; g++)
-		anpu_q4_k_to_q4_kl(tl + g * 16 * rb, tk + g * 16 * rb, D / 256);
-	for (size_t k = 0; k < 2; k++) {
-		for (int l = 0; l < 2; l++) {
-			struct sim_exec ex = { 0 };
-			struct sim_op op = { .opcode = ANPU_OP_EMBED, .n_tensors = 3 };
-			uint64_t fault = 0;
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		const uint32_t d = kinds[k].d;
+		const size_t rb = ref_row_bytes(kinds[k].from, d);
+		uint8_t *tf = malloc(V * rb), *tt = malloc(V * rb);
 
-			mk_tensor(&op.t[0], l ? ANPU_DTYPE_Q4_KL : ANPU_DTYPE_Q4_K, D, V, l ? tl : tk,
-				  TAB_ADDR);
-			mk_tensor(&op.t[1], ANPU_DTYPE_I32, M, 1, ids, IDS_ADDR);
-			mk_tensor(&op.t[2], dsts[k], D, M, l ? yl : yk, DST_ADDR);
-			assert_int_equal(sim_op_embed.check(&op, &fault), 0);
-			ex.pool = sim_pool_create(2, 0);
-			assert_non_null(ex.pool);
-			assert_int_equal(sim_op_embed.run(&ex, &op), 0);
-			sim_pool_destroy(ex.pool);
-		}
-		assert_memory_equal(yk, yl, (dsts[k] == ANPU_DTYPE_F32 ? 4 : 2) * M * D);
+		assert_non_null(tf);
+		assert_non_null(tt);
+		for (int v = 0; v < V; v++)
+			ref_fill_weight_row(kinds[k].from, tf + v * rb, d, &seed);
+		for (int g = 0; g < V / 16; g++)
+			kinds[k].conv(tt + g * 16 * rb, tf + g * 16 * rb, d / 256);
+		check_tables_agree(kinds[k].from, tf, kinds[k].to, tt, d, V, ids, M);
+		free(tf);
+		free(tt);
 	}
 }
 
@@ -313,7 +325,7 @@ int main(void)
 		cmocka_unit_test(embed_decodes_every_dtype_into_f32),
 		cmocka_unit_test(embed_decodes_every_dtype_into_f16),
 		cmocka_unit_test(embed_q5_0l_gives_the_q5_0_tables_rows),
-		cmocka_unit_test(embed_q4_kl_gives_the_q4_k_tables_rows),
+		cmocka_unit_test(embed_row_groups_give_the_tables_rows),
 		cmocka_unit_test(embed_id_past_vocab_faults_at_that_id),
 		cmocka_unit_test(embed_negative_id_faults_at_that_id),
 		cmocka_unit_test(embed_output_overlapping_f32_table_completes),

@@ -451,6 +451,33 @@ static void matmul_q4_kl_gives_q4_ks_bits_on_every_path(void **state)
 				0x4b4c0001ull);
 }
 
+static void to_q6_kl(uint8_t *dst, const uint8_t *src, size_t k, size_t n, size_t rb)
+{
+	for (size_t g = 0; g < n / ANPU_Q4_KL_GROUP; g++)
+		anpu_q6_k_to_q6_kl(dst + g * ANPU_Q4_KL_GROUP * rb, src + g * ANPU_Q4_KL_GROUP * rb,
+				   (uint32_t)(k / SIM_QK_K));
+}
+
+/*
+ * Q6_KL (ISA 1.4) holds 16 Q6_K rows interleaved: MATMUL gives the Q6_K
+ * rows' bits as Q4_KL gives Q4_K's, including rows too long to be
+ * de-interleaved for the panel kernels (K = 10240: every row through the
+ * row-group kernel) and an odd number of blocks (K = 2304: every other block
+ * of 16 rows starts half-way into a cache line).
+ */
+static void matmul_q6_kl_gives_q6_ks_bits_on_every_path(void **state)
+{
+	static const size_t ks[] = { 256, 1024, 2304, 0 }, long_k[] = { 10240, 0 };
+	static const size_t ns[] = { 16, 80, 272, 0 }, long_n[] = { 32, 0 };
+	static const size_t ms[] = { 1, 2, 3, 4, 5, 16, 37, 0 }, long_m[] = { 1, 16, 37, 0 };
+
+	(void)state;
+	check_layout_gives_bits(ANPU_DTYPE_Q6_K, ANPU_DTYPE_Q6_KL, to_q6_kl, ks, ns, ms,
+				0x364c0001ull);
+	check_layout_gives_bits(ANPU_DTYPE_Q6_K, ANPU_DTYPE_Q6_KL, to_q6_kl, long_k, long_n, long_m,
+				0x364c1001ull);
+}
+
 static void check_paths_agree(const char *pa, const char *pb, uint32_t dtype, const size_t *ks,
 			      unsigned int seed)
 {
@@ -1246,6 +1273,7 @@ int main(void)
 		cmocka_unit_test(matmul_dot_lanes_is_bit_identical_to_dot),
 		cmocka_unit_test(matmul_q5_0l_gives_q5_0s_bits_on_every_path),
 		cmocka_unit_test(matmul_q4_kl_gives_q4_ks_bits_on_every_path),
+		cmocka_unit_test(matmul_q6_kl_gives_q6_ks_bits_on_every_path),
 		cmocka_unit_test(matmul_check_accepts_valid_op),
 		cmocka_unit_test(matmul_check_rejects_wrong_dtypes),
 		cmocka_unit_test(matmul_check_rejects_mismatched_shapes),

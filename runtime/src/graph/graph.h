@@ -28,6 +28,7 @@
 #define GRAPH_ISA_COPY		0x10001u	/* the COPY op came with ISA 1.1 */
 #define GRAPH_ISA_Q5_0L		0x10002u	/* the Q5_0L weight layout, ISA 1.2 */
 #define GRAPH_ISA_Q4_KL		0x10003u	/* the Q4_KL weight layout, ISA 1.3 */
+#define GRAPH_ISA_Q6_KL		0x10004u	/* the Q6_KL weight layout, ISA 1.4 */
 
 /* What sets an architecture's forward pass apart. */
 struct arch_hooks {
