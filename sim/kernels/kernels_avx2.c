@@ -1208,10 +1208,8 @@ q6kl_groups(size_t n, const uint8_t *w, unsigned int ngroups, const void *const 
 						const int16_t *bs = ((const struct sim_xblock_q8K *)x[r])[i].bsums +
 								    4 * k;
 
-						offs[r] = MADD_I16(offs[r], even, _mm256_set1_epi32((int32_t)(
-							(uint32_t)(uint16_t)bs[0] | (uint32_t)(uint16_t)bs[2] << 16)));
-						offs[r] = MADD_I16(offs[r], odd, _mm256_set1_epi32((int32_t)(
-							(uint32_t)(uint16_t)bs[1] | (uint32_t)(uint16_t)bs[3] << 16)));
+						offs[r] = MADD_I16(offs[r], even, _mm256_set1_epi32(q6kl_bsum_pair(bs, 0)));
+						offs[r] = MADD_I16(offs[r], odd, _mm256_set1_epi32(q6kl_bsum_pair(bs, 1)));
 					}
 				}
 				const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(

@@ -1775,10 +1775,10 @@ q6kl_groups(size_t n, const uint8_t *w, unsigned int ngroups, const void *const 
 				for (unsigned int r = 0; r < nx; r++) {
 					const int16_t *bs = ((const struct sim_xblock_q8K *)x[r])[i].bsums + 4 * k;
 
-					offs[r] = _mm512_dpwssd_epi32(offs[r], even, _mm512_set1_epi32(
-						(int32_t)((uint32_t)(uint16_t)bs[0] | (uint32_t)(uint16_t)bs[2] << 16)));
-					offs[r] = _mm512_dpwssd_epi32(offs[r], odd, _mm512_set1_epi32(
-						(int32_t)((uint32_t)(uint16_t)bs[1] | (uint32_t)(uint16_t)bs[3] << 16)));
+					offs[r] = _mm512_dpwssd_epi32(offs[r], even,
+								      _mm512_set1_epi32(q6kl_bsum_pair(bs, 0)));
+					offs[r] = _mm512_dpwssd_epi32(offs[r], odd,
+								      _mm512_set1_epi32(q6kl_bsum_pair(bs, 1)));
 				}
 			}
 			const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(
