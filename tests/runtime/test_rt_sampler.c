@@ -378,20 +378,21 @@ static void test_wide_draw_with_the_maximum_given(void **state)
 }
 
 /*
- * The wide path divides by the temperature as a product in double
- * (session/sampler_div.h): the same bits as the division for random floats
- * of every exponent and the special values, at temperatures that include
- * all-ones mantissas and extremes (all 2^32 floats were checked for 71
- * temperatures when it was written).
+ * The wide path divides by the temperature as a product and an FMA
+ * correction (session/sampler_div.h): the same bits as the division for
+ * random floats of every exponent and the special values, at temperatures
+ * that include all-ones mantissas, the ends of the fast path's range and
+ * beyond (all 2^32 floats were checked for 75 temperatures when it was
+ * written, among them 40 random ones).
  */
 __attribute__((target("avx512f"))) static void check_div_by(float by, const float *x, size_t n)
 {
-	const __m512d inv = _mm512_set1_pd(1.0 / by);
+	const struct sampler_div div = sampler_div_make(by);
 
 	for (size_t i = 0; i + 16 <= n; i += 16) {
 		float q[16];
 
-		_mm512_storeu_ps(q, sampler_div_by(_mm512_loadu_ps(x + i), by, inv));
+		_mm512_storeu_ps(q, sampler_div_by(_mm512_loadu_ps(x + i), &div));
 		for (int l = 0; l < 16; l++) {
 			const float want = x[i + l] / by;
 
@@ -408,7 +409,8 @@ static void test_wide_division_is_the_division(void **state)
 	enum { N = 1 << 20 };
 	static float x[N];
 	const float temps[] = { 0.8f, 0.7f, 1.0f, 0.1f, 1.5f, 0x1.fffffep-1f, 0x1.fffffep+0f,
-				0x1.555556p-2f, 1e-30f, 1e30f, 2.7182817f, 0.013f };
+				0x1.555556p-2f, 1e-30f, 1e30f, 2.7182817f, 0.013f, 0x1p-60f,
+				0x1p60f, 0x1.000002p-60f, 0x1.fffffep59f, FLT_MAX, 1e-40f };
 	const float special[] = { 0.0f, -0.0f, INFINITY, -INFINITY, NAN, FLT_MIN, -FLT_MIN,
 				  FLT_MAX, -FLT_MAX, 0x1p-149f, -0x1p-149f, 0x1.8p-149f,
 				  3 * 0x1p-149f, 0x1p-126f, 0x1.fffffep-127f, 1.0f };

@@ -8,34 +8,56 @@
 #define ANPURT_SESSION_SAMPLER_DIV_H
 
 #include <immintrin.h>
+#include <math.h>
+
+/* What sampler_div_by() needs of a divisor @by (> 0): sampler_div_make(). */
+struct sampler_div {
+	float by, inv;		/* @by, and 1 / by rounded to float */
+	float lo, hi;		/* |x| in [lo, hi]: the product and its correction hold */
+};
 
 /*
- * x / by for 16 floats, correctly rounded like the division, as x times
- * @inv = 1.0 / by in double, rounded once to float: a vdivps was a quarter of the
- * exp pass. The product's relative error is below 2^-52, and a quotient of
- * two normal floats that is not a float midpoint is at least ~2^-49 from one
- * (and never is one: x = by * m with m a midpoint would need more than 24
- * significant bits), so it rounds to the same float; infinities and NaNs
- * come out as the division's. Where a quotient is near or below the
- * smallest normal (or x is subnormal) that argument fails: those vectors
- * take the division.
+ * Outside 2^-60 .. 2^60 (temperatures nobody samples at) 1 / by may round
+ * to a subnormal or overflow, which the theorem below excludes: an empty
+ * [lo, hi], every vector divided.
  */
-__attribute__((target("avx512f"))) static inline __m512 sampler_div_by(__m512 x, float by,
-									__m512d inv)
+static inline struct sampler_div sampler_div_make(float by)
 {
-	const __m512d lo = _mm512_mul_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(x)), inv);
-	const __m512d hi = _mm512_mul_pd(_mm512_cvtps_pd(_mm256_castpd_ps(
-		_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1))), inv);
-	const __m512 q = _mm512_castpd_ps(_mm512_insertf64x4(
-		_mm512_castps_pd(_mm512_castps256_ps512(_mm512_cvtpd_ps(lo))),
-		_mm256_castps_pd(_mm512_cvtpd_ps(hi)), 1));
-	const __m512 tiny = _mm512_set1_ps(0x1p-124f);
+	const int ok = by >= 0x1p-60f && by <= 0x1p60f;
 
-	/* |q| or |x| below 2^-124 (not NaN): rare, exact by the division */
-	if (_mm512_cmp_ps_mask(_mm512_abs_ps(q), tiny, _CMP_LT_OQ) |
-	    _mm512_cmp_ps_mask(_mm512_abs_ps(x), tiny, _CMP_LT_OQ))
-		return _mm512_div_ps(x, _mm512_set1_ps(by));
-	return q;
+	return (struct sampler_div){
+		.by = by,
+		.inv = 1.0f / by,
+		.lo = ok ? 0x1p-96f * fmaxf(1.0f, by) : INFINITY,
+		.hi = ok ? 0x1p96f * fminf(1.0f, by) : 0.0f,
+	};
+}
+
+/*
+ * x / by for 16 floats, correctly rounded like the division: q0 = x * inv,
+ * the remainder r = x - q0 * by (exact: one FMA), q = q0 + r * inv (one FMA).
+ * Markstein's theorem: with inv within half an ulp of 1 / by and q0 within
+ * an ulp of x / by, q is the correctly rounded quotient when nothing
+ * overflows or underflows. [lo, hi] keeps |x| and |x / by| within 2^-96 ..
+ * 2^96, where nothing does; vectors with any other value (0, subnormals,
+ * infinities, NaN, or extreme temperatures' logits) take the division. The
+ * product in double it replaced (a conversion each way, two multiplies, the
+ * halves split and joined) was a fifth of the exp pass.
+ */
+__attribute__((target("avx512f"))) static inline __m512 sampler_div_by(__m512 x,
+								    const struct sampler_div *d)
+{
+	const __m512 by = _mm512_set1_ps(d->by), inv = _mm512_set1_ps(d->inv);
+	const __m512 ax = _mm512_abs_ps(x);
+	__m512 q0, r;
+
+	/* not lo <= |x| <= hi (NaN: unordered, out) */
+	if (_mm512_cmp_ps_mask(ax, _mm512_set1_ps(d->lo), _CMP_NGE_UQ) |
+	    _mm512_cmp_ps_mask(ax, _mm512_set1_ps(d->hi), _CMP_NLE_UQ))
+		return _mm512_div_ps(x, by);
+	q0 = _mm512_mul_ps(x, inv);
+	r = _mm512_fnmadd_ps(q0, by, x);
+	return _mm512_fmadd_ps(r, inv, q0);
 }
 
 #endif
