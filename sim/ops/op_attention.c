@@ -953,8 +953,12 @@ static uint32_t attention_run(struct sim_exec *ex, const struct sim_op *op)
 		job.spans = spans;
 		partial_floats = (size_t)rows * spans * job.n_head * ATT_PARTIAL(hd);
 	} else {
-		/* att_scores_qt: whole kv heads a chunk, head_dim in whole vectors */
-		bool qt = job.k->att_scores_qt && hd % 16 == 0 && job.chunk_heads % job.group == 0;
+		/*
+		 * att_scores_qt (and the transpose of the queries it takes): whole
+		 * kv heads a chunk, head_dim in whole vectors
+		 */
+		bool qt = job.k->att_scores_qt && job.k->att_qt_transpose && hd % 16 == 0 &&
+			  job.chunk_heads % job.group == 0;
 
 		/* still >= 8 row tasks a thread */
 		if (qt && (uint64_t)rows * job.chunks >= 8u * ATT_TASK_ROWS_QT * threads) {
