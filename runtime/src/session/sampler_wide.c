@@ -98,7 +98,7 @@ exp16_le0(v16f *v)
 	EXP_LE0_BODY(v16f, v16i, FMA16);
 }
 
-/* the AVX2 clone's (inlined there: same target) */
+/* exp_buckets_8_avx2's (inlined there: the same target) */
 __attribute__((target("avx2,fma"))) static inline void exp8_le0_fma(v8f *v)
 {
 	EXP_LE0_BODY(v8f, v8i, FMA8);
@@ -224,7 +224,6 @@ static void exp_buckets_8_base(float *p, uint16_t *bucket, const float *x, float
 {
 	exp_buckets_8_body(p, bucket, x, by, max, n, lane, top, 0);
 }
-
 
 /*
  * exp_buckets_8_body() 16 lanes at a time, for AVX-512 (the tail through the
