@@ -146,9 +146,10 @@ exp_buckets8(float *p, uint16_t *bucket, const float *x, float by, float max, v8
 
 /*
  * The loops below are each built twice, for AVX2 and for the baseline, and
- * picked per call from the CPU: GCC's target_clones would pick once through
- * an ifunc resolver, but that runs before a sanitizer's runtime is set up and
- * crashed the TSan build at start.
+ * picked per call from the CPU (AVX2_OR_BASE; by hand where the two builds
+ * differ, as exp_buckets_8_*'s FMA): GCC's target_clones would pick once
+ * through an ifunc resolver, but that runs before a sanitizer's runtime is
+ * set up and crashed the TSan build at start.
  */
 #define AVX2_OR_BASE(ret, name, params, args)					\
 	__attribute__((target("avx2"))) static ret name##_avx2 params		\
