@@ -363,6 +363,7 @@ static inline int anpu_dtype_layout(unsigned int dtype, unsigned int *block_elem
 	case ANPU_DTYPE_F16:	e = 1;   b = 2;   break;
 	case ANPU_DTYPE_BF16:	e = 1;   b = 2;   break;
 	case ANPU_DTYPE_Q4_0:	e = 32;  b = 18;  break;
+	case ANPU_DTYPE_Q4_0L:	e = 32;  b = 18;  break;
 	case ANPU_DTYPE_Q4_1:	e = 32;  b = 20;  break;
 	case ANPU_DTYPE_Q5_0:	e = 32;  b = 22;  break;
 	case ANPU_DTYPE_Q5_0L:	e = 32;  b = 22;  break;
@@ -390,13 +391,15 @@ static inline int anpu_dtype_is_weight(unsigned int dtype)
 	       dtype == ANPU_DTYPE_Q5_0 || dtype == ANPU_DTYPE_Q8_0 ||
 	       dtype == ANPU_DTYPE_Q4_K || dtype == ANPU_DTYPE_Q5_K ||
 	       dtype == ANPU_DTYPE_Q6_K || dtype == ANPU_DTYPE_Q5_0L ||
-	       dtype == ANPU_DTYPE_Q4_KL || dtype == ANPU_DTYPE_Q6_KL;
+	       dtype == ANPU_DTYPE_Q4_KL || dtype == ANPU_DTYPE_Q6_KL ||
+	       dtype == ANPU_DTYPE_Q4_0L;
 }
 
-/* True for the row-interleaved types (Q4_KL, Q6_KL): rows in groups of 16. */
+/* True for the row-interleaved types (Q4_KL, Q6_KL, Q4_0L): rows in groups of 16. */
 static inline int anpu_dtype_is_row_grouped(unsigned int dtype)
 {
-	return dtype == ANPU_DTYPE_Q4_KL || dtype == ANPU_DTYPE_Q6_KL;
+	return dtype == ANPU_DTYPE_Q4_KL || dtype == ANPU_DTYPE_Q6_KL ||
+	       dtype == ANPU_DTYPE_Q4_0L;
 }
 
 /*
@@ -524,6 +527,44 @@ static inline void anpu_q6_k_to_q6_kl(void *dst, const void *src, __u32 nb)
 			for (__u32 b = 0; b < 210; b++)
 				o[anpu_q6_kl_offset(i, b / 4, l) + b % 4] =
 					s[((__u64)l * nb + i) * 210 + b];
+}
+
+/*
+ * Q4_0L (ISA 1.5): Q4_0 rows interleaved as Q4_KL's, under the same rules.
+ * A Q4_0 block is an f16 d and 16 quant bytes (4 little-endian dwords: byte
+ * j holds element j in its low nibble, element j + 16 in its high one);
+ * dword t of block i of the group's row l (0 .. 15) is at
+ *   i * 16 * 18 + 64 * t + 4 * l
+ * and its d at
+ *   i * 16 * 18 + 64 * 4 + 2 * l
+ * so the unit loads dword t of 16 rows' block i with one 64-byte access and
+ * their 16 d with one 32-byte access. Values and MATMUL/EMBED results are
+ * those of the Q4_0 rows.
+ */
+#define ANPU_Q4_0L_DWORDS	4u	/* quant dwords of a Q4_0 block */
+
+/* Byte offset of row @l's block @i quant dword @t (t = ANPU_Q4_0L_DWORDS: its d) in its Q4_0L group. */
+static inline __u64 anpu_q4_0l_offset(__u32 i, __u32 t, __u32 l)
+{
+	return (__u64)i * ANPU_Q4_KL_GROUP * 18 + 64 * t + (t < ANPU_Q4_0L_DWORDS ? 4 : 2) * l;
+}
+
+/* A group of 16 Q4_0 rows of @nb blocks each (@src, row l at src + l * nb * 18) as Q4_0L at @dst. */
+static inline void anpu_q4_0_to_q4_0l(void *dst, const void *src, __u32 nb)
+{
+	const __u8 *s = (const __u8 *)src;
+	__u8 *o = (__u8 *)dst;
+
+	for (__u32 l = 0; l < ANPU_Q4_KL_GROUP; l++) {
+		for (__u32 i = 0; i < nb; i++) {
+			const __u8 *b = s + ((__u64)l * nb + i) * 18;
+
+			for (__u32 k = 0; k < 2; k++)
+				o[anpu_q4_0l_offset(i, ANPU_Q4_0L_DWORDS, l) + k] = b[k];
+			for (__u32 k = 0; k < 16; k++)
+				o[anpu_q4_0l_offset(i, k / 4, l) + k % 4] = b[2 + k];
+		}
+	}
 }
 
 #endif /* ANPU_HWIF_H */

@@ -66,7 +66,7 @@ uint32_t sim_cp_check_tensor(const struct sim_cp_job *job, const struct anpu_ten
 			return ANPU_CAUSE_SHAPE;
 	if (d->ne[0] % be)
 		return ANPU_CAUSE_SHAPE;
-	/* Q4_KL, Q6_KL: whole groups of dense rows (each group's rows interleaved) */
+	/* Q4_KL, Q6_KL, Q4_0L: whole groups of dense rows (each group's rows interleaved) */
 	if (anpu_dtype_is_row_grouped(d->dtype)) {
 		if (d->ne[1] % ANPU_Q4_KL_GROUP)
 			return ANPU_CAUSE_SHAPE;

@@ -167,7 +167,7 @@ static inline int sim_tensor_dense(struct sim_tensor *t, uint32_t dtype,
 static inline uint8_t *sim_tensor_row(const struct sim_tensor *t, uint32_t i1,
 				      uint32_t i2, uint32_t i3)
 {
-	/* Q4_KL, Q6_KL: row i1's first dword in its group (its lane, hw/anpu_hwif.h) */
+	/* row-grouped types: row i1's first dword in its group (its lane, hw/anpu_hwif.h) */
 	if (anpu_dtype_is_row_grouped(t->dtype))
 		return t->data + (i1 & ~(ANPU_Q4_KL_GROUP - 1)) * t->nb[1] +
 		       4 * (i1 & (ANPU_Q4_KL_GROUP - 1)) + i2 * t->nb[2] + i3 * t->nb[3];

@@ -292,6 +292,7 @@ enum accel_dtype {
 	ACCEL_Q5_0L	= 64,	/* Q5_0 regrouped for the dot-product lanes (ISA 1.2) */
 	ACCEL_Q4_KL	= 65,	/* Q4_K rows interleaved 16 at a time (ISA 1.3) */
 	ACCEL_Q6_KL	= 66,	/* Q6_K rows interleaved the same way (ISA 1.4) */
+	ACCEL_Q4_0L	= 67,	/* Q4_0 rows interleaved the same way (ISA 1.5) */
 };
 
 /* Name of a dtype ("F32", "Q4_K", ...), "?" if unknown. */

@@ -18,7 +18,8 @@
 _Static_assert((int)ACCEL_F32 == (int)ANPU_DTYPE_F32 && (int)ACCEL_Q6_K == (int)ANPU_DTYPE_Q6_K &&
 	       (int)ACCEL_BF16 == (int)ANPU_DTYPE_BF16 && (int)ACCEL_I32 == (int)ANPU_DTYPE_I32 &&
 	       (int)ACCEL_Q5_0L == (int)ANPU_DTYPE_Q5_0L && (int)ACCEL_Q4_KL == (int)ANPU_DTYPE_Q4_KL &&
-	       (int)ACCEL_Q6_KL == (int)ANPU_DTYPE_Q6_KL, "dtype ids");
+	       (int)ACCEL_Q6_KL == (int)ANPU_DTYPE_Q6_KL &&
+	       (int)ACCEL_Q4_0L == (int)ANPU_DTYPE_Q4_0L, "dtype ids");
 _Static_assert(ACCEL_MAX_STEP_PARAMS == ANPU_STEP_PARAMS_MAX, "step slots");
 
 /* One encoder call: the command buffer and the op being encoded. */
@@ -371,9 +372,11 @@ static int emit(struct enc *e, uint32_t flags, const void *params, size_t plen)
 	return 0;
 }
 
-/* ISA 1.1 added the Q4_1 and Q5_1 weight types, 1.2 Q5_0L, 1.3 Q4_KL, 1.4 Q6_KL. */
+/* ISA 1.1 added the Q4_1 and Q5_1 weight types, 1.2 Q5_0L, 1.3 Q4_KL, 1.4 Q6_KL, 1.5 Q4_0L. */
 static uint16_t weight_isa_minor(uint32_t dtype)
 {
+	if (dtype == ACCEL_Q4_0L)
+		return 5;
 	if (dtype == ACCEL_Q6_KL)
 		return 4;
 	if (dtype == ACCEL_Q4_KL)

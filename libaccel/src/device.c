@@ -134,6 +134,7 @@ const char *accel_dtype_name(uint32_t dtype)
 	case ACCEL_Q5_0L: return "Q5_0L";
 	case ACCEL_Q4_KL: return "Q4_KL";
 	case ACCEL_Q6_KL: return "Q6_KL";
+	case ACCEL_Q4_0L: return "Q4_0L";
 	default: return "?";
 	}
 }

@@ -339,9 +339,10 @@ ANPURT_API int anpurt_chat_tokenize(const struct anpurt_tokenizer *tok, const ch
  * by every session created on it. The weights' bytes go to read-only device
  * memory exactly as they are in the file (through anpu.ko read with pread, in
  * large chunks, and dropped from the page cache behind the read; in-process
- * the file's pages are mapped). In-process, a model with Q5_0, Q4_K or Q6_K
- * tensors loads from a weight cache file with them in the NPU's Q5_0L, Q4_KL
- * and Q6_KL layouts (the same results, faster), written by the model's first load:
+ * the file's pages are mapped). In-process, a model with Q5_0, Q4_K, Q6_K or
+ * Q4_0 tensors loads from a weight cache file with them in the NPU's Q5_0L,
+ * Q4_KL, Q6_KL and Q4_0L layouts (the same results, faster), written by the
+ * model's first load:
  * $ANPU_WEIGHT_CACHE_DIR,
  * else $XDG_CACHE_HOME/anpu, else ~/.cache/anpu; ANPU_WEIGHT_CACHE=0 turns it
  * off. The model must outlive the engine, and the engine its sessions.

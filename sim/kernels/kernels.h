@@ -85,11 +85,12 @@ typedef void (*sim_dot_panel_fn)(size_t n, const void *w, size_t w_stride, unsig
 #define SIM_LANE_BLOCKS 16
 
 /*
- * Row-group kernel (Q4_KL, Q6_KL: hw/anpu_hwif.h): @ngroups groups of
+ * Row-group kernel (Q4_KL, Q6_KL, Q4_0L: hw/anpu_hwif.h): @ngroups groups of
  * ANPU_Q4_KL_GROUP weight rows of n elements, back to back from @w (a group's
  * first byte), against nx (1..SIM_DOT_MAX_ROWS) x rows (struct
- * sim_xblock_q8K): out[r * 16 * ngroups + 16 * g + l] is bit-identical to
- * dot() of the Q4_K (Q6_K) row in lane l of group g with x row r.
+ * sim_xblock_q8K; Q4_0L: struct sim_xblock_q8): out[r * 16 * ngroups +
+ * 16 * g + l] is bit-identical to dot() of the Q4_K (Q6_K, Q4_0) row in
+ * lane l of group g with x row r.
  */
 typedef void (*sim_dot_groups_fn)(size_t n, const void *w, unsigned int ngroups,
 				  const void *const *x, unsigned int nx, float *out);
@@ -117,7 +118,7 @@ struct sim_kernels {
 	sim_dot_cols_fn dot_cols[ANPU_DTYPE_COUNT];	/* NULL: use dot() */
 	sim_dot_panel_fn dot_panel[ANPU_DTYPE_COUNT];	/* NULL: use dot() */
 	sim_dot_lanes_fn dot_lanes[ANPU_DTYPE_COUNT];	/* NULL: use dot() */
-	sim_dot_groups_fn dot_groups[ANPU_DTYPE_COUNT];	/* Q4_KL, Q6_KL: every path */
+	sim_dot_groups_fn dot_groups[ANPU_DTYPE_COUNT];	/* Q4_KL, Q6_KL, Q4_0L: every path */
 	/* activation quantizers: the same bytes as sim_quantize_row_q8/_q8K */
 	void (*quantize_q8)(const float *x, struct sim_xblock_q8 *y, size_t n);
 	void (*quantize_q8K)(const float *x, struct sim_xblock_q8K *y, size_t n);
@@ -248,6 +249,7 @@ static inline enum sim_act sim_act_for(uint32_t dtype)
 	case ANPU_DTYPE_Q4_0:
 	case ANPU_DTYPE_Q5_0:
 	case ANPU_DTYPE_Q5_0L:
+	case ANPU_DTYPE_Q4_0L:
 	case ANPU_DTYPE_Q8_0:
 	case ANPU_DTYPE_Q4_1:
 	case ANPU_DTYPE_Q5_1:
@@ -272,8 +274,12 @@ static inline enum sim_act sim_kernels_act(const struct sim_kernels *k, uint32_t
 	if (dtype == ANPU_DTYPE_Q5_0L)
 		return k->dot_lanes[dtype] ? SIM_ACT_LANES : SIM_ACT_Q8;
 
-	/* Q4_1/Q5_1 take plain q8 blocks on every path (d and sum per block). */
-	if (a != SIM_ACT_Q8 || dtype == ANPU_DTYPE_Q4_1 || dtype == ANPU_DTYPE_Q5_1)
+	/*
+	 * Q4_1/Q5_1 take plain q8 blocks on every path (d and sum per block),
+	 * and so do the Q4_0L row-group kernels (one block's x for 16 rows).
+	 */
+	if (a != SIM_ACT_Q8 || dtype == ANPU_DTYPE_Q4_1 || dtype == ANPU_DTYPE_Q5_1 ||
+	    dtype == ANPU_DTYPE_Q4_0L)
 		return a;
 	if (k->quantize_q8x4 && (dtype == ANPU_DTYPE_Q4_0 || dtype == ANPU_DTYPE_Q5_0))
 		return SIM_ACT_Q8X4;

@@ -1233,6 +1233,125 @@ q6kl_groups(size_t n, const uint8_t *w, unsigned int ngroups, const void *const 
 }
 
 GROUPS_BY_NX(dot_q6_kl_groups, q6kl_groups)
+
+/*
+ * Q4_0L for M <= 4, 8 weight rows a vector (lanes 8 lh .. 8 lh + 7 of each
+ * 64-byte dword), as the AVX-512 kernel: per block the 4 quant dwords'
+ * nibbles against x's broadcast dwords, the -8 offset through x's sum, then
+ * each lane dot()'s f32 step fma(f32(sumi), d d_x) into the row's partial
+ * sum of the block, the 16 partials added pairwise in dot()'s order.
+ * AVX2: the 8 vpmaddubsw of a block summed as words (|.| <= 8 * 2 * 15 *
+ * 127 < 2^15: exact), then one vpmaddwd.
+ */
+#define KL40_UNIT (ANPU_Q4_KL_GROUP * sizeof(struct sim_block_q4_0))
+#ifndef KL40_PF_UNITS
+#define KL40_PF_UNITS 16	/* blocks of 16 rows prefetched ahead (into L2) */
+#endif
+
+/* acc + block (at @u, lanes 8 lh ..) against x row block @xb */
+static inline __attribute__((always_inline)) __m256
+q40l_block(__m256 acc, const uint8_t *u, unsigned int lh, const struct sim_xblock_q8 *xb)
+{
+	const __m256i m4 = _mm256_set1_epi8(0x0f);
+	__m256i sum;
+#ifdef SIM_AVXVNNI
+	__m256i hi = _mm256_setzero_si256();
+
+	sum = _mm256_set1_epi32(-8 * xb->sum);
+#pragma GCC unroll 4
+	for (int t = 0; t < 4; t++) {
+		const __m256i q = load256(u + 64 * t + 32 * lh);
+
+		sum = DOT_U8S8(sum, _mm256_and_si256(q, m4), bcast32(xb->qs + 4 * t));
+		hi = DOT_U8S8(hi, _mm256_and_si256(_mm256_srli_epi16(q, 4), m4),
+			      bcast32(xb->qs + 16 + 4 * t));
+	}
+	sum = _mm256_add_epi32(sum, hi);
+#else
+	__m256i s16 = _mm256_setzero_si256();
+
+#pragma GCC unroll 4
+	for (int t = 0; t < 4; t++) {
+		const __m256i q = load256(u + 64 * t + 32 * lh);
+
+		s16 = _mm256_add_epi16(s16, _mm256_add_epi16(
+			_mm256_maddubs_epi16(_mm256_and_si256(q, m4), bcast32(xb->qs + 4 * t)),
+			_mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4),
+					     bcast32(xb->qs + 16 + 4 * t))));
+	}
+	sum = _mm256_add_epi32(_mm256_madd_epi16(s16, ones16()), _mm256_set1_epi32(-8 * xb->sum));
+#endif
+	const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)
+							 (u + 64 * ANPU_Q4_0L_DWORDS + 16 * lh)));
+
+	return _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_mul_ps(d, _mm256_set1_ps(xb->d)), acc);
+}
+
+/* Blocks 16 s .. 16 s + @nblk - 1 of a group, lanes 8 lh ..; block 16 s + j to partial sim_xquad_lane(j). */
+static inline __attribute__((always_inline)) void
+q40l_blocks16(const uint8_t *w, size_t s, unsigned int lh, const void *const *x,
+	      const unsigned int nx, __m256 acc[][16], const unsigned int nblk)
+{
+#pragma GCC unroll 16
+	for (unsigned int j = 0; j < 16; j++) {
+		const uint8_t *u = w + (16 * s + j) * KL40_UNIT;
+
+		if (j >= nblk)
+			break;
+		if (!lh)
+			for (unsigned int o = 0; o < KL40_UNIT; o += 64)
+				prefetch_l2(u + KL40_PF_UNITS * KL40_UNIT + o);
+#pragma GCC unroll 4
+		for (unsigned int r = 0; r < nx; r++)
+			acc[r][sim_xquad_lane(j)] = q40l_block(acc[r][sim_xquad_lane(j)], u, lh,
+							       (const struct sim_xblock_q8 *)x[r] + 16 * s + j);
+	}
+}
+
+/* The 16 partials of each lane added pairwise (i + 8, i + 4, then (0 + 2) + (1 + 3)). */
+static inline __attribute__((always_inline)) __m256 q40l_reduce(const __m256 *p)
+{
+	__m256 a[8];
+
+#pragma GCC unroll 8
+	for (int i = 0; i < 8; i++)
+		a[i] = _mm256_add_ps(p[i], p[i + 8]);
+#pragma GCC unroll 4
+	for (int i = 0; i < 4; i++)
+		a[i] = _mm256_add_ps(a[i], a[i + 4]);
+	return _mm256_add_ps(_mm256_add_ps(a[0], a[2]), _mm256_add_ps(a[1], a[3]));
+}
+
+/* A group's two halves of lanes one after the other: 16 partials a row fill the registers. */
+static inline __attribute__((always_inline)) void
+q40l_groups(size_t n, const uint8_t *w, unsigned int ngroups, const void *const *x,
+	    const unsigned int nx, float *out)
+{
+	const size_t nb = n / SIM_QK;
+
+	for (unsigned int g = 0; g < ngroups; g++)
+		for (unsigned int lh = 0; lh < 2; lh++) {
+			const uint8_t *gw = w + g * nb * KL40_UNIT;
+			__m256 acc[R][16];
+			size_t s;
+
+#pragma GCC unroll 4
+			for (unsigned int r = 0; r < nx; r++)
+#pragma GCC unroll 16
+				for (int i = 0; i < 16; i++)
+					acc[r][i] = _mm256_setzero_ps();
+			for (s = 0; 16 * s + 16 <= nb; s++)
+				q40l_blocks16(gw, s, lh, x, nx, acc, 16);
+			if (16 * s < nb)
+				q40l_blocks16(gw, s, lh, x, nx, acc, (unsigned int)(nb - 16 * s));
+#pragma GCC unroll 4
+			for (unsigned int r = 0; r < nx; r++)
+				_mm256_storeu_ps(out + (size_t)r * ANPU_Q4_KL_GROUP * ngroups +
+						 ANPU_Q4_KL_GROUP * g + 8 * lh, q40l_reduce(acc[r]));
+		}
+}
+
+GROUPS_BY_NX(dot_q4_0l_groups, q40l_groups)
 DOT_PANEL(dot_q5_K_panel, kq_panel, q5k_unpack, 8, 4)
 DOT_PANEL(dot_q6_K_panel, kq_panel, q6k_unpack, 4, 2)
 
@@ -1749,6 +1868,7 @@ const struct sim_kernels sim_kernels_avx2 = {
 	.dot_panel[ANPU_DTYPE_Q4_K] = dot_q4_K_panel,
 	.dot_groups[ANPU_DTYPE_Q4_KL] = dot_q4_kl_groups,
 	.dot_groups[ANPU_DTYPE_Q6_KL] = dot_q6_kl_groups,
+	.dot_groups[ANPU_DTYPE_Q4_0L] = dot_q4_0l_groups,
 	.dot_panel[ANPU_DTYPE_Q5_K] = dot_q5_K_panel,
 	.dot_panel[ANPU_DTYPE_Q6_K] = dot_q6_K_panel,
 	.dot[ANPU_DTYPE_Q5_0L] = dot_q5_0l,

@@ -34,6 +34,16 @@ FLOAT_DOT(dot_f32, float, F32_AS_IS)
 FLOAT_DOT(dot_f16, uint16_t, sim_f16_to_f32)
 FLOAT_DOT(dot_bf16, uint16_t, sim_bf16_to_f32)
 
+/* s plus block @b's step: its integer sum (the -8 offset through x's sum) times d d_x */
+static inline float q4_0_step(float s, const struct sim_block_q4_0 *b, const struct sim_xblock_q8 *xb)
+{
+	int32_t sumi = -8 * xb->sum;
+
+	for (int j = 0; j < SIM_QK / 2; j++)
+		sumi += (b->qs[j] & 0xf) * xb->qs[j] + (b->qs[j] >> 4) * xb->qs[j + 16];
+	return s + sim_f16_to_f32(b->d) * xb->d * (float)sumi;
+}
+
 static void dot_q4_0(size_t n, const void *w, const void *const *x,
 		     unsigned int nx, float *out)
 {
@@ -43,14 +53,8 @@ static void dot_q4_0(size_t n, const void *w, const void *const *x,
 		const struct sim_xblock_q8 *xb = x[r];
 		float s = 0.0f;
 
-		for (size_t i = 0; i < n / SIM_QK; i++) {
-			int32_t sumi = -8 * xb[i].sum;
-
-			for (int j = 0; j < SIM_QK / 2; j++)
-				sumi += (b[i].qs[j] & 0xf) * xb[i].qs[j] +
-					(b[i].qs[j] >> 4) * xb[i].qs[j + 16];
-			s += sim_f16_to_f32(b[i].d) * xb[i].d * (float)sumi;
-		}
+		for (size_t i = 0; i < n / SIM_QK; i++)
+			s = q4_0_step(s, &b[i], &xb[i]);
 		out[r] = s;
 	}
 }
@@ -353,6 +357,29 @@ static void dot_q6_kl_groups(size_t n, const void *w, unsigned int ngroups,
 	kl_groups(n, w, ngroups, x, nx, out, sizeof(struct sim_block_q6_K), q6_kl_step);
 }
 
+/* Q4_0L: each lane's blocks gathered, then Q4_0's step (the same bits) */
+static void dot_q4_0l_groups(size_t n, const void *w, unsigned int ngroups,
+			     const void *const *x, unsigned int nx, float *out)
+{
+	const size_t nb = n / SIM_QK, group_bytes = nb * sizeof(struct sim_block_q4_0) * ANPU_Q4_KL_GROUP;
+
+	for (unsigned int g = 0; g < ngroups; g++)
+		for (unsigned int l = 0; l < ANPU_Q4_KL_GROUP; l++)
+			for (unsigned int r = 0; r < nx; r++) {
+				const struct sim_xblock_q8 *xb = x[r];
+				float s = 0.0f;
+
+				for (size_t i = 0; i < nb; i++) {
+					struct sim_block_q4_0 blk;
+
+					sim_q4_0l_block((const uint8_t *)w + g * group_bytes + 4 * l, l, i,
+							&blk);
+					s = q4_0_step(s, &blk, &xb[i]);
+				}
+				out[(size_t)r * ANPU_Q4_KL_GROUP * ngroups + ANPU_Q4_KL_GROUP * g + l] = s;
+			}
+}
+
 /*
  * ---- ATTENTION's inner loops ----
  * GCC/Clang vector extensions: element-wise IEEE float arithmetic, so the
@@ -449,6 +476,7 @@ const struct sim_kernels sim_kernels_portable = {
 	},
 	.dot_groups[ANPU_DTYPE_Q4_KL] = dot_q4_kl_groups,
 	.dot_groups[ANPU_DTYPE_Q6_KL] = dot_q6_kl_groups,
+	.dot_groups[ANPU_DTYPE_Q4_0L] = dot_q4_0l_groups,
 	.quantize_q8 = sim_quantize_row_q8,
 	.quantize_q8K = sim_quantize_row_q8K,
 	.att_f16_to_f32 = att_f16_to_f32,

@@ -268,6 +268,15 @@ void sim_dequant_part(uint32_t dtype, const void *row, unsigned int lane, size_t
 					(uint32_t)(j / SIM_QK_K), 0, 0), dst, n);
 		return;
 	}
+	if (dtype == ANPU_DTYPE_Q4_0L) {
+		for (size_t b = j / SIM_QK; b < (j + n) / SIM_QK; b++) {
+			struct sim_block_q4_0 blk;
+
+			sim_q4_0l_block(row, lane, b, &blk);
+			dequant_q4_0(&blk, dst + (b * SIM_QK - j), 1);
+		}
+		return;
+	}
 	if (dtype == ANPU_DTYPE_Q6_KL) {
 		for (size_t b = j / SIM_QK_K; b < (j + n) / SIM_QK_K; b++) {
 			struct sim_block_q6_K blk;

@@ -207,7 +207,7 @@ size_t sim_weight_row_bytes(uint32_t dtype, size_t n);
 
 /*
  * Decode n elements (a whole number of blocks) of a weight row of @dtype.
- * Unknown dtypes, and Q6_KL (whose rows need their lane: sim_dequant_part()),
+ * Unknown dtypes, and Q6_KL and Q4_0L (whose rows need their lane: sim_dequant_part()),
  * write zeros (op check() rejects unknown ones before any run).
  */
 void sim_dequant_row(uint32_t dtype, const void *src, float *dst, size_t n);
@@ -215,7 +215,7 @@ void sim_dequant_row(uint32_t dtype, const void *src, float *dst, size_t n);
 /*
  * Elements [j, j + n) of a weight row of @row_n elements (j and n whole
  * blocks): sim_dequant_row() of that part, for layouts such as Q5_0L whose
- * blocks' places depend on the whole row. Q4_KL/Q6_KL: @row is
+ * blocks' places depend on the whole row. Q4_KL/Q6_KL/Q4_0L: @row is
  * sim_tensor_row()'s, @lane the row's index % 16 (ignored by other types).
  */
 void sim_dequant_part(uint32_t dtype, const void *row, unsigned int lane, size_t row_n, size_t j,
@@ -303,19 +303,56 @@ static inline void sim_q6_kl_block(const void *row, unsigned int lane, size_t i,
 	memcpy(&out->d, r + 64 * ANPU_Q6_KL_DWORDS - 2 * lane, sizeof(out->d));
 }
 
+/*
+ * Rows l .. l + 3 of a group of 16 rows of @nb blocks of @block_bytes whose
+ * @ndw dwords and f16 d are interleaved as Q6_KL's and Q4_0L's (@row: row
+ * l's first dword, @lane = l a multiple of 4) as plain rows at @dst,
+ * @dst_stride bytes apart, a block's dwords at @dw_at and its d at @d_at.
+ */
+static inline void sim_kl_rows4_d(const void *row, unsigned int lane, size_t nb, size_t block_bytes,
+				  unsigned int ndw, size_t dw_at, size_t d_at, uint8_t *dst,
+				  size_t dst_stride)
+{
+	for (size_t i = 0; i < nb; i++) {
+		const uint8_t *s = (const uint8_t *)row + i * ANPU_Q4_KL_GROUP * block_bytes;
+		uint8_t *d = dst + i * block_bytes;
+
+		sim_kl_dwords4(s, ndw, d + dw_at, dst_stride);
+		for (unsigned int r = 0; r < 4; r++)	/* lane + r's d */
+			memcpy(d + r * dst_stride + d_at, s + 64 * ndw - 2 * lane + 2 * r, 2);
+	}
+}
+
 /* Rows l .. l + 3 of a Q6_KL group (@row: row l's first dword, @lane = l a multiple of 4) as Q6_K rows. */
 static inline void sim_q6_kl_rows4(const void *row, unsigned int lane, size_t nsb, uint8_t *dst,
 				   size_t dst_stride)
 {
-	for (size_t i = 0; i < nsb; i++) {
-		const uint8_t *s = (const uint8_t *)row + anpu_q6_kl_offset((uint32_t)i, 0, 0);
-		uint8_t *d = dst + i * sizeof(struct sim_block_q6_K);
+	sim_kl_rows4_d(row, lane, nsb, sizeof(struct sim_block_q6_K), ANPU_Q6_KL_DWORDS, 0,
+		       offsetof(struct sim_block_q6_K, d), dst, dst_stride);
+}
 
-		sim_kl_dwords4(s, ANPU_Q6_KL_DWORDS, d, dst_stride);
-		for (unsigned int r = 0; r < 4; r++)	/* lane + r's d */
-			memcpy(d + r * dst_stride + 4 * ANPU_Q6_KL_DWORDS,
-			       s + 64 * ANPU_Q6_KL_DWORDS - 2 * lane + 2 * r, 2);
-	}
+/*
+ * Block @i of a Q4_0L row (hw/anpu_hwif.h) as the Q4_0 block it holds; @row
+ * is the row's first dword in its group (sim_tensor_row()) and @lane its
+ * place there (the row index % 16): its d is 2 bytes a lane apart, not 4.
+ */
+static inline void sim_q4_0l_block(const void *row, unsigned int lane, size_t i,
+				   struct sim_block_q4_0 *out)
+{
+	const uint8_t *r = (const uint8_t *)row + anpu_q4_0l_offset((uint32_t)i, 0, 0);
+
+	for (unsigned int t = 0; t < ANPU_Q4_0L_DWORDS; t++)
+		memcpy(out->qs + 4 * t, r + 64 * t, 4);
+	memcpy(&out->d, r + 64 * ANPU_Q4_0L_DWORDS - 2 * lane, sizeof(out->d));
+}
+
+/* Rows l .. l + 3 of a Q4_0L group (@row: row l's first dword, @lane = l a multiple of 4) as Q4_0 rows. */
+static inline void sim_q4_0l_rows4(const void *row, unsigned int lane, size_t nb, uint8_t *dst,
+				   size_t dst_stride)
+{
+	sim_kl_rows4_d(row, lane, nb, sizeof(struct sim_block_q4_0), ANPU_Q4_0L_DWORDS,
+		       offsetof(struct sim_block_q4_0, qs), offsetof(struct sim_block_q4_0, d), dst,
+		       dst_stride);
 }
 
 /* Activation quantizers (portable; exact same results on every path). */

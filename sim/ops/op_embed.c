@@ -66,7 +66,7 @@ static uint32_t embed_rows(const struct sim_op *op, uint32_t r0, uint32_t r1)
 		if (id < 0 || (uint32_t)id >= tab->ne[1])
 			return r;
 		const uint8_t *src = sim_tensor_row(tab, (uint32_t)id, 0, 0);
-		const unsigned int lane = (uint32_t)id % ANPU_Q4_KL_GROUP;	/* Q6_KL's d */
+		const unsigned int lane = (uint32_t)id % ANPU_Q4_KL_GROUP;	/* Q6_KL's, Q4_0L's d */
 		uint8_t *out = sim_tensor_row(dst, r, 0, 0);
 
 		if (dst->dtype == ANPU_DTYPE_F32) {

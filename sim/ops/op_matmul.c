@@ -91,10 +91,10 @@ static uint32_t matmul_check(const struct sim_op *op, uint64_t *fault_addr)
  * quarter of what is left instead of a piece made no difference; the range
  * words sharing a cache line cost ~5%.)
  *
- * Q4_KL and Q6_KL weights (16 rows interleaved, docs/hardware.md section 12)
+ * Q4_KL, Q6_KL and Q4_0L weights (16 rows interleaved, docs/hardware.md section 12)
  * go in whole groups everywhere (tasks, pieces, ranges): rows up to 4 at a
  * time through dot_groups (16 weight rows a vector, MM_COLS columns a call),
- * panels on each call's four rows de-interleaved into Q4_K (Q6_K) rows for
+ * panels on each call's four rows de-interleaved into Q4_K (Q6_K, Q4_0) rows for
  * that type's panel kernel (mm_panels); rows too long for its buffer take
  * dot_groups four at a time instead.
  */
@@ -166,7 +166,7 @@ struct mm_ctx {
 	uint32_t piece;		/* columns per claimed piece, >= 1 */
 	bool stream;		/* y tile rows written past the cache (mm_stream_y) */
 	/*
-	 * Q4_KL, Q6_KL: rows in groups of ANPU_Q4_KL_GROUP (dot_groups, and
+	 * Q4_KL, Q6_KL, Q4_0L: rows in groups of ANPU_Q4_KL_GROUP (dot_groups, and
 	 * @panel on a call's rows de-interleaved); every task, piece and range
 	 * boundary is a group's.
 	 */
@@ -192,7 +192,8 @@ static sim_dot_panel_fn mm_panel_kernel(const struct mm_ctx *c)
 		return c->kern->dot_panel[w->dtype];
 	if (SIM_DOT_MAX_ROWS * w->row_bytes > MM_KL_ROWS_BYTES)
 		return NULL;
-	return c->kern->dot_panel[w->dtype == ANPU_DTYPE_Q4_KL ? ANPU_DTYPE_Q4_K : ANPU_DTYPE_Q6_K];
+	return c->kern->dot_panel[w->dtype == ANPU_DTYPE_Q4_KL ? ANPU_DTYPE_Q4_K :
+				  w->dtype == ANPU_DTYPE_Q6_KL ? ANPU_DTYPE_Q6_K : ANPU_DTYPE_Q4_0];
 }
 
 /* Rows j .. j + 3 (j a multiple of 4) of a grouped weight as plain rows at @dst, a row's bytes apart. */
@@ -202,8 +203,10 @@ static void mm_kl_rows4(const struct sim_tensor *w, uint32_t j, uint8_t *dst)
 
 	if (w->dtype == ANPU_DTYPE_Q4_KL)
 		sim_q4_kl_rows4(row, w->ne[0] / SIM_QK_K, dst, w->row_bytes);
-	else
+	else if (w->dtype == ANPU_DTYPE_Q6_KL)
 		sim_q6_kl_rows4(row, j % ANPU_Q4_KL_GROUP, w->ne[0] / SIM_QK_K, dst, w->row_bytes);
+	else
+		sim_q4_0l_rows4(row, j % ANPU_Q4_KL_GROUP, w->ne[0] / SIM_QK, dst, w->row_bytes);
 }
 
 static const void *mm_xrow(const struct mm_ctx *c, uint32_t r)
@@ -299,7 +302,7 @@ static void mm_build_panel(const struct mm_ctx *c, uint32_t p)
 		sim_q8K_to_panel((const struct sim_xblock_q8K *const *)rows, nl, dst, k / SIM_QK_K);
 	else
 		c->kern->q8_to_panel((const struct sim_xblock_q8 *const *)rows, nl,
-				     wt == ANPU_DTYPE_Q4_0 ? -8 :
+				     wt == ANPU_DTYPE_Q4_0 || wt == ANPU_DTYPE_Q4_0L ? -8 :
 				     wt == ANPU_DTYPE_Q5_0 || wt == ANPU_DTYPE_Q5_0L ? -16 : 0,
 				     wt == ANPU_DTYPE_Q8_0 ? 0x80808080u : 0, dst, k / SIM_QK);
 }
@@ -467,7 +470,7 @@ static void mm_prefetch_rows(const struct mm_ctx *c, uint32_t j, uint32_t left)
 	const uint32_t n = left < SIM_DOT_MAX_ROWS ? left : SIM_DOT_MAX_ROWS;
 
 	/*
-	 * Q4_KL, Q6_KL: every call of a tile reads its whole group, so each call
+	 * grouped weights: every call of a tile reads its whole group, so each call
 	 * prefetches a quarter of the next group (j, 4 past this call's first
 	 * column, is 12 short of the next group's column there)
 	 */
@@ -508,8 +511,8 @@ static void mm_panels(const struct mm_ctx *c, unsigned int pa, unsigned int pb, 
 	float out[SIM_DOT_MAX_ROWS * SIM_PANEL_MAX * SIM_PANEL_ROWS];
 	float tile[MM_ROW_BATCH * MM_TILE_COLS] __attribute__((aligned(64)));
 	/*
-	 * Q4_KL, Q6_KL: a call's four rows de-interleaved once for every panel
-	 * group (then the Q4_K or Q6_K panel kernel); gathered by a Q4_KL panel
+	 * grouped weights: a call's four rows de-interleaved once for every panel
+	 * group (then the panel kernel of their rows' type: Q4_K, Q6_K, Q4_0); gathered by a Q4_KL panel
 	 * kernel instead, per call and block, the M = 128 MATMUL ran ~1.1-1.25x
 	 * slower
 	 */
@@ -859,7 +862,7 @@ static void mm_run_ranges(struct sim_exec *ex, struct mm_ctx *c, unsigned int th
 
 	c->n_ranges = threads;
 	/*
-	 * Pieces and ranges of whole SIM_DOT_MAX_ROWS columns (Q4_KL, Q6_KL: whole
+	 * Pieces and ranges of whole SIM_DOT_MAX_ROWS columns (grouped weights: whole
 	 * groups): the K-quant columns kernels take four rows a step (a piece
 	 * of 6 rows at K = 8960 ran 2 of them one row at a time).
 	 */

@@ -296,6 +296,12 @@ static void output_in_read_only_bo_and_bad_dtypes_are_rejected(void **state)
 	assert_string_equal(accel_cmdbuf_error(cb),
 			    "op 1 MATMUL: w: Q6_KL wants ne[1] (24) a multiple of 16 and nb[0] "
 			    "(210) = a row's 210 bytes");
+	kl = accel_tensor_packed(ro, 0, ACCEL_Q4_0L, 256, 16, 1, 1);
+	kl.nb[0] = 146;
+	assert_int_equal(accel_cmd_matmul(cb, &x256, &kl, NULL, &x, 0), -EINVAL);
+	assert_string_equal(accel_cmdbuf_error(cb),
+			    "op 1 MATMUL: w: Q4_0L wants ne[1] (16) a multiple of 16 and nb[0] "
+			    "(146) = a row's 144 bytes");
 	accel_cmdbuf_free(cb);
 	accel_bo_free(ro);
 }

@@ -220,6 +220,10 @@ static void matmul_dtypes(const char *dir, struct seed *s)
 	seed_init(s, 0);
 	op(s, ANPU_OP_MATMUL, 0, NULL, 0, kl, 3);
 	write_seed(dir, "matmul_dtype_q6_kl", s);
+	kl[1] = tensor(RO + 0x2000, ANPU_DTYPE_Q4_0L, 512, 16, 1);
+	seed_init(s, 0);
+	op(s, ANPU_OP_MATMUL, 0, NULL, 0, kl, 3);
+	write_seed(dir, "matmul_dtype_q4_0l", s);
 }
 
 int main(int argc, char **argv)

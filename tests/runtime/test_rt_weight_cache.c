@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The in-process weight cache (runtime/src/graph/weights_cache.c): a model
- * with Q5_0 tensors loads through a cache file with them as Q5_0L (Q4_K
- * matrices as Q4_KL), written by the first load and mapped by the next
+ * with Q5_0 tensors loads through a cache file with them as Q5_0L (Q4_K,
+ * Q6_K, Q4_0 matrices as Q4_KL, Q6_KL, Q4_0L), written by the first load and mapped by the next
  * ones, and its logits are the model file's bit for bit; a cache file that does not match (damaged, or
  * the model changed, even rewritten in place with its modification time put
  * back) is written again, and writing one removes the files of models since
@@ -182,12 +182,12 @@ static void cache_gives_the_model_files_logits(void **state)
 }
 
 /*
- * A Q4_K (Q6_K) model's matrices, the tied embedding table among them, come
- * from the cache as Q4_KL (Q6_KL): the same logits
+ * A Q4_K (Q6_K, Q4_0) model's matrices, the tied embedding table among them,
+ * come from the cache as Q4_KL (Q6_KL, Q4_0L): the same logits
  */
-static void k_quant_models_through_the_cache_give_the_model_files_logits(void **state)
+static void row_group_models_through_the_cache_give_the_model_files_logits(void **state)
 {
-	static const uint32_t types[] = { 12, 14 };	/* Q4_K, Q6_K: rows of 256 and 512 */
+	static const uint32_t types[] = { 12, 14, 2 };	/* Q4_K, Q6_K, Q4_0 */
 	struct wc *w = *state;
 	float plain[N_TOKENS][N_VOCAB], cached[N_TOKENS][N_VOCAB];
 	skip_without_cache();
@@ -562,7 +562,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(cache_gives_the_model_files_logits, setup, teardown),
-		cmocka_unit_test_setup_teardown(k_quant_models_through_the_cache_give_the_model_files_logits,
+		cmocka_unit_test_setup_teardown(row_group_models_through_the_cache_give_the_model_files_logits,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(damaged_cache_file_is_written_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(changed_model_gets_a_new_cache_file_and_the_old_one_goes,

@@ -433,64 +433,34 @@ static void test_overlapping_rows_are_stride(void **state)
 	assert_invalid(&st, ANPU_CAUSE_STRIDE, 1, VA_OUT + 0x1000);
 }
 
-/* Q4_KL (ISA 1.3) comes in whole groups of 16 dense rows */
-static void test_q4_kl_partial_group_is_shape(void **state)
+/*
+ * The row-interleaved types (Q4_KL, ISA 1.3; Q6_KL, 1.4; Q4_0L, 1.5) come in
+ * whole groups of 16 dense rows: a partial group is SHAPE, rows further
+ * apart than their bytes STRIDE.
+ */
+static void test_row_groups_partial_is_shape_apart_is_stride(void **state)
 {
+	static const uint32_t dtypes[] = { ANPU_DTYPE_Q4_KL, ANPU_DTYPE_Q6_KL, ANPU_DTYPE_Q4_0L };
 	struct fx *f = *state;
-	struct simdev_stream s;
-	struct anpu_hw_job_desc desc;
-	struct anpu_hw_job_status st;
-	struct anpu_tensor x = simdev_tensor(VA_IN, ANPU_DTYPE_Q4_KL, 256, 24, 1, 1);
 
-	scale_pair(&s, x, simdev_tensor(VA_OUT + 0x1000, ANPU_DTYPE_F32, 16, 2, 1, 1));
-	simdev_stream_finish(&s, 0, 0);
-	st = run(f, &s, &desc);
-	assert_invalid(&st, ANPU_CAUSE_SHAPE, 1, VA_IN);
-}
+	for (size_t i = 0; i < sizeof(dtypes) / sizeof(dtypes[0]); i++) {
+		struct simdev_stream s;
+		struct anpu_hw_job_desc desc;
+		struct anpu_hw_job_status st;
+		struct anpu_tensor x = simdev_tensor(VA_IN, dtypes[i], 256, 24, 1, 1);
 
-static void test_q4_kl_rows_apart_is_stride(void **state)
-{
-	struct fx *f = *state;
-	struct simdev_stream s;
-	struct anpu_hw_job_desc desc;
-	struct anpu_hw_job_status st;
-	struct anpu_tensor x = simdev_tensor(VA_IN, ANPU_DTYPE_Q4_KL, 256, 16, 1, 1);
+		scale_pair(&s, x, simdev_tensor(VA_OUT + 0x1000, ANPU_DTYPE_F32, 16, 2, 1, 1));
+		simdev_stream_finish(&s, 0, 0);
+		st = run(f, &s, &desc);
+		assert_invalid(&st, ANPU_CAUSE_SHAPE, 1, VA_IN);
 
-	x.nb[0] = 2 * 144;	/* a group's rows are dense */
-	scale_pair(&s, x, simdev_tensor(VA_OUT + 0x1000, ANPU_DTYPE_F32, 16, 2, 1, 1));
-	simdev_stream_finish(&s, 0, 0);
-	st = run(f, &s, &desc);
-	assert_invalid(&st, ANPU_CAUSE_STRIDE, 1, VA_IN);
-}
-
-/* Q6_KL (ISA 1.4): the same rules */
-static void test_q6_kl_partial_group_is_shape(void **state)
-{
-	struct fx *f = *state;
-	struct simdev_stream s;
-	struct anpu_hw_job_desc desc;
-	struct anpu_hw_job_status st;
-	struct anpu_tensor x = simdev_tensor(VA_IN, ANPU_DTYPE_Q6_KL, 256, 8, 1, 1);
-
-	scale_pair(&s, x, simdev_tensor(VA_OUT + 0x1000, ANPU_DTYPE_F32, 16, 2, 1, 1));
-	simdev_stream_finish(&s, 0, 0);
-	st = run(f, &s, &desc);
-	assert_invalid(&st, ANPU_CAUSE_SHAPE, 1, VA_IN);
-}
-
-static void test_q6_kl_rows_apart_is_stride(void **state)
-{
-	struct fx *f = *state;
-	struct simdev_stream s;
-	struct anpu_hw_job_desc desc;
-	struct anpu_hw_job_status st;
-	struct anpu_tensor x = simdev_tensor(VA_IN, ANPU_DTYPE_Q6_KL, 256, 16, 1, 1);
-
-	x.nb[0] = 212;	/* a group's rows are dense */
-	scale_pair(&s, x, simdev_tensor(VA_OUT + 0x1000, ANPU_DTYPE_F32, 16, 2, 1, 1));
-	simdev_stream_finish(&s, 0, 0);
-	st = run(f, &s, &desc);
-	assert_invalid(&st, ANPU_CAUSE_STRIDE, 1, VA_IN);
+		x = simdev_tensor(VA_IN, dtypes[i], 256, 16, 1, 1);
+		x.nb[0] += 2;	/* a group's rows are dense */
+		scale_pair(&s, x, simdev_tensor(VA_OUT + 0x1000, ANPU_DTYPE_F32, 16, 2, 1, 1));
+		simdev_stream_finish(&s, 0, 0);
+		st = run(f, &s, &desc);
+		assert_invalid(&st, ANPU_CAUSE_STRIDE, 1, VA_IN);
+	}
 }
 
 static void test_misaligned_stride_is_stride(void **state)
@@ -774,10 +744,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_dtype_is_dtype),
 		cmocka_unit_test(test_zero_dimension_is_shape),
 		cmocka_unit_test(test_overlapping_rows_are_stride),
-		cmocka_unit_test(test_q4_kl_partial_group_is_shape),
-		cmocka_unit_test(test_q4_kl_rows_apart_is_stride),
-		cmocka_unit_test(test_q6_kl_partial_group_is_shape),
-		cmocka_unit_test(test_q6_kl_rows_apart_is_stride),
+		cmocka_unit_test(test_row_groups_partial_is_shape_apart_is_stride),
 		cmocka_unit_test(test_misaligned_stride_is_stride),
 		cmocka_unit_test(test_overflowing_extent_is_size_overflow),
 		cmocka_unit_test(test_step_slot_beyond_count_is_step_param),

@@ -184,20 +184,21 @@ static void embed_q5_0l_gives_the_q5_0_tables_rows(void **state)
 }
 
 /*
- * Q4_KL (ISA 1.3) and Q6_KL (1.4) tables give the rows of the Q4_K (Q6_K)
- * table they were made from, bit for bit, in F32 and F16, for rows in every
- * lane of two groups (Q6_KL: 3 blocks a row, so the second group's blocks
- * start half-way into a cache line).
+ * Q4_KL (ISA 1.3), Q6_KL (1.4) and Q4_0L (1.5) tables give the rows of the
+ * Q4_K (Q6_K, Q4_0) table they were made from, bit for bit, in F32 and F16,
+ * for rows in every lane of two groups (Q6_KL, Q4_0L: 3 blocks a row, so the
+ * second group's blocks start half-way into a cache line).
  */
 static void embed_row_groups_give_the_tables_rows(void **state)
 {
 	enum { V = 32, M = 6 };
 	static const struct {
-		uint32_t from, to, d;
+		uint32_t from, to, d, block;
 		void (*conv)(void *dst, const void *src, __u32 nb);
 	} kinds[] = {
-		{ ANPU_DTYPE_Q4_K, ANPU_DTYPE_Q4_KL, 512, anpu_q4_k_to_q4_kl },
-		{ ANPU_DTYPE_Q6_K, ANPU_DTYPE_Q6_KL, 768, anpu_q6_k_to_q6_kl },
+		{ ANPU_DTYPE_Q4_K, ANPU_DTYPE_Q4_KL, 512, 256, anpu_q4_k_to_q4_kl },
+		{ ANPU_DTYPE_Q6_K, ANPU_DTYPE_Q6_KL, 768, 256, anpu_q6_k_to_q6_kl },
+		{ ANPU_DTYPE_Q4_0, ANPU_DTYPE_Q4_0L, 96, 32, anpu_q4_0_to_q4_0l },
 	};
 	static const int32_t ids[M] = { 0, 15, 16, 31, 7, 22 };
 	uint64_t seed = 11;
@@ -213,7 +214,7 @@ static void embed_row_groups_give_the_tables_rows(void **state)
 		for (int v = 0; v < V; v++)
 			ref_fill_weight_row(kinds[k].from, tf + v * rb, d, &seed);
 		for (int g = 0; g < V / 16; g++)
-			kinds[k].conv(tt + g * 16 * rb, tf + g * 16 * rb, d / 256);
+			kinds[k].conv(tt + g * 16 * rb, tf + g * 16 * rb, d / kinds[k].block);
 		check_tables_agree(kinds[k].from, tf, kinds[k].to, tt, d, V, ids, M);
 		free(tf);
 		free(tt);

@@ -478,6 +478,35 @@ static void matmul_q6_kl_gives_q6_ks_bits_on_every_path(void **state)
 				0x364c1001ull);
 }
 
+static void to_q4_0l(uint8_t *dst, const uint8_t *src, size_t k, size_t n, size_t rb)
+{
+	for (size_t g = 0; g < n / ANPU_Q4_KL_GROUP; g++)
+		anpu_q4_0_to_q4_0l(dst + g * ANPU_Q4_KL_GROUP * rb, src + g * ANPU_Q4_KL_GROUP * rb,
+				   (uint32_t)(k / SIM_QK));
+}
+
+/*
+ * Q4_0L (ISA 1.5) holds 16 Q4_0 rows interleaved: MATMUL gives the Q4_0
+ * rows' bits on every path (the portable one's sum in row order, the x86
+ * paths' 16 partial sums) and thread count, for K of one block, of a
+ * partial last 16 blocks (96, 544, 896) or none (512), every other block
+ * half-way into a cache line, rows too long to be de-interleaved for the
+ * panel kernels (K = 14592), M 1 (decode), 2-5 (batched decode), 16+
+ * (panels, prefill, and the rows after them).
+ */
+static void matmul_q4_0l_gives_q4_0s_bits_on_every_path(void **state)
+{
+	static const size_t ks[] = { 32, 96, 512, 544, 896, 4864, 0 }, long_k[] = { 14592, 0 };
+	static const size_t ns[] = { 16, 80, 272, 0 }, long_n[] = { 32, 0 };
+	static const size_t ms[] = { 1, 2, 3, 4, 5, 16, 37, 0 }, long_m[] = { 1, 16, 37, 0 };
+
+	(void)state;
+	check_layout_gives_bits(ANPU_DTYPE_Q4_0, ANPU_DTYPE_Q4_0L, to_q4_0l, ks, ns, ms,
+				0x34300001ull);
+	check_layout_gives_bits(ANPU_DTYPE_Q4_0, ANPU_DTYPE_Q4_0L, to_q4_0l, long_k, long_n, long_m,
+				0x34301001ull);
+}
+
 static void check_paths_agree(const char *pa, const char *pb, uint32_t dtype, const size_t *ks,
 			      unsigned int seed)
 {
@@ -1274,6 +1303,7 @@ int main(void)
 		cmocka_unit_test(matmul_q5_0l_gives_q5_0s_bits_on_every_path),
 		cmocka_unit_test(matmul_q4_kl_gives_q4_ks_bits_on_every_path),
 		cmocka_unit_test(matmul_q6_kl_gives_q6_ks_bits_on_every_path),
+		cmocka_unit_test(matmul_q4_0l_gives_q4_0s_bits_on_every_path),
 		cmocka_unit_test(matmul_check_accepts_valid_op),
 		cmocka_unit_test(matmul_check_rejects_wrong_dtypes),
 		cmocka_unit_test(matmul_check_rejects_mismatched_shapes),

@@ -33,7 +33,7 @@ extern "C" {
 
 #define ANPU_STREAM_MAGIC		0x53504e41u	/* "ANPS" */
 #define ANPU_ISA_VERSION_MAJOR		1
-#define ANPU_ISA_VERSION_MINOR		4
+#define ANPU_ISA_VERSION_MINOR		5
 
 /* Most ops one stream may hold, and the largest stream, in bytes. */
 #define ANPU_STREAM_MAX_OPS		65536u
@@ -103,7 +103,9 @@ enum anpu_dtype {
 	ANPU_DTYPE_Q4_KL = 65,
 	/* ISA 1.4: Q6_K rows interleaved the same way (docs/hardware.md, "Q6_KL") */
 	ANPU_DTYPE_Q6_KL = 66,
-	ANPU_DTYPE_COUNT = 67,	/* one past the largest id; not every id is a type */
+	/* ISA 1.5: Q4_0 rows interleaved the same way (docs/hardware.md, "Q4_0L") */
+	ANPU_DTYPE_Q4_0L = 67,
+	ANPU_DTYPE_COUNT = 68,	/* one past the largest id; not every id is a type */
 };
 
 /**
@@ -117,7 +119,7 @@ enum anpu_dtype {
  *	must be multiples of the dtype's alignment (4 for F32/I32, 2 for
  *	F16/BF16, the block size's natural alignment 2 for block types) and at
  *	least the extent of the dimension below, so rows never overlap.
- *	Q4_KL (ISA 1.3) and Q6_KL (1.4) interleave each 16 rows: ne[1] is a
+ *	Q4_KL (ISA 1.3), Q6_KL (1.4) and Q4_0L (1.5) interleave each 16 rows: ne[1] is a
  *	multiple of 16 and nb[0] is exactly a row's bytes (docs/hardware.md,
  *	"Q4_KL").
  * @dtype: enum anpu_dtype.

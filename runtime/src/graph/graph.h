@@ -29,6 +29,7 @@
 #define GRAPH_ISA_Q5_0L		0x10002u	/* the Q5_0L weight layout, ISA 1.2 */
 #define GRAPH_ISA_Q4_KL		0x10003u	/* the Q4_KL weight layout, ISA 1.3 */
 #define GRAPH_ISA_Q6_KL		0x10004u	/* the Q6_KL weight layout, ISA 1.4 */
+#define GRAPH_ISA_Q4_0L		0x10005u	/* the Q4_0L weight layout, ISA 1.5 */
 
 /* What sets an architecture's forward pass apart. */
 struct arch_hooks {

@@ -4,7 +4,8 @@
  * tensors run 1.1-1.5x faster on the NPU as Q5_0L (ISA 1.2: the same blocks
  * regrouped 16 to a group, docs/hardware.md section 12), its Q4_K matrices
  * 1.1-1.2x (1.5x for a batch of 4) as Q4_KL (ISA 1.3: 16 rows interleaved),
- * its Q6_K ones likewise as Q6_KL (ISA 1.4), but converting 170-400 MB at every load would cost more than reading the
+ * its Q6_K ones likewise as Q6_KL (ISA 1.4) and its Q4_0 ones as Q4_0L
+ * (ISA 1.5), but converting 170-400 MB at every load would cost more than reading the
  * file, and the in-process NPU maps the model file's own pages instead of
  * reading them. So the first load writes the model's tensor data, those
  * tensors regrouped, to a file in the cache directory, and every load maps
@@ -30,7 +31,7 @@
  * kernels (they gather a converted block's bytes one by one). Any failure (no
  * cache directory, a full disk) falls back to the model file as it is: the
  * cache changes speed, never results, since Q5_0L gives Q5_0's bits,
- * Q4_KL Q4_K's and Q6_KL Q6_K's.
+ * Q4_KL Q4_K's, Q6_KL Q6_K's and Q4_0L Q4_0's.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -56,12 +57,16 @@
 #define Q5_0_BLOCK_BYTES	22u
 #define Q4_K_BLOCK_BYTES	144u
 #define Q6_K_BLOCK_BYTES	210u
+#define Q4_0_BLOCK_BYTES	18u
 
-/* a matrix of whole groups of dense rows (ISA 1.3's rule for Q4_KL, 1.4's for Q6_KL) */
-static bool whole_row_groups(const struct gguf_tensor *t, uint32_t block_bytes)
+/*
+ * A matrix of whole groups of dense rows of @block_elems-element blocks (ISA
+ * 1.3's rule for Q4_KL, 1.4's for Q6_KL, 1.5's for Q4_0L)
+ */
+static bool whole_row_groups(const struct gguf_tensor *t, uint32_t block_elems, uint32_t block_bytes)
 {
-	return t->ne[0] % 256 == 0 && t->ne[1] % ANPU_Q4_KL_GROUP == 0 && t->ne[2] == 1 &&
-	       t->ne[3] == 1 && t->nbytes == t->ne[0] / 256 * block_bytes * t->ne[1];
+	return t->ne[0] % block_elems == 0 && t->ne[1] % ANPU_Q4_KL_GROUP == 0 && t->ne[2] == 1 &&
+	       t->ne[3] == 1 && t->nbytes == t->ne[0] / block_elems * block_bytes * t->ne[1];
 }
 
 uint32_t weights_cache_dtype(uint32_t layout, const struct gguf_tensor *t)
@@ -69,11 +74,14 @@ uint32_t weights_cache_dtype(uint32_t layout, const struct gguf_tensor *t)
 	if (t->type == ANPU_DTYPE_Q5_0 && (layout & WEIGHTS_CACHE_Q5_0L))
 		return ANPU_DTYPE_Q5_0L;
 	if (t->type == ANPU_DTYPE_Q4_K && (layout & WEIGHTS_CACHE_Q4_KL) &&
-	    whole_row_groups(t, Q4_K_BLOCK_BYTES))
+	    whole_row_groups(t, 256, Q4_K_BLOCK_BYTES))
 		return ANPU_DTYPE_Q4_KL;
 	if (t->type == ANPU_DTYPE_Q6_K && (layout & WEIGHTS_CACHE_Q6_KL) &&
-	    whole_row_groups(t, Q6_K_BLOCK_BYTES))
+	    whole_row_groups(t, 256, Q6_K_BLOCK_BYTES))
 		return ANPU_DTYPE_Q6_KL;
+	if (t->type == ANPU_DTYPE_Q4_0 && (layout & WEIGHTS_CACHE_Q4_0L) &&
+	    whole_row_groups(t, 32, Q4_0_BLOCK_BYTES))
+		return ANPU_DTYPE_Q4_0L;
 	return t->type;
 }
 
@@ -167,13 +175,13 @@ static int by_offset(const void *a, const void *b)
 
 /*
  * Model bytes [from, to) to the cache file as dtype @to_type: as they are,
- * or, with rows of @row_bytes, each Q5_0 row as Q5_0L or each 16 Q4_K (Q6_K)
- * rows as Q4_KL (Q6_KL). @buf holds 2 * ANPUW_CHUNK bytes.
+ * or, with rows of @row_bytes, each Q5_0 row as Q5_0L or each 16 Q4_K (Q6_K,
+ * Q4_0) rows as Q4_KL (Q6_KL, Q4_0L). @buf holds 2 * ANPUW_CHUNK bytes.
  */
 static int copy_range(int src, int dst, uint64_t data_start, uint64_t from, uint64_t to,
 		      size_t row_bytes, uint32_t to_type, uint8_t *buf)
 {
-	/* whole rows (Q4_KL, Q6_KL: groups of rows) a chunk when converting */
+	/* whole rows (Q4_KL, Q6_KL, Q4_0L: groups of rows) a chunk when converting */
 	const size_t unit = anpu_dtype_is_row_grouped(to_type) ? ANPU_Q4_KL_GROUP * row_bytes :
 			    to_type == ANPU_DTYPE_Q5_0L ? row_bytes : 1;
 	const size_t step = ANPUW_CHUNK / unit * unit;
@@ -195,9 +203,12 @@ static int copy_range(int src, int dst, uint64_t data_start, uint64_t from, uint
 				else if (to_type == ANPU_DTYPE_Q4_KL)
 					anpu_q4_k_to_q4_kl(buf + ANPUW_CHUNK + u * unit, buf + u * unit,
 							   (uint32_t)(row_bytes / Q4_K_BLOCK_BYTES));
-				else
+				else if (to_type == ANPU_DTYPE_Q6_KL)
 					anpu_q6_k_to_q6_kl(buf + ANPUW_CHUNK + u * unit, buf + u * unit,
 							   (uint32_t)(row_bytes / Q6_K_BLOCK_BYTES));
+				else
+					anpu_q4_0_to_q4_0l(buf + ANPUW_CHUNK + u * unit, buf + u * unit,
+							   (uint32_t)(row_bytes / Q4_0_BLOCK_BYTES));
 			}
 			out = buf + ANPUW_CHUNK;
 		}
@@ -223,11 +234,11 @@ static int write_data(const struct anpurt_engine *e, int src, int dst, uint32_t 
 		qsort(t, g->n_tensors, sizeof(*t), by_offset);
 	for (size_t i = 0; !ret && i < g->n_tensors; i++) {
 		const uint32_t to_type = weights_cache_dtype(layout, t[i]);
-		const size_t rb = to_type == ANPU_DTYPE_Q4_KL ?
-				  (size_t)(t[i]->ne[0] / 256 * Q4_K_BLOCK_BYTES) :
-				  to_type == ANPU_DTYPE_Q6_KL ?
-				  (size_t)(t[i]->ne[0] / 256 * Q6_K_BLOCK_BYTES) :
-				  (size_t)(t[i]->ne[0] / 32 * Q5_0_BLOCK_BYTES);
+		unsigned int be = 1, bb = 1;	/* a converted tensor's row bytes */
+		size_t rb;
+
+		anpu_dtype_layout(to_type, &be, &bb);
+		rb = (size_t)(t[i]->ne[0] / be * bb);
 
 		if (t[i]->offset < at)	/* overlapping tensors: leave them as they are */
 			ret = -EINVAL;
@@ -378,7 +389,8 @@ uint32_t weights_cache_open(const struct anpurt_engine *e, int model_fd,
 	/* the layouts the device's ISA has */
 	const uint32_t layout = (e->info.isa_version >= GRAPH_ISA_Q5_0L ? WEIGHTS_CACHE_Q5_0L : 0) |
 				(e->info.isa_version >= GRAPH_ISA_Q4_KL ? WEIGHTS_CACHE_Q4_KL : 0) |
-				(e->info.isa_version >= GRAPH_ISA_Q6_KL ? WEIGHTS_CACHE_Q6_KL : 0);
+				(e->info.isa_version >= GRAPH_ISA_Q6_KL ? WEIGHTS_CACHE_Q6_KL : 0) |
+				(e->info.isa_version >= GRAPH_ISA_Q4_0L ? WEIGHTS_CACHE_Q4_0L : 0);
 	struct anpuw_header want;
 	struct stat st;
 	int fd;

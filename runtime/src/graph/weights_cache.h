@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The weights in the NPU's own layouts (Q5_0 as Q5_0L, Q4_K as Q4_KL, Q6_K as Q6_KL) as a
+ * The weights in the NPU's own layouts (Q5_0 as Q5_0L, Q4_K as Q4_KL, Q6_K as Q6_KL,
+ * Q4_0 as Q4_0L) as a
  * cache file that loads map like the model file (weights_cache.c).
  */
 #ifndef RT_WEIGHTS_CACHE_H
@@ -16,6 +17,7 @@ struct gguf_tensor;
 #define WEIGHTS_CACHE_Q5_0L	1u	/* Q5_0 tensors as Q5_0L (ISA 1.2) */
 #define WEIGHTS_CACHE_Q4_KL	2u	/* Q4_K matrices of whole 16-row groups as Q4_KL (1.3) */
 #define WEIGHTS_CACHE_Q6_KL	4u	/* Q6_K matrices of whole 16-row groups as Q6_KL (1.4) */
+#define WEIGHTS_CACHE_Q4_0L	8u	/* Q4_0 matrices of whole 16-row groups as Q4_0L (1.5) */
 
 /* The dtype of model tensor @t in a cache file of @layout (0: the file's own). */
 uint32_t weights_cache_dtype(uint32_t layout, const struct gguf_tensor *t);

@@ -5,7 +5,7 @@
  *
  * ANPUW_HEADER_BYTES of header, then the bytes [data_start, data_end) of the
  * model file with the tensors the header's layout names converted (Q5_0 rows
- * as Q5_0L, Q4_K/Q6_K matrices as Q4_KL/Q6_KL: weights_cache.h). The header starts with
+ * as Q5_0L, Q4_K/Q6_K/Q4_0 matrices as Q4_KL/Q6_KL/Q4_0L: weights_cache.h). The header starts with
  * struct anpuw_header, which a load compares whole with the one it expects;
  * at ANPUW_ORIGIN_OFFSET follows struct anpuw_origin: where the file was
  * written from (the writer's mount namespace and the model's path), which no

@@ -2,8 +2,8 @@
 /*
  * The weights on the device: the file's tensor data as one read-only BO
  * (accel_bo_create_from_file). In-process the BO is the pages of the weight
- * cache file (the same data with Q5_0 tensors as Q5_0L and Q4_K and Q6_K
- * matrices as Q4_KL and Q6_KL, weights_cache.c) or,
+ * cache file (the same data with Q5_0 tensors as Q5_0L and Q4_K, Q6_K and
+ * Q4_0 matrices as Q4_KL, Q6_KL and Q4_0L, weights_cache.c) or,
  * without one, of the model file itself, so loading reads nothing and the
  * weights are in memory once; through anpu.ko libaccel reads the model file
  * into device memory and drops it from the page cache behind the read.
