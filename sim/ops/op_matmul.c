@@ -93,7 +93,7 @@ static uint32_t matmul_check(const struct sim_op *op, uint64_t *fault_addr)
  *
  * Q4_KL, Q6_KL and Q4_0L weights (16 rows interleaved, docs/hardware.md section 12)
  * go in whole groups everywhere (tasks, pieces, ranges): rows up to 4 at a
- * time through dot_groups (16 weight rows a vector, MM_COLS columns a call),
+ * time through dot_groups (16 weight rows a vector, 8 on AVX2; MM_COLS columns a call),
  * panels on each call's four rows de-interleaved into Q4_K (Q6_K, Q4_0) rows for
  * that type's panel kernel (mm_panels); rows too long for its buffer take
  * dot_groups four at a time instead.
@@ -139,7 +139,7 @@ static uint32_t matmul_check(const struct sim_op *op, uint64_t *fault_addr)
  */
 #define MM_PANEL_MIN_ROWS 8u
 #define MM_W2_BYTES (1u << 20)
-#define MM_KL_ROWS_BYTES 32768u	/* mm_panels' de-interleaved rows (Q4_K: K <= 14336, Q6_K: 9984) */
+#define MM_KL_ROWS_BYTES 32768u	/* mm_panels' de-interleaved rows (Q4_K: K <= 14336, Q6_K: 9984, Q4_0: 14560) */
 
 /* A thread's column range [front, back) as front | back << 32; own cache line. */
 struct mm_range {
