@@ -303,12 +303,15 @@ static void dot_q6_K(size_t n, const void *w, const void *const *x,
 	}
 }
 
-/* s plus dot()'s step for block @i of the row in lane @lane of a group (@row: its first dword) */
+/*
+ * s plus dot()'s step for block @i of the row in lane @lane of a group (@row:
+ * its first dword) against x's block @xb (struct sim_xblock_q8K; Q4_0L:
+ * struct sim_xblock_q8)
+ */
 typedef float (*kl_step_fn)(float s, const void *row, unsigned int lane, size_t i,
-			    const struct sim_xblock_q8K *xb);
+			    const void *xb);
 
-static float q4_kl_step(float s, const void *row, unsigned int lane, size_t i,
-			const struct sim_xblock_q8K *xb)
+static float q4_kl_step(float s, const void *row, unsigned int lane, size_t i, const void *xb)
 {
 	struct sim_block_q4_K b;
 
@@ -317,8 +320,7 @@ static float q4_kl_step(float s, const void *row, unsigned int lane, size_t i,
 	return q4_K_step(s, &b, xb);
 }
 
-static float q6_kl_step(float s, const void *row, unsigned int lane, size_t i,
-			const struct sim_xblock_q8K *xb)
+static float q6_kl_step(float s, const void *row, unsigned int lane, size_t i, const void *xb)
 {
 	struct sim_block_q6_K b;
 
@@ -326,21 +328,32 @@ static float q6_kl_step(float s, const void *row, unsigned int lane, size_t i,
 	return q6_K_step(s, &b, xb);
 }
 
-/* Q4_KL, Q6_KL (blocks of @block_bytes): each lane's blocks gathered, then the plain type's step */
-static void kl_groups(size_t n, const void *w, unsigned int ngroups, const void *const *x,
-		      unsigned int nx, float *out, size_t block_bytes, kl_step_fn step)
+static float q4_0l_step(float s, const void *row, unsigned int lane, size_t i, const void *xb)
 {
-	const size_t nsb = n / SIM_QK_K, group_bytes = nsb * block_bytes * ANPU_Q4_KL_GROUP;
+	struct sim_block_q4_0 b;
+
+	sim_q4_0l_block(row, lane, i, &b);
+	return q4_0_step(s, &b, xb);
+}
+
+/*
+ * Row groups of blocks of @block_elems elements and @block_bytes, x in
+ * blocks of @x_bytes: each lane's blocks gathered, then the plain type's step
+ */
+static void kl_groups(size_t n, const void *w, unsigned int ngroups, const void *const *x,
+		      unsigned int nx, float *out, size_t block_elems, size_t block_bytes,
+		      size_t x_bytes, kl_step_fn step)
+{
+	const size_t nb = n / block_elems, group_bytes = nb * block_bytes * ANPU_Q4_KL_GROUP;
 
 	for (unsigned int g = 0; g < ngroups; g++)
 		for (unsigned int l = 0; l < ANPU_Q4_KL_GROUP; l++)
 			for (unsigned int r = 0; r < nx; r++) {
-				const struct sim_xblock_q8K *xb = x[r];
 				float s = 0.0f;
 
-				for (size_t i = 0; i < nsb; i++)
+				for (size_t i = 0; i < nb; i++)
 					s = step(s, (const uint8_t *)w + g * group_bytes + 4 * l, l, i,
-						 &xb[i]);
+						 (const uint8_t *)x[r] + i * x_bytes);
 				out[(size_t)r * ANPU_Q4_KL_GROUP * ngroups + ANPU_Q4_KL_GROUP * g + l] = s;
 			}
 }
@@ -348,36 +361,22 @@ static void kl_groups(size_t n, const void *w, unsigned int ngroups, const void 
 static void dot_q4_kl_groups(size_t n, const void *w, unsigned int ngroups,
 			     const void *const *x, unsigned int nx, float *out)
 {
-	kl_groups(n, w, ngroups, x, nx, out, sizeof(struct sim_block_q4_K), q4_kl_step);
+	kl_groups(n, w, ngroups, x, nx, out, SIM_QK_K, sizeof(struct sim_block_q4_K),
+		  sizeof(struct sim_xblock_q8K), q4_kl_step);
 }
 
 static void dot_q6_kl_groups(size_t n, const void *w, unsigned int ngroups,
 			     const void *const *x, unsigned int nx, float *out)
 {
-	kl_groups(n, w, ngroups, x, nx, out, sizeof(struct sim_block_q6_K), q6_kl_step);
+	kl_groups(n, w, ngroups, x, nx, out, SIM_QK_K, sizeof(struct sim_block_q6_K),
+		  sizeof(struct sim_xblock_q8K), q6_kl_step);
 }
 
-/* Q4_0L: each lane's blocks gathered, then Q4_0's step (the same bits) */
 static void dot_q4_0l_groups(size_t n, const void *w, unsigned int ngroups,
 			     const void *const *x, unsigned int nx, float *out)
 {
-	const size_t nb = n / SIM_QK, group_bytes = nb * sizeof(struct sim_block_q4_0) * ANPU_Q4_KL_GROUP;
-
-	for (unsigned int g = 0; g < ngroups; g++)
-		for (unsigned int l = 0; l < ANPU_Q4_KL_GROUP; l++)
-			for (unsigned int r = 0; r < nx; r++) {
-				const struct sim_xblock_q8 *xb = x[r];
-				float s = 0.0f;
-
-				for (size_t i = 0; i < nb; i++) {
-					struct sim_block_q4_0 blk;
-
-					sim_q4_0l_block((const uint8_t *)w + g * group_bytes + 4 * l, l, i,
-							&blk);
-					s = q4_0_step(s, &blk, &xb[i]);
-				}
-				out[(size_t)r * ANPU_Q4_KL_GROUP * ngroups + ANPU_Q4_KL_GROUP * g + l] = s;
-			}
+	kl_groups(n, w, ngroups, x, nx, out, SIM_QK, sizeof(struct sim_block_q4_0),
+		  sizeof(struct sim_xblock_q8), q4_0l_step);
 }
 
 /*
